@@ -1,0 +1,3 @@
+"""mailctl: declarative provisioning for AgentMail."""
+
+__version__ = "0.1.0"

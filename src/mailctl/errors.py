@@ -1,0 +1,90 @@
+"""The one exception tree of mailctl, and the exit codes the CLI maps it to.
+
+Errors become exit codes and messages in exactly one place: ``mailctl.cli.main``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2  # plan/drift with changes pending (--detailed-exitcode, drift)
+
+
+class MailctlError(Exception):
+    """Base of every error mailctl reports to a user (never shown with a traceback)."""
+
+    exit_code = EXIT_ERROR
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a config file, located precisely."""
+
+    file: str
+    line: int
+    column: int
+    path: str  # dotted field path, e.g. "pods.tenant-acme.inboxes"
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ConfigError(MailctlError):
+    """The configuration is invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(MailctlError):
+    """The command line asks for something impossible (missing endpoint, no secret sink...)."""
+
+
+class ApiError(MailctlError):
+    """The AgentMail API answered with an error. Mapped from HTTP in ``mailctl.api.client`` only."""
+
+    def __init__(self, status: int, code: str, message: str, method: str = "", path: str = ""):
+        self.status = status
+        self.code = code
+        self.api_message = message
+        self.method = method
+        self.path = path
+        where = f" ({method} {path})" if method else ""
+        super().__init__(f"{status} {code}: {message}{where}")
+
+
+class NotFound(ApiError):
+    """404: absent, or outside the key's scope (the API does not distinguish)."""
+
+
+class Forbidden(ApiError):
+    """403: scope/permission denial, or a rule such as cannot_delete / resource_taken."""
+
+
+class InvalidRequest(ApiError):
+    """400/422: the API rejected the request body."""
+
+
+class Unauthorized(ApiError):
+    """401: missing, unknown or expired key."""
+
+
+class TransientError(ApiError):
+    """429/5xx or a connection failure that survived every retry."""
+
+
+class PlanError(MailctlError):
+    """The desired state cannot be planned (e.g. an inbox would have to move out of an unmanaged pod)."""
+
+
+class UnsafePlan(MailctlError):
+    """A safety rail stopped the apply (thresholds, prevent_destroy, stale plan, lock held)."""
+
+
+class ApplyFailed(MailctlError):
+    """Some changes failed; the report of what was done, failed and skipped was already printed."""
