@@ -1,0 +1,236 @@
+"""The resource model: what mailctl manages, how each thing is addressed, which attributes it has.
+
+Both sides of a plan are expressed in this vocabulary: the config loader builds the *desired*
+state from YAML, the reader builds the *actual* state from the API (translating API ids such as
+``pod_id`` back into config names such as the pod's ``client_id``). The planner compares the two.
+
+Addresses (the user-visible identity of a resource, also what ``--target`` matches):
+
+    pod/tenant-acme
+    pod/tenant-acme/domain/mail.acme.com
+    pod/tenant-acme/inbox/support@mail.acme.com
+    pod/tenant-acme/api_key/acme-backend
+    pod/tenant-acme/inbox/support@mail.acme.com/api_key/support-agent
+    pod/tenant-acme/webhook/events            (also at org and inbox scope)
+    pod/tenant-acme/list/receive/block/spam.example   (also at org and inbox scope)
+    domain/agents.example.com
+    api_key/ci-reader
+    webhook/audit
+    list/send/allow/partner.example
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+POD = "pod"
+DOMAIN = "domain"
+INBOX = "inbox"
+API_KEY = "api_key"
+WEBHOOK = "webhook"
+LIST_ENTRY = "list"
+
+KINDS = (POD, DOMAIN, INBOX, API_KEY, WEBHOOK, LIST_ENTRY)
+
+# Creation order: a resource may only depend on resources of a lower rank (deletes run reversed).
+RANK = {POD: 0, DOMAIN: 1, INBOX: 2, API_KEY: 3, WEBHOOK: 3, LIST_ENTRY: 3}
+
+# Attributes the API can change in place. Anything else that is declared is immutable: a change
+# to it "forces replacement" (delete + create).
+MUTABLE_ATTRIBUTES: dict[str, frozenset[str]] = {
+    POD: frozenset(),  # no PATCH route for pods: a rename is a replacement
+    DOMAIN: frozenset({"feedback_enabled", "inbound_enabled", "subdomains_enabled", "tracking_enabled"}),
+    INBOX: frozenset({"display_name", "metadata", "status"}),
+    API_KEY: frozenset({"permissions"}),
+    WEBHOOK: frozenset({"event_types", "enabled", "pods", "inboxes"}),
+    LIST_ENTRY: frozenset(),
+}
+
+# Every attribute a kind may carry in desired/actual state (the config schema mirrors this).
+ATTRIBUTES: dict[str, frozenset[str]] = {
+    POD: frozenset({"name"}),
+    DOMAIN: MUTABLE_ATTRIBUTES[DOMAIN],
+    INBOX: MUTABLE_ATTRIBUTES[INBOX],
+    API_KEY: frozenset({"permissions", "expires_at"}),
+    WEBHOOK: frozenset({"url", "event_types", "enabled", "pods", "inboxes"}),
+    LIST_ENTRY: frozenset({"reason"}),
+}
+
+LIST_DIRECTIONS = ("send", "receive", "reply")
+LIST_TYPES = ("allow", "block")
+DEFAULT_DOMAIN = "agentmail.to"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a declaration was written: used in every error about it."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Resource:
+    """One pod, domain, inbox, key, webhook or list entry, in desired or actual state.
+
+    ``attrs`` holds only the attributes that are declared (desired state) or that the API reports
+    (actual state), normalised the same way on both sides. An attribute absent from a desired
+    resource is not managed: the planner never diffs it.
+    """
+
+    kind: str
+    address: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    parent: str | None = None  # address of the containing pod or inbox; None for organisation scope
+    source: Source | None = None  # desired state: where it was declared
+    prevent_destroy: bool = False  # desired state: refuse plans that delete or replace it
+    remote_id: str | None = None  # actual state: pod_id / domain_id / inbox_id / api_key_id / webhook_id
+    observed: dict[str, Any] = field(default_factory=dict)  # actual state: read-only facts (status, counts...)
+
+    @property
+    def pod(self) -> str | None:
+        """The client_id of the pod this resource lives in, or None at organisation scope."""
+        return pod_of(self.address)
+
+    @property
+    def name(self) -> str:
+        """The last segment of the address: the thing's name within its scope."""
+        return split_address(self.address)[-1][1]
+
+
+@dataclass
+class ManagePolicy:
+    """Which *undeclared* resources mailctl may delete. Declared pods' children are always managed."""
+
+    pod_client_id_prefixes: tuple[str, ...] = ()
+
+    def manages_pod(self, client_id: str | None) -> bool:
+        return client_id is not None and any(client_id.startswith(p) for p in self.pod_client_id_prefixes)
+
+
+@dataclass
+class DesiredState:
+    resources: dict[str, Resource] = field(default_factory=dict)
+    manage: ManagePolicy = field(default_factory=ManagePolicy)
+    settings: dict[str, Any] = field(default_factory=dict)  # e.g. safety thresholds
+
+    def add(self, resource: Resource) -> None:
+        self.resources[resource.address] = resource
+
+
+@dataclass
+class ActualState:
+    resources: dict[str, Resource] = field(default_factory=dict)
+
+    def add(self, resource: Resource) -> None:
+        self.resources[resource.address] = resource
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses
+
+
+def pod_address(client_id: str) -> str:
+    return f"pod/{client_id}"
+
+
+def domain_address(name: str, pod: str | None = None) -> str:
+    return _scoped(pod, None, f"domain/{name.lower()}")
+
+
+def inbox_address(pod: str, email: str) -> str:
+    return f"pod/{pod}/inbox/{email.lower()}"
+
+
+def api_key_address(name: str, pod: str | None = None, inbox: str | None = None) -> str:
+    return _scoped(pod, inbox, f"api_key/{name}")
+
+
+def webhook_address(name: str, pod: str | None = None, inbox: str | None = None) -> str:
+    return _scoped(pod, inbox, f"webhook/{name}")
+
+
+def list_entry_address(direction: str, list_type: str, entry: str, pod: str | None = None,
+                       inbox: str | None = None) -> str:
+    return _scoped(pod, inbox, f"list/{direction}/{list_type}/{entry.lower()}")
+
+
+def _scoped(pod: str | None, inbox: str | None, tail: str) -> str:
+    if inbox is not None:
+        if pod is None:
+            raise ValueError("an inbox-scoped resource needs its pod")
+        return f"{inbox_address(pod, inbox)}/{tail}"
+    if pod is not None:
+        return f"{pod_address(pod)}/{tail}"
+    return tail
+
+
+def split_address(address: str) -> list[tuple[str, str]]:
+    """``pod/a/inbox/x@y/api_key/k`` -> ``[("pod","a"), ("inbox","x@y"), ("api_key","k")]``.
+
+    List entries fold their three segments into one name: ``("list", "send/allow/x.com")``.
+    """
+    parts = address.split("/")
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(parts):
+        kind = parts[i]
+        if kind == LIST_ENTRY:
+            out.append((kind, "/".join(parts[i + 1 : i + 4])))
+            i += 4
+        else:
+            out.append((kind, parts[i + 1] if i + 1 < len(parts) else ""))
+            i += 2
+    return out
+
+
+def kind_of(address: str) -> str:
+    return split_address(address)[-1][0]
+
+
+def pod_of(address: str) -> str | None:
+    first_kind, first_name = split_address(address)[0]
+    return first_name if first_kind == POD else None
+
+
+def inbox_of(address: str) -> str | None:
+    """The email of the inbox an address lives in (or is), else None."""
+    for kind, name in split_address(address):
+        if kind == INBOX:
+            return name
+    return None
+
+
+def parent_of(address: str) -> str | None:
+    """The address of the scope containing this one (pod or inbox), or None at organisation scope."""
+    segments = split_address(address)
+    if len(segments) <= 1:
+        return None
+    return join_address(segments[:-1])
+
+
+def join_address(segments: list[tuple[str, str]]) -> str:
+    return "/".join(f"{kind}/{name}" for kind, name in segments)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deterministic client_ids: a retried create must find what the first attempt made.
+# The API allows 1-256 characters from A-Z a-z 0-9 - . _ ~ (no '@').
+
+
+def pod_client_id(pod: str) -> str:
+    """A pod's client_id is its config key: the pod's identity."""
+    return pod
+
+
+def derived_client_id(address: str) -> str:
+    """client_id for inboxes, domains and webhooks: stable per address, API-safe."""
+    kind = kind_of(address)
+    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+    return f"mailctl-{kind}-{digest}"
