@@ -234,3 +234,32 @@ def derived_client_id(address: str) -> str:
     kind = kind_of(address)
     digest = hashlib.sha256(address.encode()).hexdigest()[:32]
     return f"mailctl-{kind}-{digest}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation shared by the config loader and the reader, so equal things compare equal.
+
+
+def normalize_timestamp(value: Any) -> str:
+    """Any ISO-8601 string or datetime -> UTC ``YYYY-MM-DDTHH:MM:SSZ`` (naive means UTC).
+
+    Raises ValueError for anything that is not a timestamp.
+    """
+    from datetime import date, datetime, timezone
+
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def normalize_event_types(values: list[str]) -> list[str]:
+    """Webhook event types are a set: sorted, unique."""
+    return sorted(set(values))
