@@ -1,0 +1,93 @@
+"""A plan is data: a list of changes, each saying what happens to one address and why.
+
+Printing a plan (``render``), checking it (``safety``) and executing it (``mailctl.apply``) are
+separate steps that consume these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailctl.resources import Resource, kind_of
+
+CREATE = "create"
+UPDATE = "update"
+REPLACE = "replace"
+DELETE = "delete"
+
+ACTIONS = (CREATE, UPDATE, REPLACE, DELETE)
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One attribute-level difference. ``path`` is dotted: ``metadata.tier``."""
+
+    path: str
+    before: Any
+    after: Any
+    forces_replacement: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "before": self.before, "after": self.after,
+                "forces_replacement": self.forces_replacement}
+
+
+@dataclass
+class Change:
+    action: str
+    address: str
+    desired: Resource | None = None  # what the config declares (None for deletes)
+    actual: Resource | None = None  # what the API has (None for creates)
+    diff: list[AttributeChange] = field(default_factory=list)
+    reason: str | None = None  # why, when it is not obvious ("pod tenant-a is being replaced")
+    data_at_risk: dict[str, int] | None = None  # deleted inboxes: threads / messages / drafts held
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.address)
+
+    @property
+    def before(self) -> dict[str, Any] | None:
+        return dict(self.actual.attrs) if self.actual is not None else None
+
+    @property
+    def after(self) -> dict[str, Any] | None:
+        return dict(self.desired.attrs) if self.desired is not None else None
+
+    @property
+    def replacement_causes(self) -> list[str]:
+        return [d.path for d in self.diff if d.forces_replacement]
+
+    @property
+    def destroys(self) -> bool:
+        """True when the existing object goes away (delete, or the delete half of a replace)."""
+        return self.action in (DELETE, REPLACE)
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)  # existing, undeclared, outside `manage`
+    deferred: list[str] = field(default_factory=list)  # messages about work that cannot happen yet
+    managed_count: int = 0  # existing resources mailctl manages (denominator for safety thresholds)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def counts(self) -> dict[str, int]:
+        out = {action: 0 for action in ACTIONS}
+        for change in self.changes:
+            out[change.action] += 1
+        return out
+
+    def by_address(self) -> dict[str, Change]:
+        return {c.address: c for c in self.changes}
+
+    def summary(self) -> str:
+        c = self.counts()
+        if not self.changes:
+            return "No changes. The actual state matches the configuration."
+        return (f"Plan: {c[CREATE]} to add, {c[UPDATE]} to change, {c[REPLACE]} to replace, "
+                f"{c[DELETE]} to destroy.")

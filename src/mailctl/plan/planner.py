@@ -1,0 +1,191 @@
+"""The planner: a pure function of (desired, actual) -> Plan. No I/O here.
+
+Rules, in the order they are applied:
+
+1. Every desired resource is created if absent, updated in place if a mutable attribute differs,
+   replaced if an immutable one differs (the diff says which one "forces replacement").
+2. Existing resources mailctl manages but the config does not declare are deleted: children of a
+   declared pod, and undeclared pods matching ``manage`` (with everything in them).
+   Organisation-level resources and pods outside ``manage`` are never deleted: they are listed as
+   unmanaged.
+3. Replacing a pod (its name is immutable) destroys everything in it, so its existing children
+   are deleted first and the declared ones re-created after.
+4. Inbox ids (addresses) and domain names are unique in an organisation: declaring one in a
+   different scope than it exists in moves it (delete, then create) when mailctl manages the old
+   scope, and is a PlanError when it does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import notpresent
+
+from mailctl.errors import PlanError
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
+from mailctl.resources import (
+    DOMAIN,
+    INBOX,
+    MUTABLE_ATTRIBUTES,
+    POD,
+    ActualState,
+    DesiredState,
+    Resource,
+    pod_address,
+)
+
+
+def plan(desired: DesiredState, actual: ActualState) -> Plan:
+    scope = _Scope(desired, actual)
+    result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual))
+    changes: dict[str, Change] = {}
+
+    for address, want in desired.resources.items():
+        have = actual.resources.get(address)
+        change = _compare(want, have)
+        if change is not None:
+            changes[address] = change
+
+    for address, have in scope.managed_actual.items():
+        if address not in desired.resources:
+            changes[address] = Change(DELETE, address, actual=have, reason=scope.delete_reason(have))
+
+    _cascade_pod_replacements(changes, desired, scope)
+    _resolve_moves(changes, desired, actual, scope)
+    result.changes = sorted(changes.values(), key=lambda c: c.address)
+    return result
+
+
+def attribute_changes(kind: str, want: dict[str, Any], have: dict[str, Any]) -> list[AttributeChange]:
+    """Attribute-level diff of the declared attributes only (undeclared ones are not managed)."""
+    out: list[AttributeChange] = []
+    mutable = MUTABLE_ATTRIBUTES[kind]
+    for attr in sorted(want):
+        after, before = want[attr], have.get(attr)
+        forces = attr not in mutable
+        if isinstance(after, dict) and isinstance(before, dict):
+            out.extend(_nested_changes(attr, before, after, forces))
+        elif not _equal(before, after):
+            out.append(AttributeChange(attr, before, after, forces))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _compare(want: Resource, have: Resource | None) -> Change | None:
+    if have is None:
+        return Change(CREATE, want.address, desired=want)
+    diff = attribute_changes(want.kind, want.attrs, have.attrs)
+    if not diff:
+        return None
+    action = REPLACE if any(d.forces_replacement for d in diff) else UPDATE
+    return Change(action, want.address, desired=want, actual=have, diff=diff)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if type(a) is bool or type(b) is bool:  # True == 1 in Python; not in config
+        return type(a) is type(b) and a == b
+    return not DeepDiff(a, b, ignore_order=True, ignore_numeric_type_changes=True)
+
+
+def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any],
+                    forces: bool) -> list[AttributeChange]:
+    tree = DeepDiff(before, after, ignore_order=True, ignore_numeric_type_changes=True, view="tree")
+    out = []
+    for report in tree.values():
+        for level in report:
+            path = ".".join(str(p) for p in [attr, *level.path(output_format="list")])
+            old = None if level.t1 is notpresent else level.t1
+            new = None if level.t2 is notpresent else level.t2
+            out.append(AttributeChange(path, old, new, forces))
+    return sorted(out, key=lambda d: d.path)
+
+
+def _cascade_pod_replacements(changes: dict[str, Change], desired: DesiredState, scope: _Scope) -> None:
+    """A replaced pod takes its children with it: delete the existing ones, re-create the declared."""
+    for pod_change in [c for c in changes.values() if c.kind == POD and c.action == REPLACE]:
+        prefix = pod_change.address + "/"
+        why = f"{pod_change.address} is replaced"
+        for address, have in scope.managed_actual.items():
+            if not address.startswith(prefix):
+                continue
+            want = desired.resources.get(address)
+            if want is None:
+                changes[address] = Change(DELETE, address, actual=have, reason=why)
+            else:
+                existing = changes.get(address)
+                diff = existing.diff if existing is not None else []
+                changes[address] = Change(REPLACE, address, desired=want, actual=have, diff=diff,
+                                          reason=why)
+
+
+def _resolve_moves(changes: dict[str, Change], desired: DesiredState, actual: ActualState,
+                   scope: _Scope) -> None:
+    """Declared inboxes/domains that exist under another address: move them, or refuse."""
+    existing_by_identity = {_identity(r): r for r in actual.resources.values() if r.kind in (INBOX, DOMAIN)}
+    problems = []
+    for address, want in desired.resources.items():
+        if want.kind not in (INBOX, DOMAIN) or address in actual.resources:
+            continue
+        have = existing_by_identity.get(_identity(want))
+        if have is None:
+            continue
+        if have.address in scope.managed_actual:
+            changes[have.address].reason = f"moves to {address}: {want.kind}s cannot change scope"
+            changes[address].reason = f"moved from {have.address}"
+        else:
+            where = f"at {want.source}" if want.source else ""
+            problems.append(f"{address} {where}: {want.kind} {want.name} already exists as "
+                            f"{have.address}, which mailctl does not manage (declare that pod, or "
+                            f"add it to `manage`)")
+    if problems:
+        raise PlanError("cannot plan:\n  " + "\n  ".join(problems))
+
+
+def _identity(resource: Resource) -> tuple[str, str]:
+    """What the API keeps unique organisation-wide: the inbox address, the domain name."""
+    return resource.kind, resource.name.lower()
+
+
+class _Scope:
+    """Which existing resources mailctl manages, and which it must leave alone."""
+
+    def __init__(self, desired: DesiredState, actual: ActualState):
+        declared_pods = {a for a, r in desired.resources.items() if r.kind == POD}
+        self.managed_pods: set[str] = set()
+        self._undeclared_managed_pods: set[str] = set()
+        self._unmanaged: list[str] = []
+        for address, resource in actual.resources.items():
+            if resource.kind != POD:
+                continue
+            if address in declared_pods:
+                self.managed_pods.add(address)
+            elif desired.manage.manages_pod(resource.observed.get("client_id")):
+                self.managed_pods.add(address)
+                self._undeclared_managed_pods.add(address)
+            else:
+                self._unmanaged.append(address)
+
+        self.managed_actual: dict[str, Resource] = {}
+        for address, resource in actual.resources.items():
+            pod = resource.pod
+            if pod is not None:
+                if pod_address(pod) in self.managed_pods:
+                    self.managed_actual[address] = resource
+            elif address in desired.resources:
+                self.managed_actual[address] = resource  # declared organisation-level resource
+            else:
+                self._unmanaged.append(address)
+
+    def unmanaged(self) -> list[str]:
+        return sorted(self._unmanaged)
+
+    def delete_reason(self, resource: Resource) -> str:
+        pod = resource.pod
+        if pod is not None and pod_address(pod) in self._undeclared_managed_pods:
+            if resource.kind == POD:
+                return "not declared; matches manage.pods"
+            return f"{pod_address(pod)} is removed"
+        return "not declared"
