@@ -263,3 +263,10 @@ def normalize_timestamp(value: Any) -> str:
 def normalize_event_types(values: list[str]) -> list[str]:
     """Webhook event types are a set: sorted, unique."""
     return sorted(set(values))
+
+
+def normalize_permissions(value: Any) -> dict[str, bool] | None:
+    """Permissions are a whitelist: only granted flags matter. None means unrestricted."""
+    if value is None:
+        return None
+    return {flag: True for flag, granted in sorted(value.items()) if granted is True}
