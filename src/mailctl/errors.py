@@ -75,7 +75,16 @@ class Unauthorized(ApiError):
 
 
 class TransientError(ApiError):
-    """429/5xx or a connection failure that survived every retry."""
+    """429/5xx or a connection failure that survived every retry.
+
+    ``ambiguous`` is True when a non-idempotent write failed after it was sent: it may have
+    happened, so the caller must look before re-creating.
+    """
+
+    def __init__(self, status: int, code: str, message: str, method: str = "", path: str = "",
+                 *, ambiguous: bool = False):
+        self.ambiguous = ambiguous
+        super().__init__(status, code, message, method, path)
 
 
 class PlanError(MailctlError):
