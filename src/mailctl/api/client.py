@@ -234,7 +234,8 @@ class AgentMailClient:
                 ambiguous = transport_error_was_sent(exc) and not repeatable
                 wait = None if ambiguous else self._next_wait(attempt, None)
                 if wait is None:
-                    raise self._transport_error(exc, method, path, ambiguous) from exc
+                    # from None: the httpx error's text is already in ours, redacted
+                    raise self._transport_error(exc, method, path, ambiguous) from None
                 reason = type(exc).__name__
             else:
                 if response.is_success:
@@ -355,10 +356,12 @@ class AgentMailClient:
 
 
 def _check_base_url(base_url: str) -> str:
-    try:
-        url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError):
-        url = None
+    url: httpx.URL | None = None
+    if isinstance(base_url, str) and not any(ch.isspace() for ch in base_url):
+        try:
+            url = httpx.URL(base_url)
+        except httpx.InvalidURL:
+            url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise UsageError(f"invalid AgentMail endpoint {base_url!r}: expected http(s)://host[:port][/prefix]")
     return base_url

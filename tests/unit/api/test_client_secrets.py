@@ -1,0 +1,90 @@
+"""A planted canary key (and a secret in a response body) never shows up in errors, reprs or logs."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from client_harness import CANARY_KEY, replies
+
+from mailctl.errors import ApiError
+
+BODY_SECRET = "am_us_BODYSECRETbodysecret0123456789xyz"
+WEBHOOK_SECRET = "whsec_WEBHOOKsecret0123456789abcdefgh"
+
+
+def leaks(text: str) -> bool:
+    return any(secret in text for secret in (CANARY_KEY, BODY_SECRET, WEBHOOK_SECRET))
+
+
+def secret_error_body(status: int) -> httpx.Response:
+    return httpx.Response(status, json={
+        "name": "Error", "code": "boom", "api_key": BODY_SECRET,
+        "message": f"key {CANARY_KEY} rejected; other {BODY_SECRET}; hook {WEBHOOK_SECRET}",
+        "errors": [{"path": "api_key", "message": f"bad value {BODY_SECRET}"}],
+    })
+
+
+def raise_connect(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError(f"refused while sending {CANARY_KEY}", request=request)
+
+
+def raise_read_timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout(f"timeout with {BODY_SECRET}", request=request)
+
+
+ERROR_PATHS = {
+    **{f"json_{status}": (lambda status=status: secret_error_body(status))
+       for status in (400, 401, 403, 404, 409, 422, 429, 500, 503)},
+    "html_502": lambda: httpx.Response(502, text=f"<html><body>debug: Authorization: Bearer {CANARY_KEY} "
+                                                 f"response {BODY_SECRET}</body></html>"),
+    "titled_html": lambda: httpx.Response(500, text=f"<title>oops {CANARY_KEY}</title>"),
+    "plain_text": lambda: httpx.Response(500, text=f"api_key={BODY_SECRET}"),
+    "invalid_json_ok": lambda: httpx.Response(200, content=f'{{"api_key": "{BODY_SECRET}"'.encode(),
+                                              headers={"Content-Type": "application/json"}),
+}
+
+
+def texts_of(err: BaseException) -> list[str]:
+    out = [str(err), repr(err), *map(str, err.args)]
+    if isinstance(err, ApiError):
+        out += [err.api_message, err.code, err.path]
+    if err.__cause__ is not None:
+        out += [str(err.__cause__), repr(err.__cause__)]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(ERROR_PATHS))
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_no_error_path_leaks_a_secret(harness, caplog, name, method):
+    make = ERROR_PATHS[name]
+    client = harness.client(lambda request: make(), max_retries=1)
+    with caplog.at_level(logging.DEBUG), pytest.raises(ApiError) as caught:
+        client.request(method, "/v0/api-keys", json={"name": "k"} if method == "POST" else None)
+    assert not any(leaks(t) for t in texts_of(caught.value))
+    assert not leaks(caplog.text)
+
+
+@pytest.mark.parametrize("handler", [raise_connect, raise_read_timeout])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_transport_errors_do_not_leak_secrets(harness, caplog, handler, method):
+    client = harness.client(handler, max_retries=2)
+    with caplog.at_level(logging.DEBUG), pytest.raises(ApiError) as caught:
+        client.request(method, "/v0/pods")
+    assert not any(leaks(t) for t in texts_of(caught.value))
+    assert not leaks(caplog.text)
+
+
+def test_client_repr_and_stats_do_not_show_the_key(harness):
+    client = harness.client(replies(httpx.Response(200, json={"api_key": BODY_SECRET})))
+    assert client.post("/v0/api-keys", json={"name": "k"})["api_key"] == BODY_SECRET  # callers get it
+    for text in (str(client), repr(client), repr(client.stats), repr(vars(client).get("_redact"))):
+        assert not leaks(text)
+
+
+def test_redaction_keeps_the_useful_part_of_the_message(harness):
+    client = harness.client(replies(secret_error_body(403)))
+    with pytest.raises(ApiError) as caught:
+        client.get("/v0/api-keys")
+    assert caught.value.api_message.startswith("key [REDACTED] rejected; other [REDACTED]")
