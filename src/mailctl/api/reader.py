@@ -1,0 +1,216 @@
+"""Read the actual state from the API, translated into the resource model's vocabulary.
+
+Requests are kept to what the API allows: organisation-wide list endpoints (pods, inboxes,
+domains, API keys, webhooks) fetched concurrently, a page at a time. Only two things fan out:
+domain details (list rows carry no verification status, so declared custom domains are fetched
+one by one) and allow/block lists, which have no organisation-wide view, read only for the
+scopes whose config declares ``lists``.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from mailctl.api.client import AgentMailClient, quote_segment
+from mailctl.api.paths import item_path, scope_path
+from mailctl.errors import NotFound
+from mailctl.resources import (
+    API_KEY,
+    DOMAIN,
+    INBOX,
+    LIST_DIRECTIONS,
+    LIST_ENTRY,
+    LIST_TYPES,
+    POD,
+    WEBHOOK,
+    ActualState,
+    DesiredState,
+    Resource,
+    api_key_address,
+    derived_client_id,
+    domain_address,
+    inbox_address,
+    list_entry_address,
+    normalize_event_types,
+    normalize_permissions,
+    normalize_timestamp,
+    pod_address,
+    split_address,
+    webhook_address,
+)
+
+FAN_OUT = 16
+
+
+class StateReader:
+    def __init__(self, client: AgentMailClient, parallelism: int = FAN_OUT):
+        self.client = client
+        self.parallelism = max(1, parallelism)
+
+    def read(self, desired: DesiredState) -> ActualState:
+        lists = {
+            "pods": ("/v0/pods", "pods"),
+            "inboxes": ("/v0/inboxes", "inboxes"),
+            "domains": ("/v0/domains", "domains"),
+            "api_keys": ("/v0/api-keys", "api_keys"),
+            "webhooks": ("/v0/webhooks", "webhooks"),
+        }
+        rows = self._parallel({name: (lambda p=path, k=key: self.client.list_all(p, k))
+                               for name, (path, key) in lists.items()})
+        pods = {row["pod_id"]: _pod_name(row) for row in rows["pods"]}
+        state = ActualState()
+        for row in rows["pods"]:
+            state.add(_pod(row, pods))
+        for row in rows["inboxes"]:
+            if row.get("pod_id") in pods:
+                state.add(_inbox(row, pods))
+        for row in rows["domains"]:
+            state.add(_domain(row, pods))
+        for resource in _api_keys(rows["api_keys"], pods):
+            state.add(resource)
+        webhook_names = {derived_client_id(a): a for a, r in desired.resources.items() if r.kind == WEBHOOK}
+        for row in rows["webhooks"]:
+            state.add(_webhook(row, pods, webhook_names))
+        self._read_domain_status(state, desired)
+        self._read_lists(state, desired)
+        return state
+
+    def count_inbox_data(self, inbox_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Threads, messages and drafts each inbox holds: what deleting it destroys."""
+        def count(inbox_id: str) -> dict[str, int]:
+            base = f"/v0/inboxes/{quote_segment(inbox_id)}"
+            return {what: sum(1 for _ in self.client.paginate(f"{base}/{what}", what))
+                    for what in ("threads", "messages", "drafts")}
+        return self._parallel({i: (lambda i=i: count(i)) for i in inbox_ids})
+
+    # -----------------------------------------------------------------------------------------
+
+    def _read_domain_status(self, state: ActualState, desired: DesiredState) -> None:
+        """List rows have no verification status; fetch it for the declared domains that exist."""
+        wanted = [r for a, r in state.resources.items() if r.kind == DOMAIN and a in desired.resources]
+        ids = _ids(state)
+
+        def fetch(resource: Resource) -> dict[str, Any] | None:
+            try:
+                return self.client.get(item_path(resource, ids))
+            except NotFound:
+                return None
+        details = self._parallel({r.address: (lambda r=r: fetch(r)) for r in wanted})
+        for address, body in details.items():
+            if body is not None:
+                state.resources[address].observed["status"] = body.get("status")
+
+    def _read_lists(self, state: ActualState, desired: DesiredState) -> None:
+        scopes = {r.parent for r in desired.resources.values() if r.kind == LIST_ENTRY}
+        scopes |= set(desired.settings.get("list_scopes", ()))
+        jobs: dict[tuple[str | None, str, str], Callable[[], Any]] = {}
+        ids = _ids(state)
+        for scope in scopes:
+            if scope is not None and scope not in state.resources:
+                continue  # the pod or inbox does not exist yet: nothing to read
+            base = scope_path(scope, ids)
+            for direction in LIST_DIRECTIONS:
+                for list_type in LIST_TYPES:
+                    path = f"{base}/lists/{direction}/{list_type}"
+                    jobs[(scope, direction, list_type)] = lambda p=path: self._list_or_empty(p)
+        for (scope, direction, list_type), entries in self._parallel(jobs).items():
+            segments = split_address(scope) if scope else []
+            pod = segments[0][1] if segments else None
+            inbox = segments[1][1] if len(segments) > 1 else None
+            for row in entries:
+                address = list_entry_address(direction, list_type, row["entry"], pod=pod, inbox=inbox)
+                attrs = {"reason": row["reason"]} if row.get("reason") is not None else {}
+                state.add(Resource(LIST_ENTRY, address, attrs, parent=scope,
+                                   observed={"read_only": bool(row.get("read_only"))}))
+
+    def _list_or_empty(self, path: str) -> list[dict[str, Any]]:
+        try:
+            return self.client.list_all(path, "entries")
+        except NotFound:
+            return []
+
+    def _parallel(self, jobs: dict[Any, Callable[[], Any]]) -> dict[Any, Any]:
+        if len(jobs) <= 1:
+            return {key: job() for key, job in jobs.items()}
+        with ThreadPoolExecutor(max_workers=min(self.parallelism, len(jobs))) as pool:
+            futures = {key: pool.submit(job) for key, job in jobs.items()}
+            return {key: future.result() for key, future in futures.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# API rows -> resources
+
+
+def _pod_name(row: dict[str, Any]) -> str:
+    """The pod segment of addresses: its client_id, or its pod_id when it has none."""
+    return row.get("client_id") or row["pod_id"]
+
+
+def _pod(row: dict[str, Any], pods: dict[str, str]) -> Resource:
+    return Resource(POD, pod_address(pods[row["pod_id"]]), {"name": row.get("name")},
+                    remote_id=row["pod_id"],
+                    observed={"client_id": row.get("client_id"), "pod_id": row["pod_id"]})
+
+
+def _inbox(row: dict[str, Any], pods: dict[str, str]) -> Resource:
+    attrs: dict[str, Any] = {"metadata": row.get("metadata") or {},
+                             "status": row.get("status") or "active"}
+    if row.get("display_name") is not None:
+        attrs["display_name"] = row["display_name"]
+    pod = pods[row["pod_id"]]
+    return Resource(INBOX, inbox_address(pod, row["inbox_id"]), attrs, parent=pod_address(pod),
+                    remote_id=row["inbox_id"], observed={"client_id": row.get("client_id")})
+
+
+def _domain(row: dict[str, Any], pods: dict[str, str]) -> Resource:
+    attrs = {k: row[k] for k in ("feedback_enabled", "inbound_enabled", "subdomains_enabled",
+                                 "tracking_enabled") if row.get(k) is not None}
+    pod = pods.get(row.get("pod_id") or "")
+    return Resource(DOMAIN, domain_address(row["domain"], pod=pod), attrs,
+                    parent=pod_address(pod) if pod else None, remote_id=row["domain_id"],
+                    observed={"client_id": row.get("client_id")})
+
+
+def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource]:
+    """Bearer keys by (scope, name); the oldest of a duplicated name keeps it, others are extra."""
+    out: list[Resource] = []
+    seen: set[str] = set()
+    for row in sorted(rows, key=lambda r: (r.get("created_at") or "", r["api_key_id"])):
+        if row.get("type", "bearer") != "bearer":
+            continue  # public-key (sign-in) credentials are not managed by mailctl
+        pod = pods.get(row.get("pod_id") or "")
+        if row.get("pod_id") and pod is None:
+            continue
+        inbox = (row.get("inbox_id") or "").lower() or None
+        name = row.get("name") or row["api_key_id"]
+        address = api_key_address(name, pod=pod, inbox=inbox)
+        if address in seen:
+            address = api_key_address(f"{name}#{row['api_key_id']}", pod=pod, inbox=inbox)
+        seen.add(address)
+        attrs: dict[str, Any] = {"permissions": normalize_permissions(row.get("permissions"))}
+        if row.get("expires_at"):
+            attrs["expires_at"] = normalize_timestamp(row["expires_at"])
+        parent = inbox_address(pod, inbox) if (pod and inbox) else (pod_address(pod) if pod else None)
+        out.append(Resource(API_KEY, address, attrs, parent=parent, remote_id=row["api_key_id"],
+                            observed={"prefix": row.get("prefix"), "used_at": row.get("used_at")}))
+    return out
+
+
+def _webhook(row: dict[str, Any], pods: dict[str, str], names: dict[str, str]) -> Resource:
+    pod = pods.get(row.get("pod_id") or "")
+    inbox = (row.get("inbox_id") or "").lower() or None
+    address = names.get(row.get("client_id") or "") or webhook_address(row["webhook_id"], pod=pod, inbox=inbox)
+    attrs: dict[str, Any] = {"url": row["url"], "enabled": row.get("enabled", True),
+                             "event_types": normalize_event_types(row.get("event_types") or [])}
+    if pod is None and inbox is None:
+        attrs["pods"] = sorted(pods.get(p, p) for p in row.get("pod_ids") or [])
+    if inbox is None:
+        attrs["inboxes"] = sorted(i.lower() for i in row.get("inbox_ids") or [])
+    parent = inbox_address(pod, inbox) if (pod and inbox) else (pod_address(pod) if pod else None)
+    return Resource(WEBHOOK, address, attrs, parent=parent, remote_id=row["webhook_id"],
+                    observed={"client_id": row.get("client_id")})
+
+
+def _ids(state: ActualState) -> dict[str, str]:
+    return {a: r.remote_id for a, r in state.resources.items() if r.remote_id is not None}

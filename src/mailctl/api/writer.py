@@ -1,0 +1,244 @@
+"""Turn one planned step (create / update / delete of one resource) into API calls.
+
+Every create is safe to retry: pods, domains, inboxes and webhooks carry a deterministic
+``client_id`` (a repeated create returns the original object); API keys have none, so after an
+ambiguous failure the scope is listed and a key of that name, made by the lost attempt and whose
+secret nobody received, is deleted before creating again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+from mailctl.api.client import AgentMailClient
+from mailctl.api.paths import collection_path, item_path, scope_path
+from mailctl.errors import MailctlError, NotFound, TransientError
+from mailctl.plan.changes import Change
+from mailctl.resources import (
+    API_KEY,
+    DEFAULT_DOMAIN,
+    DOMAIN,
+    INBOX,
+    LIST_ENTRY,
+    POD,
+    WEBHOOK,
+    Resource,
+    derived_client_id,
+    domain_address,
+    pod_address,
+    pod_client_id,
+)
+from mailctl.secrets import SecretSink
+
+VERIFIED = "VERIFIED"
+
+
+class Deferred(MailctlError):
+    """The step cannot happen yet (an inbox on a domain still being verified); not a failure."""
+
+
+class IdRegistry:
+    """address -> remote id, seeded from the actual state and filled in as creates succeed."""
+
+    def __init__(self, initial: dict[str, str]):
+        self._ids = dict(initial)
+        self._lock = threading.Lock()
+
+    def get(self, address: str, default: str | None = None) -> str | None:
+        with self._lock:
+            return self._ids.get(address, default)
+
+    def __getitem__(self, address: str) -> str:
+        value = self.get(address)
+        if value is None:
+            raise KeyError(address)
+        return value
+
+    def set(self, address: str, remote_id: str) -> None:
+        with self._lock:
+            self._ids[address] = remote_id
+
+    def forget(self, address: str) -> None:
+        with self._lock:
+            self._ids.pop(address, None)
+
+
+class ApiWriter:
+    def __init__(self, client: AgentMailClient, ids: IdRegistry, secrets: SecretSink | None = None,
+                 domain_wait: float = 0.0, poll_interval: float = 2.0,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.ids = ids
+        self.secrets = secrets
+        self.domain_wait = domain_wait
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+        self._clock = clock
+        self._verified: dict[str, bool] = {}
+        self._verify_lock = threading.Lock()
+
+    # -- the three verbs -----------------------------------------------------------------------
+
+    def create(self, resource: Resource) -> None:
+        creator = {POD: self._create_pod, DOMAIN: self._create_domain, INBOX: self._create_inbox,
+                   API_KEY: self._create_api_key, WEBHOOK: self._create_webhook,
+                   LIST_ENTRY: self._create_list_entry}[resource.kind]
+        creator(resource)
+
+    def update(self, change: Change) -> None:
+        assert change.desired is not None and change.actual is not None
+        body = _update_body(change, self.ids)
+        if body:
+            self.client.patch(item_path(change.desired, self.ids, change.actual.remote_id), body)
+
+    def delete(self, resource: Resource) -> None:
+        try:
+            self.client.delete(item_path(resource, self.ids, resource.remote_id))
+        except NotFound:
+            pass  # already gone: the goal is reached
+        self.ids.forget(resource.address)
+
+    # -- creates -------------------------------------------------------------------------------
+
+    def _create_pod(self, pod: Resource) -> None:
+        body = {"name": pod.attrs.get("name", pod.name), "client_id": pod_client_id(pod.name)}
+        created = self.client.post("/v0/pods", body, idempotent=True)
+        self.ids.set(pod.address, created["pod_id"])
+
+    def _create_domain(self, domain: Resource) -> None:
+        body = {"domain": domain.name, "client_id": derived_client_id(domain.address), **domain.attrs}
+        created = self.client.post(collection_path(domain, self.ids), body, idempotent=True)
+        self.ids.set(domain.address, created["domain_id"])
+
+    def _create_inbox(self, inbox: Resource) -> None:
+        username, _, domain = inbox.name.partition("@")
+        self._require_verified_domain(inbox, domain)
+        body: dict[str, Any] = {"username": username, "domain": domain,
+                                "client_id": derived_client_id(inbox.address)}
+        body.update({k: v for k, v in inbox.attrs.items() if k in ("display_name", "metadata", "status")})
+        if body.get("status") == "active":
+            del body["status"]  # creates are active unless asked otherwise
+        self.client.post(collection_path(inbox, self.ids), body, idempotent=True)
+        self.ids.set(inbox.address, inbox.name)
+
+    def _create_api_key(self, key: Resource) -> None:
+        if self.secrets is None:
+            raise MailctlError(f"{key.address}: no secret sink (--secrets-out) for the new key's secret")
+        body: dict[str, Any] = {"name": key.name}
+        if key.attrs.get("permissions") is not None:
+            body["permissions"] = key.attrs["permissions"]
+        if key.attrs.get("expires_at"):
+            body["expires_at"] = key.attrs["expires_at"]
+        path = collection_path(key, self.ids)
+        for attempt in range(3):
+            try:
+                created = self.client.post(path, body)
+                break
+            except TransientError as exc:
+                if not getattr(exc, "ambiguous", False) or attempt == 2:
+                    raise
+                self._delete_orphaned_keys(key, path)
+        self.secrets.store(key.address, created)
+        self.ids.set(key.address, created["api_key_id"])
+
+    def _delete_orphaned_keys(self, key: Resource, path: str) -> None:
+        """An ambiguous create may have made the key; its secret is lost, so remove it first."""
+        for row in self.client.list_all(path, "api_keys"):
+            if row.get("name") == key.name and _same_scope(row, key, self.ids):
+                try:
+                    self.client.delete(f"{path}/{row['api_key_id']}")
+                except NotFound:
+                    pass
+
+    def _create_webhook(self, hook: Resource) -> None:
+        body: dict[str, Any] = {"url": hook.attrs["url"], "event_types": hook.attrs["event_types"],
+                                "client_id": derived_client_id(hook.address)}
+        if hook.attrs.get("pods"):
+            body["pod_ids"] = [self.ids[pod_address(p)] for p in hook.attrs["pods"]]
+        if hook.attrs.get("inboxes"):
+            body["inbox_ids"] = list(hook.attrs["inboxes"])
+        created = self.client.post(collection_path(hook, self.ids), body, idempotent=True)
+        self.ids.set(hook.address, created["webhook_id"])
+        if hook.attrs.get("enabled") is False and created.get("enabled", True):
+            self.client.patch(item_path(hook, self.ids), {"enabled": False})
+
+    def _create_list_entry(self, entry: Resource) -> None:
+        body = {"entry": entry.name.split("/", 2)[2]}
+        if entry.attrs.get("reason") is not None:
+            body["reason"] = entry.attrs["reason"]
+        # Lists are sets: a repeated create returns the existing entry, so this is retry-safe.
+        self.client.post(collection_path(entry, self.ids), body, idempotent=True)
+
+    # -- domains verification ------------------------------------------------------------------
+
+    def _require_verified_domain(self, inbox: Resource, domain: str) -> None:
+        if domain == DEFAULT_DOMAIN:
+            return
+        pod = inbox.pod
+        candidates = [domain_address(domain, pod=pod), domain_address(domain)]
+        address = next((a for a in candidates if self.ids.get(a) is not None), None)
+        if address is None:
+            return  # not a domain mailctl knows of; the API will answer if it is unusable
+        with self._verify_lock:
+            known = self._verified.get(address)
+        if known:
+            return
+        verified = self._wait_verified(address)
+        with self._verify_lock:
+            self._verified[address] = verified
+        if not verified:
+            raise Deferred(f"domain {domain} is not verified yet: publish its DNS records "
+                           f"(`mailctl dns`), then re-run apply, or use --wait-for-domains")
+
+    def _wait_verified(self, address: str) -> bool:
+        scope = address.rsplit("/domain/", 1)[0] if address.startswith("pod/") else None
+        path = f"{scope_path(scope, self.ids)}/domains/{self.ids[address]}"
+        deadline = self._clock() + self.domain_wait
+        triggered = False
+        while True:
+            status = self.client.get(path).get("status")
+            if status == VERIFIED:
+                return True
+            if not triggered or status in ("FAILED", "NOT_STARTED"):
+                self.client.post(f"{path}/verify", None, idempotent=True)
+                triggered = True
+                status = self.client.get(path).get("status")
+                if status == VERIFIED:
+                    return True
+            if self._clock() >= deadline:
+                return False
+            self._sleep(self.poll_interval)
+
+
+def _update_body(change: Change, ids: IdRegistry) -> dict[str, Any]:
+    assert change.desired is not None and change.actual is not None
+    want, have = change.desired.attrs, change.actual.attrs
+    changed = {d.path.split(".", 1)[0] for d in change.diff}
+    body: dict[str, Any] = {}
+    for attr in sorted(changed):
+        if change.kind == INBOX and attr == "metadata":
+            old = have.get("metadata") or {}
+            new = want.get("metadata") or {}
+            body["metadata"] = {**{k: None for k in old if k not in new}, **new} if new else None
+        elif change.kind == WEBHOOK and attr in ("pods", "inboxes"):
+            resolve = (lambda p: ids.get(pod_address(p)) or p) if attr == "pods" else (lambda i: i)
+            old_set, new_set = set(have.get(attr) or []), set(want.get(attr) or [])
+            singular = "pod_ids" if attr == "pods" else "inbox_ids"
+            if new_set - old_set:
+                body[f"add_{singular}"] = sorted(resolve(x) for x in new_set - old_set)
+            if old_set - new_set:
+                body[f"remove_{singular}"] = sorted(resolve(x) for x in old_set - new_set)
+        else:
+            body[attr] = want.get(attr)
+    return body
+
+
+def _same_scope(row: dict[str, Any], key: Resource, ids: IdRegistry) -> bool:
+    parent = key.parent
+    if parent is None:
+        return not row.get("pod_id") and not row.get("inbox_id")
+    if parent.count("/") == 1:  # a pod
+        return row.get("pod_id") == ids.get(parent) and not row.get("inbox_id")
+    return (row.get("inbox_id") or "").lower() == parent.rsplit("/", 1)[1]
