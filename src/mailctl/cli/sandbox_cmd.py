@@ -1,8 +1,49 @@
-"""`mailctl sandbox ...`: run the local AgentMail sandbox (placeholder until the sandbox lands)."""
+"""`mailctl sandbox serve`: run the local AgentMail sandbox over HTTP until Ctrl-C / SIGTERM."""
+
+from __future__ import annotations
+
+import os
 
 import click
+
+from mailctl.sandbox.app import DEV_API_KEY, create_app
+from mailctl.sandbox.server import serve as serve_http
 
 
 @click.group()
 def sandbox() -> None:
     """Run the local AgentMail sandbox."""
+
+
+@sandbox.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option("--db", default=":memory:", show_default=True, help="SQLite file that keeps state across restarts.")
+@click.option("--api-key", "api_keys", multiple=True, help="An org-level key (repeatable). Default: $AGENTMAIL_API_KEY, else the dev key.")
+@click.option("--page-size", default=50, show_default=True, type=click.IntRange(1, 100), help="Default list page size.")
+@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0, 60_000), help="Added latency per request.")
+@click.option("--latency-jitter-ms", default=0, show_default=True, type=click.IntRange(0, 60_000), help="Extra random latency, 0..N ms.")
+@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Requests per second per key (429 above).")
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Probability a write fails.")
+@click.option("--fault-mode", default="both", show_default=True, type=click.Choice(["before", "after", "both"]), help="Fail before the write, after committing it, or either.")
+@click.option("--seed", type=int, default=None, help="Seed for fault injection and jitter.")
+@click.option("--domain-verification", default="auto", show_default=True, type=click.Choice(["auto", "manual"]), help="auto: verify succeeds; manual: driven by /_sandbox/domains/{id}/dns.")
+def serve(host: str, port: int, db: str, api_keys: tuple[str, ...], page_size: int, latency_ms: int,
+          latency_jitter_ms: int, rate_limit: float | None, fault_rate: float, fault_mode: str,
+          seed: int | None, domain_verification: str) -> None:
+    """Serve the AgentMail API sandbox on http://HOST:PORT until interrupted."""
+    keys = api_keys or tuple(k for k in [os.environ.get("AGENTMAIL_API_KEY", "").strip()] if k)
+    if not keys:
+        click.echo(f"No --api-key or AGENTMAIL_API_KEY given: using the dev key {DEV_API_KEY}", err=True)
+    try:
+        app = create_app(db=db, api_keys=keys, page_size=page_size, latency_ms=latency_ms,
+                         latency_jitter_ms=latency_jitter_ms, rate_limit=rate_limit, fault_rate=fault_rate,
+                         seed=seed, domain_verification=domain_verification, fault_mode=fault_mode)
+    except Exception as exc:  # e.g. an unreadable --db file: a message, not a traceback
+        raise click.ClickException(f"cannot start the sandbox: {exc}") from None
+    try:
+        serve_http(app, host, port, on_ready=lambda url: click.echo(f"AgentMail sandbox listening on {url}"))
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        app.store.close()

@@ -1,0 +1,199 @@
+"""The sandbox as a WSGI application: HTTP in, backend call, HTTP out. No API rules live here.
+
+    app = create_app()                      # in-memory, dev key "am_sandbox_dev_key"
+    client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox")
+
+Request pipeline: latency (no lock held) -> path checks -> route -> rate limit -> body ->
+fault "before" -> one store transaction (auth + handler) -> fault "after" -> response.
+Bad input of any kind gives a 4xx JSON body in the §2.1 shape; an unexpected bug gives a 500
+JSON body (logged to ``wsgi.errors``), never a traceback on the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from mailctl.sandbox.backend import org
+from mailctl.sandbox.backend.auth import authenticate, bearer_token
+from mailctl.sandbox.backend.core import Ctx, Reply, SandboxError, Settings, Tx, bad_request, secret_hash
+from mailctl.sandbox.backend.errors import not_found
+from mailctl.sandbox.backend.validate import Body, Query
+from mailctl.sandbox.knobs import Fault, FaultInjector, RateLimiter, Stats, latency_seconds
+from mailctl.sandbox.router import Router
+from mailctl.sandbox.routes import ROUTES
+from mailctl.sandbox.store import Store
+
+DEV_API_KEY = "am_sandbox_dev_key"  # the org-level key used when none is configured
+MAX_BODY_BYTES = 1024 * 1024
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
+            422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
+            503: "Service Unavailable"}
+
+StartResponse = Callable[..., Any]
+
+
+def _path_parts(environ: dict[str, Any]) -> list[str]:
+    """The decoded path segments, or a 4xx for NUL bytes, dot segments and encoded slashes."""
+    path = environ.get("PATH_INFO") or "/"
+    try:  # PEP 3333 servers (waitress) hand over latin-1; in-process transports give real text
+        path = path.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
+    raw = str(environ.get("REQUEST_URI") or environ.get("RAW_URI") or "").split("?", 1)[0].lower()
+    if "\x00" in path or "%00" in raw:
+        raise bad_request("The path must not contain NUL characters")
+    if "%2f" in raw or "%5c" in raw or "\\" in path:
+        raise bad_request("The path must not contain encoded slashes or backslashes")
+    parts = path.strip("/").split("/") if path.strip("/") else []
+    if any(p in (".", "..") for p in parts):
+        raise bad_request("The path must not contain '.' or '..' segments")
+    return parts
+
+
+def _read_body(environ: dict[str, Any], method: str) -> Body:
+    if method not in WRITE_METHODS:
+        return Body({})
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise bad_request("Invalid Content-Length header") from None
+    if length > MAX_BODY_BYTES:
+        raise SandboxError(413, "payload_too_large", f"Request body exceeds {MAX_BODY_BYTES} bytes")
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    if not raw.strip():
+        return Body({})
+    try:
+        return Body(json.loads(raw.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("Request body is not valid JSON") from None
+
+
+class SandboxApp:
+    """A WSGI callable exposing ``store``, ``settings``, ``stats`` and ``reset()`` for tests."""
+
+    def __init__(self, db: str, api_keys: Sequence[str], settings: Settings):
+        self.store = Store(db)
+        self.settings = settings
+        self.bootstrap_keys = tuple(api_keys) or (DEV_API_KEY,)
+        self.router = Router(ROUTES)
+        self.stats = Stats()
+        self.rate_limiter = RateLimiter()
+        self.faults = FaultInjector(settings.seed)
+        self._jitter = random.Random(settings.seed)
+        self._jitter_lock = threading.Lock()
+        with self.store.transaction() as tx:
+            self.org_id = org.seed(tx, self.bootstrap_keys)
+
+    # -- control -----------------------------------------------------------------------------
+    def reset_state(self, tx: Tx) -> str:
+        """Wipe everything inside ``tx`` and reseed; also zero stats and rate-limit buckets."""
+        tx.wipe()
+        self.org_id = org.seed(tx, self.bootstrap_keys)
+        self.stats.clear()
+        self.rate_limiter.clear()
+        return self.org_id
+
+    def reset(self) -> None:
+        with self.store.transaction() as tx:
+            self.reset_state(tx)
+
+    def apply_settings(self, new: Settings) -> None:
+        if new.seed != self.settings.seed:
+            self.faults.reseed(new.seed)
+        self.settings = new
+
+    # -- WSGI --------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        route_name, fault = "(unmatched)", None
+        try:
+            self._sleep()
+            parts = _path_parts(environ)
+            route, params = self.router.match(method, parts)
+            route_name = route.pattern
+            token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
+            retry_after = self.rate_limiter.acquire(secret_hash(token or ""), self.settings.rate_limit)
+            if retry_after is not None:
+                raise SandboxError(429, "rate_limit_exceeded", "Rate limit exceeded",
+                                   headers={"Retry-After": str(retry_after)}, fix="Retry after the Retry-After delay.")
+            body = _read_body(environ, method)
+            fault = self.faults.draw(self.settings) if method in WRITE_METHODS and parts[0] == "v0" else None
+            if fault == "before":
+                raise SandboxError(503, "service_unavailable", "Injected fault: the request was not processed")
+            with self.store.transaction() as tx:
+                ctx = Ctx(
+                    tx=tx, caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")), params=params,
+                    query=Query(environ.get("QUERY_STRING", "")), body=body, settings=self.settings,
+                    route=route.pattern, method=method, sandbox=self,
+                )
+                reply = route.handler(ctx)
+            if fault == "after":
+                raise SandboxError(500, "internal_error", "Injected fault: the write was committed but the response failed")
+        except SandboxError as exc:
+            reply = Reply(exc.status, exc.body(), headers=exc.headers)
+        except Exception:  # a sandbox bug: report it as a JSON 500, log it, never leak a traceback
+            environ["wsgi.errors"].write(traceback.format_exc())
+            reply = Reply(500, SandboxError(500, "internal_error", "Internal sandbox error").body())
+        self.stats.record(method, route_name, reply.status, fault)
+        return self._respond(reply, start_response)
+
+    def _sleep(self) -> None:
+        with self._jitter_lock:
+            delay = latency_seconds(self.settings, self._jitter)
+        if delay > 0:
+            time.sleep(delay)
+
+    @staticmethod
+    def _respond(reply: Reply, start_response: StartResponse) -> Iterable[bytes]:
+        if reply.status == 204 or reply.body is None:
+            payload = b""
+        elif isinstance(reply.body, bytes):
+            payload = reply.body
+        elif isinstance(reply.body, str):
+            payload = reply.body.encode("utf-8")
+        else:
+            payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+        headers = [("Content-Length", str(len(payload)))]
+        if payload:
+            headers.append(("Content-Type", reply.content_type))
+        headers += list(reply.headers.items())
+        start_response(f"{reply.status} {_REASONS.get(reply.status, 'Status')}", headers)
+        return [payload]
+
+
+def create_app(
+    db: str = ":memory:",
+    api_keys: Sequence[str] = (),
+    page_size: int = 50,
+    latency_ms: int = 0,
+    latency_jitter_ms: int = 0,
+    rate_limit: float | None = None,
+    fault_rate: float = 0.0,
+    seed: int | None = None,
+    domain_verification: str = "auto",
+    fault_mode: str = "both",
+) -> SandboxApp:
+    """Build a sandbox. ``api_keys`` are org-level keys; with none, ``DEV_API_KEY`` is the key."""
+    from mailctl.sandbox.control import validate_config
+
+    knobs = {
+        "page_size": page_size, "latency_ms": latency_ms, "latency_jitter_ms": latency_jitter_ms,
+        "rate_limit": rate_limit, "fault_rate": fault_rate, "seed": seed,
+        "domain_verification": domain_verification, "fault_mode": fault_mode,
+    }
+    try:
+        settings = validate_config(knobs, Settings())
+    except SandboxError as exc:
+        raise ValueError(exc.message) from None
+    return SandboxApp(db, api_keys, settings)
+
+
+__all__ = ["DEV_API_KEY", "SandboxApp", "create_app", "not_found"]

@@ -1,0 +1,60 @@
+"""The organization: seeding (org, Default Pod, bootstrap keys), ``/v0/auth/me``, ``/v0/organizations``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from mailctl.sandbox.backend import api_keys, pods
+from mailctl.sandbox.backend.core import DOMAIN, INBOX, ORG, Ctx, Reply, Tx, missing_permission, now, ok
+
+ORG_META_KEY = "org_id"
+
+
+def new_org(tx: Tx) -> str:
+    """Create an organization with its Default Pod; returns its id."""
+    org_id, stamp = "org_" + uuid.uuid4().hex[:24], now()
+    tx.insert(ORG, org_id, org=org_id, body={"updated_at": stamp}, created_at=stamp)
+    pods.insert_pod(tx, org_id, pods.DEFAULT_POD_NAME, ref=pods.DEFAULT_POD_REF)
+    return org_id
+
+
+def seed(tx: Tx, bootstrap_keys: Sequence[str]) -> str:
+    """Make sure the sandbox org exists and every bootstrap key is an org-level key of it."""
+    org_id = tx.get_meta(ORG_META_KEY)
+    if org_id is None:
+        org_id = new_org(tx)
+        tx.set_meta(ORG_META_KEY, org_id)
+    for secret in bootstrap_keys:
+        api_keys.ensure_bootstrap_key(tx, org_id, secret)
+    return org_id
+
+
+def auth_me(ctx: Ctx) -> Reply:
+    caller = ctx.caller
+    scope_id = caller.inbox_id or caller.pod_id or caller.org_id
+    body: dict[str, Any] = {"scope_type": caller.scope, "scope_id": scope_id, "organization_id": caller.org_id}
+    if caller.pod_id:
+        body["pod_id"] = caller.pod_id
+    if caller.inbox_id:
+        body["inbox_id"] = caller.inbox_id
+    if caller.api_key_id:
+        body["api_key_id"] = caller.api_key_id
+    return ok(body)
+
+
+def get_organization(ctx: Ctx) -> Reply:
+    if ctx.caller.scope != "organization":  # spec §7.7: organization_read needs an org key
+        raise missing_permission("organization_read")
+    row = ctx.tx.get(ORG, ctx.org)
+    assert row is not None, "the caller's org always exists"
+    return ok(
+        {
+            "organization_id": row.id,
+            "inbox_count": ctx.tx.count(INBOX, org=row.id),
+            "domain_count": ctx.tx.count(DOMAIN, org=row.id),
+            "created_at": row.created_at,
+            "updated_at": row.body["updated_at"],
+        }
+    )

@@ -1,0 +1,89 @@
+"""The ``/_sandbox/`` control API (org-level key required): reset, stats, knobs, test fixtures.
+
+| Method | Path | Does |
+|---|---|---|
+| POST  | /_sandbox/reset | wipe every resource, reseed org + Default Pod + bootstrap keys, zero stats |
+| GET   | /_sandbox/stats | request counts: total, by method, by "METHOD /route/pattern", by status, faults |
+| GET   | /_sandbox/config | the knobs (``Settings``) |
+| PATCH | /_sandbox/config | change any knob, e.g. ``{"fault_rate": 0.2, "seed": 7}`` |
+| POST  | /_sandbox/organizations | a second org with an org-level key (cross-org tests) |
+| POST  | /_sandbox/domains/{domain_id}/dns | manual-mode DNS fixture (see ``backend/domains.py``) |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from mailctl.sandbox.backend import api_keys, org
+from mailctl.sandbox.backend.core import Ctx, Reply, Settings, bad_request, new_secret, ok, require_scope
+
+_ACTION = "use the sandbox control API"
+
+
+def _config(settings: Settings) -> dict[str, Any]:
+    return dataclasses.asdict(settings)
+
+
+def reset(ctx: Ctx) -> Reply:
+    require_scope(ctx, "organization", action=_ACTION)
+    org_id = ctx.sandbox.reset_state(ctx.tx)
+    return ok({"reset": True, "organization_id": org_id})
+
+
+def stats(ctx: Ctx) -> Reply:
+    require_scope(ctx, "organization", action=_ACTION)
+    return ok(ctx.sandbox.stats.snapshot())
+
+
+def get_config(ctx: Ctx) -> Reply:
+    require_scope(ctx, "organization", action=_ACTION)
+    return ok(_config(ctx.settings))
+
+
+def _number(name: str, value: Any, low: float, high: float | None, integer: bool) -> Any:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise bad_request(f"'{name}' must be {'an integer' if integer else 'a number'} {bound}", name)
+    return value
+
+
+def validate_config(changes: dict[str, Any], current: Settings) -> Settings:
+    """A new ``Settings`` with ``changes`` applied, or 400 naming the first bad knob."""
+    known = {f.name for f in dataclasses.fields(Settings)}
+    updated = dataclasses.asdict(current)
+    for name, value in changes.items():
+        if name not in known:
+            raise bad_request(f"Unknown setting '{name}'; known: {', '.join(sorted(known))}", name)
+        if name == "page_size":
+            value = _number(name, value, 1, 100, True)
+        elif name in ("latency_ms", "latency_jitter_ms"):
+            value = _number(name, value, 0, 60_000, True)
+        elif name == "rate_limit":
+            value = None if value is None or value == 0 else _number(name, value, 0.001, None, False)
+        elif name == "fault_rate":
+            value = _number(name, value, 0, 1, False)
+        elif name == "seed":
+            value = None if value is None else _number(name, value, -(2**63), 2**63, True)
+        elif name == "fault_mode" and value not in ("before", "after", "both"):
+            raise bad_request("'fault_mode' must be before, after or both", name)
+        elif name == "domain_verification" and value not in ("auto", "manual"):
+            raise bad_request("'domain_verification' must be auto or manual", name)
+        updated[name] = value
+    return Settings(**updated)
+
+
+def patch_config(ctx: Ctx) -> Reply:
+    require_scope(ctx, "organization", action=_ACTION)
+    new = validate_config(ctx.body.data, ctx.settings)
+    ctx.sandbox.apply_settings(new)
+    return ok(_config(new))
+
+
+def create_organization(ctx: Ctx) -> Reply:
+    require_scope(ctx, "organization", action=_ACTION)
+    org_id = org.new_org(ctx.tx)
+    secret = new_secret()
+    key = api_keys.insert_key(ctx.tx, org_id, secret, name=api_keys.BOOTSTRAP_KEY_NAME)
+    return ok({"organization_id": org_id, "api_key_id": key.id, "api_key": secret})

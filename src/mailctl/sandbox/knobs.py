@@ -1,0 +1,109 @@
+"""Run-time knobs that sit in front of the backend: latency, rate limiting, faults, statistics.
+
+Each is thread-safe on its own lock, never the store's, so a slow or throttled request does not
+hold up others. The values come from ``Settings`` and can change at run time (``/_sandbox/config``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import Counter
+from typing import Any, Literal
+
+from mailctl.sandbox.backend.core import Settings
+
+Fault = Literal["before", "after"]
+
+
+class RateLimiter:
+    """A token bucket per key: ``rate`` requests per second, bursts up to ``max(1, rate)``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
+
+    def acquire(self, key: str, rate: float | None) -> int | None:
+        """None if the request may proceed, else the whole seconds to wait (``Retry-After``)."""
+        if not rate:
+            return None
+        capacity, current = max(1.0, rate), time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (capacity, current))
+            tokens = min(capacity, tokens + (current - last) * rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, current)
+                return None
+            self._buckets[key] = (tokens, current)
+            return max(1, math.ceil((1.0 - tokens) / rate))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+
+class FaultInjector:
+    """Decides, reproducibly for a given seed, whether a write fails before or after committing."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+
+    def reseed(self, seed: int | None) -> None:
+        with self._lock:
+            self._rng = random.Random(seed)
+
+    def draw(self, settings: Settings) -> Fault | None:
+        if settings.fault_rate <= 0:
+            return None
+        with self._lock:
+            if self._rng.random() >= settings.fault_rate:
+                return None
+            if settings.fault_mode == "both":
+                return "before" if self._rng.random() < 0.5 else "after"
+            return settings.fault_mode
+
+
+class Stats:
+    """Request counts by method, by route pattern and by status."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._routes: Counter[str] = Counter()
+            self._methods: Counter[str] = Counter()
+            self._statuses: Counter[str] = Counter()
+            self._faults: Counter[str] = Counter()
+            self._total = 0
+
+    def record(self, method: str, route: str, status: int, fault: Fault | None = None) -> None:
+        with self._lock:
+            self._total += 1
+            self._methods[method] += 1
+            self._routes[f"{method} {route}"] += 1
+            self._statuses[str(status)] += 1
+            if fault:
+                self._faults[fault] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total": self._total,
+                "by_method": dict(self._methods),
+                "by_route": dict(sorted(self._routes.items())),
+                "by_status": dict(self._statuses),
+                "faults": {"before": self._faults["before"], "after": self._faults["after"]},
+            }
+
+
+def latency_seconds(settings: Settings, rng: random.Random) -> float:
+    """The delay to add to one request: ``latency_ms`` plus up to ``latency_jitter_ms``."""
+    if settings.latency_ms <= 0 and settings.latency_jitter_ms <= 0:
+        return 0.0
+    jitter = rng.uniform(0, settings.latency_jitter_ms) if settings.latency_jitter_ms > 0 else 0.0
+    return (settings.latency_ms + jitter) / 1000.0

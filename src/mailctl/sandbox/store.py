@@ -1,0 +1,205 @@
+"""SQLite storage for the sandbox: one generic table of JSON documents with indexed columns.
+
+Every resource is a row ``(kind, id)`` with the columns the backend filters on (``org``, ``pod``,
+``inbox``, ``client_id``, ``ref``) and the rest of its fields as a JSON ``body``. ``seq`` is a
+monotonic insertion counter that breaks ``created_at`` ties, so pagination is total and stable.
+
+Concurrency: one connection, one lock. ``Store.transaction()`` holds the lock for the whole
+request (``BEGIN IMMEDIATE`` ... ``COMMIT`` or ``ROLLBACK``), so each request sees and writes a
+consistent snapshot. File databases use WAL, so state survives a restart (and a crash mid-write).
+The store knows nothing about the API rules: those live in ``mailctl.sandbox.backend``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+    kind       TEXT    NOT NULL,
+    id         TEXT    NOT NULL,
+    org        TEXT    NOT NULL,
+    pod        TEXT,
+    inbox      TEXT,
+    client_id  TEXT,
+    ref        TEXT,
+    created_at TEXT    NOT NULL,
+    seq        INTEGER NOT NULL,
+    body       TEXT    NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS resources_org   ON resources (kind, org, created_at, seq);
+CREATE INDEX IF NOT EXISTS resources_pod   ON resources (kind, pod);
+CREATE INDEX IF NOT EXISTS resources_inbox ON resources (kind, inbox);
+CREATE INDEX IF NOT EXISTS resources_ref   ON resources (kind, ref);
+CREATE UNIQUE INDEX IF NOT EXISTS resources_client_id
+    ON resources (kind, org, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Columns a caller may filter on (never interpolate anything else into SQL).
+FILTER_COLUMNS = frozenset({"org", "pod", "inbox", "client_id", "ref"})
+_COLUMNS = "kind, id, org, pod, inbox, client_id, ref, created_at, seq, body"
+
+
+@dataclass
+class Row:
+    """One stored resource. ``body`` is the resource's JSON fields (mutable copy)."""
+
+    kind: str
+    id: str
+    org: str
+    pod: str | None
+    inbox: str | None
+    client_id: str | None
+    ref: str | None
+    created_at: str
+    seq: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a created_at-ordered listing (exclusive)."""
+
+    created_at: str
+    seq: int
+
+
+def _row(values: tuple[Any, ...]) -> Row:
+    *head, body = values
+    return Row(*head, body=json.loads(body))
+
+
+def _where(kind: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    clauses, args = ["kind = ?"], [kind]
+    for column, value in filters.items():
+        if column not in FILTER_COLUMNS:
+            raise ValueError(f"cannot filter on {column!r}")
+        if value is None:
+            clauses.append(f"{column} IS NULL")
+        else:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    return " AND ".join(clauses), args
+
+
+class Tx:
+    """The operations available inside one transaction (see ``Store.transaction``)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def get(self, kind: str, id: str) -> Row | None:
+        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM resources WHERE kind = ? AND id = ?", (kind, id))
+        values = cur.fetchone()
+        return _row(values) if values else None
+
+    def find(self, kind: str, **filters: Any) -> list[Row]:
+        """Every row of ``kind`` matching the filters, oldest first."""
+        where, args = _where(kind, filters)
+        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM resources WHERE {where} ORDER BY created_at, seq", args)
+        return [_row(v) for v in cur.fetchall()]
+
+    def find_one(self, kind: str, **filters: Any) -> Row | None:
+        rows = self.find(kind, **filters)
+        return rows[0] if rows else None
+
+    def count(self, kind: str, **filters: Any) -> int:
+        where, args = _where(kind, filters)
+        return int(self._conn.execute(f"SELECT COUNT(*) FROM resources WHERE {where}", args).fetchone()[0])
+
+    def page(
+        self, kind: str, *, after: Cursor | None, ascending: bool, limit: int, **filters: Any
+    ) -> list[Row]:
+        """Up to ``limit`` rows strictly after ``after`` in (created_at, seq) order."""
+        where, args = _where(kind, filters)
+        order = "ASC" if ascending else "DESC"
+        if after is not None:
+            op = ">" if ascending else "<"
+            where += f" AND (created_at, seq) {op} (?, ?)"
+            args += [after.created_at, after.seq]
+        sql = f"SELECT {_COLUMNS} FROM resources WHERE {where} ORDER BY created_at {order}, seq {order} LIMIT ?"
+        return [_row(v) for v in self._conn.execute(sql, [*args, limit]).fetchall()]
+
+    def insert(
+        self,
+        kind: str,
+        id: str,
+        *,
+        org: str,
+        body: dict[str, Any],
+        created_at: str,
+        pod: str | None = None,
+        inbox: str | None = None,
+        client_id: str | None = None,
+        ref: str | None = None,
+    ) -> Row:
+        seq = int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM resources").fetchone()[0])
+        self._conn.execute(
+            f"INSERT INTO resources ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, id, org, pod, inbox, client_id, ref, created_at, seq, json.dumps(body)),
+        )
+        return Row(kind, id, org, pod, inbox, client_id, ref, created_at, seq, body)
+
+    def update(self, row: Row) -> None:
+        """Persist ``row.body`` and ``row.ref`` (the other columns are immutable)."""
+        self._conn.execute(
+            "UPDATE resources SET body = ?, ref = ? WHERE kind = ? AND id = ?",
+            (json.dumps(row.body), row.ref, row.kind, row.id),
+        )
+
+    def delete(self, kind: str, id: str) -> bool:
+        cur = self._conn.execute("DELETE FROM resources WHERE kind = ? AND id = ?", (kind, id))
+        return cur.rowcount > 0
+
+    def delete_where(self, kind: str, **filters: Any) -> int:
+        where, args = _where(kind, filters)
+        return self._conn.execute(f"DELETE FROM resources WHERE {where}", args).rowcount
+
+    def get_meta(self, key: str) -> str | None:
+        values = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return values[0] if values else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def wipe(self) -> None:
+        """Delete every resource and meta value (the reset endpoint reseeds afterwards)."""
+        self._conn.execute("DELETE FROM resources")
+        self._conn.execute("DELETE FROM meta")
+
+
+class Store:
+    """A sandbox database: ``":memory:"`` for a throwaway one, or a file path that persists."""
+
+    def __init__(self, path: str = ":memory:"):
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """Serialise one unit of work: commit if the block returns, roll back if it raises."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
