@@ -1,24 +1,43 @@
-"""The `mailctl` command group. Each subcommand lives in its own module and is registered here."""
+"""The `mailctl` command group. Each subcommand lives in its own module and is registered here.
+
+This is the one place where errors become messages and exit codes: every MailctlError is
+printed as ``Error: ...`` on stderr and exits with its code, never with a traceback.
+"""
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import click
 
 from mailctl import __version__
-from mailctl.errors import EXIT_ERROR, MailctlError
+from mailctl.errors import MailctlError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MailctlGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MailctlError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Aborted: interrupted (changes in flight may or may not have completed; "
+                       "re-run plan to see where things stand).", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=MailctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mailctl")
 def cli() -> None:
     """Declarative provisioning for AgentMail: pods, inboxes, domains, keys as code."""
 
 
 def _register() -> None:
-    from mailctl.cli import sandbox_cmd
+    from mailctl.cli import apply_cmd, plan_cmd, sandbox_cmd
 
+    cli.add_command(plan_cmd.plan)
+    cli.add_command(apply_cmd.apply)
     cli.add_command(sandbox_cmd.sandbox)
 
 
@@ -26,20 +45,5 @@ _register()
 
 
 def main() -> None:
-    """Console entry point: every MailctlError becomes a message and an exit code, never a traceback."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(EXIT_ERROR)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except MailctlError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    """Console entry point."""
+    cli()

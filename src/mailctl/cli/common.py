@@ -1,0 +1,87 @@
+"""Options and steps shared by the commands: config files, connection, reading and planning."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import click
+
+from mailctl.api.client import AgentMailClient
+from mailctl.api.connect import connect
+from mailctl.api.reader import StateReader
+from mailctl.plan import planner, targeting
+from mailctl.plan.changes import Plan
+from mailctl.resources import INBOX, ActualState, DesiredState
+
+DEFAULT_CONFIG = "mailctl.yaml"
+
+F = Callable[..., Any]
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "-f", "--file", "files", multiple=True, type=click.Path(), metavar="PATH",
+        help=f"Config file or directory of *.yaml/*.yml (repeatable). Default: ./{DEFAULT_CONFIG}.",
+    )(func)
+
+
+def connection_options(func: F) -> F:
+    func = click.option("--sandbox", "sandbox", metavar="PATH", default=None,
+                        help="Use an embedded AgentMail sandbox stored at PATH (no key needed).")(func)
+    func = click.option("--endpoint", "endpoint", metavar="URL", default=None,
+                        help="AgentMail API base URL (default: $AGENTMAIL_BASE_URL or the real API).")(func)
+    return func
+
+
+def target_options(func: F) -> F:
+    func = click.option("--exclude", "excludes", multiple=True, metavar="ADDR",
+                        help="Leave out changes at ADDR (glob) and what needs them (repeatable).")(func)
+    func = click.option("--target", "targets", multiple=True, metavar="ADDR",
+                        help="Only changes at ADDR (glob, e.g. 'pod/tenant-a*'), what is under it "
+                             "and what it needs (repeatable).")(func)
+    return func
+
+
+def load_desired(files: tuple[str, ...]) -> DesiredState:
+    from mailctl.config import load
+
+    return load(list(files) or [DEFAULT_CONFIG])
+
+
+def open_client(endpoint: str | None, sandbox: str | None) -> AgentMailClient:
+    return connect(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"))
+
+
+@dataclass
+class Planned:
+    desired: DesiredState
+    actual: ActualState
+    plan: Plan
+
+
+def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str, ...] | list[str],
+              excludes: tuple[str, ...] | list[str]) -> Planned:
+    targeting.validate_patterns(list(targets), "--target")
+    targeting.validate_patterns(list(excludes), "--exclude")
+    reader = StateReader(client)
+    actual = reader.read(desired)
+    full = planner.plan(desired, actual)
+    selected = targeting.select(full, list(targets), list(excludes))
+    _attach_data_at_risk(selected, reader)
+    return Planned(desired, actual, selected)
+
+
+def _attach_data_at_risk(plan: Plan, reader: StateReader) -> None:
+    """Deleting an inbox destroys its mail: count what each doomed inbox holds."""
+    doomed = {c.actual.name: c for c in plan.changes
+              if c.kind == INBOX and c.destroys and c.actual is not None}
+    if not doomed:
+        return
+    for inbox_id, counts in reader.count_inbox_data(sorted(doomed)).items():
+        doomed[inbox_id].data_at_risk = counts
+
+
+__all__ = ["Planned", "config_option", "connection_options", "load_desired",
+           "make_plan", "open_client", "target_options"]
