@@ -85,22 +85,41 @@ def _compare(want: Resource, have: Resource | None) -> Change | None:
 
 
 def _equal(a: Any, b: Any) -> bool:
-    if type(a) is bool or type(b) is bool:  # True == 1 in Python; not in config
-        return type(a) is type(b) and a == b
-    return not DeepDiff(a, b, ignore_order=True, ignore_numeric_type_changes=True)
+    return not DeepDiff(_canonical(a), _canonical(b), ignore_order=True)
 
 
 def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any],
                     forces: bool) -> list[AttributeChange]:
-    tree = DeepDiff(before, after, ignore_order=True, ignore_numeric_type_changes=True, view="tree")
+    tree = DeepDiff(_canonical(before), _canonical(after), ignore_order=True, view="tree")
     out = []
     for report in tree.values():
         for level in report:
             path = ".".join(str(p) for p in [attr, *level.path(output_format="list")])
-            old = None if level.t1 is notpresent else level.t1
-            new = None if level.t2 is notpresent else level.t2
+            old = None if level.t1 is notpresent else _display(level.t1)
+            new = None if level.t2 is notpresent else _display(level.t2)
             out.append(AttributeChange(path, old, new, forces))
     return sorted(out, key=lambda d: d.path)
+
+
+def _canonical(value: Any) -> Any:
+    """3 and 3.0 are the same number; True is not 1 (DeepDiff needs the types made explicit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, dict, list)):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    return [_canonical(v) for v in value]
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _display(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_display(v) for v in value]
+    return value
 
 
 def _cascade_pod_replacements(changes: dict[str, Change], desired: DesiredState, scope: _Scope) -> None:
