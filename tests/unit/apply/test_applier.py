@@ -1,0 +1,126 @@
+"""The applier's ordering, failure isolation and interruption, with a recording fake writer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier
+from mailctl.api.writer import Deferred
+from mailctl.errors import ApiError
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, Change, Plan
+from mailctl.resources import DOMAIN, INBOX, POD, Resource, domain_address, inbox_address, pod_address
+
+
+class FakeWriter:
+    def __init__(self, fail: set[str] = frozenset(), defer: set[str] = frozenset(), delay: float = 0.0):
+        self.log: list[tuple[str, str]] = []
+        self.fail, self.defer, self.delay = fail, defer, delay
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def _do(self, phase: str, address: str) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        time.sleep(self.delay)
+        with self.lock:
+            self.in_flight -= 1
+            self.log.append((phase, address))
+        if address in self.fail:
+            raise ApiError(500, "internal_error", "boom")
+        if address in self.defer:
+            raise Deferred("domain not verified")
+
+    def create(self, resource):
+        self._do("create", resource.address)
+
+    def update(self, change):
+        self._do("update", change.address)
+
+    def delete(self, resource):
+        self._do("delete", resource.address)
+
+
+def res(kind, address, parent=None, **attrs):
+    return Resource(kind, address, attrs, parent=parent)
+
+
+POD_A = res(POD, pod_address("a"))
+DOM = res(DOMAIN, domain_address("mail.a.com", pod="a"), parent="pod/a")
+INBOX_X = res(INBOX, inbox_address("a", "x@mail.a.com"), parent="pod/a")
+INBOX_Y = res(INBOX, inbox_address("a", "y@agentmail.to"), parent="pod/a")
+
+
+def create_plan(*resources):
+    return Plan(changes=[Change(CREATE, r.address, desired=r) for r in resources])
+
+
+def test_creates_run_parents_first_and_inboxes_after_their_domain():
+    writer = FakeWriter()
+    result = Applier(writer, parallelism=4).apply(create_plan(INBOX_X, DOM, POD_A, INBOX_Y))
+    order = [a for _, a in writer.log]
+    assert order.index("pod/a") < order.index(DOM.address) < order.index(INBOX_X.address)
+    assert order.index("pod/a") < order.index(INBOX_Y.address)
+    assert result.ok and len(result.having(DONE)) == 4
+
+
+def test_deletes_run_children_first_and_the_pod_last():
+    plan = Plan(changes=[Change(DELETE, r.address, actual=r) for r in (POD_A, DOM, INBOX_X, INBOX_Y)])
+    writer = FakeWriter()
+    Applier(writer, parallelism=4).apply(plan)
+    assert writer.log[-1] == ("delete", "pod/a")
+
+
+def test_a_failure_skips_its_dependents_and_independent_work_carries_on():
+    writer = FakeWriter(fail={DOM.address})
+    result = Applier(writer, parallelism=2).apply(create_plan(POD_A, DOM, INBOX_X, INBOX_Y))
+    outcome = {r.address: r.outcome for r in result.results}
+    assert outcome == {"pod/a": DONE, DOM.address: FAILED, INBOX_X.address: SKIPPED, INBOX_Y.address: DONE}
+    skipped = result.having(SKIPPED)[0]
+    assert skipped.message == f"depends on create of {DOM.address}"
+    assert "boom" in result.having(FAILED)[0].message and not result.ok
+
+
+def test_deferred_domain_defers_inboxes_on_it_without_failing():
+    writer = FakeWriter(defer={INBOX_X.address})
+    result = Applier(writer).apply(create_plan(POD_A, INBOX_X))
+    assert [r.outcome for r in result.results] == [DONE, DEFERRED]
+
+
+def test_replace_deletes_before_it_creates():
+    old = res(INBOX, INBOX_Y.address, parent="pod/a")
+    plan = Plan(changes=[Change(REPLACE, INBOX_Y.address, desired=INBOX_Y, actual=old)])
+    writer = FakeWriter()
+    Applier(writer).apply(plan)
+    assert writer.log == [("delete", INBOX_Y.address), ("create", INBOX_Y.address)]
+
+
+def test_moved_inbox_is_created_only_after_the_old_one_is_deleted():
+    old = res(INBOX, inbox_address("b", "y@agentmail.to"), parent="pod/b")
+    plan = Plan(changes=[Change(CREATE, INBOX_Y.address, desired=INBOX_Y),
+                         Change(DELETE, old.address, actual=old)])
+    writer = FakeWriter()
+    Applier(writer, parallelism=8).apply(plan)
+    assert writer.log == [("delete", old.address), ("create", INBOX_Y.address)]
+
+
+def test_parallelism_bounds_changes_in_flight():
+    inboxes = [res(INBOX, inbox_address("a", f"i{n}@agentmail.to"), parent="pod/a") for n in range(12)]
+    writer = FakeWriter(delay=0.02)
+    Applier(writer, parallelism=3).apply(create_plan(*inboxes))
+    assert writer.max_in_flight == 3
+
+
+def test_stop_starts_nothing_new_and_reports_the_rest_as_not_started():
+    stop = threading.Event()
+    inboxes = [res(INBOX, inbox_address("a", f"i{n}@agentmail.to"), parent="pod/a") for n in range(6)]
+    writer = FakeWriter(delay=0.05)
+
+    def on_result(result):
+        stop.set()  # "Ctrl-C" right after the first change completes
+
+    result = Applier(writer, parallelism=2, on_result=on_result, stop=stop).apply(create_plan(*inboxes))
+    assert len(result.having(DONE)) == 2  # the two in flight finished
+    assert len(result.having(NOT_STARTED)) == 4 and not result.ok
