@@ -38,7 +38,9 @@ class ConfigError(MailctlError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
-        super().__init__("\n".join(str(p) for p in self.problems))
+        count = len(self.problems)
+        header = f"{count} problem{'' if count == 1 else 's'} in the configuration:"
+        super().__init__("\n".join([header, *(str(p) for p in self.problems)]))
 
 
 class UsageError(MailctlError):

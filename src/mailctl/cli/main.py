@@ -34,8 +34,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from mailctl.cli import apply_cmd, plan_cmd, sandbox_cmd
+    from mailctl.cli import apply_cmd, plan_cmd, sandbox_cmd, validate_cmd
 
+    cli.add_command(validate_cmd.validate)
     cli.add_command(plan_cmd.plan)
     cli.add_command(apply_cmd.apply)
     cli.add_command(sandbox_cmd.sandbox)

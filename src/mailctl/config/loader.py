@@ -1,0 +1,295 @@
+"""Read config files into plain data plus the FILE:LINE:COL of every key and value.
+
+YAML's surprises are reported as problems instead of being silently accepted: duplicate keys,
+aliases (no alias bombs: an alias is never expanded), merge keys, custom tags, non-text keys
+(``yes:``, ``1:``, ``null:``), YAML 1.1 booleans such as ``no`` (a string to YAML 1.2 editors),
+tabs in indentation, several documents in one file, non-UTF-8 bytes and unreadable paths.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from mailctl.errors import Problem
+from mailctl.resources import Source
+
+FieldPath = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 5_000_000
+MAX_DEPTH = 40
+YAML_SUFFIXES = (".yaml", ".yml")
+
+_T = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
+_TIMESTAMP, _MAP, _SEQ, _MERGE = _T + "timestamp", _T + "map", _T + "seq", _T + "merge"
+_ALIAS = "mailctl:alias"  # stands in for an alias, so the walk can report it with its field path
+_YAML11_BOOLS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
+_KEY_KINDS = {_BOOL: "a boolean", _INT: "a number", _FLOAT: "a number", _NULL: "null",
+              _TIMESTAMP: "a date"}
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """``("pods", "a", "webhooks", "w", "pods", 0)`` -> ``pods.a.webhooks.w.pods[0]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass
+class Document:
+    """One file's data with the position of every key and value, addressed by field path."""
+
+    file: str
+    data: Any
+    key_marks: dict[FieldPath, Source] = field(default_factory=dict)
+    value_marks: dict[FieldPath, Source] = field(default_factory=dict)
+    notes: dict[FieldPath, str] = field(default_factory=dict)  # context appended to problems
+
+    def mark(self, path: FieldPath, *, key: bool = False) -> Source:
+        """Where ``path`` was written (its key, or its value); the nearest ancestor if unknown."""
+        path = tuple(path)
+        while True:
+            if key and path in self.key_marks:
+                return self.key_marks[path]
+            if path in self.value_marks:
+                return self.value_marks[path]
+            if path in self.key_marks:
+                return self.key_marks[path]
+            if not path:
+                return Source(self.file, 1, 1)
+            path = path[:-1]
+
+    def note(self, path: FieldPath) -> str | None:
+        path = tuple(path)
+        while True:
+            if path in self.notes:
+                return self.notes[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def problem(self, path: FieldPath, message: str, *, key: bool = False) -> Problem:
+        where = self.mark(path, key=key)
+        note = self.note(path)
+        text = f"{message} ({note})" if note else message
+        return Problem(where.file, where.line, where.column, format_path(path), text)
+
+
+def file_problem(file: str, message: str, line: int = 1, column: int = 1) -> Problem:
+    return Problem(file, line, column, "", message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which files
+
+
+def expand_paths(paths: list[str]) -> tuple[list[str], list[Problem]]:
+    """``-f`` arguments -> config files. A directory means every *.yaml / *.yml below it, sorted."""
+    files: list[str] = []
+    problems: list[Problem] = []
+    for path in paths or ["mailctl.yaml"]:
+        if os.path.isdir(path):
+            found = _yaml_files_under(path)
+            if not found:
+                problems.append(file_problem(path, "directory contains no *.yaml or *.yml files"))
+            files.extend(found)
+        elif os.path.exists(path):
+            files.append(path)
+        else:
+            problems.append(file_problem(path, "no such file or directory"))
+    seen: set[str] = set()
+    unique = []
+    for file in files:  # the same file named twice (directly and via its directory) counts once
+        real = os.path.realpath(file)
+        if real not in seen:
+            seen.add(real)
+            unique.append(file)
+    return unique, problems
+
+
+def _yaml_files_under(directory: str) -> list[str]:
+    found = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
+    return sorted(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# One file
+
+
+def read_document(file: str) -> tuple[Document | None, list[Problem]]:
+    """Parse one file. Returns the document (None if it could not be parsed) and its problems."""
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return None, [file_problem(file, f"cannot read file: {exc.strerror or exc}")]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [file_problem(file, f"file is larger than {MAX_FILE_BYTES} bytes")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [file_problem(file, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}): save the file "
+                                         "as UTF-8", line, column)]
+    return parse_text(text, file)
+
+
+def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
+    try:
+        root = _compose(text)
+    except yaml.MarkedYAMLError as exc:
+        return None, [_syntax_problem(file, exc)]
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return None, [file_problem(file, f"character #x{character:04x} is not allowed in YAML", line, column)]
+    except RecursionError:
+        return None, [file_problem(file, "YAML nested too deeply")]
+    if root is None:
+        return None, [file_problem(file, "file is empty: expected at least `version: 1`")]
+    doc = Document(file, None)
+    walker = _Walker(doc, [])
+    doc.data = walker.value(root, (), 0)
+    if not isinstance(doc.data, dict):
+        got = "a list" if isinstance(doc.data, list) else f"`{root.value}`" if isinstance(root, ScalarNode) else "nothing"
+        walker.problems.append(doc.problem((), f"the top level must be a mapping of `key: value` lines, got {got}"))
+        return None, walker.problems
+    return doc, walker.problems
+
+
+def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "invalid YAML"
+    if "'\\t'" in problem:
+        message = "tab character in indentation: YAML indents with spaces only"
+    elif "expected a single document" in (exc.context or ""):
+        message = "only one YAML document per file (a second one starts here with `---`)"
+    else:
+        context = f" ({exc.context}, line {exc.context_mark.line + 1})" if exc.context and exc.context_mark else ""
+        message = f"YAML syntax error: {problem}{context}"
+    return file_problem(file, message, line, column)
+
+
+def _compose(text: str) -> Node | None:
+    loader = _MarkedLoader(text)
+    try:
+        return loader.get_single_node()  # type: ignore[no-any-return]
+    finally:
+        loader.dispose()
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """A SafeLoader that never expands aliases: each one becomes a placeholder reported later."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        if self.check_event(AliasEvent):
+            event = self.get_event()
+            return ScalarNode(_ALIAS, event.anchor, event.start_mark, event.end_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def _source(file: str, node: Node) -> Source:
+    return Source(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Walker:
+    """Node tree -> plain Python data, recording marks and YAML-level problems."""
+
+    def __init__(self, doc: Document, problems: list[Problem]):
+        self.doc = doc
+        self.problems = problems
+        self.loader = _MarkedLoader("")
+
+    def report(self, path: FieldPath, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.doc.problem(path, message, key=key))
+
+    def value(self, node: Node, path: FieldPath, depth: int) -> Any:
+        self.doc.value_marks[path] = _source(self.doc.file, node)
+        if depth > MAX_DEPTH:
+            self.report(path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        if isinstance(node, MappingNode):
+            if node.tag != _MAP:
+                self.report(path, f"YAML tag `{_short(node.tag)}` is not supported")
+            return self.mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ:
+                self.report(path, f"YAML tag `{_short(node.tag)}` is not supported")
+            return [self.value(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def mapping(self, node: MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.key(key_node, path)
+            if key is None:
+                continue
+            key_path = path + (key,)
+            if key in out:
+                first = self.doc.key_marks[key_path]
+                self.problems.append(Problem(self.doc.file, key_node.start_mark.line + 1,
+                                             key_node.start_mark.column + 1, format_path(key_path),
+                                             f"duplicate key `{key}` (first at line {first.line})"))
+                continue
+            self.doc.key_marks[key_path] = _source(self.doc.file, key_node)
+            out[key] = self.value(value_node, key_path, depth + 1)
+        return out
+
+    def key(self, node: Node, path: FieldPath) -> str | None:
+        if isinstance(node, ScalarNode) and node.tag == _STR:
+            return str(node.value)
+        where = _source(self.doc.file, node)
+        if not isinstance(node, ScalarNode) or not node.value or node.tag in (_ALIAS, _MERGE):
+            message = {_MERGE: "YAML merge keys (`<<`) are not supported: write the fields out",
+                       _ALIAS: "YAML aliases are not supported as keys"}.get(node.tag, "keys must be plain text")
+            self.problems.append(Problem(where.file, where.line, where.column, format_path(path), message))
+            return None
+        kind = _KEY_KINDS.get(node.tag, f"tag `{node.tag}`")
+        self.problems.append(Problem(where.file, where.line, where.column, format_path(path + (node.value,)),
+                                     f"key `{node.value}` is read by YAML as {kind}, not text: "
+                                     f"quote it (\"{node.value}\")"))
+        return str(node.value)
+
+    def scalar(self, node: Node, path: FieldPath) -> Any:
+        assert isinstance(node, ScalarNode)
+        tag = node.tag
+        if tag == _ALIAS:
+            self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
+            return None
+        if tag in (_STR, _TIMESTAMP):  # timestamps stay text: the schema and the builder parse them
+            return str(node.value)
+        if tag not in (_INT, _FLOAT, _BOOL, _NULL):
+            self.report(path, f"YAML tag `{_short(tag)}` is not supported")
+            return None
+        if tag == _BOOL and node.style is None and _YAML11_BOOLS.match(node.value):
+            self.report(path, f"`{node.value}` is a boolean in YAML 1.1 but text in YAML 1.2: "
+                              "write true/false, or quote it")
+        try:
+            value = self.loader.construct_object(node)
+        except (ValueError, yaml.YAMLError):
+            self.report(path, f"`{node.value}` is not a valid {tag.rsplit(':', 1)[-1]}")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.report(path, f"`{node.value}` is not a finite number")
+            return None
+        return value
+
+
+def _short(tag: str) -> str:
+    return tag.replace(_T, "!!")

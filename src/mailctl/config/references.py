@@ -1,0 +1,108 @@
+"""Rules that span declarations: one owner per domain and per inbox address, inbox domains in
+scope, webhook subscriptions naming declared pods and inboxes.
+
+Uniqueness is checked as declarations arrive (``problems``); references are checked once every
+file is in (:meth:`References.check`), because a pod may be declared after a webhook naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mailctl.config.loader import Document, FieldPath
+from mailctl.errors import Problem
+from mailctl.resources import DEFAULT_DOMAIN, DesiredState, Resource, pod_address
+
+
+@dataclass
+class _Declared:
+    resource: Resource
+    pod: str | None
+
+
+class References:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._domains: dict[str, _Declared] = {}  # domain name -> its one declaration
+        self._inboxes: dict[str, _Declared] = {}  # address -> its one declaration
+        self._inbox_uses: list[tuple[Document, FieldPath, str, str]] = []  # doc, path, pod, address
+        self._webhook_uses: list[tuple[Document, FieldPath, dict[str, Any], str | None]] = []
+
+    def domain(self, doc: Document, path: FieldPath, resource: Resource, pod: str | None) -> None:
+        name = resource.name
+        first = self._domains.get(name)
+        if first is not None:
+            self.problems.append(doc.problem(path, f"domain {name} is already declared at {first.resource.source}"
+                                                   f" ({_scope_name(first.pod)}): a domain belongs to one pod or "
+                                                   "to the whole organisation", key=True))
+            return
+        self._domains[name] = _Declared(resource, pod)
+
+    def inbox(self, doc: Document, path: FieldPath, resource: Resource, pod: str) -> bool:
+        address = resource.name
+        first = self._inboxes.get(address)
+        if first is not None:
+            self.problems.append(doc.problem(path, f"inbox {address} is already declared in pod {first.pod} at "
+                                                   f"{first.resource.source}", key=True))
+            return False
+        self._inboxes[address] = _Declared(resource, pod)
+        self._inbox_uses.append((doc, path, pod, address))
+        return True
+
+    def webhook(self, doc: Document, path: FieldPath, body: dict[str, Any], pod: str | None) -> None:
+        self._webhook_uses.append((doc, path, body, pod))
+
+    def check(self, state: DesiredState) -> list[Problem]:
+        problems = [p for use in self._inbox_uses if (p := self._inbox_domain(*use)) is not None]
+        for doc, path, body, pod in self._webhook_uses:
+            problems.extend(self._webhook_targets(doc, path, body, pod, state))
+        return problems
+
+    def _inbox_domain(self, doc: Document, path: FieldPath, pod: str, address: str) -> Problem | None:
+        domain = address.split("@", 1)[1]
+        if domain == DEFAULT_DOMAIN:
+            return None
+        declared = self._domains.get(domain)
+        if declared is not None and declared.pod in (None, pod):
+            return None
+        if declared is not None:
+            return doc.problem(path, f"domain {domain} belongs to pod {declared.pod} "
+                                     f"(declared at {declared.resource.source}), not to pod {pod}", key=True)
+        parent = self._enclosing_domain(domain, pod)
+        if parent is None:
+            return doc.problem(path, f"domain {domain} is not declared in this pod or at organisation level: "
+                                     f"declare it under `pods.{pod}.domains` or `domains`, or use {DEFAULT_DOMAIN}",
+                               key=True)
+        if parent.resource.attrs.get("subdomains_enabled") is not True:
+            return doc.problem(path, f"{domain} is a subdomain of {parent.resource.name} (declared at "
+                                     f"{parent.resource.source}), which needs `subdomains_enabled: true`", key=True)
+        return None
+
+    def _enclosing_domain(self, domain: str, pod: str) -> _Declared | None:
+        labels = domain.split(".")
+        for i in range(1, len(labels) - 1):
+            declared = self._domains.get(".".join(labels[i:]))
+            if declared is not None and declared.pod in (None, pod):
+                return declared
+        return None
+
+    def _webhook_targets(self, doc: Document, path: FieldPath, body: dict[str, Any], pod: str | None,
+                         state: DesiredState) -> list[Problem]:
+        problems = []
+        for i, client_id in enumerate(body.get("pods", [])):
+            if pod_address(client_id) not in state.resources:
+                problems.append(doc.problem(path + ("pods", i), f"pod {client_id} is not declared"))
+        for i, address in enumerate(body.get("inboxes", [])):
+            declared = self._inboxes.get(address.lower())
+            if declared is None:
+                problems.append(doc.problem(path + ("inboxes", i), f"inbox {address.lower()} is not declared"))
+            elif pod is not None and declared.pod != pod:
+                problems.append(doc.problem(path + ("inboxes", i), f"inbox {address.lower()} is in pod "
+                                                                   f"{declared.pod}, not in pod {pod}"))
+        return problems
+
+
+def _scope_name(pod: str | None) -> str:
+    return f"in pod {pod}" if pod is not None else "organisation-wide"
+

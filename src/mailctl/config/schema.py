@@ -1,0 +1,139 @@
+"""Validate a document against ``schemas/mailctl.schema.json`` and word every error for people.
+
+The JSON Schema is the single source of truth for the file format (editors use it too). This
+module only turns ``jsonschema`` errors into located problems: unknown fields point at the
+unknown key (with a "did you mean"), bad names point at the name, bad values at the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from mailctl.config.loader import Document, FieldPath
+from mailctl.errors import Problem
+
+SCHEMA_RESOURCE = "mailctl.schema.json"  # a link to schemas/mailctl.schema.json at the repo root
+SUPPORTED_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    text = resources.files("mailctl.config").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def definition(name: str) -> dict[str, Any]:
+    found: dict[str, Any] = schema()["$defs"][name]
+    return found
+
+
+def validate(doc: Document, data: Any = None, base: FieldPath = ()) -> list[Problem]:
+    """Every schema problem in ``doc`` (or in ``data`` found at ``base`` inside it)."""
+    instance = doc.data if data is None else data
+    problems: dict[Problem, None] = {}  # ordered set: one `required` error repeats every missing name
+    for error in _validator().iter_errors(instance):
+        problems.update(dict.fromkeys(_translate(doc, base, error)))
+    return list(problems)
+
+
+def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[Problem]:
+    path = base + tuple(error.absolute_path)
+    keyword = error.validator
+    if "propertyNames" in error.absolute_schema_path:
+        name = str(error.instance)
+        message = _value_message(error)
+        message = message if message.startswith("`") else f"`{name}` {message}"
+        return [doc.problem(path + (name,), message, key=True)]
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return [doc.problem(path + (extra,), _unknown_field(extra, error.schema), key=True)
+                for extra in _extras(error.instance, error.schema)]
+    if keyword == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return [doc.problem(path, f"missing required field `{name}`", key=True) for name in missing]
+    if keyword == "const" and path == ("version",):
+        return [doc.problem(path, f"unsupported version `{error.instance}`: this mailctl reads "
+                                  f"version {SUPPORTED_VERSION}")]
+    return [doc.problem(path, _value_message(error))]
+
+
+def _value_message(error: ValidationError) -> str:
+    keyword, expected, instance = error.validator, error.validator_value, error.instance
+    if keyword == "type":
+        kinds = [expected] if isinstance(expected, str) else list(expected)
+        names = [_TYPE_NAMES.get(k, k) for k in kinds]
+        wanted = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        return f"expected {wanted}, got {describe(instance)}"
+    if keyword == "pattern":
+        return f"`{instance}` {error.schema.get('patternErrorMessage', f'does not match `{expected}`')}"
+    if keyword == "enum":
+        hint = _did_you_mean(str(instance), [str(e) for e in expected])
+        if hint and len(expected) > 8:
+            return f"`{instance}` is not a valid value{hint}"
+        return f"`{instance}` is not one of: {', '.join(str(e) for e in expected)}{hint}"
+    if keyword in ("minLength", "minItems") and expected == 1:
+        return "must not be empty"
+    if keyword == "const":
+        return f"must be `{expected}`"
+    if keyword in ("minLength", "maxLength"):
+        return f"must be {'at least' if keyword == 'minLength' else 'at most'} {expected} characters long"
+    if keyword in ("minItems", "maxItems"):
+        return f"must have {'at least' if keyword == 'minItems' else 'at most'} {expected} item(s)"
+    if keyword == "maxProperties":
+        return f"must have at most {expected} entries"
+    if keyword in ("minimum", "maximum"):
+        return f"must be {'at least' if keyword == 'minimum' else 'at most'} {expected}"
+    if keyword == "uniqueItems":
+        return "lists an item more than once"
+    return error.message
+
+
+_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "text", "boolean": "true or false",
+               "integer": "a whole number", "number": "a number", "null": "nothing (null)"}
+
+
+def describe(value: Any) -> str:
+    """A short, user-facing description of a YAML value."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"boolean `{str(value).lower()}`"
+    if isinstance(value, (int, float)):
+        return f"number `{value}`"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = str(value)
+    return f"text `{text if len(text) <= 40 else text[:37] + '...'}`"
+
+
+def _extras(instance: Any, subschema: dict[str, Any]) -> list[str]:
+    known = subschema.get("properties", {})
+    patterns = list(subschema.get("patternProperties", {}))
+    return [key for key in instance if key not in known and not any(re.search(p, key) for p in patterns)]
+
+
+def _unknown_field(name: str, subschema: dict[str, Any]) -> str:
+    allowed = sorted(subschema.get("properties", {}))
+    hint = _did_you_mean(name, allowed)
+    listing = f" (allowed: {', '.join(allowed)})" if allowed and not hint and len(allowed) <= 12 else ""
+    return f"unknown field `{name}`{hint}{listing}"
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
