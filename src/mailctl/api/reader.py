@@ -15,6 +15,7 @@ from typing import Any, Callable
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import item_path, scope_path
 from mailctl.errors import NotFound
+from mailctl.lock import LOCK_CLIENT_ID
 from mailctl.resources import (
     API_KEY,
     DOMAIN,
@@ -58,6 +59,7 @@ class StateReader:
         }
         rows = self._parallel({name: (lambda p=path, k=key: self.client.list_all(p, k))
                                for name, (path, key) in lists.items()})
+        rows["pods"] = [row for row in rows["pods"] if row.get("client_id") != LOCK_CLIENT_ID]
         pods = {row["pod_id"]: _pod_name(row) for row in rows["pods"]}
         state = ActualState()
         for row in rows["pods"]:

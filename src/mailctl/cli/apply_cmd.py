@@ -22,7 +22,8 @@ from mailctl.cli.common import (
     target_options,
 )
 from mailctl.errors import EXIT_OK, ApplyFailed, UsageError
-from mailctl.plan import planfile
+from mailctl.lock import ApplyLock
+from mailctl.plan import planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan
 from mailctl.plan.render import render_text
 from mailctl.resources import API_KEY
@@ -41,11 +42,13 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
               help="Changes executed at once.")
 @click.option("--secrets-out", metavar="FILE",
               help="Append new API key secrets to FILE (JSON, mode 0600). Required to create keys.")
+@click.option("--force", is_flag=True,
+              help="Apply even when the plan exceeds the update/delete thresholds (never lifts prevent_destroy).")
 @click.option("--wait-for-domains", metavar="SECONDS", type=click.FloatRange(0), default=0.0,
               help="Wait up to SECONDS for new domains to verify before creating inboxes on them.")
 def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
           targets: tuple[str, ...], excludes: tuple[str, ...], auto_approve: bool, parallelism: int,
-          secrets_out: str | None, wait_for_domains: float) -> None:
+          secrets_out: str | None, force: bool, wait_for_domains: float) -> None:
     """Make the actual state match the config (or execute a saved PLANFILE)."""
     saved = planfile.SavedPlan(planfile_path) if planfile_path else None
     if saved and (files or targets or excludes):
@@ -59,11 +62,12 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
         click.echo(render_text(planned.plan))
         if not planned.plan.has_changes:
             sys.exit(EXIT_OK)
+        safety.check(planned.plan, planned.desired, force)
         sink = _secret_sink(planned.plan, secrets_out)
         if not (auto_approve or saved):
             _confirm()
         writer = ApiWriter(client, IdRegistry(_known_ids(planned)), sink, domain_wait=wait_for_domains)
-        with _interruptible() as stop:
+        with ApplyLock(client), _interruptible() as stop:
             result = Applier(writer, parallelism, on_result=_print_step, stop=stop).apply(planned.plan)
     _report(result, sink)
     if not result.ok:

@@ -111,3 +111,25 @@ def _attribute_lines(change: Change) -> list[str]:
 
 def _fmt(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def render_markdown(plan: Plan) -> str:
+    """A plan as a pull-request comment: summary first, a table, details folded."""
+    lines = ["### mailctl plan", "", f"**{plan.summary()}**", ""]
+    if plan.changes:
+        lines += ["| Action | Resource | Details |", "|---|---|---|"]
+        for change in plan.changes:
+            details = [f"`{d.path}`: `{_fmt(d.before)}` → `{_fmt(d.after)}`"
+                       + (" (forces replacement)" if d.forces_replacement else "") for d in change.diff]
+            if change.reason:
+                details.insert(0, change.reason)
+            if change.data_at_risk:
+                details.append("⚠️ holds " + ", ".join(f"{n} {w}" for w, n in change.data_at_risk.items()))
+            lines.append(f"| {_SYMBOL[change.action]} {change.action} | `{change.address}` | "
+                         f"{'<br>'.join(details) or '—'} |")
+        lines.append("")
+    for title, items in (("Deferred", plan.deferred), ("Unmanaged (left alone)", plan.unmanaged)):
+        if items:
+            lines += [f"<details><summary>{title}: {len(items)}</summary>", ""]
+            lines += [f"- {item}" for item in items] + ["", "</details>", ""]
+    return "\n".join(lines).rstrip() + "\n"
