@@ -27,13 +27,13 @@ from mailctl.sandbox.backend.errors import (
     unauthorized,
     unprocessable,
 )
-from mailctl.sandbox.backend.pagination import paginate
+from mailctl.sandbox.backend.pagination import paginate, paginate_items
 from mailctl.sandbox.backend.validate import Body, Query
 from mailctl.sandbox.store import Row, Tx
 
 __all__ = [
     "SandboxError", "bad_request", "conflict", "forbidden", "missing_permission", "not_found",
-    "scope_forbidden", "unauthorized", "unprocessable", "paginate", "Body", "Query", "Row", "Tx",
+    "scope_forbidden", "unauthorized", "unprocessable", "paginate", "paginate_items", "Body", "Query", "Row", "Tx",
     "Caller", "Ctx", "Reply", "Settings", "ok", "no_content", "now", "parse_time", "new_id",
     "on_delete", "delete_cascading", "replay_client_id", "load_pod", "load_inbox", "pod_visible",
     "inbox_visible", "require_scope", "secret_hash", "new_secret", "scope_filters",

@@ -89,3 +89,18 @@ def paginate(
         envelope["next_page_token"] = encode_token(page[-1], ascending, listing)
     envelope[items_key] = items
     return envelope
+
+
+def paginate_items(ctx: Ctx, items: list[dict[str, Any]], items_key: str, *, variant: str = "") -> dict[str, Any]:
+    """Page an already ordered, in-memory list (e.g. search results ranked by relevance)."""
+    limit = page_limit(ctx)
+    listing = f"{ctx.route}|{variant}"
+    token = ctx.query.string("page_token")
+    offset = decode_token(token, False, listing).seq if token else 0
+    page = items[offset:offset + limit]
+    envelope: dict[str, Any] = {"count": len(page), "limit": limit}
+    if offset + limit < len(items):
+        marker = Row("", "", "", None, None, None, None, "", offset + limit, {})
+        envelope["next_page_token"] = encode_token(marker, False, listing)
+    envelope[items_key] = page
+    return envelope

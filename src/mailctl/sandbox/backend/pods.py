@@ -67,8 +67,9 @@ def create_pod(ctx: Ctx) -> Reply:
 
 
 def get_pod(ctx: Ctx) -> Reply:
+    pod = load_pod(ctx, ctx.params["pod_id"])  # scope (403/404) before permission
     ctx.caller.require("pod_read")
-    return ok(render(load_pod(ctx, ctx.params["pod_id"])))
+    return ok(render(pod))
 
 
 def delete_pod(ctx: Ctx) -> Reply:
