@@ -34,11 +34,15 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from mailctl.cli import apply_cmd, plan_cmd, sandbox_cmd, validate_cmd
+    from mailctl.cli import apply_cmd, drift_cmd, export_cmd, plan_cmd, sandbox_cmd, unlock_cmd, validate_cmd
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(plan_cmd.plan)
     cli.add_command(apply_cmd.apply)
+    cli.add_command(drift_cmd.drift)
+    cli.add_command(unlock_cmd.unlock)
+    cli.add_command(export_cmd.export)
+    cli.add_command(export_cmd.import_)
     cli.add_command(sandbox_cmd.sandbox)
 
 
