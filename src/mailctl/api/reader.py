@@ -175,10 +175,13 @@ def _domain(row: dict[str, Any], pods: dict[str, str]) -> Resource:
 
 
 def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource]:
-    """Bearer keys by (scope, name); the oldest of a duplicated name keeps it, others are extra."""
+    """Bearer keys by (scope, name). Several keys of one name exist mid-rotation: the newest
+    keeps the name, the older ones are marked superseded (``name#api_key_id``) and left alone
+    until ``mailctl rotate --retire-old``."""
     out: list[Resource] = []
     seen: set[str] = set()
-    for row in sorted(rows, key=lambda r: (r.get("created_at") or "", r["api_key_id"])):
+    newest_first = sorted(rows, key=lambda r: (r.get("created_at") or "", r["api_key_id"]), reverse=True)
+    for row in newest_first:
         if row.get("type", "bearer") != "bearer":
             continue  # public-key (sign-in) credentials are not managed by mailctl
         pod = pods.get(row.get("pod_id") or "")
@@ -187,7 +190,8 @@ def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource
         inbox = (row.get("inbox_id") or "").lower() or None
         name = row.get("name") or row["api_key_id"]
         address = api_key_address(name, pod=pod, inbox=inbox)
-        if address in seen:
+        superseded = address in seen
+        if superseded:
             address = api_key_address(f"{name}#{row['api_key_id']}", pod=pod, inbox=inbox)
         seen.add(address)
         attrs: dict[str, Any] = {"permissions": normalize_permissions(row.get("permissions"))}
@@ -195,7 +199,8 @@ def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource
             attrs["expires_at"] = normalize_timestamp(row["expires_at"])
         parent = inbox_address(pod, inbox) if (pod and inbox) else (pod_address(pod) if pod else None)
         out.append(Resource(API_KEY, address, attrs, parent=parent, remote_id=row["api_key_id"],
-                            observed={"prefix": row.get("prefix"), "used_at": row.get("used_at")}))
+                            observed={"prefix": row.get("prefix"), "used_at": row.get("used_at"),
+                                      "superseded": superseded, "created_at": row.get("created_at")}))
     return out
 
 

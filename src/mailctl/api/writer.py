@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.paths import collection_path, item_path, scope_path
-from mailctl.errors import MailctlError, NotFound, TransientError
+from mailctl.errors import ApiError, MailctlError, NotFound, TransientError
 from mailctl.plan.changes import Change
 from mailctl.resources import (
     API_KEY,
@@ -111,6 +111,12 @@ class ApiWriter:
         body = {"domain": domain.name, "client_id": derived_client_id(domain.address), **domain.attrs}
         created = self.client.post(collection_path(domain, self.ids), body, idempotent=True)
         self.ids.set(domain.address, created["domain_id"])
+        if created.get("status") != VERIFIED:
+            try:  # start verification now; inboxes on it check (and wait) before they are created
+                self.client.post(item_path(domain, self.ids) + "/verify", None, idempotent=True)
+            except ApiError as exc:
+                if exc.status != 409:  # 409: a verification is already running
+                    raise
 
     def _create_inbox(self, inbox: Resource) -> None:
         username, _, domain = inbox.name.partition("@")

@@ -34,7 +34,8 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from mailctl.cli import apply_cmd, drift_cmd, export_cmd, plan_cmd, sandbox_cmd, unlock_cmd, validate_cmd
+    from mailctl.cli import (apply_cmd, dns_cmd, drift_cmd, export_cmd, plan_cmd, rotate_cmd, sandbox_cmd,
+                             unlock_cmd, validate_cmd)
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(plan_cmd.plan)
@@ -43,6 +44,8 @@ def _register() -> None:
     cli.add_command(unlock_cmd.unlock)
     cli.add_command(export_cmd.export)
     cli.add_command(export_cmd.import_)
+    cli.add_command(dns_cmd.dns)
+    cli.add_command(rotate_cmd.rotate)
     cli.add_command(sandbox_cmd.sandbox)
 
 

@@ -190,7 +190,9 @@ class _Scope:
         self.managed_actual: dict[str, Resource] = {}
         for address, resource in actual.resources.items():
             pod = resource.pod
-            if pod is not None:
+            if resource.observed.get("superseded"):
+                self._unmanaged.append(address)  # an older key mid-rotation: `rotate --retire-old`
+            elif pod is not None:
                 if pod_address(pod) in self.managed_pods:
                     self.managed_actual[address] = resource
             elif address in desired.resources:

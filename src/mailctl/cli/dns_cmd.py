@@ -1,0 +1,72 @@
+"""`mailctl dns`: the DNS records each declared domain needs, for people or DNS tooling."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from mailctl.api.paths import item_path
+from mailctl.api.reader import StateReader
+from mailctl.cli.common import config_option, connection_options, load_desired, open_client
+from mailctl.errors import UsageError
+from mailctl.resources import DOMAIN
+
+
+@click.command("dns")
+@config_option
+@connection_options
+@click.option("--format", "fmt", type=click.Choice(["text", "zone", "json"]), default="text", show_default=True,
+              help="text for people, zone for a BIND zone file, json for DNS tooling.")
+@click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
+def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: str,
+        domains: tuple[str, ...]) -> None:
+    """Show the DNS records that declared domains (or just DOMAIN...) need to verify."""
+    desired = load_desired(files)
+    declared = {a: r for a, r in desired.resources.items() if r.kind == DOMAIN
+                and (not domains or r.name in {d.lower() for d in domains})}
+    if not declared:
+        raise UsageError("no declared domain matches" + (f" {' '.join(domains)}" if domains else ""))
+    with open_client(endpoint, sandbox) as client:
+        actual = StateReader(client).read(desired)
+        ids = {a: r.remote_id for a, r in actual.resources.items() if r.remote_id}
+        report: list[dict[str, Any]] = []
+        for address, resource in sorted(declared.items()):
+            existing = actual.resources.get(address)
+            if existing is None:
+                report.append({"address": address, "domain": resource.name, "status": "NOT_CREATED",
+                               "records": []})
+                continue
+            body = client.get(item_path(existing, ids))
+            zone = client.get(item_path(existing, ids) + "/zone-file") if fmt == "zone" else None
+            report.append({"address": address, "domain": resource.name, "status": body.get("status"),
+                           "records": body.get("records") or [], "zone": zone})
+    click.echo({"text": _text, "zone": _zone, "json": _json}[fmt](report))
+
+
+def _json(report: list[dict[str, Any]]) -> str:
+    return json.dumps([{k: v for k, v in d.items() if k != "zone"} for d in report], indent=2)
+
+
+def _zone(report: list[dict[str, Any]]) -> str:
+    parts = []
+    for d in report:
+        if d["status"] == "NOT_CREATED":
+            parts.append(f"; {d['domain']}: not created yet: run `mailctl apply` first")
+        else:
+            parts.append(f"; {d['domain']} ({d['status']})\n{str(d['zone']).rstrip()}")
+    return "\n\n".join(parts)
+
+
+def _text(report: list[dict[str, Any]]) -> str:
+    lines = []
+    for d in report:
+        lines.append(f"{d['domain']} ({d['address']}): {d['status']}")
+        if d["status"] == "NOT_CREATED":
+            lines.append("  not created yet: run `mailctl apply`, then records are known")
+        for r in d["records"]:
+            priority = f" {r['priority']}" if r.get("priority") is not None else ""
+            lines.append(f"  {r.get('status', ''):8} {r['type']:5} {r['name']}  {priority.strip()} {r['value']}".rstrip())
+        lines.append("")
+    return "\n".join(lines).rstrip()
