@@ -3,8 +3,9 @@
     app = create_app()                      # in-memory, dev key "am_sandbox_dev_key"
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox")
 
-Request pipeline: latency (no lock held) -> path checks -> route -> rate limit -> body ->
+Request pipeline: path checks -> latency (no lock held) -> route -> rate limit -> body ->
 fault "before" -> one store transaction (auth + handler) -> fault "after" -> response.
+Latency, rate limits and faults apply to ``/v0`` only, never to the ``/_sandbox`` control API.
 Bad input of any kind gives a 4xx JSON body in the §2.1 shape; an unexpected bug gives a 500
 JSON body (logged to ``wsgi.errors``), never a traceback on the wire.
 """
@@ -115,17 +116,16 @@ class SandboxApp:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         route_name, fault = "(unmatched)", None
         try:
-            self._sleep()
             parts = _path_parts(environ)
+            api = bool(parts) and parts[0] == "v0"  # knobs apply to the API, never to /_sandbox
+            if api:
+                self._sleep()
             route, params = self.router.match(method, parts)
             route_name = route.pattern
-            token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
-            retry_after = self.rate_limiter.acquire(secret_hash(token or ""), self.settings.rate_limit)
-            if retry_after is not None:
-                raise SandboxError(429, "rate_limit_exceeded", "Rate limit exceeded",
-                                   headers={"Retry-After": str(retry_after)}, fix="Retry after the Retry-After delay.")
+            if api:
+                self._throttle(environ)
             body = _read_body(environ, method)
-            fault = self.faults.draw(self.settings) if method in WRITE_METHODS and parts[0] == "v0" else None
+            fault = self.faults.draw(self.settings) if api and method in WRITE_METHODS else None
             if fault == "before":
                 raise SandboxError(503, "service_unavailable", "Injected fault: the request was not processed")
             with self.store.transaction() as tx:
@@ -144,6 +144,13 @@ class SandboxApp:
             reply = Reply(500, SandboxError(500, "internal_error", "Internal sandbox error").body())
         self.stats.record(method, route_name, reply.status, fault)
         return self._respond(reply, start_response)
+
+    def _throttle(self, environ: dict[str, Any]) -> None:
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
+        retry_after = self.rate_limiter.acquire(secret_hash(token or ""), self.settings.rate_limit)
+        if retry_after is not None:
+            raise SandboxError(429, "rate_limit_exceeded", "Rate limit exceeded for this API key",
+                               headers={"Retry-After": str(retry_after)}, fix="Retry after the Retry-After delay.")
 
     def _sleep(self) -> None:
         with self._jitter_lock:

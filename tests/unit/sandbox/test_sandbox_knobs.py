@@ -1,0 +1,121 @@
+"""Knobs and the control API: fault injection, rate limiting, latency, config, reset, stats."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from mailctl.sandbox.app import SandboxApp, create_app
+from mailctl.sandbox.knobs import RateLimiter
+
+KEY = "am_unit_test_key_0123456789"
+
+
+def _client(app: SandboxApp) -> httpx.Client:
+    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox",
+                        headers={"Authorization": f"Bearer {KEY}"})
+
+
+def _pod_names(client: httpx.Client) -> set[str]:
+    return {p["name"] for p in client.get("/v0/pods").json()["pods"]}
+
+
+def test_after_fault_commits_the_write_then_fails_the_response() -> None:
+    client = _client(create_app(api_keys=(KEY,), fault_rate=1.0, fault_mode="after"))
+    response = client.post("/v0/pods", json={"name": "ghost", "client_id": "ghost"})
+    assert (response.status_code, response.json()["code"]) == (500, "internal_error")
+    assert "ghost" in _pod_names(client)  # reads are never faulted
+    # the retry a client would make is answered from client_id: the original, not a duplicate
+    client.patch("/_sandbox/config", json={"fault_rate": 0})
+    assert client.post("/v0/pods", json={"name": "ghost", "client_id": "ghost"}).status_code == 200
+    assert sum(p["name"] == "ghost" for p in client.get("/v0/pods").json()["pods"]) == 1
+
+
+def test_before_fault_fails_without_writing() -> None:
+    client = _client(create_app(api_keys=(KEY,), fault_rate=1.0, fault_mode="before"))
+    response = client.post("/v0/pods", json={"name": "never"})
+    assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
+    assert "never" not in _pod_names(client)
+
+
+def test_fault_sequence_is_reproducible_for_a_seed() -> None:
+    def statuses(seed: int) -> list[int]:
+        client = _client(create_app(api_keys=(KEY,), fault_rate=0.5, seed=seed))
+        return [client.post("/v0/pods", json={}).status_code for _ in range(30)]
+
+    first = statuses(7)
+    assert first == statuses(7)
+    assert {200, 500, 503} <= set(first)  # "both" mode: both kinds of fault, and successes
+
+
+def test_stats_count_requests_by_route_pattern_and_faults() -> None:
+    app = create_app(api_keys=(KEY,), fault_rate=1.0, fault_mode="before")
+    client = _client(app)
+    client.get("/v0/pods")
+    client.post("/v0/pods", json={})
+    client.get("/v0/inboxes/someone@agentmail.to")
+    stats = client.get("/_sandbox/stats").json()
+    assert stats["by_route"]["GET /v0/pods"] == 1
+    assert stats["by_route"]["GET /v0/inboxes/{inbox_id}"] == 1
+    assert stats["faults"]["before"] == 1 and stats["by_status"]["503"] == 1
+    assert stats["total"] == 3 and stats["by_method"] == {"GET": 2, "POST": 1}
+
+
+def test_rate_limit_answers_429_with_integer_retry_after() -> None:
+    client = _client(create_app(api_keys=(KEY,), rate_limit=1))
+    first, second = client.get("/v0/pods"), client.get("/v0/pods")
+    assert first.status_code == 200
+    assert (second.status_code, second.json()["code"]) == (429, "rate_limit_exceeded")
+    assert int(second.headers["retry-after"]) >= 1
+    assert client.get("/_sandbox/config").status_code == 200  # the control API is never throttled
+
+
+def test_token_bucket_refills_over_time() -> None:
+    limiter = RateLimiter()
+    assert limiter.acquire("k", 50) is None
+    drained = [limiter.acquire("k", 50) for _ in range(100)]
+    assert any(d is not None for d in drained)
+    time.sleep(0.1)
+    assert limiter.acquire("k", 50) is None
+    assert limiter.acquire("other", 50) is None  # buckets are per key
+
+
+def test_latency_is_added_per_api_request() -> None:
+    client = _client(create_app(api_keys=(KEY,), latency_ms=120))
+    started = time.monotonic()
+    client.get("/v0/pods")
+    assert time.monotonic() - started >= 0.12
+
+
+def test_config_patch_validates_and_applies() -> None:
+    client = _client(create_app(api_keys=(KEY,)))
+    assert client.patch("/_sandbox/config", json={"page_size": 2}).json()["page_size"] == 2
+    for _ in range(3):
+        client.post("/v0/pods", json={})
+    assert client.get("/v0/pods").json()["count"] == 2
+    for bad in ({"page_size": 0}, {"fault_rate": 2}, {"fault_mode": "sometimes"}, {"nope": 1}, {"latency_ms": True}):
+        assert client.patch("/_sandbox/config", json=bad).status_code == 400
+
+
+def test_reset_wipes_resources_but_keeps_bootstrap_keys() -> None:
+    client = _client(create_app(api_keys=(KEY,)))
+    client.post("/v0/pods", json={"name": "temp"})
+    client.post("/v0/inboxes", json={"username": "temp"})
+    assert client.post("/_sandbox/reset").status_code == 200
+    assert _pod_names(client) == {"Default Pod"}
+    assert client.get("/v0/inboxes").json()["count"] == 0
+
+
+def test_control_api_needs_an_org_level_key() -> None:
+    client = _client(create_app(api_keys=(KEY,)))
+    pod = client.post("/v0/pods", json={}).json()["pod_id"]
+    pod_key = client.post(f"/v0/pods/{pod}/api-keys", json={}).json()["api_key"]
+    response = client.post("/_sandbox/reset", headers={"Authorization": f"Bearer {pod_key}"})
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden")
+
+
+def test_create_app_rejects_bad_knobs() -> None:
+    with pytest.raises(ValueError):
+        create_app(fault_rate=3)

@@ -1,0 +1,48 @@
+"""`mailctl sandbox serve` and the in-thread server helper, over real HTTP."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from mailctl.sandbox.app import DEV_API_KEY, create_app
+from mailctl.sandbox.server import run_in_thread
+
+
+def test_serve_prints_one_listening_line_and_exits_0_on_sigterm(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("mailctl")
+    proc = subprocess.Popen([str(exe), "sandbox", "serve", "--port", "0", "--db", str(tmp_path / "s.db")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": "/usr/bin:/bin"})
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("AgentMail sandbox listening on http://127.0.0.1:")
+        url = line.split()[-1]
+        response = httpx.get(f"{url}/v0/auth/me", headers={"Authorization": f"Bearer {DEV_API_KEY}"})
+        assert response.json()["scope_type"] == "organization"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert out == "" and DEV_API_KEY in err  # the dev key is announced on stderr
+
+
+def test_state_in_a_db_file_survives_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "state.db")
+    first = create_app(db=db, api_keys=("am_k",))
+    url, stop = run_in_thread(first)
+    try:
+        httpx.post(f"{url}/v0/pods", json={"name": "kept"}, headers={"Authorization": "Bearer am_k"})
+    finally:
+        stop()
+        first.store.close()
+    url, stop = run_in_thread(create_app(db=db, api_keys=("am_k",)))
+    try:
+        pods = httpx.get(f"{url}/v0/pods", headers={"Authorization": "Bearer am_k"}).json()["pods"]
+    finally:
+        stop()
+    assert sorted(p["name"] for p in pods) == ["Default Pod", "kept"]
