@@ -48,6 +48,7 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         box = Sandbox("wsgi", WSGI_BASE, httpx.WSGITransport(app=request.getfixturevalue("wsgi_app")))
     box.reset()
     yield box
+    box.restore()
     problems = box.problems()
     box.close()
     if problems:

@@ -115,6 +115,7 @@ class Sandbox:
     base_url: str
     inner: httpx.BaseTransport
     exchanges: list[Exchange] = field(default_factory=list)
+    _saved_knobs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._transport = RecordingTransport(self.inner, self.exchanges)
@@ -132,6 +133,18 @@ class Sandbox:
         response = self.http.request(method, f"/_sandbox/{path}", headers=auth(ORG_KEY), **kwargs)
         assert response.is_success, f"control API {method} {path}: {response.status_code} {response.text[:300]}"
         return response
+
+    def configure(self, **knobs: Any) -> None:
+        """Change sandbox knobs (PATCH /_sandbox/config); `restore()` puts the old values back."""
+        current = self.control("GET", "config").json()
+        for name in knobs:
+            self._saved_knobs.setdefault(name, current.get(name))
+        self.control("PATCH", "config", json=knobs)
+
+    def restore(self) -> None:
+        if self._saved_knobs:
+            self.control("PATCH", "config", json=self._saved_knobs)
+            self._saved_knobs.clear()
 
     def reset(self) -> None:
         self.control("POST", "reset")

@@ -32,6 +32,8 @@ _T = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
 _TIMESTAMP, _MAP, _SEQ, _MERGE = _T + "timestamp", _T + "map", _T + "seq", _T + "merge"
 _ALIAS = "mailctl:alias"  # stands in for an alias, so the walk can report it with its field path
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+_MAX_ALIAS_REPORTS = 3  # per file: an alias bomb gets a few precise reports and one summary
 _YAML11_BOOLS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
 _KEY_KINDS = {_BOOL: "a boolean", _INT: "a number", _FLOAT: "a number", _NULL: "null",
               _TIMESTAMP: "a date"}
@@ -164,7 +166,8 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         return None, [file_problem(file, "file is empty: expected at least `version: 1`")]
     doc = Document(file, None)
     walker = _Walker(doc, [])
-    doc.data = walker.value(root, (), 0)
+    doc.data = walker.value(root, ())
+    walker.summarise_aliases()
     if not isinstance(doc.data, dict):
         got = "a list" if isinstance(doc.data, list) else f"`{root.value}`" if isinstance(root, ScalarNode) else "nothing"
         walker.problems.append(doc.problem((), f"the top level must be a mapping of `key: value` lines, got {got}"))
@@ -176,7 +179,9 @@ def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "invalid YAML"
-    if "'\\t'" in problem:
+    if problem == _TOO_DEEP:
+        message = problem
+    elif "'\\t'" in problem:
         message = "tab character in indentation: YAML indents with spaces only"
     elif "expected a single document" in (exc.context or ""):
         message = "only one YAML document per file (a second one starts here with `---`)"
@@ -197,11 +202,19 @@ def _compose(text: str) -> Node | None:
 class _MarkedLoader(yaml.SafeLoader):
     """A SafeLoader that never expands aliases: each one becomes a placeholder reported later."""
 
+    depth = 0
+
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         if self.check_event(AliasEvent):
             event = self.get_event()
             return ScalarNode(_ALIAS, event.anchor, event.start_mark, event.end_mark)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
 
 
 def _source(file: str, node: Node) -> Source:
@@ -215,26 +228,30 @@ class _Walker:
         self.doc = doc
         self.problems = problems
         self.loader = _MarkedLoader("")
+        self.aliases: list[tuple[FieldPath, str]] = []
+
+    def summarise_aliases(self) -> None:
+        if len(self.aliases) > _MAX_ALIAS_REPORTS:
+            path, _ = self.aliases[_MAX_ALIAS_REPORTS]
+            self.report(path, f"{len(self.aliases) - _MAX_ALIAS_REPORTS} more YAML aliases in this file "
+                              "(none are expanded)")
 
     def report(self, path: FieldPath, message: str, *, key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, key=key))
 
-    def value(self, node: Node, path: FieldPath, depth: int) -> Any:
+    def value(self, node: Node, path: FieldPath) -> Any:
         self.doc.value_marks[path] = _source(self.doc.file, node)
-        if depth > MAX_DEPTH:
-            self.report(path, f"nested more than {MAX_DEPTH} levels deep")
-            return None
         if isinstance(node, MappingNode):
             if node.tag != _MAP:
                 self.report(path, f"YAML tag `{_short(node.tag)}` is not supported")
-            return self.mapping(node, path, depth)
+            return self.mapping(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ:
                 self.report(path, f"YAML tag `{_short(node.tag)}` is not supported")
-            return [self.value(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+            return [self.value(item, path + (i,)) for i, item in enumerate(node.value)]
         return self.scalar(node, path)
 
-    def mapping(self, node: MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
+    def mapping(self, node: MappingNode, path: FieldPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = self.key(key_node, path)
@@ -248,7 +265,7 @@ class _Walker:
                                              f"duplicate key `{key}` (first at line {first.line})"))
                 continue
             self.doc.key_marks[key_path] = _source(self.doc.file, key_node)
-            out[key] = self.value(value_node, key_path, depth + 1)
+            out[key] = self.value(value_node, key_path)
         return out
 
     def key(self, node: Node, path: FieldPath) -> str | None:
@@ -270,7 +287,9 @@ class _Walker:
         assert isinstance(node, ScalarNode)
         tag = node.tag
         if tag == _ALIAS:
-            self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
+            self.aliases.append((path, str(node.value)))
+            if len(self.aliases) <= _MAX_ALIAS_REPORTS:
+                self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
             return None
         if tag in (_STR, _TIMESTAMP):  # timestamps stay text: the schema and the builder parse them
             return str(node.value)

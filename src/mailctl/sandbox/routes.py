@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from mailctl.sandbox import control
 from mailctl.sandbox.backend import api_keys, domains, inboxes, org, pods
-from mailctl.sandbox.backend import lists, webhooks
+from mailctl.sandbox.backend import drafts, lists, messages, threads, webhooks
 from mailctl.sandbox.router import Route
 
 R = Route
@@ -136,5 +136,38 @@ ROUTES: list[Route] = [
     R("POST", "/v0/inboxes/{inbox_id}/lists/{direction}/{type}", lists.create_entry),
     R("GET", "/v0/inboxes/{inbox_id}/lists/{direction}/{type}/{entry}", lists.get_entry),
     R("DELETE", "/v0/inboxes/{inbox_id}/lists/{direction}/{type}/{entry}", lists.delete_entry),
+    # --- messages (inbox) -------------------------------------------------------------------
+    R("GET", "/v0/inboxes/{inbox_id}/messages", messages.list_messages),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/send", messages.send_message),
+    R("GET", "/v0/inboxes/{inbox_id}/messages/{message_id}", messages.get_message),
+    R("PATCH", "/v0/inboxes/{inbox_id}/messages/{message_id}", messages.update_message),
+    R("DELETE", "/v0/inboxes/{inbox_id}/messages/{message_id}", messages.delete_message),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/reply", messages.reply_message),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/reply-all", messages.reply_all_message),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/forward", messages.forward_message),
+    # --- threads (inbox, pod, org) ------------------------------------------------------------
+    R("GET", "/v0/inboxes/{inbox_id}/threads", threads.list_threads),
+    R("GET", "/v0/inboxes/{inbox_id}/threads/{thread_id}", threads.get_thread),
+    R("PATCH", "/v0/inboxes/{inbox_id}/threads/{thread_id}", threads.update_thread),
+    R("DELETE", "/v0/inboxes/{inbox_id}/threads/{thread_id}", threads.delete_thread),
+    R("GET", "/v0/pods/{pod_id}/threads", threads.list_threads),
+    R("GET", "/v0/pods/{pod_id}/threads/{thread_id}", threads.get_thread),
+    R("PATCH", "/v0/pods/{pod_id}/threads/{thread_id}", threads.update_thread),
+    R("DELETE", "/v0/pods/{pod_id}/threads/{thread_id}", threads.delete_thread),
+    R("GET", "/v0/threads", threads.list_threads),
+    R("GET", "/v0/threads/{thread_id}", threads.get_thread),
+    R("PATCH", "/v0/threads/{thread_id}", threads.update_thread),
+    R("DELETE", "/v0/threads/{thread_id}", threads.delete_thread),
+    # --- drafts (inbox; list/get also at pod and org) -------------------------------------------
+    R("GET", "/v0/inboxes/{inbox_id}/drafts", drafts.list_drafts),
+    R("POST", "/v0/inboxes/{inbox_id}/drafts", drafts.create_draft),
+    R("GET", "/v0/inboxes/{inbox_id}/drafts/{draft_id}", drafts.get_draft),
+    R("PATCH", "/v0/inboxes/{inbox_id}/drafts/{draft_id}", drafts.update_draft),
+    R("DELETE", "/v0/inboxes/{inbox_id}/drafts/{draft_id}", drafts.delete_draft),
+    R("POST", "/v0/inboxes/{inbox_id}/drafts/{draft_id}/send", drafts.send_draft),
+    R("GET", "/v0/pods/{pod_id}/drafts", drafts.list_drafts),
+    R("GET", "/v0/pods/{pod_id}/drafts/{draft_id}", drafts.get_draft),
+    R("GET", "/v0/drafts", drafts.list_drafts),
+    R("GET", "/v0/drafts/{draft_id}", drafts.get_draft),
     # <<< S2 routes <<<
 ]
