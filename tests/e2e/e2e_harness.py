@@ -1,0 +1,183 @@
+"""The sandbox as a real `mailctl sandbox serve` subprocess, the official SDK pointed at it, and an
+inventory of what exists, read only through the SDK. Shared by the e2e suite and bench/apply.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from agentmail import AgentMail, AgentMailEnvironment
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LISTENING = re.compile(r"AgentMail sandbox listening on (http://\S+)")
+
+
+def mailctl_command() -> list[str]:
+    """The installed `mailctl` console script (next to this interpreter), else the module."""
+    script = Path(sys.executable).with_name("mailctl")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("mailctl")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from mailctl.cli.main import main; main()"]
+
+
+class SandboxProcess:
+    """`mailctl sandbox serve --port 0` in a subprocess; ``url`` once it listens, ``stop()`` ends it."""
+
+    def __init__(self, api_key: str, *flags: str, startup_timeout: float = 20.0):
+        self.api_key = api_key
+        self._dir = tempfile.TemporaryDirectory(prefix="mailctl-e2e-sandbox-")
+        self._out = Path(self._dir.name) / "stdout"
+        self._err = Path(self._dir.name) / "stderr"
+        with self._out.open("w") as out, self._err.open("w") as err:
+            self.proc = subprocess.Popen(
+                [*mailctl_command(), "sandbox", "serve", "--port", "0", "--api-key", api_key, *flags],
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.url = self._wait_listening(startup_timeout)
+        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {api_key}"},
+                                 timeout=30)
+
+    def _wait_listening(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = LISTENING.search(self._out.read_text())
+            if found:
+                return found.group(1)
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the sandbox did not start: {self.output()}")
+
+    def control(self, method: str, path: str, json: Any = None) -> Any:
+        response = self.http.request(method, f"/_sandbox/{path}", json=json)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def reset(self) -> None:
+        self.control("POST", "reset")
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.control("GET", "stats")
+        return result
+
+    def configure(self, **knobs: Any) -> None:
+        self.control("PATCH", "config", knobs)
+
+    def sdk(self) -> AgentMail:
+        return AgentMail(api_key=self.api_key,
+                         environment=AgentMailEnvironment(http=self.url, websockets="ws://unused"))
+
+    def output(self) -> str:
+        """Everything the server printed (stdout and stderr)."""
+        return self._out.read_text() + self._err.read_text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if hasattr(self, "http"):
+            self.http.close()
+
+    def close(self) -> None:
+        self.stop()
+        self._dir.cleanup()
+
+
+# ---------------------------------------------------------------------------------------------
+# What exists, as the official SDK sees it
+
+
+def _pages(fetch: Any, items: str) -> list[Any]:
+    out, token = [], None
+    while True:
+        page = fetch(limit=100, page_token=token) if token else fetch(limit=100)
+        out.extend(getattr(page, items))
+        token = page.next_page_token
+        if not token:
+            return out
+
+
+@dataclass
+class Inventory:
+    """Every pod, inbox, domain and bearer key, named the way a config names them."""
+
+    pods: list[tuple[str, str]] = field(default_factory=list)  # (client_id or pod_id, name)
+    inboxes: list[tuple[str, str]] = field(default_factory=list)  # (pod, inbox_id)
+    domains: list[tuple[str, str]] = field(default_factory=list)  # (pod or "", domain)
+    keys: list[tuple[str, str, str]] = field(default_factory=list)  # (pod or "", inbox or "", name)
+    pod_ids: dict[str, str] = field(default_factory=dict)  # pod -> pod_id
+
+    @classmethod
+    def read(cls, client: AgentMail) -> Inventory:
+        inv = cls()
+        pods = _pages(client.pods.list, "pods")
+        name_of = {p.pod_id: (p.client_id or p.pod_id) for p in pods}
+        inv.pods = sorted((name_of[p.pod_id], p.name) for p in pods)
+        inv.pod_ids = {name_of[p.pod_id]: p.pod_id for p in pods}
+        inv.inboxes = sorted((name_of.get(i.pod_id, i.pod_id), i.inbox_id) for i in
+                             _pages(client.inboxes.list, "inboxes"))
+        inv.domains = sorted((name_of.get(d.pod_id, d.pod_id) if d.pod_id else "", d.domain)
+                             for d in _pages(client.domains.list, "domains"))
+        inv.keys = sorted((name_of.get(k.pod_id, k.pod_id) if k.pod_id else "", k.inbox_id or "", k.name)
+                          for k in _pages(client.api_keys.list, "api_keys")
+                          if getattr(k, "type", "bearer") == "bearer")
+        return inv
+
+    def without(self, baseline: Inventory) -> Inventory:
+        """What is here and not in ``baseline`` (e.g. the Default Pod and the bootstrap key)."""
+        return Inventory(pods=_minus(self.pods, baseline.pods), inboxes=_minus(self.inboxes, baseline.inboxes),
+                         domains=_minus(self.domains, baseline.domains), keys=_minus(self.keys, baseline.keys),
+                         pod_ids=self.pod_ids)
+
+    def duplicates(self) -> dict[str, list[Any]]:
+        """Anything that exists twice: pods by client_id, inboxes, domains, keys by (scope, name)."""
+        out = {}
+        for what, rows in (("pods", [p for p, _ in self.pods]), ("inboxes", [i for _, i in self.inboxes]),
+                           ("domains", [d.lower() for _, d in self.domains]), ("keys", self.keys)):
+            repeated = [row for row, n in Counter(rows).items() if n > 1]
+            if repeated:
+                out[what] = repeated
+        return out
+
+
+def _minus(rows: list[Any], baseline: list[Any]) -> list[Any]:
+    left = Counter(rows) - Counter(baseline)
+    return sorted(left.elements())
+
+
+# ---------------------------------------------------------------------------------------------
+# Configs and plans
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    """A config from tests/e2e/fixtures as a dict, for a test to change and write back."""
+    data: dict[str, Any] = yaml.safe_load((FIXTURES / name).read_text())
+    return data
+
+
+def changes_by_address(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["address"]: c for c in plan["changes"]}
+
+
+def actions(plan: dict[str, Any]) -> dict[str, str]:
+    return {c["address"]: c["action"] for c in plan["changes"]}
