@@ -97,7 +97,7 @@ def render_markdown(report: DriftReport) -> str:
     rows = [(CHANGED, c) for c in report.changed] + [(MISSING, c) for c in report.missing] + \
            [(UNDECLARED, c) for c in report.undeclared]
     if rows:
-        lines += ["| Resource | Drift | Details |", "|---|---|---|"]
+        lines += ["| Resource | Drift | Details (actual → declared) |", "|---|---|---|"]
         for category, change in rows:
             details = "<br>".join(f"`{d.path}`: `{_fmt(d.before)}` → `{_fmt(d.after)}`" for d in change.diff)
             lines.append(f"| `{change.address}` | {category} | {details or '—'} |")

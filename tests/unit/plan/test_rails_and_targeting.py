@@ -1,0 +1,134 @@
+"""Safety rails, --target/--exclude selection, drift categories and saved-plan staleness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mailctl.errors import UnsafePlan, UsageError
+from mailctl.plan import planfile, safety, targeting
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
+from mailctl.plan.drift import DriftReport, render
+from mailctl.plan.planner import plan as make_plan
+from mailctl.resources import INBOX, POD, ActualState, DesiredState, ManagePolicy, Resource, Source
+
+
+def _res(kind: str, address: str, parent: str | None = None, **attrs) -> Resource:
+    return Resource(kind, address, dict(attrs), parent=parent)
+
+
+def _plan_with(n_existing: int, deletes: int = 0, updates: int = 0) -> Plan:
+    changes = [Change(DELETE, f"pod/p/inbox/d{i}@agentmail.to", actual=_res(INBOX, f"pod/p/inbox/d{i}@agentmail.to", "pod/p"))
+               for i in range(deletes)]
+    changes += [Change(UPDATE, f"pod/p/inbox/u{i}@agentmail.to") for i in range(updates)]
+    return Plan(changes=changes, managed_count=n_existing)
+
+
+def test_deleting_more_than_30_percent_of_managed_resources_is_refused_unless_forced():
+    p = _plan_with(10, deletes=4)
+    with pytest.raises(UnsafePlan, match="delete 4 of 10 existing managed resources"):
+        safety.check(p, DesiredState(), force=False)
+    safety.check(p, DesiredState(), force=True)
+
+
+def test_thresholds_only_apply_once_enough_resources_exist():
+    safety.check(_plan_with(9, deletes=9), DesiredState(), force=False)
+
+
+def test_thresholds_are_configurable_in_settings():
+    desired = DesiredState(settings={"safety": {"max_change_fraction": 0.5}})
+    safety.check(_plan_with(10, updates=5), desired, force=False)
+    with pytest.raises(UnsafePlan, match="update 6 of 10"):
+        safety.check(_plan_with(10, updates=6), desired, force=False)
+
+
+def test_prevent_destroy_blocks_a_replacement_even_with_force_and_names_why():
+    desired = DesiredState()
+    guarded = _res(POD, "pod/p", name="New")
+    guarded.prevent_destroy, guarded.source = True, Source("tenants.yaml", 3)
+    desired.add(guarded)
+    change = Change(REPLACE, "pod/p", desired=guarded, actual=_res(POD, "pod/p", name="Old"),
+                    diff=[AttributeChange("name", "Old", "New", True)])
+    with pytest.raises(UnsafePlan) as err:
+        safety.check(Plan(changes=[change]), desired, force=True)
+    assert "pod/p has prevent_destroy (declared at tenants.yaml:3)" in str(err.value)
+    assert "name forces replacement" in str(err.value)
+
+
+def test_prevent_destroy_on_an_inbox_trips_when_its_pod_is_replaced():
+    desired, actual = DesiredState(), ActualState()
+    desired.add(_res(POD, "pod/p", name="New"))
+    box = _res(INBOX, "pod/p/inbox/x@agentmail.to", "pod/p")
+    box.prevent_destroy = True
+    desired.add(box)
+    actual.add(Resource(POD, "pod/p", {"name": "Old"}, observed={"client_id": "p"}))
+    actual.add(_res(INBOX, "pod/p/inbox/x@agentmail.to", "pod/p"))
+    problems = safety.warnings(make_plan(desired, actual), desired, force=True)
+    assert problems == ["pod/p/inbox/x@agentmail.to has prevent_destroy, but the plan would replace it: "
+                        "pod/p is replaced"]
+
+
+def _pod_world() -> Plan:
+    desired = DesiredState()
+    for pod in ("tenant-a", "tenant-b"):
+        desired.add(_res(POD, f"pod/{pod}"))
+        desired.add(_res(INBOX, f"pod/{pod}/inbox/x@{pod}.example", f"pod/{pod}"))
+    return make_plan(desired, ActualState())
+
+
+def test_target_takes_what_is_under_the_address_and_what_it_needs():
+    p = targeting.select(_pod_world(), ["pod/tenant-a/inbox/*"], [])
+    assert [c.address for c in p.changes] == ["pod/tenant-a", "pod/tenant-a/inbox/x@tenant-a.example"]
+    p = targeting.select(_pod_world(), ["pod/tenant-b"], [])
+    assert [c.address for c in p.changes] == ["pod/tenant-b", "pod/tenant-b/inbox/x@tenant-b.example"]
+
+
+def test_exclude_drops_what_needs_the_excluded_change():
+    p = targeting.select(_pod_world(), [], ["pod/tenant-a"])
+    assert [c.address for c in p.changes] == ["pod/tenant-b", "pod/tenant-b/inbox/x@tenant-b.example"]
+
+
+def test_malformed_target_is_a_usage_error():
+    with pytest.raises(UsageError):
+        targeting.validate_patterns(["/pod/x"], "--target")
+
+
+def test_drift_categories_and_exit_relevant_flag():
+    desired = DesiredState(manage=ManagePolicy(("tenant-",)))
+    desired.add(_res(POD, "pod/tenant-a"))
+    desired.add(_res(INBOX, "pod/tenant-a/inbox/new@agentmail.to", "pod/tenant-a"))
+    desired.add(_res(INBOX, "pod/tenant-a/inbox/x@agentmail.to", "pod/tenant-a", display_name="Declared"))
+    actual = ActualState()
+    actual.add(Resource(POD, "pod/tenant-a", {}, observed={"client_id": "tenant-a"}))
+    actual.add(_res(INBOX, "pod/tenant-a/inbox/x@agentmail.to", "pod/tenant-a", display_name="Hand"))
+    actual.add(_res(INBOX, "pod/tenant-a/inbox/extra@agentmail.to", "pod/tenant-a"))
+    actual.add(Resource(POD, "pod/other", {}, observed={"client_id": "other"}))
+    report = DriftReport.from_plan(make_plan(desired, actual))
+    assert report.summary() == {"changed": 1, "missing": 1, "undeclared": 1, "unmanaged": 1, "total": 3}
+    document = json.loads(render(report, "json"))
+    assert document["drift"] is True and document["changed"][0]["diff"][0]["path"] == "display_name"
+    assert "| `pod/tenant-a/inbox/x@agentmail.to` | changed |" in render(report, "markdown")
+    assert "display_name: \"Hand\" (actual) != \"Declared\" (declared)" in render(report, "text")
+
+
+def test_a_saved_plan_is_refused_when_the_state_moved_and_names_what(tmp_path):
+    desired, actual = DesiredState(), ActualState()
+    desired.add(_res(POD, "pod/a", name="A"))
+    actual.add(Resource(POD, "pod/b", {"name": "B"}, remote_id="id-b", observed={"client_id": "b"}))
+    path = tmp_path / "plan.json"
+    planfile.save(str(path), make_plan(desired, actual), desired, actual, ["pod/*"], [])
+    saved = planfile.SavedPlan(str(path))
+    assert saved.targets == ["pod/*"] and list(saved.desired.resources) == ["pod/a"]
+    saved.check_fresh(actual)
+    actual.resources["pod/b"].attrs["name"] = "B2"
+    actual.add(Resource(POD, "pod/c", {}, remote_id="id-c"))
+    with pytest.raises(UnsafePlan, match=r"(?s)\+ pod/c \(appeared\).*~ pod/b \(changed\)"):
+        saved.check_fresh(actual)
+
+
+def test_a_non_plan_file_is_a_clear_usage_error(tmp_path):
+    bogus = tmp_path / "x.json"
+    bogus.write_text("{}")
+    with pytest.raises(UsageError, match="not a mailctl plan file"):
+        planfile.SavedPlan(str(bogus))
