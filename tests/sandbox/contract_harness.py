@@ -154,7 +154,7 @@ class Sandbox:
         found: list[Problem] = []
         for exchange in self.exchanges:
             if exchange.path.startswith("/v0"):
-                found += [Problem(str(exchange), str(p)) for p in _exchange_problems(exchange)]
+                found += [Problem(str(exchange), str(p)) for p in exchange_problems(exchange)]
         return found
 
     def close(self) -> None:
@@ -162,7 +162,7 @@ class Sandbox:
         self._httpx.close()
 
 
-def _exchange_problems(exchange: Exchange) -> list[Problem]:
+def exchange_problems(exchange: Exchange) -> list[Problem]:
     status, ctype = exchange.status, exchange.content_type
     if status >= 500:
         return [Problem("status", "server error: the sandbox must never answer 5xx to a client")]

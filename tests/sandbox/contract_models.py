@@ -114,6 +114,9 @@ for _prefix in ("/v0/pods/*", "/v0/inboxes/*"):
     ]
 _ROUTES += [
     ("POST", "/v0/inboxes/*/messages/send", SendMessageResponse),
+    ("POST", "/v0/inboxes/*/messages/*/reply", SendMessageResponse),
+    ("POST", "/v0/inboxes/*/messages/*/reply-all", SendMessageResponse),
+    ("POST", "/v0/inboxes/*/messages/*/forward", SendMessageResponse),
     ("GET", "/v0/inboxes/*/messages", ListMessagesResponse),
     ("GET", "/v0/inboxes/*/messages/*", Message),
     ("POST", "/v0/inboxes/*/drafts", Draft),

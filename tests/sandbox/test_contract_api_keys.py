@@ -1,0 +1,179 @@
+"""API keys: secrets, scope by route, escalation rules, expiry (spec §3, §7.4, §11 Q15, Q21)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
+from agentmail.errors import NotFoundError
+
+from contract_harness import Sandbox, raises_api_error
+
+
+def bearer(name: str, permissions: ApiKeyPermissions | None = None,
+           expires_at: dt.datetime | None = None) -> CreateBearerApiKeyRequest:
+    fields = {"name": name, "permissions": permissions, "expires_at": expires_at}
+    return CreateBearerApiKeyRequest(**{k: v for k, v in fields.items() if v is not None})
+
+
+def in_(seconds: float) -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+
+
+def test_secret_is_only_in_the_create_response(sandbox: Sandbox) -> None:
+    created = sandbox.client.api_keys.create(request=bearer("ci"))
+    assert created.api_key.startswith("am_") and created.api_key.startswith(created.prefix)
+    assert created.prefix != created.api_key and created.name == "ci"
+    secret = created.api_key.encode()
+    sandbox.client.api_keys.get(created.api_key_id)
+    sandbox.client.api_keys.list()
+    sandbox.client.api_keys.update(created.api_key_id, name="ci-renamed")
+    later = [e for e in sandbox.exchanges if e.method != "POST" and e.path.startswith("/v0/api-keys")]
+    assert len(later) == 3 and not any(secret in e.content for e in later)
+    assert all(b'"api_key"' not in e.content for e in later)
+
+
+def test_org_key_get_list_update_delete(sandbox: Sandbox) -> None:
+    created = sandbox.client.api_keys.create(request=bearer("ops", ApiKeyPermissions(inbox_read=True)))
+    key = sandbox.client.api_keys.get(created.api_key_id)
+    assert (key.type, key.name, key.pod_id, key.inbox_id) == ("bearer", "ops", None, None)
+    assert key.permissions is not None and key.permissions.inbox_read is True
+    assert created.api_key_id in [k.api_key_id for k in sandbox.client.api_keys.list().api_keys]
+    sandbox.client.api_keys.delete(created.api_key_id)
+    with raises_api_error(404, "not_found", NotFoundError):
+        sandbox.client.api_keys.get(created.api_key_id)
+    with raises_api_error(404, "not_found", NotFoundError):
+        sandbox.client.api_keys.delete(created.api_key_id)
+
+
+def test_created_key_authenticates_and_a_deleted_key_is_401(sandbox: Sandbox) -> None:
+    created = sandbox.client.api_keys.create(request=bearer("temp"))
+    assert sandbox.sdk(created.api_key).auth.me().scope_type == "organization"
+    sandbox.client.api_keys.delete(created.api_key_id)
+    with raises_api_error(401, "unknown_api_key"):
+        sandbox.sdk(created.api_key).auth.me()
+
+
+def test_name_defaults_to_the_prefix(sandbox: Sandbox) -> None:
+    created = sandbox.client.api_keys.create(request=CreateBearerApiKeyRequest())
+    assert created.name == created.prefix
+
+
+def test_permissions_patch_replaces_the_whole_object(sandbox: Sandbox) -> None:
+    created = sandbox.client.api_keys.create(
+        request=bearer("perm", ApiKeyPermissions(inbox_read=True, pod_read=True)))
+    updated = sandbox.client.api_keys.update(created.api_key_id, permissions=ApiKeyPermissions(domain_read=True))
+    assert updated.permissions is not None
+    assert (updated.permissions.domain_read, updated.permissions.inbox_read, updated.permissions.pod_read) == (
+        True, None, None)
+
+
+def test_pod_key_is_scoped_to_its_pod(sandbox: Sandbox) -> None:
+    pod = sandbox.client.pods.create(name="keyed")
+    created = sandbox.client.pods.api_keys.create(pod.pod_id, request=bearer("pod"))
+    assert created.pod_id == pod.pod_id and created.inbox_id is None
+    assert [k.api_key_id for k in sandbox.client.pods.api_keys.list(pod.pod_id).api_keys] == [created.api_key_id]
+    renamed = sandbox.client.pods.api_keys.update(pod.pod_id, created.api_key_id, name="pod2")
+    assert renamed.name == "pod2" and renamed.pod_id == pod.pod_id
+    other = sandbox.client.pods.create(name="other")
+    with raises_api_error(404, "not_found", NotFoundError):
+        sandbox.client.pods.api_keys.delete(other.pod_id, created.api_key_id)
+    sandbox.client.pods.api_keys.delete(pod.pod_id, created.api_key_id)
+    assert sandbox.client.pods.api_keys.list(pod.pod_id).count == 0
+
+
+def test_inbox_key_carries_inbox_and_pod(sandbox: Sandbox) -> None:
+    inbox = sandbox.client.inboxes.create()
+    created = sandbox.client.inboxes.api_keys.create(inbox.inbox_id, request=bearer("inbox"))
+    assert (created.inbox_id, created.pod_id) == (inbox.inbox_id, inbox.pod_id)
+    listed = sandbox.client.inboxes.api_keys.list(inbox.inbox_id).api_keys
+    assert [k.api_key_id for k in listed] == [created.api_key_id]
+    assert sandbox.client.inboxes.api_keys.update(inbox.inbox_id, created.api_key_id, name="i2").name == "i2"
+    sandbox.client.inboxes.api_keys.delete(inbox.inbox_id, created.api_key_id)
+    with raises_api_error(404, "not_found", NotFoundError):
+        sandbox.client.api_keys.get(created.api_key_id)
+
+
+def test_list_can_filter_by_type(sandbox: Sandbox) -> None:
+    sandbox.client.api_keys.create(request=bearer("one"))
+    bearers = sandbox.client.api_keys.list(type="bearer").api_keys
+    assert bearers and all(k.type == "bearer" for k in bearers)
+    assert sandbox.client.api_keys.list(type="public_key").api_keys == []
+
+
+def test_expired_key_is_401_api_key_expired(sandbox: Sandbox) -> None:
+    created = sandbox.client.api_keys.create(request=bearer("short", expires_at=in_(1)))
+    deadline = created.expires_at
+    assert deadline is not None
+    time.sleep(max(0.0, (deadline - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 0.05)
+    with raises_api_error(401, "api_key_expired"):
+        sandbox.sdk(created.api_key).auth.me()
+
+
+def test_expiry_in_the_past_is_400(sandbox: Sandbox) -> None:
+    with raises_api_error(400, "validation_error"):
+        sandbox.client.api_keys.create(request=bearer("past", expires_at=in_(-60)))
+
+
+def test_child_key_inherits_and_cannot_outlive_the_callers_expiry(sandbox: Sandbox) -> None:
+    parent = sandbox.client.api_keys.create(request=bearer("parent", expires_at=in_(3600)))
+    as_parent = sandbox.sdk(parent.api_key)
+    child = as_parent.api_keys.create(request=bearer("child"))
+    assert child.expires_at == parent.expires_at
+    with raises_api_error(403):
+        as_parent.api_keys.create(request=bearer("longer", expires_at=in_(7200)))
+
+
+def test_restricted_key_cannot_grant_flags_it_lacks(sandbox: Sandbox) -> None:
+    limited = sandbox.client.api_keys.create(
+        request=bearer("limited", ApiKeyPermissions(api_key_create=True, inbox_read=True)))
+    as_limited = sandbox.sdk(limited.api_key)
+    with raises_api_error(403, "permission_escalation"):
+        as_limited.api_keys.create(request=bearer("wider", ApiKeyPermissions(inbox_read=True, pod_create=True)))
+    subset = as_limited.api_keys.create(request=bearer("subset", ApiKeyPermissions(inbox_read=True)))
+    assert subset.permissions is not None and subset.permissions.inbox_read is True
+
+
+def test_restricted_key_cannot_create_an_unrestricted_key(sandbox: Sandbox) -> None:
+    limited = sandbox.client.api_keys.create(
+        request=bearer("limited", ApiKeyPermissions(api_key_create=True, api_key_update=True)))
+    as_limited = sandbox.sdk(limited.api_key)
+    with raises_api_error(403, "unrestricted_key_required"):
+        as_limited.api_keys.create(request=bearer("unrestricted"))
+    with raises_api_error(403, "unrestricted_key_required"):
+        as_limited.api_keys.update(limited.api_key_id, permissions=None)
+
+
+def test_missing_permission_is_403(sandbox: Sandbox) -> None:
+    reader = sandbox.client.api_keys.create(request=bearer("reader", ApiKeyPermissions(inbox_read=True)))
+    as_reader = sandbox.sdk(reader.api_key)
+    assert as_reader.inboxes.list().count == 0
+    with raises_api_error(403, "missing_permission"):
+        as_reader.inboxes.create()
+    with raises_api_error(403, "missing_permission"):
+        as_reader.pods.create(name="nope")
+    with raises_api_error(403, "missing_permission"):
+        as_reader.domains.list()
+    with raises_api_error(403, "missing_permission"):
+        as_reader.api_keys.list()
+    assert sandbox.client.inboxes.list().count == 0
+
+
+def test_pod_key_cannot_create_org_keys_or_keys_for_other_pods(sandbox: Sandbox) -> None:
+    pod, other = sandbox.client.pods.create(name="p"), sandbox.client.pods.create(name="o")
+    as_pod = sandbox.sdk(sandbox.client.pods.api_keys.create(pod.pod_id, request=bearer("pk")).api_key)
+    with raises_api_error(403, "forbidden"):
+        as_pod.api_keys.create(request=bearer("org-from-pod"))
+    with raises_api_error(404, "not_found"):
+        as_pod.pods.api_keys.create(other.pod_id, request=bearer("sideways"))
+    assert as_pod.pods.api_keys.create(pod.pod_id, request=bearer("sibling")).pod_id == pod.pod_id
+
+
+def test_inbox_key_cannot_manage_keys(sandbox: Sandbox) -> None:
+    inbox = sandbox.client.inboxes.create()
+    as_inbox = sandbox.sdk(sandbox.client.inboxes.api_keys.create(inbox.inbox_id, request=bearer("ik")).api_key)
+    with raises_api_error(403, "forbidden"):
+        as_inbox.inboxes.api_keys.create(inbox.inbox_id, request=bearer("child"))
+    with raises_api_error(403, "forbidden"):
+        as_inbox.api_keys.create(request=bearer("org"))
