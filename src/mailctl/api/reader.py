@@ -74,7 +74,6 @@ class StateReader:
         webhook_names = {derived_client_id(a): a for a, r in desired.resources.items() if r.kind == WEBHOOK}
         for row in rows["webhooks"]:
             state.add(_webhook(row, pods, webhook_names))
-        self._read_domain_status(state, desired)
         self._read_lists(state, desired)
         return state
 
@@ -88,20 +87,16 @@ class StateReader:
 
     # -----------------------------------------------------------------------------------------
 
-    def _read_domain_status(self, state: ActualState, desired: DesiredState) -> None:
-        """List rows have no verification status; fetch it for the declared domains that exist."""
-        wanted = [r for a, r in state.resources.items() if r.kind == DOMAIN and a in desired.resources]
+    def domain_statuses(self, domains: list[Resource], state: ActualState) -> dict[str, str | None]:
+        """Verification status of existing domains (list rows do not carry it): one GET each."""
         ids = _ids(state)
 
-        def fetch(resource: Resource) -> dict[str, Any] | None:
+        def fetch(resource: Resource) -> str | None:
             try:
-                return self.client.get(item_path(resource, ids))
+                return self.client.get(item_path(resource, ids)).get("status")
             except NotFound:
                 return None
-        details = self._parallel({r.address: (lambda r=r: fetch(r)) for r in wanted})
-        for address, body in details.items():
-            if body is not None:
-                state.resources[address].observed["status"] = body.get("status")
+        return self._parallel({r.address: (lambda r=r: fetch(r)) for r in domains})
 
     def _read_lists(self, state: ActualState, desired: DesiredState) -> None:
         scopes = {r.parent for r in desired.resources.values() if r.kind == LIST_ENTRY}

@@ -12,8 +12,8 @@ from mailctl.api.client import AgentMailClient
 from mailctl.api.connect import connect
 from mailctl.api.reader import StateReader
 from mailctl.plan import planner, targeting
-from mailctl.plan.changes import Plan
-from mailctl.resources import INBOX, ActualState, DesiredState
+from mailctl.plan.changes import CREATE, REPLACE, Plan
+from mailctl.resources import DEFAULT_DOMAIN, INBOX, ActualState, DesiredState, domain_address
 
 DEFAULT_CONFIG = "mailctl.yaml"
 
@@ -70,7 +70,30 @@ def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str
     full = planner.plan(desired, actual)
     selected = targeting.select(full, list(targets), list(excludes))
     _attach_data_at_risk(selected, reader)
+    _note_unverified_domains(selected, actual, reader)
     return Planned(desired, actual, selected)
+
+
+def _note_unverified_domains(plan: Plan, actual: ActualState, reader: StateReader) -> None:
+    """Inboxes planned on a domain that is not verified will wait for it: say so in the plan."""
+    waiting: dict[str, list[str]] = {}
+    for change in plan.changes:
+        if change.kind == INBOX and change.action in (CREATE, REPLACE) and change.desired is not None:
+            domain = change.desired.name.partition("@")[2]
+            if domain == DEFAULT_DOMAIN:
+                continue
+            for address in (domain_address(domain, pod=change.desired.pod), domain_address(domain)):
+                if address in actual.resources or address in plan.by_address():
+                    waiting.setdefault(address, []).append(change.address)
+                    break
+    existing = [actual.resources[a] for a in waiting if a in actual.resources]
+    statuses = reader.domain_statuses(existing, actual) if existing else {}
+    for address, inboxes in sorted(waiting.items()):
+        status = statuses.get(address, "new")
+        if status == "VERIFIED":
+            continue
+        plan.notes.append(f"{len(inboxes)} inbox(es) on {address} ({status}) are created only once it "
+                             f"verifies: apply starts verification; see `mailctl dns`, `--wait-for-domains`")
 
 
 def _attach_data_at_risk(plan: Plan, reader: StateReader) -> None:

@@ -69,7 +69,7 @@ class Change:
 class Plan:
     changes: list[Change] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)  # existing, undeclared, outside `manage`
-    deferred: list[str] = field(default_factory=list)  # messages about work that cannot happen yet
+    notes: list[str] = field(default_factory=list)  # things the reviewer should know (waits, no-op targets)
     managed_count: int = 0  # existing resources mailctl manages (denominator for safety thresholds)
 
     @property

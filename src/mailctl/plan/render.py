@@ -10,7 +10,7 @@ JSON plan format (``format_version`` "1"), one object:
      "changes": [{"address", "kind", "action", "reason", "before", "after",
                   "diff": [{"path", "before", "after", "forces_replacement"}],
                   "forces_replacement": [paths], "data_at_risk": {...} | null}],
-     "unmanaged": [addresses], "deferred": [messages]}
+     "unmanaged": [addresses], "notes": [messages]}
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "summary": plan.counts(),
         "changes": [change_to_json(c) for c in plan.changes],
         "unmanaged": list(plan.unmanaged),
-        "deferred": list(plan.deferred),
+        "notes": list(plan.notes),
     }
 
 
@@ -67,8 +67,8 @@ def render_text(plan: Plan) -> str:
         lines += ["mailctl will perform the following actions:", ""]
         for change in plan.changes:
             lines += _change_lines(change) + [""]
-    if plan.deferred:
-        lines += ["Deferred (cannot happen yet):"] + [f"  ! {m}" for m in plan.deferred] + [""]
+    if plan.notes:
+        lines += ["Notes:"] + [f"  ! {m}" for m in plan.notes] + [""]
     if plan.unmanaged:
         lines += [f"Unmanaged (exists, not declared, outside `manage`; left alone): {len(plan.unmanaged)}"]
         lines += [f"  {a}" for a in plan.unmanaged] + [""]
@@ -128,7 +128,7 @@ def render_markdown(plan: Plan) -> str:
             lines.append(f"| {_SYMBOL[change.action]} {change.action} | `{change.address}` | "
                          f"{'<br>'.join(details) or '—'} |")
         lines.append("")
-    for title, items in (("Deferred", plan.deferred), ("Unmanaged (left alone)", plan.unmanaged)):
+    for title, items in (("Notes", plan.notes), ("Unmanaged (left alone)", plan.unmanaged)):
         if items:
             lines += [f"<details><summary>{title}: {len(items)}</summary>", ""]
             lines += [f"- {item}" for item in items] + ["", "</details>", ""]

@@ -36,9 +36,9 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
         chosen -= _closure(dropped, needed_by)
     for pattern in targets:
         if not any(matches(c.address, pattern) for c in plan.changes):
-            plan.deferred.append(f"--target {pattern} matches no pending change")
+            plan.notes.append(f"--target {pattern} matches no pending change")
     kept = [c for c in plan.changes if c.address in chosen]
-    return Plan(changes=kept, unmanaged=plan.unmanaged, deferred=plan.deferred,
+    return Plan(changes=kept, unmanaged=plan.unmanaged, notes=plan.notes,
                 managed_count=plan.managed_count)
 
 
