@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from mailctl.sandbox import control
 from mailctl.sandbox.backend import api_keys, domains, inboxes, org, pods
-from mailctl.sandbox.backend import drafts, lists, messages, threads, webhooks
+from mailctl.sandbox.backend import drafts, lists, mailbox, messages, threads, webhooks
 from mailctl.sandbox.router import Route
 
 R = Route
@@ -169,5 +169,12 @@ ROUTES: list[Route] = [
     R("GET", "/v0/pods/{pod_id}/drafts/{draft_id}", drafts.get_draft),
     R("GET", "/v0/drafts", drafts.list_drafts),
     R("GET", "/v0/drafts/{draft_id}", drafts.get_draft),
+    # search and batch routes are not emulated: literals, so {message_id}/{thread_id} never capture them
+    R("GET", "/v0/inboxes/{inbox_id}/messages/search", mailbox.not_emulated),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/batch-get", mailbox.not_emulated),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/batch-update", mailbox.not_emulated),
+    R("GET", "/v0/inboxes/{inbox_id}/threads/search", mailbox.not_emulated),
+    R("GET", "/v0/pods/{pod_id}/threads/search", mailbox.not_emulated),
+    R("GET", "/v0/threads/search", mailbox.not_emulated),
     # <<< S2 routes <<<
 ]
