@@ -72,9 +72,14 @@ def _read_body(environ: dict[str, Any], method: str) -> Body:
     if not raw.strip():
         return Body({})
     try:
-        return Body(json.loads(raw.decode("utf-8")))
-    except (ValueError, UnicodeDecodeError):
+        return Body(json.loads(raw.decode("utf-8"), parse_constant=_reject_constant))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("Request body is not valid JSON") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN / Infinity are not JSON (RFC 8259), though Python's parser accepts them."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class SandboxApp:
