@@ -105,6 +105,7 @@ class SandboxApp:
         self.org_id = org.seed(tx, self.bootstrap_keys)
         self.stats.clear()
         self.rate_limiter.clear()
+        self.faults.disarm()
         return self.org_id
 
     def reset(self) -> None:
@@ -119,7 +120,7 @@ class SandboxApp:
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        route_name, fault = "(unmatched)", None
+        route_name, fault, armed = "(unmatched)", None, None
         try:
             parts = _path_parts(environ)
             api = bool(parts) and parts[0] == "v0"  # knobs apply to the API, never to /_sandbox
@@ -130,9 +131,11 @@ class SandboxApp:
             if api:
                 self._throttle(environ)
             body = _read_body(environ, method)
-            fault = self.faults.draw(self.settings) if api and method in WRITE_METHODS else None
+            armed = self.faults.take(method, route.pattern) if api else None
+            fault = armed.when if armed else self.faults.draw(self.settings) if api and method in WRITE_METHODS else None
             if fault == "before":
-                raise SandboxError(503, "service_unavailable", "Injected fault: the request was not processed")
+                raise armed.error() if armed else SandboxError(
+                    503, "service_unavailable", "Injected fault: the request was not processed")
             with self.store.transaction() as tx:
                 ctx = Ctx(
                     tx=tx, caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")), params=params,
@@ -141,7 +144,8 @@ class SandboxApp:
                 )
                 reply = route.handler(ctx)
             if fault == "after":
-                raise SandboxError(500, "internal_error", "Injected fault: the write was committed but the response failed")
+                raise armed.error() if armed else SandboxError(
+                    500, "internal_error", "Injected fault: the write was committed but the response failed")
         except SandboxError as exc:
             reply = Reply(exc.status, exc.body(), headers=exc.headers)
         except Exception:  # a sandbox bug: report it as a JSON 500, log it, never leak a traceback

@@ -8,6 +8,8 @@
 | PATCH | /_sandbox/config | change any knob, e.g. ``{"fault_rate": 0.2, "seed": 7}`` |
 | POST  | /_sandbox/organizations | a second org with an org-level key (cross-org tests) |
 | POST  | /_sandbox/domains/{domain_id}/dns | manual-mode DNS fixture (see ``backend/domains.py``) |
+| POST  | /_sandbox/faults | arm a scripted failure: ``{method, route, status, code, when?, times?}`` |
+| DELETE | /_sandbox/faults | disarm every scripted failure |
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import dataclasses
 from typing import Any
 
 from mailctl.sandbox.backend import api_keys, org
-from mailctl.sandbox.backend.core import Ctx, Reply, Settings, bad_request, new_secret, ok, require_scope
+from mailctl.sandbox.backend.core import Ctx, Reply, Settings, bad_request, new_secret, no_content, ok, require_scope
+from mailctl.sandbox.knobs import ArmedFault
 
 _ACTION = "use the sandbox control API"
 
@@ -87,3 +90,32 @@ def create_organization(ctx: Ctx) -> Reply:
     secret = new_secret()
     key = api_keys.insert_key(ctx.tx, org_id, secret, name=api_keys.BOOTSTRAP_KEY_NAME)
     return ok({"organization_id": org_id, "api_key_id": key.id, "api_key": secret})
+
+
+def arm_fault(ctx: Ctx) -> Reply:
+    """Make the next ``times`` calls of one route fail with ``status``/``code`` (before or after
+    the handler runs). ``route`` is a pattern from the route table, e.g. ``/v0/inboxes/{inbox_id}``."""
+    require_scope(ctx, "organization", action=_ACTION)
+    body = ctx.body
+    method = (body.string("method", required=True) or "").upper()
+    route = body.string("route", required=True, max_len=300) or ""
+    if (method, route) not in {(r.method, r.pattern) for r in ctx.sandbox.router.routes}:
+        raise bad_request(f"No route {method} {route} in the route table", "route")
+    status = body.integer("status", required=True) or 0
+    if not 400 <= status <= 599:
+        raise bad_request("'status' must be 400-599", "status")
+    when = body.string("when") or "before"
+    if when not in ("before", "after"):
+        raise bad_request("'when' must be before or after", "when")
+    times = body.integer("times") or 1
+    if not 1 <= times <= 1000:
+        raise bad_request("'times' must be 1-1000", "times")
+    fault = ArmedFault(method, route, status, body.string("code", required=True) or "", when, times)  # type: ignore[arg-type]
+    ctx.sandbox.faults.arm(fault)
+    return ok({"method": method, "route": route, "status": status, "code": fault.code, "when": when, "times": times})
+
+
+def disarm_faults(ctx: Ctx) -> Reply:
+    require_scope(ctx, "organization", action=_ACTION)
+    ctx.sandbox.faults.disarm()
+    return no_content()

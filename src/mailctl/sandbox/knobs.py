@@ -11,9 +11,10 @@ import random
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from mailctl.sandbox.backend.core import Settings
+from mailctl.sandbox.backend.core import SandboxError, Settings
 
 Fault = Literal["before", "after"]
 
@@ -44,12 +45,48 @@ class RateLimiter:
             self._buckets.clear()
 
 
+@dataclass
+class ArmedFault:
+    """A one-off scripted failure for a route (``POST /_sandbox/faults``), e.g. the 409
+    ``race_condition`` of §11 Q22 or the verify 422 of §11 Q8, which have no natural trigger."""
+
+    method: str
+    route: str
+    status: int
+    code: str
+    when: Fault = "before"
+    times: int = 1
+
+    def error(self) -> SandboxError:
+        return SandboxError(self.status, self.code, f"Injected fault ({self.code}) armed through /_sandbox/faults")
+
+
 class FaultInjector:
-    """Decides, reproducibly for a given seed, whether a write fails before or after committing."""
+    """Decides, reproducibly for a given seed, whether a write fails before or after committing,
+    and hands out armed faults first."""
 
     def __init__(self, seed: int | None) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
+        self._armed: list[ArmedFault] = []
+
+    def arm(self, fault: ArmedFault) -> None:
+        with self._lock:
+            self._armed.append(fault)
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed.clear()
+
+    def take(self, method: str, route: str) -> ArmedFault | None:
+        with self._lock:
+            for fault in self._armed:
+                if (fault.method, fault.route) == (method, route):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._armed.remove(fault)
+                    return fault
+        return None
 
     def reseed(self, seed: int | None) -> None:
         with self._lock:

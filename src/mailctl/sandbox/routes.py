@@ -91,6 +91,8 @@ ROUTES: list[Route] = [
     R("PATCH", "/_sandbox/config", control.patch_config),
     R("POST", "/_sandbox/organizations", control.create_organization),
     R("POST", "/_sandbox/domains/{domain_id}/dns", domains.control_dns),
+    R("POST", "/_sandbox/faults", control.arm_fault),
+    R("DELETE", "/_sandbox/faults", control.disarm_faults),
     # >>> S2 routes: webhooks, allow/block lists, threads/messages/drafts (append below) >>>
     # --- webhooks (§7.5) ------------------------------------------------------------------
     R("GET", "/v0/webhooks", webhooks.list_webhooks),

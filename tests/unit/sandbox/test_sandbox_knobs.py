@@ -119,3 +119,21 @@ def test_control_api_needs_an_org_level_key() -> None:
 def test_create_app_rejects_bad_knobs() -> None:
     with pytest.raises(ValueError):
         create_app(fault_rate=3)
+
+
+def test_armed_fault_fires_the_given_times_then_disarms() -> None:
+    client = _client(create_app(api_keys=(KEY,)))
+    inbox = client.post("/v0/inboxes", json={"username": "racy"}).json()["inbox_id"]
+    armed = client.post("/_sandbox/faults", json={"method": "PATCH", "route": "/v0/inboxes/{inbox_id}",
+                                                  "status": 409, "code": "race_condition", "times": 2})
+    assert armed.status_code == 200
+    patch = lambda: client.patch(f"/v0/inboxes/{inbox}", json={"display_name": "x"})  # noqa: E731
+    first, second, third = patch(), patch(), patch()
+    assert [r.status_code for r in (first, second, third)] == [409, 409, 200]
+    assert first.json()["code"] == "race_condition"
+
+
+def test_arming_an_unknown_route_is_400() -> None:
+    client = _client(create_app(api_keys=(KEY,)))
+    response = client.post("/_sandbox/faults", json={"method": "GET", "route": "/v0/nope", "status": 500, "code": "x"})
+    assert response.status_code == 400
