@@ -107,22 +107,25 @@ class Mailctl:
             out += ["--endpoint", self.sandbox.url]
         return out
 
-    def _env(self, key: bool) -> dict[str, str | None]:
-        return {"AGENTMAIL_API_KEY": ORG_KEY if key else None, "AGENTMAIL_BASE_URL": None}
+    @staticmethod
+    def _key(key: bool | str) -> str | None:
+        """True: the org key; False: no key at all; a string: that key."""
+        return key if isinstance(key, str) else (ORG_KEY if key else None)
 
-    def __call__(self, *args: Any, endpoint: bool = True, key: bool = True, input: str | None = None) -> Run:
+    def __call__(self, *args: Any, endpoint: bool = True, key: bool | str = True, input: str | None = None) -> Run:
         argv = self._args(args, endpoint)
-        result = CliRunner().invoke(cli, argv, env=self._env(key), input=input, catch_exceptions=True)
+        env = {"AGENTMAIL_API_KEY": self._key(key), "AGENTMAIL_BASE_URL": None}
+        result = CliRunner().invoke(cli, argv, env=env, input=input, catch_exceptions=True)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"`mailctl {' '.join(argv)}` raised {result.exception!r}") from result.exception
         return self._record(argv, result.exit_code, result.stdout, result.stderr)
 
-    def subprocess(self, *args: Any, endpoint: bool = True, key: bool = True, timeout: float = 60) -> Run:
+    def subprocess(self, *args: Any, endpoint: bool = True, key: bool | str = True, timeout: float = 60) -> Run:
         """The installed console script, stdin not a terminal."""
         argv = self._args(args, endpoint)
         env = {k: v for k, v in os.environ.items() if k not in ("AGENTMAIL_API_KEY", "AGENTMAIL_BASE_URL")}
-        if key:
-            env["AGENTMAIL_API_KEY"] = ORG_KEY
+        if self._key(key):
+            env["AGENTMAIL_API_KEY"] = str(self._key(key))
         done = subprocess.run([*mailctl_command(), *argv], capture_output=True, text=True, env=env,
                               stdin=subprocess.DEVNULL, timeout=timeout, cwd=self.workdir)
         return self._record(argv, done.returncode, done.stdout, done.stderr)
