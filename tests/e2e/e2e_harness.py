@@ -65,7 +65,11 @@ class SandboxProcess:
         raise RuntimeError(f"the sandbox did not start: {self.output()}")
 
     def control(self, method: str, path: str, json: Any = None) -> Any:
-        response = self.http.request(method, f"/_sandbox/{path}", json=json)
+        for _ in range(20):  # the control API shares the key's rate limit
+            response = self.http.request(method, f"/_sandbox/{path}", json=json)
+            if response.status_code != 429:
+                break
+            time.sleep(float(response.headers.get("Retry-After", "1")))
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -181,3 +185,35 @@ def changes_by_address(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def actions(plan: dict[str, Any]) -> dict[str, str]:
     return {c["address"]: c["action"] for c in plan["changes"]}
+
+
+def tenants_config(count: int, prefix: str = "e2e-t") -> dict[str, Any]:
+    """``count`` tenants, each a pod + pod domain + 3 inboxes (one on that domain) + 2 pod keys."""
+    pods = {}
+    for i in range(count):
+        domain = f"{prefix}{i:03d}.mail.test"
+        pods[f"{prefix}{i:03d}"] = {
+            "name": f"Tenant {i}",
+            "domains": {domain: {}},
+            "inboxes": {f"support@{domain}": {"display_name": f"Support {i}"},
+                        f"{prefix}{i:03d}-bot@agentmail.to": {"metadata": {"tenant": str(i)}},
+                        f"{prefix}{i:03d}-ops@agentmail.to": {}},
+            "api_keys": {"backend": {}, "reader": {"permissions": {"inbox_read": True, "message_read": True}}},
+        }
+    return {"version": 1, "manage": {"pods": {"client_id_prefix": prefix}}, "pods": pods}
+
+
+def declared_inventory(config: dict[str, Any]) -> Inventory:
+    """What applying ``config`` (pods, their domains, inboxes, keys; org domains and keys) creates."""
+    inv = Inventory(domains=[("", d) for d in config.get("domains") or {}],
+                    keys=[("", "", k) for k in config.get("api_keys") or {}])
+    for pod, body in (config.get("pods") or {}).items():
+        inv.pods.append((pod, body.get("name", pod)))
+        inv.domains += [(pod, d) for d in body.get("domains") or {}]
+        inv.keys += [(pod, "", k) for k in body.get("api_keys") or {}]
+        for inbox, inbox_body in (body.get("inboxes") or {}).items():
+            inv.inboxes.append((pod, inbox))
+            inv.keys += [(pod, inbox, k) for k in (inbox_body or {}).get("api_keys") or {}]
+    for rows in (inv.pods, inv.inboxes, inv.domains, inv.keys):
+        rows.sort()
+    return inv
