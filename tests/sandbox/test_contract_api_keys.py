@@ -177,3 +177,21 @@ def test_inbox_key_cannot_manage_keys(sandbox: Sandbox) -> None:
         as_inbox.inboxes.api_keys.create(inbox.inbox_id, request=bearer("child"))
     with raises_api_error(403, "forbidden"):
         as_inbox.api_keys.create(request=bearer("org"))
+
+
+def test_restricted_key_cannot_restrict_an_unrestricted_key(sandbox: Sandbox) -> None:
+    open_key = sandbox.client.api_keys.create(request=bearer("open"))
+    limited = sandbox.client.api_keys.create(
+        request=bearer("limited", ApiKeyPermissions(api_key_update=True, api_key_read=True, inbox_read=True)))
+    with raises_api_error(403, "unrestricted_key_required"):
+        sandbox.sdk(limited.api_key).api_keys.update(open_key.api_key_id, permissions=ApiKeyPermissions(inbox_read=True))
+    assert sandbox.client.api_keys.get(open_key.api_key_id).permissions is None
+
+
+def test_inbox_key_never_creates_inboxes_even_if_permitted(sandbox: Sandbox) -> None:
+    inbox = sandbox.client.inboxes.create()
+    key = sandbox.client.inboxes.api_keys.create(
+        inbox.inbox_id, request=bearer("ik", ApiKeyPermissions(inbox_create=True, inbox_read=True)))
+    with raises_api_error(403):
+        sandbox.sdk(key.api_key).inboxes.create()
+    assert sandbox.client.inboxes.list().count == 1

@@ -62,6 +62,13 @@ def test_empty_inbox_update_is_400(sandbox: Sandbox) -> None:
         sandbox.client.inboxes.update(inbox.inbox_id, metadata={})
 
 
+def test_metadata_is_limited_to_256_keys(sandbox: Sandbox) -> None:
+    inbox = sandbox.client.inboxes.create(request=CreateInboxRequest(metadata={f"k{i}": i for i in range(256)}))
+    assert inbox.metadata is not None and len(inbox.metadata) == 256
+    with raises_api_error(400, "validation_error", ValidationError):
+        sandbox.client.inboxes.update(inbox.inbox_id, metadata={"one-more": True})
+
+
 def test_explicit_null_display_name_is_400(sandbox: Sandbox) -> None:
     inbox = sandbox.client.inboxes.create()
     with raises_api_error(400, "validation_error", ValidationError):

@@ -42,6 +42,13 @@ def test_send_across_pods_delivers_to_the_sandbox_recipient(sandbox: Sandbox, ma
     assert full.text == "Hi there" and full.inbox_id == mailboxes.recipient
 
 
+def test_label_filters_arrive_as_json_array_query_strings(sandbox: Sandbox, mailboxes: Mailboxes) -> None:
+    messages = sandbox.client.inboxes.messages
+    messages.send(mailboxes.sender, to=[mailboxes.recipient], subject="Filter me", text="x")
+    assert [m.subject for m in messages.list(mailboxes.recipient, labels=["received"]).messages] == ["Filter me"]
+    assert messages.list(mailboxes.recipient, labels=["sent"]).messages == []
+
+
 def test_threads_are_listed_per_inbox_and_per_pod(sandbox: Sandbox, mailboxes: Mailboxes) -> None:
     sent = sandbox.client.inboxes.messages.send(mailboxes.sender, to=[mailboxes.recipient], subject="Threaded", text="1")
     (sender_thread,) = sandbox.client.inboxes.threads.list(mailboxes.sender).threads

@@ -51,6 +51,7 @@ def test_pod_and_inbox_key_identity(two_pods: TwoPods, sandbox: Sandbox) -> None
     assert (inbox_me.scope_type, inbox_me.scope_id, inbox_me.pod_id, inbox_me.inbox_id) == (
         "inbox", two_pods.inbox_a, two_pods.pod_a, two_pods.inbox_a)
     assert pod_me.organization_id == inbox_me.organization_id == org_id
+    assert pod_me.api_key_id and inbox_me.api_key_id and pod_me.api_key_id != inbox_me.api_key_id
 
 
 def test_organization_counts_inboxes_and_domains(sandbox: Sandbox) -> None:

@@ -45,6 +45,22 @@ def test_org_webhook_pod_and_inbox_subscriptions_update(sandbox: Sandbox) -> Non
     assert updated.pod_ids == [pod_2]
 
 
+def test_a_scoped_org_webhook_keeps_at_least_one_subscription(sandbox: Sandbox) -> None:
+    pod = sandbox.client.pods.create(name="only").pod_id
+    hook = sandbox.client.webhooks.create(url=URL, event_types=RECEIVED, pod_ids=[pod])
+    with raises_api_error(400, "validation_error", ValidationError):
+        sandbox.client.webhooks.update(hook.webhook_id, remove_pod_ids=[pod])
+    assert sandbox.client.webhooks.get(hook.webhook_id).pod_ids == [pod]
+
+
+def test_adding_inboxes_to_a_whole_pod_webhook_changes_nothing(sandbox: Sandbox) -> None:
+    pod = sandbox.client.pods.create(name="whole").pod_id
+    inbox = sandbox.client.pods.inboxes.create(pod, username="member").inbox_id
+    hook = sandbox.client.pods.webhooks.create(pod, url=URL, event_types=RECEIVED)
+    updated = sandbox.client.pods.webhooks.update(pod, hook.webhook_id, add_inbox_ids=[inbox])
+    assert updated.inbox_ids == hook.inbox_ids and not updated.inbox_ids
+
+
 @pytest.mark.parametrize("event_types", [[], ["message.nope"]])
 def test_event_types_are_required_and_known(sandbox: Sandbox, event_types: list[str]) -> None:
     with raises_api_error(400, "validation_error", ValidationError):
