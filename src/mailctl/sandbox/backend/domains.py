@@ -39,6 +39,7 @@ DOMAIN_STATUSES = ("NOT_STARTED", "PENDING", "INVALID", "FAILED", "VERIFYING", "
 
 
 def render_item(row: Row) -> dict[str, Any]:
+    # §11 Q9: domain_id is the lower-cased domain name (paths accept any case)
     out: dict[str, Any] = {"domain_id": row.id, "domain": row.id}
     if row.pod:
         out["pod_id"] = row.pod

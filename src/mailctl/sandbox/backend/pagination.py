@@ -82,7 +82,7 @@ def paginate(
     rows = ctx.tx.page(kind, after=after, ascending=ascending, limit=limit + 1, **filters)
     page, more = rows[:limit], len(rows) > limit
     items = [render(r) for r in page if visible is None or visible(r)]
-    envelope: dict[str, Any] = {"count": len(items)}
+    envelope: dict[str, Any] = {"count": len(items)}  # §11 Q7: items in this page, not a total
     if include_limit:
         envelope["limit"] = limit
     if more:
