@@ -3,7 +3,11 @@ unchanged, even with a different body; via another pod's route it is 403 already
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from agentmail import CreateBearerApiKeyRequest
+from agentmail.core.api_error import ApiError
 from agentmail.errors import ValidationError
 from agentmail.inboxes import CreateInboxRequest
 
@@ -40,8 +44,6 @@ def test_inbox_client_id_via_another_pods_route_is_403(sandbox: Sandbox) -> None
 
 
 def test_inbox_client_id_outside_a_pod_keys_scope_is_403(sandbox: Sandbox) -> None:
-    from agentmail import CreateBearerApiKeyRequest
-
     pod = sandbox.client.pods.create(name="scoped")
     sandbox.client.inboxes.create(request=CreateInboxRequest(username="org-owned", client_id="hidden"))
     as_pod = sandbox.sdk(sandbox.client.pods.api_keys.create(pod.pod_id, request=CreateBearerApiKeyRequest()).api_key)
@@ -88,3 +90,25 @@ def test_malformed_client_id_is_400(sandbox: Sandbox, client_id: str) -> None:
         sandbox.client.pods.create(name="bad", client_id=client_id)
     with raises_api_error(400, "validation_error", ValidationError):
         sandbox.client.inboxes.create(request=CreateInboxRequest(client_id=client_id))
+
+
+def test_concurrent_repeats_of_one_client_id_make_one_resource(sandbox: Sandbox) -> None:
+    def create(i: int) -> str:
+        return sandbox.client.pods.create(name=f"racer-{i}", client_id="race").pod_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pod_ids = set(pool.map(create, range(16)))
+    assert len(pod_ids) == 1
+    assert sandbox.client.pods.list().count == 2
+
+
+def test_concurrent_creates_of_one_address_give_one_inbox_and_403s(sandbox: Sandbox) -> None:
+    def create(_: int) -> str:
+        try:
+            return sandbox.client.inboxes.create(request=CreateInboxRequest(username="contested")).inbox_id
+        except ApiError as exc:
+            return f"{exc.status_code} {exc.body.get('code') if isinstance(exc.body, dict) else exc.body}"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = sorted(pool.map(create, range(12)))
+    assert outcomes == ["403 resource_taken"] * 11 + ["contested@agentmail.to"]
