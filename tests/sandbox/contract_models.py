@@ -154,6 +154,13 @@ ERROR_CODES: dict[int, set[str]] = {
     503: {"service_unavailable"},
 }
 
+# Spec §2.1 [rec]: the `name` per status (403 also IsTakenError for taken names, §11 Q2).
+ERROR_NAMES: dict[int, set[str]] = {
+    400: {"ValidationError"}, 401: {"UnauthorizedError"}, 403: {"ForbiddenError", "IsTakenError"},
+    404: {"NotFoundError"}, 409: {"ConflictError"}, 422: {"UnprocessableError"}, 429: {"RateLimitError"},
+}
+DOCS_URL = "https://docs.agentmail.to/errors#"
+
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
 _TIMESTAMP_KEYS = {"created_at", "updated_at", "expires_at", "used_at", "timestamp",
                    "received_timestamp", "sent_timestamp", "send_at"}
@@ -251,6 +258,11 @@ def validate_error(status: int, raw: Any) -> list[Problem]:
         problems.append(Problem("$.code", f"missing error code in a {status} body"))
     elif status in ERROR_CODES and code not in ERROR_CODES[status]:
         problems.append(Problem("$.code", f"{code!r} is not a documented code for {status}"))
+    body = raw if isinstance(raw, dict) else {}
+    if status in ERROR_NAMES and body.get("name") not in ERROR_NAMES[status]:
+        problems.append(Problem("$.name", f"{body.get('name')!r} is not the name for {status}"))
+    if "docs" in body and body["docs"] != f"{DOCS_URL}{code}":
+        problems.append(Problem("$.docs", f"{body['docs']!r} is not {DOCS_URL}<code>"))
     return problems
 
 

@@ -59,6 +59,8 @@ def test_literal_routes_win_over_id_routes() -> None:
     (400, {"name": "ValidationError", "message": "bad", "code": "validation_error"}, "errors"),
     (403, {"name": "ForbiddenError", "message": "no"}, "missing error code"),
     (404, {"name": "NotFoundError", "message": "x", "code": "missing"}, "not a documented code"),
+    (404, {"name": "Missing", "message": "x", "code": "not_found"}, "not the name for 404"),
+    (404, {"name": "NotFoundError", "message": "x", "code": "not_found", "docs": "https://x"}, "docs"),
 ])
 def test_error_bodies_follow_the_spec(status: int, body: dict[str, Any], fragment: str) -> None:
     assert any(fragment in str(p) for p in validate_error(status, body))

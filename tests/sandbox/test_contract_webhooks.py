@@ -99,6 +99,7 @@ def test_inbox_webhook_belongs_to_its_inbox(sandbox: Sandbox) -> None:
     hook = inboxes.webhooks.create(inbox.inbox_id, url=URL, event_types=RECEIVED, client_id="inbox-hook")
     assert hook.inbox_id == inbox.inbox_id and hook.client_id == "inbox-hook"
     assert hook.pod_id in (None, inbox.pod_id)
+    assert inboxes.webhooks.get(inbox.inbox_id, hook.webhook_id).secret == hook.secret
     assert [h.webhook_id for h in inboxes.webhooks.list(inbox.inbox_id).webhooks] == [hook.webhook_id]
     assert inboxes.webhooks.list(other.inbox_id).webhooks == []
     with raises_api_error(404, "not_found", NotFoundError):
