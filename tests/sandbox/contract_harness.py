@@ -91,10 +91,14 @@ class SandboxServer:
                     return match.group(1).rstrip("/")
         except queue.Empty:
             pass
-        self._stderr.seek(0)
-        tail = self._stderr.read().decode(errors="replace")[-2000:]
+        tail = self.stderr_text()[-2000:]
         self.stop()
         raise RuntimeError(f"sandbox server never printed its listening line; stderr:\n{tail}")
+
+    def stderr_text(self) -> str:
+        """Everything the server has written to stderr so far."""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
 
     def stop(self) -> None:
         if self._proc.poll() is None:
