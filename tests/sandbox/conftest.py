@@ -15,14 +15,11 @@ from agentmail.core import http_client as sdk_http_client
 from contract_harness import ORG_KEY, WSGI_BASE, Sandbox, SandboxServer
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _no_retry_sleep() -> Iterator[None]:
+@pytest.fixture(autouse=True)
+def _no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SDK sleeps >= 1 s before retrying a 409/429/5xx; the retry still happens (and is
     recorded), only the wait is skipped so a misbehaving sandbox cannot slow the suite."""
-    original = sdk_http_client._retry_timeout
-    sdk_http_client._retry_timeout = lambda response, retries: 0.0
-    yield
-    sdk_http_client._retry_timeout = original
+    monkeypatch.setattr(sdk_http_client, "_retry_timeout", lambda response, retries: 0.0)
 
 
 @pytest.fixture(scope="session")
