@@ -112,11 +112,8 @@ class ApiWriter:
         created = self.client.post(collection_path(domain, self.ids), body, idempotent=True)
         self.ids.set(domain.address, created["domain_id"])
         if created.get("status") != VERIFIED:
-            try:  # start verification now; inboxes on it check (and wait) before they are created
-                self.client.post(item_path(domain, self.ids) + "/verify", None, idempotent=True)
-            except ApiError as exc:
-                if exc.status != 409:  # 409: a verification is already running
-                    raise
+            # Start verification now; inboxes on it check (and wait) before they are created.
+            self._start_verification(item_path(domain, self.ids))
 
     def _create_inbox(self, inbox: Resource) -> None:
         username, _, domain = inbox.name.partition("@")
@@ -199,23 +196,28 @@ class ApiWriter:
                            f"(`mailctl dns`), then re-run apply, or use --wait-for-domains")
 
     def _wait_verified(self, address: str) -> bool:
+        """Poll until VERIFIED or the wait is over, (re)starting verification when it is idle."""
         scope = address.rsplit("/domain/", 1)[0] if address.startswith("pod/") else None
         path = f"{scope_path(scope, self.ids)}/domains/{self.ids[address]}"
         deadline = self._clock() + self.domain_wait
-        triggered = False
         while True:
             status = self.client.get(path).get("status")
             if status == VERIFIED:
                 return True
-            if not triggered or status in ("FAILED", "NOT_STARTED"):
-                self.client.post(f"{path}/verify", None, idempotent=True)
-                triggered = True
-                status = self.client.get(path).get("status")
-                if status == VERIFIED:
+            if status != "VERIFYING":
+                self._start_verification(path)
+                if self.client.get(path).get("status") == VERIFIED:
                     return True
             if self._clock() >= deadline:
                 return False
             self._sleep(self.poll_interval)
+
+    def _start_verification(self, domain_path: str) -> None:
+        try:
+            self.client.post(f"{domain_path}/verify", None, idempotent=True)
+        except ApiError as exc:
+            if exc.status != 409:  # 409: a verification is already running
+                raise
 
 
 def _update_body(change: Change, ids: IdRegistry) -> dict[str, Any]:
