@@ -230,10 +230,27 @@ def pod_client_id(pod: str) -> str:
 
 
 def derived_client_id(address: str) -> str:
-    """client_id for inboxes, domains and webhooks: stable per address, API-safe."""
+    """client_id for inboxes, domains and webhooks: stable per address, API-safe.
+
+    A webhook has no name in the API, so its client_id carries it (config names use only
+    client_id-safe characters) after a digest of the full address: the reader recovers the
+    name from the client_id alone, and the digest proves the pair was made by mailctl.
+    """
     kind = kind_of(address)
     digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+    if kind == WEBHOOK:
+        return f"mailctl-webhook-{digest[:16]}-{split_address(address)[-1][1]}"
     return f"mailctl-{kind}-{digest}"
+
+
+def webhook_name_from_client_id(client_id: str | None, scope: str | None) -> str | None:
+    """The config name of a webhook mailctl created in ``scope``, or None if it did not."""
+    prefix = "mailctl-webhook-"
+    if not client_id or not client_id.startswith(prefix) or len(client_id) < len(prefix) + 18:
+        return None
+    name = client_id[len(prefix) + 17:]
+    address = f"{scope}/webhook/{name}" if scope else f"webhook/{name}"
+    return name if derived_client_id(address) == client_id else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from mailctl.resources import (
     DesiredState,
     Resource,
     api_key_address,
-    derived_client_id,
     domain_address,
     inbox_address,
     list_entry_address,
@@ -39,6 +38,7 @@ from mailctl.resources import (
     pod_address,
     split_address,
     webhook_address,
+    webhook_name_from_client_id,
 )
 
 FAN_OUT = 16
@@ -71,9 +71,8 @@ class StateReader:
             state.add(_domain(row, pods))
         for resource in _api_keys(rows["api_keys"], pods):
             state.add(resource)
-        webhook_names = {derived_client_id(a): a for a, r in desired.resources.items() if r.kind == WEBHOOK}
         for row in rows["webhooks"]:
-            state.add(_webhook(row, pods, webhook_names))
+            state.add(_webhook(row, pods))
         self._read_lists(state, desired)
         return state
 
@@ -199,17 +198,18 @@ def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource
     return out
 
 
-def _webhook(row: dict[str, Any], pods: dict[str, str], names: dict[str, str]) -> Resource:
+def _webhook(row: dict[str, Any], pods: dict[str, str]) -> Resource:
     pod = pods.get(row.get("pod_id") or "")
     inbox = (row.get("inbox_id") or "").lower() or None
-    address = names.get(row.get("client_id") or "") or webhook_address(row["webhook_id"], pod=pod, inbox=inbox)
+    parent = inbox_address(pod, inbox) if (pod and inbox) else (pod_address(pod) if pod else None)
+    name = webhook_name_from_client_id(row.get("client_id"), parent) or row["webhook_id"]
+    address = webhook_address(name, pod=pod, inbox=inbox)
     attrs: dict[str, Any] = {"url": row["url"], "enabled": row.get("enabled", True),
                              "event_types": normalize_event_types(row.get("event_types") or [])}
     if pod is None and inbox is None:
         attrs["pods"] = sorted(pods.get(p, p) for p in row.get("pod_ids") or [])
     if inbox is None:
         attrs["inboxes"] = sorted(i.lower() for i in row.get("inbox_ids") or [])
-    parent = inbox_address(pod, inbox) if (pod and inbox) else (pod_address(pod) if pod else None)
     return Resource(WEBHOOK, address, attrs, parent=parent, remote_id=row["webhook_id"],
                     observed={"client_id": row.get("client_id")})
 
