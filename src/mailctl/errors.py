@@ -57,7 +57,8 @@ class ApiError(MailctlError):
         self.method = method
         self.path = path
         where = f" ({method} {path})" if method else ""
-        super().__init__(f"{status} {code}: {message}{where}")
+        status_text = f"{status} " if status else ""  # 0: no HTTP response (connection failure)
+        super().__init__(f"{status_text}{code}: {message}{where}")
 
 
 class NotFound(ApiError):

@@ -43,7 +43,7 @@ def test_multi_tenant_config_applies_from_nothing_and_replans_clean(mailctl, san
     assert "No changes." in replan.stdout
 
 
-def test_edits_plan_exactly_the_expected_changes(mailctl, write_config):
+def test_edits_plan_exactly_the_expected_changes(mailctl, sandbox, write_config):
     data = load_fixture("tenants.yaml")
     mailctl.apply(write_config(data))
 
@@ -51,6 +51,7 @@ def test_edits_plan_exactly_the_expected_changes(mailctl, write_config):
     acme["inboxes"]["support@mail.acme.test"]["display_name"] = "Acme Help"
     acme["inboxes"]["support@mail.acme.test"]["metadata"] = {"tier": "silver"}
     acme["inboxes"]["new-agent@agentmail.to"] = {}
+    acme["api_keys"] = {"acme-service": acme["api_keys"].pop("acme-backend")}  # a rename: delete + create
     del globex["inboxes"]["globex-bot@agentmail.to"]
     globex["api_keys"]["globex-ci"]["expires_at"] = "2032-06-30T00:00:00Z"
     data["api_keys"]["org-reader"]["permissions"]["message_read"] = True
@@ -59,6 +60,8 @@ def test_edits_plan_exactly_the_expected_changes(mailctl, write_config):
 
     assert actions(plan) == {
         "api_key/org-reader": "update",
+        "pod/e2e-acme/api_key/acme-backend": "delete",
+        "pod/e2e-acme/api_key/acme-service": "create",
         "pod/e2e-acme/inbox/new-agent@agentmail.to": "create",
         "pod/e2e-acme/inbox/support@mail.acme.test": "update",
         "pod/e2e-globex/api_key/globex-ci": "replace",
@@ -66,7 +69,7 @@ def test_edits_plan_exactly_the_expected_changes(mailctl, write_config):
         "pod/e2e-initech": "replace",
         "pod/e2e-initech/inbox/initech-ops@agentmail.to": "replace",
     }
-    assert plan["summary"] == {"create": 1, "update": 2, "replace": 3, "delete": 1}
+    assert plan["summary"] == {"create": 2, "update": 2, "replace": 3, "delete": 2}
     by = changes_by_address(plan)
     assert [(d["path"], d["before"], d["after"]) for d in by["pod/e2e-acme/inbox/support@mail.acme.test"]["diff"]] \
         == [("display_name", "Acme Support", "Acme Help"), ("metadata.tier", "gold", "silver")]
@@ -78,6 +81,8 @@ def test_edits_plan_exactly_the_expected_changes(mailctl, write_config):
 
     mailctl.apply(write_config(data), "--force")  # 5 of 14 updated: above the 30% threshold
     assert mailctl.plan_json(write_config(data))["changes"] == []
+    keys = [(pod, inbox, name) for pod, inbox, name in Inventory.read(sandbox.sdk()).keys if pod == "e2e-acme"]
+    assert keys == [("e2e-acme", "", "acme-service"), ("e2e-acme", "support@mail.acme.test", "support-agent")]
 
 
 def test_removed_pod_is_torn_down_children_first_and_unmanaged_pods_are_untouched(
