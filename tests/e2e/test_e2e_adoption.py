@@ -1,0 +1,81 @@
+"""Adopting a hand-built account: export writes config that plans with zero changes; import
+prints the declaration that adopts one resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
+from agentmail.inboxes import CreateInboxRequest
+
+
+def _build_by_hand(sdk) -> None:
+    ops = sdk.pods.create(name="Ops (made by hand)")  # no client_id: adopted under its pod_id
+    tenant = sdk.pods.create(name="Hand Tenant", client_id="hand-tenant")
+    sdk.pods.domains.create(tenant.pod_id, domain="mail.hand.test", feedback_enabled=False)
+    sdk.pods.inboxes.create(tenant.pod_id, username="desk", display_name="Front Desk",
+                            metadata={"tier": "gold", "seats": 3})
+    sdk.pods.inboxes.create(ops.pod_id, username="oncall")
+    sdk.pods.api_keys.create(tenant.pod_id, request=CreateBearerApiKeyRequest(
+        name="Backend key (prod)", permissions=ApiKeyPermissions(inbox_read=True, message_send=True)))
+    sdk.inboxes.api_keys.create("desk@agentmail.to", request=CreateBearerApiKeyRequest(name="desk-agent"))
+    sdk.pods.webhooks.create(tenant.pod_id, url="https://hooks.hand.test/in", event_types=["message.received"])
+    sdk.pods.lists.create(tenant.pod_id, "receive", "block", entry="spam.example", reason="spam")
+    sdk.inboxes.create(request=CreateInboxRequest(username="org-level-bot"))
+    sdk.api_keys.create(request=CreateBearerApiKeyRequest(name="hand-org-reader",
+                                                          permissions=ApiKeyPermissions(pod_read=True)))
+
+
+def test_export_of_a_hand_built_account_replans_with_zero_changes(mailctl, sandbox, tmp_path: Path):
+    _build_by_hand(sandbox.sdk())
+    out = tmp_path / "adopted"
+    run = mailctl("export", "-o", out, "--endpoint", sandbox.url, endpoint=False)
+    assert run.exit_code == 0, run.output
+    files = sorted(p.name for p in out.iterdir())
+    assert "_organization.yaml" in files and "hand-tenant.yaml" in files and len(files) >= 4
+
+    tenant = yaml.safe_load((out / "hand-tenant.yaml").read_text())["pods"]["hand-tenant"]
+    assert tenant["name"] == "Hand Tenant"
+    assert tenant["inboxes"]["desk@agentmail.to"]["metadata"] == {"tier": "gold", "seats": 3}
+    assert "Backend key (prod)" in tenant["api_keys"]
+    assert tenant["lists"] == {"receive": {"block": {"spam.example": {"reason": "spam"}}}}
+
+    replan = mailctl("plan", "-f", out, "--detailed-exitcode")
+    assert replan.exit_code == 0, replan.output
+    assert "No changes." in replan.stdout
+    drift = mailctl("drift", "-f", out)
+    assert drift.exit_code == 0, drift.output
+
+
+def test_export_of_selected_pods_only(mailctl, sandbox, tmp_path: Path):
+    _build_by_hand(sandbox.sdk())
+    run = mailctl("export", "--pod", "hand-*", "--endpoint", sandbox.url, endpoint=False)
+    assert run.exit_code == 0, run.output
+    config = yaml.safe_load(run.stdout)
+    assert list(config["pods"]) == ["hand-tenant"] and "api_keys" not in config
+    path = tmp_path / "one.yaml"
+    path.write_text(run.stdout)
+    assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_import_prints_the_declaration_that_adopts_an_inbox(mailctl, sandbox, tmp_path: Path):
+    _build_by_hand(sandbox.sdk())
+    run = mailctl("import", "pod/hand-tenant/inbox/desk@agentmail.to", "--endpoint", sandbox.url, endpoint=False)
+    assert run.exit_code == 0, run.output
+    snippet = yaml.safe_load(run.stdout)
+    desk = snippet["pods"]["hand-tenant"]["inboxes"]["desk@agentmail.to"]
+    assert desk["display_name"] == "Front Desk" and "desk-agent" in desk["api_keys"]
+
+    # Declaring it is adopting it: with the pod's other children declared too, no changes.
+    full = yaml.safe_load(mailctl("export", "--pod", "hand-tenant", "--endpoint", sandbox.url,
+                                  endpoint=False).stdout)
+    full["pods"]["hand-tenant"]["inboxes"]["desk@agentmail.to"] = desk
+    path = tmp_path / "adopt.yaml"
+    path.write_text(yaml.safe_dump(full))
+    assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_import_of_nothing_is_a_clear_error(mailctl, sandbox):
+    run = mailctl("import", "pod/nope/inbox/*", "--endpoint", sandbox.url, endpoint=False)
+    assert run.exit_code == 1 and "nothing exists at pod/nope/inbox/*" in run.stderr
