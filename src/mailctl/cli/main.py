@@ -35,9 +35,10 @@ def cli() -> None:
 
 def _register() -> None:
     from mailctl.cli import (apply_cmd, dns_cmd, drift_cmd, export_cmd, plan_cmd, rotate_cmd, sandbox_cmd,
-                             unlock_cmd, validate_cmd)
+                             render_cmd, unlock_cmd, validate_cmd)
 
     cli.add_command(validate_cmd.validate)
+    cli.add_command(render_cmd.render)
     cli.add_command(plan_cmd.plan)
     cli.add_command(apply_cmd.apply)
     cli.add_command(drift_cmd.drift)

@@ -3,7 +3,8 @@
 Several files merge into one desired state. Every resource is declared exactly once: a second
 declaration (in any file) is an error naming the first. A pod is declared in one file only, so a
 pod's children always sit together; organisation-level domains, keys, webhooks and list entries
-may be spread over files. ``manage`` and ``settings`` may each appear in one file only.
+may be spread over files. ``manage`` prefixes add up over files; ``settings`` merge, and the same
+setting given two different values is an error naming both.
 """
 
 from __future__ import annotations
@@ -43,18 +44,14 @@ class Builder:
         self.state = DesiredState()
         self.problems: list[Problem] = []
         self.refs = References()
-        self._once: dict[str, Source] = {}  # manage / settings: where each was declared
+        self._settings: dict[FieldPath, Source] = {}  # where each setting was given
 
     def add(self, doc: Document) -> None:
         data = doc.data
-        self._once_per_config(doc, data, "manage")
-        self._once_per_config(doc, data, "settings")
-        if "manage" in data:
-            prefix = data["manage"].get("pods", {}).get("client_id_prefix", [])
-            prefixes = [prefix] if isinstance(prefix, str) else prefix
-            self.state.manage = ManagePolicy(pod_client_id_prefixes=tuple(prefixes))
-        if "settings" in data:
-            self.state.settings = data["settings"]
+        prefix = ((data.get("manage") or {}).get("pods") or {}).get("client_id_prefix", [])
+        prefixes = self.state.manage.pod_client_id_prefixes + tuple([prefix] if isinstance(prefix, str) else prefix)
+        self.state.manage = ManagePolicy(pod_client_id_prefixes=tuple(dict.fromkeys(prefixes)))
+        self._merge_settings(doc, ("settings",), data.get("settings") or {}, self.state.settings)
         self._children(doc, (), data, ORG)
         for client_id, body in (data.get("pods") or {}).items():
             self._pod(doc, ("pods", client_id), client_id, body or {})
@@ -69,15 +66,17 @@ class Builder:
 
     # -----------------------------------------------------------------------------------------
 
-    def _once_per_config(self, doc: Document, data: dict[str, Any], section: str) -> None:
-        if section not in data:
-            return
-        here = doc.mark((section,), key=True)
-        if section in self._once:
-            self.problems.append(doc.problem((section,), f"`{section}` may appear in one file only: "
-                                                         f"also declared at {self._once[section]}", key=True))
-        else:
-            self._once[section] = here
+    def _merge_settings(self, doc: Document, path: FieldPath, given: dict[str, Any], into: dict[str, Any]) -> None:
+        for name, value in given.items():
+            here = path + (name,)
+            if isinstance(value, dict):
+                self._merge_settings(doc, here, value, into.setdefault(name, {}))
+            elif name in into and into[name] != value:
+                self.problems.append(doc.problem(here, f"conflicts with `{into[name]}` given at "
+                                                       f"{self._settings[here]}", key=True))
+            elif name not in into:
+                into[name] = value
+                self._settings[here] = doc.mark(here, key=True)
 
     def _pod(self, doc: Document, path: FieldPath, client_id: str, body: dict[str, Any]) -> None:
         attrs = {"name": body["name"]} if "name" in body else {}

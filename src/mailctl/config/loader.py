@@ -55,7 +55,8 @@ class Document:
     data: Any
     key_marks: dict[FieldPath, Source] = field(default_factory=dict)
     value_marks: dict[FieldPath, Source] = field(default_factory=dict)
-    notes: dict[FieldPath, str] = field(default_factory=dict)  # context appended to problems
+    notes: dict[FieldPath, str] = field(default_factory=dict)  # context appended to problems below a path
+    value_notes: dict[FieldPath, str] = field(default_factory=dict)  # ... to problems about that exact value
 
     def mark(self, path: FieldPath, *, key: bool = False) -> Source:
         """Where ``path`` was written (its key, or its value); the nearest ancestor if unknown."""
@@ -82,7 +83,7 @@ class Document:
 
     def problem(self, path: FieldPath, message: str, *, key: bool = False) -> Problem:
         where = self.mark(path, key=key)
-        note = self.note(path)
+        note = self.value_notes.get(tuple(path)) if not key and tuple(path) in self.value_notes else self.note(path)
         text = f"{message} ({note})" if note else message
         return Problem(where.file, where.line, where.column, format_path(path), text)
 
@@ -95,16 +96,32 @@ def file_problem(file: str, message: str, line: int = 1, column: int = 1) -> Pro
 # Which files
 
 
-def expand_paths(paths: list[str]) -> tuple[list[str], list[Problem]]:
-    """``-f`` arguments -> config files. A directory means every *.yaml / *.yml below it, sorted."""
+@dataclass
+class FileSet:
+    files: list[str]  # config files to read, in order
+    skipped: list[str]  # YAML files in a directory that are not mailctl files (e.g. a CI workflow)
+    problems: list[Problem]
+
+
+# A YAML file found in a directory is read only if a line starts with one of mailctl's top-level keys.
+_MAILCTL_TOP_LEVEL = re.compile(
+    r"^(?:version|kind|template|tenants|parameters|pod|pods|domains|api_keys|webhooks|lists|manage|settings)"
+    r"\s*:", re.M)
+
+
+def expand_paths(paths: list[str]) -> FileSet:
+    """``-f`` arguments -> config files. A directory means every *.yaml / *.yml below it, sorted,
+    except files without any mailctl top-level key (other tools' YAML). Named files are always read."""
     files: list[str] = []
+    skipped: list[str] = []
     problems: list[Problem] = []
     for path in paths or ["mailctl.yaml"]:
         if os.path.isdir(path):
             found = _yaml_files_under(path)
             if not found:
                 problems.append(file_problem(path, "directory contains no *.yaml or *.yml files"))
-            files.extend(found)
+            for file in found:
+                (files if _looks_like_mailctl(file) else skipped).append(file)
         elif os.path.exists(path):
             files.append(path)
         else:
@@ -116,7 +133,16 @@ def expand_paths(paths: list[str]) -> tuple[list[str], list[Problem]]:
         if real not in seen:
             seen.add(real)
             unique.append(file)
-    return unique, problems
+    return FileSet(unique, skipped, problems)
+
+
+def _looks_like_mailctl(file: str) -> bool:
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return True  # let the reader report it
+    return bool(_MAILCTL_TOP_LEVEL.search(head))
 
 
 def _yaml_files_under(directory: str) -> list[str]:

@@ -1,4 +1,10 @@
-"""Files -> validated documents -> one DesiredState; every problem collected, raised once."""
+"""Files -> validated documents -> one DesiredState; every problem collected, raised once.
+
+Steps: read each file (YAML problems), validate it against the schema, sort the valid ones into
+config, template and tenants documents, render tenants through their templates (and validate the
+result like hand-written config), then build resources from every config document. Cross-references
+are only checked when everything before was clean, so a broken file cannot cause false alarms.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from dataclasses import dataclass, field
 from mailctl.config import schema
 from mailctl.config.build import Builder
 from mailctl.config.loader import Document, expand_paths, read_document
+from mailctl.config.render import render_tenants
+from mailctl.config.templates import Template, kind_of_document, parse_template
 from mailctl.errors import ConfigError, Problem
 from mailctl.resources import DesiredState
 
@@ -18,36 +26,83 @@ class LoadedConfig:
     files: list[str]
     documents: list[Document]  # config documents, including those rendered from templates
     state: DesiredState = field(default_factory=DesiredState)
+    skipped: list[str] = field(default_factory=list)  # other tools' YAML found in directories
+
+
+@dataclass
+class _Run:
+    problems: list[Problem] = field(default_factory=list)
+    complete: bool = True  # False once any document had to be left out
+
+    def add(self, problems: list[Problem]) -> bool:
+        """Record problems; True if there were none."""
+        self.problems.extend(problems)
+        if problems:
+            self.complete = False
+        return not problems
 
 
 def load_config(paths: list[str]) -> LoadedConfig:
     """Read, validate and merge config files. Raises ConfigError listing every problem."""
-    files, problems = expand_paths(paths)
-    yaml_positions: set[tuple[str, int, int]] = set()
-    documents: list[Document] = []
-    complete = not problems
+    run = _Run()
+    found_files = expand_paths(paths)
+    files = found_files.files
+    run.add(found_files.problems)
+    config: list[Document] = []
+    templates: dict[str, Template | None] = {}  # None: the template itself is broken
+    tenants: list[Document] = []
+    for doc in _valid_documents(files, run):
+        kind = kind_of_document(doc.data)
+        if kind == "template":
+            _add_template(doc, templates, run)
+        else:
+            (tenants if kind == "tenants" else config).append(doc)
+    for doc in tenants:
+        config.extend(_render(doc, templates, run))
+    builder = Builder()
+    for doc in config:
+        builder.add(doc)
+    state, found = builder.finish(check_references=run.complete)
+    run.add(found)
+    if run.problems:
+        raise ConfigError(list(dict.fromkeys(run.problems)))
+    return LoadedConfig(files, config, state, found_files.skipped)
+
+
+def _valid_documents(files: list[str], run: _Run) -> list[Document]:
+    valid = []
     for file in files:
         doc, found = read_document(file)
-        problems.extend(found)
-        yaml_positions.update((p.file, p.line, p.column) for p in found)
+        run.add(found)
         if doc is None:
-            complete = False
             continue
-        invalid = [p for p in schema.validate(doc) if (p.file, p.line, p.column) not in yaml_positions]
-        problems.extend(invalid)
-        if invalid or found:
-            complete = False
-        if not invalid:
-            documents.append(doc)
-    builder = Builder()
-    for doc in documents:
-        builder.add(doc)
-    state, found = builder.finish(check_references=complete)
-    problems.extend(found)
-    if problems:
-        raise ConfigError(_unique(problems))
-    return LoadedConfig(files, documents, state)
+        yaml_positions = {(p.file, p.line, p.column) for p in found}  # one report per position
+        if run.add([p for p in schema.validate(doc) if (p.file, p.line, p.column) not in yaml_positions]):
+            valid.append(doc)
+    return valid
 
 
-def _unique(problems: list[Problem]) -> list[Problem]:
-    return list(dict.fromkeys(problems))
+def _add_template(doc: Document, templates: dict[str, Template | None], run: _Run) -> None:
+    template, found = parse_template(doc)
+    first = templates.get(template.name)
+    if template.name in templates:
+        where = f" at {first.source}" if first is not None else ""
+        run.add([doc.problem(("name",), f"template `{template.name}` is already defined{where}")])
+        return
+    templates[template.name] = template if run.add(found) else None
+
+
+def _render(doc: Document, templates: dict[str, Template | None], run: _Run) -> list[Document]:
+    name = doc.data["template"]
+    if name not in templates:
+        known = ", ".join(f"`{n}`" for n in sorted(templates)) or "none"
+        run.add([doc.problem(("template",), f"unknown template `{name}` (templates loaded: {known}); "
+                                            "pass the template's file with -f too")])
+        return []
+    template = templates[name]
+    if template is None:
+        run.complete = False
+        return []
+    rendered, found = render_tenants(doc, template)
+    run.add(found)
+    return [rendered] if run.add(schema.validate(rendered)) else []

@@ -164,3 +164,19 @@ def test_subdomain_inbox_needs_subdomains_enabled_on_the_parent(cfg: ConfigDir) 
     assert cfg.problems("bad.yaml") == [
         "bad.yaml:2:47: pods.a.inboxes.x@eu.acme.com: eu.acme.com is a subdomain of acme.com "
         "(declared at bad.yaml:2), which needs `subdomains_enabled: true`"]
+
+
+def test_manage_prefixes_add_up_and_settings_merge_over_files(cfg: ConfigDir) -> None:
+    cfg.write("a.yaml", "version: 1\nmanage: {pods: {client_id_prefix: a-}}\nsettings: {safety: {min_existing: 3}}\n")
+    cfg.write("b.yaml", "version: 1\nmanage: {pods: {client_id_prefix: [b-, a-]}}\n"
+                        "settings: {safety: {min_existing: 3, max_change_fraction: 0.5}}\n")
+    state = cfg.load("a.yaml", "b.yaml")
+    assert state.manage.pod_client_id_prefixes == ("a-", "b-")
+    assert state.settings == {"safety": {"min_existing": 3, "max_change_fraction": 0.5}}
+
+
+def test_other_tools_yaml_in_a_directory_is_skipped_but_named_files_are_read(cfg: ConfigDir) -> None:
+    cfg.write("conf/mailctl.yaml", "version: 1\npods: {a: {}}\n")
+    cfg.write("conf/ci/workflow.yml", "name: CI\non: [push]\njobs: {x: {run: a: b}}\n")
+    assert set(cfg.load("conf").resources) == {"pod/a"}
+    assert cfg.problems("conf/ci/workflow.yml")[0].startswith("conf/ci/workflow.yml:3:18: YAML syntax error")

@@ -1,0 +1,52 @@
+"""The loaded configuration as one plain YAML config: templates expanded, files merged.
+
+The output is itself a valid mailctl config that loads into the same resources.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from mailctl.config.loader import Document
+
+SECTIONS = ("manage", "settings", "domains", "api_keys", "webhooks", "lists", "pods")
+
+
+def merged(documents: list[Document]) -> dict[str, Any]:
+    """Every config document's sections merged (the loader has already ruled out conflicts)."""
+    out: dict[str, Any] = {"version": 1}
+    for doc in documents:
+        for section in SECTIONS:
+            if doc.data.get(section) is not None:
+                out[section] = _merge(out.get(section), doc.data[section])
+    return out
+
+
+def _merge(into: Any, value: Any) -> Any:
+    if into is None:
+        return value
+    if isinstance(into, dict) and isinstance(value, dict):
+        result = dict(into)
+        for key, item in value.items():
+            result[key] = _merge(result.get(key), item)
+        return result
+    if isinstance(into, (list, str)) and isinstance(value, (list, str)):  # prefixes, plain list entries
+        items = (into if isinstance(into, list) else [into]) + (value if isinstance(value, list) else [value])
+        return list(dict.fromkeys(items))
+    return into
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Never writes anchors/aliases (mailctl rejects them), keeps declaration order."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def to_yaml(documents: list[Document], files: list[str]) -> str:
+    header = "".join(f"# from {file}\n" for file in files)
+    body = yaml.dump(merged(documents), Dumper=_PlainDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
+    return f"# Rendered by `mailctl render`: templates expanded, files merged.\n{header}{body}"

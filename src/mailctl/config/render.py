@@ -1,0 +1,232 @@
+"""Stamp a template out for each tenant of a tenants file: one rendered config Document.
+
+Inside a template's ``pod`` body:
+
+- ``${name}`` substitutes a parameter (``${tenant}`` is the tenant's key, ``${item}`` the current
+  ``for_each`` element, ``${item.field}`` a field of it; ``$$`` writes a literal ``$``). A string
+  that is exactly one ``${name}`` takes the value's type (a number stays a number, a list a list);
+  if the parameter is unset (null), the field is left out.
+- An entry whose body is a mapping may carry ``when:`` (keep it only if the condition holds) and
+  ``for_each:`` (repeat it per element of a list parameter or an inline list). Conditions:
+  ``when: name`` (set and not false/empty), ``when: "not name"``, ``when: {name: value}`` (equal),
+  ``when: {name: [a, b]}`` (one of), or a list of these (all must hold).
+- ``metadata`` maps are data: ``when``/``for_each`` keys there are ordinary keys.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mailctl.config.loader import Document, FieldPath, format_path
+from mailctl.config.schema import describe
+from mailctl.config.templates import ITEM, Bound, Template
+from mailctl.errors import Problem
+from mailctl.resources import Source
+
+DIRECTIVES = ("when", "for_each")
+DATA_MAPS = ("metadata",)  # user data: `when`/`for_each` inside are ordinary keys
+_VAR = re.compile(r"\$\$|\$\{([^}]*)\}")
+_OMIT = object()  # an unset parameter used as a whole value: the field is left out
+
+
+def render_tenants(tenants: Document, template: Template) -> tuple[Document, list[Problem]]:
+    """The config document declaring one pod per tenant (tenants with bad values are left out)."""
+    out = Document(tenants.file, {"version": 1, "pods": {}})
+    out.value_marks[()] = tenants.mark(())
+    out.key_marks[("version",)] = out.value_marks[("version",)] = tenants.mark(("version",))
+    out.key_marks[("pods",)] = out.value_marks[("pods",)] = tenants.mark(("tenants",), key=True)
+    problems: list[Problem] = []
+    for tenant in tenants.data["tenants"]:
+        scope, found = template.bind(tenants, tenant)
+        problems.extend(found)
+        if not found:
+            problems.extend(_Renderer(template, tenants, tenant, out).render(scope))
+    return out, problems
+
+
+class _Renderer:
+    def __init__(self, template: Template, tenants: Document, tenant: str, out: Document):
+        self.template = template
+        self.src = template.doc
+        self.out = out
+        self.problems: list[Problem] = []
+        self.tenant_note = f"rendering tenant `{tenant}` at {tenants.mark(('tenants', tenant), key=True)}"
+        self.tenant_source = tenants.mark(("tenants", tenant), key=True)
+        self.tenant_value = tenants.mark(("tenants", tenant))
+
+    def render(self, scope: dict[str, Bound]) -> list[Problem]:
+        body = self.src.data["pod"]
+        raw = self.node(body.get("client_id", "${tenant}"), ("pod", "client_id"), ("client_id",), scope, True)
+        if raw is _OMIT or isinstance(raw, (dict, list, bool)) or raw is None:
+            if not self.problems:
+                what = "nothing" if raw is _OMIT else describe(raw)
+                self.report(("pod", "client_id"), f"the pod's client_id must render to text, got {what}")
+            return self.problems
+        client_id = str(raw)
+        path: FieldPath = ("pods", client_id)
+        self.out.key_marks[path] = self.tenant_source
+        self.out.value_marks[path] = self.tenant_value
+        self.out.notes[path] = self.tenant_note
+        rest = {key: value for key, value in body.items() if key != "client_id"}
+        self.out.data["pods"][client_id] = self.mapping(rest, ("pod",), path, scope, free_form=False)
+        return self.problems
+
+    # -----------------------------------------------------------------------------------------
+
+    def node(self, value: Any, src: FieldPath, dst: FieldPath, scope: dict[str, Bound], free_form: bool) -> Any:
+        if isinstance(value, dict):
+            self.place(dst, self.src.mark(src), src)
+            return self.mapping(value, src, dst, scope, free_form)
+        if isinstance(value, list):
+            self.place(dst, self.src.mark(src), src)
+            items = [self.node(item, src + (i,), dst + (i,), scope, free_form) for i, item in enumerate(value)]
+            return [item for item in items if item is not _OMIT]
+        if isinstance(value, str):
+            return self.text(value, src, scope, dst)
+        self.place(dst, self.src.mark(src), src)
+        return value
+
+    def mapping(self, value: dict[str, Any], src: FieldPath, dst: FieldPath, scope: dict[str, Bound],
+                free_form: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, child in value.items():
+            child_src = src + (key,)
+            data = free_form or key in DATA_MAPS
+            directive = not data and isinstance(child, dict) and any(d in child for d in DIRECTIVES)
+            body = {k: v for k, v in child.items() if k not in DIRECTIVES} if directive else child
+            for child_scope in self.expand(child, child_src, scope) if directive else [scope]:
+                new_key = self.key(key, child_src, dst, child_scope)
+                if new_key is None:
+                    continue
+                if new_key in out:
+                    self.report(child_src, f"`{new_key}` is produced twice in this mapping", key=True)
+                    continue
+                rendered = self.node(body, child_src, dst + (new_key,), child_scope, data)
+                if rendered is not _OMIT:
+                    out[new_key] = rendered
+        return out
+
+    def key(self, key: str, src: FieldPath, dst: FieldPath, scope: dict[str, Bound]) -> str | None:
+        value, origin = self.substitute(key, src, scope, key=True)
+        if value is None or value is _OMIT:
+            if value is _OMIT:
+                self.report(src, f"key `{key}` renders to nothing: guard the entry with `when:`", key=True)
+            return None
+        if isinstance(value, (dict, list, bool)):
+            self.report(src, f"key `{key}` renders to {describe(value)}, not text", key=True)
+            return None
+        self.out.key_marks[dst + (str(value),)] = origin or self.src.mark(src, key=True)
+        return str(value)
+
+    def text(self, value: str, src: FieldPath, scope: dict[str, Bound], dst: FieldPath | None = None) -> Any:
+        result, origin = self.substitute(value, src, scope)
+        if result is None:  # a problem was reported: leave the field out rather than cascade
+            return _OMIT
+        if dst is not None and result is not _OMIT:
+            self.place(dst, origin or self.src.mark(src), src)
+        return result
+
+    def substitute(self, text: str, src: FieldPath, scope: dict[str, Bound],
+                   key: bool = False) -> tuple[Any, Source | None]:
+        """``${...}`` replaced; the origin is the tenant-side position of the first value used."""
+        matches = list(_VAR.finditer(text))
+        if len(matches) == 1 and matches[0].group(1) is not None and matches[0].span() == (0, len(text)):
+            bound = self.lookup(matches[0].group(1), src, scope, key)
+            if bound is None:
+                return None, None
+            return (_OMIT if bound.value is None else bound.value), self.origin(bound)
+        parts: list[str] = []
+        origin: Source | None = None
+        last = 0
+        for match in matches:
+            parts.append(text[last:match.start()])
+            last = match.end()
+            if match.group(1) is None:
+                parts.append("$")
+                continue
+            bound = self.lookup(match.group(1), src, scope, key)
+            if bound is None:
+                return None, None
+            if bound.value is None or isinstance(bound.value, (dict, list)):
+                why = "has no value for this tenant: give it one, or guard with `when:`" if bound.value is None \
+                    else f"is {describe(bound.value)} and cannot be part of text"
+                self.report(src, f"`${{{match.group(1).strip()}}}` {why}", key=key)
+                return None, None
+            parts.append(str(bound.value).lower() if isinstance(bound.value, bool) else str(bound.value))
+            origin = origin or self.origin(bound)
+        parts.append(text[last:])
+        return "".join(parts), origin
+
+    def lookup(self, expression: str, src: FieldPath, scope: dict[str, Bound], key: bool = False) -> Bound | None:
+        name, _, field = expression.strip().partition(".")
+        bound = scope.get(name)
+        if bound is None:
+            known = ", ".join(sorted(scope))
+            self.report(src, f"unknown parameter `{name}` in `${{{expression}}}` (known: {known})", key=key)
+            return None
+        if not field:
+            return bound
+        if not isinstance(bound.value, dict) or field not in bound.value:
+            self.report(src, f"`{name}` has no field `{field}`", key=key)
+            return None
+        return Bound(bound.value[field], bound.doc, bound.path + (field,))
+
+    def expand(self, child: dict[str, Any], src: FieldPath, scope: dict[str, Bound]) -> list[dict[str, Bound]]:
+        scopes = [scope]
+        if "for_each" in child:
+            scopes = [{**scope, ITEM: item} for item in self.items(child["for_each"], src + ("for_each",), scope)]
+        if "when" in child:
+            scopes = [s for s in scopes if self.condition(child["when"], src + ("when",), s)]
+        return scopes
+
+    def items(self, spec: Any, src: FieldPath, scope: dict[str, Bound]) -> list[Bound]:
+        if isinstance(spec, str):
+            bound = self.lookup(spec.strip().removeprefix("${").removesuffix("}"), src, scope)
+            if bound is None or bound.value is None:
+                return []
+            if not isinstance(bound.value, list):
+                self.report(src, f"`for_each` needs a list, but `{spec}` is {describe(bound.value)}")
+                return []
+            return [Bound(v, bound.doc, bound.path + (i,)) for i, v in enumerate(bound.value)]
+        if isinstance(spec, list):
+            return [Bound(v, self.src, src + (i,)) for i, v in enumerate(spec)]
+        self.report(src, f"`for_each` takes a list parameter's name or a list, got {describe(spec)}")
+        return []
+
+    def condition(self, spec: Any, src: FieldPath, scope: dict[str, Bound]) -> bool:
+        if isinstance(spec, bool):
+            return spec
+        if isinstance(spec, list):
+            return all([self.condition(part, src + (i,), scope) for i, part in enumerate(spec)])
+        if isinstance(spec, str):
+            negated = spec.strip().startswith(("not ", "!"))
+            name = spec.strip().removeprefix("!").removeprefix("not ").strip()
+            bound = self.lookup(name, src, scope)
+            return bound is not None and bool(bound.value) != negated
+        if isinstance(spec, dict):
+            results = []
+            for name, expected in spec.items():
+                bound = self.lookup(name, src + (name,), scope)
+                value = None if bound is None else bound.value
+                results.append(bound is not None and (value in expected if isinstance(expected, list)
+                                                      else value == expected))
+            return all(results)
+        self.report(src, f"`when` takes a parameter name, a mapping or a list, got {describe(spec)}")
+        return False
+
+    # -----------------------------------------------------------------------------------------
+
+    def origin(self, bound: Bound) -> Source | None:
+        """Where a value came from, unless that is the template itself (then the template line wins)."""
+        return None if bound.doc is self.src else bound.source
+
+    def place(self, dst: FieldPath, where: Source, src: FieldPath) -> None:
+        self.out.value_marks[dst] = where
+        if where.file != self.src.file:
+            self.out.value_notes[dst] = f"via template `{self.template.name}` at {self.src.mark(src)}"
+
+    def report(self, src: FieldPath, message: str, key: bool = False) -> None:
+        where = self.src.mark(src, key=key)
+        self.problems.append(Problem(where.file, where.line, where.column, format_path(src),
+                                     f"{message} ({self.tenant_note})"))

@@ -1,0 +1,143 @@
+"""Templates: declare the shape of a tenant's pod once, stamp it out per tenant.
+
+A template file (``kind: template``) names typed ``parameters`` and a ``pod`` body; a tenants
+file (``template: NAME``) gives each tenant's values. Rendering turns every tenant into an
+ordinary ``pods:`` entry that is then validated like hand-written config. Values keep their
+positions, so a bad value is reported at the tenant's file and line (with the template line as
+context), and a bad template line names the tenant it was rendered for. See ``render.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mailctl.config.loader import Document, FieldPath
+from mailctl.config.schema import describe
+from mailctl.errors import Problem
+from mailctl.resources import Source
+
+TENANT = "tenant"  # always bound: the tenant's key
+ITEM = "item"  # bound inside `for_each`
+RESERVED = (TENANT, ITEM)
+
+_TYPES: dict[str, tuple[str, Any]] = {
+    "string": ("text", lambda v: isinstance(v, str)),
+    "integer": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "number": ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+    "boolean": ("true or false", lambda v: isinstance(v, bool)),
+    "list": ("a list", lambda v: isinstance(v, list)),
+    "map": ("a mapping", lambda v: isinstance(v, dict)),
+}
+
+
+def kind_of_document(data: dict[str, Any]) -> str:
+    """``template``, ``tenants`` or ``config``: decided as the schema decides it."""
+    if data.get("kind") == "template":
+        return "template"
+    return "tenants" if "template" in data else "config"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A parameter's value and where it was written (tenant file, template default, or list item)."""
+
+    value: Any
+    doc: Document
+    path: FieldPath
+    key: bool = False
+
+    @property
+    def source(self) -> Source:
+        return self.doc.mark(self.path, key=self.key)
+
+
+@dataclass
+class Parameter:
+    name: str
+    type: str
+    required: bool
+    default: Any
+    has_default: bool
+    enum: list[Any] | None
+    pattern: str | None
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable, or None. Null always means "not set"."""
+        if value is None:
+            return None
+        label, accepts = _TYPES[self.type]
+        if not accepts(value):
+            return f"parameter `{self.name}` expects {label}, got {describe(value)}"
+        if self.enum is not None and value not in self.enum:
+            return f"`{value}` is not one of: {', '.join(str(e) for e in self.enum)}"
+        if self.pattern is not None and isinstance(value, str) and not re.fullmatch(self.pattern, value):
+            return f"`{value}` does not match the pattern of parameter `{self.name}`: {self.pattern}"
+        return None
+
+
+@dataclass
+class Template:
+    name: str
+    doc: Document
+    parameters: dict[str, Parameter]
+
+    @property
+    def source(self) -> Source:
+        return self.doc.mark(("name",))
+
+    def bind(self, tenants: Document, tenant: str) -> tuple[dict[str, Bound], list[Problem]]:
+        """Each parameter's value for one tenant (given, default or null), and the problems."""
+        base: FieldPath = ("tenants", tenant)
+        values = tenants.data["tenants"][tenant] or {}
+        problems = []
+        for name in values:
+            if name not in self.parameters:
+                close = difflib.get_close_matches(name, list(self.parameters), n=1)
+                hint = f"; did you mean `{close[0]}`?" if close else ""
+                reserved = f" (`{TENANT}` is always the tenant's key)" if name in RESERVED else ""
+                problems.append(tenants.problem(base + (name,), f"unknown parameter `{name}` for template "
+                                                                f"`{self.name}`{hint}{reserved}", key=True))
+        bound = {TENANT: Bound(tenant, tenants, base, key=True)}
+        for name, param in self.parameters.items():
+            if name in values:
+                bound[name] = Bound(values[name], tenants, base + (name,))
+                error = param.check(values[name])
+                if error:
+                    problems.append(tenants.problem(base + (name,), error))
+            elif param.required:
+                problems.append(tenants.problem(base, f"tenant `{tenant}` is missing required parameter `{name}` "
+                                                      f"(template `{self.name}`)", key=True))
+            else:
+                where = ("parameters", name, "default") if param.has_default else ("parameters", name)
+                bound[name] = Bound(param.default, self.doc, where, key=not param.has_default)
+        return bound, problems
+
+
+def parse_template(doc: Document) -> tuple[Template, list[Problem]]:
+    """A schema-valid template document -> Template, plus problems in its parameter definitions."""
+    problems = []
+    parameters = {}
+    for name, spec in (doc.data.get("parameters") or {}).items():
+        path: FieldPath = ("parameters", name)
+        if name in RESERVED:
+            problems.append(doc.problem(path, f"`{name}` is reserved: `${{{name}}}` is always bound", key=True))
+            continue
+        param = Parameter(name, spec["type"], bool(spec.get("required", False)), spec.get("default"),
+                          "default" in spec, spec.get("enum"), spec.get("pattern"))
+        if param.pattern is not None:
+            try:
+                re.compile(param.pattern)
+            except re.error as exc:
+                problems.append(doc.problem(path + ("pattern",), f"not a valid regular expression: {exc}"))
+                param.pattern = None
+        if param.required and param.has_default:
+            problems.append(doc.problem(path, "a parameter is either `required` or has a `default`, not both",
+                                        key=True))
+        error = param.check(param.default)
+        if error:
+            problems.append(doc.problem(path + ("default",), f"default: {error}"))
+        parameters[name] = param
+    return Template(doc.data["name"], doc, parameters), problems

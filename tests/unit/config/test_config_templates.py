@@ -1,0 +1,128 @@
+"""Templates stamp a pod out per tenant: parameters, `${...}`, `when:` and `for_each:`; `mailctl render`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ConfigDir
+
+from mailctl.cli.main import cli
+from mailctl.config import load
+
+REPO = Path(__file__).resolve().parents[3]
+SAAS = str(REPO / "examples/saas")
+
+TEMPLATE = """
+    version: 1
+    kind: template
+    name: t
+    parameters:
+      seats: {type: integer, default: 2}
+      nick: {type: string}
+      plan: {type: string, enum: [free, pro, max], default: free}
+      people: {type: list, default: []}
+      vip: {type: boolean, default: false}
+    pod:
+      client_id: "c-${tenant}"
+      inboxes:
+        "${tenant}@agentmail.to":
+          display_name: "${nick}"
+          metadata: {seats: "${seats}", price: "$$5 per ${plan}", when: literal, vip: "${vip}"}
+        "${item.user}-${tenant}@agentmail.to":
+          for_each: people
+          when: {plan: [pro, max]}
+          display_name: "${item.name}"
+        "paid-${tenant}@agentmail.to": {when: [not vip, {plan: max}]}
+        "vip-${tenant}@agentmail.to": {when: vip}
+"""
+
+
+def test_saas_example_stamps_out_each_tenant_by_plan() -> None:
+    r = load([SAAS]).resources
+    wayne = {a for a in r if a.startswith("pod/tenant-wayne/")}
+    assert "pod/tenant-wayne/domain/mail.wayne-enterprises.com" in wayne
+    assert "pod/tenant-wayne/inbox/support@mail.wayne-enterprises.com" in wayne
+    assert "pod/tenant-wayne/inbox/wayne-sales@agentmail.to" in wayne
+    assert "pod/tenant-wayne/api_key/auditor" in wayne
+    assert r["pod/tenant-wayne"].prevent_destroy is True and r["pod/tenant-wayne"].attrs == {"name": "Wayne Enterprises"}
+    initech = sorted(a for a in r if a.startswith("pod/tenant-initech/inbox/"))
+    assert initech == ["pod/tenant-initech/inbox/initech-support@agentmail.to"]
+    assert "pod/tenant-initech/api_key/auditor" not in r and r["pod/tenant-initech"].prevent_destroy is False
+    assert r["pod/tenant-globex/webhook/events"].attrs["url"] == "https://globex.example/hooks/agentmail"
+
+
+def test_resources_from_tenant_values_are_located_in_the_tenant_file() -> None:
+    r = load([SAAS]).resources
+    pod = r["pod/tenant-globex"]
+    assert pod.source is not None and pod.source.file.endswith("tenants/globex.yaml") and pod.source.line == 5
+
+
+def test_substitution_keeps_types_escapes_dollars_and_omits_unset_values(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE)
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {seats: 7, plan: pro}\n")
+    inbox = cfg.load("t.yaml", "n.yaml").resources["pod/c-a/inbox/a@agentmail.to"]
+    assert inbox.attrs == {"metadata": {"seats": 7, "price": "$5 per pro", "when": "literal", "vip": False}}
+
+
+def test_for_each_and_when_select_entries(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE)
+    cfg.write("n.yaml", """
+        version: 1
+        template: t
+        tenants:
+          free: {people: [{user: ann, name: Ann}]}
+          pro: {plan: pro, people: [{user: ann, name: Ann}, {user: bob, name: Bob}]}
+          max: {plan: max, vip: true}
+          max2: {plan: max}
+    """)
+    inboxes = sorted(a.split("/inbox/")[1] for a, r in cfg.load("t.yaml", "n.yaml").resources.items()
+                     if r.kind == "inbox")
+    assert inboxes == ["ann-pro@agentmail.to", "bob-pro@agentmail.to", "free@agentmail.to", "max2@agentmail.to",
+                       "max@agentmail.to", "paid-max2@agentmail.to", "pro@agentmail.to", "vip-max@agentmail.to"]
+
+
+def test_a_bad_tenant_value_is_reported_at_the_tenant_with_the_template_line(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE)
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: 5}\n  b: {nick: ok}\n")
+    assert cfg.problems("t.yaml", "n.yaml") == ["n.yaml:4:13: tenants.a.nick: parameter `nick` expects text, got number `5`"]
+
+
+def test_a_template_mistake_names_the_tenant_it_was_rendered_for(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE.replace('display_name: "${nick}"', 'display_name: "${nick} ${nope}"'))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A}\n")
+    [problem] = cfg.problems("t.yaml", "n.yaml")
+    assert problem.startswith("t.yaml:14:21: pod.inboxes.${tenant}@agentmail.to.display_name: unknown parameter `nope`")
+    assert problem.endswith("(rendering tenant `a` at n.yaml:4)")
+
+
+def test_a_text_with_an_unset_parameter_asks_for_a_guard(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE.replace('display_name: "${nick}"', 'display_name: "Hi ${nick}"'))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {}\n")
+    [problem] = cfg.problems("t.yaml", "n.yaml")
+    assert "`${nick}` has no value for this tenant: give it one, or guard with `when:`" in problem
+
+
+def test_two_for_each_items_rendering_one_key_is_an_error(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE)
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {plan: pro, people: [{user: x, name: X}, {user: x, name: Y}]}\n")
+    problems = cfg.problems("t.yaml", "n.yaml")
+    assert len(problems) == 1 and "`x-a@agentmail.to` is produced twice in this mapping" in problems[0]
+
+
+@pytest.mark.parametrize("paths", [[SAAS], [str(REPO / "examples/basic")], [str(REPO / "examples")]])
+def test_render_prints_a_config_that_loads_into_the_same_resources(paths: list[str], tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["render", *sum((["-f", p] for p in paths), [])])
+    assert result.exit_code == 0, result.stderr
+    assert "&" not in result.stdout and "*id" not in result.stdout  # no YAML anchors or aliases
+    (tmp_path / "rendered.yaml").write_text(result.stdout)
+    original = load(paths).resources
+    again = load([str(tmp_path / "rendered.yaml")]).resources
+    assert {a: (r.attrs, r.prevent_destroy) for a, r in again.items()} == \
+           {a: (r.attrs, r.prevent_destroy) for a, r in original.items()}
+
+
+def test_render_of_an_invalid_config_fails_like_validate() -> None:
+    result = CliRunner().invoke(cli, ["render", "-f", str(REPO / "tests/fixtures/bad/template-unknown")])
+    assert result.exit_code == 1 and "unknown template `shopp`" in result.stderr and result.stdout == ""
