@@ -36,11 +36,6 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
 
 
-def definition(name: str) -> dict[str, Any]:
-    found: dict[str, Any] = schema()["$defs"][name]
-    return found
-
-
 def validate(doc: Document, data: Any = None, base: FieldPath = ()) -> list[Problem]:
     """Every schema problem in ``doc`` (or in ``data`` found at ``base`` inside it)."""
     instance = doc.data if data is None else data
