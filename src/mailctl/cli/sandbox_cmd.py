@@ -7,6 +7,7 @@ import os
 import click
 
 from mailctl.sandbox.app import DEV_API_KEY, create_app
+from mailctl.sandbox.server import THREADS
 from mailctl.sandbox.server import serve as serve_http
 
 
@@ -28,9 +29,10 @@ def sandbox() -> None:
 @click.option("--fault-mode", default="both", show_default=True, type=click.Choice(["before", "after", "both"]), help="Fail before the write, after committing it, or either.")
 @click.option("--seed", type=int, default=None, help="Seed for fault injection and jitter.")
 @click.option("--domain-verification", default="auto", show_default=True, type=click.Choice(["auto", "manual"]), help="auto: verify succeeds; manual: driven by /_sandbox/domains/{id}/dns.")
+@click.option("--threads", default=THREADS, show_default=True, type=click.IntRange(1, 1024), help="HTTP worker threads (latency sleeps in one).")
 def serve(host: str, port: int, db: str, api_keys: tuple[str, ...], page_size: int, latency_ms: int,
           latency_jitter_ms: int, rate_limit: float | None, fault_rate: float, fault_mode: str,
-          seed: int | None, domain_verification: str) -> None:
+          seed: int | None, domain_verification: str, threads: int) -> None:
     """Serve the AgentMail API sandbox on http://HOST:PORT until interrupted."""
     keys = api_keys or tuple(k for k in [os.environ.get("AGENTMAIL_API_KEY", "").strip()] if k)
     if not keys:
@@ -42,7 +44,8 @@ def serve(host: str, port: int, db: str, api_keys: tuple[str, ...], page_size: i
     except Exception as exc:  # e.g. an unreadable --db file: a message, not a traceback
         raise click.ClickException(f"cannot start the sandbox: {exc}") from None
     try:
-        serve_http(app, host, port, on_ready=lambda url: click.echo(f"AgentMail sandbox listening on {url}"))
+        serve_http(app, host, port, on_ready=lambda url: click.echo(f"AgentMail sandbox listening on {url}"),
+                   threads=threads)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:

@@ -13,12 +13,14 @@ from typing import Any
 
 from waitress.server import create_server
 
-THREADS = 8
+# Worker threads. Injected latency sleeps inside a worker, so the thread count caps throughput at
+# threads / latency: 48 keeps the sandbox from being the bottleneck of mailctl's parallel applies.
+THREADS = 48
 
 
-def _server(app: Any, host: str, port: int) -> Any:
+def _server(app: Any, host: str, port: int, threads: int = THREADS) -> Any:
     # clear_untrusted_proxy_headers: ignore X-Forwarded-*; expose_tracebacks off (the app never raises)
-    return create_server(app, host=host, port=port, threads=THREADS, ident="agentmail-sandbox",
+    return create_server(app, host=host, port=port, threads=threads, ident="agentmail-sandbox",
                          clear_untrusted_proxy_headers=True, expose_tracebacks=False)
 
 
@@ -40,9 +42,10 @@ def _url(server: Any, host: str) -> str:
     return f"http://{shown}:{port}"
 
 
-def serve(app: Any, host: str = "127.0.0.1", port: int = 8025, on_ready: Callable[[str], None] | None = None) -> None:
+def serve(app: Any, host: str = "127.0.0.1", port: int = 8025, on_ready: Callable[[str], None] | None = None,
+          threads: int = THREADS) -> None:
     """Serve until SIGINT or SIGTERM, then close the listening socket and return."""
-    server = _server(app, host, port)
+    server = _server(app, host, port, threads)
 
     def stop(_signum: int, _frame: Any) -> None:
         # emptying the socket map from the signal handler makes server.run() leave its loop
