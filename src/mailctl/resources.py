@@ -119,6 +119,9 @@ class DesiredState:
     resources: dict[str, Resource] = field(default_factory=dict)
     manage: ManagePolicy = field(default_factory=ManagePolicy)
     settings: dict[str, Any] = field(default_factory=dict)  # e.g. safety thresholds
+    # Scopes (None: organisation, or a pod/inbox address) whose config has a `lists` key: their
+    # allow/block lists are managed, so entries no longer declared there are deleted.
+    list_scopes: set[str | None] = field(default_factory=set)
 
     def add(self, resource: Resource) -> None:
         self.resources[resource.address] = resource

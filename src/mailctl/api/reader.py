@@ -99,7 +99,7 @@ class StateReader:
 
     def _read_lists(self, state: ActualState, desired: DesiredState) -> None:
         scopes = {r.parent for r in desired.resources.values() if r.kind == LIST_ENTRY}
-        scopes |= set(desired.settings.get("list_scopes", ()))
+        scopes |= desired.list_scopes
         jobs: dict[tuple[str | None, str, str], Callable[[], Any]] = {}
         ids = _ids(state)
         for scope in scopes:

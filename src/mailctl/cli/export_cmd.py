@@ -23,7 +23,7 @@ def _read_everything(endpoint: str | None, sandbox: str | None) -> ActualState:
         first = reader.read(DesiredState())
         # Lists have no organisation-wide view: read them for every scope, once.
         scopes = [None] + sorted(a for a, r in first.resources.items() if r.kind in (POD, INBOX))
-        return reader.read(DesiredState(settings={"list_scopes": scopes}))
+        return reader.read(DesiredState(list_scopes=set(scopes)))
 
 
 def _check_round_trip(files: dict[str, str]) -> None:

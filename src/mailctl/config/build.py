@@ -94,6 +94,8 @@ class Builder:
             self._api_key(doc, path + ("api_keys", name), name, key or {}, scope)
         for name, hook in (body.get("webhooks") or {}).items():
             self._webhook(doc, path + ("webhooks", name), name, hook, scope)
+        if "lists" in body:  # even empty: the scope's lists are managed (emptied, if need be)
+            self.state.list_scopes.add(_scope_address(scope))
         for direction in LIST_DIRECTIONS:
             for list_type in LIST_TYPES:
                 entries = ((body.get("lists") or {}).get(direction) or {}).get(list_type)
@@ -159,3 +161,9 @@ class Builder:
         resource.parent = parent_of(resource.address)
         self.state.add(resource)
         return True
+
+
+def _scope_address(scope: Scope) -> str | None:
+    if scope.inbox is not None and scope.pod is not None:
+        return inbox_address(scope.pod, scope.inbox)
+    return pod_address(scope.pod) if scope.pod is not None else None

@@ -88,6 +88,7 @@ def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
     return {
         "manage": {"pod_client_id_prefixes": list(desired.manage.pod_client_id_prefixes)},
         "settings": desired.settings,
+        "list_scopes": sorted(desired.list_scopes, key=lambda s: s or ""),
         "resources": [
             {"kind": r.kind, "address": r.address, "attrs": r.attrs, "parent": r.parent,
              "prevent_destroy": r.prevent_destroy,
@@ -99,7 +100,8 @@ def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
 
 def _desired_from_json(data: dict[str, Any]) -> DesiredState:
     desired = DesiredState(manage=ManagePolicy(tuple(data["manage"]["pod_client_id_prefixes"])),
-                           settings=data.get("settings") or {})
+                           settings=data.get("settings") or {},
+                           list_scopes=set(data.get("list_scopes") or []))
     for row in data["resources"]:
         source = Source(*row["source"]) if row.get("source") else None
         desired.add(Resource(row["kind"], row["address"], row["attrs"], parent=row["parent"],

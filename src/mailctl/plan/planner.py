@@ -27,6 +27,7 @@ from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChang
 from mailctl.resources import (
     DOMAIN,
     INBOX,
+    LIST_ENTRY,
     MUTABLE_ATTRIBUTES,
     POD,
     ActualState,
@@ -195,8 +196,8 @@ class _Scope:
             elif pod is not None:
                 if pod_address(pod) in self.managed_pods:
                     self.managed_actual[address] = resource
-            elif address in desired.resources:
-                self.managed_actual[address] = resource  # declared organisation-level resource
+            elif address in desired.resources or (resource.kind == LIST_ENTRY and None in desired.list_scopes):
+                self.managed_actual[address] = resource  # declared, or in the managed org lists
             else:
                 self._unmanaged.append(address)
 

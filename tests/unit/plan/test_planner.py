@@ -148,3 +148,11 @@ def test_key_expiry_change_forces_replacement_permissions_change_does_not():
     (change,) = plan(desired, actual).changes
     assert change.action == REPLACE and change.replacement_causes == ["expires_at"]
     assert {d.path for d in change.diff} == {"expires_at", "permissions"}
+
+
+def test_lists_are_managed_only_in_scopes_that_declare_lists():
+    entry = Resource("list", "list/receive/block/spam.example", {})
+    actual = state(ActualState, entry)
+    assert plan(DesiredState(), actual).changes == []  # org lists not declared: left alone
+    managed = DesiredState(list_scopes={None})
+    assert actions(plan(managed, actual)) == {"list/receive/block/spam.example": DELETE}
