@@ -44,6 +44,11 @@ def test_prevent_destroy_blocks_a_replacement_even_with_force_and_names_the_reso
     assert "but the plan would replace it: expires_at forces replacement" in run.stderr
     assert actions(mailctl.plan_json(write_config(data))) == {"pod/e2e-globex/api_key/globex-ci": "replace"}
 
+    # Removing the guard is what lets the replacement through.
+    del data["pods"]["e2e-globex"]["api_keys"]["globex-ci"]["prevent_destroy"]
+    mailctl.apply(write_config(data))
+    assert mailctl("plan", "-f", write_config(data), "--detailed-exitcode").exit_code == 0
+
 
 def test_prevent_destroy_blocks_a_pod_replacement_that_would_take_a_guarded_inbox(mailctl, sandbox, write_config):
     data = load_fixture("tenants.yaml")
