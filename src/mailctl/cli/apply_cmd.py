@@ -54,7 +54,8 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
     if saved and (files or targets or excludes):
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude")
     desired = saved.desired if saved else load_desired(files)
-    with open_client(endpoint, sandbox) as client:
+    # The lock is taken before reading the state: nothing can change it between plan and apply.
+    with open_client(endpoint, sandbox) as client, ApplyLock(client):
         planned = make_plan(client, desired, saved.targets if saved else targets,
                             saved.excludes if saved else excludes)
         if saved:
@@ -67,7 +68,7 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
         if not (auto_approve or saved):
             _confirm()
         writer = ApiWriter(client, IdRegistry(_known_ids(planned)), sink, domain_wait=wait_for_domains)
-        with ApplyLock(client), _interruptible() as stop:
+        with _interruptible() as stop:
             result = Applier(writer, parallelism, on_result=_print_step, stop=stop).apply(planned.plan)
     _report(result, sink)
     if not result.ok:
