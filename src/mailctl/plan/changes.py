@@ -69,6 +69,7 @@ class Change:
 class Plan:
     changes: list[Change] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)  # existing, undeclared, outside `manage`
+    labels: dict[str, str] = field(default_factory=dict)  # address -> what people call it (pod names)
     notes: list[str] = field(default_factory=list)  # things the reviewer should know (waits, no-op targets)
     managed_count: int = 0  # existing resources mailctl manages (denominator for safety thresholds)
 

@@ -39,7 +39,9 @@ from mailctl.resources import (
 
 def plan(desired: DesiredState, actual: ActualState) -> Plan:
     scope = _Scope(desired, actual)
-    result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual))
+    result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual),
+                  labels={a: f'"{r.attrs["name"]}"' for a, r in actual.resources.items()
+                          if r.kind == POD and r.attrs.get("name") and not r.observed.get("client_id")})
     changes: dict[str, Change] = {}
 
     for address, want in desired.resources.items():

@@ -71,7 +71,7 @@ def render_text(plan: Plan) -> str:
         lines += ["Notes:"] + [f"  ! {m}" for m in plan.notes] + [""]
     if plan.unmanaged:
         lines += [f"Unmanaged (exists, not declared, outside `manage`; left alone): {len(plan.unmanaged)}"]
-        lines += [f"  {a}" for a in plan.unmanaged] + [""]
+        lines += [f"  {a}" + (f"  # {plan.labels[a]}" if a in plan.labels else "") for a in plan.unmanaged] + [""]
     lines.append(click.style(plan.summary(), bold=True))
     return "\n".join(lines)
 

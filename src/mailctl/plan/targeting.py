@@ -38,7 +38,7 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
         if not any(matches(c.address, pattern) for c in plan.changes):
             plan.notes.append(f"--target {pattern} matches no pending change")
     kept = [c for c in plan.changes if c.address in chosen]
-    return Plan(changes=kept, unmanaged=plan.unmanaged, notes=plan.notes,
+    return Plan(changes=kept, unmanaged=plan.unmanaged, notes=plan.notes, labels=plan.labels,
                 managed_count=plan.managed_count)
 
 
