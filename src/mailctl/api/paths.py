@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Protocol
 
 from mailctl.api.client import quote_segment
 from mailctl.resources import API_KEY, DOMAIN, INBOX, LIST_ENTRY, POD, WEBHOOK, Resource, split_address
+
+
+class IdLookup(Protocol):
+    """address -> remote id: a dict, or the applier's thread-safe registry."""
+
+    def get(self, address: str, /) -> str | None: ...
 
 
 class MissingParent(LookupError):
     """The pod or inbox a resource lives in has no remote id (it was never created)."""
 
 
-def scope_path(scope: str | None, ids: Mapping[str, str]) -> str:
+def scope_path(scope: str | None, ids: IdLookup) -> str:
     """Path prefix of a scope address: ``/v0``, ``/v0/pods/{pod_id}`` or ``/v0/inboxes/{inbox_id}``."""
     if scope is None:
         return "/v0"
@@ -25,7 +31,7 @@ def scope_path(scope: str | None, ids: Mapping[str, str]) -> str:
     return f"/v0/pods/{quote_segment(remote)}"
 
 
-def collection_path(resource: Resource, ids: Mapping[str, str]) -> str:
+def collection_path(resource: Resource, ids: IdLookup) -> str:
     """Where creates of this resource are POSTed."""
     base = scope_path(resource.parent, ids)
     if resource.kind == LIST_ENTRY:
@@ -35,7 +41,7 @@ def collection_path(resource: Resource, ids: Mapping[str, str]) -> str:
                    WEBHOOK: "/webhooks"}[resource.kind]
 
 
-def item_path(resource: Resource, ids: Mapping[str, str], remote_id: str | None = None) -> str:
+def item_path(resource: Resource, ids: IdLookup, remote_id: str | None = None) -> str:
     """The path of the object itself (GET / PATCH / DELETE)."""
     if resource.kind == LIST_ENTRY:
         entry = resource.name.split("/", 2)[2]

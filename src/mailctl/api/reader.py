@@ -10,6 +10,7 @@ scopes whose config declares ``lists``.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, Callable
 
 from mailctl.api.client import AgentMailClient, quote_segment
@@ -57,7 +58,7 @@ class StateReader:
             "api_keys": ("/v0/api-keys", "api_keys"),
             "webhooks": ("/v0/webhooks", "webhooks"),
         }
-        rows = self._parallel({name: (lambda p=path, k=key: self.client.list_all(p, k))
+        rows = self._parallel({name: partial(self.client.list_all, path, key)
                                for name, (path, key) in lists.items()})
         rows["pods"] = [row for row in rows["pods"] if row.get("client_id") != LOCK_CLIENT_ID]
         pods = {row["pod_id"]: _pod_name(row) for row in rows["pods"]}
@@ -82,7 +83,7 @@ class StateReader:
             base = f"/v0/inboxes/{quote_segment(inbox_id)}"
             return {what: sum(1 for _ in self.client.paginate(f"{base}/{what}", what))
                     for what in ("threads", "messages", "drafts")}
-        return self._parallel({i: (lambda i=i: count(i)) for i in inbox_ids})
+        return self._parallel({i: partial(count, i) for i in inbox_ids})
 
     # -----------------------------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ class StateReader:
                 return self.client.get(item_path(resource, ids)).get("status")
             except NotFound:
                 return None
-        return self._parallel({r.address: (lambda r=r: fetch(r)) for r in domains})
+        return self._parallel({r.address: partial(fetch, r) for r in domains})
 
     def _read_lists(self, state: ActualState, desired: DesiredState) -> None:
         scopes = {r.parent for r in desired.resources.values() if r.kind == LIST_ENTRY}
@@ -109,7 +110,7 @@ class StateReader:
             for direction in LIST_DIRECTIONS:
                 for list_type in LIST_TYPES:
                     path = f"{base}/lists/{direction}/{list_type}"
-                    jobs[(scope, direction, list_type)] = lambda p=path: self._list_or_empty(p)
+                    jobs[(scope, direction, list_type)] = partial(self._list_or_empty, path)
         for (scope, direction, list_type), entries in self._parallel(jobs).items():
             segments = split_address(scope) if scope else []
             pod = segments[0][1] if segments else None

@@ -46,7 +46,7 @@ class IdRegistry:
         self._ids = dict(initial)
         self._lock = threading.Lock()
 
-    def get(self, address: str, default: str | None = None) -> str | None:
+    def get(self, address: str, default: str | None = None, /) -> str | None:
         with self._lock:
             return self._ids.get(address, default)
 

@@ -146,7 +146,7 @@ def _looks_like_mailctl(file: str) -> bool:
 
 
 def _yaml_files_under(directory: str) -> list[str]:
-    found = []
+    found: list[str] = []
     for root, dirs, names in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
@@ -238,7 +238,7 @@ class _MarkedLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.peek_event().start_mark)
         self.depth += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)  # type: ignore[no-any-return, return-value]
         finally:
             self.depth -= 1
 

@@ -73,8 +73,9 @@ class Cursor:
 
 
 def _row(values: tuple[Any, ...]) -> Row:
-    *head, body = values
-    return Row(*head, body=json.loads(body))
+    fields = list(values)
+    fields[-1] = json.loads(fields[-1])  # the JSON body is the last column
+    return Row(*fields)
 
 
 def _where(kind: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -244,7 +244,7 @@ def inbox_visible(caller: Caller, row: Row) -> bool:
     return pod_visible(caller, row.pod)
 
 
-def scope_filters(caller: Caller) -> dict[str, str]:
+def scope_filters(caller: Caller) -> dict[str, Any]:
     """Store filters restricting a listing to the caller's pod / inbox (pods carry pod = own id)."""
     filters = {"pod": caller.pod_id} if caller.pod_id else {}
     if caller.inbox_id:

@@ -125,7 +125,7 @@ def list_domains(ctx: Ctx) -> Reply:
     pod = _domain_scope(ctx)
     ctx.caller.require("domain_read")
     pod_id = pod.id if pod else ctx.caller.pod_id
-    filters = {"pod": pod_id} if pod_id else {}
+    filters: dict[str, Any] = {"pod": pod_id} if pod_id else {}
     return ok(paginate(ctx, DOMAIN, "domains", render_item, org=ctx.org, **filters))
 
 
