@@ -220,7 +220,7 @@ def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
 def _compose(text: str) -> Node | None:
     loader = _MarkedLoader(text)
     try:
-        return loader.get_single_node()  # type: ignore[no-any-return]
+        return loader.get_single_node()
     finally:
         loader.dispose()
 
@@ -238,7 +238,7 @@ class _MarkedLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.peek_event().start_mark)
         self.depth += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return, return-value]
+            return super().compose_node(parent, index)  # type: ignore[return-value]
         finally:
             self.depth -= 1
 
