@@ -11,8 +11,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-import yaml
-
+from mailctl.config.dump import dump_yaml
 from mailctl.resources import (
     API_KEY,
     DOMAIN,
@@ -64,7 +63,7 @@ def split_by_pod(tree: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def to_yaml(tree: dict[str, Any]) -> str:
-    return HEADER + yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return HEADER + dump_yaml(tree)
 
 
 def _section(kind: str) -> str:

@@ -6,7 +6,7 @@ import click
 
 from mailctl.cli.common import config_option
 from mailctl.config import load_config
-from mailctl.config.export import to_yaml
+from mailctl.config.dump import to_yaml
 
 
 @click.command()

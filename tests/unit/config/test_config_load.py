@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ConfigDir
+from config_dir import ConfigDir
 
 from mailctl.resources import Source
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ConfigDir
+from config_dir import ConfigDir
 
 from mailctl.cli.main import cli
 from mailctl.config import load

@@ -1,4 +1,4 @@
-"""The loaded configuration as one plain YAML config: templates expanded, files merged.
+"""Config written back as YAML: the loaded configuration merged (``render``), or any config tree.
 
 The output is itself a valid mailctl config that loads into the same resources.
 """
@@ -45,8 +45,12 @@ class _PlainDumper(yaml.SafeDumper):
         return True
 
 
+def dump_yaml(data: dict[str, Any]) -> str:
+    """Config as YAML the loader accepts: no anchors, declaration order kept."""
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
+
+
 def to_yaml(documents: list[Document], files: list[str]) -> str:
     header = "".join(f"# from {file}\n" for file in files)
-    body = yaml.dump(merged(documents), Dumper=_PlainDumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100)
-    return f"# Rendered by `mailctl render`: templates expanded, files merged.\n{header}{body}"
+    return f"# Rendered by `mailctl render`: templates expanded, files merged.\n{header}{dump_yaml(merged(documents))}"
