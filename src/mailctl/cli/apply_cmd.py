@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -110,7 +111,10 @@ def _interruptible() -> Iterator[threading.Event]:
 
     def on_sigint(signum: int, frame: object) -> None:
         if stop.is_set():
-            raise KeyboardInterrupt
+            # Like Terraform: a second interrupt exits now, without waiting for requests in flight.
+            click.echo("\nSecond interrupt: exiting now. Changes in flight may or may not have "
+                       "happened: run `mailctl plan` to see; `mailctl unlock` frees the apply lock.", err=True)
+            os._exit(130)
         stop.set()
         click.echo("\nInterrupt: finishing changes in flight, starting no new ones "
                    "(Ctrl-C again to abort).", err=True)
