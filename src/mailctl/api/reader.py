@@ -70,10 +70,12 @@ class StateReader:
                 state.add(_inbox(row, pods))
         for row in rows["domains"]:
             state.add(_domain(row, pods))
-        for resource in _api_keys(rows["api_keys"], pods):
+        owners = _Owners(pods, {row["inbox_id"].lower(): row.get("pod_id") for row in rows["inboxes"]})
+        for resource in _api_keys(rows["api_keys"], owners):
             state.add(resource)
         for row in rows["webhooks"]:
-            state.add(_webhook(row, pods))
+            if owners.of(row) is not None:
+                state.add(_webhook(row, owners))
         self._read_lists(state, desired)
         return state
 
@@ -169,7 +171,35 @@ def _domain(row: dict[str, Any], pods: dict[str, str]) -> Resource:
                     observed={"client_id": row.get("client_id")})
 
 
-def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource]:
+class _Owners:
+    """Which scope a key or webhook row belongs to, in address terms.
+
+    The API sets ``pod_id`` on inbox-scoped keys, but not on every inbox webhook: the pod of an
+    inbox is taken from the inbox itself. Rows of pods mailctl cannot see (the lock pod) are None.
+    """
+
+    def __init__(self, pods: dict[str, str], inbox_pods: dict[str, str | None]):
+        self.pods = pods
+        self.inbox_pods = inbox_pods
+
+    def of(self, row: dict[str, Any]) -> tuple[str | None, str | None] | None:
+        inbox = (row.get("inbox_id") or "").lower() or None
+        pod_id = row.get("pod_id") or (self.inbox_pods.get(inbox) if inbox else None)
+        if inbox is not None and pod_id is None:
+            return None  # an inbox we did not list
+        if pod_id is None:
+            return None, None
+        pod = self.pods.get(pod_id)
+        return None if pod is None else (pod, inbox)
+
+    @staticmethod
+    def parent(pod: str | None, inbox: str | None) -> str | None:
+        if pod is not None and inbox is not None:
+            return inbox_address(pod, inbox)
+        return pod_address(pod) if pod is not None else None
+
+
+def _api_keys(rows: list[dict[str, Any]], owners: _Owners) -> list[Resource]:
     """Bearer keys by (scope, name). Several keys of one name exist mid-rotation: the newest
     keeps the name, the older ones are marked superseded (``name#api_key_id``) and left alone
     until ``mailctl rotate --retire-old``."""
@@ -179,10 +209,10 @@ def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource
     for row in newest_first:
         if row.get("type", "bearer") != "bearer":
             continue  # public-key (sign-in) credentials are not managed by mailctl
-        pod = pods.get(row.get("pod_id") or "")
-        if row.get("pod_id") and pod is None:
+        owner = owners.of(row)
+        if owner is None:
             continue
-        inbox = (row.get("inbox_id") or "").lower() or None
+        pod, inbox = owner
         name = row.get("name") or row["api_key_id"]
         address = api_key_address(name, pod=pod, inbox=inbox)
         superseded = address in seen
@@ -192,23 +222,24 @@ def _api_keys(rows: list[dict[str, Any]], pods: dict[str, str]) -> list[Resource
         attrs: dict[str, Any] = {"permissions": normalize_permissions(row.get("permissions"))}
         if row.get("expires_at"):
             attrs["expires_at"] = normalize_timestamp(row["expires_at"])
-        parent = inbox_address(pod, inbox) if (pod and inbox) else (pod_address(pod) if pod else None)
+        parent = owners.parent(pod, inbox)
         out.append(Resource(API_KEY, address, attrs, parent=parent, remote_id=row["api_key_id"],
                             observed={"prefix": row.get("prefix"), "used_at": row.get("used_at"),
                                       "superseded": superseded, "created_at": row.get("created_at")}))
     return out
 
 
-def _webhook(row: dict[str, Any], pods: dict[str, str]) -> Resource:
-    pod = pods.get(row.get("pod_id") or "")
-    inbox = (row.get("inbox_id") or "").lower() or None
-    parent = inbox_address(pod, inbox) if (pod and inbox) else (pod_address(pod) if pod else None)
+def _webhook(row: dict[str, Any], owners: _Owners) -> Resource:
+    owner = owners.of(row)
+    assert owner is not None
+    pod, inbox = owner
+    parent = owners.parent(pod, inbox)
     name = webhook_name_from_client_id(row.get("client_id"), parent) or row["webhook_id"]
     address = webhook_address(name, pod=pod, inbox=inbox)
     attrs: dict[str, Any] = {"url": row["url"], "enabled": row.get("enabled", True),
                              "event_types": normalize_event_types(row.get("event_types") or [])}
     if pod is None and inbox is None:
-        attrs["pods"] = sorted(pods.get(p, p) for p in row.get("pod_ids") or [])
+        attrs["pods"] = sorted(owners.pods.get(p, p) for p in row.get("pod_ids") or [])
     if inbox is None:
         attrs["inboxes"] = sorted(i.lower() for i in row.get("inbox_ids") or [])
     return Resource(WEBHOOK, address, attrs, parent=parent, remote_id=row["webhook_id"],
