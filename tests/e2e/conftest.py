@@ -27,7 +27,7 @@ from e2e_harness import Inventory, SandboxProcess, mailctl_command
 from mailctl.cli.main import cli
 
 ORG_KEY = "am_e2e_org_key_" + secrets.token_hex(12)  # also a canary: it must never be printed
-CONNECTION_COMMANDS = {"plan", "apply", "drift", "unlock"}
+CONNECTION_COMMANDS = {"plan", "apply", "drift", "unlock", "dns", "rotate", "export", "import"}
 
 
 class SecretWatch:

@@ -1,0 +1,83 @@
+"""`mailctl dns` (text, zone file, JSON) and `mailctl rotate`, over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+CONFIG = {
+    "version": 1,
+    "domains": {"org-mail.dns.test": {}},
+    "pods": {"dns-a": {"name": "A", "domains": {"mail.dns-a.test": {"tracking_enabled": True}},
+                       "inboxes": {"help@mail.dns-a.test": {}},
+                       "api_keys": {"backend": {"permissions": {"inbox_read": True}}}}},
+}
+
+
+def test_dns_shows_records_as_text_zone_and_json(mailctl, write_config):
+    config = write_config(CONFIG)
+    before = mailctl("dns", "-f", config)
+    assert before.exit_code == 0 and "NOT_CREATED" in before.stdout
+    mailctl.apply(config)
+
+    as_json = mailctl("dns", "-f", config, "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    domains = {d["domain"]: d for d in json.loads(as_json.stdout)}
+    assert set(domains) == {"org-mail.dns.test", "mail.dns-a.test"}
+    pod_domain = domains["mail.dns-a.test"]
+    assert pod_domain["address"] == "pod/dns-a/domain/mail.dns-a.test" and pod_domain["status"] == "VERIFIED"
+    types = {(r["type"], r["name"]) for r in pod_domain["records"]}
+    assert ("CNAME", "link.mail.dns-a.test") in types and ("MX", "mail.dns-a.test") in types
+
+    zone = mailctl("dns", "-f", config, "--format", "zone", "mail.dns-a.test")
+    assert zone.exit_code == 0 and "$ORIGIN mail.dns-a.test." in zone.stdout
+    assert "org-mail.dns.test" not in zone.stdout  # only the domain asked for
+    text = mailctl("dns", "-f", config)
+    assert "mail.dns-a.test (pod/dns-a/domain/mail.dns-a.test): VERIFIED" in text.stdout
+
+    unknown = mailctl("dns", "-f", config, "nope.test")
+    assert unknown.exit_code == 1 and "no declared domain matches nope.test" in unknown.stderr
+
+
+def _backend_key_ids(sdk) -> set[str]:
+    pod = next(p for p in sdk.pods.list(limit=100).pods if p.client_id == "dns-a")
+    return {k.api_key_id for k in sdk.pods.api_keys.list(pod.pod_id).api_keys if k.name == "backend"}
+
+
+def test_rotation_creates_a_new_key_keeps_the_old_until_retired(mailctl, sandbox, write_config):
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    address = "pod/dns-a/api_key/backend"
+    [old_id] = _backend_key_ids(sandbox.sdk())
+
+    refused = mailctl("rotate", address, "-f", config)
+    assert refused.exit_code == 1 and "--secrets-out" in refused.stderr
+
+    rotated = mailctl("rotate", address, "-f", config, "--secrets-out", "new.json")
+    assert rotated.exit_code == 0, rotated.output
+    [record] = mailctl.watch.secrets_file(mailctl.workdir / "new.json")
+    assert record["address"] == address
+    assert _backend_key_ids(sandbox.sdk()) == {old_id, record["api_key_id"]}  # side by side: no outage
+
+    plan = mailctl("plan", "-f", config, "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output  # the new key carries the name; the old is left alone
+    assert f"{address}#{old_id}" in plan.stdout  # ... and is listed as unmanaged
+
+    retired = mailctl("rotate", address, "-f", config, "--retire-old")
+    assert retired.exit_code == 0 and "deleted older key" in retired.stdout
+    assert _backend_key_ids(sandbox.sdk()) == {record["api_key_id"]}
+    assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
+
+
+def test_rotation_with_delete_old_swaps_the_key_in_one_step(mailctl, sandbox, write_config):
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    address = "pod/dns-a/api_key/backend"
+    run = mailctl("rotate", address, "-f", config, "--secrets-out", "new.json", "--delete-old")
+    assert run.exit_code == 0, run.output
+    [record] = mailctl.watch.secrets_file(mailctl.workdir / "new.json")
+    assert _backend_key_ids(sandbox.sdk()) == {record["api_key_id"]}
+
+
+def test_rotating_an_undeclared_key_is_a_clear_error(mailctl, write_config):
+    run = mailctl("rotate", "pod/dns-a/api_key/nope", "-f", write_config(CONFIG), "--secrets-out", "x.json")
+    assert run.exit_code == 1 and "is not an API key declared in the config" in run.stderr
