@@ -77,13 +77,14 @@ def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str
 def _note_unverified_domains(plan: Plan, actual: ActualState, reader: StateReader) -> None:
     """Inboxes planned on a domain that is not verified will wait for it: say so in the plan."""
     waiting: dict[str, list[str]] = {}
+    planned = plan.by_address()
     for change in plan.changes:
         if change.kind == INBOX and change.action in (CREATE, REPLACE) and change.desired is not None:
             domain = change.desired.name.partition("@")[2]
             if domain == DEFAULT_DOMAIN:
                 continue
             for address in (domain_address(domain, pod=change.desired.pod), domain_address(domain)):
-                if address in actual.resources or address in plan.by_address():
+                if address in actual.resources or address in planned:
                     waiting.setdefault(address, []).append(change.address)
                     break
     existing = [actual.resources[a] for a in waiting if a in actual.resources]
