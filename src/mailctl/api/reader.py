@@ -76,7 +76,8 @@ class StateReader:
         for row in rows["webhooks"]:
             if owners.of(row) is not None:
                 state.add(_webhook(row, owners))
-        self._read_lists(state, desired)
+        scopes = {r.parent for r in desired.resources.values() if r.kind == LIST_ENTRY}
+        self.read_lists(state, scopes | desired.list_scopes)
         return state
 
     def count_inbox_data(self, inbox_ids: list[str]) -> dict[str, dict[str, int]]:
@@ -100,9 +101,8 @@ class StateReader:
                 return None
         return self._parallel({r.address: partial(fetch, r) for r in domains})
 
-    def _read_lists(self, state: ActualState, desired: DesiredState) -> None:
-        scopes = {r.parent for r in desired.resources.values() if r.kind == LIST_ENTRY}
-        scopes |= desired.list_scopes
+    def read_lists(self, state: ActualState, scopes: set[str | None]) -> None:
+        """Add the allow/block entries of ``scopes`` (None: organisation) to ``state``."""
         jobs: dict[tuple[str | None, str, str], Callable[[], Any]] = {}
         ids = _ids(state)
         for scope in scopes:

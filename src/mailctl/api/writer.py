@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable
 
 from mailctl.api.client import AgentMailClient
-from mailctl.api.paths import collection_path, item_path, scope_path
+from mailctl.api.paths import collection_path, item_path
 from mailctl.errors import ApiError, MailctlError, NotFound, TransientError
 from mailctl.plan.changes import Change
 from mailctl.resources import (
@@ -27,6 +27,8 @@ from mailctl.resources import (
     Resource,
     derived_client_id,
     domain_address,
+    kind_of,
+    parent_of,
     pod_address,
     pod_client_id,
 )
@@ -140,7 +142,7 @@ class ApiWriter:
                 created = self.client.post(path, body)
                 break
             except TransientError as exc:
-                if not getattr(exc, "ambiguous", False) or attempt == 2:
+                if not exc.ambiguous or attempt == 2:
                     raise
                 self._delete_orphaned_keys(key, path)
         self.secrets.store(key.address, created)
@@ -197,8 +199,7 @@ class ApiWriter:
 
     def _wait_verified(self, address: str) -> bool:
         """Poll until VERIFIED or the wait is over, (re)starting verification when it is idle."""
-        scope = address.rsplit("/domain/", 1)[0] if address.startswith("pod/") else None
-        path = f"{scope_path(scope, self.ids)}/domains/{self.ids[address]}"
+        path = item_path(Resource(DOMAIN, address, parent=parent_of(address)), self.ids)
         deadline = self._clock() + self.domain_wait
         while True:
             status = self.client.get(path).get("status")
@@ -247,6 +248,6 @@ def _same_scope(row: dict[str, Any], key: Resource, ids: IdRegistry) -> bool:
     parent = key.parent
     if parent is None:
         return not row.get("pod_id") and not row.get("inbox_id")
-    if parent.count("/") == 1:  # a pod
+    if kind_of(parent) == POD:
         return row.get("pod_id") == ids.get(parent) and not row.get("inbox_id")
     return (row.get("inbox_id") or "").lower() == parent.rsplit("/", 1)[1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import click
@@ -14,16 +13,17 @@ from mailctl.config import load
 from mailctl.errors import ConfigError, UsageError
 from mailctl.export import export_tree, split_by_pod, to_yaml
 from mailctl.plan.targeting import matches
-from mailctl.resources import INBOX, POD, ActualState, DesiredState
+from mailctl.resources import INBOX, POD, ActualState, DesiredState, Resource
 
 
 def _read_everything(endpoint: str | None, sandbox: str | None) -> ActualState:
     with open_client(endpoint, sandbox) as client:
         reader = StateReader(client)
-        first = reader.read(DesiredState())
-        # Lists have no organisation-wide view: read them for every scope, once.
-        scopes = [None] + sorted(a for a, r in first.resources.items() if r.kind in (POD, INBOX))
-        return reader.read(DesiredState(list_scopes=set(scopes)))
+        state = reader.read(DesiredState())
+        # Lists have no organisation-wide view: read them for every scope that exists.
+        scopes: set[str | None] = {a for a, r in state.resources.items() if r.kind in (POD, INBOX)}
+        reader.read_lists(state, scopes | {None})
+        return state
 
 
 def _check_round_trip(files: dict[str, str]) -> None:
@@ -75,15 +75,16 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
     actual = _read_everything(endpoint, sandbox)
     chosen = ActualState()
     for address, resource in actual.resources.items():
-        if any(matches(address, pattern) or fnmatchcase(address, pattern) for pattern in addresses):
+        if any(matches(address, pattern) for pattern in addresses):
             chosen.add(resource)
     if not chosen.resources:
         raise UsageError(f"nothing exists at {' '.join(addresses)} (see `mailctl export` for what does)")
     for address, resource in list(chosen.resources.items()):
         parent = resource.parent
         while parent is not None and parent not in chosen.resources:  # keep the nesting path
-            if parent in actual.resources:
-                scope = actual.resources[parent]
-                chosen.add(type(scope)(scope.kind, scope.address, {}, parent=scope.parent))
-            parent = actual.resources[parent].parent if parent in actual.resources else None
+            scope = actual.resources.get(parent)
+            if scope is None:
+                break
+            chosen.add(Resource(scope.kind, scope.address, {}, parent=scope.parent))  # nesting only
+            parent = scope.parent
     click.echo(to_yaml(export_tree(chosen)), nl=False)
