@@ -19,9 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
-
 from mailctl.errors import PlanError
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 from mailctl.resources import (
@@ -88,40 +85,50 @@ def _compare(want: Resource, have: Resource | None) -> Change | None:
 
 
 def _equal(a: Any, b: Any) -> bool:
-    return not DeepDiff(_canonical(a), _canonical(b), ignore_order=True)
+    return not _deepdiff(a, b)
 
 
 def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any],
                     forces: bool) -> list[AttributeChange]:
-    tree = DeepDiff(_canonical(before), _canonical(after), ignore_order=True, view="tree")
+    from deepdiff.helper import notpresent
+
     out = []
-    for report in tree.values():
+    for report in _deepdiff(before, after, view="tree").values():
         for level in report:
             path = ".".join(str(p) for p in [attr, *level.path(output_format="list")])
-            old = None if level.t1 is notpresent else _display(level.t1)
-            new = None if level.t2 is notpresent else _display(level.t2)
+            # t1/t2 are canonical copies (whole floats as ints), never the caller's objects
+            old = None if level.t1 is notpresent else level.t1
+            new = None if level.t2 is notpresent else level.t2
             out.append(AttributeChange(path, old, new, forces))
     return sorted(out, key=lambda d: d.path)
 
 
+def _deepdiff(before: Any, after: Any, **options: Any) -> Any:
+    """deepdiff, exactly: 3 and 3.0 are one number, 2**53 + 1 is not 2**53, True is not 1.
+
+    Imported here, not at module level: it costs ~170 ms, which commands that diff nothing
+    (`--version`, `validate`) must not pay.
+    """
+    from deepdiff import DeepDiff
+
+    # ints and floats compare by value (exactly, as Python compares them); ignore_type_subclasses
+    # keeps bool out of the int group. Inside lists deepdiff compares hashes, which include the
+    # type: _canonical writes whole floats as ints first (exact), so [3.0] equals [3] there too.
+    return DeepDiff(_canonical(before), _canonical(after), ignore_order=True,
+                    ignore_type_in_groups=[(int, float)], ignore_type_subclasses=True, **options)
+
+
 def _canonical(value: Any) -> Any:
-    """3 and 3.0 are the same number; True is not 1 (DeepDiff needs the types made explicit)."""
-    if isinstance(value, bool) or not isinstance(value, (int, dict, list)):
-        return value
-    if isinstance(value, int):
-        return float(value)
+    """Plain builtins, whole floats as ints (3.0 -> 3, exact): only real differences remain."""
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in value.items()}
-    return [_canonical(v) for v in value]
-
-
-def _display(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _display(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_display(v) for v in value]
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else float(value)
+    for plain in (bool, str, int):
+        if isinstance(value, plain):
+            return plain(value)
     return value
 
 
