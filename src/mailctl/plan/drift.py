@@ -19,7 +19,7 @@ from typing import Any
 
 from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, Change, Plan
-from mailctl.plan.render import change_to_json
+from mailctl.plan.render import change_to_json, code, diff_cell
 
 FORMAT_VERSION = "1"
 CHANGED, MISSING, UNDECLARED = "changed", "missing", "undeclared"
@@ -93,14 +93,14 @@ def render_text(report: DriftReport) -> str:
 
 
 def render_markdown(report: DriftReport) -> str:
-    lines = [f"### mailctl drift report", "", f"**{_headline(report)}**", ""]
+    lines = ["### mailctl drift report", "", f"**{_headline(report)}**", ""]
     rows = [(CHANGED, c) for c in report.changed] + [(MISSING, c) for c in report.missing] + \
            [(UNDECLARED, c) for c in report.undeclared]
     if rows:
         lines += ["| Resource | Drift | Details (actual → declared) |", "|---|---|---|"]
         for category, change in rows:
-            details = "<br>".join(f"`{d.path}`: `{_fmt(d.before)}` → `{_fmt(d.after)}`" for d in change.diff)
-            lines.append(f"| `{change.address}` | {category} | {details or '—'} |")
+            details = "<br>".join(diff_cell(d) for d in change.diff)
+            lines.append(f"| {code(change.address)} | {category} | {details or '—'} |")
         lines.append("")
     if report.unmanaged:
         lines += ["<details><summary>Unmanaged resources (left alone)</summary>", ""]

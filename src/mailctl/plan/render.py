@@ -16,12 +16,14 @@ JSON plan format (``format_version`` "1"), one object:
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from typing import Any
 
 import click
 
 from mailctl import __version__
-from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Change, Plan
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 
 FORMAT_VERSION = "1"
 
@@ -85,28 +87,83 @@ def _change_lines(change: Change) -> list[str]:
     symbol = click.style(f"{_SYMBOL[change.action]:>3}", fg=colour)
     out.append(f"{symbol} {change.kind} \"{change.address}\" {{")
     out += [f"      {line}" for line in _attribute_lines(change)]
-    if change.data_at_risk:
-        held = ", ".join(f"{n} {what}" for what, n in change.data_at_risk.items())
+    held = at_risk(change)
+    if held:
         out.append(click.style(f"      # holds {held}: deleted with it, permanently", fg="red"))
     out.append("    }")
     return out
 
 
+def at_risk(change: Change) -> str:
+    """"3 threads, 7 messages, 1 drafts", or "" when the destroyed inbox holds nothing."""
+    counts = change.data_at_risk or {}
+    if not any(counts.values()):
+        return ""
+    return ", ".join(f"{n} {what}" for what, n in counts.items())
+
+
 def _attribute_lines(change: Change) -> list[str]:
-    if change.action == CREATE:
-        return [f"+ {k} = {_fmt(v)}" for k, v in sorted((change.after or {}).items())]
-    if change.action == DELETE:
-        return [f"- {k} = {_fmt(v)}" for k, v in sorted((change.before or {}).items())]
+    if change.action in (CREATE, DELETE):
+        symbol, attrs = ("+", change.after) if change.action == CREATE else ("-", change.before)
+        # An absent value (null) is not something created or destroyed: leave it out.
+        return [line for k, v in sorted((attrs or {}).items()) if v is not None
+                for line in _assignment(symbol, k, v)]
     lines = []
     for d in change.diff:
         suffix = click.style("  # forces replacement", fg="magenta") if d.forces_replacement else ""
         if d.before is None:
-            lines.append(f"+ {d.path} = {_fmt(d.after)}{suffix}")
+            block = _assignment("+", d.path, d.after)
         elif d.after is None:
-            lines.append(f"- {d.path} = {_fmt(d.before)}{suffix}")
+            block = _assignment("-", d.path, d.before)
+        elif isinstance(d.before, list) and isinstance(d.after, list):
+            block = [f"~ {d.path} = ["] + _indented(_list_changes(d.before, d.after)) + ["  ]"]
         else:
-            lines.append(f"~ {d.path} = {_fmt(d.before)} -> {_fmt(d.after)}{suffix}")
+            *old, last = _value_lines("-", d.before)
+            first, *new = _value_lines("+", d.after)
+            block = [f"~ {d.path} = {line}" if i == 0 else line for i, line in enumerate([*old, f"{last} -> {first}"])]
+            block += new
+        lines += [block[0] + suffix, *block[1:]]
     return lines
+
+
+# Values as Terraform prints them: scalars inline, maps and lists one entry per line, each entry
+# marked with what happens to it; nested blocks indent by four, closing brackets by two.
+
+def _assignment(symbol: str, name: str, value: Any) -> list[str]:
+    first, *rest = _value_lines(symbol, value)
+    return [f"{symbol} {name} = {first}", *rest]
+
+
+def _value_lines(symbol: str, value: Any) -> list[str]:
+    if isinstance(value, dict) and value:
+        entries = [line for k in sorted(value) for line in _assignment(symbol, _fmt(str(k)), value[k])]
+        return ["{", *_indented(entries), "  }"]
+    if isinstance(value, list) and value:
+        return ["[", *_indented([line for item in value for line in _item(symbol, item)]), "  ]"]
+    return [_fmt(value)]
+
+
+def _item(symbol: str, value: Any) -> list[str]:
+    first, *rest = _value_lines(symbol, value)
+    lines = [f"{symbol} {first}", *rest]
+    lines[-1] += ","
+    return lines
+
+
+def _list_changes(before: list[Any], after: list[Any]) -> list[str]:
+    """Items removed (-), added (+) and kept, in a stable order; lists are compared as multisets."""
+    old, new = Counter(_fmt(v) for v in before), Counter(_fmt(v) for v in after)
+    values = {_fmt(v): v for v in [*before, *after]}
+    lines = []
+    for key in sorted(old | new):
+        kept = min(old[key], new[key])
+        for symbol, count in (("-", old[key] - kept), (" ", kept), ("+", new[key] - kept)):
+            lines += [line for _ in range(count) for line in _item(symbol, values[key])]
+    return lines
+
+
+def _indented(lines: list[str]) -> list[str]:
+    return [f"    {line}" for line in lines]
 
 
 def _fmt(value: Any) -> str:
@@ -119,13 +176,14 @@ def render_markdown(plan: Plan) -> str:
     if plan.changes:
         lines += ["| Action | Resource | Details |", "|---|---|---|"]
         for change in plan.changes:
-            details = [f"`{d.path}`: `{_fmt(d.before)}` → `{_fmt(d.after)}`"
-                       + (" (forces replacement)" if d.forces_replacement else "") for d in change.diff]
+            details = [diff_cell(d) + (" (forces replacement)" if d.forces_replacement else "")
+                       for d in change.diff]
             if change.reason:
-                details.insert(0, change.reason)
-            if change.data_at_risk:
-                details.append("⚠️ holds " + ", ".join(f"{n} {w}" for w, n in change.data_at_risk.items()))
-            lines.append(f"| {_SYMBOL[change.action]} {change.action} | `{change.address}` | "
+                details.insert(0, table_cell(change.reason))
+            held = at_risk(change)
+            if held:
+                details.append(f"⚠️ holds {held}")
+            lines.append(f"| {_SYMBOL[change.action]} {change.action} | {code(change.address)} | "
                          f"{'<br>'.join(details) or '—'} |")
         lines.append("")
     for title, items in (("Notes", plan.notes), ("Unmanaged (left alone)", plan.unmanaged)):
@@ -133,3 +191,20 @@ def render_markdown(plan: Plan) -> str:
             lines += [f"<details><summary>{title}: {len(items)}</summary>", ""]
             lines += [f"- {item}" for item in items] + ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def diff_cell(d: AttributeChange) -> str:
+    """`path`: `before` → `after`, safe inside a Markdown table cell."""
+    return f"{code(d.path)}: {code(_fmt(d.before))} → {code(_fmt(d.after))}"
+
+
+def table_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: `|` escaped, line breaks as <br>."""
+    return "<br>".join(text.replace("|", "\\|").splitlines())
+
+
+def code(text: str) -> str:
+    """An inline code span inside a table cell (GitHub needs `|` escaped even there)."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{table_cell(text)}{pad}{fence}"
