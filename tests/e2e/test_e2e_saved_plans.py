@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from e2e_harness import load_fixture
+from mailctl import __version__
 
 
 def test_saved_plan_applies_exactly_what_was_planned(mailctl, sandbox, write_config):
@@ -41,3 +45,67 @@ def test_saved_plan_refuses_a_config_or_targets_alongside(mailctl, write_config)
     run = mailctl("apply", "change.plan", "-f", config)
     assert run.exit_code == 1
     assert "a saved PLANFILE already fixes the config and targets" in run.stderr
+
+
+def _saved_change(mailctl, write_config) -> tuple[dict, Path]:
+    """tenants.yaml applied, then a plan saved that sets initech-ops' display name."""
+    data = load_fixture("tenants.yaml")
+    mailctl.apply(write_config(data))
+    data["pods"]["e2e-initech"]["inboxes"]["initech-ops@agentmail.to"]["display_name"] = "Ops"
+    assert mailctl("plan", "-f", write_config(data), "--out", "change.plan").exit_code == 0
+    return data, mailctl.workdir / "change.plan"
+
+
+def _edit(path: Path, edit) -> None:
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+
+
+def test_a_saved_plan_already_applied_by_another_apply_is_refused_naming_the_change(mailctl, sandbox, write_config):
+    data, _ = _saved_change(mailctl, write_config)
+    mailctl.apply(write_config(data, "other.yaml"))  # someone applied the same change meanwhile
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert ("- pod/e2e-initech/inbox/initech-ops@agentmail.to: update is recorded, no longer planned"
+            in run.stderr)
+    assert "Apply complete" not in run.stdout
+
+
+def test_a_saved_plan_whose_change_moved_out_of_band_is_refused_naming_the_attribute(mailctl, sandbox, write_config):
+    _saved_change(mailctl, write_config)
+    sdk = sandbox.sdk()
+    sdk.inboxes.update("initech-ops@agentmail.to", display_name="Meanwhile", metadata={"team": "ops"})
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert ('~ pod/e2e-initech/inbox/initech-ops@agentmail.to: display_name: null -> "Ops" (recorded), '
+            '"Meanwhile" -> "Ops" (now)') in run.stderr
+    assert sdk.inboxes.get("initech-ops@agentmail.to").display_name == "Meanwhile"  # nothing applied
+
+
+def test_a_saved_plan_from_another_mailctl_version_is_refused_before_anything_runs(mailctl, sandbox, write_config):
+    _, path = _saved_change(mailctl, write_config)
+    _edit(path, lambda d: d.update(mailctl_version="0.0.1"))
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert "saved plan change.plan was not written by this mailctl" in run.stderr
+    assert "mailctl version '0.0.1'" in run.stderr
+    assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to").display_name is None
+
+    _edit(path, lambda d: d.update(mailctl_version=__version__, format="mailctl-plan/2"))
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1 and "plan-file format 'mailctl-plan/2'" in run.stderr
+
+
+def test_a_saved_plan_with_edited_changes_is_refused(mailctl, sandbox, write_config):
+    _, path = _saved_change(mailctl, write_config)
+
+    def edit(document):
+        (change,) = document["plan"]["changes"]
+        change["after"]["display_name"] = change["diff"][0]["after"] = "Edited"
+    _edit(path, edit)
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert ('~ pod/e2e-initech/inbox/initech-ops@agentmail.to: display_name: null -> "Edited" (recorded), '
+            'null -> "Ops" (now)') in run.stderr
+    assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to").display_name is None

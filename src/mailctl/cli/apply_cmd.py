@@ -60,7 +60,7 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
         planned = make_plan(client, desired, saved.targets if saved else targets,
                             saved.excludes if saved else excludes)
         if saved:
-            saved.check_fresh(planned.actual)
+            saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
         click.echo(render_text(planned.plan))
         if not planned.plan.has_changes:
             sys.exit(EXIT_OK)

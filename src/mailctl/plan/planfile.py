@@ -1,10 +1,14 @@
-"""Saved plans (``plan --out``) and the fingerprint of the state they were made from.
+"""Saved plans (``plan --out``): exactly the changes a reviewer approved, or nothing.
 
-A plan file records the desired state it was planned from, the --target/--exclude filters, the
-plan itself (for people and tools to read) and a fingerprint of the actual state. ``apply
-PLANFILE`` re-reads the actual state and refuses when it differs from the one recorded, naming
-what changed; otherwise it re-plans from the recorded desired state, which must give the same
-changes. Secrets are never part of either state, so they never reach a plan file.
+A plan file records the mailctl version and plan-file format that wrote it, the desired state it
+was planned from, the --target/--exclude filters, the plan's changes (as ``plan --json`` prints
+them) and a digest of the actual state per address. ``apply PLANFILE`` refuses a file written by
+another mailctl version or format, then (holding the apply lock) re-reads the actual state, plans
+again from the recorded desired state and refuses, naming every difference, unless each change
+computed now is identical to the recorded one (address, action, reason, attribute diffs, before and
+after, data at risk) and the actual state is the one the plan was made from. What runs is then
+exactly the recorded list of changes. Secrets are never part of either state, so they never reach
+a plan file.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mailctl import __version__
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.plan.changes import Plan
-from mailctl.plan.render import plan_to_json
+from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
 from mailctl.resources import ActualState, DesiredState, ManagePolicy, Resource, Source
 
 PLANFILE_FORMAT = "mailctl-plan/1"
+_FORMAT_FAMILY = "mailctl-plan/"
+_MAX_LINES = 50  # of differences named in a refusal; the rest are counted
 
 
 def state_digests(actual: ActualState) -> dict[str, str]:
@@ -40,6 +47,7 @@ def save(path: str, plan: Plan, desired: DesiredState, actual: ActualState, targ
     digests = state_digests(actual)
     document = {
         "format": PLANFILE_FORMAT,
+        "mailctl_version": __version__,
         "state_fingerprint": fingerprint(digests),
         "state_digests": digests,
         "targets": targets,
@@ -55,33 +63,135 @@ def save(path: str, plan: Plan, desired: DesiredState, actual: ActualState, targ
 
 class SavedPlan:
     def __init__(self, path: str):
-        try:
-            document = json.loads(Path(path).read_text())
-        except OSError as exc:
-            raise UsageError(f"cannot read plan file {path}: {exc.strerror}") from None
-        except ValueError:
-            raise UsageError(f"{path} is not a mailctl plan file (not JSON)") from None
-        if not isinstance(document, dict) or document.get("format") != PLANFILE_FORMAT:
-            raise UsageError(f"{path} is not a mailctl plan file (expected format {PLANFILE_FORMAT})")
         self.path = path
-        self.digests: dict[str, str] = document["state_digests"]
-        self.targets: list[str] = document.get("targets", [])
-        self.excludes: list[str] = document.get("excludes", [])
-        self.desired = _desired_from_json(document["desired"])
-        self.recorded_plan: dict[str, Any] = document["plan"]
+        document = _read(path)
+        _check_written_by_this_mailctl(path, document)
+        try:
+            self.digests: dict[str, str] = dict(document["state_digests"])
+            self.targets: list[str] = list(document.get("targets", []))
+            self.excludes: list[str] = list(document.get("excludes", []))
+            self.desired = _desired_from_json(document["desired"])
+            self.changes: dict[str, dict[str, Any]] = {c["address"]: c for c in document["plan"]["changes"]}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UsageError(f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); "
+                             f"run `mailctl plan --out {path}` again") from None
 
-    def check_fresh(self, actual: ActualState) -> None:
-        """Refuse when the actual state moved since the plan was made, naming what moved."""
+    def check_fresh(self, actual: ActualState, plan: Plan | None = None) -> None:
+        """Refuse unless ``plan`` (computed now) has exactly the recorded changes and the actual
+        state is the one the file was planned from; name every difference."""
+        changed = plan_differences(self.changes, plan) if plan is not None else []
+        moved = self._state_differences(actual)
+        if not changed and not moved:
+            return
+        parts = []
+        if changed:
+            parts.append("the plan computed now differs from the one recorded:\n" + _listing(changed))
+        if moved:
+            parts.append("the actual state changed since it was made:\n" + _listing(moved))
+        raise UnsafePlan(f"saved plan {self.path} is stale: " + "\nand ".join(parts)
+                         + "\nNothing was changed. Run `mailctl plan` again.")
+
+    def _state_differences(self, actual: ActualState) -> list[str]:
         now = state_digests(actual)
         if fingerprint(now) == fingerprint(self.digests):
-            return
+            return []
         added = sorted(set(now) - set(self.digests))
         removed = sorted(set(self.digests) - set(now))
         changed = sorted(a for a in set(now) & set(self.digests) if now[a] != self.digests[a])
         lines = [f"  + {a} (appeared)" for a in added] + [f"  - {a} (disappeared)" for a in removed]
-        lines += [f"  ~ {a} (changed)" for a in changed]
-        raise UnsafePlan(f"saved plan {self.path} is stale: the actual state changed since it was "
-                         f"made:\n" + "\n".join(lines[:50]) + "\nRun `mailctl plan` again.")
+        return lines + [f"  ~ {a} (changed)" for a in changed]
+
+
+def plan_differences(recorded: dict[str, dict[str, Any]], plan: Plan) -> list[str]:
+    """Every way the changes planned now differ from the recorded ones, one line each."""
+    now = {c.address: _as_recorded(change_to_json(c)) for c in plan.changes}
+    lines = []
+    for address in sorted(set(recorded) | set(now)):
+        saved, current = recorded.get(address), now.get(address)
+        if current is None:
+            lines.append(f"  - {address}: {_field(saved, 'action')} is recorded, no longer planned")
+        elif saved is None:
+            lines.append(f"  + {address}: {current['action']} is planned now, not recorded")
+        elif _exact(saved) != _exact(current):
+            lines += [f"  ~ {address}: {what}" for what in _change_differences(saved, current)]
+    return lines
+
+
+def _change_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    out = [f"{key} {_exact(saved.get(key))} (recorded) -> {_exact(now.get(key))} (now)"
+           for key in ("action", "reason", "data_at_risk") if _exact(saved.get(key)) != _exact(now.get(key))]
+    saved_diff, now_diff = _diff_by_path(saved), _diff_by_path(now)
+    for path in sorted(set(saved_diff) | set(now_diff)):
+        if _exact(saved_diff.get(path)) != _exact(now_diff.get(path)):
+            out.append(f"{path}: {_describe(saved_diff.get(path))} (recorded), {_describe(now_diff.get(path))} (now)")
+    for side in ("before", "after"):
+        old, new = saved.get(side) or {}, now.get(side) or {}
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            old, new = {"": old}, {"": new}
+        out += [f"{side}.{key}: {_exact(old.get(key))} (recorded) -> {_exact(new.get(key))} (now)"
+                for key in sorted(set(old) | set(new), key=str) if _exact(old.get(key)) != _exact(new.get(key))]
+    if not out:  # derived fields (kind, forces_replacement) or fields this version does not know
+        out = [f"{key} differs" for key in sorted(set(saved) | set(now)) if _exact(saved.get(key)) != _exact(now.get(key))]
+    return out
+
+
+def _diff_by_path(change: dict[str, Any]) -> dict[str, Any]:
+    rows = change.get("diff") or []
+    return {str(row.get("path")) if isinstance(row, dict) else str(row): row for row in rows}
+
+
+def _describe(row: Any) -> str:
+    if row is None:
+        return "unchanged"
+    if not isinstance(row, dict):
+        return _exact(row)
+    forces = " (forces replacement)" if row.get("forces_replacement") else ""
+    return f"{_exact(row.get('before'))} -> {_exact(row.get('after'))}{forces}"
+
+
+def _field(change: dict[str, Any] | None, key: str) -> str:
+    return str((change or {}).get(key))
+
+
+def _as_recorded(value: Any) -> Any:
+    """What a value reads as once written to and read back from a plan file (JSON)."""
+    return json.loads(json.dumps(value))
+
+
+def _exact(value: Any) -> str:
+    """Compare as text: in Python 1 == 1.0 == True, in a plan they are three different values."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _listing(lines: list[str]) -> str:
+    more = len(lines) - _MAX_LINES
+    return "\n".join(lines[:_MAX_LINES] + ([f"  ... and {more} more"] if more > 0 else []))
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        document = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read plan file {path}: {exc.strerror}") from None
+    except ValueError:
+        raise UsageError(f"{path} is not a mailctl plan file (not JSON)") from None
+    if not isinstance(document, dict) or not str(document.get("format", "")).startswith(_FORMAT_FAMILY):
+        raise UsageError(f"{path} is not a mailctl plan file (expected format {PLANFILE_FORMAT})")
+    return document
+
+
+def _check_written_by_this_mailctl(path: str, document: dict[str, Any]) -> None:
+    """A plan is only as exact as the code that made it: another version may plan differently."""
+    plan: dict[str, Any] = document["plan"] if isinstance(document.get("plan"), dict) else {}
+    found = {"plan-file format": (document.get("format"), PLANFILE_FORMAT),
+             "mailctl version": (document.get("mailctl_version"), __version__),
+             "plan format_version": (plan.get("format_version"), FORMAT_VERSION),
+             "plan mailctl_version": (plan.get("mailctl_version"), __version__)}
+    wrong = [f"{what} {have!r} (this mailctl: {want!r})" for what, (have, want) in found.items() if have != want]
+    if wrong:
+        raise UnsafePlan(f"saved plan {path} was not written by this mailctl ({__version__}, "
+                         f"{PLANFILE_FORMAT}): " + "; ".join(wrong)
+                         + f". Nothing was changed. Run `mailctl plan --out {path}` again with this mailctl.")
 
 
 def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
