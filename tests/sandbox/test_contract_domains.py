@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from agentmail import Domain
-from agentmail.errors import ConflictError, NotFoundError, UnprocessableError
+from agentmail.errors import NotFoundError, UnprocessableError
 from agentmail.inboxes import CreateInboxRequest
 
-from contract_harness import NO_RETRY, Sandbox, raises_api_error
+from contract_harness import Sandbox, raises_api_error
 
 DOMAIN_REASONS = {
     "dns_records_missing", "dns_records_invalid", "ses_dkim_pending", "ses_mail_from_pending",
@@ -72,11 +72,15 @@ def test_verify_on_a_verified_domain_is_a_no_op(sandbox: Sandbox) -> None:
     assert verified(sandbox, "again.example").status == first.status == "VERIFIED"
 
 
-def test_verify_while_verifying_is_409(sandbox: Sandbox) -> None:
+def test_verify_while_verifying_is_204_and_changes_nothing(sandbox: Sandbox) -> None:
+    """Issue 10: the docs describe verify as "starts verification" (204); a 409 here would be
+    retried twice by the SDK before it raised."""
     sandbox.client.domains.create(domain="twice.example")
     sandbox.client.domains.verify("twice.example")
-    with raises_api_error(409, None, ConflictError):
-        sandbox.client.domains.verify("twice.example", request_options=NO_RETRY)
+    before = len(sandbox.exchanges)
+    assert sandbox.client.domains.verify("twice.example") is None
+    assert [e.status for e in sandbox.exchanges[before:]] == [204]  # one call: nothing retried
+    assert verified(sandbox, "twice.example").status == "VERIFIED"
 
 
 def test_enabling_subdomains_on_a_verified_domain_returns_it_to_pending(sandbox: Sandbox) -> None:

@@ -1,19 +1,46 @@
 """Rate limiting, when switched on (spec §2.5, §11 Q23): 429 rate_limit_exceeded with an
-integer Retry-After, per key."""
+integer Retry-After. As AgentMail documents it, the budget is the organisation's: every key of
+an organisation shares it (issue 10; it used to be per key). `rate_limit_scope: key` keeps the
+per-key model as an option. 429s are counted in the organisation's stats."""
 
 from __future__ import annotations
 
-from agentmail import CreateBearerApiKeyRequest
+from agentmail import AgentMail, CreateBearerApiKeyRequest
 
 from contract_harness import NO_RETRY, Sandbox, raises_api_error
 
 
-def test_over_the_limit_is_429_with_retry_after(sandbox: Sandbox) -> None:
-    fast = sandbox.sdk(sandbox.client.api_keys.create(request=CreateBearerApiKeyRequest(name="fast")).api_key)
-    sandbox.configure(rate_limit=0.5)
-    fast.pods.list(request_options=NO_RETRY)
+def _second_key(sandbox: Sandbox) -> AgentMail:
+    return sandbox.sdk(sandbox.client.api_keys.create(request=CreateBearerApiKeyRequest(name="fast")).api_key)
+
+
+def _assert_throttled(client: AgentMail) -> None:
     with raises_api_error(429, "rate_limit_exceeded") as info:
-        fast.pods.list(request_options=NO_RETRY)
+        client.pods.list(request_options=NO_RETRY)
     retry_after = (info.value.headers or {}).get("retry-after", "")
     assert retry_after.isdigit() and int(retry_after) >= 1
-    assert sandbox.client.pods.list(request_options=NO_RETRY).count == 1  # another key is not throttled
+
+
+def test_every_key_of_an_organisation_shares_one_budget(sandbox: Sandbox) -> None:
+    fast = _second_key(sandbox)
+    sandbox.configure(rate_limit=0.5)
+    fast.pods.list(request_options=NO_RETRY)
+    _assert_throttled(fast)
+    _assert_throttled(sandbox.client)  # another key of the same organisation: same budget
+    assert sandbox.control("GET", "stats").json()["by_status"]["429"] == 2
+
+
+def test_another_organisation_is_not_throttled_by_this_ones_load(sandbox: Sandbox) -> None:
+    other = sandbox.sdk(sandbox.control("POST", "organizations").json()["api_key"])
+    sandbox.configure(rate_limit=0.5)
+    sandbox.client.pods.list(request_options=NO_RETRY)
+    _assert_throttled(sandbox.client)
+    assert other.pods.list(request_options=NO_RETRY).count == 1
+
+
+def test_key_scope_gives_each_key_its_own_budget(sandbox: Sandbox) -> None:
+    fast = _second_key(sandbox)
+    sandbox.configure(rate_limit=0.5, rate_limit_scope="key")
+    fast.pods.list(request_options=NO_RETRY)
+    _assert_throttled(fast)
+    assert sandbox.client.pods.list(request_options=NO_RETRY).count == 1

@@ -3,9 +3,10 @@
     app = create_app()                      # in-memory, dev key "am_sandbox_dev_key"
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox")
 
-Request pipeline: path checks -> latency (no lock held) -> route -> rate limit -> body ->
-fault "before" -> one store transaction (auth + handler) -> fault "after" -> response.
-Latency, rate limits and faults apply to ``/v0`` only, never to the ``/_sandbox`` control API.
+Request pipeline: the key's organisation -> path checks -> latency (no lock held) -> route ->
+rate limit -> body -> fault "before" -> one store transaction (auth + handler) -> fault "after"
+-> response. Knobs, stats and scripted faults belong to one organisation (``OrgRegistry``);
+latency, rate limits and faults apply to ``/v0`` only, never to the ``/_sandbox`` control API.
 Bad input of any kind gives a 4xx JSON body in the §2.1 shape; an unexpected bug gives a 500
 JSON body (logged to ``wsgi.errors``), never a traceback on the wire.
 """
@@ -13,8 +14,6 @@ JSON body (logged to ``wsgi.errors``), never a traceback on the wire.
 from __future__ import annotations
 
 import json
-import random
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -22,10 +21,10 @@ from typing import Any
 
 from mailctl.sandbox.backend import org
 from mailctl.sandbox.backend.auth import authenticate, bearer_token
-from mailctl.sandbox.backend.core import Ctx, Reply, SandboxError, Settings, Tx, bad_request, secret_hash
+from mailctl.sandbox.backend.core import API_KEY, Ctx, Reply, SandboxError, Settings, Tx, bad_request, secret_hash
 from mailctl.sandbox.backend.errors import not_found
 from mailctl.sandbox.backend.validate import Body, Query
-from mailctl.sandbox.knobs import Fault, FaultInjector, RateLimiter, Stats, latency_seconds
+from mailctl.sandbox.knobs import OrgKnobs, OrgRegistry, RateLimiter, Stats
 from mailctl.sandbox.router import Router
 from mailctl.sandbox.routes import ROUTES
 from mailctl.sandbox.store import Store
@@ -72,9 +71,29 @@ def _read_body(environ: dict[str, Any], method: str) -> Body:
     if not raw.strip():
         return Body({})
     try:
-        return Body(json.loads(raw.decode("utf-8"), parse_constant=_reject_constant))
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("Request body is not valid JSON") from None
+    _reject_unencodable(data, "")
+    return Body(data)
+
+
+def _reject_unencodable(value: Any, path: str) -> None:
+    """400 for text UTF-8 cannot carry (a lone surrogate such as ``"\\ud800"``): stored, it would
+    break every later response that includes it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad_request(f"'{path or 'body'}' contains a lone surrogate (text that is not valid Unicode)", path) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            _reject_unencodable(key, path or "body")
+            _reject_unencodable(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _reject_unencodable(item, f"{path}[{i}]")
 
 
 def _reject_constant(name: str) -> Any:
@@ -83,64 +102,71 @@ def _reject_constant(name: str) -> Any:
 
 
 class SandboxApp:
-    """A WSGI callable exposing ``store``, ``settings``, ``stats`` and ``reset()`` for tests."""
+    """A WSGI callable exposing ``store``, ``orgs`` (per-organisation knobs, stats and faults),
+    ``org_id`` (the bootstrap organisation) and ``reset()`` for tests."""
 
     def __init__(self, db: str, api_keys: Sequence[str], settings: Settings):
         self.store = Store(db)
-        self.settings = settings
         self.bootstrap_keys = tuple(api_keys) or (DEV_API_KEY,)
         self.router = Router(ROUTES)
-        self.stats = Stats()
+        self.orgs = OrgRegistry(settings)
+        self.unattributed = Stats()  # requests without a known key (401s); no key can read them
         self.rate_limiter = RateLimiter()
-        self.faults = FaultInjector(settings.seed)
-        self._jitter = random.Random(settings.seed)
-        self._jitter_lock = threading.Lock()
+        self._key_orgs: dict[str, str] = {}  # secret hash -> org id (a key never changes org)
         with self.store.transaction() as tx:
             self.org_id = org.seed(tx, self.bootstrap_keys)
 
+    @property
+    def settings(self) -> Settings:
+        """The bootstrap organisation's knobs (what ``create_app`` was given, unless PATCHed)."""
+        return self.orgs.get(self.org_id).settings
+
     # -- control -----------------------------------------------------------------------------
-    def reset_state(self, tx: Tx) -> str:
-        """Wipe everything inside ``tx`` and reseed; also zero stats and rate-limit buckets."""
-        tx.wipe()
-        self.org_id = org.seed(tx, self.bootstrap_keys)
-        self.stats.clear()
-        self.rate_limiter.clear()
-        self.faults.disarm()
-        return self.org_id
+    def reset_org(self, tx: Tx, org_id: str) -> None:
+        """Wipe one organisation inside ``tx`` and reseed it; zero its stats, buckets and faults."""
+        org.reset(tx, org_id, self.bootstrap_keys if org_id == self.org_id else ())
+        knobs = self.orgs.get(org_id)
+        knobs.stats.clear()
+        knobs.faults.disarm()
+        self.rate_limiter.clear(org_id)
 
     def reset(self) -> None:
         with self.store.transaction() as tx:
-            self.reset_state(tx)
-
-    def apply_settings(self, new: Settings) -> None:
-        if new.seed != self.settings.seed:
-            self.faults.reseed(new.seed)
-        self.settings = new
+            self.reset_org(tx, self.org_id)
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         route_name, fault, armed = "(unmatched)", None, None
+        token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
+        org_id = self._org_of(token)
+        knobs = self.orgs.get(org_id) if org_id else None
         try:
             parts = _path_parts(environ)
-            api = bool(parts) and parts[0] == "v0"  # knobs apply to the API, never to /_sandbox
-            if api:
-                self._sleep()
+            # knobs apply to the API of a known organisation, never to /_sandbox or to 401s
+            api = knobs if knobs is not None and bool(parts) and parts[0] == "v0" else None
+            if api is not None:
+                self._sleep(api)
             route, params = self.router.match(method, parts)
             route_name = route.pattern
-            if api:
-                self._throttle(environ)
+            if api is not None:
+                self._throttle(api.settings, org_id or "", token or "")
             body = _read_body(environ, method)
-            armed = self.faults.take(method, route.pattern) if api else None
-            fault = armed.when if armed else self.faults.draw(self.settings) if api and method in WRITE_METHODS else None
+            armed = api.faults.take(method, route.pattern) if api is not None else None
+            if armed:
+                fault = armed.when
+            elif api is not None and method in WRITE_METHODS:
+                fault = api.faults.draw(api.settings)
             if fault == "before":
                 raise armed.error() if armed else SandboxError(
                     503, "service_unavailable", "Injected fault: the request was not processed")
             with self.store.transaction() as tx:
                 ctx = Ctx(
                     tx=tx, caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")), params=params,
-                    query=Query(environ.get("QUERY_STRING", "")), body=body, settings=self.settings,
+                    query=Query(environ.get("QUERY_STRING", "")), body=body,
+                    settings=knobs.settings if knobs is not None else self.orgs.defaults,
                     route=route.pattern, method=method, sandbox=self,
+                    idempotency_key=environ.get("HTTP_IDEMPOTENCY_KEY"),
                 )
                 reply = route.handler(ctx)
             if fault == "after":
@@ -151,19 +177,35 @@ class SandboxApp:
         except Exception:  # a sandbox bug: report it as a JSON 500, log it, never leak a traceback
             environ["wsgi.errors"].write(traceback.format_exc())
             reply = Reply(500, SandboxError(500, "internal_error", "Internal sandbox error").body())
-        self.stats.record(method, route_name, reply.status, fault)
+        (knobs.stats if knobs is not None else self.unattributed).record(method, route_name, reply.status, fault)
         return self._respond(reply, start_response)
 
-    def _throttle(self, environ: dict[str, Any]) -> None:
-        token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
-        retry_after = self.rate_limiter.acquire(secret_hash(token or ""), self.settings.rate_limit)
+    def _org_of(self, token: str | None) -> str | None:
+        """The organisation of a key (cached; a key never moves), or None for an unknown one."""
+        if token is None:
+            return None
+        digest = secret_hash(token)
+        found = self._key_orgs.get(digest)
+        if found is None:
+            with self.store.transaction() as tx:
+                row = tx.find_one(API_KEY, ref=digest)
+            if row is None:
+                return None
+            found = self._key_orgs[digest] = row.org
+        return found
+
+    def _throttle(self, settings: Settings, org_id: str, token: str) -> None:
+        # AgentMail's budget is per organisation (every key shares it); per key on request
+        budget = org_id if settings.rate_limit_scope == "org" else f"{org_id}|{secret_hash(token)}"
+        retry_after = self.rate_limiter.acquire(budget, settings.rate_limit)
         if retry_after is not None:
-            raise SandboxError(429, "rate_limit_exceeded", "Rate limit exceeded for this API key",
+            whose = "organization" if settings.rate_limit_scope == "org" else "API key"
+            raise SandboxError(429, "rate_limit_exceeded", f"Rate limit exceeded for this {whose}",
                                headers={"Retry-After": str(retry_after)}, fix="Retry after the Retry-After delay.")
 
-    def _sleep(self) -> None:
-        with self._jitter_lock:
-            delay = latency_seconds(self.settings, self._jitter)
+    @staticmethod
+    def _sleep(knobs: OrgKnobs) -> None:
+        delay = knobs.latency()
         if delay > 0:
             time.sleep(delay)
 
@@ -176,7 +218,10 @@ class SandboxApp:
         elif isinstance(reply.body, str):
             payload = reply.body.encode("utf-8")
         else:
-            payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+            try:
+                payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:  # a surrogate stored before writes rejected them: still answer
+                payload = json.dumps(reply.body).encode("ascii")
         headers = [("Content-Length", str(len(payload)))]
         if payload:
             headers.append(("Content-Type", reply.content_type))
@@ -196,14 +241,18 @@ def create_app(
     seed: int | None = None,
     domain_verification: str = "auto",
     fault_mode: str = "both",
+    rate_limit_scope: str = "org",
+    open_tracking: str = "enabled",
 ) -> SandboxApp:
-    """Build a sandbox. ``api_keys`` are org-level keys; with none, ``DEV_API_KEY`` is the key."""
+    """Build a sandbox. ``api_keys`` are org-level keys; with none, ``DEV_API_KEY`` is the key.
+    The knobs are every organisation's starting values; each organisation changes its own."""
     from mailctl.sandbox.control import validate_config
 
     knobs = {
         "page_size": page_size, "latency_ms": latency_ms, "latency_jitter_ms": latency_jitter_ms,
         "rate_limit": rate_limit, "fault_rate": fault_rate, "seed": seed,
         "domain_verification": domain_verification, "fault_mode": fault_mode,
+        "rate_limit_scope": rate_limit_scope, "open_tracking": open_tracking,
     }
     try:
         settings = validate_config(knobs, Settings())

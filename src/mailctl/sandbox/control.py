@@ -1,8 +1,10 @@
-"""The ``/_sandbox/`` control API (org-level key required): reset, stats, knobs, test fixtures.
+"""The ``/_sandbox/`` control API: reset, stats, knobs, test fixtures, all of the caller's own
+organisation only. It needs an organisation-level key with full permissions (no
+``permissions`` object); anything else is 403 ``forbidden``.
 
 | Method | Path | Does |
 |---|---|---|
-| POST  | /_sandbox/reset | wipe every resource, reseed org + Default Pod + bootstrap keys, zero stats |
+| POST  | /_sandbox/reset | wipe the org's resources, reseed its Default Pod + bootstrap keys, zero its stats |
 | GET   | /_sandbox/stats | request counts: total, by method, by "METHOD /route/pattern", by status, faults |
 | GET   | /_sandbox/config | the knobs (``Settings``) |
 | PATCH | /_sandbox/config | change any knob, e.g. ``{"fault_rate": 0.2, "seed": 7}`` |
@@ -18,7 +20,16 @@ import dataclasses
 from typing import Any
 
 from mailctl.sandbox.backend import api_keys, org
-from mailctl.sandbox.backend.core import Ctx, Reply, Settings, bad_request, new_secret, no_content, ok, require_scope
+from mailctl.sandbox.backend.core import (
+    Ctx,
+    Reply,
+    Settings,
+    bad_request,
+    new_secret,
+    no_content,
+    ok,
+    require_control,
+)
 from mailctl.sandbox.knobs import ArmedFault
 
 _ACTION = "use the sandbox control API"
@@ -29,18 +40,18 @@ def _config(settings: Settings) -> dict[str, Any]:
 
 
 def reset(ctx: Ctx) -> Reply:
-    require_scope(ctx, "organization", action=_ACTION)
-    org_id = ctx.sandbox.reset_state(ctx.tx)
-    return ok({"reset": True, "organization_id": org_id})
+    require_control(ctx)
+    ctx.sandbox.reset_org(ctx.tx, ctx.org)
+    return ok({"reset": True, "organization_id": ctx.org})
 
 
 def stats(ctx: Ctx) -> Reply:
-    require_scope(ctx, "organization", action=_ACTION)
-    return ok(ctx.sandbox.stats.snapshot())
+    require_control(ctx)
+    return ok(ctx.sandbox.orgs.get(ctx.org).stats.snapshot())
 
 
 def get_config(ctx: Ctx) -> Reply:
-    require_scope(ctx, "organization", action=_ACTION)
+    require_control(ctx)
     return ok(_config(ctx.settings))
 
 
@@ -73,29 +84,33 @@ def validate_config(changes: dict[str, Any], current: Settings) -> Settings:
             raise bad_request("'fault_mode' must be before, after or both", name)
         elif name == "domain_verification" and value not in ("auto", "manual"):
             raise bad_request("'domain_verification' must be auto or manual", name)
+        elif name == "rate_limit_scope" and value not in ("org", "key"):
+            raise bad_request("'rate_limit_scope' must be org or key", name)
+        elif name == "open_tracking" and value not in ("enabled", "disabled"):
+            raise bad_request("'open_tracking' must be enabled or disabled", name)
         updated[name] = value
     return Settings(**updated)
 
 
 def patch_config(ctx: Ctx) -> Reply:
-    require_scope(ctx, "organization", action=_ACTION)
+    require_control(ctx)
     new = validate_config(ctx.body.data, ctx.settings)
-    ctx.sandbox.apply_settings(new)
+    ctx.sandbox.orgs.get(ctx.org).apply(new)
     return ok(_config(new))
 
 
 def create_organization(ctx: Ctx) -> Reply:
-    require_scope(ctx, "organization", action=_ACTION)
+    require_control(ctx)
     org_id = org.new_org(ctx.tx)
     secret = new_secret()
-    key = api_keys.insert_key(ctx.tx, org_id, secret, name=api_keys.BOOTSTRAP_KEY_NAME)
+    key = api_keys.insert_key(ctx.tx, org_id, secret, name=api_keys.BOOTSTRAP_KEY_NAME, bootstrap=True)
     return ok({"organization_id": org_id, "api_key_id": key.id, "api_key": secret})
 
 
 def arm_fault(ctx: Ctx) -> Reply:
     """Make the next ``times`` calls of one route fail with ``status``/``code`` (before or after
     the handler runs). ``route`` is a pattern from the route table, e.g. ``/v0/inboxes/{inbox_id}``."""
-    require_scope(ctx, "organization", action=_ACTION)
+    require_control(ctx)
     body = ctx.body
     method = (body.string("method", required=True) or "").upper()
     route = body.string("route", required=True, max_len=300) or ""
@@ -111,11 +126,11 @@ def arm_fault(ctx: Ctx) -> Reply:
     if not 1 <= times <= 1000:
         raise bad_request("'times' must be 1-1000", "times")
     fault = ArmedFault(method, route, status, body.string("code", required=True) or "", when, times)  # type: ignore[arg-type]
-    ctx.sandbox.faults.arm(fault)
+    ctx.sandbox.orgs.get(ctx.org).faults.arm(fault)
     return ok({"method": method, "route": route, "status": status, "code": fault.code, "when": when, "times": times})
 
 
 def disarm_faults(ctx: Ctx) -> Reply:
-    require_scope(ctx, "organization", action=_ACTION)
-    ctx.sandbox.faults.disarm()
+    require_control(ctx)
+    ctx.sandbox.orgs.get(ctx.org).faults.disarm()
     return no_content()

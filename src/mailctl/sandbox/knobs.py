@@ -6,6 +6,7 @@ hold up others. The values come from ``Settings`` and can change at run time (``
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import threading
@@ -20,7 +21,8 @@ Fault = Literal["before", "after"]
 
 
 class RateLimiter:
-    """A token bucket per key: ``rate`` requests per second, bursts up to ``max(1, rate)``."""
+    """A token bucket per budget (an organisation, or one key with ``rate_limit_scope: key``):
+    ``rate`` requests per second, bursts up to ``max(1, rate)``."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -40,9 +42,11 @@ class RateLimiter:
             self._buckets[key] = (tokens, current)
             return max(1, math.ceil((1.0 - tokens) / rate))
 
-    def clear(self) -> None:
+    def clear(self, prefix: str = "") -> None:
+        """Forget every bucket whose name starts with ``prefix`` (all of them by default)."""
         with self._lock:
-            self._buckets.clear()
+            for name in [n for n in self._buckets if n.startswith(prefix)]:
+                del self._buckets[name]
 
 
 @dataclass
@@ -144,3 +148,42 @@ def latency_seconds(settings: Settings, rng: random.Random) -> float:
         return 0.0
     jitter = rng.uniform(0, settings.latency_jitter_ms) if settings.latency_jitter_ms > 0 else 0.0
     return (settings.latency_ms + jitter) / 1000.0
+
+
+class OrgKnobs:
+    """One organisation's knobs, statistics, scripted faults and jitter source: nothing a key of
+    one organisation does through ``/_sandbox`` reaches another (issue 10, isolation)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stats = Stats()
+        self.faults = FaultInjector(settings.seed)
+        self._jitter = random.Random(settings.seed)
+        self._jitter_lock = threading.Lock()
+
+    def apply(self, new: Settings) -> None:
+        if new.seed != self.settings.seed:
+            self.faults.reseed(new.seed)
+            with self._jitter_lock:
+                self._jitter = random.Random(new.seed)
+        self.settings = new
+
+    def latency(self) -> float:
+        with self._jitter_lock:
+            return latency_seconds(self.settings, self._jitter)
+
+
+class OrgRegistry:
+    """``OrgKnobs`` per organisation id, made on first use from the start-up settings."""
+
+    def __init__(self, defaults: Settings) -> None:
+        self.defaults = defaults
+        self._lock = threading.Lock()
+        self._orgs: dict[str, OrgKnobs] = {}
+
+    def get(self, org_id: str) -> OrgKnobs:
+        with self._lock:
+            knobs = self._orgs.get(org_id)
+            if knobs is None:
+                knobs = self._orgs[org_id] = OrgKnobs(dataclasses.replace(self.defaults))
+            return knobs

@@ -16,7 +16,8 @@ How a resource plugs in
    - Scope: ``load_pod(ctx, pod_id)`` / ``load_inbox(ctx, inbox_id, pod)`` give 403/404 exactly as
      spec §3.1 says; ``scope_filters(ctx.caller)`` restricts a listing to the caller's scope.
    - Lists: ``return ok(paginate(ctx, "webhook", "webhooks", render, org=ctx.org, pod=...))``.
-   - Idempotent creates: ``replay_client_id(ctx, kind, client_id, visible=...)``.
+   - Idempotent creates: ``replay_client_id(ctx, kind, client_id, visible=...)``; sends honour
+     ``Idempotency-Key`` by wrapping the handler in ``idempotent(...)`` here.
    - Cascades: ``@on_delete("inbox")`` registers ``fn(tx, inbox_row)`` run before an inbox
      (or "pod") row is deleted, in the same transaction.
 2. Add its routes below. Literal segments always win over ``{param}`` segments
@@ -28,6 +29,7 @@ from __future__ import annotations
 from mailctl.sandbox import control
 from mailctl.sandbox.backend import api_keys, domains, inboxes, org, pods
 from mailctl.sandbox.backend import drafts, lists, mailbox, messages, threads, webhooks
+from mailctl.sandbox.backend.idempotency import idempotent
 from mailctl.sandbox.router import Route
 
 R = Route
@@ -140,13 +142,13 @@ ROUTES: list[Route] = [
     R("DELETE", "/v0/inboxes/{inbox_id}/lists/{direction}/{type}/{entry}", lists.delete_entry),
     # --- messages (inbox) -------------------------------------------------------------------
     R("GET", "/v0/inboxes/{inbox_id}/messages", messages.list_messages),
-    R("POST", "/v0/inboxes/{inbox_id}/messages/send", messages.send_message),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/send", idempotent(messages.send_message)),
     R("GET", "/v0/inboxes/{inbox_id}/messages/{message_id}", messages.get_message),
     R("PATCH", "/v0/inboxes/{inbox_id}/messages/{message_id}", messages.update_message),
     R("DELETE", "/v0/inboxes/{inbox_id}/messages/{message_id}", messages.delete_message),
-    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/reply", messages.reply_message),
-    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/reply-all", messages.reply_all_message),
-    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/forward", messages.forward_message),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/reply", idempotent(messages.reply_message)),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/reply-all", idempotent(messages.reply_all_message)),
+    R("POST", "/v0/inboxes/{inbox_id}/messages/{message_id}/forward", idempotent(messages.forward_message)),
     # --- threads (inbox, pod, org) ------------------------------------------------------------
     R("GET", "/v0/inboxes/{inbox_id}/threads", threads.list_threads),
     R("GET", "/v0/inboxes/{inbox_id}/threads/{thread_id}", threads.get_thread),
@@ -166,7 +168,7 @@ ROUTES: list[Route] = [
     R("GET", "/v0/inboxes/{inbox_id}/drafts/{draft_id}", drafts.get_draft),
     R("PATCH", "/v0/inboxes/{inbox_id}/drafts/{draft_id}", drafts.update_draft),
     R("DELETE", "/v0/inboxes/{inbox_id}/drafts/{draft_id}", drafts.delete_draft),
-    R("POST", "/v0/inboxes/{inbox_id}/drafts/{draft_id}/send", drafts.send_draft),
+    R("POST", "/v0/inboxes/{inbox_id}/drafts/{draft_id}/send", idempotent(drafts.send_draft)),
     R("GET", "/v0/pods/{pod_id}/drafts", drafts.list_drafts),
     R("GET", "/v0/pods/{pod_id}/drafts/{draft_id}", drafts.get_draft),
     R("GET", "/v0/drafts", drafts.list_drafts),

@@ -2,6 +2,17 @@
 
 ``serve(app, host, port, on_ready)`` blocks until SIGINT/SIGTERM; ``run_in_thread(app)`` starts a
 server in a background thread for tests and returns ``(url, stop)``.
+
+Slow or hostile clients: waitress reads requests on one event loop and hands only *complete*
+requests to the worker threads, so idle connections and half-sent requests cost a socket, not a
+worker. What starves a server is the connection cap (waitress' default of 100 stops accepting)
+and the idle timeout (120 s). Here the cap is ``CONNECTION_LIMIT`` (polled, not select(), so
+descriptors above 1024 work) and a connection silent for ``CHANNEL_TIMEOUT`` seconds, idle or
+mid-request, is closed. ``bench/sandbox.py --slow-clients`` measures it.
+
+Shutdown never reaches into the server object: it gets our own socket map (``map=``) and worker
+pool, and the event loop runs here, so stopping closes every connection on the loop's own thread
+(never under a running ``poll``, the old source of EBADF) and then joins the workers.
 """
 
 from __future__ import annotations
@@ -11,64 +22,71 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
+from waitress.task import ThreadedTaskDispatcher
 
 # Worker threads. Injected latency sleeps inside a worker, so the thread count caps throughput at
 # threads / latency: 48 keeps the sandbox from being the bottleneck of mailctl's parallel applies.
 THREADS = 48
+CONNECTION_LIMIT = 1000  # open connections before waitress stops accepting (its default: 100)
+CHANNEL_TIMEOUT = 30  # seconds of silence before a connection (idle or half-sent) is closed
+_LOOP_TICK = 1.0  # the loop re-checks its stop flag at least this often
 
 
-def _server(app: Any, host: str, port: int, threads: int = THREADS) -> Any:
-    # clear_untrusted_proxy_headers: ignore X-Forwarded-*; expose_tracebacks off (the app never raises)
-    return create_server(app, host=host, port=port, threads=threads, ident="agentmail-sandbox",
-                         clear_untrusted_proxy_headers=True, expose_tracebacks=False)
+class _Server:
+    """A waitress server on a socket map we own, with a loop that a flag stops."""
 
+    def __init__(self, app: Any, host: str, port: int, threads: int = THREADS) -> None:
+        self.map: dict[int, Any] = {}
+        self.stopping = threading.Event()
+        self.workers = ThreadedTaskDispatcher()  # ours, so we stop it (create_server's injection point)
+        self.workers.set_thread_count(threads)
+        # clear_untrusted_proxy_headers: ignore X-Forwarded-*; expose_tracebacks off (the app never raises)
+        self.waitress = create_server(
+            app, map=self.map, _dispatcher=self.workers, host=host, port=port, threads=threads, ident="agentmail-sandbox",
+            clear_untrusted_proxy_headers=True, expose_tracebacks=False, connection_limit=CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=min(CHANNEL_TIMEOUT, 10), asyncore_use_poll=True,
+        )
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.waitress.effective_port}"
 
-def _shutdown(server: Any) -> None:
-    """Close the listener and every open connection (keep-alive ones too), then stop the workers."""
-    socket_map = server._map
-    while socket_map:
-        for dispatcher in list(socket_map.values()):
-            try:
-                dispatcher.close()
-            except OSError:
-                socket_map.pop(getattr(dispatcher, "_fileno", None), None)
-    server.task_dispatcher.shutdown(timeout=2)
+    def run(self) -> None:
+        """Serve until ``stop()``; then close every connection here, on the loop's thread."""
+        try:
+            while not self.stopping.is_set():
+                wasyncore.loop(timeout=_LOOP_TICK, use_poll=True, map=self.map, count=1)
+        finally:
+            wasyncore.close_all(self.map)
+            self.waitress.close()  # the listener and its wake-up pipe (idempotent)
 
-
-def _url(server: Any, host: str) -> str:
-    port = server.effective_port
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    def stop(self) -> None:
+        """Ask the loop to finish (from any thread or a signal handler) and wake it now."""
+        self.stopping.set()
+        try:
+            self.waitress.pull_trigger()
+        except OSError:
+            pass  # already closed: the loop is gone
 
 
 def serve(app: Any, host: str = "127.0.0.1", port: int = 8025, on_ready: Callable[[str], None] | None = None,
           threads: int = THREADS) -> None:
     """Serve until SIGINT or SIGTERM, then close the listening socket and return."""
-    server = _server(app, host, port, threads)
-
-    def stop(_signum: int, _frame: Any) -> None:
-        # emptying the socket map from the signal handler makes server.run() leave its loop
-        _shutdown(server)
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = _Server(app, host, port, threads)
+    previous = {sig: signal.signal(sig, lambda _s, _f: server.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if on_ready is not None:
-            on_ready(_url(server, host))
-        try:
-            server.run()
-        except (OSError, ValueError):
-            pass  # the socket map is torn down under run() on shutdown
+            on_ready(server.url)
+        server.run()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if server._map:
-            _shutdown(server)
+        server.workers.shutdown(timeout=2)
 
 
 def run_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[str, Callable[[], None]]:
     """Start a server on a daemon thread; returns its base URL and an idempotent ``stop()``."""
-    server = _server(app, host, port)
+    server = _Server(app, host, port)
     thread = threading.Thread(target=server.run, name="agentmail-sandbox", daemon=True)
     thread.start()
     lock = threading.Lock()
@@ -76,7 +94,8 @@ def run_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[str
     def stop() -> None:
         with lock:
             if thread.is_alive():
-                _shutdown(server)
+                server.stop()
                 thread.join(timeout=5)
+                server.workers.shutdown(timeout=2)
 
-    return _url(server, host), stop
+    return server.url, stop

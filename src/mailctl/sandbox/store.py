@@ -164,17 +164,18 @@ class Tx:
         where, args = _where(kind, filters)
         return self._conn.execute(f"DELETE FROM resources WHERE {where}", args).rowcount
 
+    def delete_org(self, org: str, *, keep: list[str]) -> int:
+        """Delete every row of one organisation except those whose id is in ``keep``."""
+        marks = ", ".join("?" for _ in keep) or "NULL"
+        sql = f"DELETE FROM resources WHERE org = ? AND id NOT IN ({marks})"
+        return self._conn.execute(sql, [org, *keep]).rowcount
+
     def get_meta(self, key: str) -> str | None:
         values = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return values[0] if values else None
 
     def set_meta(self, key: str, value: str) -> None:
         self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    def wipe(self) -> None:
-        """Delete every resource and meta value (the reset endpoint reseeds afterwards)."""
-        self._conn.execute("DELETE FROM resources")
-        self._conn.execute("DELETE FROM meta")
 
 
 class Store:

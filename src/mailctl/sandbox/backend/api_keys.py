@@ -1,4 +1,5 @@
 """API keys (spec §7.4): bearer keys at org, pod and inbox scope; the secret is shown once.
+A ``public_key`` in a create body registers a public-key credential instead (``public_keys.py``).
 
 Scope comes from the route. A key can never create or widen a key beyond itself (§3.2):
 flags it does not hold -> 403 ``permission_escalation``; an unrestricted child, clearing
@@ -11,8 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from mailctl.sandbox.backend import public_keys
 from mailctl.sandbox.backend.core import (
     API_KEY,
+    OPT_IN_PERMISSIONS,
     INBOX,
     POD,
     Caller,
@@ -62,7 +65,7 @@ def display_prefix(secret: str) -> str:
 
 def insert_key(tx: Tx, org: str, secret: str, *, name: str | None, pod: str | None = None,
                inbox: str | None = None, permissions: dict[str, bool] | None = None,
-               expires_at: str | None = None) -> Row:
+               expires_at: str | None = None, bootstrap: bool = False) -> Row:
     key_id, stamp = new_id(), now()
     prefix = display_prefix(secret)
     # §11 Q16: a key created without a name is named after its prefix
@@ -71,15 +74,19 @@ def insert_key(tx: Tx, org: str, secret: str, *, name: str | None, pod: str | No
         body["permissions"] = permissions
     if expires_at is not None:
         body["expires_at"] = expires_at
+    if bootstrap:  # survives POST /_sandbox/reset (never rendered)
+        body["bootstrap"] = True
     return tx.insert(API_KEY, key_id, org=org, pod=pod, inbox=inbox, body=body, created_at=stamp, ref=secret_hash(secret))
 
 
 def ensure_bootstrap_key(tx: Tx, org: str, secret: str) -> Row:
     existing = tx.find_one(API_KEY, ref=secret_hash(secret))
-    return existing or insert_key(tx, org, secret, name=BOOTSTRAP_KEY_NAME)
+    return existing or insert_key(tx, org, secret, name=BOOTSTRAP_KEY_NAME, bootstrap=True)
 
 
 def render(row: Row) -> dict[str, Any]:
+    if row.body.get("type") == public_keys.PUBLIC_KEY:
+        return public_keys.render(row)
     out: dict[str, Any] = {"type": "bearer", "api_key_id": row.id, "prefix": row.body["prefix"], "name": row.body["name"]}
     if row.pod:  # §11 Q15: inbox keys carry their inbox's pod too
         out["pod_id"] = row.pod
@@ -144,10 +151,27 @@ def _expiry(ctx: Ctx) -> str | None:
     return expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _held_permissions(caller: Caller) -> dict[str, bool]:
+    """The caller's rights as explicit flags (a public-key credential's default permissions)."""
+    if caller.permissions is not None:
+        return dict(caller.permissions)
+    return {flag: True for flag in sorted(PERMISSION_FLAGS - OPT_IN_PERMISSIONS) if caller.holds(flag)}
+
+
+def _register_public_key(ctx: Ctx, pod: str | None, inbox: str | None) -> Reply:
+    name = ctx.body.string("name")
+    permissions = _permissions(ctx)
+    if permissions is not None:
+        check_grant(ctx.caller, permissions)
+    row = public_keys.register(ctx, pod, inbox, permissions if permissions is not None else _held_permissions(ctx.caller),
+                               name, _expiry(ctx))
+    return ok(public_keys.render(row))
+
+
 def _create(ctx: Ctx, pod: str | None, inbox: str | None) -> Reply:
     ctx.caller.require("api_key_create")
     if ctx.body.has("public_key"):
-        raise bad_request("Public-key credentials are not emulated by the sandbox; create a bearer key", "public_key")
+        return _register_public_key(ctx, pod, inbox)
     name = ctx.body.string("name")
     permissions = _permissions(ctx)
     check_grant(ctx.caller, permissions)
@@ -166,6 +190,8 @@ def _update(ctx: Ctx, row: Row) -> Reply:
     name = body.string("name")
     if body.has("permissions"):
         permissions = _permissions(ctx)
+        if permissions is None and row.body.get("type") == public_keys.PUBLIC_KEY:
+            raise bad_request("A public-key credential always has explicit permissions", "permissions")
         if "permissions" not in row.body and not ctx.caller.unrestricted:
             raise forbidden("unrestricted_key_required", "Only an unrestricted key can change an unrestricted key's permissions")
         check_grant(ctx.caller, permissions)
@@ -197,7 +223,7 @@ def list_keys(ctx: Ctx) -> Reply:
     kind = ctx.query.string("type")
     if kind not in (None, "bearer", "public_key"):
         raise bad_request("'type' must be bearer or public_key", "type")
-    visible = None if kind != "public_key" else (lambda row: False)  # the sandbox stores bearer keys only
+    visible = None if kind is None else (lambda row: row.body.get("type", "bearer") == kind)
     return ok(paginate(ctx, API_KEY, "api_keys", render, org=ctx.org, visible=visible, include_limit=False,
                        variant=kind or "", **scope_filters(ctx.caller)))
 

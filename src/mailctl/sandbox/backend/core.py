@@ -36,7 +36,7 @@ __all__ = [
     "scope_forbidden", "unauthorized", "unprocessable", "paginate", "paginate_items", "Body", "Query", "Row", "Tx",
     "Caller", "Ctx", "Reply", "Settings", "ok", "no_content", "now", "parse_time", "new_id",
     "on_delete", "delete_cascading", "replay_client_id", "load_pod", "load_inbox", "pod_visible",
-    "inbox_visible", "require_scope", "secret_hash", "new_secret", "scope_filters",
+    "inbox_visible", "require_scope", "require_control", "secret_hash", "new_secret", "scope_filters",
 ]
 
 # Kinds stored by this package (S2's modules add "webhook", "list_entry", "message", ...).
@@ -51,11 +51,13 @@ class Settings:
     page_size: int = 50  # §11 Q6: default page size
     latency_ms: int = 0
     latency_jitter_ms: int = 0
-    rate_limit: float | None = None  # requests per second per key; None = off (§11 Q23)
+    rate_limit: float | None = None  # requests per second; None = off (§11 Q23)
+    rate_limit_scope: Literal["org", "key"] = "org"  # §2.5 [docs]: one budget per organisation
     fault_rate: float = 0.0
     fault_mode: Literal["before", "after", "both"] = "both"
     seed: int | None = None
     domain_verification: Literal["auto", "manual"] = "auto"  # §11 Q8
+    open_tracking: Literal["enabled", "disabled"] = "enabled"  # disabled: tracking_enabled -> 403
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,6 +144,14 @@ def require_scope(ctx: Ctx, *allowed: str, action: str) -> None:
         raise scope_forbidden(f"a {ctx.caller.scope}-scoped key cannot {action}")
 
 
+def require_control(ctx: Ctx) -> None:
+    """The ``/_sandbox`` control API needs an unrestricted organisation-level key: a key
+    restricted to, say, ``inbox_read`` must not be able to wipe its organisation (issue 10)."""
+    require_scope(ctx, "organization", action="use the sandbox control API")
+    if not ctx.caller.unrestricted:
+        raise scope_forbidden("the sandbox control API needs an organization-level key with full permissions")
+
+
 # ---------------------------------------------------------------------------------------------
 # The handler contract
 
@@ -175,6 +185,7 @@ class Ctx:
     route: str  # the matched route pattern, e.g. "/v0/pods/{pod_id}"
     method: str = "GET"
     sandbox: Any = None  # the SandboxApp (only the /_sandbox control handlers use it)
+    idempotency_key: str | None = None  # the Idempotency-Key header ("" when sent empty)
 
     @property
     def org(self) -> str:

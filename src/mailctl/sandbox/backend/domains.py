@@ -1,8 +1,12 @@
 """Custom domains (spec §7.3): per pod or org-wide, verification, DNS records, zone file.
 
 Verification (§11 Q8): create gives ``PENDING`` with every record ``MISSING``; ``verify`` gives 204
-and ``VERIFYING`` (409 if already verifying, a no-op if ``VERIFIED``); the next read resolves it
-against the DNS fixture in ``dns.py``: ``VERIFIED``, ``INVALID`` or ``PENDING``.
+and ``VERIFYING`` (a no-op 204 if already ``VERIFYING`` or ``VERIFIED``: the docs call it "starts
+verification", and a 409 would be retried by the SDK); the next read resolves it against the DNS
+fixture in ``dns.py``: ``VERIFIED``, ``INVALID`` or ``PENDING``.
+
+Open tracking is a per-organisation feature (knob ``open_tracking``): when it is disabled,
+``tracking_enabled: true`` on create or update is 403 ``forbidden``, as AgentMail answers.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from mailctl.sandbox.backend.core import (
     Reply,
     Row,
     bad_request,
-    conflict,
     delete_cascading,
     forbidden,
     load_pod,
@@ -27,6 +30,7 @@ from mailctl.sandbox.backend.core import (
     ok,
     paginate,
     replay_client_id,
+    require_control,
     require_scope,
     unprocessable,
 )
@@ -121,6 +125,12 @@ def _load(ctx: Ctx, route_pod: Row | None) -> Row:
     return row
 
 
+def _check_tracking(ctx: Ctx, wanted: bool | None) -> None:
+    if wanted and ctx.settings.open_tracking == "disabled":
+        raise forbidden("forbidden", "Open tracking is not enabled for this organization, so tracking_enabled cannot be true",
+                        fix="Enable open tracking for the organization, or set tracking_enabled: false.")
+
+
 def list_domains(ctx: Ctx) -> Reply:
     pod = _domain_scope(ctx)
     ctx.caller.require("domain_read")
@@ -145,6 +155,7 @@ def create_domain(ctx: Ctx) -> Reply:
     if name == RESERVED or name.endswith("." + RESERVED):
         raise bad_request(f"{RESERVED} is built in and cannot be registered", "domain")
     flags = {flag: body.boolean(flag) for flag in FLAGS}
+    _check_tracking(ctx, flags.get("tracking_enabled"))
     body.boolean("allow_conflicting_provider")  # validated; the sandbox has no foreign MX to conflict with
     taken = ctx.tx.get(DOMAIN, name)
     if taken is not None:  # §11 Q3
@@ -172,6 +183,7 @@ def update_domain(ctx: Ctx) -> Reply:
         raise bad_request(f"Send at least one of {', '.join(FLAGS)}")
     ctx.body.reject_nulls(*FLAGS)  # §11 Q18
     changes = {flag: ctx.body.boolean(flag) for flag in FLAGS if ctx.body.has(flag)}
+    _check_tracking(ctx, changes.get("tracking_enabled"))
     new_mx = any(changes.get(f) and not row.body[f] for f in ("inbound_enabled", "subdomains_enabled"))
     row.body.update(changes)
     if new_mx and row.body["status"] == "VERIFIED":  # spec §7.3: back to PENDING until the new MX verifies
@@ -192,10 +204,7 @@ def verify_domain(ctx: Ctx) -> Reply:
     pod = _domain_scope(ctx)
     ctx.caller.require("domain_update")
     row = _load(ctx, pod)
-    status = row.body["status"]
-    if status == "VERIFYING":  # §11 Q8
-        raise conflict("conflict", f"Domain {row.id} is already being verified")
-    if status == "VERIFIED":
+    if row.body["status"] in ("VERIFYING", "VERIFIED"):  # §11 Q8: already started / done
         return no_content()
     if ctx.settings.domain_verification == "auto":
         dns.publish_all(row.id, row.body)
@@ -222,7 +231,7 @@ def control_dns(ctx: Ctx) -> Reply:
     """``POST /_sandbox/domains/{domain_id}/dns`` (manual mode fixture). Body, all optional:
     ``published`` (bool: every required record VALID / removed), ``records`` (list of
     ``{type, name, status}``), ``status`` + ``reason`` (force the domain status)."""
-    require_scope(ctx, "organization", action="use the sandbox control API")
+    require_control(ctx)
     row = _load(ctx, None)
     body = ctx.body
     published = body.boolean("published")

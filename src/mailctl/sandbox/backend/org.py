@@ -7,7 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from mailctl.sandbox.backend import api_keys, pods
-from mailctl.sandbox.backend.core import DOMAIN, INBOX, ORG, Ctx, Reply, Tx, missing_permission, now, ok
+from mailctl.sandbox.backend.core import (
+    API_KEY,
+    DOMAIN,
+    INBOX,
+    ORG,
+    Ctx,
+    Reply,
+    Tx,
+    missing_permission,
+    now,
+    ok,
+    secret_hash,
+)
 
 ORG_META_KEY = "org_id"
 
@@ -29,6 +41,22 @@ def seed(tx: Tx, bootstrap_keys: Sequence[str]) -> str:
     for secret in bootstrap_keys:
         api_keys.ensure_bootstrap_key(tx, org_id, secret)
     return org_id
+
+
+def reset(tx: Tx, org_id: str, bootstrap_keys: Sequence[str]) -> None:
+    """Delete everything of one organisation but the organisation itself and its bootstrap keys
+    (those of ``serve --api-key``, or the key ``POST /_sandbox/organizations`` returned), then
+    reseed its Default Pod. Other organisations are untouched."""
+    hashes = {secret_hash(secret) for secret in bootstrap_keys}
+    keep = [org_id] + [row.id for row in tx.find(API_KEY, org=org_id)
+                       if row.body.get("bootstrap") or row.ref in hashes]
+    tx.delete_org(org_id, keep=keep)
+    for row in tx.find(API_KEY, org=org_id):  # bootstrap keys are org-level: no pod to lose
+        row.body.pop("used_at", None)
+        tx.update(row)
+    pods.insert_pod(tx, org_id, pods.DEFAULT_POD_NAME, ref=pods.DEFAULT_POD_REF)
+    for secret in bootstrap_keys:
+        api_keys.ensure_bootstrap_key(tx, org_id, secret)
 
 
 def auth_me(ctx: Ctx) -> Reply:
