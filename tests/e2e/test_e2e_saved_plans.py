@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from e2e_harness import load_fixture
+
 from mailctl import __version__
 
 
