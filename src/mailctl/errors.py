@@ -77,6 +77,18 @@ class Unauthorized(ApiError):
     """401: missing, unknown or expired key."""
 
 
+class UnexpectedResponse(ApiError):
+    """A success status whose body is not what the API sends (HTML, empty, wrong shape, no id).
+
+    Usually the endpoint is not the AgentMail API (a proxy page, a wrong URL); never a traceback.
+    """
+
+    def __init__(self, status: int, detail: str, method: str = "", path: str = ""):
+        super().__init__(status, "invalid_response", detail, method, path)
+        where = f" ({method} {path})" if method else ""
+        self.args = (f"unexpected response from the API: {detail}{where}",)
+
+
 class TransientError(ApiError):
     """429/5xx or a connection failure that survived every retry.
 

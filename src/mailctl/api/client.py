@@ -7,28 +7,42 @@ transport failures into the exception tree of :mod:`mailctl.errors` and never le
 
 from __future__ import annotations
 
-import json as jsonlib
 import logging
+import math
 import re
-import threading
 import time
 import urllib.parse
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from mailctl import __version__
+from mailctl.api.deadline import deadline, deadline_transport
+from mailctl.api.responses import (
+    ApiObject,
+    clip,
+    describe_json,
+    error_code_and_message,
+    expect_fields,
+    expect_object,
+    parse_json,
+    parse_json_object,
+)
 from mailctl.api.retry import (
     RETRYABLE_5XX,
     Backoff,
+    connection_failure,
     is_idempotent,
+    is_timeout,
     parse_retry_after,
+    quick_wait,
+    retry_budget,
     status_is_refusal,
     transport_error_was_sent,
 )
+from mailctl.api.stats import RequestStats
 from mailctl.errors import (
     ApiError,
     Forbidden,
@@ -36,76 +50,33 @@ from mailctl.errors import (
     NotFound,
     TransientError,
     Unauthorized,
+    UnexpectedResponse,
     UsageError,
 )
 
 API_BASE_DEFAULT = "https://api.agentmail.to"
 REDACTED = "[REDACTED]"
-MESSAGE_LIMIT = 200
+DEFAULT_TIMEOUT = 30.0
+CONNECT_TIMEOUT_CAP = 10.0  # a TCP/TLS handshake that takes longer will not succeed
+MAX_BODY_BYTES = 64 * 1024 * 1024  # list pages are ~100 items; anything near this is not the API
 
 log = logging.getLogger(__name__)
 
 # Secret-shaped tokens (API keys, webhook signing secrets) are scrubbed from anything we echo.
 _SECRET_TOKEN = re.compile(r"\b(?:am|whsec)_[A-Za-z0-9_\-]{16,}")
-_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_HTML_NOISE = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<[^>]*>")
-
-_DEFAULT_CODES = {
-    400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    409: "conflict", 422: "unprocessable", 429: "rate_limit_exceeded",
-    500: "internal_error", 503: "service_unavailable",
-}
+# A server that says it did not process the request needs no "may have been applied" hint.
+_SAYS_NOT_PROCESSED = re.compile(r"\bnot\s+(?:been\s+)?(?:processed|applied|executed)\b", re.IGNORECASE)
 _ERROR_CLASSES: dict[int, type[ApiError]] = {
     400: InvalidRequest, 422: InvalidRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound,
 }
 AMBIGUOUS_HINT = "the request may have been applied; check before retrying"
 
+Expect = Literal["json", "object", "object_or_empty", "text", "nothing"]
+
 
 def quote_segment(segment: str) -> str:
     """Percent-encode one path segment; ``@`` and ``+`` stay literal (inbox ids are addresses)."""
     return urllib.parse.quote(str(segment), safe="@+")
-
-
-class RequestStats:
-    """Thread-safe counters of what the client sent: every attempt counts, retries included."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._total = 0
-        self._retries = 0
-        self._by_method: Counter[str] = Counter()
-
-    def record_request(self, method: str) -> None:
-        with self._lock:
-            self._total += 1
-            self._by_method[method] += 1
-
-    def record_retry(self) -> None:
-        with self._lock:
-            self._retries += 1
-
-    @property
-    def total(self) -> int:
-        with self._lock:
-            return self._total
-
-    @property
-    def retries(self) -> int:
-        with self._lock:
-            return self._retries
-
-    @property
-    def by_method(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._by_method)
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            return {"total": self._total, "retries": self._retries, "by_method": dict(self._by_method)}
-
-    def __repr__(self) -> str:
-        return f"RequestStats({self.snapshot()})"
 
 
 class _Redactor:
@@ -120,65 +91,20 @@ class _Redactor:
         return _SECRET_TOKEN.sub(REDACTED, text)
 
 
-def _clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _summarise_text(text: str) -> str:
-    """A short, readable line from a non-JSON body: an HTML page's title, else its text."""
-    title = _HTML_TITLE.search(text)
-    if title:
-        text = title.group(1)
-    elif "<" in text:
-        text = _HTML_TAG.sub(" ", _HTML_NOISE.sub(" ", text))
-    return _clip(text)
-
-
-def _format_validation_errors(errors: Any, limit: int = 5) -> str:
-    """``[{path, message}, ...]`` (or pydantic's ``loc``/``msg``) as ``path: message; ...``."""
-    if isinstance(errors, dict):
-        errors = [{"path": k, "message": v} for k, v in errors.items()]
-    if not isinstance(errors, list):
-        return _clip(jsonlib.dumps(errors, separators=(",", ":"), default=str))
-    parts = []
-    for item in errors[:limit]:
-        if isinstance(item, dict):
-            where = item.get("path", item.get("loc", ""))
-            if isinstance(where, list | tuple):
-                where = ".".join(str(p) for p in where)
-            what = item.get("message", item.get("msg", ""))
-            if isinstance(what, list | tuple):
-                what = ", ".join(str(m) for m in what)
-            parts.append(f"{where}: {what}" if where not in ("", None) else str(what))
-        else:
-            parts.append(str(item))
-    if len(errors) > limit:
-        parts.append(f"and {len(errors) - limit} more")
-    return _clip("; ".join(parts), 4 * MESSAGE_LIMIT)
-
-
-def _error_code_and_message(response: httpx.Response) -> tuple[str, str]:
-    """``code`` and a human message from an ``ErrorResponse`` / ``ValidationErrorResponse`` body."""
-    status = response.status_code
-    default_code = _DEFAULT_CODES.get(status, f"http_{status}")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        text = _summarise_text(response.text) if response.content else ""
-        return default_code, text or response.reason_phrase or "no error details"
-    code = body.get("code")
-    message = body.get("message") or body.get("name") or response.reason_phrase
-    message = _clip(str(message))
-    if body.get("errors") not in (None, [], {}):
-        message = f"{message}: {_format_validation_errors(body['errors'])}"
-    return (str(code) if code else default_code), message
-
-
 class AgentMailClient:
-    """A thread-safe client for the AgentMail REST API (one shared connection pool)."""
+    """A thread-safe client for the AgentMail REST API (one shared connection pool).
+
+    Time limits (see README, "Timeouts and broken endpoints"):
+    - ``timeout`` is a deadline for each attempt: connect, send, wait, and read the whole answer.
+      A slow trickle cannot stretch it (the deadline is checked at every socket operation).
+    - An attempt that ran out of time is not retried: the server hangs, and retrying would only
+      multiply the wait.
+    - A connection that could not be opened (refused, no route, unknown host) is retried twice
+      after short waits, so a closed port is reported in about a second.
+    - Other transient failures (429, 5xx, dropped connections) are retried with backoff, at most
+      ``max_retries`` times and only while the request has taken less than its retry budget
+      (``max(60 s, 2 x timeout)``); the last attempt can add one ``timeout`` to that.
+    """
 
     def __init__(
         self,
@@ -186,25 +112,30 @@ class AgentMailClient:
         api_key: str,
         *,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 6,
         backoff_base: float = 0.25,
         backoff_cap: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         pool_size: int = 32,
     ) -> None:
         self.base_url = _check_base_url(base_url)
         _check_api_key(api_key)
+        self.timeout = _check_timeout(timeout)
         self._redact = _Redactor(api_key)
         self._max_retries = max(0, max_retries)
         self._backoff = Backoff(base=backoff_base, cap=backoff_cap)
         self._sleep = sleep
+        self._clock = clock
+        self._retry_budget = retry_budget(self.timeout)
         self.stats = RequestStats()
+        limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._http = httpx.Client(
             base_url=self.base_url,
-            transport=transport,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            transport=transport if transport is not None else deadline_transport(limits),
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT_CAP)),
+            limits=limits,
             headers={
                 "Authorization": f"Bearer {api_key}",
                 "User-Agent": f"mailctl/{__version__}",
@@ -221,68 +152,112 @@ class AgentMailClient:
     # -- the one request loop ----------------------------------------------------------------
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                idempotent: bool | None = None) -> Any:
-        """Send one API request with retries; the parsed JSON body, or None for 204/empty."""
+                idempotent: bool | None = None, expect: Expect = "json") -> Any:
+        """Send one API request with retries and return its body as ``expect`` says.
+
+        ``json``: any JSON value, None for 204 or an empty body; ``object``: a JSON object
+        (:class:`ApiObject`); ``object_or_empty``: the same, or an empty ApiObject for 204 or an
+        empty body (so a needed field is reported missing); ``text``: the body as text;
+        ``nothing``: None, the body is ignored. Any other success body is an UnexpectedResponse.
+        """
         method = method.upper()
         repeatable = is_idempotent(method, idempotent)
+        started = self._clock()
         attempt = 0
         while True:
             self.stats.record_request(method)
+            failure: ApiError
             try:
-                response = self._http.request(method, path, json=json, params=params)
+                response = self._send(method, path, json, params)
             except httpx.TransportError as exc:
                 ambiguous = transport_error_was_sent(exc) and not repeatable
-                wait = None if ambiguous else self._next_wait(attempt, None)
-                if wait is None:
-                    # from None: the httpx error's text is already in ours, redacted
-                    raise self._transport_error(exc, method, path, ambiguous) from None
+                failure = self._transport_error(exc, method, path, ambiguous)
+                wait = None if ambiguous or is_timeout(exc) else self._next_wait(attempt, None, exc)
                 reason = type(exc).__name__
             else:
                 if response.is_success:
-                    return self._parse_success(response, method, path)
-                code, message = _error_code_and_message(response)
-                status = response.status_code
-                retryable = status_is_refusal(status, code) or (status in RETRYABLE_5XX and repeatable)
-                wait = None
-                if retryable:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
-                    wait = self._next_wait(attempt, retry_after)
-                    if retry_after is not None and retry_after > self._backoff.cap:
-                        message = (f"{message} (the server asked to wait {retry_after:.0f}s, "
-                                   f"longer than the {self._backoff.cap:g}s backoff cap)")
-                if wait is None:
-                    ambiguous = status in RETRYABLE_5XX and not repeatable
-                    raise self._api_error(status, code, message, method, path, ambiguous)
-                reason = f"HTTP {status} {code}"
+                    return self._parse_success(response, method, path, expect)
+                failure, wait = self._failed(response, method, path, repeatable, attempt)
+                reason = f"HTTP {response.status_code} {failure.code}"
+            if wait is None or self._clock() - started + wait > self._retry_budget:
+                raise failure from None  # from None: the httpx error's text is already in ours, redacted
             attempt += 1
             self.stats.record_retry()
             log.info("retrying %s %s after %s (retry %d of %d, waiting %.2fs)",
                      method, path, reason, attempt, self._max_retries, wait)
             self._sleep(wait)
 
-    def _next_wait(self, attempt: int, retry_after: float | None) -> float | None:
+    def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
+        """One attempt, whole answer read, within the deadline (also checked between chunks, for
+        transports that do not go through the deadline-aware socket backend)."""
+        due = time.monotonic() + self.timeout
+        with deadline(due):
+            request = self._http.build_request(method, path, json=json, params=params)
+            response = self._http.send(request, stream=True)
+            try:
+                response.content  # noqa: B018 - in-memory transports hand over a read response
+                return response
+            except httpx.ResponseNotRead:
+                pass
+            try:
+                body = bytearray()
+                for chunk in response.iter_raw():
+                    body += chunk
+                    if time.monotonic() > due:
+                        raise httpx.ReadTimeout("the request deadline passed", request=request)
+                    if len(body) > MAX_BODY_BYTES:
+                        raise UnexpectedResponse(response.status_code, f"an answer larger than "
+                                                 f"{MAX_BODY_BYTES // 2**20} MiB", method, path)
+            finally:
+                response.close()
+        return httpx.Response(response.status_code, headers=response.headers, content=bytes(body),
+                              request=request)
+
+    def _failed(self, response: httpx.Response, method: str, path: str, repeatable: bool,
+                attempt: int) -> tuple[ApiError, float | None]:
+        """The error an error response means, and how long to wait before retrying (None: don't)."""
+        code, message = error_code_and_message(response)
+        status = response.status_code
+        wait = None
+        if status_is_refusal(status, code) or (status in RETRYABLE_5XX and repeatable):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            wait = self._next_wait(attempt, retry_after)
+            if retry_after is not None and retry_after > self._backoff.cap:
+                message = (f"{message} (the server asked to wait {retry_after:.0f}s, "
+                           f"longer than the {self._backoff.cap:g}s backoff cap)")
+        ambiguous = status in RETRYABLE_5XX and not repeatable
+        return self._api_error(status, code, message, method, path, ambiguous), wait
+
+    def _next_wait(self, attempt: int, retry_after: float | None,
+                   exc: httpx.TransportError | None = None) -> float | None:
         if attempt >= self._max_retries:
             return None
+        if exc is not None and not transport_error_was_sent(exc):
+            return quick_wait(attempt)  # nothing listens: ask again soon, give up soon
         return self._backoff.delay(attempt, retry_after)
 
-    def _parse_success(self, response: httpx.Response, method: str, path: str) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _parse_success(self, response: httpx.Response, method: str, path: str, expect: Expect) -> Any:
+        if expect == "nothing":
             return None
-        content_type = response.headers.get("Content-Type", "")
-        if content_type.startswith("text/"):
+        if expect == "text":
             return response.text  # e.g. a domain zone file
+        empty = response.status_code == 204 or not response.content
+        if expect == "json" and empty:
+            return None
+        if expect == "object_or_empty" and empty:
+            return ApiObject({}, method, path, f"the answer (HTTP {response.status_code}, empty)")
         try:
-            return response.json()
-        except ValueError:
-            raise ApiError(response.status_code, "invalid_response",
-                           f"response is not valid JSON ({len(response.content)} bytes, "
-                           f"content-type {content_type or 'unset'!r})", method, path) from None
+            if expect == "json":
+                return parse_json(response, method, path)
+            return parse_json_object(response, method, path)
+        except UnexpectedResponse as exc:
+            raise UnexpectedResponse(exc.status, self._redact(exc.api_message), method, path) from None
 
     def _api_error(self, status: int, code: str, message: str, method: str, path: str,
                    ambiguous: bool) -> ApiError:
         message = self._redact(message)
         if status == 429 or status >= 500 or status_is_refusal(status, code):
-            if ambiguous:
+            if ambiguous and not _SAYS_NOT_PROCESSED.search(message):
                 message = f"{message} ({AMBIGUOUS_HINT})"
             return TransientError(status, code, message, method, path, ambiguous=ambiguous)
         cls = _ERROR_CLASSES.get(status, ApiError)
@@ -290,32 +265,57 @@ class AgentMailClient:
 
     def _transport_error(self, exc: httpx.TransportError, method: str, path: str,
                          ambiguous: bool) -> TransientError:
-        host = httpx.URL(self.base_url).host
-        detail = _clip(str(exc)) or "no details"
-        message = self._redact(f"cannot reach {host}: {type(exc).__name__}: {detail}")
+        where = _host_port(httpx.URL(self.base_url))
+        if isinstance(exc, httpx.ConnectTimeout):
+            message = f"cannot reach {where}: no connection within {min(self.timeout, CONNECT_TIMEOUT_CAP):g}s"
+        elif isinstance(exc, httpx.PoolTimeout):
+            message = f"no free connection to {where} within {self.timeout:g}s (--timeout)"
+        elif is_timeout(exc):
+            message = f"no complete answer from {where} within {self.timeout:g}s (--timeout)"
+        else:
+            message = f"cannot reach {where}: {connection_failure(exc) or self._detail(exc)}"
         if ambiguous:
             message = f"{message} ({AMBIGUOUS_HINT})"
         return TransientError(0, "connection_error", message, method, path, ambiguous=ambiguous)
 
+    def _detail(self, exc: httpx.TransportError) -> str:
+        return self._redact(f"{type(exc).__name__}: {clip(str(exc)) or 'no details'}")
+
     # -- verbs -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.request("GET", path, params=params)
+    def get(self, path: str, params: dict[str, Any] | None = None) -> ApiObject:
+        """GET a JSON object (anything else is an :class:`UnexpectedResponse`)."""
+        result: ApiObject = self.request("GET", path, params=params, expect="object")
+        return result
 
-    def post(self, path: str, json: Any = None, *, idempotent: bool = False) -> Any:
-        """POST; pass ``idempotent=True`` only when the body carries a ``client_id``."""
-        return self.request("POST", path, json=json, idempotent=idempotent)
+    def get_text(self, path: str) -> str:
+        """GET a body that is text by contract (a zone file)."""
+        result: str = self.request("GET", path, expect="text")
+        return result
 
-    def patch(self, path: str, json: Any) -> Any:
-        return self.request("PATCH", path, json=json)
+    def post(self, path: str, json: Any = None, *, idempotent: bool = False,
+             require: Iterable[str] = ()) -> ApiObject:
+        """POST; pass ``idempotent=True`` only when the body carries a ``client_id``.
+
+        ``require``: fields the answer must hold (present, not null), else UnexpectedResponse.
+        """
+        return self._write("POST", path, json, idempotent, require)
+
+    def patch(self, path: str, json: Any, *, require: Iterable[str] = ()) -> ApiObject:
+        return self._write("PATCH", path, json, None, require)
 
     def delete(self, path: str) -> None:
-        self.request("DELETE", path)
+        self.request("DELETE", path, expect="nothing")
+
+    def _write(self, method: str, path: str, json: Any, idempotent: bool | None,
+               require: Iterable[str]) -> ApiObject:
+        body = self.request(method, path, json=json, idempotent=idempotent, expect="object_or_empty")
+        return expect_fields(body, require, method, path)
 
     # -- lists -------------------------------------------------------------------------------
 
     def paginate(self, path: str, items_key: str, params: dict[str, Any] | None = None,
-                 page_size: int = 100) -> Iterator[dict[str, Any]]:
+                 page_size: int = 100) -> Iterator[ApiObject]:
         """Every item of a list endpoint, following ``next_page_token`` until it is absent."""
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -323,11 +323,12 @@ class AgentMailClient:
         seen: set[str] = set()
         while True:
             page = self.get(path, params=query)
-            items = page.get(items_key) if isinstance(page, dict) else None
+            items = page.get(items_key)
             if not isinstance(items, list):
-                raise ApiError(200, "invalid_response", f"list response has no {items_key!r} array",
-                               "GET", path)
-            yield from items
+                found = "no" if items is None else describe_json(items) + " as its"
+                raise UnexpectedResponse(200, f"the answer has {found} {items_key!r} array", "GET", path)
+            for item in items:
+                yield expect_object(item, "GET", path, f"an item of {items_key!r}")
             token = page.get("next_page_token")
             if not token:
                 return
@@ -340,6 +341,7 @@ class AgentMailClient:
             query["page_token"] = token
 
     def list_all(self, path: str, items_key: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every item (each an :class:`ApiObject`: a missing field is an UnexpectedResponse)."""
         return list(self.paginate(path, items_key, params))
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -355,6 +357,11 @@ class AgentMailClient:
         self.close()
 
 
+def _host_port(url: httpx.URL) -> str:
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
 def _check_base_url(base_url: str) -> str:
     url: httpx.URL | None = None
     if isinstance(base_url, str) and not any(ch.isspace() for ch in base_url):
@@ -365,6 +372,13 @@ def _check_base_url(base_url: str) -> str:
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise UsageError(f"invalid AgentMail endpoint {base_url!r}: expected http(s)://host[:port][/prefix]")
     return base_url
+
+
+def _check_timeout(timeout: float) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) \
+            or timeout <= 0:
+        raise UsageError(f"invalid timeout {timeout!r}: expected a positive number of seconds")
+    return float(timeout)
 
 
 def _check_api_key(api_key: str) -> None:

@@ -5,6 +5,8 @@ Resolution (never a silent fallback):
    internal key; the endpoint and API-key settings are not used.
 2. otherwise the endpoint is the argument, else ``AGENTMAIL_BASE_URL``, else the production API,
    and the key is the argument, else ``AGENTMAIL_API_KEY``; no key at all is a ``UsageError``.
+   An endpoint ending in ``/v0`` is a ``UsageError`` with a hint: the endpoint is the API root and
+   every path already starts with ``/v0``, so it would only ever reach ``/v0/v0/...`` (404s).
 """
 
 from __future__ import annotations
@@ -49,10 +51,19 @@ def connect(endpoint: str | None, sandbox: str | None, api_key: str | None, *,
             raise UsageError("use either --endpoint or --sandbox, not both")
         return _sandbox_client(sandbox, client_options)
     base_url = endpoint or env.get(ENV_BASE_URL) or API_BASE_DEFAULT
+    _check_api_root(base_url, "--endpoint" if endpoint else ENV_BASE_URL)
     key = api_key or env.get(ENV_API_KEY)
     if not key or not key.strip():
         raise UsageError(NO_KEY_MESSAGE)
     return AgentMailClient(base_url, key.strip(), **client_options)
+
+
+def _check_api_root(base_url: str, source: str) -> None:
+    trimmed = base_url.rstrip("/")
+    if trimmed.lower().endswith("/v0"):
+        root = trimmed[: -len("/v0")]
+        raise UsageError(f"{source} {base_url}: the endpoint is the API root without /v0 (mailctl adds "
+                         f"/v0 to every path); use {root}")
 
 
 def _sandbox_client(path: str, client_options: dict[str, Any]) -> AgentMailClient:

@@ -4,14 +4,19 @@ Which failures are retried depends on whether the request is idempotent:
 - 429, and 409 ``race_condition``: the server refused the request, so it was not processed;
   always safe to retry.
 - A connection that could not be opened: nothing was sent; always safe to retry.
-- 5xx, or a transport error after the request went out (read timeout, dropped connection):
-  the write may have happened; retried only for idempotent requests.
+- 5xx, or a transport error after the request went out (dropped connection): the write may
+  have happened; retried only for idempotent requests.
+- A timeout is never retried: the attempt already used the whole ``--timeout``, and a server
+  that hangs once will likely hang again; retrying would multiply the wait.
+- A connection that could not be opened is retried at most twice, after short waits
+  (:data:`QUICK_WAITS`): a refused port is reported in about a second, not after a backoff.
 """
 
 from __future__ import annotations
 
 import email.utils
 import random
+import socket
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,6 +27,45 @@ RACE_CONDITION = "race_condition"
 
 # Transport errors raised before any byte of the request reached the server.
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+# Waits before the retries of a connection that could not be opened (nothing was sent).
+QUICK_WAITS = (0.2, 0.5)
+RETRY_BUDGET_FLOOR = 60.0
+
+
+def is_timeout(exc: httpx.TransportError) -> bool:
+    """The attempt ran out of time (connect, pool, read/write, or the whole-answer deadline)."""
+    return isinstance(exc, httpx.TimeoutException)
+
+
+def quick_wait(attempt: int) -> float | None:
+    """Wait before retry ``attempt`` of a connection that could not be opened; None: give up."""
+    return QUICK_WAITS[attempt] if attempt < len(QUICK_WAITS) else None
+
+
+def retry_budget(timeout: float) -> float:
+    """No retry starts once a request has taken this long (each attempt is bounded by ``timeout``)."""
+    return max(RETRY_BUDGET_FLOOR, 2.0 * timeout)
+
+
+def connection_failure(exc: BaseException) -> str | None:
+    """A plain-words reason a connection could not be opened ("connection refused"), if known."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:  # httpx -> httpcore -> OSError
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "cannot resolve the host name"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).lower()
+    if "connection refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return "cannot resolve the host name"
+    return None
 
 
 def is_idempotent(method: str, idempotent: bool | None) -> bool:

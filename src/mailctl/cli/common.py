@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import click
 
-from mailctl.api.client import AgentMailClient
+from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
 from mailctl.api.connect import connect
 from mailctl.api.reader import StateReader
 from mailctl.plan import planner, targeting
@@ -27,7 +27,22 @@ def config_option(func: F) -> F:
     )(func)
 
 
+TIMEOUT_META = "mailctl.timeout"
+
+
+def _remember_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    ctx.meta[TIMEOUT_META] = value
+    return value
+
+
 def connection_options(func: F) -> F:
+    """--endpoint, --sandbox and --timeout. --timeout is kept in the click context (not passed
+    to the command function): :func:`open_client` reads it, so commands need no extra parameter."""
+    func = click.option("--timeout", "timeout", metavar="SECONDS", default=DEFAULT_TIMEOUT, show_default=True,
+                        type=click.FloatRange(min=0, min_open=True, max=86400), expose_value=False,
+                        callback=_remember_timeout,
+                        help="Deadline for each API request: connecting, waiting and reading the "
+                             "whole answer. A request that runs out of time is not retried.")(func)
     func = click.option("--sandbox", "sandbox", metavar="PATH", default=None,
                         help="Use an embedded AgentMail sandbox stored at PATH (no key needed).")(func)
     func = click.option("--endpoint", "endpoint", metavar="URL", default=None,
@@ -50,8 +65,12 @@ def load_desired(files: tuple[str, ...]) -> DesiredState:
     return load(list(files) or [DEFAULT_CONFIG])
 
 
-def open_client(endpoint: str | None, sandbox: str | None) -> AgentMailClient:
-    return connect(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"))
+def open_client(endpoint: str | None, sandbox: str | None, timeout: float | None = None) -> AgentMailClient:
+    """The client for this command; ``timeout`` defaults to the command's ``--timeout``."""
+    if timeout is None:
+        ctx = click.get_current_context(silent=True)
+        timeout = ctx.meta.get(TIMEOUT_META, DEFAULT_TIMEOUT) if ctx is not None else DEFAULT_TIMEOUT
+    return connect(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"), timeout=timeout)
 
 
 @dataclass

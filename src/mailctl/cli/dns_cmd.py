@@ -39,7 +39,7 @@ def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: 
                                "records": []})
                 continue
             body = client.get(item_path(existing, ids))
-            zone = client.get(item_path(existing, ids) + "/zone-file") if fmt == "zone" else None
+            zone = client.get_text(item_path(existing, ids) + "/zone-file") if fmt == "zone" else None
             report.append({"address": address, "domain": resource.name, "status": body.get("status"),
                            "records": body.get("records") or [], "zone": zone})
     click.echo({"text": _text, "zone": _zone, "json": _json}[fmt](report))

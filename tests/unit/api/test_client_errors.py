@@ -6,7 +6,15 @@ import httpx
 import pytest
 from client_harness import error, replies
 
-from mailctl.errors import ApiError, Forbidden, InvalidRequest, NotFound, TransientError, Unauthorized
+from mailctl.errors import (
+    ApiError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    TransientError,
+    Unauthorized,
+    UnexpectedResponse,
+)
 
 
 @pytest.mark.parametrize(
@@ -98,10 +106,12 @@ def test_non_json_success_body_is_an_invalid_response(harness):
     assert caught.value.code == "invalid_response" and "{not json" not in str(caught.value)
 
 
-def test_text_success_body_is_returned_as_text(harness):
-    client = harness.client(replies(httpx.Response(200, text="$ORIGIN example.com.\n",
-                                                   headers={"Content-Type": "text/plain; charset=utf-8"})))
-    assert client.get("/v0/domains/example.com/zone-file") == "$ORIGIN example.com.\n"
+def test_a_text_body_is_returned_as_text_only_when_asked_for(harness):
+    zone = httpx.Response(200, text="$ORIGIN example.com.\n", headers={"Content-Type": "text/plain; charset=utf-8"})
+    client = harness.client(replies(zone, zone))
+    assert client.get_text("/v0/domains/example.com/zone-file") == "$ORIGIN example.com.\n"
+    with pytest.raises(UnexpectedResponse, match="where JSON was expected"):
+        client.get("/v0/domains/example.com/zone-file")
 
 
 def test_204_and_empty_bodies_are_none(harness):

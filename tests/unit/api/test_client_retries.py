@@ -115,7 +115,7 @@ def test_connection_refused_is_retried_then_mapped(harness):
         client.get("/v0/pods")
     err = caught.value
     assert (err.status, err.code, err.ambiguous) == (0, "connection_error", False)
-    assert "cannot reach api.test" in str(err) and "Connection refused" in str(err)
+    assert "cannot reach api.test:80: connection refused" in str(err)  # host AND port
     assert len(harness.requests) == 3
 
 
@@ -124,9 +124,13 @@ def test_a_connection_that_never_opened_is_retried_even_for_a_plain_post(harness
     assert client.post("/v0/api-keys", json={"name": "k"}) == {"ok": True}
 
 
-def test_read_timeout_retried_for_get(harness):
-    client = harness.client(replies(httpx.ReadTimeout("timed out"), OK))
-    assert client.get("/v0/pods") == {"ok": True}
+def test_a_timed_out_attempt_is_not_retried_even_for_get(harness):
+    # The attempt already used the whole --timeout: retrying would multiply it (issue 8).
+    client = harness.client(replies(httpx.ReadTimeout("timed out"), OK), timeout=7)
+    with pytest.raises(TransientError) as caught:
+        client.get("/v0/pods")
+    assert "no complete answer from api.test:80 within 7s (--timeout)" in str(caught.value)
+    assert not caught.value.ambiguous and len(harness.requests) == 1
 
 
 def test_read_timeout_on_a_plain_post_is_ambiguous(harness):

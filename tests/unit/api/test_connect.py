@@ -76,3 +76,30 @@ def test_sandbox_runs_in_process_and_persists_to_its_file(tmp_path):
 def test_unopenable_sandbox_database_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="cannot open sandbox database"):
         connect(None, str(tmp_path / "missing-dir" / "s.db"), None, env={})
+
+
+@pytest.mark.parametrize("endpoint", ["https://api.example.test/v0", "https://api.example.test/v0/",
+                                      "http://h:8025/V0"])
+def test_an_endpoint_ending_in_v0_is_refused_with_the_root_to_use(endpoint):
+    with pytest.raises(UsageError) as caught:
+        connect(endpoint, None, "am_k", env={})
+    message = str(caught.value)
+    assert message.startswith(f"--endpoint {endpoint}: the endpoint is the API root without /v0")
+    assert message.endswith("use " + endpoint.rstrip("/")[:-3])
+
+
+def test_the_v0_hint_names_the_environment_variable_when_the_endpoint_came_from_there():
+    with pytest.raises(UsageError, match="^AGENTMAIL_BASE_URL http://h/v0: the endpoint is the API root"):
+        connect(None, None, "am_k", env={"AGENTMAIL_BASE_URL": "http://h/v0"})
+
+
+def test_a_prefix_that_merely_contains_v0_is_fine():
+    with connect("http://h/v0proxy", None, "am_k", env={}) as client:
+        assert client.base_url == "http://h/v0proxy"
+
+
+def test_the_timeout_reaches_the_client(tmp_path):
+    with connect("http://h", None, "am_k", env={}, timeout=7) as client:
+        assert client.timeout == 7.0
+    with connect(None, str(tmp_path / "s.db"), None, env={}, timeout=3) as client:
+        assert client.timeout == 3.0

@@ -1,0 +1,108 @@
+"""A total deadline per request attempt, enforced at every socket operation.
+
+httpx's timeouts are per operation: a read that waits at most 30 s, but a server sending one byte
+every second (headers or body) never trips it. So the client sets a monotonic deadline for the
+current thread around each attempt, and the network backend below clamps every connect, TLS
+handshake, read and write to the time left; past the deadline the operation fails with httpcore's
+own timeout errors, which httpx maps to ``httpx.ConnectTimeout`` / ``ReadTimeout`` / ``WriteTimeout``.
+
+Requests run synchronously in the calling thread (apply's workers share one pool), so a
+thread-local deadline belongs to exactly the request that the socket is serving.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpcore
+import httpx
+
+_local = threading.local()
+
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+
+@contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Bound every socket operation of this thread until the block ends by ``at`` (monotonic)."""
+    previous = getattr(_local, "at", None)
+    _local.at = at
+    try:
+        yield
+    finally:
+        _local.at = previous
+
+
+def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
+    at: float | None = getattr(_local, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise error("the request deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: typing.Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, _clamp(timeout, httpcore.ConnectTimeout), local_address,
+                                         socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: typing.Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_unix_socket(path, _clamp(timeout, httpcore.ConnectTimeout), socket_options)
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's own transport, with its connection pool on the deadline-aware backend.
+
+    httpx has no switch for the network backend, so the pool is rebuilt with httpcore's public
+    ``network_backend`` argument (what httpx would build, plus the backend). If a future httpx
+    stores it elsewhere, the client's between-chunk check still bounds body trickles.
+    """
+    transport = httpx.HTTPTransport(limits=limits)
+    if isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(),
+        )
+    return transport
