@@ -45,6 +45,7 @@ from agentmail.webhooks import ListWebhooksResponse, Webhook, WebhookHeaderNames
 
 ZONE_FILE = "zone-file"  # marker: the body is BIND text, not JSON
 API_KEY = "api-key-union"  # marker: BearerApiKey | PublicKeyCredential, resolved by `type`
+CREATED_KEY = "created-key-union"  # marker: CreateApiKeyResponse | PublicKeyCredential (`type`)
 NO_BODY = "no-body"  # 204 routes
 
 # (method, path pattern, model). `*` matches one path segment; literals are listed before
@@ -77,14 +78,14 @@ _ROUTES: list[tuple[str, str, Any]] = [
     ("PATCH", "/v0/pods/*/domains/*", Domain),
     ("GET", "/v0/pods/*/domains/*/zone-file", ZONE_FILE),
     ("GET", "/v0/api-keys", ListApiKeysResponse),
-    ("POST", "/v0/api-keys", CreateApiKeyResponse),
+    ("POST", "/v0/api-keys", CREATED_KEY),
     ("GET", "/v0/api-keys/*", API_KEY),
     ("PATCH", "/v0/api-keys/*", API_KEY),
     ("GET", "/v0/pods/*/api-keys", ListApiKeysResponse),
-    ("POST", "/v0/pods/*/api-keys", CreateApiKeyResponse),
+    ("POST", "/v0/pods/*/api-keys", CREATED_KEY),
     ("PATCH", "/v0/pods/*/api-keys/*", API_KEY),
     ("GET", "/v0/inboxes/*/api-keys", ListApiKeysResponse),
-    ("POST", "/v0/inboxes/*/api-keys", CreateApiKeyResponse),
+    ("POST", "/v0/inboxes/*/api-keys", CREATED_KEY),
     ("PATCH", "/v0/inboxes/*/api-keys/*", API_KEY),
     ("GET", "/v0/lists/*/*", ListListEntriesResponse),
     ("POST", "/v0/lists/*/*", ListEntry),
@@ -240,8 +241,11 @@ def _raw_problems(raw: Any, where: str) -> list[Problem]:
 
 def validate_body(model: Any, raw: Any) -> list[Problem]:
     """Strictly validate one decoded JSON body against `model`; return every problem found."""
+    public = isinstance(raw, dict) and raw.get("type") == "public_key"
     if model is API_KEY:
-        model = PublicKeyCredential if isinstance(raw, dict) and raw.get("type") == "public_key" else BearerApiKey
+        model = PublicKeyCredential if public else BearerApiKey
+    elif model is CREATED_KEY:  # a create with `public_key` registers a PublicKeyCredential
+        model = PublicKeyCredential if public else CreateApiKeyResponse
     try:
         parsed = model.model_validate(raw)
     except pydantic.ValidationError as exc:
