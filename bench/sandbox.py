@@ -1,9 +1,13 @@
 """Throughput of `mailctl sandbox serve`: 10 concurrent clients, mixed read/write, no latency.
 
     .venv/bin/python bench/sandbox.py [--seconds 5] [--clients 10]
+    .venv/bin/python bench/sandbox.py --slow-clients [--held 100]
 
 Starts the server as a subprocess on a free port, runs the load, prints requests/second and the
 sandbox's own request counts (GET /_sandbox/stats), then stops the server.
+
+``--slow-clients`` instead holds ``--held`` idle connections, then as many half-sent requests,
+and times a normal request after each step (the target: served within 2 s).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -57,11 +62,45 @@ def worker(url: str, n: int, deadline: float, counts: list[int], errors: list[in
             errors[n] += response.status_code >= 400
 
 
+def timed_request(url: str) -> str:
+    started = time.monotonic()
+    try:
+        status = httpx.get(f"{url}/v0/pods", headers={"Authorization": f"Bearer {KEY}"}, timeout=60).status_code
+    except httpx.HTTPError as exc:
+        status = type(exc).__name__  # type: ignore[assignment]
+    return f"{status} in {time.monotonic() - started:.3f} s"
+
+
+def slow_clients(held: int) -> None:
+    proc, url = start_server()
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    sockets: list[socket.socket] = []
+    try:
+        print(f"baseline: {timed_request(url)}")
+        sockets += [socket.create_connection((host, int(port))) for _ in range(held)]
+        print(f"{held} idle connections held: {timed_request(url)}")
+        for _ in range(held):
+            sock = socket.create_connection((host, int(port)))
+            sock.sendall(b"POST /v0/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"na")
+            sockets.append(sock)
+        print(f"+ {held} half-sent requests held: {timed_request(url)}")
+    finally:
+        for sock in sockets:
+            sock.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--slow-clients", action="store_true", help="the slow-client case instead of the load")
+    parser.add_argument("--held", type=int, default=100, help="idle connections, then half-sent requests, to hold")
     args = parser.parse_args()
+    if args.slow_clients:
+        slow_clients(args.held)
+        return
     proc, url = start_server()
     try:
         counts, errors = [0] * args.clients, [0] * args.clients
