@@ -161,10 +161,11 @@ def test_a_closed_port_fails_fast_naming_host_and_port(config):
     assert elapsed < 5, f"a refused connection took {elapsed:.1f}s to report (contract: < 3 s)"
 
 
-def test_a_closed_port_fails_fast_for_apply_too(config):
+def test_a_closed_port_fails_fast_for_apply_in_a_real_process(config, tmp_path):
     port = closed_port()
-    code, stderr = run_cli("apply", "-f", str(config), "--auto-approve", "--endpoint", f"http://127.0.0.1:{port}")
-    assert code == 1 and f"127.0.0.1:{port}: connection refused" in stderr
+    code, stderr = run_subprocess("apply", "-f", str(config), "--auto-approve", "--endpoint",
+                                  f"http://127.0.0.1:{port}", cwd=tmp_path, limit=30)
+    assert code == 1 and f"cannot reach 127.0.0.1:{port}: connection refused (POST /v0/pods)" in stderr
 
 
 # -- deadlines ---------------------------------------------------------------------------------
@@ -188,10 +189,25 @@ def test_apply_against_a_hanging_server_fails_after_the_timeout(config):
     assert code == 1 and "within 1s (--timeout)" in stderr and "(POST /v0/pods)" in stderr
 
 
-@pytest.mark.parametrize("command", ["plan", "apply", "drift", "unlock", "dns", "rotate", "export", "import"])
-def test_every_command_that_talks_to_the_api_accepts_timeout(command):
-    result = CliRunner().invoke(cli, [command, "--help"])
-    assert result.exit_code == 0 and "--timeout SECONDS" in result.stdout
+API_COMMANDS = {
+    "plan": ["plan", "-f", "{config}"],
+    "apply": ["apply", "-f", "{config}", "--auto-approve", "--secrets-out", "{tmp}/s.json"],
+    "drift": ["drift", "-f", "{config}"],
+    "unlock": ["unlock"],
+    "dns": ["dns", "-f", "{config}"],
+    "rotate": ["rotate", "api_key/org-reader", "-f", "{config}", "--secrets-out", "{tmp}/s.json"],
+    "export": ["export"],
+    "import": ["import", "pod/*"],
+}
+
+
+@pytest.mark.parametrize("command", list(API_COMMANDS))
+def test_every_command_that_talks_to_the_api_obeys_timeout(command, config, tmp_path):
+    args = [a.format(config=config, tmp=tmp_path) for a in API_COMMANDS[command]]
+    assert "--timeout SECONDS" in CliRunner().invoke(cli, [command, "--help"]).stdout
+    with raw_server(hang) as url:
+        code, stderr = run_cli(*args, "--endpoint", url, "--timeout", "0.3")
+    assert code == 1 and "within 0.3s (--timeout)" in stderr, stderr
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
