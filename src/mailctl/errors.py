@@ -112,3 +112,28 @@ class UnsafePlan(MailctlError):
 
 class ApplyFailed(MailctlError):
     """Some changes failed; the report of what was done, failed and skipped was already printed."""
+
+
+class Cancelled(MailctlError):
+    """A signal stopped the command cleanly (lock released, report printed): exit 128 + signal."""
+
+    def __init__(self, signum: int, message: str):
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+class DeferredWork(MailctlError):
+    """Apply finished but left work waiting (inboxes on unverified domains); see --allow-deferred."""
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (Ctrl-C arrives as KeyboardInterrupt).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it: it
+    unwinds the command (``with`` blocks release the lock) up to the CLI, which exits 128 + signal.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

@@ -3,23 +3,32 @@
 The API has no locks, but pod creation with a ``client_id`` is idempotent: a second create with
 the same ``client_id`` returns the *original* pod. So every apply creates the pod
 ``client_id = mailctl.lock`` with a name unique to itself; if the pod that comes back carries
-another name, another apply holds the lock (its name says who and since when). Releasing deletes
-the pod. A crashed apply leaves the lock behind: ``mailctl unlock`` removes it. The reader
-never reports this pod, so it is invisible to plans, drift and saved-plan fingerprints.
+another name, another apply holds the lock (its name says who, where, which pid and since when).
+Releasing deletes the pod. A crashed apply leaves the lock behind: ``mailctl unlock`` removes it
+(refusing while the holder still runs on this host). The reader never reports this pod, so it is
+invisible to plans, drift and saved-plan fingerprints.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 from mailctl.api.client import AgentMailClient, quote_segment
-from mailctl.errors import NotFound, UnsafePlan
+from mailctl.errors import ApiError, NotFound, UnexpectedResponse, UnsafePlan
 
 LOCK_CLIENT_ID = "mailctl.lock"
+POLL_INTERVAL = 1.0
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+_SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_NAME = re.compile(r"^mailctl lock (?P<user>.*)@(?P<host>[^@\s]*) pid (?P<pid>\d+) since (?P<since>\S+) \[")
 
 
 def _holder() -> str:
@@ -27,23 +36,91 @@ def _holder() -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = datetime.now(timezone.utc).strftime(_SINCE_FORMAT)
     return f"mailctl lock {user}@{socket.gethostname()} pid {os.getpid()} since {since} [{uuid.uuid4().hex[:8]}]"
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the lock, read back from the lock pod's name (other names: only ``name``)."""
+
+    name: str
+    host: str | None = None
+    pid: int | None = None
+    since: datetime | None = None
+
+    @classmethod
+    def parse(cls, name: str) -> Holder:
+        match = _NAME.match(name)
+        if match is None:
+            return cls(name)
+        try:
+            since: datetime | None = datetime.strptime(match["since"], _SINCE_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            since = None
+        return cls(name, match["host"], int(match["pid"]), since)
+
+    def age(self, now: datetime | None = None) -> str | None:
+        if self.since is None:
+            return None
+        seconds = max(0, int(((now or datetime.now(timezone.utc)) - self.since).total_seconds()))
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours}h {rest // 60}m" if hours else f"{rest // 60}m {rest % 60}s"
+
+    def on_this_host(self) -> bool:
+        return self.host is not None and self.host == socket.gethostname()
+
+    def running_here(self) -> bool:
+        """True when the holder's pid is alive on this host (a reused pid looks alive too)."""
+        if not self.on_this_host() or self.pid is None or self.pid <= 0:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # alive, owned by another user
+        return True
+
+    def __str__(self) -> str:
+        age = self.age()
+        return f"{self.name} (held for {age})" if age else self.name
+
+
 class ApplyLock:
-    def __init__(self, client: AgentMailClient):
+    """Take the lock on enter (waiting up to ``timeout`` seconds if held), release it on exit."""
+
+    def __init__(self, client: AgentMailClient, timeout: float = 0.0,
+                 on_wait: Callable[[str, float], None] | None = None, unlock_hint: str = "mailctl unlock",
+                 poll_interval: float = POLL_INTERVAL, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
         self.client = client
         self.name = _holder()
         self.pod_id: str | None = None
+        self.timeout = timeout
+        self.on_wait = on_wait or (lambda holder, waited: None)
+        self.unlock_hint = unlock_hint
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+        self._clock = clock
 
     def __enter__(self) -> ApplyLock:
-        pod = self.client.post("/v0/pods", {"client_id": LOCK_CLIENT_ID, "name": self.name}, idempotent=True)
-        if pod.get("name") != self.name:
-            raise UnsafePlan(f"another apply holds the organisation lock ({pod.get('name')}); wait for "
-                             f"it to finish, or if it died, run `mailctl unlock` (nothing was changed)")
-        self.pod_id = pod["pod_id"]
-        return self
+        started = self._clock()
+        while True:
+            pod = _checked_pod(self.client.post("/v0/pods", {"client_id": LOCK_CLIENT_ID, "name": self.name},
+                                                idempotent=True), "POST", "/v0/pods")
+            if pod["name"] == self.name:
+                self.pod_id = pod["pod_id"]
+                return self
+            holder = Holder.parse(pod["name"])
+            waited = self._clock() - started
+            if waited >= self.timeout:
+                after = f" after waiting {self.timeout:g}s" if self.timeout else ""
+                raise UnsafePlan(f"another apply holds the organisation lock ({holder}){after}; wait for it "
+                                 f"to finish (--lock-timeout SECONDS waits for it), or if it died, run "
+                                 f"`{self.unlock_hint}` (nothing was changed)")
+            self.on_wait(str(holder), waited)
+            self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
 
     def __exit__(self, *exc: object) -> None:
         if self.pod_id is not None:
@@ -60,6 +137,21 @@ def release(client: AgentMailClient, pod_id: str) -> None:
 def find(client: AgentMailClient) -> dict[str, str] | None:
     """The lock pod, if any apply holds (or crashed holding) the lock."""
     for pod in client.paginate("/v0/pods", "pods"):
-        if pod.get("client_id") == LOCK_CLIENT_ID:
-            return pod
+        if isinstance(pod, dict) and pod.get("client_id") == LOCK_CLIENT_ID:
+            return _checked_pod(pod, "GET", "/v0/pods")
     return None
+
+
+def _checked_pod(pod: Any, method: str, path: str) -> dict[str, str]:
+    """A pod with a string ``pod_id`` and ``name``, or a clear error (never a KeyError, never None)."""
+    if not isinstance(pod, dict):
+        got = "no body" if pod is None else f"a JSON {_JSON_TYPES.get(type(pod), type(pod).__name__)}"
+        raise _unexpected(method, path, f"expected a pod object, got {got}")
+    missing = [f for f in ("pod_id", "name") if not isinstance(pod.get(f), str) or not pod.get(f)]
+    if missing:
+        raise _unexpected(method, path, f"the pod lacks {' and '.join(missing)}")
+    return pod
+
+
+def _unexpected(method: str, path: str, detail: str) -> ApiError:
+    return UnexpectedResponse(200, detail, method, path)  # the client's own error for non-API answers

@@ -1,16 +1,21 @@
-"""Ctrl-C during apply: the first stops new changes and lets those in flight finish; the report
-says what was not started; re-running converges. A second Ctrl-C exits at once."""
+"""Ctrl-C, SIGTERM and SIGHUP during apply: the first stops new changes and lets those in flight
+finish; the report says what was not started; the lock is released; re-running converges. A second
+signal exits at once (130). Read-only commands stop cleanly (128 + signal) without talk of changes."""
 
 from __future__ import annotations
 
 import os
+import pty
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from conftest import ORG_KEY
 from e2e_harness import Inventory, SandboxProcess, mailctl_command, tenants_config
 
 
@@ -37,42 +42,214 @@ def _wait_for_first_change(proc: subprocess.Popen[str], workdir) -> None:
         time.sleep(0.05)  # the first keys land after pods and inboxes: apply is well under way
 
 
-def test_first_interrupt_finishes_in_flight_changes_and_rerun_converges(slow, mailctl, write_config):
-    slow.reset()
-    mailctl.sandbox = slow
-    data = tenants_config(4, prefix="int-")
-    config = write_config(data)
+def _interrupt_apply(slow: SandboxProcess, mailctl, config, *signals_: int) -> tuple[int, str, str]:
     proc = _start_apply(slow, config, mailctl.workdir)
     _wait_for_first_change(proc, mailctl.workdir)
-    proc.send_signal(signal.SIGINT)
+    for number, signum in enumerate(signals_):
+        if number:
+            time.sleep(0.1)
+        proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
-    mailctl.watch.output("mailctl apply (interrupted)", out + err)
-    assert proc.returncode == 1, out + err
-    assert "finishing changes in flight" in err
-    assert "Not started:" in out and "interrupted before it started" in out
+    mailctl.watch.output("mailctl apply (signalled)", out + err)
     assert "Traceback" not in out + err
+    return proc.returncode, out, err
 
+
+def _rerun_converges(slow: SandboxProcess, mailctl, config) -> None:
     rerun = mailctl("apply", "-f", config, "--auto-approve", "--parallelism", "8", "--secrets-out", "secrets.json")
     assert rerun.exit_code == 0, rerun.output
     assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
     assert not Inventory.read(slow.sdk()).duplicates()
 
 
+def test_first_interrupt_finishes_in_flight_changes_and_rerun_converges(slow, mailctl, write_config):
+    slow.reset()
+    mailctl.sandbox = slow
+    data = tenants_config(4, prefix="int-")
+    config = write_config(data)
+    returncode, out, err = _interrupt_apply(slow, mailctl, config, signal.SIGINT)
+    assert returncode == 1, out + err
+    assert "finishing changes in flight" in err
+    assert "Not started:" in out and "interrupted before it started" in out
+    assert "Traceback" not in out + err
+    _rerun_converges(slow, mailctl, config)
+
+
 def test_second_interrupt_exits_at_once_and_unlock_frees_the_lock(slow, mailctl, write_config):
     slow.reset()
     mailctl.sandbox = slow
     config = write_config(tenants_config(4, prefix="int-"))
-    proc = _start_apply(slow, config, mailctl.workdir)
-    _wait_for_first_change(proc, mailctl.workdir)
-    proc.send_signal(signal.SIGINT)
-    time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    mailctl.watch.output("mailctl apply (aborted)", out + err)
-    assert proc.returncode == 130 and "Second interrupt: exiting now" in err
+    returncode, out, err = _interrupt_apply(slow, mailctl, config, signal.SIGINT, signal.SIGINT)
+    assert returncode == 130 and "Second interrupt: exiting now" in err
 
     held = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "secrets.json")
     assert held.exit_code == 1 and "another apply holds the organisation lock" in held.stderr
     assert mailctl("unlock").exit_code == 0
     assert mailctl("apply", "-f", config, "--auto-approve", "--parallelism", "8",
                    "--secrets-out", "secrets.json").exit_code == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGTERM (a cancelled CI job) and SIGHUP (a closed terminal)
+
+
+def _keys(slow: SandboxProcess) -> list:
+    client, rows, token = slow.sdk(), [], None
+    while True:
+        page = client.api_keys.list(limit=100, page_token=token) if token else client.api_keys.list(limit=100)
+        rows += [k for k in page.api_keys if getattr(k, "type", "bearer") == "bearer"]
+        token = page.next_page_token
+        if not token:
+            return rows
+
+
+def _assert_every_declared_key_has_its_secret(slow: SandboxProcess, mailctl) -> None:
+    path = mailctl.workdir / "secrets.json"
+    recorded = {r["api_key_id"] for r in mailctl.watch.secrets_file(path)} if path.exists() else set()
+    declared = [k for k in _keys(slow) if k.name in ("backend", "reader")]
+    assert declared, "the interrupted apply created no key: interrupt later"
+    assert [k.name for k in declared if k.api_key_id not in recorded] == []
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+                         ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_like_the_first_ctrl_c_report_and_release_the_lock(
+        slow, mailctl, write_config, signum, code):
+    slow.reset()
+    mailctl.sandbox = slow
+    config = write_config(tenants_config(4, prefix="int-"))
+    returncode, out, err = _interrupt_apply(slow, mailctl, config, signum)
+    assert returncode == code, out + err
+    assert "finishing changes in flight" in err
+    assert "Not started:" in out and "interrupted before it started" in out
+    assert "Apply incomplete!" in out and " done, " in out
+    assert f"apply stopped by {signal.Signals(signum).name}" in err
+    _assert_every_declared_key_has_its_secret(slow, mailctl)
+
+    _rerun_converges(slow, mailctl, config)  # the lock was released: no `mailctl unlock` needed
+
+
+def test_a_second_signal_of_any_kind_aborts_with_130_and_says_how_to_recover(slow, mailctl, write_config):
+    slow.reset()
+    mailctl.sandbox = slow
+    config = write_config(tenants_config(4, prefix="int-"))
+    returncode, out, err = _interrupt_apply(slow, mailctl, config, signal.SIGTERM, signal.SIGHUP)
+    assert returncode == 130 and "Second interrupt: exiting now" in err
+    # The recovery commands carry the endpoint this apply used, so they can be pasted as they are.
+    assert f"mailctl plan -f {config} --endpoint {slow.url}" in err
+    assert f"mailctl unlock --endpoint {slow.url}" in err
+    assert mailctl("unlock").exit_code == 0  # the holder is dead: unlock needs no --force
+
+
+@pytest.fixture
+def slower(slow: SandboxProcess) -> Iterator[SandboxProcess]:
+    """``slow`` with a second per request: a signal sent after the lock surely lands while apply reads."""
+    slow.reset()
+    slow.configure(latency_ms=1000)
+    yield slow
+    slow.configure(latency_ms=150)
+
+
+class SilentServer:
+    """Accepts connections, reads the request, never answers: a command waits on it until signalled."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.requested = threading.Event()
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            if conn.recv(65536):
+                self.requested.set()
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.connections:
+            conn.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+def _start(mailctl, endpoint: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "AGENTMAIL_API_KEY": ORG_KEY}
+    return subprocess.Popen([*mailctl_command(), *args, "--endpoint", endpoint], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
+                            cwd=mailctl.workdir)
+
+
+def _finish(mailctl, proc: subprocess.Popen[str], signum: int, what: str) -> tuple[int, str]:
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    mailctl.watch.output(f"{what} ({signal.Signals(signum).name})", out + err)
+    assert "Traceback" not in out + err
+    return proc.returncode, out + err
+
+
+@pytest.mark.parametrize("command, signum, code", [
+    ("plan", signal.SIGINT, 130), ("plan", signal.SIGTERM, 143), ("plan", signal.SIGHUP, 129),
+    ("drift", signal.SIGTERM, 143), ("export", signal.SIGINT, 130),
+])
+def test_an_interrupted_read_only_command_exits_cleanly_and_says_nothing_about_changes_in_flight(
+        silent, mailctl, write_config, command, signum, code):
+    args = (command, "-o", "out") if command == "export" else (command, "-f", str(write_config(tenants_config(1))))
+    proc = _start(mailctl, silent.url, *args)
+    assert silent.requested.wait(30), "the command never reached the API"
+    returncode, output = _finish(mailctl, proc, signum, f"mailctl {command}")
+    assert returncode == code, output
+    assert "Aborted: interrupted" in output
+    assert "in flight" not in output
+
+
+def test_sigterm_while_apply_plans_changes_nothing_and_releases_the_lock(slower, mailctl, write_config):
+    mailctl.sandbox = slower
+    config = write_config(tenants_config(2, prefix="int-"))
+    proc = _start(mailctl, slower.url, "apply", "-f", str(config), "--auto-approve", "--secrets-out", "secrets.json")
+    deadline = time.monotonic() + 30  # the lock is taken (POST /v0/pods), the state is being read
+    while not slower.stats()["by_route"].get("POST /v0/pods") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    returncode, output = _finish(mailctl, proc, signal.SIGTERM, "mailctl apply while planning")
+    assert returncode == 143, output
+    assert "nothing was changed" in output
+    slower.configure(latency_ms=150)
+    assert not [p for p, _ in Inventory.read(slower.sdk()).pods if p.startswith("int-")]
+    assert mailctl("unlock").stdout.startswith("No apply lock is held")
+
+
+def test_sigterm_at_the_confirmation_prompt_changes_nothing_and_releases_the_lock(slow, mailctl, write_config):
+    slow.reset()
+    mailctl.sandbox = slow
+    config = write_config(tenants_config(1, prefix="int-"))
+    primary, replica = pty.openpty()  # apply asks only on a terminal
+    stdout = mailctl.workdir / "apply.out"
+    env = {**os.environ, "AGENTMAIL_API_KEY": slow.api_key}
+    with stdout.open("w") as out:
+        proc = subprocess.Popen([*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url,
+                                 "--secrets-out", "secrets.json"], stdin=replica, stdout=out,
+                                stderr=subprocess.STDOUT, text=True, env=env, cwd=mailctl.workdir)
+    os.close(replica)
+    try:
+        deadline = time.monotonic() + 30
+        while "Apply these changes?" not in stdout.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 143
+    finally:
+        os.close(primary)
+    output = stdout.read_text()
+    mailctl.watch.output("mailctl apply (SIGTERM at the prompt)", output)
+    assert "nothing was changed" in output and "Traceback" not in output
+    assert not [p for p, _ in Inventory.read(slow.sdk()).pods if p.startswith("int-")]
+    assert mailctl("unlock").stdout.startswith("No apply lock is held")

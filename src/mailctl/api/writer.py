@@ -70,12 +70,15 @@ class IdRegistry:
 class ApiWriter:
     def __init__(self, client: AgentMailClient, ids: IdRegistry, secrets: SecretSink | None = None,
                  domain_wait: float = 0.0, poll_interval: float = 2.0,
+                 on_wait: Callable[[str, str, float], None] | None = None, stop: threading.Event | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.client = client
         self.ids = ids
         self.secrets = secrets
         self.domain_wait = domain_wait
         self.poll_interval = poll_interval
+        self.on_wait = on_wait  # (domain, status, seconds waited) at every poll: progress for the CLI
+        self.stop = stop or threading.Event()  # set: stop waiting for domains (apply was interrupted)
         self._sleep = sleep
         self._clock = clock
         self._verified: dict[str, bool] = {}
@@ -188,28 +191,32 @@ class ApiWriter:
             return  # not a domain mailctl knows of; the API will answer if it is unusable
         with self._verify_lock:
             known = self._verified.get(address)
+        if known is None:  # not checked yet; a domain already waited for is not waited for again
+            known = self._wait_verified(address)
+            with self._verify_lock:
+                self._verified[address] = known
         if known:
             return
-        verified = self._wait_verified(address)
-        with self._verify_lock:
-            self._verified[address] = verified
-        if not verified:
-            raise Deferred(f"domain {domain} is not verified yet: publish its DNS records "
-                           f"(`mailctl dns`), then re-run apply, or use --wait-for-domains")
+        if self.domain_wait:
+            raise Deferred(f"domain {domain} is not verified after waiting {self.domain_wait:g}s: publish "
+                           f"its DNS records (`mailctl dns`), then re-run apply")
+        raise Deferred(f"domain {domain} is not verified yet: publish its DNS records "
+                       f"(`mailctl dns`), then re-run apply, or use --wait-for-domains SECONDS")
 
     def _wait_verified(self, address: str) -> bool:
         """Poll until VERIFIED or the wait is over, (re)starting verification when it is idle."""
         path = item_path(Resource(DOMAIN, address, parent=parent_of(address)), self.ids)
-        deadline = self._clock() + self.domain_wait
+        started = self._clock()
         while True:
             status = self.client.get(path).get("status")
+            if status not in (VERIFIED, "VERIFYING"):
+                self._start_verification(path)
+                status = self.client.get(path).get("status")
+            if self.on_wait is not None:
+                self.on_wait(address.rpartition("/")[2], str(status), self._clock() - started)
             if status == VERIFIED:
                 return True
-            if status != "VERIFYING":
-                self._start_verification(path)
-                if self.client.get(path).get("status") == VERIFIED:
-                    return True
-            if self._clock() >= deadline:
+            if self._clock() >= started + self.domain_wait or self.stop.is_set():
                 return False
             self._sleep(self.poll_interval)
 

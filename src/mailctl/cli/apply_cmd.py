@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
-import threading
-from contextlib import contextmanager
-from typing import Iterator
 
 import click
 
 from mailctl.api.writer import ApiWriter, IdRegistry
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
+from mailctl.cli import hints
 from mailctl.cli.common import (
     Planned,
     config_option,
@@ -22,12 +19,14 @@ from mailctl.cli.common import (
     open_client,
     target_options,
 )
-from mailctl.errors import EXIT_OK, ApplyFailed, UsageError
+from mailctl.cli.progress import DomainWaitReporter, LockWaitReporter
+from mailctl.cli.signals import GracefulStop, name_of
+from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UsageError
 from mailctl.lock import ApplyLock
 from mailctl.plan import planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan
 from mailctl.plan.render import render_text
-from mailctl.resources import API_KEY
+from mailctl.resources import API_KEY, INBOX, kind_of
 from mailctl.secrets import SecretSink
 
 _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
@@ -47,33 +46,79 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
               help="Apply even when the plan exceeds the update/delete thresholds (never lifts prevent_destroy).")
 @click.option("--wait-for-domains", metavar="SECONDS", type=click.FloatRange(0), default=0.0,
               help="Wait up to SECONDS for new domains to verify before creating inboxes on them.")
+@click.option("--allow-deferred", is_flag=True,
+              help="Exit 0 even when work is left deferred (inboxes waiting for a domain to verify).")
+@click.option("--lock-timeout", metavar="SECONDS", type=click.FloatRange(0), default=0.0,
+              help="Wait up to SECONDS for the organisation lock when another apply holds it "
+                   "(default 0: fail at once).")
 def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
           targets: tuple[str, ...], excludes: tuple[str, ...], auto_approve: bool, parallelism: int,
-          secrets_out: str | None, force: bool, wait_for_domains: float) -> None:
+          secrets_out: str | None, force: bool, wait_for_domains: float, allow_deferred: bool,
+          lock_timeout: float) -> None:
     """Make the actual state match the config (or execute a saved PLANFILE)."""
     saved = planfile.SavedPlan(planfile_path) if planfile_path else None
     if saved and (files or targets or excludes):
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude")
     desired = saved.desired if saved else load_desired(files)
-    # The lock is taken before reading the state: nothing can change it between plan and apply.
-    with open_client(endpoint, sandbox) as client, ApplyLock(client):
-        planned = make_plan(client, desired, saved.targets if saved else targets,
-                            saved.excludes if saved else excludes)
-        if saved:
-            saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
-        click.echo(render_text(planned.plan))
-        if not planned.plan.has_changes:
-            sys.exit(EXIT_OK)
-        safety.check(planned.plan, planned.desired, force)
-        sink = _secret_sink(planned.plan, secrets_out)
-        if not (auto_approve or saved):
-            _confirm()
-        writer = ApiWriter(client, IdRegistry(_known_ids(planned)), sink, domain_wait=wait_for_domains)
-        with _interruptible() as stop:
-            result = Applier(writer, parallelism, on_result=_print_step, stop=stop).apply(planned.plan)
-    _report(result, sink)
+    guard = GracefulStop(recovery=_recovery(files))
+    with guard.installed():
+        try:
+            # The lock is taken before reading the state: nothing can change it between plan and apply.
+            with open_client(endpoint, sandbox) as client, \
+                    ApplyLock(client, timeout=lock_timeout, on_wait=LockWaitReporter(lock_timeout),
+                              unlock_hint=hints.command("unlock")):
+                planned = make_plan(client, desired, saved.targets if saved else targets,
+                                    saved.excludes if saved else excludes)
+                if saved:
+                    saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
+                click.echo(render_text(planned.plan))
+                if not planned.plan.has_changes:
+                    sys.exit(EXIT_OK)
+                safety.check(planned.plan, planned.desired, force)
+                sink = _secret_sink(planned.plan, secrets_out)
+                if not (auto_approve or saved):
+                    _confirm()
+                guard.executing()  # from here a signal lets changes in flight finish
+                waits = DomainWaitReporter(wait_for_domains) if wait_for_domains else None
+                writer = ApiWriter(client, IdRegistry(_known_ids(planned)), sink, domain_wait=wait_for_domains,
+                                   on_wait=waits, stop=guard.stop)
+                result = Applier(writer, parallelism, on_result=_print_step, stop=guard.stop).apply(planned.plan)
+        except (KeyboardInterrupt, Terminated) as exc:
+            signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+            raise Cancelled(signum, f"apply interrupted ({name_of(signum)}) before any change was made: "
+                                    f"nothing was changed; the organisation lock was released") from None
+        _report(result, sink)
+    _finish(result, guard.signum, allow_deferred, wait_for_domains)
+
+
+def _recovery(files: tuple[str, ...]) -> str:
+    plan = hints.command("plan", *hints.config_flags(files))
+    return (f"Changes in flight may or may not have happened: run `{plan}` to see where "
+            f"things stand; if the next apply says the organisation lock is held, run "
+            f"`{hints.command('unlock')}`.")
+
+
+def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waited: float) -> None:
+    """The exit status: a signal's code, 1 for failed or (unless allowed) deferred work, else 0."""
+    if signum is not None and signum != signal.SIGINT:
+        raise Cancelled(signum, f"apply stopped by {name_of(signum)} before finishing: see the report "
+                                f"above; re-running apply converges")
     if not result.ok:
         raise ApplyFailed("apply did not complete: see the report above; re-running apply converges")
+    deferred = result.having(DEFERRED)
+    if not deferred:
+        return
+    domains = sorted({r.address.rpartition("@")[2] for r in deferred if kind_of(r.address) == INBOX})
+    why = f"waiting for domain(s) {', '.join(domains)} to verify" if domains else "waiting for a domain"
+    waited_text = f" (still not verified after --wait-for-domains {waited:g})" if waited else ""
+    summary = (f"{len(deferred)} change(s) deferred, {why}{waited_text}: publish the DNS records "
+               f"(`{hints.command('dns')}`), then re-run apply")
+    if allow_deferred:
+        click.secho(f"Deferred (allowed by --allow-deferred): {summary}.", fg="yellow", err=True)
+        return
+    more = "" if waited else " or wait for them with --wait-for-domains SECONDS,"
+    raise DeferredWork(f"apply left work undone: {summary};{more} pass --allow-deferred to accept "
+                       f"deferred work (exit 0)")
 
 
 def _secret_sink(plan: Plan, secrets_out: str | None) -> SecretSink | None:
@@ -101,31 +146,6 @@ def _known_ids(planned: Planned) -> dict[str, str]:
     return {a: r.remote_id for a, r in planned.actual.resources.items() if r.remote_id is not None}
 
 
-@contextmanager
-def _interruptible() -> Iterator[threading.Event]:
-    """First Ctrl-C: start nothing new, let in-flight changes finish. Second: abort at once."""
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def on_sigint(signum: int, frame: object) -> None:
-        if stop.is_set():
-            # Like Terraform: a second interrupt exits now, without waiting for requests in flight.
-            click.echo("\nSecond interrupt: exiting now. Changes in flight may or may not have "
-                       "happened: run `mailctl plan` to see; `mailctl unlock` frees the apply lock.", err=True)
-            os._exit(130)
-        stop.set()
-        click.echo("\nInterrupt: finishing changes in flight, starting no new ones "
-                   "(Ctrl-C again to abort).", err=True)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield stop
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _print_step(result: StepResult) -> None:
     if result.outcome == DONE:
         click.echo(f"{result.address}: {_PAST[result.phase]}")
@@ -145,6 +165,7 @@ def _report(result: ApplyResult, sink: SecretSink | None) -> None:
                 click.echo(f"  {row.phase} {row.address}: {row.message}")
     if sink is not None and sink.written:
         click.echo(f"Stored {len(sink.written)} new API key secret(s) in {sink.path}.")
-    click.secho(f"Apply {'complete' if result.ok else 'incomplete'}! {len(done)} done, {len(failed)} failed, "
+    complete = result.ok and not deferred
+    click.secho(f"Apply {'complete' if complete else 'incomplete'}! {len(done)} done, {len(failed)} failed, "
                 f"{len(skipped)} skipped, {len(deferred)} deferred, {len(not_started)} not started.",
-                bold=True, fg=None if result.ok else "red")
+                bold=True, fg=None if complete else "red")

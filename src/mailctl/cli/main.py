@@ -1,30 +1,72 @@
 """The `mailctl` command group. Each subcommand lives in its own module and is registered here.
 
 This is the one place where errors become messages and exit codes: every MailctlError is
-printed as ``Error: ...`` on stderr and exits with its code, never with a traceback.
+printed as ``Error: ...`` on stderr and exits with its code, never with a traceback. Usage errors
+(unknown option, bad value, missing argument) exit 1 like every other error: 2 means "changes
+pending" / "drift found" only. A signal exits 128 + its number (see ``mailctl.cli.signals``).
 """
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from mailctl import __version__
-from mailctl.errors import MailctlError
+from mailctl.cli import signals
+from mailctl.errors import EXIT_ERROR, MailctlError, Terminated
+
+# Commands that write without apply's graceful stop: an interrupt may cut a change in half.
+_WRITERS = {"rotate", "unlock"}
+# Commands that change nothing through the API: a signal ends them at once.
+_READ_ONLY = {"validate", "render", "plan", "drift", "export", "import", "dns"}
+_SIGNALS = "mailctl.signals"
+
+
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:  # NoSuchOption, BadParameter, MissingParameter, ...
+        exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click's class default is 2
+        raise
 
 
 class MailctlGroup(click.Group):
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if _SIGNALS in ctx.meta:
+            ctx.meta[_SIGNALS].read_only = name in _READ_ONLY
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            policy = ctx.meta[_SIGNALS] = signals.CommandSignals()
+            with _usage_errors_exit_1(), policy.installed():
+                return super().invoke(ctx)
         except MailctlError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Aborted: interrupted (changes in flight may or may not have completed; "
-                       "re-run plan to see where things stand).", err=True)
-            ctx.exit(130)
+        except (KeyboardInterrupt, Terminated) as exc:
+            signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+            click.echo(_interrupted(signum, ctx.invoked_subcommand), err=True)
+            ctx.exit(signals.exit_code(signum))
+
+
+def _interrupted(signum: int, command: str | None) -> str:
+    text = f"\nAborted: interrupted ({signals.name_of(signum)})."
+    if command in _WRITERS:
+        text += (" Changes in flight may or may not have completed; re-run plan to see where "
+                 "things stand.")
+    return text
 
 
 @click.group(cls=MailctlGroup, context_settings={"help_option_names": ["-h", "--help"]})

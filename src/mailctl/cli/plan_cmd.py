@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from mailctl.cli import hints
 from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client, target_options
 from mailctl.errors import EXIT_CHANGES, EXIT_OK
 from mailctl.plan import planfile, safety
@@ -38,5 +39,5 @@ def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targ
         for warning in safety.warnings(planned.plan, planned.desired):
             click.secho(f"Warning: apply would refuse: {warning}", fg="yellow", err=True)
     if out and fmt == "text":
-        click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: mailctl apply {out}")
+        click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
     sys.exit(EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK)

@@ -12,6 +12,7 @@ import click
 from mailctl.api.paths import item_path
 from mailctl.api.reader import StateReader
 from mailctl.api.writer import ApiWriter, IdRegistry
+from mailctl.cli import hints
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client
 from mailctl.errors import NotFound, UsageError
 from mailctl.resources import API_KEY, Resource
@@ -54,7 +55,7 @@ def rotate(address: str, files: tuple[str, ...], endpoint: str | None, sandbox: 
             older.append(current)
         if not (retire_old or delete_old):
             click.echo(f"{len(older)} older key(s) kept; delete them once consumers switched: "
-                       f"mailctl rotate {address} --retire-old")
+                       f"{hints.command('rotate', address, '--retire-old', *hints.config_flags(files))}")
             return
         for old in older:
             try:

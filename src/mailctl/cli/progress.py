@@ -1,0 +1,81 @@
+"""Progress lines (stderr) while apply waits: for the organisation lock, for domains to verify.
+
+Each reporter says what it waits for and for how long at once, then at most every
+``PROGRESS_EVERY`` seconds, so a long wait in CI is visibly alive without flooding the log.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import click
+
+PROGRESS_EVERY = 10.0
+
+
+class _Throttle:
+    """Thread-safe: True the first time for a key, then at most once per ``every`` seconds."""
+
+    def __init__(self, every: float = PROGRESS_EVERY, clock: Callable[[], float] = time.monotonic):
+        self._every = every
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first(self, key: str) -> bool:
+        with self._lock:
+            return key not in self._last
+
+    def due(self, key: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self._every:
+                return False
+            self._last[key] = now
+            return True
+
+
+def _say(text: str) -> None:
+    click.secho(text, fg="yellow", err=True)
+
+
+class DomainWaitReporter:
+    """``--wait-for-domains``: called by the writer at every poll of a domain's status."""
+
+    def __init__(self, limit: float, every: float = PROGRESS_EVERY):
+        self.limit = limit
+        self._throttle = _Throttle(every)
+
+    def __call__(self, domain: str, status: str, waited: float) -> None:
+        first = self._throttle.first(domain)
+        if status == "VERIFIED":
+            if not first:
+                _say(f"Domain {domain} verified after {waited:.0f}s.")
+            return
+        if not self._throttle.due(domain):
+            return
+        if first:
+            _say(f"Waiting up to {self.limit:g}s for domain {domain} to verify (now {status}); inboxes "
+                 f"on it are created once it does.")
+        else:
+            _say(f"Still waiting for domain {domain} to verify ({status}): {waited:.0f}s of {self.limit:g}s.")
+
+
+class LockWaitReporter:
+    """``--lock-timeout``: called by the lock at every attempt while another apply holds it."""
+
+    def __init__(self, limit: float, every: float = PROGRESS_EVERY):
+        self.limit = limit
+        self._throttle = _Throttle(every)
+
+    def __call__(self, holder: str, waited: float) -> None:
+        first = self._throttle.first(holder)
+        if not self._throttle.due(holder):
+            return
+        if first:
+            _say(f"Waiting up to {self.limit:g}s for the organisation lock, held by {holder}.")
+        else:
+            _say(f"Still waiting for the organisation lock held by {holder}: {waited:.0f}s of {self.limit:g}s.")
