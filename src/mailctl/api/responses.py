@@ -33,8 +33,9 @@ _DEFAULT_CODES = {
 class ApiObject(dict[str, Any]):
     """A JSON object from the API that remembers where it came from.
 
-    ``obj["pod_id"]`` on an answer without ``pod_id`` raises :class:`UnexpectedResponse` naming the
-    request, instead of a bare ``KeyError`` (``.get`` and ``in`` behave as for any dict).
+    Subscripting means "required": ``obj["pod_id"]`` on an answer without ``pod_id`` (or with
+    ``"pod_id": null``) raises :class:`UnexpectedResponse` naming the request, instead of a bare
+    ``KeyError`` or a ``None`` that fails later. Use ``.get`` for optional fields.
     """
 
     def __init__(self, data: dict[str, Any], method: str, path: str, what: str = "the answer") -> None:
@@ -42,6 +43,12 @@ class ApiObject(dict[str, Any]):
         self.method = method
         self.path = path
         self.what = what
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if value is None:
+            raise UnexpectedResponse(200, f"{self.what} has a null {key!r}", self.method, self.path)
+        return value
 
     def __missing__(self, key: str) -> Any:
         raise UnexpectedResponse(200, f"{self.what} has no {key!r}", self.method, self.path)

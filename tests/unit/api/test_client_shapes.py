@@ -50,6 +50,14 @@ def test_a_missing_field_is_an_unexpected_response_not_a_key_error(harness):
     assert str(caught.value) == "unexpected response from the API: the answer has no 'pod_id' (POST /v0/pods)"
 
 
+def test_a_null_required_field_is_unexpected_too(harness):
+    client = harness.client(replies(httpx.Response(200, json={"inboxes": [{"inbox_id": None, "pod_id": "p"}]})))
+    (row,) = client.list_all("/v0/inboxes", "inboxes")
+    assert row.get("inbox_id") is None and row["pod_id"] == "p"
+    with pytest.raises(UnexpectedResponse, match=r"an item of 'inboxes' has a null 'inbox_id' \(GET /v0/inboxes\)"):
+        row["inbox_id"]
+
+
 def test_require_names_the_missing_field(harness):
     client = harness.client(replies(httpx.Response(200, json={"pod_id": None, "name": "x"})))
     with pytest.raises(UnexpectedResponse, match=r"the answer has no 'pod_id' \(POST /v0/pods\)"):
