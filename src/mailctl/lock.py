@@ -19,14 +19,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from mailctl.api.client import AgentMailClient, quote_segment
-from mailctl.errors import ApiError, NotFound, UnexpectedResponse, UnsafePlan
+from mailctl.api.responses import expect_fields
+from mailctl.errors import NotFound, UnsafePlan
 
 LOCK_CLIENT_ID = "mailctl.lock"
 POLL_INTERVAL = 1.0
-_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 _SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _NAME = re.compile(r"^mailctl lock (?P<user>.*)@(?P<host>[^@\s]*) pid (?P<pid>\d+) since (?P<since>\S+) \[")
 
@@ -107,12 +107,14 @@ class ApplyLock:
     def __enter__(self) -> ApplyLock:
         started = self._clock()
         while True:
-            pod = _checked_pod(self.client.post("/v0/pods", {"client_id": LOCK_CLIENT_ID, "name": self.name},
-                                                idempotent=True), "POST", "/v0/pods")
+            # An answer that is not a pod (an HTML page, a list, no pod_id or name) is a clear
+            # "unexpected response from the API" error, never "held by None".
+            pod = self.client.post("/v0/pods", {"client_id": LOCK_CLIENT_ID, "name": self.name},
+                                   idempotent=True, require=("pod_id", "name"))
             if pod["name"] == self.name:
-                self.pod_id = pod["pod_id"]
+                self.pod_id = str(pod["pod_id"])
                 return self
-            holder = Holder.parse(pod["name"])
+            holder = Holder.parse(str(pod["name"]))
             waited = self._clock() - started
             if waited >= self.timeout:
                 after = f" after waiting {self.timeout:g}s" if self.timeout else ""
@@ -135,23 +137,9 @@ def release(client: AgentMailClient, pod_id: str) -> None:
 
 
 def find(client: AgentMailClient) -> dict[str, str] | None:
-    """The lock pod, if any apply holds (or crashed holding) the lock."""
+    """The lock pod (``pod_id`` and ``name``), if any apply holds (or crashed holding) the lock."""
     for pod in client.paginate("/v0/pods", "pods"):
-        if isinstance(pod, dict) and pod.get("client_id") == LOCK_CLIENT_ID:
-            return _checked_pod(pod, "GET", "/v0/pods")
+        if pod.get("client_id") == LOCK_CLIENT_ID:
+            found = expect_fields(pod, ("pod_id", "name"), "GET", "/v0/pods")
+            return {"pod_id": str(found["pod_id"]), "name": str(found["name"])}
     return None
-
-
-def _checked_pod(pod: Any, method: str, path: str) -> dict[str, str]:
-    """A pod with a string ``pod_id`` and ``name``, or a clear error (never a KeyError, never None)."""
-    if not isinstance(pod, dict):
-        got = "no body" if pod is None else f"a JSON {_JSON_TYPES.get(type(pod), type(pod).__name__)}"
-        raise _unexpected(method, path, f"expected a pod object, got {got}")
-    missing = [f for f in ("pod_id", "name") if not isinstance(pod.get(f), str) or not pod.get(f)]
-    if missing:
-        raise _unexpected(method, path, f"the pod lacks {' and '.join(missing)}")
-    return pod
-
-
-def _unexpected(method: str, path: str, detail: str) -> ApiError:
-    return UnexpectedResponse(200, detail, method, path)  # the client's own error for non-API answers

@@ -216,9 +216,10 @@ class ApiWriter:
                 self.on_wait(address.rpartition("/")[2], str(status), self._clock() - started)
             if status == VERIFIED:
                 return True
-            if self._clock() >= started + self.domain_wait or self.stop.is_set():
+            left = started + self.domain_wait - self._clock()
+            if left <= 0 or self.stop.is_set():
                 return False
-            self._sleep(self.poll_interval)
+            self._sleep(min(self.poll_interval, left))
 
     def _start_verification(self, domain_path: str) -> None:
         try:

@@ -1,0 +1,52 @@
+"""Commands printed as hints carry the connection flags the user ran with, so they work as printed."""
+
+from __future__ import annotations
+
+import shlex
+
+from click.testing import CliRunner
+from e2e_harness import tenants_config
+
+from mailctl.cli.main import cli
+
+
+def _hinted_command(output: str, after: str) -> list[str]:
+    line = next(line for line in output.splitlines() if after in line)
+    argv = shlex.split(line.split(after, 1)[1])
+    assert argv[0] == "mailctl"
+    return argv[1:]
+
+
+def test_the_saved_plan_hint_carries_the_endpoint_and_works_as_printed(mailctl, write_config):
+    config = write_config(tenants_config(1, prefix="hint-"))
+    run = mailctl("plan", "-f", config, "--out", "my plan.tfplan")
+    assert run.exit_code == 0, run.output
+    argv = _hinted_command(run.stdout, "Apply exactly this plan with: ")
+    assert argv == ["apply", "my plan.tfplan", "--endpoint", mailctl.sandbox.url]
+    applied = mailctl(*argv, "--secrets-out", "secrets.json", endpoint=False)
+    assert applied.exit_code == 0, applied.output
+
+
+def test_the_saved_plan_hint_carries_the_embedded_sandbox(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mailctl.yaml").write_text("version: 1\npods:\n  hint-a: {name: A}\n")
+    runner = CliRunner()
+    planned = runner.invoke(cli, ["plan", "--sandbox", "state dir.db", "--out", "tf.plan"])
+    assert planned.exit_code == 0, planned.output
+    argv = _hinted_command(planned.stdout, "Apply exactly this plan with: ")
+    assert argv == ["apply", "tf.plan", "--sandbox", "state dir.db"]
+    assert "'state dir.db'" in planned.stdout  # shell-quoted
+    applied = runner.invoke(cli, argv)
+    assert applied.exit_code == 0, applied.output
+
+
+def test_the_rotate_hint_carries_config_and_endpoint(mailctl, write_config):
+    config = write_config(tenants_config(1, prefix="hint-"))
+    mailctl.apply(config)
+    address = "pod/hint-000/api_key/backend"
+    run = mailctl("rotate", address, "-f", config, "--secrets-out", "secrets.json")
+    assert run.exit_code == 0, run.output
+    argv = _hinted_command(run.stdout, "consumers switched: ")
+    assert argv == ["rotate", address, "--retire-old", "-f", str(config), "--endpoint", mailctl.sandbox.url]
+    retired = mailctl(*argv, endpoint=False)
+    assert retired.exit_code == 0, retired.output

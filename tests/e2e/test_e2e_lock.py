@@ -1,0 +1,77 @@
+"""The organisation lock over a served sandbox: unlock refuses while the holder runs on this host
+(unless --force), and apply --lock-timeout waits for a held lock instead of failing at once."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+
+from e2e_harness import SandboxProcess, mailctl_command, tenants_config
+
+from mailctl.lock import LOCK_CLIENT_ID
+
+
+def _hold_lock(sandbox: SandboxProcess, pid: int) -> str:
+    """Take the lock as if the apply with ``pid`` on this host held it; returns the pod_id."""
+    name = f"mailctl lock tester@{socket.gethostname()} pid {pid} since 2026-01-01T10:00:00Z [e2e00000]"
+    response = sandbox.http.post("/v0/pods", json={"client_id": LOCK_CLIENT_ID, "name": name})
+    response.raise_for_status()
+    pod_id: str = response.json()["pod_id"]
+    return pod_id
+
+
+def test_unlock_refuses_while_the_holder_runs_on_this_host_and_force_removes_it(mailctl, sandbox):
+    _hold_lock(sandbox, os.getpid())  # this test's own process: alive, on this host
+    refused = mailctl("unlock")
+    assert refused.exit_code == 1
+    assert f"pid {os.getpid()}" in refused.stderr and "held for" in refused.stderr
+    assert f"mailctl unlock --force --endpoint {sandbox.url}" in refused.stderr
+    assert mailctl("unlock").exit_code == 1  # still held
+
+    forced = mailctl("unlock", "--force")
+    assert forced.exit_code == 0 and f"pid {os.getpid()}" in forced.stdout and "held for" in forced.stdout
+    assert mailctl("unlock").stdout.startswith("No apply lock is held")
+
+
+def test_unlock_removes_the_lock_of_a_holder_that_died(mailctl, sandbox):
+    child = subprocess.Popen(["true"])  # a pid that has exited
+    child.wait()
+    _hold_lock(sandbox, child.pid)
+    released = mailctl("unlock")
+    assert released.exit_code == 0 and f"pid {child.pid}" in released.stdout
+
+
+def test_lock_timeout_waits_for_the_holder_says_who_it_is_and_then_applies(mailctl, sandbox, write_config):
+    config = write_config(tenants_config(1, prefix="lck-"))
+    pod_id = _hold_lock(sandbox, os.getpid())
+    failed_at_once = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "secrets.json")
+    assert failed_at_once.exit_code == 1 and "another apply holds the organisation lock" in failed_at_once.stderr
+
+    stderr = mailctl.workdir / "apply.err"
+    env = {**os.environ, "AGENTMAIL_API_KEY": sandbox.api_key}
+    with stderr.open("w") as err:
+        proc = subprocess.Popen([*mailctl_command(), "apply", "-f", str(config), "--endpoint", sandbox.url,
+                                 "--auto-approve", "--secrets-out", "secrets.json", "--lock-timeout", "60"],
+                                stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env,
+                                cwd=mailctl.workdir)
+    deadline = time.monotonic() + 30
+    while "Waiting up to 60s for the organisation lock" not in stderr.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert f"pid {os.getpid()}" in stderr.read_text()
+    sandbox.http.delete(f"/v0/pods/{pod_id}").raise_for_status()  # the holder finishes
+    out, _ = proc.communicate(timeout=60)
+    mailctl.watch.output("mailctl apply --lock-timeout 60", out + stderr.read_text())
+    assert proc.returncode == 0, out + stderr.read_text()
+    assert "Apply complete!" in out
+    assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
+
+
+def test_lock_timeout_gives_up_when_the_lock_stays_held(mailctl, sandbox, write_config):
+    config = write_config(tenants_config(1, prefix="lck-"))
+    _hold_lock(sandbox, os.getpid())
+    run = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "secrets.json", "--lock-timeout", "1")
+    assert run.exit_code == 1
+    assert "Waiting up to 1s for the organisation lock" in run.stderr
+    assert "another apply holds the organisation lock" in run.stderr and "after waiting 1s" in run.stderr
