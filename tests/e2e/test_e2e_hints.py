@@ -50,3 +50,20 @@ def test_the_rotate_hint_carries_config_and_endpoint(mailctl, write_config):
     assert argv == ["rotate", address, "--retire-old", "-f", str(config), "--endpoint", mailctl.sandbox.url]
     retired = mailctl(*argv, endpoint=False)
     assert retired.exit_code == 0, retired.output
+
+
+def test_a_non_default_timeout_is_carried_too(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mailctl.yaml").write_text("version: 1\npods:\n  hint-a: {name: A}\n")
+    planned = CliRunner().invoke(cli, ["plan", "--sandbox", "s.db", "--timeout", "7.5", "--out", "tf.plan"])
+    assert planned.exit_code == 0, planned.output
+    assert _hinted_command(planned.stdout, "with: ") == ["apply", "tf.plan", "--sandbox", "s.db", "--timeout", "7.5"]
+
+
+def test_the_export_hint_carries_the_endpoint(mailctl, write_config):
+    mailctl.apply(write_config(tenants_config(1, prefix="hint-")))
+    run = mailctl("export", "-o", "exported")
+    assert run.exit_code == 0, run.output
+    argv = _hinted_command(run.stdout, "Check with: ")
+    assert argv == ["plan", "-f", "exported", "--endpoint", mailctl.sandbox.url]
+    assert mailctl(*argv, "--detailed-exitcode", endpoint=False).exit_code == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from mailctl.api.reader import StateReader
+from mailctl.cli import hints
 from mailctl.cli.common import connection_options, open_client
 from mailctl.config import load
 from mailctl.errors import ConfigError, UsageError
@@ -60,7 +61,7 @@ def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out
     directory.mkdir(parents=True, exist_ok=True)
     for stem, text in files.items():
         (directory / f"{stem}.yaml").write_text(text)
-    click.echo(f"Wrote {len(files)} file(s) to {directory}/. Check with: mailctl plan -f {directory}")
+    click.echo(f"Wrote {len(files)} file(s) to {directory}/. Check with: {hints.command('plan', '-f', str(directory))}")
 
 
 @click.command("import")
