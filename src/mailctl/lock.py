@@ -121,7 +121,7 @@ class ApplyLock:
                 raise UnsafePlan(f"another apply holds the organisation lock ({holder}){after}; wait for it "
                                  f"to finish (--lock-timeout SECONDS waits for it), or if it died, run "
                                  f"`{self.unlock_hint}` (nothing was changed)")
-            self.on_wait(str(holder), waited)
+            self.on_wait(holder.name, waited)  # the name, not its age: the same holder each time
             self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
 
     def __exit__(self, *exc: object) -> None:
