@@ -33,14 +33,20 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class ConfigError(MailctlError):
-    """The configuration is invalid; carries every problem found, not just the first."""
+MAX_SHOWN_PROBLEMS = 100  # a config with more problems shows these and a count of the rest
 
-    def __init__(self, problems: list[Problem]):
+
+class ConfigError(MailctlError):
+    """The configuration is invalid; carries every problem found (up to MAX_SHOWN_PROBLEMS shown,
+    ``more`` counts those found beyond what the loader kept), not just the first."""
+
+    def __init__(self, problems: list[Problem], more: int = 0):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
-        count = len(self.problems)
+        count = len(self.problems) + more
+        hidden = count - min(len(self.problems), MAX_SHOWN_PROBLEMS)
         header = f"{count} problem{'' if count == 1 else 's'} in the configuration:"
-        super().__init__("\n".join([header, *(str(p) for p in self.problems)]))
+        tail = [f"... and {hidden} more problem{'' if hidden == 1 else 's'}"] if hidden else []
+        super().__init__("\n".join([header, *(str(p) for p in self.problems[:MAX_SHOWN_PROBLEMS]), *tail]))
 
 
 class UsageError(MailctlError):

@@ -20,8 +20,6 @@ def validate(files: tuple[str, ...]) -> None:
     breakdown = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS if counts[kind])
     click.echo(f"OK: {_count(len(loaded.files), 'file')}, {_count(len(loaded.state.resources), 'resource')}"
                + (f" ({breakdown})" if breakdown else ""))
-    for file in loaded.skipped:
-        click.echo(f"note: skipped {file}: no mailctl top-level key (not a mailctl file)", err=True)
 
 
 def _count(n: int, noun: str) -> str:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from mailctl.errors import Problem
 from mailctl.resources import Source
@@ -26,7 +30,6 @@ FieldPath = tuple[str | int, ...]
 
 MAX_FILE_BYTES = 5_000_000
 MAX_DEPTH = 40
-YAML_SUFFIXES = (".yaml", ".yml")
 
 _T = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
@@ -93,75 +96,46 @@ def file_problem(file: str, message: str, line: int = 1, column: int = 1) -> Pro
 
 
 # ---------------------------------------------------------------------------------------------
-# Which files
-
-
-@dataclass
-class FileSet:
-    files: list[str]  # config files to read, in order
-    skipped: list[str]  # YAML files in a directory that are not mailctl files (e.g. a CI workflow)
-    problems: list[Problem]
-
-
-# A YAML file found in a directory is read only if a line starts with one of mailctl's top-level keys.
-_MAILCTL_TOP_LEVEL = re.compile(
-    r"^(?:version|kind|template|tenants|parameters|pod|pods|domains|api_keys|webhooks|lists|manage|settings)"
-    r"\s*:", re.M)
-
-
-def expand_paths(paths: list[str]) -> FileSet:
-    """``-f`` arguments -> config files. A directory means every *.yaml / *.yml below it, sorted,
-    except files without any mailctl top-level key (other tools' YAML). Named files are always read."""
-    files: list[str] = []
-    skipped: list[str] = []
-    problems: list[Problem] = []
-    for path in paths or ["mailctl.yaml"]:
-        if os.path.isdir(path):
-            found = _yaml_files_under(path)
-            if not found:
-                problems.append(file_problem(path, "directory contains no *.yaml or *.yml files"))
-            for file in found:
-                (files if _looks_like_mailctl(file) else skipped).append(file)
-        elif os.path.exists(path):
-            files.append(path)
-        else:
-            problems.append(file_problem(path, "no such file or directory"))
-    seen: set[str] = set()
-    unique = []
-    for file in files:  # the same file named twice (directly and via its directory) counts once
-        real = os.path.realpath(file)
-        if real not in seen:
-            seen.add(real)
-            unique.append(file)
-    return FileSet(unique, skipped, problems)
-
-
-def _looks_like_mailctl(file: str) -> bool:
-    try:
-        with open(file, "rb") as handle:
-            head = handle.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return True  # let the reader report it
-    return bool(_MAILCTL_TOP_LEVEL.search(head))
-
-
-def _yaml_files_under(directory: str) -> list[str]:
-    found: list[str] = []
-    for root, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
-    return sorted(found)
-
-
-# ---------------------------------------------------------------------------------------------
 # One file
+
+
+class NotRegularFile(OSError):
+    """A FIFO, socket or device where a config file was expected (opened without blocking)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def read_regular(file: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of a regular file. Opened non-blocking and checked before reading,
+    so a FIFO (or one swapped in after a check) raises NotRegularFile instead of hanging."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(special_kind(mode))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def read_document(file: str) -> tuple[Document | None, list[Problem]]:
     """Parse one file. Returns the document (None if it could not be parsed) and its problems."""
     try:
-        with open(file, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = read_regular(file, MAX_FILE_BYTES + 1)
+    except NotRegularFile as exc:
+        return None, [file_problem(file, f"not a regular file ({exc.kind}): pass a config file or a directory")]
     except OSError as exc:
         return None, [file_problem(file, f"cannot read file: {exc.strerror or exc}")]
     if len(raw) > MAX_FILE_BYTES:
@@ -218,29 +192,67 @@ def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
 
 
 def _compose(text: str) -> Node | None:
-    loader = _MarkedLoader(text)
+    """The node tree of ``text``: parsed by libyaml when it is installed (4x faster), by the
+    pure-Python parser when not, and whenever libyaml objects, so that every error reads the same."""
+    if _FastLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return _compose_with(_FastLoader, text)
+        except yaml.YAMLError:
+            pass  # re-parsed below for PyYAML's wording and position
+    return _compose_with(_MarkedLoader, text)
+
+
+def _compose_with(kind: Any, text: str) -> Node | None:
+    loader = kind(text)
     try:
-        return loader.get_single_node()
+        node: Node | None = loader.get_single_node()
+        return node
     finally:
         loader.dispose()
 
 
-class _MarkedLoader(yaml.SafeLoader):
-    """A SafeLoader that never expands aliases: each one becomes a placeholder reported later."""
+class _MarkedComposer(Composer):
+    """Composition that never expands aliases (each one becomes a placeholder reported later)
+    and stops at MAX_DEPTH."""
 
     depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        if self.check_event(AliasEvent):
-            event = self.get_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        events: Any = self  # the parser half (PyYAML's or libyaml's) is mixed in beside this class
+        if events.check_event(AliasEvent):
+            event = events.get_event()
             return ScalarNode(_ALIAS, event.anchor, event.start_mark, event.end_mark)
         if self.depth >= MAX_DEPTH:
-            raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.peek_event().start_mark)
+            raise yaml.composer.ComposerError(None, None, _TOO_DEEP, events.peek_event().start_mark)
         self.depth += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[return-value]
+            return Composer.compose_node(self, parent, index)
         finally:
             self.depth -= 1
+
+
+class _MarkedLoader(_MarkedComposer, yaml.SafeLoader):
+    """The pure-Python SafeLoader, composing as above."""
+
+
+def _fast_loader() -> Any:
+    """The same loader over libyaml's parser (events in C, composition above), if installed."""
+    try:
+        from yaml._yaml import CParser
+    except ImportError:
+        return None
+
+    class FastLoader(_MarkedComposer, CParser, SafeConstructor, Resolver):
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    return FastLoader
+
+
+_FastLoader = _fast_loader()
 
 
 def _source(file: str, node: Node) -> Source:
@@ -275,6 +287,9 @@ class _Walker:
             if node.tag != _SEQ:
                 self.report(path, f"YAML tag `{_short(node.tag)}` is not supported")
             return [self.value(item, path + (i,)) for i, item in enumerate(node.value)]
+        if _SURROGATE.search(node.value):  # `"\ud800"`: text no file, API or terminal can encode
+            node.value = _escape_surrogates(node.value)
+            self.report(path, _surrogate_message(node.value))
         return self.scalar(node, path)
 
     def mapping(self, node: MappingNode, path: FieldPath) -> dict[str, Any]:
@@ -295,6 +310,11 @@ class _Walker:
         return out
 
     def key(self, node: Node, path: FieldPath) -> str | None:
+        if isinstance(node, ScalarNode) and _SURROGATE.search(node.value):
+            node.value = _escape_surrogates(node.value)
+            where = _source(self.doc.file, node)
+            self.problems.append(Problem(where.file, where.line, where.column, format_path(path + (node.value,)),
+                                         _surrogate_message(node.value)))
         if isinstance(node, ScalarNode) and node.tag == _STR:
             return str(node.value)
         where = _source(self.doc.file, node)
@@ -322,7 +342,7 @@ class _Walker:
         if tag not in (_INT, _FLOAT, _BOOL, _NULL):
             self.report(path, f"YAML tag `{_short(tag)}` is not supported")
             return None
-        if tag == _BOOL and node.style is None and _YAML11_BOOLS.match(node.value):
+        if tag == _BOOL and not node.style and _YAML11_BOOLS.match(node.value):
             self.report(path, f"`{node.value}` is a boolean in YAML 1.1 but text in YAML 1.2: "
                               "write true/false, or quote it")
         try:
@@ -334,6 +354,22 @@ class _Walker:
             self.report(path, f"`{node.value}` is not a finite number")
             return None
         return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\ud[89a-f][0-9a-f]{2}")
+
+
+def _escape_surrogates(text: str) -> str:
+    """Lone surrogates written out as ``\\udXXX``, so the text can be printed and reported."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _surrogate_message(escaped: str) -> str:
+    found = _ESCAPED_SURROGATE.search(escaped)
+    code = found.group(0) if found else "\\ud800"
+    return (f"`{code}` is a lone UTF-16 surrogate, which cannot be encoded as UTF-8: write the character "
+            "itself, or its full code point (like `\\U0001F600`)")
 
 
 def _short(tag: str) -> str:

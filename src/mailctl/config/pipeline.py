@@ -8,14 +8,17 @@ are only checked when everything before was clean, so a broken file cannot cause
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 
 from mailctl.config import schema
 from mailctl.config.build import Builder
-from mailctl.config.loader import Document, expand_paths, read_document
+from mailctl.config.files import Skipped, expand_paths
+from mailctl.config.loader import Document, read_document
 from mailctl.config.render import render_tenants
 from mailctl.config.templates import Template, kind_of_document, parse_template
-from mailctl.errors import ConfigError, Problem
+from mailctl.errors import MAX_SHOWN_PROBLEMS, ConfigError, Problem
 from mailctl.resources import DesiredState
 
 
@@ -26,26 +29,56 @@ class LoadedConfig:
     files: list[str]
     documents: list[Document]  # config documents, including those rendered from templates
     state: DesiredState = field(default_factory=DesiredState)
-    skipped: list[str] = field(default_factory=list)  # other tools' YAML found in directories
+    skipped: list[Skipped] = field(default_factory=list)  # found in directories, not read
 
 
 @dataclass
 class _Run:
-    problems: list[Problem] = field(default_factory=list)
+    """Every problem found; only the first MAX_SHOWN_PROBLEMS (by position) are kept, the rest
+    counted, so a file with 100,000 mistakes costs about what a valid one of that size does."""
+
+    kept: dict[Problem, None] = field(default_factory=dict)  # an ordered set
+    more: int = 0
     complete: bool = True  # False once any document had to be left out
 
-    def add(self, problems: list[Problem]) -> bool:
-        """Record problems; True if there were none."""
-        self.problems.extend(problems)
-        if problems:
+    def add(self, problems: Iterable[Problem], more: int = 0) -> bool:
+        """Record problems (and a count of others); True if there were none."""
+        clean = not more
+        self.more += more
+        for problem in problems:
+            clean = False
+            self.kept[problem] = None
+        if len(self.kept) > 2 * MAX_SHOWN_PROBLEMS:
+            self._trim()
+        if not clean:
             self.complete = False
-        return not problems
+        return clean
+
+    def _trim(self) -> None:
+        first = sorted(self.kept, key=lambda p: (p.file, p.line, p.column, p.path, p.message))
+        self.more += max(0, len(first) - MAX_SHOWN_PROBLEMS)
+        self.kept = dict.fromkeys(first[:MAX_SHOWN_PROBLEMS])
+
+    def validate(self, doc: Document, skip: Container[schema.Position] = ()) -> bool:
+        """Schema-check ``doc``; True if it is valid."""
+        checked = schema.validate(doc, limit=MAX_SHOWN_PROBLEMS, skip=skip)
+        return self.add(checked.problems, checked.more)
+
+    def raise_if_any(self) -> None:
+        if self.kept or self.more:
+            self._trim()
+            raise ConfigError(list(self.kept), self.more)
 
 
-def load_config(paths: list[str]) -> LoadedConfig:
+def warn_skipped(skipped: Skipped) -> None:
+    """Files a directory holds that mailctl leaves alone are named on stderr, never silently."""
+    print(skipped, file=sys.stderr, flush=True)
+
+
+def load_config(paths: list[str], on_skip: Callable[[Skipped], None] | None = warn_skipped) -> LoadedConfig:
     """Read, validate and merge config files. Raises ConfigError listing every problem."""
     run = _Run()
-    found_files = expand_paths(paths)
+    found_files = expand_paths(paths, on_skip)
     files = found_files.files
     run.add(found_files.problems)
     config: list[Document] = []
@@ -64,8 +97,7 @@ def load_config(paths: list[str]) -> LoadedConfig:
         builder.add(doc)
     state, found = builder.finish(check_references=run.complete)
     run.add(found)
-    if run.problems:
-        raise ConfigError(list(dict.fromkeys(run.problems)))
+    run.raise_if_any()
     return LoadedConfig(files, config, state, found_files.skipped)
 
 
@@ -77,7 +109,7 @@ def _valid_documents(files: list[str], run: _Run) -> list[Document]:
         if doc is None:
             continue
         yaml_positions = {(p.file, p.line, p.column) for p in found}  # one report per position
-        if run.add([p for p in schema.validate(doc) if (p.file, p.line, p.column) not in yaml_positions]):
+        if run.validate(doc, skip=yaml_positions):
             valid.append(doc)
     return valid
 
@@ -105,4 +137,4 @@ def _render(doc: Document, templates: dict[str, Template | None], run: _Run) -> 
         return []
     rendered, found = render_tenants(doc, template)
     run.add(found)
-    return [rendered] if run.add(schema.validate(rendered)) else []
+    return [rendered] if run.validate(rendered) else []

@@ -1,0 +1,193 @@
+"""Which files are config: ``-f`` paths expanded into the files mailctl reads.
+
+A file named with ``-f`` is always read (a FIFO, socket or device is an error, never opened). A
+directory means every ``*.yaml`` / ``*.yml`` below it, except:
+
+- what its ``.mailctlignore`` excludes (gitignore syntax, relative to that directory);
+- hidden directories (``.git``, ``.github``...);
+- anything that is not a regular file: it is never opened (a FIFO would block, a device may
+  have side effects), only reported as skipped;
+- other tools' YAML (docker-compose, Kubernetes manifests, Helm values, CI workflows): a file is
+  read only when it clearly is mailctl's, that is it carries the schema modeline, or every
+  top-level key is one of mailctl's (and ``kind:``, if any, is a mailctl kind).
+
+Every file skipped for the last two reasons is reported, so a misspelt top-level key in a real
+config file cannot go unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pathspec
+
+from mailctl.config import schema
+from mailctl.config.loader import MAX_FILE_BYTES, NotRegularFile, file_problem, read_regular, special_kind
+from mailctl.errors import Problem
+
+YAML_SUFFIXES = (".yaml", ".yml")
+IGNORE_FILE = ".mailctlignore"
+MAILCTL_KINDS = ("config", "template")
+
+# `# yaml-language-server: $schema=.../mailctl.schema.json`: the file says it is mailctl's.
+_MODELINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=\S*mailctl\S*\.json", re.M)
+# A key at column 0: a top-level key of a block mapping (plain, or quoted).
+_TOP_KEY = re.compile(r"""^(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#'"{}\[\],&*!|>%@`?:-][^:\n]*?|-[^\s:\n][^:\n]*?))"""
+                      r"""[ \t]*:(?:[ \t]+(.*))?$""", re.M)
+_KIND_VALUE = re.compile(r"""^["']?([^"'#\s]*)["']?""")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"warning: skipped {self.file}: {self.reason}"
+
+
+@dataclass
+class FileSet:
+    files: list[str] = field(default_factory=list)  # config files to read, in order
+    skipped: list[Skipped] = field(default_factory=list)  # found in directories, not read
+    problems: list[Problem] = field(default_factory=list)
+
+
+def expand_paths(paths: list[str], on_skip: Callable[[Skipped], None] | None = None) -> FileSet:
+    """``-f`` arguments -> config files (``mailctl.yaml`` when none). ``on_skip`` hears of each
+    file a directory holds but mailctl leaves alone, as it is found."""
+    out = FileSet()
+
+    def skip(file: str, reason: str) -> None:
+        out.skipped.append(Skipped(file, reason))
+        if on_skip is not None:
+            on_skip(out.skipped[-1])
+
+    for path in paths or ["mailctl.yaml"]:
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            out.problems.append(file_problem(path, "no such file or directory"))
+            continue
+        except OSError as exc:
+            out.problems.append(file_problem(path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISDIR(mode):
+            _expand_directory(path, out, skip)
+        elif stat.S_ISREG(mode):
+            out.files.append(path)
+        else:
+            out.problems.append(file_problem(path, f"not a regular file ({special_kind(mode)}): "
+                                                   "pass a config file or a directory"))
+    out.files = _unique(out.files)
+    return out
+
+
+def _expand_directory(directory: str, out: FileSet, skip: Callable[[str, str], None]) -> None:
+    skipped_before = len(out.skipped)
+    read = 0
+    for file in _yaml_files_under(directory, skip):
+        reason = foreign_reason(file)
+        if reason is None:
+            out.files.append(file)
+            read += 1
+        else:
+            skip(file, reason)
+    if read:
+        return
+    skipped = len(out.skipped) - skipped_before
+    out.problems.append(file_problem(directory, f"no mailctl config files in this directory ({skipped} "
+                                                f"other file{'' if skipped == 1 else 's'} skipped)" if skipped
+                                     else "directory contains no *.yaml or *.yml files"))
+
+
+def _unique(files: list[str]) -> list[str]:
+    """The same file named twice (directly and via its directory) counts once."""
+    seen: set[str] = set()
+    unique = []
+    for file in files:
+        real = os.path.realpath(file)
+        if real not in seen:
+            seen.add(real)
+            unique.append(file)
+    return unique
+
+
+def _yaml_files_under(directory: str, skip: Callable[[str, str], None]) -> list[str]:
+    ignored = _ignore_matcher(directory)
+    found: list[str] = []
+    for root, dirs, names in os.walk(directory):
+        rel_root = os.path.relpath(root, directory)
+        rel = (lambda name: name) if rel_root == "." else (lambda name: f"{rel_root}/{name}")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not ignored(rel(d) + "/"))
+        for name in names:
+            if not name.endswith(YAML_SUFFIXES) or ignored(rel(name)):
+                continue
+            file = os.path.join(root, name)
+            try:
+                mode = os.stat(file).st_mode  # follows symlinks: a link to a FIFO is a FIFO
+            except OSError:
+                found.append(file)  # a dangling link: the reader reports it
+                continue
+            if stat.S_ISREG(mode):
+                found.append(file)
+            elif not stat.S_ISDIR(mode):
+                skip(file, f"{special_kind(mode)}, not a regular file (never opened)")
+    return sorted(found)
+
+
+def _ignore_matcher(directory: str) -> Callable[[str], bool]:
+    """``.mailctlignore`` at the top of ``directory`` (gitignore syntax), as a path test."""
+    path = os.path.join(directory, IGNORE_FILE)
+    try:
+        text = read_regular(path, MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    except (OSError, NotRegularFile):
+        return lambda rel: False
+    spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    return spec.match_file
+
+
+def foreign_reason(file: str) -> str | None:
+    """Why ``file`` is not a mailctl file, or None if it clearly is one (or cannot be read:
+    then the reader reports why)."""
+    try:
+        text = read_regular(file, MAX_FILE_BYTES).decode("utf-8", errors="replace")
+    except NotRegularFile as exc:
+        return f"{exc.kind}, not a regular file (never opened)"
+    except OSError:
+        return None
+    if _MODELINE.search(text):
+        return None
+    keys: dict[str, str] = {}
+    for match in _TOP_KEY.finditer(text):
+        key = next(g for g in match.groups()[:3] if g is not None)
+        keys.setdefault(key, match.group(4) or "")
+    if not keys:
+        return "no mailctl top-level key (not a mailctl file)"
+    foreign = [key for key in keys if key not in top_level_keys()]
+    if foreign:
+        listed = ", ".join(f"`{key}`" for key in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        return (f"top-level key{'s' if len(foreign) > 1 else ''} {listed} "
+                f"{'are' if len(foreign) > 1 else 'is'} not mailctl's (another tool's file; "
+                f"list it in {IGNORE_FILE} to silence this)")
+    if "kind" in keys:
+        kind_match = _KIND_VALUE.match(keys["kind"])
+        kind = kind_match.group(1) if kind_match else ""
+        if kind not in MAILCTL_KINDS:
+            return f"`kind: {kind}` is not a mailctl kind (another tool's file)"
+    if not set(keys) - {"name", "description"}:
+        return "no mailctl top-level key (not a mailctl file)"
+    return None
+
+
+@lru_cache(maxsize=1)
+def top_level_keys() -> frozenset[str]:
+    """Every top-level key a config, template or tenants file may have (from the schema)."""
+    definitions = schema.schema()["$defs"]
+    return frozenset(key for name in ("configFile", "templateFile", "tenantsFile")
+                     for key in definitions[name].get("properties", {}))
