@@ -1,21 +1,59 @@
-"""Where new API key secrets go: a JSON file, mode 0600, appended atomically.
+"""Where new API key secrets go: one JSON array in a file, mode 0600, appended in place.
 
 A created key's secret exists only in the create response; this sink is the only place it is
 ever written. The file holds one JSON array of records
 ``{"address", "api_key_id", "prefix", "secret", "created_at"}``.
+
+Why it is shaped like this:
+
+- Each record is written in place, just before the closing ``]``, with one ``pwrite`` and an
+  ``fsync``: recording N secrets costs time linear in N, and there is never a temporary file
+  that a kill could leave behind holding secrets.
+- A torn tail (power lost in the middle of a write) loses at most the record being written; the
+  next append drops the partial record and continues after the last whole one. That record's key
+  is still under its pending name (see ``pending_name``), so the next plan replaces it.
+- Only a regular file, or a new file in a writable directory, is accepted. Symlinks are followed:
+  the target is updated in place and the link stays. Devices, FIFOs, sockets, directories and
+  anything under /proc or /sys are refused before any change; reads are bounded in size.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import tempfile
+import stat
 import threading
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from mailctl.errors import UsageError
+from mailctl.errors import MailctlError, UsageError
+
+# Two-phase key creation: a key is created under its pending name, its secret recorded here, and
+# only then renamed to its declared name. Declared names cannot contain "#", so a pending name
+# never collides with one, and any machine can tell that such a key's secret may be lost.
+PENDING_SUFFIX = "#mailctl-pending"
+
+MAX_SINK_BYTES = 64 * 1024 * 1024  # ~250,000 records; anything bigger is not ours
+PSEUDO_FILESYSTEMS = ("/proc", "/sys")  # "regular" files there are kernel interfaces
+TAIL_BYTES = 4096  # an append reads only this much of the end of the file
+_RECORD_END = b"\n  }"  # how every record written here ends (strings never hold a raw newline)
+_RECOVERY_TRIES = 3  # record ends tried from the back when the tail is torn
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def pending_name(name: str) -> str:
+    """The name a key carries until its secret is durably recorded."""
+    return name + PENDING_SUFFIX
+
+
+def declared_name_of(name: str) -> str | None:
+    """The declared name behind a pending name, or None when ``name`` is not pending."""
+    if name.endswith(PENDING_SUFFIX) and len(name) > len(PENDING_SUFFIX):
+        return name[: -len(PENDING_SUFFIX)]
+    return None
 
 
 class SecretSink:
@@ -26,47 +64,185 @@ class SecretSink:
 
     def check_writable(self) -> None:
         """Fail before any change is made, not after a key was created and its secret lost."""
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        if self.path.exists():
-            self._read()  # must be our JSON format
-            if not os.access(self.path, os.W_OK):
-                raise UsageError(f"--secrets-out {self.path}: file is not writable")
-        elif not directory.is_dir() or not os.access(directory, os.W_OK):
-            raise UsageError(f"--secrets-out {self.path}: directory {directory} is not writable")
+        target = self._target()
+        if target.exists():
+            if not os.access(target, os.W_OK):
+                self._refuse("file is not writable")
+            if _append_point(_read_bounded(target, self._refuse)) is None:
+                self._refuse("not a mailctl secrets file (expected a JSON array of records)")
 
     def store(self, address: str, response: dict[str, Any]) -> None:
+        """Record one secret durably (fsync) before returning; raise MailctlError if it cannot."""
         record = {
             "address": address,
             "api_key_id": response.get("api_key_id"),
             "prefix": response.get("prefix"),
             "secret": response.get("api_key"),
-            "created_at": response.get("created_at") or datetime.now(timezone.utc).isoformat(),
+            "created_at": response.get("created_at") or datetime.now(UTC).isoformat(),
         }
         with self._lock:
-            records = self._read() if self.path.exists() else []
-            records.append(record)
-            self._write_atomically(json.dumps(records, indent=2) + "\n")
+            try:
+                self._append(_format(record))
+            except OSError as exc:
+                raise MailctlError(f"--secrets-out {self.path}: could not record the secret of "
+                                   f"{address}: {exc.strerror or exc}") from None
             self.written.append(address)
 
-    def _read(self) -> list[dict[str, Any]]:
-        try:
-            records = json.loads(self.path.read_text() or "[]")
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--secrets-out {self.path}: not a mailctl secrets file ({exc.__class__.__name__})") from None
-        if not isinstance(records, list):
-            raise UsageError(f"--secrets-out {self.path}: not a mailctl secrets file (expected a JSON array)")
-        return records
+    # -- the path ------------------------------------------------------------------------------
 
-    def _write_atomically(self, text: str) -> None:
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
+    def _refuse(self, why: str) -> NoReturn:
+        raise UsageError(f"--secrets-out {self.path}: {why}")
+
+    def _target(self) -> Path:
+        """The file the secrets go to (a symlink's target), checked for what it is."""
+        target = Path(os.path.realpath(self.path))
+        if any(target == Path(root) or Path(root) in target.parents for root in PSEUDO_FILESYSTEMS):
+            self._refuse(f"{target} is on a kernel pseudo-filesystem, not a file for secrets")
         try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            info = target.stat()
+        except FileNotFoundError:
+            directory = target.parent
+            if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
+                self._refuse(f"directory {directory} is not writable")
+            return target
+        except OSError as exc:
+            self._refuse(f"cannot be used: {exc.strerror or exc}")
+        if not stat.S_ISREG(info.st_mode):
+            self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
+        if info.st_size > MAX_SINK_BYTES:
+            self._refuse(f"is {info.st_size:,} bytes, larger than any mailctl secrets file "
+                         f"({MAX_SINK_BYTES:,} bytes at most): use a new file")
+        return target
+
+    # -- appending -----------------------------------------------------------------------------
+
+    def _append(self, record: bytes) -> None:
+        target = self._target()
+        created = not target.exists()
+        fd = os.open(target, _OPEN_FLAGS, 0o600)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):  # swapped after the check: never write there
+                self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
+            if stat.S_IMODE(info.st_mode) != 0o600:
+                os.fchmod(fd, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # another mailctl process appending to the same file
+            size = os.fstat(fd).st_size
+            offset, opener = self._insertion_point(fd, size)
+            payload = opener + record + b"\n]\n"
+            _pwrite_all(fd, payload, offset)
+            if offset + len(payload) < size:
+                os.ftruncate(fd, offset + len(payload))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_directory(target.parent)  # the new name must survive power loss too
+
+    def _insertion_point(self, fd: int, size: int) -> tuple[int, bytes]:
+        """Where the next record goes and what precedes it; reads only the tail when it is intact."""
+        start = max(0, size - TAIL_BYTES)
+        tail = os.pread(fd, size - start, start)
+        body = tail.rstrip()
+        if body.endswith(b"]"):
+            inner = body[:-1].rstrip()
+            if inner.endswith(b"}"):
+                return start + len(inner), b",\n"
+            if start == 0 and inner.strip() == b"[":
+                return len(inner), b"\n"
+        if size > MAX_SINK_BYTES:
+            self._refuse("grew past the size limit while in use")
+        point = _append_point(_pread_all(fd, size))  # torn tail or unusual layout: read it all
+        if point is None:
+            self._refuse("not a mailctl secrets file (expected a JSON array of records)")
+        return point
+
+
+def _format(record: dict[str, Any]) -> bytes:
+    """A record as one array element, indented like ``json.dumps(records, indent=2)``."""
+    text = json.dumps(record, indent=2)
+    return ("  " + text.replace("\n", "\n  ")).encode()
+
+
+def _append_point(data: bytes) -> tuple[int, bytes] | None:
+    """Where to append to this file's content, dropping a torn record at its end; None: not ours."""
+    if not data.strip():
+        return 0, b"[\n"
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, list):
+        inner = data.rstrip()[:-1].rstrip()
+        return len(inner), (b",\n" if parsed else b"\n")
+    if parsed is not None:
+        return None  # valid JSON, but not an array
+    end = len(data)
+    for _ in range(_RECOVERY_TRIES):
+        end = data.rfind(_RECORD_END, 0, end)
+        if end < 0:
+            break
+        cut = end + len(_RECORD_END)
+        try:
+            whole = json.loads(data[:cut] + b"\n]")
+        except ValueError:
+            continue
+        if isinstance(whole, list):
+            return cut, b",\n"
+    if data.lstrip().startswith(b"[\n  {") and _RECORD_END not in data:
+        return data.index(b"[") + 1, b"\n"  # the first record itself was torn
+    return None
+
+
+def _read_bounded(path: Path, refuse: Callable[[str], NoReturn]) -> bytes:
+    """The whole file, but never more than the limit (whatever its size claims to be)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    content = bytearray()
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            refuse("is not a regular file")
+        while len(content) <= MAX_SINK_BYTES:
+            chunk = os.read(fd, MAX_SINK_BYTES + 1 - len(content))
+            if not chunk:
+                break
+            content += chunk
+    finally:
+        os.close(fd)
+    if len(content) > MAX_SINK_BYTES:
+        refuse(f"is larger than any mailctl secrets file ({MAX_SINK_BYTES:,} bytes at most)")
+    return bytes(content)
+
+
+def _pread_all(fd: int, size: int) -> bytes:
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _describe(mode: int) -> str:
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"

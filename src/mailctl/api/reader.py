@@ -41,6 +41,7 @@ from mailctl.resources import (
     webhook_address,
     webhook_name_from_client_id,
 )
+from mailctl.secrets import declared_name_of
 
 FAN_OUT = 16
 
@@ -202,21 +203,28 @@ class _Owners:
 def _api_keys(rows: list[dict[str, Any]], owners: _Owners) -> list[Resource]:
     """Bearer keys by (scope, name). Several keys of one name exist mid-rotation: the newest
     keeps the name, the older ones are marked superseded (``name#api_key_id``) and left alone
-    until ``mailctl rotate --retire-old``."""
+    until ``mailctl rotate --retire-old``.
+
+    A key still under its pending name (``mailctl.secrets.pending_name``) may have lost its secret:
+    it is marked ``unrecorded``. It takes its declared address only when no key holds that name
+    (so the plan replaces it), else it is ``name#api_key_id`` (so the plan deletes it)."""
     out: list[Resource] = []
     seen: set[str] = set()
     newest_first = sorted(rows, key=lambda r: (r.get("created_at") or "", r["api_key_id"]), reverse=True)
-    for row in newest_first:
+    # Keys under their declared names first: a pending key never takes the address of a real one.
+    for row in sorted(newest_first, key=lambda r: declared_name_of(r.get("name") or "") is not None):
         if row.get("type", "bearer") != "bearer":
             continue  # public-key (sign-in) credentials are not managed by mailctl
         owner = owners.of(row)
         if owner is None:
             continue
         pod, inbox = owner
-        name = row.get("name") or row["api_key_id"]
-        address = api_key_address(name, pod=pod, inbox=inbox)
-        superseded = address in seen
-        if superseded:
+        raw_name = row.get("name") or row["api_key_id"]
+        name = declared_name_of(raw_name) or raw_name
+        unrecorded = name != raw_name
+        address = declared = api_key_address(name, pod=pod, inbox=inbox)
+        taken = address in seen
+        if taken:
             address = api_key_address(f"{name}#{row['api_key_id']}", pod=pod, inbox=inbox)
         seen.add(address)
         attrs: dict[str, Any] = {"permissions": normalize_permissions(row.get("permissions"))}
@@ -225,7 +233,8 @@ def _api_keys(rows: list[dict[str, Any]], owners: _Owners) -> list[Resource]:
         parent = owners.parent(pod, inbox)
         out.append(Resource(API_KEY, address, attrs, parent=parent, remote_id=row["api_key_id"],
                             observed={"prefix": row.get("prefix"), "used_at": row.get("used_at"),
-                                      "superseded": superseded, "created_at": row.get("created_at")}))
+                                      "superseded": taken and not unrecorded, "created_at": row.get("created_at"),
+                                      "unrecorded": unrecorded, "declared_address": declared}))
     return out
 
 

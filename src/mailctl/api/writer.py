@@ -1,9 +1,12 @@
 """Turn one planned step (create / update / delete of one resource) into API calls.
 
 Every create is safe to retry: pods, domains, inboxes and webhooks carry a deterministic
-``client_id`` (a repeated create returns the original object); API keys have none, so after an
-ambiguous failure the scope is listed and a key of that name, made by the lost attempt and whose
-secret nobody received, is deleted before creating again.
+``client_id`` (a repeated create returns the original object). API keys have none, and their
+secret is in the create response only, so a key is made in two phases: it is created under its
+pending name, its secret is recorded durably in the sink, and only then is it renamed to its
+declared name. A key under a declared name therefore always has its secret recorded; a pending
+key left by a lost response or a killed run is deleted before creating again, and the next plan
+replaces it ("secret never recorded").
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from mailctl.api.client import AgentMailClient
+from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import collection_path, item_path
 from mailctl.errors import ApiError, MailctlError, NotFound, TransientError
 from mailctl.plan.changes import Change
@@ -32,7 +35,7 @@ from mailctl.resources import (
     pod_address,
     pod_client_id,
 )
-from mailctl.secrets import SecretSink
+from mailctl.secrets import SecretSink, pending_name
 
 VERIFIED = "VERIFIED"
 
@@ -134,31 +137,53 @@ class ApiWriter:
     def _create_api_key(self, key: Resource) -> None:
         if self.secrets is None:
             raise MailctlError(f"{key.address}: no secret sink (--secrets-out) for the new key's secret")
-        body: dict[str, Any] = {"name": key.name}
+        body: dict[str, Any] = {"name": pending_name(key.name)}
         if key.attrs.get("permissions") is not None:
             body["permissions"] = key.attrs["permissions"]
         if key.attrs.get("expires_at"):
             body["expires_at"] = key.attrs["expires_at"]
         path = collection_path(key, self.ids)
-        for attempt in range(3):
-            try:
-                created = self.client.post(path, body)
-                break
-            except TransientError as exc:
-                if not exc.ambiguous or attempt == 2:
-                    raise
-                self._delete_orphaned_keys(key, path)
-        self.secrets.store(key.address, created)
+        created = self._post_pending_key(key, path, body)
+        key_path = item_path(key, self.ids, created["api_key_id"])
+        try:
+            self.secrets.store(key.address, created)
+        except MailctlError:
+            self._discard_key(key_path)  # nobody can ever use it: never leave it behind
+            raise
+        try:
+            self.client.patch(key_path, {"name": key.name})
+        except MailctlError as exc:
+            self._discard_key(key_path)
+            raise MailctlError(f"the new key could not be given its name ({exc}); it was deleted "
+                               f"(its record in {self.secrets.path} is void)") from None
         self.ids.set(key.address, created["api_key_id"])
 
-    def _delete_orphaned_keys(self, key: Resource, path: str) -> None:
-        """An ambiguous create may have made the key; its secret is lost, so remove it first."""
+    def _post_pending_key(self, key: Resource, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        for attempt in range(3):
+            try:
+                created: dict[str, Any] = self.client.post(path, body)
+                return created
+            except TransientError as exc:
+                if not exc.ambiguous:
+                    raise
+                # The lost attempt may have made a key whose secret nobody received: remove it.
+                self._delete_pending_keys(key, path)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _delete_pending_keys(self, key: Resource, path: str) -> None:
+        name = pending_name(key.name)
         for row in self.client.list_all(path, "api_keys"):
-            if row.get("name") == key.name and _same_scope(row, key, self.ids):
-                try:
-                    self.client.delete(f"{path}/{row['api_key_id']}")
-                except NotFound:
-                    pass
+            if row.get("name") == name and _same_scope(row, key, self.ids):
+                self._discard_key(f"{path}/{quote_segment(row['api_key_id'])}")
+
+    def _discard_key(self, key_path: str) -> None:
+        """Best effort: a pending key that survives this is replaced by the next plan."""
+        try:
+            self.client.delete(key_path)
+        except ApiError:
+            pass  # gone already, or the API is unreachable: the next plan shows what is left
 
     def _create_webhook(self, hook: Resource) -> None:
         body: dict[str, Any] = {"url": hook.attrs["url"], "event_types": hook.attrs["event_types"],

@@ -33,6 +33,8 @@ from mailctl.resources import (
     pod_address,
 )
 
+SECRET_NEVER_RECORDED = "secret never recorded"
+
 
 def plan(desired: DesiredState, actual: ActualState) -> Plan:
     scope = _Scope(desired, actual)
@@ -78,6 +80,8 @@ def _compare(want: Resource, have: Resource | None) -> Change | None:
     if have is None:
         return Change(CREATE, want.address, desired=want)
     diff = attribute_changes(want.kind, want.attrs, have.attrs)
+    if have.observed.get("unrecorded"):  # a key left under its pending name: nobody has its secret
+        return Change(REPLACE, want.address, desired=want, actual=have, diff=diff, reason=SECRET_NEVER_RECORDED)
     if not diff:
         return None
     action = REPLACE if any(d.forces_replacement for d in diff) else UPDATE
@@ -205,7 +209,8 @@ class _Scope:
             elif pod is not None:
                 if pod_address(pod) in self.managed_pods:
                     self.managed_actual[address] = resource
-            elif address in desired.resources or (resource.kind == LIST_ENTRY and None in desired.list_scopes):
+            elif (address in desired.resources or _unrecorded_of(resource) in desired.resources
+                  or (resource.kind == LIST_ENTRY and None in desired.list_scopes)):
                 self.managed_actual[address] = resource  # declared, or in the managed org lists
             else:
                 self._unmanaged.append(address)
@@ -219,4 +224,9 @@ class _Scope:
             if resource.kind == POD:
                 return "not declared; matches manage.pods"
             return f"{pod_address(pod)} is removed"
-        return "not declared"
+        return SECRET_NEVER_RECORDED if resource.observed.get("unrecorded") else "not declared"
+
+
+def _unrecorded_of(resource: Resource) -> str | None:
+    """The declared address a leftover pending key was made for (None for every other resource)."""
+    return resource.observed.get("declared_address") if resource.observed.get("unrecorded") else None
