@@ -55,7 +55,13 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
           targets: tuple[str, ...], excludes: tuple[str, ...], auto_approve: bool, parallelism: int,
           secrets_out: str | None, force: bool, wait_for_domains: float, allow_deferred: bool,
           lock_timeout: float) -> None:
-    """Make the actual state match the config (or execute a saved PLANFILE)."""
+    """Make the actual state match the config (or execute a saved PLANFILE).
+
+    \b
+    Examples:
+      mailctl apply -f mailctl/ --auto-approve --secrets-out new-keys.json
+      mailctl plan -f mailctl/ --out plan.bin && mailctl apply plan.bin
+    """
     saved = planfile.SavedPlan(planfile_path) if planfile_path else None
     if saved and (files or targets or excludes):
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude")

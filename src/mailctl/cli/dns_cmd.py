@@ -22,7 +22,15 @@ from mailctl.resources import DOMAIN
 @click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
 def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: str,
         domains: tuple[str, ...]) -> None:
-    """Show the DNS records that declared domains (or just DOMAIN...) need to verify."""
+    """Show the DNS records declared domains need to verify, and their status.
+
+    With DOMAIN arguments, only those domains.
+
+    \b
+    Examples:
+      mailctl dns -f mailctl/
+      mailctl dns -f mailctl/ --format zone mail.acme.com > acme.zone
+    """
     desired = load_desired(files)
     declared = {a: r for a, r in desired.resources.items() if r.kind == DOMAIN
                 and (not domains or r.name in {d.lower() for d in domains})}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from mailctl.cli import github
 from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from mailctl.plan.drift import DriftReport, render
@@ -15,16 +16,26 @@ from mailctl.plan.drift import DriftReport, render
 @click.command("drift")
 @config_option
 @connection_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
+              show_default=True, help="github: the text report, plus a warning annotation per drifted "
+                                      "resource and the Markdown report in the step summary.")
 @click.option("--out", "out", metavar="FILE", help="Write the report to FILE instead of stdout.")
 def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: str, out: str | None) -> None:
-    """Report how the actual state differs from the config. Exit 0: no drift, 2: drift, 1: error."""
-    desired = load_desired(files)
-    with open_client(endpoint, sandbox) as client:
-        planned = make_plan(client, desired, (), ())
+    """Report how reality differs from the config (read-only).
+
+    Exit 0: no drift, 2: drift, 1: error.
+
+    \b
+    Examples:
+      mailctl drift -f mailctl/ --format json --out drift.json
+      mailctl drift -f mailctl/ --format github    # in a scheduled GitHub workflow
+    """
+    with github.errors_as_annotations(fmt == github.FORMAT):
+        desired = load_desired(files)
+        with open_client(endpoint, sandbox) as client:
+            planned = make_plan(client, desired, (), ())
     report = DriftReport.from_plan(planned.plan)
-    text = render(report, fmt)
+    text = render(report, "text" if fmt == github.FORMAT else fmt)
     if out:
         try:
             Path(out).write_text(text + "\n")
@@ -32,4 +43,6 @@ def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt
             raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     else:
         click.echo(text)
+    if fmt == github.FORMAT:
+        github.report_drift(report)
     sys.exit(EXIT_CHANGES if report.has_drift else EXIT_OK)

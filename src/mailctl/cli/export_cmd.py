@@ -47,7 +47,13 @@ def _check_round_trip(files: dict[str, str]) -> None:
 @click.option("-o", "--output-dir", "out_dir", metavar="DIR",
               help="Write one file per pod (plus _organization.yaml) into DIR; default: stdout.")
 def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out_dir: str | None) -> None:
-    """Write config for what exists, so that `mailctl plan` shows no changes."""
+    """Write config for what exists, so that `mailctl plan` shows no changes.
+
+    \b
+    Examples:
+      mailctl export -o mailctl/
+      mailctl export --pod 'tenant-*' -o mailctl/
+    """
     actual = _read_everything(endpoint, sandbox)
     tree = export_tree(actual, list(pods))
     files = {stem: to_yaml(part) for stem, part in split_by_pod(tree).items()}
@@ -72,6 +78,11 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
 
     mailctl identifies resources by name, so adding this to your config is the import: the next
     plan shows them as unchanged rather than created.
+
+    \b
+    Examples:
+      mailctl import pod/tenant-acme >> mailctl/acme.yaml
+      mailctl import 'pod/tenant-acme/inbox/*'
     """
     actual = _read_everything(endpoint, sandbox)
     chosen = ActualState()

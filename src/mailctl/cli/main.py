@@ -16,13 +16,14 @@ from typing import Any
 import click
 
 from mailctl import __version__
-from mailctl.cli import signals
+from mailctl.cli import colour, signals
+from mailctl.cli.helptext import FullSummaryGroup
 from mailctl.errors import EXIT_ERROR, MailctlError, Terminated
 
 # Commands that write without apply's graceful stop: an interrupt may cut a change in half.
 _WRITERS = {"rotate", "unlock"}
 # Commands that change nothing through the API: a signal ends them at once.
-_READ_ONLY = {"validate", "render", "plan", "drift", "export", "import", "dns"}
+_READ_ONLY = {"validate", "render", "plan", "drift", "export", "import", "dns", "schema", "completion"}
 _SIGNALS = "mailctl.signals"
 
 
@@ -35,7 +36,7 @@ def _usage_errors_exit_1() -> Iterator[None]:
         raise
 
 
-class MailctlGroup(click.Group):
+class MailctlGroup(FullSummaryGroup):
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         with _usage_errors_exit_1():
@@ -72,12 +73,20 @@ def _interrupted(signum: int, command: str | None) -> str:
 @click.group(cls=MailctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mailctl")
 def cli() -> None:
-    """Declarative provisioning for AgentMail: pods, inboxes, domains, keys as code."""
+    """Declarative provisioning for AgentMail: pods, inboxes, domains, keys as code.
+
+    \b
+    Examples:
+      mailctl plan  -f mailctl/ --sandbox sandbox.db
+      mailctl apply -f mailctl/ --sandbox sandbox.db --auto-approve --secrets-out secrets.json
+    """
 
 
 def _register() -> None:
     from mailctl.cli import (apply_cmd, dns_cmd, drift_cmd, export_cmd, plan_cmd, rotate_cmd, sandbox_cmd,
                              render_cmd, unlock_cmd, validate_cmd)
+    from mailctl.cli.completion_cmd import completion
+    from mailctl.cli.schema_cmd import schema
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(render_cmd.render)
@@ -90,6 +99,9 @@ def _register() -> None:
     cli.add_command(dns_cmd.dns)
     cli.add_command(rotate_cmd.rotate)
     cli.add_command(sandbox_cmd.sandbox)
+    cli.add_command(schema)
+    cli.add_command(completion)
+    colour.add_color_option(cli)  # --color on the group and on every command
 
 
 _register()

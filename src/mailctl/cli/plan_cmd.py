@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from mailctl.cli import hints
+from mailctl.cli import github, hints
 from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client, target_options
 from mailctl.errors import EXIT_CHANGES, EXIT_OK
 from mailctl.plan import planfile, safety
@@ -18,26 +18,36 @@ from mailctl.plan.render import render_json, render_markdown, render_text
 @connection_options
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format_version 1).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="Output format; markdown suits pull-request comments.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
+              show_default=True, help="Output format; markdown suits pull-request comments; github adds "
+                                      "workflow annotations and the step summary.")
 @click.option("--out", "out", metavar="PLANFILE", help="Save the plan for `mailctl apply PLANFILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes (0: none, 1: error).")
 def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targets: tuple[str, ...],
          excludes: tuple[str, ...], as_json: bool, fmt: str, out: str | None,
          detailed_exitcode: bool) -> None:
-    """Show what `apply` would change. Reads only; changes nothing."""
+    """Show what `apply` would change. Reads only; changes nothing.
+
+    \b
+    Examples:
+      mailctl plan -f mailctl/ --detailed-exitcode     # exit 0: no changes, 2: changes
+      mailctl plan -f mailctl/ --format markdown > plan.md
+    """
     fmt = "json" if as_json else fmt
-    desired = load_desired(files)
-    with open_client(endpoint, sandbox) as client:
-        planned = make_plan(client, desired, targets, excludes)
+    with github.errors_as_annotations(fmt == github.FORMAT):
+        desired = load_desired(files)
+        with open_client(endpoint, sandbox) as client:
+            planned = make_plan(client, desired, targets, excludes)
     if out:
         planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes))
-    renderer = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
+    renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
     click.echo(renderer(planned.plan))
+    if fmt == github.FORMAT:
+        github.report_plan(planned.plan, safety.warnings(planned.plan, planned.desired))
     if fmt == "text":
         for warning in safety.warnings(planned.plan, planned.desired):
             click.secho(f"Warning: apply would refuse: {warning}", fg="yellow", err=True)
-    if out and fmt == "text":
+    if out and fmt in ("text", github.FORMAT):
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
     sys.exit(EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK)

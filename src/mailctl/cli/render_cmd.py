@@ -12,9 +12,15 @@ from mailctl.config.dump import to_yaml
 @click.command()
 @config_option
 def render(files: tuple[str, ...]) -> None:
-    """Print the expanded config (templates stamped out per tenant) as one YAML document.
+    """Print the config with templates expanded, as one YAML document.
 
-    The config is validated first; the output is itself a valid config.
+    Templates are stamped out per tenant and all files merged. The config is validated first; the
+    output is itself a valid config.
+
+    \b
+    Examples:
+      mailctl render -f examples/saas
+      mailctl render -f examples/saas > rendered.yaml
     """
     loaded = load_config(list(files))
     click.echo(to_yaml(loaded.documents, loaded.files), nl=False)

@@ -28,7 +28,13 @@ from mailctl.secrets import SecretSink
 @click.option("--retire-old", is_flag=True, help="Create nothing: delete the older keys of this name.")
 def rotate(address: str, files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
            secrets_out: str | None, delete_old: bool, retire_old: bool) -> None:
-    """Rotate the API key at ADDRESS (e.g. pod/tenant-acme/api_key/acme-backend)."""
+    """Give the API key at ADDRESS a new secret without an outage.
+
+    \b
+    Examples:
+      mailctl rotate pod/tenant-acme/api_key/acme-backend --secrets-out new.json
+      mailctl rotate pod/tenant-acme/api_key/acme-backend --retire-old
+    """
     desired = load_desired(files)
     declared = desired.resources.get(address)
     if declared is None or declared.kind != API_KEY:

@@ -6,14 +6,20 @@ import os
 
 import click
 
+from mailctl.cli.helptext import FullSummaryGroup
 from mailctl.sandbox.app import DEV_API_KEY, create_app
 from mailctl.sandbox.server import THREADS
 from mailctl.sandbox.server import serve as serve_http
 
 
-@click.group()
+@click.group(cls=FullSummaryGroup)
 def sandbox() -> None:
-    """Run the local AgentMail sandbox."""
+    """Run the local AgentMail sandbox (an emulator of the API).
+
+    \b
+    Example:
+      mailctl sandbox serve --port 8025 --api-key am_dev_key
+    """
 
 
 @sandbox.command()
@@ -35,7 +41,15 @@ def sandbox() -> None:
 def serve(host: str, port: int, db: str, api_keys: tuple[str, ...], page_size: int, latency_ms: int,
           latency_jitter_ms: int, rate_limit: float | None, fault_rate: float, fault_mode: str,
           seed: int | None, domain_verification: str, threads: int, rate_limit_scope: str, open_tracking: str) -> None:
-    """Serve the AgentMail API sandbox on http://HOST:PORT until interrupted."""
+    """Serve the AgentMail API sandbox over HTTP until interrupted.
+
+    Listens on http://HOST:PORT and prints that URL once ready; Ctrl-C or SIGTERM stops it.
+
+    \b
+    Examples:
+      mailctl sandbox serve
+      mailctl sandbox serve --port 0 --db sandbox.db --api-key am_my_local_key
+    """
     keys = api_keys or tuple(k for k in [os.environ.get("AGENTMAIL_API_KEY", "").strip()] if k)
     if not keys:
         click.echo(f"No --api-key or AGENTMAIL_API_KEY given: using the dev key {DEV_API_KEY}", err=True)

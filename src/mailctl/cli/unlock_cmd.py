@@ -14,7 +14,15 @@ from mailctl.errors import UnsafePlan
 @connection_options
 @click.option("--force", is_flag=True, help="Remove the lock even while its holder still runs on this host.")
 def unlock(endpoint: str | None, sandbox: str | None, force: bool) -> None:
-    """Release the apply lock left by a crashed apply (refused while its holder still runs here)."""
+    """Remove the apply lock left by a crashed apply.
+
+    Refused while the holder's process still runs on this host, unless --force.
+
+    \b
+    Examples:
+      mailctl unlock
+      mailctl unlock --sandbox sandbox.db
+    """
     with open_client(endpoint, sandbox) as client:
         held = lock.find(client)
         if held is None:

@@ -6,6 +6,7 @@ from collections import Counter
 
 import click
 
+from mailctl.cli import github
 from mailctl.cli.common import config_option
 from mailctl.config import load_config
 from mailctl.resources import KINDS
@@ -13,9 +14,20 @@ from mailctl.resources import KINDS
 
 @click.command()
 @config_option
-def validate(files: tuple[str, ...]) -> None:
-    """Check config files: syntax, schema, names and references. Exit 1 listing every problem."""
-    loaded = load_config(list(files))
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="github: each problem also as an ::error annotation on its file and line.")
+def validate(files: tuple[str, ...], fmt: str) -> None:
+    """Check config files offline: syntax, schema, names, references.
+
+    Exit 1 listing every problem as FILE:LINE:COL: field.path: message.
+
+    \b
+    Examples:
+      mailctl validate -f mailctl/
+      mailctl validate -f mailctl/ --format github   # annotations in a GitHub workflow
+    """
+    with github.errors_as_annotations(fmt == github.FORMAT):
+        loaded = load_config(list(files))
     counts = Counter(resource.kind for resource in loaded.state.resources.values())
     breakdown = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS if counts[kind])
     click.echo(f"OK: {_count(len(loaded.files), 'file')}, {_count(len(loaded.state.resources), 'resource')}"
