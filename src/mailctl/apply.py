@@ -1,19 +1,16 @@
-"""Execute a Plan over its dependency graph, in parallel, safely.
-
-Each change becomes one or two steps: create, update, delete, or delete-then-create for a
-replacement. A step waits for:
-
-- creates/updates: the creation of the scope it lives in (pod, inbox), of the domain its inbox
-  address uses, of the pods/inboxes a webhook subscribes to, and of its own delete when replaced
-  or moved (an inbox address or domain name is unique organisation-wide);
-- deletes: the deletes of everything inside it (children first; a pod last).
+"""Execute a Plan over its step graph (:mod:`mailctl.plan.steps`), in parallel, safely.
 
 A failed step skips every step that (transitively) waits for it; independent work carries on.
 ``stop`` (set by the first Ctrl-C) stops new steps from starting; those in flight finish.
+
+Scheduling is linear in the number of steps: each step keeps a count of prerequisites not yet
+done, and finishing a step touches only the steps that wait for it (reverse edges). Ready steps
+wait in a heap ordered deletes first, then by address.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -21,10 +18,11 @@ from typing import Callable
 
 from mailctl.api.writer import ApiWriter, Deferred
 from mailctl.errors import MailctlError
-from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Change, Plan
-from mailctl.resources import DOMAIN, INBOX, WEBHOOK, domain_address, parent_of, pod_address
+from mailctl.plan.changes import CREATE, DELETE, Change, Plan
+from mailctl.plan.steps import Step, dependencies, dependents, steps_of
 
-Step = tuple[str, str]  # (address, phase) with phase in create / update / delete
+__all__ = ["DEFERRED", "DONE", "FAILED", "NOT_STARTED", "SKIPPED", "Applier", "ApplyResult", "Step",
+           "StepResult", "dependencies", "steps_of"]
 
 DONE, FAILED, SKIPPED, DEFERRED, NOT_STARTED = "done", "failed", "skipped", "deferred", "not started"
 
@@ -49,58 +47,6 @@ class ApplyResult:
         return not any(r.outcome in (FAILED, SKIPPED, NOT_STARTED) for r in self.results)
 
 
-def steps_of(plan: Plan) -> dict[Step, Change]:
-    steps: dict[Step, Change] = {}
-    for change in plan.changes:
-        if change.action in (DELETE, REPLACE):
-            steps[(change.address, DELETE)] = change
-        if change.action in (CREATE, REPLACE):
-            steps[(change.address, CREATE)] = change
-        if change.action == UPDATE:
-            steps[(change.address, UPDATE)] = change
-    return steps
-
-
-def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
-    """For every step, the steps that must succeed before it starts."""
-    creates = {address for address, phase in steps if phase == CREATE}
-    deletes = {address for address, phase in steps if phase == DELETE}
-    inbox_by_email = {c.desired.name: a for (a, p), c in steps.items()
-                      if p == CREATE and c.kind == INBOX and c.desired is not None}
-    deleted_identity: dict[tuple[str, str], list[str]] = {}
-    for (address, phase), change in steps.items():
-        if phase == DELETE and change.kind in (INBOX, DOMAIN) and change.actual is not None:
-            deleted_identity.setdefault((change.kind, change.actual.name), []).append(address)
-
-    needs: dict[Step, set[Step]] = {step: set() for step in steps}
-    for (address, phase), change in steps.items():
-        step = (address, phase)
-        if phase == DELETE:
-            prefix = address + "/"
-            needs[step] |= {(d, DELETE) for d in deletes if d.startswith(prefix)}
-            continue
-        assert change.desired is not None
-        wanted: set[str] = set()
-        parent = change.desired.parent
-        while parent is not None:
-            wanted.add(parent)
-            parent = parent_of(parent)
-        if change.kind == INBOX:
-            domain = change.desired.name.partition("@")[2]
-            wanted |= {domain_address(domain, pod=change.desired.pod), domain_address(domain)}
-        if change.kind == WEBHOOK:
-            wanted |= {pod_address(p) for p in change.desired.attrs.get("pods") or []}
-            wanted |= {inbox_by_email[i] for i in change.desired.attrs.get("inboxes") or []
-                       if i in inbox_by_email}
-        needs[step] |= {(a, CREATE) for a in wanted if a in creates and a != address}
-        if phase == CREATE:
-            if address in deletes:
-                needs[step].add((address, DELETE))
-            for other in deleted_identity.get((change.kind, change.desired.name), []):
-                needs[step].add((other, DELETE))
-    return needs
-
-
 class Applier:
     def __init__(self, writer: ApiWriter, parallelism: int = 10,
                  on_result: Callable[[StepResult], None] | None = None,
@@ -112,54 +58,31 @@ class Applier:
 
     def apply(self, plan: Plan) -> ApplyResult:
         steps = steps_of(plan)
-        needs = dependencies(steps)
+        graph = _Graph(steps)
         outcome: dict[Step, StepResult] = {}
-        pending = set(steps)
         running: dict[Future[None], Step] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            while pending or running:
-                if not self.stop.is_set():
-                    for step in self._ready(pending, needs, outcome):
-                        if len(running) >= self.parallelism:
-                            break
-                        pending.discard(step)
-                        running[pool.submit(self._run, step, steps[step])] = step
-                self._settle_blocked(pending, needs, outcome)
+            while graph.pending or running:
+                while not self.stop.is_set() and len(running) < self.parallelism and graph.ready:
+                    step = graph.pop_ready()
+                    running[pool.submit(self._run, step, steps[step])] = step
                 if self.stop.is_set() and not running:
                     break
                 if not running:
-                    if pending and not self.stop.is_set():
-                        raise MailctlError(f"dependency cycle among {sorted(pending)}")
-                    continue
+                    raise MailctlError(f"dependency cycle among {sorted(graph.pending)}")
                 finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
                     step = running.pop(future)
-                    self._record(outcome, self._result_of(step, future))
-        for step in sorted(pending):
+                    result = self._result_of(step, future)
+                    self._record(outcome, result)
+                    if result.outcome == DONE:
+                        graph.done(step)
+                    else:
+                        for blocked in graph.blocked_by(step, result.outcome):
+                            self._record(outcome, blocked)
+        for step in sorted(graph.pending):
             self._record(outcome, StepResult(*step, NOT_STARTED, "interrupted before it started"))
-        return ApplyResult([outcome[s] for s in sorted(outcome, key=lambda s: _order(s, steps))])
-
-    def _ready(self, pending: set[Step], needs: dict[Step, set[Step]],
-               outcome: dict[Step, StepResult]) -> list[Step]:
-        ready = [s for s in pending if all(outcome.get(d, _UNSET).outcome == DONE for d in needs[s])]
-        return sorted(ready, key=lambda s: (s[1] != DELETE, s[0]))
-
-    def _settle_blocked(self, pending: set[Step], needs: dict[Step, set[Step]],
-                        outcome: dict[Step, StepResult]) -> None:
-        """Steps waiting on a failed/deferred/skipped step will never run: record why, now."""
-        changed = True
-        while changed:
-            changed = False
-            for step in sorted(pending):
-                blocker = next((d for d in sorted(needs[step])
-                                if d in outcome and outcome[d].outcome != DONE), None)
-                if blocker is None:
-                    continue
-                kind = DEFERRED if outcome[blocker].outcome == DEFERRED else SKIPPED
-                why = f"{'waits for' if kind == DEFERRED else 'depends on'} {blocker[1]} of {blocker[0]}"
-                pending.discard(step)
-                self._record(outcome, StepResult(*step, kind, why))
-                changed = True
+        return ApplyResult([outcome[s] for s in sorted(outcome, key=_order)])
 
     def _run(self, step: Step, change: Change) -> None:
         address, phase = step
@@ -188,8 +111,51 @@ class Applier:
         self.on_result(result)
 
 
-_UNSET = StepResult("", "", "")
+class _Graph:
+    """Pending steps with counters of unfinished prerequisites; ready ones in a heap."""
+
+    def __init__(self, steps: dict[Step, Change]):
+        needs = dependencies(steps)
+        self.needs = needs
+        self.waiting_for = {step: len(prerequisites) for step, prerequisites in needs.items()}
+        self.dependents = dependents(needs)
+        self.pending = set(steps)
+        self._heap = [_order(s) for s, n in self.waiting_for.items() if n == 0]
+        heapq.heapify(self._heap)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._heap)
+
+    def pop_ready(self) -> Step:
+        is_create, address, phase = heapq.heappop(self._heap)
+        step = (address, phase)
+        self.pending.discard(step)
+        return step
+
+    def done(self, step: Step) -> None:
+        for dependent in self.dependents.get(step, ()):
+            self.waiting_for[dependent] -= 1
+            if self.waiting_for[dependent] == 0 and dependent in self.pending:
+                heapq.heappush(self._heap, _order(dependent))
+
+    def blocked_by(self, step: Step, outcome: str) -> list[StepResult]:
+        """Steps waiting (transitively) on a step that did not succeed will never run: why."""
+        out: list[StepResult] = []
+        todo = [(step, outcome)]
+        while todo:
+            blocker, blocker_outcome = todo.pop()
+            for dependent in sorted(self.dependents.get(blocker, ())):
+                if dependent not in self.pending:
+                    continue
+                self.pending.discard(dependent)
+                kind = DEFERRED if blocker_outcome == DEFERRED else SKIPPED
+                why = f"{'waits for' if kind == DEFERRED else 'depends on'} {blocker[1]} of {blocker[0]}"
+                out.append(StepResult(*dependent, kind, why))
+                todo.append((dependent, kind))
+        return out
 
 
-def _order(step: Step, steps: dict[Step, Change]) -> tuple[int, str]:
-    return (0 if step[1] == DELETE else 1, step[0])
+def _order(step: Step) -> tuple[bool, str, str]:
+    """Deletes first, then by address: the order steps start in, and the order of the report."""
+    return (step[1] != DELETE, step[0], step[1])

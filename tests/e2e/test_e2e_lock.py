@@ -10,7 +10,7 @@ import time
 
 from e2e_harness import SandboxProcess, mailctl_command, tenants_config
 
-from mailctl.lock import LOCK_CLIENT_ID
+from mailctl.api.lock import LOCK_CLIENT_ID
 
 
 def _hold_lock(sandbox: SandboxProcess, pid: int) -> str:

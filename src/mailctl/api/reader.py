@@ -14,9 +14,9 @@ from functools import partial
 from typing import Any, Callable
 
 from mailctl.api.client import AgentMailClient, quote_segment
+from mailctl.api.lock import is_lock_pod
 from mailctl.api.paths import item_path, scope_path
 from mailctl.errors import NotFound
-from mailctl.lock import LOCK_CLIENT_ID
 from mailctl.resources import (
     API_KEY,
     DOMAIN,
@@ -61,7 +61,7 @@ class StateReader:
         }
         rows = self._parallel({name: partial(self.client.list_all, path, key)
                                for name, (path, key) in lists.items()})
-        rows["pods"] = [row for row in rows["pods"] if row.get("client_id") != LOCK_CLIENT_ID]
+        rows["pods"] = [row for row in rows["pods"] if not is_lock_pod(row.get("client_id"))]
         pods = {row["pod_id"]: _pod_name(row) for row in rows["pods"]}
         state = ActualState()
         for row in rows["pods"]:

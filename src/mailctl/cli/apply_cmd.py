@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from mailctl.api.lock import ApplyLock
 from mailctl.api.writer import ApiWriter, IdRegistry
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.cli import hints
@@ -22,7 +23,6 @@ from mailctl.cli.common import (
 from mailctl.cli.progress import DomainWaitReporter, LockWaitReporter
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UsageError
-from mailctl.lock import ApplyLock
 from mailctl.plan import planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan
 from mailctl.plan.render import render_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mailctl import lock
+from mailctl.api import lock
 from mailctl.cli import hints
 from mailctl.cli.common import connection_options, open_client
 from mailctl.errors import UnsafePlan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from mailctl.apply import dependencies, steps_of
+from mailctl.plan.steps import dependencies, steps_of
 from mailctl.errors import UsageError
 from mailctl.plan.changes import Plan
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mailctl import lock
+from mailctl.api import lock
 from mailctl.api.client import AgentMailClient
 from mailctl.errors import ApiError, UnsafePlan
 

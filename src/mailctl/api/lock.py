@@ -1,0 +1,234 @@
+"""The apply locks (organisation-wide and per shard), built from what the API offers.
+
+The API has no locks, but pod creation with a ``client_id`` is idempotent: a second create with
+the same ``client_id`` returns the *original* pod. So an apply creates the pod
+``client_id = mailctl.lock`` with a name unique to itself; if the pod that comes back carries
+another name, another apply holds the lock (its name says who, where, which pid and since when).
+Releasing deletes the pod. A crashed apply leaves the lock behind: ``mailctl unlock`` removes it
+(refusing while the holder still runs on this host). The reader never reports a pod whose
+``client_id`` starts with ``mailctl.lock``, so locks are invisible to plans, drift and saved-plan
+fingerprints.
+
+Shards (``apply --shard K/N``): the N shards of a config run at once, two runs of one shard
+exclude each other, and an unsharded apply excludes every shard:
+
+- a sharded apply takes ``mailctl.lock.shard-K-of-N``, *then* probes the global lock by taking
+  and at once releasing it (the probe's name ends in ``probe``). If an apply holds it, the shard
+  lock is released and the shard refused (or waits). A probe of another shard is no obstacle.
+- an unsharded apply takes ``mailctl.lock``, *then* lists the pods: while any shard lock exists
+  it releases the global lock and is refused (or waits).
+
+Each side takes its own lock before looking for the other's, so when the two race at least one
+of them sees the other: both may be refused, never both let through. Shard locks of different
+N are not compared: run one N per config at a time.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from mailctl.api.client import AgentMailClient, quote_segment
+from mailctl.api.responses import expect_fields
+from mailctl.errors import NotFound, UnsafePlan
+
+LOCK_CLIENT_ID = "mailctl.lock"
+LOCK_PREFIX = LOCK_CLIENT_ID  # every lock pod's client_id starts with it (the reader hides them)
+PROBE_SUFFIX = " probe"
+POLL_INTERVAL = 1.0
+_SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_NAME = re.compile(r"^mailctl lock (?P<user>.*)@(?P<host>[^@\s]*) pid (?P<pid>\d+) since (?P<since>\S+) \[")
+
+
+def is_lock_pod(client_id: object) -> bool:
+    return isinstance(client_id, str) and client_id.startswith(LOCK_PREFIX)
+
+
+def shard_lock_id(index: int, count: int) -> str:
+    return f"{LOCK_CLIENT_ID}.shard-{index}-of-{count}"
+
+
+def describe_lock(client_id: str) -> str:
+    """``the organisation lock`` or ``the lock of shard 2/4``, from a lock pod's client_id."""
+    match = _SHARD_ID.match(client_id)
+    return f"the lock of shard {match[1]}/{match[2]}" if match else "the organisation lock"
+
+
+_SHARD_ID = re.compile(r"^mailctl\.lock\.shard-(\d+)-of-(\d+)$")
+
+
+def _holder() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    since = datetime.now(timezone.utc).strftime(_SINCE_FORMAT)
+    return f"mailctl lock {user}@{socket.gethostname()} pid {os.getpid()} since {since} [{uuid.uuid4().hex[:8]}]"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the lock, read back from the lock pod's name (other names: only ``name``)."""
+
+    name: str
+    host: str | None = None
+    pid: int | None = None
+    since: datetime | None = None
+
+    @classmethod
+    def parse(cls, name: str) -> Holder:
+        match = _NAME.match(name)
+        if match is None:
+            return cls(name)
+        try:
+            since: datetime | None = datetime.strptime(match["since"], _SINCE_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            since = None
+        return cls(name, match["host"], int(match["pid"]), since)
+
+    def age(self, now: datetime | None = None) -> str | None:
+        if self.since is None:
+            return None
+        seconds = max(0, int(((now or datetime.now(timezone.utc)) - self.since).total_seconds()))
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours}h {rest // 60}m" if hours else f"{rest // 60}m {rest % 60}s"
+
+    def on_this_host(self) -> bool:
+        return self.host is not None and self.host == socket.gethostname()
+
+    def running_here(self) -> bool:
+        """True when the holder's pid is alive on this host (a reused pid looks alive too)."""
+        if not self.on_this_host() or self.pid is None or self.pid <= 0:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # alive, owned by another user
+        return True
+
+    def __str__(self) -> str:
+        age = self.age()
+        return f"{self.name} (held for {age})" if age else self.name
+
+
+@dataclass(frozen=True)
+class _Blocked:
+    what: str  # "another apply holds the organisation lock"
+    holder: Holder
+
+
+class ApplyLock:
+    """Take the lock on enter (waiting up to ``timeout`` seconds if held), release it on exit.
+
+    ``shard`` (K, N): take the lock of that shard (see the module docstring). ``exclude_shards``:
+    an unsharded apply is also refused while shard locks exist (the CLI always asks for it).
+    """
+
+    def __init__(self, client: AgentMailClient, timeout: float = 0.0,
+                 on_wait: Callable[[str, float], None] | None = None, unlock_hint: str = "mailctl unlock",
+                 poll_interval: float = POLL_INTERVAL, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, shard: tuple[int, int] | None = None,
+                 exclude_shards: bool = False):
+        self.client = client
+        self.name = _holder()
+        self.pod_id: str | None = None
+        self.timeout = timeout
+        self.on_wait = on_wait or (lambda holder, waited: None)
+        self.unlock_hint = unlock_hint
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+        self._clock = clock
+        self.shard = shard
+        self.exclude_shards = exclude_shards
+
+    def __enter__(self) -> ApplyLock:
+        started = self._clock()
+        while True:
+            blocked = self._try_shard() if self.shard else self._try_global()
+            if blocked is None:
+                return self
+            waited = self._clock() - started
+            if waited >= self.timeout:
+                after = f" after waiting {self.timeout:g}s" if self.timeout else ""
+                raise UnsafePlan(f"{blocked.what} ({blocked.holder}){after}; wait for it "
+                                 f"to finish (--lock-timeout SECONDS waits for it), or if it died, run "
+                                 f"`{self.unlock_hint}` (nothing was changed)")
+            self.on_wait(blocked.holder.name, waited)  # the name, not its age: the same holder each time
+            self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pod_id is not None:
+            release(self.client, self.pod_id)
+            self.pod_id = None
+
+    def _take(self, client_id: str, name: str) -> tuple[str, str]:
+        """Create the lock pod; (its pod_id, the name it carries: ours if we took it)."""
+        # An answer that is not a pod (an HTML page, a list, no pod_id or name) is a clear
+        # "unexpected response from the API" error, never "held by None".
+        pod = self.client.post("/v0/pods", {"client_id": client_id, "name": name},
+                               idempotent=True, require=("pod_id", "name"))
+        return str(pod["pod_id"]), str(pod["name"])
+
+    def _try_global(self) -> _Blocked | None:
+        pod_id, name = self._take(LOCK_CLIENT_ID, self.name)
+        if name != self.name:
+            return _Blocked("another apply holds the organisation lock", Holder.parse(name))
+        self.pod_id = pod_id
+        if not self.exclude_shards:
+            return None
+        shards = [pod for pod in find_all(self.client) if pod["client_id"] != LOCK_CLIENT_ID]
+        if not shards:
+            return None
+        self.__exit__()
+        held = [describe_lock(p["client_id"]).removeprefix("the lock of shard ") for p in shards]
+        return _Blocked(f"applies of shard(s) {', '.join(held)} are running and an apply of the whole "
+                        f"config waits for every shard; shard {held[0]} is held by", Holder.parse(shards[0]["name"]))
+
+    def _try_shard(self) -> _Blocked | None:
+        assert self.shard is not None
+        index, count = self.shard
+        pod_id, name = self._take(shard_lock_id(index, count), self.name)
+        if name != self.name:
+            return _Blocked(f"another apply of shard {index}/{count} holds its lock", Holder.parse(name))
+        self.pod_id = pod_id
+        probe = self.name + PROBE_SUFFIX
+        global_id, global_name = self._take(LOCK_CLIENT_ID, probe)
+        if global_name == probe:
+            release(self.client, global_id)
+            return None
+        if global_name.endswith(PROBE_SUFFIX):
+            return None  # another shard's probe: no apply of the whole config holds it
+        self.__exit__()
+        return _Blocked("an apply of the whole config holds the organisation lock", Holder.parse(global_name))
+
+
+def release(client: AgentMailClient, pod_id: str) -> None:
+    try:
+        client.delete(f"/v0/pods/{quote_segment(pod_id)}")
+    except NotFound:
+        pass
+
+
+def find(client: AgentMailClient) -> dict[str, str] | None:
+    """The organisation lock pod (``pod_id`` and ``name``), if an apply holds (or crashed holding) it."""
+    return next((pod for pod in find_all(client) if pod["client_id"] == LOCK_CLIENT_ID), None)
+
+
+def find_all(client: AgentMailClient) -> list[dict[str, str]]:
+    """Every lock pod (organisation and shards): ``pod_id``, ``client_id`` and ``name``."""
+    found = []
+    for pod in client.paginate("/v0/pods", "pods"):
+        if is_lock_pod(pod.get("client_id")):
+            row = expect_fields(pod, ("pod_id", "name"), "GET", "/v0/pods")
+            found.append({"pod_id": str(row["pod_id"]), "client_id": str(pod["client_id"]),
+                          "name": str(row["name"])})
+    return found

@@ -1,0 +1,90 @@
+"""The step graph of a plan: which steps a plan takes and which must succeed before each starts.
+
+Each change becomes one or two steps: create, update, delete, or delete-then-create for a
+replacement. A step waits for:
+
+- creates/updates: the creation of the scope it lives in (pod, inbox), of the domain its inbox
+  address uses, of the pods/inboxes a webhook subscribes to, and of its own delete when replaced
+  or moved (an inbox address or domain name is unique organisation-wide);
+- deletes: the deletes of everything inside it (children first; a pod last).
+
+Building the graph is linear in the number of steps (times the depth of an address): a delete
+finds the deletes it must wait for by looking *up* from each deleted address to its ancestors,
+never by scanning every delete for a prefix.
+"""
+
+from __future__ import annotations
+
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Change, Plan
+from mailctl.resources import DOMAIN, INBOX, WEBHOOK, domain_address, parent_of, pod_address
+
+Step = tuple[str, str]  # (address, phase) with phase in create / update / delete
+
+
+def steps_of(plan: Plan) -> dict[Step, Change]:
+    steps: dict[Step, Change] = {}
+    for change in plan.changes:
+        if change.action in (DELETE, REPLACE):
+            steps[(change.address, DELETE)] = change
+        if change.action in (CREATE, REPLACE):
+            steps[(change.address, CREATE)] = change
+        if change.action == UPDATE:
+            steps[(change.address, UPDATE)] = change
+    return steps
+
+
+def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
+    """For every step, the steps that must succeed before it starts."""
+    creates = {address for address, phase in steps if phase == CREATE}
+    deletes = {address for address, phase in steps if phase == DELETE}
+    inbox_by_email = {c.desired.name: a for (a, p), c in steps.items()
+                      if p == CREATE and c.kind == INBOX and c.desired is not None}
+    deleted_identity: dict[tuple[str, str], list[str]] = {}
+    for (address, phase), change in steps.items():
+        if phase == DELETE and change.kind in (INBOX, DOMAIN) and change.actual is not None:
+            deleted_identity.setdefault((change.kind, change.actual.name), []).append(address)
+
+    needs: dict[Step, set[Step]] = {step: set() for step in steps}
+    for address in deletes:
+        # Each deleted address makes every deleted ancestor wait for it (children first).
+        for ancestor in _prefixes(address):
+            if ancestor in deletes:
+                needs[(ancestor, DELETE)].add((address, DELETE))
+    for (address, phase), change in steps.items():
+        if phase == DELETE:
+            continue
+        step = (address, phase)
+        assert change.desired is not None
+        wanted: set[str] = set()
+        parent = change.desired.parent
+        while parent is not None:
+            wanted.add(parent)
+            parent = parent_of(parent)
+        if change.kind == INBOX:
+            domain = change.desired.name.partition("@")[2]
+            wanted |= {domain_address(domain, pod=change.desired.pod), domain_address(domain)}
+        if change.kind == WEBHOOK:
+            wanted |= {pod_address(p) for p in change.desired.attrs.get("pods") or []}
+            wanted |= {inbox_by_email[i] for i in change.desired.attrs.get("inboxes") or []
+                       if i in inbox_by_email}
+        needs[step] |= {(a, CREATE) for a in wanted if a in creates and a != address}
+        if phase == CREATE:
+            if address in deletes:
+                needs[step].add((address, DELETE))
+            for other in deleted_identity.get((change.kind, change.desired.name), []):
+                needs[step].add((other, DELETE))
+    return needs
+
+
+def dependents(needs: dict[Step, set[Step]]) -> dict[Step, list[Step]]:
+    """The reverse edges: for every step, the steps that wait for it."""
+    out: dict[Step, list[Step]] = {step: [] for step in needs}
+    for step, prerequisites in needs.items():
+        for prerequisite in prerequisites:
+            out.setdefault(prerequisite, []).append(step)
+    return out
+
+
+def _prefixes(address: str) -> list[str]:
+    """Every proper prefix of ``address`` that ends before a ``/`` (what a prefix scan would match)."""
+    return [address[:i] for i, ch in enumerate(address) if ch == "/"]
