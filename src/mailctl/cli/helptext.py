@@ -7,12 +7,19 @@ says in full what it does however narrow the terminal.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 _NO_LIMIT = 10_000
 
 
 class FullSummaryGroup(click.Group):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # click's "COMMAND [ARGS]..." reads as if the usage line, too, were cut off.
+        kwargs.setdefault("subcommand_metavar", "COMMAND [ARGS]")
+        super().__init__(*args, **kwargs)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):

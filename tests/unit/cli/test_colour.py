@@ -1,0 +1,93 @@
+"""Colour: never with NO_COLOR set (to any value, even empty) or off a terminal; --color always
+forces it, --color never removes it. Checked on a real pseudo-terminal with the console script."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mailctl.cli.colour import resolve
+from mailctl.cli.main import cli
+
+BASIC = Path(__file__).resolve().parents[3] / "examples" / "basic"
+ESC = "\x1b["
+PLAN = ["plan", "-f", str(BASIC), "--sandbox", ":memory:"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(TERM="xterm-256color", **extra)
+    return env
+
+
+def _on_pty(argv: list[str], env: dict[str, str]) -> str:
+    """Run the CLI with stdout and stderr on a pseudo-terminal; everything it wrote."""
+    master, slave = pty.openpty()
+    code = "import sys; sys.argv[0] = 'mailctl'; from mailctl.cli.main import main; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdin=subprocess.DEVNULL, stdout=slave,
+                            stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    return b"".join(chunks).decode()
+
+
+def test_a_terminal_gets_colour_by_default() -> None:
+    out = _on_pty(PLAN, _env())
+    assert "Plan: 8 to add" in out and ESC in out
+
+
+@pytest.mark.parametrize("value", ["1", ""], ids=["NO_COLOR=1", "NO_COLOR=(empty)"])
+def test_no_color_on_a_terminal_prints_no_escape_sequences(value: str) -> None:
+    out = _on_pty(PLAN, _env(NO_COLOR=value))
+    assert "Plan: 8 to add" in out and ESC not in out
+
+
+def test_color_never_on_a_terminal_prints_no_escape_sequences() -> None:
+    out = _on_pty([*PLAN, "--color", "never"], _env())
+    assert "Plan: 8 to add" in out and ESC not in out
+
+
+def test_color_always_colours_a_pipe() -> None:
+    code = "import sys; sys.argv[0] = 'mailctl'; from mailctl.cli.main import main; main()"
+    piped = subprocess.run([sys.executable, "-c", code, *PLAN, "--color", "always"], env=_env(NO_COLOR="1"),
+                           capture_output=True, text=True, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert ESC in piped.stdout  # the flag beats NO_COLOR, as no-color.org asks
+    plain = subprocess.run([sys.executable, "-c", code, *PLAN], env=_env(), capture_output=True, text=True,
+                           check=False)
+    assert "Plan: 8 to add" in plain.stdout and ESC not in plain.stdout  # a pipe: no colour by default
+
+
+def test_color_given_to_the_group_holds_for_the_command() -> None:
+    result = CliRunner().invoke(cli, ["--color", "always", *PLAN])
+    assert ESC in result.stdout
+    result = CliRunner().invoke(cli, ["--color", "never", *PLAN], color=True)
+    assert ESC not in result.stdout
+
+
+def test_resolve_maps_choices_and_no_color() -> None:
+    assert resolve("always", {"NO_COLOR": "1"}) is True
+    assert resolve("never", {}) is False
+    assert resolve("auto", {"NO_COLOR": ""}) is False
+    assert resolve("auto", {}) is None  # click decides per stream: colour only on a terminal
+
+
+def test_a_bad_color_value_is_a_usage_error_exit_1() -> None:
+    result = CliRunner().invoke(cli, ["plan", "--color", "sometimes"])
+    assert result.exit_code == 1
