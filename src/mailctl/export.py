@@ -4,14 +4,28 @@ Identity in mailctl is by name (pod client_id, inbox address, domain name, key n
 declaring an existing resource *is* adopting it. Export writes those declarations: pods keyed by
 their client_id (or, for pods created without one, by their pod_id, which the reader uses as
 their address), webhooks without a mailctl client_id keyed by their webhook_id.
+
+What is selected is widened until the config is self-contained and plans with no changes:
+
+- a declared pod owns its children (undeclared ones are deleted), so any part of a pod brings
+  the whole pod (``import``);
+- a scope with a ``lists`` key owns its list entries, so one entry brings the scope's others;
+- an inbox on an organisation-level domain needs that domain declared (``export --pod``).
+
+Keys that cannot be declared are left out, and said so: the older of two keys sharing a name in
+the middle of a rotation (``superseded``; unmanaged until ``rotate --retire-old``).
+This module is pure; ``mailctl.cli.export_cmd`` reads the account and checks the result by
+planning it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
 from mailctl.config.dump import dump_yaml
+from mailctl.plan.targeting import matches
 from mailctl.resources import (
     API_KEY,
     DOMAIN,
@@ -21,23 +35,85 @@ from mailctl.resources import (
     WEBHOOK,
     ActualState,
     Resource,
+    domain_address,
+    pod_address,
     split_address,
 )
 
-HEADER = ("# Exported by `mailctl export`: `mailctl plan` against this account shows no changes.\n"
-          "# Review it, then commit it as the desired state.\n")
+ORGANIZATION_FILE = "_organization"
 
 
-def export_tree(actual: ActualState, pod_globs: list[str] | None = None) -> dict[str, Any]:
-    """One config tree: organisation-level resources plus the pods matching ``pod_globs``."""
+@dataclass
+class Selection:
+    """The resources to declare, and what the header should say about how they were chosen."""
+
+    state: ActualState = field(default_factory=ActualState)
+    notes: list[str] = field(default_factory=list)
+
+
+def select_pods(actual: ActualState, pod_globs: list[str] | None = None) -> Selection:
+    """Everything (no globs), or the pods matching ``pod_globs`` and the organisation domains
+    their inboxes use."""
+    out = Selection()
+    for resource in actual.resources.values():
+        pod = resource.pod
+        if not pod_globs or (pod is not None and any(fnmatchcase(pod, g) for g in pod_globs)):
+            out.state.add(resource)
+    _complete(out, actual)
+    return out
+
+
+def select_for_import(actual: ActualState, patterns: list[str]) -> Selection:
+    """The resources at ``patterns`` (globs), widened so the result plans with no changes."""
+    out = Selection()
+    chosen = {a for a in actual.resources if any(matches(a, p) for p in patterns)}
+    whole_pods = {pod for a in chosen if (pod := actual.resources[a].pod) is not None}
+    org_lists = any(actual.resources[a].kind == LIST_ENTRY and actual.resources[a].pod is None for a in chosen)
+    for address, resource in actual.resources.items():
+        if address in chosen or resource.pod in whole_pods or (
+                org_lists and resource.kind == LIST_ENTRY and resource.pod is None):
+            out.state.add(resource)
+    widened = [r for a, r in out.state.resources.items() if a not in chosen]
+    for pod in sorted({pod for r in widened if (pod := r.pod) is not None}):
+        out.notes.append(f"{pod_address(pod)} is imported whole: mailctl deletes the undeclared children "
+                         "of a declared pod, so declaring part of it would delete the rest")
+    if any(r.kind == LIST_ENTRY and r.pod is None for r in widened):
+        out.notes.append("every organisation list entry is imported: a `lists` key makes mailctl manage "
+                         "all the entries of its scope")
+    _complete(out, actual)
+    return out
+
+
+def _complete(selection: Selection, actual: ActualState) -> None:
+    """Add the organisation domains the selected inboxes use; drop keys that cannot be declared."""
+    used = {domain_address(_domain_of(r)) for r in selection.state.resources.values() if r.kind == INBOX}
+    for address in sorted(used - set(selection.state.resources)):
+        if address in actual.resources:
+            selection.state.add(actual.resources[address])
+            selection.notes.append(f"{address} is included: the selected inboxes use it (drop it if your "
+                                   "config declares it already)")
+    _drop_undeclarable(selection)
+
+
+def _domain_of(inbox: Resource) -> str:
+    return inbox.name.rsplit("@", 1)[-1]
+
+
+def _drop_undeclarable(selection: Selection) -> None:
+    """Keys whose name another key holds (``name#api_key_id``): mid-rotation, the older one."""
+    for address, resource in list(selection.state.resources.items()):
+        if resource.kind == API_KEY and "#" in resource.name:
+            del selection.state.resources[address]
+            why = ("superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` "
+                   "removes it)" if resource.observed.get("superseded") else "shares its name with another key")
+            selection.notes.append(f"{address} is left out: {why}")
+
+
+def export_tree(state: ActualState) -> dict[str, Any]:
+    """One config tree declaring every resource of ``state``."""
     tree: dict[str, Any] = {"version": 1}
-    for resource in sorted(actual.resources.values(), key=lambda r: r.address):
+    for resource in sorted(state.resources.values(), key=lambda r: r.address):
         segments = split_address(resource.address)
-        pod = segments[0][1] if segments[0][0] == POD else None
-        if pod is not None and pod_globs and not any(fnmatchcase(pod, g) for g in pod_globs):
-            continue
-        if pod is None and pod_globs and resource.kind != POD:
-            continue  # with --pod, only the selected pods are exported
         scope = tree
         for kind, name in segments[:-1]:
             scope = scope.setdefault(_section(kind), {}).setdefault(name, {})
@@ -56,14 +132,15 @@ def split_by_pod(tree: dict[str, Any]) -> dict[str, dict[str, Any]]:
     files: dict[str, dict[str, Any]] = {}
     org = {k: v for k, v in tree.items() if k != "pods"}
     if len(org) > 1:
-        files["_organization"] = org
+        files[ORGANIZATION_FILE] = org
     for pod, body in (tree.get("pods") or {}).items():
         files[pod] = {"version": 1, "pods": {pod: body}}
     return files
 
 
-def to_yaml(tree: dict[str, Any]) -> str:
-    return HEADER + dump_yaml(tree)
+def to_yaml(tree: dict[str, Any], header: list[str]) -> str:
+    """The tree as YAML under a comment header (one ``# `` line per entry)."""
+    return "".join(f"# {line}\n" for line in header) + dump_yaml(tree)
 
 
 def _section(kind: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
 from agentmail.inboxes import CreateInboxRequest
@@ -79,3 +80,91 @@ def test_import_prints_the_declaration_that_adopts_an_inbox(mailctl, sandbox, tm
 def test_import_of_nothing_is_a_clear_error(mailctl, sandbox):
     run = mailctl("import", "pod/nope/inbox/*", "--endpoint", sandbox.url, endpoint=False)
     assert run.exit_code == 1 and "nothing exists at pod/nope/inbox/*" in run.stderr
+
+
+# --- import: whatever is selected, the printed config plans with zero changes ------------------
+
+
+def _build_richer(sdk) -> None:
+    """The hand-built account, plus siblings everywhere a partial import could delete them."""
+    _build_by_hand(sdk)
+    tenant = next(p for p in sdk.pods.list().pods if p.client_id == "hand-tenant")
+    sdk.pods.inboxes.create(tenant.pod_id, username="sales", display_name="Sales")
+    sdk.pods.lists.create(tenant.pod_id, "send", "allow", entry="partner.example")
+    sdk.domains.create(domain="org.hand.test", feedback_enabled=True)
+    sdk.domains.create(domain="other.hand.test", feedback_enabled=False)
+    sdk.lists.create("receive", "block", entry="bad.example", reason="abuse")
+    sdk.lists.create("receive", "block", entry="worse.example")
+
+
+@pytest.mark.parametrize("selection", [
+    ["pod/hand-tenant/inbox/desk@agentmail.to"],
+    ["pod/hand-tenant/inbox/desk@agentmail.to/api_key/desk-agent"],
+    ["pod/hand-tenant/list/receive/block/spam.example"],
+    ["domain/org.hand.test"],
+    ["list/receive/block/bad.example"],
+    ["api_key/hand-org-reader"],
+    ["pod/hand-*/inbox/s*"],
+    ["pod/*/webhook/*", "domain/*"],
+])
+def test_import_of_any_selection_plans_with_zero_changes(mailctl, sandbox, tmp_path: Path, selection):
+    _build_richer(sandbox.sdk())
+    run = mailctl("import", *selection)
+    assert run.exit_code == 0, run.output
+    assert "plans with no changes" in run.stdout
+    path = tmp_path / "imported.yaml"
+    path.write_text(run.stdout)
+    plan = mailctl("plan", "-f", path, "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+
+def test_import_of_one_inbox_emits_its_whole_pod_and_says_so(mailctl, sandbox):
+    _build_richer(sandbox.sdk())
+    run = mailctl("import", "pod/hand-tenant/inbox/desk@agentmail.to")
+    assert run.exit_code == 0, run.output
+    tenant = yaml.safe_load(run.stdout)["pods"]["hand-tenant"]
+    assert set(tenant["inboxes"]) == {"desk@agentmail.to", "sales@agentmail.to"}
+    assert "Backend key (prod)" in tenant["api_keys"] and "mail.hand.test" in tenant["domains"]
+    assert "# pod/hand-tenant is imported whole" in run.stdout
+
+
+# --- export mid-rotation and with --pod ---------------------------------------------------------
+
+
+def test_export_works_in_the_middle_of_a_rotation(mailctl, sandbox, tmp_path: Path):
+    sdk = sandbox.sdk()
+    _build_by_hand(sdk)
+    tenant = next(p for p in sdk.pods.list().pods if p.client_id == "hand-tenant")
+    # `rotate` leaves two keys of one name side by side until --retire-old
+    sdk.pods.api_keys.create(tenant.pod_id, request=CreateBearerApiKeyRequest(
+        name="Backend key (prod)", permissions=ApiKeyPermissions(inbox_read=True, message_send=True)))
+    sdk.api_keys.create(request=CreateBearerApiKeyRequest(name="hand-org-reader",
+                                                          permissions=ApiKeyPermissions(pod_read=True)))
+    out = tmp_path / "adopted"
+    run = mailctl("export", "-o", out)
+    assert run.exit_code == 0, run.output
+    assert "superseded" in (out / "hand-tenant.yaml").read_text()  # the header says what was left out
+    replan = mailctl("plan", "-f", out, "--detailed-exitcode")
+    assert replan.exit_code == 0, replan.output
+    stdout = mailctl("export")
+    assert stdout.exit_code == 0, stdout.output
+
+
+def test_export_of_a_pod_whose_inbox_uses_an_organisation_domain(mailctl, sandbox, tmp_path: Path):
+    sdk = sandbox.sdk()
+    _build_by_hand(sdk)
+    domain = sdk.domains.create(domain="org.hand.test", feedback_enabled=True)
+    sdk.domains.verify(domain.domain_id)  # inboxes need a verified domain
+    tenant = next(p for p in sdk.pods.list().pods if p.client_id == "hand-tenant")
+    sdk.pods.inboxes.create(tenant.pod_id, username="team", domain="org.hand.test")
+    run = mailctl("export", "--pod", "hand-tenant")
+    assert run.exit_code == 0, run.output
+    config = yaml.safe_load(run.stdout)
+    assert "org.hand.test" in config["domains"] and "team@org.hand.test" in config["pods"]["hand-tenant"]["inboxes"]
+    path = tmp_path / "one.yaml"
+    path.write_text(run.stdout)
+    assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0
+    out = tmp_path / "split"
+    assert mailctl("export", "--pod", "hand-tenant", "-o", out).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["_organization.yaml", "hand-tenant.yaml"]
+    assert mailctl("plan", "-f", out, "--detailed-exitcode").exit_code == 0

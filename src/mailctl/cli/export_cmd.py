@@ -1,20 +1,26 @@
-"""`mailctl export` and `mailctl import`: adopt an existing account, or single resources, as config."""
+"""`mailctl export` and `mailctl import`: adopt an existing account, or single resources, as config.
+
+Both check what they print before printing it: the config must load (problems are reported
+against the file it is about to be written to, never a temporary one), and planning it against
+the account just read must show no changes. The header says so only when that holds.
+"""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import click
 
 from mailctl.api.reader import StateReader
-from mailctl.cli import hints
 from mailctl.cli.common import connection_options, open_client
-from mailctl.config import load
+from mailctl.config import load_texts
 from mailctl.errors import ConfigError, UsageError
-from mailctl.export import export_tree, split_by_pod, to_yaml
-from mailctl.plan.targeting import matches
-from mailctl.resources import INBOX, POD, ActualState, DesiredState, Resource
+from mailctl.export import Selection, export_tree, select_for_import, select_pods, split_by_pod, to_yaml
+from mailctl.plan import planner
+from mailctl.plan.changes import Change
+from mailctl.resources import INBOX, POD, ActualState, DesiredState
+
+STDOUT = "<stdout>"  # the label problems carry when the config goes to stdout
 
 
 def _read_everything(endpoint: str | None, sandbox: str | None) -> ActualState:
@@ -27,23 +33,40 @@ def _read_everything(endpoint: str | None, sandbox: str | None) -> ActualState:
         return state
 
 
-def _check_round_trip(files: dict[str, str]) -> None:
-    """What we write must load: fail loudly rather than hand the user a config that doesn't."""
-    with tempfile.TemporaryDirectory() as tmp:
-        for stem, text in files.items():
-            (Path(tmp) / f"{stem}.yaml").write_text(text)
-        try:
-            load([tmp])
-        except ConfigError as exc:
-            raise UsageError("the exported config does not validate (some names cannot be expressed "
-                             f"in mailctl config):\n{exc}") from None
+def _check(texts: dict[str, str], actual: ActualState) -> list[Change]:
+    """The changes `mailctl plan` would show for ``texts`` (labelled by where they will be
+    written); a UsageError if they do not load."""
+    try:
+        desired = load_texts(texts).state
+    except ConfigError as exc:
+        raise UsageError("the exported config does not validate (some names cannot be expressed in "
+                         f"mailctl config); nothing was written:\n{exc}") from None
+    return planner.plan(desired, actual).changes
+
+
+def _header(title: str, selection: Selection, changes: list[Change]) -> list[str]:
+    lines = [title]
+    if not changes:
+        lines.append("Checked: `mailctl plan` with this config against this account plans with no changes.")
+    else:
+        lines.append(f"Warning: `mailctl plan` with this config would show {len(changes)} change(s):")
+        lines += [f"  {c.action} {c.address}" + (f" ({c.reason})" if c.reason else "") for c in changes]
+    lines += selection.notes
+    return lines
+
+
+def _warn_changes(changes: list[Change]) -> None:
+    if changes:
+        click.echo(f"warning: planning this config would show {len(changes)} change(s) (listed in its "
+                   "header): the account holds something config cannot express as it is", err=True)
 
 
 @click.command("export")
 @connection_options
 @click.option("--pod", "pods", multiple=True, metavar="GLOB",
-              help="Only pods whose client_id (or pod_id) matches GLOB (repeatable); "
-                   "organisation-level resources are then left out.")
+              help="Only pods whose client_id (or pod_id) matches GLOB (repeatable), with the "
+                   "organisation domains their inboxes use; other organisation-level resources are "
+                   "then left out.")
 @click.option("-o", "--output-dir", "out_dir", metavar="DIR",
               help="Write one file per pod (plus _organization.yaml) into DIR; default: stdout.")
 def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out_dir: str | None) -> None:
@@ -55,19 +78,27 @@ def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out
       mailctl export --pod 'tenant-*' -o mailctl/
     """
     actual = _read_everything(endpoint, sandbox)
-    tree = export_tree(actual, list(pods))
-    files = {stem: to_yaml(part) for stem, part in split_by_pod(tree).items()}
-    if not files:
+    selection = select_pods(actual, list(pods))
+    tree = export_tree(selection.state)
+    parts = split_by_pod(tree)
+    if not parts:
         raise UsageError("nothing to export" + (f" for --pod {' '.join(pods)}" if pods else ""))
-    _check_round_trip(files)
+    title = "Exported by `mailctl export`. Review it, then commit it as the desired state."
     if not out_dir:
-        click.echo(to_yaml(tree), nl=False)
+        changes = _check({STDOUT: to_yaml(tree, _header(title, selection, []))}, actual)
+        click.echo(to_yaml(tree, _header(title, selection, changes)), nl=False)
+        _warn_changes(changes)
         return
     directory = Path(out_dir)
+    paths = {stem: str(directory / f"{stem}.yaml") for stem in parts}
+    changes = _check({paths[stem]: to_yaml(part, _header(title, selection, [])) for stem, part in parts.items()},
+                     actual)
+    header = _header(title, selection, changes)
     directory.mkdir(parents=True, exist_ok=True)
-    for stem, text in files.items():
-        (directory / f"{stem}.yaml").write_text(text)
-    click.echo(f"Wrote {len(files)} file(s) to {directory}/. Check with: {hints.command('plan', '-f', str(directory))}")
+    for stem, part in parts.items():
+        Path(paths[stem]).write_text(to_yaml(part, header), encoding="utf-8")
+    click.echo(f"Wrote {len(parts)} file(s) to {directory}/. Check with: mailctl plan -f {directory}")
+    _warn_changes(changes)
 
 
 @click.command("import")
@@ -77,7 +108,8 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
     """Print the config that adopts existing resources (ADDRESS may be a glob).
 
     mailctl identifies resources by name, so adding this to your config is the import: the next
-    plan shows them as unchanged rather than created.
+    plan shows them as unchanged rather than created. Any part of a pod brings the whole pod
+    (a declared pod's undeclared children would be deleted).
 
     \b
     Examples:
@@ -85,18 +117,11 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
       mailctl import 'pod/tenant-acme/inbox/*'
     """
     actual = _read_everything(endpoint, sandbox)
-    chosen = ActualState()
-    for address, resource in actual.resources.items():
-        if any(matches(address, pattern) for pattern in addresses):
-            chosen.add(resource)
-    if not chosen.resources:
+    selection = select_for_import(actual, list(addresses))
+    if not selection.state.resources:
         raise UsageError(f"nothing exists at {' '.join(addresses)} (see `mailctl export` for what does)")
-    for address, resource in list(chosen.resources.items()):
-        parent = resource.parent
-        while parent is not None and parent not in chosen.resources:  # keep the nesting path
-            scope = actual.resources.get(parent)
-            if scope is None:
-                break
-            chosen.add(Resource(scope.kind, scope.address, {}, parent=scope.parent))  # nesting only
-            parent = scope.parent
-    click.echo(to_yaml(export_tree(chosen)), nl=False)
+    tree = export_tree(selection.state)
+    title = f"Imported by `mailctl import {' '.join(addresses)}`: declaring these resources adopts them."
+    changes = _check({STDOUT: to_yaml(tree, _header(title, selection, []))}, actual)
+    click.echo(to_yaml(tree, _header(title, selection, changes)), nl=False)
+    _warn_changes(changes)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from mailctl.config.pipeline import LoadedConfig, load_config
+from mailctl.config.pipeline import LoadedConfig, load_config, load_texts
 from mailctl.resources import DesiredState
 
 
@@ -15,4 +15,4 @@ def load(paths: list[str]) -> DesiredState:
     return load_config(paths).state
 
 
-__all__ = ["LoadedConfig", "load", "load_config"]
+__all__ = ["LoadedConfig", "load", "load_config", "load_texts"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from mailctl.config import schema
 from mailctl.config.build import Builder
 from mailctl.config.files import Skipped, expand_paths
-from mailctl.config.loader import Document, read_document
+from mailctl.config.loader import Document, parse_text, read_document
 from mailctl.config.render import render_tenants
 from mailctl.config.templates import Template, kind_of_document, parse_template
 from mailctl.errors import MAX_SHOWN_PROBLEMS, ConfigError, Problem
@@ -77,14 +77,24 @@ def warn_skipped(skipped: Skipped) -> None:
 
 def load_config(paths: list[str], on_skip: Callable[[Skipped], None] | None = warn_skipped) -> LoadedConfig:
     """Read, validate and merge config files. Raises ConfigError listing every problem."""
+    found = expand_paths(paths, on_skip)
+    return _load(found.files, read_document, found.problems, found.skipped)
+
+
+def load_texts(texts: dict[str, str]) -> LoadedConfig:
+    """Validate and merge config given as text, each labelled with the name its problems should
+    carry (say, the file it is about to be written to). Nothing touches the disk."""
+    return _load(list(texts), lambda label: parse_text(texts[label], label), [], [])
+
+
+def _load(files: list[str], read: Callable[[str], tuple[Document | None, list[Problem]]],
+          problems: list[Problem], skipped: list[Skipped]) -> LoadedConfig:
     run = _Run()
-    found_files = expand_paths(paths, on_skip)
-    files = found_files.files
-    run.add(found_files.problems)
+    run.add(problems)
     config: list[Document] = []
     templates: dict[str, Template | None] = {}  # None: the template itself is broken
     tenants: list[Document] = []
-    for doc in _valid_documents(files, run):
+    for doc in _valid_documents(files, read, run):
         kind = kind_of_document(doc.data)
         if kind == "template":
             _add_template(doc, templates, run)
@@ -98,13 +108,14 @@ def load_config(paths: list[str], on_skip: Callable[[Skipped], None] | None = wa
     state, found = builder.finish(check_references=run.complete)
     run.add(found)
     run.raise_if_any()
-    return LoadedConfig(files, config, state, found_files.skipped)
+    return LoadedConfig(files, config, state, skipped)
 
 
-def _valid_documents(files: list[str], run: _Run) -> list[Document]:
+def _valid_documents(files: list[str], read: Callable[[str], tuple[Document | None, list[Problem]]],
+                     run: _Run) -> list[Document]:
     valid = []
     for file in files:
-        doc, found = read_document(file)
+        doc, found = read(file)
         run.add(found)
         if doc is None:
             continue

@@ -1,0 +1,135 @@
+"""Export/import selection (pure): whatever is picked, the printed config plans with zero changes
+against the state it came from; the header says how the selection was widened."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailctl.config import load_texts
+from mailctl.export import export_tree, select_for_import, select_pods, to_yaml
+from mailctl.plan import planner
+from mailctl.resources import (
+    API_KEY,
+    DOMAIN,
+    INBOX,
+    LIST_ENTRY,
+    POD,
+    ActualState,
+    Resource,
+    api_key_address,
+    domain_address,
+    inbox_address,
+    list_entry_address,
+    pod_address,
+)
+
+
+def _account() -> ActualState:
+    state = ActualState()
+
+    def add(kind: str, address: str, attrs: dict | None = None, parent: str | None = None, **observed) -> None:
+        state.add(Resource(kind, address, attrs or {}, parent=parent, remote_id=address, observed=observed))
+
+    add(DOMAIN, domain_address("org.test"), {"feedback_enabled": True})
+    add(DOMAIN, domain_address("other.test"), {"feedback_enabled": False})
+    add(API_KEY, api_key_address("org-reader"), {"permissions": {"pod_read": True}})
+    add(LIST_ENTRY, list_entry_address("receive", "block", "a.example"), {"reason": "spam"})
+    add(LIST_ENTRY, list_entry_address("receive", "block", "b.example"))
+    pod = pod_address("t1")
+    add(POD, pod, {"name": "T1"}, client_id="t1")
+    for email in ("a@agentmail.to", "b@org.test"):
+        add(INBOX, inbox_address("t1", email), {"display_name": email}, parent=pod)
+    inbox = inbox_address("t1", "a@agentmail.to")
+    add(API_KEY, api_key_address("agent", pod="t1", inbox="a@agentmail.to"), {"permissions": None}, parent=inbox)
+    add(API_KEY, api_key_address("backend", pod="t1"), {"permissions": None}, parent=pod)
+    add(API_KEY, api_key_address("backend#old-id", pod="t1"), {"permissions": None}, parent=pod, superseded=True)
+    add(LIST_ENTRY, list_entry_address("send", "allow", "p.example", pod="t1"), parent=pod)
+    add(POD, pod_address("t2"), {"name": "T2"}, client_id="t2")
+    return state
+
+
+def _changes(tree: dict, actual: ActualState) -> list[str]:
+    desired = load_texts({"<stdout>": to_yaml(tree, [])}).state
+    return [f"{c.action} {c.address}" for c in planner.plan(desired, actual).changes]
+
+
+@pytest.mark.parametrize("patterns", [
+    ["pod/t1/inbox/a@agentmail.to"],
+    ["pod/t1/inbox/a@agentmail.to/api_key/agent"],
+    ["pod/t1/list/send/allow/p.example"],
+    ["pod/t1/api_key/*"],
+    ["domain/org.test"],
+    ["list/receive/block/a.example"],
+    ["api_key/org-reader"],
+    ["pod/t*"],
+    ["*"],
+])
+def test_any_import_selection_plans_with_zero_changes(patterns: list[str]) -> None:
+    actual = _account()
+    assert _changes(export_tree(select_for_import(actual, patterns).state), actual) == []
+
+
+def test_part_of_a_pod_brings_the_whole_pod_and_its_inboxes_org_domain() -> None:
+    selection = select_for_import(_account(), ["pod/t1/inbox/a@agentmail.to"])
+    tree = export_tree(selection.state)
+    assert set(tree["pods"]["t1"]["inboxes"]) == {"a@agentmail.to", "b@org.test"}
+    assert list(tree["domains"]) == ["org.test"]
+    assert "pod/t2" not in selection.state.resources
+    assert selection.notes == [
+        "pod/t1 is imported whole: mailctl deletes the undeclared children of a declared pod, so "
+        "declaring part of it would delete the rest",
+        "domain/org.test is included: the selected inboxes use it (drop it if your config declares it already)",
+        "pod/t1/api_key/backend#old-id is left out: superseded by a newer key of the same name "
+        "(mid-rotation; `mailctl rotate --retire-old` removes it)",
+    ]
+
+
+def test_one_org_list_entry_brings_the_others_and_org_resources_come_alone() -> None:
+    selection = select_for_import(_account(), ["list/receive/block/a.example", "api_key/org-reader"])
+    assert set(selection.state.resources) == {"list/receive/block/a.example", "list/receive/block/b.example",
+                                              "api_key/org-reader"}
+    assert any("every organisation list entry" in note for note in selection.notes)
+
+
+def test_export_of_selected_pods_includes_the_org_domains_their_inboxes_use() -> None:
+    actual = _account()
+    selection = select_pods(actual, ["t1"])
+    tree = export_tree(selection.state)
+    assert list(tree["domains"]) == ["org.test"] and "api_keys" not in tree and list(tree["pods"]) == ["t1"]
+    assert _changes(tree, actual) == []
+
+
+def test_full_export_mid_rotation_leaves_the_superseded_key_out_and_plans_clean() -> None:
+    actual = _account()
+    selection = select_pods(actual)
+    tree = export_tree(selection.state)
+    assert "backend#old-id" not in tree["pods"]["t1"]["api_keys"]
+    assert _changes(tree, actual) == []
+
+
+def test_the_header_claims_zero_changes_only_when_planning_shows_none() -> None:
+    from mailctl.cli.export_cmd import STDOUT, _check, _header
+
+    actual = _account()
+    lost = api_key_address("lost", pod="t1")  # a key whose secret was never recorded: plan replaces it
+    actual.add(Resource(API_KEY, lost, {"permissions": None}, parent=pod_address("t1"), remote_id="x",
+                        observed={"unrecorded": True, "declared_address": lost}))
+    selection = select_pods(actual)
+    changes = _check({STDOUT: to_yaml(export_tree(selection.state), [])}, actual)
+    header = _header("Exported", selection, changes)
+    assert not any("no changes" in line for line in header)
+    assert header[1] == "Warning: `mailctl plan` with this config would show 1 change(s):"
+    assert header[2].startswith(f"  replace {lost}")
+    clean = _header("Exported", select_pods(_account()), [])
+    assert clean[1] == "Checked: `mailctl plan` with this config against this account plans with no changes."
+
+
+def test_config_that_cannot_load_is_reported_against_the_file_it_would_be_written_to() -> None:
+    from mailctl.cli.export_cmd import _check
+    from mailctl.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        _check({"adopted/t1.yaml": "version: 1\npods: {'bad name!': {}}\n"}, ActualState())
+    message = str(caught.value)
+    assert "adopted/t1.yaml:2:8: pods.bad name!: `bad name!` is not a valid pod client_id" in message
+    assert "nothing was written" in message and "/tmp" not in message
