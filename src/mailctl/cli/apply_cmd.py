@@ -135,7 +135,10 @@ def _secret_sink(plan: Plan, secrets_out: str | None) -> SecretSink | None:
                              "--secrets-out FILE to store them (nothing was changed)")
         return None
     sink = SecretSink(secrets_out)
-    sink.check_writable()
+    try:
+        sink.check_writable()
+    except UsageError as exc:
+        raise UsageError(f"{exc} (nothing was changed)") from None
     return sink
 
 
