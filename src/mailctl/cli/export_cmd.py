@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from mailctl.api.reader import StateReader
+from mailctl.cli import hints
 from mailctl.cli.common import connection_options, open_client
 from mailctl.config import load_texts
 from mailctl.errors import ConfigError, UsageError
@@ -97,7 +98,8 @@ def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out
     directory.mkdir(parents=True, exist_ok=True)
     for stem, part in parts.items():
         Path(paths[stem]).write_text(to_yaml(part, header), encoding="utf-8")
-    click.echo(f"Wrote {len(parts)} file(s) to {directory}/. Check with: mailctl plan -f {directory}")
+    check = hints.command("plan", "-f", str(directory))  # with the connection flags of this run
+    click.echo(f"Wrote {len(parts)} file(s) to {directory}/. Check with: {check}")
     _warn_changes(changes)
 
 
