@@ -8,8 +8,10 @@ directory means every ``*.yaml`` / ``*.yml`` below it, except:
 - anything that is not a regular file: it is never opened (a FIFO would block, a device may
   have side effects), only reported as skipped;
 - other tools' YAML (docker-compose, Kubernetes manifests, Helm values, CI workflows): a file is
-  read only when it clearly is mailctl's, that is it carries the schema modeline, or every
-  top-level key is one of mailctl's (and ``kind:``, if any, is a mailctl kind).
+  read only when it clearly is mailctl's, that is it carries the schema modeline, or it says
+  ``version: 1`` beside a mailctl section (then a misspelt key is an error, not a skip: a skipped
+  config file would make its pods look undeclared), or every top-level key is one of mailctl's
+  (and ``kind:``, if any, is a mailctl kind).
 
 Every file skipped for the last two reasons is reported, so a misspelt top-level key in a real
 config file cannot go unnoticed.
@@ -169,6 +171,8 @@ def foreign_reason(file: str) -> str | None:
         keys.setdefault(key, match.group(4) or "")
     if not keys:
         return "no mailctl top-level key (not a mailctl file)"
+    if _declares_mailctl_version(keys):
+        return None
     foreign = [key for key in keys if key not in top_level_keys()]
     if foreign:
         listed = ", ".join(f"`{key}`" for key in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
@@ -183,6 +187,12 @@ def foreign_reason(file: str) -> str | None:
     if not set(keys) - {"name", "description"}:
         return "no mailctl top-level key (not a mailctl file)"
     return None
+
+
+def _declares_mailctl_version(keys: dict[str, str]) -> bool:
+    """``version: 1`` (an integer: compose files quote theirs) plus a mailctl section."""
+    sections = top_level_keys() - {"version", "kind", "name", "description"}
+    return keys.get("version", "").split("#")[0].strip() == "1" and any(key in sections for key in keys)
 
 
 @lru_cache(maxsize=1)

@@ -108,11 +108,25 @@ def test_mailctl_files_are_recognised_by_keys_kind_or_modeline(repo: Path) -> No
     assert out == "OK: 5 files, 4 resources (3 pod, 1 inbox)\n"
 
 
-def test_a_misspelt_top_level_key_is_skipped_loudly_and_explained_when_named(repo: Path) -> None:
+def test_a_misspelt_top_level_key_in_a_versioned_config_is_an_error_not_a_skip(repo: Path) -> None:
+    # Skipping it would make its pods look undeclared, and a plan would delete them.
     typo = write(repo, "b.yaml", "version: 1\npods: {b: {}}\ndomian: {}\n")
+    code, out, err = validate("-f", repo)
+    assert code == 1 and "skipped" not in err
+    assert f"{typo}:3:1: domian: unknown field `domian`; did you mean `domains`?" in err
+
+
+def test_a_misspelt_top_level_key_without_version_is_skipped_loudly(repo: Path) -> None:
+    typo = write(repo, "b.yaml", "pods: {b: {}}\ndomian: {}\n")
     code, out, err = validate("-f", repo)
     assert code == 0 and f"skipped {typo}: top-level key `domian` is not mailctl's" in err
     assert validate("-f", typo)[2].count("unknown field `domian`; did you mean `domains`?") == 1
+
+
+def test_a_compose_file_with_a_quoted_version_is_still_skipped(repo: Path) -> None:
+    compose = write(repo, "docker-compose.yml", 'version: "1"\nservices: {web: {image: x}}\n')
+    code, _, err = validate("-f", repo)
+    assert code == 0 and f"skipped {compose}" in err
 
 
 def test_a_directory_holding_only_other_tools_files_is_an_error(tmp_path: Path) -> None:
