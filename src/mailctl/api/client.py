@@ -20,6 +20,7 @@ import httpx
 
 from mailctl import __version__
 from mailctl.api.deadline import deadline, deadline_transport
+from mailctl.api.pacing import Pacer, Ticket
 from mailctl.api.responses import (
     ApiObject,
     clip,
@@ -119,6 +120,7 @@ class AgentMailClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         pool_size: int = 32,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = _check_base_url(base_url)
         _check_api_key(api_key)
@@ -130,6 +132,8 @@ class AgentMailClient:
         self._clock = clock
         self._retry_budget = retry_budget(self.timeout)
         self.stats = RequestStats()
+        # With a pacer (the CLI always sets one), 429s are paced and retried within the budget.
+        self.pacer = pacer
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -162,13 +166,15 @@ class AgentMailClient:
         """
         method = method.upper()
         repeatable = is_idempotent(method, idempotent)
-        started = self._clock()
+        started: float | None = None
         attempt = 0
         while True:
             self.stats.record_request(method)
             failure: ApiError
+            ticket = self.pacer.acquire() if self.pacer is not None else None
+            started = self._clock() if started is None else started  # queueing for a slot is not retrying
             try:
-                response = self._send(method, path, json, params)
+                response = self._paced_send(ticket, method, path, json, params)
             except httpx.TransportError as exc:
                 ambiguous = transport_error_was_sent(exc) and not repeatable
                 failure = self._transport_error(exc, method, path, ambiguous)
@@ -179,13 +185,32 @@ class AgentMailClient:
                     return self._parse_success(response, method, path, expect)
                 failure, wait = self._failed(response, method, path, repeatable, attempt)
                 reason = f"HTTP {response.status_code} {failure.code}"
-            if wait is None or self._clock() - started + wait > self._retry_budget:
+                if response.status_code == 429 and self.pacer is not None:
+                    attempt -= 1  # paced refusals do not use up max_retries (the budget bounds them)
+            pause = self.pacer.pause_left() if self.pacer is not None else 0.0
+            if wait is None or self._clock() - started + wait + pause > self._retry_budget:
                 raise failure from None  # from None: the httpx error's text is already in ours, redacted
             attempt += 1
             self.stats.record_retry()
             log.info("retrying %s %s after %s (retry %d of %d, waiting %.2fs)",
                      method, path, reason, attempt, self._max_retries, wait)
             self._sleep(wait)
+
+    def _paced_send(self, ticket: Ticket | None, method: str, path: str, json: Any,
+                    params: dict[str, Any] | None) -> httpx.Response:
+        """One attempt; the pacer (if any) learns its status and any Retry-After."""
+        if self.pacer is None or ticket is None:
+            return self._send(method, path, json, params)
+        status: int | None = None
+        retry_after: float | None = None
+        try:
+            response = self._send(method, path, json, params)
+            status = response.status_code
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            return response
+        finally:
+            self.pacer.release(ticket, status, retry_after)
 
     def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
         """One attempt, whole answer read, within the deadline (also checked between chunks, for
@@ -219,6 +244,10 @@ class AgentMailClient:
         code, message = error_code_and_message(response)
         status = response.status_code
         wait = None
+        if status == 429 and self.pacer is not None:
+            # Never fails on its own: the pacer pauses every worker for Retry-After, then the
+            # request goes again, for as long as the retry budget lasts.
+            return self._api_error(status, code, message, method, path, False), 0.0
         if status_is_refusal(status, code) or (status in RETRYABLE_5XX and repeatable):
             retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
             wait = self._next_wait(attempt, retry_after)

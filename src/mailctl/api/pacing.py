@@ -1,0 +1,174 @@
+"""Adaptive concurrency and pacing for one client, shared by all its worker threads.
+
+Every request attempt takes a slot from the :class:`Pacer` (``acquire``) and gives it back with
+what happened (``release``). The pacer keeps three things, all shared:
+
+- **A concurrency limit.** ``auto`` starts at :data:`START` requests in flight and grows by one
+  per success (slow start), then by about one per round of requests, while latency stays flat
+  (at most :data:`FLAT` times the lowest seen) and nothing is refused, up to ``maximum``. A 429
+  halves it. ``fixed`` (``--parallelism N``) keeps it at N.
+- **One shared pause.** A 429's ``Retry-After`` pauses *every* worker until it has passed, rather
+  than each retrying on its own (which would spend the budget the pause refills).
+- **A pace.** After the first 429 requests start at most ``rate`` per second: the rate the API
+  accepted over the last seconds, times :data:`DECREASE`. The rate then climbs back on a cubic
+  curve: quickly at first, flat near the rate that was refused (so refusals stay rare), then
+  faster again to find new room (another client of the organisation may have finished).
+
+Only the first 429 of a burst lowers the limit and the rate: requests already in flight when it
+came (an older ``epoch``) were sent at the old pace, and their refusals say nothing new.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+START = 8  # requests in flight at first: a plan's five list reads run at once
+FLAT = 2.0  # latency up to this many times the lowest seen still counts as flat
+DECREASE = 0.9  # after a 429: the pace is this fraction of what the API accepted
+PLATEAU = 5.0  # seconds after a decrease at which the pace is back at the refused rate
+WINDOW = 5.0  # seconds of successes used to measure the accepted rate
+MIN_RATE = 0.2  # requests per second: never slower than one every 5 s
+DEFAULT_PAUSE = 1.0  # a 429 without a usable Retry-After pauses this long
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One attempt's slot: when it was granted, and in which epoch (see the module docstring)."""
+
+    epoch: int
+    started: float
+    in_flight: int = 1  # requests in flight when it was granted, itself included
+
+
+class Pacer:
+    def __init__(self, fixed: int | None = None, maximum: int = 64, start: int = START,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        if fixed is not None and fixed < 1 or maximum < 1:
+            raise ValueError("parallelism must be at least 1")
+        self.fixed = fixed
+        self.maximum = fixed if fixed is not None else maximum
+        self._limit = float(fixed if fixed is not None else min(start, maximum))
+        self._slow_start = fixed is None
+        self._clock = clock
+        self._sleep = sleep
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._paused_until = -math.inf
+        self._next_start = -math.inf
+        self._rate: float | None = None
+        self._refused_rate = 0.0  # the pace (or measured rate) when the last 429 came
+        self._decreased_at = -math.inf
+        self._epoch = 0
+        self._baseline: float | None = None  # lowest latency seen
+        self._latency: float | None = None  # moving average
+        self._successes: deque[float] = deque()
+        self._first = clock()
+        self.refusals = 0
+        self.attempts = 0
+
+    # -- what progress lines show -----------------------------------------------------------
+
+    @property
+    def limit(self) -> int:
+        with self._cond:
+            return int(self._limit)
+
+    @property
+    def rate(self) -> float | None:
+        """The current pace in requests per second (None: not paced, no 429 yet)."""
+        with self._cond:
+            return self._current_rate(self._clock())
+
+    def pause_left(self) -> float:
+        with self._cond:
+            return max(0.0, self._paused_until - self._clock())
+
+    # -- the two calls around every attempt ---------------------------------------------------
+
+    def acquire(self) -> Ticket:
+        """Wait for a slot, the end of any shared pause and this request's turn in the pace."""
+        while True:
+            with self._cond:
+                now = self._clock()
+                wait = self._paused_until - now
+                if wait <= 0 and self._in_flight >= int(self._limit):
+                    self._cond.wait(0.05)  # a slot frees on release (notify) or the limit grows
+                    continue
+                if wait <= 0:
+                    self._in_flight += 1
+                    self.attempts += 1
+                    epoch, in_flight = self._epoch, self._in_flight
+                    turn = self._claim_turn(now)
+                    break
+            self._sleep(wait)
+        if turn > 0:
+            self._sleep(turn)
+        while (left := self.pause_left()) > 0:  # a 429 while we waited for our turn
+            self._sleep(left)
+        return Ticket(epoch, self._clock(), in_flight)
+
+    def release(self, ticket: Ticket, status: int | None, retry_after: float | None = None) -> None:
+        """``status``: the HTTP status (None: no answer). ``retry_after``: seconds, from a 429."""
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify()
+            now = self._clock()
+            if status == 429:
+                self._refused(ticket, now, retry_after)
+            elif status is not None and status < 500:
+                self._succeeded(now, now - ticket.started, ticket.in_flight)
+
+    # -----------------------------------------------------------------------------------------
+
+    def _claim_turn(self, now: float) -> float:
+        rate = self._current_rate(now)
+        if rate is None:
+            return 0.0
+        start = max(now, self._next_start)
+        self._next_start = start + 1.0 / rate
+        return start - now
+
+    def _current_rate(self, now: float) -> float | None:
+        if self._rate is None:
+            return None
+        # Cubic: DECREASE x refused at the decrease, the refused rate after PLATEAU s, then faster.
+        elapsed = now - self._decreased_at
+        scale = (1.0 - DECREASE) / PLATEAU ** 3
+        return max(MIN_RATE, self._refused_rate * (1.0 + scale * (elapsed - PLATEAU) ** 3))
+
+    def _succeeded(self, now: float, latency: float, in_flight: int) -> None:
+        self._successes.append(now)
+        while self._successes and self._successes[0] < now - WINDOW:
+            self._successes.popleft()
+        self._baseline = latency if self._baseline is None else min(self._baseline, latency)
+        self._latency = latency if self._latency is None else 0.8 * self._latency + 0.2 * latency
+        if self.fixed is not None or self._limit >= self.maximum:
+            return
+        if self._latency > FLAT * max(self._baseline, 0.001):
+            self._slow_start = False  # the server queues: stop growing
+            return
+        if 2 * in_flight >= self._limit:  # only a limit in use proves there is room
+            self._limit = min(float(self.maximum), self._limit + (1.0 if self._slow_start else 1.0 / self._limit))
+
+    def _refused(self, ticket: Ticket, now: float, retry_after: float | None) -> None:
+        self.refusals += 1
+        pause = DEFAULT_PAUSE if retry_after is None else retry_after
+        self._paused_until = max(self._paused_until, now + pause)
+        self._next_start = max(self._next_start, self._paused_until)
+        if ticket.epoch != self._epoch:
+            return  # sent before the last decrease: already accounted for
+        self._epoch += 1
+        self._slow_start = False
+        if self.fixed is None:
+            self._limit = max(1.0, self._limit / 2)
+        measured = len(self._successes) / min(WINDOW, max(1.0, now - self._first))
+        current = self._current_rate(now)
+        refused = measured if current is None else min(current, max(measured, MIN_RATE))
+        self._refused_rate = max(MIN_RATE, refused)
+        self._rate = self._refused_rate
+        self._decreased_at = now

@@ -1,0 +1,151 @@
+"""The adaptive concurrency controller on a fake clock: grows when flat, halves on 429, one shared
+pause for Retry-After, paces to the accepted rate, caps at the maximum; and the client's 429s
+under a pacer are retried within the budget, not failed."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from client_harness import error, replies
+
+from mailctl.api.pacing import DECREASE, START, Pacer
+from mailctl.errors import TransientError
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _round(pacer: Pacer, time: FakeTime, latency: float = 0.05, status: int = 200) -> None:
+    """Fill every slot, then answer them all after ``latency``."""
+    tickets = [pacer.acquire() for _ in range(pacer.limit)]
+    time.now += latency
+    for ticket in tickets:
+        pacer.release(ticket, status)
+
+
+def test_auto_starts_modestly_and_grows_while_latency_is_flat():
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    assert pacer.limit == START
+    _round(pacer, time)
+    assert pacer.limit > START + START // 2  # slow start: one more per success that used the limit
+    grown = pacer.limit
+    _round(pacer, time)
+    assert pacer.limit > grown + grown // 2
+    assert time.sleeps == []  # nothing refused, nothing paced
+
+
+def test_growth_stops_when_latency_rises():
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    _round(pacer, time, latency=0.05)
+    grown = pacer.limit
+    for _ in range(5):
+        _round(pacer, time, latency=0.5)  # the server queues: ten times slower
+    assert pacer.limit <= grown + 1
+
+
+def test_the_limit_is_capped_at_max_parallelism():
+    time = FakeTime()
+    pacer = Pacer(maximum=20, clock=time.clock, sleep=time.sleep)
+    for _ in range(10):
+        _round(pacer, time)
+    assert pacer.limit == 20
+
+
+def test_a_fixed_parallelism_never_moves():
+    time = FakeTime()
+    pacer = Pacer(fixed=5, clock=time.clock, sleep=time.sleep)
+    _round(pacer, time)
+    _round(pacer, time, status=429)
+    assert pacer.limit == 5
+
+
+def test_a_429_halves_the_limit_once_per_burst():
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    _round(pacer, time)
+    _round(pacer, time)
+    before = pacer.limit
+    tickets = [pacer.acquire() for _ in range(6)]
+    for ticket in tickets:  # six refusals of one burst: one decrease, not six
+        pacer.release(ticket, 429, retry_after=1.0)
+    assert pacer.limit == before // 2
+    assert pacer.refusals == 6
+
+
+def test_retry_after_pauses_every_worker_once():
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    first, second = pacer.acquire(), pacer.acquire()
+    pacer.release(first, 429, retry_after=3.0)
+    pacer.release(second, 429, retry_after=3.0)  # the same pause, not a second one after it
+    assert pacer.pause_left() == pytest.approx(3.0)
+    started = time.now
+    pacer.acquire()  # any worker: waits for the shared pause
+    assert time.now - started == pytest.approx(3.0)
+    assert pacer.pause_left() == 0
+
+
+def test_after_a_429_requests_are_paced_to_the_rate_the_api_accepted():
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    for _ in range(4):  # 4 successes over about 2 s: the API accepts about 2 per second
+        ticket = pacer.acquire()
+        time.now += 0.5
+        pacer.release(ticket, 200)
+    pacer.release(pacer.acquire(), 429, retry_after=1.0)
+    assert pacer.rate == pytest.approx(2.0 * DECREASE, rel=0.01)
+    time.now += 1.0  # the pause is over
+    starts = []
+    for _ in range(5):
+        ticket = pacer.acquire()
+        starts.append(ticket.started)
+        pacer.release(ticket, 200)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    # one start per 1/rate, the rate climbing from 0.9 x 2/s back towards 2/s
+    assert all(1 / 2.0 <= gap <= 1 / (2.0 * DECREASE) + 1e-9 for gap in gaps)
+
+
+def test_the_pace_climbs_back_past_the_refused_rate_without_refusals():
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    for _ in range(10):
+        ticket = pacer.acquire()
+        time.now += 0.5
+        pacer.release(ticket, 200)
+    pacer.release(pacer.acquire(), 429, retry_after=1.0)
+    low = pacer.rate
+    time.now += 5.0
+    assert pacer.rate == pytest.approx(low / DECREASE, rel=0.01)  # the refused rate again
+    time.now += 15.0
+    assert pacer.rate > 2 * low  # then faster, to find room another client freed
+
+
+def test_a_paced_client_retries_429s_beyond_max_retries_within_the_budget(harness):
+    time = FakeTime()
+    answers = [error(429, "rate_limit_exceeded", **{"Retry-After": "2"})] * 9 + [httpx.Response(200, json={"ok": 1})]
+    client = harness.client(replies(*answers), max_retries=3, sleep=time.sleep, clock=time.clock,
+                            pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep))
+    assert client.get("/v0/pods") == {"ok": 1}
+    assert len(harness.requests) == 10 and client.pacer.refusals == 9
+
+
+def test_a_paced_client_gives_up_on_429s_only_when_the_budget_is_spent(harness):
+    time = FakeTime()
+    client = harness.client(lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "25"}), timeout=10,
+                            sleep=time.sleep, clock=time.clock, pacer=Pacer(clock=time.clock, sleep=time.sleep))
+    with pytest.raises(TransientError) as caught:
+        client.get("/v0/pods")
+    assert caught.value.status == 429
+    assert len(harness.requests) == 3  # 0 s, 25 s, 50 s; a wait to 75 s would pass the 60 s budget
