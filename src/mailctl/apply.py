@@ -16,8 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
-from mailctl.api.writer import ApiWriter, Deferred
-from mailctl.errors import MailctlError
+from mailctl.api.writer import ApiWriter
+from mailctl.errors import Deferred, MailctlError
 from mailctl.plan.changes import CREATE, DELETE, Change, Plan
 from mailctl.plan.steps import Step, dependencies, dependents, steps_of
 

@@ -129,6 +129,14 @@ class Cancelled(MailctlError):
         self.exit_code = 128 + signum
 
 
+class Deferred(MailctlError):
+    """One step cannot happen yet (an inbox on a domain still being verified); not a failure."""
+
+
+class MissingParent(MailctlError, LookupError):
+    """The pod or inbox a resource lives in has no remote id (it was never created)."""
+
+
 class DeferredWork(MailctlError):
     """Apply finished but left work waiting (inboxes on unverified domains); see --allow-deferred."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from mailctl.api.client import quote_segment
+from mailctl.errors import MissingParent
 from mailctl.resources import API_KEY, DOMAIN, INBOX, LIST_ENTRY, POD, WEBHOOK, Resource, split_address
 
 
@@ -12,10 +13,6 @@ class IdLookup(Protocol):
     """address -> remote id: a dict, or the applier's thread-safe registry."""
 
     def get(self, address: str, /) -> str | None: ...
-
-
-class MissingParent(LookupError):
-    """The pod or inbox a resource lives in has no remote id (it was never created)."""
 
 
 def scope_path(scope: str | None, ids: IdLookup) -> str:

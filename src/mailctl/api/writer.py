@@ -15,10 +15,10 @@ import threading
 import time
 from typing import Any, Callable
 
+from mailctl.api.change import PlannedUpdate as Change  # a Protocol: api never imports plan
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import collection_path, item_path
-from mailctl.errors import ApiError, MailctlError, NotFound, TransientError
-from mailctl.plan.changes import Change
+from mailctl.errors import ApiError, Deferred, MailctlError, NotFound, TransientError
 from mailctl.resources import (
     API_KEY,
     DEFAULT_DOMAIN,
@@ -38,10 +38,6 @@ from mailctl.resources import (
 from mailctl.secrets import SecretSink, pending_name
 
 VERIFIED = "VERIFIED"
-
-
-class Deferred(MailctlError):
-    """The step cannot happen yet (an inbox on a domain still being verified); not a failure."""
 
 
 class IdRegistry:

@@ -10,10 +10,11 @@ import click
 
 from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
 from mailctl.api.connect import connect
+from mailctl.api.facts import read_facts
 from mailctl.api.reader import StateReader
-from mailctl.plan import planner, targeting
-from mailctl.plan.changes import CREATE, REPLACE, Plan
-from mailctl.resources import DEFAULT_DOMAIN, INBOX, ActualState, DesiredState, domain_address
+from mailctl.plan import pipeline, targeting
+from mailctl.plan.changes import Plan
+from mailctl.resources import ActualState, DesiredState
 
 DEFAULT_CONFIG = "mailctl.yaml"
 
@@ -82,48 +83,13 @@ class Planned:
 
 def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str, ...] | list[str],
               excludes: tuple[str, ...] | list[str]) -> Planned:
+    """Read the state (with the facts the plan reports), then plan: one read, no edits after."""
     targeting.validate_patterns(list(targets), "--target")
     targeting.validate_patterns(list(excludes), "--exclude")
     reader = StateReader(client)
     actual = reader.read(desired)
-    full = planner.plan(desired, actual)
-    selected = targeting.select(full, list(targets), list(excludes))
-    _attach_data_at_risk(selected, reader)
-    _note_unverified_domains(selected, actual, reader)
-    return Planned(desired, actual, selected)
-
-
-def _note_unverified_domains(plan: Plan, actual: ActualState, reader: StateReader) -> None:
-    """Inboxes planned on a domain that is not verified will wait for it: say so in the plan."""
-    waiting: dict[str, list[str]] = {}
-    planned = plan.by_address()
-    for change in plan.changes:
-        if change.kind == INBOX and change.action in (CREATE, REPLACE) and change.desired is not None:
-            domain = change.desired.name.partition("@")[2]
-            if domain == DEFAULT_DOMAIN:
-                continue
-            for address in (domain_address(domain, pod=change.desired.pod), domain_address(domain)):
-                if address in actual.resources or address in planned:
-                    waiting.setdefault(address, []).append(change.address)
-                    break
-    existing = [actual.resources[a] for a in waiting if a in actual.resources]
-    statuses = reader.domain_statuses(existing, actual) if existing else {}
-    for address, inboxes in sorted(waiting.items()):
-        status = statuses.get(address, "new")
-        if status == "VERIFIED":
-            continue
-        plan.notes.append(f"{len(inboxes)} inbox(es) on {address} ({status}) are created only once it "
-                             f"verifies: apply starts verification; see `mailctl dns`, `--wait-for-domains`")
-
-
-def _attach_data_at_risk(plan: Plan, reader: StateReader) -> None:
-    """Deleting an inbox destroys its mail: count what each doomed inbox holds."""
-    doomed = {c.actual.name: c for c in plan.changes
-              if c.kind == INBOX and c.destroys and c.actual is not None}
-    if not doomed:
-        return
-    for inbox_id, counts in reader.count_inbox_data(sorted(doomed)).items():
-        doomed[inbox_id].data_at_risk = counts
+    facts = read_facts(reader, desired, actual)
+    return Planned(desired, actual, pipeline.make_plan(desired, actual, facts, list(targets), list(excludes)))
 
 
 __all__ = ["Planned", "config_option", "connection_options", "load_desired",

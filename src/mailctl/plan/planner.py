@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from mailctl.errors import PlanError
+from mailctl.facts import StateFacts
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 from mailctl.resources import (
     DOMAIN,
@@ -36,7 +37,8 @@ from mailctl.resources import (
 SECRET_NEVER_RECORDED = "secret never recorded"
 
 
-def plan(desired: DesiredState, actual: ActualState) -> Plan:
+def plan(desired: DesiredState, actual: ActualState, facts: StateFacts | None = None) -> Plan:
+    """``facts`` (read with the state) say what each inbox the plan destroys holds."""
     scope = _Scope(desired, actual)
     result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual),
                   labels={a: f'"{r.attrs["name"]}"' for a, r in actual.resources.items()
@@ -56,7 +58,16 @@ def plan(desired: DesiredState, actual: ActualState) -> Plan:
     _cascade_pod_replacements(changes, desired, scope)
     _resolve_moves(changes, desired, actual, scope)
     result.changes = sorted(changes.values(), key=lambda c: c.address)
+    if facts is not None:
+        _attach_data_at_risk(result, facts)
     return result
+
+
+def _attach_data_at_risk(result: Plan, facts: StateFacts) -> None:
+    """Deleting an inbox destroys its mail: what each doomed inbox holds, as read."""
+    for change in result.changes:
+        if change.kind == INBOX and change.destroys and change.actual is not None:
+            change.data_at_risk = facts.inbox_data.get(change.actual.name)
 
 
 def attribute_changes(kind: str, want: dict[str, Any], have: dict[str, Any]) -> list[AttributeChange]:

@@ -20,8 +20,6 @@ import re
 from collections import Counter
 from typing import Any
 
-import click
-
 from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 
@@ -29,8 +27,18 @@ FORMAT_VERSION = "1"
 
 _SYMBOL = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-"}
 _COLOUR = {CREATE: "green", UPDATE: "yellow", REPLACE: "magenta", DELETE: "red"}
+_ANSI = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "magenta": "35"}
+
 _VERB = {CREATE: "will be created", UPDATE: "will be updated in place",
          REPLACE: "must be replaced", DELETE: "will be destroyed"}
+
+
+def style(text: str, fg: str | None = None, bold: bool = False) -> str:
+    """ANSI styling, the same escapes click.style writes. The plan layer never decides whether
+    colour is wanted: the CLI prints with click.echo, which strips escapes when colour is off."""
+    codes = [_ANSI[fg]] if fg else []
+    codes += [_ANSI["bold"]] if bold else []
+    return "".join(f"\x1b[{c}m" for c in codes) + text + "\x1b[0m"
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
@@ -63,7 +71,7 @@ def render_json(plan: Plan) -> str:
 
 
 def render_text(plan: Plan) -> str:
-    """The human plan. Styles are ANSI codes; click.echo strips them when not on a terminal."""
+    """The human plan, styled with ANSI escapes (see :func:`style`)."""
     lines: list[str] = []
     if plan.changes:
         lines += ["mailctl will perform the following actions:", ""]
@@ -74,7 +82,7 @@ def render_text(plan: Plan) -> str:
     if plan.unmanaged:
         lines += [f"Unmanaged (exists, not declared, outside `manage`; left alone): {len(plan.unmanaged)}"]
         lines += [f"  {a}" + (f"  # {plan.labels[a]}" if a in plan.labels else "") for a in plan.unmanaged] + [""]
-    lines.append(click.style(plan.summary(), bold=True))
+    lines.append(style(plan.summary(), bold=True))
     return "\n".join(lines)
 
 
@@ -83,13 +91,13 @@ def _change_lines(change: Change) -> list[str]:
     header = f"  # {change.address} {_VERB[change.action]}"
     if change.reason:
         header += f" ({change.reason})"
-    out = [click.style(header, bold=True)]
-    symbol = click.style(f"{_SYMBOL[change.action]:>3}", fg=colour)
+    out = [style(header, bold=True)]
+    symbol = style(f"{_SYMBOL[change.action]:>3}", fg=colour)
     out.append(f"{symbol} {change.kind} \"{change.address}\" {{")
     out += [f"      {line}" for line in _attribute_lines(change)]
     held = at_risk(change)
     if held:
-        out.append(click.style(f"      # holds {held}: deleted with it, permanently", fg="red"))
+        out.append(style(f"      # holds {held}: deleted with it, permanently", fg="red"))
     out.append("    }")
     return out
 
@@ -110,7 +118,7 @@ def _attribute_lines(change: Change) -> list[str]:
                 for line in _assignment(symbol, k, v)]
     lines = []
     for d in change.diff:
-        suffix = click.style("  # forces replacement", fg="magenta") if d.forces_replacement else ""
+        suffix = style("  # forces replacement", fg="magenta") if d.forces_replacement else ""
         if d.before is None:
             block = _assignment("+", d.path, d.after)
         elif d.after is None:
