@@ -14,6 +14,7 @@ import heapq
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Callable
 
 from mailctl.api.writer import ApiWriter
@@ -21,17 +22,28 @@ from mailctl.errors import Deferred, MailctlError
 from mailctl.plan.changes import CREATE, DELETE, Change, Plan
 from mailctl.plan.steps import Step, dependencies, dependents, steps_of
 
-__all__ = ["DEFERRED", "DONE", "FAILED", "NOT_STARTED", "SKIPPED", "Applier", "ApplyResult", "Step",
+__all__ = ["DEFERRED", "DONE", "FAILED", "NOT_STARTED", "SKIPPED", "Applier", "ApplyResult", "Outcome", "Step",
            "StepResult", "dependencies", "steps_of"]
 
-DONE, FAILED, SKIPPED, DEFERRED, NOT_STARTED = "done", "failed", "skipped", "deferred", "not started"
+class Outcome(StrEnum):
+    """What became of one step. A str: reports and JSON see the bare words."""
+
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"
+    NOT_STARTED = "not started"
+
+
+DONE, FAILED, SKIPPED, DEFERRED, NOT_STARTED = Outcome.DONE, Outcome.FAILED, Outcome.SKIPPED, Outcome.DEFERRED, \
+    Outcome.NOT_STARTED
 
 
 @dataclass
 class StepResult:
     address: str
     phase: str
-    outcome: str
+    outcome: Outcome
     message: str = ""
 
 
@@ -39,7 +51,7 @@ class StepResult:
 class ApplyResult:
     results: list[StepResult] = field(default_factory=list)
 
-    def having(self, outcome: str) -> list[StepResult]:
+    def having(self, outcome: Outcome) -> list[StepResult]:
         return [r for r in self.results if r.outcome == outcome]
 
     @property

@@ -80,11 +80,6 @@ def status_is_refusal(status: int, code: str) -> bool:
     return status == 429 or (status == 409 and code == RACE_CONDITION)
 
 
-def status_is_transient(status: int, code: str) -> bool:
-    """Worth another attempt at all (subject to idempotency for 5xx)."""
-    return status_is_refusal(status, code) or status in RETRYABLE_5XX
-
-
 def transport_error_was_sent(exc: httpx.TransportError) -> bool:
     """False when the request certainly never left this machine."""
     return not isinstance(exc, NOT_SENT_ERRORS)

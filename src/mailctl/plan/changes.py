@@ -7,16 +7,23 @@ separate steps that consume these objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from mailctl.resources import Resource, kind_of
 
-CREATE = "create"
-UPDATE = "update"
-REPLACE = "replace"
-DELETE = "delete"
 
-ACTIONS = (CREATE, UPDATE, REPLACE, DELETE)
+class Action(StrEnum):
+    """What a change does to its address. A str: JSON, text and comparisons see the bare word."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+CREATE, UPDATE, REPLACE, DELETE = Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE
+ACTIONS = tuple(Action)
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class AttributeChange:
 
 @dataclass
 class Change:
-    action: str
+    action: Action
     address: str
     desired: Resource | None = None  # what the config declares (None for deletes)
     actual: Resource | None = None  # what the API has (None for creates)
@@ -78,7 +85,7 @@ class Plan:
         return bool(self.changes)
 
     def counts(self) -> dict[str, int]:
-        out = {action: 0 for action in ACTIONS}
+        out: dict[str, int] = {action: 0 for action in ACTIONS}
         for change in self.changes:
             out[change.action] += 1
         return out

@@ -30,9 +30,6 @@ class Body:
     def has(self, name: str) -> bool:
         return name in self.data
 
-    def is_empty(self) -> bool:
-        return not self.data
-
     def reject_nulls(self, *names: str) -> None:
         """§11 Q18: an explicit null on a non-nullable field is a 400, never a silent guess."""
         for name in names:
