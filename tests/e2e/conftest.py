@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -22,11 +21,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command
 
-from e2e_harness import Inventory, SandboxProcess, mailctl_command
 from mailctl.cli.main import cli
 
-ORG_KEY = "am_e2e_org_key_" + secrets.token_hex(12)  # also a canary: it must never be printed
 CONNECTION_COMMANDS = {"plan", "apply", "drift", "unlock", "dns", "rotate", "export", "import"}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,9 @@ from agentmail import AgentMail, AgentMailEnvironment
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LISTENING = re.compile(r"AgentMail sandbox listening on (http://\S+)")
+# The e2e sandbox's org key, here (not in conftest.py) so tests can import it whichever test
+# directories one pytest run collects. Also a canary: it must never be printed.
+ORG_KEY = "am_e2e_org_key_" + secrets.token_hex(12)
 
 
 def mailctl_command() -> list[str]:

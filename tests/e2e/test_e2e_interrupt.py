@@ -14,9 +14,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from conftest import ORG_KEY
-from e2e_harness import Inventory, SandboxProcess, mailctl_command, tenants_config
+from e2e_harness import (
+    ORG_KEY,
+    Inventory,
+    SandboxProcess,
+    mailctl_command,
+    tenants_config,
+)
 
 
 @pytest.fixture(scope="module")

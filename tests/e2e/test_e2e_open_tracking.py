@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from conftest import ORG_KEY
-from e2e_harness import SandboxProcess
+from e2e_harness import ORG_KEY, SandboxProcess
 
 
 @pytest.fixture(scope="module")
