@@ -14,13 +14,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import (
-    ORG_KEY,
-    Inventory,
-    SandboxProcess,
-    mailctl_command,
-    tenants_config,
-)
+from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command, tenants_config
 
 
 @pytest.fixture(scope="module")
