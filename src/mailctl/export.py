@@ -105,7 +105,7 @@ def _drop_undeclarable(selection: Selection) -> None:
         if resource.kind == API_KEY and "#" in resource.name:
             del selection.state.resources[address]
             why = ("superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` "
-                   "removes it)" if resource.observed.get("superseded") else "shares its name with another key")
+                   "removes it)" if resource.observed.superseded else "shares its name with another key")
             selection.notes.append(f"{address} is left out: {why}")
 
 

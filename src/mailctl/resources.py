@@ -23,16 +23,25 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC
+from enum import StrEnum
 from typing import Any
 
-POD = "pod"
-DOMAIN = "domain"
-INBOX = "inbox"
-API_KEY = "api_key"
-WEBHOOK = "webhook"
-LIST_ENTRY = "list"
 
-KINDS = (POD, DOMAIN, INBOX, API_KEY, WEBHOOK, LIST_ENTRY)
+class Kind(StrEnum):
+    """What mailctl manages: the first segment of each address part. What each kind *is* (its
+    attributes, routes, YAML section) is described once, in ``mailctl.kinds``."""
+
+    POD = "pod"
+    DOMAIN = "domain"
+    INBOX = "inbox"
+    API_KEY = "api_key"
+    WEBHOOK = "webhook"
+    LIST_ENTRY = "list"
+
+
+POD, DOMAIN, INBOX, API_KEY, WEBHOOK, LIST_ENTRY = Kind
+KINDS = tuple(Kind)
 
 # Creation order: a resource may only depend on resources of a lower rank (deletes run reversed).
 RANK = {POD: 0, DOMAIN: 1, INBOX: 2, API_KEY: 3, WEBHOOK: 3, LIST_ENTRY: 3}
@@ -76,6 +85,21 @@ class Source:
 
 
 @dataclass
+class Observed:
+    """Read-only facts the API reports about an existing resource (actual state only)."""
+
+    client_id: str | None = None  # pods, domains, inboxes, webhooks: the id mailctl gave it
+    pod_id: str | None = None
+    prefix: str | None = None  # API keys: the visible start of the secret
+    used_at: str | None = None
+    created_at: str | None = None
+    superseded: bool = False  # an older key whose name a newer one holds (mid-rotation)
+    unrecorded: bool = False  # a key left under its pending name: its secret may be lost
+    declared_address: str | None = None  # of an unrecorded key: the address it was made for
+    read_only: bool = False  # list entries the API manages itself
+
+
+@dataclass
 class Resource:
     """One pod, domain, inbox, key, webhook or list entry, in desired or actual state.
 
@@ -91,7 +115,11 @@ class Resource:
     source: Source | None = None  # desired state: where it was declared
     prevent_destroy: bool = False  # desired state: refuse plans that delete or replace it
     remote_id: str | None = None  # actual state: pod_id / domain_id / inbox_id / api_key_id / webhook_id
-    observed: dict[str, Any] = field(default_factory=dict)  # actual state: read-only facts (status, counts...)
+    observed: Observed = field(default_factory=Observed)  # actual state: read-only facts
+
+    def __post_init__(self) -> None:
+        if isinstance(self.observed, dict):  # a plain mapping of the same fields (tests, fixtures)
+            self.observed = Observed(**self.observed)
 
     @property
     def pod(self) -> str | None:
@@ -265,7 +293,7 @@ def normalize_timestamp(value: Any) -> str:
 
     Raises ValueError for anything that is not a timestamp.
     """
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     if isinstance(value, datetime):
         moment = value
@@ -274,10 +302,10 @@ def normalize_timestamp(value: Any) -> str:
     elif isinstance(value, str):
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     else:
-        raise ValueError(f"not a timestamp: {value!r}")
+        raise ValueError(f"not a timestamp: {value!r}")  # noqa: TRY004 - callers report ValueErrors
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def normalize_event_types(values: list[str]) -> list[str]:

@@ -68,4 +68,4 @@ def rotate(address: str, files: tuple[str, ...], endpoint: str | None, sandbox: 
                 client.delete(item_path(old, ids, old.remote_id))
             except NotFound:
                 pass
-            click.echo(f"{address}: deleted older key {old.observed.get('prefix') or old.remote_id}")
+            click.echo(f"{address}: deleted older key {old.observed.prefix or old.remote_id}")

@@ -42,7 +42,7 @@ def plan(desired: DesiredState, actual: ActualState, facts: StateFacts | None = 
     scope = _Scope(desired, actual)
     result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual),
                   labels={a: f'"{r.attrs["name"]}"' for a, r in actual.resources.items()
-                          if r.kind == POD and r.attrs.get("name") and not r.observed.get("client_id")})
+                          if r.kind == POD and r.attrs.get("name") and not r.observed.client_id})
     changes: dict[str, Change] = {}
 
     for address, want in desired.resources.items():
@@ -91,7 +91,7 @@ def _compare(want: Resource, have: Resource | None) -> Change | None:
     if have is None:
         return Change(CREATE, want.address, desired=want)
     diff = attribute_changes(want.kind, want.attrs, have.attrs)
-    if have.observed.get("unrecorded"):  # a key left under its pending name: nobody has its secret
+    if have.observed.unrecorded:  # a key left under its pending name: nobody has its secret
         return Change(REPLACE, want.address, desired=want, actual=have, diff=diff, reason=SECRET_NEVER_RECORDED)
     if not diff:
         return None
@@ -206,7 +206,7 @@ class _Scope:
                 continue
             if address in declared_pods:
                 self.managed_pods.add(address)
-            elif desired.manage.manages_pod(resource.observed.get("client_id")):
+            elif desired.manage.manages_pod(resource.observed.client_id):
                 self.managed_pods.add(address)
                 self._undeclared_managed_pods.add(address)
             else:
@@ -215,7 +215,7 @@ class _Scope:
         self.managed_actual: dict[str, Resource] = {}
         for address, resource in actual.resources.items():
             pod = resource.pod
-            if resource.observed.get("superseded"):
+            if resource.observed.superseded:
                 self._unmanaged.append(address)  # an older key mid-rotation: `rotate --retire-old`
             elif pod is not None:
                 if pod_address(pod) in self.managed_pods:
@@ -235,9 +235,9 @@ class _Scope:
             if resource.kind == POD:
                 return "not declared; matches manage.pods"
             return f"{pod_address(pod)} is removed"
-        return SECRET_NEVER_RECORDED if resource.observed.get("unrecorded") else "not declared"
+        return SECRET_NEVER_RECORDED if resource.observed.unrecorded else "not declared"
 
 
 def _unrecorded_of(resource: Resource) -> str | None:
     """The declared address a leftover pending key was made for (None for every other resource)."""
-    return resource.observed.get("declared_address") if resource.observed.get("unrecorded") else None
+    return resource.observed.declared_address if resource.observed.unrecorded else None

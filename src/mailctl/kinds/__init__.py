@@ -1,0 +1,30 @@
+"""Every kind mailctl manages, described once (``mailctl.kinds.<kind>``), and the registry of them.
+
+Adding a kind: write its module (a ``KindSpec``), add it to ``SPECS`` and to ``Kind``, give the
+sandbox a backend for it and the JSON Schema a section. See the README's Development section.
+"""
+
+from __future__ import annotations
+
+from mailctl.kinds.api_key import API_KEY_SPEC
+from mailctl.kinds.base import ABSENT, Attribute, IdLookup, KindSpec, Owners
+from mailctl.kinds.domain import DOMAIN_SPEC
+from mailctl.kinds.inbox import INBOX_SPEC
+from mailctl.kinds.list_entry import LIST_ENTRY_SPEC
+from mailctl.kinds.pod import POD_SPEC
+from mailctl.kinds.webhook import WEBHOOK_SPEC
+from mailctl.resources import Kind
+
+# In the order a scope's sections are read from config (children before the nested scopes, as
+# files are written); reads and displays follow ``Kind``'s order.
+CONFIG_ORDER: tuple[KindSpec, ...] = (DOMAIN_SPEC, API_KEY_SPEC, WEBHOOK_SPEC, LIST_ENTRY_SPEC, POD_SPEC,
+                                      INBOX_SPEC)
+SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in sorted(CONFIG_ORDER, key=lambda s: list(Kind).index(s.kind))}
+
+
+def spec_of(kind: str) -> KindSpec:
+    """The description of ``kind`` (a ``Kind`` or its string value)."""
+    return SPECS[Kind(kind)]
+
+
+__all__ = ["ABSENT", "CONFIG_ORDER", "SPECS", "Attribute", "IdLookup", "KindSpec", "Owners", "spec_of"]

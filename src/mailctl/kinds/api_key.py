@@ -1,0 +1,73 @@
+"""Bearer API keys, at any scope. Creating one is two-phase (the writer: its secret is recorded
+before the key takes its declared name); reading groups keys mid-rotation (below)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.resources import (
+    Kind,
+    Observed,
+    Resource,
+    api_key_address,
+    normalize_permissions,
+    normalize_timestamp,
+)
+from mailctl.secrets import declared_name_of
+
+
+def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
+    """Bearer keys by (scope, name). Several keys of one name exist mid-rotation: the newest
+    keeps the name, the older ones are marked superseded (``name#api_key_id``) and left alone
+    until ``mailctl rotate --retire-old``.
+
+    A key still under its pending name (``mailctl.secrets.pending_name``) may have lost its secret:
+    it is marked ``unrecorded``. It takes its declared address only when no key holds that name
+    (so the plan replaces it), else it is ``name#api_key_id`` (so the plan deletes it)."""
+    out: list[Resource] = []
+    seen: set[str] = set()
+    newest_first = sorted(rows, key=lambda r: (r.get("created_at") or "", r["api_key_id"]), reverse=True)
+    # Keys under their declared names first: a pending key never takes the address of a real one.
+    for row in sorted(newest_first, key=lambda r: declared_name_of(r.get("name") or "") is not None):
+        if row.get("type", "bearer") != "bearer":
+            continue  # public-key (sign-in) credentials are not managed by mailctl
+        owner = owners.of(row)
+        if owner is None:
+            continue
+        pod, inbox = owner
+        raw_name = row.get("name") or row["api_key_id"]
+        name = declared_name_of(raw_name) or raw_name
+        unrecorded = name != raw_name
+        address = declared = api_key_address(name, pod=pod, inbox=inbox)
+        taken = address in seen
+        if taken:
+            address = api_key_address(f"{name}#{row['api_key_id']}", pod=pod, inbox=inbox)
+        seen.add(address)
+        out.append(Resource(Kind.API_KEY, address, API_KEY_SPEC.row_attrs(row), parent=owners.parent(pod, inbox),
+                            remote_id=row["api_key_id"],
+                            observed=Observed(prefix=row.get("prefix"), used_at=row.get("used_at"),
+                                              superseded=taken and not unrecorded,
+                                              created_at=row.get("created_at"), unrecorded=unrecorded,
+                                              declared_address=declared)))
+    return out
+
+
+API_KEY_SPEC = KindSpec(
+    kind=Kind.API_KEY,
+    section="api_keys",
+    parents=frozenset({None, Kind.POD, Kind.INBOX}),
+    attributes=(
+        # Unrestricted (None) unless declared: a key's permissions are always managed.
+        Attribute("permissions", normalise=normalize_permissions, absent=None, declared_default=None,
+                  create_default=None, export_default=None),
+        Attribute("expires_at", mutable=False, normalise=normalize_timestamp,
+                  invalid="`{value}` is not a timestamp: use ISO 8601, e.g. 2026-12-31T00:00:00Z"),
+    ),
+    route="/api-keys",
+    list_key="api_keys",
+    remote_id_field="api_key_id",
+    client_id=None,  # the API has none for keys: the writer's two-phase create makes retries safe
+    identity=lambda key: {"name": key.name},
+    read_rows=_read,
+)

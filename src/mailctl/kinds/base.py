@@ -1,0 +1,244 @@
+"""How a kind of resource is described: its attributes, where it is declared, its API routes.
+
+One :class:`KindSpec` per kind (``mailctl.kinds.<kind>``) is read by the config builder, the
+reader, the writer, the API paths, the step graph, export and dump: none of them names a kind
+except where its logic is genuinely its own (domain verification, API key secrets, list entries'
+three-part names). This module imports only the resource model: it is below config, plan and api.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mailctl.resources import Kind, Resource, inbox_address, pod_address, split_address
+
+Row = Mapping[str, Any]  # one object as the API returns it
+
+
+class _Absent:
+    """Marks "no value": an attribute left out, unlike one that is None."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One declared attribute of a kind.
+
+    The same ``normalise`` runs on config values and API values, so equal things compare equal.
+    """
+
+    name: str
+    mutable: bool = True  # False: a change forces replacement (delete, then create)
+    sensitive: bool = False  # never shown in plans or logs
+    normalise: Callable[[Any], Any] | None = None  # raises ValueError for a bad config value
+    invalid: str = ""  # the problem for a value ``normalise`` rejects (``{value}`` is replaced)
+    absent: Any = ABSENT  # the value an API row without it reads as (ABSENT: left out)
+    declared_default: Any = ABSENT  # the value when the config omits it (ABSENT: not managed)
+    api_field: str = ""  # the API's name for it, when not ``name``
+    refers_to: Kind | None = None  # its values name resources of that kind (sent as their ids)
+    patch: str = "replace"  # how an update sends it: replace | merge (JSON merge patch) | set (add_/remove_)
+    on_create: bool = True  # sent with the create; else PATCHed right after when it differs
+    create_default: Any = ABSENT  # left out of the create body when equal to this (the API's default)
+    export_default: Any = ABSENT  # left out of exported config when equal to this (or falsy, for [] / {})
+
+    @property
+    def field(self) -> str:
+        return self.api_field or self.name
+
+
+class IdLookup(Protocol):
+    """address -> remote id: a dict, or the applier's thread-safe registry."""
+
+    def get(self, address: str, /) -> str | None: ...
+
+
+class Owners:
+    """Which scope an API row belongs to, in address terms (pod name, inbox email).
+
+    The API sets ``pod_id`` on inbox-scoped keys, but not on every inbox webhook: the pod of an
+    inbox is taken from the inbox itself. Rows of pods mailctl cannot see (the lock pod) are None.
+    """
+
+    def __init__(self, pods: dict[str, str], inbox_pods: dict[str, str | None]):
+        self.pods = pods  # pod_id -> the pod's address segment (its client_id, else its pod_id)
+        self.inbox_pods = inbox_pods  # inbox email -> pod_id
+
+    def of(self, row: Row) -> tuple[str | None, str | None] | None:
+        inbox = (row.get("inbox_id") or "").lower() or None
+        pod_id = row.get("pod_id") or (self.inbox_pods.get(inbox) if inbox else None)
+        if inbox is not None and pod_id is None:
+            return None  # an inbox we did not list
+        if pod_id is None:
+            return None, None
+        pod = self.pods.get(pod_id)
+        return None if pod is None else (pod, inbox)
+
+    @staticmethod
+    def parent(pod: str | None, inbox: str | None) -> str | None:
+        if pod is not None and inbox is not None:
+            return inbox_address(pod, inbox)
+        return pod_address(pod) if pod is not None else None
+
+
+def _ids(attr: Attribute, names: Iterable[str], resolve: Callable[[Kind, str], str]) -> list[str]:
+    """The remote ids of the resources an attribute's values name."""
+    ref = attr.refers_to
+    return [resolve(ref, name) for name in names] if ref is not None else list(names)
+
+
+def is_default(value: Any, default: Any) -> bool:
+    """``value`` is ``default``; an empty default ([] or {}) also matches None and any empty value."""
+    if default is ABSENT:
+        return False
+    return bool(value == default or (isinstance(default, (list, dict)) and not default and not value))
+
+
+RowsReader = Callable[[list[dict[str, Any]], Owners], Iterable[Resource]]
+
+
+def default_client_id(address: str) -> str:
+    """Stable per address, API-safe (1-256 of A-Z a-z 0-9 - . _ ~): a retried create finds the first."""
+    return f"mailctl-{split_address(address)[-1][0]}-{hashlib.sha256(address.encode()).hexdigest()[:32]}"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """Everything mailctl knows about one kind, as data and a few hooks."""
+
+    kind: Kind
+    section: str  # its YAML key in a scope (and in exported config)
+    parents: frozenset[Kind | None]  # the scopes it may be declared in (None: the organisation)
+    attributes: tuple[Attribute, ...]
+    route: str  # its collection under a scope's path: ``/pods``, ``/api-keys``
+    list_key: str | None = None  # items key of the organisation-wide list ``/v0{route}`` (None: none)
+    remote_id_field: str | None = None  # the API's id of it (None: its name is its id)
+    name_is_id: bool = False  # the API addresses it by its name (an inbox by its email)
+    lowercase: bool = False  # names compare case-insensitively (domain names, emails)
+    unique_name: bool = False  # its name is unique organisation-wide: a move deletes before creating
+    client_id: Callable[[str], str] | None = default_client_id  # address -> client_id (None: none)
+    identity: Callable[[Resource], dict[str, Any]] = lambda r: {}  # create-body fields naming it
+    read_rows: RowsReader | None = None  # rows of its organisation-wide list -> resources
+    # Config: (path below the section, name) of each declaration in a scope's section value.
+    declarations: Callable[[Any], Iterable[tuple[tuple[str | int, ...], str, Any]]] | None = None
+    manages_scope: bool = False  # its section (even empty) makes mailctl own the scope's ones
+    children_when_repeated: bool = False  # a second declaration's children are still checked
+    refuse: Callable[[str], str | None] = lambda name: None  # config: why a name may not be declared
+    collection_tail: Callable[[Resource], str] | None = None  # path below the scope, if not ``route``
+    item_key: Callable[[Resource], str] | None = None  # path segment of the item, if not its id
+    mutable: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mutable", frozenset(a.name for a in self.attributes if a.mutable))
+
+    def attribute(self, name: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+    def address(self, name: str, parent: str | None) -> str:
+        segment = f"{self.kind.value}/{name.lower() if self.lowercase else name}"
+        return f"{parent}/{segment}" if parent else segment
+
+    # -- config --------------------------------------------------------------------------------
+
+    def declared(self, section: Any) -> Iterable[tuple[tuple[str | int, ...], str, Any]]:
+        """``(path below the section, name, body)`` of every declaration in a section's value."""
+        if self.declarations is not None:
+            return self.declarations(section)
+        return (((name,), name, body) for name, body in (section or {}).items())
+
+    def config_attrs(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Declared attributes, normalised, and ``(attribute, problem)`` for values that are not valid."""
+        attrs: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+        for attr in self.attributes:
+            value = body.get(attr.name)
+            if value is None:
+                if attr.declared_default is not ABSENT:
+                    attrs[attr.name] = attr.declared_default
+                continue
+            try:
+                attrs[attr.name] = attr.normalise(value) if attr.normalise else value
+            except ValueError:
+                problems.append((attr.name, attr.invalid.format(value=value)))
+        return attrs, problems
+
+    # -- API -----------------------------------------------------------------------------------
+
+    def row_attrs(self, row: Row, only: Iterable[str] | None = None) -> dict[str, Any]:
+        """Attributes read from an API row (``only``: just these)."""
+        attrs: dict[str, Any] = {}
+        for attr in self.attributes:
+            if only is not None and attr.name not in only:
+                continue
+            value = row.get(attr.field)
+            if value is None:
+                if attr.absent is not ABSENT:
+                    attrs[attr.name] = attr.absent
+            else:
+                attrs[attr.name] = attr.normalise(value) if attr.normalise else value
+        return attrs
+
+    def create_body(self, resource: Resource, resolve: Callable[[Kind, str], str]) -> dict[str, Any]:
+        """The POST body: identity, client_id and the attributes sent with a create."""
+        body = self.identity(resource)
+        if self.client_id is not None:
+            body["client_id"] = self.client_id(resource.address)
+        for attr in self.attributes:
+            value = resource.attrs.get(attr.name)
+            if not attr.on_create or attr.name not in resource.attrs:
+                continue
+            if is_default(value, attr.create_default):
+                continue
+            if attr.refers_to is not None:
+                value = _ids(attr, value or [], resolve)
+            body[attr.field] = value
+        return body
+
+    def after_create(self, resource: Resource, created: Row) -> dict[str, Any]:
+        """What to PATCH right after a create: declared attributes a create cannot set, if they differ."""
+        body: dict[str, Any] = {}
+        for attr in self.attributes:
+            if attr.on_create or attr.name not in resource.attrs:
+                continue
+            have = created.get(attr.field, attr.absent)
+            if resource.attrs[attr.name] != have:
+                body[attr.field] = resource.attrs[attr.name]
+        return body
+
+    def update_body(self, changed: Iterable[str], want: Mapping[str, Any], have: Mapping[str, Any],
+                    resolve: Callable[[Kind, str], str]) -> dict[str, Any]:
+        """The PATCH body for the attributes in ``changed``."""
+        body: dict[str, Any] = {}
+        for name in sorted(changed):
+            attr = self.attribute(name) or Attribute(name)
+            if attr.patch == "merge":
+                old, new = have.get(name) or {}, want.get(name) or {}
+                body[attr.field] = {**{k: None for k in old if k not in new}, **new} if new else None
+            elif attr.patch == "set":
+                old_set, new_set = set(have.get(name) or []), set(want.get(name) or [])
+                if new_set - old_set:
+                    body[f"add_{attr.field}"] = sorted(_ids(attr, new_set - old_set, resolve))
+                if old_set - new_set:
+                    body[f"remove_{attr.field}"] = sorted(_ids(attr, old_set - new_set, resolve))
+            else:
+                body[attr.field] = want.get(name)
+        return body
+
+    # -- export --------------------------------------------------------------------------------
+
+    def declaration(self, resource: Resource) -> dict[str, Any]:
+        """The config body declaring ``resource`` as read: defaults left out."""
+        attrs = dict(resource.attrs)
+        for attr in self.attributes:
+            if attr.export_default is ABSENT or attr.name not in attrs:
+                continue
+            if is_default(attrs[attr.name], attr.export_default):
+                del attrs[attr.name]
+        return attrs

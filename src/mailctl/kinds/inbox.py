@@ -1,0 +1,43 @@
+"""Inboxes, in a pod. The API addresses an inbox by its email (its name here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.resources import Kind, Observed, Resource, inbox_address, pod_address
+
+
+def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
+    for row in rows:
+        pod = owners.pods.get(row.get("pod_id") or "")
+        if pod is None:
+            continue  # a pod mailctl does not show (the lock pod)
+        yield Resource(Kind.INBOX, inbox_address(pod, row["inbox_id"]), INBOX_SPEC.row_attrs(row),
+                       parent=pod_address(pod), remote_id=row["inbox_id"],
+                       observed=Observed(client_id=row.get("client_id")))
+
+
+def _identity(inbox: Resource) -> dict[str, Any]:
+    username, _, domain = inbox.name.partition("@")
+    return {"username": username, "domain": domain}
+
+
+INBOX_SPEC = KindSpec(
+    kind=Kind.INBOX,
+    section="inboxes",
+    parents=frozenset({Kind.POD}),
+    attributes=(
+        Attribute("metadata", absent={}, patch="merge", export_default={}),
+        Attribute("status", absent="active", create_default="active", export_default="active"),
+        Attribute("display_name"),
+    ),
+    route="/inboxes",
+    list_key="inboxes",
+    name_is_id=True,
+    lowercase=True,
+    unique_name=True,
+    identity=_identity,
+    read_rows=_read,
+)

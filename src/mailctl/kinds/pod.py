@@ -1,0 +1,38 @@
+"""Pods: the tenant boundary. A pod's name in addresses is its client_id, its identity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.resources import (
+    Kind,
+    Observed,
+    Resource,
+    pod_address,
+    pod_client_id,
+    split_address,
+)
+
+
+def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
+    for row in rows:
+        yield Resource(Kind.POD, pod_address(owners.pods[row["pod_id"]]), POD_SPEC.row_attrs(row),
+                       remote_id=row["pod_id"], observed=Observed(client_id=row.get("client_id"),
+                                                                  pod_id=row["pod_id"]))
+
+
+POD_SPEC = KindSpec(
+    kind=Kind.POD,
+    section="pods",
+    parents=frozenset({None}),
+    attributes=(Attribute("name", mutable=False, absent=None),),  # no PATCH route: a rename replaces
+    route="/pods",
+    list_key="pods",
+    remote_id_field="pod_id",
+    client_id=lambda address: pod_client_id(split_address(address)[-1][1]),
+    identity=lambda pod: {"name": pod.attrs.get("name", pod.name)},
+    read_rows=_read,
+    children_when_repeated=True,
+)
