@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
+from mailctl import atomic
 from mailctl.cli import github
 from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
@@ -38,7 +38,7 @@ def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt
     text = render(report, "text" if fmt == github.FORMAT else fmt)
     if out:
         try:
-            Path(out).write_text(text + "\n")
+            atomic.write_text(out, text + "\n")
         except OSError as exc:
             raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     else:

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mailctl import __version__
+from mailctl import __version__, atomic
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.plan.changes import Plan
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
@@ -56,7 +56,7 @@ def save(path: str, plan: Plan, desired: DesiredState, actual: ActualState, targ
         "plan": plan_to_json(plan),
     }
     try:
-        Path(path).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        atomic.write_text(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write plan file {path}: {exc.strerror}") from None
 

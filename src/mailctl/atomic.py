@@ -1,0 +1,47 @@
+"""Write a whole file or nothing: a temp file beside it, fsynced, then renamed over it.
+
+An interrupted ``plan --out`` or ``drift --out`` (Ctrl-C, a kill, a full disk) leaves the previous
+file, or none, never a truncated one. A path that is not a regular file (a FIFO, a device) is
+written in place: renaming over it would replace the special file itself. A symlink is followed,
+so the link is kept and its target gets the new content.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Raises OSError like ``Path.write_text``; the temp file never outlives a failure."""
+    target = os.path.realpath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "w", encoding="utf-8") as special:
+            special.write(text)
+        return
+    directory, name = os.path.split(target)
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
