@@ -6,7 +6,8 @@ from typing import Protocol
 
 from mailctl.api.client import quote_segment
 from mailctl.errors import MissingParent
-from mailctl.resources import API_KEY, DOMAIN, INBOX, LIST_ENTRY, POD, WEBHOOK, Resource, split_address
+from mailctl.kinds import spec_of
+from mailctl.resources import Resource, split_address
 
 
 class IdLookup(Protocol):
@@ -20,32 +21,29 @@ def scope_path(scope: str | None, ids: IdLookup) -> str:
     if scope is None:
         return "/v0"
     kind, name = split_address(scope)[-1]
-    if kind == INBOX:
-        return f"/v0/inboxes/{quote_segment(name)}"  # the inbox id is its address
-    remote = ids.get(scope)
+    spec = spec_of(kind)
+    remote = name if spec.name_is_id else ids.get(scope)
     if remote is None:
         raise MissingParent(scope)
-    return f"/v0/pods/{quote_segment(remote)}"
+    return f"/v0{spec.route}/{quote_segment(remote)}"
 
 
 def collection_path(resource: Resource, ids: IdLookup) -> str:
     """Where creates of this resource are POSTed."""
-    base = scope_path(resource.parent, ids)
-    if resource.kind == LIST_ENTRY:
-        direction, list_type, _ = resource.name.split("/", 2)
-        return f"{base}/lists/{direction}/{list_type}"
-    return base + {POD: "/pods", DOMAIN: "/domains", INBOX: "/inboxes", API_KEY: "/api-keys",
-                   WEBHOOK: "/webhooks"}[resource.kind]
+    spec = spec_of(resource.kind)
+    tail = spec.collection_tail(resource) if spec.collection_tail is not None else spec.route
+    return scope_path(resource.parent, ids) + tail
 
 
 def item_path(resource: Resource, ids: IdLookup, remote_id: str | None = None) -> str:
     """The path of the object itself (GET / PATCH / DELETE)."""
-    if resource.kind == LIST_ENTRY:
-        entry = resource.name.split("/", 2)[2]
-        return f"{collection_path(resource, ids)}/{quote_segment(entry)}"
-    if resource.kind == INBOX:
-        remote_id = resource.name
-    remote_id = remote_id or resource.remote_id or ids.get(resource.address)
-    if remote_id is None:
+    spec = spec_of(resource.kind)
+    if spec.item_key is not None:
+        key: str | None = spec.item_key(resource)
+    elif spec.name_is_id:
+        key = resource.name
+    else:
+        key = remote_id or resource.remote_id or ids.get(resource.address)
+    if key is None:
         raise MissingParent(resource.address)
-    return f"{collection_path(resource, ids)}/{quote_segment(remote_id)}"
+    return f"{collection_path(resource, ids)}/{quote_segment(key)}"

@@ -1,39 +1,37 @@
 """Turn one planned step (create / update / delete of one resource) into API calls.
 
-Every create is safe to retry: pods, domains, inboxes and webhooks carry a deterministic
-``client_id`` (a repeated create returns the original object). API keys have none, and their
-secret is in the create response only, so a key is made in two phases: it is created under its
-pending name, its secret is recorded durably in the sink, and only then is it renamed to its
-declared name. A key under a declared name therefore always has its secret recorded; a pending
-key left by a lost response or a killed run is deleted before creating again, and the next plan
-replaces it ("secret never recorded").
+Every create is safe to retry: what each kind sends is its description's (``mailctl.kinds``),
+and kinds with a deterministic ``client_id`` get the original object back from a repeated
+create. API keys have none, and their secret is in the create response only, so a key is made
+in two phases: it is created under its pending name, its secret is recorded durably in the
+sink, and only then is it renamed to its declared name. A key under a declared name therefore
+always has its secret recorded; a pending key left by a lost response or a killed run is
+deleted before creating again, and the next plan replaces it ("secret never recorded").
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mailctl.api.change import PlannedUpdate as Change  # a Protocol: api never imports plan
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import collection_path, item_path
 from mailctl.errors import ApiError, Deferred, MailctlError, NotFound, TransientError
+from mailctl.kinds import spec_of
 from mailctl.resources import (
     API_KEY,
     DEFAULT_DOMAIN,
     DOMAIN,
     INBOX,
-    LIST_ENTRY,
     POD,
-    WEBHOOK,
+    Kind,
     Resource,
-    derived_client_id,
     domain_address,
     kind_of,
     parent_of,
-    pod_address,
-    pod_client_id,
 )
 from mailctl.secrets import SecretSink, pending_name
 
@@ -86,14 +84,28 @@ class ApiWriter:
     # -- the three verbs -----------------------------------------------------------------------
 
     def create(self, resource: Resource) -> None:
-        creator = {POD: self._create_pod, DOMAIN: self._create_domain, INBOX: self._create_inbox,
-                   API_KEY: self._create_api_key, WEBHOOK: self._create_webhook,
-                   LIST_ENTRY: self._create_list_entry}[resource.kind]
-        creator(resource)
+        if resource.kind == API_KEY:
+            self._create_api_key(resource)  # two-phase: its secret is recorded before it is named
+            return
+        if resource.kind == INBOX:
+            self._require_verified_domain(resource, resource.name.partition("@")[2])
+        spec = spec_of(resource.kind)
+        body = spec.create_body(resource, self._remote_id)
+        created = self.client.post(collection_path(resource, self.ids), body, idempotent=True)
+        field = spec.remote_id_field
+        self.ids.set(resource.address, created[field] if field is not None else resource.name)
+        if resource.kind == DOMAIN and created.get("status") != VERIFIED:
+            # Start verification now; inboxes on it check (and wait) before they are created.
+            self._start_verification(item_path(resource, self.ids))
+        late = spec.after_create(resource, created)
+        if late:
+            self.client.patch(item_path(resource, self.ids), late)
 
     def update(self, change: Change) -> None:
         assert change.desired is not None and change.actual is not None
-        body = _update_body(change, self.ids)
+        changed = {d.path.split(".", 1)[0] for d in change.diff}
+        body = spec_of(change.kind).update_body(changed, change.desired.attrs, change.actual.attrs,
+                                                self._known_remote_id)
         if body:
             self.client.patch(item_path(change.desired, self.ids, change.actual.remote_id), body)
 
@@ -106,38 +118,19 @@ class ApiWriter:
 
     # -- creates -------------------------------------------------------------------------------
 
-    def _create_pod(self, pod: Resource) -> None:
-        body = {"name": pod.attrs.get("name", pod.name), "client_id": pod_client_id(pod.name)}
-        created = self.client.post("/v0/pods", body, idempotent=True)
-        self.ids.set(pod.address, created["pod_id"])
+    def _remote_id(self, kind: Kind, name: str) -> str:
+        """The remote id of the resource a create refers to (created earlier in this apply)."""
+        spec = spec_of(kind)
+        return name if spec.name_is_id else self.ids[spec.address(name, None)]
 
-    def _create_domain(self, domain: Resource) -> None:
-        body = {"domain": domain.name, "client_id": derived_client_id(domain.address), **domain.attrs}
-        created = self.client.post(collection_path(domain, self.ids), body, idempotent=True)
-        self.ids.set(domain.address, created["domain_id"])
-        if created.get("status") != VERIFIED:
-            # Start verification now; inboxes on it check (and wait) before they are created.
-            self._start_verification(item_path(domain, self.ids))
-
-    def _create_inbox(self, inbox: Resource) -> None:
-        username, _, domain = inbox.name.partition("@")
-        self._require_verified_domain(inbox, domain)
-        body: dict[str, Any] = {"username": username, "domain": domain,
-                                "client_id": derived_client_id(inbox.address)}
-        body.update({k: v for k, v in inbox.attrs.items() if k in ("display_name", "metadata", "status")})
-        if body.get("status") == "active":
-            del body["status"]  # creates are active unless asked otherwise
-        self.client.post(collection_path(inbox, self.ids), body, idempotent=True)
-        self.ids.set(inbox.address, inbox.name)
+    def _known_remote_id(self, kind: Kind, name: str) -> str:
+        spec = spec_of(kind)
+        return name if spec.name_is_id else self.ids.get(spec.address(name, None)) or name
 
     def _create_api_key(self, key: Resource) -> None:
         if self.secrets is None:
             raise MailctlError(f"{key.address}: no secret sink (--secrets-out) for the new key's secret")
-        body: dict[str, Any] = {"name": pending_name(key.name)}
-        if key.attrs.get("permissions") is not None:
-            body["permissions"] = key.attrs["permissions"]
-        if key.attrs.get("expires_at"):
-            body["expires_at"] = key.attrs["expires_at"]
+        body = {**spec_of(API_KEY).create_body(key, self._remote_id), "name": pending_name(key.name)}
         path = collection_path(key, self.ids)
         created = self._post_pending_key(key, path, body)
         key_path = item_path(key, self.ids, created["api_key_id"])
@@ -180,25 +173,6 @@ class ApiWriter:
             self.client.delete(key_path)
         except ApiError:
             pass  # gone already, or the API is unreachable: the next plan shows what is left
-
-    def _create_webhook(self, hook: Resource) -> None:
-        body: dict[str, Any] = {"url": hook.attrs["url"], "event_types": hook.attrs["event_types"],
-                                "client_id": derived_client_id(hook.address)}
-        if hook.attrs.get("pods"):
-            body["pod_ids"] = [self.ids[pod_address(p)] for p in hook.attrs["pods"]]
-        if hook.attrs.get("inboxes"):
-            body["inbox_ids"] = list(hook.attrs["inboxes"])
-        created = self.client.post(collection_path(hook, self.ids), body, idempotent=True)
-        self.ids.set(hook.address, created["webhook_id"])
-        if hook.attrs.get("enabled") is False and created.get("enabled", True):
-            self.client.patch(item_path(hook, self.ids), {"enabled": False})
-
-    def _create_list_entry(self, entry: Resource) -> None:
-        body = {"entry": entry.name.split("/", 2)[2]}
-        if entry.attrs.get("reason") is not None:
-            body["reason"] = entry.attrs["reason"]
-        # Lists are sets: a repeated create returns the existing entry, so this is retry-safe.
-        self.client.post(collection_path(entry, self.ids), body, idempotent=True)
 
     # -- domains verification ------------------------------------------------------------------
 
@@ -248,29 +222,6 @@ class ApiWriter:
         except ApiError as exc:
             if exc.status != 409:  # 409: a verification is already running
                 raise
-
-
-def _update_body(change: Change, ids: IdRegistry) -> dict[str, Any]:
-    assert change.desired is not None and change.actual is not None
-    want, have = change.desired.attrs, change.actual.attrs
-    changed = {d.path.split(".", 1)[0] for d in change.diff}
-    body: dict[str, Any] = {}
-    for attr in sorted(changed):
-        if change.kind == INBOX and attr == "metadata":
-            old = have.get("metadata") or {}
-            new = want.get("metadata") or {}
-            body["metadata"] = {**{k: None for k in old if k not in new}, **new} if new else None
-        elif change.kind == WEBHOOK and attr in ("pods", "inboxes"):
-            resolve = (lambda p: ids.get(pod_address(p)) or p) if attr == "pods" else (lambda i: i)
-            old_set, new_set = set(have.get(attr) or []), set(want.get(attr) or [])
-            singular = "pod_ids" if attr == "pods" else "inbox_ids"
-            if new_set - old_set:
-                body[f"add_{singular}"] = sorted(resolve(x) for x in new_set - old_set)
-            if old_set - new_set:
-                body[f"remove_{singular}"] = sorted(resolve(x) for x in old_set - new_set)
-        else:
-            body[attr] = want.get(attr)
-    return body
 
 
 def _same_scope(row: dict[str, Any], key: Resource, ids: IdRegistry) -> bool:
