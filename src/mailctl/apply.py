@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import heapq
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Callable
 
 from mailctl.api.writer import ApiWriter
 from mailctl.errors import Deferred, MailctlError

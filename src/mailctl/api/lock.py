@@ -31,9 +31,9 @@ import re
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.responses import expect_fields
@@ -69,7 +69,7 @@ def _holder() -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    since = datetime.now(timezone.utc).strftime(_SINCE_FORMAT)
+    since = datetime.now(UTC).strftime(_SINCE_FORMAT)
     return f"mailctl lock {user}@{socket.gethostname()} pid {os.getpid()} since {since} [{uuid.uuid4().hex[:8]}]"
 
 
@@ -88,7 +88,7 @@ class Holder:
         if match is None:
             return cls(name)
         try:
-            since: datetime | None = datetime.strptime(match["since"], _SINCE_FORMAT).replace(tzinfo=timezone.utc)
+            since: datetime | None = datetime.strptime(match["since"], _SINCE_FORMAT).replace(tzinfo=UTC)
         except ValueError:
             since = None
         return cls(name, match["host"], int(match["pid"]), since)
@@ -96,7 +96,7 @@ class Holder:
     def age(self, now: datetime | None = None) -> str | None:
         if self.since is None:
             return None
-        seconds = max(0, int(((now or datetime.now(timezone.utc)) - self.since).total_seconds()))
+        seconds = max(0, int(((now or datetime.now(UTC)) - self.since).total_seconds()))
         hours, rest = divmod(seconds, 3600)
         return f"{hours}h {rest // 60}m" if hours else f"{rest // 60}m {rest % 60}s"
 
@@ -153,7 +153,11 @@ class ApplyLock:
     def __enter__(self) -> ApplyLock:
         started = self._clock()
         while True:
-            blocked = self._try_shard() if self.shard else self._try_global()
+            try:
+                blocked = self._try_shard() if self.shard else self._try_global()
+            except BaseException:  # a signal or an error after the lock pod was made: release it
+                self.__exit__()
+                raise
             if blocked is None:
                 return self
             waited = self._clock() - started

@@ -11,6 +11,7 @@ from mailctl.api.lock import ApplyLock
 from mailctl.api.writer import ApiWriter, IdRegistry
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.cli import hints
+from mailctl.cli.apply_progress import ApplyProgress
 from mailctl.cli.common import (
     Planned,
     config_option,
@@ -21,11 +22,14 @@ from mailctl.cli.common import (
     target_options,
 )
 from mailctl.cli.progress import DomainWaitReporter, LockWaitReporter
+from mailctl.cli.scale_options import paced, parallelism_options, shard_option, workers
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UsageError
 from mailctl.plan import planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan
 from mailctl.plan.render import render_text
+from mailctl.plan.shards import Shard
+from mailctl.plan.steps import steps_of
 from mailctl.resources import API_KEY, INBOX, kind_of
 from mailctl.secrets import SecretSink
 
@@ -38,8 +42,8 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 @connection_options
 @target_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 256),
-              help="Changes executed at once.")
+@parallelism_options
+@shard_option
 @click.option("--secrets-out", metavar="FILE",
               help="Append new API key secrets to FILE (JSON, mode 0600). Required to create keys.")
 @click.option("--force", is_flag=True,
@@ -52,8 +56,9 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
               help="Wait up to SECONDS for the organisation lock when another apply holds it "
                    "(default 0: fail at once).")
 def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
-          targets: tuple[str, ...], excludes: tuple[str, ...], auto_approve: bool, parallelism: int,
-          secrets_out: str | None, force: bool, wait_for_domains: float, allow_deferred: bool,
+          targets: tuple[str, ...], excludes: tuple[str, ...], auto_approve: bool, parallelism: int | None,
+          max_parallelism: int, shard: Shard | None, secrets_out: str | None, force: bool,
+          wait_for_domains: float, allow_deferred: bool,
           lock_timeout: float) -> None:
     """Make the actual state match the config (or execute a saved PLANFILE).
 
@@ -63,18 +68,19 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
       mailctl plan -f mailctl/ --out plan.bin && mailctl apply plan.bin
     """
     saved = planfile.SavedPlan(planfile_path) if planfile_path else None
-    if saved and (files or targets or excludes):
-        raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude")
+    if saved and (files or targets or excludes or shard):
+        raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude/--shard")
     desired = saved.desired if saved else load_desired(files)
     guard = GracefulStop(recovery=_recovery(files))
     with guard.installed():
         try:
             # The lock is taken before reading the state: nothing can change it between plan and apply.
-            with open_client(endpoint, sandbox) as client, \
+            with paced(open_client(endpoint, sandbox), parallelism, max_parallelism) as client, \
                     ApplyLock(client, timeout=lock_timeout, on_wait=LockWaitReporter(lock_timeout),
-                              unlock_hint=hints.command("unlock")):
+                              unlock_hint=hints.command("unlock"), exclude_shards=True,
+                              shard=(shard.index, shard.count) if shard else None):
                 planned = make_plan(client, desired, saved.targets if saved else targets,
-                                    saved.excludes if saved else excludes)
+                                    saved.excludes if saved else excludes, shard)
                 if saved:
                     saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
                 click.echo(render_text(planned.plan))
@@ -88,7 +94,11 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
                 waits = DomainWaitReporter(wait_for_domains) if wait_for_domains else None
                 writer = ApiWriter(client, IdRegistry(_known_ids(planned)), sink, domain_wait=wait_for_domains,
                                    on_wait=waits, stop=guard.stop)
-                result = Applier(writer, parallelism, on_result=_print_step, stop=guard.stop).apply(planned.plan)
+                progress = ApplyProgress(len(steps_of(planned.plan)), client.pacer)
+                with progress.running():
+                    result = Applier(writer, workers(parallelism, max_parallelism), stop=guard.stop,
+                                     on_result=lambda r: progress.step_finished(lambda: _print_step(r))
+                                     ).apply(planned.plan)
         except (KeyboardInterrupt, Terminated) as exc:
             signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
             raise Cancelled(signum, f"apply interrupted ({name_of(signum)}) before any change was made: "

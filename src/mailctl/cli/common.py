@@ -10,9 +10,10 @@ import click
 
 from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
 from mailctl.api.connect import connect
+from mailctl.api.pacing import Pacer
 from mailctl.api.facts import read_facts
 from mailctl.api.reader import StateReader
-from mailctl.plan import pipeline, targeting
+from mailctl.plan import pipeline, shards, targeting
 from mailctl.plan.changes import Plan
 from mailctl.resources import ActualState, DesiredState
 
@@ -71,7 +72,9 @@ def open_client(endpoint: str | None, sandbox: str | None, timeout: float | None
     if timeout is None:
         ctx = click.get_current_context(silent=True)
         timeout = ctx.meta.get(TIMEOUT_META, DEFAULT_TIMEOUT) if ctx is not None else DEFAULT_TIMEOUT
-    return connect(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"), timeout=timeout)
+    client = connect(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"), timeout=timeout)
+    client.pacer = Pacer()  # adapts to the API's latency and rate limit (apply sets its own)
+    return client
 
 
 @dataclass
@@ -82,14 +85,15 @@ class Planned:
 
 
 def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str, ...] | list[str],
-              excludes: tuple[str, ...] | list[str]) -> Planned:
+              excludes: tuple[str, ...] | list[str], shard: shards.Shard | None = None) -> Planned:
     """Read the state (with the facts the plan reports), then plan: one read, no edits after."""
     targeting.validate_patterns(list(targets), "--target")
     targeting.validate_patterns(list(excludes), "--exclude")
     reader = StateReader(client)
     actual = reader.read(desired)
     facts = read_facts(reader, desired, actual)
-    return Planned(desired, actual, pipeline.make_plan(desired, actual, facts, list(targets), list(excludes)))
+    plan = pipeline.make_plan(desired, actual, facts, list(targets), list(excludes))
+    return Planned(desired, actual, shards.select(plan, shard, actual.resources))
 
 
 __all__ = ["Planned", "config_option", "connection_options", "load_desired",

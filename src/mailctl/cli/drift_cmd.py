@@ -9,18 +9,22 @@ import click
 from mailctl import atomic
 from mailctl.cli import github
 from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client
+from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from mailctl.plan.drift import DriftReport, render
+from mailctl.plan.shards import Shard
 
 
 @click.command("drift")
 @config_option
 @connection_options
+@shard_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
               show_default=True, help="github: the text report, plus a warning annotation per drifted "
                                       "resource and the Markdown report in the step summary.")
 @click.option("--out", "out", metavar="FILE", help="Write the report to FILE instead of stdout.")
-def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: str, out: str | None) -> None:
+def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, shard: Shard | None, fmt: str,
+          out: str | None) -> None:
     """Report how reality differs from the config (read-only).
 
     Exit 0: no drift, 2: drift, 1: error.
@@ -33,7 +37,7 @@ def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt
     with github.errors_as_annotations(fmt == github.FORMAT):
         desired = load_desired(files)
         with open_client(endpoint, sandbox) as client:
-            planned = make_plan(client, desired, (), ())
+            planned = make_plan(client, desired, (), (), shard)
     report = DriftReport.from_plan(planned.plan)
     text = render(report, "text" if fmt == github.FORMAT else fmt)
     if out:

@@ -8,15 +8,18 @@ import click
 
 from mailctl.cli import github, hints
 from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client, target_options
-from mailctl.errors import EXIT_CHANGES, EXIT_OK
+from mailctl.cli.scale_options import shard_option
+from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from mailctl.plan import planfile, safety
 from mailctl.plan.render import render_json, render_markdown, render_text
+from mailctl.plan.shards import Shard
 
 
 @click.command("plan")
 @config_option
 @connection_options
 @target_options
+@shard_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format_version 1).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
               show_default=True, help="Output format; markdown suits pull-request comments; github adds "
@@ -25,7 +28,7 @@ from mailctl.plan.render import render_json, render_markdown, render_text
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes (0: none, 1: error).")
 def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targets: tuple[str, ...],
-         excludes: tuple[str, ...], as_json: bool, fmt: str, out: str | None,
+         excludes: tuple[str, ...], shard: Shard | None, as_json: bool, fmt: str, out: str | None,
          detailed_exitcode: bool) -> None:
     """Show what `apply` would change. Reads only; changes nothing.
 
@@ -35,10 +38,13 @@ def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targ
       mailctl plan -f mailctl/ --format markdown > plan.md
     """
     fmt = "json" if as_json else fmt
+    if shard is not None and out:
+        raise UsageError("--out cannot save a sharded plan (other shards change the state it records): "
+                         "apply each shard with `mailctl apply --shard K/N`")
     with github.errors_as_annotations(fmt == github.FORMAT):
         desired = load_desired(files)
         with open_client(endpoint, sandbox) as client:
-            planned = make_plan(client, desired, targets, excludes)
+            planned = make_plan(client, desired, targets, excludes, shard)
     if out:
         planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes))
     renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]

@@ -7,14 +7,18 @@ import click
 from mailctl.api import lock
 from mailctl.cli import hints
 from mailctl.cli.common import connection_options, open_client
+from mailctl.cli.scale_options import parse_shard
 from mailctl.errors import UnsafePlan
+from mailctl.plan.shards import Shard
 
 
 @click.command("unlock")
 @connection_options
 @click.option("--force", is_flag=True, help="Remove the lock even while its holder still runs on this host.")
-def unlock(endpoint: str | None, sandbox: str | None, force: bool) -> None:
-    """Remove the apply lock left by a crashed apply.
+@click.option("--shard", "shard", metavar="K/N", default=None, callback=parse_shard,
+              help="Only the lock of shard K of N (default: every apply lock, organisation and shards).")
+def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard | None) -> None:
+    """Remove the apply locks left by a crashed apply (organisation and shard locks).
 
     Refused while the holder's process still runs on this host, unless --force.
 
@@ -24,17 +28,25 @@ def unlock(endpoint: str | None, sandbox: str | None, force: bool) -> None:
       mailctl unlock --sandbox sandbox.db
     """
     with open_client(endpoint, sandbox) as client:
-        held = lock.find(client)
-        if held is None:
-            click.echo("No apply lock is held.")
+        found = lock.find_all(client)  # the organisation lock, shard locks, a dead shard's probe
+        if shard is not None:
+            found = [p for p in found if p["client_id"] == lock.shard_lock_id(shard.index, shard.count)]
+        if not found:
+            click.echo("No apply lock is held." if shard is None else f"No lock of shard {shard} is held.")
             return
-        holder = lock.Holder.parse(held["name"])
-        if holder.running_here() and not force:
-            raise UnsafePlan(f"the apply lock is held by a process still running on this host: {holder}; "
-                             f"wait for that apply to finish (removing its lock lets another apply "
-                             f"interleave with it), or remove it anyway with `{hints.command('unlock', '--force')}`")
-        if not holder.on_this_host() and not force:
-            click.secho(f"Note: the holder ran on {holder.host or 'an unknown host'}; mailctl cannot tell "
-                        f"whether it still runs there.", fg="yellow", err=True)
-        lock.release(client, held["pod_id"])
-        click.echo(f"Released the apply lock held by: {holder}")
+        for held in found:
+            holder = lock.Holder.parse(held["name"])
+            if holder.running_here() and not force:
+                raise UnsafePlan(f"the apply lock is held by a process still running on this host: {holder}; "
+                                 f"wait for that apply to finish (removing its lock lets another apply "
+                                 f"interleave with it), or remove it anyway with "
+                                 f"`{hints.command('unlock', '--force')}` (nothing was removed)")
+        for held in found:
+            holder = lock.Holder.parse(held["name"])
+            if not holder.on_this_host() and not force:
+                click.secho(f"Note: the holder ran on {holder.host or 'an unknown host'}; mailctl cannot tell "
+                            f"whether it still runs there.", fg="yellow", err=True)
+            lock.release(client, held["pod_id"])
+            what = lock.describe_lock(held["client_id"])
+            which = "the apply lock" if what == "the organisation lock" else what
+            click.echo(f"Released {which} held by: {holder}")

@@ -4,6 +4,8 @@ under a pacer are retried within the budget, not failed."""
 
 from __future__ import annotations
 
+import itertools
+
 import httpx
 import pytest
 from client_harness import error, replies
@@ -112,7 +114,7 @@ def test_after_a_429_requests_are_paced_to_the_rate_the_api_accepted():
         ticket = pacer.acquire()
         starts.append(ticket.started)
         pacer.release(ticket, 200)
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     # one start per 1/rate, the rate climbing from 0.9 x 2/s back towards 2/s
     assert all(1 / 2.0 <= gap <= 1 / (2.0 * DECREASE) + 1e-9 for gap in gaps)
 

@@ -1,0 +1,112 @@
+"""Shard locks over the served sandbox, sharded applies that run at once, and an apply with
+--parallelism 20 that finishes in one run against a low organisation rate limit."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from e2e_harness import SandboxProcess, mailctl_command, tenants_config
+
+from mailctl.api import lock
+from mailctl.api.client import AgentMailClient
+from mailctl.errors import UnsafePlan
+
+
+@pytest.fixture
+def client(sandbox: SandboxProcess) -> Iterator[AgentMailClient]:
+    with AgentMailClient(sandbox.url, sandbox.api_key) as api:
+        yield api
+
+
+def _lock_ids(api: AgentMailClient) -> list[str]:
+    return sorted(p["client_id"] for p in lock.find_all(api))
+
+
+def test_the_shards_of_one_config_hold_their_locks_at_the_same_time(client):
+    with lock.ApplyLock(client, shard=(1, 3)), lock.ApplyLock(client, shard=(2, 3)), \
+            lock.ApplyLock(client, shard=(3, 3)):
+        assert _lock_ids(client) == [lock.shard_lock_id(k, 3) for k in (1, 2, 3)]  # no probe left behind
+    assert _lock_ids(client) == []
+
+
+def test_two_runs_of_the_same_shard_exclude_each_other(client):
+    with lock.ApplyLock(client, shard=(2, 4)):
+        with pytest.raises(UnsafePlan) as caught, lock.ApplyLock(client, shard=(2, 4)):
+            pass
+        assert "another apply of shard 2/4 holds its lock" in str(caught.value)
+        assert _lock_ids(client) == [lock.shard_lock_id(2, 4)]
+
+
+def test_an_apply_of_the_whole_config_is_refused_while_a_shard_runs(client):
+    with lock.ApplyLock(client, shard=(1, 2)):
+        with pytest.raises(UnsafePlan) as caught, lock.ApplyLock(client, exclude_shards=True):
+            pass
+        assert "applies of shard(s) 1/2 are running" in str(caught.value)
+        assert _lock_ids(client) == [lock.shard_lock_id(1, 2)]  # its own global lock was released
+
+
+def test_a_shard_is_refused_while_an_apply_of_the_whole_config_runs(client):
+    with lock.ApplyLock(client, exclude_shards=True):
+        with pytest.raises(UnsafePlan) as caught, lock.ApplyLock(client, shard=(1, 2)):
+            pass
+        assert "an apply of the whole config holds the organisation lock" in str(caught.value)
+        assert _lock_ids(client) == [lock.LOCK_CLIENT_ID]  # the shard lock was released
+
+
+def test_lock_pods_never_show_in_plans_and_unlock_removes_shard_locks(client, mailctl, write_config):
+    config = write_config(tenants_config(1, prefix="sh-"))
+    for client_id in (lock.shard_lock_id(2, 4), lock.LOCK_CLIENT_ID + ".something-newer"):
+        client.post("/v0/pods", {"client_id": client_id, "name": "mailctl lock ci@elsewhere pid 1 since "
+                                 "2026-01-01T10:00:00Z [dead0000]"}, idempotent=True)
+    plan = mailctl.plan_json(config)
+    assert not [c for c in plan["changes"] if "mailctl.lock" in c["address"]]
+    assert "mailctl.lock" not in mailctl("plan", "-f", config).stdout
+    assert mailctl("unlock", "--shard", "1/4").stdout.startswith("No lock of shard 1/4 is held")
+    released = mailctl("unlock")
+    assert released.exit_code == 0
+    assert "Released the lock of shard 2/4 held by: mailctl lock ci@elsewhere" in released.stdout
+    assert _lock_ids(client) == []
+
+
+def test_four_shards_apply_at_once_and_together_build_the_whole_config(sandbox, mailctl, write_config):
+    config = write_config(tenants_config(8, prefix="sh-"))
+    env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
+    runs = [subprocess.Popen([*mailctl_command(), "apply", "-f", str(config), "--auto-approve", "--shard",
+                              f"{k}/4", "--secrets-out", f"secrets-{k}.json", "--endpoint", sandbox.url],
+                             cwd=mailctl.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, stdin=subprocess.DEVNULL) for k in (1, 2, 3, 4)]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    for secrets in mailctl.workdir.glob("secrets-*.json"):
+        mailctl.watch.secrets_file(secrets)
+    for run, output in zip(runs, outputs, strict=True):
+        mailctl.watch.output("mailctl apply --shard", output)
+        assert run.returncode == 0, output
+    assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
+    assert _lock_ids_of(sandbox) == []
+
+
+def _lock_ids_of(sandbox: SandboxProcess) -> list[str]:
+    with AgentMailClient(sandbox.url, sandbox.api_key) as api:
+        return _lock_ids(api)
+
+
+@pytest.fixture(scope="module")
+def limited(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
+    process = SandboxProcess(server.api_key, "--rate-limit", "6", "--latency-ms", "20")
+    yield process
+    process.stop()
+    secret_watch.output("mailctl sandbox serve (rate limit)", process.output())
+    process.close()
+
+
+def test_parallelism_20_under_a_low_rate_limit_finishes_in_one_run(limited, mailctl, write_config):
+    limited.reset()
+    mailctl.sandbox = limited
+    config = write_config(tenants_config(3, prefix="rl-"))
+    run = mailctl.subprocess("apply", "-f", config, "--auto-approve", "--parallelism", "20",
+                             "--secrets-out", "secrets.json", timeout=120)
+    assert run.exit_code == 0, run.output
+    assert "Apply complete!" in run.stdout and "FAILED" not in run.output
+    assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
