@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from agentmail.api_keys import ApiKeyPermissions
-
 from e2e_harness import Inventory, actions, changes_by_address, load_fixture
 
 DRIFTED = {

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import socket
 
-from mailctl.api.retry import Backoff
-
 from e2e_harness import FIXTURES, load_fixture
+
+from mailctl.api.retry import Backoff
 
 
 def test_no_key_and_no_sandbox_is_a_clear_error(mailctl, write_config):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from e2e_harness import Inventory, SandboxProcess, declared_inventory, tenants_config
 
 FAULT_RATE, SEED, RATE_LIMIT = "0.2", "20240611", "40"

@@ -113,7 +113,9 @@ def test_removed_pod_is_torn_down_children_first_and_unmanaged_pods_are_untouche
     pod_done = lines.index("pod/e2e-acme: destroyed")
     children = [i for i, line in enumerate(lines) if line.startswith("pod/e2e-acme/") and "destroyed" in line]
     assert len(children) == 5 and max(children) < pod_done
-    assert lines.index("pod/e2e-stale/inbox/stale-bot@agentmail.to: destroyed") < lines.index("pod/e2e-stale: destroyed")
+    assert lines.index("pod/e2e-stale/inbox/stale-bot@agentmail.to: destroyed") < lines.index(
+        "pod/e2e-stale: destroyed"
+    )
     assert "cannot_delete" not in run.output
 
     now = Inventory.read(sdk).without(baseline)

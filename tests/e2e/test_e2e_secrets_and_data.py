@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-
 from e2e_harness import changes_by_address, load_fixture
 
 SCOPES = {"api_key/org-reader": "organization", "pod/e2e-acme/api_key/acme-backend": "pod",

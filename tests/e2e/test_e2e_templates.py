@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
 from e2e_harness import actions, changes_by_address
 
 TENANTS = 100

@@ -226,7 +226,9 @@ def test_an_org_webhook_drops_one_of_its_pods_and_entries_without_reason_apply(m
     data["pods"]["e2e-hooks-two"] = {"name": "Two", "lists": {"receive": {"allow": ["vip@client.example"]}}}
     data["webhooks"]["audit"]["pods"] = [POD, "e2e-hooks-two"]
     planned = _apply_and_replan(mailctl, write_config, data)
-    assert planned[ORG_HOOK] == "update" and planned["pod/e2e-hooks-two/list/receive/allow/vip@client.example"] == "create"
+    assert (
+        planned[ORG_HOOK] == "update" and planned["pod/e2e-hooks-two/list/receive/allow/vip@client.example"] == "create"
+    )
     two = next(p.pod_id for p in applied.sdk.pods.list(limit=100).pods if p.client_id == "e2e-hooks-two")
     assert sorted(applied.webhooks()["org"].pod_ids) == sorted([applied.pod_id, two])
     assert _rows(applied.sdk.pods.lists.list(two, "receive", "allow", limit=100)) == [("vip@client.example", None)]

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from agentmail.core import http_client as sdk_http_client
-
 from contract_harness import ORG_KEY, WSGI_BASE, Sandbox, SandboxServer
 
 

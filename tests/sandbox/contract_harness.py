@@ -24,7 +24,6 @@ import httpx
 import pytest
 from agentmail import AgentMail, AgentMailEnvironment
 from agentmail.core.api_error import ApiError
-
 from contract_models import NO_BODY, ZONE_FILE, Problem, decode_json, model_for, validate_body, validate_error
 
 ORG_KEY = "am_test_contract_root_key_7f3a91c2"

@@ -177,7 +177,7 @@ def model_for(method: str, path: str) -> Any | None:
     for route_method, pattern, model in _ROUTES:
         pat = _segments(pattern)
         if route_method == method and len(pat) == len(segs) and all(
-            p == "*" or p == s for p, s in zip(pat, segs)
+            p == "*" or p == s for p, s in zip(pat, segs, strict=True)
         ):
             return model
     return None

@@ -7,7 +7,6 @@ import time
 
 from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError
-
 from contract_harness import Sandbox, raises_api_error
 
 
@@ -18,7 +17,7 @@ def bearer(name: str, permissions: ApiKeyPermissions | None = None,
 
 
 def in_(seconds: float) -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
 
 
 def test_secret_is_only_in_the_create_response(sandbox: Sandbox) -> None:
@@ -106,7 +105,7 @@ def test_expired_key_is_401_api_key_expired(sandbox: Sandbox) -> None:
     created = sandbox.client.api_keys.create(request=bearer("short", expires_at=in_(1)))
     deadline = created.expires_at
     assert deadline is not None
-    time.sleep(max(0.0, (deadline - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 0.05)
+    time.sleep(max(0.0, (deadline - dt.datetime.now(dt.UTC)).total_seconds()) + 0.05)
     with raises_api_error(401, "api_key_expired"):
         sandbox.sdk(created.api_key).auth.me()
 
@@ -184,7 +183,9 @@ def test_restricted_key_cannot_restrict_an_unrestricted_key(sandbox: Sandbox) ->
     limited = sandbox.client.api_keys.create(
         request=bearer("limited", ApiKeyPermissions(api_key_update=True, api_key_read=True, inbox_read=True)))
     with raises_api_error(403, "unrestricted_key_required"):
-        sandbox.sdk(limited.api_key).api_keys.update(open_key.api_key_id, permissions=ApiKeyPermissions(inbox_read=True))
+        sandbox.sdk(limited.api_key).api_keys.update(
+            open_key.api_key_id, permissions=ApiKeyPermissions(inbox_read=True)
+        )
     assert sandbox.client.api_keys.get(open_key.api_key_id).permissions is None
 
 

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 from contract_harness import Exchange, exchange_problems
 from contract_models import model_for, validate_body, validate_error
 
@@ -16,7 +15,9 @@ GOOD_POD = {"pod_id": "p1", "name": "n", "created_at": "2024-01-15T09:30:00.123Z
 
 def pod_problems(**changes: Any) -> list[str]:
     body = {**GOOD_POD, **changes}
-    return [str(p) for p in validate_body(model_for("GET", "/v0/pods/p1"), {k: v for k, v in body.items() if v != "DROP"})]
+    return [
+        str(p) for p in validate_body(model_for("GET", "/v0/pods/p1"), {k: v for k, v in body.items() if v != "DROP"})
+    ]
 
 
 def test_a_valid_pod_passes() -> None:

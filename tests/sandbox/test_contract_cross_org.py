@@ -7,7 +7,6 @@ import pytest
 from agentmail import AgentMail
 from agentmail.errors import NotFoundError
 from agentmail.inboxes import CreateInboxRequest
-
 from contract_harness import Sandbox, raises_api_error
 
 

@@ -4,7 +4,6 @@ nothing published -> PENDING (records MISSING), a wrong record -> INVALID, all r
 from __future__ import annotations
 
 from agentmail import Domain
-
 from contract_harness import Sandbox
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from agentmail import Domain
 from agentmail.errors import NotFoundError, UnprocessableError
 from agentmail.inboxes import CreateInboxRequest
-
 from contract_harness import Sandbox, raises_api_error
 
 DOMAIN_REASONS = {
@@ -177,7 +176,10 @@ def test_org_domain_is_usable_from_every_pod(sandbox: Sandbox) -> None:
     sandbox.client.domains.create(domain="shared.example")
     verified(sandbox, "shared.example")
     pod = sandbox.client.pods.create(name="any")
-    assert sandbox.client.pods.inboxes.create(pod.pod_id, username="a", domain="shared.example").email == "a@shared.example"
+    assert (
+        sandbox.client.pods.inboxes.create(pod.pod_id, username="a", domain="shared.example").email
+        == "a@shared.example"
+    )
 
 
 def test_subdomain_inbox_needs_subdomains_enabled(sandbox: Sandbox) -> None:

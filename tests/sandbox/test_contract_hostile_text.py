@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-
 from contract_harness import ORG_KEY, Sandbox, auth
 
 

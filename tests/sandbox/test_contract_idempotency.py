@@ -10,7 +10,6 @@ from agentmail import CreateBearerApiKeyRequest
 from agentmail.core.api_error import ApiError
 from agentmail.errors import ValidationError
 from agentmail.inboxes import CreateInboxRequest
-
 from contract_harness import Sandbox, raises_api_error
 
 

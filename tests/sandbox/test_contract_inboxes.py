@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from agentmail.errors import NotFoundError, UnprocessableError, ValidationError
 from agentmail.inboxes import CreateInboxRequest
-
 from contract_harness import ORG_KEY, Sandbox, auth, raises_api_error
 
 

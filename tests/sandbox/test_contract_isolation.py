@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
-
 from contract_harness import ORG_KEY, Sandbox, auth
 
 DOMAIN = "isolated.example"
@@ -19,7 +18,11 @@ CONTROL: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "stats", None),
     ("GET", "config", None),
     ("PATCH", "config", {"page_size": 1, "fault_rate": 1.0, "fault_mode": "before", "latency_ms": 0}),
-    ("POST", "faults", {"method": "GET", "route": "/v0/pods", "status": 503, "code": "service_unavailable", "times": 5}),
+    (
+        "POST",
+        "faults",
+        {"method": "GET", "route": "/v0/pods", "status": 503, "code": "service_unavailable", "times": 5},
+    ),
     ("DELETE", "faults", None),
     ("POST", f"domains/{DOMAIN}/dns", {"status": "FAILED", "reason": "ses_dkim_failed"}),
     ("POST", "organizations", None),

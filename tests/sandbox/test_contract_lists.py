@@ -6,7 +6,6 @@ import itertools
 
 import pytest
 from agentmail.errors import NotFoundError, ValidationError
-
 from contract_harness import Sandbox, raises_api_error
 
 DIRECTIONS = ["send", "receive", "reply"]

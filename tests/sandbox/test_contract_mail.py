@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pytest
 from agentmail import CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError
-
 from contract_harness import Sandbox, raises_api_error
 
 
@@ -50,7 +49,9 @@ def test_label_filters_arrive_as_json_array_query_strings(sandbox: Sandbox, mail
 
 
 def test_threads_are_listed_per_inbox_and_per_pod(sandbox: Sandbox, mailboxes: Mailboxes) -> None:
-    sent = sandbox.client.inboxes.messages.send(mailboxes.sender, to=[mailboxes.recipient], subject="Threaded", text="1")
+    sent = sandbox.client.inboxes.messages.send(
+        mailboxes.sender, to=[mailboxes.recipient], subject="Threaded", text="1"
+    )
     (sender_thread,) = sandbox.client.inboxes.threads.list(mailboxes.sender).threads
     assert sender_thread.thread_id == sent.thread_id and sender_thread.message_count == 1
     (recipient_thread,) = sandbox.client.inboxes.threads.list(mailboxes.recipient).threads

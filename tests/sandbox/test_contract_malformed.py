@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 from agentmail import CreateBearerApiKeyRequest
-
 from contract_harness import ORG_KEY, Sandbox, auth
 from contract_models import decode_json, validate_error
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from agentmail import AgentMail, CreateBearerApiKeyRequest
-
 from contract_harness import Sandbox, raises_api_error
 
 N = 5  # items created per family; pages of 2 give 2 + 2 + 1
@@ -58,9 +57,12 @@ def _make_pod_children(kind: str) -> Callable[[AgentMail, int], tuple[Any, list[
         create = {
             "inboxes": lambda i: c.pods.inboxes.create(pod, username=f"pi{i}").inbox_id,
             "domains": lambda i: c.pods.domains.create(pod, domain=f"pd{i}.example").domain_id,
-            "webhooks": lambda i: c.pods.webhooks.create(pod, url=f"https://h.example/{i}",
-                                                         event_types=["message.received"]).webhook_id,
-            "api_keys": lambda i: c.pods.api_keys.create(pod, request=CreateBearerApiKeyRequest(name=f"k{i}")).api_key_id,
+            "webhooks": lambda i: (
+                c.pods.webhooks.create(pod, url=f"https://h.example/{i}", event_types=["message.received"]).webhook_id
+            ),
+            "api_keys": lambda i: (
+                c.pods.api_keys.create(pod, request=CreateBearerApiKeyRequest(name=f"k{i}")).api_key_id
+            ),
             "lists": lambda i: c.pods.lists.create(pod, "receive", "block", entry=f"e{SCRAMBLE[i]}@x.example").entry,
         }[kind]
         return pod, _n(n, create)
@@ -71,9 +73,14 @@ def _make_inbox_children(kind: str) -> Callable[[AgentMail, int], tuple[Any, lis
     def make(c: AgentMail, n: int) -> tuple[Any, list[str]]:
         inbox = _inbox(c).inbox_id
         create = {
-            "webhooks": lambda i: c.inboxes.webhooks.create(inbox, url=f"https://h.example/{i}",
-                                                            event_types=["message.received"]).webhook_id,
-            "api_keys": lambda i: c.inboxes.api_keys.create(inbox, request=CreateBearerApiKeyRequest(name=f"k{i}")).api_key_id,
+            "webhooks": lambda i: (
+                c.inboxes.webhooks.create(
+                    inbox, url=f"https://h.example/{i}", event_types=["message.received"]
+                ).webhook_id
+            ),
+            "api_keys": lambda i: (
+                c.inboxes.api_keys.create(inbox, request=CreateBearerApiKeyRequest(name=f"k{i}")).api_key_id
+            ),
             "lists": lambda i: c.inboxes.lists.create(inbox, "send", "allow", entry=f"d{SCRAMBLE[i]}.example").entry,
             "drafts": lambda i: (c.inboxes.drafts.create(inbox, subject=f"draft {i}"), f"draft {i}")[1],
         }[kind]
@@ -86,7 +93,9 @@ def _make_org(kind: str) -> Callable[[AgentMail, int], tuple[Any, list[str]]]:
         create = {
             "inboxes": lambda i: c.inboxes.create().inbox_id,
             "domains": lambda i: c.domains.create(domain=f"od{i}.example").domain_id,
-            "webhooks": lambda i: c.webhooks.create(url=f"https://h.example/{i}", event_types=["message.received"]).webhook_id,
+            "webhooks": lambda i: (
+                c.webhooks.create(url=f"https://h.example/{i}", event_types=["message.received"]).webhook_id
+            ),
             "api_keys": lambda i: c.api_keys.create(request=CreateBearerApiKeyRequest(name=f"k{i}")).api_key_id,
             "lists": lambda i: c.lists.create("reply", "block", entry=f"u{SCRAMBLE[i]}@y.example").entry,
         }[kind]
@@ -104,7 +113,9 @@ def _make_mail(c: AgentMail, n: int) -> tuple[Any, list[str]]:
 
 def _make_pod_drafts(c: AgentMail, n: int) -> tuple[Any, list[str]]:
     inbox = c.pods.inboxes.create(_pod(c), username="drafter")
-    return inbox.pod_id, _n(n, lambda i: (c.inboxes.drafts.create(inbox.inbox_id, subject=f"draft {i}"), f"draft {i}")[1])
+    return inbox.pod_id, _n(
+        n, lambda i: (c.inboxes.drafts.create(inbox.inbox_id, subject=f"draft {i}"), f"draft {i}")[1]
+    )
 
 
 def _id(field: str) -> Callable[[Any], str]:

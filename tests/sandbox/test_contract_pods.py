@@ -5,7 +5,6 @@ from __future__ import annotations
 from agentmail import CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError
 from agentmail.inboxes import CreateInboxRequest
-
 from contract_harness import Sandbox, raises_api_error
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from agentmail import ApiKeyPermissions, CreatePublicKeyRequest, PublicJwk, PublicKeyCredential
-
 from contract_harness import ORG_KEY, Sandbox, auth, raises_api_error
 
 _P = 2**256 - 2**224 + 2**192 + 2**96 - 1

@@ -6,7 +6,6 @@ per-key model as an option. 429s are counted in the organisation's stats."""
 from __future__ import annotations
 
 from agentmail import AgentMail, CreateBearerApiKeyRequest
-
 from contract_harness import NO_RETRY, Sandbox, raises_api_error
 
 

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 from agentmail import CreateBearerApiKeyRequest
-
 from contract_harness import ORG_KEY, Sandbox, SandboxServer, auth, raises_api_error
 
 

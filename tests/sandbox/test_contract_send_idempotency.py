@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from agentmail.errors import ConflictError
-
 from contract_harness import NO_RETRY, ORG_KEY, Sandbox, auth, raises_api_error
 
 

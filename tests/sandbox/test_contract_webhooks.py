@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError, ValidationError
-
 from contract_harness import Sandbox, raises_api_error
 
 URL = "https://hooks.example/agentmail"

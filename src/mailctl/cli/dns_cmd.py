@@ -75,6 +75,8 @@ def _text(report: list[dict[str, Any]]) -> str:
             lines.append("  not created yet: run `mailctl apply`, then records are known")
         for r in d["records"]:
             priority = f" {r['priority']}" if r.get("priority") is not None else ""
-            lines.append(f"  {r.get('status', ''):8} {r['type']:5} {r['name']}  {priority.strip()} {r['value']}".rstrip())
+            lines.append(
+                f"  {r.get('status', ''):8} {r['type']:5} {r['name']}  {priority.strip()} {r['value']}".rstrip()
+            )
         lines.append("")
     return "\n".join(lines).rstrip()

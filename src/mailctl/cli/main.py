@@ -42,7 +42,9 @@ class MailctlGroup(FullSummaryGroup):
         with _usage_errors_exit_1():
             return super().make_context(info_name, args, parent, **extra)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if _SIGNALS in ctx.meta:
             ctx.meta[_SIGNALS].read_only = name in _READ_ONLY
@@ -83,8 +85,18 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from mailctl.cli import (apply_cmd, dns_cmd, drift_cmd, export_cmd, plan_cmd, rotate_cmd, sandbox_cmd,
-                             render_cmd, unlock_cmd, validate_cmd)
+    from mailctl.cli import (
+        apply_cmd,
+        dns_cmd,
+        drift_cmd,
+        export_cmd,
+        plan_cmd,
+        render_cmd,
+        rotate_cmd,
+        sandbox_cmd,
+        unlock_cmd,
+        validate_cmd,
+    )
     from mailctl.cli.completion_cmd import completion
     from mailctl.cli.schema_cmd import schema
 

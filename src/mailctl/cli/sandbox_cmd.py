@@ -26,21 +26,85 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
 @click.option("--db", default=":memory:", show_default=True, help="SQLite file that keeps state across restarts.")
-@click.option("--api-key", "api_keys", multiple=True, help="An org-level key (repeatable). Default: $AGENTMAIL_API_KEY, else the dev key.")
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="An org-level key (repeatable). Default: $AGENTMAIL_API_KEY, else the dev key.",
+)
 @click.option("--page-size", default=50, show_default=True, type=click.IntRange(1, 100), help="Default list page size.")
-@click.option("--latency-ms", default=0, show_default=True, type=click.IntRange(0, 60_000), help="Added latency per request.")
-@click.option("--latency-jitter-ms", default=0, show_default=True, type=click.IntRange(0, 60_000), help="Extra random latency, 0..N ms.")
-@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Requests per second, the budget of each organisation (429 above).")
-@click.option("--rate-limit-scope", default="org", show_default=True, type=click.Choice(["org", "key"]), help="Who shares one --rate-limit budget: the organisation (as AgentMail) or each key.")
-@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Probability a write fails.")
-@click.option("--fault-mode", default="both", show_default=True, type=click.Choice(["before", "after", "both"]), help="Fail before the write, after committing it, or either.")
+@click.option(
+    "--latency-ms", default=0, show_default=True, type=click.IntRange(0, 60_000), help="Added latency per request."
+)
+@click.option(
+    "--latency-jitter-ms",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 60_000),
+    help="Extra random latency, 0..N ms.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Requests per second, the budget of each organisation (429 above).",
+)
+@click.option(
+    "--rate-limit-scope",
+    default="org",
+    show_default=True,
+    type=click.Choice(["org", "key"]),
+    help="Who shares one --rate-limit budget: the organisation (as AgentMail) or each key.",
+)
+@click.option(
+    "--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Probability a write fails."
+)
+@click.option(
+    "--fault-mode",
+    default="both",
+    show_default=True,
+    type=click.Choice(["before", "after", "both"]),
+    help="Fail before the write, after committing it, or either.",
+)
 @click.option("--seed", type=int, default=None, help="Seed for fault injection and jitter.")
-@click.option("--domain-verification", default="auto", show_default=True, type=click.Choice(["auto", "manual"]), help="auto: verify succeeds; manual: driven by /_sandbox/domains/{id}/dns.")
-@click.option("--open-tracking", default="enabled", show_default=True, type=click.Choice(["enabled", "disabled"]), help="disabled: tracking_enabled: true on a domain is 403 forbidden.")
-@click.option("--threads", default=THREADS, show_default=True, type=click.IntRange(1, 1024), help="HTTP worker threads (latency sleeps in one).")
-def serve(host: str, port: int, db: str, api_keys: tuple[str, ...], page_size: int, latency_ms: int,
-          latency_jitter_ms: int, rate_limit: float | None, fault_rate: float, fault_mode: str,
-          seed: int | None, domain_verification: str, threads: int, rate_limit_scope: str, open_tracking: str) -> None:
+@click.option(
+    "--domain-verification",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "manual"]),
+    help="auto: verify succeeds; manual: driven by /_sandbox/domains/{id}/dns.",
+)
+@click.option(
+    "--open-tracking",
+    default="enabled",
+    show_default=True,
+    type=click.Choice(["enabled", "disabled"]),
+    help="disabled: tracking_enabled: true on a domain is 403 forbidden.",
+)
+@click.option(
+    "--threads",
+    default=THREADS,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="HTTP worker threads (latency sleeps in one).",
+)
+def serve(
+    host: str,
+    port: int,
+    db: str,
+    api_keys: tuple[str, ...],
+    page_size: int,
+    latency_ms: int,
+    latency_jitter_ms: int,
+    rate_limit: float | None,
+    fault_rate: float,
+    fault_mode: str,
+    seed: int | None,
+    domain_verification: str,
+    threads: int,
+    rate_limit_scope: str,
+    open_tracking: str,
+) -> None:
     """Serve the AgentMail API sandbox over HTTP until interrupted.
 
     Listens on http://HOST:PORT and prints that URL once ready; Ctrl-C or SIGTERM stops it.

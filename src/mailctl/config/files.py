@@ -125,10 +125,10 @@ def _yaml_files_under(directory: str, skip: Callable[[str, str], None]) -> list[
     found: list[str] = []
     for root, dirs, names in os.walk(directory):
         rel_root = os.path.relpath(root, directory)
-        rel = (lambda name: name) if rel_root == "." else (lambda name: f"{rel_root}/{name}")
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not ignored(rel(d) + "/"))
+        prefix = "" if rel_root == "." else f"{rel_root}/"  # paths relative to the directory given
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not ignored(f"{prefix}{d}/"))
         for name in names:
-            if not name.endswith(YAML_SUFFIXES) or ignored(rel(name)):
+            if not name.endswith(YAML_SUFFIXES) or ignored(f"{prefix}{name}"):
                 continue
             file = os.path.join(root, name)
             try:

@@ -169,7 +169,9 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     doc.data = walker.value(root, ())
     walker.summarise_aliases()
     if not isinstance(doc.data, dict):
-        got = "a list" if isinstance(doc.data, list) else f"`{root.value}`" if isinstance(root, ScalarNode) else "nothing"
+        got = (
+            "a list" if isinstance(doc.data, list) else f"`{root.value}`" if isinstance(root, ScalarNode) else "nothing"
+        )
         walker.problems.append(doc.problem((), f"the top level must be a mapping of `key: value` lines, got {got}"))
         return None, walker.problems
     return doc, walker.problems

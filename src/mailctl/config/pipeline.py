@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from mailctl.config import schema
 from mailctl.config.build import Builder
+from mailctl.config.expand import render_tenants
 from mailctl.config.files import Skipped, expand_paths
 from mailctl.config.loader import Document, parse_text, read_document
-from mailctl.config.expand import render_tenants
 from mailctl.config.templates import Template, kind_of_document, parse_template
 from mailctl.errors import MAX_SHOWN_PROBLEMS, ConfigError, Problem
 from mailctl.resources import DesiredState

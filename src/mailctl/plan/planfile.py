@@ -131,7 +131,9 @@ def _change_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]
         out += [f"{side}.{key}: {_exact(old.get(key))} (recorded) -> {_exact(new.get(key))} (now)"
                 for key in sorted(set(old) | set(new), key=str) if _exact(old.get(key)) != _exact(new.get(key))]
     if not out:  # derived fields (kind, forces_replacement) or fields this version does not know
-        out = [f"{key} differs" for key in sorted(set(saved) | set(now)) if _exact(saved.get(key)) != _exact(now.get(key))]
+        out = [
+            f"{key} differs" for key in sorted(set(saved) | set(now)) if _exact(saved.get(key)) != _exact(now.get(key))
+        ]
     return out
 
 

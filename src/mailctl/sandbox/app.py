@@ -85,7 +85,9 @@ def _reject_unencodable(value: Any, path: str) -> None:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise bad_request(f"'{path or 'body'}' contains a lone surrogate (text that is not valid Unicode)", path) from None
+            raise bad_request(
+                f"'{path or 'body'}' contains a lone surrogate (text that is not valid Unicode)", path
+            ) from None
     elif isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)

@@ -41,7 +41,9 @@ class Route:
 
 def method_not_allowed(allowed: list[str]) -> SandboxError:
     allow = ", ".join(sorted(set(allowed)))
-    return SandboxError(405, "method_not_allowed", f"Method not allowed; this path accepts {allow}", headers={"Allow": allow})
+    return SandboxError(
+        405, "method_not_allowed", f"Method not allowed; this path accepts {allow}", headers={"Allow": allow}
+    )
 
 
 class Router:
@@ -63,4 +65,6 @@ class Router:
             allowed.append(route.method)
         if allowed:
             raise method_not_allowed(allowed)
-        raise SandboxError(404, "not_found", "No such route: /" + "/".join(parts), fix="Check the path against the API reference.")
+        raise SandboxError(
+            404, "not_found", "No such route: /" + "/".join(parts), fix="Check the path against the API reference."
+        )

@@ -27,8 +27,19 @@ How a resource plugs in
 from __future__ import annotations
 
 from mailctl.sandbox import control
-from mailctl.sandbox.backend import api_keys, domains, inboxes, org, pods
-from mailctl.sandbox.backend import drafts, lists, mailbox, messages, threads, webhooks
+from mailctl.sandbox.backend import (
+    api_keys,
+    domains,
+    drafts,
+    inboxes,
+    lists,
+    mailbox,
+    messages,
+    org,
+    pods,
+    threads,
+    webhooks,
+)
 from mailctl.sandbox.backend.idempotency import idempotent
 from mailctl.sandbox.router import Route
 

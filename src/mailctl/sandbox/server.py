@@ -44,9 +44,19 @@ class _Server:
         self.workers.set_thread_count(threads)
         # clear_untrusted_proxy_headers: ignore X-Forwarded-*; expose_tracebacks off (the app never raises)
         self.waitress = create_server(
-            app, map=self.map, _dispatcher=self.workers, host=host, port=port, threads=threads, ident="agentmail-sandbox",
-            clear_untrusted_proxy_headers=True, expose_tracebacks=False, connection_limit=CONNECTION_LIMIT,
-            channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=min(CHANNEL_TIMEOUT, 10), asyncore_use_poll=True,
+            app,
+            map=self.map,
+            _dispatcher=self.workers,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="agentmail-sandbox",
+            clear_untrusted_proxy_headers=True,
+            expose_tracebacks=False,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT,
+            cleanup_interval=min(CHANNEL_TIMEOUT, 10),
+            asyncore_use_poll=True,
         )
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.waitress.effective_port}"

@@ -29,7 +29,9 @@ def test_get_wants_a_json_object(harness, answer, detail):
 
 def test_a_non_json_success_body_is_described_not_echoed(harness):
     # A success body may carry a secret (a key create): only its type and size are shown.
-    client = harness.client(replies(httpx.Response(200, text="secret=hunter2hunter2", headers={"Content-Type": "text/plain"})))
+    client = harness.client(
+        replies(httpx.Response(200, text="secret=hunter2hunter2", headers={"Content-Type": "text/plain"}))
+    )
     with pytest.raises(UnexpectedResponse) as caught:
         client.post("/v0/api-keys", {"name": "k"})
     assert "hunter2" not in str(caught.value) and "a text/plain body (21 bytes)" in str(caught.value)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier
 from mailctl.api.writer import Deferred
+from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier
 from mailctl.errors import ApiError
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, Change, Plan
 from mailctl.resources import DOMAIN, INBOX, POD, Resource, domain_address, inbox_address, pod_address

@@ -7,7 +7,9 @@ import pytest
 from mailctl.cli.progress import DomainWaitReporter, LockWaitReporter
 
 
-def test_domain_wait_says_what_and_how_long_then_throttles_then_reports_verification(capsys: pytest.CaptureFixture[str]) -> None:
+def test_domain_wait_says_what_and_how_long_then_throttles_then_reports_verification(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     report = DomainWaitReporter(600, every=3600)
     report("mail.a.example", "VERIFYING", 0.0)
     report("mail.a.example", "VERIFYING", 2.0)  # within the interval: silent
@@ -15,7 +17,7 @@ def test_domain_wait_says_what_and_how_long_then_throttles_then_reports_verifica
     report("mail.a.example", "VERIFIED", 4.0)
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
-        "Waiting up to 600s for domain mail.a.example to verify (now VERIFYING); inboxes on it are created once it does.",
+        "Waiting up to 600s for domain mail.a.example to verify (now VERIFYING); inboxes on it are created once it does.",  # noqa: E501
         "Waiting up to 600s for domain mail.b.example to verify (now PENDING); inboxes on it are created once it does.",
         "Domain mail.a.example verified after 4s.",
     ]

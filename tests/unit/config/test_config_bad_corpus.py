@@ -63,6 +63,11 @@ def test_bad_config_is_rejected_with_its_annotated_problems(case: str, monkeypat
 
 @pytest.mark.parametrize("case", SUBPROCESS_SAMPLE)
 def test_bad_config_is_rejected_by_the_installed_command(case: str) -> None:
-    result = subprocess.run([sys.executable, "-c", "from mailctl.cli.main import main; main()", "validate", "-f", str(BAD / case)],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "from mailctl.cli.main import main; main()", "validate", "-f", str(BAD / case)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     check(case, result.returncode, result.stdout, result.stderr)

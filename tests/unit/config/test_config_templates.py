@@ -46,7 +46,9 @@ def test_saas_example_stamps_out_each_tenant_by_plan() -> None:
     assert "pod/tenant-wayne/inbox/support@mail.wayne-enterprises.com" in wayne
     assert "pod/tenant-wayne/inbox/wayne-sales@agentmail.to" in wayne
     assert "pod/tenant-wayne/api_key/auditor" in wayne
-    assert r["pod/tenant-wayne"].prevent_destroy is True and r["pod/tenant-wayne"].attrs == {"name": "Wayne Enterprises"}
+    assert r["pod/tenant-wayne"].prevent_destroy is True and r["pod/tenant-wayne"].attrs == {
+        "name": "Wayne Enterprises"
+    }
     initech = sorted(a for a in r if a.startswith("pod/tenant-initech/inbox/"))
     assert initech == ["pod/tenant-initech/inbox/initech-support@agentmail.to"]
     assert "pod/tenant-initech/api_key/auditor" not in r and r["pod/tenant-initech"].prevent_destroy is False
@@ -86,7 +88,9 @@ def test_for_each_and_when_select_entries(cfg: ConfigDir) -> None:
 def test_a_bad_tenant_value_is_reported_at_the_tenant_with_the_template_line(cfg: ConfigDir) -> None:
     cfg.write("t.yaml", TEMPLATE)
     cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: 5}\n  b: {nick: ok}\n")
-    assert cfg.problems("t.yaml", "n.yaml") == ["n.yaml:4:13: tenants.a.nick: parameter `nick` expects text, got number `5`"]
+    assert cfg.problems("t.yaml", "n.yaml") == [
+        "n.yaml:4:13: tenants.a.nick: parameter `nick` expects text, got number `5`"
+    ]
 
 
 def test_a_template_mistake_names_the_tenant_it_was_rendered_for(cfg: ConfigDir) -> None:
@@ -106,7 +110,10 @@ def test_a_text_with_an_unset_parameter_asks_for_a_guard(cfg: ConfigDir) -> None
 
 def test_two_for_each_items_rendering_one_key_is_an_error(cfg: ConfigDir) -> None:
     cfg.write("t.yaml", TEMPLATE)
-    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {plan: pro, people: [{user: x, name: X}, {user: x, name: Y}]}\n")
+    cfg.write(
+        "n.yaml",
+        "version: 1\ntemplate: t\ntenants:\n  a: {plan: pro, people: [{user: x, name: X}, {user: x, name: Y}]}\n",
+    )
     problems = cfg.problems("t.yaml", "n.yaml")
     assert len(problems) == 1 and "`x-a@agentmail.to` is produced twice in this mapping" in problems[0]
 

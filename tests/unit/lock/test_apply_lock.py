@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -105,7 +105,7 @@ def test_the_holder_is_read_back_from_the_lock_name() -> None:
     mine = lock.Holder.parse(lock._holder())
     assert mine.pid == os.getpid() and mine.host == socket.gethostname() and mine.running_here()
     assert mine.age() is not None and str(mine).endswith(")") and "held for" in str(mine)
-    since = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
+    since = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
     assert lock.Holder.parse(HOLDER).age(since + timedelta(minutes=3, seconds=5)) == "3m 5s"
     assert lock.Holder.parse(HOLDER).age(since + timedelta(hours=2, minutes=1)) == "2h 1m"
     odd = lock.Holder.parse("someone's own lock")

@@ -139,9 +139,16 @@ def test_inbox_existing_in_an_unmanaged_pod_cannot_be_planned():
 
 def test_key_expiry_change_forces_replacement_permissions_change_does_not():
     key = api_key_address("k", pod="tenant-a")
-    desired = state(DesiredState, pod("tenant-a"),
-                    Resource("api_key", key, {"permissions": {"inbox_read": True}, "expires_at": "2030-01-01T00:00:00Z"},
-                             parent="pod/tenant-a"))
+    desired = state(
+        DesiredState,
+        pod("tenant-a"),
+        Resource(
+            "api_key",
+            key,
+            {"permissions": {"inbox_read": True}, "expires_at": "2030-01-01T00:00:00Z"},
+            parent="pod/tenant-a",
+        ),
+    )
     actual = state(ActualState, pod("tenant-a"),
                    Resource("api_key", key, {"permissions": None, "expires_at": "2029-01-01T00:00:00Z"},
                             parent="pod/tenant-a"))

@@ -8,7 +8,7 @@ import pytest
 
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.plan import planfile, safety, targeting
-from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
+from mailctl.plan.changes import DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 from mailctl.plan.drift import DriftReport, render
 from mailctl.plan.planner import plan as make_plan
 from mailctl.resources import INBOX, POD, ActualState, DesiredState, ManagePolicy, Resource, Source
@@ -19,8 +19,10 @@ def _res(kind: str, address: str, parent: str | None = None, **attrs) -> Resourc
 
 
 def _plan_with(n_existing: int, deletes: int = 0, updates: int = 0) -> Plan:
-    changes = [Change(DELETE, f"pod/p/inbox/d{i}@agentmail.to", actual=_res(INBOX, f"pod/p/inbox/d{i}@agentmail.to", "pod/p"))
-               for i in range(deletes)]
+    changes = [
+        Change(DELETE, f"pod/p/inbox/d{i}@agentmail.to", actual=_res(INBOX, f"pod/p/inbox/d{i}@agentmail.to", "pod/p"))
+        for i in range(deletes)
+    ]
     changes += [Change(UPDATE, f"pod/p/inbox/u{i}@agentmail.to") for i in range(updates)]
     return Plan(changes=changes, managed_count=n_existing)
 

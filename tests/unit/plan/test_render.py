@@ -37,8 +37,12 @@ def test_a_created_map_is_one_line_per_key_like_terraform():
 
 
 def test_a_created_list_is_one_item_per_line():
-    hook = Resource(WEBHOOK, HOOK_ADDR, {"url": "https://h.test/x", "event_types": ["message.received", "message.sent"]},
-                    parent="pod/t")
+    hook = Resource(
+        WEBHOOK,
+        HOOK_ADDR,
+        {"url": "https://h.test/x", "event_types": ["message.received", "message.sent"]},
+        parent="pod/t",
+    )
     text = _text(Change(CREATE, HOOK_ADDR, desired=hook))
     assert ('      + event_types = [\n'
             '          + "message.received",\n'

@@ -45,4 +45,6 @@ class Rig:
         return str(self.ok("POST", f"/v0{scope_path}/api-keys", body)["api_key"])
 
     def send(self, inbox: str, key: str = KEY, **fields: Any) -> httpx.Response:
-        return self.call("POST", f"/v0/inboxes/{inbox}/messages/send", {"subject": "hi", "text": "hello", **fields}, key)
+        return self.call(
+            "POST", f"/v0/inboxes/{inbox}/messages/send", {"subject": "hi", "text": "hello", **fields}, key
+        )

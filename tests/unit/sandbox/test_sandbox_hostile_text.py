@@ -33,7 +33,9 @@ class Rig:
         self.inbox = self.ok("POST", f"/v0/pods/{self.pod}/inboxes", {"username": "rig"})["inbox_id"]
         self.ok("POST", "/v0/domains", {"domain": "rig.example"})
         self.key = self.ok("POST", "/v0/api-keys", {"name": "rig"})["api_key_id"]
-        self.hook = self.ok("POST", "/v0/webhooks", {"url": "https://h.example/x", "event_types": ["message.received"]})["webhook_id"]
+        self.hook = self.ok(
+            "POST", "/v0/webhooks", {"url": "https://h.example/x", "event_types": ["message.received"]}
+        )["webhook_id"]
         sent = self.ok("POST", f"/v0/inboxes/{self.inbox}/messages/send", {"to": [self.inbox], "text": "hi"})
         self.message, self.thread = sent["message_id"], sent["thread_id"]
 
@@ -74,22 +76,32 @@ class Rig:
             ("POST", "/v0/lists/send/block", {"entry": s, "reason": s}),
             ("POST", "/v0/lists/receive/block", {"entry": "spam.example", "reason": s}),
             ("POST", f"/v0/pods/{pod}/lists/reply/allow", {"entry": f"{s}@x.example", "reason": s}),
-            ("POST", f"/v0/inboxes/{inbox}/messages/send",
-             {"to": [inbox], "subject": s, "text": s, "html": s, "labels": [s], "headers": {"X-Test": s}}),
+            (
+                "POST",
+                f"/v0/inboxes/{inbox}/messages/send",
+                {"to": [inbox], "subject": s, "text": s, "html": s, "labels": [s], "headers": {"X-Test": s}},
+            ),
             ("POST", f"/v0/inboxes/{inbox}/messages/send", {"to": [s], "cc": [s], "reply_to": [s]}),
             ("POST", f"{msg}/reply", {"text": s, "labels": [s]}),
             ("POST", f"{msg}/reply-all", {"html": s}),
             ("POST", f"{msg}/forward", {"to": [inbox], "subject": s, "text": s}),
             ("PATCH", msg, {"add_labels": [s], "remove_labels": [s]}),
             ("PATCH", f"/v0/threads/{self.thread}", {"add_labels": [s]}),
-            ("POST", f"/v0/inboxes/{inbox}/drafts", {"subject": s, "text": s, "to": [s], "labels": [s], "client_id": s}),
+            (
+                "POST",
+                f"/v0/inboxes/{inbox}/drafts",
+                {"subject": s, "text": s, "to": [s], "labels": [s], "client_id": s},
+            ),
             ("POST", f"/v0/inboxes/{inbox}/drafts", {"subject": s, "text": s, "send_at": s}),
             ("PATCH", f"/v0/inboxes/{inbox}/drafts/{draft}", {"subject": s, "html": s, "add_labels": [s]}),
             ("POST", f"/v0/inboxes/{inbox}/drafts/{draft}/send", {"add_labels": [s]}),
             ("POST", "/_sandbox/faults", {"method": "GET", "route": s, "status": 500, "code": s}),
             ("PATCH", "/_sandbox/config", {"fault_mode": s}),
-            ("POST", "/_sandbox/domains/rig.example/dns", {"status": s, "reason": s,
-                                                            "records": [{"type": s, "name": s, "status": "VALID"}]}),
+            (
+                "POST",
+                "/_sandbox/domains/rig.example/dns",
+                {"status": s, "reason": s, "records": [{"type": s, "name": s, "status": "VALID"}]},
+            ),
         ]
 
     def listings(self) -> list[str]:

@@ -45,7 +45,9 @@ def _assert_error(response: httpx.Response, status: int, code: str) -> None:
         ({"content": b" " * (MAX_BODY_BYTES + 1)}, 413, "payload_too_large"),
     ],
 )
-def test_bad_bodies_are_4xx_json_and_create_nothing(client: httpx.Client, request_kwargs: dict, status: int, code: str) -> None:
+def test_bad_bodies_are_4xx_json_and_create_nothing(
+    client: httpx.Client, request_kwargs: dict, status: int, code: str
+) -> None:
     _assert_error(client.post("/v0/pods", **request_kwargs), status, code)
     assert _pod_count(client) == 1
 
@@ -54,7 +56,9 @@ def test_absent_body_is_an_empty_object(client: httpx.Client) -> None:
     assert client.post("/v0/inboxes").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/v0/pods/a%2Fb", "/v0/pods/a%00b", "/v0/pods/..%2F", "/v0/pods/a\\b", "/v0/nope", "/"])
+@pytest.mark.parametrize(
+    "path", ["/v0/pods/a%2Fb", "/v0/pods/a%00b", "/v0/pods/..%2F", "/v0/pods/a\\b", "/v0/nope", "/"]
+)
 def test_path_tricks_and_unknown_routes_are_4xx_json(client: httpx.Client, path: str) -> None:
     response = client.get(path)
     assert 400 <= response.status_code < 500 and response.json()["code"] in ("validation_error", "not_found")

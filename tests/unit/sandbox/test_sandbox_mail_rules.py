@@ -47,7 +47,9 @@ def test_receive_block_labels_the_copy_and_hides_it(rig: Rig) -> None:
     hidden = _messages(rig, bob, include_blocked="true")
     assert "blocked" in hidden[0]["labels"]
     no_label_key = rig.key(f"/inboxes/{bob}", {"message_read": True})
-    rig.error(rig.call("GET", f"/v0/inboxes/{bob}/messages/{hidden[0]['message_id']}", key=no_label_key), 404, "not_found")
+    rig.error(
+        rig.call("GET", f"/v0/inboxes/{bob}/messages/{hidden[0]['message_id']}", key=no_label_key), 404, "not_found"
+    )
 
 
 def test_paused_recipient_drops_mail_and_paused_sender_is_403(rig: Rig) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from mailctl.sandbox.backend.api_keys import check_grant
@@ -11,7 +13,13 @@ from mailctl.sandbox.store import Row
 
 ORG = Caller(org_id="o", api_key_id="k")
 POD = Caller(org_id="o", api_key_id="k", pod_id="p")
-INBOX = Caller(org_id="o", api_key_id="k", pod_id="p", inbox_id="i@agentmail.to", permissions={"inbox_create": True, "inbox_read": True})
+INBOX = Caller(
+    org_id="o",
+    api_key_id="k",
+    pod_id="p",
+    inbox_id="i@agentmail.to",
+    permissions={"inbox_create": True, "inbox_read": True},
+)
 
 
 def _code(fn) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -55,7 +63,7 @@ def test_page_token_round_trips_and_is_bound_to_listing_and_order() -> None:
     token = encode_token(_row(42), False, "GET /v0/pods|o")
     assert decode_token(token, False, "GET /v0/pods|o").seq == 42
     for ascending, listing in ((True, "GET /v0/pods|o"), (False, "GET /v0/inboxes|o")):
-        assert _code(lambda: decode_token(token, ascending, listing)) == (400, "validation_error")
+        assert _code(partial(decode_token, token, ascending, listing)) == (400, "validation_error")
 
 
 @pytest.mark.parametrize("junk", ["", "abc", "!!!", "eyJ9", "bm90IGpzb24"])

@@ -54,7 +54,9 @@ def test_subscription_changes_are_set_operations() -> None:
 def test_scoped_webhook_must_keep_one_subscription(rig: Rig) -> None:
     pod = rig.pod()
     hook = rig.ok("POST", "/v0/webhooks", {"url": URL, "event_types": ["message.sent"], "pod_ids": [pod]})
-    rig.error(rig.call("PATCH", f"/v0/webhooks/{hook['webhook_id']}", {"remove_pod_ids": [pod]}), 400, "validation_error")
+    rig.error(
+        rig.call("PATCH", f"/v0/webhooks/{hook['webhook_id']}", {"remove_pod_ids": [pod]}), 400, "validation_error"
+    )
     inbox = rig.inbox("a")
     swapped = rig.ok("PATCH", f"/v0/webhooks/{hook['webhook_id']}", {"add_inbox_ids": [inbox], "remove_pod_ids": [pod]})
     assert (swapped["pod_ids"], swapped["inbox_ids"]) == ([], [inbox])
@@ -79,7 +81,9 @@ def test_scope_specific_fields_are_refused(rig: Rig) -> None:
     pod, inbox = rig.pod(), rig.inbox("a")
     body = {"url": URL, "event_types": ["message.sent"]}
     rig.error(rig.call("POST", f"/v0/pods/{pod}/webhooks", {**body, "pod_ids": [pod]}), 400, "validation_error")
-    rig.error(rig.call("POST", f"/v0/inboxes/{inbox}/webhooks", {**body, "inbox_ids": [inbox]}), 400, "validation_error")
+    rig.error(
+        rig.call("POST", f"/v0/inboxes/{inbox}/webhooks", {**body, "inbox_ids": [inbox]}), 400, "validation_error"
+    )
     other = rig.inbox("b")  # in the Default Pod, not in `pod`
     rig.error(rig.call("POST", f"/v0/pods/{pod}/webhooks", {**body, "inbox_ids": [other]}), 400, "validation_error")
 
@@ -113,7 +117,9 @@ def test_reenabling_a_spam_webhook_needs_the_label_permission(rig: Rig) -> None:
     hook = rig.ok("POST", "/v0/webhooks", {"url": URL, "event_types": ["message.received.spam"]})
     key = rig.key(permissions={"webhook_read": True, "webhook_update": True})
     rig.ok("PATCH", f"/v0/webhooks/{hook['webhook_id']}", {"enabled": False}, key=key)
-    rig.error(rig.call("PATCH", f"/v0/webhooks/{hook['webhook_id']}", {"enabled": True}, key=key), 403, "missing_permission")
+    rig.error(
+        rig.call("PATCH", f"/v0/webhooks/{hook['webhook_id']}", {"enabled": True}, key=key), 403, "missing_permission"
+    )
 
 
 def test_scoped_keys_see_only_their_own_webhooks(rig: Rig) -> None:

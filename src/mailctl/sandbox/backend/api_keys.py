@@ -15,8 +15,8 @@ from typing import Any
 from mailctl.sandbox.backend import public_keys
 from mailctl.sandbox.backend.core import (
     API_KEY,
-    OPT_IN_PERMISSIONS,
     INBOX,
+    OPT_IN_PERMISSIONS,
     POD,
     Caller,
     Ctx,
@@ -76,7 +76,9 @@ def insert_key(tx: Tx, org: str, secret: str, *, name: str | None, pod: str | No
         body["expires_at"] = expires_at
     if bootstrap:  # survives POST /_sandbox/reset (never rendered)
         body["bootstrap"] = True
-    return tx.insert(API_KEY, key_id, org=org, pod=pod, inbox=inbox, body=body, created_at=stamp, ref=secret_hash(secret))
+    return tx.insert(
+        API_KEY, key_id, org=org, pod=pod, inbox=inbox, body=body, created_at=stamp, ref=secret_hash(secret)
+    )
 
 
 def ensure_bootstrap_key(tx: Tx, org: str, secret: str) -> Row:
@@ -87,7 +89,12 @@ def ensure_bootstrap_key(tx: Tx, org: str, secret: str) -> Row:
 def render(row: Row) -> dict[str, Any]:
     if row.body.get("type") == public_keys.PUBLIC_KEY:
         return public_keys.render(row)
-    out: dict[str, Any] = {"type": "bearer", "api_key_id": row.id, "prefix": row.body["prefix"], "name": row.body["name"]}
+    out: dict[str, Any] = {
+        "type": "bearer",
+        "api_key_id": row.id,
+        "prefix": row.body["prefix"],
+        "name": row.body["name"],
+    }
     if row.pod:  # §11 Q15: inbox keys carry their inbox's pod too
         out["pod_id"] = row.pod
     if row.inbox:
@@ -128,8 +135,11 @@ def check_grant(caller: Caller, permissions: dict[str, bool] | None) -> None:
     """The caller may only hand out what it holds itself (spec §3.2)."""
     if permissions is None:
         if not caller.unrestricted:
-            raise forbidden("unrestricted_key_required", "Only an unrestricted key can create or make an unrestricted key",
-                            fix="Send an explicit permissions object within your own permissions.")
+            raise forbidden(
+                "unrestricted_key_required",
+                "Only an unrestricted key can create or make an unrestricted key",
+                fix="Send an explicit permissions object within your own permissions.",
+            )
         return
     for flag, granted in permissions.items():
         if granted and not caller.holds(flag):
@@ -163,8 +173,9 @@ def _register_public_key(ctx: Ctx, pod: str | None, inbox: str | None) -> Reply:
     permissions = _permissions(ctx)
     if permissions is not None:
         check_grant(ctx.caller, permissions)
-    row = public_keys.register(ctx, pod, inbox, permissions if permissions is not None else _held_permissions(ctx.caller),
-                               name, _expiry(ctx))
+    row = public_keys.register(
+        ctx, pod, inbox, permissions if permissions is not None else _held_permissions(ctx.caller), name, _expiry(ctx)
+    )
     return ok(public_keys.render(row))
 
 
@@ -177,7 +188,9 @@ def _create(ctx: Ctx, pod: str | None, inbox: str | None) -> Reply:
     check_grant(ctx.caller, permissions)
     expires_at = _expiry(ctx)
     secret = new_secret()
-    row = insert_key(ctx.tx, ctx.org, secret, name=name, pod=pod, inbox=inbox, permissions=permissions, expires_at=expires_at)
+    row = insert_key(
+        ctx.tx, ctx.org, secret, name=name, pod=pod, inbox=inbox, permissions=permissions, expires_at=expires_at
+    )
     return ok(_render_created(row, secret))
 
 
@@ -193,7 +206,9 @@ def _update(ctx: Ctx, row: Row) -> Reply:
         if permissions is None and row.body.get("type") == public_keys.PUBLIC_KEY:
             raise bad_request("A public-key credential always has explicit permissions", "permissions")
         if "permissions" not in row.body and not ctx.caller.unrestricted:
-            raise forbidden("unrestricted_key_required", "Only an unrestricted key can change an unrestricted key's permissions")
+            raise forbidden(
+                "unrestricted_key_required", "Only an unrestricted key can change an unrestricted key's permissions"
+            )
         check_grant(ctx.caller, permissions)
         row.body.pop("permissions", None)  # §11 Q21: replace, never merge
         if permissions is not None:

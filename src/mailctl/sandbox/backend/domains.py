@@ -38,7 +38,12 @@ from mailctl.sandbox.backend.core import (
 HOSTNAME_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 RESERVED = "agentmail.to"
 FLAGS = ("feedback_enabled", "inbound_enabled", "subdomains_enabled", "tracking_enabled")
-FLAG_DEFAULTS = {"feedback_enabled": True, "inbound_enabled": True, "subdomains_enabled": False, "tracking_enabled": False}
+FLAG_DEFAULTS = {
+    "feedback_enabled": True,
+    "inbound_enabled": True,
+    "subdomains_enabled": False,
+    "tracking_enabled": False,
+}
 DOMAIN_STATUSES = ("NOT_STARTED", "PENDING", "INVALID", "FAILED", "VERIFYING", "VERIFIED")
 
 
@@ -127,8 +132,11 @@ def _load(ctx: Ctx, route_pod: Row | None) -> Row:
 
 def _check_tracking(ctx: Ctx, wanted: bool | None) -> None:
     if wanted and ctx.settings.open_tracking == "disabled":
-        raise forbidden("forbidden", "Open tracking is not enabled for this organization, so tracking_enabled cannot be true",
-                        fix="Enable open tracking for the organization, or set tracking_enabled: false.")
+        raise forbidden(
+            "forbidden",
+            "Open tracking is not enabled for this organization, so tracking_enabled cannot be true",
+            fix="Enable open tracking for the organization, or set tracking_enabled: false.",
+        )
 
 
 def list_domains(ctx: Ctx) -> Reply:
@@ -160,7 +168,9 @@ def create_domain(ctx: Ctx) -> Reply:
     taken = ctx.tx.get(DOMAIN, name)
     if taken is not None:  # §11 Q3
         code = "already_exists" if taken.org == ctx.org else "resource_taken"
-        raise forbidden(code, f"Domain {name} is already registered", fix="Use the existing domain, or pass its client_id.")
+        raise forbidden(
+            code, f"Domain {name} is already registered", fix="Use the existing domain, or pass its client_id."
+        )
     stamp = now()
     row_body: dict[str, Any] = {f: FLAG_DEFAULTS[f] if v is None else v for f, v in flags.items()}
     row_body.update({"status": "PENDING", "reason": "dns_records_missing", "updated_at": stamp})

@@ -164,9 +164,14 @@ def update_draft(ctx: Ctx) -> Reply:
     _, row = _load_inbox_draft(ctx)
     reject_attachments(ctx, "add_attachments")
     if ctx.body.raw("remove_attachments"):
-        raise bad_request("The draft has no attachment with that id (attachments are not emulated)", "remove_attachments")
+        raise bad_request(
+            "The draft has no attachment with that id (attachments are not emulated)", "remove_attachments"
+        )
     row.body.update(_draft_fields(ctx))
-    add, remove = label_list(ctx.body.raw("add_labels"), "add_labels"), label_list(ctx.body.raw("remove_labels"), "remove_labels")
+    add, remove = (
+        label_list(ctx.body.raw("add_labels"), "add_labels"),
+        label_list(ctx.body.raw("remove_labels"), "remove_labels"),
+    )
     row.body["labels"] = relabel(row.body["labels"], add, remove)
     if ctx.body.has("send_at"):  # null un-schedules
         row.body["send_at"] = _send_at(ctx)
@@ -186,7 +191,10 @@ def send_draft(ctx: Ctx) -> Reply:
     ctx.caller.require("draft_send")
     inbox, row = _load_inbox_draft(ctx)
     body = row.body
-    add, remove = label_list(ctx.body.raw("add_labels"), "add_labels"), label_list(ctx.body.raw("remove_labels"), "remove_labels")
+    add, remove = (
+        label_list(ctx.body.raw("add_labels"), "add_labels"),
+        label_list(ctx.body.raw("remove_labels"), "remove_labels"),
+    )
     labels = relabel([label for label in body["labels"] if label != "draft"], add, remove)
     out = Outgoing(to=body.get("to") or [], cc=body.get("cc") or [], bcc=body.get("bcc") or [],
                    reply_to=body.get("reply_to") or [], subject=body.get("subject"), text=body.get("text"),

@@ -111,7 +111,9 @@ def _create(ctx: Ctx, pod: Row, route_pod: Row | None) -> Reply:
         return ok(render(existing))
     username = (body.string("username", max_len=64) or "inbox-" + secrets.token_hex(5)).lower()
     if not USERNAME_RE.match(username):
-        raise bad_request("'username' may use a-z 0-9 . _ + - and must start and end with a letter or digit", "username")
+        raise bad_request(
+            "'username' may use a-z 0-9 . _ + - and must start and end with a letter or digit", "username"
+        )
     domain = (body.string("domain", max_len=253) or DEFAULT_DOMAIN).lower()
     if domain != DEFAULT_DOMAIN:
         domains.require_usable_for_inbox(ctx, domain, pod.id)

@@ -158,7 +158,9 @@ def create_entry(ctx: Ctx) -> Reply:
     try:
         return ok(render(insert_entry(ctx.tx, ctx.org, scope, direction, list_type, entry, reason)))
     except ValueError as exc:
-        raise bad_request(str(exc), "entry", fix="Give an email address (user@example.com) or a domain (example.com).") from None
+        raise bad_request(
+            str(exc), "entry", fix="Give an email address (user@example.com) or a domain (example.com)."
+        ) from None
 
 
 def get_entry(ctx: Ctx) -> Reply:
@@ -181,7 +183,7 @@ def delete_entry(ctx: Ctx) -> Reply:
 
 
 def _matches(entry: Row, address: str) -> bool:
-    value = entry.body["entry"]
+    value: str = entry.body["entry"]
     if entry.body["entry_type"] == "email":
         return value == address
     domain = address.rpartition("@")[2]

@@ -125,7 +125,9 @@ def listable(ctx: Ctx, labels: list[str]) -> bool:
 # List filters (labels, before, after, and substring filters such as from / to / subject)
 
 
-def list_filter(ctx: Ctx, text_fields: dict[str, Callable[[dict[str, Any]], list[str]]]) -> Callable[[dict[str, Any]], bool]:
+def list_filter(
+    ctx: Ctx, text_fields: dict[str, Callable[[dict[str, Any]], list[str]]]
+) -> Callable[[dict[str, Any]], bool]:
     """A predicate over a rendered item for the query's ``labels``/``before``/``after`` and the
     given text filters (each query value must occur, case-insensitively, in one of the item's)."""
     labels = ctx.query.strings("labels")

@@ -89,7 +89,10 @@ def get_message(ctx: Ctx) -> Reply:
 def update_message(ctx: Ctx) -> Reply:
     ctx.caller.require("message_update")
     row = load_message(ctx, load_inbox(ctx, ctx.params["inbox_id"]))
-    add, remove = label_list(ctx.body.raw("add_labels"), "add_labels"), label_list(ctx.body.raw("remove_labels"), "remove_labels")
+    add, remove = (
+        label_list(ctx.body.raw("add_labels"), "add_labels"),
+        label_list(ctx.body.raw("remove_labels"), "remove_labels"),
+    )
     labels = relabel(row.body["labels"], add, remove)
     if labels != row.body["labels"]:
         row.body.update(labels=labels, updated_at=now())
@@ -172,6 +175,8 @@ def forward_message(ctx: Ctx) -> Reply:
     original = load_message(ctx, inbox)
     out = outgoing_from_body(ctx)
     out.subject = out.subject or prefixed("Fwd:", original.body.get("subject"))
-    quoted = f"---------- Forwarded message ----------\nFrom: {original.body['from']}\n\n{original.body.get('text') or ''}"
+    quoted = (
+        f"---------- Forwarded message ----------\nFrom: {original.body['from']}\n\n{original.body.get('text') or ''}"
+    )
     out.text = f"{out.text}\n\n{quoted}" if out.text else quoted
     return _sent(send(ctx.tx, inbox, out))

@@ -58,7 +58,9 @@ def parse_jwk(value: Any) -> dict[str, str]:
         raise bad_request("'public_key' must be a JWK object", "public_key")
     extra = sorted(set(value) - set(_JWK_MEMBERS))
     if extra:
-        raise bad_request(f"'public_key' accepts exactly kty, crv, x and y; not {', '.join(extra)}", f"public_key.{extra[0]}")
+        raise bad_request(
+            f"'public_key' accepts exactly kty, crv, x and y; not {', '.join(extra)}", f"public_key.{extra[0]}"
+        )
     if value.get("kty") != "EC":
         raise bad_request("'public_key.kty' must be EC", "public_key.kty")
     if value.get("crv") != "P-256":

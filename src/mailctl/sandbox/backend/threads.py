@@ -98,7 +98,10 @@ def get_thread(ctx: Ctx) -> Reply:
 def update_thread(ctx: Ctx) -> Reply:
     ctx.caller.require("message_update")
     thread, rows = _load(ctx)
-    add, remove = label_list(ctx.body.raw("add_labels"), "add_labels"), label_list(ctx.body.raw("remove_labels"), "remove_labels")
+    add, remove = (
+        label_list(ctx.body.raw("add_labels"), "add_labels"),
+        label_list(ctx.body.raw("remove_labels"), "remove_labels"),
+    )
     for row in rows:
         labels = relabel(row.body["labels"], add, remove)
         if labels != row.body["labels"]:

@@ -51,22 +51,25 @@ class Body:
         return value
 
     def string(self, name: str, *, required: bool = False, max_len: int = 256, min_len: int = 1) -> str | None:
-        value = self._get(name, str, "a string", required)
+        value: str | None = self._get(name, str, "a string", required)
         if value is not None and not (min_len <= len(value) <= max_len):
             raise bad_request(f"'{name}' must be {min_len} to {max_len} characters long", name)
         return value
 
     def boolean(self, name: str, *, required: bool = False) -> bool | None:
-        return self._get(name, bool, "a boolean", required)
+        value: bool | None = self._get(name, bool, "a boolean", required)
+        return value
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
-        return self._get(name, int, "an integer", required)
+        value: int | None = self._get(name, int, "an integer", required)
+        return value
 
     def mapping(self, name: str, *, required: bool = False) -> dict[str, Any] | None:
-        return self._get(name, dict, "an object", required)
+        value: dict[str, Any] | None = self._get(name, dict, "an object", required)
+        return value
 
     def strings(self, name: str, *, required: bool = False) -> list[str] | None:
-        value = self._get(name, list, "a list of strings", required)
+        value: list[str] | None = self._get(name, list, "a list of strings", required)
         if value is not None and not all(isinstance(v, str) for v in value):
             raise bad_request(f"'{name}' must be a list of strings", name)
         return value
