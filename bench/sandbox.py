@@ -49,7 +49,10 @@ def worker(url: str, n: int, deadline: float, counts: list[int], errors: list[in
                 break
             step = i % 10
             if step < 6:  # 60 % reads
-                response = client.get("/v0/inboxes", params={"limit": 20}) if step % 2 else client.get(f"/v0/pods/{pod}")
+                if step % 2:
+                    response = client.get("/v0/inboxes", params={"limit": 20})
+                else:
+                    response = client.get(f"/v0/pods/{pod}")
             elif step < 9:  # 30 % creates
                 response = client.post(f"/v0/pods/{pod}/inboxes", json={"username": f"b{n}-{i}"})
             else:  # 10 % updates
@@ -106,7 +109,8 @@ def main() -> None:
         counts, errors = [0] * args.clients, [0] * args.clients
         deadline = time.monotonic() + args.seconds
         started = time.monotonic()
-        threads = [threading.Thread(target=worker, args=(url, n, deadline, counts, errors)) for n in range(args.clients)]
+        threads = [threading.Thread(target=worker, args=(url, n, deadline, counts, errors))
+                   for n in range(args.clients)]
         for t in threads:
             t.start()
         for t in threads:

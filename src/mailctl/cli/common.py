@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
 from mailctl.api.connect import connect
-from mailctl.api.pacing import Pacer
 from mailctl.api.facts import read_facts
+from mailctl.api.pacing import Pacer
 from mailctl.api.reader import StateReader
 from mailctl.plan import pipeline, shards, targeting
 from mailctl.plan.changes import Plan

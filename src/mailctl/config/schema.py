@@ -153,7 +153,7 @@ def _value_message(error: ValidationError) -> str:
         return f"must be {'at least' if keyword == 'minimum' else 'at most'} {expected}"
     if keyword == "uniqueItems":
         return "lists an item more than once"
-    return error.message
+    return str(error.message)
 
 
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "text", "boolean": "true or false",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from mailctl.plan.steps import dependencies, steps_of
 from mailctl.errors import UsageError
 from mailctl.plan.changes import Plan
+from mailctl.plan.steps import dependencies, steps_of
 
 
 def matches(address: str, pattern: str) -> bool:
