@@ -3,7 +3,8 @@
 Identity in mailctl is by name (pod client_id, inbox address, domain name, key name), so
 declaring an existing resource *is* adopting it. Export writes those declarations: pods keyed by
 their client_id (or, for pods created without one, by their pod_id, which the reader uses as
-their address), webhooks without a mailctl client_id keyed by their webhook_id.
+their address), resources without a mailctl client_id by their API id, each with the attributes
+its kind's description does not call defaults.
 
 What is selected is widened until the config is self-contained and plans with no changes:
 
@@ -25,14 +26,12 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from mailctl.config.dump import dump_yaml
+from mailctl.kinds import spec_of
 from mailctl.plan.targeting import matches
 from mailctl.resources import (
     API_KEY,
-    DOMAIN,
     INBOX,
     LIST_ENTRY,
-    POD,
-    WEBHOOK,
     ActualState,
     Resource,
     domain_address,
@@ -144,21 +143,8 @@ def to_yaml(tree: dict[str, Any], header: list[str]) -> str:
 
 
 def _section(kind: str) -> str:
-    return {POD: "pods", DOMAIN: "domains", INBOX: "inboxes", API_KEY: "api_keys",
-            WEBHOOK: "webhooks", LIST_ENTRY: "lists"}[kind]
+    return spec_of(kind).section
 
 
 def _declaration(resource: Resource) -> dict[str, Any]:
-    attrs = dict(resource.attrs)
-    if resource.kind == INBOX:
-        if attrs.get("status") == "active":
-            del attrs["status"]  # the default
-        if not attrs.get("metadata"):
-            attrs.pop("metadata", None)
-    if resource.kind == API_KEY and attrs.get("permissions") is None:
-        attrs.pop("permissions", None)  # unrestricted is the default
-    if resource.kind == WEBHOOK:
-        for optional in ("pods", "inboxes"):
-            if not attrs.get(optional):
-                attrs.pop(optional, None)
-    return attrs
+    return spec_of(resource.kind).declaration(resource)

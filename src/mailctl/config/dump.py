@@ -10,8 +10,10 @@ from typing import Any
 import yaml
 
 from mailctl.config.loader import Document
+from mailctl.kinds import CONFIG_ORDER
 
-SECTIONS = ("manage", "settings", "domains", "api_keys", "webhooks", "lists", "pods")
+# Top-level keys, in the order files are written: policy, then what the organisation declares.
+SECTIONS = ("manage", "settings", *(spec.section for spec in CONFIG_ORDER if None in spec.parents))
 
 
 def merged(documents: list[Document]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Rules that span declarations: one owner per domain and per inbox address, inbox domains in
-scope, webhook subscriptions naming declared pods and inboxes.
+scope, and references (attributes whose values name pods or inboxes, e.g. subscriptions) naming
+declared ones.
 
 Uniqueness is checked as declarations arrive (``problems``); references are checked once every
-file is in (:meth:`References.check`), because a pod may be declared after a webhook naming it.
+file is in (:meth:`References.check`), because a pod may be declared after a declaration naming it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from mailctl.config.loader import Document, FieldPath
 from mailctl.errors import Problem
-from mailctl.resources import DEFAULT_DOMAIN, DesiredState, Resource, pod_address
+from mailctl.kinds import spec_of
+from mailctl.resources import DEFAULT_DOMAIN, DOMAIN, INBOX, POD, DesiredState, Resource, pod_address
 
 
 @dataclass
@@ -27,7 +29,18 @@ class References:
         self._domains: dict[str, _Declared] = {}  # domain name -> its one declaration
         self._inboxes: dict[str, _Declared] = {}  # address -> its one declaration
         self._inbox_uses: list[tuple[Document, FieldPath, str, str]] = []  # doc, path, pod, address
-        self._webhook_uses: list[tuple[Document, FieldPath, dict[str, Any], str | None]] = []
+        self._references: list[tuple[Document, FieldPath, Resource, dict[str, Any], str | None]] = []
+
+    def declared(self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any],
+                 pod: str | None) -> bool:
+        """Record a new declaration; False when its children must not be read (a repeated inbox)."""
+        if any(attr.refers_to is not None for attr in spec_of(resource.kind).attributes):
+            self._references.append((doc, path, resource, body, pod))
+        if resource.kind == DOMAIN:
+            self.domain(doc, path, resource, pod)
+        elif resource.kind == INBOX and pod is not None:
+            return self.inbox(doc, path, resource, pod)
+        return True
 
     def domain(self, doc: Document, path: FieldPath, resource: Resource, pod: str | None) -> None:
         name = resource.name
@@ -50,13 +63,10 @@ class References:
         self._inbox_uses.append((doc, path, pod, address))
         return True
 
-    def webhook(self, doc: Document, path: FieldPath, body: dict[str, Any], pod: str | None) -> None:
-        self._webhook_uses.append((doc, path, body, pod))
-
     def check(self, state: DesiredState) -> list[Problem]:
         problems = [p for use in self._inbox_uses if (p := self._inbox_domain(*use)) is not None]
-        for doc, path, body, pod in self._webhook_uses:
-            problems.extend(self._webhook_targets(doc, path, body, pod, state))
+        for doc, path, resource, body, pod in self._references:
+            problems.extend(self._targets(doc, path, resource, body, pod, state))
         return problems
 
     def _inbox_domain(self, doc: Document, path: FieldPath, pod: str, address: str) -> Problem | None:
@@ -87,19 +97,27 @@ class References:
                 return declared
         return None
 
-    def _webhook_targets(self, doc: Document, path: FieldPath, body: dict[str, Any], pod: str | None,
-                         state: DesiredState) -> list[Problem]:
+    def _targets(self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any],
+                 pod: str | None, state: DesiredState) -> list[Problem]:
         problems = []
-        for i, client_id in enumerate(body.get("pods", [])):
-            if pod_address(client_id) not in state.resources:
-                problems.append(doc.problem(path + ("pods", i), f"pod {client_id} is not declared"))
-        for i, address in enumerate(body.get("inboxes", [])):
+        for attr in spec_of(resource.kind).attributes:
+            if attr.refers_to == POD:
+                for i, client_id in enumerate(body.get(attr.name, [])):
+                    if pod_address(client_id) not in state.resources:
+                        problems.append(doc.problem(path + (attr.name, i), f"pod {client_id} is not declared"))
+            elif attr.refers_to == INBOX:
+                problems.extend(self._inbox_targets(doc, path + (attr.name,), body.get(attr.name, []), pod))
+        return problems
+
+    def _inbox_targets(self, doc: Document, path: FieldPath, emails: list[str], pod: str | None) -> list[Problem]:
+        problems = []
+        for i, address in enumerate(emails):
             declared = self._inboxes.get(address.lower())
             if declared is None:
-                problems.append(doc.problem(path + ("inboxes", i), f"inbox {address.lower()} is not declared"))
+                problems.append(doc.problem(path + (i,), f"inbox {address.lower()} is not declared"))
             elif pod is not None and declared.pod != pod:
-                problems.append(doc.problem(path + ("inboxes", i), f"inbox {address.lower()} is in pod "
-                                                                   f"{declared.pod}, not in pod {pod}"))
+                problems.append(doc.problem(path + (i,), f"inbox {address.lower()} is in pod "
+                                                         f"{declared.pod}, not in pod {pod}"))
         return problems
 
 
