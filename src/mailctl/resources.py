@@ -11,17 +11,15 @@ Addresses (the user-visible identity of a resource, also what ``--target`` match
     pod/tenant-acme/inbox/support@mail.acme.com
     pod/tenant-acme/api_key/acme-backend
     pod/tenant-acme/inbox/support@mail.acme.com/api_key/support-agent
-    pod/tenant-acme/webhook/events            (also at org and inbox scope)
-    pod/tenant-acme/list/receive/block/spam.example   (also at org and inbox scope)
+    pod/tenant-acme/webhook/events            (keys, webhooks, lists: also at org and inbox scope)
+    pod/tenant-acme/list/receive/block/spam.example   (a list entry's name has three parts)
     domain/agents.example.com
     api_key/ci-reader
-    webhook/audit
     list/send/allow/partner.example
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC
 from enum import StrEnum
@@ -42,30 +40,6 @@ class Kind(StrEnum):
 
 POD, DOMAIN, INBOX, API_KEY, WEBHOOK, LIST_ENTRY = Kind
 KINDS = tuple(Kind)
-
-# Creation order: a resource may only depend on resources of a lower rank (deletes run reversed).
-RANK = {POD: 0, DOMAIN: 1, INBOX: 2, API_KEY: 3, WEBHOOK: 3, LIST_ENTRY: 3}
-
-# Attributes the API can change in place. Anything else that is declared is immutable: a change
-# to it "forces replacement" (delete + create).
-MUTABLE_ATTRIBUTES: dict[str, frozenset[str]] = {
-    POD: frozenset(),  # no PATCH route for pods: a rename is a replacement
-    DOMAIN: frozenset({"feedback_enabled", "inbound_enabled", "subdomains_enabled", "tracking_enabled"}),
-    INBOX: frozenset({"display_name", "metadata", "status"}),
-    API_KEY: frozenset({"permissions"}),
-    WEBHOOK: frozenset({"event_types", "enabled", "pods", "inboxes"}),
-    LIST_ENTRY: frozenset(),
-}
-
-# Every attribute a kind may carry in desired/actual state (the config schema mirrors this).
-ATTRIBUTES: dict[str, frozenset[str]] = {
-    POD: frozenset({"name"}),
-    DOMAIN: MUTABLE_ATTRIBUTES[DOMAIN],
-    INBOX: MUTABLE_ATTRIBUTES[INBOX],
-    API_KEY: frozenset({"permissions", "expires_at"}),
-    WEBHOOK: frozenset({"url", "event_types", "enabled", "pods", "inboxes"}),
-    LIST_ENTRY: frozenset({"reason"}),
-}
 
 LIST_DIRECTIONS = ("send", "receive", "reply")
 LIST_TYPES = ("allow", "block")
@@ -88,7 +62,7 @@ class Source:
 class Observed:
     """Read-only facts the API reports about an existing resource (actual state only)."""
 
-    client_id: str | None = None  # pods, domains, inboxes, webhooks: the id mailctl gave it
+    client_id: str | None = None  # the deterministic id mailctl created it with (``mailctl.kinds``)
     pod_id: str | None = None
     prefix: str | None = None  # API keys: the visible start of the secret
     used_at: str | None = None
@@ -101,7 +75,7 @@ class Observed:
 
 @dataclass
 class Resource:
-    """One pod, domain, inbox, key, webhook or list entry, in desired or actual state.
+    """One resource of any kind, in desired or actual state.
 
     ``attrs`` holds only the attributes that are declared (desired state) or that the API reports
     (actual state), normalised the same way on both sides. An attribute absent from a desired
@@ -114,7 +88,7 @@ class Resource:
     parent: str | None = None  # address of the containing pod or inbox; None for organisation scope
     source: Source | None = None  # desired state: where it was declared
     prevent_destroy: bool = False  # desired state: refuse plans that delete or replace it
-    remote_id: str | None = None  # actual state: pod_id / domain_id / inbox_id / api_key_id / webhook_id
+    remote_id: str | None = None  # actual state: the API's id of it (pod_id, domain_id, ...)
     observed: Observed = field(default_factory=Observed)  # actual state: read-only facts
 
     def __post_init__(self) -> None:
@@ -230,14 +204,6 @@ def pod_of(address: str) -> str | None:
     return first_name if first_kind == POD else None
 
 
-def inbox_of(address: str) -> str | None:
-    """The email of the inbox an address lives in (or is), else None."""
-    for kind, name in split_address(address):
-        if kind == INBOX:
-            return name
-    return None
-
-
 def parent_of(address: str) -> str | None:
     """The address of the scope containing this one (pod or inbox), or None at organisation scope."""
     segments = split_address(address)
@@ -258,30 +224,6 @@ def join_address(segments: list[tuple[str, str]]) -> str:
 def pod_client_id(pod: str) -> str:
     """A pod's client_id is its config key: the pod's identity."""
     return pod
-
-
-def derived_client_id(address: str) -> str:
-    """client_id for inboxes, domains and webhooks: stable per address, API-safe.
-
-    A webhook has no name in the API, so its client_id carries it (config names use only
-    client_id-safe characters) after a digest of the full address: the reader recovers the
-    name from the client_id alone, and the digest proves the pair was made by mailctl.
-    """
-    kind = kind_of(address)
-    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
-    if kind == WEBHOOK:
-        return f"mailctl-webhook-{digest[:16]}-{split_address(address)[-1][1]}"
-    return f"mailctl-{kind}-{digest}"
-
-
-def webhook_name_from_client_id(client_id: str | None, scope: str | None) -> str | None:
-    """The config name of a webhook mailctl created in ``scope``, or None if it did not."""
-    prefix = "mailctl-webhook-"
-    if not client_id or not client_id.startswith(prefix) or len(client_id) < len(prefix) + 18:
-        return None
-    name = client_id[len(prefix) + 17:]
-    address = f"{scope}/webhook/{name}" if scope else f"webhook/{name}"
-    return name if derived_client_id(address) == client_id else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,11 +248,6 @@ def normalize_timestamp(value: Any) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def normalize_event_types(values: list[str]) -> list[str]:
-    """Webhook event types are a set: sorted, unique."""
-    return sorted(set(values))
 
 
 def normalize_permissions(value: Any) -> dict[str, bool] | None:

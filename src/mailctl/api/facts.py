@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from mailctl.api.reader import StateReader
 from mailctl.facts import StateFacts
+from mailctl.kinds import spec_of
 from mailctl.resources import (
     DEFAULT_DOMAIN,
     INBOX,
-    MUTABLE_ATTRIBUTES,
     ActualState,
     DesiredState,
     Resource,
@@ -78,4 +78,4 @@ class _Candidates:
             if pod_want is not None and pod_have is not None:
                 pairs.append((pod_want, pod_have))
         return any(w.attrs[a] != h.attrs.get(a) for w, h in pairs
-                   for a in w.attrs if a not in MUTABLE_ATTRIBUTES[w.kind])
+                   for a in w.attrs if a not in spec_of(w.kind).mutable)

@@ -12,11 +12,15 @@ from mailctl.resources import (
     Kind,
     Observed,
     Resource,
-    normalize_event_types,
     split_address,
 )
 
 PREFIX = "mailctl-webhook-"
+
+
+def normalize_event_types(values: list[str]) -> list[str]:
+    """Event types are a set: sorted, unique."""
+    return sorted(set(values))
 
 
 def client_id(address: str) -> str:

@@ -21,12 +21,12 @@ from typing import Any
 
 from mailctl.errors import PlanError
 from mailctl.facts import StateFacts
+from mailctl.kinds import spec_of
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 from mailctl.resources import (
     DOMAIN,
     INBOX,
     LIST_ENTRY,
-    MUTABLE_ATTRIBUTES,
     POD,
     ActualState,
     DesiredState,
@@ -73,7 +73,7 @@ def _attach_data_at_risk(result: Plan, facts: StateFacts) -> None:
 def attribute_changes(kind: str, want: dict[str, Any], have: dict[str, Any]) -> list[AttributeChange]:
     """Attribute-level diff of the declared attributes only (undeclared ones are not managed)."""
     out: list[AttributeChange] = []
-    mutable = MUTABLE_ATTRIBUTES[kind]
+    mutable = spec_of(kind).mutable
     for attr in sorted(want):
         after, before = want[attr], have.get(attr)
         forces = attr not in mutable

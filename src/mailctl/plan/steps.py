@@ -4,7 +4,7 @@ Each change becomes one or two steps: create, update, delete, or delete-then-cre
 replacement. A step waits for:
 
 - creates/updates: the creation of the scope it lives in (pod, inbox), of the domain its inbox
-  address uses, of the pods/inboxes a webhook subscribes to, and of its own delete when replaced
+  address uses, of the pods/inboxes its attributes name (subscriptions), and of its own delete when replaced
   or moved (an inbox address or domain name is unique organisation-wide);
 - deletes: the deletes of everything inside it (children first; a pod last).
 
@@ -15,8 +15,9 @@ never by scanning every delete for a prefix.
 
 from __future__ import annotations
 
+from mailctl.kinds import spec_of
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Change, Plan
-from mailctl.resources import DOMAIN, INBOX, WEBHOOK, domain_address, parent_of, pod_address
+from mailctl.resources import INBOX, POD, Resource, domain_address, parent_of, pod_address
 
 Step = tuple[str, str]  # (address, phase) with phase in create / update / delete
 
@@ -41,7 +42,7 @@ def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
                       if p == CREATE and c.kind == INBOX and c.desired is not None}
     deleted_identity: dict[tuple[str, str], list[str]] = {}
     for (address, phase), change in steps.items():
-        if phase == DELETE and change.kind in (INBOX, DOMAIN) and change.actual is not None:
+        if phase == DELETE and spec_of(change.kind).unique_name and change.actual is not None:
             deleted_identity.setdefault((change.kind, change.actual.name), []).append(address)
 
     needs: dict[Step, set[Step]] = {step: set() for step in steps}
@@ -63,10 +64,7 @@ def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
         if change.kind == INBOX:
             domain = change.desired.name.partition("@")[2]
             wanted |= {domain_address(domain, pod=change.desired.pod), domain_address(domain)}
-        if change.kind == WEBHOOK:
-            wanted |= {pod_address(p) for p in change.desired.attrs.get("pods") or []}
-            wanted |= {inbox_by_email[i] for i in change.desired.attrs.get("inboxes") or []
-                       if i in inbox_by_email}
+        wanted |= _referenced(change.desired, inbox_by_email)
         needs[step] |= {(a, CREATE) for a in wanted if a in creates and a != address}
         if phase == CREATE:
             if address in deletes:
@@ -82,6 +80,18 @@ def dependents(needs: dict[Step, set[Step]]) -> dict[Step, list[Step]]:
     for step, prerequisites in needs.items():
         for prerequisite in prerequisites:
             out.setdefault(prerequisite, []).append(step)
+    return out
+
+
+def _referenced(resource: Resource, inbox_by_email: dict[str, str]) -> set[str]:
+    """The pods and inboxes the attributes of ``resource`` name (a webhook's subscriptions)."""
+    out: set[str] = set()
+    for attr in spec_of(resource.kind).attributes:
+        for name in resource.attrs.get(attr.name) or [] if attr.refers_to is not None else []:
+            if attr.refers_to == POD:
+                out.add(pod_address(name))
+            elif attr.refers_to == INBOX and name in inbox_by_email:
+                out.add(inbox_by_email[name])
     return out
 
 
