@@ -63,7 +63,7 @@ class IdLookup(Protocol):
 class Owners:
     """Which scope an API row belongs to, in address terms (pod name, inbox email).
 
-    The API sets ``pod_id`` on inbox-scoped keys, but not on every inbox webhook: the pod of an
+    The API sets ``pod_id`` on inbox-scoped keys, but not on every inbox-scoped row: the pod of an
     inbox is taken from the inbox itself. Rows of pods mailctl cannot see (the lock pod) are None.
     """
 

@@ -84,7 +84,7 @@ def dependents(needs: dict[Step, set[Step]]) -> dict[Step, list[Step]]:
 
 
 def _referenced(resource: Resource, inbox_by_email: dict[str, str]) -> set[str]:
-    """The pods and inboxes the attributes of ``resource`` name (a webhook's subscriptions)."""
+    """The pods and inboxes the attributes of ``resource`` name (subscriptions, say)."""
     out: set[str] = set()
     for attr in spec_of(resource.kind).attributes:
         for name in resource.attrs.get(attr.name) or [] if attr.refers_to is not None else []:
