@@ -77,6 +77,8 @@ def attribute_changes(kind: str, want: dict[str, Any], have: dict[str, Any]) -> 
     for attr in sorted(want):
         after, before = want[attr], have.get(attr)
         forces = attr not in mutable
+        if _same(before, after):
+            continue  # the common case: no deepdiff needed
         if isinstance(after, dict) and isinstance(before, dict):
             out.extend(_nested_changes(attr, before, after, forces))
         elif not _equal(before, after):
@@ -100,7 +102,24 @@ def _compare(want: Resource, have: Resource | None) -> Change | None:
 
 
 def _equal(a: Any, b: Any) -> bool:
-    return not _deepdiff(a, b)
+    return _same(a, b) or not _deepdiff(a, b)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Certainly equal in deepdiff's sense, cheaply: the same structure with exactly equal leaves
+    (Python compares int and float exactly, 3 == 3.0; a bool equals only a bool). False means
+    "maybe different": lists in another order, NaN, unknown types are left to deepdiff."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, str) and isinstance(b, str) or a is None and b is None:
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return False
 
 
 def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any],

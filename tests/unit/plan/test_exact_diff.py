@@ -6,6 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mailctl.plan.changes import UPDATE
 from mailctl.plan.planner import attribute_changes, plan
 from mailctl.resources import INBOX, POD, WEBHOOK, ActualState, DesiredState, Resource
@@ -62,3 +65,33 @@ def test_deepdiff_is_not_imported_at_start_up():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "deepdiff loaded: False" in done.stdout, done.stdout
+
+
+def test_equal_values_are_recognised_without_deepdiff(monkeypatch):
+    """The planner's cheap exact comparison settles equal values; deepdiff only explains differences."""
+    from mailctl.plan import planner as planner_module
+
+    def no_deepdiff(*args, **kwargs):
+        raise AssertionError("deepdiff called for equal values")
+
+    monkeypatch.setattr(planner_module, "_deepdiff", no_deepdiff)
+    assert not _inbox_plan({"n": 3, "l": [1, {"x": 2.0}], "b": True, "s": "x", "z": None},
+                           {"n": 3.0, "l": [1.0, {"x": 2}], "b": True, "s": "x", "z": None}).changes
+    assert not attribute_changes(WEBHOOK, {"event_types": ["a", "b"], "enabled": False},
+                                 {"event_types": ["a", "b"], "enabled": False})
+
+
+leaves = st.one_of(st.booleans(), st.integers(-2, 2), st.sampled_from([BIG, BIG + 1, float(BIG), 2.0, 0.5]),
+                   st.floats(allow_nan=True), st.sampled_from(["a", "b"]), st.none())
+trees = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                     st.dictionaries(st.sampled_from("xyz"), inner, max_size=3)),
+                     max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, trees)
+def test_the_cheap_comparison_never_hides_a_difference_deepdiff_sees(a, b):
+    from mailctl.plan.planner import _deepdiff, _same
+
+    if _same(a, b):
+        assert not _deepdiff(a, b)
