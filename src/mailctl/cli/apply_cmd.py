@@ -71,6 +71,7 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
     if saved and (files or targets or excludes or shard):
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude/--shard")
     desired = saved.desired if saved else load_desired(files)
+    sink = _secret_sink(secrets_out)  # a bad sink is refused whatever the plan, before the lock
     guard = GracefulStop(recovery=_recovery(files))
     with guard.installed():
         try:
@@ -87,7 +88,7 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
                 if not planned.plan.has_changes:
                     sys.exit(EXIT_OK)
                 safety.check(planned.plan, planned.desired, force)
-                sink = _secret_sink(planned.plan, secrets_out)
+                _require_sink(planned.plan, sink)
                 if not (auto_approve or saved):
                     _confirm()
                 guard.executing()  # from here a signal lets changes in flight finish
@@ -137,12 +138,10 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
                        f"deferred work (exit 0)")
 
 
-def _secret_sink(plan: Plan, secrets_out: str | None) -> SecretSink | None:
-    creates_keys = any(c.kind == API_KEY and c.action in (CREATE, REPLACE) for c in plan.changes)
+def _secret_sink(secrets_out: str | None) -> SecretSink | None:
+    """The checked --secrets-out sink (None without one). Checked whenever it is given, even when
+    the plan turns out to create no key: a FIFO or device there is a mistake worth an error."""
     if not secrets_out:
-        if creates_keys:
-            raise UsageError("this plan creates API keys, whose secrets are shown only once: pass "
-                             "--secrets-out FILE to store them (nothing was changed)")
         return None
     sink = SecretSink(secrets_out)
     try:
@@ -150,6 +149,13 @@ def _secret_sink(plan: Plan, secrets_out: str | None) -> SecretSink | None:
     except UsageError as exc:
         raise UsageError(f"{exc} (nothing was changed)") from None
     return sink
+
+
+def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
+    creates_keys = any(c.kind == API_KEY and c.action in (CREATE, REPLACE) for c in plan.changes)
+    if creates_keys and sink is None:
+        raise UsageError("this plan creates API keys, whose secrets are shown only once: pass "
+                         "--secrets-out FILE to store them (nothing was changed)")
 
 
 def _confirm() -> None:
