@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 
 from mailctl.api.client import AgentMailClient
@@ -45,3 +47,36 @@ def test_inbox_waits_for_its_domain_then_lands_after_dns_is_published():
     second = _apply(client, desired, wait=1.0)
     assert [(r.address, r.outcome) for r in second.results] == [("pod/tenant-a/inbox/help@mail.a.example", DONE)]
     assert plan(desired, StateReader(client).read(desired)).changes == []
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _interrupted_wait(limit: float) -> str:
+    """An apply waiting up to ``limit`` s for a domain that never verifies, stopped (a signal)
+    3 s into the wait; the deferred inbox's message."""
+    app = create_app(api_keys=(KEY,), domain_verification="manual")
+    client = AgentMailClient("http://sandbox", KEY, transport=httpx.WSGITransport(app=app))
+    desired = _desired()
+    actual = StateReader(client).read(desired)
+    stop, clock = threading.Event(), _Clock()
+
+    def sleep(seconds: float) -> None:
+        clock.now += 3.0
+        stop.set()  # the first signal arrives while the writer waits: it stops waiting
+
+    writer = ApiWriter(client, IdRegistry({}), domain_wait=limit, stop=stop, sleep=sleep, clock=clock)
+    result = Applier(writer, parallelism=1).apply(plan(desired, actual))
+    (deferred,) = result.having(DEFERRED)
+    return deferred.message
+
+
+def test_a_wait_cut_short_by_a_signal_says_how_long_it_really_waited():
+    message = _interrupted_wait(600)
+    assert "after waiting 3.0s of --wait-for-domains 600s (the wait was interrupted)" in message
+    assert "after waiting 600s" not in message

@@ -79,6 +79,7 @@ class ApiWriter:
         self._sleep = sleep
         self._clock = clock
         self._verified: dict[str, bool] = {}
+        self._waited: dict[str, float] = {}  # seconds each domain was waited for
         self._verify_lock = threading.Lock()
 
     # -- the three verbs -----------------------------------------------------------------------
@@ -193,15 +194,30 @@ class ApiWriter:
         if known:
             return
         if self.domain_wait:
-            raise Deferred(f"domain {domain} is not verified after waiting {self.domain_wait:g}s: publish "
-                           f"its DNS records (`mailctl dns`), then re-run apply")
+            raise Deferred(f"domain {domain} is not verified after waiting {self._waited_text(address)}: "
+                           f"publish its DNS records (`mailctl dns`), then re-run apply")
         raise Deferred(f"domain {domain} is not verified yet: publish its DNS records "
                        f"(`mailctl dns`), then re-run apply, or use --wait-for-domains SECONDS")
+
+    def _waited_text(self, address: str) -> str:
+        """How long the wait for a domain lasted: the limit, or the real time when a signal cut it short."""
+        with self._verify_lock:
+            waited = self._waited.get(address)
+        if waited is None or waited >= self.domain_wait:
+            return f"{self.domain_wait:g}s"
+        return f"{waited:.1f}s of --wait-for-domains {self.domain_wait:g}s (the wait was interrupted)"
 
     def _wait_verified(self, address: str) -> bool:
         """Poll until VERIFIED or the wait is over, (re)starting verification when it is idle."""
         path = item_path(Resource(DOMAIN, address, parent=parent_of(address)), self.ids)
         started = self._clock()
+        try:
+            return self._poll_verified(address, path, started)
+        finally:
+            with self._verify_lock:
+                self._waited[address] = self._clock() - started
+
+    def _poll_verified(self, address: str, path: str, started: float) -> bool:
         while True:
             status = self.client.get(path).get("status")
             if status not in (VERIFIED, "VERIFYING"):

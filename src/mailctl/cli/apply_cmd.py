@@ -128,6 +128,8 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
     domains = sorted({r.address.rpartition("@")[2] for r in deferred if kind_of(r.address) == INBOX})
     why = f"waiting for domain(s) {', '.join(domains)} to verify" if domains else "waiting for a domain"
     waited_text = f" (still not verified after --wait-for-domains {waited:g})" if waited else ""
+    if waited and signum is not None:  # Ctrl-C stopped the wait early: it did not last `waited` seconds
+        waited_text = f" (the --wait-for-domains wait was cut short by {name_of(signum)})"
     summary = (f"{len(deferred)} change(s) deferred, {why}{waited_text}: publish the DNS records "
                f"(`{hints.command('dns')}`), then re-run apply")
     if allow_deferred:
