@@ -38,6 +38,7 @@ CREATE INDEX IF NOT EXISTS resources_org   ON resources (kind, org, created_at, 
 CREATE INDEX IF NOT EXISTS resources_pod   ON resources (kind, pod);
 CREATE INDEX IF NOT EXISTS resources_inbox ON resources (kind, inbox);
 CREATE INDEX IF NOT EXISTS resources_ref   ON resources (kind, ref);
+CREATE INDEX IF NOT EXISTS resources_seq   ON resources (seq);  -- the next seq: MAX(seq) without a scan
 CREATE UNIQUE INDEX IF NOT EXISTS resources_client_id
     ON resources (kind, org, client_id) WHERE client_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
