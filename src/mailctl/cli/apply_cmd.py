@@ -10,7 +10,7 @@ import click
 from mailctl.api.lock import ApplyLock
 from mailctl.api.writer import ApiWriter, IdRegistry
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
-from mailctl.cli import hints
+from mailctl.cli import colour, hints
 from mailctl.cli.apply_progress import ApplyProgress
 from mailctl.cli.common import (
     Planned,
@@ -73,11 +73,12 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
     desired = saved.desired if saved else load_desired(files)
     sink = _secret_sink(secrets_out)  # a bad sink is refused whatever the plan, before the lock
     guard = GracefulStop(recovery=_recovery(files))
+    color = colour.current()  # for what is printed from other threads, which see no click context
     with guard.installed():
         try:
             # The lock is taken before reading the state: nothing can change it between plan and apply.
             with paced(open_client(endpoint, sandbox), parallelism, max_parallelism) as client, \
-                    ApplyLock(client, timeout=lock_timeout, on_wait=LockWaitReporter(lock_timeout),
+                    ApplyLock(client, timeout=lock_timeout, on_wait=LockWaitReporter(lock_timeout, color=color),
                               unlock_hint=hints.command("unlock"), exclude_shards=True,
                               shard=(shard.index, shard.count) if shard else None):
                 planned = make_plan(client, desired, saved.targets if saved else targets,
@@ -92,10 +93,10 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
                 if not (auto_approve or saved):
                     _confirm()
                 guard.executing()  # from here a signal lets changes in flight finish
-                waits = DomainWaitReporter(wait_for_domains) if wait_for_domains else None
+                waits = DomainWaitReporter(wait_for_domains, color=color) if wait_for_domains else None
                 writer = ApiWriter(client, IdRegistry(_known_ids(planned)), sink, domain_wait=wait_for_domains,
                                    on_wait=waits, stop=guard.stop)
-                progress = ApplyProgress(len(steps_of(planned.plan)), client.pacer)
+                progress = ApplyProgress(len(steps_of(planned.plan)), client.pacer, color=color)
                 with progress.running():
                     result = Applier(writer, workers(parallelism, max_parallelism), stop=guard.stop,
                                      on_result=lambda r: progress.step_finished(lambda: _print_step(r))
@@ -184,10 +185,10 @@ def _report(result: ApplyResult, sink: SecretSink | None) -> None:
     done, failed = result.having(DONE), result.having(FAILED)
     skipped, deferred, not_started = result.having(SKIPPED), result.having(DEFERRED), result.having(NOT_STARTED)
     click.echo("")
-    for title, rows, colour in (("Failed", failed, "red"), ("Skipped", skipped, "yellow"),
+    for title, rows, fg in (("Failed", failed, "red"), ("Skipped", skipped, "yellow"),
                                 ("Deferred", deferred, "yellow"), ("Not started", not_started, "yellow")):
         if rows:
-            click.secho(f"{title}:", fg=colour, bold=True)
+            click.secho(f"{title}:", fg=fg, bold=True)
             for row in rows:
                 click.echo(f"  {row.phase} {row.address}: {row.message}")
     if sink is not None and sink.written:

@@ -5,6 +5,10 @@ finished (any outcome) of all steps, the rate since changes started, the time le
 the requests the pacer lets be in flight, and how many requests the API refused so far. On a
 terminal the line is redrawn in place (cleared before each step's own line is printed, so the two
 never mix); in CI logs it is printed every :data:`EVERY` seconds. Nothing goes to stdout.
+
+The line is drawn from a background thread, which cannot see click's context: the command passes
+its colour decision (``--color``/``NO_COLOR``), and without colour the line is cleared with
+spaces instead of the erase-line escape, so ``--color never`` writes no escapes at all.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from mailctl.api.pacing import Pacer
+from mailctl.cli import colour
 
 EVERY = 10.0  # seconds between lines without a terminal
 REDRAW = 0.5  # seconds between redraws of the live line on a terminal
@@ -33,7 +38,7 @@ def duration(seconds: float) -> str:
 
 class ApplyProgress:
     def __init__(self, total: int, pacer: Pacer | None, stream: TextIO | None = None, tty: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic, every: float = EVERY):
+                 clock: Callable[[], float] = time.monotonic, every: float = EVERY, color: bool | None = None):
         self.total = total
         self.pacer = pacer
         self.stream = stream if stream is not None else sys.stderr
@@ -43,7 +48,8 @@ class ApplyProgress:
         self._every = every
         self._started = clock()
         self._last_line = self._started
-        self._shown = False  # the live line is on screen
+        self._escapes = self.tty and colour.wanted(color, self.stream)
+        self._shown = 0  # the length of the live line on screen (0: none)
         self._lock = threading.RLock()
 
     def line(self) -> str:
@@ -71,9 +77,10 @@ class ApplyProgress:
         with self._lock:
             if self.tty:
                 self._clear()
-                self.stream.write(self.line())
+                text = self.line()
+                self.stream.write(text)
                 self.stream.flush()
-                self._shown = True
+                self._shown = len(text)
             elif self._clock() - self._last_line >= self._every:
                 self._last_line = self._clock()
                 self.stream.write(self.line() + "\n")
@@ -103,6 +110,6 @@ class ApplyProgress:
 
     def _clear(self) -> None:
         if self._shown:
-            self.stream.write(_CLEAR)
+            self.stream.write(_CLEAR if self._escapes else "\r" + " " * self._shown + "\r")
             self.stream.flush()
-            self._shown = False
+            self._shown = 0

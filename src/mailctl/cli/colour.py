@@ -11,6 +11,10 @@ is one value on the click context, set here for every command by one option:
 
 An explicit ``--color`` on the group (``mailctl --color never plan``) holds for the subcommand
 unless the subcommand is given its own.
+
+click keeps its context per thread, so output printed from another thread (apply's workers and
+progress ticker) would fall back to "colour on any terminal": such printers take the decision
+made here, :func:`current`, from the main thread and pass it along (``click.secho(color=...)``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,20 @@ def resolve(choice: str, environ: Mapping[str, str] = os.environ) -> bool | None
     if choice == "never" or NO_COLOR in environ:
         return False
     return None
+
+
+def current() -> bool | None:
+    """This command's colour decision (as :func:`resolve`), for printers that run in other threads."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.color if ctx is not None else resolve("auto")
+
+
+def wanted(color: bool | None, stream: object) -> bool:
+    """Whether escapes may be written to ``stream`` under ``color`` (None: only to a terminal)."""
+    if color is not None:
+        return color
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def _apply(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

@@ -38,44 +38,45 @@ class _Throttle:
             return True
 
 
-def _say(text: str) -> None:
-    click.secho(text, fg="yellow", err=True)
+class _Reporter:
+    """Prints in yellow on stderr, or plainly: ``color`` is decided by the command (the main
+    thread), because the writer calls from worker threads, which do not see click's context."""
 
-
-class DomainWaitReporter:
-    """``--wait-for-domains``: called by the writer at every poll of a domain's status."""
-
-    def __init__(self, limit: float, every: float = PROGRESS_EVERY):
+    def __init__(self, limit: float, every: float = PROGRESS_EVERY, color: bool | None = None):
         self.limit = limit
         self._throttle = _Throttle(every)
+        self._color = color
+
+    def _say(self, text: str) -> None:
+        click.secho(text, fg="yellow", err=True, color=self._color)
+
+
+class DomainWaitReporter(_Reporter):
+    """``--wait-for-domains``: called by the writer at every poll of a domain's status."""
 
     def __call__(self, domain: str, status: str, waited: float) -> None:
         first = self._throttle.first(domain)
         if status == "VERIFIED":
             if not first:
-                _say(f"Domain {domain} verified after {waited:.0f}s.")
+                self._say(f"Domain {domain} verified after {waited:.0f}s.")
             return
         if not self._throttle.due(domain):
             return
         if first:
-            _say(f"Waiting up to {self.limit:g}s for domain {domain} to verify (now {status}); inboxes "
+            self._say(f"Waiting up to {self.limit:g}s for domain {domain} to verify (now {status}); inboxes "
                  f"on it are created once it does.")
         else:
-            _say(f"Still waiting for domain {domain} to verify ({status}): {waited:.0f}s of {self.limit:g}s.")
+            self._say(f"Still waiting for domain {domain} to verify ({status}): {waited:.0f}s of {self.limit:g}s.")
 
 
-class LockWaitReporter:
+class LockWaitReporter(_Reporter):
     """``--lock-timeout``: called by the lock at every attempt while another apply holds it."""
-
-    def __init__(self, limit: float, every: float = PROGRESS_EVERY):
-        self.limit = limit
-        self._throttle = _Throttle(every)
 
     def __call__(self, holder: str, waited: float) -> None:
         first = self._throttle.first(holder)
         if not self._throttle.due(holder):
             return
         if first:
-            _say(f"Waiting up to {self.limit:g}s for the organisation lock, held by {holder}.")
+            self._say(f"Waiting up to {self.limit:g}s for the organisation lock, held by {holder}.")
         else:
-            _say(f"Still waiting for the organisation lock held by {holder}: {waited:.0f}s of {self.limit:g}s.")
+            self._say(f"Still waiting for the organisation lock held by {holder}: {waited:.0f}s of {self.limit:g}s.")

@@ -3,10 +3,14 @@ forces it, --color never removes it. Checked on a real pseudo-terminal with the 
 
 from __future__ import annotations
 
+import io
 import os
 import pty
+import select
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from click.testing import CliRunner
 
 from mailctl.cli.colour import resolve
 from mailctl.cli.main import cli
+from mailctl.cli.progress import DomainWaitReporter
 
 BASIC = Path(__file__).resolve().parents[3] / "examples" / "basic"
 ESC = "\x1b["
@@ -34,16 +39,23 @@ def _on_pty(argv: list[str], env: dict[str, str]) -> str:
                             stderr=slave, env=env, close_fds=True)
     os.close(slave)
     chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed its end
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    assert proc.wait(timeout=120) == 0
+    deadline = time.monotonic() + 120  # a hung child fails the test instead of hanging the suite
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([master], [], [], 1.0)[0]:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed its end
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+        if proc.poll() is None and time.monotonic() >= deadline:
+            proc.kill()
+    assert proc.wait(timeout=120) == 0, b"".join(chunks).decode(errors="replace")
     return b"".join(chunks).decode()
 
 
@@ -91,3 +103,34 @@ def test_resolve_maps_choices_and_no_color() -> None:
 def test_a_bad_color_value_is_a_usage_error_exit_1() -> None:
     result = CliRunner().invoke(cli, ["plan", "--color", "sometimes"])
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("how", ["NO_COLOR", "--color never"])
+def test_apply_on_a_terminal_without_colour_writes_no_escapes_even_from_its_threads(tmp_path: Path, how: str) -> None:
+    """The live progress line is drawn from a background thread, which sees no click context."""
+    argv = ["apply", "-f", str(BASIC), "--sandbox", str(tmp_path / "sandbox.db"), "--auto-approve",
+            "--secrets-out", str(tmp_path / "secrets.json")]
+    if how == "NO_COLOR":
+        out = _on_pty(argv, _env(NO_COLOR="1"))
+    else:
+        out = _on_pty([*argv, "--color", "never"], _env())
+    assert "Apply complete!" in out and "Progress: " in out  # the live line was drawn (and cleared)
+    assert ESC not in out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("color, coloured", [(False, False), (True, True), (None, True)])
+def test_wait_reporters_called_from_a_worker_thread_use_the_colour_they_were_given(
+        monkeypatch: pytest.MonkeyPatch, color: bool | None, coloured: bool) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    report = DomainWaitReporter(60, color=color)
+    worker = threading.Thread(target=report, args=("d.example", "VERIFYING", 0.0))
+    worker.start()
+    worker.join(30)
+    assert "Waiting up to 60s for domain d.example" in terminal.getvalue()
+    assert (ESC in terminal.getvalue()) is coloured
