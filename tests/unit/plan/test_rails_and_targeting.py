@@ -10,8 +10,19 @@ from mailctl.errors import UnsafePlan, UsageError
 from mailctl.plan import planfile, safety, targeting
 from mailctl.plan.changes import DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 from mailctl.plan.drift import DriftReport, render
+from mailctl.plan.planner import SECRET_NEVER_RECORDED
 from mailctl.plan.planner import plan as make_plan
-from mailctl.resources import INBOX, POD, ActualState, DesiredState, ManagePolicy, Resource, Source
+from mailctl.resources import (
+    API_KEY,
+    INBOX,
+    POD,
+    ActualState,
+    DesiredState,
+    ManagePolicy,
+    Observed,
+    Resource,
+    Source,
+)
 
 
 def _res(kind: str, address: str, parent: str | None = None, **attrs) -> Resource:
@@ -134,3 +145,33 @@ def test_a_non_plan_file_is_a_clear_usage_error(tmp_path):
     bogus.write_text("{}")
     with pytest.raises(UsageError, match="not a mailctl plan file"):
         planfile.SavedPlan(str(bogus))
+
+
+def _leftover_key_world(scope: str) -> Plan:
+    """``{scope}api_key/backend`` declared and present, plus a leftover pending key of that name
+    (a killed apply's; the reader names it ``backend#<id>``), which the plan deletes."""
+    parent = scope.rstrip("/") or None
+    desired, actual = DesiredState(), ActualState()
+    if parent:
+        desired.add(_res(POD, parent))
+        actual.add(Resource(POD, parent, {}, remote_id="p1"))
+    declared = f"{scope}api_key/backend"
+    desired.add(_res(API_KEY, declared, parent))
+    actual.add(Resource(API_KEY, declared, {}, parent=parent, remote_id="k1"))
+    actual.add(Resource(API_KEY, f"{declared}#k2", {}, parent=parent, remote_id="k2",
+                        observed=Observed(unrecorded=True, declared_address=declared)))
+    actual.add(Resource(API_KEY, f"{scope}api_key/other#k3", {}, parent=parent, remote_id="k3",
+                        observed=Observed(unrecorded=True, declared_address=f"{scope}api_key/other")))
+    return make_plan(desired, actual)
+
+
+@pytest.mark.parametrize("scope", ["", "pod/tenant-a/"], ids=["organisation", "pod"])
+def test_target_on_a_key_takes_its_leftover_pending_keys_to_delete(scope: str):
+    world = _leftover_key_world(scope)
+    leftover = f"{scope}api_key/backend#k2"
+    assert (leftover, DELETE, SECRET_NEVER_RECORDED) in [(c.address, c.action, c.reason) for c in world.changes]
+    chosen = targeting.select(world, [f"{scope}api_key/backend"], [])
+    assert [c.address for c in chosen.changes] == [leftover]  # not the other key's leftover
+    assert not chosen.notes  # the target matched something
+    excluded = targeting.select(world, [], [f"{scope}api_key/backend"])
+    assert leftover not in [c.address for c in excluded.changes]
