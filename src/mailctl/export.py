@@ -14,7 +14,9 @@ What is selected is widened until the config is self-contained and plans with no
 - an inbox on an organisation-level domain needs that domain declared (``export --pod``).
 
 Keys that cannot be declared are left out, and said so: the older of two keys sharing a name in
-the middle of a rotation (``superseded``; unmanaged until ``rotate --retire-old``).
+the middle of a rotation (``superseded``; unmanaged until ``rotate --retire-old``), and keys a
+killed apply left under their pending name (``unrecorded``): nobody has their secret, so declaring
+one would only plan its replacement (and in a declared pod, leaving it out plans its deletion).
 This module is pure; ``mailctl.cli.export_cmd`` reads the account and checks the result by
 planning it.
 """
@@ -99,13 +101,31 @@ def _domain_of(inbox: Resource) -> str:
 
 
 def _drop_undeclarable(selection: Selection) -> None:
-    """Keys whose name another key holds (``name#api_key_id``): mid-rotation, the older one."""
+    """Keys whose name another key holds (``name#api_key_id``): mid-rotation, the older one; and
+    keys still under their pending name, whose secret was never recorded."""
     for address, resource in list(selection.state.resources.items()):
-        if resource.kind == API_KEY and "#" in resource.name:
-            del selection.state.resources[address]
+        if resource.kind != API_KEY or not ("#" in resource.name or resource.observed.unrecorded):
+            continue
+        del selection.state.resources[address]
+        if resource.observed.unrecorded:
+            why = _unrecorded_note(resource)
+        elif resource.observed.superseded:
             why = ("superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` "
-                   "removes it)" if resource.observed.superseded else "shares its name with another key")
-            selection.notes.append(f"{address} is left out: {why}")
+                   "removes it)")
+        else:
+            why = "shares its name with another key"
+        selection.notes.append(f"{address} is left out: {why}")
+
+
+def _unrecorded_note(key: Resource) -> str:
+    """What becomes of a leftover pending key once the export is applied."""
+    why = ("its secret was never recorded (a killed apply left it under its pending name), so it "
+           "cannot be adopted")
+    if "#" in key.name:  # a real key holds its name, and is exported: the plan deletes this one
+        return why + "; the next apply deletes it"
+    if key.pod is not None:  # the declared pod's undeclared children are deleted
+        return why + "; the next apply deletes it, or replaces it with a new key if you declare it"
+    return why + "; mailctl leaves it alone while it is undeclared, and replaces it with a new key if you declare it"
 
 
 def export_tree(state: ActualState) -> dict[str, Any]:

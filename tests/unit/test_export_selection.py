@@ -119,7 +119,7 @@ def test_the_header_claims_zero_changes_only_when_planning_shows_none() -> None:
     header = _header("Exported", selection, changes)
     assert not any("no changes" in line for line in header)
     assert header[1] == "Warning: `mailctl plan` with this config would show 1 change(s):"
-    assert header[2].startswith(f"  replace {lost}")
+    assert header[2] == f"  delete {lost} (secret never recorded)"  # left out, in a declared pod
     clean = _header("Exported", select_pods(_account()), [])
     assert clean[1] == "Checked: `mailctl plan` with this config against this account plans with no changes."
 
@@ -133,3 +133,48 @@ def test_config_that_cannot_load_is_reported_against_the_file_it_would_be_writte
     message = str(caught.value)
     assert "adopted/t1.yaml:2:8: pods.bad name!: `bad name!` is not a valid pod client_id" in message
     assert "nothing was written" in message and "/tmp" not in message
+
+
+def _with_leftover_pending_key(address: str, parent: str | None = None) -> ActualState:
+    """The account plus a key a killed apply left under its pending name (no key holds its name)."""
+    actual = _account()
+    actual.add(Resource(API_KEY, address, {"permissions": None}, parent=parent, remote_id="pending-id",
+                        observed={"unrecorded": True, "declared_address": address}))
+    return actual
+
+
+@pytest.mark.parametrize("select", [lambda a: select_pods(a), lambda a: select_for_import(a, ["*"]),
+                                    lambda a: select_for_import(a, ["api_key/*"])],
+                         ids=["export", "import *", "import api_key/*"])
+def test_an_organisation_key_whose_secret_was_never_recorded_is_left_out_and_the_plan_is_clean(select) -> None:
+    lost = api_key_address("lost")
+    actual = _with_leftover_pending_key(lost)
+    selection = select(actual)
+    tree = export_tree(selection.state)
+    assert "lost" not in (tree.get("api_keys") or {})
+    assert _changes(tree, actual) == []  # the zero-changes promise holds
+    assert (f"{lost} is left out: its secret was never recorded (a killed apply left it under its pending "
+            "name), so it cannot be adopted; mailctl leaves it alone while it is undeclared, and replaces it "
+            "with a new key if you declare it") in selection.notes
+
+
+def test_a_pod_key_whose_secret_was_never_recorded_is_left_out_and_the_note_says_apply_deletes_it() -> None:
+    lost = api_key_address("lost", pod="t1")
+    actual = _with_leftover_pending_key(lost, parent=pod_address("t1"))
+    selection = select_for_import(actual, ["pod/t1"])
+    tree = export_tree(selection.state)
+    assert "lost" not in tree["pods"]["t1"]["api_keys"]
+    assert any(note.startswith(f"{lost} is left out: its secret was never recorded") and
+               "the next apply deletes it" in note for note in selection.notes)
+    assert _changes(tree, actual) == [f"delete {lost}"]  # what the header then warns about
+
+
+def test_a_leftover_pending_key_beside_the_real_one_is_left_out_with_the_reason() -> None:
+    real, leftover = api_key_address("org-reader"), api_key_address("org-reader#pending-id")
+    actual = _account()
+    actual.add(Resource(API_KEY, leftover, {"permissions": None}, remote_id="pending-id",
+                        observed={"unrecorded": True, "declared_address": real}))
+    selection = select_for_import(actual, ["api_key/org-reader"])
+    assert set(selection.state.resources) == {real}
+    assert (f"{leftover} is left out: its secret was never recorded (a killed apply left it under its "
+            "pending name), so it cannot be adopted; the next apply deletes it") in selection.notes
