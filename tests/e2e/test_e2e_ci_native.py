@@ -147,9 +147,10 @@ def test_pre_commit_hook_entry_runs_validate_as_pre_commit_would(tmp_path: Path)
     exe = Path(sys.executable).with_name(entry[0])
     if not exe.exists():
         pytest.skip("the mailctl console script is not installed next to this interpreter")
-    ok = subprocess.run([str(exe), *entry[1:], "-f", str(BASIC)], capture_output=True, text=True, check=False)
+    ok = subprocess.run([str(exe), *entry[1:], "-f", str(BASIC)], capture_output=True, text=True, check=False,
+                        timeout=60)
     assert ok.returncode == 0 and ok.stdout.startswith("OK:")
     (tmp_path / "bad.yaml").write_text("version: 1\npods: [x]\n")
     bad = subprocess.run([str(exe), *entry[1:], "-f", str(tmp_path / "bad.yaml")], capture_output=True,
-                         text=True, check=False)
+                         text=True, check=False, timeout=60)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr

@@ -37,7 +37,7 @@ def test_unlock_refuses_while_the_holder_runs_on_this_host_and_force_removes_it(
 
 def test_unlock_removes_the_lock_of_a_holder_that_died(mailctl, sandbox):
     child = subprocess.Popen(["true"])  # a pid that has exited
-    child.wait()
+    child.wait(timeout=30)
     _hold_lock(sandbox, child.pid)
     released = mailctl("unlock")
     assert released.exit_code == 0 and f"pid {child.pid}" in released.stdout

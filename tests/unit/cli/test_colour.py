@@ -78,11 +78,11 @@ def test_color_never_on_a_terminal_prints_no_escape_sequences() -> None:
 def test_color_always_colours_a_pipe() -> None:
     code = "import sys; sys.argv[0] = 'mailctl'; from mailctl.cli.main import main; main()"
     piped = subprocess.run([sys.executable, "-c", code, *PLAN, "--color", "always"], env=_env(NO_COLOR="1"),
-                           capture_output=True, text=True, check=False)
+                           capture_output=True, text=True, check=False, timeout=120)
     assert piped.returncode == 0, piped.stderr
     assert ESC in piped.stdout  # the flag beats NO_COLOR, as no-color.org asks
     plain = subprocess.run([sys.executable, "-c", code, *PLAN], env=_env(), capture_output=True, text=True,
-                           check=False)
+                           check=False, timeout=120)
     assert "Plan: 8 to add" in plain.stdout and ESC not in plain.stdout  # a pipe: no colour by default
 
 

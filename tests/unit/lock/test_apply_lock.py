@@ -115,7 +115,7 @@ def test_the_holder_is_read_back_from_the_lock_name() -> None:
 
 def test_a_dead_pid_or_another_host_is_not_running_here() -> None:
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+                          check=True, timeout=60)
     dead = int(done.stdout)
     host = socket.gethostname()
     assert not lock.Holder.parse(f"mailctl lock u@{host} pid {dead} since 2026-01-01T10:00:00Z [x]").running_here()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ def test_serve_prints_one_listening_line_and_exits_0_on_sigterm(tmp_path: Path) 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": "/usr/bin:/bin"})
     try:
         assert proc.stdout is not None
+        assert select.select([proc.stdout], [], [], 60)[0], "no listening line within 60 s"
         line = proc.stdout.readline()
         assert line.startswith("AgentMail sandbox listening on http://127.0.0.1:")
         url = line.split()[-1]
