@@ -1,7 +1,8 @@
 """Read the actual state from the API, translated into the resource model's vocabulary.
 
 Requests are kept to what the API allows: the organisation-wide list endpoint of every kind that
-has one (``KindSpec.list_key``) fetched concurrently, a page at a time; each kind's description
+has one (``KindSpec.list_key``) fetched concurrently, a page at a time (a long one from both ends
+at once: ``mailctl.api.listing``); each kind's description
 turns its rows into resources. Only two things fan out:
 domain details (list rows carry no verification status, so declared custom domains are fetched
 one by one) and allow/block lists, which have no organisation-wide view, read only for the
@@ -16,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from mailctl.api.client import AgentMailClient, quote_segment
+from mailctl.api.listing import list_both_ends
 from mailctl.api.lock import is_lock_pod
 from mailctl.api.paths import item_path, scope_path
 from mailctl.errors import NotFound
@@ -33,7 +35,8 @@ class StateReader:
 
     def read(self, desired: DesiredState) -> ActualState:
         listed = [(spec, key) for spec in SPECS.values() if (key := spec.list_key) is not None]
-        rows = self._parallel({spec.kind: partial(self.client.list_all, f"/v0{spec.route}", key)
+        rows = self._parallel({spec.kind: partial(list_both_ends, self.client, f"/v0{spec.route}", key,
+                                                  spec.remote_id_field or f"{spec.kind}_id")
                                for spec, key in listed})
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
         owners = Owners({row["pod_id"]: _pod_name(row) for row in rows[POD]},
