@@ -11,7 +11,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command, tenants_config
@@ -27,30 +27,51 @@ def slow(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
 
 
 def _start_apply(slow: SandboxProcess, config, workdir) -> subprocess.Popen[str]:
+    """apply in the background; its stdout and stderr go to files the test watches (apply.out/.err)."""
     env = {**os.environ, "AGENTMAIL_API_KEY": slow.api_key}
-    return subprocess.Popen(
-        [*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url, "--auto-approve",
-         "--parallelism", "2", "--secrets-out", str(workdir / "secrets.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
+    with (workdir / "apply.out").open("w") as out, (workdir / "apply.err").open("w") as err:
+        return subprocess.Popen(
+            [*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url, "--auto-approve",
+             "--parallelism", "2", "--secrets-out", str(workdir / "secrets.json")],
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env)
 
 
-def _wait_for_first_change(proc: subprocess.Popen[str], workdir) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (workdir / "secrets.json").exists():
-        time.sleep(0.05)  # the first keys land after pods and inboxes: apply is well under way
+def _wait_for(proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, output: Callable[[], str],
+              timeout: float = 60) -> None:
+    """Poll until ``ready()``: signals go on an observed milestone, never on a timer. Fails (with the
+    command's output) if the command exits first or the milestone never comes."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None:
+            pytest.fail(f"the command exited {proc.returncode} before {what}:\n{output()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait(timeout=30)
+            pytest.fail(f"no {what} within {timeout:g}s:\n{output()}")
+        time.sleep(0.02)
 
 
 def _interrupt_apply(slow: SandboxProcess, mailctl, config, *signals_: int) -> tuple[int, str, str]:
-    proc = _start_apply(slow, config, mailctl.workdir)
-    _wait_for_first_change(proc, mailctl.workdir)
+    workdir = mailctl.workdir
+    proc = _start_apply(slow, config, workdir)
+
+    def out() -> str:
+        return (workdir / "apply.out").read_text()
+
+    def err() -> str:
+        return (workdir / "apply.err").read_text()
+
+    # The first keys land after pods and inboxes: apply is well under way.
+    _wait_for(proc, (workdir / "secrets.json").exists, "the first change", lambda: out() + err())
     for number, signum in enumerate(signals_):
-        if number:
-            time.sleep(0.1)
+        if number:  # a second signal only once the first was handled: two alike sent at once merge into one
+            _wait_for(proc, lambda: "finishing changes in flight" in err(), "the first signal's message",
+                      lambda: out() + err())
         proc.send_signal(signum)
-    out, err = proc.communicate(timeout=60)
-    mailctl.watch.output("mailctl apply (signalled)", out + err)
-    assert "Traceback" not in out + err
-    return proc.returncode, out, err
+    proc.wait(timeout=60)
+    mailctl.watch.output("mailctl apply (signalled)", out() + err())
+    assert "Traceback" not in out() + err()
+    return proc.returncode, out(), err()
 
 
 def _rerun_converges(slow: SandboxProcess, mailctl, config) -> None:
@@ -215,9 +236,9 @@ def test_sigterm_while_apply_plans_changes_nothing_and_releases_the_lock(slower,
     mailctl.sandbox = slower
     config = write_config(tenants_config(2, prefix="int-"))
     proc = _start(mailctl, slower.url, "apply", "-f", str(config), "--auto-approve", "--secrets-out", "secrets.json")
-    deadline = time.monotonic() + 30  # the lock is taken (POST /v0/pods), the state is being read
-    while not slower.stats()["by_route"].get("POST /v0/pods") and time.monotonic() < deadline:
-        time.sleep(0.02)
+    # The lock is taken (POST /v0/pods), the state is being read.
+    _wait_for(proc, lambda: bool(slower.stats()["by_route"].get("POST /v0/pods")), "the lock request",
+              lambda: "(output is read once the command ends)")
     returncode, output = _finish(mailctl, proc, signal.SIGTERM, "mailctl apply while planning")
     assert returncode == 143, output
     assert "nothing was changed" in output
@@ -239,11 +260,12 @@ def test_sigterm_at_the_confirmation_prompt_changes_nothing_and_releases_the_loc
                                 stderr=subprocess.STDOUT, text=True, env=env, cwd=mailctl.workdir)
     os.close(replica)
     try:
-        deadline = time.monotonic() + 30
-        while "Apply these changes?" not in stdout.read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # Only once apply asks (it is then reading the terminal): a signal sent earlier would test
+        # another moment, and one sent after apply already failed would prove nothing.
+        _wait_for(proc, lambda: "Apply these changes?" in stdout.read_text(), "the confirmation prompt",
+                  stdout.read_text)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 143
+        assert proc.wait(timeout=30) == 143, stdout.read_text()
     finally:
         os.close(primary)
     output = stdout.read_text()
