@@ -236,8 +236,10 @@ def test_sigterm_while_apply_plans_changes_nothing_and_releases_the_lock(slower,
     mailctl.sandbox = slower
     config = write_config(tenants_config(2, prefix="int-"))
     proc = _start(mailctl, slower.url, "apply", "-f", str(config), "--auto-approve", "--secrets-out", "secrets.json")
-    # The lock is taken (POST /v0/pods), the state is being read.
-    _wait_for(proc, lambda: bool(slower.stats()["by_route"].get("POST /v0/pods")), "the lock request",
+    # The lock is taken and the state is being read: apply lists pods (GET /v0/pods) only once the
+    # lock's POST has returned. Counting the POST itself is too early: it is counted on arrival, and
+    # a signal while it is still in flight leaves a lock the client never learnt it made.
+    _wait_for(proc, lambda: bool(slower.stats()["by_route"].get("GET /v0/pods")), "the first read after the lock",
               lambda: "(output is read once the command ends)")
     returncode, output = _finish(mailctl, proc, signal.SIGTERM, "mailctl apply while planning")
     assert returncode == 143, output
