@@ -11,6 +11,7 @@ scopes whose config declares ``lists``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -32,12 +33,19 @@ class StateReader:
     def __init__(self, client: AgentMailClient, parallelism: int = FAN_OUT):
         self.client = client
         self.parallelism = max(1, parallelism)
+        self._listing: _Background | None = None
+
+    def start_listing(self) -> None:
+        """Start the organisation-wide lists now (they need no config); ``read`` picks them up.
+
+        Reading a large organisation waits on the network while loading its config keeps the CPU
+        busy: done at once they take about as long as the longer of the two."""
+        self._listing = _Background(self._list_organisation)
 
     def read(self, desired: DesiredState) -> ActualState:
+        listing, self._listing = self._listing, None
+        rows = listing.result() if listing is not None else self._list_organisation()
         listed = [(spec, key) for spec in SPECS.values() if (key := spec.list_key) is not None]
-        rows = self._parallel({spec.kind: partial(list_both_ends, self.client, f"/v0{spec.route}", key,
-                                                  spec.remote_id_field or f"{spec.kind}_id")
-                               for spec, key in listed})
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
         owners = Owners({row["pod_id"]: _pod_name(row) for row in rows[POD]},
                         {row["inbox_id"].lower(): row.get("pod_id") for row in rows[INBOX]})
@@ -58,6 +66,12 @@ class StateReader:
         return self._parallel({i: partial(count, i) for i in inbox_ids})
 
     # -----------------------------------------------------------------------------------------
+
+    def _list_organisation(self) -> dict[Any, list[dict[str, Any]]]:
+        """Every row of every kind with an organisation-wide list, by kind."""
+        return self._parallel({spec.kind: partial(list_both_ends, self.client, f"/v0{spec.route}", key,
+                                                  spec.remote_id_field or f"{spec.kind}_id")
+                               for spec in SPECS.values() if (key := spec.list_key) is not None})
 
     def domain_statuses(self, domains: list[Resource], state: ActualState) -> dict[str, str | None]:
         """Verification status of existing domains (list rows do not carry it): one GET each."""
@@ -105,3 +119,26 @@ def _pod_name(row: dict[str, Any]) -> str:
 
 def _ids(state: ActualState) -> dict[str, str]:
     return {a: r.remote_id for a, r in state.resources.items() if r.remote_id is not None}
+
+
+class _Background:
+    """One call run on a daemon thread: a command that fails meanwhile exits without waiting for it."""
+
+    def __init__(self, call: Callable[[], Any]):
+        self._call = call
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mailctl-listing", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

@@ -14,6 +14,7 @@ from mailctl.api.connect import connect
 from mailctl.api.facts import read_facts
 from mailctl.api.pacing import Pacer
 from mailctl.api.reader import StateReader
+from mailctl.errors import MailctlError
 from mailctl.plan import pipeline, shards, targeting
 from mailctl.plan.changes import Plan
 from mailctl.resources import ActualState, DesiredState
@@ -86,16 +87,35 @@ class Planned:
 
 
 def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str, ...] | list[str],
-              excludes: tuple[str, ...] | list[str], shard: shards.Shard | None = None) -> Planned:
+              excludes: tuple[str, ...] | list[str], shard: shards.Shard | None = None,
+              reader: StateReader | None = None) -> Planned:
     """Read the state (with the facts the plan reports), then plan: one read, no edits after."""
     targeting.validate_patterns(list(targets), "--target")
     targeting.validate_patterns(list(excludes), "--exclude")
-    reader = StateReader(client)
+    reader = reader or StateReader(client)
     actual = reader.read(desired)
     facts = read_facts(reader, desired, actual)
     plan = pipeline.make_plan(desired, actual, facts, list(targets), list(excludes))
     return Planned(desired, actual, shards.select(plan, shard, actual.resources))
 
 
+def load_and_plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
+                  targets: tuple[str, ...] | list[str], excludes: tuple[str, ...] | list[str],
+                  shard: shards.Shard | None = None) -> Planned:
+    """``load_desired`` and ``make_plan`` for commands that only read (plan, drift): the
+    organisation-wide lists are read while the config loads. A bad config is still the error
+    reported when the connection cannot be made either."""
+    try:
+        client = open_client(endpoint, sandbox)
+    except MailctlError:
+        load_desired(files)
+        raise
+    with client:
+        reader = StateReader(client)
+        reader.start_listing()
+        desired = load_desired(files)
+        return make_plan(client, desired, targets, excludes, shard, reader)
+
+
 __all__ = ["Planned", "config_option", "connection_options", "load_desired",
-           "make_plan", "open_client", "target_options"]
+           "load_and_plan", "make_plan", "open_client", "target_options"]

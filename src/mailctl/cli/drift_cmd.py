@@ -8,7 +8,7 @@ import click
 
 from mailctl import atomic
 from mailctl.cli import github
-from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client
+from mailctl.cli.common import config_option, connection_options, load_and_plan
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from mailctl.plan.drift import DriftReport, render
@@ -35,9 +35,7 @@ def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, sha
       mailctl drift -f mailctl/ --format github    # in a scheduled GitHub workflow
     """
     with github.errors_as_annotations(fmt == github.FORMAT):
-        desired = load_desired(files)
-        with open_client(endpoint, sandbox) as client:
-            planned = make_plan(client, desired, (), (), shard)
+        planned = load_and_plan(files, endpoint, sandbox, (), (), shard)
     report = DriftReport.from_plan(planned.plan)
     text = render(report, "text" if fmt == github.FORMAT else fmt)
     if out:

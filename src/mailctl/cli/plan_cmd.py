@@ -7,7 +7,7 @@ import sys
 import click
 
 from mailctl.cli import github, hints
-from mailctl.cli.common import config_option, connection_options, load_desired, make_plan, open_client, target_options
+from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from mailctl.plan import planfile, safety
@@ -42,9 +42,7 @@ def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targ
         raise UsageError("--out cannot save a sharded plan (other shards change the state it records): "
                          "apply each shard with `mailctl apply --shard K/N`")
     with github.errors_as_annotations(fmt == github.FORMAT):
-        desired = load_desired(files)
-        with open_client(endpoint, sandbox) as client:
-            planned = make_plan(client, desired, targets, excludes, shard)
+        planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
     if out:
         planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes))
     renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
