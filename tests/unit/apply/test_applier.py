@@ -66,6 +66,17 @@ def test_creates_run_parents_first_and_inboxes_after_their_domain():
     assert result.ok and len(result.having(DONE)) == 4
 
 
+def test_the_longest_chain_starts_first_so_the_apply_does_not_end_on_one():
+    """pod -> domain -> inbox is started before independent single steps (org domains here, first
+    by address), and within the pod the domain (an inbox waits for it) before the other inbox."""
+    org_domains = [res(DOMAIN, domain_address(f"a{i}.example")) for i in range(3)]
+    writer = FakeWriter()
+    Applier(writer, parallelism=1).apply(create_plan(*org_domains, INBOX_X, DOM, POD_A, INBOX_Y))
+    order = [a for _, a in writer.log]
+    assert order[:2] == ["pod/a", DOM.address]
+    assert order.index(INBOX_Y.address) > order.index(DOM.address)
+
+
 def test_deletes_run_children_first_and_the_pod_last():
     plan = Plan(changes=[Change(DELETE, r.address, actual=r) for r in (POD_A, DOM, INBOX_X, INBOX_Y)])
     writer = FakeWriter()
