@@ -19,7 +19,7 @@ from typing import Any
 from mailctl.api.change import PlannedUpdate as Change  # a Protocol: api never imports plan
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import collection_path, item_path
-from mailctl.errors import ApiError, Deferred, MailctlError, NotFound, TransientError
+from mailctl.errors import ApiError, Deferred, InvalidRequest, MailctlError, NotFound, TransientError
 from mailctl.kinds import spec_of
 from mailctl.resources import (
     API_KEY,
@@ -88,11 +88,13 @@ class ApiWriter:
         if resource.kind == API_KEY:
             self._create_api_key(resource)  # two-phase: its secret is recorded before it is named
             return
-        if resource.kind == INBOX:
-            self._require_verified_domain(resource, resource.name.partition("@")[2])
         spec = spec_of(resource.kind)
         body = spec.create_body(resource, self._remote_id)
-        created = self.client.post(collection_path(resource, self.ids), body, idempotent=True)
+        path = collection_path(resource, self.ids)
+        if resource.kind == INBOX:
+            created = self._create_inbox(resource, path, body)
+        else:
+            created = self.client.post(path, body, idempotent=True)
         field = spec.remote_id_field
         self.ids.set(resource.address, created[field] if field is not None else resource.name)
         if resource.kind == DOMAIN and created.get("status") != VERIFIED:
@@ -177,12 +179,38 @@ class ApiWriter:
 
     # -- domains verification ------------------------------------------------------------------
 
-    def _require_verified_domain(self, inbox: Resource, domain: str) -> None:
+    def _create_inbox(self, inbox: Resource, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """An inbox on a custom domain needs the domain verified. The API refuses the create (422)
+        when it is not, so the create is tried first and the domain's status read only then (or
+        when this apply already found it unverified): a GET per domain saved when all is well."""
+        address = self._domain_of(inbox)
+        with self._verify_lock:
+            known = self._verified.get(address) if address is not None else True
+        if known is False:
+            self._require_verified_domain(inbox)  # raises Deferred
+        try:
+            created: dict[str, Any] = self.client.post(path, body, idempotent=True)
+        except InvalidRequest as exc:
+            if address is None or known or exc.status != 422:
+                raise
+            self._require_verified_domain(inbox)  # waits, or raises Deferred
+            return self.client.post(path, body, idempotent=True)  # verified: the API's answer stands
+        if address is not None:
+            with self._verify_lock:
+                self._verified[address] = True
+        return created
+
+    def _domain_of(self, inbox: Resource) -> str | None:
+        """The address of the custom domain mailctl knows that the inbox's address is on."""
+        domain = inbox.name.partition("@")[2]
         if domain == DEFAULT_DOMAIN:
-            return
-        pod = inbox.pod
-        candidates = [domain_address(domain, pod=pod), domain_address(domain)]
-        address = next((a for a in candidates if self.ids.get(a) is not None), None)
+            return None
+        candidates = [domain_address(domain, pod=inbox.pod), domain_address(domain)]
+        return next((a for a in candidates if self.ids.get(a) is not None), None)
+
+    def _require_verified_domain(self, inbox: Resource) -> None:
+        domain = inbox.name.partition("@")[2]
+        address = self._domain_of(inbox)
         if address is None:
             return  # not a domain mailctl knows of; the API will answer if it is unusable
         with self._verify_lock:
