@@ -21,6 +21,10 @@ exclude each other, and an unsharded apply excludes every shard:
 Each side takes its own lock before looking for the other's, so when the two race at least one
 of them sees the other: both may be refused, never both let through. Shard locks of different
 N are not compared: run one N per config at a time.
+
+Taking (with its probe or its look at the shard locks) and releasing run inside ``shield``: the
+CLI passes a block that holds a signal until the requests in flight have returned, so a lock pod
+the server made is always known, and released, before the signal unwinds the apply.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -131,13 +136,15 @@ class ApplyLock:
 
     ``shard`` (K, N): take the lock of that shard (see the module docstring). ``exclude_shards``:
     an unsharded apply is also refused while shard locks exist (the CLI always asks for it).
+    ``shield``: a block each attempt and each release runs in (see the module docstring).
     """
 
     def __init__(self, client: AgentMailClient, timeout: float = 0.0,
                  on_wait: Callable[[str, float], None] | None = None, unlock_hint: str = "mailctl unlock",
                  poll_interval: float = POLL_INTERVAL, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, shard: tuple[int, int] | None = None,
-                 exclude_shards: bool = False):
+                 exclude_shards: bool = False,
+                 shield: Callable[[], AbstractContextManager[None]] = nullcontext):
         self.client = client
         self.name = _holder()
         self.pod_id: str | None = None
@@ -149,17 +156,21 @@ class ApplyLock:
         self._clock = clock
         self.shard = shard
         self.exclude_shards = exclude_shards
+        self.shield = shield
+        self.taken = False  # the lock was ours at some point (then released on exit)
+        self.what = describe_lock(shard_lock_id(*shard) if shard else LOCK_CLIENT_ID)
 
     def __enter__(self) -> ApplyLock:
         started = self._clock()
         while True:
             try:
-                blocked = self._try_shard() if self.shard else self._try_global()
+                with self.shield():
+                    blocked = self._try_shard() if self.shard else self._try_global()
+                if blocked is None:
+                    return self  # inside the try: a signal before `with` holds the lock still releases it
             except BaseException:  # a signal or an error after the lock pod was made: release it
                 self.__exit__()
                 raise
-            if blocked is None:
-                return self
             waited = self._clock() - started
             if waited >= self.timeout:
                 after = f" after waiting {self.timeout:g}s" if self.timeout else ""
@@ -170,9 +181,10 @@ class ApplyLock:
             self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
 
     def __exit__(self, *exc: object) -> None:
-        if self.pod_id is not None:
-            release(self.client, self.pod_id)
-            self.pod_id = None
+        with self.shield():
+            if self.pod_id is not None:
+                release(self.client, self.pod_id)
+                self.pod_id = None
 
     def _take(self, client_id: str, name: str) -> tuple[str, str]:
         """Create the lock pod; (its pod_id, the name it carries: ours if we took it)."""
@@ -186,7 +198,7 @@ class ApplyLock:
         pod_id, name = self._take(LOCK_CLIENT_ID, self.name)
         if name != self.name:
             return _Blocked("another apply holds the organisation lock", Holder.parse(name))
-        self.pod_id = pod_id
+        self.pod_id, self.taken = pod_id, True
         if not self.exclude_shards:
             return None
         shards = [pod for pod in find_all(self.client) if pod["client_id"] != LOCK_CLIENT_ID]
@@ -203,7 +215,7 @@ class ApplyLock:
         pod_id, name = self._take(shard_lock_id(index, count), self.name)
         if name != self.name:
             return _Blocked(f"another apply of shard {index}/{count} holds its lock", Holder.parse(name))
-        self.pod_id = pod_id
+        self.pod_id, self.taken = pod_id, True
         probe = self.name + PROBE_SUFFIX
         global_id, global_name = self._take(LOCK_CLIENT_ID, probe)
         if global_name == probe:

@@ -74,13 +74,15 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
     sink = _secret_sink(secrets_out)  # a bad sink is refused whatever the plan, before the lock
     guard = GracefulStop(recovery=_recovery(files))
     color = colour.current()  # for what is printed from other threads, which see no click context
+    lock: ApplyLock | None = None  # for the message when a signal stops apply before any change
     with guard.installed():
         try:
             # The lock is taken before reading the state: nothing can change it between plan and apply.
             with paced(open_client(endpoint, sandbox), parallelism, max_parallelism) as client, \
-                    ApplyLock(client, timeout=lock_timeout, on_wait=LockWaitReporter(lock_timeout, color=color),
-                              unlock_hint=hints.command("unlock"), exclude_shards=True,
-                              shard=(shard.index, shard.count) if shard else None):
+                    (lock := ApplyLock(client, timeout=lock_timeout, shield=guard.deferred,
+                                       on_wait=LockWaitReporter(lock_timeout, color=color),
+                                       unlock_hint=hints.command("unlock"), exclude_shards=True,
+                                       shard=(shard.index, shard.count) if shard else None)):
                 planned = make_plan(client, desired, saved.targets if saved else targets,
                                     saved.excludes if saved else excludes, shard)
                 if saved:
@@ -103,8 +105,9 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
                                      ).apply(planned.plan)
         except (KeyboardInterrupt, Terminated) as exc:
             signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+            released = f"{lock.what} was released" if lock and lock.taken else "no lock was taken"
             raise Cancelled(signum, f"apply interrupted ({name_of(signum)}) before any change was made: "
-                                    f"nothing was changed; the organisation lock was released") from None
+                                    f"nothing was changed; {released}") from None
         _report(result, sink)
     _finish(result, guard.signum, allow_deferred, wait_for_domains)
 

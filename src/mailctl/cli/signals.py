@@ -7,7 +7,9 @@ release what they hold (the apply lock) before the CLI exits.
 
 ``apply`` adds :class:`GracefulStop`: once changes are executing, the first of these signals
 stops new changes from starting while those in flight finish (their secrets are recorded, the
-report printed, the lock released); a second one, at any time, exits 130 at once.
+report printed, the lock released); a second one, at any time, exits 130 at once. Taking and
+releasing the lock run :meth:`GracefulStop.deferred`: a request whose effect must be known (was
+the lock made? was it removed?) is never abandoned half-way by the first signal.
 """
 
 from __future__ import annotations
@@ -118,18 +120,42 @@ class GracefulStop(_Policy):
         self.stop = threading.Event()
         self.signum: int | None = None
         self._executing = False
+        self._deferring = 0  # depth of deferred() blocks
+        self._held: int | None = None  # a signal deferred() holds
 
     def executing(self) -> None:
         self._executing = True
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold a first signal until the block ends, then act on it. For the lock's requests: a
+        signal that abandoned the lock's POST in flight left a lock the server made after apply
+        stopped listening; abandoning its DELETE would make "the lock was released" a guess."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+            if not self._deferring and self._held is not None:
+                held, self._held = self._held, None
+                _unwind(held)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is not None:
             # Like Terraform: a second signal exits now, without waiting for requests in flight.
             exit_now(EXIT_ABORTED, f"\nSecond interrupt: exiting now ({name_of(signum)}). {self.recovery}")
         self.signum = signum
+        if not self._executing and self._deferring:
+            self._held = signum
+            click.echo(f"\nInterrupt ({name_of(signum)}): stopping once the lock request in flight returns "
+                       f"({_again(signum)} to abort).", err=True)
+            return
         if not self._executing:
             _unwind(signum)
         self.stop.set()
-        again = "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
         click.echo(f"\nInterrupt ({name_of(signum)}): finishing changes in flight, starting no new ones "
-                   f"({again} to abort).", err=True)
+                   f"({_again(signum)} to abort).", err=True)
+
+
+def _again(signum: int) -> str:
+    return "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
