@@ -12,7 +12,8 @@ what happened (``release``). The pacer keeps three things, all shared:
 - **A pace.** After the first 429 requests start at most ``rate`` per second: the rate the API
   accepted over the last seconds, times :data:`DECREASE`. The rate then climbs back on a cubic
   curve: quickly at first, flat near the rate that was refused (so refusals stay rare), then
-  faster again to find new room (another client of the organisation may have finished).
+  faster again to find new room (another client of the organisation may have finished): past
+  the plateau it doubles at least every :data:`DOUBLING` seconds.
 
 Only the first 429 of a burst lowers the limit and the rate: requests already in flight when it
 came (an older ``epoch``) were sent at the old pace, and their refusals say nothing new.
@@ -31,6 +32,7 @@ START = 8  # requests in flight at first: a plan's five list reads run at once
 FLAT = 2.0  # latency up to this many times the lowest seen still counts as flat
 DECREASE = 0.9  # after a 429: the pace is this fraction of what the API accepted
 PLATEAU = 5.0  # seconds after a decrease at which the pace is back at the refused rate
+DOUBLING = 2.0  # seconds past the plateau in which the pace doubles while nothing is refused
 WINDOW = 5.0  # seconds of successes used to measure the accepted rate
 MIN_RATE = 0.2  # requests per second: never slower than one every 5 s
 DEFAULT_PAUSE = 1.0  # a 429 without a usable Retry-After pauses this long
@@ -136,10 +138,15 @@ class Pacer:
     def _current_rate(self, now: float) -> float | None:
         if self._rate is None:
             return None
-        # Cubic: DECREASE x refused at the decrease, the refused rate after PLATEAU s, then faster.
+        # Cubic: DECREASE x refused at the decrease, the refused rate after PLATEAU s, then faster:
+        # past the plateau the pace also doubles every DOUBLING s, so a client left alone (the
+        # other shards done) reaches the whole budget in seconds, not tens of seconds.
         elapsed = now - self._decreased_at
         scale = (1.0 - DECREASE) / PLATEAU ** 3
-        return max(MIN_RATE, self._refused_rate * (1.0 + scale * (elapsed - PLATEAU) ** 3))
+        factor = 1.0 + scale * (elapsed - PLATEAU) ** 3
+        if elapsed > PLATEAU:
+            factor = max(factor, 2.0 ** ((elapsed - PLATEAU) / DOUBLING))
+        return max(MIN_RATE, self._refused_rate * factor)
 
     def _succeeded(self, now: float, latency: float, in_flight: int) -> None:
         self._successes.append(now)

@@ -151,3 +151,17 @@ def test_a_paced_client_gives_up_on_429s_only_when_the_budget_is_spent(harness):
         client.get("/v0/pods")
     assert caught.value.status == 429
     assert len(harness.requests) == 3  # 0 s, 25 s, 50 s; a wait to 75 s would pass the 60 s budget
+
+
+def test_a_client_left_alone_reaches_four_times_the_refused_rate_seconds_after_the_plateau():
+    """The other shards finished: the budget they used is free, and the pace finds it quickly."""
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    for _ in range(10):
+        ticket = pacer.acquire()
+        time.now += 0.5
+        pacer.release(ticket, 200)
+    pacer.release(pacer.acquire(), 429, retry_after=1.0)
+    refused = pacer.rate / DECREASE
+    time.now += 5.0 + 4.0  # the plateau, then two doublings
+    assert pacer.rate >= 4 * refused * 0.99
