@@ -5,7 +5,12 @@ after convergence every declared key exists exactly once. The same holds when th
 injects faults (writes that fail before, or commit and then answer 500) under a rate limit.
 
 Every trial starts from a fresh sandbox; the kill instants are drawn from a seeded generator, so
-a failing trial names the seed and instant that reproduce it.
+a failing trial names the seed and instant that reproduce it. An instant is not a time since the
+process started (interpreter start-up and planning take most of that, and stretch under CPU load,
+so kills timed from the start landed before any key was made): it is the moment apply prints its
+N-th milestone (the plan's summary line, then each change it finished), N drawn at random, plus a
+random offset up to the time an uninterrupted apply took from that milestone to the next
+(measured once per module): the instants follow apply's progress however fast this machine is.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +49,9 @@ FAULT_SEEDS = (11, 23, 37)
 KILLS_PER_SEED = 4
 LATENCY_MS = 20  # plus up to as much jitter
 SETTLE = 4 * LATENCY_MS / 1000
+DEADLINE = 60.0
+# What apply prints as it goes: the plan's summary (execution starts next), then each change done.
+MILESTONE = re.compile(r"^(Plan: \d+ to add|\S+: (created|updated|destroyed)$)")
 FAULTS = {"fault_rate": 0.3, "fault_mode": "both", "rate_limit": 40}
 
 
@@ -83,20 +95,70 @@ def _pending_keys(sandbox: SandboxProcess) -> list[str]:
     return [k["name"] for k in _keys(sandbox) if declared_name_of(k["name"]) is not None]
 
 
-def _start_apply(sandbox: SandboxProcess, config: Path, sink: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "AGENTMAIL_API_KEY": sandbox.api_key}
-    return subprocess.Popen(
-        [*mailctl_command(), "apply", "-f", str(config), "--endpoint", sandbox.url, "--auto-approve",
-         "--parallelism", "4", "--secrets-out", str(sink)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
+@dataclass(frozen=True)
+class Instant:
+    """Kill ``offset`` seconds after apply printed its ``milestone``-th milestone (0: the plan)."""
+
+    milestone: int
+    offset: float
+
+    def __str__(self) -> str:
+        return f"kill {self.offset:.3f}s after milestone {self.milestone}"
 
 
-def _kill_at(sandbox: SandboxProcess, config: Path, sink: Path, delay: float, watch: Any) -> None:
-    proc = _start_apply(sandbox, config, sink)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate(timeout=60)
-    watch.output("mailctl apply (killed)", out + err)
+class Apply:
+    """``mailctl apply`` in a subprocess; a thread reads its output (unbuffered, stderr merged) and
+    notes when each milestone was printed."""
+
+    def __init__(self, sandbox: SandboxProcess, config: Path, sink: Path) -> None:
+        env = {**os.environ, "AGENTMAIL_API_KEY": sandbox.api_key, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [*mailctl_command(), "apply", "-f", str(config), "--endpoint", sandbox.url, "--auto-approve",
+             "--parallelism", "4", "--secrets-out", str(sink)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env)
+        self.lines: list[str] = []
+        self.milestones: list[float] = []  # when each was read
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._changed:
+                self.lines.append(line)
+                if MILESTONE.match(line.rstrip("\n")):
+                    self.milestones.append(time.monotonic())
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for(self, milestone: int) -> bool:
+        """True once the milestone is printed; False if apply ended before it. Bounded."""
+        with self._changed:
+            reached = self._changed.wait_for(lambda: len(self.milestones) > milestone or not self._reader.is_alive(),
+                                             timeout=DEADLINE)
+            if not reached:
+                self.proc.kill()
+                pytest.fail(f"apply reached no milestone {milestone} in {DEADLINE:g}s:\n{self.output()}")
+            return len(self.milestones) > milestone
+
+    def finish(self) -> str:
+        self.proc.wait(timeout=DEADLINE)
+        self._reader.join(timeout=DEADLINE)
+        return self.output()
+
+    def output(self) -> str:
+        with self._changed:
+            return "".join(self.lines)
+
+
+def _kill_at(sandbox: SandboxProcess, config: Path, sink: Path, instant: Instant, watch: Any) -> None:
+    run = Apply(sandbox, config, sink)
+    if run.wait_for(instant.milestone):  # else apply ended first (it failed under faults): nothing to kill
+        time.sleep(instant.offset)
+        run.proc.send_signal(signal.SIGKILL)
+    watch.output("mailctl apply (killed)", run.finish())
     time.sleep(SETTLE)  # requests the dead process had sent still land: look after they have
 
 
@@ -109,14 +171,14 @@ def _converge(mailctl: Any, config: Path, sink: Path, attempts: int = 8) -> None
     pytest.fail(f"no convergence after {attempts} re-applies")
 
 
-def _trial(mailctl: Any, sandbox: SandboxProcess, config: Path, delay: float, label: str,
+def _trial(mailctl: Any, sandbox: SandboxProcess, config: Path, instant: Instant, label: str,
            knobs: dict[str, Any] | None = None) -> bool:
     """One kill and the convergence after it; True when the kill landed amid key creation."""
     sandbox.reset()
     if knobs:
         sandbox.configure(**knobs)
     first, second = mailctl.workdir / f"{label}-killed.json", mailctl.workdir / f"{label}-rerun.json"
-    _kill_at(sandbox, config, first, delay, mailctl.watch)
+    _kill_at(sandbox, config, first, instant, mailctl.watch)
     after_kill = _unrecorded_named_keys(sandbox, _recorded_ids(mailctl.watch, first))
     assert after_kill == [], f"{label}: keys without a recorded secret after the kill: {after_kill}"
     made = [k["name"] for k in _keys(sandbox) if (declared_name_of(k["name"]) or k["name"]) in DECLARED_NAMES]
@@ -140,20 +202,30 @@ def _trial(mailctl: Any, sandbox: SandboxProcess, config: Path, delay: float, la
     return amid_keys
 
 
+@dataclass(frozen=True)
+class Window:
+    """An uninterrupted apply's milestones: the time from each to the next (the last: to its exit)."""
+
+    gaps: tuple[float, ...]
+
+    def draw(self, rng: random.Random, stretch: float = 1.0) -> Instant:
+        milestone = rng.randrange(len(self.gaps))
+        return Instant(milestone, rng.uniform(0, stretch * self.gaps[milestone]))
+
+
 @pytest.fixture(scope="module")
-def window(slow: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> tuple[float, float]:
-    """When to kill: from the end of interpreter start-up (nothing happens before) to just past the
-    end of an uninterrupted apply, measured here, so the instants cover the keys being created."""
+def window(slow: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> Window:
     workdir = tmp_path_factory.mktemp("crash-calibration")
     config = workdir / "mailctl.yaml"
     config.write_text(json.dumps(CONFIG))  # JSON is YAML
     slow.reset()
-    started = time.monotonic()
-    proc = _start_apply(slow, config, workdir / "calibration.json")
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, out + err
-    span = time.monotonic() - started
-    return 0.3 * span, 1.05 * span
+    run = Apply(slow, config, workdir / "calibration.json")
+    output = run.finish()
+    ended = time.monotonic()
+    assert run.proc.returncode == 0, output
+    assert len(run.milestones) == 1 + 8, output  # the plan, then 1 pod, 1 inbox and 6 keys
+    times = [*run.milestones, ended]
+    return Window(tuple(later - earlier for earlier, later in pairwise(times)))
 
 
 def test_sigkill_at_random_instants_never_leaves_a_key_without_its_secret(slow, window, mailctl,
@@ -163,9 +235,9 @@ def test_sigkill_at_random_instants_never_leaves_a_key_without_its_secret(slow, 
     rng = random.Random(20260801)
     hits = 0
     for trial in range(KILLS):
-        delay = rng.uniform(*window)
-        hits += _trial(mailctl, slow, config, delay, f"trial {trial} (kill at {delay:.3f}s)")
-    assert hits > 0, "no kill landed while keys were being created: the window is wrong"
+        instant = window.draw(rng)
+        hits += _trial(mailctl, slow, config, instant, f"trial {trial} ({instant})")
+    assert hits > 0, "no kill landed while keys were being created: the instants are wrong"
 
 
 @pytest.mark.parametrize("seed", FAULT_SEEDS)
@@ -174,10 +246,9 @@ def test_sigkill_under_faults_and_a_rate_limit_never_leaves_a_key_without_its_se
     mailctl.sandbox = slow
     config = write_config(CONFIG)
     rng = random.Random(seed)
-    start, end = window
     for trial in range(KILLS_PER_SEED):
-        delay = rng.uniform(start, 1.5 * end)  # faults and retries make the apply longer
-        _trial(mailctl, slow, config, delay, f"seed {seed} trial {trial} (kill at {delay:.3f}s)",
+        instant = window.draw(rng, stretch=1.5)  # faults and retries make the gaps longer
+        _trial(mailctl, slow, config, instant, f"seed {seed} trial {trial} ({instant})",
                knobs={**FAULTS, "seed": seed * 100 + trial})
 
 
