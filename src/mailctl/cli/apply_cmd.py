@@ -169,8 +169,19 @@ def _confirm() -> None:
         raise UsageError("no terminal to confirm on: pass --auto-approve to apply unattended "
                          "(nothing was changed)")
     click.echo("")
-    if not click.confirm("Apply these changes?", default=False):
-        raise UsageError("apply cancelled (nothing was changed)")
+    # Not click.confirm: it turns Ctrl-C into click.Abort ("Aborted!", exit 1); here Ctrl-C must
+    # stay an interrupt (exit 130, lock released) like every other signal at this moment.
+    while True:
+        click.echo("Apply these changes? [y/N]: ", nl=False)
+        try:
+            answer = input().strip().lower()
+        except EOFError:
+            raise UsageError("apply cancelled: no answer (nothing was changed)") from None
+        if answer in ("y", "yes"):
+            return
+        if answer in ("", "n", "no"):
+            raise UsageError("apply cancelled (nothing was changed)")
+        click.echo("Please answer y or n.")
 
 
 def _known_ids(planned: Planned) -> dict[str, str]:
