@@ -67,3 +67,20 @@ def test_the_export_hint_carries_the_endpoint(mailctl, write_config):
     argv = _hinted_command(run.stdout, "Check with: ")
     assert argv == ["plan", "-f", "exported", "--endpoint", mailctl.sandbox.url]
     assert mailctl(*argv, "--detailed-exitcode", endpoint=False).exit_code == 0
+
+
+def test_a_stale_saved_plan_says_how_to_plan_again_with_config_and_sandbox(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "a.yaml").write_text("version: 1\npods:\n  hint-a: {name: A}\n")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["plan", "-f", "conf", "--sandbox", "s.db", "--out", "tf.plan"]).exit_code == 0
+    # The state moves: another apply creates the pod first.
+    assert runner.invoke(cli, ["apply", "-f", "conf", "--sandbox", "s.db", "--auto-approve"]).exit_code == 0
+    stale = runner.invoke(cli, ["apply", "tf.plan", "--sandbox", "s.db"])
+    assert stale.exit_code == 1 and "is stale" in stale.output
+    line = next(line for line in stale.output.splitlines() if "Nothing was changed. Run `" in line)
+    argv = shlex.split(line.split("Run `", 1)[1].split("`", 1)[0])
+    assert argv == ["mailctl", "plan", "-f", "conf", "--out", "tf.plan", "--sandbox", "s.db"]
+    replanned = runner.invoke(cli, argv[1:])
+    assert replanned.exit_code == 0, replanned.output

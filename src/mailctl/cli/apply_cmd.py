@@ -67,7 +67,8 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
       mailctl apply -f mailctl/ --auto-approve --secrets-out new-keys.json
       mailctl plan -f mailctl/ --out plan.bin && mailctl apply plan.bin
     """
-    saved = planfile.SavedPlan(planfile_path) if planfile_path else None
+    saved = planfile.SavedPlan(planfile_path, lambda paths: hints.command(
+        "plan", *hints.config_flags(paths), "--out", planfile_path)) if planfile_path else None
     if saved and (files or targets or excludes or shard):
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude/--shard")
     desired = saved.desired if saved else load_desired(files)

@@ -44,7 +44,8 @@ def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targ
     with github.errors_as_annotations(fmt == github.FORMAT):
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
     if out:
-        planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes))
+        planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes),
+                      list(files))
     renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
     click.echo(renderer(planned.plan))
     if fmt == github.FORMAT:

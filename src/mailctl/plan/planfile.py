@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def fingerprint(digests: dict[str, str]) -> str:
 
 
 def save(path: str, plan: Plan, desired: DesiredState, actual: ActualState, targets: list[str],
-         excludes: list[str]) -> None:
+         excludes: list[str], config_paths: list[str] | None = None) -> None:
     digests = state_digests(actual)
     document = {
         "format": PLANFILE_FORMAT,
@@ -52,6 +53,7 @@ def save(path: str, plan: Plan, desired: DesiredState, actual: ActualState, targ
         "state_digests": digests,
         "targets": targets,
         "excludes": excludes,
+        "config_paths": config_paths or [],  # only for the "plan again" hint
         "desired": _desired_to_json(desired),
         "plan": plan_to_json(plan),
     }
@@ -62,10 +64,16 @@ def save(path: str, plan: Plan, desired: DesiredState, actual: ActualState, targ
 
 
 class SavedPlan:
-    def __init__(self, path: str):
+    def __init__(self, path: str, replan: Callable[[list[str]], str] | None = None):
+        """``replan(config_paths)``: the command that makes a fresh plan file from the config the
+        file was planned from, as the CLI prints it (with the user's connection flags); messages
+        that refuse the file end with it."""
         self.path = path
         document = _read(path)
-        _check_written_by_this_mailctl(path, document)
+        paths = document.get("config_paths")
+        self.config_paths = [str(p) for p in paths] if isinstance(paths, list) else []
+        self.replan = (replan or (lambda _: f"mailctl plan --out {path}"))(self.config_paths)
+        _check_written_by_this_mailctl(path, document, self.replan)
         try:
             self.digests: dict[str, str] = dict(document["state_digests"])
             self.targets: list[str] = list(document.get("targets", []))
@@ -74,7 +82,7 @@ class SavedPlan:
             self.changes: dict[str, dict[str, Any]] = {c["address"]: c for c in document["plan"]["changes"]}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); "
-                             f"run `mailctl plan --out {path}` again") from None
+                             f"run `{self.replan}` again") from None
 
     def check_fresh(self, actual: ActualState, plan: Plan | None = None) -> None:
         """Refuse unless ``plan`` (computed now) has exactly the recorded changes and the actual
@@ -89,7 +97,7 @@ class SavedPlan:
         if moved:
             parts.append("the actual state changed since it was made:\n" + _listing(moved))
         raise UnsafePlan(f"saved plan {self.path} is stale: " + "\nand ".join(parts)
-                         + "\nNothing was changed. Run `mailctl plan` again.")
+                         + f"\nNothing was changed. Run `{self.replan}` again.")
 
     def _state_differences(self, actual: ActualState) -> list[str]:
         now = state_digests(actual)
@@ -182,7 +190,7 @@ def _read(path: str) -> dict[str, Any]:
     return document
 
 
-def _check_written_by_this_mailctl(path: str, document: dict[str, Any]) -> None:
+def _check_written_by_this_mailctl(path: str, document: dict[str, Any], replan: str) -> None:
     """A plan is only as exact as the code that made it: another version may plan differently."""
     plan: dict[str, Any] = document["plan"] if isinstance(document.get("plan"), dict) else {}
     found = {"plan-file format": (document.get("format"), PLANFILE_FORMAT),
@@ -193,7 +201,7 @@ def _check_written_by_this_mailctl(path: str, document: dict[str, Any]) -> None:
     if wrong:
         raise UnsafePlan(f"saved plan {path} was not written by this mailctl ({__version__}, "
                          f"{PLANFILE_FORMAT}): " + "; ".join(wrong)
-                         + f". Nothing was changed. Run `mailctl plan --out {path}` again with this mailctl.")
+                         + f". Nothing was changed. Run `{replan}` again with this mailctl.")
 
 
 def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
