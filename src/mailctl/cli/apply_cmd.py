@@ -21,9 +21,9 @@ from mailctl.cli.common import (
     open_client,
     target_options,
 )
-from mailctl.cli.progress import DomainWaitReporter, LockWaitReporter
 from mailctl.cli.scale_options import paced, parallelism_options, shard_option, workers
 from mailctl.cli.signals import GracefulStop, name_of
+from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter
 from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UsageError
 from mailctl.plan import planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from mailctl.cli.colour import resolve
 from mailctl.cli.main import cli
-from mailctl.cli.progress import DomainWaitReporter
+from mailctl.cli.wait_progress import DomainWaitReporter
 
 BASIC = Path(__file__).resolve().parents[3] / "examples" / "basic"
 ESC = "\x1b["

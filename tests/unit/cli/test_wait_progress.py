@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailctl.cli.progress import DomainWaitReporter, LockWaitReporter
+from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter
 
 
 def test_domain_wait_says_what_and_how_long_then_throttles_then_reports_verification(
