@@ -12,6 +12,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command, tenants_config
@@ -249,40 +251,10 @@ def test_sigterm_while_apply_plans_changes_nothing_and_releases_the_lock(slower,
     assert mailctl("unlock").stdout.startswith("No apply lock is held")
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
-                         ids=["SIGTERM", "SIGINT"])
-def test_sigterm_at_the_confirmation_prompt_changes_nothing_and_releases_the_lock(slow, mailctl, write_config,
-                                                                                   signum, code):
-    slow.reset()
-    mailctl.sandbox = slow
-    config = write_config(tenants_config(1, prefix="int-"))
-    primary, replica = pty.openpty()  # apply asks only on a terminal
-    stdout = mailctl.workdir / "apply.out"
-    env = {**os.environ, "AGENTMAIL_API_KEY": slow.api_key}
-    with stdout.open("w") as out:
-        proc = subprocess.Popen([*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url,
-                                 "--secrets-out", "secrets.json"], stdin=replica, stdout=out,
-                                stderr=subprocess.STDOUT, text=True, env=env, cwd=mailctl.workdir)
-    os.close(replica)
-    try:
-        # Only once apply asks (it is then reading the terminal): a signal sent earlier would test
-        # another moment, and one sent after apply already failed would prove nothing.
-        _wait_for(proc, lambda: "Apply these changes?" in stdout.read_text(), "the confirmation prompt",
-                  stdout.read_text)
-        proc.send_signal(signum)
-        assert proc.wait(timeout=30) == code, stdout.read_text()
-    finally:
-        os.close(primary)
-    output = stdout.read_text()
-    mailctl.watch.output(f"mailctl apply ({signum.name} at the prompt)", output)
-    assert "nothing was changed" in output and "Traceback" not in output
-    assert not [p for p, _ in Inventory.read(slow.sdk()).pods if p.startswith("int-")]
-    assert mailctl("unlock").stdout.startswith("No apply lock is held")
-
-
-@pytest.mark.parametrize(("answer", "code"), [("y", 0), ("n", 1)], ids=["yes", "no"])
-def test_the_confirmation_prompt_applies_on_yes_and_changes_nothing_on_no(slow, mailctl, write_config,
-                                                                          answer, code):
+@contextmanager
+def _apply_at_the_prompt(slow, mailctl, write_config) -> Iterator[tuple[subprocess.Popen[str], int, Path]]:
+    """An apply (real process, stdin on a pseudo-terminal: apply asks only on a terminal) that
+    has printed its confirmation prompt: yields the process, the terminal's writing end, its output."""
     slow.reset()
     mailctl.sandbox = slow
     config = write_config(tenants_config(1, prefix="int-"))
@@ -295,12 +267,35 @@ def test_the_confirmation_prompt_applies_on_yes_and_changes_nothing_on_no(slow, 
                                 stderr=subprocess.STDOUT, text=True, env=env, cwd=mailctl.workdir)
     os.close(replica)
     try:
+        # Only once apply asks (it is then reading the terminal): input or a signal sent earlier
+        # would test another moment, and one sent after apply already failed would prove nothing.
         _wait_for(proc, lambda: "Apply these changes?" in stdout.read_text(), "the confirmation prompt",
                   stdout.read_text)
-        os.write(primary, f"maybe\n{answer}\n".encode())  # an unclear answer is asked again
-        assert proc.wait(timeout=60) == code, stdout.read_text()
+        yield proc, primary, stdout
     finally:
         os.close(primary)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
+                         ids=["SIGTERM", "SIGINT"])
+def test_sigterm_at_the_confirmation_prompt_changes_nothing_and_releases_the_lock(slow, mailctl, write_config,
+                                                                                   signum, code):
+    with _apply_at_the_prompt(slow, mailctl, write_config) as (proc, _, stdout):
+        proc.send_signal(signum)
+        assert proc.wait(timeout=30) == code, stdout.read_text()
+    output = stdout.read_text()
+    mailctl.watch.output(f"mailctl apply ({signum.name} at the prompt)", output)
+    assert "nothing was changed" in output and "Traceback" not in output
+    assert not [p for p, _ in Inventory.read(slow.sdk()).pods if p.startswith("int-")]
+    assert mailctl("unlock").stdout.startswith("No apply lock is held")
+
+
+@pytest.mark.parametrize(("answer", "code"), [("y", 0), ("n", 1)], ids=["yes", "no"])
+def test_the_confirmation_prompt_applies_on_yes_and_changes_nothing_on_no(slow, mailctl, write_config,
+                                                                          answer, code):
+    with _apply_at_the_prompt(slow, mailctl, write_config) as (proc, terminal, stdout):
+        os.write(terminal, f"maybe\n{answer}\n".encode())  # an unclear answer is asked again
+        assert proc.wait(timeout=60) == code, stdout.read_text()
     output = stdout.read_text()
     mailctl.watch.output(f"mailctl apply (answered {answer})", output)
     assert "Please answer y or n." in output and "Traceback" not in output
