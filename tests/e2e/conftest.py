@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command
+from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command, watched_sandbox
 
 from mailctl.cli.main import cli
 
@@ -64,11 +64,8 @@ def secret_watch() -> SecretWatch:
 
 @pytest.fixture(scope="session")
 def server(secret_watch: SecretWatch) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(ORG_KEY)
-    yield process
-    process.stop()
-    secret_watch.output("mailctl sandbox serve", process.output())
-    process.close()
+    with watched_sandbox(secret_watch, "", ORG_KEY) as process:
+        yield process
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,19 @@ class SandboxProcess:
     def close(self) -> None:
         self.stop()
         self._dir.cleanup()
+
+
+@contextmanager
+def watched_sandbox(watch: Any, label: str, api_key: str, *flags: str) -> Iterator[SandboxProcess]:
+    """A ``mailctl sandbox serve`` subprocess with ``flags``; once it stops, everything it printed
+    goes through ``watch`` (the session's secret watch), labelled ``label``."""
+    process = SandboxProcess(api_key, *flags)
+    try:
+        yield process
+    finally:
+        process.stop()
+        watch.output(f"mailctl sandbox serve{f' ({label})' if label else ''}", process.output())
+        process.close()
 
 
 # ---------------------------------------------------------------------------------------------

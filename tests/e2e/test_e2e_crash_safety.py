@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_harness import Inventory, SandboxProcess, declared_inventory, mailctl_command
+from e2e_harness import Inventory, SandboxProcess, declared_inventory, mailctl_command, watched_sandbox
 
 from mailctl.secrets import declared_name_of
 
@@ -57,11 +57,9 @@ FAULTS = {"fault_rate": 0.3, "fault_mode": "both", "rate_limit": 40}
 
 @pytest.fixture(scope="module")
 def slow(server: SandboxProcess, secret_watch: Any) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(server.api_key, "--latency-ms", str(LATENCY_MS), "--latency-jitter-ms", str(LATENCY_MS))
-    yield process
-    process.stop()
-    secret_watch.output("mailctl sandbox serve (crash)", process.output())
-    process.close()
+    with watched_sandbox(secret_watch, "crash", server.api_key,
+                         "--latency-ms", str(LATENCY_MS), "--latency-jitter-ms", str(LATENCY_MS)) as process:
+        yield process
 
 
 def _keys(sandbox: SandboxProcess) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import SandboxProcess, mailctl_command
+from e2e_harness import SandboxProcess, mailctl_command, watched_sandbox
 
 DOMAIN = "mail.deferred.test"
 CONFIG = {
@@ -23,11 +23,9 @@ CONFIG = {
 @pytest.fixture(scope="module")
 def manual(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
     """A sandbox where domains verify only once their DNS is published (/_sandbox/domains/.../dns)."""
-    process = SandboxProcess(server.api_key, "--domain-verification", "manual")
-    yield process
-    process.stop()
-    secret_watch.output("mailctl sandbox serve (manual verification)", process.output())
-    process.close()
+    with watched_sandbox(secret_watch, "manual verification", server.api_key,
+                         "--domain-verification", "manual") as process:
+        yield process
 
 
 @pytest.fixture

@@ -6,19 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import Inventory, SandboxProcess, declared_inventory, tenants_config
+from e2e_harness import Inventory, SandboxProcess, declared_inventory, tenants_config, watched_sandbox
 
 FAULT_RATE, SEED, RATE_LIMIT = "0.2", "20240611", "40"
 
 
 @pytest.fixture(scope="module")
 def faulty(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(server.api_key, "--fault-rate", FAULT_RATE, "--seed", SEED,
-                             "--rate-limit", RATE_LIMIT)
-    yield process
-    process.stop()
-    secret_watch.output("mailctl sandbox serve (faults)", process.output())
-    process.close()
+    with watched_sandbox(secret_watch, "faults", server.api_key,
+                         "--fault-rate", FAULT_RATE, "--seed", SEED, "--rate-limit", RATE_LIMIT) as process:
+        yield process
 
 
 @pytest.mark.parametrize("mode", ["before", "after"])

@@ -16,16 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command, tenants_config
+from e2e_harness import ORG_KEY, Inventory, SandboxProcess, mailctl_command, tenants_config, watched_sandbox
 
 
 @pytest.fixture(scope="module")
 def slow(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(server.api_key, "--latency-ms", "150")
-    yield process
-    process.stop()
-    secret_watch.output("mailctl sandbox serve (slow)", process.output())
-    process.close()
+    with watched_sandbox(secret_watch, "slow", server.api_key, "--latency-ms", "150") as process:
+        yield process
 
 
 def _start_apply(slow: SandboxProcess, config, workdir) -> subprocess.Popen[str]:

@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import ORG_KEY, SandboxProcess
+from e2e_harness import ORG_KEY, SandboxProcess, watched_sandbox
 
 
 @pytest.fixture(scope="module")
-def no_tracking() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(ORG_KEY, "--open-tracking", "disabled")
-    yield process
-    process.close()
+def no_tracking(secret_watch) -> Iterator[SandboxProcess]:
+    with watched_sandbox(secret_watch, "open tracking disabled", ORG_KEY, "--open-tracking", "disabled") as process:
+        yield process
 
 
 def test_tracking_enabled_against_an_org_without_open_tracking_is_reported(mailctl, write_config, no_tracking):

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import SandboxProcess, mailctl_command, tenants_config
+from e2e_harness import SandboxProcess, mailctl_command, tenants_config, watched_sandbox
 
 from mailctl.api import lock
 from mailctl.api.client import AgentMailClient
@@ -94,11 +94,9 @@ def _lock_ids_of(sandbox: SandboxProcess) -> list[str]:
 
 @pytest.fixture(scope="module")
 def limited(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(server.api_key, "--rate-limit", "6", "--latency-ms", "20")
-    yield process
-    process.stop()
-    secret_watch.output("mailctl sandbox serve (rate limit)", process.output())
-    process.close()
+    with watched_sandbox(secret_watch, "rate limit", server.api_key,
+                         "--rate-limit", "6", "--latency-ms", "20") as process:
+        yield process
 
 
 def test_parallelism_20_under_a_low_rate_limit_finishes_in_one_run(limited, mailctl, write_config):

@@ -35,6 +35,17 @@ def _round(pacer: Pacer, time: FakeTime, latency: float = 0.05, status: int = 20
         pacer.release(ticket, status)
 
 
+def _refused_after_two_per_second(time: FakeTime) -> Pacer:
+    """A pacer that ran one request at a time, 2 per second, then was refused once (Retry-After 1 s)."""
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    for _ in range(10):
+        ticket = pacer.acquire()
+        time.now += 0.5
+        pacer.release(ticket, 200)
+    pacer.release(pacer.acquire(), 429, retry_after=1.0)
+    return pacer
+
+
 def test_auto_starts_modestly_and_grows_while_latency_is_flat():
     time = FakeTime()
     pacer = Pacer(clock=time.clock, sleep=time.sleep)
@@ -121,12 +132,7 @@ def test_after_a_429_requests_are_paced_to_the_rate_the_api_accepted():
 
 def test_the_pace_climbs_back_past_the_refused_rate_without_refusals():
     time = FakeTime()
-    pacer = Pacer(clock=time.clock, sleep=time.sleep)
-    for _ in range(10):
-        ticket = pacer.acquire()
-        time.now += 0.5
-        pacer.release(ticket, 200)
-    pacer.release(pacer.acquire(), 429, retry_after=1.0)
+    pacer = _refused_after_two_per_second(time)
     low = pacer.rate
     time.now += 5.0
     assert pacer.rate == pytest.approx(low / DECREASE, rel=0.01)  # the refused rate again
@@ -156,12 +162,7 @@ def test_a_paced_client_gives_up_on_429s_only_when_the_budget_is_spent(harness):
 def test_a_client_left_alone_reaches_four_times_the_refused_rate_seconds_after_the_plateau():
     """The other shards finished: the budget they used is free, and the pace finds it quickly."""
     time = FakeTime()
-    pacer = Pacer(clock=time.clock, sleep=time.sleep)
-    for _ in range(10):
-        ticket = pacer.acquire()
-        time.now += 0.5
-        pacer.release(ticket, 200)
-    pacer.release(pacer.acquire(), 429, retry_after=1.0)
+    pacer = _refused_after_two_per_second(time)
     refused = pacer.rate / DECREASE
     time.now += 5.0 + 4.0  # the plateau, then two doublings
     assert pacer.rate >= 4 * refused * 0.99
