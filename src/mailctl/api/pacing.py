@@ -71,7 +71,6 @@ class Pacer:
         self._successes: deque[float] = deque()
         self._first = clock()
         self.refusals = 0
-        self.attempts = 0
 
     # -- what progress lines show -----------------------------------------------------------
 
@@ -103,7 +102,6 @@ class Pacer:
                     continue
                 if wait <= 0:
                     self._in_flight += 1
-                    self.attempts += 1
                     epoch, in_flight = self._epoch, self._in_flight
                     turn = self._claim_turn(now)
                     break

@@ -37,7 +37,6 @@ class Attribute:
 
     name: str
     mutable: bool = True  # False: a change forces replacement (delete, then create)
-    sensitive: bool = False  # never shown in plans or logs
     normalise: Callable[[Any], Any] | None = None  # raises ValueError for a bad config value
     invalid: str = ""  # the problem for a value ``normalise`` rejects (``{value}`` is replaced)
     absent: Any = ABSENT  # the value an API row without it reads as (ABSENT: left out)
