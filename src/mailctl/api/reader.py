@@ -42,6 +42,17 @@ class StateReader:
         busy: done at once they take about as long as the longer of the two."""
         self._listing = _Background(self._list_organisation)
 
+    def abandon_listing(self, then: Callable[[], None]) -> None:
+        """The listing started is not wanted (the config failed to load): run ``then`` (closing
+        the client) once it has ended, without waiting for it here. Closing the client under a
+        request still running would break that request mid-way (the embedded sandbox would
+        print its traceback)."""
+        listing, self._listing = self._listing, None
+        if listing is None:
+            then()
+        else:
+            listing.then(then)
+
     def read(self, desired: DesiredState) -> ActualState:
         listing, self._listing = self._listing, None
         rows = listing.result() if listing is not None else self._list_organisation()
@@ -136,6 +147,13 @@ class _Background:
             self._value = self._call()
         except BaseException as exc:  # re-raised in the caller's thread by result()
             self._error = exc
+
+    def then(self, call: Callable[[], None]) -> None:
+        """Run ``call`` on another daemon thread once this one has ended."""
+        def after() -> None:
+            self._thread.join()
+            call()
+        threading.Thread(target=after, name="mailctl-listing-then", daemon=True).start()
 
     def result(self) -> Any:
         self._thread.join()

@@ -110,10 +110,14 @@ def load_and_plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | N
     except MailctlError:
         load_desired(files)
         raise
-    with client:
-        reader = StateReader(client)
-        reader.start_listing()
+    reader = StateReader(client)
+    reader.start_listing()
+    try:
         desired = load_desired(files)
+    except BaseException:
+        reader.abandon_listing(client.close)
+        raise
+    with client:
         return make_plan(client, desired, targets, excludes, shard, reader)
 
 
