@@ -59,8 +59,9 @@ def main() -> None:
         sandbox = SandboxProcess(KEY, "--latency-ms", str(args.latency_ms))
         try:
             sandbox.reset()
-            applied = run_mailctl(sandbox, workdir, "apply", "--auto-approve", *flags,
-                                  "--secrets-out", "secrets.json", ok=(0,))
+            applied = run_mailctl(
+                sandbox, workdir, "apply", "--auto-approve", *flags, "--secrets-out", "secrets.json", ok=(0,)
+            )
             replan = run_mailctl(sandbox, workdir, "plan", "--detailed-exitcode")
             if replan.exit_code != 0:
                 sys.exit("the re-plan after apply is not clean: mailctl apply did not converge")
@@ -71,16 +72,22 @@ def main() -> None:
         finally:
             sandbox.close()
 
-    print(f"{args.tenants} tenants ({resources} resources), sandbox latency {args.latency_ms} ms, "
-          f"mailctl --parallelism {args.parallelism or 'auto (default)'}")
+    print(
+        f"{args.tenants} tenants ({resources} resources), sandbox latency {args.latency_ms} ms, "
+        f"mailctl --parallelism {args.parallelism or 'auto (default)'}"
+    )
     print(f"{'':24}{'seconds':>9}{'requests':>10}{'429s':>7}")
     print(f"{'mailctl apply':24}{applied.seconds:9.2f}{applied.counts.requests:10d}{applied.counts.refused:7d}")
     print(f"{'SDK, one by one':24}{sdk_s:9.2f}{sdk_n:10d}{0:7d}")
     print(f"{'mailctl no-op re-plan':24}{replan.seconds:9.2f}{replan.counts.requests:10d}{replan.counts.refused:7d}")
-    print(f"speed-up of apply over the SDK loop: {sdk_s / applied.seconds:.1f}x (target >= 15x); "
-          f"429 share {applied.counts.share_429:.1%}")
-    print(f"no-op re-plan: {replan.counts.requests} requests for {resources} resources "
-          f"({replan.counts.requests / resources:.3f} per resource)")
+    print(
+        f"speed-up of apply over the SDK loop: {sdk_s / applied.seconds:.1f}x (target >= 15x); "
+        f"429 share {applied.counts.share_429:.1%}"
+    )
+    print(
+        f"no-op re-plan: {replan.counts.requests} requests for {resources} resources "
+        f"({replan.counts.requests / resources:.3f} per resource)"
+    )
 
 
 if __name__ == "__main__":

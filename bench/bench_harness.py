@@ -18,8 +18,7 @@ from e2e_harness import SandboxProcess, mailctl_command, tenants_config  # noqa:
 KEY = "am_bench_org_key_0123456789abcdef"
 RESOURCES_PER_TENANT = 7  # a pod, a pod domain, 3 inboxes, 2 pod keys
 
-__all__ = ["KEY", "RESOURCES_PER_TENANT", "Counts", "Run", "SandboxProcess", "counts", "run_mailctl",
-           "tenants_config"]
+__all__ = ["KEY", "RESOURCES_PER_TENANT", "Counts", "Run", "SandboxProcess", "counts", "run_mailctl", "tenants_config"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,15 @@ class Run:
 
 def start_mailctl(sandbox: SandboxProcess, workdir: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "AGENTMAIL_API_KEY": KEY}
-    return subprocess.Popen([*mailctl_command(), *args, "--endpoint", sandbox.url], cwd=workdir, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [*mailctl_command(), *args, "--endpoint", sandbox.url],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, float, str]:

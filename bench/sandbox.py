@@ -30,8 +30,12 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     exe = Path(sys.executable).with_name("mailctl")
-    proc = subprocess.Popen([str(exe), "sandbox", "serve", "--port", "0", "--api-key", KEY],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "sandbox", "serve", "--port", "0", "--api-key", KEY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     match = LISTENING.search(proc.stdout.readline())
     if not match:
@@ -84,7 +88,7 @@ def slow_clients(held: int) -> None:
         print(f"{held} idle connections held: {timed_request(url)}")
         for _ in range(held):
             sock = socket.create_connection((host, int(port)))
-            sock.sendall(b"POST /v0/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"na")
+            sock.sendall(b'POST /v0/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"na')
             sockets.append(sock)
         print(f"+ {held} half-sent requests held: {timed_request(url)}")
     finally:
@@ -109,8 +113,9 @@ def main() -> None:
         counts, errors = [0] * args.clients, [0] * args.clients
         deadline = time.monotonic() + args.seconds
         started = time.monotonic()
-        threads = [threading.Thread(target=worker, args=(url, n, deadline, counts, errors))
-                   for n in range(args.clients)]
+        threads = [
+            threading.Thread(target=worker, args=(url, n, deadline, counts, errors)) for n in range(args.clients)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -121,8 +126,10 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=10)
     total = sum(counts)
-    print(f"{args.clients} clients, {elapsed:.1f} s: {total} requests, {total / elapsed:.0f} requests/second, "
-          f"{sum(errors)} errors")
+    print(
+        f"{args.clients} clients, {elapsed:.1f} s: {total} requests, {total / elapsed:.0f} requests/second, "
+        f"{sum(errors)} errors"
+    )
     print(f"sandbox stats: total {stats['total']}, by status {stats['by_status']}")
     for route, count in sorted(stats["by_route"].items(), key=lambda kv: -kv[1]):
         print(f"  {count:7d}  {route}")

@@ -53,12 +53,20 @@ def main() -> None:
             workdir = Path(tmp)
             config_path = workdir / "mailctl.yaml"
             config_path.write_text(yaml.safe_dump(tenants_config(tenants, prefix="sc-t"), sort_keys=False))
-            sandbox = SandboxProcess(KEY, "--latency-ms", str(args.latency_ms), "--threads", str(args.threads),
-                                     "--db", os.path.join(tmp, "sandbox.db"))
+            sandbox = SandboxProcess(
+                KEY,
+                "--latency-ms",
+                str(args.latency_ms),
+                "--threads",
+                str(args.threads),
+                "--db",
+                os.path.join(tmp, "sandbox.db"),
+            )
             try:
                 sandbox.reset()
-                applied = run_mailctl(sandbox, workdir, "apply", "--auto-approve", "--secrets-out",
-                                      "secrets.json", ok=(0,))
+                applied = run_mailctl(
+                    sandbox, workdir, "apply", "--auto-approve", "--secrets-out", "secrets.json", ok=(0,)
+                )
                 noop = run_mailctl(sandbox, workdir, "plan", "--detailed-exitcode", ok=(0,))
                 planning = planner_seconds(sandbox, config_path)
             finally:
@@ -68,15 +76,21 @@ def main() -> None:
 
     base = rows[0][2].seconds / rows[0][1]
     print(f"\nsandbox latency {args.latency_ms} ms; mailctl default flags (--parallelism auto)")
-    print(f"{'tenants':>8}{'resources':>10} | {'apply s':>8}{'ms/res':>7}{'ratio':>6}{'requests':>9}{'429%':>6}"
-          f"{'RSS MB':>7} | {'no-op plan s':>12}{'requests':>9}{'RSS MB':>7} | {'planner s':>9}")
+    print(
+        f"{'tenants':>8}{'resources':>10} | {'apply s':>8}{'ms/res':>7}{'ratio':>6}{'requests':>9}{'429%':>6}"
+        f"{'RSS MB':>7} | {'no-op plan s':>12}{'requests':>9}{'RSS MB':>7} | {'planner s':>9}"
+    )
     for tenants, resources, applied, noop, planning in rows:
         per = applied.seconds / resources
-        print(f"{tenants:8d}{resources:10d} | {applied.seconds:8.1f}{per * 1000:7.2f}{per / base:6.2f}"
-              f"{applied.counts.requests:9d}{applied.counts.share_429:6.1%}{applied.rss_mb:7.0f} | "
-              f"{noop.seconds:12.1f}{noop.counts.requests:9d}{noop.rss_mb:7.0f} | {planning:9.2f}")
-    print("goals: ratio <= 1.2 (per-resource apply time vs the first size); at 10,000 tenants the no-op "
-          "plan < 20 s and < 400 MB, the planner < 2 s")
+        print(
+            f"{tenants:8d}{resources:10d} | {applied.seconds:8.1f}{per * 1000:7.2f}{per / base:6.2f}"
+            f"{applied.counts.requests:9d}{applied.counts.share_429:6.1%}{applied.rss_mb:7.0f} | "
+            f"{noop.seconds:12.1f}{noop.counts.requests:9d}{noop.rss_mb:7.0f} | {planning:9.2f}"
+        )
+    print(
+        "goals: ratio <= 1.2 (per-resource apply time vs the first size); at 10,000 tenants the no-op "
+        "plan < 20 s and < 400 MB, the planner < 2 s"
+    )
 
 
 if __name__ == "__main__":

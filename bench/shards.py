@@ -40,15 +40,27 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="mailctl-bench-shards-") as tmp:
         workdir = Path(tmp)
-        (workdir / "mailctl.yaml").write_text(yaml.safe_dump(tenants_config(args.tenants, prefix="sh-t"),
-                                                             sort_keys=False))
+        (workdir / "mailctl.yaml").write_text(
+            yaml.safe_dump(tenants_config(args.tenants, prefix="sh-t"), sort_keys=False)
+        )
         sandbox = SandboxProcess(KEY, "--latency-ms", str(args.latency_ms), "--rate-limit", str(args.rate_limit))
         try:
             sandbox.reset()
             before = counts(sandbox)
             start = time.perf_counter()
-            procs = [start_mailctl(sandbox, workdir, "apply", "--auto-approve", "--shard", f"{k}/{args.shards}",
-                                   "--secrets-out", f"secrets-{k}.json") for k in range(1, args.shards + 1)]
+            procs = [
+                start_mailctl(
+                    sandbox,
+                    workdir,
+                    "apply",
+                    "--auto-approve",
+                    "--shard",
+                    f"{k}/{args.shards}",
+                    "--secrets-out",
+                    f"secrets-{k}.json",
+                )
+                for k in range(1, args.shards + 1)
+            ]
             results = []
             for proc in procs:
                 code, rss, output = finish(proc)
@@ -61,8 +73,10 @@ def main() -> None:
 
     accepted = total.requests - total.refused
     floor = accepted / args.rate_limit
-    print(f"{args.tenants} tenants ({args.tenants * RESOURCES_PER_TENANT} resources) in {args.shards} shards, "
-          f"organisation rate limit {args.rate_limit:g}/s, latency {args.latency_ms} ms")
+    print(
+        f"{args.tenants} tenants ({args.tenants * RESOURCES_PER_TENANT} resources) in {args.shards} shards, "
+        f"organisation rate limit {args.rate_limit:g}/s, latency {args.latency_ms} ms"
+    )
     for k, (code, seconds, rss, output) in enumerate(results, start=1):
         print(f"  shard {k}/{args.shards}: exit {code}, done after {seconds:.1f}s, RSS {rss:.0f} MB")
         if code != 0:

@@ -24,8 +24,21 @@ from mailctl.errors import Deferred, MailctlError
 from mailctl.plan.changes import CREATE, DELETE, Change, Plan
 from mailctl.plan.steps import Step, dependencies, dependents, steps_of
 
-__all__ = ["DEFERRED", "DONE", "FAILED", "NOT_STARTED", "SKIPPED", "Applier", "ApplyResult", "Outcome", "Step",
-           "StepResult", "dependencies", "steps_of"]
+__all__ = [
+    "DEFERRED",
+    "DONE",
+    "FAILED",
+    "NOT_STARTED",
+    "SKIPPED",
+    "Applier",
+    "ApplyResult",
+    "Outcome",
+    "Step",
+    "StepResult",
+    "dependencies",
+    "steps_of",
+]
+
 
 class Outcome(StrEnum):
     """What became of one step. A str: reports and JSON see the bare words."""
@@ -37,8 +50,13 @@ class Outcome(StrEnum):
     NOT_STARTED = "not started"
 
 
-DONE, FAILED, SKIPPED, DEFERRED, NOT_STARTED = Outcome.DONE, Outcome.FAILED, Outcome.SKIPPED, Outcome.DEFERRED, \
-    Outcome.NOT_STARTED
+DONE, FAILED, SKIPPED, DEFERRED, NOT_STARTED = (
+    Outcome.DONE,
+    Outcome.FAILED,
+    Outcome.SKIPPED,
+    Outcome.DEFERRED,
+    Outcome.NOT_STARTED,
+)
 
 
 @dataclass
@@ -62,9 +80,13 @@ class ApplyResult:
 
 
 class Applier:
-    def __init__(self, writer: ApiWriter, parallelism: int = 10,
-                 on_result: Callable[[StepResult], None] | None = None,
-                 stop: threading.Event | None = None):
+    def __init__(
+        self,
+        writer: ApiWriter,
+        parallelism: int = 10,
+        on_result: Callable[[StepResult], None] | None = None,
+        stop: threading.Event | None = None,
+    ):
         self.writer = writer
         self.parallelism = max(1, parallelism)
         self.on_result = on_result or (lambda result: None)

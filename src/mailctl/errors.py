@@ -102,8 +102,9 @@ class TransientError(ApiError):
     happened, so the caller must look before re-creating.
     """
 
-    def __init__(self, status: int, code: str, message: str, method: str = "", path: str = "",
-                 *, ambiguous: bool = False):
+    def __init__(
+        self, status: int, code: str, message: str, method: str = "", path: str = "", *, ambiguous: bool = False
+    ):
         self.ambiguous = ambiguous
         super().__init__(status, code, message, method, path)
 

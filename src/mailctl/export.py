@@ -71,16 +71,22 @@ def select_for_import(actual: ActualState, patterns: list[str]) -> Selection:
     whole_pods = {pod for a in chosen if (pod := actual.resources[a].pod) is not None}
     org_lists = any(actual.resources[a].kind == LIST_ENTRY and actual.resources[a].pod is None for a in chosen)
     for address, resource in actual.resources.items():
-        if address in chosen or resource.pod in whole_pods or (
-                org_lists and resource.kind == LIST_ENTRY and resource.pod is None):
+        if (
+            address in chosen
+            or resource.pod in whole_pods
+            or (org_lists and resource.kind == LIST_ENTRY and resource.pod is None)
+        ):
             out.state.add(resource)
     widened = [r for a, r in out.state.resources.items() if a not in chosen]
     for pod in sorted({pod for r in widened if (pod := r.pod) is not None}):
-        out.notes.append(f"{pod_address(pod)} is imported whole: mailctl deletes the undeclared children "
-                         "of a declared pod, so declaring part of it would delete the rest")
+        out.notes.append(
+            f"{pod_address(pod)} is imported whole: mailctl deletes the undeclared children "
+            "of a declared pod, so declaring part of it would delete the rest"
+        )
     if any(r.kind == LIST_ENTRY and r.pod is None for r in widened):
-        out.notes.append("every organisation list entry is imported: a `lists` key makes mailctl manage "
-                         "all the entries of its scope")
+        out.notes.append(
+            "every organisation list entry is imported: a `lists` key makes mailctl manage all the entries of its scope"
+        )
     _complete(out, actual)
     return out
 
@@ -91,8 +97,9 @@ def _complete(selection: Selection, actual: ActualState) -> None:
     for address in sorted(used - set(selection.state.resources)):
         if address in actual.resources:
             selection.state.add(actual.resources[address])
-            selection.notes.append(f"{address} is included: the selected inboxes use it (drop it if your "
-                                   "config declares it already)")
+            selection.notes.append(
+                f"{address} is included: the selected inboxes use it (drop it if your config declares it already)"
+            )
     _drop_undeclarable(selection)
 
 
@@ -110,8 +117,7 @@ def _drop_undeclarable(selection: Selection) -> None:
         if resource.observed.unrecorded:
             why = _unrecorded_note(resource)
         elif resource.observed.superseded:
-            why = ("superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` "
-                   "removes it)")
+            why = "superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` removes it)"
         else:
             why = "shares its name with another key"
         selection.notes.append(f"{address} is left out: {why}")
@@ -119,8 +125,7 @@ def _drop_undeclarable(selection: Selection) -> None:
 
 def _unrecorded_note(key: Resource) -> str:
     """What becomes of a leftover pending key once the export is applied."""
-    why = ("its secret was never recorded (a killed apply left it under its pending name), so it "
-           "cannot be adopted")
+    why = "its secret was never recorded (a killed apply left it under its pending name), so it cannot be adopted"
     if "#" in key.name:  # a real key holds its name, and is exported: the plan deletes this one
         return why + "; the next apply deletes it"
     if key.pod is not None:  # the declared pod's undeclared children are deleted

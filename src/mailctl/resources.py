@@ -161,8 +161,9 @@ def webhook_address(name: str, pod: str | None = None, inbox: str | None = None)
     return _scoped(pod, inbox, f"webhook/{name}")
 
 
-def list_entry_address(direction: str, list_type: str, entry: str, pod: str | None = None,
-                       inbox: str | None = None) -> str:
+def list_entry_address(
+    direction: str, list_type: str, entry: str, pod: str | None = None, inbox: str | None = None
+) -> str:
     return _scoped(pod, inbox, f"list/{direction}/{list_type}/{entry.lower()}")
 
 

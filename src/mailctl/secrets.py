@@ -84,8 +84,9 @@ class SecretSink:
             try:
                 self._append(_format(record))
             except OSError as exc:
-                raise MailctlError(f"--secrets-out {self.path}: could not record the secret of "
-                                   f"{address}: {exc.strerror or exc}") from None
+                raise MailctlError(
+                    f"--secrets-out {self.path}: could not record the secret of {address}: {exc.strerror or exc}"
+                ) from None
             self.written.append(address)
 
     # -- the path ------------------------------------------------------------------------------
@@ -110,8 +111,10 @@ class SecretSink:
         if not stat.S_ISREG(info.st_mode):
             self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
         if info.st_size > MAX_SINK_BYTES:
-            self._refuse(f"is {info.st_size:,} bytes, larger than any mailctl secrets file "
-                         f"({MAX_SINK_BYTES:,} bytes at most): use a new file")
+            self._refuse(
+                f"is {info.st_size:,} bytes, larger than any mailctl secrets file "
+                f"({MAX_SINK_BYTES:,} bytes at most): use a new file"
+            )
         return target
 
     # -- appending -----------------------------------------------------------------------------
@@ -240,9 +243,13 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def _describe(mode: int) -> str:
-    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISSOCK, "a socket")):
+    for test, what in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return what
     return "not a regular file"

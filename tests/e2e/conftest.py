@@ -121,8 +121,15 @@ class Mailctl:
         env = {k: v for k, v in os.environ.items() if k not in ("AGENTMAIL_API_KEY", "AGENTMAIL_BASE_URL")}
         if self._key(key):
             env["AGENTMAIL_API_KEY"] = str(self._key(key))
-        done = subprocess.run([*mailctl_command(), *argv], capture_output=True, text=True, env=env,
-                              stdin=subprocess.DEVNULL, timeout=timeout, cwd=self.workdir)
+        done = subprocess.run(
+            [*mailctl_command(), *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            cwd=self.workdir,
+        )
         return self._record(argv, done.returncode, done.stdout, done.stderr)
 
     def _record(self, argv: list[str], code: int, stdout: str, stderr: str) -> Run:
@@ -139,8 +146,7 @@ class Mailctl:
     # -- conveniences --------------------------------------------------------------------------
 
     def apply(self, config: Path, *extra: Any) -> Run:
-        run = self("apply", "-f", config, "--auto-approve", "--secrets-out", self.workdir / "secrets.json",
-                   *extra)
+        run = self("apply", "-f", config, "--auto-approve", "--secrets-out", self.workdir / "secrets.json", *extra)
         assert run.exit_code == 0, run.output
         return run
 
@@ -152,8 +158,9 @@ class Mailctl:
 
 
 @pytest.fixture
-def mailctl(sandbox: SandboxProcess, secret_watch: SecretWatch, tmp_path: Path,
-            monkeypatch: pytest.MonkeyPatch) -> Mailctl:
+def mailctl(
+    sandbox: SandboxProcess, secret_watch: SecretWatch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Mailctl:
     monkeypatch.chdir(tmp_path)
     return Mailctl(sandbox, secret_watch, tmp_path)
 
@@ -171,8 +178,10 @@ def baseline(sandbox: SandboxProcess) -> Inventory:
 @pytest.fixture
 def write_config(tmp_path: Path) -> Any:
     """``write_config(data, name="mailctl.yaml") -> Path``: a config dict written as YAML."""
+
     def write(data: dict[str, Any], name: str = "mailctl.yaml") -> Path:
         path = tmp_path / name
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         return path
+
     return write

@@ -53,10 +53,13 @@ class SandboxProcess:
         with self._out.open("w") as out, self._err.open("w") as err:
             self.proc = subprocess.Popen(
                 [*mailctl_command(), "sandbox", "serve", "--port", "0", "--api-key", api_key, *flags],
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         self.url = self._wait_listening(startup_timeout)
-        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {api_key}"},
-                                 timeout=30)
+        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
 
     def _wait_listening(self, timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -90,8 +93,9 @@ class SandboxProcess:
         self.control("PATCH", "config", knobs)
 
     def sdk(self) -> AgentMail:
-        return AgentMail(api_key=self.api_key,
-                         environment=AgentMailEnvironment(http=self.url, websockets="ws://unused"))
+        return AgentMail(
+            api_key=self.api_key, environment=AgentMailEnvironment(http=self.url, websockets="ws://unused")
+        )
 
     def output(self) -> str:
         """Everything the server printed (stdout and stderr)."""
@@ -157,26 +161,39 @@ class Inventory:
         name_of = {p.pod_id: (p.client_id or p.pod_id) for p in pods}
         inv.pods = sorted((name_of[p.pod_id], p.name) for p in pods)
         inv.pod_ids = {name_of[p.pod_id]: p.pod_id for p in pods}
-        inv.inboxes = sorted((name_of.get(i.pod_id, i.pod_id), i.inbox_id) for i in
-                             _pages(client.inboxes.list, "inboxes"))
-        inv.domains = sorted((name_of.get(d.pod_id, d.pod_id) if d.pod_id else "", d.domain)
-                             for d in _pages(client.domains.list, "domains"))
-        inv.keys = sorted((name_of.get(k.pod_id, k.pod_id) if k.pod_id else "", k.inbox_id or "", k.name)
-                          for k in _pages(client.api_keys.list, "api_keys")
-                          if getattr(k, "type", "bearer") == "bearer")
+        inv.inboxes = sorted(
+            (name_of.get(i.pod_id, i.pod_id), i.inbox_id) for i in _pages(client.inboxes.list, "inboxes")
+        )
+        inv.domains = sorted(
+            (name_of.get(d.pod_id, d.pod_id) if d.pod_id else "", d.domain)
+            for d in _pages(client.domains.list, "domains")
+        )
+        inv.keys = sorted(
+            (name_of.get(k.pod_id, k.pod_id) if k.pod_id else "", k.inbox_id or "", k.name)
+            for k in _pages(client.api_keys.list, "api_keys")
+            if getattr(k, "type", "bearer") == "bearer"
+        )
         return inv
 
     def without(self, baseline: Inventory) -> Inventory:
         """What is here and not in ``baseline`` (e.g. the Default Pod and the bootstrap key)."""
-        return Inventory(pods=_minus(self.pods, baseline.pods), inboxes=_minus(self.inboxes, baseline.inboxes),
-                         domains=_minus(self.domains, baseline.domains), keys=_minus(self.keys, baseline.keys),
-                         pod_ids=self.pod_ids)
+        return Inventory(
+            pods=_minus(self.pods, baseline.pods),
+            inboxes=_minus(self.inboxes, baseline.inboxes),
+            domains=_minus(self.domains, baseline.domains),
+            keys=_minus(self.keys, baseline.keys),
+            pod_ids=self.pod_ids,
+        )
 
     def duplicates(self) -> dict[str, list[Any]]:
         """Anything that exists twice: pods by client_id, inboxes, domains, keys by (scope, name)."""
         out = {}
-        for what, rows in (("pods", [p for p, _ in self.pods]), ("inboxes", [i for _, i in self.inboxes]),
-                           ("domains", [d.lower() for _, d in self.domains]), ("keys", self.keys)):
+        for what, rows in (
+            ("pods", [p for p, _ in self.pods]),
+            ("inboxes", [i for _, i in self.inboxes]),
+            ("domains", [d.lower() for _, d in self.domains]),
+            ("keys", self.keys),
+        ):
             repeated = [row for row, n in Counter(rows).items() if n > 1]
             if repeated:
                 out[what] = repeated
@@ -214,9 +231,11 @@ def tenants_config(count: int, prefix: str = "e2e-t") -> dict[str, Any]:
         pods[f"{prefix}{i:03d}"] = {
             "name": f"Tenant {i}",
             "domains": {domain: {}},
-            "inboxes": {f"support@{domain}": {"display_name": f"Support {i}"},
-                        f"{prefix}{i:03d}-bot@agentmail.to": {"metadata": {"tenant": str(i)}},
-                        f"{prefix}{i:03d}-ops@agentmail.to": {}},
+            "inboxes": {
+                f"support@{domain}": {"display_name": f"Support {i}"},
+                f"{prefix}{i:03d}-bot@agentmail.to": {"metadata": {"tenant": str(i)}},
+                f"{prefix}{i:03d}-ops@agentmail.to": {},
+            },
             "api_keys": {"backend": {}, "reader": {"permissions": {"inbox_read": True, "message_read": True}}},
         }
     return {"version": 1, "manage": {"pods": {"client_id_prefix": prefix}}, "pods": pods}
@@ -224,8 +243,9 @@ def tenants_config(count: int, prefix: str = "e2e-t") -> dict[str, Any]:
 
 def declared_inventory(config: dict[str, Any]) -> Inventory:
     """What applying ``config`` (pods, their domains, inboxes, keys; org domains and keys) creates."""
-    inv = Inventory(domains=[("", d) for d in config.get("domains") or {}],
-                    keys=[("", "", k) for k in config.get("api_keys") or {}])
+    inv = Inventory(
+        domains=[("", d) for d in config.get("domains") or {}], keys=[("", "", k) for k in config.get("api_keys") or {}]
+    )
     for pod, body in (config.get("pods") or {}).items():
         inv.pods.append((pod, body.get("name", pod)))
         inv.domains += [(pod, d) for d in body.get("domains") or {}]

@@ -15,17 +15,23 @@ def _build_by_hand(sdk) -> None:
     ops = sdk.pods.create(name="Ops (made by hand)")  # no client_id: adopted under its pod_id
     tenant = sdk.pods.create(name="Hand Tenant", client_id="hand-tenant")
     sdk.pods.domains.create(tenant.pod_id, domain="mail.hand.test", feedback_enabled=False)
-    sdk.pods.inboxes.create(tenant.pod_id, username="desk", display_name="Front Desk",
-                            metadata={"tier": "gold", "seats": 3})
+    sdk.pods.inboxes.create(
+        tenant.pod_id, username="desk", display_name="Front Desk", metadata={"tier": "gold", "seats": 3}
+    )
     sdk.pods.inboxes.create(ops.pod_id, username="oncall")
-    sdk.pods.api_keys.create(tenant.pod_id, request=CreateBearerApiKeyRequest(
-        name="Backend key (prod)", permissions=ApiKeyPermissions(inbox_read=True, message_send=True)))
+    sdk.pods.api_keys.create(
+        tenant.pod_id,
+        request=CreateBearerApiKeyRequest(
+            name="Backend key (prod)", permissions=ApiKeyPermissions(inbox_read=True, message_send=True)
+        ),
+    )
     sdk.inboxes.api_keys.create("desk@agentmail.to", request=CreateBearerApiKeyRequest(name="desk-agent"))
     sdk.pods.webhooks.create(tenant.pod_id, url="https://hooks.hand.test/in", event_types=["message.received"])
     sdk.pods.lists.create(tenant.pod_id, "receive", "block", entry="spam.example", reason="spam")
     sdk.inboxes.create(request=CreateInboxRequest(username="org-level-bot"))
-    sdk.api_keys.create(request=CreateBearerApiKeyRequest(name="hand-org-reader",
-                                                          permissions=ApiKeyPermissions(pod_read=True)))
+    sdk.api_keys.create(
+        request=CreateBearerApiKeyRequest(name="hand-org-reader", permissions=ApiKeyPermissions(pod_read=True))
+    )
 
 
 def test_export_of_a_hand_built_account_replans_with_zero_changes(mailctl, sandbox, tmp_path: Path):
@@ -69,8 +75,7 @@ def test_import_prints_the_declaration_that_adopts_an_inbox(mailctl, sandbox, tm
     assert desk["display_name"] == "Front Desk" and "desk-agent" in desk["api_keys"]
 
     # Declaring it is adopting it: with the pod's other children declared too, no changes.
-    full = yaml.safe_load(mailctl("export", "--pod", "hand-tenant", "--endpoint", sandbox.url,
-                                  endpoint=False).stdout)
+    full = yaml.safe_load(mailctl("export", "--pod", "hand-tenant", "--endpoint", sandbox.url, endpoint=False).stdout)
     full["pods"]["hand-tenant"]["inboxes"]["desk@agentmail.to"] = desk
     path = tmp_path / "adopt.yaml"
     path.write_text(yaml.safe_dump(full))
@@ -97,16 +102,19 @@ def _build_richer(sdk) -> None:
     sdk.lists.create("receive", "block", entry="worse.example")
 
 
-@pytest.mark.parametrize("selection", [
-    ["pod/hand-tenant/inbox/desk@agentmail.to"],
-    ["pod/hand-tenant/inbox/desk@agentmail.to/api_key/desk-agent"],
-    ["pod/hand-tenant/list/receive/block/spam.example"],
-    ["domain/org.hand.test"],
-    ["list/receive/block/bad.example"],
-    ["api_key/hand-org-reader"],
-    ["pod/hand-*/inbox/s*"],
-    ["pod/*/webhook/*", "domain/*"],
-])
+@pytest.mark.parametrize(
+    "selection",
+    [
+        ["pod/hand-tenant/inbox/desk@agentmail.to"],
+        ["pod/hand-tenant/inbox/desk@agentmail.to/api_key/desk-agent"],
+        ["pod/hand-tenant/list/receive/block/spam.example"],
+        ["domain/org.hand.test"],
+        ["list/receive/block/bad.example"],
+        ["api_key/hand-org-reader"],
+        ["pod/hand-*/inbox/s*"],
+        ["pod/*/webhook/*", "domain/*"],
+    ],
+)
 def test_import_of_any_selection_plans_with_zero_changes(mailctl, sandbox, tmp_path: Path, selection):
     _build_richer(sandbox.sdk())
     run = mailctl("import", *selection)
@@ -136,10 +144,15 @@ def test_export_works_in_the_middle_of_a_rotation(mailctl, sandbox, tmp_path: Pa
     _build_by_hand(sdk)
     tenant = next(p for p in sdk.pods.list().pods if p.client_id == "hand-tenant")
     # `rotate` leaves two keys of one name side by side until --retire-old
-    sdk.pods.api_keys.create(tenant.pod_id, request=CreateBearerApiKeyRequest(
-        name="Backend key (prod)", permissions=ApiKeyPermissions(inbox_read=True, message_send=True)))
-    sdk.api_keys.create(request=CreateBearerApiKeyRequest(name="hand-org-reader",
-                                                          permissions=ApiKeyPermissions(pod_read=True)))
+    sdk.pods.api_keys.create(
+        tenant.pod_id,
+        request=CreateBearerApiKeyRequest(
+            name="Backend key (prod)", permissions=ApiKeyPermissions(inbox_read=True, message_send=True)
+        ),
+    )
+    sdk.api_keys.create(
+        request=CreateBearerApiKeyRequest(name="hand-org-reader", permissions=ApiKeyPermissions(pod_read=True))
+    )
     out = tmp_path / "adopted"
     run = mailctl("export", "-o", out)
     assert run.exit_code == 0, run.output

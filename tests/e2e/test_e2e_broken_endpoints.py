@@ -43,8 +43,16 @@ def run_cli(*args: str) -> tuple[int, str]:
 def run_subprocess(*args: str, cwd: Path, limit: float = 60) -> tuple[int, str]:
     env = {**os.environ, "AGENTMAIL_API_KEY": KEY}
     env.pop("AGENTMAIL_BASE_URL", None)
-    done = subprocess.run([*mailctl_command(), *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          stdin=subprocess.DEVNULL, timeout=limit, check=False)
+    done = subprocess.run(
+        [*mailctl_command(), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        timeout=limit,
+        check=False,
+    )
     assert TRACEBACK not in done.stdout + done.stderr
     return done.returncode, done.stderr
 
@@ -163,8 +171,9 @@ def test_a_closed_port_fails_fast_naming_host_and_port(config):
 
 def test_a_closed_port_fails_fast_for_apply_in_a_real_process(config, tmp_path):
     port = closed_port()
-    code, stderr = run_subprocess("apply", "-f", str(config), "--auto-approve", "--endpoint",
-                                  f"http://127.0.0.1:{port}", cwd=tmp_path, limit=30)
+    code, stderr = run_subprocess(
+        "apply", "-f", str(config), "--auto-approve", "--endpoint", f"http://127.0.0.1:{port}", cwd=tmp_path, limit=30
+    )
     assert code == 1 and f"cannot reach 127.0.0.1:{port}: connection refused (POST /v0/pods)" in stderr
 
 
@@ -175,8 +184,7 @@ def test_a_closed_port_fails_fast_for_apply_in_a_real_process(config, tmp_path):
 def test_a_server_that_never_finishes_its_answer_fails_after_the_timeout(config, tmp_path, serve):
     with raw_server(serve) as url:
         started = time.monotonic()
-        code, stderr = run_subprocess("plan", "-f", str(config), "--endpoint", url, "--timeout", "1",
-                                      cwd=tmp_path)
+        code, stderr = run_subprocess("plan", "-f", str(config), "--endpoint", url, "--timeout", "1", cwd=tmp_path)
         elapsed = time.monotonic() - started
     assert code == 1
     assert "within 1s (--timeout)" in stderr and url.removeprefix("http://") in stderr
@@ -212,8 +220,7 @@ def test_every_command_that_talks_to_the_api_obeys_timeout(command, config, tmp_
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
 def test_a_timeout_that_is_not_a_positive_number_is_refused(config, value):
-    result = CliRunner().invoke(cli, ["plan", "-f", str(config), "--timeout", value],
-                                env={"AGENTMAIL_API_KEY": KEY})
+    result = CliRunner().invoke(cli, ["plan", "-f", str(config), "--timeout", value], env={"AGENTMAIL_API_KEY": KEY})
     assert result.exit_code != 0 and "--timeout" in result.stderr
     assert TRACEBACK not in result.stdout + result.stderr
 
@@ -288,9 +295,20 @@ def _api_that_forgets_ids(method: str, path: str, body: bytes) -> tuple[str, byt
 
 def test_a_create_answered_without_its_id_fails_that_change_clearly(config, tmp_path):
     with http_server(_api_that_forgets_ids) as url:
-        result = CliRunner().invoke(cli, ["apply", "-f", str(config), "--auto-approve", "--endpoint", url,
-                                          "--secrets-out", str(tmp_path / "secrets.json")],
-                                    env={"AGENTMAIL_API_KEY": KEY, "AGENTMAIL_BASE_URL": None})
+        result = CliRunner().invoke(
+            cli,
+            [
+                "apply",
+                "-f",
+                str(config),
+                "--auto-approve",
+                "--endpoint",
+                url,
+                "--secrets-out",
+                str(tmp_path / "secrets.json"),
+            ],
+            env={"AGENTMAIL_API_KEY": KEY, "AGENTMAIL_BASE_URL": None},
+        )
     output = result.stdout + result.stderr
     assert result.exit_code == 1 and TRACEBACK not in output
     assert "unexpected response from the API: the answer has no 'pod_id' (POST /v0/pods)" in output

@@ -18,8 +18,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BASIC = ROOT / "examples" / "basic"
-INPUTS = {"command", "config", "endpoint", "sandbox", "shard", "args", "api-key", "working-directory",
-          "python-version", "install"}
+INPUTS = {
+    "command",
+    "config",
+    "endpoint",
+    "sandbox",
+    "shard",
+    "args",
+    "api-key",
+    "working-directory",
+    "python-version",
+    "install",
+}
 OUTPUTS = {"exit-code", "changes", "report"}
 
 
@@ -57,11 +67,16 @@ def run_action(tmp_path: Path, **inputs: str) -> ActionRun:
     summary_file.write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "AGENTMAIL_"))}
     env.update({name: resolve(str(value)) for name, value in step["env"].items()})
-    env.update(GITHUB_OUTPUT=str(output_file), GITHUB_STEP_SUMMARY=str(summary_file), RUNNER_TEMP=str(tmp_path),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+    env.update(
+        GITHUB_OUTPUT=str(output_file),
+        GITHUB_STEP_SUMMARY=str(summary_file),
+        RUNNER_TEMP=str(tmp_path),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
     cwd = tmp_path / resolve(step["working-directory"])
-    proc = subprocess.run(["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        ["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines())
     return ActionRun(proc.returncode, proc.stdout + proc.stderr, outputs, summary_file.read_text())
 
@@ -69,16 +84,17 @@ def run_action(tmp_path: Path, **inputs: str) -> ActionRun:
 def test_action_runs_plan_apply_drift_with_outputs_and_summary(tmp_path: Path) -> None:
     db = str(tmp_path / "sandbox.db")
     plan = run_action(tmp_path, command="plan", config=str(BASIC), sandbox=db)
-    assert plan.code == 0, plan.stdout            # 2 (changes pending) is an answer, not a failure
+    assert plan.code == 0, plan.stdout  # 2 (changes pending) is an answer, not a failure
     assert plan.outputs["exit-code"] == "2" and plan.outputs["changes"] == "8"
     report = Path(plan.outputs["report"])
     assert report.read_text().startswith("### mailctl plan\n")
     assert "**Plan: 8 to add" in plan.summary and report.read_text() in plan.summary
-    assert "::warning::" in plan.stdout           # the new domain defers its inboxes
+    assert "::warning::" in plan.stdout  # the new domain defers its inboxes
 
-    keys = tmp_path / "new keys.json"            # a space: args are split like a shell would
-    apply = run_action(tmp_path, command="apply", config=str(BASIC), sandbox=db,
-                       args=f"--auto-approve --secrets-out '{keys}'")
+    keys = tmp_path / "new keys.json"  # a space: args are split like a shell would
+    apply = run_action(
+        tmp_path, command="apply", config=str(BASIC), sandbox=db, args=f"--auto-approve --secrets-out '{keys}'"
+    )
     assert apply.code == 0, apply.stdout
     assert apply.outputs["exit-code"] == "0" and apply.outputs["changes"] == "8"
     assert keys.exists()
@@ -105,8 +121,9 @@ def test_action_refuses_an_unknown_command_and_passes_shard_only_when_given(tmp_
     bad = run_action(tmp_path, command="destroy")
     assert bad.code == 1 and "command must be validate, plan, apply or drift" in bad.stdout
     assert run_action(tmp_path, command="validate", config=str(BASIC), shard="1/2").code == 0  # not passed
-    shards = [run_action(tmp_path, command="plan", config=str(BASIC), sandbox=":memory:", shard=f"{k}/2")
-              for k in (1, 2)]
+    shards = [
+        run_action(tmp_path, command="plan", config=str(BASIC), sandbox=":memory:", shard=f"{k}/2") for k in (1, 2)
+    ]
     assert all(run.code == 0 and run.outputs["exit-code"] in ("0", "2") for run in shards)
     # tenant-acme hashes to shard 1, with the organisation's resources: shard 2 has nothing to do
     assert [run.outputs["changes"] for run in shards] == ["8", "0"]
@@ -121,8 +138,12 @@ def test_example_workflows_parse_use_the_action_and_never_pip_install_mailctl_fr
         workflow = yaml.safe_load(text)
         assert workflow["jobs"], path
         assert not re.search(r"pip install (--\S+ )*mailctl\b", text), path
-        used += [step["uses"] for job in workflow["jobs"].values() for step in job["steps"]
-                 if "mailctl" in step.get("uses", "")]
+        used += [
+            step["uses"]
+            for job in workflow["jobs"].values()
+            for step in job["steps"]
+            if "mailctl" in step.get("uses", "")
+        ]
         for job in workflow["jobs"].values():
             for step in job["steps"]:
                 if step.get("uses", "").endswith("mailctl@main"):
@@ -147,10 +168,16 @@ def test_pre_commit_hook_entry_runs_validate_as_pre_commit_would(tmp_path: Path)
     exe = Path(sys.executable).with_name(entry[0])
     if not exe.exists():
         pytest.skip("the mailctl console script is not installed next to this interpreter")
-    ok = subprocess.run([str(exe), *entry[1:], "-f", str(BASIC)], capture_output=True, text=True, check=False,
-                        timeout=60)
+    ok = subprocess.run(
+        [str(exe), *entry[1:], "-f", str(BASIC)], capture_output=True, text=True, check=False, timeout=60
+    )
     assert ok.returncode == 0 and ok.stdout.startswith("OK:")
     (tmp_path / "bad.yaml").write_text("version: 1\npods: [x]\n")
-    bad = subprocess.run([str(exe), *entry[1:], "-f", str(tmp_path / "bad.yaml")], capture_output=True,
-                         text=True, check=False, timeout=60)
+    bad = subprocess.run(
+        [str(exe), *entry[1:], "-f", str(tmp_path / "bad.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr

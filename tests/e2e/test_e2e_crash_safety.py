@@ -37,11 +37,13 @@ from mailctl.secrets import declared_name_of
 CONFIG: dict[str, Any] = {
     "version": 1,
     "api_keys": {"crash-reader": {"permissions": {"inbox_read": True}}, "crash-deployer": {}},
-    "pods": {"crash-pod": {
-        "name": "Crash",
-        "api_keys": {"backend": {}, "ops": {"permissions": {"message_read": True}}},
-        "inboxes": {"crash-bot@agentmail.to": {"api_keys": {"agent": {}, "triage": {}}}},
-    }},
+    "pods": {
+        "crash-pod": {
+            "name": "Crash",
+            "api_keys": {"backend": {}, "ops": {"permissions": {"message_read": True}}},
+            "inboxes": {"crash-bot@agentmail.to": {"api_keys": {"agent": {}, "triage": {}}}},
+        }
+    },
 }
 DECLARED_NAMES = {"crash-reader", "crash-deployer", "backend", "ops", "agent", "triage"}
 KILLS = 20
@@ -57,8 +59,9 @@ FAULTS = {"fault_rate": 0.3, "fault_mode": "both", "rate_limit": 40}
 
 @pytest.fixture(scope="module")
 def slow(server: SandboxProcess, secret_watch: Any) -> Iterator[SandboxProcess]:
-    with watched_sandbox(secret_watch, "crash", server.api_key,
-                         "--latency-ms", str(LATENCY_MS), "--latency-jitter-ms", str(LATENCY_MS)) as process:
+    with watched_sandbox(
+        secret_watch, "crash", server.api_key, "--latency-ms", str(LATENCY_MS), "--latency-jitter-ms", str(LATENCY_MS)
+    ) as process:
         yield process
 
 
@@ -85,8 +88,11 @@ def _recorded_ids(watch: Any, *sinks: Path) -> set[str]:
 
 def _unrecorded_named_keys(sandbox: SandboxProcess, recorded: set[str]) -> list[str]:
     """Keys under a declared name whose secret is in no sink: what must never exist."""
-    return [f"{k['name']} ({k['api_key_id']})" for k in _keys(sandbox)
-            if k["name"] in DECLARED_NAMES and k["api_key_id"] not in recorded]
+    return [
+        f"{k['name']} ({k['api_key_id']})"
+        for k in _keys(sandbox)
+        if k["name"] in DECLARED_NAMES and k["api_key_id"] not in recorded
+    ]
 
 
 def _pending_keys(sandbox: SandboxProcess) -> list[str]:
@@ -111,9 +117,25 @@ class Apply:
     def __init__(self, sandbox: SandboxProcess, config: Path, sink: Path) -> None:
         env = {**os.environ, "AGENTMAIL_API_KEY": sandbox.api_key, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [*mailctl_command(), "apply", "-f", str(config), "--endpoint", sandbox.url, "--auto-approve",
-             "--parallelism", "4", "--secrets-out", str(sink)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env)
+            [
+                *mailctl_command(),
+                "apply",
+                "-f",
+                str(config),
+                "--endpoint",
+                sandbox.url,
+                "--auto-approve",
+                "--parallelism",
+                "4",
+                "--secrets-out",
+                str(sink),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
         self.lines: list[str] = []
         self.milestones: list[float] = []  # when each was read
         self._changed = threading.Condition()
@@ -134,8 +156,9 @@ class Apply:
     def wait_for(self, milestone: int) -> bool:
         """True once the milestone is printed; False if apply ended before it. Bounded."""
         with self._changed:
-            reached = self._changed.wait_for(lambda: len(self.milestones) > milestone or not self._reader.is_alive(),
-                                             timeout=DEADLINE)
+            reached = self._changed.wait_for(
+                lambda: len(self.milestones) > milestone or not self._reader.is_alive(), timeout=DEADLINE
+            )
             if not reached:
                 self.proc.kill()
                 pytest.fail(f"apply reached no milestone {milestone} in {DEADLINE:g}s:\n{self.output()}")
@@ -169,8 +192,14 @@ def _converge(mailctl: Any, config: Path, sink: Path, attempts: int = 8) -> None
     pytest.fail(f"no convergence after {attempts} re-applies")
 
 
-def _trial(mailctl: Any, sandbox: SandboxProcess, config: Path, instant: Instant, label: str,
-           knobs: dict[str, Any] | None = None) -> bool:
+def _trial(
+    mailctl: Any,
+    sandbox: SandboxProcess,
+    config: Path,
+    instant: Instant,
+    label: str,
+    knobs: dict[str, Any] | None = None,
+) -> bool:
     """One kill and the convergence after it; True when the kill landed amid key creation."""
     sandbox.reset()
     if knobs:
@@ -226,8 +255,7 @@ def window(slow: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> Wi
     return Window(tuple(later - earlier for earlier, later in pairwise(times)))
 
 
-def test_sigkill_at_random_instants_never_leaves_a_key_without_its_secret(slow, window, mailctl,
-                                                                          write_config):
+def test_sigkill_at_random_instants_never_leaves_a_key_without_its_secret(slow, window, mailctl, write_config):
     mailctl.sandbox = slow
     config = write_config(CONFIG)
     rng = random.Random(20260801)
@@ -240,18 +268,24 @@ def test_sigkill_at_random_instants_never_leaves_a_key_without_its_secret(slow, 
 
 @pytest.mark.parametrize("seed", FAULT_SEEDS)
 def test_sigkill_under_faults_and_a_rate_limit_never_leaves_a_key_without_its_secret(
-        slow, window, mailctl, write_config, seed):
+    slow, window, mailctl, write_config, seed
+):
     mailctl.sandbox = slow
     config = write_config(CONFIG)
     rng = random.Random(seed)
     for trial in range(KILLS_PER_SEED):
         instant = window.draw(rng, stretch=1.5)  # faults and retries make the gaps longer
-        _trial(mailctl, slow, config, instant, f"seed {seed} trial {trial} ({instant})",
-               knobs={**FAULTS, "seed": seed * 100 + trial})
+        _trial(
+            mailctl,
+            slow,
+            config,
+            instant,
+            f"seed {seed} trial {trial} ({instant})",
+            knobs={**FAULTS, "seed": seed * 100 + trial},
+        )
 
 
-def test_a_leftover_pending_key_is_planned_as_a_replacement_and_apply_replaces_it(mailctl, sandbox,
-                                                                                   write_config):
+def test_a_leftover_pending_key_is_planned_as_a_replacement_and_apply_replaces_it(mailctl, sandbox, write_config):
     config = write_config(CONFIG)
     pod_id = sandbox.http.post("/v0/pods", json={"name": "Crash", "client_id": "crash-pod"}).json()["pod_id"]
     for _ in range(2):  # two killed runs left a pending key each

@@ -15,16 +15,18 @@ DOMAIN = "mail.deferred.test"
 CONFIG = {
     "version": 1,
     "manage": {"pods": {"client_id_prefix": "dfr-"}},
-    "pods": {"dfr-a": {"name": "A", "domains": {DOMAIN: {}},
-                       "inboxes": {f"help@{DOMAIN}": {}, "dfr-a-bot@agentmail.to": {}}}},
+    "pods": {
+        "dfr-a": {"name": "A", "domains": {DOMAIN: {}}, "inboxes": {f"help@{DOMAIN}": {}, "dfr-a-bot@agentmail.to": {}}}
+    },
 }
 
 
 @pytest.fixture(scope="module")
 def manual(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
     """A sandbox where domains verify only once their DNS is published (/_sandbox/domains/.../dns)."""
-    with watched_sandbox(secret_watch, "manual verification", server.api_key,
-                         "--domain-verification", "manual") as process:
+    with watched_sandbox(
+        secret_watch, "manual verification", server.api_key, "--domain-verification", "manual"
+    ) as process:
         yield process
 
 
@@ -68,9 +70,25 @@ def test_wait_for_domains_reports_progress_and_creates_the_inbox_once_dns_is_pub
     stderr = mailctl.workdir / "apply.err"
     env = {**os.environ, "AGENTMAIL_API_KEY": manual.api_key}
     with stderr.open("w") as err:
-        proc = subprocess.Popen([*mailctl_command(), "apply", "-f", str(on_manual), "--endpoint", manual.url,
-                                 "--auto-approve", "--wait-for-domains", "60"], stdout=subprocess.PIPE, stderr=err,
-                                stdin=subprocess.DEVNULL, text=True, env=env, cwd=mailctl.workdir)
+        proc = subprocess.Popen(
+            [
+                *mailctl_command(),
+                "apply",
+                "-f",
+                str(on_manual),
+                "--endpoint",
+                manual.url,
+                "--auto-approve",
+                "--wait-for-domains",
+                "60",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=mailctl.workdir,
+        )
     deadline = time.monotonic() + 30
     while f"Waiting up to 60s for domain {DOMAIN}" not in stderr.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -7,9 +7,14 @@ import json
 CONFIG = {
     "version": 1,
     "domains": {"org-mail.dns.test": {}},
-    "pods": {"dns-a": {"name": "A", "domains": {"mail.dns-a.test": {"tracking_enabled": True}},
-                       "inboxes": {"help@mail.dns-a.test": {}},
-                       "api_keys": {"backend": {"permissions": {"inbox_read": True}}}}},
+    "pods": {
+        "dns-a": {
+            "name": "A",
+            "domains": {"mail.dns-a.test": {"tracking_enabled": True}},
+            "inboxes": {"help@mail.dns-a.test": {}},
+            "api_keys": {"backend": {"permissions": {"inbox_read": True}}},
+        }
+    },
 }
 
 

@@ -20,12 +20,12 @@ def _drift_out_of_band(sdk, pod_ids: dict[str, str]) -> None:
     sdk.pods.inboxes.create(pod_ids["e2e-initech"], username="intruder", domain="agentmail.to")
     sdk.inboxes.delete("globex-bot@agentmail.to")
     key = next(k for k in sdk.api_keys.list(limit=100).api_keys if k.name == "org-reader")
-    sdk.api_keys.update(key.api_key_id, permissions=ApiKeyPermissions(inbox_read=True, pod_read=True,
-                                                                       message_delete=True))
+    sdk.api_keys.update(
+        key.api_key_id, permissions=ApiKeyPermissions(inbox_read=True, pod_read=True, message_delete=True)
+    )
 
 
-def test_out_of_band_changes_show_in_plan_and_drift_and_apply_repairs_them(mailctl, sandbox, baseline,
-                                                                          write_config):
+def test_out_of_band_changes_show_in_plan_and_drift_and_apply_repairs_them(mailctl, sandbox, baseline, write_config):
     config = write_config(load_fixture("tenants.yaml"))
     mailctl.apply(config)
     sdk = sandbox.sdk()
@@ -35,10 +35,12 @@ def test_out_of_band_changes_show_in_plan_and_drift_and_apply_repairs_them(mailc
     plan = mailctl.plan_json(config)
     assert actions(plan) == DRIFTED
     by = changes_by_address(plan)
-    assert [(d["path"], d["before"], d["after"]) for d in by["api_key/org-reader"]["diff"]] == \
-        [("permissions.message_delete", True, None)]
-    assert [(d["path"], d["before"], d["after"]) for d in by["pod/e2e-acme/inbox/acme-bot@agentmail.to"]["diff"]] \
-        == [("display_name", "Changed by hand", "Acme Bot")]
+    assert [(d["path"], d["before"], d["after"]) for d in by["api_key/org-reader"]["diff"]] == [
+        ("permissions.message_delete", True, None)
+    ]
+    assert [(d["path"], d["before"], d["after"]) for d in by["pod/e2e-acme/inbox/acme-bot@agentmail.to"]["diff"]] == [
+        ("display_name", "Changed by hand", "Acme Bot")
+    ]
 
     text = mailctl("drift", "-f", config)
     assert text.exit_code == 2, text.output
@@ -51,8 +53,12 @@ def test_out_of_band_changes_show_in_plan_and_drift_and_apply_repairs_them(mailc
     assert as_json.exit_code == 2
     report = as_json.json()
     assert report["drift"] is True
-    assert {k: report["summary"][k] for k in ("changed", "missing", "undeclared", "total")} == \
-        {"changed": 2, "missing": 1, "undeclared": 1, "total": 4}
+    assert {k: report["summary"][k] for k in ("changed", "missing", "undeclared", "total")} == {
+        "changed": 2,
+        "missing": 1,
+        "undeclared": 1,
+        "total": 4,
+    }
     assert [c["address"] for c in report["missing"]] == ["pod/e2e-globex/inbox/globex-bot@agentmail.to"]
     assert [c["address"] for c in report["undeclared"]] == ["pod/e2e-initech/inbox/intruder@agentmail.to"]
 

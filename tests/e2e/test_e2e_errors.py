@@ -14,12 +14,15 @@ from mailctl.api.retry import Backoff
 
 def test_no_key_and_no_sandbox_is_a_clear_error(mailctl, write_config):
     config = write_config(load_fixture("tenants.yaml"))
-    for run in (mailctl("plan", "-f", config, key=False, endpoint=False),
-                mailctl("apply", "-f", config, "--auto-approve", key=False),
-                mailctl.subprocess("drift", "-f", config, key=False, endpoint=False)):
+    for run in (
+        mailctl("plan", "-f", config, key=False, endpoint=False),
+        mailctl("apply", "-f", config, "--auto-approve", key=False),
+        mailctl.subprocess("drift", "-f", config, key=False, endpoint=False),
+    ):
         assert run.exit_code == 1
-        assert run.stderr.strip() == ("Error: no API key: set AGENTMAIL_API_KEY, or use --sandbox PATH to run "
-                                      "against a local sandbox")
+        assert run.stderr.strip() == (
+            "Error: no API key: set AGENTMAIL_API_KEY, or use --sandbox PATH to run against a local sandbox"
+        )
 
 
 def _closed_port() -> int:
@@ -42,8 +45,10 @@ def test_bad_config_is_exit_1_naming_file_and_line(mailctl):
     bad = FIXTURES / "bad.yaml"
     for run in (mailctl("plan", "-f", bad), mailctl.subprocess("apply", "-f", bad, "--auto-approve")):
         assert run.exit_code == 1
-        assert f"{bad}:6:7: pods.e2e-broken.inboxes.not-an-address: `not-an-address` is not a valid email " \
-               "address" in run.stderr
+        assert (
+            f"{bad}:6:7: pods.e2e-broken.inboxes.not-an-address: `not-an-address` is not a valid email "
+            "address" in run.stderr
+        )
     assert mailctl("validate", "-f", bad).exit_code == 1
 
 

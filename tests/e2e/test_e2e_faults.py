@@ -13,8 +13,9 @@ FAULT_RATE, SEED, RATE_LIMIT = "0.2", "20240611", "40"
 
 @pytest.fixture(scope="module")
 def faulty(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
-    with watched_sandbox(secret_watch, "faults", server.api_key,
-                         "--fault-rate", FAULT_RATE, "--seed", SEED, "--rate-limit", RATE_LIMIT) as process:
+    with watched_sandbox(
+        secret_watch, "faults", server.api_key, "--fault-rate", FAULT_RATE, "--seed", SEED, "--rate-limit", RATE_LIMIT
+    ) as process:
         yield process
 
 
@@ -31,8 +32,7 @@ def test_apply_converges_under_faults_and_rate_limit_without_duplicates(mode, fa
 
     runs = []
     for _ in range(4):
-        run = mailctl("apply", "-f", config, "--auto-approve", "--parallelism", "8",
-                      "--secrets-out", "secrets.json")
+        run = mailctl("apply", "-f", config, "--auto-approve", "--parallelism", "8", "--secrets-out", "secrets.json")
         runs.append(run.exit_code)
         if run.exit_code == 0 and mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0:
             break
@@ -44,8 +44,12 @@ def test_apply_converges_under_faults_and_rate_limit_without_duplicates(mode, fa
     assert now.duplicates() == {}
     made = now.without(baseline)
     expected = declared_inventory(data)
-    assert (made.pods, made.inboxes, made.domains, made.keys) == \
-        (expected.pods, expected.inboxes, expected.domains, expected.keys)
+    assert (made.pods, made.inboxes, made.domains, made.keys) == (
+        expected.pods,
+        expected.inboxes,
+        expected.domains,
+        expected.keys,
+    )
 
     stored = {r["api_key_id"] for r in mailctl.watch.secrets_file(mailctl.workdir / "secrets.json")}
     existing = {k.api_key_id for k in sdk.api_keys.list(limit=100).api_keys if k.name != "sandbox bootstrap key"}

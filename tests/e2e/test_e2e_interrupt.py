@@ -30,13 +30,30 @@ def _start_apply(slow: SandboxProcess, config, workdir) -> subprocess.Popen[str]
     env = {**os.environ, "AGENTMAIL_API_KEY": slow.api_key}
     with (workdir / "apply.out").open("w") as out, (workdir / "apply.err").open("w") as err:
         return subprocess.Popen(
-            [*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url, "--auto-approve",
-             "--parallelism", "2", "--secrets-out", str(workdir / "secrets.json")],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env)
+            [
+                *mailctl_command(),
+                "apply",
+                "-f",
+                str(config),
+                "--endpoint",
+                slow.url,
+                "--auto-approve",
+                "--parallelism",
+                "2",
+                "--secrets-out",
+                str(workdir / "secrets.json"),
+            ],
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
 
 
-def _wait_for(proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, output: Callable[[], str],
-              timeout: float = 60) -> None:
+def _wait_for(
+    proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, output: Callable[[], str], timeout: float = 60
+) -> None:
     """Poll until ``ready()``: signals go on an observed milestone, never on a timer. Fails (with the
     command's output) if the command exits first or the milestone never comes."""
     deadline = time.monotonic() + timeout
@@ -64,8 +81,12 @@ def _interrupt_apply(slow: SandboxProcess, mailctl, config, *signals_: int) -> t
     _wait_for(proc, (workdir / "secrets.json").exists, "the first change", lambda: out() + err())
     for number, signum in enumerate(signals_):
         if number:  # a second signal only once the first was handled: two alike sent at once merge into one
-            _wait_for(proc, lambda: "finishing changes in flight" in err(), "the first signal's message",
-                      lambda: out() + err())
+            _wait_for(
+                proc,
+                lambda: "finishing changes in flight" in err(),
+                "the first signal's message",
+                lambda: out() + err(),
+            )
         proc.send_signal(signum)
     proc.wait(timeout=60)
     mailctl.watch.output("mailctl apply (signalled)", out() + err())
@@ -103,8 +124,12 @@ def test_second_interrupt_exits_at_once_and_unlock_frees_the_lock(slow, mailctl,
     held = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "secrets.json")
     assert held.exit_code == 1 and "another apply holds the organisation lock" in held.stderr
     assert mailctl("unlock").exit_code == 0
-    assert mailctl("apply", "-f", config, "--auto-approve", "--parallelism", "8",
-                   "--secrets-out", "secrets.json").exit_code == 0
+    assert (
+        mailctl(
+            "apply", "-f", config, "--auto-approve", "--parallelism", "8", "--secrets-out", "secrets.json"
+        ).exit_code
+        == 0
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,10 +154,10 @@ def _assert_every_declared_key_has_its_secret(slow: SandboxProcess, mailctl) -> 
     assert [k.name for k in declared if k.api_key_id not in recorded] == []
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)],
-                         ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_and_sighup_stop_like_the_first_ctrl_c_report_and_release_the_lock(
-        slow, mailctl, write_config, signum, code):
+    slow, mailctl, write_config, signum, code
+):
     slow.reset()
     mailctl.sandbox = slow
     config = write_config(tenants_config(4, prefix="int-"))
@@ -203,9 +228,15 @@ def silent() -> Iterator[SilentServer]:
 
 def _start(mailctl, endpoint: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "AGENTMAIL_API_KEY": ORG_KEY}
-    return subprocess.Popen([*mailctl_command(), *args, "--endpoint", endpoint], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
-                            cwd=mailctl.workdir)
+    return subprocess.Popen(
+        [*mailctl_command(), *args, "--endpoint", endpoint],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=mailctl.workdir,
+    )
 
 
 def _finish(mailctl, proc: subprocess.Popen[str], signum: int, what: str) -> tuple[int, str]:
@@ -216,12 +247,19 @@ def _finish(mailctl, proc: subprocess.Popen[str], signum: int, what: str) -> tup
     return proc.returncode, out + err
 
 
-@pytest.mark.parametrize("command, signum, code", [
-    ("plan", signal.SIGINT, 130), ("plan", signal.SIGTERM, 143), ("plan", signal.SIGHUP, 129),
-    ("drift", signal.SIGTERM, 143), ("export", signal.SIGINT, 130),
-])
+@pytest.mark.parametrize(
+    "command, signum, code",
+    [
+        ("plan", signal.SIGINT, 130),
+        ("plan", signal.SIGTERM, 143),
+        ("plan", signal.SIGHUP, 129),
+        ("drift", signal.SIGTERM, 143),
+        ("export", signal.SIGINT, 130),
+    ],
+)
 def test_an_interrupted_read_only_command_exits_cleanly_and_says_nothing_about_changes_in_flight(
-        silent, mailctl, write_config, command, signum, code):
+    silent, mailctl, write_config, command, signum, code
+):
     args = (command, "-o", "out") if command == "export" else (command, "-f", str(write_config(tenants_config(1))))
     proc = _start(mailctl, silent.url, *args)
     assert silent.requested.wait(30), "the command never reached the API"
@@ -238,8 +276,12 @@ def test_sigterm_while_apply_plans_changes_nothing_and_releases_the_lock(slower,
     # The lock is taken and the state is being read: apply lists pods (GET /v0/pods) only once the
     # lock's POST has returned. Counting the POST itself is too early: it is counted on arrival, and
     # a signal while it is still in flight leaves a lock the client never learnt it made.
-    _wait_for(proc, lambda: bool(slower.stats()["by_route"].get("GET /v0/pods")), "the first read after the lock",
-              lambda: "(output is read once the command ends)")
+    _wait_for(
+        proc,
+        lambda: bool(slower.stats()["by_route"].get("GET /v0/pods")),
+        "the first read after the lock",
+        lambda: "(output is read once the command ends)",
+    )
     returncode, output = _finish(mailctl, proc, signal.SIGTERM, "mailctl apply while planning")
     assert returncode == 143, output
     assert "nothing was changed" in output
@@ -259,24 +301,31 @@ def _apply_at_the_prompt(slow, mailctl, write_config) -> Iterator[tuple[subproce
     stdout = mailctl.workdir / "apply.out"
     env = {**os.environ, "AGENTMAIL_API_KEY": slow.api_key}
     with stdout.open("w") as out:
-        proc = subprocess.Popen([*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url,
-                                 "--secrets-out", "secrets.json"], stdin=replica, stdout=out,
-                                stderr=subprocess.STDOUT, text=True, env=env, cwd=mailctl.workdir)
+        proc = subprocess.Popen(
+            [*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url, "--secrets-out", "secrets.json"],
+            stdin=replica,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=mailctl.workdir,
+        )
     os.close(replica)
     try:
         # Only once apply asks (it is then reading the terminal): input or a signal sent earlier
         # would test another moment, and one sent after apply already failed would prove nothing.
-        _wait_for(proc, lambda: "Apply these changes?" in stdout.read_text(), "the confirmation prompt",
-                  stdout.read_text)
+        _wait_for(
+            proc, lambda: "Apply these changes?" in stdout.read_text(), "the confirmation prompt", stdout.read_text
+        )
         yield proc, primary, stdout
     finally:
         os.close(primary)
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
-                         ids=["SIGTERM", "SIGINT"])
-def test_sigterm_at_the_confirmation_prompt_changes_nothing_and_releases_the_lock(slow, mailctl, write_config,
-                                                                                   signum, code):
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_at_the_confirmation_prompt_changes_nothing_and_releases_the_lock(
+    slow, mailctl, write_config, signum, code
+):
     with _apply_at_the_prompt(slow, mailctl, write_config) as (proc, _, stdout):
         proc.send_signal(signum)
         assert proc.wait(timeout=30) == code, stdout.read_text()
@@ -288,8 +337,7 @@ def test_sigterm_at_the_confirmation_prompt_changes_nothing_and_releases_the_loc
 
 
 @pytest.mark.parametrize(("answer", "code"), [("y", 0), ("n", 1)], ids=["yes", "no"])
-def test_the_confirmation_prompt_applies_on_yes_and_changes_nothing_on_no(slow, mailctl, write_config,
-                                                                          answer, code):
+def test_the_confirmation_prompt_applies_on_yes_and_changes_nothing_on_no(slow, mailctl, write_config, answer, code):
     with _apply_at_the_prompt(slow, mailctl, write_config) as (proc, terminal, stdout):
         os.write(terminal, f"maybe\n{answer}\n".encode())  # an unclear answer is asked again
         assert proc.wait(timeout=60) == code, stdout.read_text()

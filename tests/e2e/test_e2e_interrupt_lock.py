@@ -136,8 +136,9 @@ def _lock_pods(sandbox: SandboxProcess) -> list[tuple[str, str]]:
     while True:
         params = {"limit": 100, **({"page_token": token} if token else {})}
         page = sandbox.http.get("/v0/pods", params=params).json()
-        found += [(p["client_id"], p["name"]) for p in page["pods"]
-                  if str(p.get("client_id") or "").startswith(LOCK_PREFIX)]
+        found += [
+            (p["client_id"], p["name"]) for p in page["pods"] if str(p.get("client_id") or "").startswith(LOCK_PREFIX)
+        ]
         token = page.get("next_page_token")
         if not token:
             return found
@@ -151,9 +152,25 @@ class Apply:
         env = {**os.environ, "AGENTMAIL_API_KEY": api_key}
         with self.out.open("w") as out, self.err.open("w") as err:
             self.proc = subprocess.Popen(
-                [*mailctl_command(), "apply", "-f", str(config), "--endpoint", relay.url, "--auto-approve",
-                 "--secrets-out", str(workdir / "secrets.json"), *flags],
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env, cwd=workdir)
+                [
+                    *mailctl_command(),
+                    "apply",
+                    "-f",
+                    str(config),
+                    "--endpoint",
+                    relay.url,
+                    "--auto-approve",
+                    "--secrets-out",
+                    str(workdir / "secrets.json"),
+                    *flags,
+                ],
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                env=env,
+                cwd=workdir,
+            )
 
     def output(self) -> str:
         return self.out.read_text() + self.err.read_text()
@@ -167,8 +184,12 @@ class Apply:
         """Signal while ``hold``'s request is held, then let it through once apply acted on the
         signal (it gave up and exited, or said it waits for the answer)."""
         self.proc.send_signal(signum)
-        _wait(lambda: self.proc.poll() is not None or "Interrupt (" in self.err.read_text(), self.proc,
-              "reaction to the signal", self.output)
+        _wait(
+            lambda: self.proc.poll() is not None or "Interrupt (" in self.err.read_text(),
+            self.proc,
+            "reaction to the signal",
+            self.output,
+        )
         hold.go.set()
         _wait(hold.answered.is_set, self.proc, "answer to the held request", self.output)
 
@@ -180,13 +201,18 @@ class Apply:
         return code, text
 
 
-@pytest.mark.parametrize("trigger, flags, signum, lock_name", [
-    (b"mailctl.lock", (), signal.SIGTERM, "the organisation lock"),
-    (b"mailctl.lock.shard-1-of-2", ("--shard", "1/2"), signal.SIGHUP, "the lock of shard 1/2"),
-    (b" probe", ("--shard", "1/2"), signal.SIGINT, "the lock of shard 1/2"),
-], ids=["organisation-lock-SIGTERM", "shard-lock-SIGHUP", "shard-probe-SIGINT"])
+@pytest.mark.parametrize(
+    "trigger, flags, signum, lock_name",
+    [
+        (b"mailctl.lock", (), signal.SIGTERM, "the organisation lock"),
+        (b"mailctl.lock.shard-1-of-2", ("--shard", "1/2"), signal.SIGHUP, "the lock of shard 1/2"),
+        (b" probe", ("--shard", "1/2"), signal.SIGINT, "the lock of shard 1/2"),
+    ],
+    ids=["organisation-lock-SIGTERM", "shard-lock-SIGHUP", "shard-probe-SIGINT"],
+)
 def test_a_signal_while_the_lock_request_is_in_flight_leaves_no_lock_and_says_so_truly(
-        relay, sandbox, mailctl, write_config, trigger, flags, signum, lock_name):
+    relay, sandbox, mailctl, write_config, trigger, flags, signum, lock_name
+):
     config = write_config(tenants_config(1, prefix="lk-"))
     hold = relay.arm(trigger)
     run = Apply(mailctl.workdir, relay, sandbox.api_key, config, *flags)
@@ -202,7 +228,8 @@ def test_a_signal_while_the_lock_request_is_in_flight_leaves_no_lock_and_says_so
 
 
 def test_a_second_signal_while_the_lock_is_released_exits_130_and_says_how_to_unlock(
-        relay, sandbox, mailctl, write_config):
+    relay, sandbox, mailctl, write_config
+):
     config = write_config(tenants_config(1, prefix="lk-"))
     take = relay.arm(b"mailctl.lock")
     run = Apply(mailctl.workdir, relay, sandbox.api_key, config)

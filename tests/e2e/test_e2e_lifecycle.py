@@ -6,12 +6,20 @@ from e2e_harness import Inventory, actions, changes_by_address, load_fixture
 
 DECLARED = Inventory(
     pods=[("e2e-acme", "Acme Corp"), ("e2e-globex", "Globex"), ("e2e-initech", "Initech")],
-    inboxes=[("e2e-acme", "acme-bot@agentmail.to"), ("e2e-acme", "support@mail.acme.test"),
-             ("e2e-globex", "globex-bot@agentmail.to"), ("e2e-globex", "hello@shared.e2e-mail.test"),
-             ("e2e-initech", "initech-ops@agentmail.to")],
+    inboxes=[
+        ("e2e-acme", "acme-bot@agentmail.to"),
+        ("e2e-acme", "support@mail.acme.test"),
+        ("e2e-globex", "globex-bot@agentmail.to"),
+        ("e2e-globex", "hello@shared.e2e-mail.test"),
+        ("e2e-initech", "initech-ops@agentmail.to"),
+    ],
     domains=[("", "shared.e2e-mail.test"), ("e2e-acme", "mail.acme.test")],
-    keys=[("", "", "org-reader"), ("e2e-acme", "", "acme-backend"),
-          ("e2e-acme", "support@mail.acme.test", "support-agent"), ("e2e-globex", "", "globex-ci")],
+    keys=[
+        ("", "", "org-reader"),
+        ("e2e-acme", "", "acme-backend"),
+        ("e2e-acme", "support@mail.acme.test", "support-agent"),
+        ("e2e-globex", "", "globex-ci"),
+    ],
 )
 
 
@@ -71,8 +79,10 @@ def test_edits_plan_exactly_the_expected_changes(mailctl, sandbox, write_config)
     }
     assert plan["summary"] == {"create": 2, "update": 2, "replace": 3, "delete": 2}
     by = changes_by_address(plan)
-    assert [(d["path"], d["before"], d["after"]) for d in by["pod/e2e-acme/inbox/support@mail.acme.test"]["diff"]] \
-        == [("display_name", "Acme Support", "Acme Help"), ("metadata.tier", "gold", "silver")]
+    assert [(d["path"], d["before"], d["after"]) for d in by["pod/e2e-acme/inbox/support@mail.acme.test"]["diff"]] == [
+        ("display_name", "Acme Support", "Acme Help"),
+        ("metadata.tier", "gold", "silver"),
+    ]
     assert [d["path"] for d in by["api_key/org-reader"]["diff"]] == ["permissions.message_read"]
     assert by["api_key/org-reader"]["forces_replacement"] == []
     assert by["pod/e2e-initech"]["forces_replacement"] == ["name"]
@@ -86,7 +96,8 @@ def test_edits_plan_exactly_the_expected_changes(mailctl, sandbox, write_config)
 
 
 def test_removed_pod_is_torn_down_children_first_and_unmanaged_pods_are_untouched(
-        mailctl, sandbox, baseline, write_config):
+    mailctl, sandbox, baseline, write_config
+):
     sdk = sandbox.sdk()
     other = sdk.pods.create(client_id="other-team", name="Other team")
     sdk.pods.inboxes.create(other.pod_id, username="theirs", domain="agentmail.to")
@@ -98,12 +109,14 @@ def test_removed_pod_is_torn_down_children_first_and_unmanaged_pods_are_untouche
     del data["pods"]["e2e-acme"]
     plan = mailctl.plan_json(write_config(data))
     assert actions(plan) == {
-        "pod/e2e-acme": "delete", "pod/e2e-acme/api_key/acme-backend": "delete",
+        "pod/e2e-acme": "delete",
+        "pod/e2e-acme/api_key/acme-backend": "delete",
         "pod/e2e-acme/domain/mail.acme.test": "delete",
         "pod/e2e-acme/inbox/acme-bot@agentmail.to": "delete",
         "pod/e2e-acme/inbox/support@mail.acme.test": "delete",
         "pod/e2e-acme/inbox/support@mail.acme.test/api_key/support-agent": "delete",
-        "pod/e2e-stale": "delete", "pod/e2e-stale/inbox/stale-bot@agentmail.to": "delete",
+        "pod/e2e-stale": "delete",
+        "pod/e2e-stale/inbox/stale-bot@agentmail.to": "delete",
     }
     by = changes_by_address(plan)
     assert by["pod/e2e-stale"]["reason"] == "not declared; matches manage.pods"

@@ -52,10 +52,27 @@ def test_lock_timeout_waits_for_the_holder_says_who_it_is_and_then_applies(mailc
     stderr = mailctl.workdir / "apply.err"
     env = {**os.environ, "AGENTMAIL_API_KEY": sandbox.api_key}
     with stderr.open("w") as err:
-        proc = subprocess.Popen([*mailctl_command(), "apply", "-f", str(config), "--endpoint", sandbox.url,
-                                 "--auto-approve", "--secrets-out", "secrets.json", "--lock-timeout", "60"],
-                                stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env,
-                                cwd=mailctl.workdir)
+        proc = subprocess.Popen(
+            [
+                *mailctl_command(),
+                "apply",
+                "-f",
+                str(config),
+                "--endpoint",
+                sandbox.url,
+                "--auto-approve",
+                "--secrets-out",
+                "secrets.json",
+                "--lock-timeout",
+                "60",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=mailctl.workdir,
+        )
     deadline = time.monotonic() + 30
     while "Waiting up to 60s for the organisation lock" not in stderr.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)

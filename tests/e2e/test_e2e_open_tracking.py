@@ -18,8 +18,9 @@ def no_tracking(secret_watch) -> Iterator[SandboxProcess]:
 
 def test_tracking_enabled_against_an_org_without_open_tracking_is_reported(mailctl, write_config, no_tracking):
     mailctl.sandbox = no_tracking
-    config = write_config({"version": 1, "domains": {"tracked.example.com": {"tracking_enabled": True},
-                                                     "plain.example.com": {}}})
+    config = write_config(
+        {"version": 1, "domains": {"tracked.example.com": {"tracking_enabled": True}, "plain.example.com": {}}}
+    )
     run = mailctl("apply", "-f", config, "--auto-approve")
     assert run.exit_code == 1
     assert "domain/tracked.example.com" in run.output and "Open tracking is not enabled" in run.output

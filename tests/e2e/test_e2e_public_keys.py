@@ -15,8 +15,9 @@ INBOX = "agent@agentmail.to"
 CONFIG = {
     "version": 1,
     "api_keys": {"ci-reader": {"permissions": {"inbox_read": True}}},
-    "pods": {"pk-pod": {"name": "AgentID", "inboxes": {INBOX: {"api_keys": {"agent": {}}}},
-                        "api_keys": {"backend": {}}}},
+    "pods": {
+        "pk-pod": {"name": "AgentID", "inboxes": {INBOX: {"api_keys": {"agent": {}}}}, "api_keys": {"backend": {}}}
+    },
 }
 
 
@@ -30,6 +31,7 @@ def _points() -> list[tuple[int, int]]:
 def _jwk(point: tuple[int, int]) -> PublicJwk:
     def b64(n: int) -> str:
         return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()
+
     return PublicJwk(kty="EC", crv="P-256", x=b64(point[0]), y=b64(point[1]))
 
 
@@ -56,7 +58,9 @@ def test_public_key_credentials_are_never_planned_for_change_or_delete(mailctl, 
     config_without_keys = write_config({**CONFIG, "pods": {"pk-pod": {"name": "AgentID", "inboxes": {INBOX: {}}}}})
     removal = mailctl.plan_json(config_without_keys)
     assert {c["address"]: c["action"] for c in removal["changes"]} == {
-        "pod/pk-pod/api_key/backend": "delete", f"pod/pk-pod/inbox/{INBOX}/api_key/agent": "delete"}
+        "pod/pk-pod/api_key/backend": "delete",
+        f"pod/pk-pod/inbox/{INBOX}/api_key/agent": "delete",
+    }
     assert all(c["before"] is None or "public_key" not in str(c["before"]) for c in removal["changes"])
     mailctl.apply(config_without_keys)
     left = {k.api_key_id for k in client.api_keys.list(type="public_key").api_keys}

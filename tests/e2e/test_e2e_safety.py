@@ -6,12 +6,15 @@ from e2e_harness import Inventory, actions, load_fixture
 
 
 def _big_pod(inboxes: int) -> dict:
-    return {"version": 1, "pods": {"e2e-big": {
-        "name": "Big", "inboxes": {f"agent-{i:02d}@agentmail.to": {} for i in range(inboxes)}}}}
+    return {
+        "version": 1,
+        "pods": {"e2e-big": {"name": "Big", "inboxes": {f"agent-{i:02d}@agentmail.to": {} for i in range(inboxes)}}},
+    }
 
 
-def test_large_delete_is_refused_above_the_threshold_and_force_lets_it_through(mailctl, sandbox, baseline,
-                                                                               write_config):
+def test_large_delete_is_refused_above_the_threshold_and_force_lets_it_through(
+    mailctl, sandbox, baseline, write_config
+):
     mailctl.apply(write_config(_big_pod(12)))  # 13 managed resources
     smaller = write_config(_big_pod(7))  # 5 of 13 deleted: 38% > 30%
 
@@ -21,8 +24,7 @@ def test_large_delete_is_refused_above_the_threshold_and_force_lets_it_through(m
 
     refused = mailctl("apply", "-f", smaller, "--auto-approve")
     assert refused.exit_code == 1
-    assert "the plan would delete 5 of 13 existing managed resources (38%), above the 30% threshold" \
-        in refused.stderr
+    assert "the plan would delete 5 of 13 existing managed resources (38%), above the 30% threshold" in refused.stderr
     assert "--force" in refused.stderr
     assert len(Inventory.read(sandbox.sdk()).without(baseline).inboxes) == 12
 
@@ -39,8 +41,9 @@ def test_prevent_destroy_blocks_a_replacement_even_with_force_and_names_the_reso
     data["pods"]["e2e-globex"]["api_keys"]["globex-ci"]["expires_at"] = "2033-01-01T00:00:00Z"
     run = mailctl("apply", "-f", write_config(data), "--auto-approve", "--force", "--secrets-out", "s.json")
     assert run.exit_code == 1
-    assert ("pod/e2e-globex/api_key/globex-ci has prevent_destroy (declared at "
-            f"{mailctl.workdir / 'mailctl.yaml'}:") in run.stderr
+    assert (
+        f"pod/e2e-globex/api_key/globex-ci has prevent_destroy (declared at {mailctl.workdir / 'mailctl.yaml'}:"
+    ) in run.stderr
     assert "but the plan would replace it: expires_at forces replacement" in run.stderr
     assert actions(mailctl.plan_json(write_config(data))) == {"pod/e2e-globex/api_key/globex-ci": "replace"}
 
@@ -58,8 +61,10 @@ def test_prevent_destroy_blocks_a_pod_replacement_that_would_take_a_guarded_inbo
     data["pods"]["e2e-initech"]["name"] = "Initech Renamed"
     run = mailctl("apply", "-f", write_config(data), "--auto-approve", "--force")
     assert run.exit_code == 1
-    assert ("pod/e2e-initech/inbox/initech-ops@agentmail.to has prevent_destroy" in run.stderr
-            and "would replace it: pod/e2e-initech is replaced" in run.stderr)
+    assert (
+        "pod/e2e-initech/inbox/initech-ops@agentmail.to has prevent_destroy" in run.stderr
+        and "would replace it: pod/e2e-initech is replaced" in run.stderr
+    )
     assert ("e2e-initech", "Initech") in Inventory.read(sandbox.sdk()).pods
 
 
@@ -72,29 +77,36 @@ def test_target_and_exclude_limit_a_run_to_the_matching_changes(mailctl, sandbox
     assert made.inboxes == [("e2e-initech", "initech-ops@agentmail.to")]
 
     excluded = mailctl.plan_json(config, "--exclude", "pod/e2e-acme", "--exclude", "api_key/*")
-    assert set(actions(excluded)) == {"pod/e2e-globex", "pod/e2e-globex/api_key/globex-ci",
-                                      "pod/e2e-globex/inbox/globex-bot@agentmail.to",
-                                      "pod/e2e-globex/inbox/hello@shared.e2e-mail.test",
-                                      "domain/shared.e2e-mail.test"}
+    assert set(actions(excluded)) == {
+        "pod/e2e-globex",
+        "pod/e2e-globex/api_key/globex-ci",
+        "pod/e2e-globex/inbox/globex-bot@agentmail.to",
+        "pod/e2e-globex/inbox/hello@shared.e2e-mail.test",
+        "domain/shared.e2e-mail.test",
+    }
     mailctl.apply(config, "--exclude", "pod/e2e-acme*")
     left = mailctl.plan_json(config)
     assert set(actions(left)) == {a for a in actions(left) if a.startswith("pod/e2e-acme")}
     assert len(left["changes"]) == 6
 
 
-def test_apply_creating_keys_without_secrets_out_refuses_before_changing_anything(mailctl, sandbox, baseline,
-                                                                               write_config):
+def test_apply_creating_keys_without_secrets_out_refuses_before_changing_anything(
+    mailctl, sandbox, baseline, write_config
+):
     run = mailctl("apply", "-f", write_config(load_fixture("tenants.yaml")), "--auto-approve")
     assert run.exit_code == 1
     assert "pass --secrets-out FILE to store them (nothing was changed)" in run.stderr
     assert Inventory.read(sandbox.sdk()) == baseline  # nothing was created
 
 
-def test_apply_without_a_terminal_or_auto_approve_refuses_before_changing_anything(mailctl, sandbox, baseline,
-                                                                                 write_config):
+def test_apply_without_a_terminal_or_auto_approve_refuses_before_changing_anything(
+    mailctl, sandbox, baseline, write_config
+):
     config = write_config(load_fixture("tenants.yaml"))
-    for run in (mailctl.subprocess("apply", "-f", config, "--secrets-out", "s.json"),
-                mailctl("apply", "-f", config, "--secrets-out", "s.json")):
+    for run in (
+        mailctl.subprocess("apply", "-f", config, "--secrets-out", "s.json"),
+        mailctl("apply", "-f", config, "--secrets-out", "s.json"),
+    ):
         assert run.exit_code == 1
         assert "no terminal to confirm on: pass --auto-approve" in run.stderr
     assert Inventory.read(sandbox.sdk()) == baseline  # nothing was created

@@ -68,8 +68,7 @@ def test_a_saved_plan_already_applied_by_another_apply_is_refused_naming_the_cha
     mailctl.apply(write_config(data, "other.yaml"))  # someone applied the same change meanwhile
     run = mailctl("apply", "change.plan")
     assert run.exit_code == 1, run.output
-    assert ("- pod/e2e-initech/inbox/initech-ops@agentmail.to: update is recorded, no longer planned"
-            in run.stderr)
+    assert "- pod/e2e-initech/inbox/initech-ops@agentmail.to: update is recorded, no longer planned" in run.stderr
     assert "Apply complete" not in run.stdout
 
 
@@ -79,8 +78,10 @@ def test_a_saved_plan_whose_change_moved_out_of_band_is_refused_naming_the_attri
     sdk.inboxes.update("initech-ops@agentmail.to", display_name="Meanwhile", metadata={"team": "ops"})
     run = mailctl("apply", "change.plan")
     assert run.exit_code == 1, run.output
-    assert ('~ pod/e2e-initech/inbox/initech-ops@agentmail.to: display_name: null -> "Ops" (recorded), '
-            '"Meanwhile" -> "Ops" (now)') in run.stderr
+    assert (
+        '~ pod/e2e-initech/inbox/initech-ops@agentmail.to: display_name: null -> "Ops" (recorded), '
+        '"Meanwhile" -> "Ops" (now)'
+    ) in run.stderr
     assert sdk.inboxes.get("initech-ops@agentmail.to").display_name == "Meanwhile"  # nothing applied
 
 
@@ -104,9 +105,12 @@ def test_a_saved_plan_with_edited_changes_is_refused(mailctl, sandbox, write_con
     def edit(document):
         (change,) = document["plan"]["changes"]
         change["after"]["display_name"] = change["diff"][0]["after"] = "Edited"
+
     _edit(path, edit)
     run = mailctl("apply", "change.plan")
     assert run.exit_code == 1, run.output
-    assert ('~ pod/e2e-initech/inbox/initech-ops@agentmail.to: display_name: null -> "Edited" (recorded), '
-            'null -> "Ops" (now)') in run.stderr
+    assert (
+        '~ pod/e2e-initech/inbox/initech-ops@agentmail.to: display_name: null -> "Edited" (recorded), '
+        'null -> "Ops" (now)'
+    ) in run.stderr
     assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to").display_name is None

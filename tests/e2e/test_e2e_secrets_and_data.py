@@ -5,9 +5,12 @@ from __future__ import annotations
 import httpx
 from e2e_harness import changes_by_address, load_fixture
 
-SCOPES = {"api_key/org-reader": "organization", "pod/e2e-acme/api_key/acme-backend": "pod",
-          "pod/e2e-acme/inbox/support@mail.acme.test/api_key/support-agent": "inbox",
-          "pod/e2e-globex/api_key/globex-ci": "pod"}
+SCOPES = {
+    "api_key/org-reader": "organization",
+    "pod/e2e-acme/api_key/acme-backend": "pod",
+    "pod/e2e-acme/inbox/support@mail.acme.test/api_key/support-agent": "inbox",
+    "pod/e2e-globex/api_key/globex-ci": "pod",
+}
 
 
 def test_new_key_secrets_reach_only_the_0600_secrets_file(mailctl, sandbox, secret_watch, write_config):
@@ -39,15 +42,17 @@ def test_deleting_an_inbox_that_holds_mail_shows_what_is_lost(mailctl, sandbox, 
     mailctl.apply(write_config(data))
     sdk = sandbox.sdk()
     for subject in ("Quarterly numbers", "Lunch?"):
-        sdk.inboxes.messages.send("acme-bot@agentmail.to", to="globex-bot@agentmail.to", subject=subject,
-                                  text="hello")
+        sdk.inboxes.messages.send("acme-bot@agentmail.to", to="globex-bot@agentmail.to", subject=subject, text="hello")
     sdk.inboxes.drafts.create("globex-bot@agentmail.to", to=["acme-bot@agentmail.to"], subject="Re: Lunch?")
 
     del data["pods"]["e2e-globex"]["inboxes"]["globex-bot@agentmail.to"]
     config = write_config(data)
     plan = changes_by_address(mailctl.plan_json(config))
-    assert plan["pod/e2e-globex/inbox/globex-bot@agentmail.to"]["data_at_risk"] == \
-        {"threads": 2, "messages": 2, "drafts": 1}
+    assert plan["pod/e2e-globex/inbox/globex-bot@agentmail.to"]["data_at_risk"] == {
+        "threads": 2,
+        "messages": 2,
+        "drafts": 1,
+    }
     text = mailctl("plan", "-f", config)
     assert "# holds 2 threads, 2 messages, 1 drafts: deleted with it, permanently" in text.stdout
     markdown = mailctl("plan", "-f", config, "--format", "markdown")

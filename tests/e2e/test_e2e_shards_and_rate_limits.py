@@ -25,8 +25,11 @@ def _lock_ids(api: AgentMailClient) -> list[str]:
 
 
 def test_the_shards_of_one_config_hold_their_locks_at_the_same_time(client):
-    with lock.ApplyLock(client, shard=(1, 3)), lock.ApplyLock(client, shard=(2, 3)), \
-            lock.ApplyLock(client, shard=(3, 3)):
+    with (
+        lock.ApplyLock(client, shard=(1, 3)),
+        lock.ApplyLock(client, shard=(2, 3)),
+        lock.ApplyLock(client, shard=(3, 3)),
+    ):
         assert _lock_ids(client) == [lock.shard_lock_id(k, 3) for k in (1, 2, 3)]  # no probe left behind
     assert _lock_ids(client) == []
 
@@ -58,8 +61,11 @@ def test_a_shard_is_refused_while_an_apply_of_the_whole_config_runs(client):
 def test_lock_pods_never_show_in_plans_and_unlock_removes_shard_locks(client, mailctl, write_config):
     config = write_config(tenants_config(1, prefix="sh-"))
     for client_id in (lock.shard_lock_id(2, 4), lock.LOCK_CLIENT_ID + ".something-newer"):
-        client.post("/v0/pods", {"client_id": client_id, "name": "mailctl lock ci@elsewhere pid 1 since "
-                                 "2026-01-01T10:00:00Z [dead0000]"}, idempotent=True)
+        client.post(
+            "/v0/pods",
+            {"client_id": client_id, "name": "mailctl lock ci@elsewhere pid 1 since 2026-01-01T10:00:00Z [dead0000]"},
+            idempotent=True,
+        )
     plan = mailctl.plan_json(config)
     assert not [c for c in plan["changes"] if "mailctl.lock" in c["address"]]
     assert "mailctl.lock" not in mailctl("plan", "-f", config).stdout
@@ -73,10 +79,30 @@ def test_lock_pods_never_show_in_plans_and_unlock_removes_shard_locks(client, ma
 def test_four_shards_apply_at_once_and_together_build_the_whole_config(sandbox, mailctl, write_config):
     config = write_config(tenants_config(8, prefix="sh-"))
     env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
-    runs = [subprocess.Popen([*mailctl_command(), "apply", "-f", str(config), "--auto-approve", "--shard",
-                              f"{k}/4", "--secrets-out", f"secrets-{k}.json", "--endpoint", sandbox.url],
-                             cwd=mailctl.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, stdin=subprocess.DEVNULL) for k in (1, 2, 3, 4)]
+    runs = [
+        subprocess.Popen(
+            [
+                *mailctl_command(),
+                "apply",
+                "-f",
+                str(config),
+                "--auto-approve",
+                "--shard",
+                f"{k}/4",
+                "--secrets-out",
+                f"secrets-{k}.json",
+                "--endpoint",
+                sandbox.url,
+            ],
+            cwd=mailctl.workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for k in (1, 2, 3, 4)
+    ]
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     for secrets in mailctl.workdir.glob("secrets-*.json"):
         mailctl.watch.secrets_file(secrets)
@@ -94,8 +120,9 @@ def _lock_ids_of(sandbox: SandboxProcess) -> list[str]:
 
 @pytest.fixture(scope="module")
 def limited(server: SandboxProcess, secret_watch) -> Iterator[SandboxProcess]:
-    with watched_sandbox(secret_watch, "rate limit", server.api_key,
-                         "--rate-limit", "6", "--latency-ms", "20") as process:
+    with watched_sandbox(
+        secret_watch, "rate limit", server.api_key, "--rate-limit", "6", "--latency-ms", "20"
+    ) as process:
         yield process
 
 
@@ -103,8 +130,9 @@ def test_parallelism_20_under_a_low_rate_limit_finishes_in_one_run(limited, mail
     limited.reset()
     mailctl.sandbox = limited
     config = write_config(tenants_config(3, prefix="rl-"))
-    run = mailctl.subprocess("apply", "-f", config, "--auto-approve", "--parallelism", "20",
-                             "--secrets-out", "secrets.json", timeout=120)
+    run = mailctl.subprocess(
+        "apply", "-f", config, "--auto-approve", "--parallelism", "20", "--secrets-out", "secrets.json", timeout=120
+    )
     assert run.exit_code == 0, run.output
     assert "Apply complete!" in run.stdout and "FAILED" not in run.output
     assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0

@@ -25,21 +25,29 @@ INBOX_ENTRY = f"pod/{POD}/inbox/{INBOX}/list/receive/block/bad@spam.example"
 CONFIG: dict[str, Any] = {
     "version": 1,
     "manage": {"pods": {"client_id_prefix": "e2e-"}},
-    "webhooks": {"audit": {"url": "https://hooks.e2e.test/audit", "event_types": ["domain.verified"],
-                           "pods": [POD]}},
+    "webhooks": {"audit": {"url": "https://hooks.e2e.test/audit", "event_types": ["domain.verified"], "pods": [POD]}},
     "lists": {"receive": {"block": {"spam.example": {"reason": "spam"}}}},
-    "pods": {POD: {
-        "name": "Hooks",
-        "webhooks": {"events": {"url": "https://hooks.e2e.test/pod", "event_types": ["message.received"],
-                                "inboxes": [INBOX]}},
-        "lists": {"send": {"allow": {"partner.example": {"reason": "partner"}}}},
-        "inboxes": {
-            INBOX: {"webhooks": {"mine": {"url": "https://hooks.e2e.test/inbox",
-                                          "event_types": ["message.received", "message.sent"]}},
-                    "lists": {"receive": {"block": {"bad@spam.example": {"reason": "abuse"}}}}},
-            OTHER_INBOX: {},
-        },
-    }},
+    "pods": {
+        POD: {
+            "name": "Hooks",
+            "webhooks": {
+                "events": {"url": "https://hooks.e2e.test/pod", "event_types": ["message.received"], "inboxes": [INBOX]}
+            },
+            "lists": {"send": {"allow": {"partner.example": {"reason": "partner"}}}},
+            "inboxes": {
+                INBOX: {
+                    "webhooks": {
+                        "mine": {
+                            "url": "https://hooks.e2e.test/inbox",
+                            "event_types": ["message.received", "message.sent"],
+                        }
+                    },
+                    "lists": {"receive": {"block": {"bad@spam.example": {"reason": "abuse"}}}},
+                },
+                OTHER_INBOX: {},
+            },
+        }
+    },
 }
 
 
@@ -66,14 +74,19 @@ class Hooks:
         """scope ("org", "pod", "inbox") -> the one webhook there (or None)."""
         org = [w for w in self.sdk.webhooks.list(limit=100).webhooks if not w.pod_id and not w.inbox_id]
         in_pod = self.sdk.pods.webhooks.list(self.pod_id, limit=100).webhooks  # its inboxes' too
-        return {"org": _one(org), "pod": _one([w for w in in_pod if not w.inbox_id]),
-                "inbox": _one(self.sdk.inboxes.webhooks.list(INBOX, limit=100).webhooks)}
+        return {
+            "org": _one(org),
+            "pod": _one([w for w in in_pod if not w.inbox_id]),
+            "inbox": _one(self.sdk.inboxes.webhooks.list(INBOX, limit=100).webhooks),
+        }
 
     def entries(self) -> dict[str, list[tuple[str, str | None]]]:
         """scope -> [(entry, reason)] of the list each scope declares."""
-        return {"org": _rows(self.sdk.lists.list("receive", "block", limit=100)),
-                "pod": _rows(self.sdk.pods.lists.list(self.pod_id, "send", "allow", limit=100)),
-                "inbox": _rows(self.sdk.inboxes.lists.list(INBOX, "receive", "block", limit=100))}
+        return {
+            "org": _rows(self.sdk.lists.list("receive", "block", limit=100)),
+            "pod": _rows(self.sdk.pods.lists.list(self.pod_id, "send", "allow", limit=100)),
+            "inbox": _rows(self.sdk.inboxes.lists.list(INBOX, "receive", "block", limit=100)),
+        }
 
 
 def _one(rows: list[Any]) -> Any:
@@ -103,14 +116,23 @@ def _apply_and_replan(mailctl, write_config, data: dict[str, Any]) -> dict[str, 
 def test_webhooks_and_list_entries_are_created_at_every_scope(mailctl, write_config, applied: Hooks):
     hooks = applied.webhooks()
     assert (hooks["org"].url, hooks["org"].event_types, hooks["org"].pod_ids) == (
-        "https://hooks.e2e.test/audit", ["domain.verified"], [applied.pod_id])
+        "https://hooks.e2e.test/audit",
+        ["domain.verified"],
+        [applied.pod_id],
+    )
     assert (hooks["pod"].url, hooks["pod"].event_types, hooks["pod"].inbox_ids) == (
-        "https://hooks.e2e.test/pod", ["message.received"], [INBOX])
+        "https://hooks.e2e.test/pod",
+        ["message.received"],
+        [INBOX],
+    )
     assert hooks["inbox"].url == "https://hooks.e2e.test/inbox"
     assert sorted(hooks["inbox"].event_types) == ["message.received", "message.sent"]
     assert all(h.enabled is not False for h in hooks.values())
-    assert applied.entries() == {"org": [("spam.example", "spam")], "pod": [("partner.example", "partner")],
-                                 "inbox": [("bad@spam.example", "abuse")]}
+    assert applied.entries() == {
+        "org": [("spam.example", "spam")],
+        "pod": [("partner.example", "partner")],
+        "inbox": [("bad@spam.example", "abuse")],
+    }
     assert mailctl.plan_json(write_config(_config()))["changes"] == []
 
 
@@ -121,8 +143,11 @@ def test_webhooks_are_updated_in_place_at_every_scope(mailctl, write_config, app
     _pod(data)["webhooks"]["events"].update(enabled=False, inboxes=[OTHER_INBOX])
     _inbox(data)["webhooks"]["mine"]["event_types"] = ["message.sent"]
 
-    assert _apply_and_replan(mailctl, write_config, data) == {ORG_HOOK: "update", POD_HOOK: "update",
-                                                             INBOX_HOOK: "update"}
+    assert _apply_and_replan(mailctl, write_config, data) == {
+        ORG_HOOK: "update",
+        POD_HOOK: "update",
+        INBOX_HOOK: "update",
+    }
     hooks = applied.webhooks()
     assert {scope: hook.webhook_id for scope, hook in hooks.items()} == before  # the same webhooks
     assert sorted(hooks["org"].event_types) == ["domain.verified", "message.bounced"]
@@ -138,11 +163,17 @@ def test_a_changed_webhook_url_replaces_the_webhook_at_every_scope(mailctl, writ
     _pod(data)["webhooks"]["events"]["url"] = "https://hooks.e2e.test/pod-v2"
     _inbox(data)["webhooks"]["mine"]["url"] = "https://hooks.e2e.test/inbox-v2"
 
-    assert _apply_and_replan(mailctl, write_config, data) == {ORG_HOOK: "replace", POD_HOOK: "replace",
-                                                             INBOX_HOOK: "replace"}
+    assert _apply_and_replan(mailctl, write_config, data) == {
+        ORG_HOOK: "replace",
+        POD_HOOK: "replace",
+        INBOX_HOOK: "replace",
+    }
     hooks = applied.webhooks()  # exactly one per scope: the old ones are gone
     assert {scope: hook.url.rsplit("/", 1)[1] for scope, hook in hooks.items()} == {
-        "org": "audit-v2", "pod": "pod-v2", "inbox": "inbox-v2"}
+        "org": "audit-v2",
+        "pod": "pod-v2",
+        "inbox": "inbox-v2",
+    }
     assert all(hooks[scope].webhook_id != before[scope] for scope in before)
     assert (hooks["org"].pod_ids, hooks["pod"].inbox_ids) == ([applied.pod_id], [INBOX])
 
@@ -153,11 +184,16 @@ def test_a_changed_list_entry_reason_replaces_the_entry_at_every_scope(mailctl, 
     _pod(data)["lists"]["send"]["allow"]["partner.example"]["reason"] = "partner since 2024"
     _inbox(data)["lists"]["receive"]["block"]["bad@spam.example"]["reason"] = "abuse | phishing"
 
-    assert _apply_and_replan(mailctl, write_config, data) == {ORG_ENTRY: "replace", POD_ENTRY: "replace",
-                                                             INBOX_ENTRY: "replace"}
-    assert applied.entries() == {"org": [("spam.example", "spam, confirmed")],
-                                 "pod": [("partner.example", "partner since 2024")],
-                                 "inbox": [("bad@spam.example", "abuse | phishing")]}
+    assert _apply_and_replan(mailctl, write_config, data) == {
+        ORG_ENTRY: "replace",
+        POD_ENTRY: "replace",
+        INBOX_ENTRY: "replace",
+    }
+    assert applied.entries() == {
+        "org": [("spam.example", "spam, confirmed")],
+        "pod": [("partner.example", "partner since 2024")],
+        "inbox": [("bad@spam.example", "abuse | phishing")],
+    }
 
 
 def test_new_list_entries_are_added_beside_the_existing_ones(mailctl, write_config, applied: Hooks):
@@ -174,8 +210,9 @@ def test_new_list_entries_are_added_beside_the_existing_ones(mailctl, write_conf
     assert [e for e, _ in entries["inbox"]] == ["bad@spam.example", "worse@spam.example"]
 
 
-def test_undeclared_webhooks_and_list_entries_are_deleted_where_mailctl_manages_them(mailctl, write_config,
-                                                                                   applied: Hooks):
+def test_undeclared_webhooks_and_list_entries_are_deleted_where_mailctl_manages_them(
+    mailctl, write_config, applied: Hooks
+):
     data = _config()
     del _pod(data)["webhooks"], _inbox(data)["webhooks"]
     data["lists"] = {}
@@ -183,8 +220,13 @@ def test_undeclared_webhooks_and_list_entries_are_deleted_where_mailctl_manages_
     _inbox(data)["lists"] = {}
 
     planned = _apply_and_replan(mailctl, write_config, data)
-    assert planned == {POD_HOOK: "delete", INBOX_HOOK: "delete", ORG_ENTRY: "delete", POD_ENTRY: "delete",
-                       INBOX_ENTRY: "delete"}
+    assert planned == {
+        POD_HOOK: "delete",
+        INBOX_HOOK: "delete",
+        ORG_ENTRY: "delete",
+        POD_ENTRY: "delete",
+        INBOX_ENTRY: "delete",
+    }
     hooks = applied.webhooks()
     assert hooks["pod"] is None and hooks["inbox"] is None
     assert applied.entries() == {"org": [], "pod": [], "inbox": []}
@@ -210,8 +252,11 @@ def test_a_pod_removed_from_the_config_takes_its_webhooks_with_it(mailctl, sandb
 
 def test_a_webhook_created_disabled_stays_disabled_and_can_be_enabled_again(mailctl, write_config, applied: Hooks):
     data = _config()
-    _inbox(data)["webhooks"]["paused"] = {"url": "https://hooks.e2e.test/paused", "enabled": False,
-                                          "event_types": ["message.received"]}
+    _inbox(data)["webhooks"]["paused"] = {
+        "url": "https://hooks.e2e.test/paused",
+        "enabled": False,
+        "event_types": ["message.received"],
+    }
     assert _apply_and_replan(mailctl, write_config, data) == {f"pod/{POD}/inbox/{INBOX}/webhook/paused": "create"}
     (paused,) = [w for w in applied.sdk.inboxes.webhooks.list(INBOX, limit=100).webhooks if w.url.endswith("paused")]
     assert paused.enabled is False

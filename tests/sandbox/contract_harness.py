@@ -54,8 +54,15 @@ class RecordingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self._inner.handle_request(request)
         response.read()
-        self.log.append(Exchange(request.method, request.url.path, response.status_code,
-                                 response.headers.get("content-type", ""), response.content))
+        self.log.append(
+            Exchange(
+                request.method,
+                request.url.path,
+                response.status_code,
+                response.headers.get("content-type", ""),
+                response.content,
+            )
+        )
         return response
 
     def close(self) -> None:
@@ -69,9 +76,10 @@ class SandboxServer:
         exe = Path(sys.executable).with_name("mailctl")
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            [str(exe), "sandbox", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--api-key", ORG_KEY, *extra_args],
-            stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+            [str(exe), "sandbox", "serve", "--host", "127.0.0.1", "--port", "0", "--api-key", ORG_KEY, *extra_args],
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._drain, args=(lines,), daemon=True).start()

@@ -126,27 +126,54 @@ _ROUTES += [
 ]
 
 # Spec §1.4: deletes, domain verify and webhook header PATCH answer 204 with no body.
-_ROUTES += [(m, p, NO_BODY) for m, p in [
-    ("DELETE", "/v0/pods/*"), ("DELETE", "/v0/inboxes/*"), ("DELETE", "/v0/pods/*/inboxes/*"),
-    ("DELETE", "/v0/domains/*"), ("DELETE", "/v0/pods/*/domains/*"),
-    ("POST", "/v0/domains/*/verify"), ("POST", "/v0/pods/*/domains/*/verify"),
-    ("DELETE", "/v0/api-keys/*"), ("DELETE", "/v0/pods/*/api-keys/*"), ("DELETE", "/v0/inboxes/*/api-keys/*"),
-    ("DELETE", "/v0/lists/*/*/*"), ("DELETE", "/v0/pods/*/lists/*/*/*"), ("DELETE", "/v0/inboxes/*/lists/*/*/*"),
-    ("DELETE", "/v0/inboxes/*/messages/*"), ("DELETE", "/v0/inboxes/*/drafts/*"),
-    ("DELETE", "/v0/threads/*"), ("DELETE", "/v0/pods/*/threads/*"), ("DELETE", "/v0/inboxes/*/threads/*"),
-]]
-_ROUTES += [(m, f"{prefix}/webhooks/*{tail}", NO_BODY) for prefix in ("/v0", "/v0/pods/*", "/v0/inboxes/*")
-            for m, tail in (("DELETE", ""), ("PATCH", "/headers"))]
+_ROUTES += [
+    (m, p, NO_BODY)
+    for m, p in [
+        ("DELETE", "/v0/pods/*"),
+        ("DELETE", "/v0/inboxes/*"),
+        ("DELETE", "/v0/pods/*/inboxes/*"),
+        ("DELETE", "/v0/domains/*"),
+        ("DELETE", "/v0/pods/*/domains/*"),
+        ("POST", "/v0/domains/*/verify"),
+        ("POST", "/v0/pods/*/domains/*/verify"),
+        ("DELETE", "/v0/api-keys/*"),
+        ("DELETE", "/v0/pods/*/api-keys/*"),
+        ("DELETE", "/v0/inboxes/*/api-keys/*"),
+        ("DELETE", "/v0/lists/*/*/*"),
+        ("DELETE", "/v0/pods/*/lists/*/*/*"),
+        ("DELETE", "/v0/inboxes/*/lists/*/*/*"),
+        ("DELETE", "/v0/inboxes/*/messages/*"),
+        ("DELETE", "/v0/inboxes/*/drafts/*"),
+        ("DELETE", "/v0/threads/*"),
+        ("DELETE", "/v0/pods/*/threads/*"),
+        ("DELETE", "/v0/inboxes/*/threads/*"),
+    ]
+]
+_ROUTES += [
+    (m, f"{prefix}/webhooks/*{tail}", NO_BODY)
+    for prefix in ("/v0", "/v0/pods/*", "/v0/inboxes/*")
+    for m, tail in (("DELETE", ""), ("PATCH", "/headers"))
+]
 
 # Spec §2.3: the documented `code` values per status. Statuses not listed (405, 413, ...)
 # are not documented; any non-empty code is accepted for them.
 ERROR_CODES: dict[int, set[str]] = {
     400: {"validation_error", "query_range_too_wide"},
-    401: {"missing_authorization", "invalid_token_type", "unknown_api_key", "unauthorized",
-          "api_key_expired"},
-    403: {"missing_permission", "permission_escalation", "unrestricted_key_required", "forbidden",
-          "message_rejected", "inbox_paused", "already_exists", "resource_taken",
-          "limit_exceeded", "domain_not_verified", "resource_deleting", "cannot_delete"},
+    401: {"missing_authorization", "invalid_token_type", "unknown_api_key", "unauthorized", "api_key_expired"},
+    403: {
+        "missing_permission",
+        "permission_escalation",
+        "unrestricted_key_required",
+        "forbidden",
+        "message_rejected",
+        "inbox_paused",
+        "already_exists",
+        "resource_taken",
+        "limit_exceeded",
+        "domain_not_verified",
+        "resource_deleting",
+        "cannot_delete",
+    },
     404: {"not_found"},
     409: {"conflict", "race_condition"},
     422: {"unprocessable"},
@@ -157,14 +184,27 @@ ERROR_CODES: dict[int, set[str]] = {
 
 # Spec §2.1 [rec]: the `name` per status (403 also IsTakenError for taken names, §11 Q2).
 ERROR_NAMES: dict[int, set[str]] = {
-    400: {"ValidationError"}, 401: {"UnauthorizedError"}, 403: {"ForbiddenError", "IsTakenError"},
-    404: {"NotFoundError"}, 409: {"ConflictError"}, 422: {"UnprocessableError"}, 429: {"RateLimitError"},
+    400: {"ValidationError"},
+    401: {"UnauthorizedError"},
+    403: {"ForbiddenError", "IsTakenError"},
+    404: {"NotFoundError"},
+    409: {"ConflictError"},
+    422: {"UnprocessableError"},
+    429: {"RateLimitError"},
 }
 DOCS_URL = "https://docs.agentmail.to/errors#"
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
-_TIMESTAMP_KEYS = {"created_at", "updated_at", "expires_at", "used_at", "timestamp",
-                   "received_timestamp", "sent_timestamp", "send_at"}
+_TIMESTAMP_KEYS = {
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "used_at",
+    "timestamp",
+    "received_timestamp",
+    "sent_timestamp",
+    "send_at",
+}
 
 
 def _segments(path: str) -> list[str]:
@@ -176,8 +216,10 @@ def model_for(method: str, path: str) -> Any | None:
     segs = _segments(path)
     for route_method, pattern, model in _ROUTES:
         pat = _segments(pattern)
-        if route_method == method and len(pat) == len(segs) and all(
-            p == "*" or p == s for p, s in zip(pat, segs, strict=True)
+        if (
+            route_method == method
+            and len(pat) == len(segs)
+            and all(p == "*" or p == s for p, s in zip(pat, segs, strict=True))
         ):
             return model
     return None

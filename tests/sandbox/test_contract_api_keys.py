@@ -10,8 +10,9 @@ from agentmail.errors import NotFoundError
 from contract_harness import Sandbox, raises_api_error
 
 
-def bearer(name: str, permissions: ApiKeyPermissions | None = None,
-           expires_at: dt.datetime | None = None) -> CreateBearerApiKeyRequest:
+def bearer(
+    name: str, permissions: ApiKeyPermissions | None = None, expires_at: dt.datetime | None = None
+) -> CreateBearerApiKeyRequest:
     fields = {"name": name, "permissions": permissions, "expires_at": expires_at}
     return CreateBearerApiKeyRequest(**{k: v for k, v in fields.items() if v is not None})
 
@@ -60,12 +61,14 @@ def test_name_defaults_to_the_prefix(sandbox: Sandbox) -> None:
 
 
 def test_permissions_patch_replaces_the_whole_object(sandbox: Sandbox) -> None:
-    created = sandbox.client.api_keys.create(
-        request=bearer("perm", ApiKeyPermissions(inbox_read=True, pod_read=True)))
+    created = sandbox.client.api_keys.create(request=bearer("perm", ApiKeyPermissions(inbox_read=True, pod_read=True)))
     updated = sandbox.client.api_keys.update(created.api_key_id, permissions=ApiKeyPermissions(domain_read=True))
     assert updated.permissions is not None
     assert (updated.permissions.domain_read, updated.permissions.inbox_read, updated.permissions.pod_read) == (
-        True, None, None)
+        True,
+        None,
+        None,
+    )
 
 
 def test_pod_key_is_scoped_to_its_pod(sandbox: Sandbox) -> None:
@@ -126,7 +129,8 @@ def test_child_key_inherits_and_cannot_outlive_the_callers_expiry(sandbox: Sandb
 
 def test_restricted_key_cannot_grant_flags_it_lacks(sandbox: Sandbox) -> None:
     limited = sandbox.client.api_keys.create(
-        request=bearer("limited", ApiKeyPermissions(api_key_create=True, inbox_read=True)))
+        request=bearer("limited", ApiKeyPermissions(api_key_create=True, inbox_read=True))
+    )
     as_limited = sandbox.sdk(limited.api_key)
     with raises_api_error(403, "permission_escalation"):
         as_limited.api_keys.create(request=bearer("wider", ApiKeyPermissions(inbox_read=True, pod_create=True)))
@@ -136,7 +140,8 @@ def test_restricted_key_cannot_grant_flags_it_lacks(sandbox: Sandbox) -> None:
 
 def test_restricted_key_cannot_create_an_unrestricted_key(sandbox: Sandbox) -> None:
     limited = sandbox.client.api_keys.create(
-        request=bearer("limited", ApiKeyPermissions(api_key_create=True, api_key_update=True)))
+        request=bearer("limited", ApiKeyPermissions(api_key_create=True, api_key_update=True))
+    )
     as_limited = sandbox.sdk(limited.api_key)
     with raises_api_error(403, "unrestricted_key_required"):
         as_limited.api_keys.create(request=bearer("unrestricted"))
@@ -181,7 +186,8 @@ def test_inbox_key_cannot_manage_keys(sandbox: Sandbox) -> None:
 def test_restricted_key_cannot_restrict_an_unrestricted_key(sandbox: Sandbox) -> None:
     open_key = sandbox.client.api_keys.create(request=bearer("open"))
     limited = sandbox.client.api_keys.create(
-        request=bearer("limited", ApiKeyPermissions(api_key_update=True, api_key_read=True, inbox_read=True)))
+        request=bearer("limited", ApiKeyPermissions(api_key_update=True, api_key_read=True, inbox_read=True))
+    )
     with raises_api_error(403, "unrestricted_key_required"):
         sandbox.sdk(limited.api_key).api_keys.update(
             open_key.api_key_id, permissions=ApiKeyPermissions(inbox_read=True)
@@ -192,7 +198,8 @@ def test_restricted_key_cannot_restrict_an_unrestricted_key(sandbox: Sandbox) ->
 def test_inbox_key_never_creates_inboxes_even_if_permitted(sandbox: Sandbox) -> None:
     inbox = sandbox.client.inboxes.create()
     key = sandbox.client.inboxes.api_keys.create(
-        inbox.inbox_id, request=bearer("ik", ApiKeyPermissions(inbox_create=True, inbox_read=True)))
+        inbox.inbox_id, request=bearer("ik", ApiKeyPermissions(inbox_create=True, inbox_read=True))
+    )
     with raises_api_error(403):
         sandbox.sdk(key.api_key).inboxes.create()
     assert sandbox.client.inboxes.list().count == 1

@@ -27,8 +27,11 @@ def test_verify_with_nothing_published_stays_pending(sandbox: Sandbox) -> None:
 def test_a_wrong_record_makes_the_domain_invalid(sandbox: Sandbox) -> None:
     created = manual_domain(sandbox, "wrong.example")
     dmarc = next(r for r in created.records if r.name.startswith("_dmarc."))
-    sandbox.control("POST", "domains/wrong.example/dns", json={
-        "published": True, "records": [{"type": dmarc.type, "name": dmarc.name, "status": "INVALID"}]})
+    sandbox.control(
+        "POST",
+        "domains/wrong.example/dns",
+        json={"published": True, "records": [{"type": dmarc.type, "name": dmarc.name, "status": "INVALID"}]},
+    )
     domain = verify_and_read(sandbox, "wrong.example")
     assert (domain.status, domain.reason) == ("INVALID", "dns_records_invalid")
     statuses = {r.name: r.status for r in domain.records if r.type == "TXT"}
@@ -38,8 +41,9 @@ def test_a_wrong_record_makes_the_domain_invalid(sandbox: Sandbox) -> None:
 def test_partially_published_records_show_per_record_status(sandbox: Sandbox) -> None:
     created = manual_domain(sandbox, "partial.example")
     mx = next(r for r in created.records if r.type == "MX")
-    sandbox.control("POST", "domains/partial.example/dns",
-                    json={"records": [{"type": "MX", "name": mx.name, "status": "VALID"}]})
+    sandbox.control(
+        "POST", "domains/partial.example/dns", json={"records": [{"type": "MX", "name": mx.name, "status": "VALID"}]}
+    )
     domain = verify_and_read(sandbox, "partial.example")
     assert domain.status == "PENDING"
     assert {(r.type, r.status) for r in domain.records if r.name == mx.name} >= {("MX", "VALID")}

@@ -8,9 +8,16 @@ from agentmail.inboxes import CreateInboxRequest
 from contract_harness import Sandbox, raises_api_error
 
 DOMAIN_REASONS = {
-    "dns_records_missing", "dns_records_invalid", "ses_dkim_pending", "ses_mail_from_pending",
-    "ses_dkim_temporary_failure", "ses_mail_from_temporary_failure", "ses_dkim_failed",
-    "ses_mail_from_failed", "ses_dkim_not_started", "ses_mail_from_not_started",
+    "dns_records_missing",
+    "dns_records_invalid",
+    "ses_dkim_pending",
+    "ses_mail_from_pending",
+    "ses_dkim_temporary_failure",
+    "ses_mail_from_temporary_failure",
+    "ses_dkim_failed",
+    "ses_mail_from_failed",
+    "ses_dkim_not_started",
+    "ses_mail_from_not_started",
     "ses_not_verified_for_sending",
 }
 
@@ -50,8 +57,9 @@ def test_domain_records_cover_spf_dkim_dmarc_and_apex_mx(sandbox: Sandbox) -> No
 
 
 def test_optional_records_follow_the_domain_flags(sandbox: Sandbox) -> None:
-    domain = sandbox.client.domains.create(domain="flags.example", inbound_enabled=False,
-                                           subdomains_enabled=True, tracking_enabled=True)
+    domain = sandbox.client.domains.create(
+        domain="flags.example", inbound_enabled=False, subdomains_enabled=True, tracking_enabled=True
+    )
     names = {(r.type, r.name) for r in domain.records}
     assert ("MX", "flags.example") not in names
     assert ("MX", "*.flags.example") in names and ("CNAME", "link.flags.example") in names

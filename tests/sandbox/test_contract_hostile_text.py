@@ -17,12 +17,15 @@ def _post(sandbox: Sandbox, path: str, body: dict[str, Any]) -> Any:
     return sandbox.http.post(path, content=json.dumps(body).encode(), headers=headers)  # "\ud800" escaped
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/v0/pods", {"name": "\ud800", "client_id": "p"}),
-    ("/v0/inboxes", {"username": "ok", "display_name": "bad \udfff"}),
-    ("/v0/api-keys", {"name": "\ud83d"}),
-    ("/v0/inboxes", {"username": "meta", "metadata": {"\ud800": "key"}}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v0/pods", {"name": "\ud800", "client_id": "p"}),
+        ("/v0/inboxes", {"username": "ok", "display_name": "bad \udfff"}),
+        ("/v0/api-keys", {"name": "\ud83d"}),
+        ("/v0/inboxes", {"username": "meta", "metadata": {"\ud800": "key"}}),
+    ],
+)
 def test_a_lone_surrogate_is_400_and_nothing_is_stored(sandbox: Sandbox, path: str, body: dict[str, Any]) -> None:
     response = _post(sandbox, path, body)
     assert (response.status_code, response.json()["code"]) == (400, "validation_error")

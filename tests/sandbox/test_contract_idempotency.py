@@ -22,8 +22,9 @@ def test_repeat_pod_create_returns_the_original(sandbox: Sandbox) -> None:
 
 def test_repeat_inbox_create_returns_the_original_even_with_another_body(sandbox: Sandbox) -> None:
     first = sandbox.client.inboxes.create(request=CreateInboxRequest(username="one", client_id="inbox-1"))
-    again = sandbox.client.inboxes.create(request=CreateInboxRequest(
-        username="two", display_name="Changed", client_id="inbox-1"))
+    again = sandbox.client.inboxes.create(
+        request=CreateInboxRequest(username="two", display_name="Changed", client_id="inbox-1")
+    )
     assert again == first and again.display_name is None
     assert [i.inbox_id for i in sandbox.client.inboxes.list().inboxes] == ["one@agentmail.to"]
 
@@ -55,10 +56,15 @@ def test_repeat_webhook_create_returns_the_original(sandbox: Sandbox) -> None:
     again = sandbox.client.webhooks.create(url="https://h.example/2", event_types=["message.sent"], client_id="wh")
     assert again == first and again.secret == first.secret
     pod = sandbox.client.pods.create(name="p")
-    pod_first = sandbox.client.pods.webhooks.create(pod.pod_id, url="https://h.example/p",
-                                                    event_types=["message.received"], client_id="pod-wh")
-    assert sandbox.client.pods.webhooks.create(pod.pod_id, url="https://h.example/q", event_types=["message.sent"],
-                                               client_id="pod-wh") == pod_first
+    pod_first = sandbox.client.pods.webhooks.create(
+        pod.pod_id, url="https://h.example/p", event_types=["message.received"], client_id="pod-wh"
+    )
+    assert (
+        sandbox.client.pods.webhooks.create(
+            pod.pod_id, url="https://h.example/q", event_types=["message.sent"], client_id="pod-wh"
+        )
+        == pod_first
+    )
 
 
 def test_repeat_domain_create_with_client_id_returns_the_original(sandbox: Sandbox) -> None:

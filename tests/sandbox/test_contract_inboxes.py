@@ -15,8 +15,11 @@ def test_inbox_created_without_a_body_gets_a_random_agentmail_address(sandbox: S
 
 
 def test_inbox_echoes_its_create_fields(sandbox: Sandbox) -> None:
-    inbox = sandbox.client.inboxes.create(request=CreateInboxRequest(
-        username="support", display_name="Support Team", metadata={"tier": "gold", "seats": 3, "vip": True}))
+    inbox = sandbox.client.inboxes.create(
+        request=CreateInboxRequest(
+            username="support", display_name="Support Team", metadata={"tier": "gold", "seats": 3, "vip": True}
+        )
+    )
     assert (inbox.inbox_id, inbox.display_name) == ("support@agentmail.to", "Support Team")
     assert inbox.metadata == {"tier": "gold", "seats": 3, "vip": True}
     assert sandbox.client.inboxes.get(inbox.inbox_id) == inbox
@@ -115,8 +118,11 @@ def test_inboxes_never_move_between_pods(sandbox: Sandbox) -> None:
     with raises_api_error(404, "not_found", NotFoundError):
         pods.inboxes.delete(elsewhere.pod_id, inbox.inbox_id)
     try:
-        sandbox.client.inboxes.update(inbox.inbox_id, display_name="x",
-                                      request_options={"additional_body_parameters": {"pod_id": elsewhere.pod_id}})
+        sandbox.client.inboxes.update(
+            inbox.inbox_id,
+            display_name="x",
+            request_options={"additional_body_parameters": {"pod_id": elsewhere.pod_id}},
+        )
     except ValidationError:
         pass  # rejecting the unknown field is as good as ignoring it
     assert sandbox.client.inboxes.get(inbox.inbox_id).pod_id == home.pod_id

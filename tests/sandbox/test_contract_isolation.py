@@ -51,8 +51,12 @@ def _org_a_state(sandbox: Sandbox) -> dict[str, Any]:
     pods = sandbox.http.get("/v0/pods", headers=auth(ORG_KEY)).json()
     domain = sandbox.http.get(f"/v0/domains/{DOMAIN}", headers=auth(ORG_KEY)).json()
     config = sandbox.http.get("/_sandbox/config", headers=auth(ORG_KEY)).json()
-    return {"pods": sorted(p["name"] for p in pods["pods"]), "page": pods["count"],
-            "domain": (domain["status"], domain.get("reason")), "config": config}
+    return {
+        "pods": sorted(p["name"] for p in pods["pods"]),
+        "page": pods["count"],
+        "domain": (domain["status"], domain.get("reason")),
+        "config": config,
+    }
 
 
 @pytest.fixture
@@ -62,20 +66,27 @@ def org_a(sandbox: Sandbox) -> dict[str, str]:
     pod = client.pods.create(name="keep-me")
     inbox = client.pods.inboxes.create(pod.pod_id, username="keeper")
     client.domains.create(domain=DOMAIN)
-    restricted = client.api_keys.create(request=CreateBearerApiKeyRequest(
-        name="reader", permissions=ApiKeyPermissions(inbox_read=True)))
+    restricted = client.api_keys.create(
+        request=CreateBearerApiKeyRequest(name="reader", permissions=ApiKeyPermissions(inbox_read=True))
+    )
     pod_key = client.pods.api_keys.create(pod.pod_id, request=CreateBearerApiKeyRequest(name="pod"))
     inbox_key = client.inboxes.api_keys.create(inbox.inbox_id, request=CreateBearerApiKeyRequest(name="inbox"))
     other = sandbox.control("POST", "organizations").json()["api_key"]
     return {"restricted": restricted.api_key, "pod": pod_key.api_key, "inbox": inbox_key.api_key, "other": other}
 
 
-@pytest.mark.parametrize(("kind", "status", "code"), [
-    ("restricted", 403, "forbidden"), ("pod", 403, "forbidden"), ("inbox", 403, "forbidden"),
-    (None, 401, "missing_authorization"),
-])
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("restricted", 403, "forbidden"),
+        ("pod", 403, "forbidden"),
+        ("inbox", 403, "forbidden"),
+        (None, 401, "missing_authorization"),
+    ],
+)
 def test_keys_that_are_not_unrestricted_org_keys_are_refused_everywhere(
-        sandbox: Sandbox, org_a: dict[str, str], kind: str | None, status: int, code: str) -> None:
+    sandbox: Sandbox, org_a: dict[str, str], kind: str | None, status: int, code: str
+) -> None:
     before = _org_a_state(sandbox)
     stats_before = sandbox.control("GET", "stats").json()["total"]
     for method, path, body in CONTROL:
@@ -86,7 +97,8 @@ def test_keys_that_are_not_unrestricted_org_keys_are_refused_everywhere(
 
 
 def test_another_organisations_key_only_ever_reaches_its_own_organisation(
-        sandbox: Sandbox, org_a: dict[str, str]) -> None:
+    sandbox: Sandbox, org_a: dict[str, str]
+) -> None:
     before = _org_a_state(sandbox)
     for method, path, body in CONTROL:
         response = _call(sandbox, org_a["other"], method, path, body)

@@ -17,7 +17,11 @@ def test_org_list_entry_lifecycle(sandbox: Sandbox, direction: str, list_type: s
     lists = sandbox.client.lists
     entry = lists.create(direction, list_type, entry="Spam@Example.COM", reason="noisy")  # type: ignore[arg-type]
     assert (entry.entry, entry.entry_type, entry.direction, entry.list_type) == (
-        "spam@example.com", "email", direction, list_type)
+        "spam@example.com",
+        "email",
+        direction,
+        list_type,
+    )
     assert entry.organization_id == sandbox.client.auth.me().organization_id
     assert lists.get(direction, list_type, "spam@example.com").entry == "spam@example.com"  # type: ignore[arg-type]
     assert [e.entry for e in lists.list(direction, list_type).entries] == ["spam@example.com"]  # type: ignore[arg-type]
@@ -69,7 +73,11 @@ def test_inbox_list_entries_carry_inbox_and_pod(sandbox: Sandbox) -> None:
     inbox, other = inboxes.create(), inboxes.create()
     entry = inboxes.lists.create(inbox.inbox_id, "reply", "block", entry="troll.example", reason="abuse")
     assert (entry.inbox_id, entry.pod_id, entry.entry_type, entry.reason) == (
-        inbox.inbox_id, inbox.pod_id, "domain", "abuse")
+        inbox.inbox_id,
+        inbox.pod_id,
+        "domain",
+        "abuse",
+    )
     assert inboxes.lists.get(inbox.inbox_id, "reply", "block", "troll.example") == entry
     assert inboxes.lists.list(other.inbox_id, "reply", "block").entries == []
     assert sandbox.client.pods.lists.list(inbox.pod_id, "reply", "block").entries == []

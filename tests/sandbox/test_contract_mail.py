@@ -57,7 +57,8 @@ def test_threads_are_listed_per_inbox_and_per_pod(sandbox: Sandbox, mailboxes: M
     (recipient_thread,) = sandbox.client.inboxes.threads.list(mailboxes.recipient).threads
     assert recipient_thread.subject == "Threaded"
     assert [t.thread_id for t in sandbox.client.pods.threads.list(mailboxes.recipient_pod).threads] == [
-        recipient_thread.thread_id]
+        recipient_thread.thread_id
+    ]
     assert [t.thread_id for t in sandbox.client.pods.threads.list(mailboxes.sender_pod).threads] == [sent.thread_id]
     thread = sandbox.client.inboxes.threads.get(mailboxes.recipient, recipient_thread.thread_id)
     assert [m.subject for m in thread.messages] == ["Threaded"]

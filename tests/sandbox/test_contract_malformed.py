@@ -23,8 +23,9 @@ def seed(sandbox: Sandbox) -> dict[str, str]:
     pod = c.pods.create(name="seeded", client_id="seeded-pod").pod_id
     inbox = c.pods.inboxes.create(pod, username="seeded", metadata={"k": "v"}).inbox_id
     domain = c.domains.create(domain="seeded.example").domain_id
-    webhook = c.webhooks.create(url="https://h.example/seed", event_types=["message.received"],
-                                headers={"X-Seed": "1"}).webhook_id
+    webhook = c.webhooks.create(
+        url="https://h.example/seed", event_types=["message.received"], headers={"X-Seed": "1"}
+    ).webhook_id
     c.inboxes.webhooks.create(inbox, url="https://h.example/inbox", event_types=["message.sent"])
     key = c.pods.api_keys.create(pod, request=CreateBearerApiKeyRequest(name="seeded")).api_key_id
     c.lists.create("receive", "block", entry="blocked@example.com")
@@ -36,14 +37,31 @@ def seed(sandbox: Sandbox) -> dict[str, str]:
 def snapshot(sandbox: Sandbox, ids: dict[str, str]) -> dict[str, Any]:
     """Every listing (plus the seeded singletons), minus `used_at`, which reads themselves bump."""
     pod, inbox = ids["pod_id"], ids["inbox_id"]
-    listings = ["/v0/pods", "/v0/inboxes", "/v0/domains", "/v0/webhooks", "/v0/api-keys",
-                f"/v0/pods/{pod}/inboxes", f"/v0/pods/{pod}/domains", f"/v0/pods/{pod}/webhooks",
-                f"/v0/pods/{pod}/api-keys", f"/v0/inboxes/{inbox}/webhooks", f"/v0/inboxes/{inbox}/api-keys"]
+    listings = [
+        "/v0/pods",
+        "/v0/inboxes",
+        "/v0/domains",
+        "/v0/webhooks",
+        "/v0/api-keys",
+        f"/v0/pods/{pod}/inboxes",
+        f"/v0/pods/{pod}/domains",
+        f"/v0/pods/{pod}/webhooks",
+        f"/v0/pods/{pod}/api-keys",
+        f"/v0/inboxes/{inbox}/webhooks",
+        f"/v0/inboxes/{inbox}/api-keys",
+    ]
     for direction, kind in DIRECTIONS:
-        listings += [f"/v0/lists/{direction}/{kind}", f"/v0/pods/{pod}/lists/{direction}/{kind}",
-                     f"/v0/inboxes/{inbox}/lists/{direction}/{kind}"]
-    singletons = ["/v0/organizations", f"/v0/inboxes/{inbox}", f"/v0/domains/{ids['domain_id']}",
-                  f"/v0/webhooks/{ids['webhook_id']}/headers"]
+        listings += [
+            f"/v0/lists/{direction}/{kind}",
+            f"/v0/pods/{pod}/lists/{direction}/{kind}",
+            f"/v0/inboxes/{inbox}/lists/{direction}/{kind}",
+        ]
+    singletons = [
+        "/v0/organizations",
+        f"/v0/inboxes/{inbox}",
+        f"/v0/domains/{ids['domain_id']}",
+        f"/v0/webhooks/{ids['webhook_id']}/headers",
+    ]
     state = {}
     for path in listings + singletons:
         response = sandbox.http.get(path, params={"limit": 100} if path in listings else None, headers=auth(ORG_KEY))

@@ -66,6 +66,7 @@ def _make_pod_children(kind: str) -> Callable[[AgentMail, int], tuple[Any, list[
             "lists": lambda i: c.pods.lists.create(pod, "receive", "block", entry=f"e{SCRAMBLE[i]}@x.example").entry,
         }[kind]
         return pod, _n(n, create)
+
     return make
 
 
@@ -85,6 +86,7 @@ def _make_inbox_children(kind: str) -> Callable[[AgentMail, int], tuple[Any, lis
             "drafts": lambda i: (c.inboxes.drafts.create(inbox, subject=f"draft {i}"), f"draft {i}")[1],
         }[kind]
         return inbox, _n(n, create)
+
     return make
 
 
@@ -100,14 +102,20 @@ def _make_org(kind: str) -> Callable[[AgentMail, int], tuple[Any, list[str]]]:
             "lists": lambda i: c.lists.create("reply", "block", entry=f"u{SCRAMBLE[i]}@y.example").entry,
         }[kind]
         return None, _n(n, create)
+
     return make
 
 
 def _make_mail(c: AgentMail, n: int) -> tuple[Any, list[str]]:
     sender = c.inboxes.create()
     recipient = c.pods.inboxes.create(_pod(c), username="paged-recipient")
-    subjects = _n(n, lambda i: (c.inboxes.messages.send(sender.inbox_id, to=[recipient.inbox_id],
-                                                        subject=f"mail {i}", text="hi"), f"mail {i}")[1])
+    subjects = _n(
+        n,
+        lambda i: (
+            c.inboxes.messages.send(sender.inbox_id, to=[recipient.inbox_id], subject=f"mail {i}", text="hi"),
+            f"mail {i}",
+        )[1],
+    )
     return recipient, subjects
 
 
@@ -125,39 +133,111 @@ def _id(field: str) -> Callable[[Any], str]:
 FAMILIES = [
     Family("pods", _make_pods, lambda c, s: c.pods.list, "pods", _id("pod_id")),
     Family("org inboxes", _make_org("inboxes"), lambda c, s: c.inboxes.list, "inboxes", _id("inbox_id")),
-    Family("pod inboxes", _make_pod_children("inboxes"),
-           lambda c, s: lambda **kw: c.pods.inboxes.list(s, **kw), "inboxes", _id("inbox_id")),
+    Family(
+        "pod inboxes",
+        _make_pod_children("inboxes"),
+        lambda c, s: lambda **kw: c.pods.inboxes.list(s, **kw),
+        "inboxes",
+        _id("inbox_id"),
+    ),
     Family("org domains", _make_org("domains"), lambda c, s: c.domains.list, "domains", _id("domain_id")),
-    Family("pod domains", _make_pod_children("domains"),
-           lambda c, s: lambda **kw: c.pods.domains.list(s, **kw), "domains", _id("domain_id")),
+    Family(
+        "pod domains",
+        _make_pod_children("domains"),
+        lambda c, s: lambda **kw: c.pods.domains.list(s, **kw),
+        "domains",
+        _id("domain_id"),
+    ),
     Family("org webhooks", _make_org("webhooks"), lambda c, s: c.webhooks.list, "webhooks", _id("webhook_id")),
-    Family("pod webhooks", _make_pod_children("webhooks"),
-           lambda c, s: lambda **kw: c.pods.webhooks.list(s, **kw), "webhooks", _id("webhook_id")),
-    Family("inbox webhooks", _make_inbox_children("webhooks"),
-           lambda c, s: lambda **kw: c.inboxes.webhooks.list(s, **kw), "webhooks", _id("webhook_id")),
+    Family(
+        "pod webhooks",
+        _make_pod_children("webhooks"),
+        lambda c, s: lambda **kw: c.pods.webhooks.list(s, **kw),
+        "webhooks",
+        _id("webhook_id"),
+    ),
+    Family(
+        "inbox webhooks",
+        _make_inbox_children("webhooks"),
+        lambda c, s: lambda **kw: c.inboxes.webhooks.list(s, **kw),
+        "webhooks",
+        _id("webhook_id"),
+    ),
     Family("org api keys", _make_org("api_keys"), lambda c, s: c.api_keys.list, "api_keys", _id("api_key_id")),
-    Family("pod api keys", _make_pod_children("api_keys"),
-           lambda c, s: lambda **kw: c.pods.api_keys.list(s, **kw), "api_keys", _id("api_key_id"), ascending=False),
-    Family("inbox api keys", _make_inbox_children("api_keys"),
-           lambda c, s: lambda **kw: c.inboxes.api_keys.list(s, **kw), "api_keys", _id("api_key_id"), ascending=False),
-    Family("org list entries", _make_org("lists"),
-           lambda c, s: lambda **kw: c.lists.list("reply", "block", **kw), "entries", _id("entry"), "entry", False),
-    Family("pod list entries", _make_pod_children("lists"),
-           lambda c, s: lambda **kw: c.pods.lists.list(s, "receive", "block", **kw), "entries", _id("entry"), "entry",
-           False),
-    Family("inbox list entries", _make_inbox_children("lists"),
-           lambda c, s: lambda **kw: c.inboxes.lists.list(s, "send", "allow", **kw), "entries", _id("entry"), "entry",
-           False),
-    Family("inbox messages", _make_mail, lambda c, s: lambda **kw: c.inboxes.messages.list(s.inbox_id, **kw),
-           "messages", _id("subject")),
-    Family("inbox threads", _make_mail, lambda c, s: lambda **kw: c.inboxes.threads.list(s.inbox_id, **kw),
-           "threads", _id("subject")),
-    Family("pod threads", _make_mail, lambda c, s: lambda **kw: c.pods.threads.list(s.pod_id, **kw),
-           "threads", _id("subject")),
-    Family("inbox drafts", _make_inbox_children("drafts"),
-           lambda c, s: lambda **kw: c.inboxes.drafts.list(s, **kw), "drafts", _id("subject")),
-    Family("pod drafts", _make_pod_drafts, lambda c, s: lambda **kw: c.pods.drafts.list(s, **kw), "drafts",
-           _id("subject")),
+    Family(
+        "pod api keys",
+        _make_pod_children("api_keys"),
+        lambda c, s: lambda **kw: c.pods.api_keys.list(s, **kw),
+        "api_keys",
+        _id("api_key_id"),
+        ascending=False,
+    ),
+    Family(
+        "inbox api keys",
+        _make_inbox_children("api_keys"),
+        lambda c, s: lambda **kw: c.inboxes.api_keys.list(s, **kw),
+        "api_keys",
+        _id("api_key_id"),
+        ascending=False,
+    ),
+    Family(
+        "org list entries",
+        _make_org("lists"),
+        lambda c, s: lambda **kw: c.lists.list("reply", "block", **kw),
+        "entries",
+        _id("entry"),
+        "entry",
+        False,
+    ),
+    Family(
+        "pod list entries",
+        _make_pod_children("lists"),
+        lambda c, s: lambda **kw: c.pods.lists.list(s, "receive", "block", **kw),
+        "entries",
+        _id("entry"),
+        "entry",
+        False,
+    ),
+    Family(
+        "inbox list entries",
+        _make_inbox_children("lists"),
+        lambda c, s: lambda **kw: c.inboxes.lists.list(s, "send", "allow", **kw),
+        "entries",
+        _id("entry"),
+        "entry",
+        False,
+    ),
+    Family(
+        "inbox messages",
+        _make_mail,
+        lambda c, s: lambda **kw: c.inboxes.messages.list(s.inbox_id, **kw),
+        "messages",
+        _id("subject"),
+    ),
+    Family(
+        "inbox threads",
+        _make_mail,
+        lambda c, s: lambda **kw: c.inboxes.threads.list(s.inbox_id, **kw),
+        "threads",
+        _id("subject"),
+    ),
+    Family(
+        "pod threads",
+        _make_mail,
+        lambda c, s: lambda **kw: c.pods.threads.list(s.pod_id, **kw),
+        "threads",
+        _id("subject"),
+    ),
+    Family(
+        "inbox drafts",
+        _make_inbox_children("drafts"),
+        lambda c, s: lambda **kw: c.inboxes.drafts.list(s, **kw),
+        "drafts",
+        _id("subject"),
+    ),
+    Family(
+        "pod drafts", _make_pod_drafts, lambda c, s: lambda **kw: c.pods.drafts.list(s, **kw), "drafts", _id("subject")
+    ),
 ]
 ASCENDING = [f for f in FAMILIES if f.ascending]
 

@@ -40,9 +40,13 @@ def test_deleting_a_pod_twice_gives_404(sandbox: Sandbox) -> None:
 def test_unknown_pod_is_404_on_every_pod_subroute(sandbox: Sandbox) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
     pods = sandbox.client.pods
-    for call in (lambda: pods.get(missing), lambda: pods.inboxes.list(missing),
-                 lambda: pods.domains.list(missing), lambda: pods.api_keys.list(missing),
-                 lambda: pods.inboxes.create(missing, username="x")):
+    for call in (
+        lambda: pods.get(missing),
+        lambda: pods.inboxes.list(missing),
+        lambda: pods.domains.list(missing),
+        lambda: pods.api_keys.list(missing),
+        lambda: pods.inboxes.create(missing, username="x"),
+    ):
         with raises_api_error(404, "not_found"):
             call()
 

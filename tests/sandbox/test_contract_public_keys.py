@@ -69,14 +69,19 @@ def test_a_public_key_never_authenticates_as_a_bearer_key(sandbox: Sandbox) -> N
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("bad", [
-    jwk(y=_b64(_GY + 1)),                           # not on the curve
-    jwk(kty="RSA"), jwk(crv="P-384"),
-    jwk(d=_b64(1)),                                 # private material
-    jwk(x="too-short"), jwk(x=_b64(_GX) + "="),     # not 32 bytes of unpadded base64url
-    {"kty": "EC", "crv": "P-256", "x": _b64(_GX)},  # no y
-    "not an object",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        jwk(y=_b64(_GY + 1)),  # not on the curve
+        jwk(kty="RSA"),
+        jwk(crv="P-384"),
+        jwk(d=_b64(1)),  # private material
+        jwk(x="too-short"),
+        jwk(x=_b64(_GX) + "="),  # not 32 bytes of unpadded base64url
+        {"kty": "EC", "crv": "P-256", "x": _b64(_GX)},  # no y
+        "not an object",
+    ],
+)
 def test_bad_jwks_are_400(sandbox: Sandbox, bad: Any) -> None:
     response = sandbox.http.post("/v0/api-keys", headers=auth(ORG_KEY), json={"public_key": bad})
     assert (response.status_code, response.json()["code"]) == (400, "validation_error")

@@ -45,10 +45,18 @@ def test_pod_and_inbox_key_identity(two_pods: TwoPods, sandbox: Sandbox) -> None
     org_id = sandbox.client.auth.me().organization_id
     pod_me = two_pods.as_pod_a.auth.me()
     assert (pod_me.scope_type, pod_me.scope_id, pod_me.pod_id, pod_me.inbox_id) == (
-        "pod", two_pods.pod_a, two_pods.pod_a, None)
+        "pod",
+        two_pods.pod_a,
+        two_pods.pod_a,
+        None,
+    )
     inbox_me = two_pods.as_inbox_a.auth.me()
     assert (inbox_me.scope_type, inbox_me.scope_id, inbox_me.pod_id, inbox_me.inbox_id) == (
-        "inbox", two_pods.inbox_a, two_pods.pod_a, two_pods.inbox_a)
+        "inbox",
+        two_pods.inbox_a,
+        two_pods.pod_a,
+        two_pods.inbox_a,
+    )
     assert pod_me.organization_id == inbox_me.organization_id == org_id
     assert pod_me.api_key_id and inbox_me.api_key_id and pod_me.api_key_id != inbox_me.api_key_id
 
@@ -110,9 +118,12 @@ def test_inbox_key_sees_only_its_inbox(two_pods: TwoPods) -> None:
 
 def test_inbox_key_on_pod_routes_is_403(two_pods: TwoPods) -> None:
     client = two_pods.as_inbox_a
-    for call in (lambda: client.pods.list(), lambda: client.pods.get(two_pods.pod_a),
-                 lambda: client.pods.inboxes.list(two_pods.pod_a),
-                 lambda: client.pods.inboxes.get(two_pods.pod_a, two_pods.inbox_a)):
+    for call in (
+        lambda: client.pods.list(),
+        lambda: client.pods.get(two_pods.pod_a),
+        lambda: client.pods.inboxes.list(two_pods.pod_a),
+        lambda: client.pods.inboxes.get(two_pods.pod_a, two_pods.inbox_a),
+    ):
         with raises_api_error(403, "forbidden"):
             call()
 

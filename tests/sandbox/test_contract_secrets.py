@@ -9,9 +9,12 @@ from agentmail import CreateBearerApiKeyRequest
 from contract_harness import ORG_KEY, Sandbox, SandboxServer, auth, raises_api_error
 
 
-def test_api_key_secrets_never_reach_the_logs(sandbox: Sandbox, request: pytest.FixtureRequest,
-                                               caplog: pytest.LogCaptureFixture,
-                                               capfd: pytest.CaptureFixture[str]) -> None:
+def test_api_key_secrets_never_reach_the_logs(
+    sandbox: Sandbox,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     caplog.set_level(logging.DEBUG)
     secret = sandbox.client.api_keys.create(request=CreateBearerApiKeyRequest(name="quiet")).api_key
     sandbox.sdk(secret).auth.me()

@@ -56,7 +56,8 @@ ROUTES = ["send", "reply", "reply-all", "forward", "draft send"]
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_the_same_key_and_request_replays_the_original_and_sends_nothing(
-        sandbox: Sandbox, inboxes: tuple[str, str, str], route: str) -> None:
+    sandbox: Sandbox, inboxes: tuple[str, str, str], route: str
+) -> None:
     send = _routes(sandbox, inboxes)[route]
     first = send("once", idempotency_key=f"key-{route.replace(' ', '-')}")
     sent = _sent_count(sandbox, inboxes[0])
@@ -67,7 +68,8 @@ def test_the_same_key_and_request_replays_the_original_and_sends_nothing(
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_the_same_key_with_another_request_is_409_conflict(
-        sandbox: Sandbox, inboxes: tuple[str, str, str], route: str) -> None:
+    sandbox: Sandbox, inboxes: tuple[str, str, str], route: str
+) -> None:
     send = _routes(sandbox, inboxes)[route]
     send("one body", idempotency_key="shared-key")
     sent = _sent_count(sandbox, inboxes[0])
@@ -79,9 +81,11 @@ def test_the_same_key_with_another_request_is_409_conflict(
 @pytest.mark.parametrize("bad", ["", "has space", "a/b:c", "x" * 257])
 def test_an_empty_or_malformed_key_is_400(sandbox: Sandbox, inboxes: tuple[str, str, str], bad: str) -> None:
     sent = _sent_count(sandbox, inboxes[0])
-    response = sandbox.http.post(f"/v0/inboxes/{inboxes[0]}/messages/send",
-                                 headers={**auth(ORG_KEY), "Idempotency-Key": bad.encode()},
-                                 json={"to": [inboxes[1]], "text": "x"})
+    response = sandbox.http.post(
+        f"/v0/inboxes/{inboxes[0]}/messages/send",
+        headers={**auth(ORG_KEY), "Idempotency-Key": bad.encode()},
+        json={"to": [inboxes[1]], "text": "x"},
+    )
     assert (response.status_code, response.json()["code"]) == (400, "validation_error")
     assert _sent_count(sandbox, inboxes[0]) == sent
 

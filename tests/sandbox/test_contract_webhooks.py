@@ -15,8 +15,9 @@ def test_org_webhook_lifecycle(sandbox: Sandbox) -> None:
     hooks = sandbox.client.webhooks
     pod = sandbox.client.pods.create(name="hooked")
     inbox = sandbox.client.inboxes.create()
-    hook = hooks.create(url=URL, event_types=["message.received", "message.sent"],
-                        pod_ids=[pod.pod_id], inbox_ids=[inbox.inbox_id])
+    hook = hooks.create(
+        url=URL, event_types=["message.received", "message.sent"], pod_ids=[pod.pod_id], inbox_ids=[inbox.inbox_id]
+    )
     assert hook.enabled is True and hook.secret.startswith("whsec_") and hook.url == URL
     assert (hook.pod_ids, hook.inbox_ids, hook.pod_id, hook.inbox_id) == ([pod.pod_id], [inbox.inbox_id], None, None)
     assert hooks.get(hook.webhook_id).secret == hook.secret
@@ -73,7 +74,9 @@ def test_webhook_url_must_be_absolute_http(sandbox: Sandbox, url: str) -> None:
 
 
 def test_localhost_http_url_is_allowed(sandbox: Sandbox) -> None:
-    assert sandbox.client.webhooks.create(url="http://localhost:9000/hook", event_types=RECEIVED).url.startswith("http://")
+    assert sandbox.client.webhooks.create(url="http://localhost:9000/hook", event_types=RECEIVED).url.startswith(
+        "http://"
+    )
 
 
 def test_pod_webhook_belongs_to_its_pod(sandbox: Sandbox) -> None:
@@ -104,7 +107,8 @@ def test_inbox_webhook_belongs_to_its_inbox(sandbox: Sandbox) -> None:
     with raises_api_error(404, "not_found", NotFoundError):
         inboxes.webhooks.get(other.inbox_id, hook.webhook_id)
     assert inboxes.webhooks.update(inbox.inbox_id, hook.webhook_id, event_types=["message.sent"]).event_types == [
-        "message.sent"]
+        "message.sent"
+    ]
     inboxes.webhooks.delete(inbox.inbox_id, hook.webhook_id)
     with raises_api_error(404, "not_found", NotFoundError):
         inboxes.webhooks.get(inbox.inbox_id, hook.webhook_id)
@@ -135,15 +139,20 @@ def test_pod_and_inbox_webhook_headers(sandbox: Sandbox) -> None:
     pod_hook = sandbox.client.pods.webhooks.create(pod.pod_id, url=URL, event_types=RECEIVED, headers={"X-P": "1"})
     sandbox.client.pods.webhooks.update_headers(pod.pod_id, pod_hook.webhook_id, headers={"X-Q": "2"})
     assert sorted(sandbox.client.pods.webhooks.get_headers(pod.pod_id, pod_hook.webhook_id).header_names) == [
-        "X-P", "X-Q"]
+        "X-P",
+        "X-Q",
+    ]
     inbox_hook = sandbox.client.inboxes.webhooks.create(inbox.inbox_id, url=URL, event_types=RECEIVED)
     sandbox.client.inboxes.webhooks.update_headers(inbox.inbox_id, inbox_hook.webhook_id, headers={"X-I": "3"})
     assert sandbox.client.inboxes.webhooks.get_headers(inbox.inbox_id, inbox_hook.webhook_id).header_names == ["X-I"]
 
 
 def test_spam_events_need_the_label_permission(sandbox: Sandbox) -> None:
-    key = sandbox.client.api_keys.create(request=CreateBearerApiKeyRequest(
-        name="hooks", permissions=ApiKeyPermissions(webhook_create=True, webhook_update=True, webhook_read=True)))
+    key = sandbox.client.api_keys.create(
+        request=CreateBearerApiKeyRequest(
+            name="hooks", permissions=ApiKeyPermissions(webhook_create=True, webhook_update=True, webhook_read=True)
+        )
+    )
     as_hooks = sandbox.sdk(key.api_key)
     with raises_api_error(403, "missing_permission"):
         as_hooks.webhooks.create(url=URL, event_types=["message.received.spam"])
@@ -151,7 +160,8 @@ def test_spam_events_need_the_label_permission(sandbox: Sandbox) -> None:
     with raises_api_error(403, "missing_permission"):
         as_hooks.webhooks.update(hook.webhook_id, event_types=["message.received.blocked"])
     assert sandbox.client.webhooks.create(url=URL, event_types=["message.received.spam"]).event_types == [
-        "message.received.spam"]
+        "message.received.spam"
+    ]
 
 
 def test_deleting_an_inbox_removes_its_webhooks_and_subscriptions(sandbox: Sandbox) -> None:

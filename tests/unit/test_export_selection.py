@@ -53,17 +53,20 @@ def _changes(tree: dict, actual: ActualState) -> list[str]:
     return [f"{c.action} {c.address}" for c in planner.plan(desired, actual).changes]
 
 
-@pytest.mark.parametrize("patterns", [
-    ["pod/t1/inbox/a@agentmail.to"],
-    ["pod/t1/inbox/a@agentmail.to/api_key/agent"],
-    ["pod/t1/list/send/allow/p.example"],
-    ["pod/t1/api_key/*"],
-    ["domain/org.test"],
-    ["list/receive/block/a.example"],
-    ["api_key/org-reader"],
-    ["pod/t*"],
-    ["*"],
-])
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        ["pod/t1/inbox/a@agentmail.to"],
+        ["pod/t1/inbox/a@agentmail.to/api_key/agent"],
+        ["pod/t1/list/send/allow/p.example"],
+        ["pod/t1/api_key/*"],
+        ["domain/org.test"],
+        ["list/receive/block/a.example"],
+        ["api_key/org-reader"],
+        ["pod/t*"],
+        ["*"],
+    ],
+)
 def test_any_import_selection_plans_with_zero_changes(patterns: list[str]) -> None:
     actual = _account()
     assert _changes(export_tree(select_for_import(actual, patterns).state), actual) == []
@@ -86,8 +89,11 @@ def test_part_of_a_pod_brings_the_whole_pod_and_its_inboxes_org_domain() -> None
 
 def test_one_org_list_entry_brings_the_others_and_org_resources_come_alone() -> None:
     selection = select_for_import(_account(), ["list/receive/block/a.example", "api_key/org-reader"])
-    assert set(selection.state.resources) == {"list/receive/block/a.example", "list/receive/block/b.example",
-                                              "api_key/org-reader"}
+    assert set(selection.state.resources) == {
+        "list/receive/block/a.example",
+        "list/receive/block/b.example",
+        "api_key/org-reader",
+    }
     assert any("every organisation list entry" in note for note in selection.notes)
 
 
@@ -112,8 +118,16 @@ def test_the_header_claims_zero_changes_only_when_planning_shows_none() -> None:
 
     actual = _account()
     lost = api_key_address("lost", pod="t1")  # a key whose secret was never recorded: plan replaces it
-    actual.add(Resource(API_KEY, lost, {"permissions": None}, parent=pod_address("t1"), remote_id="x",
-                        observed={"unrecorded": True, "declared_address": lost}))
+    actual.add(
+        Resource(
+            API_KEY,
+            lost,
+            {"permissions": None},
+            parent=pod_address("t1"),
+            remote_id="x",
+            observed={"unrecorded": True, "declared_address": lost},
+        )
+    )
     selection = select_pods(actual)
     changes = _check({STDOUT: to_yaml(export_tree(selection.state), [])}, actual)
     header = _header("Exported", selection, changes)
@@ -138,14 +152,24 @@ def test_config_that_cannot_load_is_reported_against_the_file_it_would_be_writte
 def _with_leftover_pending_key(address: str, parent: str | None = None) -> ActualState:
     """The account plus a key a killed apply left under its pending name (no key holds its name)."""
     actual = _account()
-    actual.add(Resource(API_KEY, address, {"permissions": None}, parent=parent, remote_id="pending-id",
-                        observed={"unrecorded": True, "declared_address": address}))
+    actual.add(
+        Resource(
+            API_KEY,
+            address,
+            {"permissions": None},
+            parent=parent,
+            remote_id="pending-id",
+            observed={"unrecorded": True, "declared_address": address},
+        )
+    )
     return actual
 
 
-@pytest.mark.parametrize("select", [lambda a: select_pods(a), lambda a: select_for_import(a, ["*"]),
-                                    lambda a: select_for_import(a, ["api_key/*"])],
-                         ids=["export", "import *", "import api_key/*"])
+@pytest.mark.parametrize(
+    "select",
+    [lambda a: select_pods(a), lambda a: select_for_import(a, ["*"]), lambda a: select_for_import(a, ["api_key/*"])],
+    ids=["export", "import *", "import api_key/*"],
+)
 def test_an_organisation_key_whose_secret_was_never_recorded_is_left_out_and_the_plan_is_clean(select) -> None:
     lost = api_key_address("lost")
     actual = _with_leftover_pending_key(lost)
@@ -153,9 +177,11 @@ def test_an_organisation_key_whose_secret_was_never_recorded_is_left_out_and_the
     tree = export_tree(selection.state)
     assert "lost" not in (tree.get("api_keys") or {})
     assert _changes(tree, actual) == []  # the zero-changes promise holds
-    assert (f"{lost} is left out: its secret was never recorded (a killed apply left it under its pending "
-            "name), so it cannot be adopted; mailctl leaves it alone while it is undeclared, and replaces it "
-            "with a new key if you declare it") in selection.notes
+    assert (
+        f"{lost} is left out: its secret was never recorded (a killed apply left it under its pending "
+        "name), so it cannot be adopted; mailctl leaves it alone while it is undeclared, and replaces it "
+        "with a new key if you declare it"
+    ) in selection.notes
 
 
 def test_a_pod_key_whose_secret_was_never_recorded_is_left_out_and_the_note_says_apply_deletes_it() -> None:
@@ -164,17 +190,28 @@ def test_a_pod_key_whose_secret_was_never_recorded_is_left_out_and_the_note_says
     selection = select_for_import(actual, ["pod/t1"])
     tree = export_tree(selection.state)
     assert "lost" not in tree["pods"]["t1"]["api_keys"]
-    assert any(note.startswith(f"{lost} is left out: its secret was never recorded") and
-               "the next apply deletes it" in note for note in selection.notes)
+    assert any(
+        note.startswith(f"{lost} is left out: its secret was never recorded") and "the next apply deletes it" in note
+        for note in selection.notes
+    )
     assert _changes(tree, actual) == [f"delete {lost}"]  # what the header then warns about
 
 
 def test_a_leftover_pending_key_beside_the_real_one_is_left_out_with_the_reason() -> None:
     real, leftover = api_key_address("org-reader"), api_key_address("org-reader#pending-id")
     actual = _account()
-    actual.add(Resource(API_KEY, leftover, {"permissions": None}, remote_id="pending-id",
-                        observed={"unrecorded": True, "declared_address": real}))
+    actual.add(
+        Resource(
+            API_KEY,
+            leftover,
+            {"permissions": None},
+            remote_id="pending-id",
+            observed={"unrecorded": True, "declared_address": real},
+        )
+    )
     selection = select_for_import(actual, ["api_key/org-reader"])
     assert set(selection.state.resources) == {real}
-    assert (f"{leftover} is left out: its secret was never recorded (a killed apply left it under its "
-            "pending name), so it cannot be adopted; the next apply deletes it") in selection.notes
+    assert (
+        f"{leftover} is left out: its secret was never recorded (a killed apply left it under its "
+        "pending name), so it cannot be adopted; the next apply deletes it"
+    ) in selection.notes

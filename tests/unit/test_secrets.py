@@ -226,6 +226,7 @@ def test_a_compact_array_written_by_hand_is_appended_to(tmp_path):
 def test_a_failing_write_is_a_mailctl_error_that_names_the_file_not_the_secret(tmp_path, monkeypatch):
     def full(fd, data, offset):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(os, "pwrite", full)
     sink = SecretSink(tmp_path / "s.json")
     with pytest.raises(MailctlError, match="s.json: could not record the secret of api_key/a") as caught:

@@ -22,5 +22,7 @@ def test_outcomes_are_an_enum_of_the_five_words():
 def test_json_output_carries_the_bare_words():
     plan = Plan(changes=[Change(CREATE, "pod/a")])
     assert json.dumps(plan.counts(), sort_keys=True) == '{"create": 1, "delete": 0, "replace": 0, "update": 0}'
-    assert json.dumps({"action": plan.changes[0].action, "outcome": NOT_STARTED}) == \
-        '{"action": "create", "outcome": "not started"}'
+    assert (
+        json.dumps({"action": plan.changes[0].action, "outcome": NOT_STARTED})
+        == '{"action": "create", "outcome": "not started"}'
+    )

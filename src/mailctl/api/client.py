@@ -68,7 +68,11 @@ _SECRET_TOKEN = re.compile(r"\b(?:am|whsec)_[A-Za-z0-9_\-]{16,}")
 # A server that says it did not process the request needs no "may have been applied" hint.
 _SAYS_NOT_PROCESSED = re.compile(r"\bnot\s+(?:been\s+)?(?:processed|applied|executed)\b", re.IGNORECASE)
 _ERROR_CLASSES: dict[int, type[ApiError]] = {
-    400: InvalidRequest, 422: InvalidRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound,
+    400: InvalidRequest,
+    422: InvalidRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
 }
 AMBIGUOUS_HINT = "the request may have been applied; check before retrying"
 
@@ -155,8 +159,16 @@ class AgentMailClient:
 
     # -- the one request loop ----------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                idempotent: bool | None = None, expect: Expect = "json") -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
+        expect: Expect = "json",
+    ) -> Any:
         """Send one API request with retries and return its body as ``expect`` says.
 
         ``json``: any JSON value, None for 204 or an empty body; ``object``: a JSON object
@@ -192,12 +204,20 @@ class AgentMailClient:
                 raise failure from None  # from None: the httpx error's text is already in ours, redacted
             attempt += 1
             self.stats.record_retry()
-            log.info("retrying %s %s after %s (retry %d of %d, waiting %.2fs)",
-                     method, path, reason, attempt, self._max_retries, wait)
+            log.info(
+                "retrying %s %s after %s (retry %d of %d, waiting %.2fs)",
+                method,
+                path,
+                reason,
+                attempt,
+                self._max_retries,
+                wait,
+            )
             self._sleep(wait)
 
-    def _paced_send(self, ticket: Ticket | None, method: str, path: str, json: Any,
-                    params: dict[str, Any] | None) -> httpx.Response:
+    def _paced_send(
+        self, ticket: Ticket | None, method: str, path: str, json: Any, params: dict[str, Any] | None
+    ) -> httpx.Response:
         """One attempt; the pacer (if any) learns its status and any Retry-After."""
         if self.pacer is None or ticket is None:
             return self._send(method, path, json, params)
@@ -231,15 +251,16 @@ class AgentMailClient:
                     if time.monotonic() > due:
                         raise httpx.ReadTimeout("the request deadline passed", request=request)
                     if len(body) > MAX_BODY_BYTES:
-                        raise UnexpectedResponse(response.status_code, f"an answer larger than "
-                                                 f"{MAX_BODY_BYTES // 2**20} MiB", method, path)
+                        raise UnexpectedResponse(
+                            response.status_code, f"an answer larger than {MAX_BODY_BYTES // 2**20} MiB", method, path
+                        )
             finally:
                 response.close()
-        return httpx.Response(response.status_code, headers=response.headers, content=bytes(body),
-                              request=request)
+        return httpx.Response(response.status_code, headers=response.headers, content=bytes(body), request=request)
 
-    def _failed(self, response: httpx.Response, method: str, path: str, repeatable: bool,
-                attempt: int) -> tuple[ApiError, float | None]:
+    def _failed(
+        self, response: httpx.Response, method: str, path: str, repeatable: bool, attempt: int
+    ) -> tuple[ApiError, float | None]:
         """The error an error response means, and how long to wait before retrying (None: don't)."""
         code, message = error_code_and_message(response)
         status = response.status_code
@@ -252,13 +273,16 @@ class AgentMailClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
             wait = self._next_wait(attempt, retry_after)
             if retry_after is not None and retry_after > self._backoff.cap:
-                message = (f"{message} (the server asked to wait {retry_after:.0f}s, "
-                           f"longer than the {self._backoff.cap:g}s backoff cap)")
+                message = (
+                    f"{message} (the server asked to wait {retry_after:.0f}s, "
+                    f"longer than the {self._backoff.cap:g}s backoff cap)"
+                )
         ambiguous = status in RETRYABLE_5XX and not repeatable
         return self._api_error(status, code, message, method, path, ambiguous), wait
 
-    def _next_wait(self, attempt: int, retry_after: float | None,
-                   exc: httpx.TransportError | None = None) -> float | None:
+    def _next_wait(
+        self, attempt: int, retry_after: float | None, exc: httpx.TransportError | None = None
+    ) -> float | None:
         if attempt >= self._max_retries:
             return None
         if exc is not None and not transport_error_was_sent(exc):
@@ -282,8 +306,7 @@ class AgentMailClient:
         except UnexpectedResponse as exc:
             raise UnexpectedResponse(exc.status, self._redact(exc.api_message), method, path) from None
 
-    def _api_error(self, status: int, code: str, message: str, method: str, path: str,
-                   ambiguous: bool) -> ApiError:
+    def _api_error(self, status: int, code: str, message: str, method: str, path: str, ambiguous: bool) -> ApiError:
         message = self._redact(message)
         if status == 429 or status >= 500 or status_is_refusal(status, code):
             if ambiguous and not _SAYS_NOT_PROCESSED.search(message):
@@ -292,8 +315,7 @@ class AgentMailClient:
         cls = _ERROR_CLASSES.get(status, ApiError)
         return cls(status, code, message, method, path)
 
-    def _transport_error(self, exc: httpx.TransportError, method: str, path: str,
-                         ambiguous: bool) -> TransientError:
+    def _transport_error(self, exc: httpx.TransportError, method: str, path: str, ambiguous: bool) -> TransientError:
         where = _host_port(httpx.URL(self.base_url))
         if isinstance(exc, httpx.ConnectTimeout):
             message = f"cannot reach {where}: no connection within {min(self.timeout, CONNECT_TIMEOUT_CAP):g}s"
@@ -322,8 +344,7 @@ class AgentMailClient:
         result: str = self.request("GET", path, expect="text")
         return result
 
-    def post(self, path: str, json: Any = None, *, idempotent: bool = False,
-             require: Iterable[str] = ()) -> ApiObject:
+    def post(self, path: str, json: Any = None, *, idempotent: bool = False, require: Iterable[str] = ()) -> ApiObject:
         """POST; pass ``idempotent=True`` only when the body carries a ``client_id``.
 
         ``require``: fields the answer must hold (present, not null), else UnexpectedResponse.
@@ -336,15 +357,15 @@ class AgentMailClient:
     def delete(self, path: str) -> None:
         self.request("DELETE", path, expect="nothing")
 
-    def _write(self, method: str, path: str, json: Any, idempotent: bool | None,
-               require: Iterable[str]) -> ApiObject:
+    def _write(self, method: str, path: str, json: Any, idempotent: bool | None, require: Iterable[str]) -> ApiObject:
         body = self.request(method, path, json=json, idempotent=idempotent, expect="object_or_empty")
         return expect_fields(body, require, method, path)
 
     # -- lists -------------------------------------------------------------------------------
 
-    def paginate(self, path: str, items_key: str, params: dict[str, Any] | None = None,
-                 page_size: int = 100) -> Iterator[ApiObject]:
+    def paginate(
+        self, path: str, items_key: str, params: dict[str, Any] | None = None, page_size: int = 100
+    ) -> Iterator[ApiObject]:
         """Every item of a list endpoint, following ``next_page_token`` until it is absent."""
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -363,9 +384,13 @@ class AgentMailClient:
                 return
             token = str(token)
             if token in seen:
-                raise ApiError(200, "pagination_loop",
-                               "the server repeated a next_page_token; stopped instead of looping",
-                               "GET", path)
+                raise ApiError(
+                    200,
+                    "pagination_loop",
+                    "the server repeated a next_page_token; stopped instead of looping",
+                    "GET",
+                    path,
+                )
             seen.add(token)
             query["page_token"] = token
 
@@ -381,8 +406,9 @@ class AgentMailClient:
     def __enter__(self) -> AgentMailClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -404,8 +430,7 @@ def _check_base_url(base_url: str) -> str:
 
 
 def _check_timeout(timeout: float) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) \
-            or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) or timeout <= 0:
         raise UsageError(f"invalid timeout {timeout!r}: expected a positive number of seconds")
     return float(timeout)
 

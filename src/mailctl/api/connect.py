@@ -25,8 +25,7 @@ ENV_BASE_URL = "AGENTMAIL_BASE_URL"
 ENV_API_KEY = "AGENTMAIL_API_KEY"
 SANDBOX_API_KEY = "am_mailctl_inprocess_sandbox_key"  # only ever sent to an in-process app
 SANDBOX_BASE_URL = "http://sandbox.invalid"
-NO_KEY_MESSAGE = ("no API key: set AGENTMAIL_API_KEY, or use --sandbox PATH to run against a "
-                  "local sandbox")
+NO_KEY_MESSAGE = "no API key: set AGENTMAIL_API_KEY, or use --sandbox PATH to run against a local sandbox"
 
 
 class _SandboxTransport(httpx.WSGITransport):
@@ -42,8 +41,14 @@ class _SandboxTransport(httpx.WSGITransport):
             store.close()
 
 
-def connect(endpoint: str | None, sandbox: str | None, api_key: str | None, *,
-            env: Mapping[str, str] | None = None, **client_options: Any) -> AgentMailClient:
+def connect(
+    endpoint: str | None,
+    sandbox: str | None,
+    api_key: str | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    **client_options: Any,
+) -> AgentMailClient:
     """The client for this run; ``client_options`` go to :class:`AgentMailClient` (retries...)."""
     env = os.environ if env is None else env
     if sandbox is not None:
@@ -62,8 +67,10 @@ def _check_api_root(base_url: str, source: str) -> None:
     trimmed = base_url.rstrip("/")
     if trimmed.lower().endswith("/v0"):
         root = trimmed[: -len("/v0")]
-        raise UsageError(f"{source} {base_url}: the endpoint is the API root without /v0 (mailctl adds "
-                         f"/v0 to every path); use {root}")
+        raise UsageError(
+            f"{source} {base_url}: the endpoint is the API root without /v0 (mailctl adds "
+            f"/v0 to every path); use {root}"
+        )
 
 
 def _sandbox_client(path: str, client_options: dict[str, Any]) -> AgentMailClient:
@@ -77,5 +84,4 @@ def _sandbox_client(path: str, client_options: dict[str, Any]) -> AgentMailClien
         app = create_app(db=path, api_keys=(SANDBOX_API_KEY,))
     except (OSError, sqlite3.Error, ValueError) as exc:
         raise UsageError(f"cannot open sandbox database {path!r}: {exc}") from None
-    return AgentMailClient(SANDBOX_BASE_URL, SANDBOX_API_KEY, transport=_SandboxTransport(app),
-                           **client_options)
+    return AgentMailClient(SANDBOX_BASE_URL, SANDBOX_API_KEY, transport=_SandboxTransport(app), **client_options)

@@ -28,8 +28,10 @@ def read_facts(reader: StateReader, desired: DesiredState, actual: ActualState) 
     candidates = _Candidates(desired, actual)
     doomed = sorted({r.name for r in candidates.destroyed_inboxes()})
     domains = candidates.gating_domains()
-    return StateFacts(inbox_data=reader.count_inbox_data(doomed) if doomed else {},
-                      domain_status=reader.domain_statuses(domains, actual) if domains else {})
+    return StateFacts(
+        inbox_data=reader.count_inbox_data(doomed) if doomed else {},
+        domain_status=reader.domain_statuses(domains, actual) if domains else {},
+    )
 
 
 class _Candidates:
@@ -77,5 +79,4 @@ class _Candidates:
             pod_want, pod_have = self.desired.resources.get(pod), self.actual.resources.get(pod)
             if pod_want is not None and pod_have is not None:
                 pairs.append((pod_want, pod_have))
-        return any(w.attrs[a] != h.attrs.get(a) for w, h in pairs
-                   for a in w.attrs if a not in spec_of(w.kind).mutable)
+        return any(w.attrs[a] != h.attrs.get(a) for w, h in pairs for a in w.attrs if a not in spec_of(w.kind).mutable)

@@ -139,12 +139,19 @@ class ApplyLock:
     ``shield``: a block each attempt and each release runs in (see the module docstring).
     """
 
-    def __init__(self, client: AgentMailClient, timeout: float = 0.0,
-                 on_wait: Callable[[str, float], None] | None = None, unlock_hint: str = "mailctl unlock",
-                 poll_interval: float = POLL_INTERVAL, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, shard: tuple[int, int] | None = None,
-                 exclude_shards: bool = False,
-                 shield: Callable[[], AbstractContextManager[None]] = nullcontext):
+    def __init__(
+        self,
+        client: AgentMailClient,
+        timeout: float = 0.0,
+        on_wait: Callable[[str, float], None] | None = None,
+        unlock_hint: str = "mailctl unlock",
+        poll_interval: float = POLL_INTERVAL,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        shard: tuple[int, int] | None = None,
+        exclude_shards: bool = False,
+        shield: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ):
         self.client = client
         self.name = _holder()
         self.pod_id: str | None = None
@@ -174,9 +181,11 @@ class ApplyLock:
             waited = self._clock() - started
             if waited >= self.timeout:
                 after = f" after waiting {self.timeout:g}s" if self.timeout else ""
-                raise UnsafePlan(f"{blocked.what} ({blocked.holder}){after}; wait for it "
-                                 f"to finish (--lock-timeout SECONDS waits for it), or if it died, run "
-                                 f"`{self.unlock_hint}` (nothing was changed)")
+                raise UnsafePlan(
+                    f"{blocked.what} ({blocked.holder}){after}; wait for it "
+                    f"to finish (--lock-timeout SECONDS waits for it), or if it died, run "
+                    f"`{self.unlock_hint}` (nothing was changed)"
+                )
             self.on_wait(blocked.holder.name, waited)  # the name, not its age: the same holder each time
             self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
 
@@ -190,8 +199,9 @@ class ApplyLock:
         """Create the lock pod; (its pod_id, the name it carries: ours if we took it)."""
         # An answer that is not a pod (an HTML page, a list, no pod_id or name) is a clear
         # "unexpected response from the API" error, never "held by None".
-        pod = self.client.post("/v0/pods", {"client_id": client_id, "name": name},
-                               idempotent=True, require=("pod_id", "name"))
+        pod = self.client.post(
+            "/v0/pods", {"client_id": client_id, "name": name}, idempotent=True, require=("pod_id", "name")
+        )
         return str(pod["pod_id"]), str(pod["name"])
 
     def _try_global(self) -> _Blocked | None:
@@ -206,8 +216,11 @@ class ApplyLock:
             return None
         self.__exit__()
         held = [describe_lock(p["client_id"]).removeprefix("the lock of shard ") for p in shards]
-        return _Blocked(f"applies of shard(s) {', '.join(held)} are running and an apply of the whole "
-                        f"config waits for every shard; shard {held[0]} is held by", Holder.parse(shards[0]["name"]))
+        return _Blocked(
+            f"applies of shard(s) {', '.join(held)} are running and an apply of the whole "
+            f"config waits for every shard; shard {held[0]} is held by",
+            Holder.parse(shards[0]["name"]),
+        )
 
     def _try_shard(self) -> _Blocked | None:
         assert self.shard is not None
@@ -245,6 +258,5 @@ def find_all(client: AgentMailClient) -> list[dict[str, str]]:
     for pod in client.paginate("/v0/pods", "pods"):
         if is_lock_pod(pod.get("client_id")):
             row = expect_fields(pod, ("pod_id", "name"), "GET", "/v0/pods")
-            found.append({"pod_id": str(row["pod_id"]), "client_id": str(pod["client_id"]),
-                          "name": str(row["name"])})
+            found.append({"pod_id": str(row["pod_id"]), "client_id": str(pod["client_id"]), "name": str(row["name"])})
     return found

@@ -48,8 +48,14 @@ class Ticket:
 
 
 class Pacer:
-    def __init__(self, fixed: int | None = None, maximum: int = 64, start: int = START,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        fixed: int | None = None,
+        maximum: int = 64,
+        start: int = START,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if fixed is not None and fixed < 1 or maximum < 1:
             raise ValueError("parallelism must be at least 1")
         self.fixed = fixed
@@ -140,7 +146,7 @@ class Pacer:
         # past the plateau the pace also doubles every DOUBLING s, so a client left alone (the
         # other shards done) reaches the whole budget in seconds, not tens of seconds.
         elapsed = now - self._decreased_at
-        scale = (1.0 - DECREASE) / PLATEAU ** 3
+        scale = (1.0 - DECREASE) / PLATEAU**3
         factor = 1.0 + scale * (elapsed - PLATEAU) ** 3
         if elapsed > PLATEAU:
             factor = max(factor, 2.0 ** ((elapsed - PLATEAU) / DOUBLING))

@@ -58,8 +58,10 @@ class StateReader:
         rows = listing.result() if listing is not None else self._list_organisation()
         listed = [(spec, key) for spec in SPECS.values() if (key := spec.list_key) is not None]
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
-        owners = Owners({row["pod_id"]: _pod_name(row) for row in rows[POD]},
-                        {row["inbox_id"].lower(): row.get("pod_id") for row in rows[INBOX]})
+        owners = Owners(
+            {row["pod_id"]: _pod_name(row) for row in rows[POD]},
+            {row["inbox_id"].lower(): row.get("pod_id") for row in rows[INBOX]},
+        )
         state = ActualState()
         for spec, _ in listed:
             for resource in spec.read_rows(rows[spec.kind], owners) if spec.read_rows is not None else ():
@@ -70,19 +72,29 @@ class StateReader:
 
     def count_inbox_data(self, inbox_ids: list[str]) -> dict[str, dict[str, int]]:
         """Threads, messages and drafts each inbox holds: what deleting it destroys."""
+
         def count(inbox_id: str) -> dict[str, int]:
             base = f"/v0/inboxes/{quote_segment(inbox_id)}"
-            return {what: sum(1 for _ in self.client.paginate(f"{base}/{what}", what))
-                    for what in ("threads", "messages", "drafts")}
+            return {
+                what: sum(1 for _ in self.client.paginate(f"{base}/{what}", what))
+                for what in ("threads", "messages", "drafts")
+            }
+
         return self._parallel({i: partial(count, i) for i in inbox_ids})
 
     # -----------------------------------------------------------------------------------------
 
     def _list_organisation(self) -> dict[Any, list[dict[str, Any]]]:
         """Every row of every kind with an organisation-wide list, by kind."""
-        return self._parallel({spec.kind: partial(list_both_ends, self.client, f"/v0{spec.route}", key,
-                                                  spec.remote_id_field or f"{spec.kind}_id")
-                               for spec in SPECS.values() if (key := spec.list_key) is not None})
+        return self._parallel(
+            {
+                spec.kind: partial(
+                    list_both_ends, self.client, f"/v0{spec.route}", key, spec.remote_id_field or f"{spec.kind}_id"
+                )
+                for spec in SPECS.values()
+                if (key := spec.list_key) is not None
+            }
+        )
 
     def domain_statuses(self, domains: list[Resource], state: ActualState) -> dict[str, str | None]:
         """Verification status of existing domains (list rows do not carry it): one GET each."""
@@ -93,6 +105,7 @@ class StateReader:
                 return self.client.get(item_path(resource, ids)).get("status")
             except NotFound:
                 return None
+
         return self._parallel({r.address: partial(fetch, r) for r in domains})
 
     def read_lists(self, state: ActualState, scopes: set[str | None]) -> None:
@@ -150,9 +163,11 @@ class _Background:
 
     def then(self, call: Callable[[], None]) -> None:
         """Run ``call`` on another daemon thread once this one has ended."""
+
         def after() -> None:
             self._thread.join()
             call()
+
         threading.Thread(target=after, name="mailctl-listing-then", daemon=True).start()
 
     def result(self) -> Any:

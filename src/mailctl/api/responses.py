@@ -24,9 +24,15 @@ _HTML_NOISE = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.IGNORECASE | re.DO
 _HTML_TAG = re.compile(r"<[^>]*>")
 
 _DEFAULT_CODES = {
-    400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    409: "conflict", 422: "unprocessable", 429: "rate_limit_exceeded",
-    500: "internal_error", 503: "service_unavailable",
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "unprocessable",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+    503: "service_unavailable",
 }
 
 
@@ -83,8 +89,12 @@ def describe_json(value: Any) -> str:
 def parse_json_object(response: httpx.Response, method: str, path: str) -> ApiObject:
     """The body of a 2xx answer that must be a JSON object."""
     if not response.content:
-        raise UnexpectedResponse(response.status_code, f"HTTP {response.status_code} with an empty body "
-                                 "where a JSON object was expected", method, path)
+        raise UnexpectedResponse(
+            response.status_code,
+            f"HTTP {response.status_code} with an empty body where a JSON object was expected",
+            method,
+            path,
+        )
     return expect_object(parse_json(response, method, path), method, path)
 
 
@@ -93,8 +103,12 @@ def parse_json(response: httpx.Response, method: str, path: str) -> Any:
     try:
         return response.json()
     except ValueError:  # also UnicodeDecodeError
-        raise UnexpectedResponse(response.status_code, f"HTTP {response.status_code} with "
-                                 f"{_describe_text(response)} where JSON was expected", method, path) from None
+        raise UnexpectedResponse(
+            response.status_code,
+            f"HTTP {response.status_code} with {_describe_text(response)} where JSON was expected",
+            method,
+            path,
+        ) from None
 
 
 def _describe_text(response: httpx.Response) -> str:

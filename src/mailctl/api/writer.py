@@ -65,10 +65,18 @@ class IdRegistry:
 
 
 class ApiWriter:
-    def __init__(self, client: AgentMailClient, ids: IdRegistry, secrets: SecretSink | None = None,
-                 domain_wait: float = 0.0, poll_interval: float = 2.0,
-                 on_wait: Callable[[str, str, float], None] | None = None, stop: threading.Event | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        client: AgentMailClient,
+        ids: IdRegistry,
+        secrets: SecretSink | None = None,
+        domain_wait: float = 0.0,
+        poll_interval: float = 2.0,
+        on_wait: Callable[[str, str, float], None] | None = None,
+        stop: threading.Event | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.client = client
         self.ids = ids
         self.secrets = secrets
@@ -107,8 +115,9 @@ class ApiWriter:
     def update(self, change: Change) -> None:
         assert change.desired is not None and change.actual is not None
         changed = {d.path.split(".", 1)[0] for d in change.diff}
-        body = spec_of(change.kind).update_body(changed, change.desired.attrs, change.actual.attrs,
-                                                self._known_remote_id)
+        body = spec_of(change.kind).update_body(
+            changed, change.desired.attrs, change.actual.attrs, self._known_remote_id
+        )
         if body:
             self.client.patch(item_path(change.desired, self.ids, change.actual.remote_id), body)
 
@@ -146,8 +155,10 @@ class ApiWriter:
             self.client.patch(key_path, {"name": key.name})
         except MailctlError as exc:
             self._discard_key(key_path)
-            raise MailctlError(f"the new key could not be given its name ({exc}); it was deleted "
-                               f"(its record in {self.secrets.path} is void)") from None
+            raise MailctlError(
+                f"the new key could not be given its name ({exc}); it was deleted "
+                f"(its record in {self.secrets.path} is void)"
+            ) from None
         self.ids.set(key.address, created["api_key_id"])
 
     def _post_pending_key(self, key: Resource, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -222,10 +233,14 @@ class ApiWriter:
         if known:
             return
         if self.domain_wait:
-            raise Deferred(f"domain {domain} is not verified after waiting {self._waited_text(address)}: "
-                           f"publish its DNS records (`mailctl dns`), then re-run apply")
-        raise Deferred(f"domain {domain} is not verified yet: publish its DNS records "
-                       f"(`mailctl dns`), then re-run apply, or use --wait-for-domains SECONDS")
+            raise Deferred(
+                f"domain {domain} is not verified after waiting {self._waited_text(address)}: "
+                f"publish its DNS records (`mailctl dns`), then re-run apply"
+            )
+        raise Deferred(
+            f"domain {domain} is not verified yet: publish its DNS records "
+            f"(`mailctl dns`), then re-run apply, or use --wait-for-domains SECONDS"
+        )
 
     def _waited_text(self, address: str) -> str:
         """How long the wait for a domain lasted: the limit, or the real time when a signal cut it short."""

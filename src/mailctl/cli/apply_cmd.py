@@ -44,22 +44,52 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @parallelism_options
 @shard_option
-@click.option("--secrets-out", metavar="FILE",
-              help="Append new API key secrets to FILE (JSON, mode 0600). Required to create keys.")
-@click.option("--force", is_flag=True,
-              help="Apply even when the plan exceeds the update/delete thresholds (never lifts prevent_destroy).")
-@click.option("--wait-for-domains", metavar="SECONDS", type=click.FloatRange(0), default=0.0,
-              help="Wait up to SECONDS for new domains to verify before creating inboxes on them.")
-@click.option("--allow-deferred", is_flag=True,
-              help="Exit 0 even when work is left deferred (inboxes waiting for a domain to verify).")
-@click.option("--lock-timeout", metavar="SECONDS", type=click.FloatRange(0), default=0.0,
-              help="Wait up to SECONDS for the organisation lock when another apply holds it "
-                   "(default 0: fail at once).")
-def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
-          targets: tuple[str, ...], excludes: tuple[str, ...], auto_approve: bool, parallelism: int | None,
-          max_parallelism: int, shard: Shard | None, secrets_out: str | None, force: bool,
-          wait_for_domains: float, allow_deferred: bool,
-          lock_timeout: float) -> None:
+@click.option(
+    "--secrets-out",
+    metavar="FILE",
+    help="Append new API key secrets to FILE (JSON, mode 0600). Required to create keys.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Apply even when the plan exceeds the update/delete thresholds (never lifts prevent_destroy).",
+)
+@click.option(
+    "--wait-for-domains",
+    metavar="SECONDS",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="Wait up to SECONDS for new domains to verify before creating inboxes on them.",
+)
+@click.option(
+    "--allow-deferred",
+    is_flag=True,
+    help="Exit 0 even when work is left deferred (inboxes waiting for a domain to verify).",
+)
+@click.option(
+    "--lock-timeout",
+    metavar="SECONDS",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="Wait up to SECONDS for the organisation lock when another apply holds it (default 0: fail at once).",
+)
+def apply(
+    planfile_path: str | None,
+    files: tuple[str, ...],
+    endpoint: str | None,
+    sandbox: str | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    auto_approve: bool,
+    parallelism: int | None,
+    max_parallelism: int,
+    shard: Shard | None,
+    secrets_out: str | None,
+    force: bool,
+    wait_for_domains: float,
+    allow_deferred: bool,
+    lock_timeout: float,
+) -> None:
     """Make the actual state match the config (or execute a saved PLANFILE).
 
     \b
@@ -67,8 +97,13 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
       mailctl apply -f mailctl/ --auto-approve --secrets-out new-keys.json
       mailctl plan -f mailctl/ --out plan.bin && mailctl apply plan.bin
     """
-    saved = planfile.SavedPlan(planfile_path, lambda paths: hints.command(
-        "plan", *hints.config_flags(paths), "--out", planfile_path)) if planfile_path else None
+    saved = (
+        planfile.SavedPlan(
+            planfile_path, lambda paths: hints.command("plan", *hints.config_flags(paths), "--out", planfile_path)
+        )
+        if planfile_path
+        else None
+    )
     if saved and (files or targets or excludes or shard):
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude/--shard")
     desired = saved.desired if saved else load_desired(files)
@@ -79,13 +114,23 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
     with guard.installed():
         try:
             # The lock is taken before reading the state: nothing can change it between plan and apply.
-            with paced(open_client(endpoint, sandbox), parallelism, max_parallelism) as client, \
-                    (lock := ApplyLock(client, timeout=lock_timeout, shield=guard.deferred,
-                                       on_wait=LockWaitReporter(lock_timeout, color=color),
-                                       unlock_hint=hints.command("unlock"), exclude_shards=True,
-                                       shard=(shard.index, shard.count) if shard else None)):
-                planned = make_plan(client, desired, saved.targets if saved else targets,
-                                    saved.excludes if saved else excludes, shard)
+            with (
+                paced(open_client(endpoint, sandbox), parallelism, max_parallelism) as client,
+                (
+                    lock := ApplyLock(
+                        client,
+                        timeout=lock_timeout,
+                        shield=guard.deferred,
+                        on_wait=LockWaitReporter(lock_timeout, color=color),
+                        unlock_hint=hints.command("unlock"),
+                        exclude_shards=True,
+                        shard=(shard.index, shard.count) if shard else None,
+                    )
+                ),
+            ):
+                planned = make_plan(
+                    client, desired, saved.targets if saved else targets, saved.excludes if saved else excludes, shard
+                )
                 if saved:
                     saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
                 click.echo(render_text(planned.plan))
@@ -97,34 +142,49 @@ def apply(planfile_path: str | None, files: tuple[str, ...], endpoint: str | Non
                     _confirm()
                 guard.executing()  # from here a signal lets changes in flight finish
                 waits = DomainWaitReporter(wait_for_domains, color=color) if wait_for_domains else None
-                writer = ApiWriter(client, IdRegistry(_known_ids(planned)), sink, domain_wait=wait_for_domains,
-                                   on_wait=waits, stop=guard.stop)
+                writer = ApiWriter(
+                    client,
+                    IdRegistry(_known_ids(planned)),
+                    sink,
+                    domain_wait=wait_for_domains,
+                    on_wait=waits,
+                    stop=guard.stop,
+                )
                 progress = ApplyProgress(len(steps_of(planned.plan)), client.pacer, color=color)
                 with progress.running():
-                    result = Applier(writer, workers(parallelism, max_parallelism), stop=guard.stop,
-                                     on_result=lambda r: progress.step_finished(lambda: _print_step(r))
-                                     ).apply(planned.plan)
+                    result = Applier(
+                        writer,
+                        workers(parallelism, max_parallelism),
+                        stop=guard.stop,
+                        on_result=lambda r: progress.step_finished(lambda: _print_step(r)),
+                    ).apply(planned.plan)
         except (KeyboardInterrupt, Terminated) as exc:
             signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
             released = f"{lock.what} was released" if lock and lock.taken else "no lock was taken"
-            raise Cancelled(signum, f"apply interrupted ({name_of(signum)}) before any change was made: "
-                                    f"nothing was changed; {released}") from None
+            raise Cancelled(
+                signum,
+                f"apply interrupted ({name_of(signum)}) before any change was made: nothing was changed; {released}",
+            ) from None
         _report(result, sink)
     _finish(result, guard.signum, allow_deferred, wait_for_domains)
 
 
 def _recovery(files: tuple[str, ...]) -> str:
     plan = hints.command("plan", *hints.config_flags(files))
-    return (f"Changes in flight may or may not have happened: run `{plan}` to see where "
-            f"things stand; if the next apply says the organisation lock is held, run "
-            f"`{hints.command('unlock')}`.")
+    return (
+        f"Changes in flight may or may not have happened: run `{plan}` to see where "
+        f"things stand; if the next apply says the organisation lock is held, run "
+        f"`{hints.command('unlock')}`."
+    )
 
 
 def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waited: float) -> None:
     """The exit status: a signal's code, 1 for failed or (unless allowed) deferred work, else 0."""
     if signum is not None and signum != signal.SIGINT:
-        raise Cancelled(signum, f"apply stopped by {name_of(signum)} before finishing: see the report "
-                                f"above; re-running apply converges")
+        raise Cancelled(
+            signum,
+            f"apply stopped by {name_of(signum)} before finishing: see the report above; re-running apply converges",
+        )
     if not result.ok:
         raise ApplyFailed("apply did not complete: see the report above; re-running apply converges")
     deferred = result.having(DEFERRED)
@@ -135,14 +195,17 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
     waited_text = f" (still not verified after --wait-for-domains {waited:g})" if waited else ""
     if waited and signum is not None:  # Ctrl-C stopped the wait early: it did not last `waited` seconds
         waited_text = f" (the --wait-for-domains wait was cut short by {name_of(signum)})"
-    summary = (f"{len(deferred)} change(s) deferred, {why}{waited_text}: publish the DNS records "
-               f"(`{hints.command('dns')}`), then re-run apply")
+    summary = (
+        f"{len(deferred)} change(s) deferred, {why}{waited_text}: publish the DNS records "
+        f"(`{hints.command('dns')}`), then re-run apply"
+    )
     if allow_deferred:
         click.secho(f"Deferred (allowed by --allow-deferred): {summary}.", fg="yellow", err=True)
         return
     more = "" if waited else " or wait for them with --wait-for-domains SECONDS,"
-    raise DeferredWork(f"apply left work undone: {summary};{more} pass --allow-deferred to accept "
-                       f"deferred work (exit 0)")
+    raise DeferredWork(
+        f"apply left work undone: {summary};{more} pass --allow-deferred to accept deferred work (exit 0)"
+    )
 
 
 def _secret_sink(secrets_out: str | None) -> SecretSink | None:
@@ -161,14 +224,15 @@ def _secret_sink(secrets_out: str | None) -> SecretSink | None:
 def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
     creates_keys = any(c.kind == API_KEY and c.action in (CREATE, REPLACE) for c in plan.changes)
     if creates_keys and sink is None:
-        raise UsageError("this plan creates API keys, whose secrets are shown only once: pass "
-                         "--secrets-out FILE to store them (nothing was changed)")
+        raise UsageError(
+            "this plan creates API keys, whose secrets are shown only once: pass "
+            "--secrets-out FILE to store them (nothing was changed)"
+        )
 
 
 def _confirm() -> None:
     if not sys.stdin.isatty():
-        raise UsageError("no terminal to confirm on: pass --auto-approve to apply unattended "
-                         "(nothing was changed)")
+        raise UsageError("no terminal to confirm on: pass --auto-approve to apply unattended (nothing was changed)")
     click.echo("")
     # Not click.confirm: it turns Ctrl-C into click.Abort ("Aborted!", exit 1); here Ctrl-C must
     # stay an interrupt (exit 130, lock released) like every other signal at this moment.
@@ -200,8 +264,12 @@ def _report(result: ApplyResult, sink: SecretSink | None) -> None:
     done, failed = result.having(DONE), result.having(FAILED)
     skipped, deferred, not_started = result.having(SKIPPED), result.having(DEFERRED), result.having(NOT_STARTED)
     click.echo("")
-    for title, rows, fg in (("Failed", failed, "red"), ("Skipped", skipped, "yellow"),
-                                ("Deferred", deferred, "yellow"), ("Not started", not_started, "yellow")):
+    for title, rows, fg in (
+        ("Failed", failed, "red"),
+        ("Skipped", skipped, "yellow"),
+        ("Deferred", deferred, "yellow"),
+        ("Not started", not_started, "yellow"),
+    ):
         if rows:
             click.secho(f"{title}:", fg=fg, bold=True)
             for row in rows:
@@ -209,6 +277,9 @@ def _report(result: ApplyResult, sink: SecretSink | None) -> None:
     if sink is not None and sink.written:
         click.echo(f"Stored {len(sink.written)} new API key secret(s) in {sink.path}.")
     complete = result.ok and not deferred
-    click.secho(f"Apply {'complete' if complete else 'incomplete'}! {len(done)} done, {len(failed)} failed, "
-                f"{len(skipped)} skipped, {len(deferred)} deferred, {len(not_started)} not started.",
-                bold=True, fg=None if complete else "red")
+    click.secho(
+        f"Apply {'complete' if complete else 'incomplete'}! {len(done)} done, {len(failed)} failed, "
+        f"{len(skipped)} skipped, {len(deferred)} deferred, {len(not_started)} not started.",
+        bold=True,
+        fg=None if complete else "red",
+    )

@@ -37,8 +37,16 @@ def duration(seconds: float) -> str:
 
 
 class ApplyProgress:
-    def __init__(self, total: int, pacer: Pacer | None, stream: TextIO | None = None, tty: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic, every: float = EVERY, color: bool | None = None):
+    def __init__(
+        self,
+        total: int,
+        pacer: Pacer | None,
+        stream: TextIO | None = None,
+        tty: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        every: float = EVERY,
+        color: bool | None = None,
+    ):
         self.total = total
         self.pacer = pacer
         self.stream = stream if stream is not None else sys.stderr

@@ -63,9 +63,15 @@ def _apply(ctx: click.Context, param: click.Parameter, value: str | None) -> Non
 
 def color_option() -> click.Option:
     return click.Option(
-        ["--color"], type=click.Choice(CHOICES), default=None, metavar="auto|always|never",
-        expose_value=False, is_eager=True, callback=_apply,
-        help="Colour the output: auto (default: on a terminal, unless NO_COLOR is set), always, never.")
+        ["--color"],
+        type=click.Choice(CHOICES),
+        default=None,
+        metavar="auto|always|never",
+        expose_value=False,
+        is_eager=True,
+        callback=_apply,
+        help="Colour the output: auto (default: on a terminal, unless NO_COLOR is set), always, never.",
+    )
 
 
 def add_color_option(command: click.Command) -> None:

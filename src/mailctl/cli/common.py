@@ -26,7 +26,12 @@ F = Callable[..., Any]
 
 def config_option(func: F) -> F:
     return click.option(
-        "-f", "--file", "files", multiple=True, type=click.Path(), metavar="PATH",
+        "-f",
+        "--file",
+        "files",
+        multiple=True,
+        type=click.Path(),
+        metavar="PATH",
         help=f"Config file or directory of *.yaml/*.yml (repeatable). Default: ./{DEFAULT_CONFIG}.",
     )(func)
 
@@ -42,24 +47,50 @@ def _remember_timeout(ctx: click.Context, param: click.Parameter, value: float) 
 def connection_options(func: F) -> F:
     """--endpoint, --sandbox and --timeout. --timeout is kept in the click context (not passed
     to the command function): :func:`open_client` reads it, so commands need no extra parameter."""
-    func = click.option("--timeout", "timeout", metavar="SECONDS", default=DEFAULT_TIMEOUT, show_default=True,
-                        type=click.FloatRange(min=0, min_open=True, max=86400), expose_value=False,
-                        callback=_remember_timeout,
-                        help="Deadline for each API request: connecting, waiting and reading the "
-                             "whole answer. A request that runs out of time is not retried.")(func)
-    func = click.option("--sandbox", "sandbox", metavar="PATH", default=None,
-                        help="Use an embedded AgentMail sandbox stored at PATH (no key needed).")(func)
-    func = click.option("--endpoint", "endpoint", metavar="URL", default=None,
-                        help="AgentMail API base URL (default: $AGENTMAIL_BASE_URL or the real API).")(func)
+    func = click.option(
+        "--timeout",
+        "timeout",
+        metavar="SECONDS",
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        type=click.FloatRange(min=0, min_open=True, max=86400),
+        expose_value=False,
+        callback=_remember_timeout,
+        help="Deadline for each API request: connecting, waiting and reading the "
+        "whole answer. A request that runs out of time is not retried.",
+    )(func)
+    func = click.option(
+        "--sandbox",
+        "sandbox",
+        metavar="PATH",
+        default=None,
+        help="Use an embedded AgentMail sandbox stored at PATH (no key needed).",
+    )(func)
+    func = click.option(
+        "--endpoint",
+        "endpoint",
+        metavar="URL",
+        default=None,
+        help="AgentMail API base URL (default: $AGENTMAIL_BASE_URL or the real API).",
+    )(func)
     return func
 
 
 def target_options(func: F) -> F:
-    func = click.option("--exclude", "excludes", multiple=True, metavar="ADDR",
-                        help="Leave out changes at ADDR (glob) and what needs them (repeatable).")(func)
-    func = click.option("--target", "targets", multiple=True, metavar="ADDR",
-                        help="Only changes at ADDR (glob, e.g. 'pod/tenant-a*'), what is under it "
-                             "and what it needs (repeatable).")(func)
+    func = click.option(
+        "--exclude",
+        "excludes",
+        multiple=True,
+        metavar="ADDR",
+        help="Leave out changes at ADDR (glob) and what needs them (repeatable).",
+    )(func)
+    func = click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="ADDR",
+        help="Only changes at ADDR (glob, e.g. 'pod/tenant-a*'), what is under it and what it needs (repeatable).",
+    )(func)
     return func
 
 
@@ -86,9 +117,14 @@ class Planned:
     plan: Plan
 
 
-def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str, ...] | list[str],
-              excludes: tuple[str, ...] | list[str], shard: shards.Shard | None = None,
-              reader: StateReader | None = None) -> Planned:
+def make_plan(
+    client: AgentMailClient,
+    desired: DesiredState,
+    targets: tuple[str, ...] | list[str],
+    excludes: tuple[str, ...] | list[str],
+    shard: shards.Shard | None = None,
+    reader: StateReader | None = None,
+) -> Planned:
     """Read the state (with the facts the plan reports), then plan: one read, no edits after."""
     targeting.validate_patterns(list(targets), "--target")
     targeting.validate_patterns(list(excludes), "--exclude")
@@ -99,9 +135,14 @@ def make_plan(client: AgentMailClient, desired: DesiredState, targets: tuple[str
     return Planned(desired, actual, shards.select(plan, shard, actual.resources))
 
 
-def load_and_plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
-                  targets: tuple[str, ...] | list[str], excludes: tuple[str, ...] | list[str],
-                  shard: shards.Shard | None = None) -> Planned:
+def load_and_plan(
+    files: tuple[str, ...],
+    endpoint: str | None,
+    sandbox: str | None,
+    targets: tuple[str, ...] | list[str],
+    excludes: tuple[str, ...] | list[str],
+    shard: shards.Shard | None = None,
+) -> Planned:
     """``load_desired`` and ``make_plan`` for commands that only read (plan, drift): the
     organisation-wide lists are read while the config loads. A bad config is still the error
     reported when the connection cannot be made either."""
@@ -121,5 +162,13 @@ def load_and_plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | N
         return make_plan(client, desired, targets, excludes, shard, reader)
 
 
-__all__ = ["Planned", "config_option", "connection_options", "load_desired",
-           "load_and_plan", "make_plan", "open_client", "target_options"]
+__all__ = [
+    "Planned",
+    "config_option",
+    "connection_options",
+    "load_desired",
+    "load_and_plan",
+    "make_plan",
+    "open_client",
+    "target_options",
+]

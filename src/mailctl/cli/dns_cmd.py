@@ -17,11 +17,16 @@ from mailctl.resources import DOMAIN
 @click.command("dns")
 @config_option
 @connection_options
-@click.option("--format", "fmt", type=click.Choice(["text", "zone", "json"]), default="text", show_default=True,
-              help="text for people, zone for a BIND zone file, json for DNS tooling.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "zone", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, zone for a BIND zone file, json for DNS tooling.",
+)
 @click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
-def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: str,
-        domains: tuple[str, ...]) -> None:
+def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: str, domains: tuple[str, ...]) -> None:
     """Show the DNS records declared domains need to verify, and their status.
 
     With DOMAIN arguments, only those domains.
@@ -32,8 +37,11 @@ def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: 
       mailctl dns -f mailctl/ --format zone mail.acme.com > acme.zone
     """
     desired = load_desired(files)
-    declared = {a: r for a, r in desired.resources.items() if r.kind == DOMAIN
-                and (not domains or r.name in {d.lower() for d in domains})}
+    declared = {
+        a: r
+        for a, r in desired.resources.items()
+        if r.kind == DOMAIN and (not domains or r.name in {d.lower() for d in domains})
+    }
     if not declared:
         raise UsageError("no declared domain matches" + (f" {' '.join(domains)}" if domains else ""))
     with open_client(endpoint, sandbox) as client:
@@ -43,13 +51,19 @@ def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: 
         for address, resource in sorted(declared.items()):
             existing = actual.resources.get(address)
             if existing is None:
-                report.append({"address": address, "domain": resource.name, "status": "NOT_CREATED",
-                               "records": []})
+                report.append({"address": address, "domain": resource.name, "status": "NOT_CREATED", "records": []})
                 continue
             body = client.get(item_path(existing, ids))
             zone = client.get_text(item_path(existing, ids) + "/zone-file") if fmt == "zone" else None
-            report.append({"address": address, "domain": resource.name, "status": body.get("status"),
-                           "records": body.get("records") or [], "zone": zone})
+            report.append(
+                {
+                    "address": address,
+                    "domain": resource.name,
+                    "status": body.get("status"),
+                    "records": body.get("records") or [],
+                    "zone": zone,
+                }
+            )
     click.echo({"text": _text, "zone": _zone, "json": _json}[fmt](report))
 
 

@@ -19,12 +19,19 @@ from mailctl.plan.shards import Shard
 @config_option
 @connection_options
 @shard_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
-              show_default=True, help="github: the text report, plus a warning annotation per drifted "
-                                      "resource and the Markdown report in the step summary.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "github"]),
+    default="text",
+    show_default=True,
+    help="github: the text report, plus a warning annotation per drifted "
+    "resource and the Markdown report in the step summary.",
+)
 @click.option("--out", "out", metavar="FILE", help="Write the report to FILE instead of stdout.")
-def drift(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, shard: Shard | None, fmt: str,
-          out: str | None) -> None:
+def drift(
+    files: tuple[str, ...], endpoint: str | None, sandbox: str | None, shard: Shard | None, fmt: str, out: str | None
+) -> None:
     """Report how reality differs from the config (read-only).
 
     Exit 0: no drift, 2: drift, 1: error.

@@ -40,8 +40,10 @@ def _check(texts: dict[str, str], actual: ActualState) -> list[Change]:
     try:
         desired = load_texts(texts).state
     except ConfigError as exc:
-        raise UsageError("the exported config does not validate (some names cannot be expressed in "
-                         f"mailctl config); nothing was written:\n{exc}") from None
+        raise UsageError(
+            "the exported config does not validate (some names cannot be expressed in "
+            f"mailctl config); nothing was written:\n{exc}"
+        ) from None
     return planner.plan(desired, actual).changes
 
 
@@ -58,18 +60,31 @@ def _header(title: str, selection: Selection, changes: list[Change]) -> list[str
 
 def _warn_changes(changes: list[Change]) -> None:
     if changes:
-        click.echo(f"warning: planning this config would show {len(changes)} change(s) (listed in its "
-                   "header): the account holds something config cannot express as it is", err=True)
+        click.echo(
+            f"warning: planning this config would show {len(changes)} change(s) (listed in its "
+            "header): the account holds something config cannot express as it is",
+            err=True,
+        )
 
 
 @click.command("export")
 @connection_options
-@click.option("--pod", "pods", multiple=True, metavar="GLOB",
-              help="Only pods whose client_id (or pod_id) matches GLOB (repeatable), with the "
-                   "organisation domains their inboxes use; other organisation-level resources are "
-                   "then left out.")
-@click.option("-o", "--output-dir", "out_dir", metavar="DIR",
-              help="Write one file per pod (plus _organization.yaml) into DIR; default: stdout.")
+@click.option(
+    "--pod",
+    "pods",
+    multiple=True,
+    metavar="GLOB",
+    help="Only pods whose client_id (or pod_id) matches GLOB (repeatable), with the "
+    "organisation domains their inboxes use; other organisation-level resources are "
+    "then left out.",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    "out_dir",
+    metavar="DIR",
+    help="Write one file per pod (plus _organization.yaml) into DIR; default: stdout.",
+)
 def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out_dir: str | None) -> None:
     """Write config for what exists, so that `mailctl plan` shows no changes.
 
@@ -92,8 +107,9 @@ def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out
         return
     directory = Path(out_dir)
     paths = {stem: str(directory / f"{stem}.yaml") for stem in parts}
-    changes = _check({paths[stem]: to_yaml(part, _header(title, selection, [])) for stem, part in parts.items()},
-                     actual)
+    changes = _check(
+        {paths[stem]: to_yaml(part, _header(title, selection, [])) for stem, part in parts.items()}, actual
+    )
     header = _header(title, selection, changes)
     directory.mkdir(parents=True, exist_ok=True)
     for stem, part in parts.items():

@@ -41,16 +41,20 @@ def escape_property(text: str) -> str:
 
 def workflow_command(kind: str, message: str, **properties: Any) -> str:
     """``::kind key=value,...::message``, properties in the order given, None ones left out."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items()
-                     if value is not None)
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None)
     return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
 
 
 def problem_annotation(problem: Problem) -> str:
     message = f"{problem.path}: {problem.message}" if problem.path else problem.message
     located = problem.line > 0
-    return workflow_command("error", message, file=problem.file or None, line=problem.line if located else None,
-                            col=problem.column if located and problem.column > 0 else None)
+    return workflow_command(
+        "error",
+        message,
+        file=problem.file or None,
+        line=problem.line if located else None,
+        col=problem.column if located and problem.column > 0 else None,
+    )
 
 
 def error_annotations(exc: MailctlError) -> list[str]:
@@ -98,10 +102,11 @@ def report_plan(plan: Plan, refusals: list[str]) -> None:
 
 def report_drift(report: DriftReport) -> None:
     """One warning per drifted resource, at its declaration when it has one; the report as the summary."""
-    lines = [drift_warning(category, change)
-             for category, changes in ((CHANGED, report.changed), (MISSING, report.missing),
-                                       (UNDECLARED, report.undeclared))
-             for change in changes]
+    lines = [
+        drift_warning(category, change)
+        for category, changes in ((CHANGED, report.changed), (MISSING, report.missing), (UNDECLARED, report.undeclared))
+        for change in changes
+    ]
     if lines:
         click.echo("\n".join(lines))
     publish(drift_markdown(report), report.summary()["total"])

@@ -37,8 +37,9 @@ def _usage_errors_exit_1() -> Iterator[None]:
 
 
 class MailctlGroup(FullSummaryGroup):
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
         with _usage_errors_exit_1():
             return super().make_context(info_name, args, parent, **extra)
 
@@ -67,8 +68,7 @@ class MailctlGroup(FullSummaryGroup):
 def _interrupted(signum: int, command: str | None) -> str:
     text = f"\nAborted: interrupted ({signals.name_of(signum)})."
     if command in _WRITERS:
-        text += (" Changes in flight may or may not have completed; re-run plan to see where "
-                 "things stand.")
+        text += " Changes in flight may or may not have completed; re-run plan to see where things stand."
     return text
 
 

@@ -21,15 +21,28 @@ from mailctl.plan.shards import Shard
 @target_options
 @shard_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format_version 1).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
-              show_default=True, help="Output format; markdown suits pull-request comments; github adds "
-                                      "workflow annotations and the step summary.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format; markdown suits pull-request comments; github adds workflow annotations and the step summary.",
+)
 @click.option("--out", "out", metavar="PLANFILE", help="Save the plan for `mailctl apply PLANFILE`.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when there are changes (0: none, 1: error).")
-def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targets: tuple[str, ...],
-         excludes: tuple[str, ...], shard: Shard | None, as_json: bool, fmt: str, out: str | None,
-         detailed_exitcode: bool) -> None:
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
+def plan(
+    files: tuple[str, ...],
+    endpoint: str | None,
+    sandbox: str | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    shard: Shard | None,
+    as_json: bool,
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+) -> None:
     """Show what `apply` would change. Reads only; changes nothing.
 
     \b
@@ -39,13 +52,14 @@ def plan(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, targ
     """
     fmt = "json" if as_json else fmt
     if shard is not None and out:
-        raise UsageError("--out cannot save a sharded plan (other shards change the state it records): "
-                         "apply each shard with `mailctl apply --shard K/N`")
+        raise UsageError(
+            "--out cannot save a sharded plan (other shards change the state it records): "
+            "apply each shard with `mailctl apply --shard K/N`"
+        )
     with github.errors_as_annotations(fmt == github.FORMAT):
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
     if out:
-        planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes),
-                      list(files))
+        planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes), list(files))
     renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
     click.echo(renderer(planned.plan))
     if fmt == github.FORMAT:

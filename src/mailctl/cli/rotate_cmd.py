@@ -26,8 +26,15 @@ from mailctl.secrets import SecretSink
 @click.option("--secrets-out", metavar="FILE", help="Where the new secret goes (required to create).")
 @click.option("--delete-old", is_flag=True, help="Delete the old key right after creating the new one.")
 @click.option("--retire-old", is_flag=True, help="Create nothing: delete the older keys of this name.")
-def rotate(address: str, files: tuple[str, ...], endpoint: str | None, sandbox: str | None,
-           secrets_out: str | None, delete_old: bool, retire_old: bool) -> None:
+def rotate(
+    address: str,
+    files: tuple[str, ...],
+    endpoint: str | None,
+    sandbox: str | None,
+    secrets_out: str | None,
+    delete_old: bool,
+    retire_old: bool,
+) -> None:
     """Give the API key at ADDRESS a new secret without an outage.
 
     \b
@@ -60,8 +67,10 @@ def rotate(address: str, files: tuple[str, ...], endpoint: str | None, sandbox: 
             click.echo(f"{address}: new key created; its secret is in {secrets_out}")
             older.append(current)
         if not (retire_old or delete_old):
-            click.echo(f"{len(older)} older key(s) kept; delete them once consumers switched: "
-                       f"{hints.command('rotate', address, '--retire-old', *hints.config_flags(files))}")
+            click.echo(
+                f"{len(older)} older key(s) kept; delete them once consumers switched: "
+                f"{hints.command('rotate', address, '--retire-old', *hints.config_flags(files))}"
+            )
             return
         for old in older:
             try:

@@ -118,15 +118,26 @@ def serve(
     if not keys:
         click.echo(f"No --api-key or AGENTMAIL_API_KEY given: using the dev key {DEV_API_KEY}", err=True)
     try:
-        app = create_app(db=db, api_keys=keys, page_size=page_size, latency_ms=latency_ms,
-                         latency_jitter_ms=latency_jitter_ms, rate_limit=rate_limit, fault_rate=fault_rate,
-                         seed=seed, domain_verification=domain_verification, fault_mode=fault_mode,
-                         rate_limit_scope=rate_limit_scope, open_tracking=open_tracking)
+        app = create_app(
+            db=db,
+            api_keys=keys,
+            page_size=page_size,
+            latency_ms=latency_ms,
+            latency_jitter_ms=latency_jitter_ms,
+            rate_limit=rate_limit,
+            fault_rate=fault_rate,
+            seed=seed,
+            domain_verification=domain_verification,
+            fault_mode=fault_mode,
+            rate_limit_scope=rate_limit_scope,
+            open_tracking=open_tracking,
+        )
     except Exception as exc:  # e.g. an unreadable --db file: a message, not a traceback
         raise click.ClickException(f"cannot start the sandbox: {exc}") from None
     try:
-        serve_http(app, host, port, on_ready=lambda url: click.echo(f"AgentMail sandbox listening on {url}"),
-                   threads=threads)
+        serve_http(
+            app, host, port, on_ready=lambda url: click.echo(f"AgentMail sandbox listening on {url}"), threads=threads
+        )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:

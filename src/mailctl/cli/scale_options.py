@@ -43,21 +43,36 @@ def _parse_parallelism(ctx: click.Context, param: click.Parameter, value: str) -
 
 def shard_option(func: F) -> F:
     return click.option(
-        "--shard", "shard", metavar="K/N", default=None, callback=parse_shard,
+        "--shard",
+        "shard",
+        metavar="K/N",
+        default=None,
+        callback=parse_shard,
         help="Only shard K of N: the pods whose client_id hashes to K (stable on every machine); "
-             "organisation-level resources belong to shard 1. The N shards can apply at once.")(func)
+        "organisation-level resources belong to shard 1. The N shards can apply at once.",
+    )(func)
 
 
 def parallelism_options(func: F) -> F:
     func = click.option(
-        "--max-parallelism", "max_parallelism", metavar="N", default=DEFAULT_MAX_PARALLELISM,
-        show_default=True, type=click.IntRange(1, PARALLELISM_CAP),
-        help="Upper bound for --parallelism auto.")(func)
+        "--max-parallelism",
+        "max_parallelism",
+        metavar="N",
+        default=DEFAULT_MAX_PARALLELISM,
+        show_default=True,
+        type=click.IntRange(1, PARALLELISM_CAP),
+        help="Upper bound for --parallelism auto.",
+    )(func)
     func = click.option(
-        "--parallelism", "parallelism", metavar="auto|N", default=AUTO, show_default=True,
+        "--parallelism",
+        "parallelism",
+        metavar="auto|N",
+        default=AUTO,
+        show_default=True,
         callback=_parse_parallelism,
         help="Requests in flight: auto adapts to the API's latency and rate limit (grows while "
-             "answers stay fast, backs off on 429); N fixes it.")(func)
+        "answers stay fast, backs off on 429); N fixes it.",
+    )(func)
     return func
 
 

@@ -29,8 +29,10 @@ from mailctl.errors import Terminated
 
 EXIT_ABORTED = 130
 GRACEFUL = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-RECOVERY = ("Changes in flight may or may not have happened: run `mailctl plan` to see where things "
-            "stand; if the next apply says the organisation lock is held, run `mailctl unlock`.")
+RECOVERY = (
+    "Changes in flight may or may not have happened: run `mailctl plan` to see where things "
+    "stand; if the next apply says the organisation lock is held, run `mailctl unlock`."
+)
 
 Handler = Callable[[int, FrameType | None], None]
 
@@ -147,14 +149,20 @@ class GracefulStop(_Policy):
         self.signum = signum
         if not self._executing and self._deferring:
             self._held = signum
-            click.echo(f"\nInterrupt ({name_of(signum)}): stopping once the lock request in flight returns "
-                       f"({_again(signum)} to abort).", err=True)
+            click.echo(
+                f"\nInterrupt ({name_of(signum)}): stopping once the lock request in flight returns "
+                f"({_again(signum)} to abort).",
+                err=True,
+            )
             return
         if not self._executing:
             _unwind(signum)
         self.stop.set()
-        click.echo(f"\nInterrupt ({name_of(signum)}): finishing changes in flight, starting no new ones "
-                   f"({_again(signum)} to abort).", err=True)
+        click.echo(
+            f"\nInterrupt ({name_of(signum)}): finishing changes in flight, starting no new ones "
+            f"({_again(signum)} to abort).",
+            err=True,
+        )
 
 
 def _again(signum: int) -> str:

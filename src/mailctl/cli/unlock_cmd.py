@@ -15,8 +15,14 @@ from mailctl.plan.shards import Shard
 @click.command("unlock")
 @connection_options
 @click.option("--force", is_flag=True, help="Remove the lock even while its holder still runs on this host.")
-@click.option("--shard", "shard", metavar="K/N", default=None, callback=parse_shard,
-              help="Only the lock of shard K of N (default: every apply lock, organisation and shards).")
+@click.option(
+    "--shard",
+    "shard",
+    metavar="K/N",
+    default=None,
+    callback=parse_shard,
+    help="Only the lock of shard K of N (default: every apply lock, organisation and shards).",
+)
 def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard | None) -> None:
     """Remove the apply locks left by a crashed apply (organisation and shard locks).
 
@@ -37,15 +43,21 @@ def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard 
         for held in found:
             holder = lock.Holder.parse(held["name"])
             if holder.running_here() and not force:
-                raise UnsafePlan(f"the apply lock is held by a process still running on this host: {holder}; "
-                                 f"wait for that apply to finish (removing its lock lets another apply "
-                                 f"interleave with it), or remove it anyway with "
-                                 f"`{hints.command('unlock', '--force')}` (nothing was removed)")
+                raise UnsafePlan(
+                    f"the apply lock is held by a process still running on this host: {holder}; "
+                    f"wait for that apply to finish (removing its lock lets another apply "
+                    f"interleave with it), or remove it anyway with "
+                    f"`{hints.command('unlock', '--force')}` (nothing was removed)"
+                )
         for held in found:
             holder = lock.Holder.parse(held["name"])
             if not holder.on_this_host() and not force:
-                click.secho(f"Note: the holder ran on {holder.host or 'an unknown host'}; mailctl cannot tell "
-                            f"whether it still runs there.", fg="yellow", err=True)
+                click.secho(
+                    f"Note: the holder ran on {holder.host or 'an unknown host'}; mailctl cannot tell "
+                    f"whether it still runs there.",
+                    fg="yellow",
+                    err=True,
+                )
             lock.release(client, held["pod_id"])
             what = lock.describe_lock(held["client_id"])
             which = "the apply lock" if what == "the organisation lock" else what

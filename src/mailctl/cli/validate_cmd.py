@@ -14,8 +14,14 @@ from mailctl.resources import KINDS
 
 @click.command()
 @config_option
-@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
-              help="github: each problem also as an ::error annotation on its file and line.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="github: each problem also as an ::error annotation on its file and line.",
+)
 def validate(files: tuple[str, ...], fmt: str) -> None:
     """Check config files offline: syntax, schema, names, references.
 
@@ -30,8 +36,10 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
         loaded = load_config(list(files))
     counts = Counter(resource.kind for resource in loaded.state.resources.values())
     breakdown = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS if counts[kind])
-    click.echo(f"OK: {_count(len(loaded.files), 'file')}, {_count(len(loaded.state.resources), 'resource')}"
-               + (f" ({breakdown})" if breakdown else ""))
+    click.echo(
+        f"OK: {_count(len(loaded.files), 'file')}, {_count(len(loaded.state.resources), 'resource')}"
+        + (f" ({breakdown})" if breakdown else "")
+    )
 
 
 def _count(n: int, noun: str) -> str:

@@ -63,8 +63,10 @@ class DomainWaitReporter(_Reporter):
         if not self._throttle.due(domain):
             return
         if first:
-            self._say(f"Waiting up to {self.limit:g}s for domain {domain} to verify (now {status}); inboxes "
-                 f"on it are created once it does.")
+            self._say(
+                f"Waiting up to {self.limit:g}s for domain {domain} to verify (now {status}); inboxes "
+                f"on it are created once it does."
+            )
         else:
             self._say(f"Still waiting for domain {domain} to verify ({status}): {waited:.0f}s of {self.limit:g}s.")
 

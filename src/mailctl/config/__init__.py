@@ -1,7 +1,7 @@
 """mailctl's config: YAML files (and templates stamped out per tenant) -> a validated DesiredState.
 
-    from mailctl.config import load
-    desired = load(["mailctl.yaml"])       # raises mailctl.errors.ConfigError with every problem
+from mailctl.config import load
+desired = load(["mailctl.yaml"])       # raises mailctl.errors.ConfigError with every problem
 """
 
 from __future__ import annotations

@@ -52,8 +52,9 @@ class Builder:
             if isinstance(value, dict):
                 self._merge_settings(doc, here, value, into.setdefault(name, {}))
             elif name in into and into[name] != value:
-                self.problems.append(doc.problem(here, f"conflicts with `{into[name]}` given at "
-                                                       f"{self._settings[here]}", key=True))
+                self.problems.append(
+                    doc.problem(here, f"conflicts with `{into[name]}` given at {self._settings[here]}", key=True)
+                )
             elif name not in into:
                 into[name] = value
                 self._settings[here] = doc.mark(here, key=True)
@@ -70,8 +71,9 @@ class Builder:
             for tail, name, item in spec.declared(body.get(spec.section)):
                 self._declare(doc, path + (spec.section, *tail), spec, name, item or {}, scope)
 
-    def _declare(self, doc: Document, path: FieldPath, spec: KindSpec, name: str, body: dict[str, Any],
-                 scope: str | None) -> None:
+    def _declare(
+        self, doc: Document, path: FieldPath, spec: KindSpec, name: str, body: dict[str, Any], scope: str | None
+    ) -> None:
         refused = spec.refuse(name)
         if refused is not None:
             self.problems.append(doc.problem(path, refused, key=True))
@@ -91,8 +93,9 @@ class Builder:
         """Add a resource declared at ``path``; False (and a problem) if it is already declared."""
         existing = self.state.resources.get(resource.address)
         if existing is not None:
-            self.problems.append(doc.problem(path, f"{resource.address} is declared twice: also declared "
-                                                   f"at {existing.source}", key=True))
+            self.problems.append(
+                doc.problem(path, f"{resource.address} is declared twice: also declared at {existing.source}", key=True)
+            )
             return False
         resource.source = doc.mark(path, key=True)
         resource.prevent_destroy = bool(body.get("prevent_destroy", False))

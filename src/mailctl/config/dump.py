@@ -49,8 +49,9 @@ class _PlainDumper(yaml.SafeDumper):
 
 def dump_yaml(data: dict[str, Any]) -> str:
     """Config as YAML the loader accepts: no anchors, declaration order kept."""
-    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100)
+    return yaml.dump(
+        data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
 
 
 def to_yaml(documents: list[Document], files: list[str]) -> str:

@@ -87,8 +87,9 @@ class _Renderer:
         self.place(dst, self.src.mark(src), src)
         return value
 
-    def mapping(self, value: dict[str, Any], src: FieldPath, dst: FieldPath, scope: dict[str, Bound],
-                free_form: bool) -> dict[str, Any]:
+    def mapping(
+        self, value: dict[str, Any], src: FieldPath, dst: FieldPath, scope: dict[str, Bound], free_form: bool
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, child in value.items():
             child_src = src + (key,)
@@ -127,8 +128,9 @@ class _Renderer:
             self.place(dst, origin or self.src.mark(src), src)
         return result
 
-    def substitute(self, text: str, src: FieldPath, scope: dict[str, Bound],
-                   key: bool = False) -> tuple[Any, Source | None]:
+    def substitute(
+        self, text: str, src: FieldPath, scope: dict[str, Bound], key: bool = False
+    ) -> tuple[Any, Source | None]:
         """``${...}`` replaced; the origin is the tenant-side position of the first value used."""
         matches = list(_VAR.finditer(text))
         if len(matches) == 1 and matches[0].group(1) is not None and matches[0].span() == (0, len(text)):
@@ -140,7 +142,7 @@ class _Renderer:
         origin: Source | None = None
         last = 0
         for match in matches:
-            parts.append(text[last:match.start()])
+            parts.append(text[last : match.start()])
             last = match.end()
             if match.group(1) is None:
                 parts.append("$")
@@ -149,8 +151,11 @@ class _Renderer:
             if bound is None:
                 return None, None
             if bound.value is None or isinstance(bound.value, (dict, list)):
-                why = "has no value for this tenant: give it one, or guard with `when:`" if bound.value is None \
+                why = (
+                    "has no value for this tenant: give it one, or guard with `when:`"
+                    if bound.value is None
                     else f"is {describe(bound.value)} and cannot be part of text"
+                )
                 self.report(src, f"`${{{match.group(1).strip()}}}` {why}", key=key)
                 return None, None
             parts.append(str(bound.value).lower() if isinstance(bound.value, bool) else str(bound.value))
@@ -209,8 +214,9 @@ class _Renderer:
             for name, expected in spec.items():
                 bound = self.lookup(name, src + (name,), scope)
                 value = None if bound is None else bound.value
-                results.append(bound is not None and (value in expected if isinstance(expected, list)
-                                                      else value == expected))
+                results.append(
+                    bound is not None and (value in expected if isinstance(expected, list) else value == expected)
+                )
             return all(results)
         self.report(src, f"`when` takes a parameter name, a mapping or a list, got {describe(spec)}")
         return False
@@ -228,5 +234,6 @@ class _Renderer:
 
     def report(self, src: FieldPath, message: str, key: bool = False) -> None:
         where = self.src.mark(src, key=key)
-        self.problems.append(Problem(where.file, where.line, where.column, format_path(src),
-                                     f"{message} ({self.tenant_note})"))
+        self.problems.append(
+            Problem(where.file, where.line, where.column, format_path(src), f"{message} ({self.tenant_note})")
+        )

@@ -39,8 +39,11 @@ MAILCTL_KINDS = ("config", "template")
 # `# yaml-language-server: $schema=.../mailctl.schema.json`: the file says it is mailctl's.
 _MODELINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=\S*mailctl\S*\.json", re.M)
 # A key at column 0: a top-level key of a block mapping (plain, or quoted).
-_TOP_KEY = re.compile(r"""^(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#'"{}\[\],&*!|>%@`?:-][^:\n]*?|-[^\s:\n][^:\n]*?))"""
-                      r"""[ \t]*:(?:[ \t]+(.*))?$""", re.M)
+_TOP_KEY = re.compile(
+    r"""^(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#'"{}\[\],&*!|>%@`?:-][^:\n]*?|-[^\s:\n][^:\n]*?))"""
+    r"""[ \t]*:(?:[ \t]+(.*))?$""",
+    re.M,
+)
 _KIND_VALUE = re.compile(r"""^["']?([^"'#\s]*)["']?""")
 
 
@@ -84,8 +87,9 @@ def expand_paths(paths: list[str], on_skip: Callable[[Skipped], None] | None = N
         elif stat.S_ISREG(mode):
             out.files.append(path)
         else:
-            out.problems.append(file_problem(path, f"not a regular file ({special_kind(mode)}): "
-                                                   "pass a config file or a directory"))
+            out.problems.append(
+                file_problem(path, f"not a regular file ({special_kind(mode)}): pass a config file or a directory")
+            )
     out.files = _unique(out.files)
     return out
 
@@ -103,9 +107,14 @@ def _expand_directory(directory: str, out: FileSet, skip: Callable[[str, str], N
     if read:
         return
     skipped = len(out.skipped) - skipped_before
-    out.problems.append(file_problem(directory, f"no mailctl config files in this directory ({skipped} "
-                                                f"other file{'' if skipped == 1 else 's'} skipped)" if skipped
-                                     else "directory contains no *.yaml or *.yml files"))
+    out.problems.append(
+        file_problem(
+            directory,
+            f"no mailctl config files in this directory ({skipped} other file{'' if skipped == 1 else 's'} skipped)"
+            if skipped
+            else "directory contains no *.yaml or *.yml files",
+        )
+    )
 
 
 def _unique(files: list[str]) -> list[str]:
@@ -176,9 +185,11 @@ def foreign_reason(file: str) -> str | None:
     foreign = [key for key in keys if key not in top_level_keys()]
     if foreign:
         listed = ", ".join(f"`{key}`" for key in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-        return (f"top-level key{'s' if len(foreign) > 1 else ''} {listed} "
-                f"{'are' if len(foreign) > 1 else 'is'} not mailctl's (another tool's file; "
-                f"list it in {IGNORE_FILE} to silence this)")
+        return (
+            f"top-level key{'s' if len(foreign) > 1 else ''} {listed} "
+            f"{'are' if len(foreign) > 1 else 'is'} not mailctl's (another tool's file; "
+            f"list it in {IGNORE_FILE} to silence this)"
+        )
     if "kind" in keys:
         kind_match = _KIND_VALUE.match(keys["kind"])
         kind = kind_match.group(1) if kind_match else ""
@@ -199,5 +210,6 @@ def _declares_mailctl_version(keys: dict[str, str]) -> bool:
 def top_level_keys() -> frozenset[str]:
     """Every top-level key a config, template or tenants file may have (from the schema)."""
     definitions = schema.schema()["$defs"]
-    return frozenset(key for name in ("configFile", "templateFile", "tenantsFile")
-                     for key in definitions[name].get("properties", {}))
+    return frozenset(
+        key for name in ("configFile", "templateFile", "tenantsFile") for key in definitions[name].get("properties", {})
+    )

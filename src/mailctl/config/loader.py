@@ -38,8 +38,7 @@ _ALIAS = "mailctl:alias"  # stands in for an alias, so the walk can report it wi
 _TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 _MAX_ALIAS_REPORTS = 3  # per file: an alias bomb gets a few precise reports and one summary
 _YAML11_BOOLS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
-_KEY_KINDS = {_BOOL: "a boolean", _INT: "a number", _FLOAT: "a number", _NULL: "null",
-              _TIMESTAMP: "a date"}
+_KEY_KINDS = {_BOOL: "a boolean", _INT: "a number", _FLOAT: "a number", _NULL: "null", _TIMESTAMP: "a date"}
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -123,8 +122,13 @@ def read_regular(file: str, limit: int) -> bytes:
 
 def special_kind(mode: int) -> str:
     """What a file that is not a regular file is, for messages."""
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -145,8 +149,9 @@ def read_document(file: str) -> tuple[Document | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [file_problem(file, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}): save the file "
-                                         "as UTF-8", line, column)]
+        return None, [
+            file_problem(file, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}): save the file as UTF-8", line, column)
+        ]
     return parse_text(text, file)
 
 
@@ -273,8 +278,9 @@ class _Walker:
     def summarise_aliases(self) -> None:
         if len(self.aliases) > _MAX_ALIAS_REPORTS:
             path, _ = self.aliases[_MAX_ALIAS_REPORTS]
-            self.report(path, f"{len(self.aliases) - _MAX_ALIAS_REPORTS} more YAML aliases in this file "
-                              "(none are expanded)")
+            self.report(
+                path, f"{len(self.aliases) - _MAX_ALIAS_REPORTS} more YAML aliases in this file (none are expanded)"
+            )
 
     def report(self, path: FieldPath, message: str, *, key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, key=key))
@@ -303,9 +309,15 @@ class _Walker:
             key_path = path + (key,)
             if key in out:
                 first = self.doc.key_marks[key_path]
-                self.problems.append(Problem(self.doc.file, key_node.start_mark.line + 1,
-                                             key_node.start_mark.column + 1, format_path(key_path),
-                                             f"duplicate key `{key}` (first at line {first.line})"))
+                self.problems.append(
+                    Problem(
+                        self.doc.file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        format_path(key_path),
+                        f"duplicate key `{key}` (first at line {first.line})",
+                    )
+                )
                 continue
             self.doc.key_marks[key_path] = _source(self.doc.file, key_node)
             out[key] = self.value(value_node, key_path)
@@ -315,20 +327,35 @@ class _Walker:
         if isinstance(node, ScalarNode) and _SURROGATE.search(node.value):
             node.value = _escape_surrogates(node.value)
             where = _source(self.doc.file, node)
-            self.problems.append(Problem(where.file, where.line, where.column, format_path(path + (node.value,)),
-                                         _surrogate_message(node.value)))
+            self.problems.append(
+                Problem(
+                    where.file,
+                    where.line,
+                    where.column,
+                    format_path(path + (node.value,)),
+                    _surrogate_message(node.value),
+                )
+            )
         if isinstance(node, ScalarNode) and node.tag == _STR:
             return str(node.value)
         where = _source(self.doc.file, node)
         if not isinstance(node, ScalarNode) or not node.value or node.tag in (_ALIAS, _MERGE):
-            message = {_MERGE: "YAML merge keys (`<<`) are not supported: write the fields out",
-                       _ALIAS: "YAML aliases are not supported as keys"}.get(node.tag, "keys must be plain text")
+            message = {
+                _MERGE: "YAML merge keys (`<<`) are not supported: write the fields out",
+                _ALIAS: "YAML aliases are not supported as keys",
+            }.get(node.tag, "keys must be plain text")
             self.problems.append(Problem(where.file, where.line, where.column, format_path(path), message))
             return None
         kind = _KEY_KINDS.get(node.tag, f"tag `{node.tag}`")
-        self.problems.append(Problem(where.file, where.line, where.column, format_path(path + (node.value,)),
-                                     f"key `{node.value}` is read by YAML as {kind}, not text: "
-                                     f"quote it (\"{node.value}\")"))
+        self.problems.append(
+            Problem(
+                where.file,
+                where.line,
+                where.column,
+                format_path(path + (node.value,)),
+                f'key `{node.value}` is read by YAML as {kind}, not text: quote it ("{node.value}")',
+            )
+        )
         return str(node.value)
 
     def scalar(self, node: Node, path: FieldPath) -> Any:
@@ -345,8 +372,9 @@ class _Walker:
             self.report(path, f"YAML tag `{_short(tag)}` is not supported")
             return None
         if tag == _BOOL and not node.style and _YAML11_BOOLS.match(node.value):
-            self.report(path, f"`{node.value}` is a boolean in YAML 1.1 but text in YAML 1.2: "
-                              "write true/false, or quote it")
+            self.report(
+                path, f"`{node.value}` is a boolean in YAML 1.1 but text in YAML 1.2: write true/false, or quote it"
+            )
         try:
             value = self.loader.construct_object(node)
         except (ValueError, yaml.YAMLError):
@@ -370,8 +398,10 @@ def _escape_surrogates(text: str) -> str:
 def _surrogate_message(escaped: str) -> str:
     found = _ESCAPED_SURROGATE.search(escaped)
     code = found.group(0) if found else "\\ud800"
-    return (f"`{code}` is a lone UTF-16 surrogate, which cannot be encoded as UTF-8: write the character "
-            "itself, or its full code point (like `\\U0001F600`)")
+    return (
+        f"`{code}` is a lone UTF-16 surrogate, which cannot be encoded as UTF-8: write the character "
+        "itself, or its full code point (like `\\U0001F600`)"
+    )
 
 
 def _short(tag: str) -> str:

@@ -87,8 +87,12 @@ def load_texts(texts: dict[str, str]) -> LoadedConfig:
     return _load(list(texts), lambda label: parse_text(texts[label], label), [], [])
 
 
-def _load(files: list[str], read: Callable[[str], tuple[Document | None, list[Problem]]],
-          problems: list[Problem], skipped: list[Skipped]) -> LoadedConfig:
+def _load(
+    files: list[str],
+    read: Callable[[str], tuple[Document | None, list[Problem]]],
+    problems: list[Problem],
+    skipped: list[Skipped],
+) -> LoadedConfig:
     run = _Run()
     run.add(problems)
     config: list[Document] = []
@@ -111,8 +115,9 @@ def _load(files: list[str], read: Callable[[str], tuple[Document | None, list[Pr
     return LoadedConfig(files, config, state, skipped)
 
 
-def _valid_documents(files: list[str], read: Callable[[str], tuple[Document | None, list[Problem]]],
-                     run: _Run) -> list[Document]:
+def _valid_documents(
+    files: list[str], read: Callable[[str], tuple[Document | None, list[Problem]]], run: _Run
+) -> list[Document]:
     valid = []
     for file in files:
         doc, found = read(file)
@@ -139,8 +144,14 @@ def _render(doc: Document, templates: dict[str, Template | None], run: _Run) -> 
     name = doc.data["template"]
     if name not in templates:
         known = ", ".join(f"`{n}`" for n in sorted(templates)) or "none"
-        run.add([doc.problem(("template",), f"unknown template `{name}` (templates loaded: {known}); "
-                                            "pass the template's file with -f too")])
+        run.add(
+            [
+                doc.problem(
+                    ("template",),
+                    f"unknown template `{name}` (templates loaded: {known}); pass the template's file with -f too",
+                )
+            ]
+        )
         return []
     template = templates[name]
     if template is None:

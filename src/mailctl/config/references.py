@@ -31,8 +31,9 @@ class References:
         self._inbox_uses: list[tuple[Document, FieldPath, str, str]] = []  # doc, path, pod, address
         self._references: list[tuple[Document, FieldPath, Resource, dict[str, Any], str | None]] = []
 
-    def declared(self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any],
-                 pod: str | None) -> bool:
+    def declared(
+        self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any], pod: str | None
+    ) -> bool:
         """Record a new declaration; False when its children must not be read (a repeated inbox)."""
         if any(attr.refers_to is not None for attr in spec_of(resource.kind).attributes):
             self._references.append((doc, path, resource, body, pod))
@@ -46,9 +47,15 @@ class References:
         name = resource.name
         first = self._domains.get(name)
         if first is not None:
-            self.problems.append(doc.problem(path, f"domain {name} is already declared at {first.resource.source}"
-                                                   f" ({_scope_name(first.pod)}): a domain belongs to one pod or "
-                                                   "to the whole organisation", key=True))
+            self.problems.append(
+                doc.problem(
+                    path,
+                    f"domain {name} is already declared at {first.resource.source}"
+                    f" ({_scope_name(first.pod)}): a domain belongs to one pod or "
+                    "to the whole organisation",
+                    key=True,
+                )
+            )
             return
         self._domains[name] = _Declared(resource, pod)
 
@@ -56,8 +63,11 @@ class References:
         address = resource.name
         first = self._inboxes.get(address)
         if first is not None:
-            self.problems.append(doc.problem(path, f"inbox {address} is already declared in pod {first.pod} at "
-                                                   f"{first.resource.source}", key=True))
+            self.problems.append(
+                doc.problem(
+                    path, f"inbox {address} is already declared in pod {first.pod} at {first.resource.source}", key=True
+                )
+            )
             return False
         self._inboxes[address] = _Declared(resource, pod)
         self._inbox_uses.append((doc, path, pod, address))
@@ -77,16 +87,27 @@ class References:
         if declared is not None and declared.pod in (None, pod):
             return None
         if declared is not None:
-            return doc.problem(path, f"domain {domain} belongs to pod {declared.pod} "
-                                     f"(declared at {declared.resource.source}), not to pod {pod}", key=True)
+            return doc.problem(
+                path,
+                f"domain {domain} belongs to pod {declared.pod} "
+                f"(declared at {declared.resource.source}), not to pod {pod}",
+                key=True,
+            )
         parent = self._enclosing_domain(domain, pod)
         if parent is None:
-            return doc.problem(path, f"domain {domain} is not declared in this pod or at organisation level: "
-                                     f"declare it under `pods.{pod}.domains` or `domains`, or use {DEFAULT_DOMAIN}",
-                               key=True)
+            return doc.problem(
+                path,
+                f"domain {domain} is not declared in this pod or at organisation level: "
+                f"declare it under `pods.{pod}.domains` or `domains`, or use {DEFAULT_DOMAIN}",
+                key=True,
+            )
         if parent.resource.attrs.get("subdomains_enabled") is not True:
-            return doc.problem(path, f"{domain} is a subdomain of {parent.resource.name} (declared at "
-                                     f"{parent.resource.source}), which needs `subdomains_enabled: true`", key=True)
+            return doc.problem(
+                path,
+                f"{domain} is a subdomain of {parent.resource.name} (declared at "
+                f"{parent.resource.source}), which needs `subdomains_enabled: true`",
+                key=True,
+            )
         return None
 
     def _enclosing_domain(self, domain: str, pod: str) -> _Declared | None:
@@ -97,8 +118,15 @@ class References:
                 return declared
         return None
 
-    def _targets(self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any],
-                 pod: str | None, state: DesiredState) -> list[Problem]:
+    def _targets(
+        self,
+        doc: Document,
+        path: FieldPath,
+        resource: Resource,
+        body: dict[str, Any],
+        pod: str | None,
+        state: DesiredState,
+    ) -> list[Problem]:
         problems = []
         for attr in spec_of(resource.kind).attributes:
             if attr.refers_to == POD:
@@ -116,11 +144,11 @@ class References:
             if declared is None:
                 problems.append(doc.problem(path + (i,), f"inbox {address.lower()} is not declared"))
             elif pod is not None and declared.pod != pod:
-                problems.append(doc.problem(path + (i,), f"inbox {address.lower()} is in pod "
-                                                         f"{declared.pod}, not in pod {pod}"))
+                problems.append(
+                    doc.problem(path + (i,), f"inbox {address.lower()} is in pod {declared.pod}, not in pod {pod}")
+                )
         return problems
 
 
 def _scope_name(pod: str | None) -> str:
     return f"in pod {pod}" if pod is not None else "organisation-wide"
-

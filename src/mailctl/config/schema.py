@@ -48,7 +48,7 @@ def _inline_refs(node: Any, definitions: dict[str, Any], seen: tuple[str, ...] =
         return node
     ref = node.get("$ref")
     if len(node) == 1 and isinstance(ref, str) and ref.startswith(_DEFS):
-        name = ref[len(_DEFS):]
+        name = ref[len(_DEFS) :]
         if name in definitions and name not in seen:
             return _inline_refs(definitions[name], definitions, seen + (name,))
     return {key: value if key == "$defs" else _inline_refs(value, definitions, seen) for key, value in node.items()}
@@ -66,8 +66,9 @@ class Checked:
     more: int = 0  # problems found beyond ``limit``: counted, never worded (wording costs)
 
 
-def validate(doc: Document, data: Any = None, base: FieldPath = (), *, limit: int | None = None,
-             skip: Container[Position] = ()) -> Checked:
+def validate(
+    doc: Document, data: Any = None, base: FieldPath = (), *, limit: int | None = None, skip: Container[Position] = ()
+) -> Checked:
     """Every schema problem in ``doc`` (or in ``data`` found at ``base`` inside it), except those
     at a position in ``skip`` (already reported). Only the first ``limit`` by position are worded;
     the rest are counted."""
@@ -75,8 +76,7 @@ def validate(doc: Document, data: Any = None, base: FieldPath = (), *, limit: in
     kept: list[tuple[Position, int, int, ValidationError]] = []  # (first position, order, count, error)
     total = 0
     for order, error in enumerate(_validator().iter_errors(instance)):
-        where = [at for at in (_at(doc.mark(path, key=key)) for path, key in _targets(base, error))
-                 if at not in skip]
+        where = [at for at in (_at(doc.mark(path, key=key)) for path, key in _targets(base, error)) if at not in skip]
         if where:
             total += len(where)
             kept.append((min(where), order, len(where), error))
@@ -114,14 +114,17 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
         message = message if message.startswith("`") else f"`{name}` {message}"
         return [doc.problem(path + (name,), message, key=True)]
     if keyword in ("additionalProperties", "unevaluatedProperties"):
-        return [doc.problem(path + (extra,), _unknown_field(extra, error.schema), key=True)
-                for extra in _extras(error.instance, error.schema)]
+        return [
+            doc.problem(path + (extra,), _unknown_field(extra, error.schema), key=True)
+            for extra in _extras(error.instance, error.schema)
+        ]
     if keyword == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
         return [doc.problem(path, f"missing required field `{name}`", key=True) for name in missing]
     if keyword == "const" and path == ("version",):
-        return [doc.problem(path, f"unsupported version `{error.instance}`: this mailctl reads "
-                                  f"version {SUPPORTED_VERSION}")]
+        return [
+            doc.problem(path, f"unsupported version `{error.instance}`: this mailctl reads version {SUPPORTED_VERSION}")
+        ]
     return [doc.problem(path, _value_message(error))]
 
 
@@ -156,8 +159,15 @@ def _value_message(error: ValidationError) -> str:
     return str(error.message)
 
 
-_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "text", "boolean": "true or false",
-               "integer": "a whole number", "number": "a number", "null": "nothing (null)"}
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "nothing (null)",
+}
 
 
 def describe(value: Any) -> str:

@@ -98,8 +98,13 @@ class Template:
                 close = difflib.get_close_matches(name, list(self.parameters), n=1)
                 hint = f"; did you mean `{close[0]}`?" if close else ""
                 reserved = f" (`{TENANT}` is always the tenant's key)" if name in RESERVED else ""
-                problems.append(tenants.problem(base + (name,), f"unknown parameter `{name}` for template "
-                                                                f"`{self.name}`{hint}{reserved}", key=True))
+                problems.append(
+                    tenants.problem(
+                        base + (name,),
+                        f"unknown parameter `{name}` for template `{self.name}`{hint}{reserved}",
+                        key=True,
+                    )
+                )
         bound = {TENANT: Bound(tenant, tenants, base, key=True)}
         for name, param in self.parameters.items():
             if name in values:
@@ -108,8 +113,13 @@ class Template:
                 if error:
                     problems.append(tenants.problem(base + (name,), error))
             elif param.required:
-                problems.append(tenants.problem(base, f"tenant `{tenant}` is missing required parameter `{name}` "
-                                                      f"(template `{self.name}`)", key=True))
+                problems.append(
+                    tenants.problem(
+                        base,
+                        f"tenant `{tenant}` is missing required parameter `{name}` (template `{self.name}`)",
+                        key=True,
+                    )
+                )
             else:
                 where = ("parameters", name, "default") if param.has_default else ("parameters", name)
                 bound[name] = Bound(param.default, self.doc, where, key=not param.has_default)
@@ -125,8 +135,15 @@ def parse_template(doc: Document) -> tuple[Template, list[Problem]]:
         if name in RESERVED:
             problems.append(doc.problem(path, f"`{name}` is reserved: `${{{name}}}` is always bound", key=True))
             continue
-        param = Parameter(name, spec["type"], bool(spec.get("required", False)), spec.get("default"),
-                          "default" in spec, spec.get("enum"), spec.get("pattern"))
+        param = Parameter(
+            name,
+            spec["type"],
+            bool(spec.get("required", False)),
+            spec.get("default"),
+            "default" in spec,
+            spec.get("enum"),
+            spec.get("pattern"),
+        )
         if param.pattern is not None:
             try:
                 re.compile(param.pattern)
@@ -134,8 +151,9 @@ def parse_template(doc: Document) -> tuple[Template, list[Problem]]:
                 problems.append(doc.problem(path + ("pattern",), f"not a valid regular expression: {exc}"))
                 param.pattern = None
         if param.required and param.has_default:
-            problems.append(doc.problem(path, "a parameter is either `required` or has a `default`, not both",
-                                        key=True))
+            problems.append(
+                doc.problem(path, "a parameter is either `required` or has a `default`, not both", key=True)
+            )
         error = param.check(param.default)
         if error:
             problems.append(doc.problem(path + ("default",), f"default: {error}"))

@@ -17,8 +17,7 @@ from mailctl.resources import Kind
 
 # In the order a scope's sections are read from config (children before the nested scopes, as
 # files are written); reads and displays follow ``Kind``'s order.
-CONFIG_ORDER: tuple[KindSpec, ...] = (DOMAIN_SPEC, API_KEY_SPEC, WEBHOOK_SPEC, LIST_ENTRY_SPEC, POD_SPEC,
-                                      INBOX_SPEC)
+CONFIG_ORDER: tuple[KindSpec, ...] = (DOMAIN_SPEC, API_KEY_SPEC, WEBHOOK_SPEC, LIST_ENTRY_SPEC, POD_SPEC, INBOX_SPEC)
 SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in sorted(CONFIG_ORDER, key=lambda s: list(Kind).index(s.kind))}
 
 

@@ -44,12 +44,23 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
         if taken:
             address = api_key_address(f"{name}#{row['api_key_id']}", pod=pod, inbox=inbox)
         seen.add(address)
-        out.append(Resource(Kind.API_KEY, address, API_KEY_SPEC.row_attrs(row), parent=owners.parent(pod, inbox),
-                            remote_id=row["api_key_id"],
-                            observed=Observed(prefix=row.get("prefix"), used_at=row.get("used_at"),
-                                              superseded=taken and not unrecorded,
-                                              created_at=row.get("created_at"), unrecorded=unrecorded,
-                                              declared_address=declared)))
+        out.append(
+            Resource(
+                Kind.API_KEY,
+                address,
+                API_KEY_SPEC.row_attrs(row),
+                parent=owners.parent(pod, inbox),
+                remote_id=row["api_key_id"],
+                observed=Observed(
+                    prefix=row.get("prefix"),
+                    used_at=row.get("used_at"),
+                    superseded=taken and not unrecorded,
+                    created_at=row.get("created_at"),
+                    unrecorded=unrecorded,
+                    declared_address=declared,
+                ),
+            )
+        )
     return out
 
 
@@ -59,10 +70,20 @@ API_KEY_SPEC = KindSpec(
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
     attributes=(
         # Unrestricted (None) unless declared: a key's permissions are always managed.
-        Attribute("permissions", normalise=normalize_permissions, absent=None, declared_default=None,
-                  create_default=None, export_default=None),
-        Attribute("expires_at", mutable=False, normalise=normalize_timestamp,
-                  invalid="`{value}` is not a timestamp: use ISO 8601, e.g. 2026-12-31T00:00:00Z"),
+        Attribute(
+            "permissions",
+            normalise=normalize_permissions,
+            absent=None,
+            declared_default=None,
+            create_default=None,
+            export_default=None,
+        ),
+        Attribute(
+            "expires_at",
+            mutable=False,
+            normalise=normalize_timestamp,
+            invalid="`{value}` is not a timestamp: use ISO 8601, e.g. 2026-12-31T00:00:00Z",
+        ),
     ),
     route="/api-keys",
     list_key="api_keys",

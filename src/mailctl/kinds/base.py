@@ -211,8 +211,13 @@ class KindSpec:
                 body[attr.field] = resource.attrs[attr.name]
         return body
 
-    def update_body(self, changed: Iterable[str], want: Mapping[str, Any], have: Mapping[str, Any],
-                    resolve: Callable[[Kind, str], str]) -> dict[str, Any]:
+    def update_body(
+        self,
+        changed: Iterable[str],
+        want: Mapping[str, Any],
+        have: Mapping[str, Any],
+        resolve: Callable[[Kind, str], str],
+    ) -> dict[str, Any]:
         """The PATCH body for the attributes in ``changed``."""
         body: dict[str, Any] = {}
         for name in sorted(changed):

@@ -23,9 +23,14 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
         pod = owners.pods.get(row.get("pod_id") or "")
         if row.get("pod_id") and pod is None:
             continue  # a pod the pods listing did not show (created since: another shard; the lock pod)
-        yield Resource(Kind.DOMAIN, domain_address(row["domain"], pod=pod), DOMAIN_SPEC.row_attrs(row),
-                       parent=pod_address(pod) if pod else None, remote_id=row["domain_id"],
-                       observed=Observed(client_id=row.get("client_id")))
+        yield Resource(
+            Kind.DOMAIN,
+            domain_address(row["domain"], pod=pod),
+            DOMAIN_SPEC.row_attrs(row),
+            parent=pod_address(pod) if pod else None,
+            remote_id=row["domain_id"],
+            observed=Observed(client_id=row.get("client_id")),
+        )
 
 
 def _refuse(name: str) -> str | None:

@@ -14,9 +14,14 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
         pod = owners.pods.get(row.get("pod_id") or "")
         if pod is None:
             continue  # a pod mailctl does not show (the lock pod)
-        yield Resource(Kind.INBOX, inbox_address(pod, row["inbox_id"]), INBOX_SPEC.row_attrs(row),
-                       parent=pod_address(pod), remote_id=row["inbox_id"],
-                       observed=Observed(client_id=row.get("client_id")))
+        yield Resource(
+            Kind.INBOX,
+            inbox_address(pod, row["inbox_id"]),
+            INBOX_SPEC.row_attrs(row),
+            parent=pod_address(pod),
+            remote_id=row["inbox_id"],
+            observed=Observed(client_id=row.get("client_id")),
+        )
 
 
 def _identity(inbox: Resource) -> dict[str, Any]:

@@ -49,8 +49,13 @@ def read_entries(rows: list[dict[str, Any]], scope: str | None, direction: str, 
     inbox = segments[1][1] if len(segments) > 1 else None
     for row in rows:
         address = list_entry_address(direction, list_type, row["entry"], pod=pod, inbox=inbox)
-        yield Resource(Kind.LIST_ENTRY, address, LIST_ENTRY_SPEC.row_attrs(row), parent=scope,
-                       observed=Observed(read_only=bool(row.get("read_only"))))
+        yield Resource(
+            Kind.LIST_ENTRY,
+            address,
+            LIST_ENTRY_SPEC.row_attrs(row),
+            parent=scope,
+            observed=Observed(read_only=bool(row.get("read_only"))),
+        )
 
 
 LIST_ENTRY_SPEC = KindSpec(

@@ -18,9 +18,13 @@ from mailctl.resources import (
 
 def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
     for row in rows:
-        yield Resource(Kind.POD, pod_address(owners.pods[row["pod_id"]]), POD_SPEC.row_attrs(row),
-                       remote_id=row["pod_id"], observed=Observed(client_id=row.get("client_id"),
-                                                                  pod_id=row["pod_id"]))
+        yield Resource(
+            Kind.POD,
+            pod_address(owners.pods[row["pod_id"]]),
+            POD_SPEC.row_attrs(row),
+            remote_id=row["pod_id"],
+            observed=Observed(client_id=row.get("client_id"), pod_id=row["pod_id"]),
+        )
 
 
 POD_SPEC = KindSpec(

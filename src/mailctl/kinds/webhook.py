@@ -35,7 +35,7 @@ def name_from_client_id(value: str | None, scope: str | None) -> str | None:
     """The config name of a webhook mailctl created in ``scope``, or None if it did not."""
     if not value or not value.startswith(PREFIX) or len(value) < len(PREFIX) + 18:
         return None
-    name = value[len(PREFIX) + 17:]
+    name = value[len(PREFIX) + 17 :]
     return name if client_id(WEBHOOK_SPEC.address(name, scope)) == value else None
 
 
@@ -52,8 +52,14 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
             attrs["pods"] = sorted(owners.pods.get(p, p) for p in row.get("pod_ids") or [])
         if inbox is None:
             attrs["inboxes"] = sorted(i.lower() for i in row.get("inbox_ids") or [])
-        yield Resource(Kind.WEBHOOK, WEBHOOK_SPEC.address(name, parent), attrs, parent=parent,
-                       remote_id=row["webhook_id"], observed=Observed(client_id=row.get("client_id")))
+        yield Resource(
+            Kind.WEBHOOK,
+            WEBHOOK_SPEC.address(name, parent),
+            attrs,
+            parent=parent,
+            remote_id=row["webhook_id"],
+            observed=Observed(client_id=row.get("client_id")),
+        )
 
 
 WEBHOOK_SPEC = KindSpec(
@@ -64,11 +70,24 @@ WEBHOOK_SPEC = KindSpec(
         Attribute("url", mutable=False),
         Attribute("enabled", absent=True, on_create=False),  # a create cannot disable it
         Attribute("event_types", normalise=normalize_event_types, absent=[]),
-        Attribute("pods", normalise=lambda pods: sorted(set(pods)), api_field="pod_ids",
-                  refers_to=Kind.POD, patch="set", create_default=[], export_default=[]),
-        Attribute("inboxes", normalise=lambda emails: sorted({e.lower() for e in emails}),
-                  api_field="inbox_ids", refers_to=Kind.INBOX, patch="set", create_default=[],
-                  export_default=[]),
+        Attribute(
+            "pods",
+            normalise=lambda pods: sorted(set(pods)),
+            api_field="pod_ids",
+            refers_to=Kind.POD,
+            patch="set",
+            create_default=[],
+            export_default=[],
+        ),
+        Attribute(
+            "inboxes",
+            normalise=lambda emails: sorted({e.lower() for e in emails}),
+            api_field="inbox_ids",
+            refers_to=Kind.INBOX,
+            patch="set",
+            create_default=[],
+            export_default=[],
+        ),
     ),
     route="/webhooks",
     list_key="webhooks",

@@ -36,8 +36,12 @@ class AttributeChange:
     forces_replacement: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "before": self.before, "after": self.after,
-                "forces_replacement": self.forces_replacement}
+        return {
+            "path": self.path,
+            "before": self.before,
+            "after": self.after,
+            "forces_replacement": self.forces_replacement,
+        }
 
 
 @dataclass
@@ -97,5 +101,4 @@ class Plan:
         c = self.counts()
         if not self.changes:
             return "No changes. The actual state matches the configuration."
-        return (f"Plan: {c[CREATE]} to add, {c[UPDATE]} to change, {c[REPLACE]} to replace, "
-                f"{c[DELETE]} to destroy.")
+        return f"Plan: {c[CREATE]} to add, {c[UPDATE]} to change, {c[REPLACE]} to replace, {c[DELETE]} to destroy."

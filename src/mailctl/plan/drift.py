@@ -44,9 +44,13 @@ class DriftReport:
         return bool(self.changed or self.missing or self.undeclared)
 
     def summary(self) -> dict[str, int]:
-        return {CHANGED: len(self.changed), MISSING: len(self.missing), UNDECLARED: len(self.undeclared),
-                "unmanaged": len(self.unmanaged),
-                "total": len(self.changed) + len(self.missing) + len(self.undeclared)}
+        return {
+            CHANGED: len(self.changed),
+            MISSING: len(self.missing),
+            UNDECLARED: len(self.undeclared),
+            "unmanaged": len(self.unmanaged),
+            "total": len(self.changed) + len(self.missing) + len(self.undeclared),
+        }
 
 
 def render(report: DriftReport, fmt: str) -> str:
@@ -71,20 +75,26 @@ def _headline(report: DriftReport) -> str:
     s = report.summary()
     if not report.has_drift:
         return f"No drift: the actual state matches the configuration ({s['unmanaged']} unmanaged)."
-    return (f"Drift: {s['total']} resource(s) differ from the configuration — {s[CHANGED]} changed, "
-            f"{s[MISSING]} missing, {s[UNDECLARED]} undeclared ({s['unmanaged']} unmanaged).")
+    return (
+        f"Drift: {s['total']} resource(s) differ from the configuration — {s[CHANGED]} changed, "
+        f"{s[MISSING]} missing, {s[UNDECLARED]} undeclared ({s['unmanaged']} unmanaged)."
+    )
 
 
 def render_text(report: DriftReport) -> str:
     lines: list[str] = []
-    for title, changes in (("Changed", report.changed), ("Missing (declared, absent)", report.missing),
-                           ("Undeclared (exists in a managed scope)", report.undeclared)):
+    for title, changes in (
+        ("Changed", report.changed),
+        ("Missing (declared, absent)", report.missing),
+        ("Undeclared (exists in a managed scope)", report.undeclared),
+    ):
         if changes:
             lines.append(f"{title}:")
             for change in changes:
                 lines.append(f"  {change.address}")
-                lines += [f"      {d.path}: {_fmt(d.before)} (actual) != {_fmt(d.after)} (declared)"
-                          for d in change.diff]
+                lines += [
+                    f"      {d.path}: {_fmt(d.before)} (actual) != {_fmt(d.after)} (declared)" for d in change.diff
+                ]
             lines.append("")
     if report.unmanaged:
         lines += ["Unmanaged (outside `manage`, left alone):"] + [f"  {a}" for a in report.unmanaged] + [""]
@@ -94,8 +104,11 @@ def render_text(report: DriftReport) -> str:
 
 def render_markdown(report: DriftReport) -> str:
     lines = ["### mailctl drift report", "", f"**{_headline(report)}**", ""]
-    rows = [(CHANGED, c) for c in report.changed] + [(MISSING, c) for c in report.missing] + \
-           [(UNDECLARED, c) for c in report.undeclared]
+    rows = (
+        [(CHANGED, c) for c in report.changed]
+        + [(MISSING, c) for c in report.missing]
+        + [(UNDECLARED, c) for c in report.undeclared]
+    )
     if rows:
         lines += ["| Resource | Drift | Details (actual → declared) |", "|---|---|---|"]
         for category, change in rows:

@@ -12,8 +12,9 @@ from mailctl.plan.changes import CREATE, REPLACE, Plan
 from mailctl.resources import DEFAULT_DOMAIN, INBOX, ActualState, DesiredState, domain_address
 
 
-def make_plan(desired: DesiredState, actual: ActualState, facts: StateFacts,
-              targets: list[str], excludes: list[str]) -> Plan:
+def make_plan(
+    desired: DesiredState, actual: ActualState, facts: StateFacts, targets: list[str], excludes: list[str]
+) -> Plan:
     full = planner.plan(desired, actual, facts)
     selected = targeting.select(full, targets, excludes)
     selected.notes.extend(unverified_domain_notes(selected, actual, facts))
@@ -37,6 +38,8 @@ def unverified_domain_notes(plan: Plan, actual: ActualState, facts: StateFacts) 
     for address, inboxes in sorted(waiting.items()):
         status = facts.domain_status.get(address, "new")
         if status != "VERIFIED":
-            notes.append(f"{len(inboxes)} inbox(es) on {address} ({status}) are created only once it "
-                         f"verifies: apply starts verification; see `mailctl dns`, `--wait-for-domains`")
+            notes.append(
+                f"{len(inboxes)} inbox(es) on {address} ({status}) are created only once it "
+                f"verifies: apply starts verification; see `mailctl dns`, `--wait-for-domains`"
+            )
     return notes

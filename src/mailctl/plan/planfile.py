@@ -33,8 +33,9 @@ _MAX_LINES = 50  # of differences named in a refusal; the rest are counted
 def state_digests(actual: ActualState) -> dict[str, str]:
     """address -> digest of what the API reported for it (attributes and remote id)."""
     return {
-        address: hashlib.sha256(json.dumps([r.remote_id, r.attrs], sort_keys=True, default=str)
-                                .encode()).hexdigest()[:16]
+        address: hashlib.sha256(json.dumps([r.remote_id, r.attrs], sort_keys=True, default=str).encode()).hexdigest()[
+            :16
+        ]
         for address, r in sorted(actual.resources.items())
     }
 
@@ -43,8 +44,15 @@ def fingerprint(digests: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
 
 
-def save(path: str, plan: Plan, desired: DesiredState, actual: ActualState, targets: list[str],
-         excludes: list[str], config_paths: list[str] | None = None) -> None:
+def save(
+    path: str,
+    plan: Plan,
+    desired: DesiredState,
+    actual: ActualState,
+    targets: list[str],
+    excludes: list[str],
+    config_paths: list[str] | None = None,
+) -> None:
     digests = state_digests(actual)
     document = {
         "format": PLANFILE_FORMAT,
@@ -81,8 +89,9 @@ class SavedPlan:
             self.desired = _desired_from_json(document["desired"])
             self.changes: dict[str, dict[str, Any]] = {c["address"]: c for c in document["plan"]["changes"]}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise UsageError(f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); "
-                             f"run `{self.replan}` again") from None
+            raise UsageError(
+                f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); run `{self.replan}` again"
+            ) from None
 
     def check_fresh(self, actual: ActualState, plan: Plan | None = None) -> None:
         """Refuse unless ``plan`` (computed now) has exactly the recorded changes and the actual
@@ -96,8 +105,11 @@ class SavedPlan:
             parts.append("the plan computed now differs from the one recorded:\n" + _listing(changed))
         if moved:
             parts.append("the actual state changed since it was made:\n" + _listing(moved))
-        raise UnsafePlan(f"saved plan {self.path} is stale: " + "\nand ".join(parts)
-                         + f"\nNothing was changed. Run `{self.replan}` again.")
+        raise UnsafePlan(
+            f"saved plan {self.path} is stale: "
+            + "\nand ".join(parts)
+            + f"\nNothing was changed. Run `{self.replan}` again."
+        )
 
     def _state_differences(self, actual: ActualState) -> list[str]:
         now = state_digests(actual)
@@ -126,8 +138,11 @@ def plan_differences(recorded: dict[str, dict[str, Any]], plan: Plan) -> list[st
 
 
 def _change_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    out = [f"{key} {_exact(saved.get(key))} (recorded) -> {_exact(now.get(key))} (now)"
-           for key in ("action", "reason", "data_at_risk") if _exact(saved.get(key)) != _exact(now.get(key))]
+    out = [
+        f"{key} {_exact(saved.get(key))} (recorded) -> {_exact(now.get(key))} (now)"
+        for key in ("action", "reason", "data_at_risk")
+        if _exact(saved.get(key)) != _exact(now.get(key))
+    ]
     saved_diff, now_diff = _diff_by_path(saved), _diff_by_path(now)
     for path in sorted(set(saved_diff) | set(now_diff)):
         if _exact(saved_diff.get(path)) != _exact(now_diff.get(path)):
@@ -136,8 +151,11 @@ def _change_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]
         old, new = saved.get(side) or {}, now.get(side) or {}
         if not isinstance(old, dict) or not isinstance(new, dict):
             old, new = {"": old}, {"": new}
-        out += [f"{side}.{key}: {_exact(old.get(key))} (recorded) -> {_exact(new.get(key))} (now)"
-                for key in sorted(set(old) | set(new), key=str) if _exact(old.get(key)) != _exact(new.get(key))]
+        out += [
+            f"{side}.{key}: {_exact(old.get(key))} (recorded) -> {_exact(new.get(key))} (now)"
+            for key in sorted(set(old) | set(new), key=str)
+            if _exact(old.get(key)) != _exact(new.get(key))
+        ]
     if not out:  # derived fields (kind, forces_replacement) or fields this version does not know
         out = [
             f"{key} differs" for key in sorted(set(saved) | set(now)) if _exact(saved.get(key)) != _exact(now.get(key))
@@ -193,15 +211,20 @@ def _read(path: str) -> dict[str, Any]:
 def _check_written_by_this_mailctl(path: str, document: dict[str, Any], replan: str) -> None:
     """A plan is only as exact as the code that made it: another version may plan differently."""
     plan: dict[str, Any] = document["plan"] if isinstance(document.get("plan"), dict) else {}
-    found = {"plan-file format": (document.get("format"), PLANFILE_FORMAT),
-             "mailctl version": (document.get("mailctl_version"), __version__),
-             "plan format_version": (plan.get("format_version"), FORMAT_VERSION),
-             "plan mailctl_version": (plan.get("mailctl_version"), __version__)}
+    found = {
+        "plan-file format": (document.get("format"), PLANFILE_FORMAT),
+        "mailctl version": (document.get("mailctl_version"), __version__),
+        "plan format_version": (plan.get("format_version"), FORMAT_VERSION),
+        "plan mailctl_version": (plan.get("mailctl_version"), __version__),
+    }
     wrong = [f"{what} {have!r} (this mailctl: {want!r})" for what, (have, want) in found.items() if have != want]
     if wrong:
-        raise UnsafePlan(f"saved plan {path} was not written by this mailctl ({__version__}, "
-                         f"{PLANFILE_FORMAT}): " + "; ".join(wrong)
-                         + f". Nothing was changed. Run `{replan}` again with this mailctl.")
+        raise UnsafePlan(
+            f"saved plan {path} was not written by this mailctl ({__version__}, "
+            f"{PLANFILE_FORMAT}): "
+            + "; ".join(wrong)
+            + f". Nothing was changed. Run `{replan}` again with this mailctl."
+        )
 
 
 def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
@@ -210,20 +233,35 @@ def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
         "settings": desired.settings,
         "list_scopes": sorted(desired.list_scopes, key=lambda s: s or ""),
         "resources": [
-            {"kind": r.kind, "address": r.address, "attrs": r.attrs, "parent": r.parent,
-             "prevent_destroy": r.prevent_destroy,
-             "source": [r.source.file, r.source.line, r.source.column] if r.source else None}
+            {
+                "kind": r.kind,
+                "address": r.address,
+                "attrs": r.attrs,
+                "parent": r.parent,
+                "prevent_destroy": r.prevent_destroy,
+                "source": [r.source.file, r.source.line, r.source.column] if r.source else None,
+            }
             for r in desired.resources.values()
         ],
     }
 
 
 def _desired_from_json(data: dict[str, Any]) -> DesiredState:
-    desired = DesiredState(manage=ManagePolicy(tuple(data["manage"]["pod_client_id_prefixes"])),
-                           settings=data.get("settings") or {},
-                           list_scopes=set(data.get("list_scopes") or []))
+    desired = DesiredState(
+        manage=ManagePolicy(tuple(data["manage"]["pod_client_id_prefixes"])),
+        settings=data.get("settings") or {},
+        list_scopes=set(data.get("list_scopes") or []),
+    )
     for row in data["resources"]:
         source = Source(*row["source"]) if row.get("source") else None
-        desired.add(Resource(row["kind"], row["address"], row["attrs"], parent=row["parent"],
-                             source=source, prevent_destroy=row.get("prevent_destroy", False)))
+        desired.add(
+            Resource(
+                row["kind"],
+                row["address"],
+                row["attrs"],
+                parent=row["parent"],
+                source=source,
+                prevent_destroy=row.get("prevent_destroy", False),
+            )
+        )
     return desired

@@ -40,9 +40,15 @@ SECRET_NEVER_RECORDED = "secret never recorded"
 def plan(desired: DesiredState, actual: ActualState, facts: StateFacts | None = None) -> Plan:
     """``facts`` (read with the state) say what each inbox the plan destroys holds."""
     scope = _Scope(desired, actual)
-    result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual),
-                  labels={a: f'"{r.attrs["name"]}"' for a, r in actual.resources.items()
-                          if r.kind == POD and r.attrs.get("name") and not r.observed.client_id})
+    result = Plan(
+        unmanaged=scope.unmanaged(),
+        managed_count=len(scope.managed_actual),
+        labels={
+            a: f'"{r.attrs["name"]}"'
+            for a, r in actual.resources.items()
+            if r.kind == POD and r.attrs.get("name") and not r.observed.client_id
+        },
+    )
     changes: dict[str, Change] = {}
 
     for address, want in desired.resources.items():
@@ -122,8 +128,7 @@ def _same(a: Any, b: Any) -> bool:
     return False
 
 
-def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any],
-                    forces: bool) -> list[AttributeChange]:
+def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any], forces: bool) -> list[AttributeChange]:
     from deepdiff.helper import notpresent
 
     out = []
@@ -148,8 +153,14 @@ def _deepdiff(before: Any, after: Any, **options: Any) -> Any:
     # ints and floats compare by value (exactly, as Python compares them); ignore_type_subclasses
     # keeps bool out of the int group. Inside lists deepdiff compares hashes, which include the
     # type: _canonical writes whole floats as ints first (exact), so [3.0] equals [3] there too.
-    return DeepDiff(_canonical(before), _canonical(after), ignore_order=True,
-                    ignore_type_in_groups=[(int, float)], ignore_type_subclasses=True, **options)
+    return DeepDiff(
+        _canonical(before),
+        _canonical(after),
+        ignore_order=True,
+        ignore_type_in_groups=[(int, float)],
+        ignore_type_subclasses=True,
+        **options,
+    )
 
 
 def _canonical(value: Any) -> Any:
@@ -180,12 +191,10 @@ def _cascade_pod_replacements(changes: dict[str, Change], desired: DesiredState,
             else:
                 existing = changes.get(address)
                 diff = existing.diff if existing is not None else []
-                changes[address] = Change(REPLACE, address, desired=want, actual=have, diff=diff,
-                                          reason=why)
+                changes[address] = Change(REPLACE, address, desired=want, actual=have, diff=diff, reason=why)
 
 
-def _resolve_moves(changes: dict[str, Change], desired: DesiredState, actual: ActualState,
-                   scope: _Scope) -> None:
+def _resolve_moves(changes: dict[str, Change], desired: DesiredState, actual: ActualState, scope: _Scope) -> None:
     """Declared inboxes/domains that exist under another address: move them, or refuse."""
     existing_by_identity = {_identity(r): r for r in actual.resources.values() if r.kind in (INBOX, DOMAIN)}
     problems = []
@@ -200,9 +209,11 @@ def _resolve_moves(changes: dict[str, Change], desired: DesiredState, actual: Ac
             changes[address].reason = f"moved from {have.address}"
         else:
             where = f"at {want.source}" if want.source else ""
-            problems.append(f"{address} {where}: {want.kind} {want.name} already exists as "
-                            f"{have.address}, which mailctl does not manage (declare that pod, or "
-                            f"add it to `manage`)")
+            problems.append(
+                f"{address} {where}: {want.kind} {want.name} already exists as "
+                f"{have.address}, which mailctl does not manage (declare that pod, or "
+                f"add it to `manage`)"
+            )
     if problems:
         raise PlanError("cannot plan:\n  " + "\n  ".join(problems))
 
@@ -239,8 +250,11 @@ class _Scope:
             elif pod is not None:
                 if pod_address(pod) in self.managed_pods:
                     self.managed_actual[address] = resource
-            elif (address in desired.resources or _unrecorded_of(resource) in desired.resources
-                  or (resource.kind == LIST_ENTRY and None in desired.list_scopes)):
+            elif (
+                address in desired.resources
+                or _unrecorded_of(resource) in desired.resources
+                or (resource.kind == LIST_ENTRY and None in desired.list_scopes)
+            ):
                 self.managed_actual[address] = resource  # declared, or in the managed org lists
             else:
                 self._unmanaged.append(address)

@@ -29,8 +29,12 @@ _SYMBOL = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-"}
 _COLOUR = {CREATE: "green", UPDATE: "yellow", REPLACE: "magenta", DELETE: "red"}
 _ANSI = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "magenta": "35"}
 
-_VERB = {CREATE: "will be created", UPDATE: "will be updated in place",
-         REPLACE: "must be replaced", DELETE: "will be destroyed"}
+_VERB = {
+    CREATE: "will be created",
+    UPDATE: "will be updated in place",
+    REPLACE: "must be replaced",
+    DELETE: "will be destroyed",
+}
 
 
 def style(text: str, fg: str | None = None, bold: bool = False) -> str:
@@ -93,7 +97,7 @@ def _change_lines(change: Change) -> list[str]:
         header += f" ({change.reason})"
     out = [style(header, bold=True)]
     symbol = style(f"{_SYMBOL[change.action]:>3}", fg=colour)
-    out.append(f"{symbol} {change.kind} \"{change.address}\" {{")
+    out.append(f'{symbol} {change.kind} "{change.address}" {{')
     out += [f"      {line}" for line in _attribute_lines(change)]
     held = at_risk(change)
     if held:
@@ -103,7 +107,7 @@ def _change_lines(change: Change) -> list[str]:
 
 
 def at_risk(change: Change) -> str:
-    """"3 threads, 7 messages, 1 drafts", or "" when the destroyed inbox holds nothing."""
+    """ "3 threads, 7 messages, 1 drafts", or "" when the destroyed inbox holds nothing."""
     counts = change.data_at_risk or {}
     if not any(counts.values()):
         return ""
@@ -114,8 +118,7 @@ def _attribute_lines(change: Change) -> list[str]:
     if change.action in (CREATE, DELETE):
         symbol, attrs = ("+", change.after) if change.action == CREATE else ("-", change.before)
         # An absent value (null) is not something created or destroyed: leave it out.
-        return [line for k, v in sorted((attrs or {}).items()) if v is not None
-                for line in _assignment(symbol, k, v)]
+        return [line for k, v in sorted((attrs or {}).items()) if v is not None for line in _assignment(symbol, k, v)]
     lines = []
     for d in change.diff:
         suffix = style("  # forces replacement", fg="magenta") if d.forces_replacement else ""
@@ -136,6 +139,7 @@ def _attribute_lines(change: Change) -> list[str]:
 
 # Values as Terraform prints them: scalars inline, maps and lists one entry per line, each entry
 # marked with what happens to it; nested blocks indent by four, closing brackets by two.
+
 
 def _assignment(symbol: str, name: str, value: Any) -> list[str]:
     first, *rest = _value_lines(symbol, value)
@@ -184,15 +188,15 @@ def render_markdown(plan: Plan) -> str:
     if plan.changes:
         lines += ["| Action | Resource | Details |", "|---|---|---|"]
         for change in plan.changes:
-            details = [diff_cell(d) + (" (forces replacement)" if d.forces_replacement else "")
-                       for d in change.diff]
+            details = [diff_cell(d) + (" (forces replacement)" if d.forces_replacement else "") for d in change.diff]
             if change.reason:
                 details.insert(0, table_cell(change.reason))
             held = at_risk(change)
             if held:
                 details.append(f"⚠️ holds {held}")
-            lines.append(f"| {_SYMBOL[change.action]} {change.action} | {code(change.address)} | "
-                         f"{'<br>'.join(details) or '—'} |")
+            lines.append(
+                f"| {_SYMBOL[change.action]} {change.action} | {code(change.address)} | {'<br>'.join(details) or '—'} |"
+            )
         lines.append("")
     for title, items in (("Notes", plan.notes), ("Unmanaged (left alone)", plan.unmanaged)):
         if items:

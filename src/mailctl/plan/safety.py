@@ -31,9 +31,11 @@ class Thresholds:
     def from_settings(cls, settings: dict[str, Any]) -> Thresholds:
         safety = settings.get("safety") or {}
         common = safety.get("max_change_fraction", DEFAULT_MAX_CHANGE_FRACTION)
-        return cls(max_update_fraction=safety.get("max_update_fraction", common),
-                   max_delete_fraction=safety.get("max_delete_fraction", common),
-                   min_existing=safety.get("min_existing", DEFAULT_MIN_EXISTING))
+        return cls(
+            max_update_fraction=safety.get("max_update_fraction", common),
+            max_delete_fraction=safety.get("max_delete_fraction", common),
+            min_existing=safety.get("min_existing", DEFAULT_MIN_EXISTING),
+        )
 
 
 def guarded_destroys(plan: Plan, desired: DesiredState) -> list[str]:
@@ -46,11 +48,15 @@ def guarded_destroys(plan: Plan, desired: DesiredState) -> list[str]:
         if guard is None or not guard.prevent_destroy:
             continue
         why = change.reason or (
-            f"{', '.join(change.replacement_causes)} forces replacement" if change.replacement_causes
-            else "it is no longer declared")
+            f"{', '.join(change.replacement_causes)} forces replacement"
+            if change.replacement_causes
+            else "it is no longer declared"
+        )
         where = f" (declared at {guard.source})" if guard.source else ""
-        problems.append(f"{change.address} has prevent_destroy{where}, but the plan would "
-                        f"{'replace' if change.action == REPLACE else 'delete'} it: {why}")
+        problems.append(
+            f"{change.address} has prevent_destroy{where}, but the plan would "
+            f"{'replace' if change.action == REPLACE else 'delete'} it: {why}"
+        )
     return problems
 
 
@@ -62,11 +68,15 @@ def threshold_violations(plan: Plan, thresholds: Thresholds) -> list[str]:
     deletes = counts[DELETE] + counts[REPLACE]
     updates = counts[UPDATE] + counts[REPLACE]
     out = []
-    for what, n, limit in (("delete", deletes, thresholds.max_delete_fraction),
-                           ("update", updates, thresholds.max_update_fraction)):
+    for what, n, limit in (
+        ("delete", deletes, thresholds.max_delete_fraction),
+        ("update", updates, thresholds.max_update_fraction),
+    ):
         if n / existing > limit:
-            out.append(f"the plan would {what} {n} of {existing} existing managed resources "
-                       f"({n / existing:.0%}), above the {limit:.0%} threshold")
+            out.append(
+                f"the plan would {what} {n} of {existing} existing managed resources "
+                f"({n / existing:.0%}), above the {limit:.0%} threshold"
+            )
     return out
 
 
@@ -74,8 +84,10 @@ def warnings(plan: Plan, desired: DesiredState, force: bool = False) -> list[str
     """Every rail the plan trips. ``force`` lifts the thresholds, never prevent_destroy."""
     problems = guarded_destroys(plan, desired)
     if not force:
-        problems += [f"{p} (use --force to apply anyway, or raise settings.safety)"
-                     for p in threshold_violations(plan, Thresholds.from_settings(desired.settings))]
+        problems += [
+            f"{p} (use --force to apply anyway, or raise settings.safety)"
+            for p in threshold_violations(plan, Thresholds.from_settings(desired.settings))
+        ]
     return problems
 
 

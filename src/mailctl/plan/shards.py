@@ -67,16 +67,17 @@ def select(plan: Plan, shard: Shard | None, existing: Iterable[str] | None = Non
             continue
         for other, phase in sorted(prerequisites):
             if other not in kept_addresses:
-                notes.append(f"{address} waits for the {phase} of {other} (shard "
-                             f"{_shard_name(other, shard.count)}): if it fails, re-run this shard "
-                             f"once that shard has applied")
+                notes.append(
+                    f"{address} waits for the {phase} of {other} (shard "
+                    f"{_shard_name(other, shard.count)}): if it fails, re-run this shard "
+                    f"once that shard has applied"
+                )
     unmanaged = [a for a in plan.unmanaged if shard.owns(a)]
     if existing is None:
         managed = plan.managed_count
     else:
         managed = sum(1 for a in existing if shard.owns(a)) - len(unmanaged)
-    return Plan(changes=kept, unmanaged=unmanaged, notes=notes, labels=plan.labels,
-                managed_count=max(0, managed))
+    return Plan(changes=kept, unmanaged=unmanaged, notes=notes, labels=plan.labels, managed_count=max(0, managed))
 
 
 def _shard_name(address: str, count: int) -> str:

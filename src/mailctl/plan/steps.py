@@ -38,8 +38,9 @@ def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
     """For every step, the steps that must succeed before it starts."""
     creates = {address for address, phase in steps if phase == CREATE}
     deletes = {address for address, phase in steps if phase == DELETE}
-    inbox_by_email = {c.desired.name: a for (a, p), c in steps.items()
-                      if p == CREATE and c.kind == INBOX and c.desired is not None}
+    inbox_by_email = {
+        c.desired.name: a for (a, p), c in steps.items() if p == CREATE and c.kind == INBOX and c.desired is not None
+    }
     deleted_identity: dict[tuple[str, str], list[str]] = {}
     for (address, phase), change in steps.items():
         if phase == DELETE and spec_of(change.kind).unique_name and change.actual is not None:

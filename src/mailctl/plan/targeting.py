@@ -28,8 +28,9 @@ def matches(address: str, pattern: str) -> bool:
 
 def _matches(address: str, pattern: str) -> bool:
     parts = address.split("/")
-    return any(fnmatchcase("/".join(parts[:n]), pattern) for n in range(2, len(parts) + 1, 2)) \
-        or fnmatchcase(address, pattern)
+    return any(fnmatchcase("/".join(parts[:n]), pattern) for n in range(2, len(parts) + 1, 2)) or fnmatchcase(
+        address, pattern
+    )
 
 
 def _key_of(address: str) -> str | None:
@@ -44,8 +45,7 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
     if not targets and not excludes:
         return plan
     needs = _address_needs(plan)
-    chosen = {c.address for c in plan.changes
-              if not targets or any(matches(c.address, t) for t in targets)}
+    chosen = {c.address for c in plan.changes if not targets or any(matches(c.address, t) for t in targets)}
     if targets:
         chosen = _closure(chosen, needs)
     if excludes:
@@ -56,8 +56,9 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
         if not any(matches(c.address, pattern) for c in plan.changes):
             plan.notes.append(f"--target {pattern} matches no pending change")
     kept = [c for c in plan.changes if c.address in chosen]
-    return Plan(changes=kept, unmanaged=plan.unmanaged, notes=plan.notes, labels=plan.labels,
-                managed_count=plan.managed_count)
+    return Plan(
+        changes=kept, unmanaged=plan.unmanaged, notes=plan.notes, labels=plan.labels, managed_count=plan.managed_count
+    )
 
 
 def validate_patterns(patterns: list[str], option: str) -> None:

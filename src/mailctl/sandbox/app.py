@@ -32,10 +32,21 @@ from mailctl.sandbox.store import Store
 DEV_API_KEY = "am_sandbox_dev_key"  # the org-level key used when none is configured
 MAX_BODY_BYTES = 1024 * 1024
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
-            422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 StartResponse = Callable[..., Any]
 
@@ -160,20 +171,33 @@ class SandboxApp:
             elif api is not None and method in WRITE_METHODS:
                 fault = api.faults.draw(api.settings)
             if fault == "before":
-                raise armed.error() if armed else SandboxError(
-                    503, "service_unavailable", "Injected fault: the request was not processed")
+                raise (
+                    armed.error()
+                    if armed
+                    else SandboxError(503, "service_unavailable", "Injected fault: the request was not processed")
+                )
             with self.store.transaction() as tx:
                 ctx = Ctx(
-                    tx=tx, caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")), params=params,
-                    query=Query(environ.get("QUERY_STRING", "")), body=body,
+                    tx=tx,
+                    caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")),
+                    params=params,
+                    query=Query(environ.get("QUERY_STRING", "")),
+                    body=body,
                     settings=knobs.settings if knobs is not None else self.orgs.defaults,
-                    route=route.pattern, method=method, sandbox=self,
+                    route=route.pattern,
+                    method=method,
+                    sandbox=self,
                     idempotency_key=environ.get("HTTP_IDEMPOTENCY_KEY"),
                 )
                 reply = route.handler(ctx)
             if fault == "after":
-                raise armed.error() if armed else SandboxError(
-                    500, "internal_error", "Injected fault: the write was committed but the response failed")
+                raise (
+                    armed.error()
+                    if armed
+                    else SandboxError(
+                        500, "internal_error", "Injected fault: the write was committed but the response failed"
+                    )
+                )
         except SandboxError as exc:
             reply = Reply(exc.status, exc.body(), headers=exc.headers)
         except Exception:  # a sandbox bug: report it as a JSON 500, log it, never leak a traceback
@@ -202,8 +226,13 @@ class SandboxApp:
         retry_after = self.rate_limiter.acquire(budget, settings.rate_limit)
         if retry_after is not None:
             whose = "organization" if settings.rate_limit_scope == "org" else "API key"
-            raise SandboxError(429, "rate_limit_exceeded", f"Rate limit exceeded for this {whose}",
-                               headers={"Retry-After": str(retry_after)}, fix="Retry after the Retry-After delay.")
+            raise SandboxError(
+                429,
+                "rate_limit_exceeded",
+                f"Rate limit exceeded for this {whose}",
+                headers={"Retry-After": str(retry_after)},
+                fix="Retry after the Retry-After delay.",
+            )
 
     @staticmethod
     def _sleep(knobs: OrgKnobs) -> None:
@@ -251,10 +280,16 @@ def create_app(
     from mailctl.sandbox.control import validate_config
 
     knobs = {
-        "page_size": page_size, "latency_ms": latency_ms, "latency_jitter_ms": latency_jitter_ms,
-        "rate_limit": rate_limit, "fault_rate": fault_rate, "seed": seed,
-        "domain_verification": domain_verification, "fault_mode": fault_mode,
-        "rate_limit_scope": rate_limit_scope, "open_tracking": open_tracking,
+        "page_size": page_size,
+        "latency_ms": latency_ms,
+        "latency_jitter_ms": latency_jitter_ms,
+        "rate_limit": rate_limit,
+        "fault_rate": fault_rate,
+        "seed": seed,
+        "domain_verification": domain_verification,
+        "fault_mode": fault_mode,
+        "rate_limit_scope": rate_limit_scope,
+        "open_tracking": open_tracking,
     }
     try:
         settings = validate_config(knobs, Settings())

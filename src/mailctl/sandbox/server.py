@@ -79,8 +79,13 @@ class _Server:
             pass  # already closed: the loop is gone
 
 
-def serve(app: Any, host: str = "127.0.0.1", port: int = 8025, on_ready: Callable[[str], None] | None = None,
-          threads: int = THREADS) -> None:
+def serve(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 8025,
+    on_ready: Callable[[str], None] | None = None,
+    threads: int = THREADS,
+) -> None:
     """Serve until SIGINT or SIGTERM, then close the listening socket and return."""
     server = _Server(app, host, port, threads)
     previous = {sig: signal.signal(sig, lambda _s, _f: server.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -117,9 +117,7 @@ class Tx:
         where, args = _where(kind, filters)
         return int(self._conn.execute(f"SELECT COUNT(*) FROM resources WHERE {where}", args).fetchone()[0])
 
-    def page(
-        self, kind: str, *, after: Cursor | None, ascending: bool, limit: int, **filters: Any
-    ) -> list[Row]:
+    def page(self, kind: str, *, after: Cursor | None, ascending: bool, limit: int, **filters: Any) -> list[Row]:
         """Up to ``limit`` rows strictly after ``after`` in (created_at, seq) order."""
         where, args = _where(kind, filters)
         order = "ASC" if ascending else "DESC"

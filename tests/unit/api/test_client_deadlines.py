@@ -36,8 +36,13 @@ class FakeClock:
 
 def test_retries_stop_once_the_retry_budget_is_spent(harness):
     clock = FakeClock()
-    client = harness.client(lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "15"}),
-                            sleep=clock.sleep, clock=clock, timeout=10, max_retries=50)
+    client = harness.client(
+        lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "15"}),
+        sleep=clock.sleep,
+        clock=clock,
+        timeout=10,
+        max_retries=50,
+    )
     with pytest.raises(TransientError):
         client.get("/v0/pods")
     assert retry_budget(10) == 60
@@ -140,7 +145,9 @@ def test_a_real_answer_is_read_whole_and_decoded():
         with conn:
             conn.recv(65536)
             head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-            conn.sendall(head + b"".join(b"%x\r\n%s\r\n" % (1, body[i:i + 1]) for i in range(len(body))) + b"0\r\n\r\n")
+            conn.sendall(
+                head + b"".join(b"%x\r\n%s\r\n" % (1, body[i : i + 1]) for i in range(len(body))) + b"0\r\n\r\n"
+            )
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -160,8 +167,10 @@ def test_a_gzipped_answer_is_decoded_once():
         conn, _ = listener.accept()
         with conn:
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

@@ -43,9 +43,14 @@ def test_status_maps_to_typed_error(harness, status, code, expected):
 
 
 def test_validation_errors_are_listed_compactly(harness):
-    body = {"name": "ValidationError", "message": "Invalid request",
-            "errors": [{"path": ["metadata", "k"], "message": "too long"},
-                       {"path": "username", "message": "invalid characters"}]}
+    body = {
+        "name": "ValidationError",
+        "message": "Invalid request",
+        "errors": [
+            {"path": ["metadata", "k"], "message": "too long"},
+            {"path": "username", "message": "invalid characters"},
+        ],
+    }
     client = harness.client(replies(httpx.Response(400, json=body)))
     with pytest.raises(InvalidRequest) as caught:
         client.post("/v0/inboxes", json={"username": "a b"})
@@ -64,10 +69,13 @@ def test_validation_error_without_message_uses_name_and_caps_the_list(harness):
 
 
 def test_html_error_page_gives_its_title_not_the_page(harness):
-    page = ("<html><head><title>502 Bad Gateway</title><style>body{}</style></head>"
-            "<body><h1>502 Bad Gateway</h1>" + "<p>x</p>" * 500 + "</body></html>")
-    client = harness.client(lambda r: httpx.Response(502, text=page, headers={"Content-Type": "text/html"}),
-                            max_retries=0)
+    page = (
+        "<html><head><title>502 Bad Gateway</title><style>body{}</style></head>"
+        "<body><h1>502 Bad Gateway</h1>" + "<p>x</p>" * 500 + "</body></html>"
+    )
+    client = harness.client(
+        lambda r: httpx.Response(502, text=page, headers={"Content-Type": "text/html"}), max_retries=0
+    )
     with pytest.raises(TransientError) as caught:
         client.get("/v0/pods")
     assert caught.value.api_message == "502 Bad Gateway"
@@ -99,8 +107,9 @@ def test_bare_gateway_message_is_understood(harness):
 
 
 def test_non_json_success_body_is_an_invalid_response(harness):
-    client = harness.client(replies(httpx.Response(200, content=b"{not json",
-                                                   headers={"Content-Type": "application/json"})))
+    client = harness.client(
+        replies(httpx.Response(200, content=b"{not json", headers={"Content-Type": "application/json"}))
+    )
     with pytest.raises(ApiError) as caught:
         client.get("/v0/pods")
     assert caught.value.code == "invalid_response" and "{not json" not in str(caught.value)

@@ -17,9 +17,9 @@ def page(items, token=None, key="pods"):
 
 
 def test_follows_tokens_across_pages_including_an_empty_one(harness):
-    client = harness.client(replies(page([{"pod_id": "1"}, {"pod_id": "2"}], "t1"),
-                                    page([], "t2"),
-                                    page([{"pod_id": "3"}])))
+    client = harness.client(
+        replies(page([{"pod_id": "1"}, {"pod_id": "2"}], "t1"), page([], "t2"), page([{"pod_id": "3"}]))
+    )
     assert [p["pod_id"] for p in client.list_all("/v0/pods", "pods")] == ["1", "2", "3"]
     sent = [dict(r.url.params) for r in harness.requests]
     assert sent == [{"limit": "100"}, {"limit": "100", "page_token": "t1"}, {"limit": "100", "page_token": "t2"}]

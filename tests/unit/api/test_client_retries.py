@@ -15,8 +15,13 @@ OK = httpx.Response(200, json={"ok": True})
 
 
 def test_429_is_retried_and_waits_at_least_retry_after(harness):
-    client = harness.client(replies(error(429, "rate_limit_exceeded", **{"Retry-After": "3"}),
-                                    error(429, "rate_limit_exceeded", **{"Retry-After": "1"}), OK))
+    client = harness.client(
+        replies(
+            error(429, "rate_limit_exceeded", **{"Retry-After": "3"}),
+            error(429, "rate_limit_exceeded", **{"Retry-After": "1"}),
+            OK,
+        )
+    )
     assert client.get("/v0/pods") == {"ok": True}
     assert len(harness.sleeps) == 2
     assert harness.sleeps[0] >= 3.0 and harness.sleeps[1] >= 1.0
@@ -86,8 +91,7 @@ def test_409_race_condition_is_retried_other_409s_are_not(harness):
 
 
 def test_retries_are_exhausted_into_a_transient_error(harness):
-    client = harness.client(lambda request: error(503, "service_unavailable", "down for maintenance"),
-                            max_retries=3)
+    client = harness.client(lambda request: error(503, "service_unavailable", "down for maintenance"), max_retries=3)
     with pytest.raises(TransientError) as caught:
         client.delete("/v0/pods/p1")
     err = caught.value
@@ -98,8 +102,9 @@ def test_retries_are_exhausted_into_a_transient_error(harness):
 
 
 def test_backoff_grows_exponentially_and_respects_the_cap(harness):
-    client = harness.client(lambda request: error(500, "internal_error"),
-                            max_retries=6, backoff_base=1.0, backoff_cap=4.0)
+    client = harness.client(
+        lambda request: error(500, "internal_error"), max_retries=6, backoff_base=1.0, backoff_cap=4.0
+    )
     with pytest.raises(TransientError):
         client.get("/v0/pods")
     ceilings = [1, 2, 4, 4, 4, 4]

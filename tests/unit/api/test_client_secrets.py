@@ -19,11 +19,16 @@ def leaks(text: str) -> bool:
 
 
 def secret_error_body(status: int) -> httpx.Response:
-    return httpx.Response(status, json={
-        "name": "Error", "code": "boom", "api_key": BODY_SECRET,
-        "message": f"key {CANARY_KEY} rejected; other {BODY_SECRET}; hook {WEBHOOK_SECRET}",
-        "errors": [{"path": "api_key", "message": f"bad value {BODY_SECRET}"}],
-    })
+    return httpx.Response(
+        status,
+        json={
+            "name": "Error",
+            "code": "boom",
+            "api_key": BODY_SECRET,
+            "message": f"key {CANARY_KEY} rejected; other {BODY_SECRET}; hook {WEBHOOK_SECRET}",
+            "errors": [{"path": "api_key", "message": f"bad value {BODY_SECRET}"}],
+        },
+    )
 
 
 def raise_connect(request: httpx.Request) -> httpx.Response:
@@ -35,14 +40,18 @@ def raise_read_timeout(request: httpx.Request) -> httpx.Response:
 
 
 ERROR_PATHS = {
-    **{f"json_{status}": (lambda status=status: secret_error_body(status))
-       for status in (400, 401, 403, 404, 409, 422, 429, 500, 503)},
-    "html_502": lambda: httpx.Response(502, text=f"<html><body>debug: Authorization: Bearer {CANARY_KEY} "
-                                                 f"response {BODY_SECRET}</body></html>"),
+    **{
+        f"json_{status}": (lambda status=status: secret_error_body(status))
+        for status in (400, 401, 403, 404, 409, 422, 429, 500, 503)
+    },
+    "html_502": lambda: httpx.Response(
+        502, text=f"<html><body>debug: Authorization: Bearer {CANARY_KEY} response {BODY_SECRET}</body></html>"
+    ),
     "titled_html": lambda: httpx.Response(500, text=f"<title>oops {CANARY_KEY}</title>"),
     "plain_text": lambda: httpx.Response(500, text=f"api_key={BODY_SECRET}"),
-    "invalid_json_ok": lambda: httpx.Response(200, content=f'{{"api_key": "{BODY_SECRET}"'.encode(),
-                                              headers={"Content-Type": "application/json"}),
+    "invalid_json_ok": lambda: httpx.Response(
+        200, content=f'{{"api_key": "{BODY_SECRET}"'.encode(), headers={"Content-Type": "application/json"}
+    ),
 }
 
 

@@ -12,13 +12,18 @@ from mailctl.errors import ApiError, UnexpectedResponse
 HTML = "<html><head><title>Welcome to nginx!</title></head><body>It works</body></html>"
 
 
-@pytest.mark.parametrize("answer, detail", [
-    (httpx.Response(200, text=HTML, headers={"Content-Type": "text/html"}),
-     "HTTP 200 with an HTML page ('Welcome to nginx!', 79 bytes) where JSON was expected"),
-    (httpx.Response(200), "HTTP 200 with an empty body where a JSON object was expected"),
-    (httpx.Response(200, json=[1, 2]), "the answer is a JSON array of 2 item(s), not a JSON object"),
-    (httpx.Response(200, json="ok"), "the answer is a JSON string, not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "answer, detail",
+    [
+        (
+            httpx.Response(200, text=HTML, headers={"Content-Type": "text/html"}),
+            "HTTP 200 with an HTML page ('Welcome to nginx!', 79 bytes) where JSON was expected",
+        ),
+        (httpx.Response(200), "HTTP 200 with an empty body where a JSON object was expected"),
+        (httpx.Response(200, json=[1, 2]), "the answer is a JSON array of 2 item(s), not a JSON object"),
+        (httpx.Response(200, json="ok"), "the answer is a JSON string, not a JSON object"),
+    ],
+)
 def test_get_wants_a_json_object(harness, answer, detail):
     client = harness.client(replies(answer))
     with pytest.raises(UnexpectedResponse) as caught:
@@ -75,9 +80,13 @@ def test_an_empty_write_answer_is_an_empty_object_that_reports_what_is_missing(h
 
 
 def test_list_items_must_be_objects_and_report_missing_fields(harness):
-    client = harness.client(replies(httpx.Response(200, json={"pods": [{"name": "a"}]}),
-                                    httpx.Response(200, json={"pods": ["a"]}),
-                                    httpx.Response(200, json={"pods": {"a": 1}})))
+    client = harness.client(
+        replies(
+            httpx.Response(200, json={"pods": [{"name": "a"}]}),
+            httpx.Response(200, json={"pods": ["a"]}),
+            httpx.Response(200, json={"pods": {"a": 1}}),
+        )
+    )
     (row,) = client.list_all("/v0/pods", "pods")
     with pytest.raises(UnexpectedResponse, match=r"an item of 'pods' has no 'pod_id' \(GET /v0/pods\)"):
         row["pod_id"]

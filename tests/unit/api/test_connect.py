@@ -78,8 +78,9 @@ def test_unopenable_sandbox_database_is_a_usage_error(tmp_path):
         connect(None, str(tmp_path / "missing-dir" / "s.db"), None, env={})
 
 
-@pytest.mark.parametrize("endpoint", ["https://api.example.test/v0", "https://api.example.test/v0/",
-                                      "http://h:8025/V0"])
+@pytest.mark.parametrize(
+    "endpoint", ["https://api.example.test/v0", "https://api.example.test/v0/", "http://h:8025/V0"]
+)
 def test_an_endpoint_ending_in_v0_is_refused_with_the_root_to_use(endpoint):
     with pytest.raises(UsageError) as caught:
         connect(endpoint, None, "am_k", env={})

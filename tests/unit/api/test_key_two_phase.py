@@ -27,8 +27,9 @@ ORG_KEY = Resource(API_KEY, "api_key/backend", {})
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
     app = create_app(api_keys=(KEY,))
-    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox",
-                      headers={"Authorization": f"Bearer {KEY}"}) as client:
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {KEY}"}
+    ) as client:
         yield client
 
 

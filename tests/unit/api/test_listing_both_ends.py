@@ -60,7 +60,7 @@ def test_a_server_that_ignores_ascending_still_gives_every_row_once():
 
     def handler(request: httpx.Request) -> httpx.Response:
         start = int(request.url.params.get("page_token") or 0)  # `ascending` ignored: always newest first
-        body: dict = {"pods": rows[start:start + 100], "count": len(rows[start:start + 100])}
+        body: dict = {"pods": rows[start : start + 100], "count": len(rows[start : start + 100])}
         if start + 100 < len(rows):
             body["next_page_token"] = str(start + 100)
         return httpx.Response(200, json=body)

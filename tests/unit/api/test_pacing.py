@@ -143,16 +143,26 @@ def test_the_pace_climbs_back_past_the_refused_rate_without_refusals():
 def test_a_paced_client_retries_429s_beyond_max_retries_within_the_budget(harness):
     time = FakeTime()
     answers = [error(429, "rate_limit_exceeded", **{"Retry-After": "2"})] * 9 + [httpx.Response(200, json={"ok": 1})]
-    client = harness.client(replies(*answers), max_retries=3, sleep=time.sleep, clock=time.clock,
-                            pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep))
+    client = harness.client(
+        replies(*answers),
+        max_retries=3,
+        sleep=time.sleep,
+        clock=time.clock,
+        pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep),
+    )
     assert client.get("/v0/pods") == {"ok": 1}
     assert len(harness.requests) == 10 and client.pacer.refusals == 9
 
 
 def test_a_paced_client_gives_up_on_429s_only_when_the_budget_is_spent(harness):
     time = FakeTime()
-    client = harness.client(lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "25"}), timeout=10,
-                            sleep=time.sleep, clock=time.clock, pacer=Pacer(clock=time.clock, sleep=time.sleep))
+    client = harness.client(
+        lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "25"}),
+        timeout=10,
+        sleep=time.sleep,
+        clock=time.clock,
+        pacer=Pacer(clock=time.clock, sleep=time.sleep),
+    )
     with pytest.raises(TransientError) as caught:
         client.get("/v0/pods")
     assert caught.value.status == 429

@@ -110,8 +110,7 @@ def test_replace_deletes_before_it_creates():
 
 def test_moved_inbox_is_created_only_after_the_old_one_is_deleted():
     old = res(INBOX, inbox_address("b", "y@agentmail.to"), parent="pod/b")
-    plan = Plan(changes=[Change(CREATE, INBOX_Y.address, desired=INBOX_Y),
-                         Change(DELETE, old.address, actual=old)])
+    plan = Plan(changes=[Change(CREATE, INBOX_Y.address, desired=INBOX_Y), Change(DELETE, old.address, actual=old)])
     writer = FakeWriter()
     Applier(writer, parallelism=8).apply(plan)
     assert writer.log == [("delete", old.address), ("create", INBOX_Y.address)]

@@ -19,8 +19,11 @@ UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there
 def _apply(tmp_path: Path, sink: Path, *connection: str) -> tuple[int, str]:
     config = tmp_path / "mailctl.yaml"
     config.write_text(EMPTY)
-    result = CliRunner().invoke(cli, ["apply", "-f", str(config), *connection, "--auto-approve",
-                                      "--secrets-out", str(sink)], env={"AGENTMAIL_API_KEY": "am_unused"})
+    result = CliRunner().invoke(
+        cli,
+        ["apply", "-f", str(config), *connection, "--auto-approve", "--secrets-out", str(sink)],
+        env={"AGENTMAIL_API_KEY": "am_unused"},
+    )
     return result.exit_code, result.output
 
 

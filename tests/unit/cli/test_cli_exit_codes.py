@@ -11,15 +11,15 @@ from click.testing import CliRunner
 from mailctl.cli.main import cli
 
 USAGE_ERRORS = [
-    ["drift", "--fromat", "json"],                       # unknown option
-    ["plan", "--format", "md", "--detailed-exitcode"],   # bad choice
+    ["drift", "--fromat", "json"],  # unknown option
+    ["plan", "--format", "md", "--detailed-exitcode"],  # bad choice
     ["drift", "--format", "yaml"],
-    ["apply", "--parallelism", "0"],                     # number out of range
-    ["apply", "--parallelism", "many"],                  # not a number
+    ["apply", "--parallelism", "0"],  # number out of range
+    ["apply", "--parallelism", "many"],  # not a number
     ["apply", "--lock-timeout", "-1"],
     ["apply", "--wait-for-domains", "soon"],
-    ["rotate"],                                          # missing argument
-    ["rotate", "pod/a/api_key/k", "--secrets-out"],      # option without its value
+    ["rotate"],  # missing argument
+    ["rotate", "pod/a/api_key/k", "--secrets-out"],  # option without its value
     ["import"],
     ["dns", "--format", "bind"],
     ["export", "--bogus"],
@@ -28,9 +28,9 @@ USAGE_ERRORS = [
     ["sandbox", "serve", "--port", "x"],
     ["sandbox", "serve", "--fault-mode", "sideways"],
     ["sandbox", "bogus"],
-    ["bogus"],                                           # unknown command
+    ["bogus"],  # unknown command
     ["--bogus"],
-    [],                                                  # no command at all
+    [],  # no command at all
 ]
 
 
@@ -47,7 +47,11 @@ def test_help_and_version_exit_0(argv: list[str]) -> None:
 
 
 def test_a_typo_in_a_real_process_exits_1_with_the_message() -> None:
-    done = subprocess.run([sys.executable, "-c", "from mailctl.cli.main import main; main()",
-                           "drift", "--fromat", "json"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", "from mailctl.cli.main import main; main()", "drift", "--fromat", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "No such option '--fromat'" in done.stderr

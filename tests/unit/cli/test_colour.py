@@ -35,8 +35,14 @@ def _on_pty(argv: list[str], env: dict[str, str]) -> str:
     """Run the CLI with stdout and stderr on a pseudo-terminal; everything it wrote."""
     master, slave = pty.openpty()
     code = "import sys; sys.argv[0] = 'mailctl'; from mailctl.cli.main import main; main()"
-    proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdin=subprocess.DEVNULL, stdout=slave,
-                            stderr=slave, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     chunks = []
     deadline = time.monotonic() + 120  # a hung child fails the test instead of hanging the suite
@@ -77,12 +83,19 @@ def test_color_never_on_a_terminal_prints_no_escape_sequences() -> None:
 
 def test_color_always_colours_a_pipe() -> None:
     code = "import sys; sys.argv[0] = 'mailctl'; from mailctl.cli.main import main; main()"
-    piped = subprocess.run([sys.executable, "-c", code, *PLAN, "--color", "always"], env=_env(NO_COLOR="1"),
-                           capture_output=True, text=True, check=False, timeout=120)
+    piped = subprocess.run(
+        [sys.executable, "-c", code, *PLAN, "--color", "always"],
+        env=_env(NO_COLOR="1"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert piped.returncode == 0, piped.stderr
     assert ESC in piped.stdout  # the flag beats NO_COLOR, as no-color.org asks
-    plain = subprocess.run([sys.executable, "-c", code, *PLAN], env=_env(), capture_output=True, text=True,
-                           check=False, timeout=120)
+    plain = subprocess.run(
+        [sys.executable, "-c", code, *PLAN], env=_env(), capture_output=True, text=True, check=False, timeout=120
+    )
     assert "Plan: 8 to add" in plain.stdout and ESC not in plain.stdout  # a pipe: no colour by default
 
 
@@ -108,8 +121,16 @@ def test_a_bad_color_value_is_a_usage_error_exit_1() -> None:
 @pytest.mark.parametrize("how", ["NO_COLOR", "--color never"])
 def test_apply_on_a_terminal_without_colour_writes_no_escapes_even_from_its_threads(tmp_path: Path, how: str) -> None:
     """The live progress line is drawn from a background thread, which sees no click context."""
-    argv = ["apply", "-f", str(BASIC), "--sandbox", str(tmp_path / "sandbox.db"), "--auto-approve",
-            "--secrets-out", str(tmp_path / "secrets.json")]
+    argv = [
+        "apply",
+        "-f",
+        str(BASIC),
+        "--sandbox",
+        str(tmp_path / "sandbox.db"),
+        "--auto-approve",
+        "--secrets-out",
+        str(tmp_path / "secrets.json"),
+    ]
     if how == "NO_COLOR":
         out = _on_pty(argv, _env(NO_COLOR="1"))
     else:
@@ -125,7 +146,8 @@ class _Terminal(io.StringIO):
 
 @pytest.mark.parametrize("color, coloured", [(False, False), (True, True), (None, True)])
 def test_wait_reporters_called_from_a_worker_thread_use_the_colour_they_were_given(
-        monkeypatch: pytest.MonkeyPatch, color: bool | None, coloured: bool) -> None:
+    monkeypatch: pytest.MonkeyPatch, color: bool | None, coloured: bool
+) -> None:
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     report = DomainWaitReporter(60, color=color)

@@ -36,13 +36,16 @@ def applied(tmp_path: Path) -> Path:
 def test_workflow_command_escapes_message_and_properties_as_github_does() -> None:
     assert escape_data("100% done\r\nnext: a,b") == "100%25 done%0D%0Anext: a,b"
     assert escape_property("dir:x,y%\n") == "dir%3Ax%2Cy%25%0A"
-    assert workflow_command("error", "50%\nbad", file="a:b,c.yaml", line=3, col=7) == \
-        "::error file=a%3Ab%2Cc.yaml,line=3,col=7::50%25%0Abad"
+    assert (
+        workflow_command("error", "50%\nbad", file="a:b,c.yaml", line=3, col=7)
+        == "::error file=a%3Ab%2Cc.yaml,line=3,col=7::50%25%0Abad"
+    )
     assert workflow_command("warning", "plain") == "::warning::plain"
 
 
 def test_validate_github_prints_one_error_annotation_per_problem_at_file_line_col(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("conf").mkdir()
     Path("conf/a.yaml").write_text("version: 1\npods:\n  a:\n    nme: x\n")
@@ -73,10 +76,12 @@ def test_plan_github_annotates_config_errors_and_exits_1(tmp_path: Path, monkeyp
 
 
 def test_plan_github_warns_about_deferred_work_and_appends_the_markdown_plan_to_the_step_summary(
-        tmp_path: Path, gh_env: dict[str, str]) -> None:
+    tmp_path: Path, gh_env: dict[str, str]
+) -> None:
     Path(gh_env["GITHUB_STEP_SUMMARY"]).write_text("earlier step\n")
-    result = run("plan", "-f", BASIC, "--sandbox", tmp_path / "s.db", "--format", "github",
-                 "--detailed-exitcode", env=gh_env)
+    result = run(
+        "plan", "-f", BASIC, "--sandbox", tmp_path / "s.db", "--format", "github", "--detailed-exitcode", env=gh_env
+    )
     assert result.exit_code == 2, result.output
     assert "Plan: 8 to add, 0 to change, 0 to replace, 0 to destroy." in result.stdout
     warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
@@ -89,8 +94,12 @@ def test_plan_github_warns_about_deferred_work_and_appends_the_markdown_plan_to_
 
 
 def test_plan_github_exit_codes_match_the_other_formats(applied: Path, gh_env: dict[str, str]) -> None:
-    assert run("plan", "-f", BASIC, "--sandbox", applied, "--format", "github", "--detailed-exitcode",
-               env=gh_env).exit_code == 0
+    assert (
+        run(
+            "plan", "-f", BASIC, "--sandbox", applied, "--format", "github", "--detailed-exitcode", env=gh_env
+        ).exit_code
+        == 0
+    )
     assert run("plan", "-f", BASIC, "--sandbox", applied, "--format", "github", env=gh_env).exit_code == 0
     assert "No changes" in Path(gh_env["GITHUB_STEP_SUMMARY"]).read_text()
     assert Path(gh_env["GITHUB_OUTPUT"]).read_text().splitlines()[-1] == "changes=0"
@@ -107,15 +116,19 @@ def test_plan_github_warns_when_apply_would_refuse(applied: Path, tmp_path: Path
 
 
 def test_drift_github_warns_at_the_declaration_and_summarises_exit_2(
-        applied: Path, tmp_path: Path, gh_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    applied: Path, tmp_path: Path, gh_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("drifted.yaml").write_text(BASIC.read_text().replace("display_name: Acme Support", "display_name: Acme Help"))
-    line = next(n for n, text in enumerate(Path("drifted.yaml").read_text().splitlines(), 1)
-                if "support@mail.acme.com:" in text)
+    line = next(
+        n for n, text in enumerate(Path("drifted.yaml").read_text().splitlines(), 1) if "support@mail.acme.com:" in text
+    )
     result = run("drift", "-f", "drifted.yaml", "--sandbox", applied, "--format", "github", env=gh_env)
     assert result.exit_code == 2, result.output
-    assert (f"::warning file=drifted.yaml,line={line},col=7::drift: pod/tenant-acme/inbox/support@mail.acme.com "
-            'changed (display_name: "Acme Support" (actual) != "Acme Help" (declared))') in result.stdout.splitlines()
+    assert (
+        f"::warning file=drifted.yaml,line={line},col=7::drift: pod/tenant-acme/inbox/support@mail.acme.com "
+        'changed (display_name: "Acme Support" (actual) != "Acme Help" (declared))'
+    ) in result.stdout.splitlines()
     assert Path(gh_env["GITHUB_STEP_SUMMARY"]).read_text().startswith("### mailctl drift report\n")
     assert Path(gh_env["GITHUB_OUTPUT"]).read_text() == "changes=1\n"
 
@@ -127,8 +140,9 @@ def test_drift_github_without_drift_exits_0_with_no_warnings(applied: Path, gh_e
     assert "No drift" in Path(gh_env["GITHUB_STEP_SUMMARY"]).read_text()
 
 
-def test_github_format_without_step_summary_variables_writes_no_files(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_format_without_step_summary_variables_writes_no_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     monkeypatch.chdir(tmp_path)

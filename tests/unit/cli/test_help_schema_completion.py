@@ -69,11 +69,14 @@ def test_schema_prints_exactly_the_repository_schema() -> None:
     assert json.loads(result.stdout)["$schema"].startswith("https://json-schema.org/")
 
 
-@pytest.mark.parametrize(("shell", "marker"), [
-    ("bash", "complete -o nosort -F _mailctl_completion mailctl"),
-    ("zsh", "#compdef mailctl"),
-    ("fish", "complete --no-files --command mailctl"),
-])
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [
+        ("bash", "complete -o nosort -F _mailctl_completion mailctl"),
+        ("zsh", "#compdef mailctl"),
+        ("fish", "complete --no-files --command mailctl"),
+    ],
+)
 def test_completion_prints_the_script_for_each_shell(shell: str, marker: str) -> None:
     result = CliRunner().invoke(cli, ["completion", shell])
     assert result.exit_code == 0, result.output
@@ -91,11 +94,9 @@ def test_the_scripts_callback_completes_commands_and_options() -> None:
     """What the bash script runs on <TAB>: the console entry point answers with candidates."""
     env = {**os.environ, "_MAILCTL_COMPLETE": "bash_complete", "COMP_WORDS": "mailctl pl", "COMP_CWORD": "1"}
     code = "import sys; sys.argv[0] = 'mailctl'; from mailctl.cli.main import main; main()"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
-                         timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "plain,plan" in out.stdout.splitlines()
     env.update(COMP_WORDS="mailctl plan --form", COMP_CWORD="2")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
-                         timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False, timeout=60)
     assert "plain,--format" in out.stdout.splitlines()

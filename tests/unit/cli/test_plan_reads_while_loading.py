@@ -18,7 +18,9 @@ BAD = "version: 1\npods:\n  t:\n    nmae: typo\n"
 def test_a_bad_config_is_reported_even_without_an_api_key(tmp_path: Path, monkeypatch, command: str) -> None:
     monkeypatch.delenv("AGENTMAIL_API_KEY", raising=False)
     (tmp_path / "mailctl.yaml").write_text(BAD)
-    result = CliRunner().invoke(cli, [command, "-f", str(tmp_path / "mailctl.yaml"), "--endpoint", "http://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        cli, [command, "-f", str(tmp_path / "mailctl.yaml"), "--endpoint", "http://127.0.0.1:9"]
+    )
     assert result.exit_code == 1
     assert "mailctl.yaml:4" in result.output, result.output
 
@@ -38,16 +40,18 @@ def test_the_lists_are_started_before_the_config_is_loaded(tmp_path: Path, monke
     monkeypatch.setattr(StateReader, "start_listing", recording_start)
     monkeypatch.setattr(common, "load_desired", lambda files: (events.append("config"), load(files))[1])
     (tmp_path / "mailctl.yaml").write_text("version: 1\npods:\n  t:\n    name: T\n")
-    result = CliRunner().invoke(cli, [command, "-f", str(tmp_path / "mailctl.yaml"),
-                                      "--sandbox", str(tmp_path / "sb.db")])
+    result = CliRunner().invoke(
+        cli, [command, "-f", str(tmp_path / "mailctl.yaml"), "--sandbox", str(tmp_path / "sb.db")]
+    )
     assert result.exit_code in (0, 2), result.output
     assert events == ["listing", "config"]
     assert "pod/t" in result.output
 
 
 @pytest.mark.parametrize("command", ["plan", "drift"])
-def test_a_bad_config_never_closes_the_client_under_the_listing_still_running(tmp_path: Path, monkeypatch,
-                                                                               command: str) -> None:
+def test_a_bad_config_never_closes_the_client_under_the_listing_still_running(
+    tmp_path: Path, monkeypatch, command: str
+) -> None:
     # Closing the embedded sandbox while the background listing still queried it made the sandbox
     # print a traceback ("Cannot operate on a closed database") after the config error.
     import threading
@@ -73,8 +77,9 @@ def test_a_bad_config_never_closes_the_client_under_the_listing_still_running(tm
     monkeypatch.setattr(StateReader, "_list_organisation", slow_listing)
     monkeypatch.setattr(AgentMailClient, "close", recording_close)
     (tmp_path / "mailctl.yaml").write_text(BAD)
-    result = CliRunner().invoke(cli, [command, "-f", str(tmp_path / "mailctl.yaml"),
-                                      "--sandbox", str(tmp_path / "sb.db")])
+    result = CliRunner().invoke(
+        cli, [command, "-f", str(tmp_path / "mailctl.yaml"), "--sandbox", str(tmp_path / "sb.db")]
+    )
     assert result.exit_code == 1 and "mailctl.yaml:4" in result.output, result.output
     assert closed_while_listing == []  # not closed yet: the listing still runs
     release.set()

@@ -13,7 +13,7 @@ def test_domain_wait_says_what_and_how_long_then_throttles_then_reports_verifica
     report = DomainWaitReporter(600, every=3600)
     report("mail.a.example", "VERIFYING", 0.0)
     report("mail.a.example", "VERIFYING", 2.0)  # within the interval: silent
-    report("mail.b.example", "PENDING", 0.1)   # another domain: announced on its own
+    report("mail.b.example", "PENDING", 0.1)  # another domain: announced on its own
     report("mail.a.example", "VERIFIED", 4.0)
     lines = capsys.readouterr().err.splitlines()
     assert lines == [

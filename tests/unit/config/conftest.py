@@ -11,4 +11,3 @@ from config_dir import ConfigDir
 @pytest.fixture
 def cfg(tmp_path: Path) -> ConfigDir:
     return ConfigDir(tmp_path)
-

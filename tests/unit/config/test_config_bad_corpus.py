@@ -19,8 +19,14 @@ from mailctl.cli.main import cli
 REPO = Path(__file__).resolve().parents[3]
 BAD = Path("tests/fixtures/bad")
 CASES = sorted(p.name for p in (REPO / BAD).iterdir())
-SUBPROCESS_SAMPLE = ["alias-bomb.yaml", "non-utf8.yaml", "tab-indentation.yaml", "pod-in-two-files",
-                     "webhook-undeclared-pod.yaml", "deeply-nested.yaml"]
+SUBPROCESS_SAMPLE = [
+    "alias-bomb.yaml",
+    "non-utf8.yaml",
+    "tab-indentation.yaml",
+    "pod-in-two-files",
+    "webhook-undeclared-pod.yaml",
+    "deeply-nested.yaml",
+]
 
 
 def expected_problems(case: str) -> list[str]:

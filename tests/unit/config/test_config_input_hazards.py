@@ -21,8 +21,14 @@ MAIN = "from mailctl.cli.main import main; main()"
 
 
 def mailctl(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", MAIN, *map(str, args)], capture_output=True,
-                          text=True, timeout=TIMEOUT, cwd=cwd, env={**os.environ, "PYTHONUTF8": "1"})
+    return subprocess.run(
+        [sys.executable, "-c", MAIN, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=cwd,
+        env={**os.environ, "PYTHONUTF8": "1"},
+    )
 
 
 def validate(*args: str | Path) -> tuple[int, str, str]:
@@ -110,13 +116,16 @@ def test_lone_surrogates_in_values_and_keys_are_located_config_errors(tmp_path: 
     ]
 
 
-@pytest.mark.parametrize("text", [
-    'version: 1\npods: {"\\ud800": {}}\n',
-    'version: 1\ndomains: {"x\\udc00.com": {}}\n',
-    'version: 1\napi_keys: {"k\\ud83d": {}}\n',
-    'version: 1\nwebhooks: {w: {url: "https://h.test/\\ud800", event_types: [message.received]}}\n',
-    'version: 1\nsettings: {"\\ud800": 1}\n',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'version: 1\npods: {"\\ud800": {}}\n',
+        'version: 1\ndomains: {"x\\udc00.com": {}}\n',
+        'version: 1\napi_keys: {"k\\ud83d": {}}\n',
+        'version: 1\nwebhooks: {w: {url: "https://h.test/\\ud800", event_types: [message.received]}}\n',
+        'version: 1\nsettings: {"\\ud800": 1}\n',
+    ],
+)
 def test_surrogates_anywhere_fail_validate_with_a_location(tmp_path: Path, text: str) -> None:
     (tmp_path / "s.yaml").write_text(text)
     code, _, err = validate("-f", tmp_path / "s.yaml")

@@ -58,24 +58,26 @@ FULL = """
 def test_full_example_yields_every_declared_resource_and_nothing_else(cfg: ConfigDir) -> None:
     cfg.write("mailctl.yaml", FULL)
     state = cfg.load("mailctl.yaml")
-    assert sorted(state.resources) == sorted([
-        "domain/agents.example.com",
-        "api_key/ci-reader",
-        "webhook/audit",
-        "list/receive/block/spam.example",
-        "list/receive/block/bad@evil.example",
-        "list/send/allow/partner.example",
-        "pod/tenant-a",
-        "pod/tenant-a/domain/mail.acme.com",
-        "pod/tenant-a/inbox/support@mail.acme.com",
-        "pod/tenant-a/inbox/support@mail.acme.com/api_key/agent",
-        "pod/tenant-a/inbox/support@mail.acme.com/webhook/mine",
-        "pod/tenant-a/inbox/support@mail.acme.com/list/reply/allow/customer.example",
-        "pod/tenant-a/inbox/bot@agents.example.com",
-        "pod/tenant-a/api_key/backend",
-        "pod/tenant-a/webhook/pod-events",
-        "pod/tenant-b",
-    ])
+    assert sorted(state.resources) == sorted(
+        [
+            "domain/agents.example.com",
+            "api_key/ci-reader",
+            "webhook/audit",
+            "list/receive/block/spam.example",
+            "list/receive/block/bad@evil.example",
+            "list/send/allow/partner.example",
+            "pod/tenant-a",
+            "pod/tenant-a/domain/mail.acme.com",
+            "pod/tenant-a/inbox/support@mail.acme.com",
+            "pod/tenant-a/inbox/support@mail.acme.com/api_key/agent",
+            "pod/tenant-a/inbox/support@mail.acme.com/webhook/mine",
+            "pod/tenant-a/inbox/support@mail.acme.com/list/reply/allow/customer.example",
+            "pod/tenant-a/inbox/bot@agents.example.com",
+            "pod/tenant-a/api_key/backend",
+            "pod/tenant-a/webhook/pod-events",
+            "pod/tenant-b",
+        ]
+    )
 
 
 def test_attrs_hold_only_declared_attributes_normalised(cfg: ConfigDir) -> None:
@@ -86,13 +88,21 @@ def test_attrs_hold_only_declared_attributes_normalised(cfg: ConfigDir) -> None:
     assert r["domain/agents.example.com"].attrs == {"feedback_enabled": True}
     assert r["pod/tenant-a/domain/mail.acme.com"].attrs == {"inbound_enabled": False}
     assert r["pod/tenant-a/inbox/support@mail.acme.com"].attrs == {
-        "display_name": "Acme Support", "metadata": {"tier": "gold", "seats": 3, "vip": True}, "status": "paused"}
+        "display_name": "Acme Support",
+        "metadata": {"tier": "gold", "seats": 3, "vip": True},
+        "status": "paused",
+    }
     assert r["pod/tenant-a/inbox/bot@agents.example.com"].attrs == {}
-    assert r["api_key/ci-reader"].attrs == {"permissions": {"inbox_read": True, "message_read": True},
-                                            "expires_at": "2030-01-01T10:00:00Z"}
-    assert r["webhook/audit"].attrs == {"url": "https://hooks.example.com/audit",
-                                        "event_types": ["message.received", "message.sent"],
-                                        "pods": ["tenant-a", "tenant-b"], "inboxes": ["support@mail.acme.com"]}
+    assert r["api_key/ci-reader"].attrs == {
+        "permissions": {"inbox_read": True, "message_read": True},
+        "expires_at": "2030-01-01T10:00:00Z",
+    }
+    assert r["webhook/audit"].attrs == {
+        "url": "https://hooks.example.com/audit",
+        "event_types": ["message.received", "message.sent"],
+        "pods": ["tenant-a", "tenant-b"],
+        "inboxes": ["support@mail.acme.com"],
+    }
     assert r["pod/tenant-a/inbox/support@mail.acme.com/webhook/mine"].attrs["enabled"] is False
     assert r["list/receive/block/spam.example"].attrs == {"reason": "spammy"}
     assert r["list/receive/block/bad@evil.example"].attrs == {}
@@ -151,25 +161,35 @@ def test_same_file_named_twice_is_read_once(cfg: ConfigDir) -> None:
 
 
 def test_subdomain_inbox_needs_subdomains_enabled_on_the_parent(cfg: ConfigDir) -> None:
-    cfg.write("ok.yaml", """
+    cfg.write(
+        "ok.yaml",
+        """
         version: 1
         domains: {acme.com: {subdomains_enabled: true}}
         pods: {a: {inboxes: {x@eu.acme.com: {}}}}
-    """)
+    """,
+    )
     assert "pod/a/inbox/x@eu.acme.com" in cfg.load("ok.yaml").resources
-    cfg.write("bad.yaml", """
+    cfg.write(
+        "bad.yaml",
+        """
         version: 1
         pods: {a: {domains: {acme.com: {}}, inboxes: {x@eu.acme.com: {}}}}
-    """)
+    """,
+    )
     assert cfg.problems("bad.yaml") == [
         "bad.yaml:2:47: pods.a.inboxes.x@eu.acme.com: eu.acme.com is a subdomain of acme.com "
-        "(declared at bad.yaml:2), which needs `subdomains_enabled: true`"]
+        "(declared at bad.yaml:2), which needs `subdomains_enabled: true`"
+    ]
 
 
 def test_manage_prefixes_add_up_and_settings_merge_over_files(cfg: ConfigDir) -> None:
     cfg.write("a.yaml", "version: 1\nmanage: {pods: {client_id_prefix: a-}}\nsettings: {safety: {min_existing: 3}}\n")
-    cfg.write("b.yaml", "version: 1\nmanage: {pods: {client_id_prefix: [b-, a-]}}\n"
-                        "settings: {safety: {min_existing: 3, max_change_fraction: 0.5}}\n")
+    cfg.write(
+        "b.yaml",
+        "version: 1\nmanage: {pods: {client_id_prefix: [b-, a-]}}\n"
+        "settings: {safety: {min_existing: 3, max_change_fraction: 0.5}}\n",
+    )
     state = cfg.load("a.yaml", "b.yaml")
     assert state.manage.pod_client_id_prefixes == ("a-", "b-")
     assert state.settings == {"safety": {"min_existing": 3, "max_change_fraction": 0.5}}

@@ -93,15 +93,22 @@ def test_named_files_are_always_read_and_their_errors_reported(repo: Path) -> No
 
 
 def test_mailctl_files_are_recognised_by_keys_kind_or_modeline(repo: Path) -> None:
-    write(repo, "template.yaml", """
+    write(
+        repo,
+        "template.yaml",
+        """
         version: 1
         kind: template
         name: shop
         pod: {name: "${tenant}"}
-    """)
+    """,
+    )
     write(repo, "tenants.yaml", "version: 1\ntemplate: shop\ntenants: {t1: {}}\n")
-    write(repo, "flow.yaml", "# yaml-language-server: $schema=../schemas/mailctl.schema.json\n"
-                             "{version: 1, pods: {b: {}}}\n")
+    write(
+        repo,
+        "flow.yaml",
+        "# yaml-language-server: $schema=../schemas/mailctl.schema.json\n{version: 1, pods: {b: {}}}\n",
+    )
     write(repo, "explicit.yaml", "version: 1\nkind: config\n'domains': {}\n")
     code, out, err = validate("-f", repo)
     assert (code, err) == (0, "")
@@ -146,7 +153,10 @@ def test_mailctlignore_excludes_silently_with_gitignore_rules(repo: Path) -> Non
     write(repo, "drafts/one.yaml", "version: 1\npods: {draft-1: {}}\n")
     write(repo, "drafts/keep.yaml", "version: 1\npods: {kept: {}}\n")
     write(repo, "old/x.yaml", "version: 1\npods: {old: {}}\n")
-    write(repo, ".mailctlignore", """
+    write(
+        repo,
+        ".mailctlignore",
+        """
         # other tools
         docker-compose.yml
         k8s/
@@ -154,7 +164,8 @@ def test_mailctlignore_excludes_silently_with_gitignore_rules(repo: Path) -> Non
         drafts/*.yaml
         !drafts/keep.yaml
         /old
-    """)
+    """,
+    )
     code, out, err = validate("-f", repo)
     assert (code, err) == (0, "")
     assert out == "OK: 2 files, 3 resources (2 pod, 1 inbox)\n"

@@ -24,14 +24,21 @@ LABEL = st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True)
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=40)
 FLAGS = st.sampled_from(["inbox_read", "message_send", "message_read", "domain_read", "pod_read"])
 PERMISSIONS = st.none() | st.dictionaries(FLAGS, st.booleans(), max_size=4)
-METADATA = st.dictionaries(TEXT.filter(bool), TEXT | st.integers(-10**6, 10**6) | st.booleans(),
-                           max_size=4)
-INBOX = st.fixed_dictionaries({}, optional={"display_name": TEXT, "status": st.sampled_from(["active", "paused"]),
-                                            "metadata": METADATA, "prevent_destroy": st.booleans(),
-                                            "api_keys": st.dictionaries(NAME, st.fixed_dictionaries(
-                                                {"permissions": PERMISSIONS}), max_size=2)})
-POD = st.fixed_dictionaries({"domain": LABEL, "locals": st.lists(LOCAL, max_size=4), "inbox": INBOX},
-                            optional={"name": TEXT.filter(bool), "keys": st.lists(NAME, max_size=3)})
+METADATA = st.dictionaries(TEXT.filter(bool), TEXT | st.integers(-(10**6), 10**6) | st.booleans(), max_size=4)
+INBOX = st.fixed_dictionaries(
+    {},
+    optional={
+        "display_name": TEXT,
+        "status": st.sampled_from(["active", "paused"]),
+        "metadata": METADATA,
+        "prevent_destroy": st.booleans(),
+        "api_keys": st.dictionaries(NAME, st.fixed_dictionaries({"permissions": PERMISSIONS}), max_size=2),
+    },
+)
+POD = st.fixed_dictionaries(
+    {"domain": LABEL, "locals": st.lists(LOCAL, max_size=4), "inbox": INBOX},
+    optional={"name": TEXT.filter(bool), "keys": st.lists(NAME, max_size=3)},
+)
 
 
 @st.composite
@@ -59,8 +66,7 @@ def configs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]
             expected[address] = {k: inbox[k] for k in ("display_name", "status", "metadata") if k in inbox}
             for key, spec in inbox.get("api_keys", {}).items():
                 granted = {f: True for f, on in sorted((spec["permissions"] or {}).items()) if on}
-                expected[f"{address}/api_key/{key}"] = {
-                    "permissions": None if spec["permissions"] is None else granted}
+                expected[f"{address}/api_key/{key}"] = {"permissions": None if spec["permissions"] is None else granted}
         if pod.get("keys"):
             body["api_keys"] = {key: None for key in pod["keys"]}
             expected.update({f"pod/{client_id}/api_key/{key}": {"permissions": None} for key in pod["keys"]})
@@ -86,11 +92,22 @@ def test_generated_configs_load_into_exactly_their_resources(case: tuple[dict[st
 
 
 YAMLISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=10)
     | st.sampled_from(["version", "pods", "inboxes", "yes", "~", "*a", "&a x", "1", "@", "a@b.co"]),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8) | st.sampled_from(
-        ["version", "pods", "domains", "inboxes", "api_keys", "webhooks", "lists", "name"]), inner, max_size=4),
-    max_leaves=25)
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8)
+            | st.sampled_from(["version", "pods", "domains", "inboxes", "api_keys", "webhooks", "lists", "name"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=25,
+)
 
 
 def assert_fails_cleanly_or_loads(text: str) -> None:

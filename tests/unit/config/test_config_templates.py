@@ -70,7 +70,9 @@ def test_substitution_keeps_types_escapes_dollars_and_omits_unset_values(cfg: Co
 
 def test_for_each_and_when_select_entries(cfg: ConfigDir) -> None:
     cfg.write("t.yaml", TEMPLATE)
-    cfg.write("n.yaml", """
+    cfg.write(
+        "n.yaml",
+        """
         version: 1
         template: t
         tenants:
@@ -78,11 +80,21 @@ def test_for_each_and_when_select_entries(cfg: ConfigDir) -> None:
           pro: {plan: pro, people: [{user: ann, name: Ann}, {user: bob, name: Bob}]}
           max: {plan: max, vip: true}
           max2: {plan: max}
-    """)
-    inboxes = sorted(a.split("/inbox/")[1] for a, r in cfg.load("t.yaml", "n.yaml").resources.items()
-                     if r.kind == "inbox")
-    assert inboxes == ["ann-pro@agentmail.to", "bob-pro@agentmail.to", "free@agentmail.to", "max2@agentmail.to",
-                       "max@agentmail.to", "paid-max2@agentmail.to", "pro@agentmail.to", "vip-max@agentmail.to"]
+    """,
+    )
+    inboxes = sorted(
+        a.split("/inbox/")[1] for a, r in cfg.load("t.yaml", "n.yaml").resources.items() if r.kind == "inbox"
+    )
+    assert inboxes == [
+        "ann-pro@agentmail.to",
+        "bob-pro@agentmail.to",
+        "free@agentmail.to",
+        "max2@agentmail.to",
+        "max@agentmail.to",
+        "paid-max2@agentmail.to",
+        "pro@agentmail.to",
+        "vip-max@agentmail.to",
+    ]
 
 
 def test_a_bad_tenant_value_is_reported_at_the_tenant_with_the_template_line(cfg: ConfigDir) -> None:
@@ -126,8 +138,9 @@ def test_render_prints_a_config_that_loads_into_the_same_resources(paths: list[s
     (tmp_path / "rendered.yaml").write_text(result.stdout)
     original = load(paths).resources
     again = load([str(tmp_path / "rendered.yaml")]).resources
-    assert {a: (r.attrs, r.prevent_destroy) for a, r in again.items()} == \
-           {a: (r.attrs, r.prevent_destroy) for a, r in original.items()}
+    assert {a: (r.attrs, r.prevent_destroy) for a, r in again.items()} == {
+        a: (r.attrs, r.prevent_destroy) for a, r in original.items()
+    }
 
 
 def test_render_of_an_invalid_config_fails_like_validate() -> None:

@@ -60,7 +60,8 @@ def test_problems_in_a_valid_file_and_a_broken_file_are_all_reported(tmp_path: P
 
 def test_references_into_a_broken_file_are_not_reported_as_dangling(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(
-        "version: 1\nwebhooks: {w: {url: 'https://h.example/', event_types: [message.sent], pods: [p]}}\n")
+        "version: 1\nwebhooks: {w: {url: 'https://h.example/', event_types: [message.sent], pods: [p]}}\n"
+    )
     (tmp_path / "b.yaml").write_text("version: 1\npods: {p: {nmae: x}}\n")
     code, _, err = run("-f", str(tmp_path))
     assert code == 1 and "not declared" not in err and "unknown field `nmae`" in err

@@ -10,8 +10,14 @@ T = "2026-01-01T00:00:00Z"
 
 
 def _row(domain: str, pod_id: str | None) -> dict:
-    return {"domain_id": domain, "domain": domain, "pod_id": pod_id, "feedback_enabled": True,
-            "created_at": T, "updated_at": T}
+    return {
+        "domain_id": domain,
+        "domain": domain,
+        "pod_id": pod_id,
+        "feedback_enabled": True,
+        "created_at": T,
+        "updated_at": T,
+    }
 
 
 def test_a_domain_of_an_unseen_pod_is_left_out_and_org_domains_stay():

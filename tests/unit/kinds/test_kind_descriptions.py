@@ -27,8 +27,13 @@ MUTABLE = {
     WEBHOOK: {"event_types", "enabled", "pods", "inboxes"},
     LIST_ENTRY: set(),
 }
-ALL = {**MUTABLE, POD: {"name"}, API_KEY: {"permissions", "expires_at"},
-       WEBHOOK: {"url", "event_types", "enabled", "pods", "inboxes"}, LIST_ENTRY: {"reason"}}
+ALL = {
+    **MUTABLE,
+    POD: {"name"},
+    API_KEY: {"permissions", "expires_at"},
+    WEBHOOK: {"url", "event_types", "enabled", "pods", "inboxes"},
+    LIST_ENTRY: {"reason"},
+}
 
 
 def test_every_kind_is_described_once_with_its_attributes():
@@ -40,8 +45,13 @@ def test_every_kind_is_described_once_with_its_attributes():
 
 def test_sections_and_scopes():
     assert {s.kind: s.section for s in SPECS.values()} == {
-        POD: "pods", DOMAIN: "domains", INBOX: "inboxes", API_KEY: "api_keys", WEBHOOK: "webhooks",
-        LIST_ENTRY: "lists"}
+        POD: "pods",
+        DOMAIN: "domains",
+        INBOX: "inboxes",
+        API_KEY: "api_keys",
+        WEBHOOK: "webhooks",
+        LIST_ENTRY: "lists",
+    }
     assert spec_of(DOMAIN).parents == {None, Kind.POD}
     assert spec_of(INBOX).parents == {Kind.POD}
 
@@ -62,26 +72,41 @@ def test_webhook_name_round_trips_through_its_client_id(scope):
 
 
 def test_create_body_sends_ids_and_leaves_api_defaults_out():
-    hook = Resource(WEBHOOK, "webhook/w", {"url": "https://h/x", "event_types": ["a"], "enabled": False,
-                                           "pods": ["t"], "inboxes": []})
+    hook = Resource(
+        WEBHOOK,
+        "webhook/w",
+        {"url": "https://h/x", "event_types": ["a"], "enabled": False, "pods": ["t"], "inboxes": []},
+    )
     body = spec_of(WEBHOOK).create_body(hook, lambda kind, name: f"{kind}-id-{name}")
-    assert body == {"url": "https://h/x", "event_types": ["a"], "pod_ids": ["pod-id-t"],
-                    "client_id": client_id("webhook/w")}
+    assert body == {
+        "url": "https://h/x",
+        "event_types": ["a"],
+        "pod_ids": ["pod-id-t"],
+        "client_id": client_id("webhook/w"),
+    }
     assert spec_of(WEBHOOK).after_create(hook, {"enabled": True}) == {"enabled": False}
     inbox = Resource(INBOX, "pod/t/inbox/a@b.example", {"status": "active", "metadata": {}})
     assert spec_of(INBOX).create_body(inbox, lambda k, n: n) == {
-        "username": "a", "domain": "b.example", "metadata": {},
-        "client_id": spec_of(INBOX).client_id("pod/t/inbox/a@b.example")}
+        "username": "a",
+        "domain": "b.example",
+        "metadata": {},
+        "client_id": spec_of(INBOX).client_id("pod/t/inbox/a@b.example"),
+    }
 
 
 def test_update_body_patches_sets_and_merges_maps():
     hook = spec_of(WEBHOOK)
-    body = hook.update_body(["pods", "inboxes"], {"pods": ["a", "b"], "inboxes": []},
-                            {"pods": ["b", "c"], "inboxes": ["x@y.z"]}, lambda kind, name: name.upper())
+    body = hook.update_body(
+        ["pods", "inboxes"],
+        {"pods": ["a", "b"], "inboxes": []},
+        {"pods": ["b", "c"], "inboxes": ["x@y.z"]},
+        lambda kind, name: name.upper(),
+    )
     assert body == {"add_pod_ids": ["A"], "remove_pod_ids": ["C"], "remove_inbox_ids": ["X@Y.Z"]}
     inbox = spec_of(INBOX)
     assert inbox.update_body(["metadata"], {"metadata": {"a": 1}}, {"metadata": {"b": 2}}, str) == {
-        "metadata": {"b": None, "a": 1}}
+        "metadata": {"b": None, "a": 1}
+    }
     assert inbox.update_body(["metadata"], {"metadata": {}}, {"metadata": {"b": 2}}, str) == {"metadata": None}
 
 

@@ -22,23 +22,29 @@ KEY = "am_unit_lock_key_0123456789abcdef"
 
 def _client(answer: Any) -> AgentMailClient:
     """A client whose every POST /v0/pods gets ``answer()`` (a JSON value, or an httpx.Response)."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "DELETE":  # the release
             return httpx.Response(204)
         body = answer(json.loads(request.content)) if callable(answer) else answer
         return body if isinstance(body, httpx.Response) else httpx.Response(200, json=body)
+
     return AgentMailClient("http://api.test", KEY, transport=httpx.MockTransport(handler), max_retries=0)
 
 
-@pytest.mark.parametrize("answer", [
-    ["not", "a", "pod"],
-    {},
-    {"pod_id": "p-1"},
-    {"name": "mailctl lock someone"},
-    {"pod_id": None, "name": None},
-    httpx.Response(200, text="<html><title>Login</title></html>", headers={"content-type": "text/html"}),
-    httpx.Response(200, content=b""),
-], ids=["array", "empty-object", "no-name", "no-pod_id", "nulls", "html", "empty-body"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ["not", "a", "pod"],
+        {},
+        {"pod_id": "p-1"},
+        {"name": "mailctl lock someone"},
+        {"pod_id": None, "name": None},
+        httpx.Response(200, text="<html><title>Login</title></html>", headers={"content-type": "text/html"}),
+        httpx.Response(200, content=b""),
+    ],
+    ids=["array", "empty-object", "no-name", "no-pod_id", "nulls", "html", "empty-body"],
+)
 def test_an_answer_that_is_not_a_pod_is_a_clear_error_not_a_traceback_nor_held_by_none(answer: Any) -> None:
     with pytest.raises(ApiError) as caught, lock.ApplyLock(_client(answer)):
         pass
@@ -54,6 +60,7 @@ def _held_then_free(holder: str, busy_answers: int) -> Any:
         calls["n"] += 1
         name = holder if calls["n"] <= busy_answers else body["name"]
         return {"pod_id": "p-lock", "name": name, "client_id": lock.LOCK_CLIENT_ID}
+
     return answer
 
 
@@ -84,8 +91,13 @@ def test_a_held_lock_fails_at_once_by_default_naming_holder_and_age() -> None:
 
 def test_lock_timeout_waits_for_the_holder_reporting_who_holds_it_then_takes_the_lock() -> None:
     fake, waits = FakeTime(), []
-    applock = lock.ApplyLock(_client(_held_then_free(HOLDER, 3)), timeout=30, sleep=fake.sleep, clock=fake.clock,
-                             on_wait=lambda holder, waited: waits.append((holder, waited)))
+    applock = lock.ApplyLock(
+        _client(_held_then_free(HOLDER, 3)),
+        timeout=30,
+        sleep=fake.sleep,
+        clock=fake.clock,
+        on_wait=lambda holder, waited: waits.append((holder, waited)),
+    )
     with applock:
         assert applock.pod_id == "p-lock"
     assert [w for w, _ in waits] == [HOLDER] * 3  # the same holder each time: progress is not repeated
@@ -94,8 +106,10 @@ def test_lock_timeout_waits_for_the_holder_reporting_who_holds_it_then_takes_the
 
 def test_lock_timeout_gives_up_after_the_timeout_and_says_it_waited() -> None:
     fake = FakeTime()
-    with pytest.raises(UnsafePlan) as caught, lock.ApplyLock(_client(_held_then_free(HOLDER, 99)), timeout=2.5,
-                                                            sleep=fake.sleep, clock=fake.clock):
+    with (
+        pytest.raises(UnsafePlan) as caught,
+        lock.ApplyLock(_client(_held_then_free(HOLDER, 99)), timeout=2.5, sleep=fake.sleep, clock=fake.clock),
+    ):
         pass
     assert "after waiting 2.5s" in str(caught.value)
     assert fake.now == 2.5
@@ -114,8 +128,9 @@ def test_the_holder_is_read_back_from_the_lock_name() -> None:
 
 
 def test_a_dead_pid_or_another_host_is_not_running_here() -> None:
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True, timeout=60
+    )
     dead = int(done.stdout)
     host = socket.gethostname()
     assert not lock.Holder.parse(f"mailctl lock u@{host} pid {dead} since 2026-01-01T10:00:00Z [x]").running_here()

@@ -25,8 +25,9 @@ HELD = {"threads": 1, "messages": 2, "drafts": 0}
 
 
 def pod(client_id: str, **attrs: Any) -> Resource:
-    return Resource(POD, pod_address(client_id), dict(attrs), observed={"client_id": client_id},
-                    remote_id=f"id-{client_id}")
+    return Resource(
+        POD, pod_address(client_id), dict(attrs), observed={"client_id": client_id}, remote_id=f"id-{client_id}"
+    )
 
 
 def inbox(pod_id: str, email: str, **attrs: Any) -> Resource:
@@ -37,8 +38,9 @@ def domain(name: str) -> Resource:
     return Resource(DOMAIN, domain_address(name), {}, remote_id=f"d-{name}")
 
 
-def states(desired: list[Resource], actual: list[Resource],
-           prefixes: tuple[str, ...] = ()) -> tuple[DesiredState, ActualState]:
+def states(
+    desired: list[Resource], actual: list[Resource], prefixes: tuple[str, ...] = ()
+) -> tuple[DesiredState, ActualState]:
     d, a = DesiredState(manage=ManagePolicy(prefixes)), ActualState()
     for r in desired:
         d.add(r)
@@ -69,8 +71,9 @@ def facts_for(desired: DesiredState, actual: ActualState) -> tuple[StateFacts, F
 
 
 def test_a_no_op_plan_reads_no_facts():
-    desired, actual = states([pod("t", name="T"), inbox("t", "a@x.test")],
-                             [pod("t", name="T"), inbox("t", "a@x.test"), domain("x.test")])
+    desired, actual = states(
+        [pod("t", name="T"), inbox("t", "a@x.test")], [pod("t", name="T"), inbox("t", "a@x.test"), domain("x.test")]
+    )
     _, reader = facts_for(desired, actual)
     assert reader.counted == [] and reader.statuses == []
 
@@ -90,8 +93,9 @@ def test_inboxes_of_pods_mailctl_does_not_manage_are_never_counted():
 
 
 def test_a_replaced_pod_counts_its_declared_inboxes():
-    desired, actual = states([pod("t", name="New"), inbox("t", "a@agentmail.to")],
-                             [pod("t", name="Old"), inbox("t", "a@agentmail.to")])
+    desired, actual = states(
+        [pod("t", name="New"), inbox("t", "a@agentmail.to")], [pod("t", name="Old"), inbox("t", "a@agentmail.to")]
+    )
     facts, reader = facts_for(desired, actual)
     assert reader.counted == ["a@agentmail.to"]
     plan = make_plan(desired, actual, facts, [], [])
@@ -99,11 +103,14 @@ def test_a_replaced_pod_counts_its_declared_inboxes():
 
 
 def test_an_inbox_created_on_an_unverified_domain_is_noted_once_and_only_when_selected():
-    desired, actual = states([pod("t", name="T"), inbox("t", "a@x.test"), domain("x.test")],
-                             [pod("t", name="T"), domain("x.test")])
+    desired, actual = states(
+        [pod("t", name="T"), inbox("t", "a@x.test"), domain("x.test")], [pod("t", name="T"), domain("x.test")]
+    )
     facts, reader = facts_for(desired, actual)
     assert reader.statuses == ["domain/x.test"]
     plan = make_plan(desired, actual, facts, [], [])
-    assert plan.notes == ["1 inbox(es) on domain/x.test (PENDING) are created only once it verifies: apply "
-                          "starts verification; see `mailctl dns`, `--wait-for-domains`"]
+    assert plan.notes == [
+        "1 inbox(es) on domain/x.test (PENDING) are created only once it verifies: apply "
+        "starts verification; see `mailctl dns`, `--wait-for-domains`"
+    ]
     assert make_plan(desired, actual, facts, [], ["pod/t/inbox/*"]).notes == []

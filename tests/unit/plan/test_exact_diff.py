@@ -20,8 +20,11 @@ def _inbox_plan(want_meta: dict, have_meta: dict):
     desired, actual = DesiredState(), ActualState()
     for side, meta in ((desired, want_meta), (actual, have_meta)):
         side.add(Resource(POD, "pod/t", {}, observed={"client_id": "t"}, remote_id="id-t"))
-        side.add(Resource(INBOX, "pod/t/inbox/x@agentmail.to", {"metadata": meta}, parent="pod/t",
-                          remote_id="x@agentmail.to"))
+        side.add(
+            Resource(
+                INBOX, "pod/t/inbox/x@agentmail.to", {"metadata": meta}, parent="pod/t", remote_id="x@agentmail.to"
+            )
+        )
     return plan(desired, actual)
 
 
@@ -59,9 +62,11 @@ def test_the_diff_shows_values_as_they_are():
 
 
 def test_deepdiff_is_not_imported_at_start_up():
-    code = ("import sys\nfrom mailctl.cli.main import cli\n"
-            "try:\n    cli(['--version'])\nexcept SystemExit:\n    pass\n"
-            "print('deepdiff loaded:', 'deepdiff' in sys.modules)")
+    code = (
+        "import sys\nfrom mailctl.cli.main import cli\n"
+        "try:\n    cli(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print('deepdiff loaded:', 'deepdiff' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "deepdiff loaded: False" in done.stdout, done.stdout
@@ -75,17 +80,28 @@ def test_equal_values_are_recognised_without_deepdiff(monkeypatch):
         raise AssertionError("deepdiff called for equal values")
 
     monkeypatch.setattr(planner_module, "_deepdiff", no_deepdiff)
-    assert not _inbox_plan({"n": 3, "l": [1, {"x": 2.0}], "b": True, "s": "x", "z": None},
-                           {"n": 3.0, "l": [1.0, {"x": 2}], "b": True, "s": "x", "z": None}).changes
-    assert not attribute_changes(WEBHOOK, {"event_types": ["a", "b"], "enabled": False},
-                                 {"event_types": ["a", "b"], "enabled": False})
+    assert not _inbox_plan(
+        {"n": 3, "l": [1, {"x": 2.0}], "b": True, "s": "x", "z": None},
+        {"n": 3.0, "l": [1.0, {"x": 2}], "b": True, "s": "x", "z": None},
+    ).changes
+    assert not attribute_changes(
+        WEBHOOK, {"event_types": ["a", "b"], "enabled": False}, {"event_types": ["a", "b"], "enabled": False}
+    )
 
 
-leaves = st.one_of(st.booleans(), st.integers(-2, 2), st.sampled_from([BIG, BIG + 1, float(BIG), 2.0, 0.5]),
-                   st.floats(allow_nan=True), st.sampled_from(["a", "b"]), st.none())
-trees = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                     st.dictionaries(st.sampled_from("xyz"), inner, max_size=3)),
-                     max_leaves=8)
+leaves = st.one_of(
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from([BIG, BIG + 1, float(BIG), 2.0, 0.5]),
+    st.floats(allow_nan=True),
+    st.sampled_from(["a", "b"]),
+    st.none(),
+)
+trees = st.recursive(
+    leaves,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from("xyz"), inner, max_size=3)),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=300, deadline=None)

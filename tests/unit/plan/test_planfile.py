@@ -21,8 +21,11 @@ def _world(display_name: str = "New") -> tuple[DesiredState, ActualState]:
     desired.add(Resource(INBOX, "pod/t/inbox/x@agentmail.to", {"display_name": display_name}, parent="pod/t"))
     desired.add(Resource(INBOX, "pod/t/inbox/y@agentmail.to", {"metadata": {"n": 1}}, parent="pod/t"))
     actual.add(Resource(POD, "pod/t", {"name": "T"}, remote_id="id-t", observed={"client_id": "t"}))
-    actual.add(Resource(INBOX, "pod/t/inbox/x@agentmail.to", {"display_name": "Old"}, parent="pod/t",
-                        remote_id="x@agentmail.to"))
+    actual.add(
+        Resource(
+            INBOX, "pod/t/inbox/x@agentmail.to", {"display_name": "Old"}, parent="pod/t", remote_id="x@agentmail.to"
+        )
+    )
     return desired, actual
 
 
@@ -48,8 +51,10 @@ def test_the_plan_file_records_the_mailctl_version_that_wrote_it(tmp_path):
     desired, actual = _world()
     document = json.loads(_saved(tmp_path, desired, actual).read_text())
     assert document["format"] == "mailctl-plan/1" and document["mailctl_version"] == __version__
-    assert [c["address"] for c in document["plan"]["changes"]] == ["pod/t/inbox/x@agentmail.to",
-                                                                   "pod/t/inbox/y@agentmail.to"]
+    assert [c["address"] for c in document["plan"]["changes"]] == [
+        "pod/t/inbox/x@agentmail.to",
+        "pod/t/inbox/y@agentmail.to",
+    ]
 
 
 def test_a_recorded_change_edited_in_the_file_is_refused_naming_the_attribute(tmp_path):
@@ -60,6 +65,7 @@ def test_a_recorded_change_edited_in_the_file_is_refused_naming_the_attribute(tm
         change = document["plan"]["changes"][0]
         change["after"]["display_name"] = "Evil"
         change["diff"][0]["after"] = "Evil"
+
     _edit(path, edit)
     saved = planfile.SavedPlan(str(path))
     with pytest.raises(UnsafePlan) as refused:
@@ -80,8 +86,12 @@ def test_a_change_removed_from_or_added_to_the_file_is_refused(tmp_path):
         saved.check_fresh(actual, make_plan(saved.desired, actual))
 
     path = _saved(tmp_path, desired, actual)
-    _edit(path, lambda d: d["plan"]["changes"].append(
-        {**d["plan"]["changes"][0], "address": "pod/t/inbox/z@agentmail.to", "action": "delete"}))
+    _edit(
+        path,
+        lambda d: d["plan"]["changes"].append(
+            {**d["plan"]["changes"][0], "address": "pod/t/inbox/z@agentmail.to", "action": "delete"}
+        ),
+    )
     saved = planfile.SavedPlan(str(path))
     with pytest.raises(UnsafePlan, match=r"- pod/t/inbox/z@agentmail.to: delete is recorded, no longer planned"):
         saved.check_fresh(actual, make_plan(saved.desired, actual))
@@ -94,6 +104,7 @@ def test_an_action_or_reason_that_differs_is_named(tmp_path):
     def edit(document):
         document["plan"]["changes"][0]["action"] = "replace"
         document["plan"]["changes"][0]["reason"] = "because"
+
     _edit(path, edit)
     saved = planfile.SavedPlan(str(path))
     with pytest.raises(UnsafePlan) as refused:
@@ -122,13 +133,16 @@ def test_a_boolean_recorded_where_a_number_is_planned_is_a_difference(tmp_path):
         saved.check_fresh(actual, make_plan(saved.desired, actual))
 
 
-@pytest.mark.parametrize("edit, named", [
-    (lambda d: d.update(mailctl_version="0.0.1"), "mailctl version '0.0.1'"),
-    (lambda d: d["plan"].update(mailctl_version="9.9.9"), "plan mailctl_version '9.9.9'"),
-    (lambda d: d.update(format="mailctl-plan/2"), "plan-file format 'mailctl-plan/2'"),
-    (lambda d: d["plan"].update(format_version="2"), "plan format_version '2'"),
-    (lambda d: d.pop("mailctl_version"), "mailctl version None"),
-])
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda d: d.update(mailctl_version="0.0.1"), "mailctl version '0.0.1'"),
+        (lambda d: d["plan"].update(mailctl_version="9.9.9"), "plan mailctl_version '9.9.9'"),
+        (lambda d: d.update(format="mailctl-plan/2"), "plan-file format 'mailctl-plan/2'"),
+        (lambda d: d["plan"].update(format_version="2"), "plan format_version '2'"),
+        (lambda d: d.pop("mailctl_version"), "mailctl version None"),
+    ],
+)
 def test_a_file_from_another_mailctl_version_or_format_is_refused(tmp_path, edit, named):
     desired, actual = _world()
     path = _saved(tmp_path, desired, actual)

@@ -23,13 +23,13 @@ from mailctl.resources import (
 
 
 def pod(client_id: str, **attrs: object) -> Resource:
-    return Resource(POD, pod_address(client_id), dict(attrs), observed={"client_id": client_id},
-                    remote_id=f"id-{client_id}")
+    return Resource(
+        POD, pod_address(client_id), dict(attrs), observed={"client_id": client_id}, remote_id=f"id-{client_id}"
+    )
 
 
 def inbox(pod_id: str, email: str, **attrs: object) -> Resource:
-    return Resource(INBOX, inbox_address(pod_id, email), dict(attrs), parent=pod_address(pod_id),
-                    remote_id=email)
+    return Resource(INBOX, inbox_address(pod_id, email), dict(attrs), parent=pod_address(pod_id), remote_id=email)
 
 
 def state(cls: type, *resources: Resource, prefixes: tuple[str, ...] = ()) -> DesiredState | ActualState:
@@ -58,20 +58,32 @@ def test_identical_states_plan_no_changes():
 
 def test_undeclared_attributes_are_not_managed():
     desired = state(DesiredState, pod("tenant-a"), inbox("tenant-a", "x@agentmail.to"))
-    actual = state(ActualState, pod("tenant-a", name="whatever"),
-                   inbox("tenant-a", "x@agentmail.to", display_name="Hand made", metadata={"k": 1}))
+    actual = state(
+        ActualState,
+        pod("tenant-a", name="whatever"),
+        inbox("tenant-a", "x@agentmail.to", display_name="Hand made", metadata={"k": 1}),
+    )
     assert plan(desired, actual).changes == []
 
 
 def test_mutable_attribute_change_is_an_in_place_update_with_attribute_diff():
-    desired = state(DesiredState, pod("tenant-a"), inbox("tenant-a", "x@agentmail.to", display_name="New",
-                                                         metadata={"tier": "gold", "seats": 3}))
-    actual = state(ActualState, pod("tenant-a"), inbox("tenant-a", "x@agentmail.to", display_name="Old",
-                                                       metadata={"tier": "silver", "seats": 3.0, "old": True}))
+    desired = state(
+        DesiredState,
+        pod("tenant-a"),
+        inbox("tenant-a", "x@agentmail.to", display_name="New", metadata={"tier": "gold", "seats": 3}),
+    )
+    actual = state(
+        ActualState,
+        pod("tenant-a"),
+        inbox("tenant-a", "x@agentmail.to", display_name="Old", metadata={"tier": "silver", "seats": 3.0, "old": True}),
+    )
     (change,) = plan(desired, actual).changes
     assert change.action == UPDATE
     assert [(d.path, d.before, d.after) for d in change.diff] == [
-        ("display_name", "Old", "New"), ("metadata.old", True, None), ("metadata.tier", "silver", "gold")]
+        ("display_name", "Old", "New"),
+        ("metadata.old", True, None),
+        ("metadata.tier", "silver", "gold"),
+    ]
 
 
 def test_booleans_are_not_equal_to_numbers():
@@ -82,11 +94,18 @@ def test_booleans_are_not_equal_to_numbers():
 
 def test_pod_rename_forces_replacement_of_the_pod_and_everything_in_it():
     desired = state(DesiredState, pod("tenant-a", name="New"), inbox("tenant-a", "x@agentmail.to"))
-    actual = state(ActualState, pod("tenant-a", name="Old"), inbox("tenant-a", "x@agentmail.to"),
-                   inbox("tenant-a", "gone@agentmail.to"))
+    actual = state(
+        ActualState,
+        pod("tenant-a", name="Old"),
+        inbox("tenant-a", "x@agentmail.to"),
+        inbox("tenant-a", "gone@agentmail.to"),
+    )
     p = plan(desired, actual)
-    assert actions(p) == {"pod/tenant-a": REPLACE, "pod/tenant-a/inbox/x@agentmail.to": REPLACE,
-                          "pod/tenant-a/inbox/gone@agentmail.to": DELETE}
+    assert actions(p) == {
+        "pod/tenant-a": REPLACE,
+        "pod/tenant-a/inbox/x@agentmail.to": REPLACE,
+        "pod/tenant-a/inbox/gone@agentmail.to": DELETE,
+    }
     by = p.by_address()
     assert by["pod/tenant-a"].replacement_causes == ["name"]
     assert by["pod/tenant-a/inbox/x@agentmail.to"].reason == "pod/tenant-a is replaced"
@@ -115,8 +134,11 @@ def test_pods_outside_manage_are_never_touched_and_listed_as_unmanaged():
 
 
 def test_undeclared_organisation_resources_are_unmanaged_not_deleted():
-    actual = state(ActualState, Resource(DOMAIN, domain_address("corp.example"), {}),
-                   Resource("api_key", api_key_address("root"), {"permissions": None}))
+    actual = state(
+        ActualState,
+        Resource(DOMAIN, domain_address("corp.example"), {}),
+        Resource("api_key", api_key_address("root"), {"permissions": None}),
+    )
     p = plan(DesiredState(), actual)
     assert p.changes == [] and p.unmanaged == ["api_key/root", "domain/corp.example"]
 
@@ -125,8 +147,7 @@ def test_inbox_declared_in_another_managed_pod_moves_by_delete_then_create():
     desired = state(DesiredState, pod("tenant-a"), pod("tenant-b"), inbox("tenant-b", "x@agentmail.to"))
     actual = state(ActualState, pod("tenant-a"), pod("tenant-b"), inbox("tenant-a", "x@agentmail.to"))
     p = plan(desired, actual)
-    assert actions(p) == {"pod/tenant-a/inbox/x@agentmail.to": DELETE,
-                          "pod/tenant-b/inbox/x@agentmail.to": CREATE}
+    assert actions(p) == {"pod/tenant-a/inbox/x@agentmail.to": DELETE, "pod/tenant-b/inbox/x@agentmail.to": CREATE}
     assert "cannot change scope" in p.by_address()["pod/tenant-a/inbox/x@agentmail.to"].reason
 
 
@@ -149,9 +170,11 @@ def test_key_expiry_change_forces_replacement_permissions_change_does_not():
             parent="pod/tenant-a",
         ),
     )
-    actual = state(ActualState, pod("tenant-a"),
-                   Resource("api_key", key, {"permissions": None, "expires_at": "2029-01-01T00:00:00Z"},
-                            parent="pod/tenant-a"))
+    actual = state(
+        ActualState,
+        pod("tenant-a"),
+        Resource("api_key", key, {"permissions": None, "expires_at": "2029-01-01T00:00:00Z"}, parent="pod/tenant-a"),
+    )
     (change,) = plan(desired, actual).changes
     assert change.action == REPLACE and change.replacement_causes == ["expires_at"]
     assert {d.path for d in change.diff} == {"expires_at", "permissions"}

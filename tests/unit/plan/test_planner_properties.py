@@ -36,20 +36,34 @@ def worlds(draw):
         used = set()
         for pod_name in draw(st.lists(st.sampled_from(POD_NAMES), unique=True, max_size=3)):
             attrs = {"name": draw(st.sampled_from(["N1", "N2"]))} if draw(st.booleans()) else {}
-            side.add(Resource(POD, pod_address(pod_name), attrs, remote_id=f"id-{pod_name}",
-                              observed={"client_id": pod_name}))
+            side.add(
+                Resource(
+                    POD, pod_address(pod_name), attrs, remote_id=f"id-{pod_name}", observed={"client_id": pod_name}
+                )
+            )
             for email in draw(st.lists(st.sampled_from(EMAILS), unique=True, max_size=2)):
                 if email in used:
                     continue  # inbox ids are unique organisation-wide, on each side
                 used.add(email)
                 meta = draw(st.dictionaries(st.sampled_from(["k1", "k2"]), values, max_size=2))
-                side.add(Resource(INBOX, inbox_address(pod_name, email),
-                                  {"metadata": meta, "display_name": draw(st.sampled_from(["X", "Y"]))},
-                                  parent=pod_address(pod_name), remote_id=email))
+                side.add(
+                    Resource(
+                        INBOX,
+                        inbox_address(pod_name, email),
+                        {"metadata": meta, "display_name": draw(st.sampled_from(["X", "Y"]))},
+                        parent=pod_address(pod_name),
+                        remote_id=email,
+                    )
+                )
             if draw(st.booleans()):
-                side.add(Resource("api_key", api_key_address("k", pod=pod_name),
-                                  {"permissions": draw(st.sampled_from([None, {"inbox_read": True}]))},
-                                  parent=pod_address(pod_name)))
+                side.add(
+                    Resource(
+                        "api_key",
+                        api_key_address("k", pod=pod_name),
+                        {"permissions": draw(st.sampled_from([None, {"inbox_read": True}]))},
+                        parent=pod_address(pod_name),
+                    )
+                )
         taken |= used
     return desired, actual
 
@@ -69,6 +83,7 @@ def execute(p, actual: ActualState) -> ActualState:
 
 def _plannable(desired, actual):
     from mailctl.errors import PlanError
+
     try:
         return plan(desired, actual)
     except PlanError:

@@ -61,8 +61,13 @@ def test_prevent_destroy_blocks_a_replacement_even_with_force_and_names_why():
     guarded = _res(POD, "pod/p", name="New")
     guarded.prevent_destroy, guarded.source = True, Source("tenants.yaml", 3)
     desired.add(guarded)
-    change = Change(REPLACE, "pod/p", desired=guarded, actual=_res(POD, "pod/p", name="Old"),
-                    diff=[AttributeChange("name", "Old", "New", True)])
+    change = Change(
+        REPLACE,
+        "pod/p",
+        desired=guarded,
+        actual=_res(POD, "pod/p", name="Old"),
+        diff=[AttributeChange("name", "Old", "New", True)],
+    )
     with pytest.raises(UnsafePlan) as err:
         safety.check(Plan(changes=[change]), desired, force=True)
     assert "pod/p has prevent_destroy (declared at tenants.yaml:3)" in str(err.value)
@@ -78,8 +83,9 @@ def test_prevent_destroy_on_an_inbox_trips_when_its_pod_is_replaced():
     actual.add(Resource(POD, "pod/p", {"name": "Old"}, observed={"client_id": "p"}))
     actual.add(_res(INBOX, "pod/p/inbox/x@agentmail.to", "pod/p"))
     problems = safety.warnings(make_plan(desired, actual), desired, force=True)
-    assert problems == ["pod/p/inbox/x@agentmail.to has prevent_destroy, but the plan would replace it: "
-                        "pod/p is replaced"]
+    assert problems == [
+        "pod/p/inbox/x@agentmail.to has prevent_destroy, but the plan would replace it: pod/p is replaced"
+    ]
 
 
 def _pod_world() -> Plan:
@@ -122,7 +128,7 @@ def test_drift_categories_and_exit_relevant_flag():
     document = json.loads(render(report, "json"))
     assert document["drift"] is True and document["changed"][0]["diff"][0]["path"] == "display_name"
     assert "| `pod/tenant-a/inbox/x@agentmail.to` | changed |" in render(report, "markdown")
-    assert "display_name: \"Hand\" (actual) != \"Declared\" (declared)" in render(report, "text")
+    assert 'display_name: "Hand" (actual) != "Declared" (declared)' in render(report, "text")
 
 
 def test_a_saved_plan_is_refused_when_the_state_moved_and_names_what(tmp_path):
@@ -158,10 +164,26 @@ def _leftover_key_world(scope: str) -> Plan:
     declared = f"{scope}api_key/backend"
     desired.add(_res(API_KEY, declared, parent))
     actual.add(Resource(API_KEY, declared, {}, parent=parent, remote_id="k1"))
-    actual.add(Resource(API_KEY, f"{declared}#k2", {}, parent=parent, remote_id="k2",
-                        observed=Observed(unrecorded=True, declared_address=declared)))
-    actual.add(Resource(API_KEY, f"{scope}api_key/other#k3", {}, parent=parent, remote_id="k3",
-                        observed=Observed(unrecorded=True, declared_address=f"{scope}api_key/other")))
+    actual.add(
+        Resource(
+            API_KEY,
+            f"{declared}#k2",
+            {},
+            parent=parent,
+            remote_id="k2",
+            observed=Observed(unrecorded=True, declared_address=declared),
+        )
+    )
+    actual.add(
+        Resource(
+            API_KEY,
+            f"{scope}api_key/other#k3",
+            {},
+            parent=parent,
+            remote_id="k3",
+            observed=Observed(unrecorded=True, declared_address=f"{scope}api_key/other"),
+        )
+    )
     return make_plan(desired, actual)
 
 

@@ -27,12 +27,14 @@ def _inbox(**attrs: object) -> Resource:
 
 def test_a_created_map_is_one_line_per_key_like_terraform():
     text = _text(Change(CREATE, INBOX_ADDR, desired=_inbox(display_name="X", metadata={"team": "x", "n": 2})))
-    assert ('      + display_name = "X"\n'
-            '      + metadata = {\n'
-            '          + "n" = 2\n'
-            '          + "team" = "x"\n'
-            '        }\n'
-            '    }') in text
+    assert (
+        '      + display_name = "X"\n'
+        "      + metadata = {\n"
+        '          + "n" = 2\n'
+        '          + "team" = "x"\n'
+        "        }\n"
+        "    }"
+    ) in text
     assert '{"n"' not in text
 
 
@@ -44,23 +46,24 @@ def test_a_created_list_is_one_item_per_line():
         parent="pod/t",
     )
     text = _text(Change(CREATE, HOOK_ADDR, desired=hook))
-    assert ('      + event_types = [\n'
-            '          + "message.received",\n'
-            '          + "message.sent",\n'
-            '        ]\n') in text
+    assert (
+        '      + event_types = [\n          + "message.received",\n          + "message.sent",\n        ]\n'
+    ) in text
 
 
 def test_nested_maps_and_lists_indent_further_and_empty_ones_stay_inline():
     text = _text(Change(CREATE, INBOX_ADDR, desired=_inbox(metadata={"a": {"b": [1]}, "e": {}, "l": []})))
-    assert ('      + metadata = {\n'
-            '          + "a" = {\n'
-            '              + "b" = [\n'
-            '                  + 1,\n'
-            '                ]\n'
-            '            }\n'
-            '          + "e" = {}\n'
-            '          + "l" = []\n'
-            '        }\n') in text
+    assert (
+        "      + metadata = {\n"
+        '          + "a" = {\n'
+        '              + "b" = [\n'
+        "                  + 1,\n"
+        "                ]\n"
+        "            }\n"
+        '          + "e" = {}\n'
+        '          + "l" = []\n'
+        "        }\n"
+    ) in text
 
 
 def test_a_create_never_prints_null_attributes():
@@ -77,27 +80,31 @@ def test_a_delete_lists_maps_with_minus_and_skips_nulls():
 
 
 def test_a_changed_list_shows_removed_added_and_kept_items():
-    diff = [AttributeChange("event_types", ["message.received", "message.sent"],
-                            ["message.received", "message.bounced"])]
+    diff = [
+        AttributeChange("event_types", ["message.received", "message.sent"], ["message.received", "message.bounced"])
+    ]
     text = _text(Change(UPDATE, HOOK_ADDR, diff=diff))
-    assert ('      ~ event_types = [\n'
-            '          + "message.bounced",\n'
-            '            "message.received",\n'
-            '          - "message.sent",\n'
-            '        ]\n') in text
+    assert (
+        "      ~ event_types = [\n"
+        '          + "message.bounced",\n'
+        '            "message.received",\n'
+        '          - "message.sent",\n'
+        "        ]\n"
+    ) in text
 
 
 def test_scalar_changes_stay_on_one_line_and_name_what_forces_replacement():
-    diff = [AttributeChange("url", "https://a.test", "https://b.test", forces_replacement=True),
-            AttributeChange("metadata.tier", "silver", "gold")]
+    diff = [
+        AttributeChange("url", "https://a.test", "https://b.test", forces_replacement=True),
+        AttributeChange("metadata.tier", "silver", "gold"),
+    ]
     text = _text(Change(REPLACE, HOOK_ADDR, diff=diff))
     assert '      ~ url = "https://a.test" -> "https://b.test"  # forces replacement\n' in text
     assert '      ~ metadata.tier = "silver" -> "gold"\n' in text
 
 
 def test_a_map_replacing_a_scalar_shows_both_blocks():
-    diff = [AttributeChange("permissions", None, {"inbox_read": True}),
-            AttributeChange("metadata.x", {"a": 1}, "flat")]
+    diff = [AttributeChange("permissions", None, {"inbox_read": True}), AttributeChange("metadata.x", {"a": 1}, "flat")]
     text = _text(Change(UPDATE, INBOX_ADDR, diff=diff))
     assert '      + permissions = {\n          + "inbox_read" = true\n        }\n' in text
     assert ('      ~ metadata.x = {\n          - "a" = 1\n        } -> "flat"\n') in text
@@ -108,7 +115,10 @@ def test_no_data_at_risk_line_when_the_inbox_holds_nothing():
     assert "holds" not in _text(empty)
     assert "holds" not in render_markdown(Plan(changes=[empty]))
     assert json.loads(render_json(Plan(changes=[empty])))["changes"][0]["data_at_risk"] == {
-        "threads": 0, "messages": 0, "drafts": 0}  # JSON keeps the counts
+        "threads": 0,
+        "messages": 0,
+        "drafts": 0,
+    }  # JSON keeps the counts
 
 
 def test_data_at_risk_line_when_the_inbox_holds_mail():

@@ -45,16 +45,25 @@ def test_shards_are_roughly_even():
 def test_everything_in_a_pod_follows_its_pod():
     pod = "tenant-7"
     shard = Shard(shard_of(pod, 5), 5)
-    for address in (pod_address(pod), inbox_address(pod, "a@x.com"), domain_address("x.com", pod=pod),
-                    api_key_address("k", pod=pod), api_key_address("k", pod=pod, inbox="a@x.com"),
-                    webhook_address("w", pod=pod)):
+    for address in (
+        pod_address(pod),
+        inbox_address(pod, "a@x.com"),
+        domain_address("x.com", pod=pod),
+        api_key_address("k", pod=pod),
+        api_key_address("k", pod=pod, inbox="a@x.com"),
+        webhook_address("w", pod=pod),
+    ):
         assert shard.owns(address)
         assert not Shard(shard.index % 5 + 1, 5).owns(address)
 
 
 def test_organisation_resources_belong_to_shard_1_only():
-    for address in (domain_address("org.example"), api_key_address("ci"), webhook_address("audit"),
-                    "list/send/allow/partner.example"):
+    for address in (
+        domain_address("org.example"),
+        api_key_address("ci"),
+        webhook_address("audit"),
+        "list/send/allow/partner.example",
+    ):
         assert Shard(1, 3).owns(address)
         assert not Shard(2, 3).owns(address) and not Shard(3, 3).owns(address)
 
@@ -81,10 +90,12 @@ def test_selecting_the_n_shards_splits_a_plan_without_loss_or_overlap():
 def test_a_change_that_needs_another_shard_is_noted():
     pod = next(p for p in PODS if shard_of(p, 2) == 2)  # the org webhook is in shard 1, its pod in 2
     hook = webhook_address("audit")
-    plan = Plan(changes=[
-        Change(CREATE, pod_address(pod), desired=Resource(POD, pod_address(pod), {"name": pod})),
-        Change(CREATE, hook, desired=Resource(WEBHOOK, hook, {"url": "https://x", "pods": [pod]})),
-    ])
+    plan = Plan(
+        changes=[
+            Change(CREATE, pod_address(pod), desired=Resource(POD, pod_address(pod), {"name": pod})),
+            Change(CREATE, hook, desired=Resource(WEBHOOK, hook, {"url": "https://x", "pods": [pod]})),
+        ]
+    )
     notes = select(plan, Shard(1, 2)).notes
     assert any(hook in n and pod_address(pod) in n and "shard 2/2" in n for n in notes)
     assert [c.address for c in select(plan, Shard(1, 2)).changes] == [hook]

@@ -18,8 +18,10 @@ def _tenants(count: int, inboxes: int = 3) -> list[Resource]:
     for n in range(count):
         pod = f"t{n:05d}"
         out.append(Resource(POD, pod_address(pod), {"name": pod}))
-        out += [Resource(INBOX, inbox_address(pod, f"i{i}-{pod}@agentmail.to"), {}, parent=pod_address(pod))
-                for i in range(inboxes)]
+        out += [
+            Resource(INBOX, inbox_address(pod, f"i{i}-{pod}@agentmail.to"), {}, parent=pod_address(pod))
+            for i in range(inboxes)
+        ]
     return out
 
 
@@ -31,8 +33,9 @@ def test_deleting_5000_tenants_builds_a_graph_of_20000_steps_by_looking_up_not_s
     needs = dependencies(steps_of(plan))
     assert len(needs) == 20000
     assert len(looked_up) == 20000  # one ancestor walk per delete, not one scan per pair
-    assert needs[("pod/t00042", DELETE)] == {(inbox_address("t00042", f"i{i}-t00042@agentmail.to"), DELETE)
-                                             for i in range(3)}
+    assert needs[("pod/t00042", DELETE)] == {
+        (inbox_address("t00042", f"i{i}-t00042@agentmail.to"), DELETE) for i in range(3)
+    }
     assert sum(len(n) for n in needs.values()) == 15000
 
 
@@ -67,5 +70,7 @@ def test_the_applier_runs_6000_steps_each_once_parents_before_children():
     result = Applier(writer, parallelism=8, on_result=lambda r: seen.append(r.address)).apply(plan)  # type: ignore[arg-type]
     assert writer.calls == 6000 and len(result.having(DONE)) == 6000
     position = {a: i for i, a in enumerate(seen)}
-    assert all(position[pod_address(f"t{n:05d}")] < position[inbox_address(f"t{n:05d}", f"i0-t{n:05d}@agentmail.to")]
-               for n in range(1500))
+    assert all(
+        position[pod_address(f"t{n:05d}")] < position[inbox_address(f"t{n:05d}", f"i0-t{n:05d}@agentmail.to")]
+        for n in range(1500)
+    )

@@ -17,8 +17,9 @@ class Rig:
         self.http = httpx.Client(transport=httpx.WSGITransport(app=self.app), base_url="http://sandbox")
 
     def call(self, method: str, path: str, json: Any = None, key: str = KEY, **params: Any) -> httpx.Response:
-        return self.http.request(method, path, json=json, params=params or None,
-                                 headers={"Authorization": f"Bearer {key}"})
+        return self.http.request(
+            method, path, json=json, params=params or None, headers={"Authorization": f"Bearer {key}"}
+        )
 
     def ok(self, method: str, path: str, json: Any = None, key: str = KEY, **params: Any) -> Any:
         response = self.call(method, path, json, key, **params)

@@ -15,8 +15,26 @@ from hypothesis import strategies as st
 from mailctl.sandbox.app import create_app
 
 KEY = "am_unit_hostile_text_key_0123"
-PIECES = ["\ud800", "\udfff", "\x00", "\x01", "\x1b[31m", "\x7f", "\u202e", "\u200f", "\ufeff", "😀",
-          "👩‍👩‍👧", "a" * 300, "b" * 5000, "\n\r\t", "é", "'\"<>&", "%2F..", ""]
+PIECES = [
+    "\ud800",
+    "\udfff",
+    "\x00",
+    "\x01",
+    "\x1b[31m",
+    "\x7f",
+    "\u202e",
+    "\u200f",
+    "\ufeff",
+    "😀",
+    "👩‍👩‍👧",
+    "a" * 300,
+    "b" * 5000,
+    "\n\r\t",
+    "é",
+    "'\"<>&",
+    "%2F..",
+    "",
+]
 hostile = st.one_of(
     st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join),
     st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=40),
@@ -27,8 +45,11 @@ class Rig:
     """An org with one of everything, so every write route has something to write to."""
 
     def __init__(self) -> None:
-        self.http = httpx.Client(transport=httpx.WSGITransport(app=create_app(api_keys=(KEY,))),
-                                 base_url="http://sandbox", headers={"Authorization": f"Bearer {KEY}"})
+        self.http = httpx.Client(
+            transport=httpx.WSGITransport(app=create_app(api_keys=(KEY,))),
+            base_url="http://sandbox",
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
         self.pod = self.ok("POST", "/v0/pods", {"name": "rig"})["pod_id"]
         self.inbox = self.ok("POST", f"/v0/pods/{self.pod}/inboxes", {"username": "rig"})["inbox_id"]
         self.ok("POST", "/v0/domains", {"domain": "rig.example"})
@@ -46,8 +67,9 @@ class Rig:
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
         """JSON with ``\\uXXXX`` escapes, so a lone surrogate reaches the sandbox as any client can send it."""
-        return self.http.request(method, path, content=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
+        return self.http.request(
+            method, path, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
 
     def writes(self, s: str) -> list[tuple[str, str, dict[str, Any]]]:
         inbox, pod = self.inbox, self.pod
@@ -106,12 +128,27 @@ class Rig:
 
     def listings(self) -> list[str]:
         inbox = self.inbox
-        return ["/v0/pods", "/v0/inboxes", "/v0/domains", "/v0/domains/rig.example", "/v0/api-keys",
-                f"/v0/pods/{self.pod}/api-keys", f"/v0/inboxes/{inbox}/api-keys", "/v0/webhooks",
-                f"/v0/webhooks/{self.hook}/headers", "/v0/lists/send/block", "/v0/lists/receive/block",
-                f"/v0/pods/{self.pod}/lists/reply/allow", f"/v0/inboxes/{inbox}/messages", "/v0/threads",
-                f"/v0/inboxes/{inbox}/threads/{self.thread}", "/v0/drafts", f"/v0/pods/{self.pod}/inboxes",
-                "/_sandbox/stats", "/_sandbox/config"]
+        return [
+            "/v0/pods",
+            "/v0/inboxes",
+            "/v0/domains",
+            "/v0/domains/rig.example",
+            "/v0/api-keys",
+            f"/v0/pods/{self.pod}/api-keys",
+            f"/v0/inboxes/{inbox}/api-keys",
+            "/v0/webhooks",
+            f"/v0/webhooks/{self.hook}/headers",
+            "/v0/lists/send/block",
+            "/v0/lists/receive/block",
+            f"/v0/pods/{self.pod}/lists/reply/allow",
+            f"/v0/inboxes/{inbox}/messages",
+            "/v0/threads",
+            f"/v0/inboxes/{inbox}/threads/{self.thread}",
+            "/v0/drafts",
+            f"/v0/pods/{self.pod}/inboxes",
+            "/_sandbox/stats",
+            "/_sandbox/config",
+        ]
 
 
 RIG: list[Rig] = []  # one sandbox for every example: what earlier examples stored must stay readable

@@ -17,8 +17,9 @@ def app() -> SandboxApp:
 
 @pytest.fixture
 def client(app: SandboxApp) -> httpx.Client:
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox",
-                        headers={"Authorization": f"Bearer {KEY}"})
+    return httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {KEY}"}
+    )
 
 
 def _pod_count(client: httpx.Client) -> int:
@@ -82,9 +83,14 @@ def test_inbox_ids_accept_raw_at_plus_and_percent_encoding(client: httpx.Client)
 
 @pytest.mark.parametrize(
     ("header", "code"),
-    [(None, "missing_authorization"), ("Basic abc", "missing_authorization"), ("Bearer ", "missing_authorization"),
-     ("bearer " + KEY, "missing_authorization"), ("Bearer am_nope", "unknown_api_key"),
-     ("Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", "invalid_token_type")],
+    [
+        (None, "missing_authorization"),
+        ("Basic abc", "missing_authorization"),
+        ("Bearer ", "missing_authorization"),
+        ("bearer " + KEY, "missing_authorization"),
+        ("Bearer am_nope", "unknown_api_key"),
+        ("Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", "invalid_token_type"),
+    ],
 )
 def test_bad_credentials_are_401_with_the_documented_code(header: str | None, code: str) -> None:
     app = create_app(api_keys=(KEY,))

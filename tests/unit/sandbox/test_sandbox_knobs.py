@@ -14,8 +14,9 @@ KEY = "am_unit_test_key_0123456789"
 
 
 def _client(app: SandboxApp) -> httpx.Client:
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox",
-                        headers={"Authorization": f"Bearer {KEY}"})
+    return httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {KEY}"}
+    )
 
 
 def _pod_names(client: httpx.Client) -> set[str]:
@@ -124,8 +125,16 @@ def test_create_app_rejects_bad_knobs() -> None:
 def test_armed_fault_fires_the_given_times_then_disarms() -> None:
     client = _client(create_app(api_keys=(KEY,)))
     inbox = client.post("/v0/inboxes", json={"username": "racy"}).json()["inbox_id"]
-    armed = client.post("/_sandbox/faults", json={"method": "PATCH", "route": "/v0/inboxes/{inbox_id}",
-                                                  "status": 409, "code": "race_condition", "times": 2})
+    armed = client.post(
+        "/_sandbox/faults",
+        json={
+            "method": "PATCH",
+            "route": "/v0/inboxes/{inbox_id}",
+            "status": 409,
+            "code": "race_condition",
+            "times": 2,
+        },
+    )
     assert armed.status_code == 200
     patch = lambda: client.patch(f"/v0/inboxes/{inbox}", json={"display_name": "x"})  # noqa: E731
     first, second, third = patch(), patch(), patch()

@@ -9,11 +9,14 @@ from mail_rig import Rig
 from mailctl.sandbox.backend.lists import normalize_entry
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Bob@Example.COM", ("bob@example.com", "email")),
-    (" Example.com ", ("example.com", "domain")),
-    ("a+tag@sub.example.co.uk", ("a+tag@sub.example.co.uk", "email")),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Bob@Example.COM", ("bob@example.com", "email")),
+        (" Example.com ", ("example.com", "domain")),
+        ("a+tag@sub.example.co.uk", ("a+tag@sub.example.co.uk", "email")),
+    ],
+)
 def test_entries_are_lower_cased_and_typed(raw: str, expected: tuple[str, str]) -> None:
     assert normalize_entry(raw) == expected
 

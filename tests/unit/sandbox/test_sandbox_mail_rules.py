@@ -124,8 +124,11 @@ def test_reply_draft_derives_recipients_and_threads_on_send(rig: Rig) -> None:
 def test_draft_update_clears_with_null_and_schedules(rig: Rig) -> None:
     alice, bob = _inboxes(rig)
     draft = rig.ok("POST", f"/v0/inboxes/{alice}/drafts", {"to": [bob], "subject": "s", "text": "t"})
-    updated = rig.ok("PATCH", f"/v0/inboxes/{alice}/drafts/{draft['draft_id']}",
-                     {"subject": None, "send_at": "2031-01-01T00:00:00Z", "add_labels": ["later"]})
+    updated = rig.ok(
+        "PATCH",
+        f"/v0/inboxes/{alice}/drafts/{draft['draft_id']}",
+        {"subject": None, "send_at": "2031-01-01T00:00:00Z", "add_labels": ["later"]},
+    )
     Draft.model_validate(updated)
     assert "subject" not in updated and updated["send_status"] == "scheduled" and "later" in updated["labels"]
 

@@ -16,8 +16,13 @@ from mailctl.sandbox.server import run_in_thread
 
 def test_serve_prints_one_listening_line_and_exits_0_on_sigterm(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("mailctl")
-    proc = subprocess.Popen([str(exe), "sandbox", "serve", "--port", "0", "--db", str(tmp_path / "s.db")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": "/usr/bin:/bin"})
+    proc = subprocess.Popen(
+        [str(exe), "sandbox", "serve", "--port", "0", "--db", str(tmp_path / "s.db")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     try:
         assert proc.stdout is not None
         assert select.select([proc.stdout], [], [], 60)[0], "no listening line within 60 s"

@@ -38,7 +38,7 @@ def _hold(stack: ExitStack, url: str, count: int, payload: bytes) -> None:
 def test_a_request_is_served_while_idle_and_half_sent_connections_are_held(served: str) -> None:
     with ExitStack() as stack:
         _hold(stack, served, 100, b"")
-        _hold(stack, served, 100, b"POST /v0/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"na")
+        _hold(stack, served, 100, b'POST /v0/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"na')
         response = httpx.get(f"{served}/v0/pods", headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
         assert response.status_code == 200
 

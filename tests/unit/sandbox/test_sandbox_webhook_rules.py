@@ -22,8 +22,9 @@ def test_absolute_http_urls_are_accepted(url: str) -> None:
     assert check_url(url) == url
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com", "/relative", "https://", "example.com/x", "https://a b.com",
-                                 "http://h:notaport/"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com", "/relative", "https://", "example.com/x", "https://a b.com", "http://h:notaport/"]
+)
 def test_other_urls_are_400(url: str) -> None:
     with pytest.raises(SandboxError) as info:
         check_url(url)
@@ -32,7 +33,9 @@ def test_other_urls_are_400(url: str) -> None:
 
 def test_event_types_are_deduplicated_and_unknown_ones_rejected() -> None:
     assert check_event_types(["message.sent", "message.sent", "domain.verified"], required=True) == [
-        "message.sent", "domain.verified"]
+        "message.sent",
+        "domain.verified",
+    ]
     assert check_event_types([], required=False) is None
     for values, required in ((["message.nope"], False), ([], True)):
         with pytest.raises(SandboxError):
@@ -71,10 +74,16 @@ def test_adding_subscriptions_to_an_org_wide_webhook_changes_nothing(rig: Rig) -
 
 def test_at_most_ten_pods_and_only_known_ones(rig: Rig) -> None:
     pods = [rig.pod(f"p{i}") for i in range(11)]
-    rig.error(rig.call("POST", "/v0/webhooks", {"url": URL, "event_types": ["message.sent"], "pod_ids": pods}),
-              400, "validation_error")
-    rig.error(rig.call("POST", "/v0/webhooks", {"url": URL, "event_types": ["message.sent"], "pod_ids": ["nope"]}),
-              400, "validation_error")
+    rig.error(
+        rig.call("POST", "/v0/webhooks", {"url": URL, "event_types": ["message.sent"], "pod_ids": pods}),
+        400,
+        "validation_error",
+    )
+    rig.error(
+        rig.call("POST", "/v0/webhooks", {"url": URL, "event_types": ["message.sent"], "pod_ids": ["nope"]}),
+        400,
+        "validation_error",
+    )
 
 
 def test_scope_specific_fields_are_refused(rig: Rig) -> None:

@@ -45,14 +45,26 @@ from mailctl.sandbox.backend.core import (
 
 BOOTSTRAP_KEY_NAME = "sandbox bootstrap key"
 PERMISSION_FLAGS = frozenset(
-    [f"{family}_{action}" for family in ("inbox", "domain", "webhook", "api_key", "pod", "file")
-     for action in ("read", "create", "update", "delete")]
+    [
+        f"{family}_{action}"
+        for family in ("inbox", "domain", "webhook", "api_key", "pod", "file")
+        for action in ("read", "create", "update", "delete")
+    ]
     + [f"message_{a}" for a in ("read", "send", "reply", "update", "delete")]
     + [f"label_{label}_read" for label in ("spam", "blocked", "unauthenticated", "trash")]
     + [f"draft_{a}" for a in ("read", "create", "update", "delete", "send")]
-    + ["list_entry_read", "list_entry_create", "list_entry_delete", "metrics_read",
-       "calendar_read", "calendar_update", "app_connect", "app_share_owner", "account_update",
-       "agent_armor_release"]
+    + [
+        "list_entry_read",
+        "list_entry_create",
+        "list_entry_delete",
+        "metrics_read",
+        "calendar_read",
+        "calendar_update",
+        "app_connect",
+        "app_share_owner",
+        "account_update",
+        "agent_armor_release",
+    ]
     + [f"calendar_event_{a}" for a in ("read", "create", "update", "delete")]
 )
 _KEY_ACTION = "manage API keys"
@@ -63,9 +75,18 @@ def display_prefix(secret: str) -> str:
     return secret[:12] if len(secret) >= 24 else secret[: max(1, min(8, len(secret) // 3))]
 
 
-def insert_key(tx: Tx, org: str, secret: str, *, name: str | None, pod: str | None = None,
-               inbox: str | None = None, permissions: dict[str, bool] | None = None,
-               expires_at: str | None = None, bootstrap: bool = False) -> Row:
+def insert_key(
+    tx: Tx,
+    org: str,
+    secret: str,
+    *,
+    name: str | None,
+    pod: str | None = None,
+    inbox: str | None = None,
+    permissions: dict[str, bool] | None = None,
+    expires_at: str | None = None,
+    bootstrap: bool = False,
+) -> Row:
     key_id, stamp = new_id(), now()
     prefix = display_prefix(secret)
     # §11 Q16: a key created without a name is named after its prefix
@@ -143,8 +164,11 @@ def check_grant(caller: Caller, permissions: dict[str, bool] | None) -> None:
         return
     for flag, granted in permissions.items():
         if granted and not caller.holds(flag):
-            raise forbidden("permission_escalation", f"Cannot grant '{flag}': the calling key does not hold it",
-                            fix="Grant only permissions your key holds.")
+            raise forbidden(
+                "permission_escalation",
+                f"Cannot grant '{flag}': the calling key does not hold it",
+                fix="Grant only permissions your key holds.",
+            )
 
 
 def _expiry(ctx: Ctx) -> str | None:
@@ -156,8 +180,11 @@ def _expiry(ctx: Ctx) -> str | None:
     if expires <= datetime.now(UTC):
         raise bad_request("'expires_at' must be in the future", "expires_at")
     if parent is not None and expires > parse_time(parent, "expires_at"):
-        raise forbidden("permission_escalation", "A key cannot outlive the key that creates it",
-                        fix=f"Use an expires_at no later than {parent}.")
+        raise forbidden(
+            "permission_escalation",
+            "A key cannot outlive the key that creates it",
+            fix=f"Use an expires_at no later than {parent}.",
+        )
     return expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -239,8 +266,19 @@ def list_keys(ctx: Ctx) -> Reply:
     if kind not in (None, "bearer", "public_key"):
         raise bad_request("'type' must be bearer or public_key", "type")
     visible = None if kind is None else (lambda row: row.body.get("type", "bearer") == kind)
-    return ok(paginate(ctx, API_KEY, "api_keys", render, org=ctx.org, visible=visible, include_limit=False,
-                       variant=kind or "", **scope_filters(ctx.caller)))
+    return ok(
+        paginate(
+            ctx,
+            API_KEY,
+            "api_keys",
+            render,
+            org=ctx.org,
+            visible=visible,
+            include_limit=False,
+            variant=kind or "",
+            **scope_filters(ctx.caller),
+        )
+    )
 
 
 def create_key(ctx: Ctx) -> Reply:
@@ -272,8 +310,19 @@ def delete_key(ctx: Ctx) -> Reply:
 def list_pod_keys(ctx: Ctx) -> Reply:
     pod = load_pod(ctx, ctx.params["pod_id"])
     ctx.caller.require("api_key_read")
-    return ok(paginate(ctx, API_KEY, "api_keys", render, org=ctx.org, pod=pod.id, inbox=None,
-                       allow_ascending=False, include_limit=False))
+    return ok(
+        paginate(
+            ctx,
+            API_KEY,
+            "api_keys",
+            render,
+            org=ctx.org,
+            pod=pod.id,
+            inbox=None,
+            allow_ascending=False,
+            include_limit=False,
+        )
+    )
 
 
 def create_pod_key(ctx: Ctx) -> Reply:
@@ -304,8 +353,11 @@ def _inbox(ctx: Ctx) -> Row:
 def list_inbox_keys(ctx: Ctx) -> Reply:
     inbox = _inbox(ctx)
     ctx.caller.require("api_key_read")
-    return ok(paginate(ctx, API_KEY, "api_keys", render, org=ctx.org, inbox=inbox.id,
-                       allow_ascending=False, include_limit=False))
+    return ok(
+        paginate(
+            ctx, API_KEY, "api_keys", render, org=ctx.org, inbox=inbox.id, allow_ascending=False, include_limit=False
+        )
+    )
 
 
 def create_inbox_key(ctx: Ctx) -> Reply:

@@ -13,7 +13,7 @@ def bearer_token(header: str | None) -> str | None:
     """The token of a well-formed ``Bearer`` header (scheme is case-sensitive), else None."""
     if not header or not header.startswith("Bearer "):
         return None
-    token = header[len("Bearer "):].strip()
+    token = header[len("Bearer ") :].strip()
     return token or None
 
 

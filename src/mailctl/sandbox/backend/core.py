@@ -32,11 +32,42 @@ from mailctl.sandbox.backend.validate import Body, Query
 from mailctl.sandbox.store import Row, Tx
 
 __all__ = [
-    "SandboxError", "bad_request", "conflict", "forbidden", "missing_permission", "not_found",
-    "scope_forbidden", "unauthorized", "unprocessable", "paginate", "paginate_items", "Body", "Query", "Row", "Tx",
-    "Caller", "Ctx", "Reply", "Settings", "ok", "no_content", "now", "parse_time", "new_id",
-    "on_delete", "delete_cascading", "replay_client_id", "load_pod", "load_inbox", "pod_visible",
-    "inbox_visible", "require_scope", "require_control", "secret_hash", "new_secret", "scope_filters",
+    "SandboxError",
+    "bad_request",
+    "conflict",
+    "forbidden",
+    "missing_permission",
+    "not_found",
+    "scope_forbidden",
+    "unauthorized",
+    "unprocessable",
+    "paginate",
+    "paginate_items",
+    "Body",
+    "Query",
+    "Row",
+    "Tx",
+    "Caller",
+    "Ctx",
+    "Reply",
+    "Settings",
+    "ok",
+    "no_content",
+    "now",
+    "parse_time",
+    "new_id",
+    "on_delete",
+    "delete_cascading",
+    "replay_client_id",
+    "load_pod",
+    "load_inbox",
+    "pod_visible",
+    "inbox_visible",
+    "require_scope",
+    "require_control",
+    "secret_hash",
+    "new_secret",
+    "scope_filters",
 ]
 
 # Kinds stored by this package (S2's modules add "webhook", "list_entry", "message", ...).
@@ -99,9 +130,21 @@ SCOPE_DENIED: dict[str, frozenset[str]] = {
     "organization": frozenset(),
     "pod": frozenset({"pod_create", "pod_delete"}),
     "inbox": frozenset(
-        {"inbox_create", "inbox_delete", "pod_read", "pod_create", "pod_delete",
-         "domain_read", "domain_create", "domain_update", "domain_delete",
-         "api_key_read", "api_key_create", "api_key_update", "api_key_delete"}
+        {
+            "inbox_create",
+            "inbox_delete",
+            "pod_read",
+            "pod_create",
+            "pod_delete",
+            "domain_read",
+            "domain_create",
+            "domain_update",
+            "domain_delete",
+            "api_key_read",
+            "api_key_create",
+            "api_key_update",
+            "api_key_delete",
+        }
     ),
 }
 

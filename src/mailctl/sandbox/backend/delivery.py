@@ -54,8 +54,9 @@ class Outgoing:
 
 def reject_attachments(ctx: Ctx, name: str = "attachments") -> None:
     if ctx.body.raw(name):
-        raise bad_request("Attachments are not emulated by the sandbox", name,
-                          fix="Send the message without attachments.")
+        raise bad_request(
+            "Attachments are not emulated by the sandbox", name, fix="Send the message without attachments."
+        )
 
 
 def outgoing_from_body(ctx: Ctx, *, subject: bool = True) -> Outgoing:
@@ -82,35 +83,59 @@ def _size(fields: dict[str, Any]) -> int:
 
 def new_thread(tx: Tx, inbox: Row, subject: str | None) -> str:
     thread_id, stamp = new_id(), now()
-    tx.insert(THREAD, thread_id, org=inbox.org, pod=inbox.pod, inbox=inbox.id,
-              body={"subject": subject}, created_at=stamp)
+    tx.insert(
+        THREAD, thread_id, org=inbox.org, pod=inbox.pod, inbox=inbox.id, body={"subject": subject}, created_at=stamp
+    )
     return thread_id
 
 
 def insert_message(tx: Tx, inbox: Row, thread_id: str, fields: dict[str, Any], labels: list[str]) -> Row:
     body = {**fields, "thread_id": thread_id, "labels": labels}
-    return tx.insert(MESSAGE, f"{inbox.id}|{fields['message_id']}", org=inbox.org, pod=inbox.pod,
-                     inbox=inbox.id, ref=thread_id, body=body, created_at=fields["timestamp"])
+    return tx.insert(
+        MESSAGE,
+        f"{inbox.id}|{fields['message_id']}",
+        org=inbox.org,
+        pod=inbox.pod,
+        inbox=inbox.id,
+        ref=thread_id,
+        body=body,
+        created_at=fields["timestamp"],
+    )
 
 
 def send(tx: Tx, sender: Row, out: Outgoing) -> Row:
     """Send ``out`` from ``sender``: the sent message row (deliveries happen in the same tx)."""
     if sender.body.get("status") == "paused":
-        raise forbidden("inbox_paused", f"Inbox {sender.id} is paused and cannot send",
-                        fix="Set the inbox status to active first.")
+        raise forbidden(
+            "inbox_paused", f"Inbox {sender.id} is paused and cannot send", fix="Set the inbox status to active first."
+        )
     recipients = list(dict.fromkeys(bare(a) for a in out.to + out.cc + out.bcc))
     if not recipients:
         raise bad_request("At least one recipient (to, cc or bcc) is required", "to")
     for address in recipients:
         if verdict(tx, sender.org, sender, "send", address) == "block":
-            raise forbidden("message_rejected", f"Sending to {address} is blocked by a send list",
-                            fix="Remove the entry from the send block list or add the address to the send allow list.")
+            raise forbidden(
+                "message_rejected",
+                f"Sending to {address} is blocked by a send list",
+                fix="Remove the entry from the send block list or add the address to the send allow list.",
+            )
     stamp = now()
     fields: dict[str, Any] = {
-        "message_id": f"<{uuid.uuid4().hex}@{sender.id.rpartition('@')[2]}>", "timestamp": stamp,
-        "from": sender_address(sender), "to": out.to, "cc": out.cc, "bcc": out.bcc, "reply_to": out.reply_to,
-        "subject": out.subject, "text": out.text, "html": out.html, "preview": preview_of(out.text, out.html),
-        "in_reply_to": out.in_reply_to, "references": out.references, "headers": out.headers, "updated_at": stamp,
+        "message_id": f"<{uuid.uuid4().hex}@{sender.id.rpartition('@')[2]}>",
+        "timestamp": stamp,
+        "from": sender_address(sender),
+        "to": out.to,
+        "cc": out.cc,
+        "bcc": out.bcc,
+        "reply_to": out.reply_to,
+        "subject": out.subject,
+        "text": out.text,
+        "html": out.html,
+        "preview": preview_of(out.text, out.html),
+        "in_reply_to": out.in_reply_to,
+        "references": out.references,
+        "headers": out.headers,
+        "updated_at": stamp,
     }
     fields["size"] = _size(fields)
     thread_id = out.thread_id or new_thread(tx, sender, out.subject)

@@ -98,14 +98,20 @@ def require_usable_for_inbox(ctx: Ctx, domain: str, pod_id: str) -> None:
         if row is None or row.org != ctx.org or not _in_pod(row, pod_id):
             continue
         if depth > 0 and not row.body["subdomains_enabled"]:
-            raise unprocessable(f"Domain {row.id} does not have subdomains_enabled, so {domain} cannot be used",
-                                fix=f"PATCH the domain {row.id} with subdomains_enabled: true.")
+            raise unprocessable(
+                f"Domain {row.id} does not have subdomains_enabled, so {domain} cannot be used",
+                fix=f"PATCH the domain {row.id} with subdomains_enabled: true.",
+            )
         if advance(ctx, row).body["status"] != "VERIFIED":
-            raise unprocessable(f"Domain {row.id} is not verified (status {row.body['status']})",
-                                fix="Publish its DNS records and verify it.")
+            raise unprocessable(
+                f"Domain {row.id} is not verified (status {row.body['status']})",
+                fix="Publish its DNS records and verify it.",
+            )
         return
-    raise unprocessable(f"Domain {domain} is not a verified domain available to this pod",
-                        fix="Create and verify the domain first (POST /v0/domains).")
+    raise unprocessable(
+        f"Domain {domain} is not a verified domain available to this pod",
+        fix="Create and verify the domain first (POST /v0/domains).",
+    )
 
 
 def _domain_scope(ctx: Ctx) -> Row | None:
@@ -174,8 +180,9 @@ def create_domain(ctx: Ctx) -> Reply:
     stamp = now()
     row_body: dict[str, Any] = {f: FLAG_DEFAULTS[f] if v is None else v for f, v in flags.items()}
     row_body.update({"status": "PENDING", "reason": "dns_records_missing", "updated_at": stamp})
-    row = ctx.tx.insert(DOMAIN, name, org=ctx.org, pod=pod.id if pod else None,
-                        client_id=client_id, body=row_body, created_at=stamp)
+    row = ctx.tx.insert(
+        DOMAIN, name, org=ctx.org, pod=pod.id if pod else None, client_id=client_id, body=row_body, created_at=stamp
+    )
     return ok(render(row))
 
 

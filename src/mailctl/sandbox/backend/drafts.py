@@ -109,8 +109,18 @@ def list_drafts(ctx: Ctx) -> Reply:
     ctx.caller.require("draft_read")
     filters = route_filters(ctx)
     keep = list_filter(ctx, {})
-    return ok(paginate(ctx, DRAFT, "drafts", render_item, visible=lambda r: keep(render_item(r)),
-                       org=ctx.org, variant=filter_variant(ctx), **filters))
+    return ok(
+        paginate(
+            ctx,
+            DRAFT,
+            "drafts",
+            render_item,
+            visible=lambda r: keep(render_item(r)),
+            org=ctx.org,
+            variant=filter_variant(ctx),
+            **filters,
+        )
+    )
 
 
 def get_draft(ctx: Ctx) -> Reply:
@@ -136,8 +146,12 @@ def create_draft(ctx: Ctx) -> Reply:
         raise bad_request("'reply_all' needs 'in_reply_to' and no 'to', 'cc' or 'bcc'", "reply_all")
     if replied:
         threaded = reply_to_row(replied, Outgoing(to=[]))
-        body.update(in_reply_to=threaded.in_reply_to, references=threaded.references, thread_id=threaded.thread_id,
-                    reply_all=reply_all)
+        body.update(
+            in_reply_to=threaded.in_reply_to,
+            references=threaded.references,
+            thread_id=threaded.thread_id,
+            reply_all=reply_all,
+        )
         body.setdefault("subject", threaded.subject)
         if not any(body.get(n) for n in ("to", "cc", "bcc")):
             body["to"], body["cc"] = reply_recipients(replied, inbox, reply_all)
@@ -146,8 +160,16 @@ def create_draft(ctx: Ctx) -> Reply:
         body.setdefault("subject", prefixed("Fwd:", forwarded.body.get("subject")))
     body["send_at"] = _send_at(ctx)
     _refresh(body)
-    row = ctx.tx.insert(DRAFT, new_id(), org=ctx.org, pod=inbox.pod, inbox=inbox.id, body=body,
-                        created_at=body["updated_at"], client_id=client_id)
+    row = ctx.tx.insert(
+        DRAFT,
+        new_id(),
+        org=ctx.org,
+        pod=inbox.pod,
+        inbox=inbox.id,
+        body=body,
+        created_at=body["updated_at"],
+        client_id=client_id,
+    )
     return ok(render(row))
 
 
@@ -196,10 +218,19 @@ def send_draft(ctx: Ctx) -> Reply:
         label_list(ctx.body.raw("remove_labels"), "remove_labels"),
     )
     labels = relabel([label for label in body["labels"] if label != "draft"], add, remove)
-    out = Outgoing(to=body.get("to") or [], cc=body.get("cc") or [], bcc=body.get("bcc") or [],
-                   reply_to=body.get("reply_to") or [], subject=body.get("subject"), text=body.get("text"),
-                   html=body.get("html"), labels=labels, in_reply_to=body.get("in_reply_to"),
-                   references=body.get("references") or [], thread_id=body.get("thread_id"))
+    out = Outgoing(
+        to=body.get("to") or [],
+        cc=body.get("cc") or [],
+        bcc=body.get("bcc") or [],
+        reply_to=body.get("reply_to") or [],
+        subject=body.get("subject"),
+        text=body.get("text"),
+        html=body.get("html"),
+        labels=labels,
+        in_reply_to=body.get("in_reply_to"),
+        references=body.get("references") or [],
+        thread_id=body.get("thread_id"),
+    )
     if out.thread_id and not ctx.tx.get(MESSAGE, f"{inbox.id}|{out.in_reply_to}"):
         out.thread_id = None  # the replied-to message is gone: start a new thread
     sent = send(ctx.tx, inbox, out)

@@ -52,8 +52,13 @@ def idempotent(handler: Handler) -> Handler:
             return Reply(stored.body["status"], stored.body["response"])
         reply = handler(ctx)
         if 200 <= reply.status < 300:
-            ctx.tx.insert(IDEMPOTENCY, row_id, org=ctx.org, created_at=now(),
-                          body={"fingerprint": fingerprint, "status": reply.status, "response": reply.body})
+            ctx.tx.insert(
+                IDEMPOTENCY,
+                row_id,
+                org=ctx.org,
+                created_at=now(),
+                body={"fingerprint": fingerprint, "status": reply.status, "response": reply.body},
+            )
         return reply
 
     return wrapped

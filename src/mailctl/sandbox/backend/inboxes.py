@@ -104,7 +104,9 @@ def _create(ctx: Ctx, pod: Row, route_pod: Row | None) -> Reply:
     body = ctx.body
     client_id = body.client_id()
     existing = replay_client_id(
-        ctx, INBOX, client_id,
+        ctx,
+        INBOX,
+        client_id,
         visible=lambda row: inbox_visible(ctx.caller, row) and (route_pod is None or row.pod == route_pod.id),
     )
     if existing is not None:
@@ -122,15 +124,20 @@ def _create(ctx: Ctx, pod: Row, route_pod: Row | None) -> Reply:
     metadata = merge_metadata(None, body) if body.raw("metadata") else None
     email = f"{username}@{domain}"
     if ctx.tx.get(INBOX, email) is not None:  # §11 Q2: 403 IsTakenError, never a retried 409
-        raise forbidden("resource_taken", f"The address {email} is already taken",
-                        name="IsTakenError", fix="Choose another username.")
+        raise forbidden(
+            "resource_taken",
+            f"The address {email} is already taken",
+            name="IsTakenError",
+            fix="Choose another username.",
+        )
     stamp = now()
     row_body: dict[str, Any] = {"username": username, "domain": domain, "updated_at": stamp}
     for name, value in (("display_name", display_name), ("status", status), ("metadata", metadata)):
         if value is not None:
             row_body[name] = value
-    row = ctx.tx.insert(INBOX, email, org=ctx.org, pod=pod.id, inbox=email, client_id=client_id,
-                        body=row_body, created_at=stamp)
+    row = ctx.tx.insert(
+        INBOX, email, org=ctx.org, pod=pod.id, inbox=email, client_id=client_id, body=row_body, created_at=stamp
+    )
     return ok(render(row))
 
 

@@ -98,8 +98,12 @@ def render(row: Row) -> dict[str, Any]:
         out["inbox_id"] = row.inbox
     if body.get("reason") is not None:
         out["reason"] = body["reason"]
-    out.update(direction=body["direction"], list_type=body["list_type"], entry_type=body["entry_type"],
-               created_at=row.created_at)
+    out.update(
+        direction=body["direction"],
+        list_type=body["list_type"],
+        entry_type=body["entry_type"],
+        created_at=row.created_at,
+    )
     if body.get("read_only"):
         out["read_only"] = True
     return out
@@ -109,8 +113,17 @@ def _ref(scope: ListScope, direction: str, list_type: str) -> str:
     return f"{scope.key}|{direction}|{list_type}"
 
 
-def insert_entry(tx: Tx, org: str, scope: ListScope, direction: str, list_type: str, entry: str,
-                 reason: str | None = None, *, read_only: bool = False) -> Row:
+def insert_entry(
+    tx: Tx,
+    org: str,
+    scope: ListScope,
+    direction: str,
+    list_type: str,
+    entry: str,
+    reason: str | None = None,
+    *,
+    read_only: bool = False,
+) -> Row:
     """The entry (normalised), created unless it already exists (then returned unchanged)."""
     value, entry_type = normalize_entry(entry)
     ref = _ref(scope, direction, list_type)
@@ -122,8 +135,9 @@ def insert_entry(tx: Tx, org: str, scope: ListScope, direction: str, list_type: 
         body["reason"] = reason
     if read_only:
         body["read_only"] = True
-    return tx.insert(LIST_ENTRY, f"{ref}|{value}", org=org, pod=scope.pod, inbox=scope.inbox, ref=ref,
-                     body=body, created_at=now())
+    return tx.insert(
+        LIST_ENTRY, f"{ref}|{value}", org=org, pod=scope.pod, inbox=scope.inbox, ref=ref, body=body, created_at=now()
+    )
 
 
 def _load(ctx: Ctx) -> Row:
@@ -172,8 +186,11 @@ def delete_entry(ctx: Ctx) -> Reply:
     ctx.caller.require("list_entry_delete")
     row = _load(ctx)
     if row.body.get("read_only"):
-        raise forbidden("cannot_delete", f"List entry {row.body['entry']!r} is read-only and cannot be deleted",
-                        fix="Read-only entries (e.g. bounce suppressions) are managed by AgentMail.")
+        raise forbidden(
+            "cannot_delete",
+            f"List entry {row.body['entry']!r} is read-only and cannot be deleted",
+            fix="Read-only entries (e.g. bounce suppressions) are managed by AgentMail.",
+        )
     ctx.tx.delete(LIST_ENTRY, row.id)
     return no_content()
 

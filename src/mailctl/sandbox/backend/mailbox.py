@@ -190,5 +190,9 @@ def _inbox_deleted(tx: Tx, inbox: Row) -> None:
 
 def not_emulated(ctx: Ctx) -> Reply:
     """Search and batch routes: literal segments that ``{message_id}``/``{thread_id}`` must not capture."""
-    raise SandboxError(404, "not_found", f"{ctx.route} is not emulated by the sandbox",
-                       fix="List the messages or threads and filter them client-side.")
+    raise SandboxError(
+        404,
+        "not_found",
+        f"{ctx.route} is not emulated by the sandbox",
+        fix="List the messages or threads and filter them client-side.",
+    )

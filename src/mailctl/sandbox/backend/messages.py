@@ -29,8 +29,13 @@ def render_item(row: Row) -> dict[str, Any]:
     """``MessageItem``: no body text (list rows)."""
     body = row.body
     out: dict[str, Any] = {
-        "inbox_id": row.inbox, "thread_id": body["thread_id"], "message_id": body["message_id"],
-        "labels": list(body["labels"]), "timestamp": body["timestamp"], "from": body["from"], "to": list(body["to"]),
+        "inbox_id": row.inbox,
+        "thread_id": body["thread_id"],
+        "message_id": body["message_id"],
+        "labels": list(body["labels"]),
+        "timestamp": body["timestamp"],
+        "from": body["from"],
+        "to": list(body["to"]),
     }
     for name in _ITEM_FIELDS:
         if body.get(name):  # optional fields are omitted when unset or empty
@@ -74,11 +79,27 @@ def delete_message_row(tx: Tx, row: Row) -> None:
 def list_messages(ctx: Ctx) -> Reply:
     ctx.caller.require("message_read")
     inbox = load_inbox(ctx, ctx.params["inbox_id"])
-    keep = list_filter(ctx, {"from": lambda m: [m["from"]], "to": lambda m: m["to"] + m.get("cc", []),
-                             "subject": lambda m: [m.get("subject") or ""]})
+    keep = list_filter(
+        ctx,
+        {
+            "from": lambda m: [m["from"]],
+            "to": lambda m: m["to"] + m.get("cc", []),
+            "subject": lambda m: [m.get("subject") or ""],
+        },
+    )
     visible = lambda row: listable(ctx, row.body["labels"]) and keep(render_item(row))  # noqa: E731
-    return ok(paginate(ctx, MESSAGE, "messages", render_item, visible=visible, org=ctx.org, inbox=inbox.id,
-                       variant=filter_variant(ctx)))
+    return ok(
+        paginate(
+            ctx,
+            MESSAGE,
+            "messages",
+            render_item,
+            visible=visible,
+            org=ctx.org,
+            inbox=inbox.id,
+            variant=filter_variant(ctx),
+        )
+    )
 
 
 def get_message(ctx: Ctx) -> Reply:

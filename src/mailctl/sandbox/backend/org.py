@@ -48,8 +48,7 @@ def reset(tx: Tx, org_id: str, bootstrap_keys: Sequence[str]) -> None:
     (those of ``serve --api-key``, or the key ``POST /_sandbox/organizations`` returned), then
     reseed its Default Pod. Other organisations are untouched."""
     hashes = {secret_hash(secret) for secret in bootstrap_keys}
-    keep = [org_id] + [row.id for row in tx.find(API_KEY, org=org_id)
-                       if row.body.get("bootstrap") or row.ref in hashes]
+    keep = [org_id] + [row.id for row in tx.find(API_KEY, org=org_id) if row.body.get("bootstrap") or row.ref in hashes]
     tx.delete_org(org_id, keep=keep)
     for row in tx.find(API_KEY, org=org_id):  # bootstrap keys are org-level: no pod to lose
         row.body.pop("used_at", None)

@@ -97,7 +97,7 @@ def paginate_items(ctx: Ctx, items: list[dict[str, Any]], items_key: str, *, var
     listing = f"{ctx.route}|{variant}"
     token = ctx.query.string("page_token")
     offset = decode_token(token, False, listing).seq if token else 0
-    page = items[offset:offset + limit]
+    page = items[offset : offset + limit]
     envelope: dict[str, Any] = {"count": len(page), "limit": limit}
     if offset + limit < len(items):
         marker = Row("", "", "", None, None, None, None, "", offset + limit, {})

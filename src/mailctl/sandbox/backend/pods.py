@@ -77,9 +77,7 @@ def delete_pod(ctx: Ctx) -> Reply:
     ctx.caller.require("pod_delete")
     pod = load_pod(ctx, ctx.params["pod_id"])
     if pod.ref == DEFAULT_POD_REF:  # §11 Q14
-        raise forbidden(
-            "cannot_delete", "The Default Pod cannot be deleted", fix="Delete other pods instead."
-        )
+        raise forbidden("cannot_delete", "The Default Pod cannot be deleted", fix="Delete other pods instead.")
     inboxes, domains = ctx.tx.count(INBOX, pod=pod.id), ctx.tx.count(DOMAIN, pod=pod.id)
     if inboxes or domains:  # §11 Q1: 403 (not 409, which the SDK retries)
         raise forbidden(

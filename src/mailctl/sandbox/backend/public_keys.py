@@ -76,8 +76,9 @@ def thumbprint(jwk: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
 
 
-def register(ctx: Ctx, pod: str | None, inbox: str | None, permissions: dict[str, bool],
-             name: str | None, expires_at: str | None) -> Row:
+def register(
+    ctx: Ctx, pod: str | None, inbox: str | None, permissions: dict[str, bool], name: str | None, expires_at: str | None
+) -> Row:
     """Create (or replay, by ``client_id``) a public-key credential at the route's scope."""
     jwk = parse_jwk(ctx.body.raw("public_key"))
     client_id = ctx.body.client_id()
@@ -86,18 +87,27 @@ def register(ctx: Ctx, pod: str | None, inbox: str | None, permissions: dict[str
         return existing
     fingerprint = thumbprint(jwk)
     if any(row.body.get("fingerprint") == fingerprint for row in ctx.tx.find(API_KEY, org=ctx.org)):
-        raise forbidden("already_exists", "This public key is already registered in the organization",
-                        fix="Use the existing credential.")
+        raise forbidden(
+            "already_exists",
+            "This public key is already registered in the organization",
+            fix="Use the existing credential.",
+        )
     stamp = now()
     body: dict[str, Any] = {
-        "type": PUBLIC_KEY, "name": name or f"AgentID key {fingerprint[:8]}", "jwk": jwk, "fingerprint": fingerprint,
+        "type": PUBLIC_KEY,
+        "name": name or f"AgentID key {fingerprint[:8]}",
+        "jwk": jwk,
+        "fingerprint": fingerprint,
         "permissions": permissions,
-        "created_by": ctx.caller.api_key_id, "status": "active", "updated_at": stamp,
+        "created_by": ctx.caller.api_key_id,
+        "status": "active",
+        "updated_at": stamp,
     }
     if expires_at is not None:
         body["expires_at"] = expires_at
-    return ctx.tx.insert(API_KEY, new_id(), org=ctx.org, pod=pod, inbox=inbox, client_id=client_id,
-                         body=body, created_at=stamp)
+    return ctx.tx.insert(
+        API_KEY, new_id(), org=ctx.org, pod=pod, inbox=inbox, client_id=client_id, body=body, created_at=stamp
+    )
 
 
 def render(row: Row) -> dict[str, Any]:
@@ -115,8 +125,12 @@ def render(row: Row) -> dict[str, Any]:
     out["status"] = body["status"]
     if "used_at" in body:
         out["used_at"] = body["used_at"]
-    out.update(permissions=body["permissions"], created_by={"api_key_id": body["created_by"]},
-               created_at=row.created_at, updated_at=body["updated_at"])
+    out.update(
+        permissions=body["permissions"],
+        created_by={"api_key_id": body["created_by"]},
+        created_at=row.created_at,
+        updated_at=body["updated_at"],
+    )
     if "expires_at" in body:
         out["expires_at"] = body["expires_at"]
     return out

@@ -35,7 +35,8 @@ def summarize(thread: Row, rows: list[Row]) -> dict[str, Any]:
     """``ThreadItem`` from the thread's (non-empty, oldest-first) readable messages."""
     last = rows[-1].body
     out: dict[str, Any] = {
-        "inbox_id": thread.inbox, "thread_id": thread.id,
+        "inbox_id": thread.inbox,
+        "thread_id": thread.id,
         "labels": _unique([label for r in rows for label in r.body["labels"]]),
         "timestamp": last["timestamp"],
     }
@@ -50,8 +51,11 @@ def summarize(thread: Row, rows: list[Row]) -> dict[str, Any]:
     if last.get("preview"):
         out["preview"] = last["preview"]
     out.update(
-        last_message_id=last["message_id"], message_count=len(rows), size=sum(r.body["size"] for r in rows),
-        updated_at=max(r.body["updated_at"] for r in rows), created_at=thread.created_at,
+        last_message_id=last["message_id"],
+        message_count=len(rows),
+        size=sum(r.body["size"] for r in rows),
+        updated_at=max(r.body["updated_at"] for r in rows),
+        created_at=thread.created_at,
     )
     return out
 
@@ -71,8 +75,14 @@ def _load(ctx: Ctx) -> tuple[Row, list[Row]]:
 def list_threads(ctx: Ctx) -> Reply:
     ctx.caller.require("message_read")
     filters = route_filters(ctx)
-    keep = list_filter(ctx, {"senders": lambda t: t["senders"], "recipients": lambda t: t["recipients"],
-                             "subject": lambda t: [t.get("subject") or ""]})
+    keep = list_filter(
+        ctx,
+        {
+            "senders": lambda t: t["senders"],
+            "recipients": lambda t: t["recipients"],
+            "subject": lambda t: [t.get("subject") or ""],
+        },
+    )
 
     def listed(thread: Row) -> list[Row]:
         return [r for r in ctx.tx.find(MESSAGE, ref=thread.id) if listable(ctx, r.body["labels"])]
@@ -81,16 +91,33 @@ def list_threads(ctx: Ctx) -> Reply:
         rows = listed(thread)
         return bool(rows) and keep(summarize(thread, rows))
 
-    return ok(paginate(ctx, THREAD, "threads", lambda t: summarize(t, listed(t)), visible=visible,
-                       org=ctx.org, variant=filter_variant(ctx), **filters))
+    return ok(
+        paginate(
+            ctx,
+            THREAD,
+            "threads",
+            lambda t: summarize(t, listed(t)),
+            visible=visible,
+            org=ctx.org,
+            variant=filter_variant(ctx),
+            **filters,
+        )
+    )
 
 
 def get_thread(ctx: Ctx) -> Reply:
     """``Thread``: the summary plus one page of messages, newest page first, each page oldest-first."""
     ctx.caller.require("message_read")
     thread, rows = _load(ctx)
-    page = paginate(ctx, MESSAGE, "messages", messages.render, allow_ascending=False,
-                    visible=lambda r: readable(ctx.caller, r.body["labels"]), ref=thread.id)
+    page = paginate(
+        ctx,
+        MESSAGE,
+        "messages",
+        messages.render,
+        allow_ascending=False,
+        visible=lambda r: readable(ctx.caller, r.body["labels"]),
+        ref=thread.id,
+    )
     page["messages"].reverse()
     return ok({**summarize(thread, rows), **page})
 

@@ -77,9 +77,7 @@ class Body:
     def client_id(self) -> str | None:
         value = self.string("client_id")
         if value is not None and not CLIENT_ID_RE.match(value):
-            raise bad_request(
-                "'client_id' must be 1-256 characters from A-Z a-z 0-9 - . _ ~", "client_id"
-            )
+            raise bad_request("'client_id' must be 1-256 characters from A-Z a-z 0-9 - . _ ~", "client_id")
         return value
 
 

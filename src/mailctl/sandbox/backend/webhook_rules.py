@@ -10,14 +10,30 @@ from urllib.parse import urlsplit
 
 from mailctl.sandbox.backend.core import Caller, bad_request, missing_permission
 
-EVENT_TYPES = frozenset({
-    "message.received", "message.received.spam", "message.received.blocked",
-    "message.received.unauthenticated", "message.security.completed", "message.security.review",
-    "message.security.override", "message.sent", "message.delivered", "message.bounced",
-    "message.complained", "message.rejected", "message.opened", "domain.verified",
-    "calendar.event.created", "calendar.event.updated", "calendar.event.deleted",
-    "calendar.event.responded", "calendar.event.starting", "calendar.event.ending",
-})
+EVENT_TYPES = frozenset(
+    {
+        "message.received",
+        "message.received.spam",
+        "message.received.blocked",
+        "message.received.unauthenticated",
+        "message.security.completed",
+        "message.security.review",
+        "message.security.override",
+        "message.sent",
+        "message.delivered",
+        "message.bounced",
+        "message.complained",
+        "message.rejected",
+        "message.opened",
+        "domain.verified",
+        "calendar.event.created",
+        "calendar.event.updated",
+        "calendar.event.deleted",
+        "calendar.event.responded",
+        "calendar.event.starting",
+        "calendar.event.ending",
+    }
+)
 
 # §3.2: these events are never implied and need the matching label permission.
 LABEL_EVENTS = {
@@ -43,8 +59,11 @@ def check_url(url: str) -> str:
     except ValueError:
         raise bad_request(f"'url' is not a valid URL: {url!r}", "url") from None
     if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
-        raise bad_request("'url' must be an absolute http:// or https:// URL with a host", "url",
-                          fix="Use e.g. https://example.com/webhooks or http://localhost:8080/hook.")
+        raise bad_request(
+            "'url' must be an absolute http:// or https:// URL with a host",
+            "url",
+            fix="Use e.g. https://example.com/webhooks or http://localhost:8080/hook.",
+        )
     return url
 
 
@@ -61,8 +80,11 @@ def check_event_types(values: list[str] | None, *, required: bool) -> list[str] 
     out: list[str] = []
     for i, value in enumerate(values):
         if value not in EVENT_TYPES:
-            raise bad_request(f"Unknown event type {value!r}", f"event_types[{i}]",
-                              fix="Use one of: " + ", ".join(sorted(EVENT_TYPES)))
+            raise bad_request(
+                f"Unknown event type {value!r}",
+                f"event_types[{i}]",
+                fix="Use one of: " + ", ".join(sorted(EVENT_TYPES)),
+            )
         if value not in out:
             out.append(value)
     return out
@@ -91,8 +113,7 @@ def check_headers(headers: dict[str, object] | None, field: str = "headers") -> 
         if not _HEADER_NAME.match(name):
             raise bad_request(f"Invalid header name {name!r}", f"{field}.{name}")
         if not isinstance(value, str) or not _HEADER_VALUE.match(value):
-            raise bad_request(f"Header {name!r} must have a string value without control characters",
-                              f"{field}.{name}")
+            raise bad_request(f"Header {name!r} must have a string value without control characters", f"{field}.{name}")
         if name.lower() in seen:
             raise bad_request(f"Header {name!r} is given twice (names are case-insensitive)", f"{field}.{name}")
         seen.add(name.lower())

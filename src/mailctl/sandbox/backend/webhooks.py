@@ -190,7 +190,9 @@ def create_webhook(ctx: Ctx) -> Reply:
                 body["pod_ids"] = list(dict.fromkeys(_check_pod_ids(ctx, pod_ids or [], "pod_ids")))
             body["inbox_ids"] = list(dict.fromkeys(_check_inbox_ids(ctx, inbox_ids or [], owner_pod, "inbox_ids")))
     existing = replay_client_id(
-        ctx, WEBHOOK, client_id,
+        ctx,
+        WEBHOOK,
+        client_id,
         visible=lambda row: caller_sees(caller, row) and row.pod == owner_pod and row.inbox == owner_inbox,
     )
     if existing is not None:  # spec §5: a replay returns the original, unchanged
@@ -198,8 +200,16 @@ def create_webhook(ctx: Ctx) -> Reply:
     require_label_permissions(caller, event_types)
     stamp = now()
     body.update({"secret": new_signing_secret(), "enabled": True, "headers": headers or {}, "updated_at": stamp})
-    row = ctx.tx.insert(WEBHOOK, new_webhook_id(), org=ctx.org, pod=owner_pod, inbox=owner_inbox, body=body,
-                        created_at=stamp, client_id=client_id)
+    row = ctx.tx.insert(
+        WEBHOOK,
+        new_webhook_id(),
+        org=ctx.org,
+        pod=owner_pod,
+        inbox=owner_inbox,
+        body=body,
+        created_at=stamp,
+        client_id=client_id,
+    )
     return ok(render(row))
 
 
@@ -247,8 +257,11 @@ def _update_subscriptions(ctx: Ctx, row: Row) -> None:
     if len(pods) > MAX_POD_IDS:
         raise bad_request(f"A webhook may subscribe to at most {MAX_POD_IDS} pods", "add_pod_ids")
     if not pods and not inboxes:
-        raise bad_request("A scoped webhook must keep at least one pod or inbox subscription", "remove_inbox_ids",
-                          fix="Delete the webhook instead, or add another subscription first.")
+        raise bad_request(
+            "A scoped webhook must keep at least one pod or inbox subscription",
+            "remove_inbox_ids",
+            fix="Delete the webhook instead, or add another subscription first.",
+        )
     if "pod_ids" in row.body:
         row.body["pod_ids"] = pods
     row.body["inbox_ids"] = inboxes
@@ -282,8 +295,12 @@ def update_headers(ctx: Ctx) -> Reply:
 
 def polling_not_emulated(ctx: Ctx) -> Reply:
     """``/webhooks/polling`` shares the prefix; it is answered here so ``{webhook_id}`` never captures it."""
-    raise SandboxError(404, "not_found", "Polling webhooks are not emulated by the sandbox",
-                       fix="Use a push webhook (POST /v0/webhooks) against the sandbox.")
+    raise SandboxError(
+        404,
+        "not_found",
+        "Polling webhooks are not emulated by the sandbox",
+        fix="Use a push webhook (POST /v0/webhooks) against the sandbox.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
