@@ -46,3 +46,21 @@ def test_client_ids_are_per_org(sandbox: Sandbox, other_org: AgentMail) -> None:
     ours = sandbox.client.pods.create(name="ours", client_id="tenant-pod")
     theirs = other_org.pods.create(name="theirs", client_id="tenant-pod")
     assert theirs.pod_id != ours.pod_id and theirs.name == "theirs"
+
+
+def test_two_orgs_hold_the_same_org_list_entry_each_their_own(sandbox: Sandbox, other_org: AgentMail) -> None:
+    ours = sandbox.client.lists.create("send", "block", entry="shared@example.com", reason="ours")
+    theirs = other_org.lists.create("send", "block", entry="shared@example.com", reason="theirs")
+    assert (ours.reason, theirs.reason) == ("ours", "theirs")
+    assert ours.organization_id != theirs.organization_id
+    other_org.lists.delete("send", "block", "shared@example.com")
+    assert sandbox.client.lists.get("send", "block", "shared@example.com").reason == "ours"
+
+
+def test_a_send_to_an_address_another_org_blocked_is_not_an_error(sandbox: Sandbox, other_org: AgentMail) -> None:
+    other_org.lists.create("send", "block", entry="nobody-here@agentmail.to")
+    sender = sandbox.client.inboxes.create(request=CreateInboxRequest(username="bouncer"))
+    sandbox.client.inboxes.messages.send(sender.inbox_id, to="nobody-here@agentmail.to", text="hi")
+    # the bounce suppresses the address in our organisation only
+    assert sandbox.client.lists.get("send", "block", "nobody-here@agentmail.to").read_only is True
+    assert other_org.lists.get("send", "block", "nobody-here@agentmail.to").read_only is None

@@ -1,8 +1,9 @@
 """Allow and block lists (spec §7.6): six lists per scope (direction x type), org / pod / inbox.
 
-Stored as ``list_entry`` rows with id ``<scope>|<direction>|<type>|<entry>`` and ``ref`` =
-``<scope>|<direction>|<type>`` (one listing), where ``<scope>`` is ``org``, ``pod:<id>`` or
-``inbox:<id>``. Entries are a set: no update route, duplicates are idempotent (§11 Q19).
+Stored as ``list_entry`` rows with id ``<org id>|<scope>|<direction>|<type>|<entry>`` and
+``ref`` = ``<scope>|<direction>|<type>`` (one listing, always read with the org filter), where
+``<scope>`` is ``org``, ``pod:<id>`` or ``inbox:<id>``. The id carries the organisation: two
+organisations may hold the same org-level entry, each its own (issue 17). Entries are a set: no update route, duplicates are idempotent (§11 Q19).
 ``verdict`` is how mail evaluates the lists (used by ``mail.py`` on send and receive).
 """
 
@@ -113,6 +114,10 @@ def _ref(scope: ListScope, direction: str, list_type: str) -> str:
     return f"{scope.key}|{direction}|{list_type}"
 
 
+def _entry_id(org: str, ref: str, value: str) -> str:
+    return f"{org}|{ref}|{value}"
+
+
 def insert_entry(
     tx: Tx,
     org: str,
@@ -127,8 +132,8 @@ def insert_entry(
     """The entry (normalised), created unless it already exists (then returned unchanged)."""
     value, entry_type = normalize_entry(entry)
     ref = _ref(scope, direction, list_type)
-    existing = tx.get(LIST_ENTRY, f"{ref}|{value}")
-    if existing is not None and existing.org == org:
+    existing = tx.get(LIST_ENTRY, _entry_id(org, ref, value))
+    if existing is not None:
         return existing
     body: dict[str, Any] = {"entry": value, "direction": direction, "list_type": list_type, "entry_type": entry_type}
     if reason is not None:
@@ -136,7 +141,14 @@ def insert_entry(
     if read_only:
         body["read_only"] = True
     return tx.insert(
-        LIST_ENTRY, f"{ref}|{value}", org=org, pod=scope.pod, inbox=scope.inbox, ref=ref, body=body, created_at=now()
+        LIST_ENTRY,
+        _entry_id(org, ref, value),
+        org=org,
+        pod=scope.pod,
+        inbox=scope.inbox,
+        ref=ref,
+        body=body,
+        created_at=now(),
     )
 
 
@@ -146,7 +158,7 @@ def _load(ctx: Ctx) -> Row:
         value, _ = normalize_entry(ctx.params["entry"])
     except ValueError:
         raise not_found("List entry") from None
-    row = ctx.tx.get(LIST_ENTRY, f"{_ref(scope, direction, list_type)}|{value}")
+    row = ctx.tx.get(LIST_ENTRY, _entry_id(ctx.org, _ref(scope, direction, list_type), value))
     if row is None or row.org != ctx.org:
         raise not_found("List entry")
     return row
