@@ -3,7 +3,8 @@
 Stored as ``list_entry`` rows with id ``<org id>|<scope>|<direction>|<type>|<entry>`` and
 ``ref`` = ``<scope>|<direction>|<type>`` (one listing, always read with the org filter), where
 ``<scope>`` is ``org``, ``pod:<id>`` or ``inbox:<id>``. The id carries the organisation: two
-organisations may hold the same org-level entry, each its own (issue 17). Entries are a set: no update route, duplicates are idempotent (§11 Q19).
+organisations may hold the same org-level entry, each its own (issue 17). Entries are a set:
+no update route, duplicates are idempotent (§11 Q19).
 ``verdict`` is how mail evaluates the lists (used by ``mail.py`` on send and receive).
 """
 
