@@ -18,6 +18,7 @@ def _assert_throttled(client: AgentMail) -> None:
         client.pods.list(request_options=NO_RETRY)
     retry_after = (info.value.headers or {}).get("retry-after", "")
     assert retry_after.isdigit() and int(retry_after) >= 1
+    assert "Retry-After" in info.value.body["message"]  # the message says where the delay is (issue 17)
 
 
 def test_every_key_of_an_organisation_shares_one_budget(sandbox: Sandbox) -> None:
@@ -43,3 +44,19 @@ def test_key_scope_gives_each_key_its_own_budget(sandbox: Sandbox) -> None:
     fast.pods.list(request_options=NO_RETRY)
     _assert_throttled(fast)
     assert sandbox.client.pods.list(request_options=NO_RETRY).count == 1
+
+
+def test_a_deleted_key_is_401_spends_no_budget_and_is_counted_nowhere(sandbox: Sandbox) -> None:
+    created = sandbox.client.api_keys.create(request=CreateBearerApiKeyRequest(name="gone"))
+    gone = sandbox.sdk(created.api_key)
+    gone.pods.list(request_options=NO_RETRY)  # known to the sandbox before it is deleted
+    sandbox.client.api_keys.delete(created.api_key_id)
+    sandbox.reset()  # zero the stats and the budget (the deleted key stays deleted)
+    sandbox.configure(rate_limit=0.5)
+    for _ in range(3):
+        with raises_api_error(401, "unknown_api_key"):
+            gone.pods.list(request_options=NO_RETRY)
+    assert sandbox.client.pods.list(request_options=NO_RETRY).count == 1  # the budget is untouched
+    stats = sandbox.control("GET", "stats").json()
+    assert "401" not in stats["by_status"] and "429" not in stats["by_status"]
+    assert not [route for route in stats["by_route"] if route.startswith("GET /v0/pods")][1:]

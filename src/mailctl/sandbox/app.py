@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mailctl.sandbox.backend import org
-from mailctl.sandbox.backend.auth import authenticate, bearer_token
-from mailctl.sandbox.backend.core import API_KEY, Ctx, Reply, SandboxError, Settings, Tx, bad_request, secret_hash
+from mailctl.sandbox.backend.auth import authenticate, bearer_token, live_key_org
+from mailctl.sandbox.backend.core import Ctx, Reply, SandboxError, Settings, Tx, bad_request, secret_hash
 from mailctl.sandbox.backend.errors import not_found
 from mailctl.sandbox.backend.validate import Body, Query
 from mailctl.sandbox.knobs import OrgKnobs, OrgRegistry, RateLimiter, Stats
@@ -125,7 +125,6 @@ class SandboxApp:
         self.orgs = OrgRegistry(settings)
         self.unattributed = Stats()  # requests without a known key (401s); no key can read them
         self.rate_limiter = RateLimiter()
-        self._key_orgs: dict[str, str] = {}  # secret hash -> org id (a key never changes org)
         with self.store.transaction() as tx:
             self.org_id = org.seed(tx, self.bootstrap_keys)
 
@@ -207,18 +206,12 @@ class SandboxApp:
         return self._respond(reply, start_response)
 
     def _org_of(self, token: str | None) -> str | None:
-        """The organisation of a key (cached; a key never moves), or None for an unknown one."""
+        """The organisation of a live key, or None for an unknown, deleted or expired one. Never
+        cached: a key deleted a moment ago must not keep spending its organisation's budget."""
         if token is None:
             return None
-        digest = secret_hash(token)
-        found = self._key_orgs.get(digest)
-        if found is None:
-            with self.store.transaction() as tx:
-                row = tx.find_one(API_KEY, ref=digest)
-            if row is None:
-                return None
-            found = self._key_orgs[digest] = row.org
-        return found
+        with self.store.transaction() as tx:
+            return live_key_org(tx, token)
 
     def _throttle(self, settings: Settings, org_id: str, token: str) -> None:
         # AgentMail's budget is per organisation (every key shares it); per key on request
@@ -229,7 +222,7 @@ class SandboxApp:
             raise SandboxError(
                 429,
                 "rate_limit_exceeded",
-                f"Rate limit exceeded for this {whose}",
+                f"Rate limit exceeded for this {whose}; retry after {retry_after} s (the Retry-After header)",
                 headers={"Retry-After": str(retry_after)},
                 fix="Retry after the Retry-After delay.",
             )

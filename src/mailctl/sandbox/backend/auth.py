@@ -17,6 +17,20 @@ def bearer_token(header: str | None) -> str | None:
     return token or None
 
 
+def _expired(expires_at: str | None, current: datetime) -> bool:
+    return bool(expires_at) and parse_time(str(expires_at), "expires_at") <= current
+
+
+def live_key_org(tx: Tx, token: str) -> str | None:
+    """The organisation of a key that exists and has not expired, else None. The app asks this
+    before the rate limit and the stats, so a deleted or expired key spends no budget and is
+    counted nowhere (issue 17): it gets its 401 from ``authenticate``."""
+    row = tx.find_one(API_KEY, ref=secret_hash(token))
+    if row is None or _expired(row.body.get("expires_at"), datetime.now(UTC)):
+        return None
+    return row.org
+
+
 def authenticate(tx: Tx, header: str | None) -> Caller:
     token = bearer_token(header)
     if token is None:
@@ -28,7 +42,7 @@ def authenticate(tx: Tx, header: str | None) -> Caller:
         raise unauthorized("unknown_api_key", "Unknown API key")
     expires_at = row.body.get("expires_at")
     current = datetime.now(UTC)
-    if expires_at and parse_time(expires_at, "expires_at") <= current:
+    if _expired(expires_at, current):
         raise unauthorized("api_key_expired", "API key expired")
     used_at = row.body.get("used_at")
     if used_at is None or current - parse_time(used_at, "used_at") >= USED_AT_RESOLUTION:
