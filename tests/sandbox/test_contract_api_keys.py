@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
 from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError
-from contract_harness import Sandbox, raises_api_error
+from contract_harness import ORG_KEY, Sandbox, auth, raises_api_error
 
 
 def bearer(
@@ -203,3 +204,16 @@ def test_inbox_key_never_creates_inboxes_even_if_permitted(sandbox: Sandbox) -> 
     with raises_api_error(403):
         sandbox.sdk(key.api_key).inboxes.create()
     assert sandbox.client.inboxes.list().count == 1
+
+
+@pytest.mark.parametrize("expires_at", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+@pytest.mark.parametrize("scope", ["org", "pod", "inbox"])
+def test_an_expiry_out_of_range_in_utc_is_400_on_every_route(sandbox: Sandbox, scope: str, expires_at: str) -> None:
+    pod = sandbox.client.pods.create(name="dates")
+    inbox = sandbox.client.pods.inboxes.create(pod.pod_id, username="dates")
+    path = {"org": "/v0/api-keys", "pod": f"/v0/pods/{pod.pod_id}/api-keys"}.get(
+        scope, f"/v0/inboxes/{inbox.inbox_id}/api-keys"
+    )
+    response = sandbox.http.post(path, json={"name": "far", "expires_at": expires_at}, headers=auth(ORG_KEY))
+    assert (response.status_code, response.json()["code"]) == (400, "validation_error"), response.text
+    assert response.json()["errors"][0]["path"] == "expires_at"

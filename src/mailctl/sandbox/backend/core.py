@@ -101,11 +101,18 @@ def now() -> str:
 
 
 def parse_time(value: str, field_name: str) -> datetime:
+    """An ISO-8601 date-time in UTC (no offset means UTC); 400 if it is not one, or if it falls
+    outside years 1-9999 once in UTC (``9999-12-31T23:59:59-23:59``), which was a 500 (issue 17)."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except (ValueError, AttributeError):
         raise bad_request(f"'{field_name}' must be an ISO-8601 date-time", field_name) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise bad_request(f"'{field_name}' is out of range once converted to UTC", field_name) from None
 
 
 def new_id() -> str:
