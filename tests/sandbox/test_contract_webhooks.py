@@ -172,3 +172,20 @@ def test_deleting_an_inbox_removes_its_webhooks_and_subscriptions(sandbox: Sandb
     with raises_api_error(404, "not_found", NotFoundError):
         sandbox.client.webhooks.get(own.webhook_id)
     assert sandbox.client.webhooks.get(org_hook.webhook_id).inbox_ids == [kept.inbox_id]
+
+
+def test_pod_polling_paths_the_sdk_calls_are_routed_not_taken_for_webhook_ids(sandbox: Sandbox) -> None:
+    """Issue 17: GET said "Webhook not found" and POST was 405, the {webhook_id} routes' answers."""
+    pod = sandbox.client.pods.create(name="polled").pod_id
+    polling = sandbox.client.pods.webhooks.polling
+    calls = [
+        lambda: polling.list(pod),
+        lambda: polling.create(pod, event_types=RECEIVED, client_id="poller"),
+        lambda: polling.get(pod, "ep_unknown"),
+        lambda: polling.delete(pod, "ep_unknown"),
+    ]
+    for call in calls:
+        with raises_api_error(404, "not_found") as info:
+            call()
+        body = info.value.body
+        assert "not emulated" in (body["message"] if isinstance(body, dict) else body.message)
