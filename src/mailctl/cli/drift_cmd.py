@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
@@ -12,7 +13,10 @@ from mailctl.cli.common import config_option, connection_options, load_and_plan
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from mailctl.plan.drift import DriftReport, render
+from mailctl.plan.openmetrics import render_openmetrics
 from mailctl.plan.shards import Shard
+
+OPENMETRICS = "openmetrics"
 
 
 @click.command("drift")
@@ -22,11 +26,12 @@ from mailctl.plan.shards import Shard
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown", "github"]),
+    type=click.Choice(["text", "json", "markdown", "github", OPENMETRICS]),
     default="text",
     show_default=True,
     help="github: the text report, plus a warning annotation per drifted "
-    "resource and the Markdown report in the step summary.",
+    "resource and the Markdown report in the step summary. openmetrics: gauges for Prometheus "
+    "(with --out, for node_exporter's textfile collector).",
 )
 @click.option("--out", "out", metavar="FILE", help="Write the report to FILE instead of stdout.")
 def drift(
@@ -40,11 +45,15 @@ def drift(
     Examples:
       mailctl drift -f mailctl/ --format json --out drift.json
       mailctl drift -f mailctl/ --format github    # in a scheduled GitHub workflow
+      mailctl drift -f mailctl/ --format openmetrics --out /var/lib/node_exporter/textfile/mailctl.prom
     """
     with github.errors_as_annotations(fmt == github.FORMAT):
         planned = load_and_plan(files, endpoint, sandbox, (), (), shard)
     report = DriftReport.from_plan(planned.plan)
-    text = render(report, "text" if fmt == github.FORMAT else fmt)
+    if fmt == OPENMETRICS:
+        text = render_openmetrics(report, time.time(), str(shard) if shard else None)
+    else:
+        text = render(report, "text" if fmt == github.FORMAT else fmt)
     if out:
         try:
             atomic.write_text(out, text + "\n")
