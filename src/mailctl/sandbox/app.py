@@ -42,6 +42,7 @@ _REASONS = {
     405: "Method Not Allowed",
     409: "Conflict",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -81,12 +82,28 @@ def _read_body(environ: dict[str, Any], method: str) -> Body:
     raw = environ["wsgi.input"].read(length) if length > 0 else b""
     if not raw.strip():
         return Body({})
+    _require_json_media_type(environ.get("CONTENT_TYPE"))
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("Request body is not valid JSON") from None
     _reject_unencodable(data, "")
     return Body(data)
+
+
+def _require_json_media_type(content_type: str | None) -> None:
+    """A body declared as anything but JSON is 415, not parsed as JSON anyway (issue 17). No
+    Content-Type at all is read as JSON (curl-style clients leave it out)."""
+    if not content_type:
+        return
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise SandboxError(
+            415,
+            "unsupported_media_type",
+            f"Request bodies must be application/json, not {media or 'an empty media type'}",
+            fix="Send the body as JSON with 'Content-Type: application/json'.",
+        )
 
 
 def _reject_unencodable(value: Any, path: str) -> None:

@@ -115,3 +115,17 @@ def test_secret_is_returned_only_at_creation(client: httpx.Client) -> None:
     assert created["api_key"].startswith("am_")
     listed = client.get("/v0/api-keys").text + client.get(f"/v0/api-keys/{created['api_key_id']}").text
     assert created["api_key"] not in listed and created["prefix"] in listed
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_body_that_is_not_declared_json_is_415_and_creates_nothing(client: httpx.Client, content_type: str) -> None:
+    response = client.post("/v0/pods", content=b'{"name": "plain"}', headers={"Content-Type": content_type})
+    _assert_error(response, 415, "unsupported_media_type")
+    assert "application/json" in response.json()["message"]
+    assert _pod_count(client) == 1
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON"])
+def test_json_media_types_are_accepted(client: httpx.Client, content_type: str) -> None:
+    response = client.post("/v0/pods", content=b'{"name": "typed"}', headers={"Content-Type": content_type})
+    assert response.status_code == 200, response.text

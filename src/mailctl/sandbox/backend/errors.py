@@ -19,6 +19,7 @@ _NAMES = {
     405: "MethodNotAllowedError",
     409: "ConflictError",
     413: "PayloadTooLargeError",
+    415: "UnsupportedMediaTypeError",
     422: "UnprocessableError",
     429: "RateLimitError",
     500: "InternalServerError",
