@@ -171,6 +171,10 @@ def error_code_and_message(response: httpx.Response) -> tuple[str, str]:
         body = response.json()
     except ValueError:
         body = None
+    if 300 <= status < 400 and response.headers.get("Location"):
+        # mailctl never follows a redirect (it could carry the key elsewhere): name the target
+        target = clip(response.headers["Location"])
+        return default_code, f"the endpoint answered with a redirect to {target} (mailctl does not follow redirects)"
     if not isinstance(body, dict):
         text = _summarise_text(response.text) if response.content else ""
         return default_code, text or response.reason_phrase or "no error details"
