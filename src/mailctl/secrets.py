@@ -14,7 +14,16 @@ Why it is shaped like this:
   is still under its pending name (see ``pending_name``), so the next plan replaces it.
 - Only a regular file, or a new file in a writable directory, is accepted. Symlinks are followed:
   the target is updated in place and the link stays. Devices, FIFOs, sockets, directories and
-  anything under /proc or /sys are refused before any change; reads are bounded in size.
+  anything under /proc or /sys (so /dev/stdout and /dev/fd/N too) are refused before any change;
+  reads are bounded in size.
+- Only the running user controls the sink. ``check_writable`` (run before the lock, the plan and
+  any request) resolves the path one symlink at a time, as the kernel does, and refuses a file
+  owned by another user or with more than one name, a directory another user could swap it in,
+  a symlink planted by another user in a sticky world-writable directory (the kernel's
+  ``protected_symlinks`` rule, applied to root too) and a dangling symlink in a sticky
+  directory. Every append checks the file it opened again (``fstat``), and creates a new file
+  with ``O_EXCL``, so nothing swapped in between is ever written.
+- A failed append (a full disk, an I/O error) rolls the file back to its last whole record.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -41,7 +51,9 @@ PSEUDO_FILESYSTEMS = ("/proc", "/sys")  # "regular" files there are kernel inter
 TAIL_BYTES = 4096  # an append reads only this much of the end of the file
 _RECORD_END = b"\n  }"  # how every record written here ends (strings never hold a raw newline)
 _RECOVERY_TRIES = 3  # record ends tried from the back when the tail is torn
-_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_FLAGS = os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+_CLOSING = b"\n]\n"  # what follows the last record
+_MAX_LINKS = 40  # symlinks followed in one path, as the kernel allows
 
 
 def pending_name(name: str) -> str:
@@ -56,6 +68,15 @@ def declared_name_of(name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Resolved:
+    """Where a sink path leads once every symlink is followed."""
+
+    target: Path  # the file the secrets go to
+    info: os.stat_result | None  # its lstat; None: it does not exist yet
+    ending_links: tuple[Path, ...]  # symlinks that were the path's last component, in order
+
+
 class SecretSink:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
@@ -63,12 +84,13 @@ class SecretSink:
         self.written: list[str] = []  # addresses whose secret was stored (never the secrets)
 
     def check_writable(self) -> None:
-        """Fail before any change is made, not after a key was created and its secret lost."""
-        target = self._target()
-        if target.exists():
-            if not os.access(target, os.W_OK):
+        """Every refusal the sink can make, before any change: not after a key was created and its
+        secret lost. Raises UsageError."""
+        resolved = self._target()
+        if resolved.info is not None:
+            if not os.access(resolved.target, os.W_OK):
                 self._refuse("file is not writable")
-            if _append_point(_read_bounded(target, self._refuse)) is None:
+            if _append_point(_read_bounded(resolved.target, self._refuse)) is None:
                 self._refuse("not a mailctl secrets file (expected a JSON array of records)")
 
     def store(self, address: str, response: dict[str, Any]) -> None:
@@ -94,53 +116,151 @@ class SecretSink:
     def _refuse(self, why: str) -> NoReturn:
         raise UsageError(f"--secrets-out {self.path}: {why}")
 
-    def _target(self) -> Path:
-        """The file the secrets go to (a symlink's target), checked for what it is."""
-        target = Path(os.path.realpath(self.path))
-        if any(target == Path(root) or Path(root) in target.parents for root in PSEUDO_FILESYSTEMS):
-            self._refuse(f"{target} is on a kernel pseudo-filesystem, not a file for secrets")
-        try:
-            info = target.stat()
-        except FileNotFoundError:
-            directory = target.parent
+    def _target(self) -> _Resolved:
+        """The file the secrets go to, checked: what it is, who owns it and the way to it."""
+        resolved = self._resolve()
+        target, info = resolved.target, resolved.info
+        directory = target.parent
+        if info is None:
+            for link in resolved.ending_links:
+                if _is_sticky(os.stat(link.parent)):
+                    self._refuse(
+                        f"{link} is a symlink in the shared directory {link.parent} to {target}, which "
+                        "does not exist: a link there never decides where a new file is made"
+                    )
             if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
                 self._refuse(f"directory {directory} is not writable")
-            return target
-        except OSError as exc:
-            self._refuse(f"cannot be used: {exc.strerror or exc}")
-        if not stat.S_ISREG(info.st_mode):
-            self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
+        else:
+            if not stat.S_ISREG(info.st_mode):
+                self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
+            self._check_file(info)
+        self._check_directory(directory)
+        return resolved
+
+    def _resolve(self) -> _Resolved:
+        """Follow the path one component at a time, as the kernel does, so that every symlink is
+        judged where it lies (``os.path.realpath`` would only tell where it ends)."""
+        pending = list(reversed(os.path.join(os.getcwd(), self.path).split("/")))
+        here, links, ending = Path("/"), 0, list[Path]()
+        while pending:
+            part = pending.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                here = here.parent
+                continue
+            candidate = here / part
+            if any(candidate == Path(root) or Path(root) in candidate.parents for root in PSEUDO_FILESYSTEMS):
+                self._refuse(
+                    f"leads to {candidate}, on a kernel pseudo-filesystem, not a file for secrets "
+                    "(/dev/stdout, /dev/fd/N and the like lead there): pass a regular file"
+                )
+            rest = any(p not in ("", ".") for p in pending)
+            info = _lstat(candidate, self._refuse)
+            if info is None:
+                if rest:
+                    self._refuse(f"directory {candidate} does not exist")
+                return _Resolved(candidate, None, tuple(ending))
+            if stat.S_ISLNK(info.st_mode):
+                links += 1
+                if links > _MAX_LINKS:
+                    self._refuse("too many levels of symbolic links")
+                self._check_link(candidate, info)
+                if not rest:
+                    ending.append(candidate)
+                text = os.readlink(candidate)
+                here = Path("/") if text.startswith("/") else here
+                pending.extend(reversed(text.split("/")))
+                continue
+            if rest and not stat.S_ISDIR(info.st_mode):
+                self._refuse(f"{candidate} is not a directory")
+            here = candidate
+        return _Resolved(here, _lstat(here, self._refuse), tuple(ending))
+
+    def _check_link(self, link: Path, info: os.stat_result) -> None:
+        """The kernel's protected_symlinks rule, whatever the system's setting and even for root: a
+        symlink in a sticky world-writable directory is followed only when its owner is the
+        follower or the directory's owner. Anyone else's link there may be a trap."""
+        directory = os.stat(link.parent)
+        if _is_sticky(directory) and info.st_uid not in (os.geteuid(), directory.st_uid):
+            self._refuse(
+                f"is reached through the symlink {link}, owned by uid {info.st_uid}, in the shared "
+                f"directory {link.parent}: another user may have planted it; remove it or pass another path"
+            )
+
+    def _check_file(self, info: os.stat_result) -> None:
+        """The sink file itself: ours alone, one name, not oversized."""
+        if info.st_uid != os.geteuid():
+            self._refuse(
+                f"is owned by uid {info.st_uid}, not by the user running mailctl (uid {os.geteuid()}): "
+                "its owner could read the secrets; pass a file of your own"
+            )
+        if info.st_nlink > 1:
+            self._refuse(f"has {info.st_nlink} hard links: the secrets would be readable under another name")
         if info.st_size > MAX_SINK_BYTES:
             self._refuse(
                 f"is {info.st_size:,} bytes, larger than any mailctl secrets file "
                 f"({MAX_SINK_BYTES:,} bytes at most): use a new file"
             )
-        return target
+
+    def _check_directory(self, directory: Path) -> None:
+        """Whoever can write to the sink's directory can swap the file for another: only the user
+        (or root) may, or the directory must be sticky (then only a file's owner can rename it)."""
+        info = os.stat(directory)
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid not in (os.geteuid(), 0):
+            self._refuse(
+                f"directory {directory} belongs to uid {info.st_uid}, who could swap the file: "
+                "pass a path in a directory of your own"
+            )
+        if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+            self._refuse(
+                f"directory {directory} is writable by others (mode {mode:o}) without the sticky bit: "
+                "anyone who can write there could swap the file; pass a path in a directory of your own"
+            )
 
     # -- appending -----------------------------------------------------------------------------
 
     def _append(self, record: bytes) -> None:
-        target = self._target()
-        created = not target.exists()
-        fd = os.open(target, _OPEN_FLAGS, 0o600)
+        resolved, fd = self._open()
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):  # swapped after the check: never write there
                 self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
+            self._check_file(info)
             if stat.S_IMODE(info.st_mode) != 0o600:
                 os.fchmod(fd, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)  # another mailctl process appending to the same file
             size = os.fstat(fd).st_size
             offset, opener = self._insertion_point(fd, size)
-            payload = opener + record + b"\n]\n"
-            _pwrite_all(fd, payload, offset)
-            if offset + len(payload) < size:
-                os.ftruncate(fd, offset + len(payload))
-            os.fsync(fd)
+            payload = opener + record + _CLOSING
+            try:
+                _pwrite_all(fd, payload, offset)
+                if offset + len(payload) < size:
+                    os.ftruncate(fd, offset + len(payload))  # a torn tail was longer than this record
+                os.fsync(fd)
+            except OSError:
+                _roll_back(fd, offset, opener)
+                raise
         finally:
             os.close(fd)
-        if created:
-            _fsync_directory(target.parent)  # the new name must survive power loss too
+        if resolved.info is None:
+            _fsync_directory(resolved.target.parent)  # the new name must survive power loss too
+
+    def _open(self) -> tuple[_Resolved, int]:
+        """The checked target, opened. A new file is made with O_EXCL: whatever appeared there after
+        the check (another user's file or link) is never written to; another mailctl process's new
+        file is checked and used."""
+        resolved = self._target()
+        if resolved.info is not None:
+            return resolved, os.open(resolved.target, _OPEN_FLAGS)
+        try:
+            return resolved, os.open(resolved.target, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            resolved = self._target()
+            if resolved.info is None:
+                self._refuse("changed while in use")
+            return resolved, os.open(resolved.target, _OPEN_FLAGS)
 
     def _insertion_point(self, fd: int, size: int) -> tuple[int, bytes]:
         """Where the next record goes and what precedes it; reads only the tail when it is intact."""
@@ -232,6 +352,32 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
     while view:
         written = os.pwrite(fd, view, offset)
         view, offset = view[written:], offset + written
+
+
+def _roll_back(fd: int, offset: int, opener: bytes) -> None:
+    """After a failed append: the file ends after its last whole record again (valid JSON, every
+    earlier secret kept). Truncating first frees the space a full disk needs for the 3 bytes."""
+    closing = (b"[" if opener.startswith(b"[") else b"") + _CLOSING
+    try:
+        os.ftruncate(fd, offset)
+        _pwrite_all(fd, closing, offset)
+        os.fsync(fd)
+    except OSError:
+        pass  # the caller raises the first error; a tail still torn is recovered by the next append
+
+
+def _lstat(path: Path, refuse: Callable[[str], NoReturn]) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        refuse(f"cannot be used: {exc.strerror or exc}")
+
+
+def _is_sticky(info: os.stat_result) -> bool:
+    """A shared directory like /tmp: world-writable, with the sticky bit."""
+    return bool(info.st_mode & stat.S_ISVTX and info.st_mode & stat.S_IWOTH)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -47,7 +47,7 @@ def test_an_existing_file_that_is_not_ours_is_refused_up_front(tmp_path):
 
 
 def test_a_missing_directory_is_refused_up_front(tmp_path):
-    with pytest.raises(UsageError, match="not writable"):
+    with pytest.raises(UsageError, match="nope does not exist"):
         SecretSink(tmp_path / "nope" / "s.json").check_writable()
 
 
@@ -137,7 +137,8 @@ def test_reading_is_bounded_even_when_the_size_lies(tmp_path, monkeypatch):
     path = tmp_path / "s.json"
     path.write_text("[" + " " * 100 + "]")
     monkeypatch.setattr(secrets_module, "MAX_SINK_BYTES", 50)
-    monkeypatch.setattr(SecretSink, "_target", lambda self: path)  # as if stat said it was small
+    small = secrets_module._Resolved(path, os.lstat(path), ())
+    monkeypatch.setattr(SecretSink, "_target", lambda self: small)  # as if stat said it was small
     with pytest.raises(UsageError, match="larger than any mailctl secrets file"):
         SecretSink(path).check_writable()
 
