@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/sandbox.py [--seconds 5] [--clients 10]
     .venv/bin/python bench/sandbox.py --slow-clients [--held 100]
+    .venv/bin/python bench/sandbox.py --trickling [--held 1100]
 
 Starts the server as a subprocess on a free port, runs the load, prints requests/second and the
 sandbox's own request counts (GET /_sandbox/stats), then stops the server.
 
 ``--slow-clients`` instead holds ``--held`` idle connections, then as many half-sent requests,
-and times a normal request after each step (the target: served within 2 s).
+and times a normal request after each step (the target: served within 2 s). ``--trickling``
+holds ``--held`` connections that each send a byte of an unfinished request header every half
+second (more than the 1,000-connection cap by default) and times normal requests among them.
 """
 
 from __future__ import annotations
@@ -98,15 +101,51 @@ def slow_clients(held: int) -> None:
         proc.wait(timeout=10)
 
 
+def trickling(held: int) -> None:
+    proc, url = start_server()
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    sockets: list[socket.socket] = []
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(0.5):
+            for sock in sockets:
+                try:
+                    sock.send(b"x")
+                except OSError:
+                    pass  # shed by the server
+
+    try:
+        print(f"baseline: {timed_request(url)}")
+        for _ in range(held):
+            sock = socket.create_connection((host, int(port)), timeout=10)
+            sock.sendall(b"GET /v0/pods HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            sock.setblocking(False)
+            sockets.append(sock)
+        threading.Thread(target=trickle, daemon=True).start()
+        for i in range(3):
+            print(f"{held} trickling clients, request {i + 1}: {timed_request(url)}")
+    finally:
+        stop.set()
+        for sock in sockets:
+            sock.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--slow-clients", action="store_true", help="the slow-client case instead of the load")
-    parser.add_argument("--held", type=int, default=100, help="idle connections, then half-sent requests, to hold")
+    parser.add_argument("--trickling", action="store_true", help="clients that never finish a request header")
+    parser.add_argument("--held", type=int, default=None, help="connections to hold (100 slow, 1100 trickling)")
     args = parser.parse_args()
     if args.slow_clients:
-        slow_clients(args.held)
+        slow_clients(args.held or 100)
+        return
+    if args.trickling:
+        trickling(args.held or 1100)
         return
     proc, url = start_server()
     try:

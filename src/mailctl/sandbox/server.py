@@ -5,10 +5,15 @@ server in a background thread for tests and returns ``(url, stop)``.
 
 Slow or hostile clients: waitress reads requests on one event loop and hands only *complete*
 requests to the worker threads, so idle connections and half-sent requests cost a socket, not a
-worker. What starves a server is the connection cap (waitress' default of 100 stops accepting)
-and the idle timeout (120 s). Here the cap is ``CONNECTION_LIMIT`` (polled, not select(), so
-descriptors above 1024 work) and a connection silent for ``CHANNEL_TIMEOUT`` seconds, idle or
-mid-request, is closed. ``bench/sandbox.py --slow-clients`` measures it.
+worker. What starves a server is the connection cap: waitress stops *accepting* at its limit, so
+once slow clients hold every slot a normal request waits in the backlog until one leaves, and a
+client that trickles a byte now and then never leaves (1,100 of them stalled a request for 54 s,
+issue 17). Here the cap sheds instead: past ``CONNECTION_LIMIT`` open connections, the loop
+closes the oldest connection that has no complete request (idle, or still sending one), so a
+new client is always accepted and served. Waitress' own limit sits a little higher, only as a
+backstop for descriptors. A connection silent for ``CHANNEL_TIMEOUT`` seconds is closed too.
+Descriptors are polled, not select()ed, so those above 1024 work. ``bench/sandbox.py
+--slow-clients`` and ``--trickling`` measure it.
 
 Shutdown never reaches into the server object: it gets our own socket map (``map=``) and worker
 pool, and the event loop runs here, so stopping closes every connection on the loop's own thread
@@ -29,7 +34,8 @@ from waitress.task import ThreadedTaskDispatcher
 # Worker threads. Injected latency sleeps inside a worker, so the thread count caps throughput at
 # threads / latency: 48 keeps the sandbox from being the bottleneck of mailctl's parallel applies.
 THREADS = 48
-CONNECTION_LIMIT = 1000  # open connections before waitress stops accepting (its default: 100)
+CONNECTION_LIMIT = 1000  # open connections kept; past it the stalest unfinished one is shed
+_BACKSTOP = 100  # waitress stops accepting at CONNECTION_LIMIT + this (never reached while shedding)
 CHANNEL_TIMEOUT = 30  # seconds of silence before a connection (idle or half-sent) is closed
 _LOOP_TICK = 1.0  # the loop re-checks its stop flag at least this often
 
@@ -53,7 +59,7 @@ class _Server:
             ident="agentmail-sandbox",
             clear_untrusted_proxy_headers=True,
             expose_tracebacks=False,
-            connection_limit=CONNECTION_LIMIT,
+            connection_limit=CONNECTION_LIMIT + _BACKSTOP,
             channel_timeout=CHANNEL_TIMEOUT,
             cleanup_interval=min(CHANNEL_TIMEOUT, 10),
             asyncore_use_poll=True,
@@ -66,6 +72,7 @@ class _Server:
         try:
             while not self.stopping.is_set():
                 wasyncore.loop(timeout=_LOOP_TICK, use_poll=True, map=self.map, count=1)
+                shed_connections(self.waitress.active_channels, CONNECTION_LIMIT)
         finally:
             wasyncore.close_all(self.map)
             self.waitress.close()  # the listener and its wake-up pipe (idempotent)
@@ -77,6 +84,18 @@ class _Server:
             self.waitress.pull_trigger()
         except OSError:
             pass  # already closed: the loop is gone
+
+
+def shed_connections(channels: dict[int, Any], limit: int) -> int:
+    """Close the oldest connections without a complete request until at most ``limit`` remain;
+    the number closed. Runs on the loop's thread: no worker touches a channel without requests."""
+    excess = len(channels) - limit
+    if excess <= 0:
+        return 0
+    idle = sorted((c for c in channels.values() if not c.requests), key=lambda c: c.creation_time)
+    for channel in idle[:excess]:
+        channel.handle_close()
+    return min(excess, len(idle))
 
 
 def serve(
