@@ -23,7 +23,7 @@ from mailctl.errors import EXIT_ERROR, MailctlError, Terminated
 # Commands that write without apply's graceful stop: an interrupt may cut a change in half.
 _WRITERS = {"rotate", "unlock"}
 # Commands that change nothing through the API: a signal ends them at once.
-_READ_ONLY = {"validate", "render", "plan", "drift", "export", "import", "dns", "schema", "completion"}
+_READ_ONLY = {"validate", "render", "graph", "plan", "drift", "export", "import", "dns", "schema", "completion"}
 _SIGNALS = "mailctl.signals"
 
 
@@ -90,6 +90,7 @@ def _register() -> None:
         dns_cmd,
         drift_cmd,
         export_cmd,
+        graph_cmd,
         plan_cmd,
         render_cmd,
         rotate_cmd,
@@ -105,6 +106,7 @@ def _register() -> None:
     cli.add_command(plan_cmd.plan)
     cli.add_command(apply_cmd.apply)
     cli.add_command(drift_cmd.drift)
+    cli.add_command(graph_cmd.graph)
     cli.add_command(unlock_cmd.unlock)
     cli.add_command(export_cmd.export)
     cli.add_command(export_cmd.import_)

@@ -1,0 +1,213 @@
+"""``mailctl graph``: the declared resources, or a plan, as a graph for people to look at (DOT for
+Graphviz, Mermaid for GitHub comments). Pure: a ``DesiredState`` or a ``Plan`` in, text out.
+
+- The declared graph has an edge from each scope to what it holds (pod -> inbox -> key, pod ->
+  domain) and a dashed one from a resource to what it uses (inbox -> its domain, webhook -> the
+  pods and inboxes it subscribes to).
+- The plan graph has one node per change, marked with its action, and an edge A -> B when B's
+  step waits for A's (``mailctl.plan.steps``): creates run parent first, deletes children first.
+  An edge that two others imply (A -> B -> C makes A -> C) is left out.
+
+Node ids are generated (``n0``, ``n1``...); addresses appear only in quoted labels, escaped for
+each format, with control, format (bidi, zero-width) and separator characters shown as ``\\uXXXX``
+so that no address can break out of its label or disguise itself.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from mailctl.kinds import spec_of
+from mailctl.plan.changes import Plan
+from mailctl.plan.steps import dependencies, steps_of
+from mailctl.plan.targeting import _closure, matches  # one closure for plans and graphs
+from mailctl.resources import INBOX, POD, DesiredState, Resource, domain_address, pod_address
+
+DOT, MERMAID = "dot", "mermaid"
+FORMATS = (DOT, MERMAID)
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # control, format, surrogate, private, unassigned
+_COLOURS = {"create": "#1a7f37", "update": "#9a6700", "replace": "#8250df", "delete": "#cf222e"}
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    source: str
+    target: str
+    uses: bool = False  # a reference (dashed), not containment or order
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, str | None] = field(default_factory=dict)  # address -> action (plan graphs)
+    edges: set[Edge] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)  # for stderr: targets that matched nothing
+    of_plan: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+def declared_graph(desired: DesiredState) -> Graph:
+    resources = desired.resources
+    graph = Graph(nodes=dict.fromkeys(sorted(resources)))
+    inbox_by_email = {r.name: a for a, r in resources.items() if r.kind == INBOX}
+    for address, resource in resources.items():
+        if resource.parent is not None and resource.parent in resources:
+            graph.edges.add(Edge(resource.parent, address))
+        for used in _uses(resource, resources, inbox_by_email):
+            graph.edges.add(Edge(address, used, uses=True))
+    return graph
+
+
+def _uses(resource: Resource, resources: dict[str, Resource], inbox_by_email: dict[str, str]) -> list[str]:
+    out: list[str] = []
+    if resource.kind == INBOX:
+        domain = _domain_of(resource, resources)
+        out += [domain] if domain is not None else []
+    for attr in spec_of(resource.kind).attributes:
+        names = resource.attrs.get(attr.name) or [] if attr.refers_to is not None else []
+        for name in names:
+            target = pod_address(name) if attr.refers_to == POD else inbox_by_email.get(str(name).lower())
+            if target is not None and target in resources:
+                out.append(target)
+    return out
+
+
+def _domain_of(inbox: Resource, resources: dict[str, Resource]) -> str | None:
+    """The declared domain an inbox's address is on: its own, else the enclosing one whose
+    subdomains it uses; in its pod first, then at organisation level. None for agentmail.to."""
+    labels = inbox.name.partition("@")[2].split(".")
+    for i in range(len(labels) - 1):
+        name = ".".join(labels[i:])
+        for address in (domain_address(name, pod=inbox.pod), domain_address(name)):
+            if address in resources:
+                return address
+    return None
+
+
+def plan_graph(plan: Plan) -> Graph:
+    graph = Graph(nodes={c.address: str(c.action) for c in plan.changes}, notes=list(plan.notes), of_plan=True)
+    waits: dict[str, set[str]] = {c.address: set() for c in plan.changes}
+    for (address, _), prerequisites in dependencies(steps_of(plan)).items():
+        waits[address] |= {before for before, _ in prerequisites if before != address}
+    for address, befores in waits.items():
+        # A -> C is left out when A -> B -> C is drawn (a key waits for its pod through its inbox).
+        direct = {a for a in befores if not any(a in waits[b] for b in befores if b != a)}
+        graph.edges |= {Edge(before, address) for before in direct}
+    return graph
+
+
+def select(graph: Graph, targets: list[str], excludes: list[str]) -> Graph:
+    """--target / --exclude on a declared graph, as on a plan: a target takes what matches, what
+    is under it and what it needs (its scopes, what it uses); an exclusion drops what matches,
+    what is under it and what needs it."""
+    needs: dict[str, set[str]] = {}
+    needed_by: dict[str, set[str]] = {}
+    for edge in graph.edges:
+        dependent, prerequisite = (edge.source, edge.target) if edge.uses else (edge.target, edge.source)
+        needs.setdefault(dependent, set()).add(prerequisite)
+        needed_by.setdefault(prerequisite, set()).add(dependent)
+    kept = set(graph.nodes)
+    notes = list(graph.notes)
+    if targets:
+        chosen = {a for a in graph.nodes if any(matches(a, t) for t in targets)}
+        notes += [f"--target {t} matches no declared resource" for t in targets if not _any_match(graph, t)]
+        kept = _closure(chosen, needs)
+    if excludes:
+        kept -= _closure({a for a in graph.nodes if any(matches(a, e) for e in excludes)}, needed_by)
+    return Graph(
+        nodes={a: action for a, action in graph.nodes.items() if a in kept},
+        edges={e for e in graph.edges if e.source in kept and e.target in kept},
+        notes=notes,
+        of_plan=graph.of_plan,
+    )
+
+
+def _any_match(graph: Graph, pattern: str) -> bool:
+    return any(matches(address, pattern) for address in graph.nodes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def render(graph: Graph, fmt: str) -> str:
+    return {DOT: render_dot, MERMAID: render_mermaid}[fmt](graph)
+
+
+def render_dot(graph: Graph) -> str:
+    ids = _ids(graph)
+    lines = [
+        "digraph mailctl {",
+        f"  // {_legend(graph)}",
+        "  rankdir=LR;",
+        '  node [shape=box, style=rounded, fontname="Helvetica"];',
+    ]
+    for address, action in graph.nodes.items():
+        label = _dot_text(address) + (f"\\n({action})" if action is not None else "")
+        colour = f', color="{_COLOURS[action]}", fontcolor="{_COLOURS[action]}"' if action in _COLOURS else ""
+        lines.append(f'  {ids[address]} [label="{label}"{colour}];')
+    for edge in sorted(graph.edges):
+        lines.append(f"  {ids[edge.source]} -> {ids[edge.target]}{' [style=dashed]' if edge.uses else ''};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def render_mermaid(graph: Graph) -> str:
+    ids = _ids(graph)
+    lines = ["flowchart LR", f"  %% {_legend(graph)}"]
+    for address, action in graph.nodes.items():
+        suffix = f"<br>({action})" if action is not None else ""
+        lines.append(f'  {ids[address]}["{_mermaid_text(address)}{suffix}"]')
+    for edge in sorted(graph.edges):
+        lines.append(f"  {ids[edge.source]} {'-.->' if edge.uses else '-->'} {ids[edge.target]}")
+    by_action: dict[str, list[str]] = {}
+    for address, action in graph.nodes.items():
+        if action in _COLOURS:
+            by_action.setdefault(action, []).append(ids[address])
+    for action, members in by_action.items():
+        lines.append(f"  classDef {action} stroke:{_COLOURS[action]},color:{_COLOURS[action]}")
+        lines.append(f"  class {','.join(members)} {action}")
+    return "\n".join(lines)
+
+
+def _ids(graph: Graph) -> dict[str, str]:
+    return {address: f"n{i}" for i, address in enumerate(graph.nodes)}
+
+
+def _legend(graph: Graph) -> str:
+    if graph.of_plan:
+        changes = f"{len(graph.nodes)} change(s)" if graph.nodes else "no changes"
+        return f"mailctl plan graph, {changes}: A -> B means B's step waits for A's"
+    return "mailctl config graph: solid = holds, dashed = uses"
+
+
+def visible(text: str) -> str:
+    """``text`` with backslashes doubled and every hidden character (control, bidi, zero-width,
+    separators, lone surrogates) written as ``\\uXXXX``: what a reviewer sees is what is there."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(char) in _HIDDEN:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _dot_text(text: str) -> str:
+    """The inside of a DOT quoted string that Graphviz shows as ``visible(text)``: its escapes
+    (``\\n``, ``\\N``...) and entities (``&amp;``) are neutralised."""
+    return visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+
+
+def _mermaid_text(text: str) -> str:
+    """Text for a quoted Mermaid label: quotes, markup and entity starts as Mermaid entity codes."""
+    out = visible(text).replace("#", "#35;")
+    for char, code in (('"', "#quot;"), ("&", "#38;"), ("<", "#lt;"), (">", "#gt;"), ("`", "#96;")):
+        out = out.replace(char, code)
+    return out
