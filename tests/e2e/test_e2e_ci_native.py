@@ -24,6 +24,7 @@ INPUTS = {
     "endpoint",
     "sandbox",
     "shard",
+    "changed-since",
     "args",
     "api-key",
     "working-directory",

@@ -12,6 +12,7 @@ from mailctl.api.writer import ApiWriter, IdRegistry
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.cli import colour, hints
 from mailctl.cli.apply_progress import ApplyProgress
+from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import (
     Planned,
     config_option,
@@ -41,6 +42,7 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 @config_option
 @connection_options
 @target_options
+@changed_since_option
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @parallelism_options
 @shard_option

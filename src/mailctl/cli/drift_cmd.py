@@ -9,6 +9,7 @@ import click
 
 from mailctl import atomic
 from mailctl.cli import github
+from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
@@ -22,6 +23,7 @@ OPENMETRICS = "openmetrics"
 @click.command("drift")
 @config_option
 @connection_options
+@changed_since_option
 @shard_option
 @click.option(
     "--format",
@@ -35,7 +37,13 @@ OPENMETRICS = "openmetrics"
 )
 @click.option("--out", "out", metavar="FILE", help="Write the report to FILE instead of stdout.")
 def drift(
-    files: tuple[str, ...], endpoint: str | None, sandbox: str | None, shard: Shard | None, fmt: str, out: str | None
+    files: tuple[str, ...],
+    endpoint: str | None,
+    sandbox: str | None,
+    shard: Shard | None,
+    fmt: str,
+    out: str | None,
+    targets: tuple[str, ...] = (),  # set by --changed-since
 ) -> None:
     """Report how reality differs from the config (read-only).
 
@@ -48,7 +56,7 @@ def drift(
       mailctl drift -f mailctl/ --format openmetrics --out /var/lib/node_exporter/textfile/mailctl.prom
     """
     with github.errors_as_annotations(fmt == github.FORMAT):
-        planned = load_and_plan(files, endpoint, sandbox, (), (), shard)
+        planned = load_and_plan(files, endpoint, sandbox, targets, (), shard)
     report = DriftReport.from_plan(planned.plan)
     if fmt == OPENMETRICS:
         text = render_openmetrics(report, time.time(), str(shard) if shard else None)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from mailctl.cli import github, hints
+from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
@@ -19,6 +20,7 @@ from mailctl.plan.shards import Shard
 @config_option
 @connection_options
 @target_options
+@changed_since_option
 @shard_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (format_version 1).")
 @click.option(

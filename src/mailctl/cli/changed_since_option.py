@@ -1,0 +1,91 @@
+"""``--changed-since REF`` for plan, apply and drift: target what the config changed since REF.
+
+The option wraps the command: before the command runs, it loads the config at REF and in the
+working tree, diffs the two (``mailctl.plan.changed``), prints on stderr what it selected and
+why, and hands the command the selected addresses as its ``targets``. The command then plans as
+with ``--target``. With no difference it says so and exits 0 without planning.
+
+With ``--target``, the two intersect: a changed address is kept when a ``--target`` glob
+matches it (or a scope it is in), so ``--changed-since origin/main --target 'pod/eu-*'`` plans
+what the pull request changed among the eu pods.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from mailctl.cli.common import load_desired
+from mailctl.config import changed_since
+from mailctl.errors import EXIT_OK, UsageError
+from mailctl.plan.changed import Selection, changed
+from mailctl.resources import address_matches
+
+F = Callable[..., Any]
+SHOWN = 20  # addresses listed on stderr; the rest are counted
+
+
+def changed_since_option(func: F) -> F:
+    """Add ``--changed-since REF``; the command must take ``files`` and ``targets``."""
+
+    @functools.wraps(func)
+    def command(*args: Any, changed_since: str | None = None, **kwargs: Any) -> Any:
+        if changed_since is not None:
+            if kwargs.get("planfile_path"):
+                raise UsageError("a saved PLANFILE already fixes the targets: drop --changed-since")
+            kwargs["targets"] = select(changed_since, tuple(kwargs["files"]), tuple(kwargs.get("targets", ())))
+        return func(*args, **kwargs)
+
+    return click.option(
+        "--changed-since",
+        "changed_since",
+        metavar="REF",
+        default=None,
+        help="Only what the config changed since git revision REF (e.g. origin/main): the addresses "
+        "added, removed or edited, templates rendered. With --target: what both select.",
+    )(command)
+
+
+def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``--target`` patterns for what changed since ``ref`` (exits 0 when nothing did)."""
+    revision = changed_since.resolve(ref, list(files))
+    before = changed_since.load_at(revision, list(files))
+    selection = changed(before, load_desired(files))
+    if targets and selection.everything is None:
+        selection = _within(selection, targets)
+    _report(f"--changed-since {revision}", selection, targets)
+    if selection.empty:
+        sys.exit(EXIT_OK)
+    return targets if selection.everything is not None else selection.targets()
+
+
+def _within(selection: Selection, targets: tuple[str, ...]) -> Selection:
+    def kept(reasons: dict[str, str]) -> dict[str, str]:
+        return {a: why for a, why in reasons.items() if any(address_matches(a, t) for t in targets)}
+
+    return Selection(kept(selection.reasons), kept(selection.patterns), None, selection.notes)
+
+
+def _report(head: str, selection: Selection, targets: tuple[str, ...]) -> None:
+    def say(text: str) -> None:
+        click.echo(text, err=True)
+
+    within = f" within --target {' '.join(targets)}" if targets else ""
+    for note in selection.notes:
+        say(f"{head}: {note}")
+    if selection.everything is not None:
+        say(f"{head}: {selection.everything}; planning {'--target ' + ' '.join(targets) if targets else 'everything'}")
+        return
+    if selection.empty:
+        say(f"{head}: no declared resource differs{within}; nothing to plan")
+        return
+    lines = [*selection.reasons.items(), *selection.patterns.items()]
+    say(f"{head}: {len(lines)} address{'' if len(lines) == 1 else 'es'} selected{within}:")
+    for address, why in lines[:SHOWN]:
+        say(f"  {address}: {why}")
+    if len(lines) > SHOWN:
+        say(f"  ... and {len(lines) - SHOWN} more")
