@@ -1,12 +1,26 @@
-"""What reading the state learns beyond the resources themselves, for the plan to report.
+"""Facts a plan reports but never diffs, and which of them a plan needs read.
 
-The API layer collects these while reading (``mailctl.api.facts``); the plan puts them on its
-changes and notes (``mailctl.plan.pipeline``). Neither layer imports the other: both import this.
+The plan says which facts its own changes need (``FactsNeeded``: ``mailctl.plan.pipeline``), the
+API layer reads exactly those (``mailctl.api.facts``), and the plan is finished with them
+(``StateFacts``). Neither layer imports the other: both import this.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from mailctl.resources import Resource
+
+
+@dataclass(frozen=True)
+class FactsNeeded:
+    # ids of the existing resources the plan destroys that may hold mail (inboxes)
+    held_data: list[str] = field(default_factory=list)
+    # existing resources (custom domains) that planned creates wait on: their verification status
+    statuses: list[Resource] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.held_data or self.statuses)
 
 
 @dataclass(frozen=True)

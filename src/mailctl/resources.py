@@ -69,7 +69,8 @@ class Observed:
     created_at: str | None = None
     superseded: bool = False  # an older key whose name a newer one holds (mid-rotation)
     unrecorded: bool = False  # a key left under its pending name: its secret may be lost
-    declared_address: str | None = None  # of an unrecorded key: the address it was made for
+    replaced: bool = False  # a key marked for deletion by a create-first replacement that did not finish
+    declared_address: str | None = None  # of an unrecorded or replaced key: the address it was made for
     read_only: bool = False  # list entries the API manages itself
 
 
@@ -88,6 +89,7 @@ class Resource:
     parent: str | None = None  # address of the containing pod or inbox; None for organisation scope
     source: Source | None = None  # desired state: where it was declared
     prevent_destroy: bool = False  # desired state: refuse plans that delete or replace it
+    ignore_changes: frozenset[str] = frozenset()  # desired state: attributes set at create, never diffed
     remote_id: str | None = None  # actual state: the API's id of it (pod_id, domain_id, ...)
     observed: Observed = field(default_factory=Observed)  # actual state: read-only facts
 
@@ -108,12 +110,33 @@ class Resource:
 
 @dataclass
 class ManagePolicy:
-    """Which *undeclared* resources mailctl may delete. Declared pods' children are always managed."""
+    """Which *undeclared* resources mailctl may delete (declared pods' children are always
+    managed), which existing ones it must leave alone (``ignore``: made at runtime), and which it
+    must never destroy (``protect``), declared or not. Globs as for ``--target``."""
 
     pod_client_id_prefixes: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    protect: tuple[str, ...] = ()
 
     def manages_pod(self, client_id: str | None) -> bool:
         return client_id is not None and any(client_id.startswith(p) for p in self.pod_client_id_prefixes)
+
+    def ignores(self, address: str) -> str | None:
+        """The ``manage.ignore`` glob that ``address`` (or a scope it is in) matches, if any."""
+        return next((g for g in self.ignore if address_matches(address, g)), None)
+
+    def protects(self, address: str) -> str | None:
+        """The ``manage.protect`` glob that ``address`` (or a scope it is in) matches, if any."""
+        return next((g for g in self.protect if address_matches(address, g)), None)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A ``moved: {from, to}`` block: the resource that existed at ``from`` now lives at ``to``."""
+
+    source_address: str
+    target_address: str
+    source: Source | None = None
 
 
 @dataclass
@@ -124,6 +147,7 @@ class DesiredState:
     # Scopes (None: organisation, or a pod/inbox address) whose config has a `lists` key: their
     # allow/block lists are managed, so entries no longer declared there are deleted.
     list_scopes: set[str | None] = field(default_factory=set)
+    moved: list[Moved] = field(default_factory=list)
 
     def add(self, resource: Resource) -> None:
         self.resources[resource.address] = resource
@@ -215,6 +239,23 @@ def parent_of(address: str) -> str | None:
 
 def join_address(segments: list[tuple[str, str]]) -> str:
     return "/".join(f"{kind}/{name}" for kind, name in segments)
+
+
+def address_matches(address: str, pattern: str) -> bool:
+    """Glob match on the address or any of its scopes (``pod/a`` matches ``pod/a/inbox/x``); a
+    key named ``name#suffix`` (a leftover of a killed apply or a replacement) also matches as the
+    key ``name`` it belongs to. What ``--target``, ``manage.ignore`` and ``manage.protect`` use."""
+    from fnmatch import fnmatchcase
+
+    def one(candidate: str) -> bool:
+        parts = candidate.split("/")
+        return any(fnmatchcase("/".join(parts[:n]), pattern) for n in range(2, len(parts) + 1, 2)) or fnmatchcase(
+            candidate, pattern
+        )
+
+    head, _, name = address.rpartition("/")
+    owner = f"{head}/{name.split('#', 1)[0]}" if "#" in name and kind_of(address) == API_KEY else None
+    return one(address) or (owner is not None and one(owner))
 
 
 # ---------------------------------------------------------------------------------------------

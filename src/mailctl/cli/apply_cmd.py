@@ -1,38 +1,30 @@
-"""`mailctl apply`: plan, show, check, confirm, then execute in dependency order."""
+"""`mailctl apply`: flags in, the apply workflow (``mailctl.ops.apply``), its plan, prompt,
+progress and report out."""
 
 from __future__ import annotations
 
 import signal
 import sys
+from contextlib import AbstractContextManager
 
 import click
 
-from mailctl.api.lock import ApplyLock
-from mailctl.api.writer import ApiWriter, IdRegistry
-from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
+from mailctl.api.pacing import Pacer
+from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
 from mailctl.cli import colour, hints
 from mailctl.cli.apply_progress import ApplyProgress
 from mailctl.cli.changed_since_option import changed_since_option
-from mailctl.cli.common import (
-    Planned,
-    config_option,
-    connection_options,
-    load_desired,
-    make_plan,
-    open_client,
-    target_options,
-)
+from mailctl.cli.common import config_option, connection_options, load_desired, open_client, target_options
 from mailctl.cli.scale_options import paced, parallelism_options, shard_option, workers
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter
-from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UsageError
-from mailctl.plan import planfile, safety
-from mailctl.plan.changes import CREATE, REPLACE, Plan
+from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UnsafePlan, UsageError
+from mailctl.ops.apply import ApplyHooks, ApplyOptions, ApplyOutcome, LockState, open_sink, run_apply
+from mailctl.ops.planning import Planned
+from mailctl.plan import planfile
+from mailctl.plan.changes import Rule
 from mailctl.plan.render import render_text
 from mailctl.plan.shards import Shard
-from mailctl.plan.steps import steps_of
-from mailctl.resources import API_KEY, INBOX, kind_of
-from mailctl.secrets import SecretSink
 
 _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 
@@ -55,6 +47,11 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
     "--force",
     is_flag=True,
     help="Apply even when the plan exceeds the update/delete thresholds (never lifts prevent_destroy).",
+)
+@click.option(
+    "--allow-data-loss",
+    is_flag=True,
+    help="Apply even when the plan destroys inboxes holding mail (--force and --auto-approve do not).",
 )
 @click.option(
     "--wait-for-domains",
@@ -88,6 +85,7 @@ def apply(
     shard: Shard | None,
     secrets_out: str | None,
     force: bool,
+    allow_data_loss: bool,
     wait_for_domains: float,
     allow_deferred: bool,
     lock_timeout: float,
@@ -109,66 +107,59 @@ def apply(
     if saved and (files or targets or excludes or shard):
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude/--shard")
     desired = saved.desired if saved else load_desired(files)
-    sink = _secret_sink(secrets_out)  # a bad sink is refused whatever the plan, before the lock
+    sink = open_sink(secrets_out)  # a bad sink is refused whatever the plan, before the lock
     guard = GracefulStop(recovery=_recovery(files))
     color = colour.current()  # for what is printed from other threads, which see no click context
-    lock: ApplyLock | None = None  # for the message when a signal stops apply before any change
+    options = ApplyOptions(
+        targets=list(targets),
+        excludes=list(excludes),
+        shard=shard,
+        auto_approve=auto_approve,
+        force=force,
+        allow_data_loss=allow_data_loss,
+        wait_for_domains=wait_for_domains,
+        lock_timeout=lock_timeout,
+        workers=workers(parallelism, max_parallelism),
+    )
+    hooks = _hooks(color, lock_timeout, wait_for_domains)
+    hooks.lock_shield = guard.deferred
+    lock = LockState()  # for the message when a signal stops apply before any change
     with guard.installed():
         try:
-            # The lock is taken before reading the state: nothing can change it between plan and apply.
-            with (
-                paced(open_client(endpoint, sandbox), parallelism, max_parallelism) as client,
-                (
-                    lock := ApplyLock(
-                        client,
-                        timeout=lock_timeout,
-                        shield=guard.deferred,
-                        on_wait=LockWaitReporter(lock_timeout, color=color),
-                        unlock_hint=hints.command("unlock"),
-                        exclude_shards=True,
-                        shard=(shard.index, shard.count) if shard else None,
-                    )
-                ),
-            ):
-                planned = make_plan(
-                    client, desired, saved.targets if saved else targets, saved.excludes if saved else excludes, shard
-                )
-                if saved:
-                    saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
-                click.echo(render_text(planned.plan))
-                if not planned.plan.has_changes:
-                    sys.exit(EXIT_OK)
-                safety.check(planned.plan, planned.desired, force)
-                _require_sink(planned.plan, sink)
-                if not (auto_approve or saved):
-                    _confirm()
-                guard.executing()  # from here a signal lets changes in flight finish
-                waits = DomainWaitReporter(wait_for_domains, color=color) if wait_for_domains else None
-                writer = ApiWriter(
-                    client,
-                    IdRegistry(_known_ids(planned)),
-                    sink,
-                    domain_wait=wait_for_domains,
-                    on_wait=waits,
-                    stop=guard.stop,
-                )
-                progress = ApplyProgress(len(steps_of(planned.plan)), client.pacer, color=color)
-                with progress.running():
-                    result = Applier(
-                        writer,
-                        workers(parallelism, max_parallelism),
-                        stop=guard.stop,
-                        on_result=lambda r: progress.step_finished(lambda: _print_step(r)),
-                    ).apply(planned.plan)
+            with paced(open_client(endpoint, sandbox), parallelism, max_parallelism) as client:
+                outcome = run_apply(client, desired, options, hooks, sink, saved, guard.stop, guard.executing, lock)
         except (KeyboardInterrupt, Terminated) as exc:
             signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
-            released = f"{lock.what} was released" if lock and lock.taken else "no lock was taken"
             raise Cancelled(
                 signum,
-                f"apply interrupted ({name_of(signum)}) before any change was made: nothing was changed; {released}",
+                f"apply interrupted ({name_of(signum)}) before any change was made: "
+                f"nothing was changed; {lock.released}",
             ) from None
-        _report(result, sink)
-    _finish(result, guard.signum, allow_deferred, wait_for_domains)
+        if outcome.result is None:
+            sys.exit(EXIT_OK)
+        _report(outcome.result, outcome)
+    _finish(outcome.result, guard.signum, allow_deferred, wait_for_domains)
+
+
+def _hooks(color: bool | None, lock_timeout: float, wait_for_domains: float) -> ApplyHooks:
+    progress: list[ApplyProgress] = []
+
+    def running(steps: int, pacer: Pacer | None) -> AbstractContextManager[object]:
+        progress.append(ApplyProgress(steps, pacer, color=color))
+        return progress[-1].running()
+
+    def on_result(result: StepResult) -> None:
+        progress[-1].step_finished(lambda: _print_step(result))
+
+    return ApplyHooks(
+        show_plan=lambda planned: click.echo(render_text(planned.plan)),
+        confirm=_confirm,
+        on_result=on_result,
+        running=running,
+        on_lock_wait=LockWaitReporter(lock_timeout, color=color),
+        on_domain_wait=DomainWaitReporter(wait_for_domains, color=color) if wait_for_domains else None,
+        unlock_hint=hints.command("unlock"),
+    )
 
 
 def _recovery(files: tuple[str, ...]) -> str:
@@ -192,7 +183,7 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
     deferred = result.having(DEFERRED)
     if not deferred:
         return
-    domains = sorted({r.address.rpartition("@")[2] for r in deferred if kind_of(r.address) == INBOX})
+    domains = sorted({r.address.rpartition("@")[2] for r in deferred if "@" in r.address.rpartition("/")[2]})
     why = f"waiting for domain(s) {', '.join(domains)} to verify" if domains else "waiting for a domain"
     waited_text = f" (still not verified after --wait-for-domains {waited:g})" if waited else ""
     if waited and signum is not None:  # Ctrl-C stopped the wait early: it did not last `waited` seconds
@@ -210,40 +201,20 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
     )
 
 
-def _secret_sink(secrets_out: str | None) -> SecretSink | None:
-    """The checked --secrets-out sink (None without one). Checked whenever it is given, even when
-    the plan turns out to create no key: a FIFO or device there is a mistake worth an error."""
-    if not secrets_out:
-        return None
-    sink = SecretSink(secrets_out)
-    try:
-        sink.check_writable()
-    except UsageError as exc:
-        raise UsageError(f"{exc} (nothing was changed)") from None
-    return sink
-
-
-def _require_sink(plan: Plan, sink: SecretSink | None) -> None:
-    creates_keys = any(c.kind == API_KEY and c.action in (CREATE, REPLACE) for c in plan.changes)
-    if creates_keys and sink is None:
-        raise UsageError(
-            "this plan creates API keys, whose secrets are shown only once: pass "
-            "--secrets-out FILE to store them (nothing was changed)"
-        )
-
-
-def _confirm() -> None:
+def _confirm(planned: Planned, messages_at_risk: int | None) -> None:
     if not sys.stdin.isatty():
+        if messages_at_risk is not None:
+            data_loss = [r.message for r in planned.plan.refusals if r.rule == Rule.DATA_LOSS]
+            raise UnsafePlan("refusing to apply (nothing was changed): " + "; ".join(data_loss))
         raise UsageError("no terminal to confirm on: pass --auto-approve to apply unattended (nothing was changed)")
     click.echo("")
+    if messages_at_risk is not None:
+        _confirm_data_loss(planned, messages_at_risk)
+        return
     # Not click.confirm: it turns Ctrl-C into click.Abort ("Aborted!", exit 1); here Ctrl-C must
     # stay an interrupt (exit 130, lock released) like every other signal at this moment.
     while True:
-        click.echo("Apply these changes? [y/N]: ", nl=False)
-        try:
-            answer = input().strip().lower()
-        except EOFError:
-            raise UsageError("apply cancelled: no answer (nothing was changed)") from None
+        answer = _ask("Apply these changes? [y/N]: ")
         if answer in ("y", "yes"):
             return
         if answer in ("", "n", "no"):
@@ -251,8 +222,22 @@ def _confirm() -> None:
         click.echo("Please answer y or n.")
 
 
-def _known_ids(planned: Planned) -> dict[str, str]:
-    return {a: r.remote_id for a, r in planned.actual.resources.items() if r.remote_id is not None}
+def _confirm_data_loss(planned: Planned, messages: int) -> None:
+    """A plan that destroys mail is approved by typing how many messages go, not by "yes"."""
+    for refusal in planned.plan.refusals:
+        if refusal.rule == Rule.DATA_LOSS:
+            click.secho(f"Warning: {refusal.message}", fg="red", bold=True)
+    answer = _ask(f"This destroys {messages} message(s) permanently. Type {messages} to apply: ")
+    if answer != str(messages):
+        raise UsageError(f"apply cancelled: {answer!r} is not {messages} (nothing was changed)")
+
+
+def _ask(prompt: str) -> str:
+    click.echo(prompt, nl=False)
+    try:
+        return input().strip().lower()
+    except EOFError:
+        raise UsageError("apply cancelled: no answer (nothing was changed)") from None
 
 
 def _print_step(result: StepResult) -> None:
@@ -262,7 +247,7 @@ def _print_step(result: StepResult) -> None:
         click.secho(f"{result.address}: {result.phase} FAILED: {result.message}", fg="red", err=True)
 
 
-def _report(result: ApplyResult, sink: SecretSink | None) -> None:
+def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
     done, failed = result.having(DONE), result.having(FAILED)
     skipped, deferred, not_started = result.having(SKIPPED), result.having(DEFERRED), result.having(NOT_STARTED)
     click.echo("")
@@ -276,6 +261,7 @@ def _report(result: ApplyResult, sink: SecretSink | None) -> None:
             click.secho(f"{title}:", fg=fg, bold=True)
             for row in rows:
                 click.echo(f"  {row.phase} {row.address}: {row.message}")
+    sink = outcome.sink
     if sink is not None and sink.written:
         click.echo(f"Stored {len(sink.written)} new API key secret(s) in {sink.path}.")
     complete = result.ok and not deferred

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
-from mailctl.api.connect import connect
-from mailctl.api.facts import read_facts
-from mailctl.api.pacing import Pacer
-from mailctl.api.reader import StateReader
-from mailctl.errors import MailctlError
-from mailctl.plan import pipeline, shards, targeting
-from mailctl.plan.changes import Plan
-from mailctl.resources import ActualState, DesiredState
+from mailctl.ops import planning
+from mailctl.ops.planning import Planned, make_plan
+from mailctl.plan import shards
+from mailctl.resources import DesiredState
 
 DEFAULT_CONFIG = "mailctl.yaml"
 
@@ -105,34 +100,7 @@ def open_client(endpoint: str | None, sandbox: str | None, timeout: float | None
     if timeout is None:
         ctx = click.get_current_context(silent=True)
         timeout = ctx.meta.get(TIMEOUT_META, DEFAULT_TIMEOUT) if ctx is not None else DEFAULT_TIMEOUT
-    client = connect(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"), timeout=timeout)
-    client.pacer = Pacer()  # adapts to the API's latency and rate limit (apply sets its own)
-    return client
-
-
-@dataclass
-class Planned:
-    desired: DesiredState
-    actual: ActualState
-    plan: Plan
-
-
-def make_plan(
-    client: AgentMailClient,
-    desired: DesiredState,
-    targets: tuple[str, ...] | list[str],
-    excludes: tuple[str, ...] | list[str],
-    shard: shards.Shard | None = None,
-    reader: StateReader | None = None,
-) -> Planned:
-    """Read the state (with the facts the plan reports), then plan: one read, no edits after."""
-    targeting.validate_patterns(list(targets), "--target")
-    targeting.validate_patterns(list(excludes), "--exclude")
-    reader = reader or StateReader(client)
-    actual = reader.read(desired)
-    facts = read_facts(reader, desired, actual)
-    plan = pipeline.make_plan(desired, actual, facts, list(targets), list(excludes))
-    return Planned(desired, actual, shards.select(plan, shard, actual.resources))
+    return planning.open_client(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"), timeout)
 
 
 def load_and_plan(
@@ -143,23 +111,10 @@ def load_and_plan(
     excludes: tuple[str, ...] | list[str],
     shard: shards.Shard | None = None,
 ) -> Planned:
-    """``load_desired`` and ``make_plan`` for commands that only read (plan, drift): the
-    organisation-wide lists are read while the config loads. A bad config is still the error
-    reported when the connection cannot be made either."""
-    try:
-        client = open_client(endpoint, sandbox)
-    except MailctlError:
-        load_desired(files)
-        raise
-    reader = StateReader(client)
-    reader.start_listing()
-    try:
-        desired = load_desired(files)
-    except BaseException:
-        reader.abandon_listing(client.close)
-        raise
-    with client:
-        return make_plan(client, desired, targets, excludes, shard, reader)
+    """Load the config and plan it against the command's endpoint (see ``ops.planning``)."""
+    return planning.load_and_plan(
+        lambda: load_desired(files), lambda: open_client(endpoint, sandbox), targets, excludes, shard
+    )
 
 
 __all__ = [

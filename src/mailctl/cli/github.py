@@ -91,9 +91,10 @@ def drift_warning(category: str, change: Change) -> str:
     return warning(f"drift: {change.address} {category}" + (f" ({details})" if details else ""), change)
 
 
-def report_plan(plan: Plan, refusals: list[str]) -> None:
-    """Safety-rail trips and deferred work (the plan's notes) as warnings; the plan as the summary."""
-    lines = [warning(f"apply would refuse: {refusal}") for refusal in refusals]
+def report_plan(plan: Plan) -> None:
+    """What apply would refuse as errors, deferred work (the plan's notes) as warnings, the plan
+    (refusals first) as the summary."""
+    lines = [workflow_command("error", f"apply will refuse this plan ({r.rule}): {r.message}") for r in plan.refusals]
     lines += [warning(note) for note in plan.notes]
     if lines:
         click.echo("\n".join(lines))

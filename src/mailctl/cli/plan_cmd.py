@@ -11,7 +11,7 @@ from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
-from mailctl.plan import planfile, safety
+from mailctl.plan import planfile
 from mailctl.plan.render import render_json, render_markdown, render_text
 from mailctl.plan.shards import Shard
 
@@ -65,10 +65,10 @@ def plan(
     renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
     click.echo(renderer(planned.plan))
     if fmt == github.FORMAT:
-        github.report_plan(planned.plan, safety.warnings(planned.plan, planned.desired))
+        github.report_plan(planned.plan)
     if fmt == "text":
-        for warning in safety.warnings(planned.plan, planned.desired):
-            click.secho(f"Warning: apply would refuse: {warning}", fg="yellow", err=True)
+        for refusal in planned.plan.refusals:
+            click.secho(f"Warning: apply would refuse: {refusal.message}", fg="yellow", err=True)
     if out and fmt in ("text", github.FORMAT):
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
     sys.exit(EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from mailctl.config.loader import Document, FieldPath
+from mailctl.config.moved import MoveBlock, check_moves
 from mailctl.config.references import References
 from mailctl.errors import Problem
 from mailctl.kinds import CONFIG_ORDER, KindSpec
@@ -27,12 +28,22 @@ class Builder:
         self.problems: list[Problem] = []
         self.refs = References()
         self._settings: dict[FieldPath, Source] = {}  # where each setting was given
+        self._moves: list[MoveBlock] = []
+        self._declared_at: dict[str, tuple[Document, FieldPath]] = {}  # address -> where (for late checks)
 
     def add(self, doc: Document) -> None:
         data = doc.data
-        prefix = ((data.get("manage") or {}).get("pods") or {}).get("client_id_prefix", [])
+        manage = data.get("manage") or {}
+        prefix = (manage.get("pods") or {}).get("client_id_prefix", [])
         prefixes = self.state.manage.pod_client_id_prefixes + tuple([prefix] if isinstance(prefix, str) else prefix)
-        self.state.manage = ManagePolicy(pod_client_id_prefixes=tuple(dict.fromkeys(prefixes)))
+        old = self.state.manage
+        self.state.manage = ManagePolicy(
+            pod_client_id_prefixes=tuple(dict.fromkeys(prefixes)),
+            ignore=tuple(dict.fromkeys(old.ignore + tuple(manage.get("ignore") or ()))),
+            protect=tuple(dict.fromkeys(old.protect + tuple(manage.get("protect") or ()))),
+        )
+        for index, block in enumerate(data.get("moved") or []):
+            self._moves.append(MoveBlock(doc, ("moved", index), block["from"], block["to"]))
         self._merge_settings(doc, ("settings",), data.get("settings") or {}, self.state.settings)
         self._scope(doc, (), data, None)
 
@@ -42,7 +53,26 @@ class Builder:
         problems = self.problems + self.refs.problems
         if check_references:
             problems.extend(self.refs.check(self.state))
+            problems.extend(check_moves(self._moves, self.state))
+            problems.extend(self._ignored_declarations())
         return self.state, problems
+
+    def _ignored_declarations(self) -> list[Problem]:
+        """A declared resource that ``manage.ignore`` matches: mailctl cannot both own and ignore it."""
+        out = []
+        for address in self.state.resources:
+            glob = self.state.manage.ignores(address) if self.state.manage.ignore else None
+            if glob is not None:
+                doc, path = self._declared_at[address]
+                out.append(
+                    doc.problem(
+                        path,
+                        f"{address} is declared, but manage.ignore `{glob}` says mailctl leaves it alone: "
+                        f"remove the declaration or narrow the rule",
+                        key=True,
+                    )
+                )
+        return out
 
     # -----------------------------------------------------------------------------------------
 
@@ -80,6 +110,15 @@ class Builder:
             return
         attrs, invalid = spec.config_attrs(body)
         self.problems.extend(doc.problem(path + (attr,), message) for attr, message in invalid)
+        for index, attr in enumerate(body.get("ignore_changes") or []):
+            if spec.attribute(attr) is None:
+                known = ", ".join(a.name for a in spec.attributes)
+                self.problems.append(
+                    doc.problem(
+                        path + ("ignore_changes", index),
+                        f"`{attr}` is not an attribute of a {spec.kind.value} (its attributes: {known})",
+                    )
+                )
         resource = Resource(spec.kind, spec.address(name, scope), attrs)
         pod = pod_of(scope) if scope is not None else None
         if self._add(doc, path, resource, body):
@@ -99,6 +138,8 @@ class Builder:
             return False
         resource.source = doc.mark(path, key=True)
         resource.prevent_destroy = bool(body.get("prevent_destroy", False))
+        resource.ignore_changes = frozenset(body.get("ignore_changes") or ())
+        self._declared_at[resource.address] = (doc, path)
         resource.parent = parent_of(resource.address)
         self.state.add(resource)
         return True

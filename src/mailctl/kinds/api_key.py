@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.kinds.base import Attribute, KindSpec, Owners, name_before_replacement
 from mailctl.resources import (
     Kind,
     Observed,
@@ -23,13 +23,16 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
     until ``mailctl rotate --retire-old``.
 
     A key still under its pending name (``mailctl.secrets.pending_name``) may have lost its secret:
-    it is marked ``unrecorded``. It takes its declared address only when no key holds that name
-    (so the plan replaces it), else it is ``name#api_key_id`` (so the plan deletes it)."""
+    it is marked ``unrecorded``. A key under its replaced name (``base.replaced_name``) is the old
+    half of a create-first replacement that did not finish: it is marked ``replaced``. Either takes
+    its declared address only when no key holds that name (so the plan replaces it), else it is
+    ``name#api_key_id`` (so the plan deletes it)."""
     out: list[Resource] = []
     seen: set[str] = set()
     newest_first = sorted(rows, key=lambda r: (r.get("created_at") or "", r["api_key_id"]), reverse=True)
-    # Keys under their declared names first: a pending key never takes the address of a real one.
-    for row in sorted(newest_first, key=lambda r: declared_name_of(r.get("name") or "") is not None):
+    # Keys under their declared names first, then old keys of an unfinished replacement (still in
+    # use), then pending ones: a key nobody may hold the secret of never displaces one in use.
+    for row in sorted(newest_first, key=lambda r: _rank(r.get("name") or "")):
         if row.get("type", "bearer") != "bearer":
             continue  # public-key (sign-in) credentials are not managed by mailctl
         owner = owners.of(row)
@@ -37,8 +40,9 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
             continue
         pod, inbox = owner
         raw_name = row.get("name") or row["api_key_id"]
-        name = declared_name_of(raw_name) or raw_name
-        unrecorded = name != raw_name
+        name = _marked_name(raw_name) or raw_name
+        unrecorded = declared_name_of(raw_name) is not None
+        replaced = name != raw_name and not unrecorded
         address = declared = api_key_address(name, pod=pod, inbox=inbox)
         taken = address in seen
         if taken:
@@ -54,9 +58,10 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
                 observed=Observed(
                     prefix=row.get("prefix"),
                     used_at=row.get("used_at"),
-                    superseded=taken and not unrecorded,
+                    superseded=taken and name == raw_name,
                     created_at=row.get("created_at"),
                     unrecorded=unrecorded,
+                    replaced=replaced,
                     declared_address=declared,
                 ),
             )
@@ -64,8 +69,21 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
     return out
 
 
+def _rank(raw_name: str) -> int:
+    return 2 if declared_name_of(raw_name) else 1 if name_before_replacement(raw_name) else 0
+
+
+def _marked_name(raw_name: str) -> str | None:
+    """The declared name of a key under a pending or replaced-marker name (None: a plain name)."""
+    return declared_name_of(raw_name) or name_before_replacement(raw_name)
+
+
 API_KEY_SPEC = KindSpec(
     kind=Kind.API_KEY,
+    rename=lambda name: {"name": name},  # PATCH /api-keys/{id} {name}: same id, same secret
+    fixed_name="",
+    create_before_destroy=True,
+    shows_secret_once=True,  # consumers keep the old secret until the new one is recorded
     section="api_keys",
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
     attributes=(

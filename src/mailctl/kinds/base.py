@@ -100,6 +100,21 @@ def is_default(value: Any, default: Any) -> bool:
     return bool(value == default or (isinstance(default, (list, dict)) and not default and not value))
 
 
+REPLACED_SUFFIX = "#mailctl-replaced"  # declared names never hold "#": no collision
+
+
+def replaced_name(name: str) -> str:
+    """The name an old object carries between its successor's create and its own delete."""
+    return name + REPLACED_SUFFIX
+
+
+def name_before_replacement(name: str) -> str | None:
+    """The declared name behind a replaced-marker name, or None when ``name`` is not marked."""
+    if name.endswith(REPLACED_SUFFIX) and len(name) > len(REPLACED_SUFFIX):
+        return name[: -len(REPLACED_SUFFIX)]
+    return None
+
+
 RowsReader = Callable[[list[dict[str, Any]], Owners], Iterable[Resource]]
 
 
@@ -132,6 +147,18 @@ class KindSpec:
     refuse: Callable[[str], str | None] = lambda name: None  # config: why a name may not be declared
     collection_tail: Callable[[Resource], str] | None = None  # path below the scope, if not ``route``
     item_key: Callable[[Resource], str] | None = None  # path segment of the item, if not its id
+    # -- behaviour the core asks for, instead of naming the kind --
+    rename: Callable[[str], dict[str, Any]] | None = None  # new name -> PATCH body renaming it in place
+    fixed_name: str = "its name is its identity in the API"  # why it cannot be renamed (``moved:``)
+    holds_data: bool = False  # destroying it destroys mail: data-at-risk counts, the data-loss gate
+    shows_secret_once: bool = False  # its create returns a secret, once: applying it needs a sink
+    # A replacement creates the new one first, then deletes the old (renamed to ``replaced_name``
+    # first, so a run that stops in between leaves a marked key the next plan deletes). Needs ``rename``.
+    create_before_destroy: bool = False
+    # Addresses of what it is created on (an inbox: its custom domain, in its pod or organisation
+    # wide), in the order to look for them; it waits for the first that exists to verify.
+    uses: Callable[[Resource], tuple[str, ...]] = lambda r: ()
+    label: Callable[[Resource], str | None] = lambda r: None  # what people call it, when not its address
     mutable: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -41,6 +41,7 @@ def _refuse(name: str) -> str | None:
 
 DOMAIN_SPEC = KindSpec(
     kind=Kind.DOMAIN,
+    fixed_name="a domain is its name",
     section="domains",
     parents=frozenset({None, Kind.POD}),
     attributes=tuple(Attribute(flag) for flag in FLAGS),

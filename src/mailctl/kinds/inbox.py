@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mailctl.kinds.base import Attribute, KindSpec, Owners
-from mailctl.resources import Kind, Observed, Resource, inbox_address, pod_address
+from mailctl.resources import DEFAULT_DOMAIN, Kind, Observed, Resource, domain_address, inbox_address, pod_address
 
 
 def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
@@ -24,6 +24,15 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
         )
 
 
+def domain_of(inbox: Resource) -> tuple[str, ...]:
+    """The addresses the custom domain of an inbox may have, pod first: the one helper for "which
+    domain is this inbox on" (none for the shared ``agentmail.to``)."""
+    domain = inbox.name.partition("@")[2]
+    if domain == DEFAULT_DOMAIN:
+        return ()
+    return (domain_address(domain, pod=inbox.pod), domain_address(domain))
+
+
 def _identity(inbox: Resource) -> dict[str, Any]:
     username, _, domain = inbox.name.partition("@")
     return {"username": username, "domain": domain}
@@ -31,6 +40,9 @@ def _identity(inbox: Resource) -> dict[str, Any]:
 
 INBOX_SPEC = KindSpec(
     kind=Kind.INBOX,
+    fixed_name="an inbox's address is fixed in the API",
+    holds_data=True,
+    uses=domain_of,
     section="inboxes",
     parents=frozenset({Kind.POD}),
     attributes=(

@@ -60,6 +60,7 @@ def read_entries(rows: list[dict[str, Any]], scope: str | None, direction: str, 
 
 LIST_ENTRY_SPEC = KindSpec(
     kind=Kind.LIST_ENTRY,
+    fixed_name="a list entry is its address or domain",
     section="lists",
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
     attributes=(Attribute("reason", mutable=False),),

@@ -29,6 +29,7 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
 
 POD_SPEC = KindSpec(
     kind=Kind.POD,
+    fixed_name="its client_id and name are fixed in the API (a pod has no update)",
     section="pods",
     parents=frozenset({None}),
     attributes=(Attribute("name", mutable=False, absent=None),),  # no PATCH route: a rename replaces
@@ -39,4 +40,6 @@ POD_SPEC = KindSpec(
     identity=lambda pod: {"name": pod.attrs.get("name", pod.name)},
     read_rows=_read,
     children_when_repeated=True,
+    # A pod made without a client_id is addressed by its pod_id: its name says which one it is.
+    label=lambda pod: f'"{pod.attrs["name"]}"' if pod.attrs.get("name") and not pod.observed.client_id else None,
 )

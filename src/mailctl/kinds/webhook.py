@@ -64,6 +64,7 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
 
 WEBHOOK_SPEC = KindSpec(
     kind=Kind.WEBHOOK,
+    fixed_name="its name travels in its client_id, which the API cannot change",
     section="webhooks",
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
     attributes=(

@@ -53,6 +53,8 @@ class Change:
     diff: list[AttributeChange] = field(default_factory=list)
     reason: str | None = None  # why, when it is not obvious ("pod tenant-a is being replaced")
     data_at_risk: dict[str, int] | None = None  # deleted inboxes: threads / messages / drafts held
+    moved_from: str | None = None  # a rename in place (``moved:``): the address it is renamed from
+    repair: bool = False  # removes a leftover of an interrupted run: not counted by the thresholds
 
     @property
     def kind(self) -> str:
@@ -76,6 +78,33 @@ class Change:
         return self.action in (DELETE, REPLACE)
 
 
+class Rule(StrEnum):
+    """The safety rail behind a refusal (``refusals[].rule`` in JSON plans)."""
+
+    THRESHOLD = "threshold"
+    PREVENT_DESTROY = "prevent_destroy"
+    DATA_LOSS = "data_loss"
+    PROTECT = "protect"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why apply would refuse this plan, and which flag (if any) lifts it."""
+
+    rule: Rule
+    message: str
+    addresses: tuple[str, ...] = ()
+    lifted_by: str | None = None  # "--force", "--allow-data-loss", or None: only editing the config
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "addresses": list(self.addresses),
+            "lifted_by": self.lifted_by,
+        }
+
+
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
@@ -83,6 +112,7 @@ class Plan:
     labels: dict[str, str] = field(default_factory=dict)  # address -> what people call it (pod names)
     notes: list[str] = field(default_factory=list)  # things the reviewer should know (waits, no-op targets)
     managed_count: int = 0  # existing resources mailctl manages (denominator for safety thresholds)
+    refusals: list[Refusal] = field(default_factory=list)  # what apply would refuse, without flags
 
     @property
     def has_changes(self) -> bool:

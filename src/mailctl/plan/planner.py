@@ -13,6 +13,12 @@ Rules, in the order they are applied:
 4. Inbox ids (addresses) and domain names are unique in an organisation: declaring one in a
    different scope than it exists in moves it (delete, then create) when mailctl manages the old
    scope, and is a PlanError when it does not.
+5. ``moved: {from, to}``: the resource found at ``from`` is the actual state of ``to``, renamed in
+   place (an update); once applied (``from`` gone, ``to`` there) the block changes nothing.
+6. ``ignore_changes`` attributes are sent with a create and never diffed after; ``manage.ignore``
+   matches existing resources that are left alone (listed as unmanaged, never deleted).
+7. Leftovers of an interrupted run (a key whose secret was never recorded, the old key of an
+   unfinished create-first replacement) are replaced or deleted as *repairs*.
 """
 
 from __future__ import annotations
@@ -20,60 +26,81 @@ from __future__ import annotations
 from typing import Any
 
 from mailctl.errors import PlanError
-from mailctl.facts import StateFacts
 from mailctl.kinds import spec_of
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
-from mailctl.resources import (
-    DOMAIN,
-    INBOX,
-    LIST_ENTRY,
-    POD,
-    ActualState,
-    DesiredState,
-    Resource,
-    pod_address,
-)
+from mailctl.resources import ActualState, DesiredState, Resource, pod_address, pod_of
 
 SECRET_NEVER_RECORDED = "secret never recorded"
+REPLACEMENT_UNFINISHED = "left marked by a replacement that did not finish"
+OLD_HALF_OF_REPLACEMENT = "replaced by a new key; the old one's delete did not finish"
 
 
-def plan(desired: DesiredState, actual: ActualState, facts: StateFacts | None = None) -> Plan:
-    """``facts`` (read with the state) say what each inbox the plan destroys holds."""
+def plan(desired: DesiredState, actual: ActualState) -> Plan:
+    """Every change, unnarrowed and without facts: ``pipeline`` narrows it and finishes it."""
     scope = _Scope(desired, actual)
-    result = Plan(
-        unmanaged=scope.unmanaged(),
-        managed_count=len(scope.managed_actual),
-        labels={
-            a: f'"{r.attrs["name"]}"'
-            for a, r in actual.resources.items()
-            if r.kind == POD and r.attrs.get("name") and not r.observed.client_id
-        },
-    )
+    labels = {a: label for a, r in actual.resources.items() if (label := spec_of(r.kind).label(r)) is not None}
+    result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual), labels=labels)
     changes: dict[str, Change] = {}
+    moved, notes = _moves(desired, actual)
+    result.notes.extend(notes)
 
     for address, want in desired.resources.items():
         have = actual.resources.get(address)
-        change = _compare(want, have)
+        change = _rename(want, moved[address]) if have is None and address in moved else None
+        change = change or _compare(want, have)
         if change is not None:
             changes[address] = change
 
+    renamed = {c.moved_from for c in changes.values() if c.moved_from is not None}
     for address, have in scope.managed_actual.items():
-        if address not in desired.resources:
-            changes[address] = Change(DELETE, address, actual=have, reason=scope.delete_reason(have))
+        if address not in desired.resources and address not in renamed:
+            reason = scope.delete_reason(have)
+            changes[address] = Change(DELETE, address, actual=have, reason=reason, repair=_is_repair(reason))
 
     _cascade_pod_replacements(changes, desired, scope)
     _resolve_moves(changes, desired, actual, scope)
     result.changes = sorted(changes.values(), key=lambda c: c.address)
-    if facts is not None:
-        _attach_data_at_risk(result, facts)
     return result
 
 
-def _attach_data_at_risk(result: Plan, facts: StateFacts) -> None:
-    """Deleting an inbox destroys its mail: what each doomed inbox holds, as read."""
-    for change in result.changes:
-        if change.kind == INBOX and change.destroys and change.actual is not None:
-            change.data_at_risk = facts.inbox_data.get(change.actual.name)
+def _moves(desired: DesiredState, actual: ActualState) -> tuple[dict[str, Resource], list[str]]:
+    """``to`` address -> the existing resource it is renamed from; notes for blocks that do nothing."""
+    out: dict[str, Resource] = {}
+    notes = []
+    for move in desired.moved:
+        have = actual.resources.get(move.source_address)
+        if have is None:
+            continue  # applied already (or never existed): harmless
+        if move.target_address in actual.resources:
+            notes.append(
+                f"moved {move.source_address} -> {move.target_address}: both exist, so nothing is renamed "
+                f"({move.source_address} is planned on its own)"
+            )
+            continue
+        out[move.target_address] = have
+    return out, notes
+
+
+def _rename(want: Resource, have: Resource) -> Change | None:
+    """An in-place rename (``moved``), plus any other declared difference. None when a difference
+    forces replacement: then the old one is deleted and the new one created, as without the block."""
+    diff = [d for d in attribute_changes(want.kind, want.attrs, have.attrs) if not _ignored(want, d)]
+    if any(d.forces_replacement for d in diff):
+        return None
+    name = AttributeChange("name", have.name, want.name)
+    return Change(
+        UPDATE,
+        want.address,
+        desired=want,
+        actual=have,
+        diff=[name, *diff],
+        moved_from=have.address,
+        reason=f"moved from {have.address}: renamed in place",
+    )
+
+
+def _ignored(want: Resource, diff: AttributeChange) -> bool:
+    return diff.path.split(".", 1)[0] in want.ignore_changes
 
 
 def attribute_changes(kind: str, want: dict[str, Any], have: dict[str, Any]) -> list[AttributeChange]:
@@ -98,9 +125,13 @@ def attribute_changes(kind: str, want: dict[str, Any], have: dict[str, Any]) -> 
 def _compare(want: Resource, have: Resource | None) -> Change | None:
     if have is None:
         return Change(CREATE, want.address, desired=want)
-    diff = attribute_changes(want.kind, want.attrs, have.attrs)
+    diff = [d for d in attribute_changes(want.kind, want.attrs, have.attrs) if not _ignored(want, d)]
     if have.observed.unrecorded:  # a key left under its pending name: nobody has its secret
-        return Change(REPLACE, want.address, desired=want, actual=have, diff=diff, reason=SECRET_NEVER_RECORDED)
+        return Change(
+            REPLACE, want.address, desired=want, actual=have, diff=diff, reason=SECRET_NEVER_RECORDED, repair=True
+        )
+    if have.observed.replaced:  # the old half of a create-first replacement that stopped early
+        return Change(REPLACE, want.address, desired=want, actual=have, diff=diff, reason=REPLACEMENT_UNFINISHED)
     if not diff:
         return None
     action = REPLACE if any(d.forces_replacement for d in diff) else UPDATE
@@ -179,7 +210,7 @@ def _canonical(value: Any) -> Any:
 
 def _cascade_pod_replacements(changes: dict[str, Change], desired: DesiredState, scope: _Scope) -> None:
     """A replaced pod takes its children with it: delete the existing ones, re-create the declared."""
-    for pod_change in [c for c in changes.values() if c.kind == POD and c.action == REPLACE]:
+    for pod_change in [c for c in changes.values() if c.action == REPLACE and _is_pod(c.address)]:
         prefix = pod_change.address + "/"
         why = f"{pod_change.address} is replaced"
         for address, have in scope.managed_actual.items():
@@ -196,10 +227,10 @@ def _cascade_pod_replacements(changes: dict[str, Change], desired: DesiredState,
 
 def _resolve_moves(changes: dict[str, Change], desired: DesiredState, actual: ActualState, scope: _Scope) -> None:
     """Declared inboxes/domains that exist under another address: move them, or refuse."""
-    existing_by_identity = {_identity(r): r for r in actual.resources.values() if r.kind in (INBOX, DOMAIN)}
+    existing_by_identity = {_identity(r): r for r in actual.resources.values() if spec_of(r.kind).unique_name}
     problems = []
     for address, want in desired.resources.items():
-        if want.kind not in (INBOX, DOMAIN) or address in actual.resources:
+        if not spec_of(want.kind).unique_name or address in actual.resources:
             continue
         have = existing_by_identity.get(_identity(want))
         if have is None:
@@ -227,14 +258,14 @@ class _Scope:
     """Which existing resources mailctl manages, and which it must leave alone."""
 
     def __init__(self, desired: DesiredState, actual: ActualState):
-        declared_pods = {a for a, r in desired.resources.items() if r.kind == POD}
+        manage = desired.manage
         self.managed_pods: set[str] = set()
         self._undeclared_managed_pods: set[str] = set()
         self._unmanaged: list[str] = []
         for address, resource in actual.resources.items():
-            if resource.kind != POD:
+            if not _is_pod(address) or manage.ignore and manage.ignores(address):
                 continue
-            if address in declared_pods:
+            if address in desired.resources:
                 self.managed_pods.add(address)
             elif desired.manage.manages_pod(resource.observed.client_id):
                 self.managed_pods.add(address)
@@ -245,15 +276,17 @@ class _Scope:
         self.managed_actual: dict[str, Resource] = {}
         for address, resource in actual.resources.items():
             pod = resource.pod
-            if resource.observed.superseded:
+            if manage.ignore and manage.ignores(address):
+                self._unmanaged.append(address)  # made at runtime: never created, changed or deleted
+            elif resource.observed.superseded:
                 self._unmanaged.append(address)  # an older key mid-rotation: `rotate --retire-old`
             elif pod is not None:
                 if pod_address(pod) in self.managed_pods:
                     self.managed_actual[address] = resource
             elif (
                 address in desired.resources
-                or _unrecorded_of(resource) in desired.resources
-                or (resource.kind == LIST_ENTRY and None in desired.list_scopes)
+                or _leftover_of(resource) in desired.resources
+                or (spec_of(resource.kind).manages_scope and None in desired.list_scopes)
             ):
                 self.managed_actual[address] = resource  # declared, or in the managed org lists
             else:
@@ -265,12 +298,24 @@ class _Scope:
     def delete_reason(self, resource: Resource) -> str:
         pod = resource.pod
         if pod is not None and pod_address(pod) in self._undeclared_managed_pods:
-            if resource.kind == POD:
+            if _is_pod(resource.address):
                 return "not declared; matches manage.pods"
             return f"{pod_address(pod)} is removed"
-        return SECRET_NEVER_RECORDED if resource.observed.unrecorded else "not declared"
+        if resource.observed.unrecorded:
+            return SECRET_NEVER_RECORDED
+        return OLD_HALF_OF_REPLACEMENT if resource.observed.replaced else "not declared"
 
 
-def _unrecorded_of(resource: Resource) -> str | None:
-    """The declared address a leftover pending key was made for (None for every other resource)."""
-    return resource.observed.declared_address if resource.observed.unrecorded else None
+def _leftover_of(resource: Resource) -> str | None:
+    """The declared address a leftover of an interrupted run belongs to (None for the rest)."""
+    observed = resource.observed
+    return observed.declared_address if observed.unrecorded or observed.replaced else None
+
+
+def _is_repair(reason: str) -> bool:
+    return reason in (SECRET_NEVER_RECORDED, OLD_HALF_OF_REPLACEMENT)
+
+
+def _is_pod(address: str) -> bool:
+    """A pod's own address: the top-level scope every other scope lives in."""
+    return "/" not in address.partition("/")[2] and pod_of(address) is not None

@@ -10,7 +10,8 @@ JSON plan format (``format_version`` "1"), one object:
      "changes": [{"address", "kind", "action", "reason", "before", "after",
                   "diff": [{"path", "before", "after", "forces_replacement"}],
                   "forces_replacement": [paths], "data_at_risk": {...} | null}],
-     "unmanaged": [addresses], "notes": [messages]}
+     "unmanaged": [addresses], "notes": [messages],
+     "refusals": [{"rule", "message", "addresses", "lifted_by"}]}
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "changes": [change_to_json(c) for c in plan.changes],
         "unmanaged": list(plan.unmanaged),
         "notes": list(plan.notes),
+        "refusals": [r.to_json() for r in plan.refusals],
     }
 
 
@@ -184,7 +186,12 @@ def _fmt(value: Any) -> str:
 
 def render_markdown(plan: Plan) -> str:
     """A plan as a pull-request comment: summary first, a table, details folded."""
-    lines = ["### mailctl plan", "", f"**{plan.summary()}**", ""]
+    lines = ["### mailctl plan", ""]
+    if plan.refusals:
+        lines += ["> [!CAUTION]", "> **`mailctl apply` will refuse this plan:**"]
+        lines += [f"> - **{r.rule}**: {table_cell(r.message)}" for r in plan.refusals]
+        lines += [""]
+    lines += [f"**{plan.summary()}**", ""]
     if plan.changes:
         lines += ["| Action | Resource | Details |", "|---|---|---|"]
         for change in plan.changes:

@@ -1,11 +1,17 @@
-"""Safety rails, checked after the plan is printed so the user sees what tripped them.
+"""Safety rails: why apply would refuse a plan, as data the plan carries (``Plan.refusals``).
 
-- ``prevent_destroy``: a plan that deletes or replaces a guarded resource fails, whatever the
-  reason (its pod removed or replaced, an immutable attribute changed, an inbox moved).
-  Only removing the guard from the config lets it through; ``--force`` does not.
-- thresholds (octoDNS-style): refuse when updates, or deletes (replacements count as both),
-  exceed a fraction of the existing managed resources; only when at least ``min_existing``
-  exist. ``--force`` overrides. Configurable in ``settings.safety``.
+Every format shows them (text, JSON ``refusals``, Markdown, GitHub annotations, saved plans) and
+apply checks them after the plan is printed, so the user sees what tripped. Rules:
+
+- ``threshold`` (octoDNS-style): updates, or deletes, above a fraction of the existing managed
+  resources, once at least ``min_existing`` exist. A replacement counts as both a delete and an
+  update. Repairs of an interrupted run's leftovers are not counted. ``--force`` lifts it.
+- ``prevent_destroy``: a plan that deletes or replaces a guarded resource, whatever the reason.
+  Only removing the guard lifts it.
+- ``data_loss``: a plan that deletes or replaces a resource holding mail (an inbox with threads,
+  messages or drafts; also one lost with its pod). ``--allow-data-loss`` lifts it, not ``--force``.
+- ``protect``: a plan that deletes or replaces a resource ``manage.protect`` matches, declared or
+  not. Only editing the rule lifts it.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailctl.errors import UnsafePlan
-from mailctl.plan.changes import DELETE, REPLACE, UPDATE, Plan
+from mailctl.plan.changes import DELETE, REPLACE, UPDATE, Change, Plan, Refusal, Rule
 from mailctl.resources import DesiredState
 
 DEFAULT_MAX_CHANGE_FRACTION = 0.30
 DEFAULT_MIN_EXISTING = 10
+FORCE = "--force"
+ALLOW_DATA_LOSS = "--allow-data-loss"
 
 
 @dataclass(frozen=True)
@@ -38,61 +46,120 @@ class Thresholds:
         )
 
 
-def guarded_destroys(plan: Plan, desired: DesiredState) -> list[str]:
-    """Every guarded resource the plan would destroy, with why."""
-    problems = []
-    for change in plan.changes:
-        if not change.destroys:
-            continue
-        guard = desired.resources.get(change.address)
-        if guard is None or not guard.prevent_destroy:
-            continue
-        why = change.reason or (
-            f"{', '.join(change.replacement_causes)} forces replacement"
-            if change.replacement_causes
-            else "it is no longer declared"
-        )
-        where = f" (declared at {guard.source})" if guard.source else ""
-        problems.append(
-            f"{change.address} has prevent_destroy{where}, but the plan would "
-            f"{'replace' if change.action == REPLACE else 'delete'} it: {why}"
-        )
-    return problems
+def refusals(plan: Plan, desired: DesiredState) -> list[Refusal]:
+    """Every rail the plan trips, whatever flags apply is given (apply filters: :func:`blocking`)."""
+    return [
+        *guarded_destroys(plan, desired),
+        *protected_destroys(plan, desired),
+        *data_loss(plan),
+        *threshold_violations(plan, Thresholds.from_settings(desired.settings)),
+    ]
 
 
-def threshold_violations(plan: Plan, thresholds: Thresholds) -> list[str]:
-    existing = plan.managed_count
-    if existing < thresholds.min_existing:
-        return []
-    counts = plan.counts()
-    deletes = counts[DELETE] + counts[REPLACE]
-    updates = counts[UPDATE] + counts[REPLACE]
+def blocking(found: list[Refusal], force: bool = False, allow_data_loss: bool = False) -> list[Refusal]:
+    """The refusals the given flags do not lift."""
+    lifted = {flag for flag, given in ((FORCE, force), (ALLOW_DATA_LOSS, allow_data_loss)) if given}
+    return [r for r in found if r.lifted_by is None or r.lifted_by not in lifted]
+
+
+def check(plan: Plan, force: bool = False, allow_data_loss: bool = False) -> None:
+    """Raise UnsafePlan naming every rail the flags do not lift."""
+    problems = blocking(plan.refusals, force, allow_data_loss)
+    if problems:
+        raise UnsafePlan("refusing to apply (nothing was changed):\n  " + "\n  ".join(r.message for r in problems))
+
+
+def _why_destroyed(change: Change) -> str:
+    if change.reason:
+        return change.reason
+    if change.replacement_causes:
+        return f"{', '.join(change.replacement_causes)} forces replacement"
+    return "it is no longer declared"
+
+
+def _verb(change: Change) -> str:
+    return "replace" if change.action == REPLACE else "delete"
+
+
+def guarded_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
     out = []
-    for what, n, limit in (
-        ("delete", deletes, thresholds.max_delete_fraction),
-        ("update", updates, thresholds.max_update_fraction),
-    ):
-        if n / existing > limit:
-            out.append(
-                f"the plan would {what} {n} of {existing} existing managed resources "
-                f"({n / existing:.0%}), above the {limit:.0%} threshold"
-            )
+    for change in plan.changes:
+        guard = desired.resources.get(change.address)
+        if not change.destroys or guard is None or not guard.prevent_destroy:
+            continue
+        where = f" (declared at {guard.source})" if guard.source else ""
+        message = (
+            f"{change.address} has prevent_destroy{where}, but the plan would {_verb(change)} it: "
+            f"{_why_destroyed(change)}"
+        )
+        out.append(Refusal(Rule.PREVENT_DESTROY, message, (change.address,)))
     return out
 
 
-def warnings(plan: Plan, desired: DesiredState, force: bool = False) -> list[str]:
-    """Every rail the plan trips. ``force`` lifts the thresholds, never prevent_destroy."""
-    problems = guarded_destroys(plan, desired)
-    if not force:
-        problems += [
-            f"{p} (use --force to apply anyway, or raise settings.safety)"
-            for p in threshold_violations(plan, Thresholds.from_settings(desired.settings))
-        ]
-    return problems
+def protected_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
+    out = []
+    for change in plan.changes:
+        glob = desired.manage.protects(change.address) if change.destroys and desired.manage.protect else None
+        if glob is None:
+            continue
+        message = (
+            f"{change.address} is protected by manage.protect `{glob}`, but the plan would {_verb(change)} "
+            f"it: {_why_destroyed(change)} (no flag lifts this: edit the rule to allow it)"
+        )
+        out.append(Refusal(Rule.PROTECT, message, (change.address,)))
+    return out
 
 
-def check(plan: Plan, desired: DesiredState, force: bool) -> None:
-    """Raise UnsafePlan naming every rail that trips."""
-    problems = warnings(plan, desired, force)
-    if problems:
-        raise UnsafePlan("refusing to apply:\n  " + "\n  ".join(problems))
+def data_loss(plan: Plan) -> list[Refusal]:
+    """One refusal naming every resource the plan destroys that holds mail, with its counts."""
+    doomed = [c for c in plan.changes if c.destroys and any((c.data_at_risk or {}).values())]
+    if not doomed:
+        return []
+    held = "; ".join(f"{c.address} ({held_text(c)}; {_why_destroyed(c)})" for c in doomed)
+    message = (
+        f"the plan would permanently destroy mail: {held}. Pass {ALLOW_DATA_LOSS} to apply anyway "
+        f"(--force and --auto-approve do not)"
+    )
+    return [Refusal(Rule.DATA_LOSS, message, tuple(c.address for c in doomed), ALLOW_DATA_LOSS)]
+
+
+def held_text(change: Change) -> str:
+    """ "3 threads, 7 messages, 1 drafts" """
+    return ", ".join(f"{n} {what}" for what, n in (change.data_at_risk or {}).items())
+
+
+def messages_at_risk(plan: Plan) -> int:
+    """How many messages the plan destroys (what the data-loss prompt asks the user to type)."""
+    return sum((c.data_at_risk or {}).get("messages", 0) for c in plan.changes if c.destroys)
+
+
+def threshold_violations(plan: Plan, thresholds: Thresholds) -> list[Refusal]:
+    existing = plan.managed_count
+    if existing < thresholds.min_existing:
+        return []
+    counted = [c for c in plan.changes if not c.repair]
+    deletes = [c.address for c in counted if c.action in (DELETE, REPLACE)]  # a replacement deletes
+    updates = [c.address for c in counted if c.action in (UPDATE, REPLACE)]
+    out = []
+    for what, addresses, limit in (
+        ("delete", deletes, thresholds.max_delete_fraction),
+        ("update", updates, thresholds.max_update_fraction),
+    ):
+        n = len(addresses)
+        if n / existing > limit:
+            message = (
+                f"the plan would {what} {n} of {existing} existing managed resources ({n / existing:.0%}), "
+                f"above the {limit:.0%} threshold (use --force to apply anyway, or raise settings.safety)"
+            )
+            out.append(Refusal(Rule.THRESHOLD, message, tuple(addresses), FORCE))
+    return out
+
+
+def repairs_note(plan: Plan) -> str | None:
+    repairs = [c for c in plan.changes if c.repair]
+    if not repairs:
+        return None
+    return (
+        f"{len(repairs)} change(s) repair what an interrupted apply left behind (keys whose secret "
+        f"was never recorded, old keys of an unfinished replacement): not counted by the safety thresholds"
+    )

@@ -11,34 +11,16 @@ its pending name, deleted as "secret never recorded") is taken by ``--target api
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-
 from mailctl.errors import UsageError
 from mailctl.plan.changes import Plan
 from mailctl.plan.steps import dependencies, steps_of
-from mailctl.resources import API_KEY, kind_of
+from mailctl.resources import address_matches
 
 
 def matches(address: str, pattern: str) -> bool:
     """Glob match on the address or any of its ancestors (``pod/a`` matches ``pod/a/inbox/x``);
     a key named ``name#suffix`` also matches as the key ``name`` whose leftover it is."""
-    key = _key_of(address)
-    return _matches(address, pattern) or (key is not None and _matches(key, pattern))
-
-
-def _matches(address: str, pattern: str) -> bool:
-    parts = address.split("/")
-    return any(fnmatchcase("/".join(parts[:n]), pattern) for n in range(2, len(parts) + 1, 2)) or fnmatchcase(
-        address, pattern
-    )
-
-
-def _key_of(address: str) -> str | None:
-    """``.../api_key/name`` for ``.../api_key/name#suffix`` (declared names never hold "#")."""
-    head, _, name = address.rpartition("/")
-    if "#" not in name or kind_of(address) != API_KEY:
-        return None
-    return f"{head}/{name.split('#', 1)[0]}"
+    return address_matches(address, pattern)
 
 
 def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:

@@ -106,12 +106,12 @@ def test_plan_github_exit_codes_match_the_other_formats(applied: Path, gh_env: d
     assert run("plan", "--format", "githb").exit_code == 1  # a usage error exits 1
 
 
-def test_plan_github_warns_when_apply_would_refuse(applied: Path, tmp_path: Path, gh_env: dict[str, str]) -> None:
+def test_plan_github_errors_when_apply_would_refuse(applied: Path, tmp_path: Path, gh_env: dict[str, str]) -> None:
     config = tmp_path / "guarded.yaml"
     config.write_text(BASIC.read_text().replace("    name: Acme Corp", "    name: Acme Inc\n    prevent_destroy: true"))
     result = run("plan", "-f", config, "--sandbox", applied, "--format", "github", "--detailed-exitcode", env=gh_env)
     assert result.exit_code == 2, result.output
-    refusals = [line for line in result.stdout.splitlines() if line.startswith("::warning::apply would refuse: ")]
+    refusals = [line for line in result.stdout.splitlines() if line.startswith("::error::apply will refuse this plan")]
     assert refusals and "pod/tenant-acme" in refusals[0] and "prevent_destroy" in refusals[0]
 
 

@@ -1,13 +1,13 @@
-"""Plan enrichment happens once: the facts (what doomed inboxes hold, domain statuses) are read
-with the state, for candidates only, and the pure planning pipeline puts them on the plan."""
+"""Plan, then facts, then finish: the facts (what doomed inboxes hold, domain statuses) are read
+for exactly the changes of the narrowed plan, and the pure pipeline puts them on the plan."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from mailctl.api.facts import read_facts
-from mailctl.facts import StateFacts
-from mailctl.plan.pipeline import make_plan
+from mailctl.plan.changes import Plan
+from mailctl.plan.pipeline import make_plan as pipeline_plan
 from mailctl.resources import (
     DOMAIN,
     INBOX,
@@ -65,30 +65,32 @@ class FakeReader:
         return {d.address: "PENDING" for d in domains}
 
 
-def facts_for(desired: DesiredState, actual: ActualState) -> tuple[StateFacts, FakeReader]:
+def make_plan(
+    desired: DesiredState, actual: ActualState, targets: list[str] = (), excludes: list[str] = ()
+) -> tuple[Plan, FakeReader]:
     reader = FakeReader()
-    return read_facts(reader, desired, actual), reader  # type: ignore[arg-type]
+    facts = lambda needed: read_facts(reader, needed, actual)  # type: ignore[arg-type]  # noqa: E731
+    return pipeline_plan(desired, actual, facts, list(targets), list(excludes)), reader
 
 
 def test_a_no_op_plan_reads_no_facts():
     desired, actual = states(
         [pod("t", name="T"), inbox("t", "a@x.test")], [pod("t", name="T"), inbox("t", "a@x.test"), domain("x.test")]
     )
-    _, reader = facts_for(desired, actual)
+    _, reader = make_plan(desired, actual)
     assert reader.counted == [] and reader.statuses == []
 
 
 def test_an_undeclared_inbox_in_a_declared_pod_is_counted_and_the_plan_shows_it():
     desired, actual = states([pod("t", name="T")], [pod("t", name="T"), inbox("t", "gone@agentmail.to")])
-    facts, reader = facts_for(desired, actual)
+    plan, reader = make_plan(desired, actual)
     assert reader.counted == ["gone@agentmail.to"]
-    plan = make_plan(desired, actual, facts, [], [])
     assert [(c.action, c.data_at_risk) for c in plan.changes] == [("delete", HELD)]
 
 
 def test_inboxes_of_pods_mailctl_does_not_manage_are_never_counted():
     desired, actual = states([pod("t", name="T")], [pod("other", name="O"), inbox("other", "x@agentmail.to")])
-    _, reader = facts_for(desired, actual)
+    _, reader = make_plan(desired, actual)
     assert reader.counted == []
 
 
@@ -96,21 +98,31 @@ def test_a_replaced_pod_counts_its_declared_inboxes():
     desired, actual = states(
         [pod("t", name="New"), inbox("t", "a@agentmail.to")], [pod("t", name="Old"), inbox("t", "a@agentmail.to")]
     )
-    facts, reader = facts_for(desired, actual)
+    plan, reader = make_plan(desired, actual)
     assert reader.counted == ["a@agentmail.to"]
-    plan = make_plan(desired, actual, facts, [], [])
     assert plan.by_address()["pod/t/inbox/a@agentmail.to"].data_at_risk == HELD
+
+
+def test_a_targeted_plan_reads_facts_only_for_its_own_changes():
+    desired, actual = states(
+        [pod("a", name="A"), pod("b", name="B")],
+        [pod("a", name="A"), inbox("a", "x@agentmail.to"), pod("b", name="B"), inbox("b", "y@agentmail.to")],
+    )
+    _, reader = make_plan(desired, actual, targets=["pod/a"])
+    assert reader.counted == ["x@agentmail.to"]
+    _, reader = make_plan(desired, actual, excludes=["pod/a"])
+    assert reader.counted == ["y@agentmail.to"]
 
 
 def test_an_inbox_created_on_an_unverified_domain_is_noted_once_and_only_when_selected():
     desired, actual = states(
         [pod("t", name="T"), inbox("t", "a@x.test"), domain("x.test")], [pod("t", name="T"), domain("x.test")]
     )
-    facts, reader = facts_for(desired, actual)
+    plan, reader = make_plan(desired, actual)
     assert reader.statuses == ["domain/x.test"]
-    plan = make_plan(desired, actual, facts, [], [])
     assert plan.notes == [
         "1 inbox(es) on domain/x.test (PENDING) are created only once it verifies: apply "
         "starts verification; see `mailctl dns`, `--wait-for-domains`"
     ]
-    assert make_plan(desired, actual, facts, [], ["pod/t/inbox/*"]).notes == []
+    plan, reader = make_plan(desired, actual, excludes=["pod/t/inbox/*"])
+    assert plan.notes == [] and reader.statuses == []

@@ -29,8 +29,12 @@ def _res(kind: str, address: str, parent: str | None = None, **attrs) -> Resourc
     return Resource(kind, address, dict(attrs), parent=parent)
 
 
-def _plan_with(n_existing: int, deletes: int = 0, updates: int = 0) -> Plan:
+def _plan_with(n_existing: int, deletes: int = 0, updates: int = 0, replaces: int = 0) -> Plan:
     changes = [
+        Change(REPLACE, f"pod/p/api_key/r{i}", actual=_res(API_KEY, f"pod/p/api_key/r{i}", "pod/p"))
+        for i in range(replaces)
+    ]
+    changes += [
         Change(DELETE, f"pod/p/inbox/d{i}@agentmail.to", actual=_res(INBOX, f"pod/p/inbox/d{i}@agentmail.to", "pod/p"))
         for i in range(deletes)
     ]
@@ -38,22 +42,73 @@ def _plan_with(n_existing: int, deletes: int = 0, updates: int = 0) -> Plan:
     return Plan(changes=changes, managed_count=n_existing)
 
 
+def check(plan: Plan, desired: DesiredState, force: bool = False, allow_data_loss: bool = False) -> None:
+    """What apply does: the plan's refusals, then the flags."""
+    plan.refusals = safety.refusals(plan, desired)
+    safety.check(plan, force=force, allow_data_loss=allow_data_loss)
+
+
 def test_deleting_more_than_30_percent_of_managed_resources_is_refused_unless_forced():
     p = _plan_with(10, deletes=4)
     with pytest.raises(UnsafePlan, match="delete 4 of 10 existing managed resources"):
-        safety.check(p, DesiredState(), force=False)
-    safety.check(p, DesiredState(), force=True)
+        check(p, DesiredState(), force=False)
+    check(p, DesiredState(), force=True)
+
+
+def test_a_replacement_counts_as_a_delete_for_the_threshold():
+    only_deletes = DesiredState(settings={"safety": {"max_update_fraction": 1.0}})
+    check(_plan_with(10, deletes=2, replaces=1), only_deletes)  # 3 of 10 deletes: at the limit
+    with pytest.raises(UnsafePlan, match="delete 4 of 10 existing managed resources"):
+        check(_plan_with(10, deletes=2, replaces=2), only_deletes)
+    with pytest.raises(UnsafePlan, match="delete 4 of 10"):
+        check(_plan_with(10, replaces=4), only_deletes)
+
+
+def test_a_replacement_counts_as_an_update_for_the_threshold():
+    only_updates = DesiredState(settings={"safety": {"max_delete_fraction": 1.0}})
+    with pytest.raises(UnsafePlan, match="update 4 of 10 existing managed resources"):
+        check(_plan_with(10, updates=2, replaces=2), only_updates)
+
+
+def test_repairs_of_leftovers_are_not_counted_by_the_thresholds_and_the_plan_says_so():
+    repairs = _plan_with(10, replaces=5)
+    for change in repairs.changes:
+        change.repair = True
+    check(repairs, DesiredState())
+    assert "not counted by the safety thresholds" in (safety.repairs_note(repairs) or "")
+
+
+def test_data_loss_is_refused_even_with_force_and_lifted_only_by_allow_data_loss():
+    plan = _plan_with(100, deletes=1)
+    plan.changes[0].data_at_risk = {"threads": 1, "messages": 3, "drafts": 0}
+    with pytest.raises(UnsafePlan, match=r"pod/p/inbox/d0@agentmail.to \(1 threads, 3 messages, 0 drafts"):
+        check(plan, DesiredState(), force=True)
+    check(plan, DesiredState(), allow_data_loss=True)
+    assert [r.rule for r in plan.refusals] == ["data_loss"] and safety.messages_at_risk(plan) == 3
+
+
+def test_an_empty_inbox_is_not_data_loss():
+    plan = _plan_with(100, deletes=1)
+    plan.changes[0].data_at_risk = {"threads": 0, "messages": 0, "drafts": 0}
+    check(plan, DesiredState())
+
+
+def test_protect_refuses_a_delete_of_an_undeclared_resource_whatever_the_flags():
+    plan = _plan_with(100, deletes=1)
+    desired = DesiredState(manage=ManagePolicy(protect=("pod/p",)))
+    with pytest.raises(UnsafePlan, match="protected by manage.protect `pod/p`"):
+        check(plan, desired, force=True, allow_data_loss=True)
 
 
 def test_thresholds_only_apply_once_enough_resources_exist():
-    safety.check(_plan_with(9, deletes=9), DesiredState(), force=False)
+    check(_plan_with(9, deletes=9), DesiredState(), force=False)
 
 
 def test_thresholds_are_configurable_in_settings():
     desired = DesiredState(settings={"safety": {"max_change_fraction": 0.5}})
-    safety.check(_plan_with(10, updates=5), desired, force=False)
+    check(_plan_with(10, updates=5), desired, force=False)
     with pytest.raises(UnsafePlan, match="update 6 of 10"):
-        safety.check(_plan_with(10, updates=6), desired, force=False)
+        check(_plan_with(10, updates=6), desired, force=False)
 
 
 def test_prevent_destroy_blocks_a_replacement_even_with_force_and_names_why():
@@ -69,7 +124,7 @@ def test_prevent_destroy_blocks_a_replacement_even_with_force_and_names_why():
         diff=[AttributeChange("name", "Old", "New", True)],
     )
     with pytest.raises(UnsafePlan) as err:
-        safety.check(Plan(changes=[change]), desired, force=True)
+        check(Plan(changes=[change]), desired, force=True)
     assert "pod/p has prevent_destroy (declared at tenants.yaml:3)" in str(err.value)
     assert "name forces replacement" in str(err.value)
 
@@ -82,7 +137,7 @@ def test_prevent_destroy_on_an_inbox_trips_when_its_pod_is_replaced():
     desired.add(box)
     actual.add(Resource(POD, "pod/p", {"name": "Old"}, observed={"client_id": "p"}))
     actual.add(_res(INBOX, "pod/p/inbox/x@agentmail.to", "pod/p"))
-    problems = safety.warnings(make_plan(desired, actual), desired, force=True)
+    problems = [r.message for r in safety.blocking(safety.refusals(make_plan(desired, actual), desired), force=True)]
     assert problems == [
         "pod/p/inbox/x@agentmail.to has prevent_destroy, but the plan would replace it: pod/p is replaced"
     ]

@@ -1,0 +1,188 @@
+"""The apply workflow: lock, read, plan, check the rails, confirm, execute, report (as data).
+
+The order is the guarantee: the lock is taken before the state is read (nothing can change it
+between the plan the user approves and its execution); the rails are checked after the plan is
+shown (the user sees what tripped) and before anything changes; a plan that creates secrets
+needs a sink before anything changes. Whoever calls this (the CLI, the Python API) shows the
+plan, asks for confirmation and reports progress through :class:`ApplyHooks`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+
+from mailctl.api.client import AgentMailClient
+from mailctl.api.lock import ApplyLock
+from mailctl.api.pacing import Pacer
+from mailctl.api.writer import ApiWriter, IdRegistry
+from mailctl.apply import Applier, ApplyResult, StepResult
+from mailctl.errors import UnsafePlan, UsageError
+from mailctl.kinds import spec_of
+from mailctl.ops.planning import Planned, make_plan
+from mailctl.plan import planfile, safety
+from mailctl.plan.changes import CREATE, REPLACE, Plan, Rule
+from mailctl.plan.shards import Shard
+from mailctl.plan.steps import steps_of
+from mailctl.resources import DesiredState
+from mailctl.secrets import SecretSink
+
+Shield = Callable[[], AbstractContextManager[None]]
+
+
+def open_sink(path: str | None) -> SecretSink | None:
+    """The checked ``--secrets-out`` sink (None without one), refused before anything else happens:
+    before the lock, the plan and any request (a FIFO, a device, a file another user controls)."""
+    if not path:
+        return None
+    sink = SecretSink(path)
+    try:
+        sink.check_writable()
+    except UsageError as exc:
+        raise UsageError(f"{exc} (nothing was changed)") from None
+    return sink
+
+
+@dataclass
+class ApplyOptions:
+    targets: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    shard: Shard | None = None
+    auto_approve: bool = False
+    force: bool = False  # lifts the thresholds only
+    allow_data_loss: bool = False  # lifts the data-loss gate only
+    wait_for_domains: float = 0.0
+    lock_timeout: float = 0.0
+    workers: int = 10
+
+
+def _no_confirmation(planned: Planned, messages_at_risk: int | None) -> None:
+    raise UsageError("no way to confirm: pass auto_approve to apply unattended (nothing was changed)")
+
+
+@dataclass
+class ApplyHooks:
+    """What the caller shows and asks. Every hook has a silent default but ``confirm``, which
+    refuses: applying unattended is an explicit choice (``auto_approve``)."""
+
+    show_plan: Callable[[Planned], None] = lambda planned: None
+    # Asks for approval; raises to cancel. ``messages_at_risk`` is set when the plan destroys
+    # mail and nothing allowed it: then the user must type that number, not "yes".
+    confirm: Callable[[Planned, int | None], None] = _no_confirmation
+    on_result: Callable[[StepResult], None] = lambda result: None
+    running: Callable[[int, Pacer | None], AbstractContextManager[object]] = lambda steps, pacer: nullcontext()
+    on_lock_wait: Callable[[str, float], None] | None = None
+    on_domain_wait: Callable[[str, str, float], None] | None = None
+    lock_shield: Shield = nullcontext  # holds a signal while a lock request is in flight
+    unlock_hint: str = "mailctl unlock"
+
+
+@dataclass
+class ApplyOutcome:
+    planned: Planned
+    result: ApplyResult | None  # None: there was nothing to do
+    sink: SecretSink | None
+
+
+class LockState:
+    """What the caller needs to say after an interrupt: was a lock taken, and which."""
+
+    def __init__(self) -> None:
+        self.lock: ApplyLock | None = None
+
+    @property
+    def released(self) -> str:
+        return f"{self.lock.what} was released" if self.lock and self.lock.taken else "no lock was taken"
+
+
+@contextmanager
+def locked(
+    client: AgentMailClient,
+    hooks: ApplyHooks,
+    lock_timeout: float,
+    shard: Shard | None = None,
+    state: LockState | None = None,
+) -> Iterator[ApplyLock]:
+    """The apply lock, for every workflow that writes (apply, rotate)."""
+    lock = ApplyLock(
+        client,
+        timeout=lock_timeout,
+        shield=hooks.lock_shield,
+        on_wait=hooks.on_lock_wait,
+        unlock_hint=hooks.unlock_hint,
+        exclude_shards=True,
+        shard=(shard.index, shard.count) if shard else None,
+    )
+    if state is not None:
+        state.lock = lock
+    with lock:
+        yield lock
+
+
+def run_apply(
+    client: AgentMailClient,
+    desired: DesiredState,
+    options: ApplyOptions,
+    hooks: ApplyHooks,
+    sink: SecretSink | None = None,
+    saved: planfile.SavedPlan | None = None,
+    stop: threading.Event | None = None,
+    executing: Callable[[], None] = lambda: None,
+    lock_state: LockState | None = None,
+) -> ApplyOutcome:
+    """Apply ``desired`` (or exactly the ``saved`` plan) under the lock. ``executing`` is called
+    when the first change is about to start; ``stop`` stops new changes from starting."""
+    stop = stop or threading.Event()
+    targets = saved.targets if saved else options.targets
+    excludes = saved.excludes if saved else options.excludes
+    with locked(client, hooks, options.lock_timeout, options.shard, lock_state):
+        planned = make_plan(client, desired, targets, excludes, options.shard)
+        if saved:
+            saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
+        hooks.show_plan(planned)
+        if not planned.plan.has_changes:
+            return ApplyOutcome(planned, None, sink)
+        _check_rails(planned, options, hooks, sink, unattended=options.auto_approve or saved is not None)
+        executing()
+        writer = ApiWriter(
+            client,
+            IdRegistry(_known_ids(planned)),
+            sink,
+            domain_wait=options.wait_for_domains,
+            on_wait=hooks.on_domain_wait,
+            stop=stop,
+        )
+        with hooks.running(len(steps_of(planned.plan)), client.pacer):
+            result = Applier(writer, options.workers, stop=stop, on_result=hooks.on_result).apply(planned.plan)
+    return ApplyOutcome(planned, result, sink)
+
+
+def _check_rails(
+    planned: Planned, options: ApplyOptions, hooks: ApplyHooks, sink: SecretSink | None, unattended: bool
+) -> None:
+    """Refuse (nothing changed) what the flags do not allow; ask when a person may decide."""
+    plan = planned.plan
+    blocking = safety.blocking(plan.refusals, options.force, options.allow_data_loss)
+    data_loss = [r for r in blocking if r.rule == Rule.DATA_LOSS]
+    if len(data_loss) < len(blocking) or (data_loss and unattended):
+        raise UnsafePlan("refusing to apply (nothing was changed):\n  " + "\n  ".join(r.message for r in blocking))
+    require_sink(plan, sink)
+    if data_loss:
+        hooks.confirm(planned, safety.messages_at_risk(plan))  # a person types what is destroyed
+    elif not unattended:
+        hooks.confirm(planned, None)
+
+
+def require_sink(plan: Plan, sink: SecretSink | None) -> None:
+    mints = any(spec_of(c.kind).shows_secret_once and c.action in (CREATE, REPLACE) for c in plan.changes)
+    if mints and sink is None:
+        raise UsageError(
+            "this plan creates API keys, whose secrets are shown only once: pass "
+            "--secrets-out FILE to store them (nothing was changed)"
+        )
+
+
+def _known_ids(planned: Planned) -> dict[str, str]:
+    return {a: r.remote_id for a, r in planned.actual.resources.items() if r.remote_id is not None}
