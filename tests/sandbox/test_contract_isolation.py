@@ -24,6 +24,7 @@ CONTROL: list[tuple[str, str, dict[str, Any] | None]] = [
         {"method": "GET", "route": "/v0/pods", "status": 503, "code": "service_unavailable", "times": 5},
     ),
     ("DELETE", "faults", None),
+    ("GET", "deliveries", None),
     ("POST", f"domains/{DOMAIN}/dns", {"status": "FAILED", "reason": "ses_dkim_failed"}),
     ("POST", "organizations", None),
     ("POST", "reset", None),

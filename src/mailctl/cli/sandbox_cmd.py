@@ -82,6 +82,20 @@ def sandbox() -> None:
     help="disabled: tracking_enabled: true on a domain is 403 forbidden.",
 )
 @click.option(
+    "--webhook-deliveries",
+    default="enabled",
+    show_default=True,
+    type=click.Choice(["enabled", "disabled"]),
+    help="POST webhook events (signed as Svix signs them) to subscribed webhooks.",
+)
+@click.option(
+    "--webhook-retry-ms",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 3_600_000),
+    help="Delay before a failed delivery's first retry; each later one doubles (5 attempts).",
+)
+@click.option(
     "--threads",
     default=THREADS,
     show_default=True,
@@ -104,6 +118,8 @@ def serve(
     threads: int,
     rate_limit_scope: str,
     open_tracking: str,
+    webhook_deliveries: str,
+    webhook_retry_ms: int,
 ) -> None:
     """Serve the AgentMail API sandbox over HTTP until interrupted.
 
@@ -131,6 +147,8 @@ def serve(
             fault_mode=fault_mode,
             rate_limit_scope=rate_limit_scope,
             open_tracking=open_tracking,
+            webhook_deliveries=webhook_deliveries,
+            webhook_retry_ms=webhook_retry_ms,
         )
     except Exception as exc:  # e.g. an unreadable --db file: a message, not a traceback
         raise click.ClickException(f"cannot start the sandbox: {exc}") from None
@@ -141,4 +159,4 @@ def serve(
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:
-        app.store.close()
+        app.close()

@@ -3,6 +3,9 @@
     app = create_app()                      # in-memory, dev key "am_sandbox_dev_key"
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox")
 
+Webhook events a request records are POSTed afterwards by ``webhooks`` (a ``WebhookWorker``), on
+its own thread, so no request waits for a handler.
+
 Request pipeline: the key's organisation -> path checks -> latency (no lock held) -> route ->
 rate limit -> body -> fault "before" -> one store transaction (auth + handler) -> fault "after"
 -> response. Knobs, stats and scripted faults belong to one organisation (``OrgRegistry``);
@@ -28,6 +31,7 @@ from mailctl.sandbox.knobs import OrgKnobs, OrgRegistry, RateLimiter, Stats
 from mailctl.sandbox.router import Router
 from mailctl.sandbox.routes import ROUTES
 from mailctl.sandbox.store import Store
+from mailctl.sandbox.webhook_worker import WebhookWorker
 
 DEV_API_KEY = "am_sandbox_dev_key"  # the org-level key used when none is configured
 MAX_BODY_BYTES = 1024 * 1024
@@ -142,6 +146,7 @@ class SandboxApp:
         self.orgs = OrgRegistry(settings)
         self.unattributed = Stats()  # requests without a known key (401s); no key can read them
         self.rate_limiter = RateLimiter()
+        self.webhooks = WebhookWorker(self.store, lambda org_id: self.orgs.get(org_id).settings)
         with self.store.transaction() as tx:
             self.org_id = org.seed(tx, self.bootstrap_keys)
 
@@ -162,6 +167,11 @@ class SandboxApp:
     def reset(self) -> None:
         with self.store.transaction() as tx:
             self.reset_org(tx, self.org_id)
+
+    def close(self) -> None:
+        """Stop the webhook worker (an attempt in flight finishes), then close the store."""
+        self.webhooks.close()
+        self.store.close()
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -220,6 +230,8 @@ class SandboxApp:
             environ["wsgi.errors"].write(traceback.format_exc())
             reply = Reply(500, SandboxError(500, "internal_error", "Internal sandbox error").body())
         (knobs.stats if knobs is not None else self.unattributed).record(method, route_name, reply.status, fault)
+        if reply.status < 400 and (method in WRITE_METHODS or "/domains" in route_name):
+            self.webhooks.wake()  # the request may have recorded webhook deliveries (a domain read verifies)
         return self._respond(reply, start_response)
 
     def _org_of(self, token: str | None) -> str | None:
@@ -284,6 +296,8 @@ def create_app(
     fault_mode: str = "both",
     rate_limit_scope: str = "org",
     open_tracking: str = "enabled",
+    webhook_deliveries: str = "enabled",
+    webhook_retry_ms: int = 1000,
 ) -> SandboxApp:
     """Build a sandbox. ``api_keys`` are org-level keys; with none, ``DEV_API_KEY`` is the key.
     The knobs are every organisation's starting values; each organisation changes its own."""
@@ -300,6 +314,8 @@ def create_app(
         "fault_mode": fault_mode,
         "rate_limit_scope": rate_limit_scope,
         "open_tracking": open_tracking,
+        "webhook_deliveries": webhook_deliveries,
+        "webhook_retry_ms": webhook_retry_ms,
     }
     try:
         settings = validate_config(knobs, Settings())

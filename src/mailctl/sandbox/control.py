@@ -12,6 +12,7 @@ organisation only. It needs an organisation-level key with full permissions (no
 | POST  | /_sandbox/domains/{domain_id}/dns | manual-mode DNS fixture (see ``backend/domains.py``) |
 | POST  | /_sandbox/faults | arm a scripted failure: ``{method, route, status, code, when?, times?}`` |
 | DELETE | /_sandbox/faults | disarm every scripted failure |
+| GET   | /_sandbox/deliveries | webhook deliveries, newest first: status, attempts, response code, event |
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from mailctl.sandbox.backend import api_keys, org
+from mailctl.sandbox.backend import api_keys, events, org
 from mailctl.sandbox.backend.core import (
     Ctx,
     Reply,
@@ -86,8 +87,10 @@ def validate_config(changes: dict[str, Any], current: Settings) -> Settings:
             raise bad_request("'domain_verification' must be auto or manual", name)
         elif name == "rate_limit_scope" and value not in ("org", "key"):
             raise bad_request("'rate_limit_scope' must be org or key", name)
-        elif name == "open_tracking" and value not in ("enabled", "disabled"):
-            raise bad_request("'open_tracking' must be enabled or disabled", name)
+        elif name in ("open_tracking", "webhook_deliveries") and value not in ("enabled", "disabled"):
+            raise bad_request(f"'{name}' must be enabled or disabled", name)
+        elif name == "webhook_retry_ms":
+            value = _number(name, value, 1, 3_600_000, True)
         updated[name] = value
     return Settings(**updated)
 
@@ -128,6 +131,19 @@ def arm_fault(ctx: Ctx) -> Reply:
     fault = ArmedFault(method, route, status, body.string("code", required=True) or "", when, times)  # type: ignore[arg-type]
     ctx.sandbox.orgs.get(ctx.org).faults.arm(fault)
     return ok({"method": method, "route": route, "status": status, "code": fault.code, "when": when, "times": times})
+
+
+def deliveries(ctx: Ctx) -> Reply:
+    """The organisation's webhook deliveries, newest first; ``?webhook_id=`` / ``?status=`` filter."""
+    require_control(ctx)
+    webhook_id, status = ctx.query.string("webhook_id"), ctx.query.string("status")
+    rows = [
+        row
+        for row in reversed(ctx.tx.find(events.WEBHOOK_DELIVERY, org=ctx.org))
+        if (webhook_id is None or row.body["webhook_id"] == webhook_id)
+        and (status is None or row.body["status"] == status)
+    ]
+    return ok({"count": len(rows), "deliveries": [events.render(row) for row in rows]})
 
 
 def disarm_faults(ctx: Ctx) -> Reply:

@@ -106,6 +106,7 @@ ROUTES: list[Route] = [
     R("POST", "/_sandbox/domains/{domain_id}/dns", domains.control_dns),
     R("POST", "/_sandbox/faults", control.arm_fault),
     R("DELETE", "/_sandbox/faults", control.disarm_faults),
+    R("GET", "/_sandbox/deliveries", control.deliveries),
     # >>> S2 routes: webhooks, allow/block lists, threads/messages/drafts (append below) >>>
     # --- webhooks (§7.5) ------------------------------------------------------------------
     R("GET", "/v0/webhooks", webhooks.list_webhooks),

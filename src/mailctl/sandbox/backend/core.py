@@ -89,6 +89,8 @@ class Settings:
     seed: int | None = None
     domain_verification: Literal["auto", "manual"] = "auto"  # §11 Q8
     open_tracking: Literal["enabled", "disabled"] = "enabled"  # disabled: tracking_enabled -> 403
+    webhook_deliveries: Literal["enabled", "disabled"] = "enabled"  # disabled: events are not POSTed
+    webhook_retry_ms: int = 1000  # the first retry's delay; each later one doubles (issue 20)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ into every recipient inbox that exists in the sandbox (receive / reply lists, th
 - A recipient on a sandbox-hosted domain (``agentmail.to`` or a registered domain) with no inbox
   bounces: the address joins the sender org's send block list as a ``read_only`` suppression,
   so later sends to it are rejected (spec §7.6, ``read_only``).
+- Each send records its webhook events (``events.py``): ``message.sent``, ``message.delivered``
+  and ``message.bounced`` for the sender, ``message.received`` (``.blocked``) per recipient copy.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailctl.sandbox.backend import events
 from mailctl.sandbox.backend.core import DOMAIN, INBOX, Ctx, Row, Tx, bad_request, forbidden, new_id, now
 from mailctl.sandbox.backend.lists import ListScope, insert_entry, verdict
 from mailctl.sandbox.backend.mailbox import (
@@ -140,8 +143,10 @@ def send(tx: Tx, sender: Row, out: Outgoing) -> Row:
     fields["size"] = _size(fields)
     thread_id = out.thread_id or new_thread(tx, sender, out.subject)
     sent = insert_message(tx, sender, thread_id, fields, ["sent", *out.labels])
-    for address in recipients:
-        _deliver(tx, sender, address, {**fields, "bcc": []})
+    outcomes = {address: _deliver(tx, sender, address, {**fields, "bcc": []}) for address in recipients}
+    events.message_sent(tx, sent, recipients)
+    events.message_delivered(tx, sent, [a for a, outcome in outcomes.items() if outcome == "delivered"])
+    events.message_bounced(tx, sent, [a for a, outcome in outcomes.items() if outcome == "bounced"])
     return sent
 
 
@@ -158,24 +163,29 @@ def _find_thread(tx: Tx, inbox: Row, fields: dict[str, Any]) -> str | None:
     return None
 
 
-def _deliver(tx: Tx, sender: Row, address: str, fields: dict[str, Any]) -> None:
+def _deliver(tx: Tx, sender: Row, address: str, fields: dict[str, Any]) -> str | None:
+    """``delivered`` into a sandbox inbox, ``bounced`` off a sandbox-hosted domain, else None
+    (an address outside the sandbox, or a paused inbox)."""
     inbox = tx.get(INBOX, address)
     if inbox is None:
         if _hosted(tx, address.rpartition("@")[2]):  # bounce -> read-only suppression entry
             insert_entry(tx, sender.org, ListScope.of(), "send", "block", address, BOUNCE_REASON, read_only=True)
-        return
+            return "bounced"
+        return None
     if inbox.body.get("status") == "paused":  # neither delivered nor bounced (spec §7.2)
-        return
+        return None
     received = ["received", "unread"]
     if inbox.id == sender.id:  # sent to itself: one message carrying both sides' labels
         own = tx.get(MESSAGE, f"{inbox.id}|{fields['message_id']}")
         if own is not None:
             own.body["labels"] = list(dict.fromkeys(own.body["labels"] + received))
             tx.update(own)
-        return
+        return "delivered"
     replied = tx.get(MESSAGE, f"{inbox.id}|{fields['in_reply_to']}") if fields.get("in_reply_to") else None
     direction = "reply" if replied is not None and "sent" in replied.body["labels"] else "receive"
     if verdict(tx, inbox.org, inbox, direction, bare(fields["from"])) == "block":
         received.append("blocked")
     thread_id = _find_thread(tx, inbox, fields) or new_thread(tx, inbox, fields.get("subject"))
-    insert_message(tx, inbox, thread_id, fields, received)
+    copy = insert_message(tx, inbox, thread_id, fields, received)
+    events.message_received(tx, copy, blocked="blocked" in received)
+    return "delivered"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mailctl.sandbox.backend import dns
+from mailctl.sandbox.backend import dns, events
 from mailctl.sandbox.backend.core import (
     DOMAIN,
     Ctx,
@@ -82,6 +82,8 @@ def advance(ctx: Ctx, row: Row) -> Row:
     if row.body["status"] == "VERIFYING":
         _set_status(row, *dns.evaluate(row.id, row.body))
         ctx.tx.update(row)
+        if row.body["status"] == "VERIFIED":
+            events.domain_verified(ctx.tx, row, render(row))
     return row
 
 
