@@ -131,7 +131,7 @@ class Applier:
             self.writer.delete(change.actual)
         elif phase == CREATE:
             assert change.desired is not None
-            self.writer.create(change.desired)
+            self.writer.create(change.desired, replacing=change.actual if change.create_first else None)
         else:
             self.writer.update(change)
 

@@ -19,7 +19,8 @@ class AttributePath(Protocol):
 
 
 class PlannedUpdate(Protocol):
-    """An in-place update: what the config declares, what the API has, and which paths differ."""
+    """An in-place update: what the config declares, what the API has, which paths differ, and
+    (a ``moved`` rename) the address it is renamed from."""
 
     @property
     def kind(self) -> str: ...
@@ -32,3 +33,6 @@ class PlannedUpdate(Protocol):
 
     @property
     def diff(self) -> Sequence[AttributePath]: ...
+
+    @property
+    def moved_from(self) -> str | None: ...

@@ -21,16 +21,11 @@ from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import collection_path, item_path
 from mailctl.errors import ApiError, Deferred, InvalidRequest, MailctlError, NotFound, TransientError
 from mailctl.kinds import spec_of
+from mailctl.kinds.base import replaced_name
 from mailctl.resources import (
-    API_KEY,
-    DEFAULT_DOMAIN,
     DOMAIN,
-    INBOX,
-    POD,
     Kind,
     Resource,
-    domain_address,
-    kind_of,
     parent_of,
 )
 from mailctl.secrets import SecretSink, pending_name
@@ -92,20 +87,26 @@ class ApiWriter:
 
     # -- the three verbs -----------------------------------------------------------------------
 
-    def create(self, resource: Resource) -> None:
-        if resource.kind == API_KEY:
-            self._create_api_key(resource)  # two-phase: its secret is recorded before it is named
-            return
+    def create(self, resource: Resource, replacing: Resource | None = None) -> None:
+        """Create ``resource``; ``replacing``: the existing one a create-first replacement deletes
+        after this, renamed first (``replaced_name``) so an apply that stops in between leaves a
+        key any machine recognises as the old half (the next plan deletes or replaces it)."""
         spec = spec_of(resource.kind)
+        if replacing is not None and spec.rename is not None:
+            mark = spec.rename(replaced_name(replacing.name))
+            self.client.patch(item_path(replacing, self.ids, replacing.remote_id), mark)
+        if spec.shows_secret_once:
+            self._create_with_secret(resource)  # two-phase: its secret is recorded before it is named
+            return
         body = spec.create_body(resource, self._remote_id)
         path = collection_path(resource, self.ids)
-        if resource.kind == INBOX:
-            created = self._create_inbox(resource, path, body)
+        if spec.uses(resource):
+            created = self._create_on_domain(resource, path, body)
         else:
             created = self.client.post(path, body, idempotent=True)
         field = spec.remote_id_field
         self.ids.set(resource.address, created[field] if field is not None else resource.name)
-        if resource.kind == DOMAIN and created.get("status") != VERIFIED:
+        if spec.verified and created.get("status") != VERIFIED:
             # Start verification now; inboxes on it check (and wait) before they are created.
             self._start_verification(item_path(resource, self.ids))
         late = spec.after_create(resource, created)
@@ -114,19 +115,25 @@ class ApiWriter:
 
     def update(self, change: Change) -> None:
         assert change.desired is not None and change.actual is not None
+        spec = spec_of(change.kind)
         changed = {d.path.split(".", 1)[0] for d in change.diff}
-        body = spec_of(change.kind).update_body(
-            changed, change.desired.attrs, change.actual.attrs, self._known_remote_id
-        )
+        body: dict[str, Any] = {}
+        if change.moved_from is not None and spec.rename is not None:
+            changed.discard("name")  # a rename in place (``moved``): same id, same secret
+            body = spec.rename(change.desired.name)
+        body |= spec.update_body(changed, change.desired.attrs, change.actual.attrs, self._known_remote_id)
         if body:
             self.client.patch(item_path(change.desired, self.ids, change.actual.remote_id), body)
+        if change.actual.remote_id is not None:
+            self.ids.set(change.desired.address, change.actual.remote_id)
 
     def delete(self, resource: Resource) -> None:
         try:
             self.client.delete(item_path(resource, self.ids, resource.remote_id))
         except NotFound:
             pass  # already gone: the goal is reached
-        self.ids.forget(resource.address)
+        if resource.remote_id is None or self.ids.get(resource.address) == resource.remote_id:
+            self.ids.forget(resource.address)  # not the id of a new one that replaced it first
 
     # -- creates -------------------------------------------------------------------------------
 
@@ -139,10 +146,10 @@ class ApiWriter:
         spec = spec_of(kind)
         return name if spec.name_is_id else self.ids.get(spec.address(name, None)) or name
 
-    def _create_api_key(self, key: Resource) -> None:
+    def _create_with_secret(self, key: Resource) -> None:
         if self.secrets is None:
             raise MailctlError(f"{key.address}: no secret sink (--secrets-out) for the new key's secret")
-        body = {**spec_of(API_KEY).create_body(key, self._remote_id), "name": pending_name(key.name)}
+        body = {**spec_of(key.kind).create_body(key, self._remote_id), "name": pending_name(key.name)}
         path = collection_path(key, self.ids)
         created = self._post_pending_key(key, path, body)
         key_path = item_path(key, self.ids, created["api_key_id"])
@@ -190,7 +197,7 @@ class ApiWriter:
 
     # -- domains verification ------------------------------------------------------------------
 
-    def _create_inbox(self, inbox: Resource, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _create_on_domain(self, inbox: Resource, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """An inbox on a custom domain needs the domain verified. The API refuses the create (422)
         when it is not, so the create is tried first and the domain's status read only then (or
         when this apply already found it unverified): a GET per domain saved when all is well."""
@@ -213,15 +220,11 @@ class ApiWriter:
 
     def _domain_of(self, inbox: Resource) -> str | None:
         """The address of the custom domain mailctl knows that the inbox's address is on."""
-        domain = inbox.name.partition("@")[2]
-        if domain == DEFAULT_DOMAIN:
-            return None
-        candidates = [domain_address(domain, pod=inbox.pod), domain_address(domain)]
-        return next((a for a in candidates if self.ids.get(a) is not None), None)
+        return next((a for a in spec_of(inbox.kind).uses(inbox) if self.ids.get(a) is not None), None)
 
     def _require_verified_domain(self, inbox: Resource) -> None:
-        domain = inbox.name.partition("@")[2]
         address = self._domain_of(inbox)
+        domain = address.rpartition("/")[2] if address is not None else ""
         if address is None:
             return  # not a domain mailctl knows of; the API will answer if it is unusable
         with self._verify_lock:
@@ -287,6 +290,6 @@ def _same_scope(row: dict[str, Any], key: Resource, ids: IdRegistry) -> bool:
     parent = key.parent
     if parent is None:
         return not row.get("pod_id") and not row.get("inbox_id")
-    if kind_of(parent) == POD:
+    if parent_of(parent) is None:  # a pod
         return row.get("pod_id") == ids.get(parent) and not row.get("inbox_id")
     return (row.get("inbox_id") or "").lower() == parent.rsplit("/", 1)[1]

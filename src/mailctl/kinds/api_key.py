@@ -16,6 +16,70 @@ from mailctl.resources import (
 )
 from mailctl.secrets import declared_name_of
 
+# The API's permission flags (the exact names: config may set each true or false).
+PERMISSIONS = (
+    "inbox_read",
+    "inbox_create",
+    "inbox_update",
+    "inbox_delete",
+    "message_read",
+    "message_send",
+    "message_reply",
+    "message_update",
+    "message_delete",
+    "label_spam_read",
+    "label_blocked_read",
+    "label_unauthenticated_read",
+    "label_trash_read",
+    "draft_read",
+    "draft_create",
+    "draft_update",
+    "draft_delete",
+    "draft_send",
+    "webhook_read",
+    "webhook_create",
+    "webhook_update",
+    "webhook_delete",
+    "domain_read",
+    "domain_create",
+    "domain_update",
+    "domain_delete",
+    "list_entry_read",
+    "list_entry_create",
+    "list_entry_delete",
+    "metrics_read",
+    "api_key_read",
+    "api_key_create",
+    "api_key_update",
+    "api_key_delete",
+    "pod_read",
+    "pod_create",
+    "pod_update",
+    "pod_delete",
+    "calendar_read",
+    "calendar_update",
+    "calendar_event_read",
+    "calendar_event_create",
+    "calendar_event_update",
+    "calendar_event_delete",
+    "file_read",
+    "file_create",
+    "file_update",
+    "file_delete",
+    "app_connect",
+    "app_share_owner",
+    "account_update",
+    "agent_armor_release",
+)
+
+
+def _expiry(value: Any) -> str:
+    """``normalize_timestamp``, with a moment that leaves years 1-9999 in UTC a ValueError too."""
+    try:
+        return normalize_timestamp(value)
+    except OverflowError:
+        raise ValueError(f"out of range: {value!r}") from None
+
 
 def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
     """Bearer keys by (scope, name). Several keys of one name exist mid-rotation: the newest
@@ -95,12 +159,23 @@ API_KEY_SPEC = KindSpec(
             declared_default=None,
             create_default=None,
             export_default=None,
+            schema={
+                "title": "Permissions",
+                "type": ["object", "null"],
+                "properties": {flag: {"type": "boolean"} for flag in PERMISSIONS},
+                "additionalProperties": False,
+            },
+            description="A whitelist: only flags set to true are granted. Omit (or null) for an unrestricted key.",
         ),
         Attribute(
             "expires_at",
             mutable=False,
-            normalise=normalize_timestamp,
+            normalise=_expiry,
             invalid="`{value}` is not a timestamp: use ISO 8601, e.g. 2026-12-31T00:00:00Z",
+            # x-utc-range: config/schema.py refuses a moment outside years 1-9999 once in UTC
+            schema={"type": "string", "x-utc-range": True},
+            description="ISO 8601 timestamp, e.g. 2026-12-31T00:00:00Z (no offset means UTC). Immutable: a change "
+            "replaces the key.",
         ),
     ),
     route="/api-keys",

@@ -47,6 +47,11 @@ class Attribute:
     on_create: bool = True  # sent with the create; else PATCHed right after when it differs
     create_default: Any = ABSENT  # left out of the create body when equal to this (the API's default)
     export_default: Any = ABSENT  # left out of exported config when equal to this (or falsy, for [] / {})
+    # -- its config schema: ``config/schema_gen.py`` builds ``mailctl schema`` from these --
+    schema: Mapping[str, Any] | None = None  # JSON Schema of its value (limits from mailctl.limits)
+    description: str = ""  # for editors and the schema's readers
+    required: bool = False  # every declaration must give it
+    scopes: frozenset[Kind | None] | None = None  # where it may be declared (None: wherever its kind may)
 
     @property
     def field(self) -> str:
@@ -159,6 +164,7 @@ class KindSpec:
     # wide), in the order to look for them; it waits for the first that exists to verify.
     uses: Callable[[Resource], tuple[str, ...]] = lambda r: ()
     label: Callable[[Resource], str | None] = lambda r: None  # what people call it, when not its address
+    verified: bool = False  # must be verified before use: a create starts the verification
     mutable: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:

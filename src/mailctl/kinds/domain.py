@@ -16,6 +16,12 @@ from mailctl.resources import (
 )
 
 FLAGS = ("feedback_enabled", "inbound_enabled", "subdomains_enabled", "tracking_enabled")
+_FLAG_DESCRIPTIONS = {
+    "feedback_enabled": "Receive bounce and complaint feedback.",
+    "inbound_enabled": "Receive mail on this domain (needs the apex MX record).",
+    "subdomains_enabled": "Allow inboxes on any subdomain (needs a wildcard MX record).",
+    "tracking_enabled": "Open tracking (needs a link.<domain> CNAME).",
+}
 
 
 def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
@@ -42,9 +48,10 @@ def _refuse(name: str) -> str | None:
 DOMAIN_SPEC = KindSpec(
     kind=Kind.DOMAIN,
     fixed_name="a domain is its name",
+    verified=True,
     section="domains",
     parents=frozenset({None, Kind.POD}),
-    attributes=tuple(Attribute(flag) for flag in FLAGS),
+    attributes=tuple(Attribute(flag, schema={"type": "boolean"}, description=_FLAG_DESCRIPTIONS[flag]) for flag in FLAGS),
     route="/domains",
     list_key="domains",
     remote_id_field="domain_id",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec, Owners
 from mailctl.resources import DEFAULT_DOMAIN, Kind, Observed, Resource, domain_address, inbox_address, pod_address
 
@@ -46,9 +47,33 @@ INBOX_SPEC = KindSpec(
     section="inboxes",
     parents=frozenset({Kind.POD}),
     attributes=(
-        Attribute("metadata", absent={}, patch="merge", export_default={}),
-        Attribute("status", absent="active", create_default="active", export_default="active"),
-        Attribute("display_name"),
+        Attribute(
+            "metadata",
+            absent={},
+            patch="merge",
+            export_default={},
+            schema={
+                "type": "object",
+                "maxProperties": limits.METADATA_ENTRIES,
+                "propertyNames": {"minLength": limits.METADATA_KEY.min, "maxLength": limits.METADATA_KEY.max},
+                "additionalProperties": {"type": ["string", "number", "boolean"], "maxLength": limits.METADATA_VALUE.max},
+            },
+            description=f"Free-form metadata (at most {limits.METADATA_ENTRIES} keys; keys and text values at most "
+            f"{limits.METADATA_VALUE.max} characters).",
+        ),
+        Attribute(
+            "status",
+            absent="active",
+            create_default="active",
+            export_default="active",
+            schema={"enum": ["active", "paused"]},
+            description="paused stops sending and receiving.",
+        ),
+        Attribute(
+            "display_name",
+            schema={"type": "string", "maxLength": limits.DISPLAY_NAME.max},
+            description="Shown as `Display Name <address>`.",
+        ),
     ),
     route="/inboxes",
     list_key="inboxes",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec
 from mailctl.resources import (
     LIST_DIRECTIONS,
@@ -63,7 +64,14 @@ LIST_ENTRY_SPEC = KindSpec(
     fixed_name="a list entry is its address or domain",
     section="lists",
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
-    attributes=(Attribute("reason", mutable=False),),
+    attributes=(
+        Attribute(
+            "reason",
+            mutable=False,
+            schema={"type": "string", "minLength": limits.LIST_REASON.min, "maxLength": limits.LIST_REASON.max},
+            description="Why the entry exists (shown in the API).",
+        ),
+    ),
     route="/lists",
     name_is_id=True,
     lowercase=True,

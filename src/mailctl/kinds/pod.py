@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec, Owners
 from mailctl.resources import (
     Kind,
@@ -32,7 +33,15 @@ POD_SPEC = KindSpec(
     fixed_name="its client_id and name are fixed in the API (a pod has no update)",
     section="pods",
     parents=frozenset({None}),
-    attributes=(Attribute("name", mutable=False, absent=None),),  # no PATCH route: a rename replaces
+    attributes=(
+        Attribute(  # no PATCH route: a rename replaces
+            "name",
+            mutable=False,
+            absent=None,
+            schema={"type": "string", "minLength": limits.POD_NAME.min, "maxLength": limits.POD_NAME.max},
+            description="The pod's name. Immutable in the API: changing it replaces the pod.",
+        ),
+    ),
     route="/pods",
     list_key="pods",
     remote_id_field="pod_id",

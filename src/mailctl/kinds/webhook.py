@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec, Owners
 from mailctl.resources import (
     Kind,
@@ -16,6 +17,28 @@ from mailctl.resources import (
 )
 
 PREFIX = "mailctl-webhook-"
+EVENT_TYPES = (
+    "message.received",
+    "message.received.spam",
+    "message.received.blocked",
+    "message.received.unauthenticated",
+    "message.security.completed",
+    "message.security.review",
+    "message.security.override",
+    "message.sent",
+    "message.delivered",
+    "message.bounced",
+    "message.complained",
+    "message.rejected",
+    "message.opened",
+    "domain.verified",
+    "calendar.event.created",
+    "calendar.event.updated",
+    "calendar.event.deleted",
+    "calendar.event.responded",
+    "calendar.event.starting",
+    "calendar.event.ending",
+)
 
 
 def normalize_event_types(values: list[str]) -> list[str]:
@@ -68,9 +91,33 @@ WEBHOOK_SPEC = KindSpec(
     section="webhooks",
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
     attributes=(
-        Attribute("url", mutable=False),
-        Attribute("enabled", absent=True, on_create=False),  # a create cannot disable it
-        Attribute("event_types", normalise=normalize_event_types, absent=[]),
+        Attribute(
+            "url",
+            mutable=False,
+            required=True,
+            schema={
+                "type": "string",
+                "maxLength": limits.WEBHOOK_URL.max,
+                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+(?:[/?#]\\S*)?$",
+                "patternErrorMessage": "is not an absolute http:// or https:// URL",
+            },
+            description="Delivery URL. Immutable: changing it replaces the webhook (new signing secret).",
+        ),
+        Attribute(  # a create cannot disable it
+            "enabled",
+            absent=True,
+            on_create=False,
+            schema={"type": "boolean"},
+            description="false disables delivery; true re-enables a webhook disabled after failures.",
+        ),
+        Attribute(
+            "event_types",
+            normalise=normalize_event_types,
+            absent=[],
+            required=True,
+            schema={"type": "array", "minItems": 1, "items": {"enum": list(EVENT_TYPES)}},
+            description="Events to deliver (at least one).",
+        ),
         Attribute(
             "pods",
             normalise=lambda pods: sorted(set(pods)),
@@ -79,6 +126,9 @@ WEBHOOK_SPEC = KindSpec(
             patch="set",
             create_default=[],
             export_default=[],
+            scopes=frozenset({None}),
+            schema={"type": "array", "minItems": 1, "maxItems": limits.WEBHOOK_PODS, "items": {"$ref": "#/$defs/podClientId"}},
+            description="Only events from these declared pods (by client_id).",
         ),
         Attribute(
             "inboxes",
@@ -88,6 +138,9 @@ WEBHOOK_SPEC = KindSpec(
             patch="set",
             create_default=[],
             export_default=[],
+            scopes=frozenset({None, Kind.POD}),
+            schema={"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/emailAddress"}},
+            description="Only events from these declared inboxes (of the same pod, at pod scope).",
         ),
     ),
     route="/webhooks",

@@ -55,6 +55,7 @@ class Change:
     data_at_risk: dict[str, int] | None = None  # deleted inboxes: threads / messages / drafts held
     moved_from: str | None = None  # a rename in place (``moved:``): the address it is renamed from
     repair: bool = False  # removes a leftover of an interrupted run: not counted by the thresholds
+    create_first: bool = False  # a replacement that creates the new one before deleting the old
 
     @property
     def kind(self) -> str:

@@ -23,7 +23,7 @@ from mailctl import __version__, atomic
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.plan.changes import Plan
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
-from mailctl.resources import ActualState, DesiredState, ManagePolicy, Resource, Source
+from mailctl.resources import ActualState, DesiredState, ManagePolicy, Moved, Resource, Source
 
 PLANFILE_FORMAT = "mailctl-plan/1"
 _FORMAT_FAMILY = "mailctl-plan/"
@@ -229,7 +229,12 @@ def _check_written_by_this_mailctl(path: str, document: dict[str, Any], replan: 
 
 def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
     return {
-        "manage": {"pod_client_id_prefixes": list(desired.manage.pod_client_id_prefixes)},
+        "manage": {
+            "pod_client_id_prefixes": list(desired.manage.pod_client_id_prefixes),
+            "ignore": list(desired.manage.ignore),
+            "protect": list(desired.manage.protect),
+        },
+        "moved": [[m.source_address, m.target_address] for m in desired.moved],
         "settings": desired.settings,
         "list_scopes": sorted(desired.list_scopes, key=lambda s: s or ""),
         "resources": [
@@ -239,6 +244,7 @@ def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
                 "attrs": r.attrs,
                 "parent": r.parent,
                 "prevent_destroy": r.prevent_destroy,
+                "ignore_changes": sorted(r.ignore_changes),
                 "source": [r.source.file, r.source.line, r.source.column] if r.source else None,
             }
             for r in desired.resources.values()
@@ -248,7 +254,12 @@ def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
 
 def _desired_from_json(data: dict[str, Any]) -> DesiredState:
     desired = DesiredState(
-        manage=ManagePolicy(tuple(data["manage"]["pod_client_id_prefixes"])),
+        manage=ManagePolicy(
+            tuple(data["manage"]["pod_client_id_prefixes"]),
+            ignore=tuple(data["manage"].get("ignore") or ()),
+            protect=tuple(data["manage"].get("protect") or ()),
+        ),
+        moved=[Moved(source, target) for source, target in data.get("moved") or []],
         settings=data.get("settings") or {},
         list_scopes=set(data.get("list_scopes") or []),
     )
@@ -262,6 +273,7 @@ def _desired_from_json(data: dict[str, Any]) -> DesiredState:
                 parent=row["parent"],
                 source=source,
                 prevent_destroy=row.get("prevent_destroy", False),
+                ignore_changes=frozenset(row.get("ignore_changes") or ()),
             )
         )
     return desired

@@ -131,11 +131,22 @@ def _compare(want: Resource, have: Resource | None) -> Change | None:
             REPLACE, want.address, desired=want, actual=have, diff=diff, reason=SECRET_NEVER_RECORDED, repair=True
         )
     if have.observed.replaced:  # the old half of a create-first replacement that stopped early
-        return Change(REPLACE, want.address, desired=want, actual=have, diff=diff, reason=REPLACEMENT_UNFINISHED)
+        first = spec_of(want.kind).create_before_destroy
+        return Change(
+            REPLACE,
+            want.address,
+            desired=want,
+            actual=have,
+            diff=diff,
+            reason=REPLACEMENT_UNFINISHED,
+            create_first=first,
+        )
     if not diff:
         return None
-    action = REPLACE if any(d.forces_replacement for d in diff) else UPDATE
-    return Change(action, want.address, desired=want, actual=have, diff=diff)
+    if any(d.forces_replacement for d in diff):
+        first = spec_of(want.kind).create_before_destroy  # consumers keep the old one until then
+        return Change(REPLACE, want.address, desired=want, actual=have, diff=diff, create_first=first)
+    return Change(UPDATE, want.address, desired=want, actual=have, diff=diff)
 
 
 def _equal(a: Any, b: Any) -> bool:

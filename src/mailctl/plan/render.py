@@ -23,6 +23,7 @@ from typing import Any
 
 from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
+from mailctl.text import shown, shown_value
 
 FORMAT_VERSION = "1"
 
@@ -69,6 +70,7 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "diff": [d.to_json() for d in change.diff],
         "forces_replacement": change.replacement_causes,
         "data_at_risk": change.data_at_risk,
+        "moved_from": change.moved_from,
     }
 
 
@@ -84,22 +86,25 @@ def render_text(plan: Plan) -> str:
         for change in plan.changes:
             lines += _change_lines(change) + [""]
     if plan.notes:
-        lines += ["Notes:"] + [f"  ! {m}" for m in plan.notes] + [""]
+        lines += ["Notes:"] + [f"  ! {shown(m)}" for m in plan.notes] + [""]
     if plan.unmanaged:
         lines += [f"Unmanaged (exists, not declared, outside `manage`; left alone): {len(plan.unmanaged)}"]
-        lines += [f"  {a}" + (f"  # {plan.labels[a]}" if a in plan.labels else "") for a in plan.unmanaged] + [""]
+        lines += [
+            f"  {shown(a)}" + (f"  # {shown(plan.labels[a])}" if a in plan.labels else "") for a in plan.unmanaged
+        ]
+        lines += [""]
     lines.append(style(plan.summary(), bold=True))
     return "\n".join(lines)
 
 
 def _change_lines(change: Change) -> list[str]:
     colour = _COLOUR[change.action]
-    header = f"  # {change.address} {_VERB[change.action]}"
+    header = f"  # {shown(change.address)} {_VERB[change.action]}"
     if change.reason:
-        header += f" ({change.reason})"
+        header += f" ({shown(change.reason)})"
     out = [style(header, bold=True)]
     symbol = style(f"{_SYMBOL[change.action]:>3}", fg=colour)
-    out.append(f'{symbol} {change.kind} "{change.address}" {{')
+    out.append(f'{symbol} {change.kind} "{shown(change.address)}" {{')
     out += [f"      {line}" for line in _attribute_lines(change)]
     held = at_risk(change)
     if held:
@@ -123,17 +128,18 @@ def _attribute_lines(change: Change) -> list[str]:
         return [line for k, v in sorted((attrs or {}).items()) if v is not None for line in _assignment(symbol, k, v)]
     lines = []
     for d in change.diff:
+        path = shown(d.path)
         suffix = style("  # forces replacement", fg="magenta") if d.forces_replacement else ""
         if d.before is None:
-            block = _assignment("+", d.path, d.after)
+            block = _assignment("+", path, d.after)
         elif d.after is None:
-            block = _assignment("-", d.path, d.before)
+            block = _assignment("-", path, d.before)
         elif isinstance(d.before, list) and isinstance(d.after, list):
-            block = [f"~ {d.path} = ["] + _indented(_list_changes(d.before, d.after)) + ["  ]"]
+            block = [f"~ {path} = ["] + _indented(_list_changes(d.before, d.after)) + ["  ]"]
         else:
             *old, last = _value_lines("-", d.before)
             first, *new = _value_lines("+", d.after)
-            block = [f"~ {d.path} = {line}" if i == 0 else line for i, line in enumerate([*old, f"{last} -> {first}"])]
+            block = [f"~ {path} = {line}" if i == 0 else line for i, line in enumerate([*old, f"{last} -> {first}"])]
             block += new
         lines += [block[0] + suffix, *block[1:]]
     return lines
@@ -180,8 +186,7 @@ def _indented(lines: list[str]) -> list[str]:
     return [f"    {line}" for line in lines]
 
 
-def _fmt(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+_fmt = shown_value
 
 
 def render_markdown(plan: Plan) -> str:
@@ -208,7 +213,7 @@ def render_markdown(plan: Plan) -> str:
     for title, items in (("Notes", plan.notes), ("Unmanaged (left alone)", plan.unmanaged)):
         if items:
             lines += [f"<details><summary>{title}: {len(items)}</summary>", ""]
-            lines += [f"- {item}" for item in items] + ["", "</details>", ""]
+            lines += [f"- {shown(item)}" for item in items] + ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -218,8 +223,8 @@ def diff_cell(d: AttributeChange) -> str:
 
 
 def table_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: `|` escaped, line breaks as <br>."""
-    return "<br>".join(text.replace("|", "\\|").splitlines())
+    """Text safe inside a Markdown table cell: hidden characters shown, `|` escaped, line breaks as <br>."""
+    return "<br>".join(shown(text, keep="\n").replace("|", "\\|").splitlines())
 
 
 def code(text: str) -> str:

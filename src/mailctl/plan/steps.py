@@ -6,7 +6,8 @@ replacement. A step waits for:
 - creates/updates: the creation of the scope it lives in (pod, inbox), of the domain its inbox
   address uses, of the pods/inboxes its attributes name (subscriptions), and of its own delete when replaced
   or moved (an inbox address or domain name is unique organisation-wide);
-- deletes: the deletes of everything inside it (children first; a pod last).
+- deletes: the deletes of everything inside it (children first; a pod last); the old half of a
+  create-first replacement (``Change.create_first``: API keys) waits for its new half instead.
 
 Building the graph is linear in the number of steps (times the depth of an address): a delete
 finds the deletes it must wait for by looking *up* from each deleted address to its ancestors,
@@ -68,7 +69,9 @@ def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
         wanted |= _referenced(change.desired, inbox_by_email)
         needs[step] |= {(a, CREATE) for a in wanted if a in creates and a != address}
         if phase == CREATE:
-            if address in deletes:
+            if address in deletes and change.create_first:
+                needs[(address, DELETE)].add(step)  # the old one goes once the new one exists
+            elif address in deletes:
                 needs[step].add((address, DELETE))
             for other in deleted_identity.get((change.kind, change.desired.name), []):
                 needs[step].add((other, DELETE))

@@ -33,7 +33,7 @@ class FakeWriter:
         if address in self.defer:
             raise Deferred("domain not verified")
 
-    def create(self, resource):
+    def create(self, resource, replacing=None):
         self._do("create", resource.address)
 
     def update(self, change):

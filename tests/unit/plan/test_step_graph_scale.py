@@ -53,7 +53,7 @@ class _Instant:
     def __init__(self) -> None:
         self.calls = 0
 
-    def create(self, resource: Resource) -> None:
+    def create(self, resource: Resource, replacing: Resource | None = None) -> None:
         self.calls += 1
 
     def delete(self, resource: Resource) -> None:
