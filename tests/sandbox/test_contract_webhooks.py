@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError, ValidationError
-from contract_harness import Sandbox, raises_api_error
+from agentmail.webhooks import ListWebhooksResponse, Webhook, WebhookHeaderNamesResponse
+from contract_harness import ORG_KEY, Sandbox, auth, raises_api_error
 
 URL = "https://hooks.example/agentmail"
 RECEIVED = ["message.received"]
@@ -189,3 +190,28 @@ def test_pod_polling_paths_the_sdk_calls_are_routed_not_taken_for_webhook_ids(sa
             call()
         body = info.value.body
         assert "not emulated" in (body["message"] if isinstance(body, dict) else body.message)
+
+
+@pytest.mark.parametrize("scope", ["org", "pod", "inbox"])
+def test_header_bodies_validate_and_never_carry_a_value(sandbox: Sandbox, scope: str) -> None:
+    """Issue 20: every body of the headers routes parses with its SDK model; values are write-only."""
+    pod = sandbox.client.pods.create(name="headers").pod_id
+    inbox = sandbox.client.pods.inboxes.create(pod, username="headers").inbox_id
+    base = {"org": "/v0/webhooks", "pod": f"/v0/pods/{pod}/webhooks", "inbox": f"/v0/inboxes/{inbox}/webhooks"}[scope]
+    secret_value = "value-that-must-never-be-read-back"
+    created = sandbox.http.post(
+        base, json={"url": URL, "event_types": RECEIVED, "headers": {"X-Auth": secret_value}}, headers=auth(ORG_KEY)
+    )
+    hook = Webhook.model_validate(created.json())
+    path = f"{base}/{hook.webhook_id}"
+    patched = sandbox.http.patch(
+        f"{path}/headers",
+        json={"headers": {"X-Extra": secret_value}, "remove_headers": ["x-auth"]},
+        headers=auth(ORG_KEY),
+    )
+    assert (patched.status_code, patched.content) == (204, b"")
+    names = WebhookHeaderNamesResponse.model_validate(sandbox.http.get(f"{path}/headers", headers=auth(ORG_KEY)).json())
+    assert names.header_names == ["X-Extra"]
+    Webhook.model_validate(sandbox.http.get(path, headers=auth(ORG_KEY)).json())
+    ListWebhooksResponse.model_validate(sandbox.http.get(base, headers=auth(ORG_KEY)).json())
+    assert not [e for e in sandbox.exchanges if secret_value.encode() in e.content]

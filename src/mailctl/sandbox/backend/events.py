@@ -19,7 +19,6 @@ A disabled webhook, or one whose ``event_types`` lacks the event, gets nothing.
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
 from mailctl.sandbox.backend.core import Row, Tx, now
@@ -67,7 +66,7 @@ def emit(
             "payload": event,
             "status": PENDING,
             "attempts": [],
-            "next_attempt": time.time(),
+            "next_attempt": 0.0,  # due at once; the worker's clock sets later ones
         }
         tx.insert(WEBHOOK_DELIVERY, new_delivery_id(), org=org, ref=PENDING, body=body, created_at=now())
         count += 1

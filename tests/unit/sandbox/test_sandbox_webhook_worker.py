@@ -1,0 +1,115 @@
+"""The webhook worker driven by hand: an injected clock and POST, ``run_once()``, no thread, no sleep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from mailctl.sandbox.app import SandboxApp, create_app
+from mailctl.sandbox.webhook_worker import MAX_ATTEMPTS, WebhookWorker
+
+KEY = "am_unit_webhook_worker_key_0123"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Poster:
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses, self.calls = statuses, []  # type: list[int], list[tuple[str, dict[str, str]]]
+
+    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        self.calls.append((url, headers))
+        return self.statuses.pop(0) if self.statuses else 200
+
+
+@pytest.fixture
+def app() -> SandboxApp:
+    return create_app(api_keys=(KEY,), webhook_retry_ms=1000)
+
+
+def _http(app: SandboxApp) -> httpx.Client:
+    return httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {KEY}"}
+    )
+
+
+def _one_send(app: SandboxApp, **hook: Any) -> str:
+    http = _http(app)
+    sender = http.post("/v0/inboxes", json={"username": "worker-sender"}).json()["inbox_id"]
+    webhook = http.post("/v0/webhooks", json={"url": "http://h.invalid/x", "event_types": ["message.sent"], **hook})
+    http.post(f"/v0/inboxes/{sender}/messages/send", json={"to": "x@outside.example", "text": "x"})
+    webhook_id: str = webhook.json()["webhook_id"]
+    return webhook_id
+
+
+def _worker(app: SandboxApp, poster: Poster, clock: Clock) -> WebhookWorker:
+    app.webhooks.close()  # the app's own thread stays out of the way
+    return WebhookWorker(app.store, lambda org: app.orgs.get(org).settings, post=poster, clock=clock)
+
+
+def _shown(app: SandboxApp) -> list[dict[str, Any]]:
+    deliveries: list[dict[str, Any]] = _http(app).get("/_sandbox/deliveries").json()["deliveries"]
+    return deliveries
+
+
+def test_a_failed_attempt_is_retried_after_a_doubling_backoff(app: SandboxApp) -> None:
+    clock, poster = Clock(), Poster([503, 503])
+    worker = _worker(app, poster, clock)
+    _one_send(app)
+    assert worker.run_once() == 1.0 and len(poster.calls) == 1  # first retry after 1 s
+    assert worker.run_once() == 1.0 and len(poster.calls) == 1  # not due yet: nothing sent
+    clock.now += 1.0
+    assert worker.run_once() == 2.0 and len(poster.calls) == 2  # then 2 s
+    clock.now += 2.0
+    assert worker.run_once() is None and len(poster.calls) == 3
+    [shown] = _shown(app)
+    assert (shown["status"], [a["status_code"] for a in shown["attempts"]]) == ("delivered", [503, 503, 200])
+
+
+def test_a_delivery_fails_for_good_after_the_last_attempt(app: SandboxApp) -> None:
+    clock, poster = Clock(), Poster([500] * MAX_ATTEMPTS)
+    worker = _worker(app, poster, clock)
+    _one_send(app)
+    while (due := worker.run_once()) is not None:
+        clock.now += due
+    [shown] = _shown(app)
+    assert (shown["status"], len(shown["attempts"]), shown["response_code"]) == ("failed", MAX_ATTEMPTS, 500)
+
+
+def test_a_webhook_disabled_before_the_attempt_is_cancelled_unsent(app: SandboxApp) -> None:
+    clock, poster = Clock(), Poster([])
+    worker = _worker(app, poster, clock)
+    webhook_id = _one_send(app)
+    _http(app).patch(f"/v0/webhooks/{webhook_id}", json={"enabled": False})
+    assert worker.run_once() is None and poster.calls == []
+    assert _shown(app)[0]["status"] == "cancelled"
+
+
+def test_the_custom_headers_go_out_with_their_values(app: SandboxApp) -> None:
+    clock, poster = Clock(), Poster([])
+    worker = _worker(app, poster, clock)
+    _one_send(app, headers={"X-Auth": "value-1"})
+    worker.run_once()
+    [(url, headers)] = poster.calls
+    assert url == "http://h.invalid/x" and headers["X-Auth"] == "value-1"
+    assert headers["svix-timestamp"] == str(int(clock.now)) and headers["svix-signature"].startswith("v1,")
+
+
+def test_an_unreachable_handler_is_a_failed_attempt_with_its_error(app: SandboxApp) -> None:
+    def refuse(url: str, body: bytes, headers: dict[str, str]) -> int:
+        raise httpx.ConnectError("connection refused")
+
+    app.webhooks.close()
+    worker = WebhookWorker(app.store, lambda org: app.orgs.get(org).settings, post=refuse, clock=Clock())
+    _one_send(app)
+    worker.run_once()
+    [attempt] = _shown(app)[0]["attempts"]
+    assert attempt["status_code"] is None and "ConnectError" in attempt["error"]
