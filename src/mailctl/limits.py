@@ -1,0 +1,72 @@
+"""Every length and range limit the AgentMail API enforces on a field mailctl writes: one table.
+
+The sandbox checks requests against these (``sandbox/backend``: ``Body.string(..., limit=...)``,
+``check_url``, ``merge_metadata``, ``parse_time``) and the generated config schema
+(``config/schema_gen.py``) puts the same numbers into ``mailctl validate``, so a value the API
+would refuse with a 400 at apply is a located error before any request, and the two cannot drift.
+``tests/sandbox/test_contract_limits.py`` checks each one both ways: at the limit both accept,
+just past it the sandbox answers 400 and validate reports the field.
+
+A limit that is mailctl's own (a name that must leave room for a marker suffix) says so. This
+module imports nothing from mailctl: the sandbox, config and api layers all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Length:
+    """A string's allowed length, in characters: ``min <= len(value) <= max``."""
+
+    min: int
+    max: int
+
+    def allows(self, value: str) -> bool:
+        return self.min <= len(value) <= self.max
+
+
+# -- the API's limits --------------------------------------------------------------------------
+
+CLIENT_ID = Length(1, 256)  # every client_id (a pod's is its config key); also A-Z a-z 0-9 - . _ ~
+CLIENT_ID_CHARACTERS = "A-Za-z0-9._~-"  # a regex character class body
+POD_NAME = Length(1, 256)
+DISPLAY_NAME = Length(0, 256)  # an inbox's display name
+METADATA_KEY = Length(1, 256)
+METADATA_VALUE = Length(0, 256)  # a text value; numbers and booleans are not limited
+METADATA_ENTRIES = 256  # keys per inbox
+API_KEY_NAME = Length(1, 256)
+WEBHOOK_URL = Length(1, 2048)  # the sandbox's choice (spec §11 Q24; the docs give no number)
+WEBHOOK_PODS = 10  # pod_ids per webhook (spec §7.5)
+WEBHOOK_HEADER_NAME = Length(1, 256)
+WEBHOOK_HEADER_VALUE = Length(0, 4096)
+LIST_REASON = Length(1, 1024)
+LIST_ENTRY = Length(1, 320)  # an address (64 + 1 + 253) or a domain
+DOMAIN_NAME = Length(1, 253)
+USERNAME = Length(1, 64)  # an inbox address's local part
+# A date-time must stay a date-time once converted to UTC: 9999-12-31T23:59:59-23:59 is not one.
+TIMESTAMP_MIN = datetime.min.replace(tzinfo=UTC)
+TIMESTAMP_MAX = datetime.max.replace(tzinfo=UTC)
+
+# -- mailctl's own -----------------------------------------------------------------------------
+
+# The apply lock is a pod whose client_id starts with this (api/lock.py): a declared pod with
+# such a client_id would be hidden from plans (planned "to add" forever) and deleted by unlock.
+RESERVED_POD_PREFIX = "mailctl.lock"
+# A declared key name leaves room for the longest marker mailctl appends while it works on a key
+# ("#mailctl-pending", "#mailctl-replaced"): 128 + 17 is well inside API_KEY_NAME.
+DECLARED_KEY_NAME = Length(1, 128)
+DECLARED_NAME = Length(1, 64)  # webhook, template and tenant names (a webhook's rides in its client_id)
+
+
+def in_utc_range(moment: datetime) -> bool:
+    """``moment`` (aware or naive, naive meaning UTC) converts to UTC without leaving years 1-9999."""
+    if moment.tzinfo is None:
+        return True
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
