@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import click
 
-from mailctl.config.schema import SCHEMA_RESOURCE
-
-
-def schema_text() -> str:
-    """The schema exactly as shipped in the package (the same bytes as schemas/mailctl.schema.json)."""
-    return resources.files("mailctl.config").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+from mailctl.config import schema_gen
 
 
 @click.command("schema")
 def schema() -> None:
     """Print the JSON Schema of mailctl config files.
 
-    Editors that use the YAML language server check and complete config files with it.
+    Editors that use the YAML language server check and complete config files with it. It is
+    generated from the kind descriptions; schemas/mailctl.schema.json in the repository is a copy
+    (regenerate it with `mailctl schema > schemas/mailctl.schema.json`).
 
     \b
     Examples:
@@ -26,4 +21,4 @@ def schema() -> None:
       # then, first line of a config file:
       # yaml-language-server: $schema=./mailctl.schema.json
     """
-    click.echo(schema_text(), nl=False)
+    click.echo(schema_gen.text(), nl=False)

@@ -1,42 +1,61 @@
-"""Validate a document against ``schemas/mailctl.schema.json`` and word every error for people.
+"""Validate a document against the config's JSON Schema and word every error for people.
 
-The JSON Schema is the single source of truth for the file format (editors use it too). This
-module only turns ``jsonschema`` errors into located problems: unknown fields point at the
-unknown key (with a "did you mean"), bad names point at the name, bad values at the value.
+The schema is generated from the kind descriptions (``schema_gen.py``; ``mailctl schema`` prints
+it, ``schemas/mailctl.schema.json`` is its copy for editors). This module only turns
+``jsonschema`` errors into located problems: unknown fields point at the unknown key (with a "did
+you mean"), bad names point at the name, bad values at the value. Beside the standard keywords it
+reads ``patternErrorMessage`` / ``notErrorMessage`` (the wording of a failed ``pattern`` / ``not``)
+and ``x-utc-range`` (a timestamp that stays a timestamp once in UTC, ``mailctl.limits``).
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from mailctl import limits
+from mailctl.config import schema_gen
 from mailctl.config.loader import Document, FieldPath
 from mailctl.errors import Problem
 from mailctl.resources import Source
 
-SCHEMA_RESOURCE = "mailctl.schema.json"  # a link to schemas/mailctl.schema.json at the repo root
-SUPPORTED_VERSION = 1
+SUPPORTED_VERSION = schema_gen.SUPPORTED_VERSION
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    text = resources.files("mailctl.config").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+    """The schema of config files, generated once per process from ``mailctl.kinds``."""
+    return schema_gen.generate()
+
+
+def _utc_range(validator: Any, enabled: Any, instance: Any, subschema: dict[str, Any]) -> Iterator[ValidationError]:
+    """``x-utc-range``: a timestamp with an offset must stay within years 1-9999 once in UTC (the
+    API refuses ``9999-12-31T23:59:59-23:59``). Text that is no timestamp is the builder's to word."""
+    if not enabled or not isinstance(instance, str):
+        return
+    try:
+        moment = datetime.fromisoformat(instance.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return
+    if not limits.in_utc_range(moment):
+        low, high = (t.isoformat(timespec="seconds")[:19] + "Z" for t in (limits.TIMESTAMP_MIN, limits.TIMESTAMP_MAX))
+        yield ValidationError(f"`{instance}` is out of range: in UTC it must fall between {low} and {high}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"x-utc-range": _utc_range})
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(_inline_refs(schema(), schema()["$defs"]))
+def _validator() -> Any:
+    return _Validator(_inline_refs(schema(), schema()["$defs"]))
 
 
 def _inline_refs(node: Any, definitions: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -111,7 +130,7 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
     if "propertyNames" in error.absolute_schema_path:
         name = str(error.instance)
         message = _value_message(error)
-        message = message if message.startswith("`") else f"`{name}` {message}"
+        message = message if message.startswith("`") else f"`{name}` {message}" if name else f"a key {message}"
         return [doc.problem(path + (name,), message, key=True)]
     if keyword in ("additionalProperties", "unevaluatedProperties"):
         return [
@@ -137,6 +156,8 @@ def _value_message(error: ValidationError) -> str:
         return f"expected {wanted}, got {describe(instance)}"
     if keyword == "pattern":
         return f"`{instance}` {error.schema.get('patternErrorMessage', f'does not match `{expected}`')}"
+    if keyword == "not" and "notErrorMessage" in error.schema:
+        return f"`{instance}` {error.schema['notErrorMessage']}"
     if keyword == "enum":
         hint = _did_you_mean(str(instance), [str(e) for e in expected])
         if hint and len(expected) > 8:

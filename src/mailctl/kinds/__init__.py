@@ -1,7 +1,8 @@
 """Every kind mailctl manages, described once (``mailctl.kinds.<kind>``), and the registry of them.
 
-Adding a kind: write its module (a ``KindSpec``), add it to ``SPECS`` and to ``Kind``, give the
-sandbox a backend for it and the JSON Schema a section. See the README's Development section.
+Adding a kind: write its module (a ``KindSpec``; its attributes carry their config schema), add it
+to ``SPECS`` and to ``Kind``, give the sandbox a backend for it and ``config/schema_gen.SECTIONS``
+a row. See the README's Development section.
 """
 
 from __future__ import annotations

@@ -51,7 +51,9 @@ DOMAIN_SPEC = KindSpec(
     verified=True,
     section="domains",
     parents=frozenset({None, Kind.POD}),
-    attributes=tuple(Attribute(flag, schema={"type": "boolean"}, description=_FLAG_DESCRIPTIONS[flag]) for flag in FLAGS),
+    attributes=tuple(
+        Attribute(flag, schema={"type": "boolean"}, description=_FLAG_DESCRIPTIONS[flag]) for flag in FLAGS
+    ),
     route="/domains",
     list_key="domains",
     remote_id_field="domain_id",

@@ -56,7 +56,10 @@ INBOX_SPEC = KindSpec(
                 "type": "object",
                 "maxProperties": limits.METADATA_ENTRIES,
                 "propertyNames": {"minLength": limits.METADATA_KEY.min, "maxLength": limits.METADATA_KEY.max},
-                "additionalProperties": {"type": ["string", "number", "boolean"], "maxLength": limits.METADATA_VALUE.max},
+                "additionalProperties": {
+                    "type": ["string", "number", "boolean"],
+                    "maxLength": limits.METADATA_VALUE.max,
+                },
             },
             description=f"Free-form metadata (at most {limits.METADATA_ENTRIES} keys; keys and text values at most "
             f"{limits.METADATA_VALUE.max} characters).",

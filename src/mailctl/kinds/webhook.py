@@ -127,7 +127,12 @@ WEBHOOK_SPEC = KindSpec(
             create_default=[],
             export_default=[],
             scopes=frozenset({None}),
-            schema={"type": "array", "minItems": 1, "maxItems": limits.WEBHOOK_PODS, "items": {"$ref": "#/$defs/podClientId"}},
+            schema={
+                "type": "array",
+                "minItems": 1,
+                "maxItems": limits.WEBHOOK_PODS,
+                "items": {"$ref": "#/$defs/podClientId"},
+            },
             description="Only events from these declared pods (by client_id).",
         ),
         Attribute(
