@@ -3,19 +3,32 @@
 An interrupted ``plan --out`` or ``drift --out`` (Ctrl-C, a kill, a full disk) leaves the previous
 file, or none, never a truncated one. A path that is not a regular file (a FIFO, a device) is
 written in place: renaming over it would replace the special file itself. A symlink is followed,
-so the link is kept and its target gets the new content.
+so the link is kept and its target gets the new content; but not a symlink another user planted
+in a shared directory like /tmp, nor one there that points where nothing exists (see
+``local_path``): as root, ``plan --out /tmp/x.plan`` must never replace a file such a link names.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
+from typing import NoReturn
+
+from mailctl.local_path import follow, refuse_dangling_shared_link
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Raises OSError like ``Path.write_text``; the temp file never outlives a failure."""
-    target = os.path.realpath(path)
+    """Raises OSError like ``Path.write_text`` (PermissionError, its strerror saying why, for a
+    refused link); the temp file never outlives a failure."""
+
+    def refuse(why: str) -> NoReturn:
+        raise PermissionError(errno.EACCES, why, os.fspath(path))
+
+    followed = follow(path, refuse)
+    refuse_dangling_shared_link(followed, refuse)
+    target = str(followed.target)
     try:
         mode = os.stat(target).st_mode
     except FileNotFoundError:

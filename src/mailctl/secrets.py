@@ -34,12 +34,12 @@ import os
 import stat
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from mailctl.errors import MailctlError, UsageError
+from mailctl.local_path import Followed, follow, refuse_dangling_shared_link
 
 # Two-phase key creation: a key is created under its pending name, its secret recorded here, and
 # only then renamed to its declared name. Declared names cannot contain "#", so a pending name
@@ -53,7 +53,6 @@ _RECORD_END = b"\n  }"  # how every record written here ends (strings never hold
 _RECOVERY_TRIES = 3  # record ends tried from the back when the tail is torn
 _OPEN_FLAGS = os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 _CLOSING = b"\n]\n"  # what follows the last record
-_MAX_LINKS = 40  # symlinks followed in one path, as the kernel allows
 
 
 def pending_name(name: str) -> str:
@@ -66,15 +65,6 @@ def declared_name_of(name: str) -> str | None:
     if name.endswith(PENDING_SUFFIX) and len(name) > len(PENDING_SUFFIX):
         return name[: -len(PENDING_SUFFIX)]
     return None
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    """Where a sink path leads once every symlink is followed."""
-
-    target: Path  # the file the secrets go to
-    info: os.stat_result | None  # its lstat; None: it does not exist yet
-    ending_links: tuple[Path, ...]  # symlinks that were the path's last component, in order
 
 
 class SecretSink:
@@ -116,77 +106,22 @@ class SecretSink:
     def _refuse(self, why: str) -> NoReturn:
         raise UsageError(f"--secrets-out {self.path}: {why}")
 
-    def _target(self) -> _Resolved:
+    def _target(self) -> Followed:
         """The file the secrets go to, checked: what it is, who owns it and the way to it."""
-        resolved = self._resolve()
-        target, info = resolved.target, resolved.info
-        directory = target.parent
-        if info is None:
-            for link in resolved.ending_links:
-                if _is_sticky(os.stat(link.parent)):
-                    self._refuse(
-                        f"{link} is a symlink in the shared directory {link.parent} to {target}, which "
-                        "does not exist: a link there never decides where a new file is made"
-                    )
-            if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
+        followed = follow(self.path, self._refuse, PSEUDO_FILESYSTEMS)
+        refuse_dangling_shared_link(followed, self._refuse)
+        directory = followed.target.parent
+        if followed.info is None:
+            if not directory.is_dir():
+                self._refuse(f"directory {directory} does not exist")
+            if not os.access(directory, os.W_OK | os.X_OK):
                 self._refuse(f"directory {directory} is not writable")
         else:
-            if not stat.S_ISREG(info.st_mode):
-                self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
-            self._check_file(info)
+            if not stat.S_ISREG(followed.info.st_mode):
+                self._refuse(f"is {_describe(followed.info.st_mode)}, not a regular file")
+            self._check_file(followed.info)
         self._check_directory(directory)
-        return resolved
-
-    def _resolve(self) -> _Resolved:
-        """Follow the path one component at a time, as the kernel does, so that every symlink is
-        judged where it lies (``os.path.realpath`` would only tell where it ends)."""
-        pending = list(reversed(os.path.join(os.getcwd(), self.path).split("/")))
-        here, links, ending = Path("/"), 0, list[Path]()
-        while pending:
-            part = pending.pop()
-            if part in ("", "."):
-                continue
-            if part == "..":
-                here = here.parent
-                continue
-            candidate = here / part
-            if any(candidate == Path(root) or Path(root) in candidate.parents for root in PSEUDO_FILESYSTEMS):
-                self._refuse(
-                    f"leads to {candidate}, on a kernel pseudo-filesystem, not a file for secrets "
-                    "(/dev/stdout, /dev/fd/N and the like lead there): pass a regular file"
-                )
-            rest = any(p not in ("", ".") for p in pending)
-            info = _lstat(candidate, self._refuse)
-            if info is None:
-                if rest:
-                    self._refuse(f"directory {candidate} does not exist")
-                return _Resolved(candidate, None, tuple(ending))
-            if stat.S_ISLNK(info.st_mode):
-                links += 1
-                if links > _MAX_LINKS:
-                    self._refuse("too many levels of symbolic links")
-                self._check_link(candidate, info)
-                if not rest:
-                    ending.append(candidate)
-                text = os.readlink(candidate)
-                here = Path("/") if text.startswith("/") else here
-                pending.extend(reversed(text.split("/")))
-                continue
-            if rest and not stat.S_ISDIR(info.st_mode):
-                self._refuse(f"{candidate} is not a directory")
-            here = candidate
-        return _Resolved(here, _lstat(here, self._refuse), tuple(ending))
-
-    def _check_link(self, link: Path, info: os.stat_result) -> None:
-        """The kernel's protected_symlinks rule, whatever the system's setting and even for root: a
-        symlink in a sticky world-writable directory is followed only when its owner is the
-        follower or the directory's owner. Anyone else's link there may be a trap."""
-        directory = os.stat(link.parent)
-        if _is_sticky(directory) and info.st_uid not in (os.geteuid(), directory.st_uid):
-            self._refuse(
-                f"is reached through the symlink {link}, owned by uid {info.st_uid}, in the shared "
-                f"directory {link.parent}: another user may have planted it; remove it or pass another path"
-            )
+        return followed
 
     def _check_file(self, info: os.stat_result) -> None:
         """The sink file itself: ours alone, one name, not oversized."""
@@ -247,7 +182,7 @@ class SecretSink:
         if resolved.info is None:
             _fsync_directory(resolved.target.parent)  # the new name must survive power loss too
 
-    def _open(self) -> tuple[_Resolved, int]:
+    def _open(self) -> tuple[Followed, int]:
         """The checked target, opened. A new file is made with O_EXCL: whatever appeared there after
         the check (another user's file or link) is never written to; another mailctl process's new
         file is checked and used."""
@@ -364,20 +299,6 @@ def _roll_back(fd: int, offset: int, opener: bytes) -> None:
         os.fsync(fd)
     except OSError:
         pass  # the caller raises the first error; a tail still torn is recovered by the next append
-
-
-def _lstat(path: Path, refuse: Callable[[str], NoReturn]) -> os.stat_result | None:
-    try:
-        return os.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        refuse(f"cannot be used: {exc.strerror or exc}")
-
-
-def _is_sticky(info: os.stat_result) -> bool:
-    """A shared directory like /tmp: world-writable, with the sticky bit."""
-    return bool(info.st_mode & stat.S_ISVTX and info.st_mode & stat.S_IWOTH)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailctl import atomic
+from mailctl.errors import UsageError
 from mailctl.plan import planfile
 from mailctl.plan.planner import plan as make_plan
 from mailctl.resources import POD, ActualState, DesiredState, Resource
@@ -77,7 +78,44 @@ def test_a_fifo_is_written_in_place_not_replaced(tmp_path):
 
 
 def test_an_unwritable_plan_path_is_still_a_clear_usage_error(tmp_path):
-    from mailctl.errors import UsageError
-
     with pytest.raises(UsageError, match="cannot write plan file .*No such file or directory"):
         _save(tmp_path / "missing" / "x.plan", "T")
+
+
+# -- links in a shared directory (as root in CI: "another user" is uid 65534, nobody) -------------
+
+
+def _shared_link_to(tmp_path: Path, target: Path, owner: int | None) -> Path:
+    """shared/out.plan -> target, in a directory like /tmp (0o1777); ``owner``: chown the link."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    (shared / "out.plan").symlink_to(target)
+    if owner is not None:
+        try:
+            os.chown(shared / "out.plan", owner, owner, follow_symlinks=False)
+        except PermissionError:
+            pytest.skip("giving a link to another user needs root (CI runs as root)")
+    return shared / "out.plan"
+
+
+def test_a_plan_out_through_a_link_another_user_planted_in_tmp_never_replaces_its_target(tmp_path):
+    precious = tmp_path / "precious.conf"  # what the link's planter wants root to overwrite
+    precious.write_text("keep me\n")
+    link = _shared_link_to(tmp_path, precious, owner=65534)
+    with pytest.raises(UsageError, match="cannot write plan file .*owned by uid 65534.*may have planted it"):
+        _save(link, "T")
+    assert precious.read_text() == "keep me\n" and link.is_symlink()
+
+
+def test_a_dangling_link_in_tmp_never_makes_a_file_where_it_points(tmp_path):
+    link = _shared_link_to(tmp_path, tmp_path / "made-by-root", owner=None)  # even our own link
+    with pytest.raises(PermissionError, match="a link there never decides where a new file is made"):
+        atomic.write_text(link, "report\n")
+    assert not (tmp_path / "made-by-root").exists()
+
+
+def test_our_own_link_in_tmp_to_an_existing_file_is_followed(tmp_path):
+    (tmp_path / "real.plan").write_text("old")
+    atomic.write_text(_shared_link_to(tmp_path, tmp_path / "real.plan", owner=None), "new\n")
+    assert (tmp_path / "real.plan").read_text() == "new\n"

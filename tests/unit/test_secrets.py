@@ -15,6 +15,7 @@ import pytest
 
 import mailctl.secrets as secrets_module
 from mailctl.errors import MailctlError, UsageError
+from mailctl.local_path import Followed
 from mailctl.secrets import PENDING_SUFFIX, SecretSink, declared_name_of, pending_name
 
 
@@ -137,7 +138,7 @@ def test_reading_is_bounded_even_when_the_size_lies(tmp_path, monkeypatch):
     path = tmp_path / "s.json"
     path.write_text("[" + " " * 100 + "]")
     monkeypatch.setattr(secrets_module, "MAX_SINK_BYTES", 50)
-    small = secrets_module._Resolved(path, os.lstat(path), ())
+    small = Followed(path, os.lstat(path), ())
     monkeypatch.setattr(SecretSink, "_target", lambda self: small)  # as if stat said it was small
     with pytest.raises(UsageError, match="larger than any mailctl secrets file"):
         SecretSink(path).check_writable()
