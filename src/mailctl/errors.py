@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mailctl.text import shown
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2  # plan/drift with changes pending (--detailed-exitcode, drift)
@@ -29,8 +31,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        """One line whatever the config holds: hidden characters in keys and quoted values are escaped."""
+        where = f"{shown(self.file)}:{self.line}:{self.column}"
+        return f"{where}: {shown(self.path)}: {shown(self.message)}" if self.path else f"{where}: {shown(self.message)}"
 
 
 MAX_SHOWN_PROBLEMS = 100  # a config with more problems shows these and a count of the rest

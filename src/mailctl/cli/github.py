@@ -12,7 +12,6 @@ drifted resources) there are.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,9 +21,10 @@ import click
 
 from mailctl.errors import MAX_SHOWN_PROBLEMS, ConfigError, MailctlError, Problem, UsageError
 from mailctl.plan.changes import Change, Plan
-from mailctl.plan.drift import CHANGED, MISSING, UNDECLARED, DriftReport
+from mailctl.plan.drift import CHANGED, MISSING, UNDECLARED, DriftReport, diff_text
 from mailctl.plan.drift import render_markdown as drift_markdown
 from mailctl.plan.render import render_markdown as plan_markdown
+from mailctl.text import shown
 
 FORMAT = "github"
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -40,9 +40,11 @@ def escape_property(text: str) -> str:
 
 
 def workflow_command(kind: str, message: str, **properties: Any) -> str:
-    """``::kind key=value,...::message``, properties in the order given, None ones left out."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None)
-    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
+    """``::kind key=value,...::message``, properties in the order given, None ones left out.
+    Hidden characters (controls, bidi) are shown as escapes: annotations are read by people."""
+    props = ",".join(f"{key}={escape_property(shown(value))}" for key, value in properties.items() if value is not None)
+    text = escape_data(shown(message, keep="\n"))
+    return f"::{kind}{' ' + props if props else ''}::{text}"
 
 
 def problem_annotation(problem: Problem) -> str:
@@ -87,8 +89,8 @@ def warning(message: str, change: Change | None = None) -> str:
 
 
 def drift_warning(category: str, change: Change) -> str:
-    details = "; ".join(f"{d.path}: {_json(d.before)} (actual) != {_json(d.after)} (declared)" for d in change.diff)
-    return warning(f"drift: {change.address} {category}" + (f" ({details})" if details else ""), change)
+    details = "; ".join(diff_text(d) for d in change.diff)
+    return warning(f"drift: {shown(change.address)} {category}" + (f" ({details})" if details else ""), change)
 
 
 def report_plan(plan: Plan) -> None:
@@ -127,7 +129,3 @@ def _append(path: str | None, text: str) -> None:
             file.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)

@@ -1,126 +1,102 @@
-"""The `mailctl` command group. Each subcommand lives in its own module and is registered here.
+"""The console entry point, ``mailctl`` (the command group is :mod:`mailctl.cli.group`).
 
-This is the one place where errors become messages and exit codes: every MailctlError is
-printed as ``Error: ...`` on stderr and exits with its code, never with a traceback. Usage errors
-(unknown option, bad value, missing argument) exit 1 like every other error: 2 means "changes
-pending" / "drift found" only. A signal exits 128 + its number (see ``mailctl.cli.signals``).
+This module imports nothing heavy, so that :func:`main` takes over signals before anything else
+runs: importing the commands (click, httpx, the sandbox...) takes half a second, more on busy
+cores, and Ctrl-C in that time used to print a ``KeyboardInterrupt`` traceback and exit -2.
+From the first line of :func:`main` on, a signal exits 128 + its number (130 for Ctrl-C) with one
+line and no traceback; once a command runs, its own policy (``mailctl.cli.signals``) takes over.
+
+It is also where a broken stdout ends: a closed pipe or a full disk (EPIPE, ENOSPC...) is one line
+on stderr and exit 1, whether the write failed while the command printed or at the last flush.
 """
 
 from __future__ import annotations
 
+import os
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+import sys
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
+if TYPE_CHECKING:
+    from mailctl.cli.group import cli as cli
 
-from mailctl import __version__
-from mailctl.cli import colour, signals
-from mailctl.cli.helptext import FullSummaryGroup
-from mailctl.errors import EXIT_ERROR, MailctlError, Terminated
-
-# Commands that write without apply's graceful stop: an interrupt may cut a change in half.
-_WRITERS = {"rotate", "unlock"}
-# Commands that change nothing through the API: a signal ends them at once.
-_READ_ONLY = {"validate", "render", "graph", "plan", "drift", "export", "import", "dns", "schema", "completion"}
-_SIGNALS = "mailctl.signals"
+EXIT_ERROR = 1  # = mailctl.errors.EXIT_ERROR, not imported: this module stays light
+_STARTUP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-@contextmanager
-def _usage_errors_exit_1() -> Iterator[None]:
+def _signal_name(signum: int) -> str:
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
+def _write_stderr(text: str) -> None:
     try:
-        yield
-    except click.UsageError as exc:  # NoSuchOption, BadParameter, MissingParameter, ...
-        exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click's class default is 2
-        raise
+        os.write(2, text.encode())
+    except OSError:  # stderr itself is closed or full: the exit code says it
+        pass
 
 
-class MailctlGroup(FullSummaryGroup):
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
-    ) -> click.Context:
-        with _usage_errors_exit_1():
-            return super().make_context(info_name, args, parent, **extra)
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name, command, rest = super().resolve_command(ctx, args)
-        if _SIGNALS in ctx.meta:
-            ctx.meta[_SIGNALS].read_only = name in _READ_ONLY
-        return name, command, rest
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            policy = ctx.meta[_SIGNALS] = signals.CommandSignals()
-            with _usage_errors_exit_1(), policy.installed():
-                return super().invoke(ctx)
-        except MailctlError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except (KeyboardInterrupt, Terminated) as exc:
-            signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
-            click.echo(_interrupted(signum, ctx.invoked_subcommand), err=True)
-            ctx.exit(signals.exit_code(signum))
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    """Before (and after) a command's own policy: nothing to release yet, so leave at once."""
+    _aborted(signum)
 
 
-def _interrupted(signum: int, command: str | None) -> str:
-    text = f"\nAborted: interrupted ({signals.name_of(signum)})."
-    if command in _WRITERS:
-        text += " Changes in flight may or may not have completed; re-run plan to see where things stand."
-    return text
+def _aborted(signum: int) -> NoReturn:
+    _write_stderr(f"\nAborted: interrupted ({_signal_name(signum)}).\n")
+    os._exit(128 + signum)
 
 
-@click.group(cls=MailctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mailctl")
-def cli() -> None:
-    """Declarative provisioning for AgentMail: pods, inboxes, domains, keys as code.
-
-    \b
-    Examples:
-      mailctl plan  -f mailctl/ --sandbox sandbox.db
-      mailctl apply -f mailctl/ --sandbox sandbox.db --auto-approve --secrets-out secrets.json
-    """
-
-
-def _register() -> None:
-    from mailctl.cli import (
-        apply_cmd,
-        dns_cmd,
-        drift_cmd,
-        export_cmd,
-        graph_cmd,
-        plan_cmd,
-        render_cmd,
-        rotate_cmd,
-        sandbox_cmd,
-        unlock_cmd,
-        validate_cmd,
-    )
-    from mailctl.cli.completion_cmd import completion
-    from mailctl.cli.schema_cmd import schema
-
-    cli.add_command(validate_cmd.validate)
-    cli.add_command(render_cmd.render)
-    cli.add_command(plan_cmd.plan)
-    cli.add_command(apply_cmd.apply)
-    cli.add_command(drift_cmd.drift)
-    cli.add_command(graph_cmd.graph)
-    cli.add_command(unlock_cmd.unlock)
-    cli.add_command(export_cmd.export)
-    cli.add_command(export_cmd.import_)
-    cli.add_command(dns_cmd.dns)
-    cli.add_command(rotate_cmd.rotate)
-    cli.add_command(sandbox_cmd.sandbox)
-    cli.add_command(schema)
-    cli.add_command(completion)
-    colour.add_color_option(cli)  # --color on the group and on every command
-
-
-_register()
+def _take_over_signals() -> None:
+    for signum in _STARTUP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's SIGHUP stays ignored
+            signal.signal(signum, _exit_on_signal)
 
 
 def main() -> None:
     """Console entry point."""
-    cli()
+    _take_over_signals()
+    try:
+        from mailctl.cli.group import cli as group
+
+        code = _exit_code(group)
+    except KeyboardInterrupt:  # a Ctrl-C that reached here past every handler
+        _aborted(signal.SIGINT)
+    sys.exit(_flushed(code))
+
+
+def _exit_code(group: Any) -> int | str | None:
+    try:
+        group.main(prog_name="mailctl")
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+def _flushed(code: int | str | None) -> int | str | None:
+    """``code``, or 1 when what the command printed cannot all be written (EPIPE, ENOSPC)."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        return output_failed(exc)
+    return code
+
+
+def output_failed(exc: OSError) -> int:
+    """Report a failed write to stdout in one line, and make sure nothing tries to write it again
+    (the interpreter's own last flush would print "Exception ignored" and exit 120)."""
+    _write_stderr(f"Error: cannot write the output: {exc.strerror or exc}\n")
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the buffer still held is flushed there
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's runner)
+        pass
+    return EXIT_ERROR
+
+
+def __getattr__(name: str) -> Any:
+    """``mailctl.cli.main.cli``: the group, imported on first use (callers and tests import it here)."""
+    if name == "cli":
+        from mailctl.cli.group import cli as group
+
+        return group
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

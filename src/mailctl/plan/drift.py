@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailctl import __version__
-from mailctl.plan.changes import CREATE, DELETE, Change, Plan
+from mailctl.plan.changes import CREATE, DELETE, AttributeChange, Change, Plan
 from mailctl.plan.render import change_to_json, code, diff_cell
+from mailctl.text import shown, shown_value
 
 FORMAT_VERSION = "1"
 CHANGED, MISSING, UNDECLARED = "changed", "missing", "undeclared"
@@ -91,13 +92,11 @@ def render_text(report: DriftReport) -> str:
         if changes:
             lines.append(f"{title}:")
             for change in changes:
-                lines.append(f"  {change.address}")
-                lines += [
-                    f"      {d.path}: {_fmt(d.before)} (actual) != {_fmt(d.after)} (declared)" for d in change.diff
-                ]
+                lines.append(f"  {shown(change.address)}")
+                lines += [f"      {diff_text(d)}" for d in change.diff]
             lines.append("")
     if report.unmanaged:
-        lines += ["Unmanaged (outside `manage`, left alone):"] + [f"  {a}" for a in report.unmanaged] + [""]
+        lines += ["Unmanaged (outside `manage`, left alone):"] + [f"  {shown(a)}" for a in report.unmanaged] + [""]
     lines.append(_headline(report))
     return "\n".join(lines)
 
@@ -117,9 +116,10 @@ def render_markdown(report: DriftReport) -> str:
         lines.append("")
     if report.unmanaged:
         lines += ["<details><summary>Unmanaged resources (left alone)</summary>", ""]
-        lines += [f"- `{a}`" for a in report.unmanaged] + ["", "</details>"]
+        lines += [f"- {code(a)}" for a in report.unmanaged] + ["", "</details>"]
     return "\n".join(lines)
 
 
-def _fmt(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+def diff_text(d: AttributeChange) -> str:
+    """One drifted attribute on one line: ``path: actual (actual) != declared (declared)``."""
+    return f"{shown(d.path)}: {shown_value(d.before)} (actual) != {shown_value(d.after)} (declared)"

@@ -1,0 +1,45 @@
+"""Text from config or from the API, made safe to print for a person to read.
+
+A name or value can hold characters a terminal or a browser acts on instead of showing: ESC
+starts a terminal escape sequence (move the cursor, recolour, erase a line), CR and BS overwrite
+what was printed, BEL rings, and the Unicode bidirectional controls (U+202E RIGHT-TO-LEFT
+OVERRIDE...) reorder the text around them. A config could use them to make a plan say something
+other than what it does. :func:`shown` writes each of them as an escape a reviewer can read
+(``\\x1b``, ``\\u202e``); ordinary non-ASCII ("Zoë", CJK) is kept as is.
+
+Every place that prints a name or value for people (plans in text, Markdown and GitHub formats,
+errors, drift reports, progress and report lines, lock holders, export headers) goes through
+:func:`shown`. JSON output does not: it stays exact (``json.dumps`` escapes every non-ASCII
+character already).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+# C0 controls, DEL, C1 controls; the bidi marks, embeddings, overrides and isolates; the line and
+# paragraph separators (terminals and browsers break lines there); lone surrogates (they cannot
+# be encoded, so printing one would fail).
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+
+
+def shown(text: object, keep: str = "") -> str:
+    """``str(text)`` with every control and bidirectional character escaped, except those in
+    ``keep`` (``keep="\\n"`` for a message of several lines that mailctl itself composed)."""
+    text = str(text)
+    if _HIDDEN.search(text) is None:  # the common case: nothing to escape
+        return text
+    return _HIDDEN.sub(lambda m: m.group() if m.group() in keep else _escaped(m.group()), text)
+
+
+def shown_value(value: object) -> str:
+    """A config or API value as plans and reports print it: JSON (strings quoted, C0 controls
+    already escaped by ``json.dumps``), then :func:`shown` for the rest."""
+    return shown(json.dumps(value, sort_keys=True, ensure_ascii=False))

@@ -1,0 +1,118 @@
+"""Names and values from config or the API are printed with control and bidirectional characters
+escaped (issue 17 point 4): a config cannot rewrite what a reviewer sees. Pure logic: the helper
+and every renderer of a hand-made plan. The CLI over HTTP is tests/e2e/test_e2e_hostile_output.py."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from mailctl.cli.github import drift_warning, problem_annotation, workflow_command
+from mailctl.errors import ConfigError, Problem
+from mailctl.plan import drift
+from mailctl.plan.changes import CREATE, DELETE, UPDATE, AttributeChange, Change, Plan, Refusal, Rule
+from mailctl.plan.render import render_json, render_markdown, render_text
+from mailctl.resources import Resource
+from mailctl.text import shown, shown_value
+
+# What must never reach a terminal or a browser raw: C0, DEL, C1, bidi controls, separators.
+HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+HOSTILE = "Evil\u202eCorp\x1b[2J\x07\x00\x7f\x85\u2066x\u200f\u061c"
+
+
+@pytest.mark.parametrize(
+    ("raw", "seen"),
+    [
+        ("\x1b[31m", "\\x1b[31m"),
+        ("\x00\x07\x08\x7f", "\\x00\\x07\\x08\\x7f"),
+        ("a\nb\rc\td", "a\\nb\\rc\\td"),
+        ("\x85\x9b", "\\x85\\x9b"),  # C1: NEL, CSI
+        ("\u202agoo\u202c \u202e", "\\u202agoo\\u202c \\u202e"),
+        ("\u2066\u2067\u2068\u2069\u200e\u200f\u061c", "\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c"),
+        ("\u2028\u2029", "\\u2028\\u2029"),
+        ("\ud800", "\\ud800"),  # a lone surrogate could not even be encoded
+    ],
+)
+def test_hidden_characters_are_shown_as_escapes(raw: str, seen: str) -> None:
+    assert shown(raw) == seen
+
+
+def test_ordinary_text_and_non_ascii_are_kept_as_they_are() -> None:
+    for text in ("Zoë", "漢字テスト", "Ελληνικά", "emoji 🎉", "a\\u202e literal backslash", "tab-free"):
+        assert shown(text) == text
+
+
+def test_keep_leaves_mailctls_own_line_breaks() -> None:
+    assert shown("line one\nline \x1b two", keep="\n") == "line one\nline \\x1b two"
+
+
+def test_a_value_is_json_with_every_hidden_character_escaped() -> None:
+    assert shown_value({"k\u202e": "v\x1b"}) == '{"k\\u202e": "v\\u001b"}'
+    assert shown_value("Zoë") == '"Zoë"'
+
+
+def _hostile_plan() -> Plan:
+    return Plan(
+        changes=[
+            Change(
+                CREATE, "pod/t-evil", desired=Resource("pod", "pod/t-evil", {"name": HOSTILE}), reason=f"for {HOSTILE}"
+            ),
+            Change(
+                UPDATE,
+                "pod/t-evil/inbox/bot@agentmail.to",
+                diff=[
+                    AttributeChange("display_name", "Zoë", HOSTILE),
+                    AttributeChange(f"metadata.{HOSTILE}", None, HOSTILE),
+                    AttributeChange("metadata", {HOSTILE: 1}, {"k": [HOSTILE]}),
+                ],
+            ),
+            Change(DELETE, f"api_key/{HOSTILE}", actual=Resource("api_key", f"api_key/{HOSTILE}", {"name": HOSTILE})),
+        ],
+        unmanaged=[f"api_key/{HOSTILE}", "pod/p-1"],
+        labels={"pod/p-1": HOSTILE},
+        notes=[f"note about {HOSTILE}"],
+        refusals=[Refusal(Rule.THRESHOLD, f"would delete {HOSTILE}", (f"api_key/{HOSTILE}",))],
+    )
+
+
+@pytest.mark.parametrize("render", [render_text, render_markdown], ids=["text", "markdown"])
+def test_plans_for_people_show_hidden_characters_as_escapes(render) -> None:  # type: ignore[no-untyped-def]
+    out = render(_hostile_plan())
+    assert not HIDDEN.search(out.replace("\x1b[", "")), out  # only mailctl's own colour escapes
+    assert "\\u202e" in out and "\\x1b" in out or "\\u001b" in out
+    assert "Zoë" in out
+
+
+def test_plan_json_stays_exact() -> None:
+    plan = json.loads(render_json(_hostile_plan()))
+    assert plan["changes"][0]["after"]["name"] == HOSTILE
+    assert not HIDDEN.search(render_json(_hostile_plan()))  # json.dumps escapes them all already
+
+
+def test_drift_reports_show_hidden_characters_as_escapes() -> None:
+    report = drift.DriftReport.from_plan(_hostile_plan())
+    for fmt in ("text", "markdown"):
+        out = drift.render(report, fmt)
+        assert not HIDDEN.search(out), out
+        assert "\\u202e" in out
+    assert json.loads(drift.render(report, "json"))["unmanaged"][0] == f"api_key/{HOSTILE}"
+
+
+def test_github_annotations_show_hidden_characters_as_escapes() -> None:
+    plan = _hostile_plan()
+    lines = [drift_warning("changed", c) for c in plan.changes[1:]]
+    lines.append(workflow_command("error", HOSTILE, file=f"{HOSTILE}.yaml", line=1))
+    lines.append(problem_annotation(Problem(f"{HOSTILE}.yaml", 1, 2, f"pods.{HOSTILE}", f"bad `{HOSTILE}`")))
+    for line in lines:
+        assert not HIDDEN.search(line), line
+        assert "\\u202e" in line
+
+
+def test_config_errors_escape_keys_and_quoted_values_one_line_per_problem() -> None:
+    error = ConfigError([Problem("a.yaml", 3, 5, f"pods.{HOSTILE}\nfake", f"unknown field `{HOSTILE}`")])
+    lines = str(error).splitlines()
+    assert len(lines) == 2  # the header and the one problem: a newline in a key forges no line
+    assert not HIDDEN.search(str(error))
+    assert lines[1].startswith("a.yaml:3:5: pods.Evil\\u202eCorp\\x1b[2J")
