@@ -129,6 +129,9 @@ class Applier:
         if phase == DELETE:
             assert change.actual is not None
             self.writer.delete(change.actual)
+        elif phase == CREATE and change.owner is not None:
+            assert change.desired is not None
+            self.writer.await_created(change.desired, change.owner)  # another shard makes it
         elif phase == CREATE:
             assert change.desired is not None
             self.writer.create(change.desired, replacing=change.actual if change.create_first else None)

@@ -69,6 +69,8 @@ class ApiWriter:
         poll_interval: float = 2.0,
         on_wait: Callable[[str, str, float], None] | None = None,
         stop: threading.Event | None = None,
+        shard_wait: float = 0.0,
+        on_shard_wait: Callable[[str, str, float], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -79,6 +81,8 @@ class ApiWriter:
         self.poll_interval = poll_interval
         self.on_wait = on_wait  # (domain, status, seconds waited) at every poll: progress for the CLI
         self.stop = stop or threading.Event()  # set: stop waiting for domains (apply was interrupted)
+        self.shard_wait = shard_wait  # seconds to wait for what another shard creates
+        self.on_shard_wait = on_shard_wait  # (address, status, seconds waited) at every poll
         self._sleep = sleep
         self._clock = clock
         self._verified: dict[str, bool] = {}
@@ -112,6 +116,53 @@ class ApiWriter:
         late = spec.after_create(resource, created)
         if late:
             self.client.patch(item_path(resource, self.ids), late)
+
+    def await_created(self, resource: Resource, owner: str) -> None:
+        """Wait (up to ``shard_wait`` seconds) until another shard (``owner``) has created
+        ``resource`` and, for a kind that must be verified, until it is verified; raise Deferred
+        when the wait runs out. Its id is then known to this apply's creates."""
+        spec = spec_of(resource.kind)
+        started = self._clock()
+        while True:
+            found = self._find(resource)
+            status = "not created yet"
+            if found is not None:
+                field = spec.remote_id_field
+                self.ids.set(resource.address, found[field] if field is not None else resource.name)
+                if not spec.verified:
+                    return
+                # List rows carry no status; reading the item does (and lets a verification finish).
+                status = str(self.client.get(item_path(resource, self.ids)).get("status") or "created")
+                if status == VERIFIED:
+                    return
+            waited = self._clock() - started
+            if self.on_shard_wait is not None:
+                self.on_shard_wait(resource.address, f"{status}, made by shard {owner}", waited)
+            left = started + self.shard_wait - self._clock()
+            if left <= 0 or self.stop.is_set():
+                raise Deferred(
+                    f"waits for {resource.address} ({status}), which shard {owner} creates: not ready "
+                    f"after {waited:.0f}s of --wait-for-shards {self.shard_wait:g}; re-run this shard "
+                    f"once that shard has applied"
+                )
+            self._sleep(min(self.poll_interval, left))
+
+    def _find(self, resource: Resource) -> dict[str, Any] | None:
+        """The API's row of ``resource`` (by its id, client_id or identity), or None."""
+        spec = spec_of(resource.kind)
+        wanted = spec.client_id(resource.address) if spec.client_id is not None else None
+        identity = spec.identity(resource)
+        path = collection_path(resource, self.ids)
+        for row in self.client.list_all(path, spec.list_key or spec.route.strip("/").replace("-", "_")):
+            if wanted is not None and row.get("client_id") == wanted:
+                return row
+            if (
+                wanted is None
+                and identity
+                and all(str(row.get(k, "")).lower() == str(v).lower() for k, v in identity.items())
+            ):
+                return row
+        return None
 
     def update(self, change: Change) -> None:
         assert change.desired is not None and change.actual is not None

@@ -17,7 +17,7 @@ from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client, target_options
 from mailctl.cli.scale_options import paced, parallelism_options, shard_option, workers
 from mailctl.cli.signals import GracefulStop, name_of
-from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter
+from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter, ShardWaitReporter
 from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UnsafePlan, UsageError
 from mailctl.ops.apply import ApplyHooks, ApplyOptions, ApplyOutcome, LockState, open_sink, run_apply
 from mailctl.ops.planning import Planned
@@ -25,6 +25,7 @@ from mailctl.plan import planfile
 from mailctl.plan.changes import Rule
 from mailctl.plan.render import render_text
 from mailctl.plan.shards import Shard
+from mailctl.text import shown
 
 _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 
@@ -61,6 +62,15 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
     help="Wait up to SECONDS for new domains to verify before creating inboxes on them.",
 )
 @click.option(
+    "--wait-for-shards",
+    metavar="SECONDS",
+    type=click.FloatRange(0),
+    default=300.0,
+    show_default=True,
+    help="With --shard: wait up to SECONDS for what other shards create (organisation domains, pods an "
+    "organisation webhook names) before what needs it; then it is deferred.",
+)
+@click.option(
     "--allow-deferred",
     is_flag=True,
     help="Exit 0 even when work is left deferred (inboxes waiting for a domain to verify).",
@@ -87,6 +97,7 @@ def apply(
     force: bool,
     allow_data_loss: bool,
     wait_for_domains: float,
+    wait_for_shards: float,
     allow_deferred: bool,
     lock_timeout: float,
 ) -> None:
@@ -118,10 +129,12 @@ def apply(
         force=force,
         allow_data_loss=allow_data_loss,
         wait_for_domains=wait_for_domains,
+        wait_for_shards=wait_for_shards,
         lock_timeout=lock_timeout,
         workers=workers(parallelism, max_parallelism),
     )
     hooks = _hooks(color, lock_timeout, wait_for_domains)
+    hooks.on_shard_wait = ShardWaitReporter(wait_for_shards, color=color)
     hooks.lock_shield = guard.deferred
     lock = LockState()  # for the message when a signal stops apply before any change
     with guard.installed():
@@ -226,7 +239,7 @@ def _confirm_data_loss(planned: Planned, messages: int) -> None:
     """A plan that destroys mail is approved by typing how many messages go, not by "yes"."""
     for refusal in planned.plan.refusals:
         if refusal.rule == Rule.DATA_LOSS:
-            click.secho(f"Warning: {refusal.message}", fg="red", bold=True)
+            click.secho(f"Warning: {shown(refusal.message)}", fg="red", bold=True)
     answer = _ask(f"This destroys {messages} message(s) permanently. Type {messages} to apply: ")
     if answer != str(messages):
         raise UsageError(f"apply cancelled: {answer!r} is not {messages} (nothing was changed)")
@@ -242,9 +255,9 @@ def _ask(prompt: str) -> str:
 
 def _print_step(result: StepResult) -> None:
     if result.outcome == DONE:
-        click.echo(f"{result.address}: {_PAST[result.phase]}")
+        click.echo(f"{shown(result.address)}: {_PAST[result.phase]}")
     elif result.outcome == FAILED:
-        click.secho(f"{result.address}: {result.phase} FAILED: {result.message}", fg="red", err=True)
+        click.secho(f"{shown(result.address)}: {result.phase} FAILED: {shown(result.message)}", fg="red", err=True)
 
 
 def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
@@ -260,7 +273,7 @@ def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
         if rows:
             click.secho(f"{title}:", fg=fg, bold=True)
             for row in rows:
-                click.echo(f"  {row.phase} {row.address}: {row.message}")
+                click.echo(f"  {row.phase} {shown(row.address)}: {shown(row.message)}")
     sink = outcome.sink
     if sink is not None and sink.written:
         click.echo(f"Stored {len(sink.written)} new API key secret(s) in {sink.path}.")

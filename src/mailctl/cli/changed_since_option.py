@@ -24,6 +24,7 @@ from mailctl.config import changed_since
 from mailctl.errors import EXIT_OK, UsageError
 from mailctl.plan.changed import Selection, changed
 from mailctl.resources import address_matches
+from mailctl.text import shown
 
 F = Callable[..., Any]
 SHOWN = 20  # addresses listed on stderr; the rest are counted
@@ -72,7 +73,7 @@ def _within(selection: Selection, targets: tuple[str, ...]) -> Selection:
 
 def _report(head: str, selection: Selection, targets: tuple[str, ...]) -> None:
     def say(text: str) -> None:
-        click.echo(text, err=True)
+        click.echo(shown(text), err=True)
 
     within = f" within --target {' '.join(targets)}" if targets else ""
     for note in selection.notes:

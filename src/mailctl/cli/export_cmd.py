@@ -20,6 +20,7 @@ from mailctl.export import Selection, export_tree, select_for_import, select_pod
 from mailctl.plan import planner
 from mailctl.plan.changes import Change
 from mailctl.resources import INBOX, POD, ActualState, DesiredState
+from mailctl.text import shown
 
 STDOUT = "<stdout>"  # the label problems carry when the config goes to stdout
 
@@ -55,7 +56,7 @@ def _header(title: str, selection: Selection, changes: list[Change]) -> list[str
         lines.append(f"Warning: `mailctl plan` with this config would show {len(changes)} change(s):")
         lines += [f"  {c.action} {c.address}" + (f" ({c.reason})" if c.reason else "") for c in changes]
     lines += selection.notes
-    return lines
+    return [shown(line) for line in lines]  # YAML comment lines: a line break would end the comment
 
 
 def _warn_changes(changes: list[Change]) -> None:

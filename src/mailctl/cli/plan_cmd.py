@@ -14,6 +14,7 @@ from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 from mailctl.plan import planfile
 from mailctl.plan.render import render_json, render_markdown, render_text
 from mailctl.plan.shards import Shard
+from mailctl.text import shown
 
 
 @click.command("plan")
@@ -68,7 +69,7 @@ def plan(
         github.report_plan(planned.plan)
     if fmt == "text":
         for refusal in planned.plan.refusals:
-            click.secho(f"Warning: apply would refuse: {refusal.message}", fg="yellow", err=True)
+            click.secho(f"Warning: apply would refuse: {shown(refusal.message)}", fg="yellow", err=True)
     if out and fmt in ("text", github.FORMAT):
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
     sys.exit(EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK)

@@ -17,6 +17,7 @@ from mailctl.cli.common import config_option, connection_options, load_desired, 
 from mailctl.errors import NotFound, UsageError
 from mailctl.resources import API_KEY, Resource
 from mailctl.secrets import SecretSink
+from mailctl.text import shown
 
 
 @click.command("rotate")
@@ -64,7 +65,7 @@ def rotate(
         if not retire_old:
             new_key = Resource(API_KEY, address, dict(current.attrs), parent=current.parent)
             ApiWriter(client, ids, sink).create(new_key)
-            click.echo(f"{address}: new key created; its secret is in {secrets_out}")
+            click.echo(f"{shown(address)}: new key created; its secret is in {shown(secrets_out)}")
             older.append(current)
         if not (retire_old or delete_old):
             click.echo(
@@ -77,4 +78,4 @@ def rotate(
                 client.delete(item_path(old, ids, old.remote_id))
             except NotFound:
                 pass
-            click.echo(f"{address}: deleted older key {old.observed.prefix or old.remote_id}")
+            click.echo(f"{shown(address)}: deleted older key {shown(old.observed.prefix or old.remote_id)}")

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import click
 
+from mailctl.text import shown
+
 PROGRESS_EVERY = 10.0
 
 
@@ -48,7 +50,7 @@ class _Reporter:
         self._color = color
 
     def _say(self, text: str) -> None:
-        click.secho(text, fg="yellow", err=True, color=self._color)
+        click.secho(shown(text), fg="yellow", err=True, color=self._color)
 
 
 class DomainWaitReporter(_Reporter):
@@ -82,3 +84,16 @@ class LockWaitReporter(_Reporter):
             self._say(f"Waiting up to {self.limit:g}s for the organisation lock, held by {holder}.")
         else:
             self._say(f"Still waiting for the organisation lock held by {holder}: {waited:.0f}s of {self.limit:g}s.")
+
+
+class ShardWaitReporter(_Reporter):
+    """``--wait-for-shards``: called by the writer at every poll for what another shard creates."""
+
+    def __call__(self, address: str, status: str, waited: float) -> None:
+        first = self._throttle.first(address)
+        if not self._throttle.due(address):
+            return
+        if first:
+            self._say(f"Waiting up to {self.limit:g}s for {address} ({status}); what needs it starts once it is ready.")
+        else:
+            self._say(f"Still waiting for {address} ({status}): {waited:.0f}s of {self.limit:g}s.")

@@ -54,6 +54,7 @@ class ApplyOptions:
     force: bool = False  # lifts the thresholds only
     allow_data_loss: bool = False  # lifts the data-loss gate only
     wait_for_domains: float = 0.0
+    wait_for_shards: float = 300.0  # for what other shards create (organisation-level resources)
     lock_timeout: float = 0.0
     workers: int = 10
 
@@ -75,6 +76,7 @@ class ApplyHooks:
     running: Callable[[int, Pacer | None], AbstractContextManager[object]] = lambda steps, pacer: nullcontext()
     on_lock_wait: Callable[[str, float], None] | None = None
     on_domain_wait: Callable[[str, str, float], None] | None = None
+    on_shard_wait: Callable[[str, str, float], None] | None = None
     lock_shield: Shield = nullcontext  # holds a signal while a lock request is in flight
     unlock_hint: str = "mailctl unlock"
 
@@ -153,6 +155,8 @@ def run_apply(
             domain_wait=options.wait_for_domains,
             on_wait=hooks.on_domain_wait,
             stop=stop,
+            shard_wait=options.wait_for_shards,
+            on_shard_wait=hooks.on_shard_wait,
         )
         with hooks.running(len(steps_of(planned.plan)), client.pacer):
             result = Applier(writer, options.workers, stop=stop, on_result=hooks.on_result).apply(planned.plan)

@@ -56,6 +56,7 @@ class Change:
     moved_from: str | None = None  # a rename in place (``moved:``): the address it is renamed from
     repair: bool = False  # removes a leftover of an interrupted run: not counted by the thresholds
     create_first: bool = False  # a replacement that creates the new one before deleting the old
+    owner: str | None = None  # a create another shard makes ("1/3"): this shard only waits for it
 
     @property
     def kind(self) -> str:
@@ -114,6 +115,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)  # things the reviewer should know (waits, no-op targets)
     managed_count: int = 0  # existing resources mailctl manages (denominator for safety thresholds)
     refusals: list[Refusal] = field(default_factory=list)  # what apply would refuse, without flags
+    # Creates of other shards this shard's changes need (``Change.owner`` set): waited for, not made.
+    awaited: list[Change] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:

@@ -4,6 +4,11 @@ A pod belongs to shard ``sha256(client_id) mod N + 1``: the same on every run, m
 version (no ``hash()`` salt), and every pod is in exactly one shard. Everything inside a pod
 (inboxes, pod domains, keys, webhooks, lists) goes with its pod. Organisation-level resources
 (domains, keys, webhooks and lists at organisation scope) belong to shard 1 only.
+
+A change that needs a create of another shard (an inbox on an organisation domain, an
+organisation webhook subscribed to a pod of shard 3) keeps that create in ``Plan.awaited``: the
+applier waits for it to appear (and, for a domain, to verify), bounded and reported, so N shards
+started together converge in one run; a wait that runs out leaves the dependent work deferred.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mailctl.errors import UsageError
-from mailctl.plan.changes import Plan
+from mailctl.plan.changes import CREATE, Change, Plan
 from mailctl.plan.steps import dependencies, steps_of
 from mailctl.resources import pod_of
 
@@ -62,22 +67,37 @@ def select(plan: Plan, shard: Shard | None, existing: Iterable[str] | None = Non
     kept = [c for c in plan.changes if shard.owns(c.address)]
     notes = list(plan.notes)
     kept_addresses = {c.address for c in kept}
+    by_address = plan.by_address()
+    awaited: dict[str, Change] = {}
     for (address, _), prerequisites in sorted(dependencies(steps_of(plan)).items()):
         if address not in kept_addresses:
             continue
         for other, phase in sorted(prerequisites):
-            if other not in kept_addresses:
+            if other in kept_addresses:
+                continue
+            owner = _shard_name(other, shard.count)
+            if phase == CREATE and by_address[other].desired is not None:
+                # Waited for, bounded (apply --wait-for-shards): shards started together converge.
+                awaited[other] = replace(by_address[other], owner=owner)
+                notes.append(f"{address} waits for {other}, which shard {owner} creates")
+            else:
                 notes.append(
-                    f"{address} waits for the {phase} of {other} (shard "
-                    f"{_shard_name(other, shard.count)}): if it fails, re-run this shard "
-                    f"once that shard has applied"
+                    f"{address} waits for the {phase} of {other} (shard {owner}): if it fails, "
+                    f"re-run this shard once that shard has applied"
                 )
     unmanaged = [a for a in plan.unmanaged if shard.owns(a)]
     if existing is None:
         managed = plan.managed_count
     else:
         managed = sum(1 for a in existing if shard.owns(a)) - len(unmanaged)
-    return Plan(changes=kept, unmanaged=unmanaged, notes=notes, labels=plan.labels, managed_count=max(0, managed))
+    return Plan(
+        changes=kept,
+        unmanaged=unmanaged,
+        notes=notes,
+        labels=plan.labels,
+        managed_count=max(0, managed),
+        awaited=[awaited[a] for a in sorted(awaited)],
+    )
 
 
 def _shard_name(address: str, count: int) -> str:

@@ -24,7 +24,9 @@ Step = tuple[str, str]  # (address, phase) with phase in create / update / delet
 
 
 def steps_of(plan: Plan) -> dict[Step, Change]:
-    steps: dict[Step, Change] = {}
+    """The plan's steps, and a create step for each create of another shard it waits for (the
+    applier waits for those, ``Change.owner``)."""
+    steps: dict[Step, Change] = {(c.address, CREATE): c for c in plan.awaited}
     for change in plan.changes:
         if change.action in (DELETE, REPLACE):
             steps[(change.address, DELETE)] = change

@@ -1,0 +1,116 @@
+"""N shards started together, sharing organisation-level resources, converge in their first run
+(issue 16 point 8): shard 1 owns the organisation level, the others wait (bounded, reported) for
+what they need from it, and shard 1 waits for the pods its organisation webhook names."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from e2e_harness import SandboxProcess, mailctl_command
+
+from mailctl.plan.shards import shard_of
+
+SHARDS = 3
+ORG_DOMAIN = "shared.example.com"
+
+
+def shared_config(tenants: int, prefix: str) -> dict[str, Any]:
+    pods = {
+        f"{prefix}{i:02d}": {
+            "name": f"Tenant {i}",
+            "inboxes": {f"{prefix}{i:02d}@{ORG_DOMAIN}": {}, f"{prefix}{i:02d}-bot@agentmail.to": {}},
+        }
+        for i in range(tenants)
+    }
+    return {
+        "version": 1,
+        "manage": {"pods": {"client_id_prefix": prefix}},
+        "domains": {ORG_DOMAIN: {}},
+        "api_keys": {"org-reader": {"permissions": {"inbox_read": True}}},
+        "webhooks": {
+            "audit": {
+                "url": "https://hooks.example.com/audit",
+                "event_types": ["message.received"],
+                "pods": sorted(pods),  # names pods of every shard
+            }
+        },
+        "lists": {"receive": {"block": ["spam.example"]}},
+        "pods": pods,
+    }
+
+
+def _start_shards(config: Path, sandbox: SandboxProcess, workdir: Path) -> list[subprocess.Popen[str]]:
+    env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
+    return [
+        subprocess.Popen(
+            [
+                *mailctl_command(),
+                "apply",
+                "-f",
+                str(config),
+                "--auto-approve",
+                "--shard",
+                f"{k}/{SHARDS}",
+                "--secrets-out",
+                f"secrets-{k}.json",
+                "--endpoint",
+                sandbox.url,
+                "--wait-for-shards",
+                "90",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for k in range(1, SHARDS + 1)
+    ]
+
+
+def test_three_shards_started_together_with_shared_organisation_resources_all_succeed_first_time(
+    sandbox, mailctl, write_config
+):
+    prefix = "shr-"
+    config_data = shared_config(6, prefix)
+    owners = {shard_of(pod, SHARDS) for pod in config_data["pods"]}
+    assert len(owners) > 1, "the tenants must spread over several shards for this test to mean anything"
+    config = write_config(config_data)
+    runs = _start_shards(config, sandbox, mailctl.workdir)
+    outputs = [run.communicate(timeout=180)[0] for run in runs]
+    for secrets in mailctl.workdir.glob("secrets-*.json"):
+        mailctl.watch.secrets_file(secrets)
+    for k, (run, output) in enumerate(zip(runs, outputs, strict=True), start=1):
+        mailctl.watch.output(f"mailctl apply --shard {k}/{SHARDS}", output)
+        assert run.returncode == 0, f"shard {k}/{SHARDS}:\n{output}"
+        assert "422" not in output and "FAILED" not in output
+    # Every declared resource exists: the whole config plans clean.
+    final = mailctl("plan", "-f", config, "--detailed-exitcode")
+    assert final.exit_code == 0, final.output
+
+
+def test_a_shard_whose_organisation_domain_never_appears_defers_instead_of_failing(sandbox, mailctl, write_config):
+    prefix = "shd-"
+    config_data = shared_config(4, prefix)
+    config = write_config(config_data)
+    other = next(k for k in range(2, SHARDS + 1) if any(shard_of(p, SHARDS) == k for p in config_data["pods"]))
+    run = mailctl("apply", "-f", config, "--auto-approve", "--shard", f"{other}/{SHARDS}", "--wait-for-shards", "0")
+    assert run.exit_code == 1, run.output  # deferred work exits 1 (never a failure)
+    assert "FAILED" not in run.output and "422" not in run.output
+    assert f"waits for domain/{ORG_DOMAIN}" in run.output and "which shard 1/3 creates" in run.output
+    assert "Deferred:" in run.stdout
+    allowed = mailctl(
+        "apply",
+        "-f",
+        config,
+        "--auto-approve",
+        "--shard",
+        f"{other}/{SHARDS}",
+        "--wait-for-shards",
+        "0",
+        "--allow-deferred",
+    )
+    assert allowed.exit_code == 0, allowed.output
