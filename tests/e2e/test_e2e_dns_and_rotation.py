@@ -86,3 +86,25 @@ def test_rotation_with_delete_old_swaps_the_key_in_one_step(mailctl, sandbox, wr
 def test_rotating_an_undeclared_key_is_a_clear_error(mailctl, write_config):
     run = mailctl("rotate", "pod/dns-a/api_key/nope", "-f", write_config(CONFIG), "--secrets-out", "x.json")
     assert run.exit_code == 1 and "is not an API key declared in the config" in run.stderr
+
+
+def test_rotate_takes_the_apply_lock_and_changes_nothing_while_an_apply_holds_it(mailctl, sandbox, write_config):
+    from mailctl.api import lock
+    from mailctl.api.client import AgentMailClient
+
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    address = "pod/dns-a/api_key/backend"
+    before = _backend_key_ids(sandbox.sdk())
+    with AgentMailClient(sandbox.url, sandbox.api_key) as api, lock.ApplyLock(api):
+        held = mailctl("rotate", address, "-f", config, "--secrets-out", "held.json")
+        assert held.exit_code == 1, held.output
+        assert "holds" in held.stderr and "lock" in held.stderr
+        assert _backend_key_ids(sandbox.sdk()) == before  # nothing was created
+        retire = mailctl("rotate", address, "-f", config, "--retire-old")
+        assert retire.exit_code == 1 and _backend_key_ids(sandbox.sdk()) == before
+    rotated = mailctl("rotate", address, "-f", config, "--secrets-out", "free.json", "--lock-timeout", "5")
+    assert rotated.exit_code == 0, rotated.output
+    assert len(_backend_key_ids(sandbox.sdk())) == len(before) + 1
+    with AgentMailClient(sandbox.url, sandbox.api_key) as api:
+        assert lock.find_all(api) == []  # released
