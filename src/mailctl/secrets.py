@@ -21,8 +21,8 @@ Why it is shaped like this:
   owned by another user or with more than one name, a directory another user could swap it in,
   a symlink planted by another user in a sticky world-writable directory (the kernel's
   ``protected_symlinks`` rule, applied to root too) and a dangling symlink in a sticky
-  directory. Every append checks the file it opened again (``fstat``), and creates a new file
-  with ``O_EXCL``, so nothing swapped in between is ever written.
+  directory. Every append checks the file it opened again (``fstat``: type, owner, links), so
+  nothing swapped in after the check is ever written.
 - A failed append (a full disk, an I/O error) rolls the file back to its last whole record.
 """
 
@@ -157,10 +157,11 @@ class SecretSink:
     # -- appending -----------------------------------------------------------------------------
 
     def _append(self, record: bytes) -> None:
-        resolved, fd = self._open()
+        resolved = self._target()
+        fd = os.open(resolved.target, _OPEN_FLAGS | os.O_CREAT, 0o600)
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):  # swapped after the check: never write there
+            info = os.fstat(fd)  # what was opened: whatever was swapped in since the check is refused
+            if not stat.S_ISREG(info.st_mode):
                 self._refuse(f"is {_describe(info.st_mode)}, not a regular file")
             self._check_file(info)
             if stat.S_IMODE(info.st_mode) != 0o600:
@@ -181,21 +182,6 @@ class SecretSink:
             os.close(fd)
         if resolved.info is None:
             _fsync_directory(resolved.target.parent)  # the new name must survive power loss too
-
-    def _open(self) -> tuple[Followed, int]:
-        """The checked target, opened. A new file is made with O_EXCL: whatever appeared there after
-        the check (another user's file or link) is never written to; another mailctl process's new
-        file is checked and used."""
-        resolved = self._target()
-        if resolved.info is not None:
-            return resolved, os.open(resolved.target, _OPEN_FLAGS)
-        try:
-            return resolved, os.open(resolved.target, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            resolved = self._target()
-            if resolved.info is None:
-                self._refuse("changed while in use")
-            return resolved, os.open(resolved.target, _OPEN_FLAGS)
 
     def _insertion_point(self, fd: int, size: int) -> tuple[int, bytes]:
         """Where the next record goes and what precedes it; reads only the tail when it is intact."""

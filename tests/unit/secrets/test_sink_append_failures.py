@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,29 @@ def test_a_torn_tail_longer_than_the_next_record_is_cut_off(tmp_path):
     path.write_bytes(data[: data.rindex(b"am_secret_b")])  # power lost near the end of a long record
     _store(path, "c")  # much shorter than the torn bytes it replaces
     assert _secrets(path) == ["am_secret_a", "am_secret_c"]
+
+
+def test_two_processes_appending_to_one_file_take_turns(tmp_path, monkeypatch):
+    # Two SecretSink objects open the file separately, as two mailctl processes would (each
+    # object's own thread lock does not cover the other). The first one to find where its record
+    # goes waits there for the second; with the file lock held the second cannot get that far.
+    path = tmp_path / "s.json"
+    _store(path, "a")
+    first_inside, second_inside = threading.Event(), threading.Event()
+    real = SecretSink._insertion_point
+
+    def insertion_point(sink: SecretSink, fd: int, size: int) -> tuple[int, bytes]:
+        if not first_inside.is_set():
+            first_inside.set()
+            second_inside.wait(0.5)  # bounded: with the lock this never comes, and nothing is timed
+        else:
+            second_inside.set()
+        return real(sink, fd, size)
+
+    monkeypatch.setattr(SecretSink, "_insertion_point", insertion_point)
+    first = threading.Thread(target=_store, args=(path, "b"))
+    first.start()
+    assert first_inside.wait(30)
+    _store(path, "c")
+    first.join(30)
+    assert sorted(_secrets(path)) == ["am_secret_a", "am_secret_b", "am_secret_c"]

@@ -185,17 +185,33 @@ def test_a_file_swapped_for_another_users_after_the_check_is_never_written(vault
     assert sink_path.read_text() == "[]\n"
 
 
-def test_a_file_planted_between_the_check_and_the_create_is_never_written(shared, monkeypatch):
-    path = shared / "s.json"
+def _race_at_open(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """The attacker wins the race: just before the sink opens ``path`` (after every check),
+    another user's file takes its place."""
     real_open = os.open
 
-    def planting_open(target, flags, *args):
-        if flags & os.O_CREAT and not path.exists():  # the attacker wins the race
+    def racing_open(target, flags, *args):
+        if Path(target) == path and flags & os.O_RDWR:
+            path.unlink(missing_ok=True)
             path.write_text("[]\n")
             _give_to_nobody(path)
         return real_open(target, flags, *args)
 
-    monkeypatch.setattr(os, "open", planting_open)
+    monkeypatch.setattr(os, "open", racing_open)
+
+
+def test_a_file_planted_between_the_check_and_the_create_is_never_written(shared, monkeypatch):
+    path = shared / "s.json"
+    _race_at_open(monkeypatch, path)
+    with pytest.raises(UsageError, match="is owned by uid 65534"):
+        SecretSink(path).store("api_key/a", {"api_key": "am_secret_never_written"})
+    assert path.read_text() == "[]\n"
+
+
+def test_a_file_swapped_between_the_last_check_and_the_open_is_never_written(vault, monkeypatch):
+    path = vault / "s.json"
+    path.write_text(RECORDS)
+    _race_at_open(monkeypatch, path)
     with pytest.raises(UsageError, match="is owned by uid 65534"):
         SecretSink(path).store("api_key/a", {"api_key": "am_secret_never_written"})
     assert path.read_text() == "[]\n"
