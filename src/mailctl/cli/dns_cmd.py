@@ -7,11 +7,8 @@ from typing import Any
 
 import click
 
-from mailctl.api.paths import item_path
-from mailctl.api.reader import StateReader
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client
-from mailctl.errors import UsageError
-from mailctl.resources import DOMAIN
+from mailctl.ops.dns import declared_domains, dns_report
 
 
 @click.command("dns")
@@ -37,33 +34,9 @@ def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: 
       mailctl dns -f mailctl/ --format zone mail.acme.com > acme.zone
     """
     desired = load_desired(files)
-    declared = {
-        a: r
-        for a, r in desired.resources.items()
-        if r.kind == DOMAIN and (not domains or r.name in {d.lower() for d in domains})
-    }
-    if not declared:
-        raise UsageError("no declared domain matches" + (f" {' '.join(domains)}" if domains else ""))
+    declared = declared_domains(desired, domains)
     with open_client(endpoint, sandbox) as client:
-        actual = StateReader(client).read(desired)
-        ids = {a: r.remote_id for a, r in actual.resources.items() if r.remote_id}
-        report: list[dict[str, Any]] = []
-        for address, resource in sorted(declared.items()):
-            existing = actual.resources.get(address)
-            if existing is None:
-                report.append({"address": address, "domain": resource.name, "status": "NOT_CREATED", "records": []})
-                continue
-            body = client.get(item_path(existing, ids))
-            zone = client.get_text(item_path(existing, ids) + "/zone-file") if fmt == "zone" else None
-            report.append(
-                {
-                    "address": address,
-                    "domain": resource.name,
-                    "status": body.get("status"),
-                    "records": body.get("records") or [],
-                    "zone": zone,
-                }
-            )
+        report = dns_report(client, desired, declared, zone_files=fmt == "zone")
     click.echo({"text": _text, "zone": _zone, "json": _json}[fmt](report))
 
 

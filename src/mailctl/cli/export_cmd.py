@@ -11,41 +11,34 @@ from pathlib import Path
 
 import click
 
-from mailctl.api.reader import StateReader
 from mailctl.cli import hints
-from mailctl.cli.common import connection_options, open_client
-from mailctl.config import load_texts
-from mailctl.errors import ConfigError, UsageError
+from mailctl.cli.common import config_option, connection_options, load_desired, open_client
+from mailctl.errors import UsageError
 from mailctl.export import Selection, export_tree, select_for_import, select_pods, split_by_pod, to_yaml
-from mailctl.plan import planner
+from mailctl.ops.export import check_texts as _check
+from mailctl.ops.export import leave_out_ignored, read_account
 from mailctl.plan.changes import Change
-from mailctl.resources import INBOX, POD, ActualState, DesiredState
+from mailctl.resources import ActualState
 from mailctl.text import shown
 
 STDOUT = "<stdout>"  # the label problems carry when the config goes to stdout
 
 
-def _read_everything(endpoint: str | None, sandbox: str | None) -> ActualState:
+def _read_everything(
+    endpoint: str | None, sandbox: str | None, files: tuple[str, ...]
+) -> tuple[ActualState, list[str]]:
+    """What exists, less what the config's ``manage.ignore`` leaves alone (with ``-f``)."""
     with open_client(endpoint, sandbox) as client:
-        reader = StateReader(client)
-        state = reader.read(DesiredState())
-        # Lists have no organisation-wide view: read them for every scope that exists.
-        scopes: set[str | None] = {a for a, r in state.resources.items() if r.kind in (POD, INBOX)}
-        reader.read_lists(state, scopes | {None})
-        return state
+        actual = read_account(client)
+    if not files:
+        return actual, []
+    return actual, leave_out_ignored(actual, load_desired(files).manage)
 
 
-def _check(texts: dict[str, str], actual: ActualState) -> list[Change]:
-    """The changes `mailctl plan` would show for ``texts`` (labelled by where they will be
-    written); a UsageError if they do not load."""
-    try:
-        desired = load_texts(texts).state
-    except ConfigError as exc:
-        raise UsageError(
-            "the exported config does not validate (some names cannot be expressed in "
-            f"mailctl config); nothing was written:\n{exc}"
-        ) from None
-    return planner.plan(desired, actual).changes
+def _ignored_notes(ignored: list[str]) -> list[str]:
+    if not ignored:
+        return []
+    return [f"Unmanaged (manage.ignore: made at runtime, left out): {len(ignored)}"] + [f"  {a}" for a in ignored]
 
 
 def _header(title: str, selection: Selection, changes: list[Change]) -> list[str]:
@@ -70,6 +63,7 @@ def _warn_changes(changes: list[Change]) -> None:
 
 @click.command("export")
 @connection_options
+@config_option
 @click.option(
     "--pod",
     "pods",
@@ -86,7 +80,9 @@ def _warn_changes(changes: list[Change]) -> None:
     metavar="DIR",
     help="Write one file per pod (plus _organization.yaml) into DIR; default: stdout.",
 )
-def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out_dir: str | None) -> None:
+def export(
+    endpoint: str | None, sandbox: str | None, files: tuple[str, ...], pods: tuple[str, ...], out_dir: str | None
+) -> None:
     """Write config for what exists, so that `mailctl plan` shows no changes.
 
     \b
@@ -94,8 +90,9 @@ def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out
       mailctl export -o mailctl/
       mailctl export --pod 'tenant-*' -o mailctl/
     """
-    actual = _read_everything(endpoint, sandbox)
+    actual, ignored = _read_everything(endpoint, sandbox, files)
     selection = select_pods(actual, list(pods))
+    selection.notes.extend(_ignored_notes(ignored))
     tree = export_tree(selection.state)
     parts = split_by_pod(tree)
     if not parts:
@@ -123,7 +120,8 @@ def export(endpoint: str | None, sandbox: str | None, pods: tuple[str, ...], out
 @click.command("import")
 @click.argument("addresses", nargs=-1, required=True, metavar="ADDRESS...")
 @connection_options
-def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | None) -> None:
+@config_option
+def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | None, files: tuple[str, ...]) -> None:
     """Print the config that adopts existing resources (ADDRESS may be a glob).
 
     mailctl identifies resources by name, so adding this to your config is the import: the next
@@ -135,8 +133,9 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
       mailctl import pod/tenant-acme >> mailctl/acme.yaml
       mailctl import 'pod/tenant-acme/inbox/*'
     """
-    actual = _read_everything(endpoint, sandbox)
+    actual, ignored = _read_everything(endpoint, sandbox, files)
     selection = select_for_import(actual, list(addresses))
+    selection.notes.extend(_ignored_notes(ignored))
     if not selection.state.resources:
         raise UsageError(f"nothing exists at {' '.join(addresses)} (see `mailctl export` for what does)")
     tree = export_tree(selection.state)

@@ -1,0 +1,49 @@
+"""The dns workflow: the records each declared domain needs, and its verification status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailctl.api.client import AgentMailClient
+from mailctl.api.paths import item_path
+from mailctl.api.reader import StateReader
+from mailctl.errors import UsageError
+from mailctl.kinds import spec_of
+from mailctl.resources import DesiredState, Resource
+
+
+def declared_domains(desired: DesiredState, names: tuple[str, ...] = ()) -> dict[str, Resource]:
+    """The declared resources that must be verified (domains), all or those named."""
+    wanted = {n.lower() for n in names}
+    found = {
+        a: r for a, r in desired.resources.items() if spec_of(r.kind).verified and (not wanted or r.name in wanted)
+    }
+    if not found:
+        raise UsageError("no declared domain matches" + (f" {' '.join(names)}" if names else ""))
+    return found
+
+
+def dns_report(
+    client: AgentMailClient, desired: DesiredState, declared: dict[str, Resource], zone_files: bool = False
+) -> list[dict[str, Any]]:
+    """Per declared domain: address, domain, status (NOT_CREATED before apply), records, zone."""
+    actual = StateReader(client).read(desired)
+    ids = {a: r.remote_id for a, r in actual.resources.items() if r.remote_id}
+    report: list[dict[str, Any]] = []
+    for address, resource in sorted(declared.items()):
+        existing = actual.resources.get(address)
+        if existing is None:
+            report.append({"address": address, "domain": resource.name, "status": "NOT_CREATED", "records": []})
+            continue
+        body = client.get(item_path(existing, ids))
+        zone = client.get_text(item_path(existing, ids) + "/zone-file") if zone_files else None
+        report.append(
+            {
+                "address": address,
+                "domain": resource.name,
+                "status": body.get("status"),
+                "records": body.get("records") or [],
+                "zone": zone,
+            }
+        )
+    return report
