@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from mailctl import limits
 from mailctl.sandbox.backend import public_keys
 from mailctl.sandbox.backend.core import (
     API_KEY,
@@ -196,7 +197,7 @@ def _held_permissions(caller: Caller) -> dict[str, bool]:
 
 
 def _register_public_key(ctx: Ctx, pod: str | None, inbox: str | None) -> Reply:
-    name = ctx.body.string("name")
+    name = ctx.body.string("name", limit=limits.API_KEY_NAME)
     permissions = _permissions(ctx)
     if permissions is not None:
         check_grant(ctx.caller, permissions)
@@ -210,7 +211,7 @@ def _create(ctx: Ctx, pod: str | None, inbox: str | None) -> Reply:
     ctx.caller.require("api_key_create")
     if ctx.body.has("public_key"):
         return _register_public_key(ctx, pod, inbox)
-    name = ctx.body.string("name")
+    name = ctx.body.string("name", limit=limits.API_KEY_NAME)
     permissions = _permissions(ctx)
     check_grant(ctx.caller, permissions)
     expires_at = _expiry(ctx)
@@ -227,7 +228,7 @@ def _update(ctx: Ctx, row: Row) -> Reply:
     if not body.has("name") and not body.has("permissions"):
         raise bad_request("Send at least one of name, permissions")
     body.reject_nulls("name")  # §11 Q18 (permissions: null means unrestricted, §11 Q21)
-    name = body.string("name")
+    name = body.string("name", limit=limits.API_KEY_NAME)
     if body.has("permissions"):
         permissions = _permissions(ctx)
         if permissions is None and row.body.get("type") == public_keys.PUBLIC_KEY:

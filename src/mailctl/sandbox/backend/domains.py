@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mailctl import limits
 from mailctl.sandbox.backend import dns, events
 from mailctl.sandbox.backend.core import (
     DOMAIN,
@@ -165,7 +166,7 @@ def create_domain(ctx: Ctx) -> Reply:
     existing = replay_client_id(ctx, DOMAIN, client_id, visible=lambda row: _visible(ctx, row, pod))
     if existing is not None:
         return ok(render(advance(ctx, existing)))
-    name = (body.string("domain", required=True, max_len=253) or "").strip().lower().rstrip(".")
+    name = (body.string("domain", required=True, limit=limits.DOMAIN_NAME) or "").strip().lower().rstrip(".")
     if not HOSTNAME_RE.match(name):
         raise bad_request(f"'{name}' is not a valid domain name", "domain")
     if name == RESERVED or name.endswith("." + RESERVED):

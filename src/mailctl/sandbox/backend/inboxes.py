@@ -6,6 +6,7 @@ import re
 import secrets
 from typing import Any
 
+from mailctl import limits
 from mailctl.sandbox.backend import domains
 from mailctl.sandbox.backend.core import (
     INBOX,
@@ -32,8 +33,6 @@ from mailctl.sandbox.backend.pods import DEFAULT_POD_REF
 
 DEFAULT_DOMAIN = "agentmail.to"
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$")
-METADATA_MAX_KEYS = 256
-METADATA_MAX_LEN = 256
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -53,10 +52,11 @@ def render(row: Row) -> dict[str, Any]:
 
 
 def _metadata_value(key: Any, value: Any) -> None:
-    if not isinstance(key, str) or not 1 <= len(key) <= METADATA_MAX_LEN:
-        raise bad_request(f"metadata keys must be 1-{METADATA_MAX_LEN} character strings", "metadata")
-    if isinstance(value, str) and len(value) > METADATA_MAX_LEN:
-        raise bad_request(f"metadata.{key} is longer than {METADATA_MAX_LEN} characters", f"metadata.{key}")
+    if not isinstance(key, str) or not limits.METADATA_KEY.allows(key):
+        low, high = limits.METADATA_KEY.min, limits.METADATA_KEY.max
+        raise bad_request(f"metadata keys must be {low}-{high} character strings", "metadata")
+    if isinstance(value, str) and not limits.METADATA_VALUE.allows(value):
+        raise bad_request(f"metadata.{key} is longer than {limits.METADATA_VALUE.max} characters", f"metadata.{key}")
     if value is not None and not isinstance(value, str | int | float | bool):
         raise bad_request(f"metadata.{key} must be a string, number or boolean", f"metadata.{key}")
 
@@ -77,8 +77,8 @@ def merge_metadata(current: dict[str, Any] | None, body: Body) -> dict[str, Any]
             merged.pop(key, None)
         else:
             merged[key] = value
-    if len(merged) > METADATA_MAX_KEYS:
-        raise bad_request(f"metadata may hold at most {METADATA_MAX_KEYS} keys", "metadata")
+    if len(merged) > limits.METADATA_ENTRIES:
+        raise bad_request(f"metadata may hold at most {limits.METADATA_ENTRIES} keys", "metadata")
     return merged or None
 
 
@@ -111,15 +111,15 @@ def _create(ctx: Ctx, pod: Row, route_pod: Row | None) -> Reply:
     )
     if existing is not None:
         return ok(render(existing))
-    username = (body.string("username", max_len=64) or "inbox-" + secrets.token_hex(5)).lower()
+    username = (body.string("username", limit=limits.USERNAME) or "inbox-" + secrets.token_hex(5)).lower()
     if not USERNAME_RE.match(username):
         raise bad_request(
             "'username' may use a-z 0-9 . _ + - and must start and end with a letter or digit", "username"
         )
-    domain = (body.string("domain", max_len=253) or DEFAULT_DOMAIN).lower()
+    domain = (body.string("domain", limit=limits.DOMAIN_NAME) or DEFAULT_DOMAIN).lower()
     if domain != DEFAULT_DOMAIN:
         domains.require_usable_for_inbox(ctx, domain, pod.id)
-    display_name = body.string("display_name", max_len=256, min_len=0)
+    display_name = body.string("display_name", limit=limits.DISPLAY_NAME)
     status = _status(body)
     metadata = merge_metadata(None, body) if body.raw("metadata") else None
     email = f"{username}@{domain}"
@@ -207,7 +207,7 @@ def update_inbox(ctx: Ctx) -> Reply:
     if not any(body.has(name) for name in ("display_name", "status", "metadata")):
         raise bad_request("Send at least one of display_name, status, metadata")
     body.reject_nulls("display_name", "status")  # §11 Q18 (only metadata is nullable)
-    display_name, status = body.string("display_name", max_len=256, min_len=0), _status(body)
+    display_name, status = body.string("display_name", limit=limits.DISPLAY_NAME), _status(body)
     if display_name is not None:
         row.body["display_name"] = display_name
     if status is not None:

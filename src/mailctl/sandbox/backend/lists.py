@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mailctl import limits
 from mailctl.sandbox.backend.core import (
     INBOX,
     POD,
@@ -40,7 +41,6 @@ LIST_TYPES = ("allow", "block")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DOMAIN = re.compile(rf"^(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]$")
 _LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
-MAX_REASON = 1024
 
 
 def normalize_entry(raw: str) -> tuple[str, str]:
@@ -180,8 +180,8 @@ def list_entries(ctx: Ctx) -> Reply:
 def create_entry(ctx: Ctx) -> Reply:
     ctx.caller.require("list_entry_create")
     scope, direction, list_type = _listing(ctx)
-    entry = ctx.body.string("entry", required=True, max_len=320) or ""
-    reason = ctx.body.string("reason", max_len=MAX_REASON)
+    entry = ctx.body.string("entry", required=True, limit=limits.LIST_ENTRY) or ""
+    reason = ctx.body.string("reason", limit=limits.LIST_REASON)
     try:
         return ok(render(insert_entry(ctx.tx, ctx.org, scope, direction, list_type, entry, reason)))
     except ValueError as exc:

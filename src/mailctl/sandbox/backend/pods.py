@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mailctl import limits
 from mailctl.sandbox.backend.core import (
     DOMAIN,
     INBOX,
@@ -58,7 +59,7 @@ def list_pods(ctx: Ctx) -> Reply:
 def create_pod(ctx: Ctx) -> Reply:
     require_scope(ctx, "organization", action="create pods")  # §11 Q12
     ctx.caller.require("pod_create")
-    name = ctx.body.string("name")
+    name = ctx.body.string("name", limit=limits.POD_NAME)
     client_id = ctx.body.client_id()
     existing = replay_client_id(ctx, POD, client_id, visible=lambda row: True)
     if existing is not None:  # §5: replay returns the original, unchanged

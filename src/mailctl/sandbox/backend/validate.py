@@ -3,7 +3,8 @@
 ``Body`` wraps the parsed JSON object. ``body.string("name")`` returns the value or ``None`` when
 absent (an explicit JSON ``null`` on a create is treated as absent; PATCH handlers call
 ``body.reject_nulls(...)`` first, §11 Q18). ``Query`` accepts repeated keys and JSON-array strings
-for list-valued parameters (spec §1.3).
+for list-valued parameters (spec §1.3). Lengths the API enforces come from ``mailctl.limits`` (pass
+``limit=``), the table the config schema reads too.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from mailctl import limits
 from mailctl.sandbox.backend.errors import bad_request
 
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._~-]{1,256}$")
+CLIENT_ID_RE = re.compile(rf"^[{limits.CLIENT_ID_CHARACTERS}]{{{limits.CLIENT_ID.min},{limits.CLIENT_ID.max}}}$")
 _MISSING = object()
 
 
@@ -50,7 +52,18 @@ class Body:
             raise bad_request(f"'{name}' must be {label}", name)
         return value
 
-    def string(self, name: str, *, required: bool = False, max_len: int = 256, min_len: int = 1) -> str | None:
+    def string(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_len: int = 256,
+        min_len: int = 1,
+        limit: limits.Length | None = None,
+    ) -> str | None:
+        """The text value of ``name`` (None when absent), ``limit`` (else min_len..max_len) characters long."""
+        if limit is not None:
+            min_len, max_len = limit.min, limit.max
         value: str | None = self._get(name, str, "a string", required)
         if value is not None and not (min_len <= len(value) <= max_len):
             raise bad_request(f"'{name}' must be {min_len} to {max_len} characters long", name)
@@ -77,7 +90,8 @@ class Body:
     def client_id(self) -> str | None:
         value = self.string("client_id")
         if value is not None and not CLIENT_ID_RE.match(value):
-            raise bad_request("'client_id' must be 1-256 characters from A-Z a-z 0-9 - . _ ~", "client_id")
+            low, high = limits.CLIENT_ID.min, limits.CLIENT_ID.max
+            raise bad_request(f"'client_id' must be {low}-{high} characters from A-Z a-z 0-9 - . _ ~", "client_id")
         return value
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from mailctl import limits
 from mailctl.sandbox.backend.core import Caller, bad_request, missing_permission
 
 EVENT_TYPES = frozenset(
@@ -42,10 +43,11 @@ LABEL_EVENTS = {
     "message.received.unauthenticated": "label_unauthenticated_read",
 }
 
-MAX_POD_IDS = 10  # spec §7.5 (SDK docstring): at most 10 pods per webhook
-MAX_URL_LEN = 2048
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$")
-_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]{0,4096}$")
+MAX_POD_IDS = limits.WEBHOOK_PODS  # spec §7.5 (SDK docstring): at most 10 pods per webhook
+MAX_URL_LEN = limits.WEBHOOK_URL.max
+_NAME, _VALUE = limits.WEBHOOK_HEADER_NAME, limits.WEBHOOK_HEADER_VALUE
+_HEADER_NAME = re.compile(rf"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{{{_NAME.min},{_NAME.max}}}$")
+_HEADER_VALUE = re.compile(rf"^[\t\x20-\x7e\x80-\xff]{{{_VALUE.min},{_VALUE.max}}}$")
 
 
 def check_url(url: str) -> str:

@@ -13,6 +13,7 @@ import base64
 import secrets
 from typing import Any
 
+from mailctl import limits
 from mailctl.sandbox.backend.core import (
     INBOX,
     POD,
@@ -171,7 +172,7 @@ def create_webhook(ctx: Ctx) -> Reply:
     owner_pod = inbox.pod if inbox else pod.id if pod else caller.pod_id
     if owner_inbox and not inbox:
         owner_pod = load_inbox(ctx, owner_inbox).pod
-    url = check_url(ctx.body.string("url", required=True, max_len=4096) or "")
+    url = check_url(ctx.body.string("url", required=True, limit=limits.WEBHOOK_URL) or "")
     event_types = check_event_types(ctx.body.strings("event_types", required=True), required=True)
     headers = check_headers(ctx.body.mapping("headers"))
     client_id = ctx.body.client_id()
