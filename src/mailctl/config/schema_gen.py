@@ -178,8 +178,21 @@ TOP_LEVEL: dict[str, Schema] = {
                         "type": "number",
                         "minimum": 0,
                         "maximum": 1,
-                        "description": "Refuse to apply when updates+deletes exceed this fraction of existing "
-                        "resources (default 0.3).",
+                        "description": "Refuse to apply when updates, or deletes, exceed this fraction of "
+                        "existing managed resources (default 0.3; a replacement counts as both).",
+                    },
+                    "max_update_fraction": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 1,
+                        "description": "The fraction for updates alone (default: max_change_fraction).",
+                    },
+                    "max_delete_fraction": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 1,
+                        "description": "The fraction for deletes alone, replacements included (default: "
+                        "max_change_fraction).",
                     },
                     "min_existing": {
                         "type": "integer",
