@@ -1,10 +1,14 @@
 """The console entry point, ``mailctl`` (the command group is :mod:`mailctl.cli.group`).
 
-This module imports nothing heavy, so that :func:`main` takes over signals before anything else
-runs: importing the commands (click, httpx, the sandbox...) takes half a second, more on busy
+This module imports nothing heavy (2 ms), so that :func:`main` takes over signals before anything
+else runs: importing the commands (click, httpx, the sandbox...) takes half a second, more on busy
 cores, and Ctrl-C in that time used to print a ``KeyboardInterrupt`` traceback and exit -2.
 From the first line of :func:`main` on, a signal exits 128 + its number (130 for Ctrl-C) with one
 line and no traceback; once a command runs, its own policy (``mailctl.cli.signals``) takes over.
+A Ctrl-C while the console script imports this module is a ``KeyboardInterrupt`` that no code
+can catch; :func:`_uncaught` (the excepthook, set as this module loads) ends it the same
+way. Only CPython's own start-up, before any mailctl code (about 15 ms), is out of reach: a
+Ctrl-C then ends the process as a signal does (a shell shows 130), or CPython reports it.
 
 It is also where a broken stdout ends: a closed pipe or a full disk (EPIPE, ENOSPC...) is one line
 on stderr and exit 1, whether the write failed while the command printed or at the last flush.
@@ -12,21 +16,29 @@ on stderr and exit 1, whether the write failed while the command printed or at t
 
 from __future__ import annotations
 
+import _signal  # not `signal`: it imports enum, 5 ms more before Ctrl-C is handled
 import os
-import signal
 import sys
-from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
 
+TYPE_CHECKING = False  # not typing's: importing typing takes 10 ms more (mypy knows this name)
 if TYPE_CHECKING:
+    from types import FrameType, TracebackType
+    from typing import Any, NoReturn
+
     from mailctl.cli.group import cli as cli
 
 EXIT_ERROR = 1  # = mailctl.errors.EXIT_ERROR, not imported: this module stays light
-_STARTUP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_STARTUP_SIGNALS = {_signal.SIGINT: "Ctrl-C", _signal.SIGTERM: "SIGTERM", _signal.SIGHUP: "SIGHUP"}
 
 
-def _signal_name(signum: int) -> str:
-    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+def _uncaught(kind: type[BaseException], exc: BaseException, traceback: TracebackType | None) -> None:
+    """``sys.excepthook``: a Ctrl-C that nothing caught exits 130 quietly; anything else as before."""
+    if issubclass(kind, KeyboardInterrupt):
+        _aborted(_signal.SIGINT)
+    _previous_hook(kind, exc, traceback)
+
+
+_previous_hook, sys.excepthook = sys.excepthook, _uncaught
 
 
 def _write_stderr(text: str) -> None:
@@ -42,14 +54,14 @@ def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _aborted(signum: int) -> NoReturn:
-    _write_stderr(f"\nAborted: interrupted ({_signal_name(signum)}).\n")
+    _write_stderr(f"\nAborted: interrupted ({_STARTUP_SIGNALS[signum]}).\n")
     os._exit(128 + signum)
 
 
 def _take_over_signals() -> None:
     for signum in _STARTUP_SIGNALS:
-        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's SIGHUP stays ignored
-            signal.signal(signum, _exit_on_signal)
+        if _signal.getsignal(signum) is not _signal.SIG_IGN:  # nohup's SIGHUP stays ignored
+            _signal.signal(signum, _exit_on_signal)
 
 
 def main() -> None:
@@ -60,7 +72,7 @@ def main() -> None:
 
         code = _exit_code(group)
     except KeyboardInterrupt:  # a Ctrl-C that reached here past every handler
-        _aborted(signal.SIGINT)
+        _aborted(_signal.SIGINT)
     sys.exit(_flushed(code))
 
 
