@@ -9,14 +9,17 @@ what happened (``release``). The pacer keeps three things, all shared:
   halves it. ``fixed`` (``--parallelism N``) keeps it at N.
 - **One shared pause.** A 429's ``Retry-After`` pauses *every* worker until it has passed, rather
   than each retrying on its own (which would spend the budget the pause refills).
-- **A pace.** After the first 429 requests start at most ``rate`` per second: the rate the API
-  accepted over the last seconds, times :data:`DECREASE`. The rate then climbs back on a cubic
-  curve: quickly at first, flat near the rate that was refused (so refusals stay rare), then
-  faster again to find new room (another client of the organisation may have finished): past
-  the plateau it doubles at least every :data:`DOUBLING` seconds.
+- **A pace.** Before any 429, requests start at :data:`START_RATE` per second, doubling every
+  :data:`RAMP` s (so shards sharing an organisation limit meet their first 429 with few requests
+  in flight, not dozens each). After a 429 requests start at most ``rate`` per second: the rate
+  the API accepted over the last :data:`WINDOW` s outside pauses, times :data:`DECREASE`. The
+  rate then climbs back on a cubic curve: quickly at first, flat near the rate that was refused
+  (so refusals stay rare), then faster again to find new room (another shard of the organisation
+  may have finished): past the plateau it doubles at least every :data:`DOUBLING` seconds.
 
-Only the first 429 of a burst lowers the limit and the rate: requests already in flight when it
-came (an older ``epoch``) were sent at the old pace, and their refusals say nothing new.
+Only the first 429 of a burst lowers the limit and the rate, and sets the pause: requests already
+in flight when it came (an older ``epoch``) were sent at the old pace, and their refusals say
+nothing new, nor stretch the pause (they would have paused every worker once more per refusal).
 """
 
 from __future__ import annotations
@@ -31,9 +34,13 @@ from dataclasses import dataclass
 START = 8  # requests in flight at first: a plan's five list reads run at once
 FLAT = 2.0  # latency up to this many times the lowest seen still counts as flat
 DECREASE = 0.9  # after a 429: the pace is this fraction of what the API accepted
-PLATEAU = 5.0  # seconds after a decrease at which the pace is back at the refused rate
-DOUBLING = 2.0  # seconds past the plateau in which the pace doubles while nothing is refused
-WINDOW = 5.0  # seconds of successes used to measure the accepted rate
+PLATEAU = 2.0  # seconds after a decrease at which the pace is back at the refused rate
+DOUBLING = 1.0  # seconds past the plateau in which the pace doubles while nothing is refused
+WINDOW = 2.0  # seconds of successes (outside pauses) used to measure the accepted rate
+MIN_SPAN = 0.5  # ... at least this long: a measure just after a pause falls back to the whole window
+START_RATE = 40.0  # requests per second at first, before any 429 ...
+RAMP = 0.25  # ... doubling every RAMP s while nothing is refused, so the first 429 finds few in flight
+RAMP_DOUBLINGS = 12  # past START_RATE x 2**12 (164k/s) the ramp no longer binds
 MIN_RATE = 0.2  # requests per second: never slower than one every 5 s
 DEFAULT_PAUSE = 1.0  # a 429 without a usable Retry-After pauses this long
 
@@ -75,7 +82,8 @@ class Pacer:
         self._baseline: float | None = None  # lowest latency seen
         self._latency: float | None = None  # moving average
         self._successes: deque[float] = deque()
-        self._first = clock()
+        self._started: float | None = None  # the first acquire: the ramp starts there
+        self._resumed = -math.inf  # when the last pause ended (what it held back is not a measure)
         self.refusals = 0
 
     # -- what progress lines show -----------------------------------------------------------
@@ -107,6 +115,7 @@ class Pacer:
                     self._cond.wait(0.05)  # a slot frees on release (notify) or the limit grows
                     continue
                 if wait <= 0:
+                    self._started = now if self._started is None else self._started
                     self._in_flight += 1
                     epoch, in_flight = self._epoch, self._in_flight
                     turn = self._claim_turn(now)
@@ -141,7 +150,7 @@ class Pacer:
 
     def _current_rate(self, now: float) -> float | None:
         if self._rate is None:
-            return None
+            return self._ramp(now)
         # Cubic: DECREASE x refused at the decrease, the refused rate after PLATEAU s, then faster:
         # past the plateau the pace also doubles every DOUBLING s, so a client left alone (the
         # other shards done) reaches the whole budget in seconds, not tens of seconds.
@@ -151,6 +160,22 @@ class Pacer:
         if elapsed > PLATEAU:
             factor = max(factor, 2.0 ** ((elapsed - PLATEAU) / DOUBLING))
         return max(MIN_RATE, self._refused_rate * factor)
+
+    def _ramp(self, now: float) -> float | None:
+        """The pace before any 429: START_RATE, doubling every RAMP s (None: no longer binding).
+
+        Without it the in-flight limit doubles every round trip (50 ms), so the first 429 of an
+        organisation limit shared by several clients found each with dozens in flight: all refused."""
+        doublings = (now - (now if self._started is None else self._started)) / RAMP
+        return START_RATE * 2.0**doublings if doublings < RAMP_DOUBLINGS else None
+
+    def _measured(self, now: float) -> float:
+        """Successes per second over the last WINDOW s, leaving out a pause that ended within it."""
+        since = max(now - WINDOW, now if self._started is None else self._started)
+        if now - max(since, self._resumed) >= MIN_SPAN:
+            since = max(since, self._resumed)
+        span = max(now - since, MIN_SPAN)
+        return sum(1 for t in self._successes if t > since) / span
 
     def _succeeded(self, now: float, latency: float, in_flight: int) -> None:
         self._successes.append(now)
@@ -169,15 +194,19 @@ class Pacer:
     def _refused(self, ticket: Ticket, now: float, retry_after: float | None) -> None:
         self.refusals += 1
         pause = DEFAULT_PAUSE if retry_after is None else retry_after
+        late = ticket.epoch != self._epoch  # sent before the last decrease: already accounted for
+        if late and self._paused_until > now:
+            return  # the burst's pause is running: its own refusals do not stretch it
+        self._resumed = max(self._resumed, min(self._paused_until, now))  # the pause that ended last
         self._paused_until = max(self._paused_until, now + pause)
         self._next_start = max(self._next_start, self._paused_until)
-        if ticket.epoch != self._epoch:
-            return  # sent before the last decrease: already accounted for
+        if late:
+            return
         self._epoch += 1
         self._slow_start = False
         if self.fixed is None:
             self._limit = max(1.0, self._limit / 2)
-        measured = len(self._successes) / min(WINDOW, max(1.0, now - self._first))
+        measured = self._measured(now)
         current = self._current_rate(now)
         refused = measured if current is None else min(current, max(measured, MIN_RATE))
         self._refused_rate = max(MIN_RATE, refused)

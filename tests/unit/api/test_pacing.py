@@ -10,7 +10,7 @@ import httpx
 import pytest
 from client_harness import error, replies
 
-from mailctl.api.pacing import DECREASE, START, Pacer
+from mailctl.api.pacing import DECREASE, DOUBLING, PLATEAU, RAMP, RAMP_DOUBLINGS, START, Pacer
 from mailctl.errors import TransientError
 
 
@@ -35,6 +35,15 @@ def _round(pacer: Pacer, time: FakeTime, latency: float = 0.05, status: int = 20
         pacer.release(ticket, status)
 
 
+def _past_the_ramp(pacer: Pacer, time: FakeTime) -> Pacer:
+    """One request, then time enough that the pace before any 429 no longer binds."""
+    ticket = pacer.acquire()
+    time.now += 0.05
+    pacer.release(ticket, 200)
+    time.now += RAMP * RAMP_DOUBLINGS
+    return pacer
+
+
 def _refused_after_two_per_second(time: FakeTime) -> Pacer:
     """A pacer that ran one request at a time, 2 per second, then was refused once (Retry-After 1 s)."""
     pacer = Pacer(clock=time.clock, sleep=time.sleep)
@@ -48,7 +57,7 @@ def _refused_after_two_per_second(time: FakeTime) -> Pacer:
 
 def test_auto_starts_modestly_and_grows_while_latency_is_flat():
     time = FakeTime()
-    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    pacer = _past_the_ramp(Pacer(clock=time.clock, sleep=time.sleep), time)
     assert pacer.limit == START
     _round(pacer, time)
     assert pacer.limit > START + START // 2  # slow start: one more per success that used the limit
@@ -70,7 +79,7 @@ def test_growth_stops_when_latency_rises():
 
 def test_the_limit_is_capped_at_max_parallelism():
     time = FakeTime()
-    pacer = Pacer(maximum=20, clock=time.clock, sleep=time.sleep)
+    pacer = _past_the_ramp(Pacer(maximum=20, clock=time.clock, sleep=time.sleep), time)
     for _ in range(10):
         _round(pacer, time)
     assert pacer.limit == 20
@@ -121,7 +130,7 @@ def test_after_a_429_requests_are_paced_to_the_rate_the_api_accepted():
     assert pacer.rate == pytest.approx(2.0 * DECREASE, rel=0.01)
     time.now += 1.0  # the pause is over
     starts = []
-    for _ in range(5):
+    for _ in range(3):  # within the plateau
         ticket = pacer.acquire()
         starts.append(ticket.started)
         pacer.release(ticket, 200)
@@ -134,9 +143,9 @@ def test_the_pace_climbs_back_past_the_refused_rate_without_refusals():
     time = FakeTime()
     pacer = _refused_after_two_per_second(time)
     low = pacer.rate
-    time.now += 5.0
+    time.now += PLATEAU
     assert pacer.rate == pytest.approx(low / DECREASE, rel=0.01)  # the refused rate again
-    time.now += 15.0
+    time.now += 3 * DOUBLING
     assert pacer.rate > 2 * low  # then faster, to find room another client freed
 
 
@@ -174,5 +183,5 @@ def test_a_client_left_alone_reaches_four_times_the_refused_rate_seconds_after_t
     time = FakeTime()
     pacer = _refused_after_two_per_second(time)
     refused = pacer.rate / DECREASE
-    time.now += 5.0 + 4.0  # the plateau, then two doublings
+    time.now += PLATEAU + 2 * DOUBLING  # the plateau, then two doublings
     assert pacer.rate >= 4 * refused * 0.99
