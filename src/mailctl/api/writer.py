@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from mailctl.api.change import PlannedUpdate as Change  # a Protocol: api never imports plan
 from mailctl.api.client import AgentMailClient, quote_segment
@@ -28,9 +28,22 @@ from mailctl.resources import (
     Resource,
     parent_of,
 )
-from mailctl.secrets import SecretSink, pending_name
+from mailctl.secrets import pending_name
 
 VERIFIED = "VERIFIED"
+
+
+class SecretStore(Protocol):
+    """Where a new key's secret is recorded durably before the key takes its name: the
+    ``--secrets-out`` file (``mailctl.secrets.SecretSink``) or a Python API callback."""
+
+    @property
+    def path(self) -> Any: ...  # what messages call it
+
+    @property
+    def written(self) -> list[str]: ...  # addresses whose secret was recorded (never the secrets)
+
+    def store(self, address: str, response: dict[str, Any]) -> None: ...
 
 
 class IdRegistry:
@@ -64,7 +77,7 @@ class ApiWriter:
         self,
         client: AgentMailClient,
         ids: IdRegistry,
-        secrets: SecretSink | None = None,
+        secrets: SecretStore | None = None,
         domain_wait: float = 0.0,
         poll_interval: float = 2.0,
         on_wait: Callable[[str, str, float], None] | None = None,

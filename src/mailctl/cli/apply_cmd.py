@@ -10,7 +10,6 @@ from contextlib import AbstractContextManager
 import click
 
 from mailctl.api.pacing import Pacer
-from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
 from mailctl.cli import colour, hints
 from mailctl.cli.apply_progress import ApplyProgress
 from mailctl.cli.changed_since_option import changed_since_option
@@ -19,7 +18,21 @@ from mailctl.cli.scale_options import paced, parallelism_options, shard_option, 
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter, ShardWaitReporter
 from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UnsafePlan, UsageError
-from mailctl.ops.apply import ApplyHooks, ApplyOptions, ApplyOutcome, LockState, open_sink, run_apply
+from mailctl.ops.apply import (
+    DEFERRED,
+    DONE,
+    FAILED,
+    NOT_STARTED,
+    SKIPPED,
+    ApplyHooks,
+    ApplyOptions,
+    ApplyOutcome,
+    ApplyResult,
+    LockState,
+    StepResult,
+    open_sink,
+    run_apply,
+)
 from mailctl.ops.planning import Planned
 from mailctl.plan import planfile
 from mailctl.plan.changes import Rule

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from mailctl.api import lock
 from mailctl.cli import hints
 from mailctl.cli.common import connection_options, open_client
 from mailctl.cli.scale_options import parse_shard
 from mailctl.errors import UnsafePlan
+from mailctl.ops.unlock import held_locks, release
 from mailctl.plan.shards import Shard
 
 
@@ -34,31 +34,25 @@ def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard 
       mailctl unlock --sandbox sandbox.db
     """
     with open_client(endpoint, sandbox) as client:
-        found = lock.find_all(client)  # the organisation lock, shard locks, a dead shard's probe
-        if shard is not None:
-            found = [p for p in found if p["client_id"] == lock.shard_lock_id(shard.index, shard.count)]
+        found = held_locks(client, shard)  # the organisation lock, shard locks, a dead shard's probe
         if not found:
             click.echo("No apply lock is held." if shard is None else f"No lock of shard {shard} is held.")
             return
         for held in found:
-            holder = lock.Holder.parse(held["name"])
-            if holder.running_here() and not force:
+            if held.holder.running_here() and not force:
                 raise UnsafePlan(
-                    f"the apply lock is held by a process still running on this host: {holder}; "
+                    f"the apply lock is held by a process still running on this host: {held.holder}; "
                     f"wait for that apply to finish (removing its lock lets another apply "
                     f"interleave with it), or remove it anyway with "
                     f"`{hints.command('unlock', '--force')}` (nothing was removed)"
                 )
         for held in found:
-            holder = lock.Holder.parse(held["name"])
-            if not holder.on_this_host() and not force:
+            if not held.holder.on_this_host() and not force:
                 click.secho(
-                    f"Note: the holder ran on {holder.host or 'an unknown host'}; mailctl cannot tell "
+                    f"Note: the holder ran on {held.holder.host or 'an unknown host'}; mailctl cannot tell "
                     f"whether it still runs there.",
                     fg="yellow",
                     err=True,
                 )
-            lock.release(client, held["pod_id"])
-            what = lock.describe_lock(held["client_id"])
-            which = "the apply lock" if what == "the organisation lock" else what
-            click.echo(f"Released {which} held by: {holder}")
+            release(client, held)
+            click.echo(f"Released {held.what} held by: {held.holder}")

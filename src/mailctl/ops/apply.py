@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from mailctl.api.client import AgentMailClient
 from mailctl.api.lock import ApplyLock
 from mailctl.api.pacing import Pacer
-from mailctl.api.writer import ApiWriter, IdRegistry
-from mailctl.apply import Applier, ApplyResult, StepResult
+from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
+from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.planning import Planned, make_plan
@@ -30,6 +30,23 @@ from mailctl.resources import DesiredState
 from mailctl.secrets import SecretSink
 
 Shield = Callable[[], AbstractContextManager[None]]
+
+__all__ = [  # what callers of the workflow read in its results
+    "DEFERRED",
+    "DONE",
+    "FAILED",
+    "NOT_STARTED",
+    "SKIPPED",
+    "ApplyHooks",
+    "ApplyOptions",
+    "ApplyOutcome",
+    "ApplyResult",
+    "LockState",
+    "StepResult",
+    "locked",
+    "open_sink",
+    "run_apply",
+]
 
 
 def open_sink(path: str | None) -> SecretSink | None:
@@ -85,7 +102,7 @@ class ApplyHooks:
 class ApplyOutcome:
     planned: Planned
     result: ApplyResult | None  # None: there was nothing to do
-    sink: SecretSink | None
+    sink: SecretStore | None
 
 
 class LockState:
@@ -128,8 +145,8 @@ def run_apply(
     desired: DesiredState,
     options: ApplyOptions,
     hooks: ApplyHooks,
-    sink: SecretSink | None = None,
-    saved: planfile.SavedPlan | None = None,
+    sink: SecretStore | None = None,
+    saved: planfile.RecordedPlan | None = None,
     stop: threading.Event | None = None,
     executing: Callable[[], None] = lambda: None,
     lock_state: LockState | None = None,
@@ -164,7 +181,7 @@ def run_apply(
 
 
 def _check_rails(
-    planned: Planned, options: ApplyOptions, hooks: ApplyHooks, sink: SecretSink | None, unattended: bool
+    planned: Planned, options: ApplyOptions, hooks: ApplyHooks, sink: SecretStore | None, unattended: bool
 ) -> None:
     """Refuse (nothing changed) what the flags do not allow; ask when a person may decide."""
     plan = planned.plan
@@ -179,7 +196,7 @@ def _check_rails(
         hooks.confirm(planned, None)
 
 
-def require_sink(plan: Plan, sink: SecretSink | None) -> None:
+def require_sink(plan: Plan, sink: SecretStore | None) -> None:
     mints = any(spec_of(c.kind).shows_secret_once and c.action in (CREATE, REPLACE) for c in plan.changes)
     if mints and sink is None:
         raise UsageError(

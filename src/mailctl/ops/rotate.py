@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from mailctl.api.client import AgentMailClient
 from mailctl.api.paths import item_path
 from mailctl.api.reader import StateReader
-from mailctl.api.writer import ApiWriter, IdRegistry
+from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.errors import NotFound, UsageError
 from mailctl.ops.apply import ApplyHooks, LockState, locked
 from mailctl.resources import DesiredState, Resource
-from mailctl.secrets import SecretSink
 
 
 @dataclass
@@ -44,7 +43,7 @@ def rotate_key(
     client: AgentMailClient,
     desired: DesiredState,
     address: str,
-    sink: SecretSink | None,
+    sink: SecretStore | None,
     delete_old: bool = False,
     retire_old: bool = False,
     hooks: ApplyHooks | None = None,

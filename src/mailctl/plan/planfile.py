@@ -71,27 +71,36 @@ def save(
         raise UsageError(f"cannot write plan file {path}: {exc.strerror}") from None
 
 
-class SavedPlan:
-    def __init__(self, path: str, replan: Callable[[list[str]], str] | None = None):
-        """``replan(config_paths)``: the command that makes a fresh plan file from the config the
-        file was planned from, as the CLI prints it (with the user's connection flags); messages
-        that refuse the file end with it."""
-        self.path = path
-        document = _read(path)
-        paths = document.get("config_paths")
-        self.config_paths = [str(p) for p in paths] if isinstance(paths, list) else []
-        self.replan = (replan or (lambda _: f"mailctl plan --out {path}"))(self.config_paths)
-        _check_written_by_this_mailctl(path, document, self.replan)
-        try:
-            self.digests: dict[str, str] = dict(document["state_digests"])
-            self.targets: list[str] = list(document.get("targets", []))
-            self.excludes: list[str] = list(document.get("excludes", []))
-            self.desired = _desired_from_json(document["desired"])
-            self.changes: dict[str, dict[str, Any]] = {c["address"]: c for c in document["plan"]["changes"]}
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise UsageError(
-                f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); run `{self.replan}` again"
-            ) from None
+class RecordedPlan:
+    """An approved plan: its changes as recorded, the state digests and filters it was made with.
+    ``check_fresh`` refuses to execute anything else. Made in memory (:meth:`of`, the Python API)
+    or read from a plan file (:class:`SavedPlan`)."""
+
+    path: str  # what messages call it
+    replan: str  # how to make a fresh one
+    digests: dict[str, str]
+    targets: list[str]
+    excludes: list[str]
+    desired: DesiredState
+    changes: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(
+        cls,
+        plan: Plan,
+        desired: DesiredState,
+        actual: ActualState,
+        targets: list[str],
+        excludes: list[str],
+        label: str = "the approved plan",
+        replan: str = "Project.plan()",
+    ) -> RecordedPlan:
+        recorded = cls()
+        recorded.path, recorded.replan = label, replan
+        recorded.digests = state_digests(actual)
+        recorded.targets, recorded.excludes, recorded.desired = list(targets), list(excludes), desired
+        recorded.changes = {c["address"]: c for c in plan_to_json(plan)["changes"]}
+        return recorded
 
     def check_fresh(self, actual: ActualState, plan: Plan | None = None) -> None:
         """Refuse unless ``plan`` (computed now) has exactly the recorded changes and the actual
@@ -120,6 +129,29 @@ class SavedPlan:
         changed = sorted(a for a in set(now) & set(self.digests) if now[a] != self.digests[a])
         lines = [f"  + {a} (appeared)" for a in added] + [f"  - {a} (disappeared)" for a in removed]
         return lines + [f"  ~ {a} (changed)" for a in changed]
+
+
+class SavedPlan(RecordedPlan):
+    def __init__(self, path: str, replan: Callable[[list[str]], str] | None = None):
+        """``replan(config_paths)``: the command that makes a fresh plan file from the config the
+        file was planned from, as the CLI prints it (with the user's connection flags); messages
+        that refuse the file end with it."""
+        self.path = path
+        document = _read(path)
+        paths = document.get("config_paths")
+        self.config_paths = [str(p) for p in paths] if isinstance(paths, list) else []
+        self.replan = (replan or (lambda _: f"mailctl plan --out {path}"))(self.config_paths)
+        _check_written_by_this_mailctl(path, document, self.replan)
+        try:
+            self.digests = dict(document["state_digests"])
+            self.targets = list(document.get("targets", []))
+            self.excludes = list(document.get("excludes", []))
+            self.desired = _desired_from_json(document["desired"])
+            self.changes = {c["address"]: c for c in document["plan"]["changes"]}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UsageError(
+                f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); run `{self.replan}` again"
+            ) from None
 
 
 def plan_differences(recorded: dict[str, dict[str, Any]], plan: Plan) -> list[str]:

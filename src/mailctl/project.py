@@ -1,0 +1,253 @@
+"""The Python API: plan and apply a mailctl config from application code (a signup handler).
+
+    from mailctl import Project
+
+    project = Project(config={"version": 1, "pods": {...}}, sandbox="sandbox.db")
+    plan = project.plan(target=["pod/tenant-acme"])
+    for change in plan.changes:
+        print(change.action, change.address)
+    result = project.apply(plan, secrets=lambda record: vault.put(record.address, record.secret))
+    assert result.ok
+
+It runs the same workflows as the CLI (``mailctl.ops``): the same lock, safety rails, two-phase
+keys and data-loss gate. ``apply`` executes exactly the plan it is given (the state is re-read
+under the lock and anything that moved is refused), and never asks: the plan object is the
+approval, so rails that need a person (data loss) refuse unless ``allow_data_loss``. Errors are
+mailctl's exception classes (``mailctl.errors``); a bad config raises ``ConfigError`` whose
+``problems`` carry file, line and field path.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
+from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
+from mailctl.errors import MailctlError, UsageError
+from mailctl.ops import planning
+from mailctl.ops.apply import ApplyHooks, ApplyOptions, open_sink, run_apply
+from mailctl.plan.changes import Change, Refusal
+from mailctl.plan.changes import Plan as PlanData
+from mailctl.plan.drift import DriftReport
+from mailctl.plan.planfile import RecordedPlan
+from mailctl.plan.render import plan_to_json
+from mailctl.plan.shards import Shard
+from mailctl.resources import DesiredState
+
+CONFIG_LABEL = "<config>"  # what problems in a ``config=`` dict are located in
+
+
+@dataclass(frozen=True)
+class SecretRecord:
+    """A new API key's secret, handed to the ``secrets`` callback once, before the key is named."""
+
+    address: str
+    api_key_id: str
+    prefix: str | None
+    secret: str
+    created_at: str
+
+    def __repr__(self) -> str:  # never print the secret by accident
+        return f"SecretRecord(address={self.address!r}, api_key_id={self.api_key_id!r}, secret=<hidden>)"
+
+
+class _CallbackSink:
+    """The secrets callback as the writer's secret store: the key is named only once the
+    callback returned; if it raises, the key is deleted and the change fails."""
+
+    path = "the secrets callback"
+
+    def __init__(self, callback: Callable[[SecretRecord], None]):
+        self._callback = callback
+        self._lock = threading.Lock()
+        self.written: list[str] = []
+
+    def store(self, address: str, response: dict[str, Any]) -> None:
+        record = SecretRecord(
+            address=address,
+            api_key_id=str(response.get("api_key_id")),
+            prefix=response.get("prefix"),
+            secret=str(response.get("api_key")),
+            created_at=str(response.get("created_at") or datetime.now(UTC).isoformat()),
+        )
+        try:
+            self._callback(record)
+        except Exception as exc:  # the caller's code: any failure means "not recorded"
+            raise MailctlError(
+                f"the secrets callback failed for {address} ({type(exc).__name__}); the key was not kept"
+            ) from None
+        with self._lock:
+            self.written.append(address)
+
+
+@dataclass
+class Plan:
+    """A plan, typed: ``changes`` (each with ``address``, ``action``, ``reason``, ``diff``...),
+    ``refusals`` (what apply would refuse, and why) and ``to_dict()`` (the ``plan --format json``
+    document)."""
+
+    data: PlanData
+    _recorded: RecordedPlan = field(repr=False)
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.data.changes
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        return self.data.refusals
+
+    @property
+    def has_changes(self) -> bool:
+        return self.data.has_changes
+
+    def summary(self) -> str:
+        return self.data.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        return plan_to_json(self.data)
+
+
+@dataclass
+class ApplyReport:
+    """What apply did: ``done``, ``failed``, ``skipped``, ``deferred`` and ``not_started`` steps,
+    and the addresses whose secrets went to the callback or file."""
+
+    results: list[StepResult]
+    secrets_recorded: list[str]
+
+    def _having(self, outcome: str) -> list[StepResult]:
+        return [r for r in self.results if r.outcome == outcome]
+
+    @property
+    def done(self) -> list[StepResult]:
+        return self._having(DONE)
+
+    @property
+    def failed(self) -> list[StepResult]:
+        return self._having(FAILED)
+
+    @property
+    def skipped(self) -> list[StepResult]:
+        return self._having(SKIPPED)
+
+    @property
+    def deferred(self) -> list[StepResult]:
+        return self._having(DEFERRED)
+
+    @property
+    def not_started(self) -> list[StepResult]:
+        return self._having(NOT_STARTED)
+
+    @property
+    def ok(self) -> bool:
+        """Everything done: nothing failed, skipped, deferred or left."""
+        return ApplyResult(self.results).ok and not self.deferred
+
+
+class Project:
+    """A config (a dict, or files) and where to apply it (an embedded sandbox, or an endpoint)."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        files: Sequence[str | os.PathLike[str]] | None = None,
+        sandbox: str | os.PathLike[str] | None = None,
+        endpoint: str | None = None,
+        api_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
+        if (config is None) == (files is None):
+            raise UsageError("Project needs exactly one of config= (a dict) or files= (paths)")
+        if sandbox is not None and endpoint is not None:
+            raise UsageError("Project takes sandbox= or endpoint=, not both")
+        self._config = dict(config) if config is not None else None
+        self._files = [str(f) for f in files] if files is not None else None
+        self._sandbox = str(sandbox) if sandbox is not None else None
+        self._endpoint = endpoint
+        self._api_key = api_key if api_key is not None else os.environ.get("AGENTMAIL_API_KEY")
+        self._timeout = timeout
+
+    # -- the workflows ---------------------------------------------------------------------------
+
+    def load(self) -> DesiredState:
+        """The desired state, validated (raises ``ConfigError`` with every located problem)."""
+        from mailctl.config import load, load_texts
+
+        if self._config is not None:
+            text = yaml.safe_dump(self._config, sort_keys=False, allow_unicode=True)
+            return load_texts({CONFIG_LABEL: text}).state
+        assert self._files is not None
+        return load(self._files)
+
+    def plan(
+        self,
+        target: Sequence[str] | str = (),
+        exclude: Sequence[str] | str = (),
+        shard: str | None = None,
+    ) -> Plan:
+        """Read the actual state and plan (read-only)."""
+        targets, excludes = _globs(target), _globs(exclude)
+        shard_spec = Shard.parse(shard) if shard else None
+        desired = self.load()
+        with self._client() as client:
+            planned = planning.make_plan(client, desired, targets, excludes, shard_spec)
+        recorded = RecordedPlan.of(planned.plan, desired, planned.actual, targets, excludes)
+        return Plan(planned.plan, recorded)
+
+    def apply(
+        self,
+        plan: Plan,
+        secrets: Callable[[SecretRecord], None] | str | os.PathLike[str] | None = None,
+        force: bool = False,
+        allow_data_loss: bool = False,
+        wait_for_domains: float = 0.0,
+        lock_timeout: float = 0.0,
+        parallelism: int = 10,
+    ) -> ApplyReport:
+        """Apply exactly ``plan``, under the apply lock, with the CLI's rails. ``secrets``: a
+        callback called once per new key (before the key is named), or a secrets file path."""
+        if not isinstance(plan, Plan):
+            raise UsageError("Project.apply takes the Plan that Project.plan returned")
+        if callable(secrets):
+            sink: Any = _CallbackSink(secrets)
+        else:
+            sink = open_sink(str(Path(secrets))) if secrets is not None else None
+        options = ApplyOptions(
+            auto_approve=True,
+            force=force,
+            allow_data_loss=allow_data_loss,
+            wait_for_domains=wait_for_domains,
+            lock_timeout=lock_timeout,
+            workers=parallelism,
+        )
+        recorded = plan._recorded
+        with self._client() as client:
+            outcome = run_apply(client, recorded.desired, options, ApplyHooks(), sink, saved=recorded)
+        results = outcome.result.results if outcome.result is not None else []
+        return ApplyReport(results, list(sink.written) if sink is not None else [])
+
+    def drift(self, shard: str | None = None) -> DriftReport:
+        """How reality differs from the config (read-only): ``changed``, ``missing``,
+        ``undeclared``, ``unmanaged``, ``has_drift`` and ``summary()`` as ``drift --format json``."""
+        return DriftReport.from_plan(self.plan(shard=shard).data)
+
+    # -------------------------------------------------------------------------------------------
+
+    def _client(self) -> AgentMailClient:
+        return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout)
+
+
+def _globs(value: Sequence[str] | str) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+__all__ = ["ApplyReport", "Plan", "Project", "SecretRecord"]
