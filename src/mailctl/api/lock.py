@@ -247,6 +247,14 @@ def release(client: AgentMailClient, pod_id: str) -> None:
         pass
 
 
+def of_shard(found: list[dict[str, str]], index: int, count: int) -> list[dict[str, str]]:
+    """Of the lock pods ``found``, those an apply of shard ``index``/``count`` holds: its shard lock
+    and, when it was killed while probing, the organisation lock named as its probe."""
+    own = [pod for pod in found if pod["client_id"] == shard_lock_id(index, count)]
+    probes = {pod["name"] + PROBE_SUFFIX for pod in own}
+    return own + [pod for pod in found if pod["client_id"] == LOCK_CLIENT_ID and pod["name"] in probes]
+
+
 def find(client: AgentMailClient) -> dict[str, str] | None:
     """The organisation lock pod (``pod_id`` and ``name``), if an apply holds (or crashed holding) it."""
     return next((pod for pod in find_all(client) if pod["client_id"] == LOCK_CLIENT_ID), None)

@@ -10,6 +10,7 @@ from mailctl.cli.scale_options import parse_shard
 from mailctl.errors import UnsafePlan
 from mailctl.ops.unlock import held_locks, release
 from mailctl.plan.shards import Shard
+from mailctl.text import shown
 
 
 @click.command("unlock")
@@ -24,7 +25,8 @@ from mailctl.plan.shards import Shard
     help="Only the lock of shard K of N (default: every apply lock, organisation and shards).",
 )
 def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard | None) -> None:
-    """Remove the apply locks left by a crashed apply (organisation and shard locks).
+    """Remove the apply locks left by a crashed apply (organisation and shard locks; with --shard,
+    that shard's lock and its probe of the organisation lock).
 
     Refused while the holder's process still runs on this host, unless --force.
 
@@ -49,10 +51,10 @@ def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard 
         for held in found:
             if not held.holder.on_this_host() and not force:
                 click.secho(
-                    f"Note: the holder ran on {held.holder.host or 'an unknown host'}; mailctl cannot tell "
+                    f"Note: the holder ran on {shown(held.holder.host or 'an unknown host')}; mailctl cannot tell "
                     f"whether it still runs there.",
                     fg="yellow",
                     err=True,
                 )
             release(client, held)
-            click.echo(f"Released {held.what} held by: {held.holder}")
+            click.echo(f"Released {held.what} held by: {shown(held.holder)}")

@@ -24,10 +24,10 @@ class HeldLock:
 
 def held_locks(client: AgentMailClient, shard: Shard | None = None) -> list[HeldLock]:
     """Every lock pod held (the organisation lock, shard locks, a dead shard's probe), or only
-    those of ``shard``."""
+    those of ``shard`` (its lock, and its probe of the organisation lock if it was killed then)."""
     found = lock.find_all(client)
     if shard is not None:
-        found = [p for p in found if p["client_id"] == lock.shard_lock_id(shard.index, shard.count)]
+        found = lock.of_shard(found, shard.index, shard.count)
     return [HeldLock(p["pod_id"], p["client_id"], lock.Holder.parse(p["name"])) for p in found]
 
 
