@@ -30,16 +30,7 @@ from typing import Any
 from mailctl.config.dump import dump_yaml
 from mailctl.kinds import spec_of
 from mailctl.plan.targeting import matches
-from mailctl.resources import (
-    API_KEY,
-    INBOX,
-    LIST_ENTRY,
-    ActualState,
-    Resource,
-    domain_address,
-    pod_address,
-    split_address,
-)
+from mailctl.resources import LIST_ENTRY, ActualState, Resource, parent_of, pod_address, split_address
 
 ORGANIZATION_FILE = "_organization"
 
@@ -69,31 +60,40 @@ def select_for_import(actual: ActualState, patterns: list[str]) -> Selection:
     out = Selection()
     chosen = {a for a in actual.resources if any(matches(a, p) for p in patterns)}
     whole_pods = {pod for a in chosen if (pod := actual.resources[a].pod) is not None}
-    org_lists = any(actual.resources[a].kind == LIST_ENTRY and actual.resources[a].pod is None for a in chosen)
+    org_lists = any(_org_list_entry(actual.resources[a]) for a in chosen)
     for address, resource in actual.resources.items():
-        if (
-            address in chosen
-            or resource.pod in whole_pods
-            or (org_lists and resource.kind == LIST_ENTRY and resource.pod is None)
-        ):
+        if address in chosen or resource.pod in whole_pods or (org_lists and _org_list_entry(resource)):
             out.state.add(resource)
-    widened = [r for a, r in out.state.resources.items() if a not in chosen]
-    for pod in sorted({pod for r in widened if (pod := r.pod) is not None}):
-        out.notes.append(
-            f"{pod_address(pod)} is imported whole: mailctl deletes the undeclared children "
-            "of a declared pod, so declaring part of it would delete the rest"
-        )
-    if any(r.kind == LIST_ENTRY and r.pod is None for r in widened):
-        out.notes.append(
-            "every organisation list entry is imported: a `lists` key makes mailctl manage all the entries of its scope"
-        )
+    out.notes += _widening_notes([r for a, r in out.state.resources.items() if a not in chosen])
     _complete(out, actual)
     return out
 
 
+def _org_list_entry(resource: Resource) -> bool:
+    """An organisation-scope resource of a kind whose section makes its scope managed (lists)."""
+    return resource.pod is None and spec_of(resource.kind).manages_scope
+
+
+def _widening_notes(widened: list[Resource]) -> list[str]:
+    notes = [
+        f"{pod_address(pod)} is imported whole: mailctl deletes the undeclared children "
+        "of a declared pod, so declaring part of it would delete the rest"
+        for pod in sorted({r.pod for r in widened if r.pod is not None})
+    ]
+    if any(_org_list_entry(r) for r in widened):
+        notes.append(
+            "every organisation list entry is imported: a `lists` key makes mailctl manage all the entries of its scope"
+        )
+    return notes
+
+
 def _complete(selection: Selection, actual: ActualState) -> None:
     """Add the organisation domains the selected inboxes use; drop keys that cannot be declared."""
-    used = {domain_address(_domain_of(r)) for r in selection.state.resources.values() if r.kind == INBOX}
+    # the organisation-wide resource each selected one is created on (an inbox's domain)
+    used = set()
+    for resource in selection.state.resources.values():
+        org_level = [a for a in spec_of(resource.kind).uses(resource) if parent_of(a) is None]
+        used |= {next((a for a in org_level if a in actual.resources), org_level[0])} if org_level else set()
     for address in sorted(used - set(selection.state.resources)):
         if address in actual.resources:
             selection.state.add(actual.resources[address])
@@ -103,15 +103,12 @@ def _complete(selection: Selection, actual: ActualState) -> None:
     _drop_undeclarable(selection)
 
 
-def _domain_of(inbox: Resource) -> str:
-    return inbox.name.rsplit("@", 1)[-1]
-
-
 def _drop_undeclarable(selection: Selection) -> None:
     """Keys whose name another key holds (``name#api_key_id``): mid-rotation, the older one; and
     keys still under their pending name, whose secret was never recorded."""
     for address, resource in list(selection.state.resources.items()):
-        if resource.kind != API_KEY or not ("#" in resource.name or resource.observed.unrecorded):
+        observed = resource.observed
+        if not (observed.superseded or observed.unrecorded or observed.replaced or "#" in resource.name):
             continue
         del selection.state.resources[address]
         if resource.observed.unrecorded:

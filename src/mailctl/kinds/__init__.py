@@ -7,6 +7,8 @@ a row. See the README's Development section.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from mailctl.kinds.api_key import API_KEY_SPEC
 from mailctl.kinds.base import ABSENT, Attribute, IdLookup, KindSpec, Owners
 from mailctl.kinds.domain import DOMAIN_SPEC
@@ -14,7 +16,7 @@ from mailctl.kinds.inbox import INBOX_SPEC
 from mailctl.kinds.list_entry import LIST_ENTRY_SPEC
 from mailctl.kinds.pod import POD_SPEC
 from mailctl.kinds.webhook import WEBHOOK_SPEC
-from mailctl.resources import Kind
+from mailctl.resources import Kind, Resource
 
 # In the order a scope's sections are read from config (children before the nested scopes, as
 # files are written); reads and displays follow ``Kind``'s order.
@@ -27,4 +29,38 @@ def spec_of(kind: str) -> KindSpec:
     return SPECS[Kind(kind)]
 
 
-__all__ = ["ABSENT", "CONFIG_ORDER", "SPECS", "Attribute", "IdLookup", "KindSpec", "Owners", "spec_of"]
+def names_index(resources: Iterable[Resource]) -> dict[tuple[str, str], str]:
+    """(kind, name) -> address of the resources other resources may name in their attributes
+    (an inbox by its email, wherever its pod is): what :func:`referenced` resolves against."""
+    referable = {a.refers_to for spec in SPECS.values() for a in spec.attributes if a.refers_to is not None}
+    return {(r.kind, r.name.lower()): r.address for r in resources if r.kind in referable}
+
+
+def referenced(resource: Resource, index: Mapping[tuple[str, str], str]) -> list[str]:
+    """The addresses of the resources ``resource``'s attributes name (a webhook's pods and
+    inboxes): a top-level kind by its address, any other through ``index``."""
+    out: list[str] = []
+    for attr in spec_of(resource.kind).attributes:
+        if attr.refers_to is None:
+            continue
+        target = SPECS[attr.refers_to]
+        for name in resource.attrs.get(attr.name) or []:
+            if target.parents == frozenset({None}):
+                out.append(target.address(str(name), None))
+            elif (found := index.get((target.kind, str(name).lower()))) is not None:
+                out.append(found)
+    return out
+
+
+__all__ = [
+    "ABSENT",
+    "CONFIG_ORDER",
+    "SPECS",
+    "Attribute",
+    "IdLookup",
+    "KindSpec",
+    "Owners",
+    "names_index",
+    "referenced",
+    "spec_of",
+]

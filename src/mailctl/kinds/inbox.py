@@ -26,12 +26,16 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> Iterator[Resource]:
 
 
 def domain_of(inbox: Resource) -> tuple[str, ...]:
-    """The addresses the custom domain of an inbox may have, pod first: the one helper for "which
-    domain is this inbox on" (none for the shared ``agentmail.to``)."""
+    """The addresses the custom domain of an inbox may have, most specific first, each in its pod
+    then organisation-wide: its own domain, then each enclosing one (whose ``subdomains_enabled``
+    lets it serve the inbox). The one helper for "which domain is this inbox on" (none for the
+    shared ``agentmail.to``)."""
     domain = inbox.name.partition("@")[2]
     if domain == DEFAULT_DOMAIN:
         return ()
-    return (domain_address(domain, pod=inbox.pod), domain_address(domain))
+    labels = domain.split(".")
+    names = [".".join(labels[i:]) for i in range(max(1, len(labels) - 1))]
+    return tuple(a for name in names for a in (domain_address(name, pod=inbox.pod), domain_address(name)))
 
 
 def _identity(inbox: Resource) -> dict[str, Any]:

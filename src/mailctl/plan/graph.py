@@ -18,11 +18,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from mailctl.kinds import spec_of
+from mailctl.kinds import names_index, referenced, spec_of
 from mailctl.plan.changes import Plan
 from mailctl.plan.steps import dependencies, steps_of
 from mailctl.plan.targeting import _closure, matches  # one closure for plans and graphs
-from mailctl.resources import INBOX, POD, DesiredState, Resource, domain_address, pod_address
+from mailctl.resources import DesiredState, Resource
 
 DOT, MERMAID = "dot", "mermaid"
 FORMATS = (DOT, MERMAID)
@@ -52,39 +52,21 @@ class Graph:
 def declared_graph(desired: DesiredState) -> Graph:
     resources = desired.resources
     graph = Graph(nodes=dict.fromkeys(sorted(resources)))
-    inbox_by_email = {r.name: a for a, r in resources.items() if r.kind == INBOX}
+    index = names_index(resources.values())
     for address, resource in resources.items():
         if resource.parent is not None and resource.parent in resources:
             graph.edges.add(Edge(resource.parent, address))
-        for used in _uses(resource, resources, inbox_by_email):
+        for used in _uses(resource, resources, index):
             graph.edges.add(Edge(address, used, uses=True))
     return graph
 
 
-def _uses(resource: Resource, resources: dict[str, Resource], inbox_by_email: dict[str, str]) -> list[str]:
-    out: list[str] = []
-    if resource.kind == INBOX:
-        domain = _domain_of(resource, resources)
-        out += [domain] if domain is not None else []
-    for attr in spec_of(resource.kind).attributes:
-        names = resource.attrs.get(attr.name) or [] if attr.refers_to is not None else []
-        for name in names:
-            target = pod_address(name) if attr.refers_to == POD else inbox_by_email.get(str(name).lower())
-            if target is not None and target in resources:
-                out.append(target)
-    return out
-
-
-def _domain_of(inbox: Resource, resources: dict[str, Resource]) -> str | None:
-    """The declared domain an inbox's address is on: its own, else the enclosing one whose
-    subdomains it uses; in its pod first, then at organisation level. None for agentmail.to."""
-    labels = inbox.name.partition("@")[2].split(".")
-    for i in range(len(labels) - 1):
-        name = ".".join(labels[i:])
-        for address in (domain_address(name, pod=inbox.pod), domain_address(name)):
-            if address in resources:
-                return address
-    return None
+def _uses(resource: Resource, resources: dict[str, Resource], index: dict[tuple[str, str], str]) -> list[str]:
+    """What ``resource`` is created on (an inbox: the declared domain it is on, the nearest first)
+    and what its attributes name (a webhook's pods and inboxes), among the declared resources."""
+    on = next((a for a in spec_of(resource.kind).uses(resource) if a in resources), None)
+    named = [a for a in referenced(resource, index) if a in resources]
+    return ([on] if on is not None else []) + named
 
 
 def plan_graph(plan: Plan) -> Graph:

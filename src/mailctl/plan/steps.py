@@ -16,9 +16,9 @@ never by scanning every delete for a prefix.
 
 from __future__ import annotations
 
-from mailctl.kinds import spec_of
+from mailctl.kinds import names_index, referenced, spec_of
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Change, Plan
-from mailctl.resources import INBOX, POD, Resource, domain_address, parent_of, pod_address
+from mailctl.resources import parent_of
 
 Step = tuple[str, str]  # (address, phase) with phase in create / update / delete
 
@@ -41,9 +41,7 @@ def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
     """For every step, the steps that must succeed before it starts."""
     creates = {address for address, phase in steps if phase == CREATE}
     deletes = {address for address, phase in steps if phase == DELETE}
-    inbox_by_email = {
-        c.desired.name: a for (a, p), c in steps.items() if p == CREATE and c.kind == INBOX and c.desired is not None
-    }
+    index = names_index(c.desired for (_, p), c in steps.items() if p == CREATE and c.desired is not None)
     deleted_identity: dict[tuple[str, str], list[str]] = {}
     for (address, phase), change in steps.items():
         if phase == DELETE and spec_of(change.kind).unique_name and change.actual is not None:
@@ -65,10 +63,8 @@ def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
         while parent is not None:
             wanted.add(parent)
             parent = parent_of(parent)
-        if change.kind == INBOX:
-            domain = change.desired.name.partition("@")[2]
-            wanted |= {domain_address(domain, pod=change.desired.pod), domain_address(domain)}
-        wanted |= _referenced(change.desired, inbox_by_email)
+        wanted |= set(spec_of(change.kind).uses(change.desired))  # an inbox's domain
+        wanted |= set(referenced(change.desired, index))  # a webhook's pods and inboxes
         needs[step] |= {(a, CREATE) for a in wanted if a in creates and a != address}
         if phase == CREATE:
             if address in deletes and change.create_first:
@@ -86,18 +82,6 @@ def dependents(needs: dict[Step, set[Step]]) -> dict[Step, list[Step]]:
     for step, prerequisites in needs.items():
         for prerequisite in prerequisites:
             out.setdefault(prerequisite, []).append(step)
-    return out
-
-
-def _referenced(resource: Resource, inbox_by_email: dict[str, str]) -> set[str]:
-    """The pods and inboxes the attributes of ``resource`` name (subscriptions, say)."""
-    out: set[str] = set()
-    for attr in spec_of(resource.kind).attributes:
-        for name in resource.attrs.get(attr.name) or [] if attr.refers_to is not None else []:
-            if attr.refers_to == POD:
-                out.add(pod_address(name))
-            elif attr.refers_to == INBOX and name in inbox_by_email:
-                out.add(inbox_by_email[name])
     return out
 
 
