@@ -14,7 +14,7 @@ from typing import Any
 from mailctl.config.loader import Document, FieldPath
 from mailctl.errors import Problem
 from mailctl.kinds import spec_of
-from mailctl.resources import DEFAULT_DOMAIN, DOMAIN, INBOX, POD, DesiredState, Resource, pod_address
+from mailctl.resources import DEFAULT_DOMAIN, DOMAIN, INBOX, DesiredState, Resource
 
 
 @dataclass
@@ -129,11 +129,16 @@ class References:
     ) -> list[Problem]:
         problems = []
         for attr in spec_of(resource.kind).attributes:
-            if attr.refers_to == POD:
-                for i, client_id in enumerate(body.get(attr.name, [])):
-                    if pod_address(client_id) not in state.resources:
-                        problems.append(doc.problem(path + (attr.name, i), f"pod {client_id} is not declared"))
-            elif attr.refers_to == INBOX:
+            if attr.refers_to is None:
+                continue
+            target = spec_of(attr.refers_to)
+            if target.parents == frozenset({None}):  # a top-level kind (pods): its address is its name
+                for i, name in enumerate(body.get(attr.name, [])):
+                    if target.address(name, None) not in state.resources:
+                        problems.append(
+                            doc.problem(path + (attr.name, i), f"{target.kind.value} {name} is not declared")
+                        )
+            else:  # named by a unique name (inboxes by address): declared anywhere, in this pod at pod scope
                 problems.extend(self._inbox_targets(doc, path + (attr.name,), body.get(attr.name, []), pod))
         return problems
 
