@@ -28,33 +28,41 @@ class MoveBlock:
 def check_moves(blocks: list[MoveBlock], state: DesiredState) -> list[Problem]:
     """Every problem with the blocks; the good ones are added to ``state.moved``."""
     problems: list[Problem] = []
+    first_from: dict[str, MoveBlock] = {}
+    for block in blocks:
+        first_from.setdefault(block.source_address, block)
     sources: dict[str, MoveBlock] = {}
     targets: dict[str, MoveBlock] = {}
     for block in blocks:
-        why = _refusal(block, state)
-        if why is None:
-            why = _clash(block, sources, targets)
+        # A chain first: its middle address is neither declared nor existing, which would
+        # otherwise be reported as "not declared" and send the user the wrong way.
+        why = _chain(block, first_from) or _refusal(block, state) or _clash(block, sources, targets)
         if why is not None:
             problems.append(block.doc.problem(block.path, why))
             continue
         sources[block.source_address] = block
         targets[block.target_address] = block
-    for block in blocks:
-        if block.source_address in targets and block.source_address in sources:
-            other = targets[block.source_address]
-            problems.append(
-                block.doc.problem(
-                    block.path,
-                    f"moves chain: {other.source_address} -> {block.source_address} -> "
-                    f"{block.target_address}; write one block from the first address to the last",
-                )
-            )
     bad = {(p.file, p.line) for p in problems}
     for block in sources.values():
         where = block.doc.mark(block.path)
         if (where.file, where.line) not in bad:
             state.moved.append(Moved(block.source_address, block.target_address, where))
     return problems
+
+
+def _chain(block: MoveBlock, first_from: dict[str, MoveBlock]) -> str | None:
+    """``a -> b`` while another block says ``b -> c``: reported once, at the ``a -> b`` block."""
+    onward = first_from.get(block.target_address)
+    if onward is None or onward is block:
+        return None
+    return (
+        f"moves chain: {block.source_address} -> {block.target_address} -> {onward.target_address}; "
+        f"write one block from the first address to the last"
+    )
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _refusal(block: MoveBlock, state: DesiredState) -> str | None:
@@ -66,14 +74,14 @@ def _refusal(block: MoveBlock, state: DesiredState) -> str | None:
     if old == new:
         return f"`{old}` is moved to itself"
     if old_kind != new_kind:
-        return f"`{old}` is a {old_kind.value}, `{new}` a {new_kind.value}: a move keeps the kind"
+        return f"`{old}` is {_a(old_kind.value)}, `{new}` {_a(new_kind.value)}: a move keeps the kind"
     spec = SPECS[old_kind]
     if spec.rename is None:
-        return f"a {old_kind.value} cannot be renamed in place: {spec.fixed_name}"
+        return f"{_a(old_kind.value)} cannot be renamed in place: {spec.fixed_name}"
     if parent_of(old) != parent_of(new):
         return (
             f"`{old}` -> `{new}` changes scope ({parent_of(old) or 'organisation'} -> "
-            f"{parent_of(new) or 'organisation'}): the API cannot move a {old_kind.value} to another scope"
+            f"{parent_of(new) or 'organisation'}): the API cannot move {_a(old_kind.value)} to another scope"
         )
     if new not in state.resources:
         return f"`{new}` is not declared: declare it where the moved resource now lives"
