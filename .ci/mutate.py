@@ -92,9 +92,9 @@ def environment(tree: Path) -> dict[str, str]:
     return env
 
 
-def pytest(tree: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | None, str]:
-    """(exit code or None on timeout, output) of the given tests in the copy, stopping at the first failure."""
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+def pytest(tree: Path, tests: tuple[str, ...], timeout: float, *options: str) -> tuple[int | None, str]:
+    """(exit code or None on timeout, output) of the given tests in the copy."""
+    command = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *options, *tests]
     try:
         done = subprocess.run(command, cwd=tree, env=environment(tree), capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -102,18 +102,21 @@ def pytest(tree: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | No
     return done.returncode, done.stdout + done.stderr
 
 
-def check_copy(tree: Path, tests: tuple[str, ...], timeout: float) -> None:
-    """The copy's own code is the one imported, and its tests pass before any mutation."""
+def baseline(tree: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, ...]:
+    """Check that the copy's own code is the one imported and run the tests unmutated; the tests
+    that already fail (others' unfinished work in a shared tree) are returned, to be deselected."""
     probe = [sys.executable, "-c", "import mailctl; print(mailctl.__file__)"]
     imported = subprocess.run(probe, cwd=tree, env=environment(tree), capture_output=True, text=True).stdout
     if not Path(imported.strip()).is_relative_to(tree):
-        sys.exit(f"mutate: the tests would import mailctl from {imported.strip()}, not from the copy")
+        sys.exit(f"mutate: the tests would import mailctl from {imported.strip()!r}, not from the copy")
     code, output = pytest(tree, tests, timeout)
-    if code != 0:
-        sys.exit(f"mutate: the tests fail (or hang) without any mutation; fix them first:\n{output[-3000:]}")
+    failing = tuple(FAILED.findall(output))
+    if code not in (0, 1) or (code == 1 and not failing):  # not run, or failed in a way not listed
+        sys.exit(f"mutate: the tests cannot run unmutated (exit {code}); fix them first:\n{output[-3000:]}")
+    return failing
 
 
-def run(mutation: Mutation, tree: Path, timeout: float) -> Outcome:
+def run(mutation: Mutation, tree: Path, timeout: float, deselected: tuple[str, ...]) -> Outcome:
     path = tree / mutation.file
     original = path.read_text()
     found = original.count(mutation.find)
@@ -122,7 +125,7 @@ def run(mutation: Mutation, tree: Path, timeout: float) -> Outcome:
     started = time.monotonic()
     path.write_text(original.replace(mutation.find, mutation.replace))
     try:
-        code, output = pytest(tree, mutation.tests, timeout)
+        code, output = pytest(tree, mutation.tests, timeout, "-x", *(f"--deselect={t}" for t in deselected))
     finally:
         path.write_text(original)
     seconds = time.monotonic() - started
@@ -159,11 +162,13 @@ def main() -> int:
     tree = Path(tempfile.mkdtemp(prefix="mailctl-mutate-"))
     try:
         copy_tree(tree, args.worktree)
-        check_copy(tree, tuple(dict.fromkeys(t for m in chosen for t in m.tests)), args.timeout)
-        print(f"tests pass unmutated; {len(chosen)} mutation(s), copy in {tree}", flush=True)
+        failing = baseline(tree, tuple(dict.fromkeys(t for m in chosen for t in m.tests)), args.timeout)
+        for test in failing:
+            print(f"left out: {test} fails without any mutation", flush=True)
+        print(f"{len(chosen)} mutation(s), copy in {tree} ({time.monotonic() - started:.0f} s so far)", flush=True)
         outcomes = []
         for mutation in chosen:
-            outcome = run(mutation, tree, args.timeout)
+            outcome = run(mutation, tree, args.timeout, failing)
             outcomes.append(outcome)
             print(f"{outcome.verdict:8} {mutation.id:42} {outcome.seconds:6.1f}s  {outcome.detail}", flush=True)
     finally:
