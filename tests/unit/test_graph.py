@@ -222,3 +222,27 @@ def test_visible_writes_hidden_characters_as_escapes_and_keeps_letters():
     assert visible("caf\u00e9@m\u00fcller.example") == "caf\u00e9@m\u00fcller.example"
     assert visible("a\u202eb\\c\x00") == "a\\u202eb\\\\c\\u0000"
     assert visible("\U000e0041") == "\\U000e0041"  # a tag character (format, invisible)
+
+
+def test_graph_changed_since_draws_what_the_config_changed_and_what_that_needs(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    path = repo / "mailctl.yaml"
+    path.write_text(yaml.safe_dump(CONFIG, sort_keys=False))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "mailctl.yaml"], ["commit", "-q", "-m", "config"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True, timeout=60)
+    edited = yaml.safe_load(yaml.safe_dump(CONFIG))
+    edited["pods"]["acme"]["inboxes"]["support@mail.acme.test"]["display_name"] = "Support"
+    path.write_text(yaml.safe_dump(edited, sort_keys=False))
+
+    run = CliRunner().invoke(
+        cli, ["graph", "-f", str(path), "--changed-since", "HEAD"], env={"AGENTMAIL_API_KEY": None}
+    )
+    assert run.exit_code == 0, run.output
+    assert f"{SUPPORT}: " in run.stderr  # what was selected, and why
+    # the edited inbox, what is under it, and what it needs: its pod and its domain
+    assert _dot_edges(run.stdout) == (
+        {(ACME, SUPPORT), (ACME, "pod/acme/domain/mail.acme.test"), (SUPPORT, f"{SUPPORT}/api_key/agent")},
+        {(SUPPORT, "pod/acme/domain/mail.acme.test")},
+    )

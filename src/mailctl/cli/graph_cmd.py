@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan, load_desired, target_options
 from mailctl.plan import graph as graphs
 from mailctl.plan.targeting import validate_patterns
@@ -13,6 +14,7 @@ from mailctl.plan.targeting import validate_patterns
 @config_option
 @connection_options
 @target_options
+@changed_since_option
 @click.option(
     "--plan",
     "of_plan",
@@ -45,6 +47,7 @@ def graph(
       mailctl graph -f mailctl/ | dot -Tsvg > mailctl.svg
       mailctl graph -f mailctl/ --format mermaid --target 'pod/tenant-a*'
       mailctl graph -f mailctl/ --sandbox sandbox.db --format mermaid   # the plan
+      mailctl graph -f mailctl/ --changed-since origin/main --format mermaid
     """
     if of_plan or endpoint is not None or sandbox is not None:
         drawn = graphs.plan_graph(load_and_plan(files, endpoint, sandbox, targets, excludes).plan)
