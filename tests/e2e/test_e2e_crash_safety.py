@@ -306,3 +306,33 @@ def test_a_leftover_pending_key_is_planned_as_a_replacement_and_apply_replaces_i
     backend = [k for k in _keys(sandbox) if k["name"] == "backend"]
     assert len(backend) == 1 and backend[0]["api_key_id"] in {r["api_key_id"] for r in records}
     assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
+
+
+def test_repairs_of_many_leftover_keys_are_not_stopped_by_the_thresholds(mailctl, sandbox, write_config):
+    """Issue 17 point 6: a killed run left most keys under their pending names; the repairing
+    apply replaces them without --force (repairs are not risky changes), and says so."""
+    keys = {f"k{i}": {} for i in range(12)}
+    config = write_config({"version": 1, "pods": {"repair-pod": {"name": "Repair", "api_keys": keys}}})
+    pod_id = sandbox.http.post("/v0/pods", json={"name": "Repair", "client_id": "repair-pod"}).json()["pod_id"]
+    for name in list(keys)[:2]:  # finished before the kill
+        sandbox.http.post(f"/v0/pods/{pod_id}/api-keys", json={"name": name})
+    for name in list(keys)[2:]:  # made, never recorded, never named: 10 of 12 managed keys (83%)
+        sandbox.http.post(f"/v0/pods/{pod_id}/api-keys", json={"name": f"{name}#mailctl-pending"})
+    plan = mailctl("plan", "-f", config, "--json").json()
+    assert plan["refusals"] == [], plan["refusals"]
+    assert any("not counted by the safety thresholds" in note for note in plan["notes"])
+    run = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "repair.json")
+    assert run.exit_code == 0, run.output
+    assert _pending_keys(sandbox) == []
+    assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
+
+
+def test_real_deletes_still_trip_the_threshold_beside_repairs(mailctl, sandbox, write_config):
+    keys = {f"r{i}": {} for i in range(12)}
+    config = write_config({"version": 1, "pods": {"rail-pod": {"name": "Rail", "api_keys": keys}}})
+    mailctl.apply(config)
+    shrunk = write_config({"version": 1, "pods": {"rail-pod": {"name": "Rail", "api_keys": {"r0": {}}}}}, "less.yaml")
+    before = sorted(k["api_key_id"] for k in _keys(sandbox) if k["name"].startswith("r"))
+    run = mailctl("apply", "-f", shrunk, "--auto-approve", "--secrets-out", "rail.json")
+    assert run.exit_code == 1 and "threshold" in run.stderr
+    assert sorted(k["api_key_id"] for k in _keys(sandbox) if k["name"].startswith("r")) == before
