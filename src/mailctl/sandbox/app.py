@@ -20,7 +20,8 @@ import json
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from mailctl.sandbox.backend import org
 from mailctl.sandbox.backend.auth import authenticate, bearer_token, live_key_org
@@ -135,6 +136,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+@dataclass
+class _Call:
+    """What the stats need to know of one request, however it ends."""
+
+    method: str
+    knobs: OrgKnobs | None
+    route_name: str = "(unmatched)"
+    fault: Literal["before", "after"] | None = None
+
+
+_INJECTED_BEFORE = SandboxError(503, "service_unavailable", "Injected fault: the request was not processed")
+_INJECTED_AFTER = SandboxError(500, "internal_error", "Injected fault: the write was committed but the response failed")
+
+
 class SandboxApp:
     """A WSGI callable exposing ``store``, ``orgs`` (per-organisation knobs, stats and faults),
     ``org_id`` (the bootstrap organisation) and ``reset()`` for tests."""
@@ -176,63 +191,67 @@ class SandboxApp:
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        route_name, fault, armed = "(unmatched)", None, None
         token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
         org_id = self._org_of(token)
         knobs = self.orgs.get(org_id) if org_id else None
+        call = _Call(method, knobs)
         try:
-            parts = _path_parts(environ)
-            # knobs apply to the API of a known organisation, never to /_sandbox or to 401s
-            api = knobs if knobs is not None and bool(parts) and parts[0] == "v0" else None
-            if api is not None:
-                self._sleep(api)
-            route, params = self.router.match(method, parts)
-            route_name = route.pattern
-            if api is not None:
-                self._throttle(api.settings, org_id or "", token or "")
-            body = _read_body(environ, method)
-            armed = api.faults.take(method, route.pattern) if api is not None else None
-            if armed:
-                fault = armed.when
-            elif api is not None and method in WRITE_METHODS:
-                fault = api.faults.draw(api.settings)
-            if fault == "before":
-                raise (
-                    armed.error()
-                    if armed
-                    else SandboxError(503, "service_unavailable", "Injected fault: the request was not processed")
-                )
-            with self.store.transaction() as tx:
-                ctx = Ctx(
-                    tx=tx,
-                    caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")),
-                    params=params,
-                    query=Query(environ.get("QUERY_STRING", "")),
-                    body=body,
-                    settings=knobs.settings if knobs is not None else self.orgs.defaults,
-                    route=route.pattern,
-                    method=method,
-                    sandbox=self,
-                    idempotency_key=environ.get("HTTP_IDEMPOTENCY_KEY"),
-                )
-                reply = route.handler(ctx)
-            if fault == "after":
-                raise (
-                    armed.error()
-                    if armed
-                    else SandboxError(
-                        500, "internal_error", "Injected fault: the write was committed but the response failed"
-                    )
-                )
+            reply = self._handle(environ, call, org_id or "", token or "")
         except SandboxError as exc:
             reply = Reply(exc.status, exc.body(), headers=exc.headers)
         except Exception:  # a sandbox bug: report it as a JSON 500, log it, never leak a traceback
             environ["wsgi.errors"].write(traceback.format_exc())
             reply = Reply(500, SandboxError(500, "internal_error", "Internal sandbox error").body())
-        (knobs.stats if knobs is not None else self.unattributed).record(method, route_name, reply.status, fault)
-        if reply.status < 400 and (method in WRITE_METHODS or "/domains" in route_name):
+        stats = knobs.stats if knobs is not None else self.unattributed
+        stats.record(method, call.route_name, reply.status, call.fault)
+        if reply.status < 400 and (method in WRITE_METHODS or "/domains" in call.route_name):
             self.webhooks.wake()  # the request may have recorded webhook deliveries (a domain read verifies)
         return self._respond(reply, start_response)
+
+    def _handle(self, environ: dict[str, Any], call: _Call, org_id: str, token: str) -> Reply:
+        """Route, pace, throttle, inject faults and run the handler in one transaction."""
+        parts = _path_parts(environ)
+        # knobs apply to the API of a known organisation, never to /_sandbox or to 401s
+        api = call.knobs if call.knobs is not None and bool(parts) and parts[0] == "v0" else None
+        if api is not None:
+            self._sleep(api)
+        route, params = self.router.match(call.method, parts)
+        call.route_name = route.pattern
+        if api is not None:
+            self._throttle(api.settings, org_id, token)
+        body = _read_body(environ, call.method)
+        armed = self._fault(call, api, route.pattern)
+        if call.fault == "before":
+            raise armed.error() if armed else _INJECTED_BEFORE
+        with self.store.transaction() as tx:
+            ctx = Ctx(
+                tx=tx,
+                caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")),
+                params=params,
+                query=Query(environ.get("QUERY_STRING", "")),
+                body=body,
+                settings=call.knobs.settings if call.knobs is not None else self.orgs.defaults,
+                route=route.pattern,
+                method=call.method,
+                sandbox=self,
+                idempotency_key=environ.get("HTTP_IDEMPOTENCY_KEY"),
+            )
+            reply = route.handler(ctx)
+        if call.fault == "after":
+            raise armed.error() if armed else _INJECTED_AFTER
+        return reply
+
+    @staticmethod
+    def _fault(call: _Call, api: OrgKnobs | None, pattern: str) -> Any:
+        """The fault armed for this route (``/_sandbox/faults``), else one drawn at the fault rate."""
+        if api is None:
+            return None
+        armed = api.faults.take(call.method, pattern)
+        if armed:
+            call.fault = armed.when
+        elif call.method in WRITE_METHODS:
+            call.fault = api.faults.draw(api.settings)
+        return armed
 
     def _org_of(self, token: str | None) -> str | None:
         """The organisation of a live key, or None for an unknown, deleted or expired one. Never
