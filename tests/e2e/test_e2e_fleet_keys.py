@@ -141,3 +141,32 @@ def test_thresholds_count_a_key_replacement_as_a_delete(mailctl, sandbox, write_
     refused = mailctl("apply", "-f", write_config(data), "--auto-approve", "--secrets-out", "s.json")
     assert refused.exit_code == 1, refused.output
     assert keys(sandbox) == before
+
+
+def org_keys(sandbox: SandboxProcess) -> dict[str, str]:
+    rows = sandbox.http.get("/v0/api-keys").json()["api_keys"]
+    return {r["name"]: r["api_key_id"] for r in rows if not r.get("pod_id") and r["name"] != "sandbox bootstrap key"}
+
+
+def test_an_organisation_key_moved_while_its_expiry_changes_is_replaced_and_the_old_one_deleted(
+    mailctl, sandbox, secret_watch, write_config
+):
+    mailctl.apply(write_config({"version": 1, "api_keys": {"ci-reader": {"expires_at": EXPIRY}}}))
+    [old] = secret_watch.secrets_file(mailctl.workdir / "secrets.json")
+    moved = {
+        "version": 1,
+        "api_keys": {"ci-inbox-reader": {"expires_at": "2032-01-01T00:00:00Z"}},
+        "moved": [{"from": "api_key/ci-reader", "to": "api_key/ci-inbox-reader"}],
+    }
+    plan = mailctl.plan_json(write_config(moved))
+    assert actions(plan) == {"api_key/ci-inbox-reader": "replace"}
+    change = changes_by_address(plan)["api_key/ci-inbox-reader"]
+    assert change["moved_from"] == "api_key/ci-reader"
+    assert change["reason"] == "moved from api_key/ci-reader; expires_at forces replacement"
+    assert "api_key/ci-reader" not in plan["unmanaged"]  # it is the one this plan deletes
+
+    mailctl.apply(write_config(moved))
+    new = secret_watch.secrets_file(mailctl.workdir / "secrets.json")[-1]
+    assert org_keys(sandbox) == {"ci-inbox-reader": new["api_key_id"]}  # no key left behind
+    assert works(sandbox, new["secret"]) and not works(sandbox, old["secret"])
+    assert mailctl("plan", "-f", write_config(moved), "--detailed-exitcode").exit_code == 0

@@ -14,7 +14,9 @@ Rules, in the order they are applied:
    different scope than it exists in moves it (delete, then create) when mailctl manages the old
    scope, and is a PlanError when it does not.
 5. ``moved: {from, to}``: the resource found at ``from`` is the actual state of ``to``, renamed in
-   place (an update); once applied (``from`` gone, ``to`` there) the block changes nothing.
+   place (an update), or replaced from there when an immutable attribute changed too (create-first
+   for keys: the old one is deleted by that replacement, wherever it is declared); once applied
+   (``from`` gone, ``to`` there) the block changes nothing.
 6. ``ignore_changes`` attributes are sent with a create and never diffed after; ``manage.ignore``
    matches existing resources that are left alone (listed as unmanaged, never deleted).
 7. Leftovers of an interrupted run (a key whose secret was never recorded, the old key of an
@@ -37,17 +39,16 @@ OLD_HALF_OF_REPLACEMENT = "replaced by a new key; the old one's delete did not f
 
 def plan(desired: DesiredState, actual: ActualState) -> Plan:
     """Every change, unnarrowed and without facts: ``pipeline`` narrows it and finishes it."""
-    scope = _Scope(desired, actual)
+    moved, notes = _moves(desired, actual)
+    scope = _Scope(desired, actual, {have.address for have in moved.values()})
     labels = {a: label for a, r in actual.resources.items() if (label := spec_of(r.kind).label(r)) is not None}
     result = Plan(unmanaged=scope.unmanaged(), managed_count=len(scope.managed_actual), labels=labels)
     changes: dict[str, Change] = {}
-    moved, notes = _moves(desired, actual)
     result.notes.extend(notes)
 
     for address, want in desired.resources.items():
         have = actual.resources.get(address)
-        change = _rename(want, moved[address]) if have is None and address in moved else None
-        change = change or _compare(want, have)
+        change = _rename(want, moved[address]) if have is None and address in moved else _compare(want, have)
         if change is not None:
             changes[address] = change
 
@@ -81,21 +82,23 @@ def _moves(desired: DesiredState, actual: ActualState) -> tuple[dict[str, Resour
     return out, notes
 
 
-def _rename(want: Resource, have: Resource) -> Change | None:
-    """An in-place rename (``moved``), plus any other declared difference. None when a difference
-    forces replacement: then the old one is deleted and the new one created, as without the block."""
+def _rename(want: Resource, have: Resource) -> Change:
+    """An in-place rename (``moved``), plus any other declared difference. When a difference forces
+    replacement, the resource at the old address is what the replacement deletes (after creating
+    the new one, for kinds that create first), so it is never left behind."""
     diff = [d for d in attribute_changes(want.kind, want.attrs, have.attrs) if not _ignored(want, d)]
-    if any(d.forces_replacement for d in diff):
-        return None
     name = AttributeChange("name", have.name, want.name)
+    causes = [d.path for d in diff if d.forces_replacement]
+    why = f"; {', '.join(causes)} forces replacement" if causes else ": renamed in place"
     return Change(
-        UPDATE,
+        REPLACE if causes else UPDATE,
         want.address,
         desired=want,
         actual=have,
         diff=[name, *diff],
         moved_from=have.address,
-        reason=f"moved from {have.address}: renamed in place",
+        reason=f"moved from {have.address}{why}",
+        create_first=bool(causes) and spec_of(want.kind).create_before_destroy,
     )
 
 
@@ -268,8 +271,10 @@ def _identity(resource: Resource) -> tuple[str, str]:
 class _Scope:
     """Which existing resources mailctl manages, and which it must leave alone."""
 
-    def __init__(self, desired: DesiredState, actual: ActualState):
+    def __init__(self, desired: DesiredState, actual: ActualState, renamed: set[str]):
+        """``renamed``: existing addresses a ``moved`` block renames (managed wherever they are)."""
         manage = desired.manage
+        moved_from = {m.source_address for m in desired.moved}
         self.managed_pods: set[str] = set()
         self._undeclared_managed_pods: set[str] = set()
         self._unmanaged: list[str] = []
@@ -296,7 +301,9 @@ class _Scope:
                     self.managed_actual[address] = resource
             elif (
                 address in desired.resources
+                or address in renamed
                 or _leftover_of(resource) in desired.resources
+                or _leftover_of(resource) in moved_from  # the old half of a moved key's replacement
                 or (spec_of(resource.kind).manages_scope and None in desired.list_scopes)
             ):
                 self.managed_actual[address] = resource  # declared, or in the managed org lists

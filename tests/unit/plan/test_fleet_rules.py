@@ -1,0 +1,107 @@
+"""The planner's rules for changing a live fleet (issue 16): moved, ignore_changes, manage.ignore,
+create-first replacements. Pure: desired state from config text, actual state built by hand."""
+
+from __future__ import annotations
+
+from mailctl.config import load_texts
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Plan
+from mailctl.plan.planner import OLD_HALF_OF_REPLACEMENT
+from mailctl.plan.planner import plan as make_plan
+from mailctl.resources import API_KEY, INBOX, POD, ActualState, DesiredState, Observed, Resource
+
+EXPIRY = {"expires_at": "2031-01-01T00:00:00Z"}
+
+
+def desired(text: str) -> DesiredState:
+    return load_texts({"c.yaml": "version: 1\n" + text}).state
+
+
+def actual(*resources: Resource) -> ActualState:
+    state = ActualState()
+    for resource in resources:
+        state.add(resource)
+    return state
+
+
+def org_key(name: str, remote_id: str, observed: Observed | None = None, **attrs: object) -> Resource:
+    return Resource(
+        API_KEY, f"api_key/{name}", {"permissions": None, **attrs}, remote_id=remote_id, observed=observed or Observed()
+    )
+
+
+def actions(p: Plan) -> dict[str, str]:
+    return {c.address: c.action for c in p.changes}
+
+
+MOVED = "moved:\n  - {from: api_key/old, to: api_key/new}\n"
+
+
+def test_an_organisation_key_being_renamed_is_managed_not_listed_as_unmanaged():
+    p = make_plan(desired("api_keys:\n  new: {}\n" + MOVED), actual(org_key("old", "k1")))
+    assert actions(p) == {"api_key/new": UPDATE}
+    assert p.changes[0].moved_from == "api_key/old"
+    assert "api_key/old" not in p.unmanaged
+    assert p.managed_count == 1
+
+
+def test_a_moved_key_whose_immutable_attribute_changed_is_replaced_create_first_from_its_old_address():
+    config = desired("api_keys:\n  new: {expires_at: '2032-01-01T00:00:00Z'}\n" + MOVED)
+    p = make_plan(config, actual(org_key("old", "k1", **EXPIRY)))
+    [change] = p.changes
+    assert (change.action, change.address, change.moved_from) == (REPLACE, "api_key/new", "api_key/old")
+    assert change.actual is not None and change.actual.remote_id == "k1"  # the old key is the one deleted
+    assert change.create_first
+    assert change.reason == "moved from api_key/old; expires_at forces replacement"
+    assert [d.path for d in change.diff] == ["name", "expires_at"]
+    assert "api_key/old" not in p.unmanaged
+
+
+def test_a_moved_key_left_marked_by_an_unfinished_replacement_is_deleted_once_the_new_one_exists():
+    marked = Observed(replaced=True, declared_address="api_key/old")
+    config = desired("api_keys:\n  new: {expires_at: '2032-01-01T00:00:00Z'}\n" + MOVED)
+    p = make_plan(
+        config,
+        actual(org_key("old", "k1", marked, **EXPIRY), org_key("new", "k2", expires_at="2032-01-01T00:00:00Z")),
+    )
+    assert actions(p) == {"api_key/old": DELETE}
+    assert p.changes[0].reason == OLD_HALF_OF_REPLACEMENT and p.changes[0].repair
+    assert "api_key/old" not in p.unmanaged
+
+
+def test_once_applied_a_moved_block_plans_nothing():
+    p = make_plan(desired("api_keys:\n  new: {}\n" + MOVED), actual(org_key("new", "k1")))
+    assert p.changes == [] and p.notes == []
+
+
+def test_when_both_ends_exist_nothing_is_renamed_and_the_plan_says_so():
+    p = make_plan(
+        desired("pods:\n  t:\n    api_keys: {new: {}}\nmoved:\n  - {from: pod/t/api_key/old, to: pod/t/api_key/new}\n"),
+        actual(
+            Resource(POD, "pod/t", {}, remote_id="p1", observed=Observed(client_id="t")),
+            Resource(API_KEY, "pod/t/api_key/old", {"permissions": None}, parent="pod/t", remote_id="k1"),
+            Resource(API_KEY, "pod/t/api_key/new", {"permissions": None}, parent="pod/t", remote_id="k2"),
+        ),
+    )
+    assert actions(p) == {"pod/t/api_key/old": DELETE}  # an undeclared child of a declared pod
+    assert p.notes == [
+        "moved pod/t/api_key/old -> pod/t/api_key/new: both exist, so nothing is renamed "
+        "(pod/t/api_key/old is planned on its own)"
+    ]
+
+
+def test_ignore_changes_sends_the_attribute_at_create_and_never_diffs_it_after():
+    config = desired("pods:\n  t: {name: New name, ignore_changes: [name]}\n")
+    assert actions(make_plan(config, actual())) == {"pod/t": CREATE}
+    assert make_plan(config, actual()).changes[0].after == {"name": "New name"}
+    existing = Resource(POD, "pod/t", {"name": "Old name"}, remote_id="p1", observed=Observed(client_id="t"))
+    assert make_plan(config, actual(existing)).changes == []
+
+
+def test_manage_ignore_leaves_matching_runtime_children_alone_and_deletes_the_rest():
+    config = desired("manage:\n  ignore: ['pod/t/inbox/conv-*']\npods:\n  t: {}\n")
+    pod = Resource(POD, "pod/t", {}, remote_id="p1", observed=Observed(client_id="t"))
+    runtime = Resource(INBOX, "pod/t/inbox/conv-7@agentmail.to", {}, parent="pod/t")
+    stray = Resource(INBOX, "pod/t/inbox/scratch@agentmail.to", {}, parent="pod/t")
+    p = make_plan(config, actual(pod, runtime, stray))
+    assert actions(p) == {"pod/t/inbox/scratch@agentmail.to": DELETE}
+    assert "pod/t/inbox/conv-7@agentmail.to" in p.unmanaged
