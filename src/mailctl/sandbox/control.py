@@ -64,6 +64,27 @@ def _number(name: str, value: Any, low: float, high: float | None, integer: bool
     return value
 
 
+# Each knob's rule: a number range (low, high, whole) or the words it accepts. One table, so a new
+# knob is one line here, not another branch.
+_NUMBERS: dict[str, tuple[float, float | None, bool]] = {
+    "page_size": (1, 100, True),
+    "latency_ms": (0, 60_000, True),
+    "latency_jitter_ms": (0, 60_000, True),
+    "rate_limit": (0.001, None, False),  # 0 or null: no limit
+    "fault_rate": (0, 1, False),
+    "seed": (-(2**63), 2**63, True),  # null: random
+    "webhook_retry_ms": (1, 3_600_000, True),
+}
+_NULLABLE = {"rate_limit", "seed"}
+_WORDS: dict[str, tuple[str, ...]] = {
+    "fault_mode": ("before", "after", "both"),
+    "domain_verification": ("auto", "manual"),
+    "rate_limit_scope": ("org", "key"),
+    "open_tracking": ("enabled", "disabled"),
+    "webhook_deliveries": ("enabled", "disabled"),
+}
+
+
 def validate_config(changes: dict[str, Any], current: Settings) -> Settings:
     """A new ``Settings`` with ``changes`` applied, or 400 naming the first bad knob."""
     known = {f.name for f in dataclasses.fields(Settings)}
@@ -71,28 +92,20 @@ def validate_config(changes: dict[str, Any], current: Settings) -> Settings:
     for name, value in changes.items():
         if name not in known:
             raise bad_request(f"Unknown setting '{name}'; known: {', '.join(sorted(known))}", name)
-        if name == "page_size":
-            value = _number(name, value, 1, 100, True)
-        elif name in ("latency_ms", "latency_jitter_ms"):
-            value = _number(name, value, 0, 60_000, True)
-        elif name == "rate_limit":
-            value = None if value is None or value == 0 else _number(name, value, 0.001, None, False)
-        elif name == "fault_rate":
-            value = _number(name, value, 0, 1, False)
-        elif name == "seed":
-            value = None if value is None else _number(name, value, -(2**63), 2**63, True)
-        elif name == "fault_mode" and value not in ("before", "after", "both"):
-            raise bad_request("'fault_mode' must be before, after or both", name)
-        elif name == "domain_verification" and value not in ("auto", "manual"):
-            raise bad_request("'domain_verification' must be auto or manual", name)
-        elif name == "rate_limit_scope" and value not in ("org", "key"):
-            raise bad_request("'rate_limit_scope' must be org or key", name)
-        elif name in ("open_tracking", "webhook_deliveries") and value not in ("enabled", "disabled"):
-            raise bad_request(f"'{name}' must be enabled or disabled", name)
-        elif name == "webhook_retry_ms":
-            value = _number(name, value, 1, 3_600_000, True)
-        updated[name] = value
+        updated[name] = _knob_value(name, value)
     return Settings(**updated)
+
+
+def _knob_value(name: str, value: Any) -> Any:
+    if name in _NULLABLE and (value is None or (name == "rate_limit" and value == 0)):
+        return None
+    if name in _NUMBERS:
+        low, high, whole = _NUMBERS[name]
+        return _number(name, value, low, high, whole)
+    words = _WORDS.get(name)
+    if words is not None and value not in words:
+        raise bad_request(f"'{name}' must be {', '.join(words[:-1])} or {words[-1]}", name)
+    return value
 
 
 def patch_config(ctx: Ctx) -> Reply:
