@@ -39,41 +39,60 @@ def steps_of(plan: Plan) -> dict[Step, Change]:
 
 def dependencies(steps: dict[Step, Change]) -> dict[Step, set[Step]]:
     """For every step, the steps that must succeed before it starts."""
-    creates = {address for address, phase in steps if phase == CREATE}
-    deletes = {address for address, phase in steps if phase == DELETE}
-    index = names_index(c.desired for (_, p), c in steps.items() if p == CREATE and c.desired is not None)
-    deleted_identity: dict[tuple[str, str], list[str]] = {}
+    graph = _Prerequisites(steps)
+    for address in graph.deletes:
+        graph.children_first(address)
     for (address, phase), change in steps.items():
-        if phase == DELETE and spec_of(change.kind).unique_name and change.actual is not None:
-            deleted_identity.setdefault((change.kind, change.actual.name), []).append(address)
+        if phase != DELETE:
+            graph.what_it_needs((address, phase), change)
+    return graph.needs
 
-    needs: dict[Step, set[Step]] = {step: set() for step in steps}
-    for address in deletes:
-        # Each deleted address makes every deleted ancestor wait for it (children first).
+
+class _Prerequisites:
+    """The edges of one plan's step graph, built one rule at a time."""
+
+    def __init__(self, steps: dict[Step, Change]):
+        self.creates = {address for address, phase in steps if phase == CREATE}
+        self.deletes = {address for address, phase in steps if phase == DELETE}
+        desired = (c.desired for (_, p), c in steps.items() if p == CREATE and c.desired is not None)
+        self.index = names_index(desired)
+        self.deleted_identity: dict[tuple[str, str], list[str]] = {}
+        for (address, phase), change in steps.items():
+            if phase == DELETE and spec_of(change.kind).unique_name and change.actual is not None:
+                self.deleted_identity.setdefault((change.kind, change.actual.name), []).append(address)
+        self.needs: dict[Step, set[Step]] = {step: set() for step in steps}
+
+    def children_first(self, address: str) -> None:
+        """A deleted address makes every deleted ancestor wait for it."""
         for ancestor in _prefixes(address):
-            if ancestor in deletes:
-                needs[(ancestor, DELETE)].add((address, DELETE))
-    for (address, phase), change in steps.items():
-        if phase == DELETE:
-            continue
-        step = (address, phase)
+            if ancestor in self.deletes:
+                self.needs[(ancestor, DELETE)].add((address, DELETE))
+
+    def what_it_needs(self, step: Step, change: Change) -> None:
+        """A create or update waits for the creation of what it lives in, is created on and names;
+        a create also for deletes that free its name (or, create-first, the old one waits for it)."""
+        address, phase = step
         assert change.desired is not None
-        wanted: set[str] = set()
-        parent = change.desired.parent
-        while parent is not None:
-            wanted.add(parent)
-            parent = parent_of(parent)
+        wanted = set(_ancestors(change.desired.parent))
         wanted |= set(spec_of(change.kind).uses(change.desired))  # an inbox's domain
-        wanted |= set(referenced(change.desired, index))  # a webhook's pods and inboxes
-        needs[step] |= {(a, CREATE) for a in wanted if a in creates and a != address}
-        if phase == CREATE:
-            if address in deletes and change.create_first:
-                needs[(address, DELETE)].add(step)  # the old one goes once the new one exists
-            elif address in deletes:
-                needs[step].add((address, DELETE))
-            for other in deleted_identity.get((change.kind, change.desired.name), []):
-                needs[step].add((other, DELETE))
-    return needs
+        wanted |= set(referenced(change.desired, self.index))  # a webhook's pods and inboxes
+        self.needs[step] |= {(a, CREATE) for a in wanted if a in self.creates and a != address}
+        if phase != CREATE:
+            return
+        if address in self.deletes and change.create_first:
+            self.needs[(address, DELETE)].add(step)  # the old one goes once the new one exists
+        elif address in self.deletes:
+            self.needs[step].add((address, DELETE))
+        for other in self.deleted_identity.get((change.kind, change.desired.name), []):
+            self.needs[step].add((other, DELETE))
+
+
+def _ancestors(parent: str | None) -> list[str]:
+    out = []
+    while parent is not None:
+        out.append(parent)
+        parent = parent_of(parent)
+    return out
 
 
 def dependents(needs: dict[Step, set[Step]]) -> dict[Step, list[Step]]:
