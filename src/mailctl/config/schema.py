@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -148,36 +148,45 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
 
 
 def _value_message(error: ValidationError) -> str:
-    keyword, expected, instance = error.validator, error.validator_value, error.instance
-    if keyword == "type":
-        kinds = [expected] if isinstance(expected, str) else list(expected)
-        names = [_TYPE_NAMES.get(k, k) for k in kinds]
-        wanted = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-        return f"expected {wanted}, got {describe(instance)}"
-    if keyword == "pattern":
-        return f"`{instance}` {error.schema.get('patternErrorMessage', f'does not match `{expected}`')}"
-    if keyword == "not" and "notErrorMessage" in error.schema:
-        return f"`{instance}` {error.schema['notErrorMessage']}"
-    if keyword == "enum":
-        hint = _did_you_mean(str(instance), [str(e) for e in expected])
-        if hint and len(expected) > 8:
-            return f"`{instance}` is not a valid value{hint}"
-        return f"`{instance}` is not one of: {', '.join(str(e) for e in expected)}{hint}"
+    """The problem with a value, in words: one rule per JSON Schema keyword (``_MESSAGES``)."""
+    keyword, expected = error.validator, error.validator_value
     if keyword in ("minLength", "minItems") and expected == 1:
         return "must not be empty"
-    if keyword == "const":
-        return f"must be `{expected}`"
-    if keyword in ("minLength", "maxLength"):
-        return f"must be {'at least' if keyword == 'minLength' else 'at most'} {expected} characters long"
-    if keyword in ("minItems", "maxItems"):
-        return f"must have {'at least' if keyword == 'minItems' else 'at most'} {expected} item(s)"
-    if keyword == "maxProperties":
-        return f"must have at most {expected} entries"
-    if keyword in ("minimum", "maximum"):
-        return f"must be {'at least' if keyword == 'minimum' else 'at most'} {expected}"
-    if keyword == "uniqueItems":
-        return "lists an item more than once"
-    return str(error.message)
+    if keyword == "not" and "notErrorMessage" not in error.schema:
+        return str(error.message)
+    rule = _MESSAGES.get(str(keyword))
+    return rule(error, expected, error.instance) if rule is not None else str(error.message)
+
+
+def _type_message(error: ValidationError, expected: Any, instance: Any) -> str:
+    kinds = [expected] if isinstance(expected, str) else list(expected)
+    names = [_TYPE_NAMES.get(k, k) for k in kinds]
+    wanted = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"expected {wanted}, got {describe(instance)}"
+
+
+def _enum_message(error: ValidationError, expected: Any, instance: Any) -> str:
+    hint = _did_you_mean(str(instance), [str(e) for e in expected])
+    if hint and len(expected) > 8:
+        return f"`{instance}` is not a valid value{hint}"
+    return f"`{instance}` is not one of: {', '.join(str(e) for e in expected)}{hint}"
+
+
+_MESSAGES: dict[str, Callable[[ValidationError, Any, Any], str]] = {
+    "type": _type_message,
+    "pattern": lambda e, x, i: f"`{i}` {e.schema.get('patternErrorMessage', f'does not match `{x}`')}",
+    "not": lambda e, x, i: f"`{i}` {e.schema['notErrorMessage']}",
+    "enum": _enum_message,
+    "const": lambda e, x, i: f"must be `{x}`",
+    "minLength": lambda e, x, i: f"must be at least {x} characters long",
+    "maxLength": lambda e, x, i: f"must be at most {x} characters long",
+    "minItems": lambda e, x, i: f"must have at least {x} item(s)",
+    "maxItems": lambda e, x, i: f"must have at most {x} item(s)",
+    "maxProperties": lambda e, x, i: f"must have at most {x} entries",
+    "minimum": lambda e, x, i: f"must be at least {x}",
+    "maximum": lambda e, x, i: f"must be at most {x}",
+    "uniqueItems": lambda e, x, i: "lists an item more than once",
+}
 
 
 _TYPE_NAMES = {
