@@ -182,22 +182,31 @@ def foreign_reason(file: str) -> str | None:
         return "no mailctl top-level key (not a mailctl file)"
     if _declares_mailctl_version(keys):
         return None
+    return _foreign_keys(keys) or _foreign_kind(keys) or _only_metadata(keys)
+
+
+def _foreign_keys(keys: dict[str, str]) -> str | None:
     foreign = [key for key in keys if key not in top_level_keys()]
-    if foreign:
-        listed = ", ".join(f"`{key}`" for key in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-        return (
-            f"top-level key{'s' if len(foreign) > 1 else ''} {listed} "
-            f"{'are' if len(foreign) > 1 else 'is'} not mailctl's (another tool's file; "
-            f"list it in {IGNORE_FILE} to silence this)"
-        )
-    if "kind" in keys:
-        kind_match = _KIND_VALUE.match(keys["kind"])
-        kind = kind_match.group(1) if kind_match else ""
-        if kind not in MAILCTL_KINDS:
-            return f"`kind: {kind}` is not a mailctl kind (another tool's file)"
-    if not set(keys) - {"name", "description"}:
-        return "no mailctl top-level key (not a mailctl file)"
-    return None
+    if not foreign:
+        return None
+    listed = ", ".join(f"`{key}`" for key in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+    return (
+        f"top-level key{'s' if len(foreign) > 1 else ''} {listed} "
+        f"{'are' if len(foreign) > 1 else 'is'} not mailctl's (another tool's file; "
+        f"list it in {IGNORE_FILE} to silence this)"
+    )
+
+
+def _foreign_kind(keys: dict[str, str]) -> str | None:
+    if "kind" not in keys:
+        return None
+    kind_match = _KIND_VALUE.match(keys["kind"])
+    kind = kind_match.group(1) if kind_match else ""
+    return None if kind in MAILCTL_KINDS else f"`kind: {kind}` is not a mailctl kind (another tool's file)"
+
+
+def _only_metadata(keys: dict[str, str]) -> str | None:
+    return "no mailctl top-level key (not a mailctl file)" if not set(keys) - {"name", "description"} else None
 
 
 def _declares_mailctl_version(keys: dict[str, str]) -> bool:
