@@ -145,6 +145,9 @@ def _ids(state: ActualState) -> dict[str, str]:
     return {a: r.remote_id for a, r in state.resources.items() if r.remote_id is not None}
 
 
+_JOIN_SLICE = 0.1  # seconds: how soon the main thread sees a signal while it waits
+
+
 class _Background:
     """One call run on a daemon thread: a command that fails meanwhile exits without waiting for it."""
 
@@ -171,7 +174,10 @@ class _Background:
         threading.Thread(target=after, name="mailctl-listing-then", daemon=True).start()
 
     def result(self) -> Any:
-        self._thread.join()
+        # In slices: a main thread blocked in one untimed join can miss a signal (CPython does not
+        # always wake it), and Ctrl-C then waited for the request in flight (issue 17 point 5).
+        while self._thread.is_alive():
+            self._thread.join(_JOIN_SLICE)
         if self._error is not None:
             raise self._error
         return self._value

@@ -129,8 +129,11 @@ def held_text(change: Change) -> str:
 
 
 def messages_at_risk(plan: Plan) -> int:
-    """How many messages the plan destroys (what the data-loss prompt asks the user to type)."""
-    return sum((c.data_at_risk or {}).get("messages", 0) for c in plan.changes if c.destroys)
+    """How many messages the plan destroys: what the data-loss prompt asks the user to type. An
+    inbox holding only drafts (no messages) counts its drafts, so the number is never 0."""
+    held = [c.data_at_risk or {} for c in plan.changes if c.destroys]
+    messages = sum(h.get("messages", 0) for h in held)
+    return messages or sum(h.get("drafts", 0) + h.get("threads", 0) for h in held)
 
 
 def threshold_violations(plan: Plan, thresholds: Thresholds) -> list[Refusal]:
