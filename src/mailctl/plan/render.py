@@ -88,7 +88,8 @@ def render_text(plan: Plan) -> str:
     if plan.notes:
         lines += ["Notes:"] + [f"  ! {shown(m)}" for m in plan.notes] + [""]
     if plan.unmanaged:
-        lines += [f"Unmanaged (exists, not declared, outside `manage` or matched by `manage.ignore`; left alone): {len(plan.unmanaged)}"]
+        why = "exists, not declared, outside `manage` or matched by `manage.ignore`; left alone"
+        lines += [f"Unmanaged ({why}): {len(plan.unmanaged)}"]
         lines += [
             f"  {shown(a)}" + (f"  # {shown(plan.labels[a])}" if a in plan.labels else "") for a in plan.unmanaged
         ]
