@@ -50,6 +50,32 @@ USERNAME = Length(1, 64)  # an inbox address's local part
 TIMESTAMP_MIN = datetime.min.replace(tzinfo=UTC)
 TIMESTAMP_MAX = datetime.max.replace(tzinfo=UTC)
 
+# The webhook event types the API accepts (a webhook's ``event_types``): the config schema's enum
+# and the sandbox's check read this one list.
+EVENT_TYPES = (
+    "message.received",
+    "message.received.spam",
+    "message.received.blocked",
+    "message.received.unauthenticated",
+    "message.security.completed",
+    "message.security.review",
+    "message.security.override",
+    "message.sent",
+    "message.delivered",
+    "message.bounced",
+    "message.complained",
+    "message.rejected",
+    "message.opened",
+    "domain.verified",
+    "calendar.event.created",
+    "calendar.event.updated",
+    "calendar.event.deleted",
+    "calendar.event.responded",
+    "calendar.event.starting",
+    "calendar.event.ending",
+)
+
+
 # -- mailctl's own -----------------------------------------------------------------------------
 
 # The apply lock is a pod whose client_id starts with this (api/lock.py): a declared pod with

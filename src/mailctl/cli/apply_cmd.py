@@ -13,7 +13,14 @@ from mailctl.api.pacing import Pacer
 from mailctl.cli import colour, hints
 from mailctl.cli.apply_progress import ApplyProgress
 from mailctl.cli.changed_since_option import changed_since_option
-from mailctl.cli.common import config_option, connection_options, load_desired, open_client, target_options
+from mailctl.cli.common import (
+    config_option,
+    connection_options,
+    load_desired,
+    lock_timeout_option,
+    open_client,
+    target_options,
+)
 from mailctl.cli.scale_options import paced, parallelism_options, shard_option, workers
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter, ShardWaitReporter
@@ -88,13 +95,7 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
     is_flag=True,
     help="Exit 0 even when work is left deferred (inboxes waiting for a domain to verify).",
 )
-@click.option(
-    "--lock-timeout",
-    metavar="SECONDS",
-    type=click.FloatRange(0),
-    default=0.0,
-    help="Wait up to SECONDS for the organisation lock when another apply holds it (default 0: fail at once).",
-)
+@lock_timeout_option
 def apply(
     planfile_path: str | None,
     files: tuple[str, ...],

@@ -89,6 +89,17 @@ def target_options(func: F) -> F:
     return func
 
 
+def lock_timeout_option(func: F) -> F:
+    """``--lock-timeout``: every command that writes takes the apply lock."""
+    return click.option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        type=click.FloatRange(0),
+        default=0.0,
+        help="Wait up to SECONDS for the apply lock when another run holds it (default 0: fail at once).",
+    )(func)
+
+
 def load_desired(files: tuple[str, ...]) -> DesiredState:
     from mailctl.config import load
 
@@ -122,6 +133,7 @@ __all__ = [
     "config_option",
     "connection_options",
     "load_desired",
+    "lock_timeout_option",
     "load_and_plan",
     "make_plan",
     "open_client",

@@ -11,30 +11,7 @@ from urllib.parse import urlsplit
 from mailctl import limits
 from mailctl.sandbox.backend.core import Caller, bad_request, missing_permission
 
-EVENT_TYPES = frozenset(
-    {
-        "message.received",
-        "message.received.spam",
-        "message.received.blocked",
-        "message.received.unauthenticated",
-        "message.security.completed",
-        "message.security.review",
-        "message.security.override",
-        "message.sent",
-        "message.delivered",
-        "message.bounced",
-        "message.complained",
-        "message.rejected",
-        "message.opened",
-        "domain.verified",
-        "calendar.event.created",
-        "calendar.event.updated",
-        "calendar.event.deleted",
-        "calendar.event.responded",
-        "calendar.event.starting",
-        "calendar.event.ending",
-    }
-)
+EVENT_TYPES = frozenset(limits.EVENT_TYPES)
 
 # §3.2: these events are never implied and need the matching label permission.
 LABEL_EVENTS = {
