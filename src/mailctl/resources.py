@@ -74,6 +74,18 @@ class Observed:
     read_only: bool = False  # list entries the API manages itself
 
 
+@dataclass(frozen=True)
+class WriteOnly:
+    """A value the API accepts but never returns (a webhook header's): sent, never shown.
+
+    ``env`` names the environment variable it was read from: all a plan file records. ``value``
+    is None where it is unknown (a literal of the config, read back from a plan file). Neither
+    ``repr`` nor ``str`` shows the value."""
+
+    value: str | None = field(default=None, repr=False)
+    env: str | None = None
+
+
 @dataclass
 class Resource:
     """One resource of any kind, in desired or actual state.
@@ -92,6 +104,9 @@ class Resource:
     ignore_changes: frozenset[str] = frozenset()  # desired state: attributes set at create, never diffed
     remote_id: str | None = None  # actual state: the API's id of it (pod_id, domain_id, ...)
     observed: Observed = field(default_factory=Observed)  # actual state: read-only facts
+    # Desired state: the values of write-only attributes (attribute -> name -> value), whose names
+    # alone are in ``attrs``. Sent to the API; never diffed, rendered, saved or shown by repr().
+    write_only: dict[str, dict[str, WriteOnly]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.observed, dict):  # a plain mapping of the same fields (tests, fixtures)

@@ -22,7 +22,7 @@ from mailctl.api.listing import list_both_ends
 from mailctl.api.lock import is_lock_pod
 from mailctl.api.paths import item_path, scope_path
 from mailctl.errors import NotFound
-from mailctl.kinds import SPECS, Owners, spec_of
+from mailctl.kinds import SPECS, Attribute, Owners, spec_of
 from mailctl.kinds.list_entry import read_entries, scoped_lists
 from mailctl.resources import INBOX, POD, ActualState, DesiredState, Resource
 
@@ -68,6 +68,7 @@ class StateReader:
                 state.add(resource)
         scopes = {r.parent for r in desired.resources.values() if spec_of(r.kind).manages_scope}
         self.read_lists(state, scopes | desired.list_scopes)
+        self.read_sub_routes(desired, state)
         return state
 
     def count_inbox_data(self, inbox_ids: list[str]) -> dict[str, dict[str, int]]:
@@ -120,6 +121,23 @@ class StateReader:
         for (scope, direction, list_type), rows in self._parallel(jobs).items():
             for entry in read_entries(rows, scope, direction, list_type):
                 state.add(entry)
+
+    def read_sub_routes(self, desired: DesiredState, state: ActualState) -> None:
+        """Attributes the API keeps at their own route (a webhook's header names): one GET per
+        existing resource whose declaration manages them, and none for any other."""
+        ids = _ids(state)
+        jobs: dict[tuple[str, str], Callable[[], Any]] = {}
+        for address, want in desired.resources.items():
+            have = state.resources.get(address)
+            for attr in spec_of(want.kind).attributes:
+                if have and attr.sub_route and attr.name in want.attrs and attr.name not in want.ignore_changes:
+                    jobs[(address, attr.name)] = partial(self._read_sub_route, item_path(have, ids), attr)
+        for (address, name), value in self._parallel(jobs).items():
+            state.resources[address].attrs[name] = value
+
+    def _read_sub_route(self, item: str, attr: Attribute) -> Any:
+        names = self.client.get(f"{item}/{attr.sub_route}").get(attr.read_key) or []
+        return attr.normalise(names) if attr.normalise else names
 
     def _list_or_empty(self, path: str) -> list[dict[str, Any]]:
         try:

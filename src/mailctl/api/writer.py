@@ -115,6 +115,7 @@ class ApiWriter:
         if spec.shows_secret_once:
             self._create_with_secret(resource)  # two-phase: its secret is recorded before it is named
             return
+        _require_values(resource)
         body = spec.create_body(resource, self._remote_id)
         path = collection_path(resource, self.ids)
         if spec.uses(resource):
@@ -188,6 +189,10 @@ class ApiWriter:
         body |= spec.update_body(changed, change.desired.attrs, change.actual.attrs, self._known_remote_id)
         if body:
             self.client.patch(item_path(change.desired, self.ids, change.actual.remote_id), body)
+        _require_values(change.desired, change.actual, changed)
+        for tail, values in spec.sub_updates(changed, change.desired, change.actual):
+            path = item_path(change.desired, self.ids, change.actual.remote_id)
+            self.client.patch(f"{path}/{tail}", values)  # write-only values: never in an error or log
         if change.actual.remote_id is not None:
             self.ids.set(change.desired.address, change.actual.remote_id)
 
@@ -348,6 +353,15 @@ class ApiWriter:
         except ApiError as exc:
             if exc.status != 409:  # 409: a verification is already running
                 raise
+
+
+def _require_values(desired: Resource, actual: Resource | None = None, changed: set[str] | None = None) -> None:
+    """Refuse to send a write-only value that is not known here (a literal of the config, read
+    back from a plan file): sending nothing in its place would be worse."""
+    sent = spec_of(desired.kind).values_to_send(desired, actual, changed or ())
+    unknown = sorted(f"{attr}.{name}" for attr, values in sent.items() for name, v in values.items() if v.value is None)
+    if unknown:
+        raise MailctlError(f"{desired.address}: the value of {', '.join(unknown)} is not known here; nothing was sent")
 
 
 def _same_scope(row: dict[str, Any], key: Resource, ids: IdRegistry) -> bool:

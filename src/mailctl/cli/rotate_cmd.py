@@ -1,6 +1,7 @@
-"""`mailctl rotate`: give a declared API key a new secret without an outage.
+"""`mailctl rotate`: give a declared API key a new secret without an outage, or push a declared
+webhook's header values (write-only: no plan sees them change).
 
-The workflow (under the apply lock) is ``mailctl.ops.rotate``; this parses flags and prints.
+The workflows (under the apply lock) are ``mailctl.ops.rotate``; this parses flags and prints.
 """
 
 from __future__ import annotations
@@ -8,10 +9,13 @@ from __future__ import annotations
 import click
 
 from mailctl.cli import hints
-from mailctl.cli.common import config_option, connection_options, load_desired, open_client
+from mailctl.cli.common import config_option, connection_options, load_desired, lock_timeout_option, open_client
 from mailctl.cli.wait_progress import LockWaitReporter
+from mailctl.errors import UsageError
+from mailctl.kinds import spec_of
 from mailctl.ops.apply import ApplyHooks, open_sink
-from mailctl.ops.rotate import declared_key, rotate_key
+from mailctl.ops.rotate import declared_rotatable, push_webhook_headers, rotate_key
+from mailctl.resources import DesiredState
 from mailctl.text import shown
 
 
@@ -22,13 +26,7 @@ from mailctl.text import shown
 @click.option("--secrets-out", metavar="FILE", help="Where the new secret goes (required to create).")
 @click.option("--delete-old", is_flag=True, help="Delete the old key right after creating the new one.")
 @click.option("--retire-old", is_flag=True, help="Create nothing: delete the older keys of this name.")
-@click.option(
-    "--lock-timeout",
-    metavar="SECONDS",
-    type=click.FloatRange(0),
-    default=0.0,
-    help="Wait up to SECONDS for the apply lock when an apply holds it (default 0: fail at once).",
-)
+@lock_timeout_option
 def rotate(
     address: str,
     files: tuple[str, ...],
@@ -39,17 +37,24 @@ def rotate(
     retire_old: bool,
     lock_timeout: float,
 ) -> None:
-    """Give the API key at ADDRESS a new secret without an outage.
+    """Give the API key at ADDRESS a new secret without an outage, or send the webhook at ADDRESS
+    the current values of its headers (from the config and the environment).
 
     \b
     Examples:
       mailctl rotate pod/tenant-acme/api_key/acme-backend --secrets-out new.json
       mailctl rotate pod/tenant-acme/api_key/acme-backend --retire-old
+      mailctl rotate pod/tenant-acme/webhook/events
     """
     desired = load_desired(files)
-    declared_key(desired, address)
-    sink = None if retire_old else open_sink(secrets_out)
+    declared = declared_rotatable(desired, address)
     hooks = ApplyHooks(on_lock_wait=LockWaitReporter(lock_timeout), unlock_hint=hints.command("unlock"))
+    if not spec_of(declared.kind).shows_secret_once:  # a webhook: its header values are pushed
+        if secrets_out or delete_old or retire_old:
+            raise UsageError(f"--secrets-out, --delete-old and --retire-old are for API keys; {address} is a webhook")
+        _push(address, desired, endpoint, sandbox, hooks, lock_timeout)
+        return
+    sink = None if retire_old else open_sink(secrets_out)
     with open_client(endpoint, sandbox) as client:
         result = rotate_key(client, desired, address, sink, delete_old, retire_old, hooks, lock_timeout)
     if result.created:
@@ -61,3 +66,17 @@ def rotate(
         )
     for old in result.deleted:
         click.echo(f"{shown(address)}: deleted older key {shown(old)}")
+
+
+def _push(
+    address: str,
+    desired: DesiredState,
+    endpoint: str | None,
+    sandbox: str | None,
+    hooks: ApplyHooks,
+    lock_timeout: float,
+) -> None:
+    with open_client(endpoint, sandbox) as client:
+        result = push_webhook_headers(client, desired, address, hooks, lock_timeout)
+    for attr, names in result.pushed.items():
+        click.echo(f"{shown(address)}: sent the current values of {attr} {', '.join(shown(n) for n in names)}")

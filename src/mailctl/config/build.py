@@ -110,6 +110,8 @@ class Builder:
             return
         attrs, invalid = spec.config_attrs(body)
         self.problems.extend(doc.problem(path + (attr,), message) for attr, message in invalid)
+        write_only, unreadable = spec.config_write_only(body)  # values never reach ``attrs``
+        self.problems.extend(doc.problem(path + tail, message) for tail, message in unreadable)
         for index, attr in enumerate(body.get("ignore_changes") or []):
             if spec.attribute(attr) is None:
                 known = ", ".join(a.name for a in spec.attributes)
@@ -119,7 +121,7 @@ class Builder:
                         f"`{attr}` is not an attribute of a {spec.kind.value} (its attributes: {known})",
                     )
                 )
-        resource = Resource(spec.kind, spec.address(name, scope), attrs)
+        resource = Resource(spec.kind, spec.address(name, scope), attrs, write_only=write_only)
         pod = pod_of(scope) if scope is not None else None
         if self._add(doc, path, resource, body):
             nested = self.refs.declared(doc, path, resource, body, pod)

@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from mailctl.resources import Kind, Resource, inbox_address, pod_address, split_address
+from mailctl.resources import Kind, Resource, WriteOnly, inbox_address, pod_address, split_address
 
 Row = Mapping[str, Any]  # one object as the API returns it
+Tail = tuple[str | int, ...]  # a field path below an attribute
+# config value -> (declared name -> value, (path below the attribute, problem) for each bad one)
+WriteOnlyReader = Callable[[Mapping[str, Any]], tuple[dict[str, WriteOnly], list[tuple[Tail, str]]]]
 
 
 class _Absent:
@@ -52,6 +55,13 @@ class Attribute:
     description: str = ""  # for editors and the schema's readers
     required: bool = False  # every declaration must give it
     scopes: frozenset[Kind | None] | None = None  # where it may be declared (None: wherever its kind may)
+    # -- a map whose values the API never returns (webhook headers): only its names are diffed --
+    # Its config value maps names to values: ``attrs`` holds ``normalise(names)``, and this reads
+    # the values into ``Resource.write_only``. A create sends ``{name: value}``; an update PATCHes
+    # ``sub_route`` with the added names' values and ``remove_<field>``.
+    write_only: WriteOnlyReader | None = None
+    sub_route: str = ""  # read (GET, its names under ``read_key``) and updated at the item's path + this
+    read_key: str = ""
 
     @property
     def field(self) -> str:
@@ -96,6 +106,12 @@ def _ids(attr: Attribute, names: Iterable[str], resolve: Callable[[Kind, str], s
     """The remote ids of the resources an attribute's values name."""
     ref = attr.refers_to
     return [resolve(ref, name) for name in names] if ref is not None else list(names)
+
+
+def _normalised_names(attr: Attribute) -> Callable[[str], Any]:
+    """One name as the attribute's ``normalise`` writes it in ``attrs``."""
+    normalise = attr.normalise
+    return (lambda name: normalise([name])[0]) if normalise is not None else (lambda name: name)
 
 
 def is_default(value: Any, default: Any) -> bool:
@@ -201,6 +217,39 @@ class KindSpec:
                 problems.append((attr.name, attr.invalid.format(value=value)))
         return attrs, problems
 
+    def config_write_only(
+        self, body: Mapping[str, Any]
+    ) -> tuple[dict[str, dict[str, WriteOnly]], list[tuple[Tail, str]]]:
+        """The declared values of write-only attributes, and ``(path, problem)`` for bad ones."""
+        values: dict[str, dict[str, WriteOnly]] = {}
+        problems: list[tuple[Tail, str]] = []
+        for attr in self.attributes:
+            given = body.get(attr.name)
+            if attr.write_only is None or not isinstance(given, Mapping):
+                continue
+            values[attr.name], found = attr.write_only(given)
+            problems.extend(((attr.name, *tail), message) for tail, message in found)
+        return values, problems
+
+    def values_to_send(
+        self, desired: Resource, actual: Resource | None = None, changed: Iterable[str] = ()
+    ) -> dict[str, dict[str, WriteOnly]]:
+        """The write-only values a create (``actual`` None: all) or an update of the ``changed``
+        attributes (the names ``actual`` lacks) sends, by attribute then declared name."""
+        out: dict[str, dict[str, WriteOnly]] = {}
+        for attr in self.attributes:
+            declared = desired.write_only.get(attr.name)
+            if attr.write_only is None or not declared or attr.name not in desired.attrs:
+                continue
+            if actual is not None and attr.name not in changed:
+                continue
+            have = set(actual.attrs.get(attr.name) or ()) if actual is not None else set()
+            names = _normalised_names(attr)
+            sent = {name: value for name, value in declared.items() if names(name) not in have}
+            if sent:
+                out[attr.name] = sent
+        return out
+
     # -- API -----------------------------------------------------------------------------------
 
     def row_attrs(self, row: Row, only: Iterable[str] | None = None) -> dict[str, Any]:
@@ -222,10 +271,13 @@ class KindSpec:
         body = self.identity(resource)
         if self.client_id is not None:
             body["client_id"] = self.client_id(resource.address)
+        sealed = self.values_to_send(resource, None)
         for attr in self.attributes:
             value = resource.attrs.get(attr.name)
             if not attr.on_create or attr.name not in resource.attrs:
                 continue
+            if attr.write_only is not None:
+                value = {name: v.value for name, v in sealed.get(attr.name, {}).items()}
             if is_default(value, attr.create_default):
                 continue
             if attr.refers_to is not None:
@@ -255,6 +307,8 @@ class KindSpec:
         body: dict[str, Any] = {}
         for name in sorted(changed):
             attr = self.attribute(name) or Attribute(name)
+            if attr.sub_route:
+                continue  # sent by ``sub_updates``
             if attr.patch == "merge":
                 old, new = have.get(name) or {}, want.get(name) or {}
                 body[attr.field] = {**{k: None for k in old if k not in new}, **new} if new else None
@@ -268,12 +322,36 @@ class KindSpec:
                 body[attr.field] = want.get(name)
         return body
 
+    def sub_updates(
+        self, changed: Iterable[str], desired: Resource, actual: Resource
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """``(path below the item, PATCH body)`` for the changed attributes updated at their own
+        route: the added names with their values, the removed names."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        changed = set(changed)
+        sent = self.values_to_send(desired, actual, changed)
+        for attr in self.attributes:
+            if not attr.sub_route or attr.name not in changed:
+                continue
+            body: dict[str, Any] = {}
+            added = {name: v.value for name, v in sent.get(attr.name, {}).items()}
+            removed = set(actual.attrs.get(attr.name) or ()) - set(desired.attrs.get(attr.name) or ())
+            if added:
+                body[attr.field] = added
+            if removed:
+                body[f"remove_{attr.field}"] = sorted(removed)
+            if body:
+                out.append((attr.sub_route, body))
+        return out
+
     # -- export --------------------------------------------------------------------------------
 
     def declaration(self, resource: Resource) -> dict[str, Any]:
         """The config body declaring ``resource`` as read: defaults left out."""
         attrs = dict(resource.attrs)
         for attr in self.attributes:
+            if attr.write_only is not None:  # names alone are no declaration: the values are unknown
+                attrs.pop(attr.name, None)
             if attr.export_default is ABSENT or attr.name not in attrs:
                 continue
             if is_default(attrs[attr.name], attr.export_default):

@@ -4,15 +4,18 @@ name; organisation webhooks may subscribe to pods, organisation and pod ones to 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from mailctl import limits
-from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.kinds.base import Attribute, KindSpec, Owners, Tail
 from mailctl.resources import (
     Kind,
     Observed,
     Resource,
+    WriteOnly,
     split_address,
 )
 
@@ -39,6 +42,57 @@ EVENT_TYPES = (
     "calendar.event.starting",
     "calendar.event.ending",
 )
+
+
+# RFC 9110: a header name is a token; a value is visible ASCII, space, tab or obs-text (as latin-1).
+_TOKEN = "!#$%&'*+\\-.^_`|~0-9A-Za-z"
+_HEADER_VALUE = re.compile("[\t\x20-\x7e\x80-\xff]*")
+_VALUE = limits.WEBHOOK_HEADER_VALUE
+
+
+def header_names(names: Iterable[str]) -> list[str]:
+    """Header names are case-insensitive: compared (and shown in plans) lower-cased, sorted."""
+    return sorted({name.lower() for name in names})
+
+
+def header_values(headers: Mapping[str, Any]) -> tuple[dict[str, WriteOnly], list[tuple[Tail, str]]]:
+    """Each declared header's value: a literal, or ``{env: NAME}`` read from the environment now.
+    Problems name the header and the variable, never the value."""
+    values: dict[str, WriteOnly] = {}
+    problems: list[tuple[Tail, str]] = []
+    seen: dict[str, str] = {}
+    for name, given in headers.items():
+        first = seen.setdefault(name.lower(), name)
+        if first != name:
+            problems.append(
+                ((name,), f"header `{name}` is declared twice (also as `{first}`; names are case-insensitive)")
+            )
+            continue
+        var = given.get("env") if isinstance(given, Mapping) else None
+        where: Tail = (name, "env") if var is not None else (name,)
+        value = os.environ.get(var) if isinstance(var, str) else given if isinstance(given, str) else None
+        problem = _value_problem(name, var, value)
+        if problem is None:
+            values[name] = WriteOnly(value, env=var)
+        else:
+            problems.append((where, problem))
+    return values, problems
+
+
+def _value_problem(name: str, var: Any, value: str | None) -> str | None:
+    source = f"`{var}`, the value of header `{name}`," if var is not None else f"the value of header `{name}`"
+    if value is None and isinstance(var, str):
+        return f"environment variable `{var}` is not set (header `{name}` takes its value from it)"
+    if value is None:
+        return f"header `{name}` must be text or {{env: VARIABLE}} (its value is not shown)"
+    if len(value) > _VALUE.max:
+        return f"{source} is longer than {_VALUE.max} characters"
+    if not _HEADER_VALUE.fullmatch(value):
+        return (
+            f"{source} holds a character a header cannot carry (a control character or one beyond U+00FF); "
+            "the value is not shown"
+        )
+    return None
 
 
 def normalize_event_types(values: list[str]) -> list[str]:
@@ -146,6 +200,40 @@ WEBHOOK_SPEC = KindSpec(
             scopes=frozenset({None, Kind.POD}),
             schema={"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/emailAddress"}},
             description="Only events from these declared inboxes (of the same pod, at pod scope).",
+        ),
+        Attribute(  # names are diffed; values are write-only: sent, never read back or shown
+            "headers",
+            normalise=header_names,
+            create_default=[],
+            write_only=header_values,
+            sub_route="headers",
+            read_key="header_names",
+            schema={
+                "type": "object",
+                "propertyNames": {
+                    "maxLength": limits.WEBHOOK_HEADER_NAME.max,
+                    "pattern": f"^[{_TOKEN}]+$",
+                    "patternErrorMessage": "is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+                },
+                # No "type" on values: a schema error would quote the value. header_values words those.
+                "additionalProperties": {
+                    "maxLength": _VALUE.max,
+                    "required": ["env"],
+                    "properties": {
+                        "env": {
+                            "type": "string",
+                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                            "patternErrorMessage": "is not an environment variable name",
+                            "description": "The environment variable holding the value, read when the config "
+                            "is loaded.",
+                        }
+                    },
+                    "additionalProperties": False,
+                    "description": "The value: text, or {env: VARIABLE}. Never shown, never stored in plan files.",
+                },
+            },
+            description="Custom delivery headers, name: value. Only names are compared (the API never returns "
+            "values): `mailctl rotate webhook/...` pushes changed values. {} removes every header.",
         ),
     ),
     route="/webhooks",

@@ -4,6 +4,9 @@ Rotation creates a second key with the same scope, name, permissions and expiry,
 secret in the sink. While both exist the newest carries the name; the older one is left alone
 (plans list it as unmanaged) until ``retire_old`` deletes it, once consumers have switched.
 It takes the apply lock like every workflow that writes, so it never interleaves with an apply.
+
+A webhook's header values are write-only: no plan can see that one changed. ``push_webhook_headers``
+sends every declared value again (read from the config and the environment now), under the lock.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from mailctl.api.paths import item_path
 from mailctl.api.reader import StateReader
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.errors import NotFound, UsageError
+from mailctl.kinds import spec_of
 from mailctl.ops.apply import ApplyHooks, LockState, locked
-from mailctl.resources import DesiredState, Resource
+from mailctl.resources import WEBHOOK, DesiredState, Resource
 
 
 @dataclass
@@ -33,9 +37,54 @@ def declared_key(desired: DesiredState, address: str) -> Resource:
     return declared
 
 
-def _rotatable(resource: Resource) -> bool:
-    from mailctl.kinds import spec_of
+def declared_rotatable(desired: DesiredState, address: str) -> Resource:
+    """An API key, or a resource with write-only values to push (a webhook with headers)."""
+    declared = desired.resources.get(address)
+    if declared is not None and (_rotatable(declared) or declared.write_only):
+        return declared
+    if declared is not None and declared.kind == WEBHOOK:
+        raise UsageError(f"{address} declares no headers: there is nothing to push")
+    raise UsageError(f"{address} is not an API key or a webhook with headers declared in the config")
 
+
+@dataclass
+class PushResult:
+    pushed: dict[str, list[str]] = field(default_factory=dict)  # attribute -> names whose values were sent
+
+
+def push_webhook_headers(
+    client: AgentMailClient,
+    desired: DesiredState,
+    address: str,
+    hooks: ApplyHooks | None = None,
+    lock_timeout: float = 0.0,
+    lock_state: LockState | None = None,
+) -> PushResult:
+    """Send the current value of every write-only value ``address`` declares (its headers),
+    holding the lock. Names the webhook lacks are added; it keeps the names it has."""
+    declared = declared_rotatable(desired, address)
+    spec = spec_of(declared.kind)
+    sent = spec.values_to_send(declared)
+    unknown = [name for values in sent.values() for name, v in values.items() if v.value is None]
+    if unknown or not sent:
+        raise UsageError(f"{address}: the values of {', '.join(unknown) or 'its headers'} are not known")
+    result = PushResult()
+    with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state):
+        actual = StateReader(client).read(desired)
+        current = actual.resources.get(address)
+        if current is None:
+            raise UsageError(f"{address} does not exist yet: `mailctl apply` creates it")
+        ids = IdRegistry({a: r.remote_id for a, r in actual.resources.items() if r.remote_id})
+        for attr in spec.attributes:
+            values = sent.get(attr.name)
+            if values and attr.sub_route:
+                body = {attr.field: {name: v.value for name, v in values.items()}}
+                client.patch(f"{item_path(current, ids)}/{attr.sub_route}", body)
+                result.pushed[attr.name] = sorted(values)
+    return result
+
+
+def _rotatable(resource: Resource) -> bool:
     return spec_of(resource.kind).shows_secret_once
 
 

@@ -8,22 +8,26 @@ again from the recorded desired state and refuses, naming every difference, unle
 computed now is identical to the recorded one (address, action, reason, attribute diffs, before and
 after, data at risk) and the actual state is the one the plan was made from. What runs is then
 exactly the recorded list of changes. Secrets are never part of either state, so they never reach
-a plan file.
+a plan file. Nor do write-only values (webhook header values): the desired state records where
+each came from, ``{env: NAME}`` (read again by ``apply PLANFILE``) or ``{literal: true}`` (its
+value dropped: a plan that must send one is refused before any change).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mailctl import __version__, atomic
 from mailctl.errors import UnsafePlan, UsageError
-from mailctl.plan.changes import Plan
+from mailctl.kinds import spec_of
+from mailctl.plan.changes import UPDATE, Plan
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
-from mailctl.resources import ActualState, DesiredState, ManagePolicy, Moved, Resource, Source
+from mailctl.resources import ActualState, DesiredState, ManagePolicy, Moved, Resource, Source, WriteOnly
 
 PLANFILE_FORMAT = "mailctl-plan/1"
 _FORMAT_FAMILY = "mailctl-plan/"
@@ -108,6 +112,7 @@ class RecordedPlan:
         changed = plan_differences(self.changes, plan) if plan is not None else []
         moved = self._state_differences(actual)
         if not changed and not moved:
+            self._check_values_known(plan)
             return
         parts = []
         if changed:
@@ -119,6 +124,28 @@ class RecordedPlan:
             + "\nand ".join(parts)
             + f"\nNothing was changed. Run `{self.replan}` again."
         )
+
+    def _check_values_known(self, plan: Plan | None) -> None:
+        """Refuse a plan that must send write-only values this file does not hold (a literal of
+        the config) or whose environment variable is not set now; never send a wrong one."""
+        lines = []
+        for change in plan.changes if plan is not None else []:
+            if change.desired is None:
+                continue
+            changed = {d.path.split(".", 1)[0] for d in change.diff}
+            actual = change.actual if change.action == UPDATE else None
+            for attr, values in spec_of(change.kind).values_to_send(change.desired, actual, changed).items():
+                lines += [
+                    f"  {change.address}: {_unknown(attr, name, v)}" for name, v in values.items() if v.value is None
+                ]
+        if lines:
+            raise UnsafePlan(
+                f"saved plan {self.path} must send values it cannot hold:\n"
+                + _listing(lines)
+                + "\nNothing was changed. A plan file records only where such values come from: declare "
+                "them as {env: VARIABLE} and set each variable where the plan is applied, or apply without a "
+                "plan file."
+            )
 
     def _state_differences(self, actual: ActualState) -> list[str]:
         now = state_digests(actual)
@@ -259,6 +286,31 @@ def _check_written_by_this_mailctl(path: str, document: dict[str, Any], replan: 
         )
 
 
+def _unknown(attr: str, name: str, value: WriteOnly) -> str:
+    if value.env is None:
+        return f"{attr} `{name}` has a literal value in the config, which a plan file never holds"
+    return f"{attr} `{name}` takes its value from environment variable `{value.env}`, which is not set"
+
+
+def _write_only_to_json(resource: Resource) -> dict[str, dict[str, dict[str, Any]]]:
+    """Where each write-only value comes from, never the value itself."""
+    return {
+        attr: {name: {"env": v.env} if v.env is not None else {"literal": True} for name, v in values.items()}
+        for attr, values in resource.write_only.items()
+    }
+
+
+def _write_only_from_json(data: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, WriteOnly]]:
+    """Environment references read again now (None where unset); literals stay unknown."""
+    return {
+        attr: {
+            name: WriteOnly(os.environ.get(ref["env"]), env=ref["env"]) if "env" in ref else WriteOnly()
+            for name, ref in values.items()
+        }
+        for attr, values in data.items()
+    }
+
+
 def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
     return {
         "manage": {
@@ -278,6 +330,7 @@ def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
                 "prevent_destroy": r.prevent_destroy,
                 "ignore_changes": sorted(r.ignore_changes),
                 "source": [r.source.file, r.source.line, r.source.column] if r.source else None,
+                **({"write_only": _write_only_to_json(r)} if r.write_only else {}),
             }
             for r in desired.resources.values()
         ],
@@ -306,6 +359,7 @@ def _desired_from_json(data: dict[str, Any]) -> DesiredState:
                 source=source,
                 prevent_destroy=row.get("prevent_destroy", False),
                 ignore_changes=frozenset(row.get("ignore_changes") or ()),
+                write_only=_write_only_from_json(row.get("write_only") or {}),
             )
         )
     return desired

@@ -24,14 +24,14 @@ MUTABLE = {
     DOMAIN: {"feedback_enabled", "inbound_enabled", "subdomains_enabled", "tracking_enabled"},
     INBOX: {"display_name", "metadata", "status"},
     API_KEY: {"permissions"},
-    WEBHOOK: {"event_types", "enabled", "pods", "inboxes"},
+    WEBHOOK: {"event_types", "enabled", "pods", "inboxes", "headers"},
     LIST_ENTRY: set(),
 }
 ALL = {
     **MUTABLE,
     POD: {"name"},
     API_KEY: {"permissions", "expires_at"},
-    WEBHOOK: {"url", "event_types", "enabled", "pods", "inboxes"},
+    WEBHOOK: {"url", "event_types", "enabled", "pods", "inboxes", "headers"},
     LIST_ENTRY: {"reason"},
 }
 
