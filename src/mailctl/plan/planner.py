@@ -180,7 +180,6 @@ def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any], fo
     for report in _deepdiff(before, after, view="tree").values():
         for level in report:
             path = ".".join(str(p) for p in [attr, *level.path(output_format="list")])
-            # t1/t2 are canonical copies (whole floats as ints), never the caller's objects
             old = None if level.t1 is notpresent else level.t1
             new = None if level.t2 is notpresent else level.t2
             out.append(AttributeChange(path, old, new, forces))
@@ -190,36 +189,16 @@ def _nested_changes(attr: str, before: dict[str, Any], after: dict[str, Any], fo
 def _deepdiff(before: Any, after: Any, **options: Any) -> Any:
     """deepdiff, exactly: 3 and 3.0 are one number, 2**53 + 1 is not 2**53, True is not 1.
 
-    Imported here, not at module level: it costs ~170 ms, which commands that diff nothing
-    (`--version`, `validate`) must not pay.
+    ``ignore_type_in_groups`` compares ints and floats by value (exactly, as Python does, also
+    inside lists since deepdiff 9); ``ignore_type_subclasses`` keeps bool out of the int group.
+    Imported here, not at module level: it costs ~90-170 ms, which commands that diff nothing
+    (`--version`, `validate`) must not pay; ``_same`` settles equal values without it.
     """
     from deepdiff import DeepDiff
 
-    # ints and floats compare by value (exactly, as Python compares them); ignore_type_subclasses
-    # keeps bool out of the int group. Inside lists deepdiff compares hashes, which include the
-    # type: _canonical writes whole floats as ints first (exact), so [3.0] equals [3] there too.
     return DeepDiff(
-        _canonical(before),
-        _canonical(after),
-        ignore_order=True,
-        ignore_type_in_groups=[(int, float)],
-        ignore_type_subclasses=True,
-        **options,
+        before, after, ignore_order=True, ignore_type_in_groups=[(int, float)], ignore_type_subclasses=True, **options
     )
-
-
-def _canonical(value: Any) -> Any:
-    """Plain builtins, whole floats as ints (3.0 -> 3, exact): only real differences remain."""
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else float(value)
-    for plain in (bool, str, int):
-        if isinstance(value, plain):
-            return plain(value)
-    return value
 
 
 def _cascade_pod_replacements(changes: dict[str, Change], desired: DesiredState, scope: _Scope) -> None:
