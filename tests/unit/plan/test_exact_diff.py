@@ -111,3 +111,13 @@ def test_the_cheap_comparison_never_hides_a_difference_deepdiff_sees(a, b):
 
     if _same(a, b):
         assert not _deepdiff(a, b)
+
+
+def test_reordered_lists_compare_ints_and_floats_by_value_and_bools_apart():
+    """Lists in another order go to deepdiff (the fast path cannot settle them): 3.0 is still 3
+    there, and True is still not 1."""
+    assert not attribute_changes(
+        INBOX, {"metadata": {"l": [1, 3.0, {"x": 2.0}]}}, {"metadata": {"l": [{"x": 2}, 3, 1]}}
+    )
+    assert attribute_changes(INBOX, {"metadata": {"l": [True, 2]}}, {"metadata": {"l": [2, 1]}})
+    assert attribute_changes(INBOX, {"metadata": {"l": [BIG + 1, 2]}}, {"metadata": {"l": [2, float(BIG)]}})
