@@ -122,6 +122,21 @@ def test_pod_and_inbox_keys_are_renamed_on_their_own_routes(client, http, tmp_pa
     assert _key_names(http) == ["agent", "backend"]
 
 
+def test_cleanup_after_an_ambiguous_create_spares_pending_keys_of_other_scopes(client, http, tmp_path):
+    """A lost create is cleaned up by deleting *its* pending key: a same-named pending key of
+    another scope (another run's, in a pod) is not this run's to delete."""
+    pod_id = http.post("/v0/pods", json={"name": "A", "client_id": "tenant-a"}).json()["pod_id"]
+    other = http.post(f"/v0/pods/{pod_id}/api-keys", json={"name": pending_name("backend")}).json()["api_key_id"]
+    _arm(http, "POST", "/v0/api-keys", 500, "after")
+    ApiWriter(client, IdRegistry({"pod/tenant-a": pod_id}), SecretSink(tmp_path / "s.json")).create(ORG_KEY)
+    rows = http.get("/v0/api-keys").json()["api_keys"]
+    assert other in {r["api_key_id"] for r in rows}  # the pod's pending key is still there
+    assert sorted(r["name"] for r in rows if r["name"] != "sandbox bootstrap key") == [
+        "backend",
+        pending_name("backend"),
+    ]
+
+
 # -- what the next plan makes of leftovers -------------------------------------------------------
 
 
