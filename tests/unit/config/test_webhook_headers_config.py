@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from config_dir import ConfigDir
 
+from mailctl.api.writer import ApiWriter, IdRegistry
+from mailctl.errors import MailctlError
 from mailctl.kinds import spec_of
 from mailctl.resources import WEBHOOK, Resource, WriteOnly
 
@@ -131,3 +133,14 @@ def test_an_update_sends_the_added_names_values_and_removes_the_others_at_the_he
 
 def test_export_never_declares_header_names_without_values() -> None:
     assert "headers" not in spec_of(WEBHOOK).declaration(_hook(["x-a"]))
+
+
+class _NoRequests:
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"a request was made ({name})")
+
+
+def test_the_writer_never_sends_a_value_it_does_not_know() -> None:
+    writer = ApiWriter(_NoRequests(), IdRegistry({"pod/t": "pod-1"}))  # type: ignore[arg-type]
+    with pytest.raises(MailctlError, match=r"headers\.X-Lit is not known here; nothing was sent"):
+        writer.create(_hook(["x-lit"], {"X-Lit": WriteOnly()}))  # a literal read back from a plan file
