@@ -7,6 +7,9 @@ turns its rows into resources. Only two things fan out:
 domain details (list rows carry no verification status, so declared custom domains are fetched
 one by one) and allow/block lists, which have no organisation-wide view, read only for the
 scopes whose config declares ``lists``.
+
+A plan narrowed to some pods (``--target``, ``--shard``) lists the pods, then reads only the pods
+it takes, pod by pod (``mailctl.api.pod_reads``), when that costs fewer requests than the lists.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.listing import list_both_ends
 from mailctl.api.lock import is_lock_pod
 from mailctl.api.paths import item_path, scope_path
+from mailctl.api.pod_reads import PodsRead, read_pods
 from mailctl.errors import NotFound
 from mailctl.kinds import SPECS, Attribute, Owners, spec_of
 from mailctl.kinds.list_entry import read_entries, scoped_lists
-from mailctl.resources import INBOX, POD, ActualState, DesiredState, Resource
+from mailctl.resources import INBOX, POD, ActualState, DesiredState, Kind, Resource, pod_of
 
 FAN_OUT = 16
+SPECS_LISTED = tuple(spec.kind for spec in SPECS.values() if spec.list_key is not None)
 
 
 class StateReader:
@@ -35,12 +40,13 @@ class StateReader:
         self.parallelism = max(1, parallelism)
         self._listing: _Background | None = None
 
-    def start_listing(self) -> None:
+    def start_listing(self, pods_only: bool = False) -> None:
         """Start the organisation-wide lists now (they need no config); ``read`` picks them up.
+        ``pods_only``: a narrowed plan (``--target``, ``--shard``) lists only the pods first.
 
         Reading a large organisation waits on the network while loading its config keeps the CPU
         busy: done at once they take about as long as the longer of the two."""
-        self._listing = _Background(self._list_organisation)
+        self._listing = _Background(partial(self._list_organisation, (POD,)) if pods_only else self._list_organisation)
 
     def abandon_listing(self, then: Callable[[], None]) -> None:
         """The listing started is not wanted (the config failed to load): run ``then`` (closing
@@ -53,11 +59,21 @@ class StateReader:
         else:
             listing.then(then)
 
-    def read(self, desired: DesiredState) -> ActualState:
+    def read(self, desired: DesiredState, narrowed: PodsRead | None = None) -> ActualState:
+        """The actual state: everything, or (``narrowed``) only the pods a narrowed plan takes,
+        when that costs fewer requests than the organisation-wide lists (``mailctl.api.pod_reads``)."""
         listing, self._listing = self._listing, None
-        rows = listing.result() if listing is not None else self._list_organisation()
-        listed = [(spec, key) for spec in SPECS.values() if (key := spec.list_key) is not None]
+        if listing is not None:
+            rows = listing.result()
+        else:
+            rows = self._list_organisation((POD,)) if narrowed else self._list_organisation()
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
+        taken = [_pod_name(row) for row in rows[POD] if narrowed is not None and narrowed.takes_pod(_pod_name(row))]
+        if narrowed is not None and not narrowed.organisation and narrowed.cheaper(taken, len(rows[POD])):
+            rows = read_pods(self.client, self._parallel, rows[POD], narrowed)
+        elif len(rows) < len(SPECS_LISTED):
+            rows = {**self._list_organisation(tuple(k for k in SPECS_LISTED if k not in rows)), **rows}
+        listed = [(spec, key) for spec in SPECS.values() if (key := spec.list_key) is not None]
         owners = Owners(
             {row["pod_id"]: _pod_name(row) for row in rows[POD]},
             {row["inbox_id"].lower(): row.get("pod_id") for row in rows[INBOX]},
@@ -67,7 +83,10 @@ class StateReader:
             for resource in spec.read_rows(rows[spec.kind], owners) if spec.read_rows is not None else ():
                 state.add(resource)
         scopes = {r.parent for r in desired.resources.values() if spec_of(r.kind).manages_scope}
-        self.read_lists(state, scopes | desired.list_scopes)
+        scopes |= desired.list_scopes
+        if narrowed is not None and not narrowed.organisation:
+            scopes = {s for s in scopes if (pod := pod_of(s) if s else None) is not None and narrowed.takes_pod(pod)}
+        self.read_lists(state, scopes)
         self.read_sub_routes(desired, state)
         return state
 
@@ -85,15 +104,15 @@ class StateReader:
 
     # -----------------------------------------------------------------------------------------
 
-    def _list_organisation(self) -> dict[Any, list[dict[str, Any]]]:
-        """Every row of every kind with an organisation-wide list, by kind."""
+    def _list_organisation(self, kinds: tuple[Kind, ...] | None = None) -> dict[Any, list[dict[str, Any]]]:
+        """Every row of every kind (``kinds``: of these) with an organisation-wide list, by kind."""
         return self._parallel(
             {
                 spec.kind: partial(
                     list_both_ends, self.client, f"/v0{spec.route}", key, spec.remote_id_field or f"{spec.kind}_id"
                 )
                 for spec in SPECS.values()
-                if (key := spec.list_key) is not None
+                if (key := spec.list_key) is not None and (kinds is None or spec.kind in kinds)
             }
         )
 

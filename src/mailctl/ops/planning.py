@@ -1,4 +1,5 @@
-"""Read the state and plan: one read, then the facts the plan's own changes need, then the plan."""
+"""Read the state and plan: one read (of what the narrowed plan takes), then the facts the plan's own
+changes need, then the plan."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from mailctl.api.client import AgentMailClient
 from mailctl.api.connect import connect
 from mailctl.api.facts import read_facts
 from mailctl.api.pacing import Pacer
+from mailctl.api.pod_reads import PodsRead
 from mailctl.api.reader import StateReader
 from mailctl.errors import MailctlError
-from mailctl.plan import pipeline, shards, targeting
+from mailctl.plan import pipeline, reads, shards, targeting
 from mailctl.plan.changes import Plan
 from mailctl.resources import ActualState, DesiredState
 
@@ -42,11 +44,28 @@ def make_plan(
     targeting.validate_patterns(list(targets), "--target")
     targeting.validate_patterns(list(excludes), "--exclude")
     reader = reader or StateReader(client)
-    actual = reader.read(desired)
+    actual = reader.read(desired, narrowed_read(desired, targets, shard))
     plan = pipeline.make_plan(
         desired, actual, lambda needed: read_facts(reader, needed, actual), list(targets), list(excludes), shard
     )
     return Planned(desired, actual, plan)
+
+
+def narrowed_read(
+    desired: DesiredState, targets: tuple[str, ...] | list[str], shard: shards.Shard | None
+) -> PodsRead | None:
+    """What a plan narrowed by ``targets`` / ``shard`` reads (None: a whole plan reads everything)."""
+    scope = reads.read_scope(targets, shard)
+    if scope.everything:
+        return None
+    declared = reads.declared_in(desired, scope)
+    return PodsRead(
+        takes_pod=scope.takes_pod,
+        organisation=scope.organisation,
+        domains=reads.needs_domains(declared),
+        locate=tuple(r.name for r in reads.unique_names(declared)),
+        cheaper=reads.pods_cheaper(desired, scope),
+    )
 
 
 def load_and_plan(
@@ -64,7 +83,10 @@ def load_and_plan(
         load()
         raise
     reader = StateReader(client)
-    reader.start_listing()
+    if reads.read_scope(targets, shard).everything:
+        reader.start_listing()
+    else:
+        reader.start_listing(pods_only=True)  # the rest depends on the pods the targets take
     try:
         desired = load()
     except BaseException:
