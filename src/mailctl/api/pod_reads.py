@@ -62,19 +62,18 @@ def read_pods(client: AgentMailClient, parallel: Parallel, pods: list[dict[str, 
                     jobs[(spec.kind, pod["pod_id"])] = partial(_list, client, base + spec.route, spec, pod["pod_id"])
     if request.domains:
         jobs[(DOMAIN, None)] = partial(list_both_ends, client, "/v0/domains", "domains", "domain_id")
-    for inbox_id in request.locate:
-        jobs[("locate", inbox_id)] = partial(_get_or_none, client, f"/v0/inboxes/{quote_segment(inbox_id)}")
     inboxes: dict[str, dict[str, Any]] = {}
     for (kind, _), found in parallel(jobs).items():
-        if kind == "locate":
-            if found is not None:
-                inboxes.setdefault(found["inbox_id"].lower(), found)
-            continue
         for row in found:
             if kind == INBOX:
                 inboxes.setdefault(row["inbox_id"].lower(), row)
             else:
                 rows[kind].append(row)
+    missing = [i for i in request.locate if i.lower() not in inboxes]  # not in their pod: elsewhere?
+    located = parallel({i: partial(_get_or_none, client, f"/v0/inboxes/{quote_segment(i)}") for i in missing})
+    for found in located.values():
+        if found is not None:
+            inboxes.setdefault(found["inbox_id"].lower(), found)
     rows[INBOX] = list(inboxes.values())
     inbox_jobs: dict[Any, Callable[[], Any]] = {
         (spec.kind, inbox["inbox_id"]): partial(
