@@ -30,6 +30,14 @@ def _inbox_config(fields: str) -> str:
     return f"version: 1\npods:\n  p:\n    inboxes:\n      a@agentmail.to: {{{fields}}}\n"
 
 
+_WEBHOOK = {"url": "https://hooks.example/h", "event_types": ["message.received"]}
+
+
+def _webhook_config(headers: str) -> str:
+    hook = f"{{url: 'https://hooks.example/h', event_types: [message.received], headers: {headers}}}"
+    return f"version: 1\nwebhooks:\n  w: {hook}\n"
+
+
 def _domain(length: int) -> str:
     """A valid domain name of exactly ``length`` characters (labels of at most 63)."""
     labels, left = [], length
@@ -117,6 +125,18 @@ CASES = [
         _post("/v0/webhooks", lambda v: {"url": v, "event_types": ["message.received"]}),
     ),
     _longest(
+        "WEBHOOK_HEADER_NAME",
+        lambda v: _webhook_config(f"{{{v}: x}}"),
+        "webhooks.w.headers",
+        _post("/v0/webhooks", lambda v: {**_WEBHOOK, "headers": {v: "x"}}),
+    ),
+    _longest(
+        "WEBHOOK_HEADER_VALUE",
+        lambda v: _webhook_config(f"{{X-Token: {v}}}"),
+        "webhooks.w.headers.X-Token",
+        _post("/v0/webhooks", lambda v: {**_WEBHOOK, "headers": {"X-Token": v}}),
+    ),
+    _longest(
         "LIST_REASON",
         lambda v: f"version: 1\nlists:\n  receive:\n    block:\n      spam.example: {{reason: {v}}}\n",
         "lists.receive.block.spam.example.reason",
@@ -164,8 +184,6 @@ CASES = [
 
 # In the table but not a field a config can write: checked by the sandbox alone (for now).
 NOT_IN_CONFIG = {
-    "WEBHOOK_HEADER_NAME": "config has no webhook headers yet",
-    "WEBHOOK_HEADER_VALUE": "config has no webhook headers yet",
     "API_KEY_NAME": "config names stay within DECLARED_KEY_NAME (test below)",
     "TIMESTAMP_MIN": "in the past: the API refuses it anyway ('must be in the future')",
     "CLIENT_ID_CHARACTERS": "a character class, checked in both by the same pattern",

@@ -44,7 +44,7 @@ def declared_rotatable(desired: DesiredState, address: str) -> Resource:
         return declared
     if declared is not None and declared.kind == WEBHOOK:
         raise UsageError(f"{address} declares no headers: there is nothing to push")
-    raise UsageError(f"{address} is not an API key or a webhook with headers declared in the config")
+    raise UsageError(f"{address} is not an API key declared in the config, nor a webhook that declares headers")
 
 
 @dataclass
