@@ -191,6 +191,7 @@ NOT_IN_CONFIG = {
     "DECLARED_KEY_NAME": "mailctl's own: test below",
     "DECLARED_NAME": "mailctl's own: a webhook name inside its client_id",
     "WEBHOOK_PODS": "test below (needs existing pods)",
+    "EVENT_TYPES": "a vocabulary, not a length: tests/unit/config/test_schema_generated.py checks both read it",
 }
 
 

@@ -20,28 +20,7 @@ from mailctl.resources import (
 )
 
 PREFIX = "mailctl-webhook-"
-EVENT_TYPES = (
-    "message.received",
-    "message.received.spam",
-    "message.received.blocked",
-    "message.received.unauthenticated",
-    "message.security.completed",
-    "message.security.review",
-    "message.security.override",
-    "message.sent",
-    "message.delivered",
-    "message.bounced",
-    "message.complained",
-    "message.rejected",
-    "message.opened",
-    "domain.verified",
-    "calendar.event.created",
-    "calendar.event.updated",
-    "calendar.event.deleted",
-    "calendar.event.responded",
-    "calendar.event.starting",
-    "calendar.event.ending",
-)
+EVENT_TYPES = limits.EVENT_TYPES
 
 
 # RFC 9110: a header name is a token; a value is visible ASCII, space, tab or obs-text (as latin-1).
