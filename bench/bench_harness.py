@@ -50,6 +50,7 @@ class Run:
     exit_code: int
     rss_mb: float
     output: str
+    cpu_s: float = 0.0  # user + system CPU time of the mailctl process
 
 
 def start_mailctl(sandbox: SandboxProcess, workdir: Path, *args: str) -> subprocess.Popen[str]:
@@ -65,19 +66,20 @@ def start_mailctl(sandbox: SandboxProcess, workdir: Path, *args: str) -> subproc
     )
 
 
-def finish(proc: subprocess.Popen[str]) -> tuple[int, float, str]:
-    """(exit code, peak RSS in MB of that process, its output); os.wait4 measures just this child."""
+def finish(proc: subprocess.Popen[str]) -> tuple[int, float, str, float]:
+    """(exit code, peak RSS in MB of that process, its output, its CPU seconds); os.wait4
+    measures just this child."""
     output = proc.stdout.read() if proc.stdout is not None else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024, output
+    return proc.returncode, usage.ru_maxrss / 1024, output, usage.ru_utime + usage.ru_stime
 
 
 def run_mailctl(sandbox: SandboxProcess, workdir: Path, *args: str, ok: tuple[int, ...] = (0, 2)) -> Run:
     before = counts(sandbox)
     start = time.perf_counter()
-    code, rss, output = finish(start_mailctl(sandbox, workdir, *args))
+    code, rss, output, cpu = finish(start_mailctl(sandbox, workdir, *args))
     elapsed = time.perf_counter() - start
     if code not in ok:
         sys.exit(f"mailctl {args[0]} failed ({code}):\n{output[-3000:]}")
-    return Run(elapsed, counts(sandbox) - before, code, rss, output)
+    return Run(elapsed, counts(sandbox) - before, code, rss, output, cpu)

@@ -99,7 +99,7 @@ def _run(config: dict[str, Any], shards: int, rate_limit: float, latency_ms: int
             ]
             results = []
             for proc in procs:
-                code, rss, output = finish(proc)
+                code, rss, output, _ = finish(proc)
                 results.append((code, time.perf_counter() - start, rss, output))
             wall = time.perf_counter() - start
             total: Counts = counts(sandbox) - before
