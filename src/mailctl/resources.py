@@ -141,8 +141,12 @@ class ManagePolicy:
         return next((g for g in self.ignore if address_matches(address, g)), None)
 
     def protects(self, address: str) -> str | None:
-        """The ``manage.protect`` glob that ``address`` (or a scope it is in) matches, if any."""
-        return next((g for g in self.protect if address_matches(address, g)), None)
+        """The ``manage.protect`` glob that ``address`` (or a scope it is in) matches, if any.
+        Matched generously, since a miss destroys: letter case aside (addresses and domains are
+        case-insensitive, so ``Support@Acme.com`` must guard ``support@acme.com``) and a trailing
+        ``/`` ignored (``pod/vip/`` guards ``pod/vip``)."""
+        folded = address.lower()
+        return next((g for g in self.protect if address_matches(folded, g.lower().rstrip("/") or g)), None)
 
 
 @dataclass(frozen=True)

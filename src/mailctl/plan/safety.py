@@ -99,12 +99,20 @@ def guarded_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
 def protected_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
     out = []
     for change in plan.changes:
-        glob = desired.manage.protects(change.address) if change.destroys and desired.manage.protect else None
-        if glob is None:
+        if not change.destroys or not desired.manage.protect:
             continue
+        # What is destroyed may live at another address than the change's: a key replaced through
+        # a ``moved`` block is planned at its new address and destroys the one it moves from.
+        old = change.actual.address if change.actual is not None else None
+        gone = [a for a in dict.fromkeys((change.address, change.moved_from, old)) if a]
+        hit = next(((a, g) for a in gone if (g := desired.manage.protects(a))), None)
+        if hit is None:
+            continue
+        address, glob = hit
+        via = f" (as {change.address})" if address != change.address else ""
         message = (
-            f"{change.address} is protected by manage.protect `{glob}`, but the plan would {_verb(change)} "
-            f"it: {_why_destroyed(change)} (no flag lifts this: edit the rule to allow it)"
+            f"{address} is protected by manage.protect `{glob}`, but the plan would {_verb(change)} "
+            f"it{via}: {_why_destroyed(change)} (no flag lifts this: edit the rule to allow it)"
         )
         out.append(Refusal(Rule.PROTECT, message, (change.address,)))
     return out
