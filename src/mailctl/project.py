@@ -96,6 +96,7 @@ class Plan:
 
     data: PlanData
     _recorded: RecordedPlan = field(repr=False)
+    _shard: Shard | None = field(default=None, repr=False)  # apply re-plans the same shard, under its lock
 
     @property
     def changes(self) -> list[Change]:
@@ -201,7 +202,7 @@ class Project:
         with self._client() as client:
             planned = planning.make_plan(client, desired, targets, excludes, shard_spec)
         recorded = RecordedPlan.of(planned.plan, desired, planned.actual, targets, excludes)
-        return Plan(planned.plan, recorded)
+        return Plan(planned.plan, recorded, shard_spec)
 
     def apply(
         self,
@@ -228,6 +229,7 @@ class Project:
             wait_for_domains=wait_for_domains,
             lock_timeout=lock_timeout,
             workers=parallelism,
+            shard=plan._shard,
         )
         recorded = plan._recorded
         with self._client() as client:
