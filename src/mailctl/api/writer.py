@@ -19,7 +19,15 @@ from typing import Any, Protocol
 from mailctl.api.change import PlannedUpdate as Change  # a Protocol: api never imports plan
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import collection_path, item_path
-from mailctl.errors import ApiError, Deferred, InvalidRequest, MailctlError, NotFound, TransientError
+from mailctl.errors import (
+    ApiError,
+    Deferred,
+    InvalidRequest,
+    MailctlError,
+    NotFound,
+    TransientError,
+    UnexpectedResponse,
+)
 from mailctl.kinds import spec_of
 from mailctl.kinds.base import replaced_name
 from mailctl.resources import (
@@ -221,6 +229,7 @@ class ApiWriter:
         body = {**spec_of(key.kind).create_body(key, self._remote_id), "name": pending_name(key.name)}
         path = collection_path(key, self.ids)
         created = self._post_pending_key(key, path, body)
+        _require_secret(created, path, self._discard_key)
         key_path = item_path(key, self.ids, created["api_key_id"])
         try:
             self.secrets.store(key.address, created)
@@ -353,6 +362,21 @@ class ApiWriter:
         except ApiError as exc:
             if exc.status != 409:  # 409: a verification is already running
                 raise
+
+
+def _require_secret(created: dict[str, Any], path: str, discard: Callable[[str], None]) -> None:
+    """A key's create answer must carry its id and its secret as text: anything else is never
+    recorded in the sink (a record without a usable secret would read as the current key). The key
+    is deleted when its id is known; else it stays under its pending name, which the next plan
+    repairs."""
+    key_id, secret = created.get("api_key_id"), created.get("api_key")
+    if isinstance(key_id, str) and key_id and isinstance(secret, str) and secret:
+        return
+    if isinstance(key_id, str) and key_id:
+        discard(f"{path}/{quote_segment(key_id)}")
+    raise UnexpectedResponse(
+        200, "the new key's answer has no text 'api_key_id' and 'api_key' (its secret)", "POST", path
+    )
 
 
 def _require_values(desired: Resource, actual: Resource | None = None, changed: set[str] | None = None) -> None:
