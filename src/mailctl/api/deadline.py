@@ -22,6 +22,8 @@ from contextlib import contextmanager
 import httpcore
 import httpx
 
+from mailctl.api.pool import StackPool
+
 _local = threading.local()
 
 SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -99,15 +101,17 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 
 def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's own transport, with its connection pool on the deadline-aware backend.
+    """httpx's own transport, with a :class:`~mailctl.api.pool.StackPool` of httpcore connections
+    on the deadline-aware backend.
 
-    httpx has no switch for the network backend, so the pool is rebuilt with httpcore's public
-    ``network_backend`` argument (what httpx would build, plus the backend). If a future httpx
-    stores it elsewhere, the client's between-chunk check still bounds body trickles.
+    httpx has no switch for the pool or the network backend, so its pool is replaced (httpcore's
+    own costs per request grow with its size: see :mod:`mailctl.api.pool`). If a future httpx
+    stores it elsewhere, its own pool stays and the client's between-chunk check still bounds
+    body trickles.
     """
     transport = httpx.HTTPTransport(limits=limits)
     if isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
-        transport._pool = httpcore.ConnectionPool(
+        transport._pool = StackPool(  # type: ignore[assignment]  # httpx only calls handle_request and close
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
