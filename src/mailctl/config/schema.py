@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from mailctl import limits
-from mailctl.config import schema_gen
+from mailctl.config import fastcheck, schema_gen
 from mailctl.config.loader import Document, FieldPath
 from mailctl.errors import Problem
 from mailctl.resources import Source
@@ -51,6 +51,19 @@ def _utc_range(validator: Any, enabled: Any, instance: Any, subschema: dict[str,
 
 
 _Validator = validators.extend(Draft202012Validator, {"x-utc-range": _utc_range})
+
+
+@lru_cache(maxsize=1)
+def _fast_check() -> fastcheck.Check | None:
+    """The compiled yes/no check of the schema; None if it uses a keyword fastcheck lacks."""
+    try:
+        return fastcheck.compile_schema(schema(), {"x-utc-range": _in_utc_range})
+    except fastcheck.Unsupported:
+        return None
+
+
+def _in_utc_range(enabled: Any, instance: Any) -> bool:
+    return not any(_utc_range(None, enabled, instance, {}))
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +105,9 @@ def validate(
     at a position in ``skip`` (already reported). Only the first ``limit`` by position are worded;
     the rest are counted."""
     instance = doc.data if data is None else data
+    fast = _fast_check()
+    if fast is not None and fast(instance):  # the common case, decided without jsonschema
+        return Checked([])
     kept: list[tuple[Position, int, int, ValidationError]] = []  # (first position, order, count, error)
     total = 0
     for order, error in enumerate(_validator().iter_errors(instance)):
