@@ -43,8 +43,10 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
+            # Through the open file, never by path: whoever can write the directory could swap
+            # the temp file for a link, and a chmod by path would change the mode of its target.
+            os.fchmod(handle.fileno(), stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
             os.fsync(handle.fileno())
-        os.chmod(temp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
         os.replace(temp, target)
     except BaseException:
         try:

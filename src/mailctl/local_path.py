@@ -3,11 +3,11 @@ is judged where it lies (``os.path.realpath`` only tells where a path ends).
 
 Used by the secrets sink and by whole-file writes (``plan --out``, ``drift --out``), which both
 follow symlinks on purpose. Two links are refused, whatever the system's settings and even for
-root, because another local user may have planted them in a shared directory such as /tmp:
+root, because another local user may have planted them:
 
-- a symlink in a sticky world-writable directory whose owner is neither the user running mailctl
-  nor the directory's owner (the kernel's ``protected_symlinks`` rule; a path resolved here and
-  then opened or renamed onto would otherwise escape it);
+- a symlink owned by neither the user running mailctl nor root (in a sticky world-writable
+  directory, the directory's owner counts too: the kernel's ``protected_symlinks`` rule; a path
+  resolved here and then opened or renamed onto would otherwise escape it);
 - a symlink in such a directory that points where nothing exists: nothing is ever created where
   it points (``refuse_dangling_shared_link``).
 """
@@ -92,14 +92,20 @@ def is_shared(info: os.stat_result) -> bool:
 
 
 def _check_link(link: Path, info: os.stat_result, refuse: Refuse) -> None:
-    """The kernel's protected_symlinks rule, whatever the system's setting and even for root: a
-    symlink in a sticky world-writable directory is followed only when its owner is the follower
-    or the directory's owner. Anyone else's link there may be a trap."""
+    """A symlink is followed only when its owner is the follower or root, whatever the system's
+    setting and even for root: whoever made it chose which file gets written. In a sticky
+    world-writable directory the directory's owner counts too (the kernel's protected_symlinks
+    rule). Elsewhere no exception: in a directory another user owns (a service account's) or
+    anyone may write to, the kernel follows any link, so one planted there would make root
+    replace the file it names."""
     directory = os.stat(link.parent)
-    if is_shared(directory) and info.st_uid not in (os.geteuid(), directory.st_uid):
+    shared = is_shared(directory)
+    trusted = {os.geteuid(), 0, *((directory.st_uid,) if shared else ())}
+    if info.st_uid not in trusted:
+        where = "shared directory" if shared else "directory"
         refuse(
-            f"is reached through the symlink {link}, owned by uid {info.st_uid}, in the shared "
-            f"directory {link.parent}: another user may have planted it; remove it or pass another path"
+            f"is reached through the symlink {link}, owned by uid {info.st_uid}, in the {where} "
+            f"{link.parent}: another user may have planted it; remove it or pass another path"
         )
 
 
