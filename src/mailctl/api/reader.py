@@ -34,6 +34,12 @@ FAN_OUT = 16
 SPECS_LISTED = tuple(spec.kind for spec in SPECS.values() if spec.list_key is not None)
 
 
+# Deleting an inbox destroys all its mail, also what lists leave out unless asked for (mail
+# labelled trash, spam, blocked or unauthenticated): the data-loss counts ask for all of it.
+_HIDDEN = {f"include_{label}": "true" for label in ("trash", "spam", "blocked", "unauthenticated")}
+_HIDDEN_TOO: dict[str, dict[str, Any]] = {"threads": _HIDDEN, "messages": _HIDDEN}
+
+
 class StateReader:
     def __init__(self, client: AgentMailClient, parallelism: int = FAN_OUT):
         self.client = client
@@ -96,7 +102,7 @@ class StateReader:
         def count(inbox_id: str) -> dict[str, int]:
             base = f"/v0/inboxes/{quote_segment(inbox_id)}"
             return {
-                what: sum(1 for _ in self.client.paginate(f"{base}/{what}", what))
+                what: sum(1 for _ in self.client.paginate(f"{base}/{what}", what, _HIDDEN_TOO.get(what)))
                 for what in ("threads", "messages", "drafts")
             }
 
