@@ -6,11 +6,15 @@ use, so the CLI's start-up does not pay for it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# Not typing's TYPE_CHECKING: importing typing takes 10 ms, and the console script imports this
+# package before mailctl.cli.main can handle Ctrl-C (a traceback in that time). mypy knows the name.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from mailctl.project import ApplyReport, Plan, Project, SecretRecord
 
 __all__ = ["ApplyReport", "Plan", "Project", "SecretRecord", "__version__"]
