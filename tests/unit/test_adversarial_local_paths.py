@@ -19,6 +19,7 @@ import pytest
 
 from mailctl import atomic
 from mailctl.errors import UsageError
+from mailctl.sandbox.store import Store
 from mailctl.secrets import SecretSink
 
 NOBODY = 65534
@@ -128,3 +129,32 @@ def test_a_temp_file_swapped_for_a_link_never_has_the_links_target_chmodded(
     except OSError:
         pass  # refusing is as good: what matters is the target of the link
     assert stat.S_IMODE(precious.stat().st_mode) == 0o600 and precious.read_text() == "keep me\n"
+
+
+# -- the sandbox's --db file (as root: CI's `sandbox serve --db`, or `--sandbox PATH`) ------------
+
+
+@DIRECTORIES
+def test_a_sandbox_db_through_a_link_another_user_planted_is_refused(
+    tmp_path: Path, make_directory: Callable[[Path], Path]
+) -> None:
+    empty = tmp_path / "empty-but-precious"  # SQLite would make a database of an empty file
+    empty.write_bytes(b"")
+    link = _planted(make_directory(tmp_path), "sandbox.db", empty)
+    with pytest.raises(PermissionError, match="owned by uid 65534"):
+        Store(str(link))
+    assert empty.read_bytes() == b""
+
+
+def test_a_sandbox_db_another_user_owns_is_refused(tmp_path: Path) -> None:
+    """Whoever owns it can add a key of their own to any organisation in it."""
+    db = tmp_path / "sandbox.db"
+    Store(str(db)).close()
+    _give_to_nobody(db)
+    with pytest.raises(PermissionError, match="belongs to uid 65534"):
+        Store(str(db))
+
+
+def test_a_new_sandbox_db_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    Store(str(tmp_path / "sandbox.db")).close()
+    assert stat.S_IMODE((tmp_path / "sandbox.db").stat().st_mode) == 0o600

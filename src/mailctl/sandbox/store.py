@@ -12,13 +12,17 @@ The store knows nothing about the API rules: those live in ``mailctl.sandbox.bac
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
+
+from mailctl.local_path import follow, refuse_dangling_shared_link
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -177,12 +181,31 @@ class Tx:
         self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
+def _claim_file(path: str) -> None:
+    """The database file, only if the user running the sandbox controls it (as for mailctl's own
+    files: ``mailctl.local_path``): never through another user's symlink (SQLite would turn the
+    file it names into a database, as root too), never a file another user owns (they could add a
+    key of their own to any organisation in it). A new one is made readable by its owner only."""
+
+    def refuse(why: str) -> NoReturn:
+        raise PermissionError(errno.EACCES, why)
+
+    followed = follow(path, refuse)
+    refuse_dangling_shared_link(followed, refuse)
+    if followed.info is None:
+        os.close(os.open(followed.target, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
+    elif followed.info.st_uid not in (os.geteuid(), 0):
+        refuse(f"{followed.target} belongs to uid {followed.info.st_uid}, who could change any organisation in it")
+
+
 class Store:
     """A sandbox database: ``":memory:"`` for a throwaway one, or a file path that persists."""
 
     def __init__(self, path: str = ":memory:"):
         self.path = path
         self._lock = threading.RLock()
+        if path != ":memory:":
+            _claim_file(path)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
