@@ -10,6 +10,7 @@ setting given two different values is an error naming both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from mailctl.config.loader import Document, FieldPath
@@ -17,7 +18,20 @@ from mailctl.config.moved import MoveBlock, check_moves
 from mailctl.config.references import References
 from mailctl.errors import Problem
 from mailctl.kinds import CONFIG_ORDER, KindSpec
-from mailctl.resources import DesiredState, ManagePolicy, Resource, Source, kind_of, parent_of, pod_of
+from mailctl.resources import DesiredState, Kind, ManagePolicy, Resource, Source, pod_of
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Where declarations are read: the organisation, or a pod or inbox (its kind, its address and
+    its pod's client_id), carried down so that no address has to be parsed back."""
+
+    kind: Kind | None
+    address: str | None
+    pod: str | None
+
+
+_ORGANISATION = _Scope(None, None, None)
 
 
 class Builder:
@@ -30,6 +44,10 @@ class Builder:
         self._settings: dict[FieldPath, Source] = {}  # where each setting was given
         self._moves: list[MoveBlock] = []
         self._declared_at: dict[str, tuple[Document, FieldPath]] = {}  # address -> where (for late checks)
+        # scope kind (None: the organisation) -> the kinds it may declare, in config order
+        self._kinds_in: dict[Kind | None, tuple[KindSpec, ...]] = {
+            scope: tuple(spec for spec in CONFIG_ORDER if scope in spec.parents) for scope in (None, *Kind)
+        }
 
     def add(self, doc: Document) -> None:
         data = doc.data
@@ -45,7 +63,7 @@ class Builder:
         for index, block in enumerate(data.get("moved") or []):
             self._moves.append(MoveBlock(doc, ("moved", index), block["from"], block["to"]))
         self._merge_settings(doc, ("settings",), data.get("settings") or {}, self.state.settings)
-        self._scope(doc, (), data, None)
+        self._scope(doc, (), data)
 
     def finish(self, check_references: bool = True) -> tuple[DesiredState, list[Problem]]:
         """The state, and every problem. References are only checked when every file was valid
@@ -89,29 +107,31 @@ class Builder:
                 into[name] = value
                 self._settings[here] = doc.mark(here, key=True)
 
-    def _scope(self, doc: Document, path: FieldPath, body: dict[str, Any], scope: str | None) -> None:
-        """The declarations in a scope (None: the organisation, else a pod or inbox address): each
-        kind that may live there, from its section."""
-        scope_kind = kind_of(scope) if scope is not None else None
-        for spec in CONFIG_ORDER:
-            if scope_kind not in spec.parents:
-                continue
+    def _scope(self, doc: Document, path: FieldPath, body: dict[str, Any], scope: _Scope = _ORGANISATION) -> None:
+        """The declarations in a scope (the organisation, a pod or an inbox): each kind that may
+        live there, from its section."""
+        for spec in self._kinds_in[scope.kind]:
+            section = body.get(spec.section)
             if spec.manages_scope and spec.section in body:  # even empty: the scope's ones are managed
-                self.state.list_scopes.add(scope)
-            for tail, name, item in spec.declared(body.get(spec.section)):
+                self.state.list_scopes.add(scope.address)
+            if section is None:  # nothing declared (the common case: most sections are absent)
+                continue
+            for tail, name, item in spec.declared(section):
                 self._declare(doc, path + (spec.section, *tail), spec, name, item or {}, scope)
 
     def _declare(
-        self, doc: Document, path: FieldPath, spec: KindSpec, name: str, body: dict[str, Any], scope: str | None
+        self, doc: Document, path: FieldPath, spec: KindSpec, name: str, body: dict[str, Any], scope: _Scope
     ) -> None:
         refused = spec.refuse(name)
         if refused is not None:
             self.problems.append(doc.problem(path, refused, key=True))
             return
         attrs, invalid = spec.config_attrs(body)
-        self.problems.extend(doc.problem(path + (attr,), message) for attr, message in invalid)
+        if invalid:
+            self.problems.extend(doc.problem(path + (attr,), message) for attr, message in invalid)
         write_only, unreadable = spec.config_write_only(body)  # values never reach ``attrs``
-        self.problems.extend(doc.problem(path + tail, message) for tail, message in unreadable)
+        if unreadable:
+            self.problems.extend(doc.problem(path + tail, message) for tail, message in unreadable)
         for index, attr in enumerate(body.get("ignore_changes") or []):
             if spec.attribute(attr) is None:
                 known = ", ".join(a.name for a in spec.attributes)
@@ -121,17 +141,20 @@ class Builder:
                         f"`{attr}` is not an attribute of a {spec.kind.value} (its attributes: {known})",
                     )
                 )
-        resource = Resource(spec.kind, spec.address(name, scope), attrs, write_only=write_only)
-        pod = pod_of(scope) if scope is not None else None
-        if self._add(doc, path, resource, body):
-            nested = self.refs.declared(doc, path, resource, body, pod)
+        resource = Resource(spec.kind, spec.address(name, scope.address), attrs, write_only=write_only)
+        if self._add(doc, path, resource, body, scope.address):
+            nested = self.refs.declared(doc, path, resource, body, scope.pod)
         else:
             nested = spec.children_when_repeated  # a pod's children report their own repeats
         if nested:
-            self._scope(doc, path, body, resource.address)
+            inner = _Scope(spec.kind, resource.address, scope.pod or pod_of(resource.address))
+            self._scope(doc, path, body, inner)
 
-    def _add(self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any]) -> bool:
-        """Add a resource declared at ``path``; False (and a problem) if it is already declared."""
+    def _add(
+        self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any], parent: str | None
+    ) -> bool:
+        """Add a resource declared at ``path`` in ``parent``; False (and a problem) if it is
+        already declared."""
         existing = self.state.resources.get(resource.address)
         if existing is not None:
             self.problems.append(
@@ -142,6 +165,6 @@ class Builder:
         resource.prevent_destroy = bool(body.get("prevent_destroy", False))
         resource.ignore_changes = frozenset(body.get("ignore_changes") or ())
         self._declared_at[resource.address] = (doc, path)
-        resource.parent = parent_of(resource.address)
+        resource.parent = parent
         self.state.add(resource)
         return True

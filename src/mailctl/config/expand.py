@@ -16,6 +16,7 @@ Inside a template's ``pod`` body:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from mailctl.config.loader import Document, FieldPath, format_path
@@ -25,9 +26,33 @@ from mailctl.errors import Problem
 from mailctl.resources import Source
 
 DIRECTIVES = ("when", "for_each")
+_DIRECTIVES = frozenset(DIRECTIVES)
 DATA_MAPS = ("metadata",)  # user data: `when`/`for_each` inside are ordinary keys
 _VAR = re.compile(r"\$\$|\$\{([^}]*)\}")
 _OMIT = object()  # an unset parameter used as a whole value: the field is left out
+
+
+@lru_cache(maxsize=4096)
+def _pieces(text: str) -> tuple[str | None, tuple[tuple[str, str | None], ...]]:
+    """A template text, parsed once: the expression when the text is exactly one ``${...}``
+    (the value keeps its type), and the ``(literal before, expression or None for $$)`` pairs
+    of every ``$`` part (the literal after the last one is ``text[end:]``, see :func:`_tail`)."""
+    matches = list(_VAR.finditer(text))
+    if len(matches) == 1 and matches[0].group(1) is not None and matches[0].span() == (0, len(text)):
+        return matches[0].group(1), ()
+    parts = []
+    last = 0
+    for match in matches:
+        parts.append((text[last : match.start()], match.group(1)))
+        last = match.end()
+    return None, tuple(parts)
+
+
+@lru_cache(maxsize=4096)
+def _tail(text: str) -> str:
+    """The literal after a text's last ``$`` part."""
+    matches = list(_VAR.finditer(text))
+    return text[matches[-1].end() :] if matches else text
 
 
 def render_tenants(tenants: Document, template: Template) -> tuple[Document, list[Problem]]:
@@ -76,15 +101,15 @@ class _Renderer:
 
     def node(self, value: Any, src: FieldPath, dst: FieldPath, scope: dict[str, Bound], free_form: bool) -> Any:
         if isinstance(value, dict):
-            self.place(dst, self.src.mark(src), src)
+            self.place(dst, self.template.mark(src), src)
             return self.mapping(value, src, dst, scope, free_form)
         if isinstance(value, list):
-            self.place(dst, self.src.mark(src), src)
+            self.place(dst, self.template.mark(src), src)
             items = [self.node(item, src + (i,), dst + (i,), scope, free_form) for i, item in enumerate(value)]
             return [item for item in items if item is not _OMIT]
         if isinstance(value, str):
             return self.text(value, src, scope, dst)
-        self.place(dst, self.src.mark(src), src)
+        self.place(dst, self.template.mark(src), src)
         return value
 
     def mapping(
@@ -94,7 +119,7 @@ class _Renderer:
         for key, child in value.items():
             child_src = src + (key,)
             data = free_form or key in DATA_MAPS
-            directive = not data and isinstance(child, dict) and any(d in child for d in DIRECTIVES)
+            directive = not data and isinstance(child, dict) and not _DIRECTIVES.isdisjoint(child)
             body = {k: v for k, v in child.items() if k not in DIRECTIVES} if directive else child
             for child_scope in self.expand(child, child_src, scope) if directive else [scope]:
                 new_key = self.key(key, child_src, dst, child_scope)
@@ -117,7 +142,7 @@ class _Renderer:
         if isinstance(value, (dict, list, bool)):
             self.report(src, f"key `{key}` renders to {describe(value)}, not text", key=True)
             return None
-        self.out.key_marks[dst + (str(value),)] = origin or self.src.mark(src, key=True)
+        self.out.key_marks[dst + (str(value),)] = origin or self.template.mark(src, key=True)
         return str(value)
 
     def text(self, value: str, src: FieldPath, scope: dict[str, Bound], dst: FieldPath | None = None) -> Any:
@@ -125,29 +150,29 @@ class _Renderer:
         if result is None:  # a problem was reported: leave the field out rather than cascade
             return _OMIT
         if dst is not None and result is not _OMIT:
-            self.place(dst, origin or self.src.mark(src), src)
+            self.place(dst, origin or self.template.mark(src), src)
         return result
 
     def substitute(
         self, text: str, src: FieldPath, scope: dict[str, Bound], key: bool = False
     ) -> tuple[Any, Source | None]:
         """``${...}`` replaced; the origin is the tenant-side position of the first value used."""
-        matches = list(_VAR.finditer(text))
-        if len(matches) == 1 and matches[0].group(1) is not None and matches[0].span() == (0, len(text)):
-            bound = self.lookup(matches[0].group(1), src, scope, key)
+        if "$" not in text:
+            return text, None
+        whole, pieces = _pieces(text)
+        if whole is not None:
+            bound = self.lookup(whole, src, scope, key)
             if bound is None:
                 return None, None
             return (_OMIT if bound.value is None else bound.value), self.origin(bound)
         parts: list[str] = []
         origin: Source | None = None
-        last = 0
-        for match in matches:
-            parts.append(text[last : match.start()])
-            last = match.end()
-            if match.group(1) is None:
+        for literal, expression in pieces:
+            parts.append(literal)
+            if expression is None:
                 parts.append("$")
                 continue
-            bound = self.lookup(match.group(1), src, scope, key)
+            bound = self.lookup(expression, src, scope, key)
             if bound is None:
                 return None, None
             if bound.value is None or isinstance(bound.value, (dict, list)):
@@ -156,11 +181,11 @@ class _Renderer:
                     if bound.value is None
                     else f"is {describe(bound.value)} and cannot be part of text"
                 )
-                self.report(src, f"`${{{match.group(1).strip()}}}` {why}", key=key)
+                self.report(src, f"`${{{expression.strip()}}}` {why}", key=key)
                 return None, None
             parts.append(str(bound.value).lower() if isinstance(bound.value, bool) else str(bound.value))
             origin = origin or self.origin(bound)
-        parts.append(text[last:])
+        parts.append(_tail(text))
         return "".join(parts), origin
 
     def lookup(self, expression: str, src: FieldPath, scope: dict[str, Bound], key: bool = False) -> Bound | None:
@@ -230,7 +255,7 @@ class _Renderer:
     def place(self, dst: FieldPath, where: Source, src: FieldPath) -> None:
         self.out.value_marks[dst] = where
         if where.file != self.src.file:
-            self.out.value_notes[dst] = f"via template `{self.template.name}` at {self.src.mark(src)}"
+            self.out.value_notes[dst] = self.template.via(src)
 
     def report(self, src: FieldPath, message: str, key: bool = False) -> None:
         where = self.src.mark(src, key=key)

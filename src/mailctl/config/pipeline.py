@@ -8,8 +8,10 @@ are only checked when everything before was clean, so a broken file cannot cause
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from mailctl.config import schema
@@ -87,7 +89,31 @@ def load_texts(texts: dict[str, str]) -> LoadedConfig:
     return _load(list(texts), lambda label: parse_text(texts[label], label), [], [])
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a load builds its (acyclic) data: each collection scans
+    every object alive, and a 10,000-tenant load makes millions, so it cost a third of the load.
+    Whatever cycles a load leaves are collected as usual once it is switched back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _load(
+    files: list[str],
+    read: Callable[[str], tuple[Document | None, list[Problem]]],
+    problems: list[Problem],
+    skipped: list[Skipped],
+) -> LoadedConfig:
+    with _collector_paused():
+        return _load_all(files, read, problems, skipped)
+
+
+def _load_all(
     files: list[str],
     read: Callable[[str], tuple[Document | None, list[Problem]]],
     problems: list[Problem],

@@ -9,6 +9,7 @@ file is in (:meth:`References.check`), because a pod may be declared after a dec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from mailctl.config.loader import Document, FieldPath
@@ -35,7 +36,7 @@ class References:
         self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any], pod: str | None
     ) -> bool:
         """Record a new declaration; False when its children must not be read (a repeated inbox)."""
-        if any(attr.refers_to is not None for attr in spec_of(resource.kind).attributes):
+        if _refers(resource.kind):
             self._references.append((doc, path, resource, body, pod))
         if resource.kind == DOMAIN:
             self.domain(doc, path, resource, pod)
@@ -153,6 +154,12 @@ class References:
                     doc.problem(path + (i,), f"inbox {address.lower()} is in pod {declared.pod}, not in pod {pod}")
                 )
         return problems
+
+
+@cache
+def _refers(kind: str) -> bool:
+    """Whether a kind has attributes naming other resources (checked once every file is in)."""
+    return any(attr.refers_to is not None for attr in spec_of(kind).attributes)
 
 
 def _scope_name(pod: str | None) -> str:

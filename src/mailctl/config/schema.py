@@ -53,13 +53,22 @@ def _utc_range(validator: Any, enabled: Any, instance: Any, subschema: dict[str,
 _Validator = validators.extend(Draft202012Validator, {"x-utc-range": _utc_range})
 
 
-@lru_cache(maxsize=1)
 def _fast_check() -> fastcheck.Check | None:
-    """The compiled yes/no check of the schema; None if it uses a keyword fastcheck lacks."""
-    try:
-        return fastcheck.compile_schema(schema(), {"x-utc-range": _in_utc_range})
-    except fastcheck.Unsupported:
-        return None
+    """The compiled yes/no check of the schema; None if it uses a keyword fastcheck lacks.
+    Compiled once per schema object (a test that regenerates the schema gets a new check)."""
+    current = schema()
+    compiled = _COMPILED.get(id(current))
+    if compiled is None or compiled[0] is not current:
+        try:
+            check: fastcheck.Check | None = fastcheck.compile_schema(current, {"x-utc-range": _in_utc_range})
+        except fastcheck.Unsupported:
+            check = None
+        _COMPILED.clear()
+        compiled = _COMPILED[id(current)] = (current, check)
+    return compiled[1]
+
+
+_COMPILED: dict[int, tuple[dict[str, Any], fastcheck.Check | None]] = {}
 
 
 def _in_utc_range(enabled: Any, instance: Any) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mailctl.config.loader import Document, FieldPath
@@ -83,10 +83,27 @@ class Template:
     name: str
     doc: Document
     parameters: dict[str, Parameter]
+    # Positions in the template, looked up once for all tenants (rendering asks for each per tenant).
+    _marks: dict[tuple[FieldPath, bool], Source] = field(default_factory=dict, repr=False)
+    _vias: dict[FieldPath, str] = field(default_factory=dict, repr=False)
 
     @property
     def source(self) -> Source:
         return self.doc.mark(("name",))
+
+    def mark(self, path: FieldPath, *, key: bool = False) -> Source:
+        """Where ``path`` is written in the template (``Document.mark``)."""
+        found = self._marks.get((path, key))
+        if found is None:
+            found = self._marks[(path, key)] = self.doc.mark(path, key=key)
+        return found
+
+    def via(self, path: FieldPath) -> str:
+        """The note a value rendered from the template line ``path`` carries."""
+        found = self._vias.get(path)
+        if found is None:
+            found = self._vias[path] = f"via template `{self.name}` at {self.mark(path)}"
+        return found
 
     def bind(self, tenants: Document, tenant: str) -> tuple[dict[str, Bound], list[Problem]]:
         """Each parameter's value for one tenant (given, default or null), and the problems."""
