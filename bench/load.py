@@ -9,6 +9,15 @@ CPU time of this process (no interpreter start-up): loading them as `validate` d
 (``mailctl.config.load``), and ``yaml.load(CSafeLoader)`` of what `mailctl render` prints for them.
 Also printed: where the load's time goes (parse, schema checks, template expansion, building the
 resources), from a profile of the largest size.
+
+Measured on 2 shared cores (CPU time, same run): 0.16 s for 2,000 tenants (0.082 s per 1,000) and
+0.83-0.94 s for 10,000 (0.083-0.094 s per 1,000): linear. The ratio is 0.84-0.90x at 2,000 and
+0.54-0.70x at 10,000 (was 2.8x and 1.85x), above the 0.5x goal: the C loader's own cost per
+tenant grows with size (0.09 s per 1,000 at 2,000, 0.12-0.16 s at 10,000), ours does not. What
+is left, per tenant: expanding the template (~38%), building its four resources (~30%), the
+compiled schema check (~19%) and parsing its row with positions (~13%), all plain Python. The
+schema check is a compiled yes/no (``config/fastcheck.py``); jsonschema runs only for a document
+it refuses, so located errors are worded as before.
 """
 
 from __future__ import annotations
