@@ -109,10 +109,11 @@ def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
     stores it elsewhere, its own pool stays and the client's between-chunk check still bounds
     body trickles.
     """
-    transport = httpx.HTTPTransport(limits=limits)
+    ssl_context = httpx.create_ssl_context()  # once: loading the CA bundle costs ~20 ms
+    transport = httpx.HTTPTransport(verify=ssl_context, limits=limits)
     if isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
         transport._pool = StackPool(  # type: ignore[assignment]  # httpx only calls handle_request and close
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -8,14 +8,15 @@ what happened (``release``). The pacer keeps three things, all shared:
   (at most :data:`FLAT` times the lowest seen) and nothing is refused, up to ``maximum``. A 429
   halves it. ``fixed`` (``--parallelism N``) keeps it at N.
 - **One shared pause.** A 429's ``Retry-After`` pauses *every* worker until it has passed, rather
-  than each retrying on its own (which would spend the budget the pause refills).
+  than each retrying on its own (which would spend the budget the pause refills). A request whose
+  turn came during the pause takes a new turn after it, at the new pace (not all at once).
 - **A pace.** Before any 429, requests start at :data:`START_RATE` per second, doubling every
   :data:`RAMP` s (so shards sharing an organisation limit meet their first 429 with few requests
   in flight, not dozens each). After a 429 requests start at most ``rate`` per second: the rate
   the API accepted over the last :data:`WINDOW` s outside pauses, times :data:`DECREASE`. The
   rate then climbs back on a cubic curve: quickly at first, flat near the rate that was refused
   (so refusals stay rare), then faster again to find new room (another shard of the organisation
-  may have finished): past the plateau it doubles at least every :data:`DOUBLING` seconds.
+  may have finished): :data:`PROBE` s past the plateau it doubles at least every :data:`DOUBLING` s.
 
 Only the first 429 of a burst lowers the limit and the rate, and sets the pause: requests already
 in flight when it came (an older ``epoch``) were sent at the old pace, and their refusals say
@@ -35,7 +36,8 @@ START = 8  # requests in flight at first: a plan's five list reads run at once
 FLAT = 2.0  # latency up to this many times the lowest seen still counts as flat
 DECREASE = 0.9  # after a 429: the pace is this fraction of what the API accepted
 PLATEAU = 2.0  # seconds after a decrease at which the pace is back at the refused rate
-DOUBLING = 1.0  # seconds past the plateau in which the pace doubles while nothing is refused
+PROBE = 1.0  # seconds past the plateau on the cubic alone (+1%): a limit that is still there refuses now
+DOUBLING = 1.0  # ... then the pace doubles every DOUBLING s while nothing is refused
 WINDOW = 2.0  # seconds of successes (outside pauses) used to measure the accepted rate
 MIN_SPAN = 0.5  # ... at least this long: a measure just after a pause falls back to the whole window
 START_RATE = 40.0  # requests per second at first, before any 429 ...
@@ -117,15 +119,24 @@ class Pacer:
                 if wait <= 0:
                     self._started = now if self._started is None else self._started
                     self._in_flight += 1
-                    epoch, in_flight = self._epoch, self._in_flight
+                    in_flight = self._in_flight
                     turn = self._claim_turn(now)
                     break
             self._sleep(wait)
-        if turn > 0:
-            self._sleep(turn)
-        while (left := self.pause_left()) > 0:  # a 429 while we waited for our turn
+        while True:
+            if turn > 0:
+                self._sleep(turn)
+            with self._cond:
+                now = self._clock()
+                left = self._paused_until - now
+                if left <= 0:
+                    return Ticket(self._epoch, now, in_flight)
+            # A 429 came while we waited for our turn: wait it out, then take a new turn at the new
+            # pace. Sending when the pause ends would send every waiting request at once, into an
+            # organisation budget the other clients kept spending: refused again, paused again.
             self._sleep(left)
-        return Ticket(epoch, self._clock(), in_flight)
+            with self._cond:
+                turn = self._claim_turn(self._clock())
 
     def release(self, ticket: Ticket, status: int | None, retry_after: float | None = None) -> None:
         """``status``: the HTTP status (None: no answer). ``retry_after``: seconds, from a 429."""
@@ -152,13 +163,15 @@ class Pacer:
         if self._rate is None:
             return self._ramp(now)
         # Cubic: DECREASE x refused at the decrease, the refused rate after PLATEAU s, then faster:
-        # past the plateau the pace also doubles every DOUBLING s, so a client left alone (the
-        # other shards done) reaches the whole budget in seconds, not tens of seconds.
+        # PROBE s past the plateau the pace also doubles every DOUBLING s, so a client left alone
+        # (the other shards done) reaches the whole budget in seconds, not tens of seconds. The
+        # PROBE second just past the refused rate is where a limit still in place refuses, once,
+        # instead of after a doubling (which cost a burst of refusals every 2-3 s per shard).
         elapsed = now - self._decreased_at
         scale = (1.0 - DECREASE) / PLATEAU**3
         factor = 1.0 + scale * (elapsed - PLATEAU) ** 3
-        if elapsed > PLATEAU:
-            factor = max(factor, 2.0 ** ((elapsed - PLATEAU) / DOUBLING))
+        if elapsed > PLATEAU + PROBE:
+            factor = max(factor, 2.0 ** ((elapsed - PLATEAU - PROBE) / DOUBLING))
         return max(MIN_RATE, self._refused_rate * factor)
 
     def _ramp(self, now: float) -> float | None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from client_harness import error, replies
 
-from mailctl.api.pacing import DECREASE, DOUBLING, PLATEAU, RAMP, RAMP_DOUBLINGS, START, Pacer
+from mailctl.api.pacing import DECREASE, DOUBLING, PLATEAU, PROBE, RAMP, RAMP_DOUBLINGS, START, Pacer
 from mailctl.errors import TransientError
 
 
@@ -183,5 +183,14 @@ def test_a_client_left_alone_reaches_four_times_the_refused_rate_seconds_after_t
     time = FakeTime()
     pacer = _refused_after_two_per_second(time)
     refused = pacer.rate / DECREASE
-    time.now += PLATEAU + 2 * DOUBLING  # the plateau, then two doublings
+    time.now += PLATEAU + PROBE + 2 * DOUBLING  # the plateau, the probe, then two doublings
     assert pacer.rate >= 4 * refused * 0.99
+
+
+def test_just_past_the_plateau_the_pace_probes_a_little_before_it_doubles():
+    """A limit still in place refuses a probe a few percent over it, not a doubled pace."""
+    time = FakeTime()
+    pacer = _refused_after_two_per_second(time)
+    refused = pacer.rate / DECREASE
+    time.now += PLATEAU + PROBE
+    assert refused < pacer.rate <= 1.05 * refused

@@ -73,3 +73,32 @@ def test_the_rate_measured_at_a_429_leaves_out_the_pause_before_it():
     five_per_second(1.0)
     pacer.release(pacer.acquire(), 429, retry_after=1.0)
     assert pacer.rate is not None and pacer.rate >= 0.8 * first  # diluted by the pause: about 0.5x
+
+
+def test_a_request_whose_turn_came_during_a_pause_takes_a_new_turn_after_it():
+    """A 429 comes while a request waits for its turn: it waits out the pause and takes a new
+    turn at the new pace, so it goes as a request of the current epoch (its refusal is news, not
+    a late echo of the first 429), instead of leaving with every other waiting request the moment
+    the pause ends, into a budget the other shards kept spending."""
+    time, pacer = _fresh()
+    for _ in range(10):  # 2 per second, then refused: paced at 0.9 x 2/s
+        ticket = pacer.acquire()
+        time.now += 0.5
+        pacer.release(ticket, 200)
+    pacer.release(pacer.acquire(), 429, retry_after=1.0)
+    time.now += 1.0
+    first = pacer.acquire()  # the pause is over: it goes now; the next one waits for its turn
+    refused = {"done": False}
+    plain_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        if not refused["done"]:  # while the second request waits for its turn: the first is refused
+            refused["done"] = True
+            pacer.release(first, 429, retry_after=1.0)
+        plain_sleep(seconds)
+
+    pacer._sleep = sleep
+    pause_end = time.now + 1.0
+    second = pacer.acquire()
+    assert second.epoch == first.epoch + 1  # sent after the second decrease
+    assert second.started >= pause_end
