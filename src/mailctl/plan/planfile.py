@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from mailctl import __version__, atomic
+from mailctl import __version__, atomic, local_path
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.plan.changes import UPDATE, Plan
@@ -256,6 +257,7 @@ def _listing(lines: list[str]) -> str:
 
 
 def _read(path: str) -> dict[str, Any]:
+    _refuse_foreign(path)
     try:
         document = json.loads(Path(path).read_text())
     except OSError as exc:
@@ -265,6 +267,24 @@ def _read(path: str) -> dict[str, Any]:
     if not isinstance(document, dict) or not str(document.get("format", "")).startswith(_FORMAT_FAMILY):
         raise UsageError(f"{path} is not a mailctl plan file (expected format {PLANFILE_FORMAT})")
     return document
+
+
+def _refuse_foreign(path: str) -> None:
+    """A plan file holds the desired state apply executes: whoever can write it chooses the
+    changes. Refuse one reached through another user's link, owned by another user (root
+    excepted), or writable by everyone."""
+
+    def refuse(why: str) -> NoReturn:
+        raise UsageError(f"plan file {path}: {why} (nothing was changed)")
+
+    followed = local_path.follow(path, refuse)
+    info = followed.info
+    if info is None:
+        return  # reading it says it does not exist
+    if info.st_uid not in (os.geteuid(), 0):
+        refuse(f"is owned by uid {info.st_uid}, not by you: another user could have chosen its changes")
+    if info.st_mode & stat.S_IWOTH:
+        refuse("is writable by every user, who could have chosen its changes: chmod o-w it, or plan again")
 
 
 def _check_written_by_this_mailctl(path: str, document: dict[str, Any], replan: str) -> None:
