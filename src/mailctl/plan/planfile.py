@@ -81,7 +81,8 @@ class RecordedPlan:
     ``check_fresh`` refuses to execute anything else. Made in memory (:meth:`of`, the Python API)
     or read from a plan file (:class:`SavedPlan`)."""
 
-    path: str  # what messages call it
+    path: str  # the file, or what messages call an in-memory plan
+    what: str = ""  # how messages name it: "saved plan PATH", "the approved plan"
     replan: str  # how to make a fresh one
     digests: dict[str, str]
     targets: list[str]
@@ -101,7 +102,7 @@ class RecordedPlan:
         replan: str = "Project.plan()",
     ) -> RecordedPlan:
         recorded = cls()
-        recorded.path, recorded.replan = label, replan
+        recorded.path, recorded.replan, recorded.what = label, replan, label
         recorded.digests = state_digests(actual)
         recorded.targets, recorded.excludes, recorded.desired = list(targets), list(excludes), desired
         recorded.changes = {c["address"]: c for c in plan_to_json(plan)["changes"]}
@@ -121,7 +122,7 @@ class RecordedPlan:
         if moved:
             parts.append("the actual state changed since it was made:\n" + _listing(moved))
         raise UnsafePlan(
-            f"saved plan {self.path} is stale: "
+            f"{self.what or f'saved plan {self.path}'} is stale: "
             + "\nand ".join(parts)
             + f"\nNothing was changed. Run `{self.replan}` again."
         )
@@ -141,7 +142,7 @@ class RecordedPlan:
                 ]
         if lines:
             raise UnsafePlan(
-                f"saved plan {self.path} must send values it cannot hold:\n"
+                f"{self.what or f'saved plan {self.path}'} must send values it cannot hold:\n"
                 + _listing(lines)
                 + "\nNothing was changed. A plan file records only where such values come from: declare "
                 "them as {env: VARIABLE} and set each variable where the plan is applied, or apply without a "
