@@ -60,6 +60,11 @@ REDACTED = "[REDACTED]"
 DEFAULT_TIMEOUT = 30.0
 CONNECT_TIMEOUT_CAP = 10.0  # a TCP/TLS handshake that takes longer will not succeed
 MAX_BODY_BYTES = 64 * 1024 * 1024  # list pages are ~100 items; anything near this is not the API
+# Connections are opened on demand, one per request in flight, so the pool's cap is only a backstop:
+# the pacer (--parallelism, --max-parallelism up to 256) bounds requests in flight. A smaller cap
+# queued the rest inside the pool: at 32, apply's 64 workers had 32 requests on the wire and the
+# pacer saw the queueing as latency (the default apply of 200 tenants took 3.0 s instead of 2.5 s).
+POOL_SIZE = 256
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +128,7 @@ class AgentMailClient:
         backoff_cap: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        pool_size: int = 32,
+        pool_size: int = POOL_SIZE,
         pacer: Pacer | None = None,
     ) -> None:
         self.base_url = _check_base_url(base_url)

@@ -11,9 +11,11 @@ import httpcore
 import httpx
 import pytest
 
-from mailctl.api.client import AgentMailClient
+from mailctl.api.client import POOL_SIZE, AgentMailClient
 from mailctl.api.deadline import deadline_transport
+from mailctl.api.pacing import Pacer
 from mailctl.api.pool import StackPool
+from mailctl.cli.scale_options import PARALLELISM_CAP
 
 KEY = "am_pool_test_key_0123456789abcdef"
 
@@ -101,6 +103,23 @@ def test_concurrent_requests_use_their_own_connections_then_share_them(server):
             client.get("/v0/pods")
     assert len(set(server.peers[:3])) == 3
     assert set(server.peers[3:]) <= set(server.peers[:3])  # kept alive and reused
+
+
+def test_the_pacer_not_the_pool_bounds_requests_in_flight(server):
+    """--max-parallelism 64 (the default) puts 64 requests on the wire, not the pool's cap."""
+    assert POOL_SIZE >= PARALLELISM_CAP
+    with _client(server, pacer=Pacer(fixed=64)) as client:
+        threads = [threading.Thread(target=client.get, args=("/v0/slow",)) for _ in range(64)]
+        for thread in threads:
+            thread.start()
+        for _ in range(1000):  # bounded: with a smaller pool the rest would wait for a free connection
+            if len(server.peers) == 64:
+                break
+            threading.Event().wait(0.01)
+        assert len(server.peers) == 64  # all in the server at once
+        server.hold.set()
+        for thread in threads:
+            thread.join()
 
 
 def test_no_more_connections_than_the_pool_size_are_in_use(server):
