@@ -13,14 +13,29 @@ the SDK loop (``python bench/apply.py --sdk-loop CONFIG URL``; on a fresh sandbo
 not one per resource).
 
 What bounds the rest (issue 19 point 4), measured on 2 shared cores: the apply sends 1,208
-requests (1,000 creates, 200 renames of the two-phase key creates, 8 for the lock and the read)
-in 3.4-4.1 s, of which the mailctl process itself uses 2.4 s of CPU (about 2 ms per request in
-httpx, the worker threads and the pacer; 0.4 s of it start-up), and the sandbox process most of
-the rest of both cores. The DAG is 3 round trips deep (pod, inbox/key, key rename: 0.15 s at
-50 ms), so neither latency nor the pacer bounds it: a fixed --parallelism 64 is slower (4.4 s,
-more contention), and a twice-faster start ramp changes nothing (3.5 s). What is left is CPU per
-request on both sides of the wire: 20x (about 2.7 s) needs mailctl's per-request cost roughly
-halved (not done here).
+requests (1,000 creates, 200 renames of the two-phase key creates, 8 for the lock and the read).
+- mailctl's CPU: 2.4 s before, now 1.3-1.7 s (about 0.4 s of it start-up: imports, config, plan).
+  py-spy put 43% of it in httpcore's connection pool (every request and every response close
+  rescanned all connections under one lock, quadratically); api/pool.py replaced it. The rest is
+  spread over httpx/httpcore/h11 (the HTTP work itself, ~0.5 ms a request), the worker threads
+  and the pacer: no single hot spot left.
+- Two limits in mailctl were binding once that CPU was gone: the pool held 32 connections while
+  the pacer allowed 64 in flight (32 queued in the pool, read by the pacer as latency), and the
+  start ramp (40/s doubling every 0.25 s) held the first second. Now the pool follows the pacer
+  and the ramp doubles every 0.125 s.
+- What is left is the sandbox process on the same 2 cores. It answers about 500 requests/s here
+  whatever mailctl does: the answers' latency doubles from 51 ms to 90-130 ms at 64 in flight,
+  its CPU is 1.3-2.5 s for the 1,208 requests (py-spy: 40% of its GIL time in waitress's one
+  I/O loop, which hands every request and answer to 48 worker threads), and more requests in
+  flight than its 48 workers only make that loop spin (--max-parallelism 32: 3.0 s, sandbox CPU
+  1.3 s; 64: 3.0-3.6 s, 1.8-2.5 s; 128: 8-10 s, 7-10 s). A pacer that also shrinks its limit when
+  latency rises (tried: settles at 38-50) is no faster, so it was not kept. Wall: ~0.3 s
+  start-up, ~0.3 s of lock and reads (sequential round trips), then ~2.3 s of creates at the
+  sandbox's pace.
+Measured now: 2.98-3.27 s vs 53.7-54.3 s, 16.5-18.0x (was 13.6-15.8x; goal 20x, about 2.7 s,
+not met here). Reaching it needs the sandbox to answer ~650 requests/s on these cores (more
+worker threads than apply's 64, or a third core), not less work in mailctl: the 200 renames are
+the two-phase safety, kept.
 """
 
 from __future__ import annotations
