@@ -14,8 +14,8 @@ the whole config afterwards shows no changes (goal: none).
 
 Measured (2 shared cores, rate 20/s): hash layout 1.01-1.11x with 6.1-6.6% 429s, uneven layout
 1.02-1.08x with 6.0-8.5% (was 1.02-1.03x / 10.2-10.8% and 1.20x / 10.3%). The ratio goal is met
-on most runs, the 429 goal is not. What bounds the rest, from a discrete-event simulation of 4
-real Pacers on a fake clock against the sandbox's token bucket (it reproduces these shares):
+on most runs, the 429 goal is not. What bounds the rest, from bench/pacing_sim.py (4 real Pacers
+on a fake clock against the sandbox's token bucket; it reproduces these shares in a second):
 - Shards that cannot see each other learn the organisation's limit only from refusals. Each
   probes past the rate it was refused at once per plateau + probe (about 3.5 s), so that a shard
   left alone takes up the budget the others freed within seconds (the ratio); each probe costs
