@@ -25,8 +25,10 @@ from typing import Any
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.listing import PAGE, list_both_ends
 from mailctl.errors import NotFound
-from mailctl.kinds import SPECS, KindSpec
-from mailctl.resources import DOMAIN, INBOX, POD, Kind
+from mailctl.kinds import INNER_SCOPES, SPECS, TOP_SCOPE, KindSpec
+from mailctl.resources import Kind
+
+INBOX = INNER_SCOPES[0]  # the scope inside a pod, found by its id (its address): inboxes
 
 Rows = dict[Any, list[dict[str, Any]]]
 Parallel = Callable[[dict[Any, Callable[[], Any]]], dict[Any, Any]]
@@ -52,20 +54,22 @@ def listed(scope: Kind) -> list[KindSpec]:
 def read_pods(client: AgentMailClient, parallel: Parallel, pods: list[dict[str, Any]], request: PodsRead) -> Rows:
     """Rows by kind of the taken ``pods`` (their own rows included) and what they need."""
     rows: Rows = {spec.kind: [] for spec in SPECS.values() if spec.list_key is not None}
-    rows[POD] = pods
+    rows[TOP_SCOPE] = pods
     jobs: dict[Any, Callable[[], Any]] = {}
     for pod in pods:
         if request.takes_pod(pod.get("client_id") or pod["pod_id"]):
             base = f"/v0/pods/{quote_segment(pod['pod_id'])}"
-            for spec in listed(POD):
-                if not (spec.kind == DOMAIN and request.domains):
+            for spec in listed(TOP_SCOPE):
+                if not (spec.verified and request.domains):
                     jobs[(spec.kind, pod["pod_id"])] = partial(_list, client, base + spec.route, spec, pod["pod_id"])
-    if request.domains:
-        jobs[(DOMAIN, None)] = partial(list_both_ends, client, "/v0/domains", "domains", "domain_id")
+    for spec in SPECS.values() if request.domains else ():
+        if spec.verified and spec.list_key is not None:  # domains: one organisation-wide list
+            route, field = f"/v0{spec.route}", spec.remote_id_field or ""
+            jobs[(spec.kind, None)] = partial(list_both_ends, client, route, spec.list_key, field)
     inboxes: dict[str, dict[str, Any]] = {}
     for (kind, _), found in parallel(jobs).items():
         for row in found:
-            if kind == INBOX:
+            if kind in INNER_SCOPES:
                 inboxes.setdefault(row["inbox_id"].lower(), row)
             else:
                 rows[kind].append(row)

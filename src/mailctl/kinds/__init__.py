@@ -29,6 +29,17 @@ def spec_of(kind: str) -> KindSpec:
     return SPECS[Kind(kind)]
 
 
+def _scopes() -> tuple[Kind, tuple[Kind, ...]]:
+    """The top-level scope kind (pods: declared at organisation level, holding others) and the
+    scope kinds inside it (inboxes): what reads by scope walk, without naming them."""
+    holders = {p for spec in SPECS.values() for p in spec.parents if p is not None}
+    top = next(k for k in holders if SPECS[k].parents == frozenset({None}))
+    return top, tuple(sorted((k for k in holders if k != top), key=list(Kind).index))
+
+
+TOP_SCOPE, INNER_SCOPES = _scopes()
+
+
 def names_index(resources: Iterable[Resource]) -> dict[tuple[str, str], str]:
     """(kind, name) -> address of the resources other resources may name in their attributes
     (an inbox by its email, wherever its pod is): what :func:`referenced` resolves against."""
@@ -55,7 +66,9 @@ def referenced(resource: Resource, index: Mapping[tuple[str, str], str]) -> list
 __all__ = [
     "ABSENT",
     "CONFIG_ORDER",
+    "INNER_SCOPES",
     "SPECS",
+    "TOP_SCOPE",
     "Attribute",
     "IdLookup",
     "KindSpec",

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from mailctl.kinds import SPECS, spec_of
+from mailctl.kinds import INNER_SCOPES, SPECS, TOP_SCOPE, spec_of
 from mailctl.plan.shards import Shard, shard_of
-from mailctl.resources import DOMAIN, INBOX, POD, DesiredState, Resource, pod_address, pod_of
+from mailctl.resources import DesiredState, Resource, pod_address, pod_of
 
 _POD_PREFIX = "pod/"
 PAGE = 100  # the largest page the API serves
@@ -165,13 +165,14 @@ def pods_cheaper(desired: DesiredState, scope: ReadScope) -> Callable[[list[str]
     as what the config declares of that kind, whichever is longer. Small organisations, whose
     lists are a page each, keep reading the lists."""
     declared = declared_in(desired, scope)
-    inboxes = Counter(pod_of(r.address) for r in declared if r.kind == INBOX)
-    declared_pods = {r.name for r in declared if r.kind == POD}
+    inboxes = Counter(pod_of(r.address) for r in declared if r.kind in INNER_SCOPES)
+    declared_pods = {r.name for r in declared if r.kind == TOP_SCOPE}
     fleet = Counter(r.kind for r in desired.resources.values())
     domains = needs_domains(declared)
-    in_pod = [s.kind for s in SPECS.values() if s.list_key is not None and POD in s.parents]
-    in_inbox = [s.kind for s in SPECS.values() if s.list_key is not None and INBOX in s.parents]
-    fixed = len(unique_names(declared)) + (_pages(fleet[DOMAIN]) if domains else 0)
+    in_pod = [s.kind for s in SPECS.values() if s.list_key is not None and TOP_SCOPE in s.parents]
+    in_inbox = [s.kind for s in SPECS.values() if s.list_key is not None and set(INNER_SCOPES) & s.parents]
+    verified = sum(fleet[s.kind] for s in SPECS.values() if s.verified)  # domains, read organisation-wide
+    fixed = len(unique_names(declared)) + (_pages(verified) if domains else 0)
 
     def cheaper(taken: list[str], listed: int) -> bool:
         per_pod = len(in_pod) - (1 if domains else 0)
