@@ -40,6 +40,16 @@ _HIDDEN = {f"include_{label}": "true" for label in ("trash", "spam", "blocked", 
 _HIDDEN_TOO: dict[str, dict[str, Any]] = {"threads": _HIDDEN, "messages": _HIDDEN}
 
 
+def _list_scopes(desired: DesiredState, narrowed: PodsRead | None) -> set[str | None]:
+    """The scopes whose allow/block lists are managed (and so read): of the taken pods only, when
+    the read is narrowed."""
+    scopes = {r.parent for r in desired.resources.values() if spec_of(r.kind).manages_scope}
+    scopes |= desired.list_scopes
+    if narrowed is not None and not narrowed.organisation:
+        scopes = {s for s in scopes if (pod := pod_of(s) if s else None) is not None and narrowed.takes_pod(pod)}
+    return scopes
+
+
 class StateReader:
     def __init__(self, client: AgentMailClient, parallelism: int = FAN_OUT):
         self.client = client
@@ -68,33 +78,37 @@ class StateReader:
     def read(self, desired: DesiredState, narrowed: PodsRead | None = None) -> ActualState:
         """The actual state: everything, or (``narrowed``) only the pods a narrowed plan takes,
         when that costs fewer requests than the organisation-wide lists (``mailctl.api.pod_reads``)."""
-        listing, self._listing = self._listing, None
-        if listing is not None:
-            rows = listing.result()
-        else:
-            rows = self._list_organisation((POD,)) if narrowed else self._list_organisation()
-        rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
-        taken = [_pod_name(row) for row in rows[POD] if narrowed is not None and narrowed.takes_pod(_pod_name(row))]
-        if narrowed is not None and not narrowed.organisation and narrowed.cheaper(taken, len(rows[POD])):
-            rows = read_pods(self.client, self._parallel, rows[POD], narrowed)
-        elif len(rows) < len(SPECS_LISTED):
-            rows = {**self._list_organisation(tuple(k for k in SPECS_LISTED if k not in rows)), **rows}
-        listed = [(spec, key) for spec in SPECS.values() if (key := spec.list_key) is not None]
+        rows = self._rows(narrowed)
         owners = Owners(
             {row["pod_id"]: _pod_name(row) for row in rows[POD]},
             {row["inbox_id"].lower(): row.get("pod_id") for row in rows[INBOX]},
         )
         state = ActualState()
-        for spec, _ in listed:
-            for resource in spec.read_rows(rows[spec.kind], owners) if spec.read_rows is not None else ():
-                state.add(resource)
-        scopes = {r.parent for r in desired.resources.values() if spec_of(r.kind).manages_scope}
-        scopes |= desired.list_scopes
-        if narrowed is not None and not narrowed.organisation:
-            scopes = {s for s in scopes if (pod := pod_of(s) if s else None) is not None and narrowed.takes_pod(pod)}
-        self.read_lists(state, scopes)
+        for spec in SPECS.values():
+            if spec.list_key is not None and spec.read_rows is not None:
+                for resource in spec.read_rows(rows[spec.kind], owners):
+                    state.add(resource)
+        self.read_lists(state, _list_scopes(desired, narrowed))
         self.read_sub_routes(desired, state)
         return state
+
+    def _rows(self, narrowed: PodsRead | None) -> dict[Any, list[dict[str, Any]]]:
+        """API rows by kind: the organisation-wide lists (started early by ``start_listing``, or
+        read now), or the taken pods read one by one when that is cheaper. Lock pods left out."""
+        listing, self._listing = self._listing, None
+        rows: dict[Any, list[dict[str, Any]]]
+        if listing is not None:
+            rows = listing.result()
+        else:
+            rows = self._list_organisation((POD,)) if narrowed else self._list_organisation()
+        rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
+        if narrowed is not None and not narrowed.organisation:
+            taken = [name for row in rows[POD] if narrowed.takes_pod(name := _pod_name(row))]
+            if narrowed.cheaper(taken, len(rows[POD])):
+                return read_pods(self.client, self._parallel, rows[POD], narrowed)
+        if len(rows) < len(SPECS_LISTED):
+            rows = {**self._list_organisation(tuple(k for k in SPECS_LISTED if k not in rows)), **rows}
+        return rows
 
     def count_inbox_data(self, inbox_ids: list[str]) -> dict[str, dict[str, int]]:
         """Threads, messages and drafts each inbox holds: what deleting it destroys."""
