@@ -55,19 +55,8 @@ def read_pods(client: AgentMailClient, parallel: Parallel, pods: list[dict[str, 
     """Rows by kind of the taken ``pods`` (their own rows included) and what they need."""
     rows: Rows = {spec.kind: [] for spec in SPECS.values() if spec.list_key is not None}
     rows[TOP_SCOPE] = pods
-    jobs: dict[Any, Callable[[], Any]] = {}
-    for pod in pods:
-        if request.takes_pod(pod.get("client_id") or pod["pod_id"]):
-            base = f"/v0/pods/{quote_segment(pod['pod_id'])}"
-            for spec in listed(TOP_SCOPE):
-                if not (spec.verified and request.domains):
-                    jobs[(spec.kind, pod["pod_id"])] = partial(_list, client, base + spec.route, spec, pod["pod_id"])
-    for spec in SPECS.values() if request.domains else ():
-        if spec.verified and spec.list_key is not None:  # domains: one organisation-wide list
-            route, field = f"/v0{spec.route}", spec.remote_id_field or ""
-            jobs[(spec.kind, None)] = partial(list_both_ends, client, route, spec.list_key, field)
     inboxes: dict[str, dict[str, Any]] = {}
-    for (kind, _), found in parallel(jobs).items():
+    for (kind, _), found in parallel(_pod_jobs(client, pods, request)).items():
         for row in found:
             if kind in INNER_SCOPES:
                 inboxes.setdefault(row["inbox_id"].lower(), row)
@@ -89,6 +78,23 @@ def read_pods(client: AgentMailClient, parallel: Parallel, pods: list[dict[str, 
     for (kind, inbox_id), found in parallel(inbox_jobs).items():
         rows[kind].extend({"inbox_id": inbox_id, **row} for row in found)
     return {kind: _unique(kind, found) for kind, found in rows.items()}
+
+
+def _pod_jobs(client: AgentMailClient, pods: list[dict[str, Any]], request: PodsRead) -> dict[Any, Callable[[], Any]]:
+    """The lists to read: each taken pod's children, and (when the request says so) the verified
+    kinds (domains) organisation-wide, one list instead of one per pod."""
+    jobs: dict[Any, Callable[[], Any]] = {}
+    for pod in pods:
+        if request.takes_pod(pod.get("client_id") or pod["pod_id"]):
+            base = f"/v0/pods/{quote_segment(pod['pod_id'])}"
+            for spec in listed(TOP_SCOPE):
+                if not (spec.verified and request.domains):
+                    jobs[(spec.kind, pod["pod_id"])] = partial(_list, client, base + spec.route, spec, pod["pod_id"])
+    for spec in SPECS.values() if request.domains else ():
+        if spec.verified and spec.list_key is not None:
+            route, field = f"/v0{spec.route}", spec.remote_id_field or ""
+            jobs[(spec.kind, None)] = partial(list_both_ends, client, route, spec.list_key, field)
+    return jobs
 
 
 def _list(client: AgentMailClient, path: str, spec: KindSpec, pod_id: str | None) -> list[dict[str, Any]]:
