@@ -29,6 +29,7 @@ from typing import Any
 
 from mailctl.errors import PlanError
 from mailctl.kinds import spec_of
+from mailctl.kinds.base import replaced_name
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 from mailctl.resources import ActualState, DesiredState, Resource, pod_address, pod_of
 
@@ -133,8 +134,22 @@ def _compare(want: Resource, have: Resource | None) -> Change | None:
         return Change(
             REPLACE, want.address, desired=want, actual=have, diff=diff, reason=SECRET_NEVER_RECORDED, repair=True
         )
+    spec = spec_of(want.kind)
+    if have.observed.replaced and spec.rename is not None and not any(d.forces_replacement for d in diff):
+        # The replacement it was marked for is no longer wanted (the config went back): keep the
+        # key, and give it its name back.
+        name = AttributeChange("name", replaced_name(want.name), want.name)
+        return Change(
+            UPDATE,
+            want.address,
+            desired=want,
+            actual=have,
+            diff=[name, *diff],
+            moved_from=have.address,
+            reason=f"{REPLACEMENT_UNFINISHED}; no longer needed: renamed back",
+        )
     if have.observed.replaced:  # the old half of a create-first replacement that stopped early
-        first = spec_of(want.kind).create_before_destroy
+        first = spec.create_before_destroy
         return Change(
             REPLACE,
             want.address,

@@ -105,3 +105,24 @@ def test_manage_ignore_leaves_matching_runtime_children_alone_and_deletes_the_re
     p = make_plan(config, actual(pod, runtime, stray))
     assert actions(p) == {"pod/t/inbox/scratch@agentmail.to": DELETE}
     assert "pod/t/inbox/conv-7@agentmail.to" in p.unmanaged
+
+
+def test_a_key_left_marked_by_a_replacement_no_longer_wanted_is_renamed_back_not_replaced():
+    """The config went back to the key's expiry before the replacement finished: the old key
+    (still in use) keeps its id and gets its name back."""
+    marked = Observed(replaced=True, declared_address="api_key/k")
+    p = make_plan(
+        desired("api_keys:\n  k: {expires_at: '2031-01-01T00:00:00Z'}\n"), actual(org_key("k", "k1", marked, **EXPIRY))
+    )
+    [change] = p.changes
+    assert (change.action, change.moved_from) == (UPDATE, "api_key/k")
+    assert [(d.path, d.before, d.after) for d in change.diff] == [("name", "k#mailctl-replaced", "k")]
+
+
+def test_a_key_left_marked_by_a_replacement_still_wanted_is_replaced_create_first():
+    marked = Observed(replaced=True, declared_address="api_key/k")
+    p = make_plan(
+        desired("api_keys:\n  k: {expires_at: '2032-01-01T00:00:00Z'}\n"), actual(org_key("k", "k1", marked, **EXPIRY))
+    )
+    [change] = p.changes
+    assert change.action == REPLACE and change.create_first
