@@ -133,6 +133,8 @@ def test_values_never_appear_in_plans_plan_files_or_errors(mailctl, sandbox, wri
         assert mailctl("plan", "-f", config, "--format", form).exit_code == 0
     planned = mailctl("plan", "-f", config, "--out", tmp_path / "literal.plan")
     assert planned.exit_code == 0, planned.output
+    # said when the plan is saved, not only when it is applied
+    assert f"will refuse: {HOOK}: headers `X-Tenant` has a literal value" in planned.stderr
     plan_file = (tmp_path / "literal.plan").read_text()
     assert TOKEN not in plan_file and LITERAL not in plan_file and '"env": "HDR_TOKEN"' in plan_file
     refused = mailctl("apply", tmp_path / "literal.plan")

@@ -62,6 +62,12 @@ def plan(
     with github.errors_as_annotations(fmt == github.FORMAT):
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
     if out:
+        for literal in planfile.literals_needed(planned.plan):
+            click.secho(
+                f"Warning: apply {shown(out)} will refuse: {shown(literal)} (use {{env: VARIABLE}})",
+                fg="yellow",
+                err=True,
+            )
         planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes), list(files))
     renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
     click.echo(renderer(planned.plan))

@@ -307,6 +307,20 @@ def _check_written_by_this_mailctl(path: str, document: dict[str, Any], replan: 
         )
 
 
+def literals_needed(plan: Plan) -> list[str]:
+    """Write-only values the plan must send that are literals of the config: a plan file never
+    holds them, so ``apply PLANFILE`` will refuse (said at ``plan --out`` time)."""
+    out = []
+    for change in plan.changes:
+        if change.desired is None:
+            continue
+        changed = {d.path.split(".", 1)[0] for d in change.diff}
+        actual = change.actual if change.action == UPDATE else None
+        for attr, values in spec_of(change.kind).values_to_send(change.desired, actual, changed).items():
+            out += [f"{change.address}: {_unknown(attr, name, v)}" for name, v in values.items() if v.env is None]
+    return out
+
+
 def _unknown(attr: str, name: str, value: WriteOnly) -> str:
     if value.env is None:
         return f"{attr} `{name}` has a literal value in the config, which a plan file never holds"
