@@ -24,7 +24,7 @@ from mailctl.cli.common import (
 from mailctl.cli.scale_options import paced, parallelism_options, shard_option, workers
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter, ShardWaitReporter
-from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UnsafePlan, UsageError
+from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UsageError
 from mailctl.ops.apply import (
     DEFERRED,
     DONE,
@@ -41,7 +41,7 @@ from mailctl.ops.apply import (
     run_apply,
 )
 from mailctl.ops.planning import Planned
-from mailctl.plan import planfile
+from mailctl.plan import planfile, safety
 from mailctl.plan.changes import Rule
 from mailctl.plan.render import render_text
 from mailctl.plan.shards import Shard
@@ -231,8 +231,7 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
 def _confirm(planned: Planned, messages_at_risk: int | None) -> None:
     if not sys.stdin.isatty():
         if messages_at_risk is not None:
-            data_loss = [r.message for r in planned.plan.refusals if r.rule == Rule.DATA_LOSS]
-            raise UnsafePlan("refusing to apply (nothing was changed): " + "; ".join(data_loss))
+            safety.refuse([r for r in planned.plan.refusals if r.rule == Rule.DATA_LOSS])
         raise UsageError("no terminal to confirm on: pass --auto-approve to apply unattended (nothing was changed)")
     click.echo("")
     if messages_at_risk is not None:

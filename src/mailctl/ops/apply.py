@@ -19,7 +19,7 @@ from mailctl.api.lock import ApplyLock
 from mailctl.api.pacing import Pacer
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
-from mailctl.errors import UnsafePlan, UsageError
+from mailctl.errors import UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.planning import Planned, make_plan
 from mailctl.plan import planfile, safety
@@ -188,7 +188,7 @@ def _check_rails(
     blocking = safety.blocking(plan.refusals, options.force, options.allow_data_loss)
     data_loss = [r for r in blocking if r.rule == Rule.DATA_LOSS]
     if len(data_loss) < len(blocking) or (data_loss and unattended):
-        raise UnsafePlan("refusing to apply (nothing was changed):\n  " + "\n  ".join(r.message for r in blocking))
+        safety.refuse(blocking)
     require_sink(plan, sink)
     if data_loss:
         hooks.confirm(planned, safety.messages_at_risk(plan))  # a person types what is destroyed

@@ -75,6 +75,12 @@ class Change:
         return [d.path for d in self.diff if d.forces_replacement]
 
     @property
+    def held(self) -> str:
+        """What the resource holds that goes with it ("3 threads, 7 messages, 1 drafts"), or ""."""
+        counts = self.data_at_risk or {}
+        return ", ".join(f"{n} {what}" for what, n in counts.items()) if any(counts.values()) else ""
+
+    @property
     def destroys(self) -> bool:
         """True when the existing object goes away (delete, or the delete half of a replace)."""
         return self.action in (DELETE, REPLACE)

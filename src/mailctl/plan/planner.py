@@ -87,20 +87,34 @@ def _rename(want: Resource, have: Resource) -> Change:
     """An in-place rename (``moved``), plus any other declared difference. When a difference forces
     replacement, the resource at the old address is what the replacement deletes (after creating
     the new one, for kinds that create first), so it is never left behind."""
-    diff = [d for d in attribute_changes(want.kind, want.attrs, have.attrs) if not _ignored(want, d)]
-    name = AttributeChange("name", have.name, want.name)
+    diff = _declared_diff(want, have)
     causes = [d.path for d in diff if d.forces_replacement]
-    why = f"; {', '.join(causes)} forces replacement" if causes else ": renamed in place"
+    if not causes:
+        return _renamed(want, have, have.name, diff, f"moved from {have.address}: renamed in place")
     return Change(
-        REPLACE if causes else UPDATE,
+        REPLACE,
         want.address,
         desired=want,
         actual=have,
-        diff=[name, *diff],
+        diff=[AttributeChange("name", have.name, want.name), *diff],
         moved_from=have.address,
-        reason=f"moved from {have.address}{why}",
-        create_first=bool(causes) and spec_of(want.kind).create_before_destroy,
+        reason=f"moved from {have.address}; {', '.join(causes)} forces replacement",
+        create_first=spec_of(want.kind).create_before_destroy,
     )
+
+
+def _renamed(want: Resource, have: Resource, old_name: str, diff: list[AttributeChange], reason: str) -> Change:
+    """An update that gives ``have`` its declared name back or a new one (the writer PATCHes the
+    name: same id, same secret), with any other declared difference."""
+    name = AttributeChange("name", old_name, want.name)
+    return Change(
+        UPDATE, want.address, desired=want, actual=have, diff=[name, *diff], moved_from=have.address, reason=reason
+    )
+
+
+def _declared_diff(want: Resource, have: Resource) -> list[AttributeChange]:
+    """The differences of declared attributes, less those ``ignore_changes`` leaves alone."""
+    return [d for d in attribute_changes(want.kind, want.attrs, have.attrs) if not _ignored(want, d)]
 
 
 def _ignored(want: Resource, diff: AttributeChange) -> bool:
@@ -129,42 +143,31 @@ def attribute_changes(kind: str, want: dict[str, Any], have: dict[str, Any]) -> 
 def _compare(want: Resource, have: Resource | None) -> Change | None:
     if have is None:
         return Change(CREATE, want.address, desired=want)
-    diff = [d for d in attribute_changes(want.kind, want.attrs, have.attrs) if not _ignored(want, d)]
+    spec = spec_of(want.kind)
+    diff = _declared_diff(want, have)
+    forced = any(d.forces_replacement for d in diff)
     if have.observed.unrecorded:  # a key left under its pending name: nobody has its secret
         return Change(
             REPLACE, want.address, desired=want, actual=have, diff=diff, reason=SECRET_NEVER_RECORDED, repair=True
         )
-    spec = spec_of(want.kind)
-    if have.observed.replaced and spec.rename is not None and not any(d.forces_replacement for d in diff):
+    if have.observed.replaced and spec.rename is not None and not forced:
         # The replacement it was marked for is no longer wanted (the config went back): keep the
         # key, and give it its name back.
-        name = AttributeChange("name", replaced_name(want.name), want.name)
-        return Change(
-            UPDATE,
-            want.address,
-            desired=want,
-            actual=have,
-            diff=[name, *diff],
-            moved_from=have.address,
-            reason=f"{REPLACEMENT_UNFINISHED}; no longer needed: renamed back",
-        )
-    if have.observed.replaced:  # the old half of a create-first replacement that stopped early
-        first = spec.create_before_destroy
+        renamed_back = f"{REPLACEMENT_UNFINISHED}; no longer needed: renamed back"
+        return _renamed(want, have, replaced_name(want.name), diff, renamed_back)
+    if have.observed.replaced or forced:  # replaced again (a marked key: its replacement is still wanted)
+        reason = REPLACEMENT_UNFINISHED if have.observed.replaced else None
+        # create-first kinds: consumers keep the old one until the new one exists
         return Change(
             REPLACE,
             want.address,
             desired=want,
             actual=have,
             diff=diff,
-            reason=REPLACEMENT_UNFINISHED,
-            create_first=first,
+            reason=reason,
+            create_first=spec.create_before_destroy,
         )
-    if not diff:
-        return None
-    if any(d.forces_replacement for d in diff):
-        first = spec_of(want.kind).create_before_destroy  # consumers keep the old one until then
-        return Change(REPLACE, want.address, desired=want, actual=have, diff=diff, create_first=first)
-    return Change(UPDATE, want.address, desired=want, actual=have, diff=diff)
+    return Change(UPDATE, want.address, desired=want, actual=have, diff=diff) if diff else None
 
 
 def _equal(a: Any, b: Any) -> bool:

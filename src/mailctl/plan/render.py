@@ -107,19 +107,11 @@ def _change_lines(change: Change) -> list[str]:
     symbol = style(f"{_SYMBOL[change.action]:>3}", fg=colour)
     out.append(f'{symbol} {change.kind} "{shown(change.address)}" {{')
     out += [f"      {line}" for line in _attribute_lines(change)]
-    held = at_risk(change)
+    held = change.held
     if held:
         out.append(style(f"      # holds {held}: deleted with it, permanently", fg="red"))
     out.append("    }")
     return out
-
-
-def at_risk(change: Change) -> str:
-    """ "3 threads, 7 messages, 1 drafts", or "" when the destroyed inbox holds nothing."""
-    counts = change.data_at_risk or {}
-    if not any(counts.values()):
-        return ""
-    return ", ".join(f"{n} {what}" for what, n in counts.items())
 
 
 def _attribute_lines(change: Change) -> list[str]:
@@ -204,7 +196,7 @@ def render_markdown(plan: Plan) -> str:
             details = [diff_cell(d) + (" (forces replacement)" if d.forces_replacement else "") for d in change.diff]
             if change.reason:
                 details.insert(0, table_cell(change.reason))
-            held = at_risk(change)
+            held = change.held
             if held:
                 details.append(f"⚠️ holds {held}")
             lines.append(

@@ -17,7 +17,7 @@ apply checks them after the plan is printed, so the user sees what tripped. Rule
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from mailctl.errors import UnsafePlan
 from mailctl.plan.changes import DELETE, REPLACE, UPDATE, Change, Plan, Refusal, Rule
@@ -66,7 +66,12 @@ def check(plan: Plan, force: bool = False, allow_data_loss: bool = False) -> Non
     """Raise UnsafePlan naming every rail the flags do not lift."""
     problems = blocking(plan.refusals, force, allow_data_loss)
     if problems:
-        raise UnsafePlan("refusing to apply (nothing was changed):\n  " + "\n  ".join(r.message for r in problems))
+        refuse(problems)
+
+
+def refuse(refusals: list[Refusal]) -> NoReturn:
+    """Apply stops here, before any change, naming every refusal."""
+    raise UnsafePlan("refusing to apply (nothing was changed):\n  " + "\n  ".join(r.message for r in refusals))
 
 
 def _why_destroyed(change: Change) -> str:
@@ -120,20 +125,15 @@ def protected_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
 
 def data_loss(plan: Plan) -> list[Refusal]:
     """One refusal naming every resource the plan destroys that holds mail, with its counts."""
-    doomed = [c for c in plan.changes if c.destroys and any((c.data_at_risk or {}).values())]
+    doomed = [c for c in plan.changes if c.destroys and c.held]
     if not doomed:
         return []
-    held = "; ".join(f"{c.address} ({held_text(c)}; {_why_destroyed(c)})" for c in doomed)
+    held = "; ".join(f"{c.address} ({c.held}; {_why_destroyed(c)})" for c in doomed)
     message = (
         f"the plan would permanently destroy mail: {held}. Pass {ALLOW_DATA_LOSS} to apply anyway "
         f"(--force and --auto-approve do not)"
     )
     return [Refusal(Rule.DATA_LOSS, message, tuple(c.address for c in doomed), ALLOW_DATA_LOSS)]
-
-
-def held_text(change: Change) -> str:
-    """ "3 threads, 7 messages, 1 drafts" """
-    return ", ".join(f"{n} {what}" for what, n in (change.data_at_risk or {}).items())
 
 
 def messages_at_risk(plan: Plan) -> int:
