@@ -260,6 +260,14 @@ def join_address(segments: list[tuple[str, str]]) -> str:
     return "/".join(f"{kind}/{name}" for kind, name in segments)
 
 
+def name_before(name: str, marker: str) -> str | None:
+    """The declared name behind ``name + marker`` (a key mailctl is working on: pending, replaced),
+    or None when ``name`` does not carry ``marker``. Declared names never hold "#", markers do."""
+    if name.endswith(marker) and len(name) > len(marker):
+        return name[: -len(marker)]
+    return None
+
+
 def address_matches(address: str, pattern: str) -> bool:
     """Glob match on the address or any of its scopes (``pod/a`` matches ``pod/a/inbox/x``); a
     key named ``name#suffix`` (a leftover of a killed apply or a replacement) also matches as the

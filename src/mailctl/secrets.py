@@ -40,6 +40,7 @@ from typing import Any, NoReturn
 
 from mailctl.errors import MailctlError, UsageError
 from mailctl.local_path import Followed, follow, refuse_dangling_shared_link
+from mailctl.resources import name_before
 
 # Two-phase key creation: a key is created under its pending name, its secret recorded here, and
 # only then renamed to its declared name. Declared names cannot contain "#", so a pending name
@@ -62,9 +63,7 @@ def pending_name(name: str) -> str:
 
 def declared_name_of(name: str) -> str | None:
     """The declared name behind a pending name, or None when ``name`` is not pending."""
-    if name.endswith(PENDING_SUFFIX) and len(name) > len(PENDING_SUFFIX):
-        return name[: -len(PENDING_SUFFIX)]
-    return None
+    return name_before(name, PENDING_SUFFIX)
 
 
 class SecretSink:

@@ -195,11 +195,11 @@ class ApiWriter:
             changed.discard("name")  # a rename in place (``moved``): same id, same secret
             body = spec.rename(change.desired.name)
         body |= spec.update_body(changed, change.desired.attrs, change.actual.attrs, self._known_remote_id)
+        path = item_path(change.desired, self.ids, change.actual.remote_id)
         if body:
-            self.client.patch(item_path(change.desired, self.ids, change.actual.remote_id), body)
+            self.client.patch(path, body)
         _require_values(change.desired, change.actual, changed)
         for tail, values in spec.sub_updates(changed, change.desired, change.actual):
-            path = item_path(change.desired, self.ids, change.actual.remote_id)
             self.client.patch(f"{path}/{tail}", values)  # write-only values: never in an error or log
         if change.actual.remote_id is not None:
             self.ids.set(change.desired.address, change.actual.remote_id)
@@ -237,7 +237,7 @@ class ApiWriter:
             self._discard_key(key_path)  # nobody can ever use it: never leave it behind
             raise
         try:
-            self.client.patch(key_path, {"name": key.name})
+            self.client.patch(key_path, _rename_body(key))
         except MailctlError as exc:
             self._discard_key(key_path)
             raise MailctlError(
@@ -386,6 +386,13 @@ def _require_values(desired: Resource, actual: Resource | None = None, changed: 
     unknown = sorted(f"{attr}.{name}" for attr, values in sent.items() for name, v in values.items() if v.value is None)
     if unknown:
         raise MailctlError(f"{desired.address}: the value of {', '.join(unknown)} is not known here; nothing was sent")
+
+
+def _rename_body(key: Resource) -> dict[str, Any]:
+    """The PATCH that gives a two-phase key its declared name (its kind says how it is renamed)."""
+    rename = spec_of(key.kind).rename
+    assert rename is not None, f"{key.kind} is made in two phases, so it must be renamable"
+    return rename(key.name)
 
 
 def _same_scope(row: dict[str, Any], key: Resource, ids: IdRegistry) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from mailctl.resources import Kind, Resource, WriteOnly, inbox_address, pod_address, split_address
+from mailctl.resources import Kind, Resource, WriteOnly, inbox_address, name_before, pod_address, split_address
 
 Row = Mapping[str, Any]  # one object as the API returns it
 Tail = tuple[str | int, ...]  # a field path below an attribute
@@ -131,9 +131,7 @@ def replaced_name(name: str) -> str:
 
 def name_before_replacement(name: str) -> str | None:
     """The declared name behind a replaced-marker name, or None when ``name`` is not marked."""
-    if name.endswith(REPLACED_SUFFIX) and len(name) > len(REPLACED_SUFFIX):
-        return name[: -len(REPLACED_SUFFIX)]
-    return None
+    return name_before(name, REPLACED_SUFFIX)
 
 
 RowsReader = Callable[[list[dict[str, Any]], Owners], Iterable[Resource]]
