@@ -42,6 +42,41 @@ def mailctl_command() -> list[str]:
     return [sys.executable, "-c", "from mailctl.cli.main import main; main()"]
 
 
+def apply_shards_at_once(
+    config: Path, sandbox: SandboxProcess, workdir: Path, count: int, *extra: str, timeout: float = 120
+) -> list[tuple[int, str]]:
+    """``apply --shard K/count`` for every K, started together as separate processes (each with its
+    own secrets file ``secrets-K.json`` in ``workdir``); (exit code, output) of each, in K order."""
+    env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
+    runs = [
+        subprocess.Popen(
+            [
+                *mailctl_command(),
+                "apply",
+                "-f",
+                str(config),
+                "--auto-approve",
+                "--shard",
+                f"{k}/{count}",
+                "--secrets-out",
+                f"secrets-{k}.json",
+                "--endpoint",
+                sandbox.url,
+                *extra,
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for k in range(1, count + 1)
+    ]
+    outputs = [run.communicate(timeout=timeout)[0] for run in runs]
+    return [(run.returncode, output) for run, output in zip(runs, outputs, strict=True)]
+
+
 class SandboxProcess:
     """`mailctl sandbox serve --port 0` in a subprocess; ``url`` once it listens, ``stop()`` ends it."""
 

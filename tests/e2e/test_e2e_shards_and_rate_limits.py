@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import SandboxProcess, mailctl_command, tenants_config, watched_sandbox
+from e2e_harness import SandboxProcess, apply_shards_at_once, tenants_config, watched_sandbox
 
 from mailctl.api import lock
 from mailctl.api.client import AgentMailClient
@@ -78,37 +77,12 @@ def test_lock_pods_never_show_in_plans_and_unlock_removes_shard_locks(client, ma
 
 def test_four_shards_apply_at_once_and_together_build_the_whole_config(sandbox, mailctl, write_config):
     config = write_config(tenants_config(8, prefix="sh-"))
-    env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
-    runs = [
-        subprocess.Popen(
-            [
-                *mailctl_command(),
-                "apply",
-                "-f",
-                str(config),
-                "--auto-approve",
-                "--shard",
-                f"{k}/4",
-                "--secrets-out",
-                f"secrets-{k}.json",
-                "--endpoint",
-                sandbox.url,
-            ],
-            cwd=mailctl.workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-        for k in (1, 2, 3, 4)
-    ]
-    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    results = apply_shards_at_once(config, sandbox, mailctl.workdir, 4)
     for secrets in mailctl.workdir.glob("secrets-*.json"):
         mailctl.watch.secrets_file(secrets)
-    for run, output in zip(runs, outputs, strict=True):
+    for code, output in results:
         mailctl.watch.output("mailctl apply --shard", output)
-        assert run.returncode == 0, output
+        assert code == 0, output
     assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
     assert _lock_ids_of(sandbox) == []
 

@@ -4,11 +4,9 @@ what they need from it, and shard 1 waits for the pods its organisation webhook 
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
 from typing import Any
 
-from e2e_harness import SandboxProcess, mailctl_command
+from e2e_harness import apply_shards_at_once
 
 from mailctl.plan.shards import shard_of
 
@@ -41,36 +39,6 @@ def shared_config(tenants: int, prefix: str) -> dict[str, Any]:
     }
 
 
-def _start_shards(config: Path, sandbox: SandboxProcess, workdir: Path) -> list[subprocess.Popen[str]]:
-    env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
-    return [
-        subprocess.Popen(
-            [
-                *mailctl_command(),
-                "apply",
-                "-f",
-                str(config),
-                "--auto-approve",
-                "--shard",
-                f"{k}/{SHARDS}",
-                "--secrets-out",
-                f"secrets-{k}.json",
-                "--endpoint",
-                sandbox.url,
-                "--wait-for-shards",
-                "90",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-        for k in range(1, SHARDS + 1)
-    ]
-
-
 def test_three_shards_started_together_with_shared_organisation_resources_all_succeed_first_time(
     sandbox, mailctl, write_config
 ):
@@ -79,13 +47,12 @@ def test_three_shards_started_together_with_shared_organisation_resources_all_su
     owners = {shard_of(pod, SHARDS) for pod in config_data["pods"]}
     assert len(owners) > 1, "the tenants must spread over several shards for this test to mean anything"
     config = write_config(config_data)
-    runs = _start_shards(config, sandbox, mailctl.workdir)
-    outputs = [run.communicate(timeout=180)[0] for run in runs]
+    results = apply_shards_at_once(config, sandbox, mailctl.workdir, SHARDS, "--wait-for-shards", "90", timeout=180)
     for secrets in mailctl.workdir.glob("secrets-*.json"):
         mailctl.watch.secrets_file(secrets)
-    for k, (run, output) in enumerate(zip(runs, outputs, strict=True), start=1):
+    for k, (code, output) in enumerate(results, start=1):
         mailctl.watch.output(f"mailctl apply --shard {k}/{SHARDS}", output)
-        assert run.returncode == 0, f"shard {k}/{SHARDS}:\n{output}"
+        assert code == 0, f"shard {k}/{SHARDS}:\n{output}"
         assert "422" not in output and "FAILED" not in output
     # Every declared resource exists: the whole config plans clean.
     final = mailctl("plan", "-f", config, "--detailed-exitcode")
