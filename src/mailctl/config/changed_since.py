@@ -64,7 +64,7 @@ def load_at(revision: Revision, paths: list[str]) -> DesiredState:
     try:
         archive = _git_bytes(top, "archive", "--format=tar", revision.commit, "--", *present, error=str(revision))
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(private, filter="data")
+            _extract(tar, private)
         try:
             return load_config([os.path.join(private, r) for r in present], on_skip=None).state
         except ConfigError as exc:
@@ -73,6 +73,21 @@ def load_at(revision: Revision, paths: list[str]) -> DesiredState:
         raise UsageError(f"--changed-since {revision}: cannot export the config at it: {exc}") from None
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def _extract(tar: tarfile.TarFile, into: str) -> None:
+    """Extract with tarfile's "data" filter where Python has it (3.11.4 and newer); on 3.11.0-3.11.3
+    (Debian 12's system Python) the same refusals made here: regular files and directories only,
+    every one inside ``into``. ``git archive`` of config files needs nothing more."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(into, filter="data")
+        return
+    root = os.path.realpath(into)
+    for member in tar.getmembers():
+        target = os.path.realpath(os.path.join(root, member.name))
+        if not (member.isfile() or member.isdir()) or os.path.commonpath([root, target]) != root:
+            raise tarfile.TarError(f"refusing to extract {member.name!r}: not a plain file inside the export")
+    tar.extractall(into)  # every member was checked above
 
 
 def _anchor(paths: list[str]) -> str:
