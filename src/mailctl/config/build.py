@@ -44,9 +44,10 @@ class Builder:
         self._settings: dict[FieldPath, Source] = {}  # where each setting was given
         self._moves: list[MoveBlock] = []
         self._declared_at: dict[str, tuple[Document, FieldPath]] = {}  # address -> where (for late checks)
-        # scope kind (None: the organisation) -> the kinds it may declare, in config order
-        self._kinds_in: dict[Kind | None, tuple[KindSpec, ...]] = {
-            scope: tuple(spec for spec in CONFIG_ORDER if scope in spec.parents) for scope in (None, *Kind)
+        # scope kind (None: the organisation) -> section -> (config order, the kind declared there)
+        self._kinds_in: dict[Kind | None, dict[str, tuple[int, KindSpec]]] = {
+            scope: {spec.section: (i, spec) for i, spec in enumerate(CONFIG_ORDER) if scope in spec.parents}
+            for scope in (None, *Kind)
         }
 
     def add(self, doc: Document) -> None:
@@ -109,12 +110,15 @@ class Builder:
 
     def _scope(self, doc: Document, path: FieldPath, body: dict[str, Any], scope: _Scope = _ORGANISATION) -> None:
         """The declarations in a scope (the organisation, a pod or an inbox): each kind that may
-        live there, from its section."""
-        for spec in self._kinds_in[scope.kind]:
-            section = body.get(spec.section)
-            if spec.manages_scope and spec.section in body:  # even empty: the scope's ones are managed
+        live there, from its section, in config order. Found from the body's keys: most sections
+        are absent, and a load asks this of every pod and inbox."""
+        sections = self._kinds_in[scope.kind]
+        present = sorted(sections[key] for key in body if key in sections)
+        for _, spec in present:
+            section = body[spec.section]
+            if spec.manages_scope:  # even empty: the scope's ones are managed
                 self.state.list_scopes.add(scope.address)
-            if section is None:  # nothing declared (the common case: most sections are absent)
+            if section is None:
                 continue
             for tail, name, item in spec.declared(section):
                 self._declare(doc, path + (spec.section, *tail), spec, name, item or {}, scope)
@@ -143,7 +147,7 @@ class Builder:
                 )
         resource = Resource(spec.kind, spec.address(name, scope.address), attrs, write_only=write_only)
         if self._add(doc, path, resource, body, scope.address):
-            nested = self.refs.declared(doc, path, resource, body, scope.pod)
+            nested = self.refs.declared(doc, path, resource, spec.address_name(name), body, scope.pod)
         else:
             nested = spec.children_when_repeated  # a pod's children report their own repeats
         if nested:
@@ -163,7 +167,9 @@ class Builder:
             return False
         resource.source = doc.mark(path, key=True)
         resource.prevent_destroy = bool(body.get("prevent_destroy", False))
-        resource.ignore_changes = frozenset(body.get("ignore_changes") or ())
+        ignored = body.get("ignore_changes")
+        if ignored:
+            resource.ignore_changes = frozenset(ignored)
         self._declared_at[resource.address] = (doc, path)
         resource.parent = parent
         self.state.add(resource)

@@ -15,59 +15,100 @@ Inside a template's ``pod`` body:
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from mailctl.config.loader import Document, FieldPath, format_path
 from mailctl.config.schema import describe
+from mailctl.config.stamp import DATA_MAPS, DIRECTIVES, OMIT, Stamp, text_parts, text_tail
 from mailctl.config.templates import ITEM, Bound, Template
 from mailctl.errors import Problem
 from mailctl.resources import Source
 
-DIRECTIVES = ("when", "for_each")
 _DIRECTIVES = frozenset(DIRECTIVES)
-DATA_MAPS = ("metadata",)  # user data: `when`/`for_each` inside are ordinary keys
-_VAR = re.compile(r"\$\$|\$\{([^}]*)\}")
-_OMIT = object()  # an unset parameter used as a whole value: the field is left out
+_OMIT = OMIT  # an unset parameter used as a whole value: the field is left out
 
 
-@lru_cache(maxsize=4096)
-def _pieces(text: str) -> tuple[str | None, tuple[tuple[str, str | None], ...]]:
-    """A template text, parsed once: the expression when the text is exactly one ``${...}``
-    (the value keeps its type), and the ``(literal before, expression or None for $$)`` pairs
-    of every ``$`` part (the literal after the last one is ``text[end:]``, see :func:`_tail`)."""
-    matches = list(_VAR.finditer(text))
-    if len(matches) == 1 and matches[0].group(1) is not None and matches[0].span() == (0, len(text)):
-        return matches[0].group(1), ()
-    parts = []
-    last = 0
-    for match in matches:
-        parts.append((text[last : match.start()], match.group(1)))
-        last = match.end()
-    return None, tuple(parts)
+@dataclass
+class RenderedDocument(Document):
+    """A tenants file rendered to config. A tenant stamped out by ``Stamp`` has its keys'
+    positions; those of its values are worked out (by rendering it again, carefully) the first
+    time anything asks for a position or note inside its pod."""
 
+    # client_id -> works its positions out into this document (given it: no reference cycle)
+    pending: dict[str, Callable[[Document], None]] = field(default_factory=dict)
+    item_marks: dict[FieldPath, Source] = field(default_factory=dict)  # stamped list items
 
-@lru_cache(maxsize=4096)
-def _tail(text: str) -> str:
-    """The literal after a text's last ``$`` part."""
-    matches = list(_VAR.finditer(text))
-    return text[matches[-1].end() :] if matches else text
+    def mark(self, path: FieldPath, *, key: bool = False) -> Source:
+        if key:  # the builder's question (where is this declared?), answered without rendering
+            found = self.key_marks.get(path) or self.item_marks.get(path)
+            if found is not None:
+                return found
+        self._settle(path)
+        return super().mark(path, key=key)
+
+    def note(self, path: FieldPath) -> str | None:
+        self._settle(path)
+        return super().note(path)
+
+    def _settle(self, path: FieldPath) -> None:
+        if len(path) > 1 and path[0] == "pods":
+            work_out = self.pending.pop(path[1], None)  # type: ignore[arg-type]
+            if work_out is not None:
+                work_out(self)
 
 
 def render_tenants(tenants: Document, template: Template) -> tuple[Document, list[Problem]]:
     """The config document declaring one pod per tenant (tenants with bad values are left out)."""
-    out = Document(tenants.file, {"version": 1, "pods": {}})
+    out = RenderedDocument(tenants.file, {"version": 1, "pods": {}})
     out.value_marks[()] = tenants.mark(())
     out.key_marks[("version",)] = out.value_marks[("version",)] = tenants.mark(("version",))
     out.key_marks[("pods",)] = out.value_marks[("pods",)] = tenants.mark(("tenants",), key=True)
     problems: list[Problem] = []
+    stamp = Stamp(template)
     for tenant in tenants.data["tenants"]:
         scope, found = template.bind(tenants, tenant)
         problems.extend(found)
-        if not found:
+        if not found and not _stamped(stamp, scope, tenants, tenant, out):
+            _settle_all(out)  # a careful render may share positions with tenants stamped before
             problems.extend(_Renderer(template, tenants, tenant, out).render(scope))
     return out, problems
+
+
+def _stamped(stamp: Stamp, scope: dict[str, Bound], tenants: Document, tenant: str, out: RenderedDocument) -> bool:
+    """Render ``tenant`` the quick way; False when it needs ``_Renderer``."""
+
+    def expand(child: dict[str, Any], src: FieldPath, scope: dict[str, Bound]) -> list[dict[str, Bound]] | None:
+        probe = _Renderer(stamp.template, tenants, tenant, Document(out.file, None))
+        scopes = probe.expand(child, src, scope)
+        return None if probe.problems else scopes
+
+    stamped = stamp.render(scope, expand)
+    if stamped is None or stamped.client_id in out.data["pods"]:
+        return False
+    client_id = stamped.client_id
+    out.data["pods"][client_id] = stamped.body
+    out.key_marks.update(stamped.key_marks)
+    out.item_marks.update(stamped.item_marks)
+    out.key_marks[("pods", client_id)] = tenants.mark(("tenants", tenant), key=True)
+
+    def work_out(out: Document) -> None:
+        careful = Document(out.file, {"version": 1, "pods": {}})
+        _Renderer(stamp.template, tenants, tenant, careful).render(scope)
+        out.key_marks.update(careful.key_marks)
+        out.value_marks.update(careful.value_marks)
+        out.notes.update(careful.notes)
+        out.value_notes.update(careful.value_notes)
+
+    out.pending[client_id] = work_out
+    return True
+
+
+def _settle_all(out: RenderedDocument) -> None:
+    for work_out in list(out.pending.values()):
+        work_out(out)
+    out.pending.clear()
 
 
 class _Renderer:
@@ -159,7 +200,7 @@ class _Renderer:
         """``${...}`` replaced; the origin is the tenant-side position of the first value used."""
         if "$" not in text:
             return text, None
-        whole, pieces = _pieces(text)
+        whole, pieces = text_parts(text)
         if whole is not None:
             bound = self.lookup(whole, src, scope, key)
             if bound is None:
@@ -185,7 +226,7 @@ class _Renderer:
                 return None, None
             parts.append(str(bound.value).lower() if isinstance(bound.value, bool) else str(bound.value))
             origin = origin or self.origin(bound)
-        parts.append(_tail(text))
+        parts.append(text_tail(text))
         return "".join(parts), origin
 
     def lookup(self, expression: str, src: FieldPath, scope: dict[str, Bound], key: bool = False) -> Bound | None:

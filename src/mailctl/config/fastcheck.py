@@ -70,6 +70,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_PLAIN_TYPES: dict[str, type] = {"object": dict, "array": list, "string": str, "null": type(None)}
 _TYPES: dict[str, Check] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
@@ -114,13 +115,19 @@ class _Compiler:
             return _no
         if not isinstance(node, dict):
             raise Unsupported(f"schema node {node!r}")
+        fused = _text_check(node)
+        if fused is not None:
+            return fused
         checks: list[Check] = []
+        is_mapping = any(keyword in node for keyword in _OBJECT_KEYWORDS)
+        object_only = is_mapping and node.get("type") == "object"  # the mapping check tests the type
         for keyword, value in node.items():
             if keyword in _ANNOTATIONS or keyword in _OBJECT_KEYWORDS or keyword in ("if", "then", "else"):
                 continue
-            checks.append(self.keyword(keyword, value))
-        if any(keyword in node for keyword in _OBJECT_KEYWORDS):
-            checks.append(self.mapping(node))
+            if not (object_only and keyword == "type"):
+                checks.append(self.keyword(keyword, value))
+        if is_mapping:
+            checks.append(self.mapping(node, object_only))
         if "if" in node:
             checks.append(self.condition(node))
         return _all(checks)
@@ -157,6 +164,9 @@ class _Compiler:
             raise Unsupported(f"type {expected!r}")
         if len(kinds) == 1:
             return _TYPES[kinds[0]]
+        if all(kind in _PLAIN_TYPES for kind in kinds):  # one isinstance: no int/bool subtleties
+            plain = tuple(_PLAIN_TYPES[kind] for kind in kinds)
+            return lambda instance: isinstance(instance, plain)
         tests = [_TYPES[kind] for kind in kinds]
         return lambda instance: any(test(instance) for test in tests)
 
@@ -228,33 +238,49 @@ class _Compiler:
         otherwise = self.compile(node.get("else", True))
         return lambda v: then(v) if test(v) else otherwise(v)
 
-    def mapping(self, node: dict[str, Any]) -> Check:
+    def mapping(self, node: dict[str, Any], object_only: bool = False) -> Check:
         """properties, patternProperties, additionalProperties, propertyNames and required, in one
-        pass over the mapping's keys."""
+        pass over the mapping's keys (``object_only``: anything but a mapping is invalid)."""
         properties = {name: self.compile(sub) for name, sub in node.get("properties", {}).items()}
         patterns = [(re.compile(p).search, self.compile(sub)) for p, sub in node.get("patternProperties", {}).items()]
         additional = self.compile(node["additionalProperties"]) if "additionalProperties" in node else None
         names = self.compile(node["propertyNames"]) if "propertyNames" in node else None
-        required = tuple(node.get("required", ()))
+        required = frozenset(node.get("required", ()))
+
+        def each_key(key: str, value: Any) -> bool:
+            if names is not None and not names(key):
+                return False
+            known = properties.get(key)
+            if known is not None and not known(value):
+                return False
+            matched = False
+            for search, sub in patterns:
+                if search(key) is not None:
+                    matched = True
+                    if not sub(value):
+                        return False
+            return known is not None or matched or additional is None or additional(value)
+
+        if not patterns and names is None:  # the usual case, in one loop
+
+            def plain(v: Any) -> bool:
+                if not isinstance(v, dict):
+                    return not object_only
+                for key, value in v.items():
+                    known = properties.get(key, additional)
+                    if known is not None and not known(value):
+                        return False
+                return not required or required <= v.keys()
+
+            return plain
 
         def check(v: Any) -> bool:
             if not isinstance(v, dict):
-                return True
+                return not object_only
             for key, value in v.items():
-                if names is not None and not names(key):
+                if not each_key(key, value):
                     return False
-                known = properties.get(key)
-                if known is not None and not known(value):
-                    return False
-                matched = False
-                for search, sub in patterns:
-                    if search(key) is not None:
-                        matched = True
-                        if not sub(value):
-                            return False
-                if known is None and not matched and additional is not None and not additional(value):
-                    return False
-            return all(name in v for name in required)
+            return not required or required <= v.keys()
 
         return check
 
@@ -268,4 +294,30 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 2:
         first, second = checks
         return lambda v: first(v) and second(v)
-    return lambda v: all(check(v) for check in checks)
+
+    def every(v: Any) -> bool:
+        for check in checks:  # a loop: a generator under all() costs twice as much per call
+            if not check(v):
+                return False
+        return True
+
+    return every
+
+
+_TEXT_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern"})
+
+
+def _text_check(node: dict[str, Any]) -> Check | None:
+    """``type: string`` with length limits and a pattern, as one check (most of a config's
+    values are such texts); None for any other node."""
+    if node.get("type") != "string" or not _TEXT_KEYWORDS.issuperset(k for k in node if k not in _ANNOTATIONS):
+        return None
+    shortest, longest = node.get("minLength", 0), node.get("maxLength")
+    search = re.compile(node["pattern"]).search if "pattern" in node else None
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, str) or len(v) < shortest or (longest is not None and len(v) > longest):
+            return False
+        return search is None or search(v) is not None
+
+    return check

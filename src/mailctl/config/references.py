@@ -33,19 +33,19 @@ class References:
         self._references: list[tuple[Document, FieldPath, Resource, dict[str, Any], str | None]] = []
 
     def declared(
-        self, doc: Document, path: FieldPath, resource: Resource, body: dict[str, Any], pod: str | None
+        self, doc: Document, path: FieldPath, resource: Resource, name: str, body: dict[str, Any], pod: str | None
     ) -> bool:
-        """Record a new declaration; False when its children must not be read (a repeated inbox)."""
+        """Record a new declaration (``name``: its ``resource.name``); False when its children must
+        not be read (a repeated inbox)."""
         if _refers(resource.kind):
             self._references.append((doc, path, resource, body, pod))
         if resource.kind == DOMAIN:
-            self.domain(doc, path, resource, pod)
+            self.domain(doc, path, resource, name, pod)
         elif resource.kind == INBOX and pod is not None:
-            return self.inbox(doc, path, resource, pod)
+            return self.inbox(doc, path, resource, name, pod)
         return True
 
-    def domain(self, doc: Document, path: FieldPath, resource: Resource, pod: str | None) -> None:
-        name = resource.name
+    def domain(self, doc: Document, path: FieldPath, resource: Resource, name: str, pod: str | None) -> None:
         first = self._domains.get(name)
         if first is not None:
             self.problems.append(
@@ -60,8 +60,7 @@ class References:
             return
         self._domains[name] = _Declared(resource, pod)
 
-    def inbox(self, doc: Document, path: FieldPath, resource: Resource, pod: str) -> bool:
-        address = resource.name
+    def inbox(self, doc: Document, path: FieldPath, resource: Resource, address: str, pod: str) -> bool:
         first = self._inboxes.get(address)
         if first is not None:
             self.problems.append(

@@ -180,16 +180,24 @@ class KindSpec:
     label: Callable[[Resource], str | None] = lambda r: None  # what people call it, when not its address
     verified: bool = False  # must be verified before use: a create starts the verification
     mutable: frozenset[str] = field(init=False)
+    _write_only: tuple[Attribute, ...] = field(init=False, repr=False)  # attributes with write-only values
+    _segment: str = field(init=False, repr=False)  # "KIND/", the start of its address segment
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mutable", frozenset(a.name for a in self.attributes if a.mutable))
+        object.__setattr__(self, "_write_only", tuple(a for a in self.attributes if a.write_only is not None))
+        object.__setattr__(self, "_segment", f"{self.kind.value}/")
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)
 
     def address(self, name: str, parent: str | None) -> str:
-        segment = f"{self.kind.value}/{name.lower() if self.lowercase else name}"
+        segment = self._segment + self.address_name(name)
         return f"{parent}/{segment}" if parent else segment
+
+    def address_name(self, name: str) -> str:
+        """A declared name as its address (and ``Resource.name``) writes it."""
+        return name.lower() if self.lowercase else name
 
     # -- config --------------------------------------------------------------------------------
 
@@ -221,7 +229,7 @@ class KindSpec:
         """The declared values of write-only attributes, and ``(path, problem)`` for bad ones."""
         values: dict[str, dict[str, WriteOnly]] = {}
         problems: list[tuple[Tail, str]] = []
-        for attr in self.attributes:
+        for attr in self._write_only:
             given = body.get(attr.name)
             if attr.write_only is None or not isinstance(given, Mapping):
                 continue
