@@ -10,8 +10,7 @@ setting given two different values is an error naming both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mailctl.config.loader import Document, FieldPath
 from mailctl.config.moved import MoveBlock, check_moves
@@ -21,8 +20,7 @@ from mailctl.kinds import CONFIG_ORDER, KindSpec
 from mailctl.resources import DesiredState, Kind, ManagePolicy, Resource, Source, pod_of
 
 
-@dataclass(frozen=True)
-class _Scope:
+class _Scope(NamedTuple):
     """Where declarations are read: the organisation, or a pod or inbox (its kind, its address and
     its pod's client_id), carried down so that no address has to be parsed back."""
 
@@ -113,7 +111,9 @@ class Builder:
         live there, from its section, in config order. Found from the body's keys: most sections
         are absent, and a load asks this of every pod and inbox."""
         sections = self._kinds_in[scope.kind]
-        present = sorted(sections[key] for key in body if key in sections)
+        present = [sections[key] for key in body if key in sections]
+        if len(present) > 1:
+            present.sort()
         for _, spec in present:
             section = body[spec.section]
             if spec.manages_scope:  # even empty: the scope's ones are managed
@@ -133,10 +133,10 @@ class Builder:
         attrs, invalid = spec.config_attrs(body)
         if invalid:
             self.problems.extend(doc.problem(path + (attr,), message) for attr, message in invalid)
-        write_only, unreadable = spec.config_write_only(body)  # values never reach ``attrs``
+        write_only, unreadable = spec.config_write_only(body) if body else ({}, [])  # never in ``attrs``
         if unreadable:
             self.problems.extend(doc.problem(path + tail, message) for tail, message in unreadable)
-        for index, attr in enumerate(body.get("ignore_changes") or []):
+        for index, attr in enumerate(body.get("ignore_changes") or () if body else ()):
             if spec.attribute(attr) is None:
                 known = ", ".join(a.name for a in spec.attributes)
                 self.problems.append(

@@ -158,6 +158,8 @@ def read_document(file: str) -> tuple[Document | None, list[Problem]]:
 def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     try:
         root = _compose(text)
+        if root is not None and _nested_too_deep(root):
+            root = _compose_with(_MarkedLoader, text)  # raises, worded and placed as ever
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_problem(file, exc)]
     except yaml.reader.ReaderError as exc:
@@ -200,13 +202,40 @@ def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
 
 def _compose(text: str) -> Node | None:
     """The node tree of ``text``: parsed by libyaml when it is installed (4x faster), by the
-    pure-Python parser when not, and whenever libyaml objects, so that every error reads the same."""
+    pure-Python parser when not, and whenever libyaml objects, so that every error reads the same.
+
+    Text without anchors (no ``&``) is also composed by libyaml (another 2x): with no anchor, no
+    alias can name one (libyaml refuses it, and the slower path reports it), and libyaml refuses
+    nesting deeper than its own limit, so its recursion is bounded; MAX_DEPTH is checked after."""
     if _FastLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        if _ComposingLoader is not None and "&" not in text:
+            try:
+                return _compose_with(_ComposingLoader, text)
+            except yaml.YAMLError:
+                pass
         try:
             return _compose_with(_FastLoader, text)
         except yaml.YAMLError:
             pass  # re-parsed below for PyYAML's wording and position
     return _compose_with(_MarkedLoader, text)
+
+
+def _nested_too_deep(root: Node) -> bool:
+    """Whether a tree composed by libyaml goes MAX_DEPTH levels deep (the Python composer
+    refuses those with its own error). Walked without recursion."""
+    level = [(root, 1)]
+    while level:
+        node, depth = level.pop()
+        if isinstance(node, ScalarNode):
+            continue
+        if depth >= MAX_DEPTH:
+            return True
+        for child in node.value:
+            if isinstance(child, tuple):
+                level.extend(((child[0], depth + 1), (child[1], depth + 1)))
+            elif not isinstance(child, ScalarNode):
+                level.append((child, depth + 1))
+    return False
 
 
 def _compose_with(kind: Any, text: str) -> Node | None:
@@ -260,6 +289,30 @@ def _fast_loader() -> Any:
 
 
 _FastLoader = _fast_loader()
+
+
+def _composing_loader() -> Any:
+    """libyaml's parser and composer, where this libyaml refuses deep nesting (0.2.5 and later:
+    1,000 levels), so that its recursive composer cannot exhaust the C stack."""
+    try:
+        from yaml._yaml import CParser
+    except ImportError:
+        return None
+
+    class ComposingLoader(CParser, SafeConstructor, Resolver):
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    try:
+        _compose_with(ComposingLoader, "[" * 5000 + "]" * 5000)
+    except yaml.YAMLError:
+        return ComposingLoader
+    return None
+
+
+_ComposingLoader = _composing_loader()
 
 
 def _source(file: str, node: Node) -> Source:

@@ -146,6 +146,8 @@ class Stamp:
                     self._node(body, child_src, data),
                 )
             )
+        if all(directive is None and "$" not in key for key, (directive, *_) in zip(value, entries, strict=True)):
+            return self._plain_mapping(value, src, free_form)
 
         def render_mapping(tenant: _Tenant, scope: Scope, dst: FieldPath) -> dict[str, Any]:
             out: dict[str, Any] = {}
@@ -168,6 +170,36 @@ class Stamp:
             return out
 
         return render_mapping
+
+    def _plain_mapping(self, value: dict[str, Any], src: FieldPath, free_form: bool) -> Value:
+        """A mapping whose keys are all written out and carry no directive (most of a template).
+        A text or number is rendered without a path or a position: no declaration is one, and
+        a problem about it works the tenant's positions out."""
+        entries: list[tuple[str, Text | None, Source, Value]] = []
+        for key, child in value.items():
+            child_src = src + (key,)
+            leaf: Text | None = None
+            if isinstance(child, str):
+                leaf = _text(child)
+            elif child is not None and not isinstance(child, (dict, list)):
+                leaf = _constant(child)
+            render = self._node(child, child_src, free_form or key in DATA_MAPS)
+            entries.append((key, leaf, self.template.mark(child_src, key=True), render))
+
+        def render_plain(tenant: _Tenant, scope: Scope, dst: FieldPath) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, leaf, key_mark, render in entries:
+                if leaf is not None:
+                    rendered = leaf(scope)
+                else:
+                    path = dst + (name,)
+                    tenant.key_marks[path] = key_mark
+                    rendered = render(tenant, scope, path)
+                if rendered is not OMIT:
+                    out[name] = rendered
+            return out
+
+        return render_plain
 
 
 @lru_cache(maxsize=4096)
@@ -215,6 +247,10 @@ def _lookup(scope: Scope, name: str, field_name: str) -> Bound:
     if not isinstance(bound.value, dict) or field_name not in bound.value:
         raise _Unusual
     return Bound(bound.value[field_name], bound.doc, bound.path + (field_name,))
+
+
+def _constant(value: Any) -> Text:
+    return lambda scope: value
 
 
 def _text(text: str) -> Text:
