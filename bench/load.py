@@ -10,14 +10,24 @@ CPU time of this process (no interpreter start-up): loading them as `validate` d
 Also printed: where the load's time goes (parse, schema checks, template expansion, building the
 resources), from a profile of the largest size.
 
-Measured on 2 shared cores (CPU time, same run): 0.16 s for 2,000 tenants (0.082 s per 1,000) and
-0.83-0.94 s for 10,000 (0.083-0.094 s per 1,000): linear. The ratio is 0.84-0.90x at 2,000 and
-0.54-0.70x at 10,000 (was 2.8x and 1.85x), above the 0.5x goal: the C loader's own cost per
-tenant grows with size (0.09 s per 1,000 at 2,000, 0.12-0.16 s at 10,000), ours does not. What
-is left, per tenant: expanding the template (~38%), building its four resources (~30%), the
-compiled schema check (~19%) and parsing its row with positions (~13%), all plain Python. The
-schema check is a compiled yes/no (``config/fastcheck.py``); jsonschema runs only for a document
-it refuses, so located errors are worded as before.
+Measured on 2 shared cores (CPU time, same run): 0.10-0.12 s for 2,000 tenants (0.052-0.059 s
+per 1,000), 0.28-0.31 s for 5,000 and 0.60-0.73 s for 10,000 (0.060-0.073 s per 1,000): linear.
+The ratio is 0.64-0.69x at 2,000 and 0.42-0.44x at 10,000 (goal 0.5x; was 2.8x and 1.85x before
+issue 19, then 0.84-0.90x and 0.54-0.70x). What made the difference, in order:
+- a template is compiled once into closures (``config/stamp.py``) and each tenant stamped out
+  without walking the template generically; only the positions of declarations are recorded, the
+  rest of a tenant's positions are worked out by the careful renderer when a problem asks for one
+  (``expand.RenderedDocument``), so located errors are exactly as before;
+- the compiled schema check fuses a text's type, length and pattern, and a mapping's keys, into
+  one closure each (2x);
+- what the load made is moved to the oldest GC generation unscanned (the first young collection
+  after the load walked all of it: ~10%);
+- a file without anchors is composed by libyaml instead of PyYAML's Python composer (2x on the
+  tenants file).
+What is left is plain Python per tenant: building its four resources (~44%), stamping it out
+(~23%), the compiled schema check of what it renders (~18%) and parsing its row (~15%). The C
+loader's own cost per tenant grows with size (0.08 s per 1,000 at 2,000, 0.14-0.17 s at 10,000),
+which is why the ratio is lower at 10,000.
 """
 
 from __future__ import annotations

@@ -138,20 +138,22 @@ class Stamp:
             data = free_form or key in DATA_MAPS
             directive = not data and isinstance(child, dict) and not _DIRECTIVES.isdisjoint(child)
             body = {k: v for k, v in child.items() if k not in DIRECTIVES} if directive else child
-            entries.append(
-                (
-                    (child, child_src) if directive else None,
-                    _with_origin(key, self.template.doc),
-                    self.template.mark(child_src, key=True),
-                    self._node(body, child_src, data),
-                )
-            )
-        if all(directive is None and "$" not in key for key, (directive, *_) in zip(value, entries, strict=True)):
+            entries.append(((child, child_src) if directive else None, key, child_src, body, data))
+        if all(directive is None and "$" not in key for directive, key, *_ in entries):
             return self._plain_mapping(value, src, free_form)
+        compiled = [
+            (
+                directive,
+                _with_origin(key, self.template.doc),
+                self.template.mark(child_src, key=True),
+                self._node(body, child_src, data),
+            )
+            for directive, key, child_src, body, data in entries
+        ]
 
         def render_mapping(tenant: _Tenant, scope: Scope, dst: FieldPath) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            for directive, key, key_mark, render in entries:
+            for directive, key, key_mark, render in compiled:
                 scopes = [scope]
                 if directive is not None:
                     found = tenant.expand(directive[0], directive[1], scope)
