@@ -27,6 +27,7 @@ from mailctl.sandbox.backend import org
 from mailctl.sandbox.backend.auth import authenticate, bearer_token, live_key_org
 from mailctl.sandbox.backend.core import Ctx, Reply, SandboxError, Settings, Tx, bad_request, secret_hash
 from mailctl.sandbox.backend.errors import not_found
+from mailctl.sandbox.backend.events import PENDING, WEBHOOK_DELIVERY
 from mailctl.sandbox.backend.validate import Body, Query
 from mailctl.sandbox.knobs import OrgKnobs, OrgRegistry, RateLimiter, Stats
 from mailctl.sandbox.router import Router
@@ -36,6 +37,7 @@ from mailctl.sandbox.webhook_worker import WebhookWorker
 
 DEV_API_KEY = "am_sandbox_dev_key"  # the org-level key used when none is configured
 MAX_BODY_BYTES = 1024 * 1024
+_LATENCY_ORGS_KEPT = 10_000  # keys remembered by _latency_org (past it, forgotten at once)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _REASONS = {
     200: "OK",
@@ -138,12 +140,15 @@ def _reject_constant(name: str) -> Any:
 
 @dataclass
 class _Call:
-    """What the stats need to know of one request, however it ends."""
+    """What the stats and the webhook worker need to know of one request, however it ends."""
 
     method: str
-    knobs: OrgKnobs | None
+    token: str | None
+    knobs: OrgKnobs | None = None  # the organisation of a live key (stats, knobs)
+    known: bool = False  # whether ``knobs`` was looked up (in the request's transaction)
     route_name: str = "(unmatched)"
     fault: Literal["before", "after"] | None = None
+    recorded_deliveries: bool = False  # the transaction wrote webhook deliveries to send
 
 
 _INJECTED_BEFORE = SandboxError(503, "service_unavailable", "Injected fault: the request was not processed")
@@ -162,8 +167,12 @@ class SandboxApp:
         self.unattributed = Stats()  # requests without a known key (401s); no key can read them
         self.rate_limiter = RateLimiter()
         self.webhooks = WebhookWorker(self.store, lambda org_id: self.orgs.get(org_id).settings)
+        self._latency_orgs: dict[str, OrgKnobs] = {}  # key hash -> its organisation (``_latency_org``)
         with self.store.transaction() as tx:
             self.org_id = org.seed(tx, self.bootstrap_keys)
+            pending = tx.count(WEBHOOK_DELIVERY, ref=PENDING)
+        if pending:  # left by a previous run of this database
+            self.webhooks.wake()
 
     @property
     def settings(self) -> Settings:
@@ -190,40 +199,40 @@ class SandboxApp:
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        token = bearer_token(environ.get("HTTP_AUTHORIZATION"))
-        org_id = self._org_of(token)
-        knobs = self.orgs.get(org_id) if org_id else None
-        call = _Call(method, knobs)
+        call = _Call(str(environ.get("REQUEST_METHOD", "GET")).upper(), bearer_token(environ.get("HTTP_AUTHORIZATION")))
         try:
-            reply = self._handle(environ, call, org_id or "", token or "")
+            reply = self._handle(environ, call)
         except SandboxError as exc:
             reply = Reply(exc.status, exc.body(), headers=exc.headers)
         except Exception:  # a sandbox bug: report it as a JSON 500, log it, never leak a traceback
             environ["wsgi.errors"].write(traceback.format_exc())
             reply = Reply(500, SandboxError(500, "internal_error", "Internal sandbox error").body())
-        stats = knobs.stats if knobs is not None else self.unattributed
-        stats.record(method, call.route_name, reply.status, call.fault)
-        if reply.status < 400 and (method in WRITE_METHODS or "/domains" in call.route_name):
-            self.webhooks.wake()  # the request may have recorded webhook deliveries (a domain read verifies)
+        if not call.known:  # refused before its transaction looked the key up (a bad path or route)
+            call.knobs = self._knobs_of(call.token)
+        stats = call.knobs.stats if call.knobs is not None else self.unattributed
+        stats.record(call.method, call.route_name, reply.status, call.fault)
+        if call.recorded_deliveries:
+            self.webhooks.wake()
         return self._respond(reply, start_response)
 
-    def _handle(self, environ: dict[str, Any], call: _Call, org_id: str, token: str) -> Reply:
+    def _handle(self, environ: dict[str, Any], call: _Call) -> Reply:
         """Route, pace, throttle, inject faults and run the handler in one transaction."""
         parts = _path_parts(environ)
-        # knobs apply to the API of a known organisation, never to /_sandbox or to 401s
-        api = call.knobs if call.knobs is not None and bool(parts) and parts[0] == "v0" else None
-        if api is not None:
-            self._sleep(api)
+        api = bool(parts) and parts[0] == "v0"  # knobs apply to the API, never to /_sandbox
+        if api:
+            self._sleep(self._latency_org(call.token))
         route, params = self.router.match(call.method, parts)
         call.route_name = route.pattern
-        if api is not None:
-            self._throttle(api.settings, org_id, token)
-        body = _read_body(environ, call.method)
-        armed = self._fault(call, api, route.pattern)
-        if call.fault == "before":
-            raise armed.error() if armed else _INJECTED_BEFORE
         with self.store.transaction() as tx:
+            org_id = live_key_org(tx, call.token) if call.token else None
+            call.knobs, call.known = (self.orgs.get(org_id) if org_id else None), True
+            throttled = call.knobs if api else None  # nor to 401s: a dead key spends no budget
+            if throttled is not None and org_id is not None and call.token is not None:
+                self._throttle(throttled.settings, org_id, call.token)
+            body = _read_body(environ, call.method)
+            armed = self._fault(call, throttled, route.pattern)
+            if call.fault == "before":
+                raise armed.error() if armed else _INJECTED_BEFORE
             ctx = Ctx(
                 tx=tx,
                 caller=authenticate(tx, environ.get("HTTP_AUTHORIZATION")),
@@ -237,6 +246,7 @@ class SandboxApp:
                 idempotency_key=environ.get("HTTP_IDEMPOTENCY_KEY"),
             )
             reply = route.handler(ctx)
+            call.recorded_deliveries = WEBHOOK_DELIVERY in tx.inserted  # the worker sends them
         if call.fault == "after":
             raise armed.error() if armed else _INJECTED_AFTER
         return reply
@@ -253,13 +263,31 @@ class SandboxApp:
             call.fault = api.faults.draw(api.settings)
         return armed
 
-    def _org_of(self, token: str | None) -> str | None:
-        """The organisation of a live key, or None for an unknown, deleted or expired one. Never
-        cached: a key deleted a moment ago must not keep spending its organisation's budget."""
+    def _knobs_of(self, token: str | None) -> OrgKnobs | None:
+        """The knobs of a live key's organisation, or None for an unknown, deleted or expired key.
+        Never cached: a key deleted a moment ago must not keep spending its organisation's budget."""
         if token is None:
             return None
         with self.store.transaction() as tx:
-            return live_key_org(tx, token)
+            org_id = live_key_org(tx, token)
+        return self.orgs.get(org_id) if org_id else None
+
+    def _latency_org(self, token: str | None) -> OrgKnobs | None:
+        """Whose latency a request waits out, before the store is touched: the organisation its key
+        belonged to when first seen live. A key never changes organisation, so this one is cached
+        (a lookup fewer per request, in the lock every request takes); whether the key is still
+        live is decided in the request's transaction, before the rate limit and the stats."""
+        if token is None:
+            return None
+        digest = secret_hash(token)
+        knobs = self._latency_orgs.get(digest)
+        if knobs is None:
+            knobs = self._knobs_of(token)
+            if knobs is not None:
+                if len(self._latency_orgs) >= _LATENCY_ORGS_KEPT:
+                    self._latency_orgs.clear()
+                self._latency_orgs[digest] = knobs
+        return knobs
 
     def _throttle(self, settings: Settings, org_id: str, token: str) -> None:
         # AgentMail's budget is per organisation (every key shares it); per key on request
@@ -276,7 +304,9 @@ class SandboxApp:
             )
 
     @staticmethod
-    def _sleep(knobs: OrgKnobs) -> None:
+    def _sleep(knobs: OrgKnobs | None) -> None:
+        if knobs is None:
+            return
         delay = knobs.latency()
         if delay > 0:
             time.sleep(delay)

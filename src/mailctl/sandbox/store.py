@@ -101,6 +101,7 @@ class Tx:
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
+        self.inserted: set[str] = set()  # the kinds this transaction inserted rows of
 
     def get(self, kind: str, id: str) -> Row | None:
         cur = self._conn.execute(f"SELECT {_COLUMNS} FROM resources WHERE kind = ? AND id = ?", (kind, id))
@@ -145,6 +146,7 @@ class Tx:
         client_id: str | None = None,
         ref: str | None = None,
     ) -> Row:
+        self.inserted.add(kind)
         seq = int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM resources").fetchone()[0])
         self._conn.execute(
             f"INSERT INTO resources ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -113,3 +113,52 @@ def test_an_unreachable_handler_is_a_failed_attempt_with_its_error(app: SandboxA
     worker.run_once()
     [attempt] = _shown(app)[0]["attempts"]
     assert attempt["status_code"] is None and "ConnectError" in attempt["error"]
+
+
+class _Wakes:
+    """Counts ``WebhookWorker.wake`` calls (the worker itself stays closed)."""
+
+    def __init__(self, app: SandboxApp) -> None:
+        app.webhooks.close()
+        self.count = 0
+        app.webhooks.wake = self  # type: ignore[method-assign]
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+def test_a_write_that_records_no_delivery_does_not_wake_the_worker(app: SandboxApp) -> None:
+    wakes = _Wakes(app)
+    http = _http(app)
+    pod = http.post("/v0/pods", json={"name": "quiet"}).json()["pod_id"]
+    http.post(f"/v0/pods/{pod}/inboxes", json={"username": "quiet-inbox"})
+    http.post("/v0/webhooks", json={"url": "http://h.invalid/x", "event_types": ["message.sent"]})
+    assert wakes.count == 0
+
+
+def test_a_request_that_records_a_delivery_wakes_the_worker(app: SandboxApp) -> None:
+    wakes = _Wakes(app)
+    _one_send(app)
+    assert wakes.count == 1  # the send; the inbox and the webhook created before it recorded none
+
+
+def test_deliveries_left_pending_by_a_previous_run_wake_the_worker_at_start(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(tmp_path / "sandbox.db")
+    first = create_app(db, api_keys=(KEY,))
+    _Wakes(first)  # never sent: the delivery stays pending in the file
+    _one_send(first)
+    first.close()
+    woken: list[WebhookWorker] = []
+    monkeypatch.setattr(WebhookWorker, "wake", lambda worker: woken.append(worker))
+    second = create_app(db, api_keys=(KEY,))
+    assert woken == [second.webhooks]
+    second.close()
+
+
+def test_a_sandbox_with_nothing_pending_starts_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    woken: list[WebhookWorker] = []
+    monkeypatch.setattr(WebhookWorker, "wake", lambda worker: woken.append(worker))
+    create_app(api_keys=(KEY,))
+    assert woken == []
