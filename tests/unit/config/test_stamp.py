@@ -119,14 +119,20 @@ def test_problems_are_located_as_the_careful_renderer_locates_them(
     assert stamped.value.problems
 
 
-def test_a_problem_found_after_rendering_points_into_a_stamped_tenant(tmp_path: Path) -> None:
+def test_a_problem_found_after_rendering_points_into_a_stamped_tenant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The builder's problems (here: one inbox declared by two tenants) ask the stamped tenant's
     positions, which are worked out then."""
     template = TEMPLATE.replace('"${tenant}@agentmail.to":', '"${nick}@agentmail.to":')
     tenants = TENANTS.replace("globex: {company: Globex,", "globex: {company: Globex, nick: Ac,")
     files = [_write(tmp_path, "t.yaml", template), _write(tmp_path, "tenants.yaml", tenants)]
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError) as stamped:
         load_config(files)
-    (problem,) = [p for p in caught.value.problems if "already declared" in p.message]
+    (problem,) = [p for p in stamped.value.problems if "already declared" in p.message]
     assert (Path(problem.file).name, problem.line) == ("tenants.yaml", 5)
-    assert "ac@agentmail.to" in problem.message
+    assert "ac@agentmail.to" in problem.message and "rendering tenant `globex`" in problem.message
+    _careful_only(monkeypatch)
+    with pytest.raises(ConfigError) as careful:
+        load_config(files)
+    assert [str(p) for p in stamped.value.problems] == [str(p) for p in careful.value.problems]
