@@ -14,28 +14,26 @@ not one per resource).
 
 What bounds the rest (issue 19 point 4), measured on 2 shared cores: the apply sends 1,208
 requests (1,000 creates, 200 renames of the two-phase key creates, 8 for the lock and the read).
-- mailctl's CPU: 2.4 s before, now 1.3-1.7 s (about 0.4 s of it start-up: imports, config, plan).
-  py-spy put 43% of it in httpcore's connection pool (every request and every response close
-  rescanned all connections under one lock, quadratically); api/pool.py replaced it. The rest is
-  spread over httpx/httpcore/h11 (the HTTP work itself, ~0.5 ms a request), the worker threads
-  and the pacer: no single hot spot left.
-- Two limits in mailctl were binding once that CPU was gone: the pool held 32 connections while
-  the pacer allowed 64 in flight (32 queued in the pool, read by the pacer as latency), and the
-  start ramp (40/s doubling every 0.25 s) held the first second. Now the pool follows the pacer
-  and the ramp doubles every 0.125 s.
-- What is left is the sandbox process on the same 2 cores. It answers about 500 requests/s here
-  whatever mailctl does: the answers' latency doubles from 51 ms to 90-130 ms at 64 in flight,
-  its CPU is 1.3-2.5 s for the 1,208 requests (py-spy: 40% of its GIL time in waitress's one
-  I/O loop, which hands every request and answer to 48 worker threads), and more requests in
-  flight than its 48 workers only make that loop spin (--max-parallelism 32: 3.0 s, sandbox CPU
-  1.3 s; 64: 3.0-3.6 s, 1.8-2.5 s; 128: 8-10 s, 7-10 s). A pacer that also shrinks its limit when
-  latency rises (tried: settles at 38-50) is no faster, so it was not kept. Wall: ~0.3 s
-  start-up, ~0.3 s of lock and reads (sequential round trips), then ~2.3 s of creates at the
-  sandbox's pace.
-Measured now: 2.98-3.27 s vs 53.7-54.3 s, 16.5-18.0x (was 13.6-15.8x; goal 20x, about 2.7 s,
-not met here). Reaching it needs the sandbox to answer ~650 requests/s on these cores (more
-worker threads than apply's 64, or a third core), not less work in mailctl: the 200 renames are
-the two-phase safety, kept.
+- The sandbox was the bound at 16.5-18.0x: about 500 requests/s on these cores, its answers'
+  latency doubling at 64 in flight. Its event loop (waitress) took 40% of its GIL time handing
+  every request to one of 48 workers and back; the 16 requests waiting for a worker, and the
+  store lock (three transactions per request: the key's organisation, the handler, and the
+  webhook worker that every write started as a thread to find nothing pending; waits of 16 ms at
+  p90), read to mailctl's pacer as latency. Now `sandbox serve` has a thread per connection (h11
+  frames HTTP) and 64 turns, one transaction per request, and wakes the webhook worker only for
+  requests that recorded deliveries: its CPU for the 1,208 requests went 1.0-1.3 s -> 0.8-1.0 s,
+  its answers take 51-54 ms at p90 (50 ms injected; were 80-100 ms), and `bench/sandbox.py`
+  went 1,000 -> 1,270 requests/s.
+- What is left is mailctl's own process: 1.3-1.5 s of CPU on one GIL (0.3 s of it start-up:
+  imports, config, plan), ~1 ms per request across httpx/httpcore/h11, the 64 worker threads,
+  the secrets sink (one fsync per key, 200, under its lock) and the applier's scheduling. The
+  pacer reaches its 64 slots 0.5 s after the first request, but only about 40 requests are in
+  flight on average (31-35 inside the sandbox): the rest of each slot is mailctl's turn on its
+  GIL. Wall: ~0.33 s until the first request, ~0.25 s of lock and reads (sequential round trips),
+  then ~1.7-2.0 s of creates.
+Measured now: 2.29-2.58 s vs 53.3-54.3 s, **21.0-23.3x** (was 16.5-18.0x; goal 20x). More needs
+less CPU per request in mailctl (or a third core), not a faster sandbox; the 200 renames are the
+two-phase safety, kept.
 """
 
 from __future__ import annotations

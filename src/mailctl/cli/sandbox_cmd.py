@@ -100,7 +100,7 @@ def sandbox() -> None:
     default=THREADS,
     show_default=True,
     type=click.IntRange(1, 1024),
-    help="HTTP worker threads (latency sleeps in one).",
+    help="Requests served at once (latency sleeps in one).",
 )
 def serve(
     host: str,

@@ -4,7 +4,7 @@
     app = create_app(api_keys=("am_test",), page_size=5)
 
 Layers: ``app`` (WSGI, knobs) -> ``routes`` (the one route table) -> ``backend`` (rules)
--> ``store`` (SQLite). ``server`` runs it over HTTP (waitress).
+-> ``store`` (SQLite). ``server`` runs it over HTTP (a thread per connection, h11).
 """
 
 from mailctl.sandbox.app import DEV_API_KEY, SandboxApp, create_app

@@ -62,7 +62,7 @@ StartResponse = Callable[..., Any]
 def _path_parts(environ: dict[str, Any]) -> list[str]:
     """The decoded path segments, or a 4xx for NUL bytes, dot segments and encoded slashes."""
     path = environ.get("PATH_INFO") or "/"
-    try:  # PEP 3333 servers (waitress) hand over latin-1; in-process transports give real text
+    try:  # PEP 3333 servers (server.py) hand over latin-1; in-process transports give real text
         path = path.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         pass

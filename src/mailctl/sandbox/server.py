@@ -1,94 +1,83 @@
-"""The sandbox over real HTTP, on waitress (multi-threaded).
+"""The sandbox over real HTTP: one thread per connection, HTTP/1.1 framing by h11.
 
 ``serve(app, host, port, on_ready)`` blocks until SIGINT/SIGTERM; ``run_in_thread(app)`` starts a
 server in a background thread for tests and returns ``(url, stop)``.
 
-Slow or hostile clients: waitress reads requests on one event loop and hands only *complete*
-requests to the worker threads, so idle connections and half-sent requests cost a socket, not a
-worker. What starves a server is the connection cap: waitress stops *accepting* at its limit, so
-once slow clients hold every slot a normal request waits in the backlog until one leaves, and a
-client that trickles a byte now and then never leaves (1,100 of them stalled a request for 54 s,
-issue 17). Here the cap sheds instead: past ``CONNECTION_LIMIT`` open connections, the loop
-closes the oldest connection that has no complete request (idle, or still sending one), so a
-new client is always accepted and served. Waitress' own limit sits a little higher, only as a
-backstop for descriptors. A connection silent for ``CHANNEL_TIMEOUT`` seconds is closed too.
-Descriptors are polled, not select()ed, so those above 1024 work. ``bench/sandbox.py
---slow-clients`` and ``--trickling`` measure it.
+Why not an event loop (waitress, until issue 19): a loop reads every request, hands it to a
+worker thread and takes the answer back, all under one GIL shared with the workers. On 2 cores
+that loop took 40% of the sandbox's GIL time, and its queue of requests waiting for one of 48
+workers read, to mailctl's pacer, as latency: ~500 requests/s. Here each connection's thread
+reads its request, calls the app and writes the answer: no hand-off, no polling of every
+connection per event. h11 (the protocol layer under httpx) does the parsing and framing:
+request smuggling (both Content-Length and chunked), oversized headers, HTTP/1.0, keep-alive
+and pipelining are its rules, not ours.
 
-Shutdown never reaches into the server object: it gets our own socket map (``map=``) and worker
-pool, and the event loop runs here, so stopping closes every connection on the loop's own thread
-(never under a running ``poll``, the old source of EBADF) and then joins the workers.
+Limits. At most ``threads`` requests are *served* at once (the injected latency sleeps inside
+one; the rest wait their turn); idle connections and half-sent requests cost a thread and a
+socket, not a turn. What starves a server is the connection cap: past ``CONNECTION_LIMIT`` open
+connections, accepting one closes the oldest connection that has no complete request (idle, or
+still sending one), so a new client is always accepted and served; a client that trickles a
+byte now and then never leaves on its own (1,100 of them stalled a request for 54 s, issue 17).
+A connection silent for ``CHANNEL_TIMEOUT`` seconds is closed too. A request body larger than
+the app accepts is never read: the app answers 413 from its ``Content-Length`` and the
+connection closes. ``bench/sandbox.py --slow-clients`` and ``--trickling`` measure it.
+
+Stopping closes the listener and shuts every connection down (their threads see end-of-file),
+then waits briefly for the threads serving a request to answer.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import select
 import signal
+import socket
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from waitress import wasyncore
-from waitress.server import create_server
-from waitress.task import ThreadedTaskDispatcher
+import h11
 
-# Worker threads. Injected latency sleeps inside a worker, so the thread count caps throughput at
-# threads / latency: 48 keeps the sandbox from being the bottleneck of mailctl's parallel applies.
-THREADS = 48
+from mailctl.sandbox.app import MAX_BODY_BYTES as APP_MAX_BODY_BYTES
+
+# Requests served at once. Injected latency sleeps inside one, so this caps throughput at
+# threads / latency: 64 is apply's default --max-parallelism, so its requests never queue here.
+THREADS = 64
 CONNECTION_LIMIT = 1000  # open connections kept; past it the stalest unfinished one is shed
-_BACKSTOP = 100  # waitress stops accepting at CONNECTION_LIMIT + this (never reached while shedding)
 CHANNEL_TIMEOUT = 30  # seconds of silence before a connection (idle or half-sent) is closed
-_LOOP_TICK = 1.0  # the loop re-checks its stop flag at least this often
+MAX_HEADER_BYTES = 64 * 1024  # a request line and headers longer than this are refused (431)
+MAX_BODY_BYTES = APP_MAX_BODY_BYTES  # read at most this much of a body; the app refuses more (413)
+_RECV = 64 * 1024
+_STOP_WAIT = 2.0  # seconds stop() waits for requests being served
 
 
-class _Server:
-    """A waitress server on a socket map we own, with a loop that a flag stops."""
+class _Connection:
+    """One client connection and its state, as the shedding sees it."""
 
-    def __init__(self, app: Any, host: str, port: int, threads: int = THREADS) -> None:
-        self.map: dict[int, Any] = {}
-        self.stopping = threading.Event()
-        self.workers = ThreadedTaskDispatcher()  # ours, so we stop it (create_server's injection point)
-        self.workers.set_thread_count(threads)
-        # clear_untrusted_proxy_headers: ignore X-Forwarded-*; expose_tracebacks off (the app never raises)
-        self.waitress = create_server(
-            app,
-            map=self.map,
-            _dispatcher=self.workers,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="agentmail-sandbox",
-            clear_untrusted_proxy_headers=True,
-            expose_tracebacks=False,
-            connection_limit=CONNECTION_LIMIT + _BACKSTOP,
-            channel_timeout=CHANNEL_TIMEOUT,
-            cleanup_interval=min(CHANNEL_TIMEOUT, 10),
-            asyncore_use_poll=True,
-        )
-        shown = f"[{host}]" if ":" in host else host
-        self.url = f"http://{shown}:{self.waitress.effective_port}"
+    def __init__(self, sock: socket.socket, peer: Any) -> None:
+        self.sock = sock
+        self.peer = peer
+        self.creation_time = time.monotonic()
+        self.requests: list[str] = []  # non-empty while a complete request is being served
+        self.closed = False
 
-    def run(self) -> None:
-        """Serve until ``stop()``; then close every connection here, on the loop's thread."""
-        try:
-            while not self.stopping.is_set():
-                wasyncore.loop(timeout=_LOOP_TICK, use_poll=True, map=self.map, count=1)
-                shed_connections(self.waitress.active_channels, CONNECTION_LIMIT)
-        finally:
-            wasyncore.close_all(self.map)
-            self.waitress.close()  # the listener and its wake-up pipe (idempotent)
-
-    def stop(self) -> None:
-        """Ask the loop to finish (from any thread or a signal handler) and wake it now."""
-        self.stopping.set()
-        try:
-            self.waitress.pull_trigger()
-        except OSError:
-            pass  # already closed: the loop is gone
+    def handle_close(self) -> None:
+        """Shut the socket down: the connection's thread sees end-of-file and finishes."""
+        if not self.closed:
+            self.closed = True
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
 
 
 def shed_connections(channels: dict[int, Any], limit: int) -> int:
     """Close the oldest connections without a complete request until at most ``limit`` remain;
-    the number closed. Runs on the loop's thread: no worker touches a channel without requests."""
+    the number closed. A connection being served is never closed."""
     excess = len(channels) - limit
     if excess <= 0:
         return 0
@@ -96,6 +85,265 @@ def shed_connections(channels: dict[int, Any], limit: int) -> int:
     for channel in idle[:excess]:
         channel.handle_close()
     return min(excess, len(idle))
+
+
+class _Server:
+    """A listening socket, an accept loop that a flag stops, a thread per connection."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int = THREADS) -> None:
+        self.app = app
+        self.turns = threading.BoundedSemaphore(max(1, threads))
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.connections: dict[int, _Connection] = {}
+        self.threads: set[threading.Thread] = set()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.create_server((host, port), family=family, backlog=1024)
+        self.host, self.port = host, self.listener.getsockname()[1]
+        self._wake_r, self._wake_w = os.pipe()
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.port}"
+
+    @property
+    def active_channels(self) -> dict[int, _Connection]:
+        return self.connections
+
+    def run(self) -> None:
+        """Accept until ``stop()``; then shut every connection down."""
+        poller = select.poll()
+        poller.register(self.listener, select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
+        try:
+            while not self.stopping.is_set():
+                if not any(fd == self.listener.fileno() for fd, _ in poller.poll()):
+                    continue
+                try:
+                    sock, peer = self.listener.accept()
+                except OSError:
+                    continue  # the client left before we took it (or too many descriptors)
+                self._start(sock, peer)
+        finally:
+            self.listener.close()
+            wake_r, wake_w, self._wake_w = self._wake_r, self._wake_w, -1
+            os.close(wake_r)
+            os.close(wake_w)
+            with self.lock:
+                connections = list(self.connections.values())
+            for connection in connections:
+                connection.handle_close()
+
+    def _start(self, sock: socket.socket, peer: Any) -> None:
+        connection = _Connection(sock, peer)
+        with self.lock:
+            shed_connections(self.connections, CONNECTION_LIMIT - 1)
+            self.connections[id(connection)] = connection
+        thread = threading.Thread(target=self._serve, args=(connection,), name="sandbox-connection", daemon=True)
+        with self.lock:
+            self.threads.add(thread)
+        thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to finish (from any thread or a signal handler) and wake it now."""
+        self.stopping.set()
+        if self._wake_w >= 0:
+            try:
+                os.write(self._wake_w, b"x")
+            except OSError:
+                pass  # closed meanwhile: the loop is gone
+
+    def join(self, timeout: float = _STOP_WAIT) -> None:
+        """Wait (a while) for the connections' threads once ``run`` has returned."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            threads = list(self.threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    # -- one connection ---------------------------------------------------------------------
+    def _serve(self, connection: _Connection) -> None:
+        sock = connection.sock
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(CHANNEL_TIMEOUT)
+            _Exchange(self, connection).run()
+        except OSError:
+            pass  # reset, timed out or shed: the connection is over
+        finally:
+            with self.lock:
+                self.connections.pop(id(connection), None)
+                self.threads.discard(threading.current_thread())
+            sock.close()
+
+
+class _Exchange:
+    """Requests and answers on one connection until either side closes it."""
+
+    def __init__(self, server: _Server, connection: _Connection) -> None:
+        self.server = server
+        self.connection = connection
+        self.sock = connection.sock
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
+
+    def run(self) -> None:
+        while not self.connection.closed:
+            try:
+                request = self._next()
+            except h11.RemoteProtocolError as exc:
+                return self._refuse(exc)
+            if not isinstance(request, h11.Request):
+                return
+            self.connection.requests.append(request.method.decode("ascii", "replace"))
+            try:
+                keep = self._answer(request)
+            finally:
+                self.connection.requests.clear()
+            if not keep or self.h11.our_state is not h11.DONE or self.h11.their_state is not h11.DONE:
+                return
+            self.h11.start_next_cycle()
+
+    def _next(self, reading_body: bool = False) -> Any:
+        """The next event h11 makes of what the client sent (None at end-of-file), reading as needed."""
+        while True:
+            event = self.h11.next_event()
+            if event is not h11.NEED_DATA:
+                return None if isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED else event
+            if reading_body and self.h11.they_are_waiting_for_100_continue:
+                self._send(h11.InformationalResponse(status_code=100, headers=[]))
+            self.h11.receive_data(self.sock.recv(_RECV))
+
+    def _body(self, request: h11.Request) -> bytes | None:
+        """The request body, or None when it is longer than the app accepts (left unread)."""
+        length = _content_length(request)
+        if length is not None and length > MAX_BODY_BYTES:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            event = self._next(reading_body=True)
+            if event is None:
+                raise ConnectionResetError("the client left mid-body")
+            if isinstance(event, h11.EndOfMessage):
+                return b"".join(chunks)
+            size += len(event.data)
+            if size > MAX_BODY_BYTES:
+                return None
+            chunks.append(bytes(event.data))
+
+    def _answer(self, request: h11.Request) -> bool:
+        """Serve one request; whether the connection may carry another."""
+        try:
+            body = self._body(request)
+        except h11.RemoteProtocolError as exc:
+            self._refuse(exc)
+            return False
+        environ = _environ(request, body, self.server, self.connection)
+        with self.server.turns:
+            status, headers, payload = _call(self.server.app, environ)
+        if body is None:  # unread: the connection cannot carry another request
+            headers.append(("Connection", "close"))
+        reason = status.split(" ", 1)[1] if " " in status else ""
+        headers.append(("Date", _http_date()))
+        headers.append(("Server", "agentmail-sandbox"))
+        self._send(h11.Response(status_code=int(status[:3]), headers=headers, reason=reason))
+        if request.method != b"HEAD" and payload:
+            self._send(h11.Data(data=payload))
+        self._send(h11.EndOfMessage())
+        return body is not None
+
+    def _refuse(self, exc: h11.RemoteProtocolError) -> None:
+        """A request h11 cannot read: its status (400, 431, ...) as plain text, then close."""
+        if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        text = f"Bad request: {exc}".encode()
+        status = exc.error_status_hint
+        try:
+            self._send(
+                h11.Response(
+                    status_code=status,
+                    headers=[
+                        ("Content-Type", "text/plain"),
+                        ("Content-Length", str(len(text))),
+                        ("Connection", "close"),
+                    ],
+                )
+            )
+            self._send(h11.Data(data=text))
+            self._send(h11.EndOfMessage())
+        except h11.LocalProtocolError:
+            pass  # h11 cannot frame an answer in this state: just close
+
+    def _send(self, event: Any) -> None:
+        data = self.h11.send(event)
+        if data:
+            self.sock.sendall(data)
+
+
+def _content_length(request: h11.Request) -> int | None:
+    for name, value in request.headers:
+        if name == b"content-length":
+            return int(value)
+    return None
+
+
+def _environ(request: h11.Request, body: bytes | None, server: _Server, connection: _Connection) -> dict[str, Any]:
+    """The WSGI environ of one request (PEP 3333: text is latin-1 decoded bytes)."""
+    target = request.target.decode("latin-1")
+    path, _, query = target.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method.decode("latin-1"),
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+        "QUERY_STRING": query,
+        "REQUEST_URI": target,
+        "SERVER_NAME": server.host,
+        "SERVER_PORT": str(server.port),
+        "SERVER_PROTOCOL": "HTTP/" + request.http_version.decode("latin-1"),
+        "REMOTE_ADDR": str(connection.peer[0]) if connection.peer else "",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body or b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for raw_name, raw_value in request.headers:
+        name = raw_name.decode("latin-1")
+        if "_" in name:
+            continue  # "X_Key" would pass for "X-Key" in the environ: dropped, as waitress did
+        value = raw_value.decode("latin-1")
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = value
+            continue
+        key = "HTTP_" + key
+        environ[key] = f"{environ[key]}, {value}" if key in environ else value
+    # the body as read (a chunked one has no Content-Length of its own); one too long is refused
+    # by the app from its length alone (413), unread
+    environ["CONTENT_LENGTH"] = str(MAX_BODY_BYTES + 1 if body is None else len(body))
+    return environ
+
+
+def _call(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run the WSGI app; its status, headers and whole body."""
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        answer["status"], answer["headers"] = status, list(headers)
+        return lambda data: None  # the legacy write(): the app never uses it
+
+    chunks: Iterable[bytes] = app(environ, start_response)
+    try:
+        payload = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return answer["status"], answer["headers"], payload
+
+
+def _http_date() -> str:
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
 
 
 def serve(
@@ -115,7 +363,7 @@ def serve(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.workers.shutdown(timeout=2)
+        server.join()
 
 
 def run_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[str, Callable[[], None]]:
@@ -130,6 +378,6 @@ def run_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[str
             if thread.is_alive():
                 server.stop()
                 thread.join(timeout=5)
-                server.workers.shutdown(timeout=2)
+                server.join()
 
     return server.url, stop

@@ -1,0 +1,141 @@
+"""The HTTP layer of `sandbox serve` over real sockets: framing, limits and concurrency (h11 and a
+thread per connection, since issue 19). No timing: each test waits on what it pins."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from mailctl.sandbox.app import MAX_BODY_BYTES, create_app
+from mailctl.sandbox.server import THREADS, run_in_thread
+
+KEY = "am_unit_server_http_key_01234"
+AUTH = f"Authorization: Bearer {KEY}\r\n".encode()
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    url, stop = run_in_thread(create_app(api_keys=(KEY,)))
+    yield url
+    stop()
+
+
+def _connect(url: str) -> socket.socket:
+    parts = urlsplit(url)
+    return socket.create_connection((parts.hostname, parts.port), timeout=30)
+
+
+def _read_answers(sock: socket.socket, count: int) -> list[bytes]:
+    """The status lines of ``count`` answers (each body skipped by its Content-Length)."""
+    data, lines = b"", []
+    while len(lines) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return lines
+            data += chunk
+        head, _, data = data.partition(b"\r\n\r\n")
+        status, *headers = head.split(b"\r\n")
+        lines.append(status)
+        length = next((int(h.split(b":")[1]) for h in headers if h.lower().startswith(b"content-length:")), 0)
+        while len(data) < length:
+            data += sock.recv(65536)
+        data = data[length:]
+    return lines
+
+
+def _post_pod(sock: socket.socket, headers: bytes, body: bytes) -> None:
+    """POST /v0/pods with the key, JSON, ``headers`` (each ending in CRLF) and then ``body``."""
+    start = b"POST /v0/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    sock.sendall(start + AUTH + headers + b"\r\n" + body)
+
+
+def test_pipelined_requests_on_one_connection_are_answered_in_order(served: str) -> None:
+    with _connect(served) as sock:
+        post = b'{"name": "p"}'
+        sock.sendall(
+            b"GET /v0/pods HTTP/1.1\r\nHost: x\r\n" + AUTH + b"\r\n"
+            b"GET /v0/nowhere HTTP/1.1\r\nHost: x\r\n" + AUTH + b"\r\n"
+            b"POST /v0/pods HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + AUTH
+            + f"Content-Length: {len(post)}\r\n\r\n".encode()
+            + post
+        )
+        assert [line.split(b" ")[1] for line in _read_answers(sock, 3)] == [b"200", b"404", b"200"]
+
+
+def test_a_chunked_body_is_read_like_any_other(served: str) -> None:
+    with _connect(served) as sock:
+        body = b'{"name": "chunked"}'
+        _post_pod(sock, b"Transfer-Encoding: chunked\r\n", f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+        assert _read_answers(sock, 1) == [b"HTTP/1.1 200 OK"]
+    pods = httpx.get(f"{served}/v0/pods", headers={"Authorization": f"Bearer {KEY}"}).json()["pods"]
+    assert "chunked" in [p["name"] for p in pods]
+
+
+def test_a_client_that_expects_100_continue_gets_it_then_the_answer(served: str) -> None:
+    with _connect(served) as sock:
+        body = b'{"name": "continued"}'
+        _post_pod(sock, f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n".encode(), b"")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 ")
+        sock.sendall(body)
+        assert _read_answers(sock, 1) == [b"HTTP/1.1 200 OK"]
+
+
+def test_a_body_longer_than_the_api_accepts_is_413_unread_and_the_connection_closes(served: str) -> None:
+    before = httpx.get(f"{served}/v0/pods", headers={"Authorization": f"Bearer {KEY}"}).json()["count"]
+    with _connect(served) as sock:
+        _post_pod(sock, f"Content-Length: {100 * MAX_BODY_BYTES}\r\n".encode(), b'{"name": "')
+        [status] = _read_answers(sock, 1)
+        assert status.split(b" ")[1] == b"413"
+        assert sock.recv(65536) == b""  # closed: the rest of the body is never read
+    assert httpx.get(f"{served}/v0/pods", headers={"Authorization": f"Bearer {KEY}"}).json()["count"] == before
+
+
+def test_headers_past_the_size_limit_are_refused_and_the_server_keeps_serving(served: str) -> None:
+    with _connect(served) as sock:
+        sock.sendall(b"GET /v0/pods HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (128 * 1024) + b"\r\n\r\n")
+        [status] = _read_answers(sock, 1)
+        assert status.split(b" ")[1] == b"431"
+    assert httpx.get(f"{served}/v0/pods", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
+
+
+def test_a_malformed_request_line_is_400_and_closes(served: str) -> None:
+    with _connect(served) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        [status] = _read_answers(sock, 1)
+        assert status.split(b" ")[1] == b"400"
+        assert sock.recv(65536) == b""
+
+
+def test_as_many_requests_as_worker_slots_are_served_at_once() -> None:
+    """Apply's default 64 requests in flight are all inside the app together: none waits in a
+    queue the client would read as latency (48 workers of the old server did)."""
+    assert THREADS >= 64
+    everyone_inside = threading.Barrier(THREADS, timeout=60)  # breaks unless all THREADS are in at once
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        everyone_inside.wait()
+        start_response("204 No Content", [("Content-Length", "0")])
+        return [b""]
+
+    url, stop = run_in_thread(app)
+    statuses: list[int] = []
+    try:
+        with httpx.Client(base_url=url, timeout=60, limits=httpx.Limits(max_connections=THREADS)) as client:
+            workers = [
+                threading.Thread(target=lambda: statuses.append(client.get("/x").status_code)) for _ in range(THREADS)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+    finally:
+        stop()
+    assert statuses == [204] * THREADS and not everyone_inside.broken
