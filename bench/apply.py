@@ -24,13 +24,15 @@ requests (1,000 creates, 200 renames of the two-phase key creates, 8 for the loc
   requests that recorded deliveries: its CPU for the 1,208 requests went 1.0-1.3 s -> 0.8-1.0 s,
   its answers take 51-54 ms at p90 (50 ms injected; were 80-100 ms), and `bench/sandbox.py`
   went 1,000 -> 1,270 requests/s.
-- What is left is mailctl's own process: 1.3-1.5 s of CPU on one GIL (0.3 s of it start-up:
+- What is left is mailctl's own process: 1.3-1.7 s of CPU on one GIL (0.3 s of it start-up:
   imports, config, plan), ~1 ms per request across httpx/httpcore/h11, the 64 worker threads,
   the secrets sink (one fsync per key, 200, under its lock) and the applier's scheduling. The
   pacer reaches its 64 slots 0.5 s after the first request, but only about 40 requests are in
   flight on average (31-35 inside the sandbox): the rest of each slot is mailctl's turn on its
   GIL. Wall: ~0.33 s until the first request, ~0.25 s of lock and reads (sequential round trips),
-  then ~1.7-2.0 s of creates.
+  then ~1.7-2.0 s of creates. Tried and not kept: more applier threads than pacer slots (96 for
+  64: 2.27 s vs 2.21 s, mailctl's CPU 1.67 vs 1.56 s) and a cookie jar that keeps nothing (no
+  measurable change).
 Measured now: 2.29-2.58 s vs 53.3-54.3 s, **21.0-23.3x** (was 16.5-18.0x; goal 20x). More needs
 less CPU per request in mailctl (or a third core), not a faster sandbox; the 200 renames are the
 two-phase safety, kept.
