@@ -1,7 +1,9 @@
 """Simulation: N shards, each a real :class:`~mailctl.api.pacing.Pacer` on a fake clock, against one
 token bucket like the sandbox's (``--rate-limit R``: R per second, bursts of max(1, R)).
 
-    .venv/bin/python bench/pacing_sim.py                  # the layouts of bench/shards.py, 6 seeds
+    .venv/bin/python bench/pacing_sim.py                  # the layouts of bench/shards.py, 24 seeds
+    .venv/bin/python bench/pacing_sim.py --no-share       # pacers that do not know the others' work
+    .venv/bin/python bench/pacing_sim.py --trace 8,10,20,10   # every 0.5 s: accepted, 429s, pace per shard
 
 It answers in a second what bench/shards.py answers in minutes (and reproduces its 429 share), so
 a change to the pacer's rules can be weighed before it is measured for real. Each shard has a
@@ -59,6 +61,7 @@ class _World:
 class _Shard:
     def __init__(self, world: _World, work: int, rng: random.Random, workers: int = 64) -> None:
         self.world, self.left, self.queued, self.rng, self.workers = world, work, work, rng, workers
+        self.work = work
         self.pacer = Pacer(clock=lambda: world.now, sleep=lambda seconds: None)
         self.active = 0
         self.blocked = 0  # workers waiting for a slot under the in-flight limit
@@ -117,13 +120,28 @@ class _Shard:
         self.pump()
 
 
-def simulate(works: list[int], rate: float, seed: int) -> tuple[float, float]:
+def simulate(works: list[int], rate: float, seed: int, trace: bool = False, share: bool = True) -> tuple[float, float]:
     """(wall / (accepted / rate), 429 share) of one run; shards start at 0.5 s, the bucket full."""
     world = _World(rate, tokens=max(1.0, rate))
     rng = random.Random(seed)
     shards = [_Shard(world, work, rng) for work in works]
+    if share:  # as apply --shard does: each pacer knows every shard's work
+        for k, shard in enumerate(shards):
+            shard.pacer.share(works, k)
     for shard in shards:
         world.at(0.5, shard.pump)
+    if trace:
+
+        def show() -> None:
+            cells = []
+            for shard in shards:
+                rate = shard.pacer._current_rate(world.now)
+                cells.append(f"{shard.accepted:4d} {shard.refused:3d} {rate or 0:6.1f}")
+            print(f"{world.now:5.1f} tokens {world.tokens:5.1f} | " + " | ".join(cells))
+            if any(s.left for s in shards):
+                world.at(world.now + 0.5, show)
+
+        world.at(0.5, show)
     while world.events and world.now < 3600:
         world.now, _, action = heapq.heappop(world.events)
         action()
@@ -135,13 +153,21 @@ def simulate(works: list[int], rate: float, seed: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=6)
+    parser.add_argument("--seeds", type=int, default=24)
+    parser.add_argument("--trace", help="one layout's first seed, every 0.5 s: accepted, refused, pace per shard")
+    parser.add_argument("--no-share", action="store_true", help="pacers that do not know the others' work")
     args = parser.parse_args()
-    print(f"{'layout':16}{'ratio mean':>11}{'ratio max':>11}{'429 max':>9}")
+    if args.trace:
+        works, rate = LAYOUTS[args.trace]
+        print(simulate(works, rate, 0, trace=True, share=not args.no_share))
+        return
+    print(f"{'layout':16}{'ratio mean':>11}{'ratio max':>11}{'429 mean':>9}{'429 max':>9}")
     for name, (works, rate) in LAYOUTS.items():
-        runs = [simulate(works, rate, seed) for seed in range(args.seeds)]
+        runs = [simulate(works, rate, seed, share=not args.no_share) for seed in range(args.seeds)]
         ratios = [ratio for ratio, _ in runs]
-        print(f"{name:16}{sum(ratios) / len(ratios):11.3f}{max(ratios):11.3f}{max(share for _, share in runs):9.1%}")
+        shares = [share for _, share in runs]
+        mean_ratio, mean_share = sum(ratios) / len(ratios), sum(shares) / len(shares)
+        print(f"{name:16}{mean_ratio:11.3f}{max(ratios):11.3f}{mean_share:9.1%}{max(shares):9.1%}")
 
 
 if __name__ == "__main__":

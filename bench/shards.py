@@ -12,24 +12,32 @@ Printed per run: each shard's exit code and time; total wall time against the fl
 accepted requests / R (goal: within 1.05x); the 429 share (goal <= 2%); and whether a re-plan of
 the whole config afterwards shows no changes (goal: none).
 
-Measured (2 shared cores, rate 20/s): hash layout 1.01-1.11x with 6.1-6.6% 429s, uneven layout
-1.02-1.08x with 6.0-8.5% (was 1.02-1.03x / 10.2-10.8% and 1.20x / 10.3%). The ratio goal is met
-on most runs, the 429 goal is not. What bounds the rest, from bench/pacing_sim.py (4 real Pacers
-on a fake clock against the sandbox's token bucket; it reproduces these shares in a second):
-- Shards that cannot see each other learn the organisation's limit only from refusals. Each
-  probes past the rate it was refused at once per plateau + probe (about 3.5 s), so that a shard
-  left alone takes up the budget the others freed within seconds (the ratio); each probe costs
-  one or two refusals and a 1 s Retry-After pause. 4 shards at 20 requests/s: about 1 refusal a
-  second, 4-5% of requests. Probing less often (longer plateaus or probes, in the simulation)
-  does not lower the share and raises the uneven ratio to 1.1-1.25x.
-- First contact costs 10-11 refusals: every shard has requests in flight when the bucket, full
-  at the start (one second of budget), runs dry.
-- The bucket's burst hides the limit: after a pause it holds a second of budget, so the rate
-  accepted just after it overstates the limit (by up to 50% over a 2 s window), and the pace
-  settles above it. Measuring over longer windows or since the last 429 (tried in the simulation)
-  trades that for an understated share, and slower shards.
-2% at 20 requests/s needs the shards to share what they learn (e.g. each announcing its accepted
-rate), which they cannot today without spending requests on it.
+Measured (2 shared cores, load 0.1-0.7, rate 20/s, 3 runs each, alternating with the pacer's
+share turned off in the same minutes): hash layout 1.02-1.04x with 5.2-6.0% 429s (off: 1.01-1.04x,
+6.5-6.7%), uneven layout 1.00-1.10x with 5.2% (off: 1.04-1.11x, 7.1-8.9%). Each shard's pacer is
+told every shard's part of the config (Pacer.share) and starts at its part of one client's start
+ramp: the first contact with the limit costs about 5 refusals instead of 10-11. The 429 goal is not
+met; the ratio goal is met on most runs. What bounds the rest, from bench/pacing_sim.py (4 real
+Pacers on a fake clock against the sandbox's token bucket, 24 seeds; it reproduces these shares):
+- The budget is small: the uneven layout accepts 514 requests, so 2% is 10 refusals. Every shard
+  must be refused once to learn the limit (at least 4; about 5 today), leaving about 5 for 25 s.
+- Shards that cannot see each other learn the organisation's limit only from refusals, and each
+  shard only the budget the others leave it, never the limit itself. Per run (hash, before the
+  shared ramp): 11 refusals at first contact, then 60 more: 19 while the pace was still climbing
+  back (another shard's probe emptied the bucket), 10 at the probe, 29 while doubling past it.
+- Fewer probes leave shards at the wrong share, and the long shard ends alone with budget unused.
+  Tried in the simulation, each on top of the shared ramp (mean 429 share / mean ratio over the
+  three layouts): longer plateaus and probes, 3.8% / 1.07x; the pace proportional to the config's
+  share with additive increase and a decrease scaled by 1/share (fair in expectation), 4-5% /
+  1.03-1.08x; a controller holding the 429 share per request at 1% (all shards see the same
+  share, but their paces drift apart: a random walk of ~17% over the few refusals of a run),
+  3.7-4.6% / 1.05-1.15x; holding the pace and letting the Retry-After pause regulate it (the
+  budget left measured between two of one's own refusals, exact while the others keep theirs),
+  2.4-4% / 1.2-2.5x (a shard left alone has no signal that the others finished). None reaches 2%
+  at 1.05x: every scheme sat on a frontier of about 4% at 1.05x.
+2% at 20 requests/s needs information the shards do not have: the limit itself (an
+X-RateLimit-Limit / -Remaining header, which the sandbox does not send and AgentMail does not
+document) or the shards announcing their accepted rate to each other.
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ what happened (``release``). The pacer keeps three things, all shared:
   turn came during the pause takes a new turn after it, at the new pace (not all at once).
 - **A pace.** Before any 429, requests start at :data:`START_RATE` per second, doubling every
   :data:`RAMP` s (so shards sharing an organisation limit meet their first 429 with few requests
-  in flight, not dozens each). After a 429 requests start at most ``rate`` per second: the rate
+  in flight, not dozens each). A shard (:meth:`Pacer.share`) starts at its part of
+  :data:`START_RATE` (its share of the config's resources) and doubles every :data:`SHARED_RAMP`
+  s: N shards start together at START_RATE between them, and meet the limit with half the
+  refusals. After a 429 requests start at most ``rate`` per second: the rate
   the API accepted over the last :data:`WINDOW` s outside pauses, times :data:`DECREASE`. The
   rate then climbs back on a cubic curve: quickly at first, flat near the rate that was refused
   (so refusals stay rare), then faster again to find new room (another shard of the organisation
@@ -29,7 +32,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 START = 8  # requests in flight at first: a plan's five list reads run at once
@@ -42,6 +45,7 @@ WINDOW = 2.0  # seconds of successes (outside pauses) used to measure the accept
 MIN_SPAN = 0.5  # ... at least this long: a measure just after a pause falls back to the whole window
 START_RATE = 40.0  # requests per second at first, before any 429 ...
 RAMP = 0.125  # ... doubling every RAMP s while nothing is refused, so the first 429 finds few in flight
+SHARED_RAMP = 0.5  # ... or every SHARED_RAMP s for a client that shares the budget (see share)
 RAMP_DOUBLINGS = 12  # past START_RATE x 2**12 (164k/s) the ramp no longer binds
 MIN_RATE = 0.2  # requests per second: never slower than one every 5 s
 DEFAULT_PAUSE = 1.0  # a 429 without a usable Retry-After pauses this long
@@ -87,6 +91,16 @@ class Pacer:
         self._started: float | None = None  # the first acquire: the ramp starts there
         self._resumed = -math.inf  # when the last pause ended (what it held back is not a measure)
         self.refusals = 0
+        self._share = 1.0  # this client's part of the work of all clients sharing its budget
+
+    def share(self, works: Sequence[float], own: int) -> None:
+        """This client is ``works[own]`` of the work of several clients started together against one
+        budget (shards of one config): its start ramp is its part of the one the budget would see
+        from a single client. Pacing after the first 429 is unchanged: what the API accepts rules."""
+        with self._cond:
+            total = sum(works)
+            if 0 < works[own] < total:
+                self._share = works[own] / total
 
     # -- what progress lines show -----------------------------------------------------------
 
@@ -179,8 +193,9 @@ class Pacer:
 
         Without it the in-flight limit doubles every round trip (50 ms), so the first 429 of an
         organisation limit shared by several clients found each with dozens in flight: all refused."""
-        doublings = (now - (now if self._started is None else self._started)) / RAMP
-        return START_RATE * 2.0**doublings if doublings < RAMP_DOUBLINGS else None
+        ramp = RAMP if self._share == 1.0 else SHARED_RAMP
+        doublings = (now - (now if self._started is None else self._started)) / ramp
+        return START_RATE * self._share * 2.0**doublings if doublings < RAMP_DOUBLINGS else None
 
     def _measured(self, now: float) -> float:
         """Successes per second over the last WINDOW s, leaving out a pause that ended within it."""

@@ -100,6 +100,16 @@ def select(plan: Plan, shard: Shard | None, existing: Iterable[str] | None = Non
     )
 
 
+def works(addresses: Iterable[str], count: int) -> list[int]:
+    """How many of ``addresses`` (a config's resources) each of ``count`` shards owns, shard K at
+    K - 1: what a shard knows of the others' work when they share one rate limit."""
+    owned = [0] * count
+    for address in addresses:
+        pod = pod_of(address)
+        owned[0 if pod is None else shard_of(pod, count) - 1] += 1
+    return owned
+
+
 def _shard_name(address: str, count: int) -> str:
     pod = pod_of(address)
     return f"{1 if pod is None else shard_of(pod, count)}/{count}"

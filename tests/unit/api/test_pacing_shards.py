@@ -1,6 +1,6 @@
 """The pacer where several clients share one organisation rate limit (issue 19 point 4), on a fake
 clock: few requests in flight when the first 429 comes, one pause per burst, the accepted rate
-measured outside pauses."""
+measured outside pauses; shards started together ramp up as one client (Pacer.share)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import itertools
 import pytest
 from test_pacing import FakeTime
 
-from mailctl.api.pacing import DECREASE, RAMP, RAMP_DOUBLINGS, START_RATE, Pacer
+from mailctl.api.pacing import DECREASE, RAMP, RAMP_DOUBLINGS, SHARED_RAMP, START_RATE, Pacer
+from mailctl.plan.shards import shard_of, works
 
 
 def _fresh() -> tuple[FakeTime, Pacer]:
@@ -103,3 +104,68 @@ def test_a_request_whose_turn_came_during_a_pause_takes_a_new_turn_after_it():
     second = pacer.acquire()
     assert second.epoch == first.epoch + 1  # sent after the second decrease
     assert second.started >= pause_end
+
+
+def _sharing(works: list[float], own: int) -> tuple[FakeTime, Pacer]:
+    time, pacer = _fresh()
+    pacer.share(works, own)
+    return time, pacer
+
+
+def test_shards_started_together_begin_at_one_clients_start_rate_between_them():
+    """Each shard starts at its part of START_RATE (its part of the config's resources), so N shards
+    started at once meet an organisation limit at the pace one client would, not N times it."""
+    works = [10.0, 10.0, 20.0]
+    rates = []
+    for own in range(len(works)):
+        _, pacer = _sharing(works, own)
+        pacer.release(pacer.acquire(), 200)
+        rates.append(pacer.rate)
+    assert rates == pytest.approx([START_RATE / 4, START_RATE / 4, START_RATE / 2])
+    assert sum(rates) == pytest.approx(START_RATE)
+
+
+def test_a_shard_starts_its_requests_at_its_part_of_the_start_rate():
+    time, pacer = _sharing([1.0, 3.0], 0)  # a quarter of the work
+    starts = [pacer.acquire().started for _ in range(3)]  # none released: all in flight
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(1 / (2 * START_RATE / 4) <= gap <= 1 / (START_RATE / 4) + 1e-9 for gap in gaps)
+
+
+def test_a_shards_ramp_doubles_every_shared_ramp_seconds():
+    time, pacer = _sharing([1.0, 1.0], 1)
+    pacer.release(pacer.acquire(), 200)
+    time.now += 2 * SHARED_RAMP
+    assert pacer.rate == pytest.approx(4 * START_RATE / 2, rel=0.05)
+
+
+@pytest.mark.parametrize(("works", "own"), [([7.0], 0), ([0.0, 7.0, 0.0], 1), ([0.0, 7.0], 0)])
+def test_a_client_with_all_the_work_or_none_keeps_the_single_client_ramp(works, own):
+    """Alone with the work (the other shards have none), or with nothing to do: as unsharded."""
+    time, pacer = _sharing(works, own)
+    pacer.release(pacer.acquire(), 200)
+    assert pacer.rate == pytest.approx(START_RATE)
+    time.now += 2 * RAMP
+    assert pacer.rate == pytest.approx(4 * START_RATE, rel=0.05)
+
+
+def test_a_shards_work_is_the_config_resources_it_owns_organisation_level_in_shard_1():
+    pods = [f"tenant-{i:03d}" for i in range(40)]
+    addresses = ["domain/example.com", "webhook/org-hook"]
+    for pod in pods:
+        addresses += [f"pod/{pod}", f"pod/{pod}/inbox/a"]
+    counts = works(addresses, 4)
+    assert sum(counts) == len(addresses)
+    by_hand = [0, 0, 0, 0]
+    for pod in pods:
+        by_hand[shard_of(pod, 4) - 1] += 2
+    by_hand[0] += 2
+    assert counts == by_hand
+
+
+def test_a_tenant_added_to_the_config_adds_to_its_own_shards_work_only():
+    """Stable: adding tenants never moves another tenant's work to another shard."""
+    before = works([f"pod/t-{i}" for i in range(30)], 4)
+    after = works([f"pod/t-{i}" for i in range(31)], 4)
+    assert sum(1 for b, a in zip(before, after, strict=True) if b != a) == 1
+    assert after[shard_of("t-30", 4) - 1] == before[shard_of("t-30", 4) - 1] + 1
