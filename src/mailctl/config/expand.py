@@ -21,13 +21,10 @@ from typing import Any
 
 from mailctl.config.loader import Document, FieldPath, format_path
 from mailctl.config.schema import describe
-from mailctl.config.stamp import DATA_MAPS, DIRECTIVES, OMIT, Stamp, text_parts, text_tail
+from mailctl.config.stamp import OMIT, Stamp, entry_parts, text_parts, text_tail
 from mailctl.config.templates import ITEM, Bound, Template
 from mailctl.errors import Problem
 from mailctl.resources import Source
-
-_DIRECTIVES = frozenset(DIRECTIVES)
-_OMIT = OMIT  # an unset parameter used as a whole value: the field is left out
 
 
 @dataclass
@@ -124,9 +121,9 @@ class _Renderer:
     def render(self, scope: dict[str, Bound]) -> list[Problem]:
         body = self.src.data["pod"]
         raw = self.node(body.get("client_id", "${tenant}"), ("pod", "client_id"), ("client_id",), scope, True)
-        if raw is _OMIT or isinstance(raw, (dict, list, bool)) or raw is None:
+        if raw is OMIT or isinstance(raw, (dict, list, bool)) or raw is None:
             if not self.problems:
-                what = "nothing" if raw is _OMIT else describe(raw)
+                what = "nothing" if raw is OMIT else describe(raw)
                 self.report(("pod", "client_id"), f"the pod's client_id must render to text, got {what}")
             return self.problems
         client_id = str(raw)
@@ -147,7 +144,7 @@ class _Renderer:
         if isinstance(value, list):
             self.place(dst, self.template.mark(src), src)
             items = [self.node(item, src + (i,), dst + (i,), scope, free_form) for i, item in enumerate(value)]
-            return [item for item in items if item is not _OMIT]
+            return [item for item in items if item is not OMIT]
         if isinstance(value, str):
             return self.text(value, src, scope, dst)
         self.place(dst, self.template.mark(src), src)
@@ -159,9 +156,7 @@ class _Renderer:
         out: dict[str, Any] = {}
         for key, child in value.items():
             child_src = src + (key,)
-            data = free_form or key in DATA_MAPS
-            directive = not data and isinstance(child, dict) and not _DIRECTIVES.isdisjoint(child)
-            body = {k: v for k, v in child.items() if k not in DIRECTIVES} if directive else child
+            data, directive, body = entry_parts(key, child, free_form)
             for child_scope in self.expand(child, child_src, scope) if directive else [scope]:
                 new_key = self.key(key, child_src, dst, child_scope)
                 if new_key is None:
@@ -170,14 +165,14 @@ class _Renderer:
                     self.report(child_src, f"`{new_key}` is produced twice in this mapping", key=True)
                     continue
                 rendered = self.node(body, child_src, dst + (new_key,), child_scope, data)
-                if rendered is not _OMIT:
+                if rendered is not OMIT:
                     out[new_key] = rendered
         return out
 
     def key(self, key: str, src: FieldPath, dst: FieldPath, scope: dict[str, Bound]) -> str | None:
         value, origin = self.substitute(key, src, scope, key=True)
-        if value is None or value is _OMIT:
-            if value is _OMIT:
+        if value is None or value is OMIT:
+            if value is OMIT:
                 self.report(src, f"key `{key}` renders to nothing: guard the entry with `when:`", key=True)
             return None
         if isinstance(value, (dict, list, bool)):
@@ -189,8 +184,8 @@ class _Renderer:
     def text(self, value: str, src: FieldPath, scope: dict[str, Bound], dst: FieldPath | None = None) -> Any:
         result, origin = self.substitute(value, src, scope)
         if result is None:  # a problem was reported: leave the field out rather than cascade
-            return _OMIT
-        if dst is not None and result is not _OMIT:
+            return OMIT
+        if dst is not None and result is not OMIT:
             self.place(dst, origin or self.template.mark(src), src)
         return result
 
@@ -205,7 +200,7 @@ class _Renderer:
             bound = self.lookup(whole, src, scope, key)
             if bound is None:
                 return None, None
-            return (_OMIT if bound.value is None else bound.value), self.origin(bound)
+            return (OMIT if bound.value is None else bound.value), self.origin(bound)
         parts: list[str] = []
         origin: Source | None = None
         for literal, expression in pieces:

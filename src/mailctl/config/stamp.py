@@ -135,9 +135,7 @@ class Stamp:
         entries = []
         for key, child in value.items():
             child_src = src + (key,)
-            data = free_form or key in DATA_MAPS
-            directive = not data and isinstance(child, dict) and not _DIRECTIVES.isdisjoint(child)
-            body = {k: v for k, v in child.items() if k not in DIRECTIVES} if directive else child
+            data, directive, body = entry_parts(key, child, free_form)
             entries.append(((child, child_src) if directive else None, key, child_src, body, data))
         if all(directive is None and "$" not in key for directive, key, *_ in entries):
             return self._plain_mapping(value, src, free_form)
@@ -233,6 +231,14 @@ def _parts(text: str) -> tuple[tuple[str, str] | None, list[tuple[str, tuple[str
     if whole is not None:
         return _name(whole), [], ""
     return None, [(literal, None if expr is None else _name(expr)) for literal, expr in pieces], text_tail(text)
+
+
+def entry_parts(key: str, child: Any, free_form: bool) -> tuple[bool, bool, Any]:
+    """A template mapping entry: (its value is user data, it carries `when`/`for_each`, its
+    body without them)."""
+    data = free_form or key in DATA_MAPS
+    directive = not data and isinstance(child, dict) and not _DIRECTIVES.isdisjoint(child)
+    return data, directive, ({k: v for k, v in child.items() if k not in DIRECTIVES} if directive else child)
 
 
 def _name(expression: str) -> tuple[str, str]:
