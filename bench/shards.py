@@ -35,9 +35,17 @@ Pacers on a fake clock against the sandbox's token bucket, 24 seeds; it reproduc
   budget left measured between two of one's own refusals, exact while the others keep theirs),
   2.4-4% / 1.2-2.5x (a shard left alone has no signal that the others finished). None reaches 2%
   at 1.05x: every scheme sat on a frontier of about 4% at 1.05x.
+- Tried later (12 seeds each): the budget between two of one's own refusals with one's own pause
+  left out, held at +3-10% so that pauses regulate the rest (steady state uses the whole budget),
+  still 3-5% and 1.2-2.9x. The first contact is what breaks it: a shard whose first refusal comes
+  late keeps doubling while the others pause (8,10,20,10: one shard at 11.5/s, the larger ones at
+  4.2/s), and any split of the budget is a fixed point, so the small shard finishes first and the
+  others are left below the limit. Start rate 10-40/s x ramp 0.5-2 s: 3-18% in every cell.
 2% at 20 requests/s needs information the shards do not have: the limit itself (an
 X-RateLimit-Limit / -Remaining header, which the sandbox does not send and AgentMail does not
-document) or the shards announcing their accepted rate to each other.
+document) or the shards announcing their accepted rate to each other. The only channel the shards
+share is the API: each shard could poll the others' lock pods (`GET /v0/pods/{id}`, a 404 when
+one finished) to learn when budget is freed, at a request per shard per poll; not built.
 """
 
 from __future__ import annotations
