@@ -6,9 +6,9 @@ from typing import Any
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.paths import item_path
-from mailctl.api.reader import StateReader
 from mailctl.errors import UsageError
 from mailctl.kinds import spec_of
+from mailctl.ops.planning import read_addresses
 from mailctl.resources import DesiredState, Resource
 
 
@@ -27,7 +27,7 @@ def dns_report(
     client: AgentMailClient, desired: DesiredState, declared: dict[str, Resource], zone_files: bool = False
 ) -> list[dict[str, Any]]:
     """Per declared domain: address, domain, status (NOT_CREATED before apply), records, zone."""
-    actual = StateReader(client).read(desired)
+    actual = read_addresses(client, desired, declared)
     ids = {a: r.remote_id for a, r in actual.resources.items() if r.remote_id}
     report: list[dict[str, Any]] = []
     for address, resource in sorted(declared.items()):

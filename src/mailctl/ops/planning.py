@@ -3,7 +3,8 @@ changes need, then the plan."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import glob
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mailctl.api.client import AgentMailClient
@@ -66,6 +67,13 @@ def narrowed_read(
         locate=tuple(r.name for r in reads.unique_names(declared)),
         cheaper=reads.pods_cheaper(desired, scope),
     )
+
+
+def read_addresses(client: AgentMailClient, desired: DesiredState, addresses: Iterable[str]) -> ActualState:
+    """The state a workflow acting on ``addresses`` needs (rotate, dns), read as a plan targeted at
+    exactly them reads it: in a fleet, their pods rather than every organisation-wide list."""
+    targets = tuple(glob.escape(address) for address in addresses)  # an address, not a glob
+    return StateReader(client).read(desired, narrowed_read(desired, targets, None))
 
 
 def load_and_plan(

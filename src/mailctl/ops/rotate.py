@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.paths import item_path
-from mailctl.api.reader import StateReader
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.errors import NotFound, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.apply import ApplyHooks, LockState, locked
+from mailctl.ops.planning import read_addresses
 from mailctl.resources import WEBHOOK, DesiredState, Resource
 
 
@@ -70,7 +70,7 @@ def push_webhook_headers(
         raise UsageError(f"{address}: the values of {', '.join(unknown) or 'its headers'} are not known")
     result = PushResult()
     with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state):
-        actual = StateReader(client).read(desired)
+        actual = read_addresses(client, desired, [address])
         current = actual.resources.get(address)
         if current is None:
             raise UsageError(f"{address} does not exist yet: `mailctl apply` creates it")
@@ -107,7 +107,7 @@ def rotate_key(
         raise UsageError("rotation creates a key whose secret is shown once: pass --secrets-out FILE")
     result = RotateResult()
     with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state):
-        actual = StateReader(client).read(desired)
+        actual = read_addresses(client, desired, [address])
         ids = IdRegistry({a: r.remote_id for a, r in actual.resources.items() if r.remote_id})
         current = actual.resources.get(address)
         older = [r for a, r in actual.resources.items() if a.startswith(address + "#")]
