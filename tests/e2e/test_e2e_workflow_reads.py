@@ -1,7 +1,8 @@
-"""`mailctl rotate` and `mailctl dns` read what they act on, not the whole organisation (as a
-targeted plan does, issue 19 point 1), over HTTP, counted by the sandbox's stats: in a fleet of
-250 tenants, rotating one tenant's key or asking for one domain's records costs about a pod
-listing and a few requests, and each still does exactly what it did."""
+"""The workflows besides plan read what they act on, as a targeted plan does (issue 19 point 1),
+over HTTP, counted by the sandbox's stats, in a fleet of 250 tenants: an apply lists the pods
+once (the lock's look for shard locks is the plan's pod listing), and rotating one tenant's key or
+asking for one domain's records costs about a pod listing and a few requests, not the
+organisation's lists. Each still does exactly what it did."""
 
 from __future__ import annotations
 
@@ -94,6 +95,22 @@ def _key_ids(sandbox) -> set[str]:
         [pod] = [p for p in client.list_all("/v0/pods", "pods") if p.get("client_id") == TARGET]
         keys = client.list_all(f"/v0/pods/{pod['pod_id']}/api-keys", "api_keys")
     return {k["api_key_id"] for k in keys if k["name"] == "backend"}
+
+
+def test_an_apply_lists_the_pods_once_with_its_lock(sandbox, mailctl, fleet, write_config):
+    config = _config()
+    config["pods"][TARGET]["inboxes"]["w042-new@agentmail.to"] = {}
+    edited = write_config(config)
+    before = _routes(sandbox)
+    applied = mailctl("apply", "-f", edited, "--auto-approve", "--target", f"pod/{TARGET}")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete! 1 done, 0 failed" in applied.output
+    listed = _routes(sandbox)["GET /v0/pods"] - before["GET /v0/pods"]
+    assert listed <= POD_LISTING, listed  # not once for the lock and again for the plan
+
+    again = mailctl("apply", "-f", edited, "--auto-approve")
+    assert again.exit_code == 0 and "No changes" in again.output, again.output
+    assert _routes(sandbox)["GET /v0/pods"] - before["GET /v0/pods"] <= listed + POD_LISTING  # a whole apply too
 
 
 def test_rotating_one_tenants_key_reads_that_tenant_and_rotates_it(sandbox, mailctl, fleet):

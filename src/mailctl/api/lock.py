@@ -39,8 +39,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from mailctl.api.client import AgentMailClient, quote_segment
+from mailctl.api.listing import list_both_ends
 from mailctl.api.responses import expect_fields
 from mailctl.errors import NotFound, UnsafePlan
 
@@ -165,6 +167,9 @@ class ApplyLock:
         self.exclude_shards = exclude_shards
         self.shield = shield
         self.taken = False  # the lock was ours at some point (then released on exit)
+        # Every pod, as listed once the lock was ours (None: not listed). The apply's plan reads
+        # them from here: listed again a moment later they would cost as many requests again.
+        self.pods: list[dict[str, Any]] | None = None
         self.what = describe_lock(shard_lock_id(*shard) if shard else LOCK_CLIENT_ID)
 
     def __enter__(self) -> ApplyLock:
@@ -211,7 +216,8 @@ class ApplyLock:
         self.pod_id, self.taken = pod_id, True
         if not self.exclude_shards:
             return None
-        shards = [pod for pod in find_all(self.client) if pod["client_id"] != LOCK_CLIENT_ID]
+        self.pods = list_pods(self.client)
+        shards = [pod for pod in lock_pods(self.pods) if pod["client_id"] != LOCK_CLIENT_ID]
         if not shards:
             return None
         self.__exit__()
@@ -262,8 +268,18 @@ def find(client: AgentMailClient) -> dict[str, str] | None:
 
 def find_all(client: AgentMailClient) -> list[dict[str, str]]:
     """Every lock pod (organisation and shards): ``pod_id``, ``client_id`` and ``name``."""
+    return lock_pods(list_pods(client))
+
+
+def list_pods(client: AgentMailClient) -> list[dict[str, Any]]:
+    """Every pod row of the organisation, as the reader lists them."""
+    return list_both_ends(client, "/v0/pods", "pods", "pod_id")
+
+
+def lock_pods(pods: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Of the pod rows ``pods``, the lock pods: ``pod_id``, ``client_id`` and ``name``."""
     found = []
-    for pod in client.paginate("/v0/pods", "pods"):
+    for pod in pods:
         if is_lock_pod(pod.get("client_id")):
             row = expect_fields(pod, ("pod_id", "name"), "GET", "/v0/pods")
             found.append({"pod_id": str(row["pod_id"]), "client_id": str(pod["client_id"]), "name": str(row["name"])})

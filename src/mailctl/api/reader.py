@@ -51,10 +51,12 @@ def _list_scopes(desired: DesiredState, narrowed: PodsRead | None) -> set[str | 
 
 
 class StateReader:
-    def __init__(self, client: AgentMailClient, parallelism: int = FAN_OUT):
+    def __init__(self, client: AgentMailClient, parallelism: int = FAN_OUT, pods: list[dict[str, Any]] | None = None):
+        """``pods``: every pod row, already listed (by the apply lock, a moment ago): not listed again."""
         self.client = client
         self.parallelism = max(1, parallelism)
         self._listing: _Background | None = None
+        self._pods = pods
 
     def start_listing(self, pods_only: bool = False) -> None:
         """Start the organisation-wide lists now (they need no config); ``read`` picks them up.
@@ -99,6 +101,8 @@ class StateReader:
         rows: dict[Any, list[dict[str, Any]]]
         if listing is not None:
             rows = listing.result()
+        elif self._pods is not None:
+            rows = {POD: self._pods}  # the other kinds, if they are needed, are listed below
         else:
             rows = self._list_organisation((POD,)) if narrowed else self._list_organisation()
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from mailctl.api.client import AgentMailClient
 from mailctl.api.lock import ApplyLock
 from mailctl.api.pacing import Pacer
+from mailctl.api.reader import StateReader
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.errors import UsageError
@@ -158,8 +159,8 @@ def run_apply(
     excludes = saved.excludes if saved else options.excludes
     if options.shard is not None and client.pacer is not None:  # the shards start together: ramp up as one
         client.pacer.share(works(desired.resources, options.shard.count), options.shard.index - 1)
-    with locked(client, hooks, options.lock_timeout, options.shard, lock_state):
-        planned = make_plan(client, desired, targets, excludes, options.shard)
+    with locked(client, hooks, options.lock_timeout, options.shard, lock_state) as lock:
+        planned = make_plan(client, desired, targets, excludes, options.shard, StateReader(client, pods=lock.pods))
         if saved:
             saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
         hooks.show_plan(planned)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.connect import connect
@@ -69,11 +70,17 @@ def narrowed_read(
     )
 
 
-def read_addresses(client: AgentMailClient, desired: DesiredState, addresses: Iterable[str]) -> ActualState:
+def read_addresses(
+    client: AgentMailClient,
+    desired: DesiredState,
+    addresses: Iterable[str],
+    pods: list[dict[str, Any]] | None = None,
+) -> ActualState:
     """The state a workflow acting on ``addresses`` needs (rotate, dns), read as a plan targeted at
-    exactly them reads it: in a fleet, their pods rather than every organisation-wide list."""
+    exactly them reads it: in a fleet, their pods rather than every organisation-wide list.
+    ``pods``: every pod row, if the lock listed them already."""
     targets = tuple(glob.escape(address) for address in addresses)  # an address, not a glob
-    return StateReader(client).read(desired, narrowed_read(desired, targets, None))
+    return StateReader(client, pods=pods).read(desired, narrowed_read(desired, targets, None))
 
 
 def load_and_plan(

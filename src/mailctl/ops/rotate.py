@@ -69,8 +69,8 @@ def push_webhook_headers(
     if unknown or not sent:
         raise UsageError(f"{address}: the values of {', '.join(unknown) or 'its headers'} are not known")
     result = PushResult()
-    with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state):
-        actual = read_addresses(client, desired, [address])
+    with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state) as lock:
+        actual = read_addresses(client, desired, [address], lock.pods)
         current = actual.resources.get(address)
         if current is None:
             raise UsageError(f"{address} does not exist yet: `mailctl apply` creates it")
@@ -106,8 +106,8 @@ def rotate_key(
     if not retire_old and sink is None:
         raise UsageError("rotation creates a key whose secret is shown once: pass --secrets-out FILE")
     result = RotateResult()
-    with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state):
-        actual = read_addresses(client, desired, [address])
+    with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state) as lock:
+        actual = read_addresses(client, desired, [address], lock.pods)
         ids = IdRegistry({a: r.remote_id for a, r in actual.resources.items() if r.remote_id})
         current = actual.resources.get(address)
         older = [r for a, r in actual.resources.items() if a.startswith(address + "#")]
