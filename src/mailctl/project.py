@@ -29,7 +29,8 @@ from typing import Any
 
 import yaml
 
-from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
+from mailctl.api.client import AgentMailClient
+from mailctl.api.timeouts import DEFAULT_TIMEOUT
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
 from mailctl.errors import MailctlError, UsageError
 from mailctl.ops import planning

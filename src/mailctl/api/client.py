@@ -44,6 +44,7 @@ from mailctl.api.retry import (
     transport_error_was_sent,
 )
 from mailctl.api.stats import RequestStats
+from mailctl.api.timeouts import CONNECT_TIMEOUT_CAP, DEFAULT_TIMEOUT
 from mailctl.errors import (
     ApiError,
     Forbidden,
@@ -57,8 +58,6 @@ from mailctl.errors import (
 
 API_BASE_DEFAULT = "https://api.agentmail.to"
 REDACTED = "[REDACTED]"
-DEFAULT_TIMEOUT = 30.0
-CONNECT_TIMEOUT_CAP = 10.0  # a TCP/TLS handshake that takes longer will not succeed
 MAX_BODY_BYTES = 64 * 1024 * 1024  # list pages are ~100 items; anything near this is not the API
 # Connections are opened on demand, one per request in flight, so the pool's cap is only a backstop:
 # the pacer (--parallelism, --max-parallelism up to 256) bounds requests in flight. A smaller cap

@@ -6,10 +6,10 @@ from __future__ import annotations
 import signal
 import sys
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import click
 
-from mailctl.api.pacing import Pacer
 from mailctl.cli import colour, hints
 from mailctl.cli.apply_progress import ApplyProgress
 from mailctl.cli.changed_since_option import changed_since_option
@@ -25,27 +25,13 @@ from mailctl.cli.scale_options import paced, parallelism_options, shard_option, 
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter, ShardWaitReporter
 from mailctl.errors import EXIT_OK, ApplyFailed, Cancelled, DeferredWork, Terminated, UsageError
-from mailctl.ops.apply import (
-    DEFERRED,
-    DONE,
-    FAILED,
-    NOT_STARTED,
-    SKIPPED,
-    ApplyHooks,
-    ApplyOptions,
-    ApplyOutcome,
-    ApplyResult,
-    LockState,
-    StepResult,
-    open_sink,
-    run_apply,
-)
-from mailctl.ops.planning import Planned
-from mailctl.plan import planfile, safety
-from mailctl.plan.changes import Rule
-from mailctl.plan.render import render_text
-from mailctl.plan.shards import Shard
 from mailctl.text import shown
+
+if TYPE_CHECKING:
+    from mailctl.api.pacing import Pacer
+    from mailctl.ops.apply import ApplyHooks, ApplyOutcome, ApplyResult, StepResult
+    from mailctl.ops.planning import Planned
+    from mailctl.plan.shards import Shard
 
 _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 
@@ -122,6 +108,9 @@ def apply(
       mailctl apply -f mailctl/ --auto-approve --secrets-out new-keys.json
       mailctl plan -f mailctl/ --out plan.bin && mailctl apply plan.bin
     """
+    from mailctl.ops.apply import ApplyOptions, LockState, open_sink, run_apply
+    from mailctl.plan import planfile
+
     saved = (
         planfile.SavedPlan(
             planfile_path, lambda paths: hints.command("plan", *hints.config_flags(paths), "--out", planfile_path)
@@ -169,6 +158,9 @@ def apply(
 
 
 def _hooks(color: bool | None, lock_timeout: float, wait_for_domains: float) -> ApplyHooks:
+    from mailctl.ops.apply import ApplyHooks
+    from mailctl.plan.render import render_text
+
     progress: list[ApplyProgress] = []
 
     def running(steps: int, pacer: Pacer | None) -> AbstractContextManager[object]:
@@ -200,6 +192,8 @@ def _recovery(files: tuple[str, ...]) -> str:
 
 def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waited: float) -> None:
     """The exit status: a signal's code, 1 for failed or (unless allowed) deferred work, else 0."""
+    from mailctl.ops.apply import DEFERRED
+
     if signum is not None and signum != signal.SIGINT:
         raise Cancelled(
             signum,
@@ -229,6 +223,9 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
 
 
 def _confirm(planned: Planned, messages_at_risk: int | None) -> None:
+    from mailctl.plan import safety
+    from mailctl.plan.changes import Rule
+
     if not sys.stdin.isatty():
         if messages_at_risk is not None:
             safety.refuse([r for r in planned.plan.refusals if r.rule == Rule.DATA_LOSS])
@@ -250,6 +247,8 @@ def _confirm(planned: Planned, messages_at_risk: int | None) -> None:
 
 def _confirm_data_loss(planned: Planned, messages: int) -> None:
     """A plan that destroys mail is approved by typing how many messages go, not by "yes"."""
+    from mailctl.plan.changes import Rule
+
     for refusal in planned.plan.refusals:
         if refusal.rule == Rule.DATA_LOSS:
             click.secho(f"Warning: {shown(refusal.message)}", fg="red", bold=True)
@@ -267,6 +266,8 @@ def _ask(prompt: str) -> str:
 
 
 def _print_step(result: StepResult) -> None:
+    from mailctl.ops.apply import DONE, FAILED
+
     if result.outcome == DONE:
         click.echo(f"{shown(result.address)}: {_PAST[result.phase]}")
     elif result.outcome == FAILED:
@@ -274,6 +275,8 @@ def _print_step(result: StepResult) -> None:
 
 
 def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
+    from mailctl.ops.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED
+
     done, failed = result.having(DONE), result.having(FAILED)
     skipped, deferred, not_started = result.having(SKIPPED), result.having(DEFERRED), result.having(NOT_STARTED)
     click.echo("")

@@ -18,10 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from mailctl.api.pacing import Pacer
 from mailctl.cli import colour
+
+if TYPE_CHECKING:
+    from mailctl.api.pacing import Pacer
 
 EVERY = 10.0  # seconds between lines without a terminal
 REDRAW = 0.5  # seconds between redraws of the live line on a terminal

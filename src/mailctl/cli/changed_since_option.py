@@ -15,16 +15,16 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mailctl.cli.common import load_desired
-from mailctl.config import changed_since
 from mailctl.errors import EXIT_OK, UsageError
-from mailctl.plan.changed import Selection, changed
-from mailctl.resources import address_matches
 from mailctl.text import shown
+
+if TYPE_CHECKING:
+    from mailctl.plan.changed import Selection
 
 F = Callable[..., Any]
 SHOWN = 20  # addresses listed on stderr; the rest are counted
@@ -53,6 +53,9 @@ def changed_since_option(func: F) -> F:
 
 def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[str, ...]:
     """The ``--target`` patterns for what changed since ``ref`` (exits 0 when nothing did)."""
+    from mailctl.config import changed_since
+    from mailctl.plan.changed import changed
+
     revision = changed_since.resolve(ref, list(files))
     before = changed_since.load_at(revision, list(files))
     selection = changed(before, load_desired(files))
@@ -65,6 +68,9 @@ def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[
 
 
 def _within(selection: Selection, targets: tuple[str, ...]) -> Selection:
+    from mailctl.plan.changed import Selection
+    from mailctl.resources import address_matches
+
     def kept(reasons: dict[str, str]) -> dict[str, str]:
         return {a: why for a, why in reasons.items() if any(address_matches(a, t) for t in targets)}
 

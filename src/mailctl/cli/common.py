@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailctl.api.client import DEFAULT_TIMEOUT, AgentMailClient
-from mailctl.ops import planning
-from mailctl.ops.planning import Planned, make_plan
-from mailctl.plan import shards
-from mailctl.resources import DesiredState
+from mailctl.api.timeouts import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from mailctl.api.client import AgentMailClient
+    from mailctl.ops.planning import Planned
+    from mailctl.plan.shards import Shard
+    from mailctl.resources import DesiredState
 
 DEFAULT_CONFIG = "mailctl.yaml"
 
@@ -108,6 +110,8 @@ def load_desired(files: tuple[str, ...]) -> DesiredState:
 
 def open_client(endpoint: str | None, sandbox: str | None, timeout: float | None = None) -> AgentMailClient:
     """The client for this command; ``timeout`` defaults to the command's ``--timeout``."""
+    from mailctl.ops import planning
+
     if timeout is None:
         ctx = click.get_current_context(silent=True)
         timeout = ctx.meta.get(TIMEOUT_META, DEFAULT_TIMEOUT) if ctx is not None else DEFAULT_TIMEOUT
@@ -120,22 +124,22 @@ def load_and_plan(
     sandbox: str | None,
     targets: tuple[str, ...] | list[str],
     excludes: tuple[str, ...] | list[str],
-    shard: shards.Shard | None = None,
+    shard: Shard | None = None,
 ) -> Planned:
     """Load the config and plan it against the command's endpoint (see ``ops.planning``)."""
+    from mailctl.ops import planning
+
     return planning.load_and_plan(
         lambda: load_desired(files), lambda: open_client(endpoint, sandbox), targets, excludes, shard
     )
 
 
 __all__ = [
-    "Planned",
     "config_option",
     "connection_options",
     "load_desired",
     "lock_timeout_option",
     "load_and_plan",
-    "make_plan",
     "open_client",
     "target_options",
 ]

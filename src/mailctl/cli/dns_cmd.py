@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client
-from mailctl.ops.dns import declared_domains, dns_report
 
 
 @click.command("dns")
@@ -33,6 +32,8 @@ def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: 
       mailctl dns -f mailctl/
       mailctl dns -f mailctl/ --format zone mail.acme.com > acme.zone
     """
+    from mailctl.ops.dns import declared_domains, dns_report
+
     desired = load_desired(files)
     declared = declared_domains(desired, domains)
     with open_client(endpoint, sandbox) as client:

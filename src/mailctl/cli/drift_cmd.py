@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from mailctl import atomic
 from mailctl.cli import github
 from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
-from mailctl.plan.drift import DriftReport, render
-from mailctl.plan.openmetrics import render_openmetrics
-from mailctl.plan.shards import Shard
+
+if TYPE_CHECKING:
+    from mailctl.plan.shards import Shard
 
 OPENMETRICS = "openmetrics"
 
@@ -55,6 +55,10 @@ def drift(
       mailctl drift -f mailctl/ --format github    # in a scheduled GitHub workflow
       mailctl drift -f mailctl/ --format openmetrics --out /var/lib/node_exporter/textfile/mailctl.prom
     """
+    from mailctl import atomic
+    from mailctl.plan.drift import DriftReport, render
+    from mailctl.plan.openmetrics import render_openmetrics
+
     with github.errors_as_annotations(fmt == github.FORMAT):
         planned = load_and_plan(files, endpoint, sandbox, targets, (), shard)
     report = DriftReport.from_plan(planned.plan)

@@ -8,18 +8,19 @@ the account just read must show no changes. The header says so only when that ho
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mailctl.cli import hints
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client
 from mailctl.errors import UsageError
-from mailctl.export import Selection, export_tree, select_for_import, select_pods, split_by_pod, to_yaml
-from mailctl.ops.export import check_texts as _check
-from mailctl.ops.export import leave_out_ignored, read_account
-from mailctl.plan.changes import Change
-from mailctl.resources import ActualState
 from mailctl.text import shown
+
+if TYPE_CHECKING:
+    from mailctl.export import Selection
+    from mailctl.plan.changes import Change
+    from mailctl.resources import ActualState
 
 STDOUT = "<stdout>"  # the label problems carry when the config goes to stdout
 
@@ -28,11 +29,20 @@ def _read_everything(
     endpoint: str | None, sandbox: str | None, files: tuple[str, ...]
 ) -> tuple[ActualState, list[str]]:
     """What exists, less what the config's ``manage.ignore`` leaves alone (with ``-f``)."""
+    from mailctl.ops.export import leave_out_ignored, read_account
+
     with open_client(endpoint, sandbox) as client:
         actual = read_account(client)
     if not files:
         return actual, []
     return actual, leave_out_ignored(actual, load_desired(files).manage)
+
+
+def _check(texts: dict[str, str], actual: ActualState) -> list[Change]:
+    """The changes planning ``texts`` against ``actual`` would show (see ``ops.export.check_texts``)."""
+    from mailctl.ops.export import check_texts
+
+    return check_texts(texts, actual)
 
 
 def _ignored_notes(ignored: list[str]) -> list[str]:
@@ -90,6 +100,8 @@ def export(
       mailctl export -o mailctl/
       mailctl export --pod 'tenant-*' -o mailctl/
     """
+    from mailctl.export import export_tree, select_pods, split_by_pod, to_yaml
+
     actual, ignored = _read_everything(endpoint, sandbox, files)
     selection = select_pods(actual, list(pods))
     selection.notes.extend(_ignored_notes(ignored))
@@ -133,6 +145,8 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
       mailctl import pod/tenant-acme >> mailctl/acme.yaml
       mailctl import 'pod/tenant-acme/inbox/*'
     """
+    from mailctl.export import export_tree, select_for_import, to_yaml
+
     actual, ignored = _read_everything(endpoint, sandbox, files)
     selection = select_for_import(actual, list(addresses))
     selection.notes.extend(_ignored_notes(ignored))

@@ -15,16 +15,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mailctl.errors import MAX_SHOWN_PROBLEMS, ConfigError, MailctlError, Problem, UsageError
-from mailctl.plan.changes import Change, Plan
-from mailctl.plan.drift import CHANGED, MISSING, UNDECLARED, DriftReport, diff_text
-from mailctl.plan.drift import render_markdown as drift_markdown
-from mailctl.plan.render import render_markdown as plan_markdown
 from mailctl.text import shown
+
+if TYPE_CHECKING:
+    from mailctl.plan.changes import Change, Plan
+    from mailctl.plan.drift import DriftReport
 
 FORMAT = "github"
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -89,6 +89,8 @@ def warning(message: str, change: Change | None = None) -> str:
 
 
 def drift_warning(category: str, change: Change) -> str:
+    from mailctl.plan.drift import diff_text
+
     details = "; ".join(diff_text(d) for d in change.diff)
     return warning(f"drift: {shown(change.address)} {category}" + (f" ({details})" if details else ""), change)
 
@@ -96,6 +98,8 @@ def drift_warning(category: str, change: Change) -> str:
 def report_plan(plan: Plan) -> None:
     """What apply would refuse as errors, deferred work (the plan's notes) as warnings, the plan
     (refusals first) as the summary."""
+    from mailctl.plan.render import render_markdown as plan_markdown
+
     lines = [workflow_command("error", f"apply will refuse this plan ({r.rule}): {r.message}") for r in plan.refusals]
     lines += [warning(note) for note in plan.notes]
     if lines:
@@ -105,6 +109,9 @@ def report_plan(plan: Plan) -> None:
 
 def report_drift(report: DriftReport) -> None:
     """One warning per drifted resource, at its declaration when it has one; the report as the summary."""
+    from mailctl.plan.drift import CHANGED, MISSING, UNDECLARED
+    from mailctl.plan.drift import render_markdown as drift_markdown
+
     lines = [
         drift_warning(category, change)
         for category, changes in ((CHANGED, report.changed), (MISSING, report.missing), (UNDECLARED, report.undeclared))

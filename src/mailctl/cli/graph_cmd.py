@@ -6,8 +6,7 @@ import click
 
 from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan, load_desired, target_options
-from mailctl.plan import graph as graphs
-from mailctl.plan.targeting import validate_patterns
+from mailctl.plan.graph_formats import DOT, FORMATS
 
 
 @click.command("graph")
@@ -24,8 +23,8 @@ from mailctl.plan.targeting import validate_patterns
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(graphs.FORMATS),
-    default=graphs.DOT,
+    type=click.Choice(FORMATS),
+    default=DOT,
     show_default=True,
     help="dot: for Graphviz (`| dot -Tsvg`). mermaid: renders in GitHub comments and Markdown.",
 )
@@ -49,6 +48,9 @@ def graph(
       mailctl graph -f mailctl/ --sandbox sandbox.db --format mermaid   # the plan
       mailctl graph -f mailctl/ --changed-since origin/main --format mermaid
     """
+    from mailctl.plan import graph as graphs
+    from mailctl.plan.targeting import validate_patterns
+
     if of_plan or endpoint is not None or sandbox is not None:
         drawn = graphs.plan_graph(load_and_plan(files, endpoint, sandbox, targets, excludes).plan)
     else:

@@ -1,6 +1,8 @@
 """The `mailctl` command group. Each subcommand lives in its own module and is registered here
 (the console entry point, which takes over signals before this module is imported, is
-:mod:`mailctl.cli.main`).
+:mod:`mailctl.cli.main`). Command modules import what their command runs (the workflows, httpx,
+the config loader, the sandbox) inside its function, so that ``--help``, completion and every
+command start in about 50 ms instead of 0.35 s (``tests/unit/cli/test_startup_imports.py``).
 
 This is the one place where errors become messages and exit codes: every MailctlError is
 printed as ``Error: ...`` on stderr (hidden characters in it escaped, see :mod:`mailctl.text`)

@@ -1,8 +1,9 @@
 """The console entry point, ``mailctl`` (the command group is :mod:`mailctl.cli.group`).
 
 This module imports nothing heavy (2 ms), so that :func:`main` takes over signals before anything
-else runs: importing the commands (click, httpx, the sandbox...) takes half a second, more on busy
-cores, and Ctrl-C in that time used to print a ``KeyboardInterrupt`` traceback and exit -2.
+else runs: importing the commands (click) takes 50 ms, and what a command runs (httpx, the config
+loader, the sandbox...) up to half a second more on busy cores; a Ctrl-C in that time used to print
+a ``KeyboardInterrupt`` traceback and exit -2.
 From the first line of :func:`main` on, a signal exits 128 + its number (130 for Ctrl-C) with one
 line and no traceback; once a command runs, its own policy (``mailctl.cli.signals``) takes over.
 A Ctrl-C while the console script imports this module is a ``KeyboardInterrupt`` that no code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,10 +12,10 @@ from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
-from mailctl.plan import planfile
-from mailctl.plan.render import render_json, render_markdown, render_text
-from mailctl.plan.shards import Shard
 from mailctl.text import shown
+
+if TYPE_CHECKING:
+    from mailctl.plan.shards import Shard
 
 
 @click.command("plan")
@@ -53,6 +54,9 @@ def plan(
       mailctl plan -f mailctl/ --detailed-exitcode     # exit 0: no changes, 2: changes
       mailctl plan -f mailctl/ --format markdown > plan.md
     """
+    from mailctl.plan import planfile
+    from mailctl.plan.render import render_json, render_markdown, render_text
+
     fmt = "json" if as_json else fmt
     if shard is not None and out:
         raise UsageError(

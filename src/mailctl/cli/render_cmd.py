@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from mailctl.cli.common import config_option
-from mailctl.config import load_config
-from mailctl.config.dump import to_yaml
 
 
 @click.command()
@@ -22,5 +20,8 @@ def render(files: tuple[str, ...]) -> None:
       mailctl render -f examples/saas
       mailctl render -f examples/saas > rendered.yaml
     """
+    from mailctl.config import load_config
+    from mailctl.config.dump import to_yaml
+
     loaded = load_config(list(files))
     click.echo(to_yaml(loaded.documents, loaded.files), nl=False)

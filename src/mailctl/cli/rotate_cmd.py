@@ -6,17 +6,19 @@ The workflows (under the apply lock) are ``mailctl.ops.rotate``; this parses fla
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from mailctl.cli import hints
 from mailctl.cli.common import config_option, connection_options, load_desired, lock_timeout_option, open_client
 from mailctl.cli.wait_progress import LockWaitReporter
 from mailctl.errors import UsageError
-from mailctl.kinds import spec_of
-from mailctl.ops.apply import ApplyHooks, open_sink
-from mailctl.ops.rotate import declared_rotatable, push_webhook_headers, rotate_key
-from mailctl.resources import DesiredState
 from mailctl.text import shown
+
+if TYPE_CHECKING:
+    from mailctl.ops.apply import ApplyHooks
+    from mailctl.resources import DesiredState
 
 
 @click.command("rotate")
@@ -46,6 +48,10 @@ def rotate(
       mailctl rotate pod/tenant-acme/api_key/acme-backend --retire-old
       mailctl rotate pod/tenant-acme/webhook/events
     """
+    from mailctl.kinds import spec_of
+    from mailctl.ops.apply import ApplyHooks, open_sink
+    from mailctl.ops.rotate import declared_rotatable, rotate_key
+
     desired = load_desired(files)
     declared = declared_rotatable(desired, address)
     hooks = ApplyHooks(on_lock_wait=LockWaitReporter(lock_timeout), unlock_hint=hints.command("unlock"))
@@ -76,6 +82,8 @@ def _push(
     hooks: ApplyHooks,
     lock_timeout: float,
 ) -> None:
+    from mailctl.ops.rotate import push_webhook_headers
+
     with open_client(endpoint, sandbox) as client:
         result = push_webhook_headers(client, desired, address, hooks, lock_timeout)
     for attr, names in result.pushed.items():

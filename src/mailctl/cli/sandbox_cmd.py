@@ -7,9 +7,7 @@ import os
 import click
 
 from mailctl.cli.helptext import FullSummaryGroup
-from mailctl.sandbox.app import DEV_API_KEY, create_app
-from mailctl.sandbox.server import THREADS
-from mailctl.sandbox.server import serve as serve_http
+from mailctl.sandbox.server_defaults import THREADS
 
 
 @click.group(cls=FullSummaryGroup)
@@ -130,6 +128,9 @@ def serve(
       mailctl sandbox serve
       mailctl sandbox serve --port 0 --db sandbox.db --api-key am_my_local_key
     """
+    from mailctl.sandbox.app import DEV_API_KEY, create_app
+    from mailctl.sandbox.server import serve as serve_http
+
     keys = api_keys or tuple(k for k in [os.environ.get("AGENTMAIL_API_KEY", "").strip()] if k)
     if not keys:
         click.echo(f"No --api-key or AGENTMAIL_API_KEY given: using the dev key {DEV_API_KEY}", err=True)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailctl.api.client import AgentMailClient
-from mailctl.api.pacing import Pacer
 from mailctl.errors import UsageError
-from mailctl.plan.shards import Shard
+
+if TYPE_CHECKING:
+    from mailctl.api.client import AgentMailClient
+    from mailctl.plan.shards import Shard
 
 F = Callable[..., Any]
 AUTO = "auto"
@@ -21,6 +22,8 @@ PARALLELISM_CAP = 256
 def parse_shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Shard | None:
     if value is None:
         return None
+    from mailctl.plan.shards import Shard
+
     try:
         return Shard.parse(value)
     except UsageError as exc:  # -> click's usage error (exit 1, names the option)
@@ -78,6 +81,8 @@ def parallelism_options(func: F) -> F:
 
 def paced(client: AgentMailClient, parallelism: int | None, max_parallelism: int) -> AgentMailClient:
     """``client``, its requests paced by ``--parallelism`` / ``--max-parallelism``."""
+    from mailctl.api.pacing import Pacer
+
     client.pacer = Pacer(fixed=parallelism, maximum=max_parallelism)
     return client
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from mailctl.config import schema_gen
-
 
 @click.command("schema")
 def schema() -> None:
@@ -21,4 +19,6 @@ def schema() -> None:
       # then, first line of a config file:
       # yaml-language-server: $schema=./mailctl.schema.json
     """
+    from mailctl.config import schema_gen
+
     click.echo(schema_gen.text(), nl=False)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from mailctl.cli import hints
 from mailctl.cli.common import connection_options, open_client
 from mailctl.cli.scale_options import parse_shard
 from mailctl.errors import UnsafePlan
-from mailctl.ops.unlock import held_locks, release
-from mailctl.plan.shards import Shard
 from mailctl.text import shown
+
+if TYPE_CHECKING:
+    from mailctl.plan.shards import Shard
 
 
 @click.command("unlock")
@@ -35,6 +38,8 @@ def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard 
       mailctl unlock
       mailctl unlock --sandbox sandbox.db
     """
+    from mailctl.ops.unlock import held_locks, release
+
     with open_client(endpoint, sandbox) as client:
         found = held_locks(client, shard)  # the organisation lock, shard locks, a dead shard's probe
         if not found:

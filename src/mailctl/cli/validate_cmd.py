@@ -8,8 +8,6 @@ import click
 
 from mailctl.cli import github
 from mailctl.cli.common import config_option
-from mailctl.config import load_config
-from mailctl.resources import KINDS
 
 
 @click.command()
@@ -32,6 +30,9 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
       mailctl validate -f mailctl/
       mailctl validate -f mailctl/ --format github   # annotations in a GitHub workflow
     """
+    from mailctl.config import load_config
+    from mailctl.resources import KINDS
+
     with github.errors_as_annotations(fmt == github.FORMAT):
         loaded = load_config(list(files))
     counts = Counter(resource.kind for resource in loaded.state.resources.values())

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 
 from mailctl.kinds import names_index, referenced, spec_of
 from mailctl.plan.changes import Plan
+from mailctl.plan.graph_formats import DOT, MERMAID
 from mailctl.plan.steps import dependencies, steps_of
 from mailctl.plan.targeting import _closure, matches  # one closure for plans and graphs
 from mailctl.resources import DesiredState, Resource
 
-DOT, MERMAID = "dot", "mermaid"
-FORMATS = (DOT, MERMAID)
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # control, format, surrogate, private, unassigned
 _COLOURS = {"create": "#1a7f37", "update": "#9a6700", "replace": "#8250df", "delete": "#cf222e"}
 

@@ -43,10 +43,8 @@ from urllib.parse import unquote_to_bytes
 import h11
 
 from mailctl.sandbox.app import MAX_BODY_BYTES as APP_MAX_BODY_BYTES
+from mailctl.sandbox.server_defaults import THREADS
 
-# Requests served at once. Injected latency sleeps inside one, so this caps throughput at
-# threads / latency: 64 is apply's default --max-parallelism, so its requests never queue here.
-THREADS = 64
 CONNECTION_LIMIT = 1000  # open connections kept; past it the stalest unfinished one is shed
 CHANNEL_TIMEOUT = 30  # seconds of silence before a connection (idle or half-sent) is closed
 MAX_HEADER_BYTES = 64 * 1024  # a request line and headers longer than this are refused (431)
