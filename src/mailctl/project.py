@@ -201,6 +201,7 @@ class Project:
         shard_spec = Shard.parse(shard) if shard else None
         desired = self.load()
         with self._client() as client:
+            planning.share_pace(client, desired, shard_spec)
             planned = planning.make_plan(client, desired, targets, excludes, shard_spec)
         recorded = RecordedPlan.of(planned.plan, desired, planned.actual, targets, excludes)
         return Plan(planned.plan, recorded, shard_spec)

@@ -22,10 +22,10 @@ from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.errors import UsageError
 from mailctl.kinds import spec_of
-from mailctl.ops.planning import Planned, make_plan
+from mailctl.ops.planning import Planned, make_plan, share_pace
 from mailctl.plan import planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan, Rule
-from mailctl.plan.shards import Shard, works
+from mailctl.plan.shards import Shard
 from mailctl.plan.steps import steps_of
 from mailctl.resources import DesiredState
 from mailctl.secrets import SecretSink
@@ -157,8 +157,7 @@ def run_apply(
     stop = stop or threading.Event()
     targets = saved.targets if saved else options.targets
     excludes = saved.excludes if saved else options.excludes
-    if options.shard is not None and client.pacer is not None:  # the shards start together: ramp up as one
-        client.pacer.share(works(desired.resources, options.shard.count), options.shard.index - 1)
+    share_pace(client, desired, options.shard)  # before the lock: its requests are paced too
     with locked(client, hooks, options.lock_timeout, options.shard, lock_state) as lock:
         planned = make_plan(client, desired, targets, excludes, options.shard, StateReader(client, pods=lock.pods))
         if saved:

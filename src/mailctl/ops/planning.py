@@ -34,6 +34,13 @@ def open_client(endpoint: str | None, sandbox: str | None, api_key: str | None, 
     return client
 
 
+def share_pace(client: AgentMailClient, desired: DesiredState, shard: shards.Shard | None) -> None:
+    """With ``--shard K/N``, tell the client's pacer this shard's part of the config's resources
+    (``Pacer.share``): the N shards start together, so they ramp their pace up as one client would."""
+    if shard is not None and client.pacer is not None:
+        client.pacer.share(shards.works(desired.resources, shard.count), shard.index - 1)
+
+
 def make_plan(
     client: AgentMailClient,
     desired: DesiredState,
@@ -108,4 +115,5 @@ def load_and_plan(
         reader.abandon_listing(client.close)
         raise
     with client:
+        share_pace(client, desired, shard)  # the lists started before the config loaded: paced so from here
         return make_plan(client, desired, targets, excludes, shard, reader)
