@@ -244,8 +244,10 @@ def kind_of(address: str) -> str:
 
 
 def pod_of(address: str) -> str | None:
-    first_kind, first_name = split_address(address)[0]
-    return first_name if first_kind == POD else None
+    """The pod an address is in (or is), None at organisation scope. Asked for every resource of
+    a narrowed plan, so it reads the first two segments only, as ``split_address`` would."""
+    first_kind, _, rest = address.partition("/")
+    return rest.partition("/")[0] if first_kind == POD else None
 
 
 def parent_of(address: str) -> str | None:
@@ -268,13 +270,20 @@ def name_before(name: str, marker: str) -> str | None:
     return None
 
 
+_GLOB_CHARACTERS = frozenset("*?[")  # what makes fnmatch read a pattern as more than its text
+
+
 def address_matches(address: str, pattern: str) -> bool:
     """Glob match on the address or any of its scopes (``pod/a`` matches ``pod/a/inbox/x``); a
     key named ``name#suffix`` (a leftover of a killed apply or a replacement) also matches as the
     key ``name`` it belongs to. What ``--target``, ``manage.ignore`` and ``manage.protect`` use."""
     from fnmatch import fnmatchcase
 
+    literal = not _GLOB_CHARACTERS.intersection(pattern)
+
     def one(candidate: str) -> bool:
+        if literal:  # the same answer as below, without a glob per scope of every address asked
+            return candidate == pattern or (candidate.startswith(pattern + "/") and pattern.count("/") % 2 == 1)
         parts = candidate.split("/")
         return any(fnmatchcase("/".join(parts[:n]), pattern) for n in range(2, len(parts) + 1, 2)) or fnmatchcase(
             candidate, pattern

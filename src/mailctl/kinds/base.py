@@ -180,11 +180,13 @@ class KindSpec:
     label: Callable[[Resource], str | None] = lambda r: None  # what people call it, when not its address
     verified: bool = False  # must be verified before use: a create starts the verification
     mutable: frozenset[str] = field(init=False)
+    refers: bool = field(init=False)  # an attribute of it names other resources (a webhook's pods)
     _write_only: tuple[Attribute, ...] = field(init=False, repr=False)  # attributes with write-only values
     _segment: str = field(init=False, repr=False)  # "KIND/", the start of its address segment
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mutable", frozenset(a.name for a in self.attributes if a.mutable))
+        object.__setattr__(self, "refers", any(a.refers_to is not None for a in self.attributes))
         object.__setattr__(self, "_write_only", tuple(a for a in self.attributes if a.write_only is not None))
         object.__setattr__(self, "_segment", f"{self.kind.value}/")
 

@@ -95,9 +95,11 @@ def select(graph: Graph, targets: list[str], excludes: list[str]) -> Graph:
     if targets:
         chosen = {a for a in graph.nodes if any(matches(a, t) for t in targets)}
         notes += [f"--target {t} matches no declared resource" for t in targets if not _any_match(graph, t)]
-        kept = _closure(chosen, needs)
+        kept = _closure(chosen, lambda address: needs.get(address, ()))
     if excludes:
-        kept -= _closure({a for a in graph.nodes if any(matches(a, e) for e in excludes)}, needed_by)
+        kept -= _closure(
+            {a for a in graph.nodes if any(matches(a, e) for e in excludes)}, lambda address: needed_by.get(address, ())
+        )
     return Graph(
         nodes={a: action for a, action in graph.nodes.items() if a in kept},
         edges={e for e in graph.edges if e.source in kept and e.target in kept},

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from mailctl.kinds import INNER_SCOPES, SPECS, TOP_SCOPE, spec_of
@@ -26,6 +26,7 @@ from mailctl.plan.shards import Shard, shard_of
 from mailctl.resources import DesiredState, Resource, pod_address, pod_of
 
 _POD_PREFIX = "pod/"
+_GLOB_CHARACTERS = frozenset("*?[")  # what makes fnmatch read a pattern as more than its text
 PAGE = 100  # the largest page the API serves
 
 
@@ -35,6 +36,9 @@ class ReadScope:
 
     targets: tuple[str, ...] = ()
     shard: Shard | None = None
+    # client_id -> takes_pod's answer: asked for every declared resource and every listed pod
+    # (80,000 times for 10,000 tenants), and a glob's walk is not free.
+    _taken: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def everything(self) -> bool:
@@ -51,6 +55,12 @@ class ReadScope:
 
     def takes_pod(self, client_id: str) -> bool:
         """The plan may change something in this pod (or the pod itself)."""
+        taken = self._taken.get(client_id)
+        if taken is None:
+            taken = self._taken[client_id] = self._takes_pod(client_id)
+        return taken
+
+    def _takes_pod(self, client_id: str) -> bool:
         if (
             self.shard is not None
             and self.shard.count > 1
@@ -67,6 +77,8 @@ def read_scope(targets: tuple[str, ...] | list[str], shard: Shard | None = None)
 def pod_selected(client_id: str, pattern: str) -> bool:
     """``--target pattern`` selects pod ``client_id`` or something in it."""
     address = pod_address(client_id)
+    if not _GLOB_CHARACTERS.intersection(pattern):  # an address: the pod's, or one inside it
+        return pattern == address or pattern.startswith(address + "/")
     return fnmatchcase(address, pattern) or can_continue(pattern, address + "/")
 
 

@@ -11,9 +11,11 @@ its pending name, deleted as "secret never recorded") is taken by ``--target api
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from mailctl.errors import UsageError
-from mailctl.plan.changes import Plan
-from mailctl.plan.steps import dependencies, steps_of
+from mailctl.plan.changes import Change, Plan
+from mailctl.plan.steps import PHASES, Prerequisites, Step, steps_of
 from mailctl.resources import address_matches
 
 
@@ -26,16 +28,21 @@ def matches(address: str, pattern: str) -> bool:
 def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
     if not targets and not excludes:
         return plan
-    needs = _address_needs(plan)
-    chosen = {c.address for c in plan.changes if not targets or any(matches(c.address, t) for t in targets)}
+    steps = steps_of(plan)
+    graph = Prerequisites(steps)
+    matched = {pattern: {c.address for c in plan.changes if matches(c.address, pattern)} for pattern in targets}
     if targets:
-        chosen = _closure(chosen, needs)
+        # Walked from the selection: a pull request's target in a fleet asks for a handful of
+        # steps' prerequisites, not the whole plan's.
+        chosen = _closure(set().union(*matched.values()), _needs_of(steps, graph))
+    else:
+        chosen = {c.address for c in plan.changes}
     if excludes:
         dropped = {c.address for c in plan.changes if any(matches(c.address, e) for e in excludes)}
-        needed_by = _reverse(needs)
-        chosen -= _closure(dropped, needed_by)
-    for pattern in targets:
-        if not any(matches(c.address, pattern) for c in plan.changes):
+        needed_by = _reverse(plan, steps, graph)
+        chosen -= _closure(dropped, lambda address: needed_by.get(address, ()))
+    for pattern, found in matched.items():
+        if not found:
             plan.notes.append(f"--target {pattern} matches no pending change")
     kept = [c for c in plan.changes if c.address in chosen]
     return Plan(
@@ -49,25 +56,30 @@ def validate_patterns(patterns: list[str], option: str) -> None:
             raise UsageError(f"{option} {pattern!r}: expected an address such as pod/tenant-a or pod/tenant-*")
 
 
-def _address_needs(plan: Plan) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {c.address: set() for c in plan.changes}
-    for (address, _), prerequisites in dependencies(steps_of(plan)).items():
-        out[address] |= {a for a, _ in prerequisites if a != address}
+def _needs_of(steps: dict[Step, Change], graph: Prerequisites) -> Callable[[str], set[str]]:
+    """address -> the addresses its steps wait for (another address's create or delete)."""
+
+    def needs(address: str) -> set[str]:
+        own = [step for phase in PHASES if (step := (address, phase)) in steps]
+        return {a for step in own for a, _ in graph.of(step) if a != address}
+
+    return needs
+
+
+def _reverse(plan: Plan, steps: dict[Step, Change], graph: Prerequisites) -> dict[str, set[str]]:
+    """address -> the addresses whose steps wait for it (the whole graph, walked backwards)."""
+    needs = _needs_of(steps, graph)
+    out: dict[str, set[str]] = {}
+    for address in {c.address for c in plan.changes} | {a for a, _ in steps}:
+        for prerequisite in needs(address):
+            out.setdefault(prerequisite, set()).add(address)
     return out
 
 
-def _reverse(needs: dict[str, set[str]]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {a: set() for a in needs}
-    for address, prerequisites in needs.items():
-        for p in prerequisites:
-            out.setdefault(p, set()).add(address)
-    return out
-
-
-def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+def _closure(start: set[str], edges: Callable[[str], Iterable[str]]) -> set[str]:
     seen, todo = set(start), list(start)
     while todo:
-        for nxt in edges.get(todo.pop(), ()):
+        for nxt in edges(todo.pop()):
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)

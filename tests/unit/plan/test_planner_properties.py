@@ -1,15 +1,18 @@
 """Property: executing any plan (simulated in memory) converges: re-planning finds nothing to do,
-and nothing outside the managed scope is ever touched."""
+and nothing outside the managed scope is ever touched. And ``--target`` / ``--exclude``, which walk
+the step graph from the selection, select what the whole step graph says they must."""
 
 from __future__ import annotations
 
 import copy
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from mailctl.plan import targeting
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE
 from mailctl.plan.planner import plan
+from mailctl.plan.steps import dependencies, steps_of
 from mailctl.resources import (
     INBOX,
     POD,
@@ -110,3 +113,42 @@ def test_nothing_outside_managed_pods_is_ever_changed(world):
         return
     for change in p.changes:
         assert not change.address.startswith("pod/other") or "pod/other" in desired.resources
+
+
+def _whole_graph_selection(p, targets: list[str], excludes: list[str]) -> set[str]:
+    """What --target / --exclude keep, worked out from every step's prerequisites at once."""
+    needs: dict[str, set[str]] = {c.address: set() for c in p.changes}
+    for (address, _), prerequisites in dependencies(steps_of(p)).items():
+        needs.setdefault(address, set()).update(a for a, _ in prerequisites if a != address)
+    needed_by: dict[str, set[str]] = {}
+    for address, prerequisites in needs.items():
+        for prerequisite in prerequisites:
+            needed_by.setdefault(prerequisite, set()).add(address)
+
+    def closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+        seen, todo = set(start), list(start)
+        while todo:
+            todo.extend(edges.get(todo.pop(), set()) - seen)
+            seen |= set(todo)
+        return seen
+
+    chosen = {c.address for c in p.changes if not targets or any(targeting.matches(c.address, t) for t in targets)}
+    if targets:
+        chosen = closure(chosen, needs)
+    if excludes:
+        chosen -= closure(
+            {c.address for c in p.changes if any(targeting.matches(c.address, e) for e in excludes)}, needed_by
+        )
+    return chosen
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds(), st.data())
+def test_a_target_or_exclusion_keeps_what_the_whole_step_graph_says(world, data):
+    p = _plannable(*world)
+    assume(p is not None and p.changes)
+    address = data.draw(st.sampled_from([c.address for c in p.changes]))
+    pattern = data.draw(st.sampled_from([address, address.split("/inbox/")[0], "pod/tenant-*", f"{address[:7]}*"]))
+    targets, excludes = data.draw(st.sampled_from([([pattern], []), ([], [pattern]), (["pod/tenant-*"], [pattern])]))
+    expected = _whole_graph_selection(p, targets, excludes)
+    assert {c.address for c in targeting.select(p, targets, excludes).changes} == expected
