@@ -47,11 +47,21 @@ def _usage_errors_exit_1() -> Iterator[None]:
         raise
 
 
+@contextmanager
+def _output_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in OUTPUT_ERRNOS or exc.filename is not None:
+            raise
+        raise click.exceptions.Exit(output_failed(exc)) from None
+
+
 class MailctlGroup(FullSummaryGroup):
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
-        with _usage_errors_exit_1():
+        with _usage_errors_exit_1(), _output_errors_exit_1():  # --help, --version
             return super().make_context(info_name, args, parent, **extra)
 
     def resolve_command(
@@ -65,16 +75,12 @@ class MailctlGroup(FullSummaryGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             policy = ctx.meta[_SIGNALS] = signals.CommandSignals()
-            with _usage_errors_exit_1(), policy.installed():
+            with _usage_errors_exit_1(), _output_errors_exit_1(), policy.installed():
                 return super().invoke(ctx)
         except MailctlError as exc:
             message = shown(exc, keep="\n")  # mailctl's own line breaks, nothing the config or API says
             click.echo(f"Error: {message}", err=True)
             ctx.exit(exc.exit_code)
-        except OSError as exc:
-            if exc.errno not in OUTPUT_ERRNOS or exc.filename is not None:
-                raise
-            ctx.exit(output_failed(exc))
         except (KeyboardInterrupt, Terminated) as exc:
             signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
             click.echo(_interrupted(signum, ctx.invoked_subcommand), err=True)
