@@ -1,4 +1,4 @@
-"""``--changed-since REF`` for plan, apply and drift: target what the config changed since REF.
+"""``--changed-since REF`` for plan, apply, drift and graph: target what the config changed since REF.
 
 The option wraps the command: before the command runs, it loads the config at REF and in the
 working tree, diffs the two (``mailctl.plan.changed``), prints on stderr what it selected and
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailctl.cli.common import load_desired
+from mailctl.cli.common import keep_loaded, load_desired
 from mailctl.errors import EXIT_OK, UsageError
 from mailctl.text import shown
 
@@ -47,7 +47,7 @@ def changed_since_option(func: F) -> F:
         metavar="REF",
         default=None,
         help="Only what the config changed since git revision REF (e.g. origin/main): the addresses "
-        "added, removed or edited, templates rendered. With --target: what both select.",
+        "added, removed or edited, templates rendered. With --target (plan, apply, graph): what both select.",
     )(command)
 
 
@@ -58,7 +58,9 @@ def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[
 
     revision = changed_since.resolve(ref, list(files))
     before = changed_since.load_at(revision, list(files))
-    selection = changed(before, load_desired(files))
+    after = load_desired(files)
+    keep_loaded(files, after)  # the command plans the state that was diffed
+    selection = changed(before, after)
     if targets and selection.everything is None:
         selection = _within(selection, targets)
     _report(f"--changed-since {revision}", selection, targets)
