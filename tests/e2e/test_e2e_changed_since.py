@@ -96,6 +96,28 @@ def test_one_tenants_edit_plans_that_tenant_only(applied: Path, mailctl: Any):
     assert actions(run.json()) == {"pod/cs-t2": "replace", "pod/cs-t2/inbox/t2-support@agentmail.to": "replace"}
 
 
+@pytest.mark.parametrize("command", ["plan", "apply", "drift"])
+def test_the_working_tree_is_loaded_once_and_the_state_diffed_is_the_state_planned(
+    applied: Path, mailctl: Any, monkeypatch: pytest.MonkeyPatch, command: str
+):
+    import mailctl.config as config
+
+    loads: list[list[str]] = []
+    real = config.load
+
+    def counted(files: list[str], *args: Any, **kwargs: Any) -> Any:
+        loads.append(files)
+        return real(files, *args, **kwargs)
+
+    monkeypatch.setattr(config, "load", counted)
+    write(applied.parent, tenants={**TENANTS, "t2": {"company": "Two Ltd"}})
+    extra = ["--auto-approve"] if command == "apply" else []
+    run = mailctl(command, "-f", applied, "--changed-since", "main", *extra)
+    assert run.exit_code in (0, 2), run.output
+    assert selected(run.stderr) == ["pod/cs-t2"]
+    assert len(loads) == 1, loads  # not once for the diff and again for the plan
+
+
 def test_a_template_edit_targets_every_tenant_it_stamps_out(applied: Path, mailctl: Any):
     template = edited(TEMPLATE, ("pod", "inboxes", "${tenant}-support@agentmail.to", "display_name"), "${company} Desk")
     write(applied.parent, template=template)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -102,10 +102,27 @@ def lock_timeout_option(func: F) -> F:
     )(func)
 
 
+LOADED_META = "mailctl.loaded"  # (files, the desired state): what --changed-since diffed
+
+
 def load_desired(files: tuple[str, ...]) -> DesiredState:
+    """The config's desired state. Once ``--changed-since`` has loaded it to diff, the command
+    takes that very state: not a second load of the same files (seconds in a large fleet), nor
+    files that changed in between."""
+    ctx = click.get_current_context(silent=True)
+    loaded = ctx.meta.pop(LOADED_META, None) if ctx is not None else None
+    if loaded is not None and loaded[0] == files:
+        return cast("DesiredState", loaded[1])
     from mailctl.config import load
 
     return load(list(files) or [DEFAULT_CONFIG])
+
+
+def keep_loaded(files: tuple[str, ...], desired: DesiredState) -> None:
+    """Hand ``desired`` to the command's next ``load_desired(files)``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[LOADED_META] = (files, desired)
 
 
 def open_client(endpoint: str | None, sandbox: str | None, timeout: float | None = None) -> AgentMailClient:
