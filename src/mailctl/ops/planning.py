@@ -3,7 +3,6 @@ changes need, then the plan."""
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from mailctl.api.pod_reads import PodsRead
 from mailctl.api.reader import StateReader
 from mailctl.errors import MailctlError
 from mailctl.plan import pipeline, reads, shards, targeting
+from mailctl.plan.changed import literal
 from mailctl.plan.changes import Plan
 from mailctl.resources import ActualState, DesiredState
 
@@ -86,7 +86,7 @@ def read_addresses(
     """The state a workflow acting on ``addresses`` needs (rotate, dns), read as a plan targeted at
     exactly them reads it: in a fleet, their pods rather than every organisation-wide list.
     ``pods``: every pod row, if the lock listed them already."""
-    targets = tuple(glob.escape(address) for address in addresses)  # an address, not a glob
+    targets = tuple(literal(address) for address in addresses)  # an address, not a glob
     return StateReader(client, pods=pods).read(desired, narrowed_read(desired, targets, None))
 
 

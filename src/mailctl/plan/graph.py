@@ -22,7 +22,7 @@ from mailctl.kinds import names_index, referenced, spec_of
 from mailctl.plan.changes import Plan
 from mailctl.plan.graph_formats import DOT, MERMAID
 from mailctl.plan.steps import dependencies, steps_of
-from mailctl.plan.targeting import _closure, matches  # one closure for plans and graphs
+from mailctl.plan.targeting import _closure, matched_by  # one closure for plans and graphs
 from mailctl.resources import DesiredState, Resource
 
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # control, format, surrogate, private, unassigned
@@ -93,23 +93,18 @@ def select(graph: Graph, targets: list[str], excludes: list[str]) -> Graph:
     kept = set(graph.nodes)
     notes = list(graph.notes)
     if targets:
-        chosen = {a for a in graph.nodes if any(matches(a, t) for t in targets)}
-        notes += [f"--target {t} matches no declared resource" for t in targets if not _any_match(graph, t)]
-        kept = _closure(chosen, lambda address: needs.get(address, ()))
+        matched = matched_by(graph.nodes, targets)
+        notes += [f"--target {t} matches no declared resource" for t, found in matched.items() if not found]
+        kept = _closure(set().union(*matched.values()), lambda address: needs.get(address, ()))
     if excludes:
-        kept -= _closure(
-            {a for a in graph.nodes if any(matches(a, e) for e in excludes)}, lambda address: needed_by.get(address, ())
-        )
+        dropped = set().union(*matched_by(graph.nodes, excludes).values())
+        kept -= _closure(dropped, lambda address: needed_by.get(address, ()))
     return Graph(
         nodes={a: action for a, action in graph.nodes.items() if a in kept},
         edges={e for e in graph.edges if e.source in kept and e.target in kept},
         notes=notes,
         of_plan=graph.of_plan,
     )
-
-
-def _any_match(graph: Graph, pattern: str) -> bool:
-    return any(matches(address, pattern) for address in graph.nodes)
 
 
 # ---------------------------------------------------------------------------------------------

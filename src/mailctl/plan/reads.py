@@ -23,10 +23,9 @@ from fnmatch import fnmatchcase
 
 from mailctl.kinds import INNER_SCOPES, SPECS, TOP_SCOPE, spec_of
 from mailctl.plan.shards import Shard, shard_of
-from mailctl.resources import DesiredState, Resource, pod_address, pod_of
+from mailctl.resources import DesiredState, Resource, literal_text, pod_address, pod_of
 
 _POD_PREFIX = "pod/"
-_GLOB_CHARACTERS = frozenset("*?[")  # what makes fnmatch read a pattern as more than its text
 PAGE = 100  # the largest page the API serves
 
 
@@ -39,6 +38,20 @@ class ReadScope:
     # client_id -> takes_pod's answer: asked for every declared resource and every listed pod
     # (80,000 times for 10,000 tenants), and a glob's walk is not free.
     _taken: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    # The targets that are addresses (``--changed-since`` gives one per changed tenant, thousands
+    # after a template edit) by the pod they are in; the others are globs, each tried in turn.
+    _literal_pods: frozenset[str] = field(init=False, compare=False, repr=False)
+    _globs: tuple[str, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        texts = {t: literal_text(t) for t in self.targets}
+        pods = {
+            text[len(_POD_PREFIX) :].partition("/")[0]
+            for text in texts.values()
+            if text and text.startswith(_POD_PREFIX)
+        }
+        object.__setattr__(self, "_literal_pods", frozenset(pods))
+        object.__setattr__(self, "_globs", tuple(t for t, text in texts.items() if text is None))
 
     @property
     def everything(self) -> bool:
@@ -67,7 +80,11 @@ class ReadScope:
             and shard_of(client_id, self.shard.count) != self.shard.index
         ):
             return False
-        return not self.targets or any(pod_selected(client_id, t) for t in self.targets)
+        if not self.targets:
+            return True
+        if "/" in client_id:  # not a client_id the API gives: ask every target, as written
+            return any(pod_selected(client_id, t) for t in self.targets)
+        return client_id in self._literal_pods or any(pod_selected(client_id, t) for t in self._globs)
 
 
 def read_scope(targets: tuple[str, ...] | list[str], shard: Shard | None = None) -> ReadScope:
@@ -77,8 +94,9 @@ def read_scope(targets: tuple[str, ...] | list[str], shard: Shard | None = None)
 def pod_selected(client_id: str, pattern: str) -> bool:
     """``--target pattern`` selects pod ``client_id`` or something in it."""
     address = pod_address(client_id)
-    if not _GLOB_CHARACTERS.intersection(pattern):  # an address: the pod's, or one inside it
-        return pattern == address or pattern.startswith(address + "/")
+    text = literal_text(pattern)
+    if text is not None:  # an address: the pod's, or one inside it
+        return text == address or text.startswith(address + "/")
     return fnmatchcase(address, pattern) or can_continue(pattern, address + "/")
 
 

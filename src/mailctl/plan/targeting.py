@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from mailctl.errors import UsageError
 from mailctl.plan.changes import Change, Plan
 from mailctl.plan.steps import PHASES, Prerequisites, Step, steps_of
-from mailctl.resources import address_matches
+from mailctl.resources import address_matches, literal_text, matching_literals
 
 
 def matches(address: str, pattern: str) -> bool:
@@ -25,12 +25,36 @@ def matches(address: str, pattern: str) -> bool:
     return address_matches(address, pattern)
 
 
+def matched_by(addresses: Iterable[str], patterns: Iterable[str]) -> dict[str, set[str]]:
+    """pattern -> the addresses it matches (as ``matches``). Patterns that are addresses are looked
+    up from each address's scopes: ``--changed-since`` after a template edit gives one per tenant,
+    and trying each on every address would be tenants x resources matches."""
+    out: dict[str, set[str]] = {pattern: set() for pattern in patterns}
+    by_text: dict[str, list[str]] = {}
+    globs = []
+    for pattern in out:
+        text = literal_text(pattern)
+        if text is None:
+            globs.append(pattern)
+        else:
+            by_text.setdefault(text, []).append(pattern)
+    for address in addresses:
+        if by_text:
+            for candidate in matching_literals(address):
+                for pattern in by_text.get(candidate, ()):
+                    out[pattern].add(address)
+        for pattern in globs:
+            if matches(address, pattern):
+                out[pattern].add(address)
+    return out
+
+
 def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
     if not targets and not excludes:
         return plan
     steps = steps_of(plan)
     graph = Prerequisites(steps)
-    matched = {pattern: {c.address for c in plan.changes if matches(c.address, pattern)} for pattern in targets}
+    matched = matched_by((c.address for c in plan.changes), targets)
     if targets:
         # Walked from the selection: a pull request's target in a fleet asks for a handful of
         # steps' prerequisites, not the whole plan's.
@@ -38,7 +62,7 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
     else:
         chosen = {c.address for c in plan.changes}
     if excludes:
-        dropped = {c.address for c in plan.changes if any(matches(c.address, e) for e in excludes)}
+        dropped = set().union(*matched_by((c.address for c in plan.changes), excludes).values())
         needed_by = _reverse(plan, steps, graph)
         chosen -= _closure(dropped, lambda address: needed_by.get(address, ()))
     for pattern, found in matched.items():

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailctl.plan.reads import can_continue, pod_selected, pods_cheaper, read_scope
+from mailctl.plan.reads import can_continue, pods_cheaper, read_scope
 from mailctl.plan.shards import Shard, shard_of
-from mailctl.resources import DesiredState, Resource, address_matches
+from mailctl.resources import DesiredState, Resource
 
 
 def test_a_plan_without_targets_or_shard_reads_everything():
@@ -107,17 +107,3 @@ def test_a_shard_of_a_big_fleet_is_listed_not_read_pod_by_pod():
     scope = read_scope((), Shard(2, 4))
     taken = [f"t-{i:04d}" for i in range(2000) if scope.takes_pod(f"t-{i:04d}")]
     assert not pods_cheaper(big, scope)(taken, 2000)
-
-
-_ADDRESSY = "ab/-_.@#"
-
-
-@given(st.text(_ADDRESSY, min_size=1, max_size=10), st.text(_ADDRESSY, max_size=16))
-def test_a_pattern_without_glob_characters_selects_as_the_same_glob_would(pattern, rest):
-    """An address as a target (``--changed-since``'s, rotate's) takes a shortcut past the glob
-    walk; ``[c]`` matches exactly ``c``, so the bracketed pattern goes the long way to the same answer."""
-    as_glob = f"[{pattern[0]}]{pattern[1:]}"
-    for client_id in (rest, pattern.removeprefix("pod/").split("/")[0], rest.split("/")[0]):
-        assert pod_selected(client_id, pattern) == pod_selected(client_id, as_glob)
-    for address in (rest, f"{pattern}/{rest}", f"{pattern}{rest}", pattern):
-        assert address_matches(address, pattern) == address_matches(address, as_glob)
