@@ -42,10 +42,11 @@ Pacers on a fake clock against the sandbox's token bucket, 24 seeds; it reproduc
   4.2/s), and any split of the budget is a fixed point, so the small shard finishes first and the
   others are left below the limit. Start rate 10-40/s x ramp 0.5-2 s: 3-18% in every cell.
 2% at 20 requests/s needs information the shards do not have: the limit itself (an
-X-RateLimit-Limit / -Remaining header, which the sandbox does not send and AgentMail does not
-document) or the shards announcing their accepted rate to each other. The only channel the shards
-share is the API: each shard could poll the others' lock pods (`GET /v0/pods/{id}`, a 404 when
-one finished) to learn when budget is freed, at a request per shard per poll; not built.
+X-RateLimit-Limit / -Remaining header, which the sandbox does not send: AgentMail's knowledge
+base on rate limits promises a 429 with `Retry-After`, usually 1 s, and nothing more) or the
+shards announcing their accepted rate to each other. The only channel the shards share is the
+API: each shard could poll the others' lock pods (`GET /v0/pods/{id}`, a 404 when one finished)
+to learn when budget is freed, at a request per shard per poll; not built.
 """
 
 from __future__ import annotations
