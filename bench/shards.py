@@ -46,7 +46,10 @@ X-RateLimit-Limit / -Remaining header, which the sandbox does not send: AgentMai
 base on rate limits promises a 429 with `Retry-After`, usually 1 s, and nothing more) or the
 shards announcing their accepted rate to each other. The only channel the shards share is the
 API: each shard could poll the others' lock pods (`GET /v0/pods/{id}`, a 404 when one finished)
-to learn when budget is freed, at a request per shard per poll; not built.
+to learn when budget is freed, at a request per shard per poll. Not built: simulated with that
+news free and exact (each pacer's rate scaled by the work still running when a shard ends, and no
+probing by time), the shares were 1.9-3.4% but at 1.1-2.3x, since the rate each shard settles on
+after the first contact is too low and nothing raises it; probing again brings back 4-5%.
 """
 
 from __future__ import annotations
