@@ -175,6 +175,7 @@ class ApplyLock:
     def __enter__(self) -> ApplyLock:
         started = self._clock()
         while True:
+            self.pods = None  # a listing of an attempt that was blocked is stale by the next one
             try:
                 with self.shield():
                     blocked = self._try_shard() if self.shard else self._try_global()

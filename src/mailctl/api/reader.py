@@ -98,11 +98,12 @@ class StateReader:
         """API rows by kind: the organisation-wide lists (started early by ``start_listing``, or
         read now), or the taken pods read one by one when that is cheaper. Lock pods left out."""
         listing, self._listing = self._listing, None
+        pods, self._pods = self._pods, None  # listed a moment ago: good for this read only
         rows: dict[Any, list[dict[str, Any]]]
         if listing is not None:
             rows = listing.result()
-        elif self._pods is not None:
-            rows = {POD: self._pods}  # the other kinds, if they are needed, are listed below
+        elif pods is not None:
+            rows = {POD: pods}  # the other kinds, if they are needed, are listed below
         else:
             rows = self._list_organisation((POD,)) if narrowed else self._list_organisation()
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]

@@ -37,7 +37,7 @@ class ReadScope:
     shard: Shard | None = None
     # client_id -> takes_pod's answer: asked for every declared resource and every listed pod
     # (80,000 times for 10,000 tenants), and a glob's walk is not free.
-    _taken: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    _taken: dict[str, bool] = field(default_factory=dict, init=False, compare=False, repr=False)
     # The targets that are addresses (``--changed-since`` gives one per changed tenant, thousands
     # after a template edit) by the pod they are in; the others are globs, each tried in turn.
     _literal_pods: frozenset[str] = field(init=False, compare=False, repr=False)

@@ -68,3 +68,20 @@ def test_inbox_scoped_rows_without_pod_id_land_under_their_inbox():
     assert not any("ghost" in address for address in state.resources)
     hook = state.resources["pod/tenant-a/inbox/x@agentmail.to/webhook/w1"]
     assert "whsec_x" not in repr(hook.attrs)  # the webhook secret is never part of the state
+
+
+def test_pods_handed_over_by_the_lock_serve_one_read_only():
+    """The apply lock's pod rows are a moment old: a second read of the same reader lists afresh."""
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200, json={**ROWS[request.url.path], "count": 1})
+
+    client = AgentMailClient("http://api.test", "am_test_key_for_reader_x", transport=httpx.MockTransport(handler))
+    reader = StateReader(client, pods=ROWS["/v0/pods"]["pods"])
+    reader.read(DesiredState())
+    assert "/v0/pods" not in paths  # the handed-over rows, not listed again
+    paths.clear()
+    reader.read(DesiredState())
+    assert "/v0/pods" in paths

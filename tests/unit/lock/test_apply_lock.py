@@ -136,3 +136,24 @@ def test_a_dead_pid_or_another_host_is_not_running_here() -> None:
     assert not lock.Holder.parse(f"mailctl lock u@{host} pid {dead} since 2026-01-01T10:00:00Z [x]").running_here()
     elsewhere = lock.Holder.parse(f"mailctl lock u@not-{host} pid {os.getpid()} since 2026-01-01T10:00:00Z [x]")
     assert not elsewhere.on_this_host() and not elsewhere.running_here()
+
+
+def test_pods_listed_while_taking_the_lock_are_not_carried_into_the_next_taking() -> None:
+    """``ApplyLock.pods`` is what this taking listed: a taking that lists nothing leaves None."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        if request.method == "GET":
+            pod = {"pod_id": "p-1", "name": "A", "client_id": "tenant-a"}
+            return httpx.Response(200, json={"pods": [pod], "count": 1})
+        body = json.loads(request.content)
+        return httpx.Response(200, json={"pod_id": "p-lock", "client_id": body["client_id"], "name": body["name"]})
+
+    client = AgentMailClient("http://api.test", KEY, transport=httpx.MockTransport(handler), max_retries=0)
+    applock = lock.ApplyLock(client, exclude_shards=True)
+    with applock:
+        assert applock.pods and applock.pods[0]["client_id"] == "tenant-a"
+    applock.exclude_shards = False
+    with applock:
+        assert applock.pods is None

@@ -107,3 +107,12 @@ def test_a_shard_of_a_big_fleet_is_listed_not_read_pod_by_pod():
     scope = read_scope((), Shard(2, 4))
     taken = [f"t-{i:04d}" for i in range(2000) if scope.takes_pod(f"t-{i:04d}")]
     assert not pods_cheaper(big, scope)(taken, 2000)
+
+
+def test_a_scope_copied_with_other_targets_does_not_share_the_first_ones_answers():
+    from dataclasses import replace
+
+    first = read_scope(("pod/a",))
+    assert first.takes_pod("a")
+    other = replace(first, targets=("pod/b",))
+    assert not other.takes_pod("a") and other.takes_pod("b")
