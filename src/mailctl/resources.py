@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 
@@ -270,6 +271,15 @@ def name_before(name: str, marker: str) -> str | None:
     return None
 
 
+_GLOB_SPECIALS = {"*": "[*]", "?": "[?]", "[": "[[]"}
+
+
+def literal(address: str) -> str:
+    """A ``--target`` glob that matches ``address`` itself (and what is under it) only."""
+    return "".join(_GLOB_SPECIALS.get(c, c) for c in address)
+
+
+@lru_cache(maxsize=65536)  # asked of the same few ignore/protect/--target patterns for every address
 def literal_text(pattern: str) -> str | None:
     """The one string a glob matches, when it matches one only: an address as written, or escaped
     as ``--changed-since`` and ``rotate`` escape one (``[*]``, ``[?]``, ``[[]``). None: a glob."""
@@ -309,11 +319,15 @@ def address_matches(address: str, pattern: str) -> bool:
     """Glob match on the address or any of its scopes (``pod/a`` matches ``pod/a/inbox/x``); a
     key named ``name#suffix`` (a leftover of a killed apply or a replacement) also matches as the
     key ``name`` it belongs to. What ``--target``, ``manage.ignore`` and ``manage.protect`` use."""
-    from fnmatch import fnmatchcase
-
     text = literal_text(pattern)
-    if text is not None:  # the same answer as the globs below, by comparing text
+    if text is not None:  # the same answer as glob_matches, by comparing text
         return text in matching_literals(address)
+    return glob_matches(address, pattern)
+
+
+def glob_matches(address: str, pattern: str) -> bool:
+    """``address_matches`` for a pattern known to be a glob (``literal_text`` gave None)."""
+    from fnmatch import fnmatchcase
 
     def one(candidate: str) -> bool:
         parts = candidate.split("/")

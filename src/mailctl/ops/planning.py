@@ -15,9 +15,8 @@ from mailctl.api.pod_reads import PodsRead
 from mailctl.api.reader import StateReader
 from mailctl.errors import MailctlError
 from mailctl.plan import pipeline, reads, shards, targeting
-from mailctl.plan.changed import literal
 from mailctl.plan.changes import Plan
-from mailctl.resources import ActualState, DesiredState
+from mailctl.resources import ActualState, DesiredState, literal
 
 
 @dataclass

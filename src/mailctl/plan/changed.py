@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailctl.resources import DesiredState, Resource, parent_of
-
-_GLOB_SPECIALS = {"*": "[*]", "?": "[?]", "[": "[[]"}
+from mailctl.resources import DesiredState, Resource, literal, parent_of
 
 
 @dataclass
@@ -39,11 +37,6 @@ class Selection:
     def targets(self) -> tuple[str, ...]:
         """``--target`` patterns for exactly these addresses (glob characters escaped)."""
         return tuple(sorted({*(literal(a) for a in self.reasons), *self.patterns}))
-
-
-def literal(address: str) -> str:
-    """A ``--target`` glob that matches ``address`` itself (and what is under it) only."""
-    return "".join(_GLOB_SPECIALS.get(c, c) for c in address)
 
 
 def changed(old: DesiredState, new: DesiredState) -> Selection:

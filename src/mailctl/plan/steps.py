@@ -17,8 +17,6 @@ never by scanning every delete for a prefix. ``Prerequisites`` answers for one s
 
 from __future__ import annotations
 
-from typing import Any
-
 from mailctl.kinds import names_index, referenced, spec_of
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Change, Plan
 from mailctl.resources import parent_of
@@ -60,10 +58,10 @@ class Prerequisites:
             if phase == DELETE and spec_of(change.kind).unique_name and change.actual is not None:
                 self.deleted_identity.setdefault((change.kind, change.actual.name), []).append(address)
         self._deleted_under: dict[str, list[str]] | None = None
-        self._index: dict[Any, Any] | None = None
+        self._index: dict[tuple[str, str], str] | None = None
 
     @property
-    def index(self) -> dict[Any, Any]:
+    def index(self) -> dict[tuple[str, str], str]:
         """What the created resources are named, for what other declarations reference (built on
         first use: a targeted plan may ask for no step that references anything)."""
         if self._index is None:

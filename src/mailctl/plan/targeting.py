@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from mailctl.errors import UsageError
 from mailctl.plan.changes import Change, Plan
 from mailctl.plan.steps import PHASES, Prerequisites, Step, steps_of
-from mailctl.resources import address_matches, literal_text, matching_literals
+from mailctl.resources import address_matches, glob_matches, literal_text, matching_literals
 
 
 def matches(address: str, pattern: str) -> bool:
@@ -44,7 +44,7 @@ def matched_by(addresses: Iterable[str], patterns: Iterable[str]) -> dict[str, s
                 for pattern in by_text.get(candidate, ()):
                     out[pattern].add(address)
         for pattern in globs:
-            if matches(address, pattern):
+            if glob_matches(address, pattern):
                 out[pattern].add(address)
     return out
 
@@ -63,7 +63,7 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
         chosen = {c.address for c in plan.changes}
     if excludes:
         dropped = set().union(*matched_by((c.address for c in plan.changes), excludes).values())
-        needed_by = _reverse(plan, steps, graph)
+        needed_by = _reverse(steps, graph)
         chosen -= _closure(dropped, lambda address: needed_by.get(address, ()))
     for pattern, found in matched.items():
         if not found:
@@ -90,11 +90,12 @@ def _needs_of(steps: dict[Step, Change], graph: Prerequisites) -> Callable[[str]
     return needs
 
 
-def _reverse(plan: Plan, steps: dict[Step, Change], graph: Prerequisites) -> dict[str, set[str]]:
-    """address -> the addresses whose steps wait for it (the whole graph, walked backwards)."""
+def _reverse(steps: dict[Step, Change], graph: Prerequisites) -> dict[str, set[str]]:
+    """address -> the addresses whose steps wait for it (the whole graph, walked backwards; every
+    change has a step)."""
     needs = _needs_of(steps, graph)
     out: dict[str, set[str]] = {}
-    for address in {c.address for c in plan.changes} | {a for a, _ in steps}:
+    for address in {a for a, _ in steps}:
         for prerequisite in needs(address):
             out.setdefault(prerequisite, set()).add(address)
     return out

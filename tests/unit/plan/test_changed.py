@@ -7,8 +7,8 @@ from typing import Any
 import yaml
 
 from mailctl.config import load_texts
-from mailctl.plan.changed import changed, literal
-from mailctl.resources import DesiredState, address_matches
+from mailctl.plan.changed import changed
+from mailctl.resources import DesiredState, address_matches, literal
 
 BASE: dict[str, Any] = {
     "version": 1,

@@ -158,6 +158,18 @@ def test_target_takes_what_is_under_the_address_and_what_it_needs():
     assert [c.address for c in p.changes] == ["pod/tenant-b", "pod/tenant-b/inbox/x@tenant-b.example"]
 
 
+def test_a_target_that_matches_no_pending_change_is_named_in_the_plan_notes():
+    """A typo in --target must not look like "nothing to do" for the tenant meant."""
+    p = targeting.select(_pod_world(), ["pod/tenant-a", "pod/tenant-z*", "pod/tenant-[b]"], [])
+    assert [c.address for c in p.changes] == [
+        "pod/tenant-a",
+        "pod/tenant-a/inbox/x@tenant-a.example",
+        "pod/tenant-b",
+        "pod/tenant-b/inbox/x@tenant-b.example",
+    ]
+    assert [n for n in p.notes if "--target" in n] == ["--target pod/tenant-z* matches no pending change"]
+
+
 def test_exclude_drops_what_needs_the_excluded_change():
     p = targeting.select(_pod_world(), [], ["pod/tenant-a"])
     assert [c.address for c in p.changes] == ["pod/tenant-b", "pod/tenant-b/inbox/x@tenant-b.example"]

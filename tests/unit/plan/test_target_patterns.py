@@ -12,9 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mailctl.plan import reads, targeting
-from mailctl.plan.changed import literal
 from mailctl.plan.reads import can_continue, pod_selected, read_scope
-from mailctl.resources import API_KEY, address_matches, kind_of, literal_text
+from mailctl.resources import API_KEY, address_matches, kind_of, literal, literal_text
 
 # Addresses and patterns over a small alphabet, so that they meet often; the glob characters and
 # fnmatch's edge cases ([!x], []], an unclosed [) are all in it.
