@@ -262,3 +262,28 @@ def test_the_action_fetches_the_base_branch_of_a_shallow_clone_and_plans_what_ch
     assert run.code == 0, run.stdout
     assert "pod/cs-t4: added (and 1 under it)" in run.stdout
     assert run.outputs["exit-code"] == "2" and run.outputs["changes"] == "2"  # t4's pod and inbox only
+
+
+def test_a_ref_counted_back_from_a_shallow_clone_names_the_history_to_fetch(repo: Path, tmp_path: Path, mailctl: Any):
+    """``HEAD~1`` cannot be fetched by name: a shallow clone needs more of its history instead."""
+    write(repo, tenants={**TENANTS, "t2": {"company": "Two Ltd"}})
+    git(repo, "commit", "-q", "-am", "t2 renamed")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{repo}", str(clone))
+
+    missing = mailctl("plan", "-f", clone / "mailctl", "--changed-since", "HEAD~1")
+    assert missing.exit_code == 1 and missing.stdout == ""
+    assert "git fetch --depth=1 origin HEAD~1" not in missing.stderr  # not a command git accepts
+    fetch = "git fetch --deepen=1 origin"
+    assert fetch in missing.stderr
+
+    git(clone, *fetch.split()[1:])  # the command the error names, as printed
+    run = mailctl("plan", "-f", clone / "mailctl", "--changed-since", "HEAD~1", "--json")
+    assert run.exit_code == 0, run.output
+    assert selected(run.stderr) == ["pod/cs-t2"]
+
+
+def test_a_ref_counted_back_past_the_first_commit_says_the_history_is_shorter(repo: Path, mailctl: Any):
+    run = mailctl("plan", "-f", repo / "mailctl", "--changed-since", "HEAD~40")
+    assert run.exit_code == 1 and run.stdout == ""
+    assert "goes back further than the history" in run.stderr and "git fetch" not in run.stderr

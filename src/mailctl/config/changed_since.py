@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -107,6 +108,14 @@ def _unknown_ref(ref: str, top: str) -> str:
             f"--changed-since {ref}: the repository {top} has no commits yet, so there is nothing to compare "
             f"with; plan without --changed-since"
         )
+    back = _counted_back(ref)
+    if back:  # HEAD~3, main^: not a name git can fetch, but history
+        if _git(top, "rev-parse", "--is-shallow-repository").strip() != "true":
+            return f"--changed-since {ref}: {ref} goes back further than the history of {top} reaches"
+        return (
+            f"--changed-since {ref}: git knows no commit {ref} in {top}: the shallow clone's history stops "
+            f"before it. Fetch more of it first: git fetch --deepen={back} origin"
+        )
     remote, _, branch = ref.partition("/")
     if branch and remote in _git(top, "remote").split():
         fetch = f"git fetch --depth=1 {remote} +refs/heads/{branch}:refs/remotes/{remote}/{branch}"
@@ -116,6 +125,14 @@ def _unknown_ref(ref: str, top: str) -> str:
         f"--changed-since {ref}: git knows no commit {ref} in {top} (a shallow CI clone has only what "
         f"was fetched). Fetch it first: {fetch}"
     )
+
+
+def _counted_back(ref: str) -> int:
+    """How many commits ``ref`` counts back from a name (``HEAD~3``: 3, ``main^^``: 2; 0: none)."""
+    back = 0
+    for step in re.finditer(r"~(\d*)|\^\d*", ref):
+        back += int(step.group(1) or 1) if step.group(0).startswith("~") else 1
+    return back
 
 
 def _unloadable(revision: Revision, exc: ConfigError, private: str) -> str:
