@@ -6,6 +6,7 @@ separate steps that consume these objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -123,6 +124,9 @@ class Plan:
     refusals: list[Refusal] = field(default_factory=list)  # what apply would refuse, without flags
     # Creates of other shards this shard's changes need (``Change.owner`` set): waited for, not made.
     awaited: list[Change] = field(default_factory=list)
+    # What narrowed the plan, as (flag, value): ("--target", "pod/a"), ("--shard", "2/4"). Empty:
+    # the whole config. A plan without changes then vouches for that part only.
+    selection: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -134,11 +138,29 @@ class Plan:
             out[change.action] += 1
         return out
 
+    def selected(self, quote: Callable[[str], str] = str) -> str:
+        """The selection as flags; a flag given many times (``--changed-since`` after a template
+        edit targets every tenant) is counted, not listed."""
+        by_flag: dict[str, list[str]] = {}
+        for flag, value in self.selection:
+            by_flag.setdefault(flag, []).append(value)
+        parts = []
+        for flag, values in by_flag.items():
+            if len(values) > 3:
+                parts.append(f"{len(values)} {flag} patterns")
+            else:
+                parts += [f"{flag} {quote(value)}" for value in values]
+        return " ".join(parts)
+
     def by_address(self) -> dict[str, Change]:
         return {c.address: c for c in self.changes}
 
-    def summary(self) -> str:
+    def summary(self, quote: Callable[[str], str] = str) -> str:
+        """One line; ``quote`` shows each selected pattern (escaped for a terminal or Markdown)."""
         c = self.counts()
         if not self.changes:
+            if self.selection:
+                within = self.selected(quote)
+                return f"No changes. Within {within}, the actual state matches the configuration."
             return "No changes. The actual state matches the configuration."
         return f"Plan: {c[CREATE]} to add, {c[UPDATE]} to change, {c[REPLACE]} to replace, {c[DELETE]} to destroy."

@@ -94,7 +94,7 @@ def render_text(plan: Plan) -> str:
             f"  {shown(a)}" + (f"  # {shown(plan.labels[a])}" if a in plan.labels else "") for a in plan.unmanaged
         ]
         lines += [""]
-    lines.append(style(plan.summary(), bold=True))
+    lines.append(style(plan.summary(shown), bold=True))
     return "\n".join(lines)
 
 
@@ -189,7 +189,7 @@ def render_markdown(plan: Plan) -> str:
         lines += ["> [!CAUTION]", "> **`mailctl apply` will refuse this plan:**"]
         lines += [f"> - **{r.rule}**: {table_cell(r.message)}" for r in plan.refusals]
         lines += [""]
-    lines += [f"**{plan.summary()}**", ""]
+    lines += [f"**{plan.summary(code)}**", ""]
     if plan.changes:
         lines += ["| Action | Resource | Details |", "|---|---|---|"]
         for change in plan.changes:

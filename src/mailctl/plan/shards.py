@@ -97,6 +97,7 @@ def select(plan: Plan, shard: Shard | None, existing: Iterable[str] | None = Non
         labels=plan.labels,
         managed_count=max(0, managed),
         awaited=[awaited[a] for a in sorted(awaited)],
+        selection=(*plan.selection, ("--shard", str(shard))),
     )
 
 

@@ -70,7 +70,12 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
             plan.notes.append(f"--target {pattern} matches no pending change")
     kept = [c for c in plan.changes if c.address in chosen]
     return Plan(
-        changes=kept, unmanaged=plan.unmanaged, notes=plan.notes, labels=plan.labels, managed_count=plan.managed_count
+        changes=kept,
+        unmanaged=plan.unmanaged,
+        notes=plan.notes,
+        labels=plan.labels,
+        managed_count=plan.managed_count,
+        selection=(*plan.selection, *(("--target", t) for t in targets), *(("--exclude", e) for e in excludes)),
     )
 
 

@@ -170,6 +170,36 @@ def test_a_target_that_matches_no_pending_change_is_named_in_the_plan_notes():
     assert [n for n in p.notes if "--target" in n] == ["--target pod/tenant-z* matches no pending change"]
 
 
+def test_a_narrowed_plan_without_changes_says_it_checked_its_selection_only():
+    """ "The actual state matches the configuration" would claim what a narrowed read never saw."""
+    from mailctl.plan import shards
+
+    assert _pod_world().summary().startswith("Plan: ")
+    assert (
+        make_plan(DesiredState(), ActualState()).summary() == "No changes. The actual state matches the configuration."
+    )
+    nothing = targeting.select(_pod_world(), ["pod/nope"], ["pod/tenant-b"])
+    assert nothing.summary() == (
+        "No changes. Within --target pod/nope --exclude pod/tenant-b, the actual state matches the configuration."
+    )
+    sharded = shards.select(nothing, shards.Shard(2, 4))
+    assert sharded.summary().startswith("No changes. Within --target pod/nope --exclude pod/tenant-b --shard 2/4, ")
+    assert shards.select(Plan(), shards.Shard(1, 1)).summary().startswith("No changes. The actual")
+
+
+def test_a_narrowed_summary_counts_many_targets_and_escapes_what_it_shows():
+    from mailctl.plan.render import render_markdown, render_text
+
+    many = targeting.select(_pod_world(), [f"pod/nope-{n}" for n in range(2000)], [])
+    assert many.summary() == ("No changes. Within 2000 --target patterns, the actual state matches the configuration.")
+    hostile = targeting.select(_pod_world(), ["pod/x\u202e`*|<b>"], [])
+    text = render_text(hostile).splitlines()[-1]
+    assert "\u202e" not in text and "\\u202e" in text
+    markdown = render_markdown(hostile)
+    summary = next(line for line in markdown.splitlines() if line.startswith("**No changes."))
+    assert "\u202e" not in summary and "``pod/x\\u202e`*\\|<b>``" in summary  # a code span: nothing renders
+
+
 def test_exclude_drops_what_needs_the_excluded_change():
     p = targeting.select(_pod_world(), [], ["pod/tenant-a"])
     assert [c.address for c in p.changes] == ["pod/tenant-b", "pod/tenant-b/inbox/x@tenant-b.example"]
