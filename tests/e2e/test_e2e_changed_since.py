@@ -128,6 +128,24 @@ def test_a_template_edit_targets_every_tenant_it_stamps_out(applied: Path, mailc
     assert actions(run.json()) == dict.fromkeys(inboxes, "update")
 
 
+def test_a_pull_request_already_applied_plans_no_changes_without_a_note_per_address(applied: Path, mailctl: Any):
+    """Re-planned after its apply, every changed address has nothing left to do: one line says so,
+    not one note per address (a template edit in a fleet changes thousands)."""
+    template = edited(TEMPLATE, ("pod", "inboxes", "${tenant}-support@agentmail.to", "display_name"), "${company} Desk")
+    write(applied.parent, template=template)
+    done = mailctl("apply", "-f", applied, "--changed-since", "main", "--auto-approve")
+    assert done.exit_code == 0, done.output
+    again = mailctl("plan", "-f", applied, "--changed-since", "main", "--json")
+    assert again.exit_code == 0, again.output
+    assert actions(again.json()) == {}
+    assert [n for n in again.json()["notes"] if "matches no pending change" in n] == []
+    text = mailctl("plan", "-f", applied, "--changed-since", "main")
+    assert "matches no pending change" not in text.output
+    assert "No changes. Within --changed-since main, the actual state" in text.stdout
+    narrowed = mailctl("plan", "-f", applied, "--changed-since", "main", "--target", "pod/cs-t1")
+    assert "No changes. Within --changed-since main --target pod/cs-t1, the actual" in narrowed.stdout
+
+
 def test_a_removed_tenant_is_targeted_for_deletion(applied: Path, mailctl: Any):
     write(applied.parent, tenants={k: v for k, v in TENANTS.items() if k != "t3"})
     run = mailctl("plan", "-f", applied, "--changed-since", "main", "--json")

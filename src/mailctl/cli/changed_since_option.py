@@ -66,7 +66,12 @@ def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[
     _report(f"--changed-since {revision}", selection, targets)
     if selection.empty:
         sys.exit(EXIT_OK)
-    return targets if selection.everything is not None else selection.targets()
+    if selection.everything is not None:
+        return targets
+    from mailctl.plan.targeting import Derived
+
+    flags = (("--changed-since", ref), *(("--target", t) for t in targets))
+    return tuple(Derived(target, flags) for target in selection.targets())
 
 
 def _within(selection: Selection, targets: tuple[str, ...]) -> Selection:

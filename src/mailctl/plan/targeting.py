@@ -19,6 +19,20 @@ from mailctl.plan.steps import PHASES, Prerequisites, Step, steps_of
 from mailctl.resources import address_matches, glob_matches, literal_text, matching_literals
 
 
+class Derived(str):
+    """A target mailctl derived rather than one the user wrote: ``--changed-since REF`` gives one per
+    changed address (thousands after a template edit). The plan names the flag it came from once,
+    and notes no such target on its own when it matches nothing (a pull request already applied)."""
+
+    # What it was derived from: (("--changed-since", "origin/main"), ("--target", "pod/eu-*")).
+    flags: tuple[tuple[str, str], ...]
+
+    def __new__(cls, pattern: str, flags: tuple[tuple[str, str], ...]) -> Derived:
+        self = super().__new__(cls, pattern)
+        self.flags = flags
+        return self
+
+
 def matches(address: str, pattern: str) -> bool:
     """Glob match on the address or any of its ancestors (``pod/a`` matches ``pod/a/inbox/x``);
     a key named ``name#suffix`` also matches as the key ``name`` whose leftover it is."""
@@ -66,7 +80,7 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
         needed_by = _reverse(steps, graph)
         chosen -= _closure(dropped, lambda address: needed_by.get(address, ()))
     for pattern, found in matched.items():
-        if not found:
+        if not found and not isinstance(pattern, Derived):
             plan.notes.append(f"--target {pattern} matches no pending change")
     kept = [c for c in plan.changes if c.address in chosen]
     return Plan(
@@ -75,8 +89,16 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
         notes=plan.notes,
         labels=plan.labels,
         managed_count=plan.managed_count,
-        selection=(*plan.selection, *(("--target", t) for t in targets), *(("--exclude", e) for e in excludes)),
+        selection=_selection(plan.selection, targets, excludes),
     )
+
+
+def _selection(
+    before: tuple[tuple[str, str], ...], targets: list[str], excludes: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """``Plan.selection`` after ``select``: each flag as given, derived targets as their flag once."""
+    given = [flag for t in targets for flag in (t.flags if isinstance(t, Derived) else [("--target", t)])]
+    return tuple(dict.fromkeys([*before, *given, *(("--exclude", e) for e in excludes)]))
 
 
 def validate_patterns(patterns: list[str], option: str) -> None:
