@@ -1,7 +1,8 @@
 """Write a whole file or nothing: a temp file beside it, fsynced, then renamed over it.
 
 An interrupted ``plan --out`` or ``drift --out`` (Ctrl-C, a kill, a full disk) leaves the previous
-file, or none, never a truncated one. A path that is not a regular file (a FIFO, a device) is
+file, or none, never a truncated one. ``write_new_files`` does the same for a set of new files
+(``export -o DIR``): all of them, or none. A path that is not a regular file (a FIFO, a device) is
 written in place: renaming over it would replace the special file itself. A symlink is followed,
 so the link is kept and its target gets the new content; but not a symlink another user planted
 in a shared directory like /tmp, nor one there that points where nothing exists (see
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import tempfile
 from typing import NoReturn
@@ -60,3 +62,52 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def write_new_files(directory: str | os.PathLike[str], files: dict[str, str]) -> None:
+    """Create ``directory`` (and missing parents) and write ``files`` (name: text) into it, all
+    or none: they are written in a private staging directory inside it, then renamed into place;
+    after a failure the files already moved, and the directories this call made, are removed
+    again. Raises OSError (FileExistsError for a name that exists: nothing is ever replaced)."""
+    directory = os.fspath(directory)
+    made = _missing_directories(directory)
+    os.makedirs(directory, exist_ok=True)
+    moved: list[str] = []
+    try:
+        stage = tempfile.mkdtemp(prefix=".mailctl-staging.", dir=directory)  # mode 0700: ours alone
+        try:
+            for name, text in files.items():
+                with open(os.path.join(stage, name), "x", encoding="utf-8") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            for name in files:
+                target = os.path.join(directory, name)
+                if os.path.lexists(target):
+                    raise FileExistsError(errno.EEXIST, "a file of this name appeared meanwhile", target)
+                os.replace(os.path.join(stage, name), target)
+                moved.append(target)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    except BaseException:
+        for target in moved:
+            os.unlink(target)
+        for made_directory in reversed(made):
+            try:
+                os.rmdir(made_directory)
+            except OSError:  # something else was put there meanwhile: keep it
+                break
+        raise
+
+
+def _missing_directories(directory: str) -> list[str]:
+    """``directory`` and those of its parents that do not exist yet, outermost first."""
+    missing: list[str] = []
+    path = os.path.abspath(directory)
+    while not os.path.lexists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return list(reversed(missing))

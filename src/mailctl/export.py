@@ -23,6 +23,8 @@ planning it.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -149,14 +151,37 @@ def export_tree(state: ActualState) -> dict[str, Any]:
 
 
 def split_by_pod(tree: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{file stem: tree}``: ``_organization`` for organisation resources, one per pod."""
+    """``{file stem: tree}``: ``_organization`` for organisation resources, one per pod (see
+    ``_file_stems`` for the names)."""
     files: dict[str, dict[str, Any]] = {}
     org = {k: v for k, v in tree.items() if k != "pods"}
     if len(org) > 1:
         files[ORGANIZATION_FILE] = org
-    for pod, body in (tree.get("pods") or {}).items():
-        files[pod] = {"version": 1, "pods": {pod: body}}
+    pods = tree.get("pods") or {}
+    for stem, pod in _file_stems(list(pods)).items():
+        files[stem] = {"version": 1, "pods": {pod: pods[pod]}}
     return files
+
+
+_PLAIN_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
+_MAX_STEM = 100  # far below the 255 bytes a file name may have, with room for a suffix
+
+
+def _file_stems(pods: list[str]) -> dict[str, str]:
+    """``{file stem: pod}``: the pod's client_id where that is a plain file name, else a name
+    made from it plus a hash of it. Any client_id is one (``_organization``, ``..``, 256
+    characters): the stem never starts with a dot or a dash, never clashes with the organisation
+    file or, ignoring case (macOS, Windows), with another pod's."""
+    stems: dict[str, str] = {}
+    taken = {ORGANIZATION_FILE.casefold()}
+    for pod in sorted(pods):
+        stem = pod
+        if not _PLAIN_STEM.fullmatch(pod) or len(pod) > _MAX_STEM or pod.casefold() in taken:
+            readable = re.sub(r"^[^A-Za-z0-9]+", "", pod)[: _MAX_STEM - 9] or "pod"
+            stem = f"{readable}-{hashlib.sha256(pod.encode()).hexdigest()[:8]}"
+        taken.add(stem.casefold())
+        stems[stem] = pod
+    return stems
 
 
 def to_yaml(tree: dict[str, Any], header: list[str]) -> str:

@@ -7,11 +7,13 @@ the account just read must show no changes. The header says so only when that ho
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from mailctl import atomic
 from mailctl.cli import hints
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client
 from mailctl.errors import UsageError
@@ -71,6 +73,34 @@ def _warn_changes(changes: list[Change]) -> None:
         )
 
 
+def _refuse_directory(directory: Path) -> None:
+    """``-o DIR`` must be a directory (or nothing yet) holding no mailctl config: files left from
+    before would be overwritten, or read beside the export by ``plan -f DIR``."""
+    from mailctl.config.files import expand_paths
+
+    if os.path.lexists(directory) and not directory.is_dir():
+        raise UsageError(f"-o {shown(str(directory))}: not a directory")
+    if not directory.is_dir():
+        return
+    config = expand_paths([str(directory)]).files
+    if config:
+        listed = ", ".join(shown(os.path.relpath(f, directory)) for f in config[:5])
+        more = f" and {len(config) - 5} more" if len(config) > 5 else ""
+        raise UsageError(
+            f"{shown(str(directory))} already holds mailctl config ({listed}{more}): export into a new "
+            "or empty directory, or move those files away first (a plan of the directory would read "
+            "them beside the export)"
+        )
+
+
+def _write(directory: Path, texts: dict[str, str]) -> None:
+    try:
+        atomic.write_new_files(directory, texts)
+    except OSError as exc:
+        where = shown(exc.filename if isinstance(exc.filename, str) else str(directory))
+        raise UsageError(f"cannot write {where}: {exc.strerror or exc} (nothing was written)") from None
+
+
 @click.command("export")
 @connection_options
 @config_option
@@ -88,7 +118,8 @@ def _warn_changes(changes: list[Change]) -> None:
     "--output-dir",
     "out_dir",
     metavar="DIR",
-    help="Write one file per pod (plus _organization.yaml) into DIR; default: stdout.",
+    help="Write one file per pod (plus _organization.yaml) into DIR, which must hold no mailctl "
+    "config yet; every file or none. Default: stdout.",
 )
 def export(
     endpoint: str | None, sandbox: str | None, files: tuple[str, ...], pods: tuple[str, ...], out_dir: str | None
@@ -102,6 +133,8 @@ def export(
     """
     from mailctl.export import export_tree, select_pods, split_by_pod, to_yaml
 
+    if out_dir:
+        _refuse_directory(Path(out_dir))  # before reading the account
     actual, ignored = _read_everything(endpoint, sandbox, files)
     selection = select_pods(actual, list(pods))
     selection.notes.extend(_ignored_notes(ignored))
@@ -121,9 +154,7 @@ def export(
         {paths[stem]: to_yaml(part, _header(title, selection, [])) for stem, part in parts.items()}, actual
     )
     header = _header(title, selection, changes)
-    directory.mkdir(parents=True, exist_ok=True)
-    for stem, part in parts.items():
-        Path(paths[stem]).write_text(to_yaml(part, header), encoding="utf-8")
+    _write(directory, {f"{stem}.yaml": to_yaml(part, header) for stem, part in parts.items()})
     check = hints.command("plan", "-f", str(directory))  # with the connection flags of this run
     click.echo(f"Wrote {len(parts)} file(s) to {directory}/. Check with: {check}")
     _warn_changes(changes)
