@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from e2e_harness import load_fixture
 
 from mailctl import __version__
@@ -114,3 +115,33 @@ def test_a_saved_plan_with_edited_changes_is_refused(mailctl, sandbox, write_con
         'null -> "Ops" (now)'
     ) in run.stderr
     assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to").display_name is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda row: row.update(kind="bogus"),
+        lambda row: row.update(address="pod/e2e-initech/inbox/../../x"),
+        lambda row: row.update(address=12),
+        lambda row: row.update(attrs=["not", "a", "mapping"]),
+        lambda row: row.update(parent="pod/nowhere"),
+        lambda row: row.update(source=["a.yaml", "one", 2]),
+        lambda row: row.update(write_only={"headers": "x"}),
+    ],
+    ids=["kind", "address", "address-type", "attrs", "parent", "source", "write-only"],
+)
+def test_a_saved_plan_with_a_hand_edited_desired_state_is_refused_without_a_traceback(
+    mailctl, sandbox, write_config, edit
+):
+    _, path = _saved_change(mailctl, write_config)
+    before = sandbox.sdk().inboxes.get("initech-ops@agentmail.to")
+
+    def edit_the_inbox(document):
+        row = next(r for r in document["desired"]["resources"] if r["address"].endswith("initech-ops@agentmail.to"))
+        edit(row)
+
+    _edit(path, edit_the_inbox)
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert "Traceback" not in run.output and "change.plan" in run.stderr
+    assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to") == before

@@ -28,7 +28,19 @@ from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.plan.changes import UPDATE, Plan
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
-from mailctl.resources import ActualState, DesiredState, ManagePolicy, Moved, Resource, Source, WriteOnly
+from mailctl.resources import (
+    KINDS,
+    ActualState,
+    DesiredState,
+    ManagePolicy,
+    Moved,
+    Resource,
+    Source,
+    WriteOnly,
+    join_address,
+    parent_of,
+    split_address,
+)
 
 PLANFILE_FORMAT = "mailctl-plan/1"
 _FORMAT_FAMILY = "mailctl-plan/"
@@ -173,10 +185,11 @@ class SavedPlan(RecordedPlan):
         _check_written_by_this_mailctl(path, document, self.replan)
         try:
             self.digests = dict(document["state_digests"])
-            self.targets = list(document.get("targets", []))
-            self.excludes = list(document.get("excludes", []))
-            self.desired = _desired_from_json(document["desired"])
-            self.changes = {c["address"]: c for c in document["plan"]["changes"]}
+            self.targets = list(_strings(document.get("targets", []), "targets"))
+            self.excludes = list(_strings(document.get("excludes", []), "excludes"))
+            self.desired = _desired_from_json(_mapping(document["desired"], "desired"))
+            changes = [_mapping(c, "plan.changes[]") for c in _list(document["plan"]["changes"], "plan.changes")]
+            self.changes = {_string(c["address"], "plan.changes[].address"): c for c in changes}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(
                 f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); run `{self.replan}` again"
@@ -373,28 +386,92 @@ def _desired_to_json(desired: DesiredState) -> dict[str, Any]:
 
 
 def _desired_from_json(data: dict[str, Any]) -> DesiredState:
+    """The recorded desired state, every part checked: a hand-edited or corrupt file is refused
+    here (ValueError/TypeError naming what is wrong), never half-used by an apply."""
+    manage = _mapping(data["manage"], "manage")
     desired = DesiredState(
         manage=ManagePolicy(
-            tuple(data["manage"]["pod_client_id_prefixes"]),
-            ignore=tuple(data["manage"].get("ignore") or ()),
-            protect=tuple(data["manage"].get("protect") or ()),
+            _strings(manage["pod_client_id_prefixes"], "manage.pod_client_id_prefixes"),
+            ignore=_strings(manage.get("ignore") or [], "manage.ignore"),
+            protect=_strings(manage.get("protect") or [], "manage.protect"),
         ),
-        moved=[Moved(source, target) for source, target in data.get("moved") or []],
-        settings=data.get("settings") or {},
-        list_scopes=set(data.get("list_scopes") or []),
+        moved=[_moved(pair) for pair in _list(data.get("moved") or [], "moved")],
+        settings=_mapping(data.get("settings") or {}, "settings"),
+        list_scopes={
+            None if scope is None else _string(scope, "list_scopes")
+            for scope in _list(data.get("list_scopes") or [], "list_scopes")
+        },
     )
-    for row in data["resources"]:
-        source = Source(*row["source"]) if row.get("source") else None
-        desired.add(
-            Resource(
-                row["kind"],
-                row["address"],
-                row["attrs"],
-                parent=row["parent"],
-                source=source,
-                prevent_destroy=row.get("prevent_destroy", False),
-                ignore_changes=frozenset(row.get("ignore_changes") or ()),
-                write_only=_write_only_from_json(row.get("write_only") or {}),
-            )
-        )
+    for row in _list(data["resources"], "resources"):
+        resource = _resource_from_json(_mapping(row, "resources[]"))
+        if resource.address in desired.resources:
+            raise ValueError(f"resource {resource.address!r} is recorded twice")
+        desired.add(resource)
+    for resource in desired.resources.values():
+        if resource.parent is not None and resource.parent not in desired.resources:
+            raise ValueError(f"resource {resource.address!r}: its scope {resource.parent!r} is not recorded")
     return desired
+
+
+def _resource_from_json(row: dict[str, Any]) -> Resource:
+    address = _string(row["address"], "resources[].address")
+    segments = split_address(address)
+    if not all(name and kind in KINDS for kind, name in segments) or join_address(segments) != address:
+        raise ValueError(f"{address!r} is not a resource address")
+    if row["kind"] != segments[-1][0]:
+        raise ValueError(f"resource {address!r} is recorded as kind {row['kind']!r}")
+    if row["parent"] != parent_of(address):
+        raise ValueError(f"resource {address!r} is recorded in scope {row['parent']!r}")
+    source = row.get("source")
+    if source is not None:
+        file, line, column = _list(source, "source")
+        source = Source(_string(file, "source"), _integer(line, "source"), _integer(column, "source"))
+    prevent_destroy = row.get("prevent_destroy", False)
+    if not isinstance(prevent_destroy, bool):
+        raise TypeError(f"resource {address!r}: prevent_destroy is not true or false")
+    return Resource(
+        row["kind"],
+        address,
+        _mapping(row["attrs"], f"{address}: attrs"),
+        parent=row["parent"],
+        source=source,
+        prevent_destroy=prevent_destroy,
+        ignore_changes=frozenset(_strings(row.get("ignore_changes") or [], f"{address}: ignore_changes")),
+        write_only=_write_only_from_json(_mapping(row.get("write_only") or {}, f"{address}: write_only")),
+    )
+
+
+def _moved(pair: Any) -> Moved:
+    source, target = _strings(pair, "moved", length=2)
+    return Moved(source, target)
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{what} is not a mapping")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} is not a list")
+    return value
+
+
+def _string(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: {value!r} is not a string")
+    return value
+
+
+def _integer(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what}: {value!r} is not a whole number")
+    return value
+
+
+def _strings(value: Any, what: str, length: int | None = None) -> tuple[str, ...]:
+    items = tuple(_string(item, what) for item in _list(value, what))
+    if length is not None and len(items) != length:
+        raise ValueError(f"{what}: {len(items)} items where {length} belong")
+    return items
