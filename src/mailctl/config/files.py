@@ -31,6 +31,7 @@ import pathspec
 from mailctl.config import schema
 from mailctl.config.loader import MAX_FILE_BYTES, NotRegularFile, file_problem, read_regular, special_kind
 from mailctl.errors import Problem
+from mailctl.text import shown
 
 YAML_SUFFIXES = (".yaml", ".yml")
 IGNORE_FILE = ".mailctlignore"
@@ -53,7 +54,8 @@ class Skipped:
     reason: str
 
     def __str__(self) -> str:
-        return f"warning: skipped {self.file}: {self.reason}"
+        """One line, whatever a neighbour named the file or wrote in it."""
+        return f"warning: skipped {shown(self.file)}: {shown(self.reason)}"
 
 
 @dataclass

@@ -175,3 +175,12 @@ def test_mailctlignore_does_not_apply_to_files_named_with_f(repo: Path) -> None:
     write(repo, ".mailctlignore", "*.yaml\n")
     code, _, err = validate("-f", repo / "mailctl.yaml")
     assert code == 0 and err == ""
+
+
+def test_a_skipped_file_is_named_with_its_hidden_characters_escaped(repo: Path) -> None:
+    # A neighbour's file name or top-level key could rewrite the warning line on a terminal.
+    hostile = write(repo, "evil\u202egnp.yaml", "services\x1b[2K: {}\n\u202ekind: Deployment\n")
+    code, _, err = validate("-f", repo)
+    assert code == 0 and "skipped" in err
+    assert "\x1b" not in err and "\u202e" not in err
+    assert f"{repo}/evil\\u202egnp.yaml" in err and str(hostile) not in err
