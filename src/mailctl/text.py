@@ -30,6 +30,11 @@ def _escaped(char: str) -> str:
     return _NAMED.get(char) or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
 
 
+def hides(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`shown` would escape."""
+    return _HIDDEN.search(text) is not None
+
+
 def shown(text: object, keep: str = "") -> str:
     """``str(text)`` with every control and bidirectional character escaped, except those in
     ``keep`` (``keep="\\n"`` for a message of several lines that mailctl itself composed)."""

@@ -11,6 +11,7 @@ import yaml
 
 from mailctl.config.loader import Document
 from mailctl.kinds import CONFIG_ORDER
+from mailctl.text import hides
 
 # Top-level keys, in the order files are written: policy, then what the organisation declares.
 SECTIONS = ("manage", "settings", *(spec.section for spec in CONFIG_ORDER if None in spec.parents))
@@ -41,10 +42,29 @@ def _merge(into: Any, value: Any) -> Any:
 
 
 class _PlainDumper(yaml.SafeDumper):
-    """Never writes anchors/aliases (mailctl rejects them), keeps declaration order."""
+    """Never writes anchors/aliases (mailctl rejects them), keeps declaration order, and writes a
+    string holding control or bidi characters double-quoted with them escaped (``"\u202e"``):
+    PyYAML counts the bidi controls as printable and would write them raw into a file people
+    review, where they reorder the text around them."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        if not hides(text):
+            return super().write_double_quoted(text, split)
+        allow_unicode, self.allow_unicode = self.allow_unicode, False  # escape all non-ASCII here
+        try:
+            super().write_double_quoted(text, split)
+        finally:
+            self.allow_unicode = allow_unicode
+
+
+def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if hides(data) else None)
+
+
+_PlainDumper.add_representer(str, _string)
 
 
 def dump_yaml(data: dict[str, Any]) -> str:

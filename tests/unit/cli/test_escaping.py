@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+import yaml
 
 from mailctl.cli.github import drift_warning, problem_annotation, workflow_command
 from mailctl.errors import ConfigError, Problem
@@ -116,3 +117,14 @@ def test_config_errors_escape_keys_and_quoted_values_one_line_per_problem() -> N
     assert len(lines) == 2  # the header and the one problem: a newline in a key forges no line
     assert not HIDDEN.search(str(error))
     assert lines[1].startswith("a.yaml:3:5: pods.Evil\\u202eCorp\\x1b[2J")
+
+
+def test_config_written_as_yaml_escapes_hidden_characters_and_loads_back_the_same() -> None:
+    # export, import and render write YAML that people review in a terminal or a pull request.
+    from mailctl.config.dump import dump_yaml
+
+    tree = {"pods": {"t": {"name": HOSTILE, "metadata": {"k\u202eey": "Zoë\u2066", "plain": "Zoë 漢字"}}}}
+    text = dump_yaml(tree)
+    assert not HIDDEN.search(text)
+    assert "Zoë 漢字" in text  # ordinary non-ASCII stays readable
+    assert yaml.safe_load(text) == tree
