@@ -65,6 +65,10 @@ class StepResult:
     phase: str
     outcome: Outcome
     message: str = ""
+    # Deferred for another shard: the shard whose create it waits for (None: not a shard's wait).
+    shard: str | None = None
+    # The step is that shard's create, which this apply only waited for: not a change of its own.
+    awaited: bool = False
 
 
 @dataclass
@@ -118,7 +122,7 @@ class Applier:
                     if result.outcome == DONE:
                         graph.done(step)
                     else:
-                        for blocked in graph.blocked_by(step, result.outcome):
+                        for blocked in graph.blocked_by(step, result.outcome, result.shard):
                             self._record(outcome, blocked)
         for step in sorted(graph.pending):
             self._record(outcome, StepResult(*step, NOT_STARTED, "interrupted before it started"))
@@ -143,7 +147,7 @@ class Applier:
         if exc is None:
             return StepResult(*step, DONE)
         if isinstance(exc, Deferred):
-            return StepResult(*step, DEFERRED, str(exc))
+            return StepResult(*step, DEFERRED, str(exc), shard=exc.shard, awaited=exc.shard is not None)
         if isinstance(exc, MailctlError):
             return StepResult(*step, FAILED, str(exc))
         # An unexpected bug must not lose the report of what was done: record it as a failure.
@@ -188,8 +192,9 @@ class _Graph:
             if self.waiting_for[dependent] == 0 and dependent in self.pending:
                 heapq.heappush(self._heap, self._priority(dependent))
 
-    def blocked_by(self, step: Step, outcome: str) -> list[StepResult]:
-        """Steps waiting (transitively) on a step that did not succeed will never run: why."""
+    def blocked_by(self, step: Step, outcome: str, shard: str | None = None) -> list[StepResult]:
+        """Steps waiting (transitively) on a step that did not succeed will never run: why (and,
+        deferred for another shard's work, which shard)."""
         out: list[StepResult] = []
         todo = [(step, outcome)]
         while todo:
@@ -200,7 +205,7 @@ class _Graph:
                 self.pending.discard(dependent)
                 kind = DEFERRED if blocker_outcome == DEFERRED else SKIPPED
                 why = f"{'waits for' if kind == DEFERRED else 'depends on'} {blocker[1]} of {blocker[0]}"
-                out.append(StepResult(*dependent, kind, why))
+                out.append(StepResult(*dependent, kind, why, shard=shard if kind == DEFERRED else None))
                 todo.append((dependent, kind))
         return out
 

@@ -134,7 +134,12 @@ class Cancelled(MailctlError):
 
 
 class Deferred(MailctlError):
-    """One step cannot happen yet (an inbox on a domain still being verified); not a failure."""
+    """One step cannot happen yet (an inbox on a domain still being verified, or what another
+    shard creates is not there yet: ``shard`` names it); not a failure."""
+
+    def __init__(self, message: str, shard: str | None = None):
+        super().__init__(message)
+        self.shard = shard
 
 
 class MissingParent(MailctlError, LookupError):

@@ -143,7 +143,13 @@ class ApplyReport:
 
     @property
     def deferred(self) -> list[StepResult]:
-        return self._having(DEFERRED)
+        """Changes of this apply left for later (a domain to verify, another shard's work)."""
+        return [r for r in self._having(DEFERRED) if not r.awaited]
+
+    @property
+    def waited_for(self) -> list[StepResult]:
+        """What other shards create, waited for in vain (``StepResult.shard`` names the shard)."""
+        return [r for r in self._having(DEFERRED) if r.awaited]
 
     @property
     def not_started(self) -> list[StepResult]:

@@ -48,7 +48,7 @@ def test_deferred_work_exits_1_with_a_last_line_naming_the_domain(mailctl, on_ma
     last = _last_line(run.stderr)
     assert "deferred" in last and DOMAIN in last and "--allow-deferred" in last
     assert "--wait-for-domains SECONDS" in last  # it was not used: suggest it
-    assert f"mailctl dns --endpoint {mailctl.sandbox.url}" in last
+    assert f"mailctl dns -f {on_manual} --endpoint {mailctl.sandbox.url}" in last
 
 
 def test_allow_deferred_exits_0_and_still_says_what_is_deferred(mailctl, on_manual):
@@ -98,3 +98,13 @@ def test_wait_for_domains_reports_progress_and_creates_the_inbox_once_dns_is_pub
     assert proc.returncode == 0, out + stderr.read_text()
     assert f"Domain {DOMAIN} verified after" in stderr.read_text()
     assert f"pod/dfr-a/inbox/help@{DOMAIN}: created" in out
+
+
+def test_the_dns_command_it_suggests_works_as_printed(mailctl, on_manual):
+    run = mailctl("apply", "-f", on_manual, "--auto-approve")
+    assert run.exit_code == 1, run.output
+    suggested = f"mailctl dns -f {on_manual} --endpoint {mailctl.sandbox.url}"
+    assert suggested in run.stderr
+    dns = mailctl(*suggested.split()[1:], endpoint=False)
+    assert dns.exit_code == 0, dns.output
+    assert DOMAIN in dns.stdout

@@ -87,3 +87,19 @@ def test_a_shard_whose_organisation_domain_never_appears_defers_instead_of_faili
         "--allow-deferred",
     )
     assert allowed.exit_code == 0, allowed.output
+
+
+def test_a_shard_left_waiting_counts_its_own_changes_and_says_to_apply_the_other_shard(sandbox, mailctl, write_config):
+    config_data = shared_config(4, "shw-")
+    config = write_config(config_data)
+    other = next(k for k in range(2, SHARDS + 1) if any(shard_of(p, SHARDS) == k for p in config_data["pods"]))
+    run = mailctl("apply", "-f", config, "--auto-approve", "--shard", f"{other}/{SHARDS}", "--wait-for-shards", "0")
+    assert run.exit_code == 1, run.output
+    inboxes_on_the_domain = sum(1 for p in config_data["pods"] if shard_of(p, SHARDS) == other)
+    # The domain is shard 1's create, not one of this shard's changes: it is not counted as one.
+    assert f" {inboxes_on_the_domain} deferred," in run.stdout
+    assert f"create domain/{ORG_DOMAIN}" not in run.stdout
+    assert f"domain/{ORG_DOMAIN}" in run.stdout and "shard 1/3" in run.stdout
+    # The remedy is to apply shard 1, not DNS: the domain does not even exist yet.
+    assert "mailctl dns" not in run.stderr and "DNS" not in run.stderr
+    assert f"{inboxes_on_the_domain} change(s) deferred" in run.stderr and "shard 1/3" in run.stderr

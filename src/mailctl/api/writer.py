@@ -165,7 +165,8 @@ class ApiWriter:
                 raise Deferred(
                     f"waits for {resource.address} ({status}), which shard {owner} creates: not ready "
                     f"after {waited:.0f}s of --wait-for-shards {self.shard_wait:g}; re-run this shard "
-                    f"once that shard has applied"
+                    f"once that shard has applied",
+                    shard=owner,
                 )
             self._sleep(min(self.poll_interval, left))
 

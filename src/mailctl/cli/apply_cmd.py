@@ -154,7 +154,7 @@ def apply(
         if outcome.result is None:
             sys.exit(EXIT_OK)
         _report(outcome.result, outcome)
-    _finish(outcome.result, guard.signum, allow_deferred, wait_for_domains)
+    _finish(outcome.result, guard.signum, allow_deferred, wait_for_domains, files)
 
 
 def _hooks(color: bool | None, lock_timeout: float, wait_for_domains: float) -> ApplyHooks:
@@ -190,7 +190,9 @@ def _recovery(files: tuple[str, ...]) -> str:
     )
 
 
-def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waited: float) -> None:
+def _finish(
+    result: ApplyResult, signum: int | None, allow_deferred: bool, waited: float, files: tuple[str, ...]
+) -> None:
     """The exit status: a signal's code, 1 for failed or (unless allowed) deferred work, else 0."""
     from mailctl.ops.apply import DEFERRED
 
@@ -201,24 +203,48 @@ def _finish(result: ApplyResult, signum: int | None, allow_deferred: bool, waite
         )
     if not result.ok:
         raise ApplyFailed("apply did not complete: see the report above; re-running apply converges")
-    deferred = result.having(DEFERRED)
+    deferred = [r for r in result.having(DEFERRED) if not r.awaited]
     if not deferred:
         return
-    domains = sorted({r.address.rpartition("@")[2] for r in deferred if "@" in r.address.rpartition("/")[2]})
-    why = f"waiting for domain(s) {', '.join(domains)} to verify" if domains else "waiting for a domain"
-    waited_text = f" (still not verified after --wait-for-domains {waited:g})" if waited else ""
-    if waited and signum is not None:  # Ctrl-C stopped the wait early: it did not last `waited` seconds
-        waited_text = f" (the --wait-for-domains wait was cut short by {name_of(signum)})"
-    summary = (
-        f"{len(deferred)} change(s) deferred, {why}{waited_text}: publish the DNS records "
-        f"(`{hints.command('dns')}`), then re-run apply"
-    )
+    for_shards = [r for r in deferred if r.shard is not None]
+    for_domains = [r for r in deferred if r.shard is None]
+    parts = []
+    if for_shards:
+        parts.append(_waiting_for_shards(result, len(for_shards)))
+    if for_domains:
+        parts.append(_waiting_for_domains(for_domains, waited, signum, files))
+    summary = "; ".join(parts)
     if allow_deferred:
         click.secho(f"Deferred (allowed by --allow-deferred): {summary}.", fg="yellow", err=True)
         return
-    more = "" if waited else " or wait for them with --wait-for-domains SECONDS,"
+    more = "" if waited or not for_domains else " or wait for them with --wait-for-domains SECONDS,"
     raise DeferredWork(
         f"apply left work undone: {summary};{more} pass --allow-deferred to accept deferred work (exit 0)"
+    )
+
+
+def _waiting_for_shards(result: ApplyResult, count: int) -> str:
+    """What other shards create and this one waited for in vain: apply them first."""
+    awaited = [r for r in result.results if r.awaited]
+    shards = sorted({r.shard for r in awaited if r.shard is not None})
+    return (
+        f"{count} change(s) deferred, waiting for {', '.join(shown(r.address) for r in awaited)}, which "
+        f"shard {', '.join(shards)} creates: apply that shard first (or start the shards together "
+        f"with --wait-for-shards SECONDS), then re-run this one"
+    )
+
+
+def _waiting_for_domains(deferred: list[StepResult], waited: float, signum: int | None, files: tuple[str, ...]) -> str:
+    domains = sorted({r.address.rpartition("@")[2] for r in deferred if "@" in r.address.rpartition("/")[2]})
+    why = (
+        f"waiting for domain(s) {', '.join(shown(d) for d in domains)} to verify" if domains else "waiting for a domain"
+    )
+    waited_text = f" (still not verified after --wait-for-domains {waited:g})" if waited else ""
+    if waited and signum is not None:  # Ctrl-C stopped the wait early: it did not last `waited` seconds
+        waited_text = f" (the --wait-for-domains wait was cut short by {name_of(signum)})"
+    dns = hints.command("dns", *hints.config_flags(files))
+    return (
+        f"{len(deferred)} change(s) deferred, {why}{waited_text}: publish the DNS records (`{dns}`), then re-run apply"
     )
 
 
@@ -278,18 +304,22 @@ def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
     from mailctl.ops.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED
 
     done, failed = result.having(DONE), result.having(FAILED)
-    skipped, deferred, not_started = result.having(SKIPPED), result.having(DEFERRED), result.having(NOT_STARTED)
+    skipped, not_started = result.having(SKIPPED), result.having(NOT_STARTED)
+    awaited = [r for r in result.having(DEFERRED) if r.awaited]  # another shard's creates, not ours
+    deferred = [r for r in result.having(DEFERRED) if not r.awaited]
     click.echo("")
     for title, rows, fg in (
         ("Failed", failed, "red"),
         ("Skipped", skipped, "yellow"),
+        ("Waited for (made by another shard)", awaited, "yellow"),
         ("Deferred", deferred, "yellow"),
         ("Not started", not_started, "yellow"),
     ):
         if rows:
             click.secho(f"{title}:", fg=fg, bold=True)
             for row in rows:
-                click.echo(f"  {row.phase} {shown(row.address)}: {shown(row.message)}")
+                verb = "" if row.awaited else f"{row.phase} "
+                click.echo(f"  {verb}{shown(row.address)}: {shown(row.message)}")
     sink = outcome.sink
     if sink is not None and sink.written:
         click.echo(f"Stored {len(sink.written)} new API key secret(s) in {sink.path}.")
