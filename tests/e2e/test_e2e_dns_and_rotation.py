@@ -72,6 +72,24 @@ def test_rotation_creates_a_new_key_keeps_the_old_until_retired(mailctl, sandbox
     assert _backend_key_ids(sandbox.sdk()) == {record["api_key_id"]}
     assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
 
+    again = mailctl("rotate", address, "-f", config, "--retire-old")  # nothing left to retire: said so
+    assert again.exit_code == 0 and "no older key" in again.stdout
+    assert _backend_key_ids(sandbox.sdk()) == {record["api_key_id"]}
+
+
+def test_retire_old_with_secrets_out_is_refused_before_anything_changes(mailctl, sandbox, write_config):
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    address = "pod/dns-a/api_key/backend"
+    assert mailctl("rotate", address, "-f", config, "--secrets-out", "new.json").exit_code == 0
+    mailctl.watch.secrets_file(mailctl.workdir / "new.json")
+    before = _backend_key_ids(sandbox.sdk())
+    assert len(before) == 2
+    run = mailctl("rotate", address, "-f", config, "--retire-old", "--secrets-out", "other.json")
+    assert run.exit_code == 1 and "--secrets-out" in run.stderr and "--retire-old" in run.stderr
+    assert _backend_key_ids(sandbox.sdk()) == before  # the older key is still there
+    assert not (mailctl.workdir / "other.json").exists()
+
 
 def test_rotation_with_delete_old_swaps_the_key_in_one_step(mailctl, sandbox, write_config):
     config = write_config(CONFIG)

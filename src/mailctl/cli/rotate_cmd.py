@@ -60,6 +60,8 @@ def rotate(
             raise UsageError(f"--secrets-out, --delete-old and --retire-old are for API keys; {address} is a webhook")
         _push(address, desired, endpoint, sandbox, hooks, lock_timeout)
         return
+    if retire_old and secrets_out:
+        raise UsageError("--retire-old creates no key, so --secrets-out would store nothing: drop one of them")
     sink = None if retire_old else open_sink(secrets_out)
     with open_client(endpoint, sandbox) as client:
         result = rotate_key(client, desired, address, sink, delete_old, retire_old, hooks, lock_timeout)
@@ -72,6 +74,8 @@ def rotate(
         )
     for old in result.deleted:
         click.echo(f"{shown(address)}: deleted older key {shown(old)}")
+    if retire_old and not result.deleted:
+        click.echo(f"{shown(address)}: no older key to retire (the key that carries the name is the only one)")
 
 
 def _push(
