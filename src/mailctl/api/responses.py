@@ -163,6 +163,21 @@ def _format_validation_errors(errors: Any, limit: int = 5) -> str:
     return clip("; ".join(parts), 4 * MESSAGE_LIMIT)
 
 
+_NOT_FOLLOWED = "(mailctl does not follow redirects)"
+_BAD_LOCATION = "Invalid URL in location header"
+
+
+def invalid_redirect(exc: httpx.TransportError) -> str | None:
+    """The message for a redirect whose Location httpx cannot even make a URL of (it raises
+    before handing over the answer), or None for any other transport error: that is a redirect
+    answered, not an endpoint out of reach."""
+    text = str(exc)
+    if not isinstance(exc, httpx.RemoteProtocolError) or not text.startswith(_BAD_LOCATION):
+        return None
+    why = clip(text[len(_BAD_LOCATION) :].lstrip(": ").rstrip(".")) or "no details"
+    return f"the endpoint answered with a redirect to an invalid address ({why}) {_NOT_FOLLOWED}"
+
+
 def error_code_and_message(response: httpx.Response) -> tuple[str, str]:
     """``code`` and a human message from an ``ErrorResponse`` / ``ValidationErrorResponse`` body."""
     status = response.status_code
@@ -174,7 +189,7 @@ def error_code_and_message(response: httpx.Response) -> tuple[str, str]:
     if 300 <= status < 400 and response.headers.get("Location"):
         # mailctl never follows a redirect (it could carry the key elsewhere): name the target
         target = clip(response.headers["Location"])
-        return default_code, f"the endpoint answered with a redirect to {target} (mailctl does not follow redirects)"
+        return default_code, f"the endpoint answered with a redirect to {target} {_NOT_FOLLOWED}"
     if not isinstance(body, dict):
         text = _summarise_text(response.text) if response.content else ""
         return default_code, text or response.reason_phrase or "no error details"
