@@ -42,6 +42,7 @@ class _Run:
     kept: dict[Problem, None] = field(default_factory=dict)  # an ordered set
     more: int = 0
     complete: bool = True  # False once any document had to be left out
+    unread: list[str] = field(default_factory=list)  # files that could not be parsed at all
 
     def add(self, problems: Iterable[Problem], more: int = 0) -> bool:
         """Record problems (and a count of others); True if there were none."""
@@ -130,15 +131,19 @@ def _load_all(
     run.add(problems)
     config: list[Document] = []
     templates: dict[str, Template | None] = {}  # None: the template itself is broken
+    checks: dict[str, Template] = {}  # broken templates whose parameters can still check tenants
     tenants: list[Document] = []
-    for doc in _valid_documents(files, read, run):
+    valid, invalid = _valid_documents(files, read, run)
+    for doc in valid:
         kind = kind_of_document(doc.data)
         if kind == "template":
-            _add_template(doc, templates, run)
+            _add_template(doc, templates, checks, run)
         else:
             (tenants if kind == "tenants" else config).append(doc)
+    for doc, problems_of_doc in invalid:
+        _add_broken_template(doc, problems_of_doc, templates, checks)
     for doc in tenants:
-        config.extend(_render(doc, templates, run))
+        config.extend(_render(doc, templates, checks, run))
     builder = Builder()
     for doc in config:
         builder.add(doc)
@@ -150,20 +155,26 @@ def _load_all(
 
 def _valid_documents(
     files: list[str], read: Callable[[str], tuple[Document | None, list[Problem]]], run: _Run
-) -> list[Document]:
+) -> tuple[list[Document], list[tuple[Document, list[Problem]]]]:
+    """The documents that pass the schema, and the templates that do not, with their problems."""
     valid = []
+    invalid = []
     for file in files:
         doc, found = read(file)
         run.add(found)
         if doc is None:
+            run.unread.append(file)
             continue
         yaml_positions = {(p.file, p.line, p.column) for p in found}  # one report per position
-        if run.validate(doc, skip=yaml_positions):
+        checked = schema.validate(doc, limit=MAX_SHOWN_PROBLEMS, skip=yaml_positions)
+        if run.add(checked.problems, checked.more):
             valid.append(doc)
-    return valid
+        elif isinstance(doc.data, dict) and kind_of_document(doc.data) == "template":
+            invalid.append((doc, checked.problems))
+    return valid, invalid
 
 
-def _add_template(doc: Document, templates: dict[str, Template | None], run: _Run) -> None:
+def _add_template(doc: Document, templates: dict[str, Template | None], checks: dict[str, Template], run: _Run) -> None:
     template, found = parse_template(doc)
     first = templates.get(template.name)
     if template.name in templates:
@@ -171,24 +182,43 @@ def _add_template(doc: Document, templates: dict[str, Template | None], run: _Ru
         run.add([doc.problem(("name",), f"template `{template.name}` is already defined{where}")])
         return
     templates[template.name] = template if run.add(found) else None
+    if found:
+        checks[template.name] = template  # a parameter with a mistake is left out or loosened
 
 
-def _render(doc: Document, templates: dict[str, Template | None], run: _Run) -> list[Document]:
+def _add_broken_template(
+    doc: Document, problems: list[Problem], templates: dict[str, Template | None], checks: dict[str, Template]
+) -> None:
+    """A template that fails the schema is known by its name all the same (its tenants are not
+    told it does not exist); where its name and parameters are sound, they still check them."""
+    name = doc.data.get("name")
+    if not isinstance(name, str) or name in templates:
+        return
+    templates[name] = None
+    if any(p.path == "name" or p.path.startswith("parameters") for p in problems):
+        return
+    template, found = parse_template(doc)
+    if not found:
+        checks[name] = template
+
+
+def _render(
+    doc: Document, templates: dict[str, Template | None], checks: dict[str, Template], run: _Run
+) -> list[Document]:
     name = doc.data["template"]
     if name not in templates:
         known = ", ".join(f"`{n}`" for n in sorted(templates)) or "none"
-        run.add(
-            [
-                doc.problem(
-                    ("template",),
-                    f"unknown template `{name}` (templates loaded: {known}); pass the template's file with -f too",
-                )
-            ]
-        )
+        remedy = "pass the template's file with -f too"
+        if run.unread:  # the template may well be in one of them
+            remedy = f"{len(run.unread)} file(s) could not be read (see above): fix them, or {remedy}"
+        run.add([doc.problem(("template",), f"unknown template `{name}` (templates loaded: {known}); {remedy}")])
         return []
     template = templates[name]
-    if template is None:
+    if template is None:  # its problems are reported; its tenants' own are still worth knowing
         run.complete = False
+        if name in checks:
+            for tenant in doc.data["tenants"]:
+                run.add(checks[name].bind(doc, tenant)[1])
         return []
     rendered, found = render_tenants(doc, template)
     run.add(found)

@@ -113,6 +113,39 @@ def test_a_template_mistake_names_the_tenant_it_was_rendered_for(cfg: ConfigDir)
     assert problem.endswith("(rendering tenant `a` at n.yaml:4)")
 
 
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        ("name: t", "name: t\n    description: [not, text]"),  # fails the schema
+        ("nick: {type: string}", "nick: {type: string, pattern: '('}"),  # a regex that does not compile
+    ],
+    ids=["body-fails-the-schema", "parameter-fails-to-parse"],
+)
+def test_a_broken_template_and_its_tenants_mistakes_are_reported_at_once(cfg: ConfigDir, mistake) -> None:
+    old, new = mistake
+    text = (
+        TEMPLATE.replace(old, new)
+        if new
+        else TEMPLATE.replace("nick: {type: string}", "nick: {type: string, pattern: '('}")
+    )
+    cfg.write("t.yaml", text)
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: 5}\n  b: {seets: 3}\n")
+    problems = cfg.problems("t.yaml", "n.yaml")
+    assert [p for p in problems if p.startswith("t.yaml:")], problems  # the template's own mistake
+    assert not [p for p in problems if "unknown template" in p], problems  # it was given: it is broken
+    assert "n.yaml:4:13: tenants.a.nick: parameter `nick` expects text, got number `5`" in problems
+    assert [p for p in problems if p.startswith("n.yaml:5:7: tenants.b.seets: unknown parameter `seets`")], problems
+
+
+def test_a_template_whose_parameters_are_broken_leaves_its_tenants_unchecked_without_blaming_them(
+    cfg: ConfigDir,
+) -> None:
+    cfg.write("t.yaml", TEMPLATE.replace("seats: {type: integer", "seats: {type: integr"))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A, seats: 3}\n")
+    problems = cfg.problems("t.yaml", "n.yaml")
+    assert len(problems) == 1 and problems[0].startswith("t.yaml:5:"), problems
+
+
 def test_a_text_with_an_unset_parameter_asks_for_a_guard(cfg: ConfigDir) -> None:
     cfg.write("t.yaml", TEMPLATE.replace('display_name: "${nick}"', 'display_name: "Hi ${nick}"'))
     cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {}\n")
@@ -146,3 +179,11 @@ def test_render_prints_a_config_that_loads_into_the_same_resources(paths: list[s
 def test_render_of_an_invalid_config_fails_like_validate() -> None:
     result = CliRunner().invoke(cli, ["render", "-f", str(REPO / "tests/fixtures/bad/template-unknown")])
     assert result.exit_code == 1 and "unknown template `shopp`" in result.stderr and result.stdout == ""
+
+
+def test_tenants_of_a_template_file_that_could_not_be_read_point_at_that_file(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE + "  : [unclosed\n")
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A}\n")
+    problems = cfg.problems("t.yaml", "n.yaml")
+    [unknown] = [p for p in problems if p.startswith("n.yaml:")]
+    assert "1 file(s) could not be read (see above)" in unknown, problems
