@@ -178,7 +178,11 @@ def _file_stems(pods: list[str]) -> dict[str, str]:
         stem = pod
         if not _PLAIN_STEM.fullmatch(pod) or len(pod) > _MAX_STEM or pod.casefold() in taken:
             readable = re.sub(r"^[^A-Za-z0-9]+", "", pod)[: _MAX_STEM - 9] or "pod"
-            stem = f"{readable}-{hashlib.sha256(pod.encode()).hexdigest()[:8]}"
+            digest = hashlib.sha256(pod.encode()).hexdigest()
+            stem, more = f"{readable}-{digest[:8]}", 0
+            while stem.casefold() in taken:  # another pod is named like this made-up name
+                more += 1
+                stem = f"{readable}-{digest[:8]}-{more}"
         taken.add(stem.casefold())
         stems[stem] = pod
     return stems

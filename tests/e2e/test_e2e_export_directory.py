@@ -3,6 +3,7 @@ and one file per pod whatever the pod's client_id (the organisation's file keeps
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def test_a_pod_named_like_the_organisation_file_gets_a_file_of_its_own(mailctl, 
     sdk.pods.create(name="Clash", client_id="_organization")
     sdk.pods.create(name="Dots", client_id="..")
     sdk.pods.create(name="Long", client_id="l" * 256)  # longer than a file name may be
+    sdk.pods.create(name="Tilde", client_id="~a")  # made-up file name: a-<hash of ~a>.yaml ...
+    twin = "a-" + hashlib.sha256(b"~a").hexdigest()[:8]
+    sdk.pods.create(name="Twin", client_id=twin)  # ... which is this pod's own, plain name
     out = tmp_path / "mailctl"
     run = mailctl("export", "-o", out)
     assert run.exit_code == 0, run.output
@@ -78,7 +82,7 @@ def test_a_pod_named_like_the_organisation_file_gets_a_file_of_its_own(mailctl, 
                 declared.setdefault("pods", {}).update(body)  # type: ignore[union-attr]
             elif section != "version":
                 declared[section] = body
-    assert {"tenant-a", "_organization", "..", "l" * 256} < set(declared["pods"])  # type: ignore[arg-type]
+    assert {"tenant-a", "_organization", "..", "l" * 256, "~a", twin} < set(declared["pods"])  # type: ignore[arg-type]
     assert "org-reader" in declared["api_keys"]  # type: ignore[operator]
     replan = mailctl("plan", "-f", out, "--detailed-exitcode")
     assert replan.exit_code == 0, replan.output
@@ -103,3 +107,21 @@ def test_a_failed_write_leaves_no_file_behind(mailctl, sandbox, tmp_path: Path, 
     assert moved  # the first file did land before the failure...
     assert not out.exists() or _tree(out) == {}  # ...and was taken back: all or nothing
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no staging file left either
+
+
+def test_a_name_the_export_needs_that_is_taken_by_a_non_config_entry_is_refused_by_name(
+    mailctl, sandbox, tmp_path: Path
+):
+    _account(sandbox.sdk())
+    out = tmp_path / "mailctl"
+    (out / "tenant-a.yaml").mkdir(parents=True)  # not a config file, but the name export needs
+    run = mailctl("export", "-o", out)
+    assert run.exit_code == 1
+    assert "already holds tenant-a.yaml" in run.stderr and "meanwhile" not in run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["tenant-a.yaml"]
+
+
+def test_an_empty_output_directory_is_an_error_not_stdout(mailctl, sandbox):
+    _account(sandbox.sdk())
+    run = mailctl("export", "-o", "")
+    assert run.exit_code == 1 and "-o needs a directory" in run.stderr and run.stdout == ""

@@ -84,16 +84,25 @@ def _refuse_directory(directory: Path) -> None:
         return
     config = expand_paths([str(directory)]).files
     if config:
-        listed = ", ".join(shown(os.path.relpath(f, directory)) for f in config[:5])
-        more = f" and {len(config) - 5} more" if len(config) > 5 else ""
+        listed = _listed([os.path.relpath(f, directory) for f in config])
         raise UsageError(
-            f"{shown(str(directory))} already holds mailctl config ({listed}{more}): export into a new "
+            f"{shown(str(directory))} already holds mailctl config ({listed}): export into a new "
             "or empty directory, or move those files away first (a plan of the directory would read "
             "them beside the export)"
         )
 
 
+def _listed(names: list[str]) -> str:
+    return ", ".join(shown(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
 def _write(directory: Path, texts: dict[str, str]) -> None:
+    there = [name for name in texts if os.path.lexists(directory / name)]  # a directory, an ignored file...
+    if there:
+        listed = ", ".join(shown(name) for name in there[:5]) + (
+            f" and {len(there) - 5} more" if len(there) > 5 else ""
+        )
+        raise UsageError(f"{shown(str(directory))} already holds {listed}: export into a new or empty directory")
     try:
         atomic.write_new_files(directory, texts)
     except OSError as exc:
@@ -133,7 +142,9 @@ def export(
     """
     from mailctl.export import export_tree, select_pods, split_by_pod, to_yaml
 
-    if out_dir:
+    if out_dir == "":
+        raise UsageError("-o needs a directory (leave -o out to print to stdout)")
+    if out_dir is not None:
         _refuse_directory(Path(out_dir))  # before reading the account
     actual, ignored = _read_everything(endpoint, sandbox, files)
     selection = select_pods(actual, list(pods))
@@ -143,7 +154,7 @@ def export(
     if not parts:
         raise UsageError("nothing to export" + (f" for --pod {' '.join(pods)}" if pods else ""))
     title = "Exported by `mailctl export`. Review it, then commit it as the desired state."
-    if not out_dir:
+    if out_dir is None:
         changes = _check({STDOUT: to_yaml(tree, _header(title, selection, []))}, actual)
         click.echo(to_yaml(tree, _header(title, selection, changes)), nl=False)
         _warn_changes(changes)
@@ -156,7 +167,7 @@ def export(
     header = _header(title, selection, changes)
     _write(directory, {f"{stem}.yaml": to_yaml(part, header) for stem, part in parts.items()})
     check = hints.command("plan", "-f", str(directory))  # with the connection flags of this run
-    click.echo(f"Wrote {len(parts)} file(s) to {directory}/. Check with: {check}")
+    click.echo(f"Wrote {len(parts)} file(s) to {shown(str(directory))}/. Check with: {shown(check)}")
     _warn_changes(changes)
 
 
