@@ -11,7 +11,7 @@ import yaml
 
 from mailctl.config.loader import Document
 from mailctl.kinds import CONFIG_ORDER
-from mailctl.text import hides
+from mailctl.text import hides, shown
 
 # Top-level keys, in the order files are written: policy, then what the organisation declares.
 SECTIONS = ("manage", "settings", *(spec.section for spec in CONFIG_ORDER if None in spec.parents))
@@ -75,5 +75,5 @@ def dump_yaml(data: dict[str, Any]) -> str:
 
 
 def to_yaml(documents: list[Document], files: list[str]) -> str:
-    header = "".join(f"# from {file}\n" for file in files)
+    header = "".join(f"# from {shown(file)}\n" for file in files)  # a line break would end the comment
     return f"# Rendered by `mailctl render`: templates expanded, files merged.\n{header}{dump_yaml(merged(documents))}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from config_dir import ConfigDir
 
@@ -187,3 +188,12 @@ def test_tenants_of_a_template_file_that_could_not_be_read_point_at_that_file(cf
     problems = cfg.problems("t.yaml", "n.yaml")
     [unknown] = [p for p in problems if p.startswith("n.yaml:")]
     assert "1 file(s) could not be read (see above)" in unknown, problems
+
+
+def test_render_names_each_file_in_a_comment_that_a_file_name_cannot_end(tmp_path: Path) -> None:
+    name = "a\nmanage: {pods: {client_id_prefix: tenant-}}\n#\u202e.yaml"
+    (tmp_path / name).write_text("version: 1\npods:\n  tenant-x: {name: X}\n")
+    result = CliRunner().invoke(cli, ["render", "-f", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "\u202e" not in result.stdout and "\nmanage:" not in result.stdout
+    assert "manage" not in yaml.safe_load(result.stdout)
