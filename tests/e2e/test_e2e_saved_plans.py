@@ -127,8 +127,9 @@ def test_a_saved_plan_with_edited_changes_is_refused(mailctl, sandbox, write_con
         lambda row: row.update(parent="pod/nowhere"),
         lambda row: row.update(source=["a.yaml", "one", 2]),
         lambda row: row.update(write_only={"headers": "x"}),
+        lambda row: row.update(ignore_changes=0),
     ],
-    ids=["kind", "address", "address-type", "attrs", "parent", "source", "write-only"],
+    ids=["kind", "address", "address-type", "attrs", "parent", "source", "write-only", "ignore-changes"],
 )
 def test_a_saved_plan_with_a_hand_edited_desired_state_is_refused_without_a_traceback(
     mailctl, sandbox, write_config, edit
@@ -145,3 +146,29 @@ def test_a_saved_plan_with_a_hand_edited_desired_state_is_refused_without_a_trac
     assert run.exit_code == 1, run.output
     assert "Traceback" not in run.output and "change.plan" in run.stderr
     assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to") == before
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["plan"]["changes"][0].update(diff=1),
+        lambda d: d["desired"]["manage"].update(ignore=0),
+        lambda d: d["desired"].update(settings=""),
+        lambda d: d.update(targets="xyz"),
+    ],
+    ids=["diff", "manage-ignore", "settings", "targets"],
+)
+def test_a_saved_plan_with_mistyped_parts_is_refused_without_a_traceback(mailctl, sandbox, write_config, edit):
+    _, path = _saved_change(mailctl, write_config)
+    _edit(path, edit)
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert "Apply complete" not in run.stdout
+    assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to").display_name is None
+
+
+def test_a_saved_plan_nested_too_deeply_is_refused_in_one_line(mailctl, sandbox, write_config):
+    _, path = _saved_change(mailctl, write_config)
+    path.write_text(path.read_text().replace('"targets": []', '"targets": ' + "[" * 100_000 + "]" * 100_000))
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1 and "nested too deeply" in run.stderr, run.output

@@ -238,7 +238,9 @@ def _change_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]
 
 
 def _diff_by_path(change: dict[str, Any]) -> dict[str, Any]:
-    rows = change.get("diff") or []
+    rows = change.get("diff", [])
+    if not isinstance(rows, list):  # a hand-edited file: a difference like any other
+        return {"diff": rows}
     return {str(row.get("path")) if isinstance(row, dict) else str(row): row for row in rows}
 
 
@@ -278,6 +280,8 @@ def _read(path: str) -> dict[str, Any]:
         raise UsageError(f"cannot read plan file {path}: {exc.strerror}") from None
     except ValueError:
         raise UsageError(f"{path} is not a mailctl plan file (not JSON)") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not a mailctl plan file (nested too deeply)") from None
     if not isinstance(document, dict) or not str(document.get("format", "")).startswith(_FORMAT_FAMILY):
         raise UsageError(f"{path} is not a mailctl plan file (expected format {PLANFILE_FORMAT})")
     return document
@@ -392,14 +396,14 @@ def _desired_from_json(data: dict[str, Any]) -> DesiredState:
     desired = DesiredState(
         manage=ManagePolicy(
             _strings(manage["pod_client_id_prefixes"], "manage.pod_client_id_prefixes"),
-            ignore=_strings(manage.get("ignore") or [], "manage.ignore"),
-            protect=_strings(manage.get("protect") or [], "manage.protect"),
+            ignore=_strings(manage.get("ignore", []), "manage.ignore"),
+            protect=_strings(manage.get("protect", []), "manage.protect"),
         ),
-        moved=[_moved(pair) for pair in _list(data.get("moved") or [], "moved")],
-        settings=_mapping(data.get("settings") or {}, "settings"),
+        moved=[_moved(pair) for pair in _list(data.get("moved", []), "moved")],
+        settings=_mapping(data.get("settings", {}), "settings"),
         list_scopes={
             None if scope is None else _string(scope, "list_scopes")
-            for scope in _list(data.get("list_scopes") or [], "list_scopes")
+            for scope in _list(data.get("list_scopes", []), "list_scopes")
         },
     )
     for row in _list(data["resources"], "resources"):
@@ -436,8 +440,8 @@ def _resource_from_json(row: dict[str, Any]) -> Resource:
         parent=row["parent"],
         source=source,
         prevent_destroy=prevent_destroy,
-        ignore_changes=frozenset(_strings(row.get("ignore_changes") or [], f"{address}: ignore_changes")),
-        write_only=_write_only_from_json(_mapping(row.get("write_only") or {}, f"{address}: write_only")),
+        ignore_changes=frozenset(_strings(row.get("ignore_changes", []), f"{address}: ignore_changes")),
+        write_only=_write_only_from_json(_mapping(row.get("write_only", {}), f"{address}: write_only")),
     )
 
 
