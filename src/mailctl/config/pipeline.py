@@ -137,7 +137,7 @@ def _load_all(
     for doc in valid:
         kind = kind_of_document(doc.data)
         if kind == "template":
-            _add_template(doc, templates, checks, run)
+            _add_template(doc, templates, run)
         else:
             (tenants if kind == "tenants" else config).append(doc)
     for doc, problems_of_doc in invalid:
@@ -174,16 +174,15 @@ def _valid_documents(
     return valid, invalid
 
 
-def _add_template(doc: Document, templates: dict[str, Template | None], checks: dict[str, Template], run: _Run) -> None:
+def _add_template(doc: Document, templates: dict[str, Template | None], run: _Run) -> None:
     template, found = parse_template(doc)
     first = templates.get(template.name)
     if template.name in templates:
         where = f" at {first.source}" if first is not None else ""
         run.add([doc.problem(("name",), f"template `{template.name}` is already defined{where}")])
         return
-    templates[template.name] = template if run.add(found) else None
-    if found:
-        checks[template.name] = template  # a parameter with a mistake is left out or loosened
+    run.add(found)  # a parameter with a mistake is left out or loosened: its tenants still render
+    templates[template.name] = template
 
 
 def _add_broken_template(
@@ -195,11 +194,10 @@ def _add_broken_template(
     if not isinstance(name, str) or name in templates:
         return
     templates[name] = None
-    if any(p.path == "name" or p.path.startswith("parameters") for p in problems):
+    if any(p.path in ("name", "parameters") for p in problems):
         return
-    template, found = parse_template(doc)
-    if not found:
-        checks[name] = template
+    loose = {p.path.split(".")[1] for p in problems if p.path.startswith("parameters.")}
+    checks[name], _ = parse_template(doc, loose)  # its own problems are reported already
 
 
 def _render(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -30,6 +31,9 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "boolean": ("true or false", lambda v: isinstance(v, bool)),
     "list": ("a list", lambda v: isinstance(v, list)),
     "map": ("a mapping", lambda v: isinstance(v, dict)),
+    # Not a type a template may declare: a parameter whose declaration has a mistake takes any
+    # value, so its tenants are checked for everything else in the same run.
+    "any": ("anything", lambda v: True),
 }
 
 
@@ -143,12 +147,16 @@ class Template:
         return bound, problems
 
 
-def parse_template(doc: Document) -> tuple[Template, list[Problem]]:
-    """A schema-valid template document -> Template, plus problems in its parameter definitions."""
+def parse_template(doc: Document, loose: Container[str] = ()) -> tuple[Template, list[Problem]]:
+    """A schema-valid template document -> Template, plus problems in its parameter definitions.
+    The parameters named in ``loose`` (their declarations failed the schema) accept any value."""
     problems = []
     parameters = {}
     for name, spec in (doc.data.get("parameters") or {}).items():
         path: FieldPath = ("parameters", name)
+        if name in loose:
+            parameters[name] = Parameter(name, "any", False, None, False, None, None)
+            continue
         if name in RESERVED:
             problems.append(doc.problem(path, f"`{name}` is reserved: `${{{name}}}` is always bound", key=True))
             continue
@@ -173,6 +181,6 @@ def parse_template(doc: Document) -> tuple[Template, list[Problem]]:
             )
         error = param.check(param.default)
         if error:
-            problems.append(doc.problem(path + ("default",), f"default: {error}"))
+            problems.append(doc.problem(path + ("default",), error))
         parameters[name] = param
     return Template(doc.data["name"], doc, parameters), problems

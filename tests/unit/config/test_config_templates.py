@@ -119,8 +119,9 @@ def test_a_template_mistake_names_the_tenant_it_was_rendered_for(cfg: ConfigDir)
     [
         ("name: t", "name: t\n    description: [not, text]"),  # fails the schema
         ("nick: {type: string}", "nick: {type: string, pattern: '('}"),  # a regex that does not compile
+        ("seats: {type: integer", "seats: {type: integr"),  # another parameter fails the schema
     ],
-    ids=["body-fails-the-schema", "parameter-fails-to-parse"],
+    ids=["body-fails-the-schema", "parameter-fails-to-parse", "other-parameter-fails-the-schema"],
 )
 def test_a_broken_template_and_its_tenants_mistakes_are_reported_at_once(cfg: ConfigDir, mistake) -> None:
     old, new = mistake
@@ -138,13 +139,23 @@ def test_a_broken_template_and_its_tenants_mistakes_are_reported_at_once(cfg: Co
     assert [p for p in problems if p.startswith("n.yaml:5:7: tenants.b.seets: unknown parameter `seets`")], problems
 
 
-def test_a_template_whose_parameters_are_broken_leaves_its_tenants_unchecked_without_blaming_them(
+def test_a_parameter_whose_declaration_is_broken_takes_any_value_without_blaming_its_tenants(
     cfg: ConfigDir,
 ) -> None:
     cfg.write("t.yaml", TEMPLATE.replace("seats: {type: integer", "seats: {type: integr"))
-    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A, seats: 3}\n")
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A, seats: many}\n")
     problems = cfg.problems("t.yaml", "n.yaml")
     assert len(problems) == 1 and problems[0].startswith("t.yaml:5:"), problems
+
+
+def test_a_template_with_a_parameter_mistake_still_renders_so_body_mistakes_show_at_once(cfg: ConfigDir) -> None:
+    text = TEMPLATE.replace("nick: {type: string}", "nick: {type: string, pattern: '('}")
+    cfg.write("t.yaml", text.replace('display_name: "${nick}"', 'display_name: "${nope}"'))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A}\n")
+    problems = cfg.problems("t.yaml", "n.yaml")
+    assert [p for p in problems if "not a valid regular expression" in p], problems
+    assert [p for p in problems if "unknown parameter `nope`" in p], problems
+    assert not [p for p in problems if "default: default" in p]
 
 
 def test_a_text_with_an_unset_parameter_asks_for_a_guard(cfg: ConfigDir) -> None:
