@@ -8,6 +8,7 @@ are only checked when everything before was clean, so a broken file cannot cause
 
 from __future__ import annotations
 
+import difflib
 import gc
 import sys
 from collections.abc import Callable, Container, Iterable, Iterator
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from mailctl.config import schema
 from mailctl.config.build import Builder
 from mailctl.config.expand import render_tenants
-from mailctl.config.files import Skipped, expand_paths
+from mailctl.config.files import MAILCTL_KINDS, Skipped, expand_paths
 from mailctl.config.loader import Document, parse_text, read_document
 from mailctl.config.templates import Template, kind_of_document, parse_template
 from mailctl.errors import MAX_SHOWN_PROBLEMS, ConfigError, Problem
@@ -165,6 +166,11 @@ def _valid_documents(
         if doc is None:
             run.unread.append(file)
             continue
+        misspelt = _misspelt_kind(doc)
+        if misspelt is not None:  # one problem, not one per field the wrong kind does not have
+            run.add([misspelt])
+            invalid.append((doc, [misspelt]))  # a template in all likelihood: known by its name
+            continue
         yaml_positions = {(p.file, p.line, p.column) for p in found}  # one report per position
         checked = schema.validate(doc, limit=MAX_SHOWN_PROBLEMS, skip=yaml_positions)
         if run.add(checked.problems, checked.more):
@@ -172,6 +178,19 @@ def _valid_documents(
         elif isinstance(doc.data, dict) and kind_of_document(doc.data) == "template":
             invalid.append((doc, checked.problems))
     return valid, invalid
+
+
+def _misspelt_kind(doc: Document) -> Problem | None:
+    """``kind: templat``: the kind mailctl reads a document as, mistyped as something close."""
+    kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+    if not isinstance(kind, str) or kind in MAILCTL_KINDS:
+        return None
+    close = difflib.get_close_matches(kind, MAILCTL_KINDS, n=1)
+    if close != ["template"]:
+        return None
+    return doc.problem(
+        ("kind",), f"`{kind}` is not a kind mailctl knows (config or template); did you mean `template`?"
+    )
 
 
 def _add_template(doc: Document, templates: dict[str, Template | None], run: _Run) -> None:
@@ -194,7 +213,7 @@ def _add_broken_template(
     if not isinstance(name, str) or name in templates:
         return
     templates[name] = None
-    if any(p.path in ("name", "parameters") for p in problems):
+    if any(p.path in ("name", "parameters", "kind") for p in problems):  # parameters unchecked
         return
     loose = {p.path.split(".")[1] for p in problems if p.path.startswith("parameters.")}
     checks[name], _ = parse_template(doc, loose)  # its own problems are reported already

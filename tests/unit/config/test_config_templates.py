@@ -208,3 +208,14 @@ def test_render_names_each_file_in_a_comment_that_a_file_name_cannot_end(tmp_pat
     assert result.exit_code == 0, result.output
     assert "\u202e" not in result.stdout and "\nmanage:" not in result.stdout
     assert "manage" not in yaml.safe_load(result.stdout)
+
+
+def test_a_misspelt_template_kind_is_one_problem_and_its_tenants_are_not_told_it_is_missing(
+    cfg: ConfigDir,
+) -> None:
+    text = TEMPLATE.replace("kind: template", "kind: templat")
+    cfg.write("t.yaml", text.replace("seats: {type: integer, default: 2}", "seats: 5"))  # unchecked: no crash
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A}\n")
+    assert cfg.problems("t.yaml", "n.yaml") == [
+        "t.yaml:2:7: kind: `templat` is not a kind mailctl knows (config or template); did you mean `template`?"
+    ]
