@@ -163,7 +163,7 @@ class ApiWriter:
             left = started + self.shard_wait - self._clock()
             if left <= 0 or self.stop.is_set():
                 raise Deferred(
-                    f"waits for {resource.address} ({status}), which shard {owner} creates: not ready "
+                    f"{status}: shard {owner} creates it, and it was not ready "
                     f"after {waited:.0f}s of --wait-for-shards {self.shard_wait:g}; re-run this shard "
                     f"once that shard has applied",
                     shard=owner,
