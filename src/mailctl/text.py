@@ -20,8 +20,11 @@ import re
 
 # C0 controls, DEL, C1 controls; the bidi marks, embeddings, overrides and isolates; the line and
 # paragraph separators (terminals and browsers break lines there); lone surrogates (they cannot
-# be encoded, so printing one would fail).
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+# be encoded, so printing one would fail); the invisible zero-width space, word joiner and BOM
+# (ZWJ and ZWNJ stay: scripts and emoji need them).
+_HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\u2028\u2029\ufeff\ud800-\udfff]"
+)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

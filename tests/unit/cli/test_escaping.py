@@ -33,6 +33,7 @@ HOSTILE = "Evil\u202eCorp\x1b[2J\x07\x00\x7f\x85\u2066x\u200f\u061c"
         ("\u202agoo\u202c \u202e", "\\u202agoo\\u202c \\u202e"),
         ("\u2066\u2067\u2068\u2069\u200e\u200f\u061c", "\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c"),
         ("\u2028\u2029", "\\u2028\\u2029"),
+        ("a\u200bb\u2060c\ufeff", "a\\u200bb\\u2060c\\ufeff"),  # invisible: zero-width space, joiner, BOM
         ("\ud800", "\\ud800"),  # a lone surrogate could not even be encoded
     ],
 )
