@@ -79,6 +79,16 @@ class ApplyResult:
         return [r for r in self.results if r.outcome == outcome]
 
     @property
+    def deferred(self) -> list[StepResult]:
+        """This apply's own changes left for later: another shard's creates it waited for are not."""
+        return [r for r in self.having(DEFERRED) if not r.awaited]
+
+    @property
+    def waited_for(self) -> list[StepResult]:
+        """Another shard's creates this apply waited for in vain (``shard`` names that shard)."""
+        return [r for r in self.having(DEFERRED) if r.awaited]
+
+    @property
     def ok(self) -> bool:
         return not any(r.outcome in (FAILED, SKIPPED, NOT_STARTED) for r in self.results)
 

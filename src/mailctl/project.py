@@ -31,7 +31,7 @@ import yaml
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
-from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
+from mailctl.apply import DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
 from mailctl.errors import MailctlError, UsageError
 from mailctl.ops import planning
 from mailctl.ops.apply import ApplyHooks, ApplyOptions, open_sink, run_apply
@@ -144,12 +144,12 @@ class ApplyReport:
     @property
     def deferred(self) -> list[StepResult]:
         """Changes of this apply left for later (a domain to verify, another shard's work)."""
-        return [r for r in self._having(DEFERRED) if not r.awaited]
+        return ApplyResult(self.results).deferred
 
     @property
     def waited_for(self) -> list[StepResult]:
         """What other shards create, waited for in vain (``StepResult.shard`` names the shard)."""
-        return [r for r in self._having(DEFERRED) if r.awaited]
+        return ApplyResult(self.results).waited_for
 
     @property
     def not_started(self) -> list[StepResult]:

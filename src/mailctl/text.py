@@ -42,7 +42,7 @@ def shown(text: object, keep: str = "") -> str:
     """``str(text)`` with every control and bidirectional character escaped, except those in
     ``keep`` (``keep="\\n"`` for a message of several lines that mailctl itself composed)."""
     text = str(text)
-    if _HIDDEN.search(text) is None:  # the common case: nothing to escape
+    if not hides(text):  # the common case: nothing to escape
         return text
     return _HIDDEN.sub(lambda m: m.group() if m.group() in keep else _escaped(m.group()), text)
 

@@ -194,8 +194,6 @@ def _finish(
     result: ApplyResult, signum: int | None, allow_deferred: bool, waited: float, files: tuple[str, ...]
 ) -> None:
     """The exit status: a signal's code, 1 for failed or (unless allowed) deferred work, else 0."""
-    from mailctl.ops.apply import DEFERRED
-
     if signum is not None and signum != signal.SIGINT:
         raise Cancelled(
             signum,
@@ -203,7 +201,7 @@ def _finish(
         )
     if not result.ok:
         raise ApplyFailed("apply did not complete: see the report above; re-running apply converges")
-    deferred = [r for r in result.having(DEFERRED) if not r.awaited]
+    deferred = result.deferred
     if not deferred:
         return
     for_shards = [r for r in deferred if r.shard is not None]
@@ -225,7 +223,7 @@ def _finish(
 
 def _waiting_for_shards(result: ApplyResult, count: int) -> str:
     """What other shards create and this one waited for in vain: apply them first."""
-    awaited = [r for r in result.results if r.awaited]
+    awaited = result.waited_for
     shards = sorted({r.shard for r in awaited if r.shard is not None})
     return (
         f"{count} change(s) deferred, waiting for {', '.join(shown(r.address) for r in awaited)}, which "
@@ -301,12 +299,11 @@ def _print_step(result: StepResult) -> None:
 
 
 def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
-    from mailctl.ops.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED
+    from mailctl.ops.apply import DONE, FAILED, NOT_STARTED, SKIPPED
 
     done, failed = result.having(DONE), result.having(FAILED)
     skipped, not_started = result.having(SKIPPED), result.having(NOT_STARTED)
-    awaited = [r for r in result.having(DEFERRED) if r.awaited]  # another shard's creates, not ours
-    deferred = [r for r in result.having(DEFERRED) if not r.awaited]
+    awaited, deferred = result.waited_for, result.deferred
     click.echo("")
     for title, rows, fg in (
         ("Failed", failed, "red"),

@@ -99,10 +99,9 @@ def _listed(names: list[str]) -> str:
 def _write(directory: Path, texts: dict[str, str]) -> None:
     there = [name for name in texts if os.path.lexists(directory / name)]  # a directory, an ignored file...
     if there:
-        listed = ", ".join(shown(name) for name in there[:5]) + (
-            f" and {len(there) - 5} more" if len(there) > 5 else ""
+        raise UsageError(
+            f"{shown(str(directory))} already holds {_listed(there)}: export into a new or empty directory"
         )
-        raise UsageError(f"{shown(str(directory))} already holds {listed}: export into a new or empty directory")
     try:
         atomic.write_new_files(directory, texts)
     except OSError as exc:
