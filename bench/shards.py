@@ -55,8 +55,10 @@ after the first contact is too low and nothing raises it; probing again brings b
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,7 @@ from mailctl.plan.shards import shard_of
 
 GOAL_RATIO = 1.05
 GOAL_429 = 0.02
+PACINGS = ("told", "learnt")
 
 
 def main() -> None:
@@ -87,11 +90,19 @@ def main() -> None:
     parser.add_argument("--rate-limit", type=float, default=20.0)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--layout", action="append", help="hash, or tenants per shard such as 8,10,20,10 (repeatable)")
+    parser.add_argument(
+        "--pacing",
+        action="append",
+        choices=PACINGS,
+        help="told: the shards are given the limit (apply --rate-limit R); learnt: they learn it from 429s "
+        "(repeatable; default: both)",
+    )
     args = parser.parse_args()
     failed = False
     for layout in args.layout or ["hash", "8,10,20,10"]:
         config, shards = _config(layout, args.tenants, args.shards)
-        failed |= not _run(config, shards, args.rate_limit, args.latency_ms, layout)
+        for pacing in args.pacing or PACINGS:
+            failed |= not _run(config, shards, args.rate_limit, args.latency_ms, layout, pacing)
     if failed:
         sys.exit(1)
 
@@ -113,7 +124,7 @@ def _config(layout: str, tenants: int, shards: int) -> tuple[dict[str, Any], int
     return {**config, "pods": pods}, len(wanted)
 
 
-def _run(config: dict[str, Any], shards: int, rate_limit: float, latency_ms: int, layout: str) -> bool:
+def _run(config: dict[str, Any], shards: int, rate_limit: float, latency_ms: int, layout: str, pacing: str) -> bool:
     tenants = len(config["pods"])
     with tempfile.TemporaryDirectory(prefix="mailctl-bench-shards-") as tmp:
         workdir = Path(tmp)
@@ -133,13 +144,11 @@ def _run(config: dict[str, Any], shards: int, rate_limit: float, latency_ms: int
                     f"{k}/{shards}",
                     "--secrets-out",
                     f"s{k}.json",
+                    *(["--rate-limit", str(rate_limit)] if pacing == "told" else []),
                 )
                 for k in range(1, shards + 1)
             ]
-            results = []
-            for proc in procs:
-                code, rss, output, _ = finish(proc)
-                results.append((code, time.perf_counter() - start, rss, output))
+            results = _finish_all(procs, start)
             wall = time.perf_counter() - start
             total: Counts = counts(sandbox) - before
             replan = run_mailctl(sandbox, workdir, "plan", "--detailed-exitcode")
@@ -150,7 +159,8 @@ def _run(config: dict[str, Any], shards: int, rate_limit: float, latency_ms: int
     floor = accepted / rate_limit
     print(
         f"layout {layout}: {tenants} tenants ({tenants * RESOURCES_PER_TENANT} resources) in {shards} shards, "
-        f"organisation rate limit {rate_limit:g}/s, latency {latency_ms} ms"
+        f"organisation rate limit {rate_limit:g}/s ({'told to' if pacing == 'told' else 'learnt by'} the shards), "
+        f"latency {latency_ms} ms"
     )
     for k, (code, seconds, rss, output) in enumerate(results, start=1):
         print(f"  shard {k}/{shards}: exit {code}, done after {seconds:.1f}s, RSS {rss:.0f} MB")
@@ -163,6 +173,23 @@ def _run(config: dict[str, Any], shards: int, rate_limit: float, latency_ms: int
     print(f"  429 share {total.share_429:.1%} (goal <= {GOAL_429:.0%})")
     print(f"  re-plan of the whole config: {'no changes' if replan.exit_code == 0 else 'CHANGES'}")
     return all(code == 0 for code, *_ in results) and replan.exit_code == 0
+
+
+def _finish_all(procs: list[subprocess.Popen[str]], start: float) -> list[tuple[int, float, float, str]]:
+    """(exit code, seconds from ``start`` to its end, peak RSS, output) of each process, each
+    waited for in its own thread: the time a shard ended, not when the one before it was read."""
+    results: list[tuple[int, float, float, str]] = [(0, 0.0, 0.0, "")] * len(procs)
+
+    def wait(k: int) -> None:
+        code, rss, output, _ = finish(procs[k])
+        results[k] = (code, time.perf_counter() - start, rss, output)
+
+    threads = [threading.Thread(target=wait, args=(k,)) for k in range(len(procs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 if __name__ == "__main__":

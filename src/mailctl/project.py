@@ -162,7 +162,8 @@ class ApplyReport:
 
 
 class Project:
-    """A config (a dict, or files) and where to apply it (an embedded sandbox, or an endpoint)."""
+    """A config (a dict, or files) and where to apply it (an embedded sandbox, or an endpoint).
+    ``rate_limit``: the organisation's requests per second, if known (the CLI's ``--rate-limit``)."""
 
     def __init__(
         self,
@@ -172,6 +173,7 @@ class Project:
         endpoint: str | None = None,
         api_key: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        rate_limit: float | None = None,
     ):
         if (config is None) == (files is None):
             raise UsageError("Project needs exactly one of config= (a dict) or files= (paths)")
@@ -183,6 +185,9 @@ class Project:
         self._endpoint = endpoint
         self._api_key = api_key if api_key is not None else os.environ.get("AGENTMAIL_API_KEY")
         self._timeout = timeout
+        if rate_limit is not None and not rate_limit > 0:
+            raise UsageError(f"rate_limit must be a positive number of requests per second, not {rate_limit!r}")
+        self._rate_limit = rate_limit
 
     # -- the workflows ---------------------------------------------------------------------------
 
@@ -253,7 +258,7 @@ class Project:
     # -------------------------------------------------------------------------------------------
 
     def _client(self) -> AgentMailClient:
-        return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout)
+        return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout, self._rate_limit)
 
 
 def _globs(value: Sequence[str] | str) -> list[str]:

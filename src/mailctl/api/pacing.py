@@ -21,6 +21,14 @@ what happened (``release``). The pacer keeps three things, all shared:
   (so refusals stay rare), then faster again to find new room (another shard of the organisation
   may have finished): :data:`PROBE` s past the plateau it doubles at least every :data:`DOUBLING` s.
 
+A known budget (``budget``, from ``--rate-limit``): the organisation's requests per second, which
+the API does not tell. The pacer then spends it like the API's own token bucket (GCRA: ``budget``
+per second, bursts of as many), less one request held back for the jitter between sending and
+arriving, and needs no 429 to learn it: no start ramp, no probing. A shard spends its
+part (:meth:`Pacer.share`): the shards' buckets add up to the API's, so together they stay within
+it, and since each part is its share of the work they finish together. A 429 anyway (someone else
+spends the budget too) is handled as above, the bucket still capping the pace.
+
 Only the first 429 of a burst lowers the limit and the rate, and sets the pause: requests already
 in flight when it came (an older ``epoch``) were sent at the old pace, and their refusals say
 nothing new, nor stretch the pause (they would have paused every worker once more per refusal).
@@ -49,6 +57,7 @@ SHARED_RAMP = 0.5  # ... or every SHARED_RAMP s for a client that shares the bud
 RAMP_DOUBLINGS = 12  # past START_RATE x 2**12 (164k/s) the ramp no longer binds
 MIN_RATE = 0.2  # requests per second: never slower than one every 5 s
 DEFAULT_PAUSE = 1.0  # a 429 without a usable Retry-After pauses this long
+SHARD_OVERHEAD = 7  # each shard's own reads and locks, in resources' worth of requests (see share)
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class Pacer:
         start: int = START,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        budget: float | None = None,
     ):
         if fixed is not None and fixed < 1 or maximum < 1:
             raise ValueError("parallelism must be at least 1")
@@ -92,15 +102,21 @@ class Pacer:
         self._resumed = -math.inf  # when the last pause ended (what it held back is not a measure)
         self.refusals = 0
         self._share = 1.0  # this client's part of the work of all clients sharing its budget
+        if budget is not None and budget <= 0:
+            raise ValueError("budget must be positive")
+        self.budget = budget  # requests per second all clients sharing it may make (None: unknown)
+        self._budget_due = -math.inf  # the budget bucket's theoretical arrival time (GCRA)
 
     def share(self, works: Sequence[float], own: int) -> None:
         """This client is ``works[own]`` of the work of several clients started together against one
-        budget (shards of one config): its start ramp is its part of the one the budget would see
-        from a single client. Pacing after the first 429 is unchanged: what the API accepts rules."""
+        budget (shards of one config, ``works`` in resources). Its part counts its reads and lock
+        too (:data:`SHARD_OVERHEAD`, the same for every shard whatever its size). Without a known
+        budget, its start ramp is that part of the one the budget would see from a single client,
+        and after the first 429 what the API accepts rules; with one, it spends that part of it."""
         with self._cond:
-            total = sum(works)
-            if 0 < works[own] < total:
-                self._share = works[own] / total
+            if len(works) > 1 and 0 <= own < len(works):
+                total = sum(works) + SHARD_OVERHEAD * len(works)
+                self._share = (works[own] + SHARD_OVERHEAD) / total
 
     # -- what progress lines show -----------------------------------------------------------
 
@@ -113,7 +129,9 @@ class Pacer:
     def rate(self) -> float | None:
         """The current pace in requests per second (None: not paced, no 429 yet)."""
         with self._cond:
-            return self._current_rate(self._clock())
+            rate = self._current_rate(self._clock())
+            budget = None if self.budget is None else self.budget * self._share
+            return budget if rate is None else rate if budget is None else min(rate, budget)
 
     def pause_left(self) -> float:
         with self._cond:
@@ -167,13 +185,35 @@ class Pacer:
 
     def _claim_turn(self, now: float) -> float:
         rate = self._current_rate(now)
-        if rate is None:
-            return 0.0
-        start = max(now, self._next_start)
-        self._next_start = start + 1.0 / rate
+        start = now
+        if rate is not None:
+            start = max(now, self._next_start)
+            self._next_start = start + 1.0 / rate
+        if self.budget is not None:
+            start = self._budget_turn(start)
         return start - now
 
+    def _budget_turn(self, at: float) -> float:
+        """The first moment from ``at`` at which this client's part of the budget has a request
+        to spare, taken. A token bucket as GCRA: ``_budget_due`` is when it is full again. It is
+        this client's part of the API's bucket (``max(1, budget)``) less one request held back
+        between all parts, at least one request deep; a part under one waits for its first."""
+        assert self.budget is not None
+        interval = 1.0 / (self.budget * self._share)
+        tokens = (max(1.0, self.budget) - 1.0) * self._share
+        depth = max(1.0, tokens)
+        if self._budget_due == -math.inf:
+            self._budget_due = at + (depth - tokens) * interval  # holding ``tokens`` at first use
+        start = max(at, self._budget_due - (depth - 1.0) * interval)
+        self._budget_due = max(self._budget_due, start) + interval
+        return start
+
     def _current_rate(self, now: float) -> float | None:
+        if self.budget is not None and self._rate is None:
+            return None  # the budget's bucket paces (see _budget_turn), from the first request
+        return self._learnt_rate(now)
+
+    def _learnt_rate(self, now: float) -> float | None:
         if self._rate is None:
             return self._ramp(now)
         # Cubic: DECREASE x refused at the decrease, the refused rate after PLATEAU s, then faster:

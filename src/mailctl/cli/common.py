@@ -34,6 +34,7 @@ def config_option(func: F) -> F:
 
 
 TIMEOUT_META = "mailctl.timeout"
+RATE_LIMIT_META = "mailctl.rate_limit"
 
 
 def _remember_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -41,9 +42,27 @@ def _remember_timeout(ctx: click.Context, param: click.Parameter, value: float) 
     return value
 
 
+def _remember_rate_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    ctx.meta[RATE_LIMIT_META] = value
+    return value
+
+
 def connection_options(func: F) -> F:
-    """--endpoint, --sandbox and --timeout. --timeout is kept in the click context (not passed
-    to the command function): :func:`open_client` reads it, so commands need no extra parameter."""
+    """--endpoint, --sandbox, --timeout and --rate-limit. The last two are kept in the click context
+    (not passed to the command function): :func:`open_client` reads them, so commands need no
+    extra parameter."""
+    func = click.option(
+        "--rate-limit",
+        "rate_limit",
+        metavar="RPS",
+        default=None,
+        type=click.FloatRange(min=0, min_open=True, max=1_000_000),
+        expose_value=False,
+        callback=_remember_rate_limit,
+        help="Requests per second the organisation allows, if you know it (or the part mailctl may "
+        "use, to leave room for your agents): mailctl keeps within it from the first request "
+        "instead of learning it from 429s. The shards of a --shard run each keep to their part.",
+    )(func)
     func = click.option(
         "--timeout",
         "timeout",
@@ -126,13 +145,16 @@ def keep_loaded(files: tuple[str, ...], desired: DesiredState) -> None:
 
 
 def open_client(endpoint: str | None, sandbox: str | None, timeout: float | None = None) -> AgentMailClient:
-    """The client for this command; ``timeout`` defaults to the command's ``--timeout``."""
+    """The client for this command; ``timeout`` defaults to the command's ``--timeout``, and its
+    pacer keeps to the command's ``--rate-limit``."""
     from mailctl.ops import planning
 
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
     if timeout is None:
-        ctx = click.get_current_context(silent=True)
-        timeout = ctx.meta.get(TIMEOUT_META, DEFAULT_TIMEOUT) if ctx is not None else DEFAULT_TIMEOUT
-    return planning.open_client(endpoint, sandbox, os.environ.get("AGENTMAIL_API_KEY"), timeout)
+        timeout = meta.get(TIMEOUT_META, DEFAULT_TIMEOUT)
+    key = os.environ.get("AGENTMAIL_API_KEY")
+    return planning.open_client(endpoint, sandbox, key, timeout, rate_limit=meta.get(RATE_LIMIT_META))
 
 
 def load_and_plan(

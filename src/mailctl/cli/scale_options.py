@@ -80,10 +80,12 @@ def parallelism_options(func: F) -> F:
 
 
 def paced(client: AgentMailClient, parallelism: int | None, max_parallelism: int) -> AgentMailClient:
-    """``client``, its requests paced by ``--parallelism`` / ``--max-parallelism``."""
+    """``client``, its requests paced by ``--parallelism`` / ``--max-parallelism`` (and still by
+    ``--rate-limit``)."""
     from mailctl.api.pacing import Pacer
 
-    client.pacer = Pacer(fixed=parallelism, maximum=max_parallelism)
+    budget = client.pacer.budget if client.pacer is not None else None
+    client.pacer = Pacer(fixed=parallelism, maximum=max_parallelism, budget=budget)
     return client
 
 

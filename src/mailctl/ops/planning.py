@@ -26,16 +26,20 @@ class Planned:
     plan: Plan
 
 
-def open_client(endpoint: str | None, sandbox: str | None, api_key: str | None, timeout: float) -> AgentMailClient:
-    """The client for one workflow, pacing itself to the API's latency and rate limit."""
+def open_client(
+    endpoint: str | None, sandbox: str | None, api_key: str | None, timeout: float, rate_limit: float | None = None
+) -> AgentMailClient:
+    """The client for one workflow, pacing itself to the API's latency and rate limit (kept from
+    the first request when ``rate_limit`` tells it: see ``Pacer``'s budget)."""
     client = connect(endpoint, sandbox, api_key, timeout=timeout)
-    client.pacer = Pacer()
+    client.pacer = Pacer(budget=rate_limit)
     return client
 
 
 def share_pace(client: AgentMailClient, desired: DesiredState, shard: shards.Shard | None) -> None:
     """With ``--shard K/N``, tell the client's pacer this shard's part of the config's resources
-    (``Pacer.share``): the N shards start together, so they ramp their pace up as one client would."""
+    (``Pacer.share``): the N shards start together, so they ramp their pace up as one client would,
+    or with ``--rate-limit`` each spends its part of it."""
     if shard is not None and client.pacer is not None:
         client.pacer.share(shards.works(desired.resources, shard.count), shard.index - 1)
 

@@ -1,0 +1,107 @@
+"""A known budget (``--rate-limit``): the pacer spends it like the API's own token bucket, from the
+first request (no ramp, no 429 to learn it), and shards of one config each spend their part, so
+that together they are never refused by the sandbox's bucket, yet use nearly all of it."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from test_pacing import FakeTime
+
+from mailctl.api.pacing import SHARD_OVERHEAD, Pacer
+from mailctl.sandbox import knobs
+
+
+def _budgeted(budget: float, works: list[float] | None = None, own: int = 0) -> tuple[FakeTime, Pacer]:
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep, budget=budget)
+    if works is not None:
+        pacer.share(works, own)
+    return time, pacer
+
+
+def _send_times(pacer: Pacer, time: FakeTime, count: int) -> list[float]:
+    """When ``count`` requests, each answered at once, are let through (as offsets from the first)."""
+    start = time.now
+    times = []
+    for _ in range(count):
+        ticket = pacer.acquire()
+        times.append(ticket.started - start)
+        pacer.release(ticket, 200)
+    return times
+
+
+def test_a_known_budget_paces_from_the_first_request_bursting_all_but_one_of_it():
+    time, pacer = _budgeted(10.0)
+    assert pacer.rate == pytest.approx(10.0)  # no ramp: the pace is the budget before any 429
+    times = _send_times(pacer, time, 30)
+    assert times[:9] == [0.0] * 9  # a bucket of 10, one held back for jitter
+    gaps = [b - a for a, b in itertools.pairwise(times[9:])]
+    assert times[9] == pytest.approx(0.1)
+    assert gaps == pytest.approx([0.1] * len(gaps))
+
+
+def test_without_a_budget_the_first_requests_are_not_held_to_one():
+    time = FakeTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    assert pacer.budget is None
+    assert _send_times(pacer, time, 30)[-1] < 30 / 10.0 - 0.1 - 1.0  # faster than a budget of 10 would let
+
+
+def test_a_shard_spends_its_part_of_the_budget():
+    time, pacer = _budgeted(20.0, [10.0, 30.0], 1)  # with the reads every shard makes: 37 of 54
+    part = 20.0 * 37 / 54
+    assert pacer.rate == pytest.approx(part)
+    times = _send_times(pacer, time, 60)
+    assert times[-1] - times[20] == pytest.approx(39 / part)
+
+
+def test_a_budget_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        Pacer(budget=0.0)
+
+
+def _bucket_refusals(monkeypatch: pytest.MonkeyPatch, rate: float, arrivals: list[float]) -> int:
+    """How many of ``arrivals`` the sandbox's own token bucket refuses."""
+    now = SimpleNamespace(value=0.0)
+    monkeypatch.setattr(knobs, "time", SimpleNamespace(monotonic=lambda: now.value))
+    limiter = knobs.RateLimiter()
+    refused = 0
+    for arrival in sorted(arrivals):
+        now.value = arrival
+        refused += limiter.acquire("org", rate) is not None
+    return refused
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    budget=st.sampled_from([3.0, 10.0, 20.0, 30.0, 97.5]),
+    works=st.lists(st.integers(0, 400), min_size=2, max_size=4),
+    delays=st.lists(st.floats(0.0, 3.0), min_size=6, max_size=6),
+)
+def test_shards_spending_their_parts_are_never_refused_and_use_the_budget(budget, works, delays):
+    """Shards started at any moments, each sending as fast as its pacer lets it: the
+    sandbox's bucket refuses none of them, and for 20 s once all run they take at least 97% of the budget.
+    (A part of the bucket under one request cannot be kept: such shards may collide.)"""
+    parts = [(w + SHARD_OVERHEAD) / (sum(works) + SHARD_OVERHEAD * len(works)) for w in works]
+    assume(all((max(1.0, budget) - 1.0) * part >= 1.0 for part in parts))
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        arrivals: list[float] = []
+        horizon, late = 20.0, max(delays[: len(works)])
+        for own in range(len(works)):
+            time, pacer = _budgeted(budget, [float(w) for w in works], own)
+            time.now = delays[own]
+            while time.now < late + horizon:
+                ticket = pacer.acquire()
+                arrivals.append(ticket.started)
+                pacer.release(ticket, 200)
+        assert _bucket_refusals(monkeypatch, budget, arrivals) == 0
+        spent = sum(1 for t in arrivals if late + 1.0 <= t < late + horizon - 1.0)
+        assert spent >= 0.97 * budget * (horizon - 2.0) - len(works)
+    finally:
+        monkeypatch.undo()
