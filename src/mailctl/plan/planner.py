@@ -215,8 +215,25 @@ def _deepdiff(before: Any, after: Any, **options: Any) -> Any:
     from deepdiff import DeepDiff
 
     return DeepDiff(
-        before, after, ignore_order=True, ignore_type_in_groups=[(int, float)], ignore_type_subclasses=True, **options
+        _whole_numbers_as_int(before),
+        _whole_numbers_as_int(after),
+        ignore_order=True,
+        ignore_type_in_groups=[(int, float)],
+        ignore_type_subclasses=True,
+        **options,
     )
+
+
+def _whole_numbers_as_int(value: Any) -> Any:
+    """``value`` with every whole float (2.0) as the int it equals, exactly: with ``ignore_order``
+    deepdiff counts 2 and 2.0 apart when one list holds both ([1, 2, 2.0] is not [2.0, 1, 2.0])."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers_as_int(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_whole_numbers_as_int(v) for v in value]
+    return value
 
 
 def _cascade_pod_replacements(changes: dict[str, Change], desired: DesiredState, scope: _Scope) -> None:
