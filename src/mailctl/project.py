@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from mailctl.api.budget import Budget
 from mailctl.api.client import AgentMailClient
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
 from mailctl.apply import DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
@@ -185,9 +186,11 @@ class Project:
         self._endpoint = endpoint
         self._api_key = api_key if api_key is not None else os.environ.get("AGENTMAIL_API_KEY")
         self._timeout = timeout
-        if rate_limit is not None and not rate_limit > 0:
-            raise UsageError(f"rate_limit must be a positive number of requests per second, not {rate_limit!r}")
-        self._rate_limit = rate_limit
+        try:  # one budget for every client of this project: an apply does not find it unspent after a plan
+            self._budget = Budget(rate_limit) if rate_limit is not None else None
+        except (ValueError, TypeError):
+            wanted = "a positive number of requests per second"
+            raise UsageError(f"rate_limit must be {wanted}, not {rate_limit!r}") from None
 
     # -- the workflows ---------------------------------------------------------------------------
 
@@ -258,7 +261,7 @@ class Project:
     # -------------------------------------------------------------------------------------------
 
     def _client(self) -> AgentMailClient:
-        return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout, self._rate_limit)
+        return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout, self._budget)
 
 
 def _globs(value: Sequence[str] | str) -> list[str]:

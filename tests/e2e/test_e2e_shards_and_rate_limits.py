@@ -1,16 +1,20 @@
-"""Shard locks over the served sandbox, sharded applies that run at once, and an apply with
---parallelism 20 that finishes in one run against a low organisation rate limit."""
+"""Shard locks over the served sandbox, sharded applies that run at once, an apply with
+--parallelism 20 that finishes in one run against a low organisation rate limit, and shards (and
+the Python API) told that limit (--rate-limit), which keep within it from the first request."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from e2e_harness import SandboxProcess, apply_shards_at_once, tenants_config, watched_sandbox
 
+from mailctl import Project
 from mailctl.api import lock
 from mailctl.api.client import AgentMailClient
-from mailctl.errors import UnsafePlan
+from mailctl.api.pacing import Pacer
+from mailctl.errors import UnsafePlan, UsageError
 
 
 @pytest.fixture
@@ -110,3 +114,76 @@ def test_parallelism_20_under_a_low_rate_limit_finishes_in_one_run(limited, mail
     assert run.exit_code == 0, run.output
     assert "Apply complete!" in run.stdout and "FAILED" not in run.output
     assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
+
+
+def _refused(sandbox: SandboxProcess) -> int:
+    return int(sandbox.stats().get("by_status", {}).get("429", 0))
+
+
+@pytest.mark.parametrize("told", [True, False], ids=["told", "learnt"])
+def test_shards_told_the_rate_limit_keep_within_it_from_the_first_request(limited, mailctl, write_config, told):
+    """Two shards started together under a limit of 6/s: told it (--rate-limit 6), each spends its
+    part and none is refused; left to learn it, they are refused (so the first case proves the rail)."""
+    limited.reset()
+    config = write_config(tenants_config(2, prefix="rt-"))
+    results = apply_shards_at_once(config, limited, mailctl.workdir, 2, *(["--rate-limit", "6"] if told else []))
+    for code, output in results:
+        mailctl.watch.output("mailctl apply --shard", output)
+        assert code == 0, output
+    assert (_refused(limited) == 0) is told
+    mailctl.sandbox = limited
+    assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0
+
+
+def test_the_python_api_keeps_within_its_rate_limit(limited, write_config):
+    limited.reset()
+    project = Project(
+        config=tenants_config(2, prefix="rp-"), endpoint=limited.url, api_key=limited.api_key, rate_limit=6
+    )
+    report = project.apply(project.plan(), secrets=lambda record: None, parallelism=20)
+    assert report.ok
+    assert _refused(limited) == 0
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "nan", "fast"])
+def test_a_rate_limit_that_is_no_positive_number_is_refused_naming_the_option(mailctl, write_config, value):
+    run = mailctl("plan", "-f", write_config(tenants_config(1)), "--rate-limit", value)
+    assert run.exit_code != 0
+    assert "--rate-limit" in run.output and "Traceback" not in run.output
+
+
+def test_the_python_api_refuses_a_rate_limit_that_is_no_positive_number():
+    with pytest.raises(UsageError, match="rate_limit"):
+        Project(config=tenants_config(1), sandbox="unused.db", rate_limit=0)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("plan",),
+        ("drift",),
+        ("export",),
+        ("dns",),
+        ("unlock",),
+        ("apply", "--auto-approve", "--secrets-out", "secrets.json"),
+        ("rotate", "pod/rb-000/api_key/backend", "--retire-old"),
+    ],
+    ids=lambda command: command[0],
+)
+def test_every_command_that_talks_to_the_api_keeps_to_rate_limit(mailctl, write_config, monkeypatch, command):
+    """--rate-limit reaches the pacer of whichever command runs (each pacer it makes, all with it)."""
+    config = write_config(tenants_config(1, prefix="rb-"))
+    mailctl.apply(config)
+    budgets: list[float | None] = []
+    plain = Pacer.__init__
+
+    def recording(self: Pacer, *args: Any, **kwargs: Any) -> None:
+        plain(self, *args, **kwargs)
+        budgets.append(None if self.budget is None else self.budget.per_second)
+
+    monkeypatch.setattr(Pacer, "__init__", recording)
+    name, *rest = command
+    args = [name] if name in ("unlock", "dns") else [name, "-f", config]
+    run = mailctl(*args, *rest, "--rate-limit", "7.5")
+    assert run.exit_code in (0, 2), run.output
+    assert budgets and set(budgets) == {7.5}

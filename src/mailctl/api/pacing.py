@@ -21,13 +21,12 @@ what happened (``release``). The pacer keeps three things, all shared:
   (so refusals stay rare), then faster again to find new room (another shard of the organisation
   may have finished): :data:`PROBE` s past the plateau it doubles at least every :data:`DOUBLING` s.
 
-A known budget (``budget``, from ``--rate-limit``): the organisation's requests per second, which
-the API does not tell. The pacer then spends it like the API's own token bucket (GCRA: ``budget``
-per second, bursts of as many), less one request held back for the jitter between sending and
-arriving, and needs no 429 to learn it: no start ramp, no probing. A shard spends its
-part (:meth:`Pacer.share`): the shards' buckets add up to the API's, so together they stay within
-it, and since each part is its share of the work they finish together. A 429 anyway (someone else
-spends the budget too) is handled as above, the bucket still capping the pace.
+A known budget (:class:`~mailctl.api.budget.Budget`, from ``--rate-limit``): the pacer spends it
+like the API's own token bucket from the first request, and needs no 429 to learn it: no start
+ramp, no probing. A shard spends its part (:meth:`Pacer.share`), and since each part is its share
+of the work, shards of alike tenants finish together (a shard whose siblings finished first does
+not take up their parts: nothing tells it they did). A 429 anyway (someone else spends the budget
+too) is handled as above, the budget still capping the pace.
 
 Only the first 429 of a burst lowers the limit and the rate, and sets the pause: requests already
 in flight when it came (an older ``epoch``) were sent at the old pace, and their refusals say
@@ -42,6 +41,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from mailctl.api.budget import Budget
 
 START = 8  # requests in flight at first: a plan's five list reads run at once
 FLAT = 2.0  # latency up to this many times the lowest seen still counts as flat
@@ -77,7 +78,7 @@ class Pacer:
         start: int = START,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        budget: float | None = None,
+        budget: Budget | float | None = None,
     ):
         if fixed is not None and fixed < 1 or maximum < 1:
             raise ValueError("parallelism must be at least 1")
@@ -102,10 +103,8 @@ class Pacer:
         self._resumed = -math.inf  # when the last pause ended (what it held back is not a measure)
         self.refusals = 0
         self._share = 1.0  # this client's part of the work of all clients sharing its budget
-        if budget is not None and budget <= 0:
-            raise ValueError("budget must be positive")
-        self.budget = budget  # requests per second all clients sharing it may make (None: unknown)
-        self._budget_due = -math.inf  # the budget bucket's theoretical arrival time (GCRA)
+        # What all clients sharing it may spend (None: unknown, learnt from 429s).
+        self.budget = Budget(budget) if isinstance(budget, int | float) else budget
 
     def share(self, works: Sequence[float], own: int) -> None:
         """This client is ``works[own]`` of the work of several clients started together against one
@@ -130,8 +129,8 @@ class Pacer:
         """The current pace in requests per second (None: not paced, no 429 yet)."""
         with self._cond:
             rate = self._current_rate(self._clock())
-            budget = None if self.budget is None else self.budget * self._share
-            return budget if rate is None else rate if budget is None else min(rate, budget)
+            part = None if self.budget is None else self.budget.part(self._share)
+            return part if rate is None else rate if part is None else min(rate, part)
 
     def pause_left(self) -> float:
         with self._cond:
@@ -190,27 +189,12 @@ class Pacer:
             start = max(now, self._next_start)
             self._next_start = start + 1.0 / rate
         if self.budget is not None:
-            start = self._budget_turn(start)
+            start = self.budget.turn(start, self._share)
         return start - now
-
-    def _budget_turn(self, at: float) -> float:
-        """The first moment from ``at`` at which this client's part of the budget has a request
-        to spare, taken. A token bucket as GCRA: ``_budget_due`` is when it is full again. It is
-        this client's part of the API's bucket (``max(1, budget)``) less one request held back
-        between all parts, at least one request deep; a part under one waits for its first."""
-        assert self.budget is not None
-        interval = 1.0 / (self.budget * self._share)
-        tokens = (max(1.0, self.budget) - 1.0) * self._share
-        depth = max(1.0, tokens)
-        if self._budget_due == -math.inf:
-            self._budget_due = at + (depth - tokens) * interval  # holding ``tokens`` at first use
-        start = max(at, self._budget_due - (depth - 1.0) * interval)
-        self._budget_due = max(self._budget_due, start) + interval
-        return start
 
     def _current_rate(self, now: float) -> float | None:
         if self.budget is not None and self._rate is None:
-            return None  # the budget's bucket paces (see _budget_turn), from the first request
+            return None  # the budget paces, from the first request
         return self._learnt_rate(now)
 
     def _learnt_rate(self, now: float) -> float | None:

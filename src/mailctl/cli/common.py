@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -43,6 +44,8 @@ def _remember_timeout(ctx: click.Context, param: click.Parameter, value: float) 
 
 
 def _remember_rate_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and math.isnan(value):  # FloatRange lets NaN through (every comparison is False)
+        raise click.BadParameter(f"{value!r}: expected a positive number of requests per second")
     ctx.meta[RATE_LIMIT_META] = value
     return value
 

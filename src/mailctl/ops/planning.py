@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mailctl.api.budget import Budget
 from mailctl.api.client import AgentMailClient
 from mailctl.api.connect import connect
 from mailctl.api.facts import read_facts
@@ -27,7 +28,11 @@ class Planned:
 
 
 def open_client(
-    endpoint: str | None, sandbox: str | None, api_key: str | None, timeout: float, rate_limit: float | None = None
+    endpoint: str | None,
+    sandbox: str | None,
+    api_key: str | None,
+    timeout: float,
+    rate_limit: Budget | float | None = None,
 ) -> AgentMailClient:
     """The client for one workflow, pacing itself to the API's latency and rate limit (kept from
     the first request when ``rate_limit`` tells it: see ``Pacer``'s budget)."""

@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_pacing import FakeTime
 
+from mailctl.api.budget import JITTER
 from mailctl.api.pacing import SHARD_OVERHEAD, Pacer
 from mailctl.sandbox import knobs
 
@@ -35,14 +36,24 @@ def _send_times(pacer: Pacer, time: FakeTime, count: int) -> list[float]:
     return times
 
 
-def test_a_known_budget_paces_from_the_first_request_bursting_all_but_one_of_it():
-    time, pacer = _budgeted(10.0)
-    assert pacer.rate == pytest.approx(10.0)  # no ramp: the pace is the budget before any 429
-    times = _send_times(pacer, time, 30)
-    assert times[:9] == [0.0] * 9  # a bucket of 10, one held back for jitter
-    gaps = [b - a for a, b in itertools.pairwise(times[9:])]
-    assert times[9] == pytest.approx(0.1)
-    assert gaps == pytest.approx([0.1] * len(gaps))
+def test_a_known_budget_paces_from_the_first_request_bursting_all_but_a_jitter_margin():
+    time, pacer = _budgeted(20.0)
+    assert pacer.rate == pytest.approx(20.0)  # no ramp: the pace is the budget before any 429
+    times = _send_times(pacer, time, 60)
+    held = 20.0 * JITTER  # of a bucket of 20: what 20/s refills in JITTER s, for arrival jitter
+    assert times[: int(20 - held)] == [0.0] * int(20 - held)
+    assert times[int(20 - held)] == pytest.approx(1 / 20)
+    gaps = [b - a for a, b in itertools.pairwise(times[int(20 - held) :])]
+    assert gaps == pytest.approx([1 / 20] * len(gaps))
+
+
+def test_requests_arriving_up_to_the_jitter_margin_closer_than_sent_are_not_refused(monkeypatch):
+    """The worst case: the API's bucket full, and everything sent in the first 0.2 s arrives at
+    0.2 s at once (the burst the latest): the sandbox's bucket still refuses none of it."""
+    time, pacer = _budgeted(20.0)
+    sent = _send_times(pacer, time, 200)
+    arrivals = [max(t, 0.2) for t in sent]
+    assert _bucket_refusals(monkeypatch, 20.0, arrivals) == 0
 
 
 def test_without_a_budget_the_first_requests_are_not_held_to_one():
@@ -57,7 +68,10 @@ def test_a_shard_spends_its_part_of_the_budget():
     part = 20.0 * 37 / 54
     assert pacer.rate == pytest.approx(part)
     times = _send_times(pacer, time, 60)
-    assert times[-1] - times[20] == pytest.approx(39 / part)
+    burst = sum(1 for t in times if t == 0.0)
+    assert burst == int((20.0 - 20.0 * JITTER) * 37 / 54)  # its part of the bucket
+    gaps = [b - a for a, b in itertools.pairwise(times[burst:])]
+    assert gaps == pytest.approx([1 / part] * len(gaps))
 
 
 def test_a_budget_must_be_positive():
@@ -88,7 +102,8 @@ def test_shards_spending_their_parts_are_never_refused_and_use_the_budget(budget
     sandbox's bucket refuses none of them, and for 20 s once all run they take at least 97% of the budget.
     (A part of the bucket under one request cannot be kept: such shards may collide.)"""
     parts = [(w + SHARD_OVERHEAD) / (sum(works) + SHARD_OVERHEAD * len(works)) for w in works]
-    assume(all((max(1.0, budget) - 1.0) * part >= 1.0 for part in parts))
+    held = max(1.0, budget * JITTER)
+    assume(all((max(1.0, budget) - held) * part >= 1.0 for part in parts))
     monkeypatch = pytest.MonkeyPatch()
     try:
         arrivals: list[float] = []

@@ -1,0 +1,50 @@
+"""A known rate budget (``--rate-limit``): the requests per second the organisation allows, which
+the API itself does not tell (a 429 with ``Retry-After`` is all it says).
+
+It is spent like the API's own token bucket, as GCRA: ``per_second`` requests per second and
+bursts of as many, less what it refills in :data:`JITTER` seconds (at least one request): held
+back, so that requests sent in time but arriving closer together than they were sent still find
+the API's bucket holding a token for them. A
+client that shares the budget with others (the shards of one config) spends its part of it
+(``share``): their buckets add up to the API's, so together they stay within it.
+
+The bucket is taken to be full when first used. One :class:`Budget` serves every client of one
+process that spends it (the Python API's plan, then its apply), so the second does not find a
+full bucket that the first has spent.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+JITTER = 0.25  # seconds: how much closer together requests may arrive than they were sent
+
+
+class Budget:
+    def __init__(self, per_second: float):
+        if not (math.isfinite(per_second) and per_second > 0):
+            raise ValueError(f"a rate budget must be a positive number of requests per second, not {per_second!r}")
+        self.per_second = per_second
+        self._due = -math.inf  # when the bucket is full again (GCRA's theoretical arrival time)
+        self._lock = threading.Lock()
+
+    def part(self, share: float) -> float:
+        """Requests per second of a client that spends ``share`` of the budget."""
+        return self.per_second * share
+
+    def turn(self, at: float, share: float) -> float:
+        """The first moment from ``at`` at which a client spending ``share`` of the budget has a
+        request to spare, taken. Its bucket is ``share`` of the API's (``max(1, per_second)``)
+        less what is held back, and at least one request deep: a part under one request waits
+        for its first, and such parts may collide (each may send at the same moment)."""
+        interval = 1.0 / self.part(share)
+        held = max(1.0, self.per_second * JITTER)
+        tokens = max(0.0, max(1.0, self.per_second) - held) * share
+        depth = max(1.0, tokens)
+        with self._lock:
+            if self._due == -math.inf:
+                self._due = at + (depth - tokens) * interval  # holding ``tokens`` at first use
+            start = max(at, self._due - (depth - 1.0) * interval)
+            self._due = max(self._due, start) + interval
+            return start
