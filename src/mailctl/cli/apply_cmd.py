@@ -21,6 +21,7 @@ from mailctl.cli.common import (
     open_client,
     target_options,
 )
+from mailctl.cli.numbers import Number
 from mailctl.cli.scale_options import paced, parallelism_options, shard_option, workers
 from mailctl.cli.signals import GracefulStop, name_of
 from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter, ShardWaitReporter
@@ -63,14 +64,14 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 @click.option(
     "--wait-for-domains",
     metavar="SECONDS",
-    type=click.FloatRange(0),
+    type=Number(0),
     default=0.0,
     help="Wait up to SECONDS for new domains to verify before creating inboxes on them.",
 )
 @click.option(
     "--wait-for-shards",
     metavar="SECONDS",
-    type=click.FloatRange(0),
+    type=Number(0),
     default=300.0,
     show_default=True,
     help="With --shard: wait up to SECONDS for what other shards create (organisation domains, pods an "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
+from mailctl.cli.numbers import Number
 
 if TYPE_CHECKING:
     from mailctl.api.client import AgentMailClient
@@ -44,8 +44,6 @@ def _remember_timeout(ctx: click.Context, param: click.Parameter, value: float) 
 
 
 def _remember_rate_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and math.isnan(value):  # FloatRange lets NaN through (every comparison is False)
-        raise click.BadParameter(f"{value!r}: expected a positive number of requests per second")
     ctx.meta[RATE_LIMIT_META] = value
     return value
 
@@ -59,7 +57,7 @@ def connection_options(func: F) -> F:
         "rate_limit",
         metavar="RPS",
         default=None,
-        type=click.FloatRange(min=0, min_open=True, max=1_000_000),
+        type=Number(min=0, min_open=True, max=1_000_000),
         expose_value=False,
         callback=_remember_rate_limit,
         help="Requests per second the organisation allows, if you know it (or the part mailctl may "
@@ -72,7 +70,7 @@ def connection_options(func: F) -> F:
         metavar="SECONDS",
         default=DEFAULT_TIMEOUT,
         show_default=True,
-        type=click.FloatRange(min=0, min_open=True, max=86400),
+        type=Number(min=0, min_open=True, max=86400),
         expose_value=False,
         callback=_remember_timeout,
         help="Deadline for each API request: connecting, waiting and reading the "
@@ -118,7 +116,7 @@ def lock_timeout_option(func: F) -> F:
     return click.option(
         "--lock-timeout",
         metavar="SECONDS",
-        type=click.FloatRange(0),
+        type=Number(0),
         default=0.0,
         help="Wait up to SECONDS for the apply lock when another run holds it (default 0: fail at once).",
     )(func)

@@ -7,6 +7,7 @@ import os
 import click
 
 from mailctl.cli.helptext import FullSummaryGroup
+from mailctl.cli.numbers import Number
 from mailctl.sandbox.server_defaults import THREADS
 
 
@@ -43,7 +44,7 @@ def sandbox() -> None:
 )
 @click.option(
     "--rate-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Number(min=0, min_open=True),
     default=None,
     help="Requests per second, the budget of each organisation (429 above).",
 )
@@ -54,9 +55,7 @@ def sandbox() -> None:
     type=click.Choice(["org", "key"]),
     help="Who shares one --rate-limit budget: the organisation (as AgentMail) or each key.",
 )
-@click.option(
-    "--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Probability a write fails."
-)
+@click.option("--fault-rate", default=0.0, show_default=True, type=Number(0, 1), help="Probability a write fails.")
 @click.option(
     "--fault-mode",
     default="both",

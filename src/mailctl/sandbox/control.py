@@ -18,6 +18,7 @@ organisation only. It needs an organisation-level key with full permissions (no
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from mailctl.sandbox.backend import api_keys, events, org
@@ -58,7 +59,14 @@ def get_config(ctx: Ctx) -> Reply:
 
 def _number(name: str, value: Any, low: float, high: float | None, integer: bool) -> Any:
     kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < low or (high is not None and value > high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or isinstance(value, float)
+        and not math.isfinite(value)  # NaN passes every comparison below
+        or value < low
+        or (high is not None and value > high)
+    ):
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
         raise bad_request(f"'{name}' must be {'an integer' if integer else 'a number'} {bound}", name)
     return value

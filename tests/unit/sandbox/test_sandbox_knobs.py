@@ -146,3 +146,24 @@ def test_arming_an_unknown_route_is_400() -> None:
     client = _client(create_app(api_keys=(KEY,)))
     response = client.post("/_sandbox/faults", json={"method": "GET", "route": "/v0/nope", "status": 500, "code": "x"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("knob", ["rate_limit", "fault_rate"])
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_a_knob_that_is_no_finite_number_is_400_and_changes_nothing(knob: str, value: str) -> None:
+    """Python's json reads NaN and Infinity, and every range check passes NaN (each comparison is
+    False): a rate limit of NaN would answer every request 429. The body is refused as no JSON."""
+    client = _client(create_app(api_keys=(KEY,)))
+    before = client.get("/_sandbox/config").json()
+    body = f'{{"{knob}": {value}}}'.encode()
+    response = client.patch("/_sandbox/config", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert client.get("/_sandbox/config").json() == before
+    assert client.get("/v0/pods").status_code == 200
+
+
+@pytest.mark.parametrize("knob", ["rate_limit", "fault_rate"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_create_app_rejects_knobs_that_are_no_finite_number(knob: str, value: float) -> None:
+    with pytest.raises(ValueError, match=knob):
+        create_app(**{knob: value})
