@@ -27,6 +27,7 @@ class Budget:
             raise ValueError(f"a rate budget must be a positive number of requests per second, not {per_second!r}")
         self.per_second = per_second
         self._due = -math.inf  # when the bucket is full again (GCRA's theoretical arrival time)
+        self._share: float | None = None  # the share ``_due`` was reckoned in
         self._lock = threading.Lock()
 
     def part(self, share: float) -> float:
@@ -45,6 +46,11 @@ class Budget:
         with self._lock:
             if self._due == -math.inf:
                 self._due = at + (depth - tokens) * interval  # holding ``tokens`` at first use
+            elif share != self._share and self._share is not None and self._due > at:
+                # The part changed (a shard learns it once its config is read): the requests its
+                # bucket still misses stay missed, at the new part's pace.
+                self._due = at + (self._due - at) * self._share / share
+            self._share = share
             start = max(at, self._due - (depth - 1.0) * interval)
             self._due = max(self._due, start) + interval
             return start

@@ -120,3 +120,14 @@ def test_shards_spending_their_parts_are_never_refused_and_use_the_budget(budget
         assert spent >= 0.97 * budget * (horizon - 2.0) - len(works)
     finally:
         monkeypatch.undo()
+
+
+def test_requests_made_before_the_shard_knew_its_part_still_count_against_it():
+    """plan --shard starts its reads before the config (and so its part) is known: what they spent
+    is spent, and the part's bucket, a quarter of the budget's, waits for it to refill."""
+    time, pacer = _budgeted(20.0)
+    _send_times(pacer, time, 5)  # at once: the whole budget's bucket
+    pacer.share([1.0, 1.0, 1.0, 1.0], 0)  # a quarter: 5/s, a bucket of 15 / 4 = 3.75
+    start = time.now
+    ticket = pacer.acquire()
+    assert ticket.started - start == pytest.approx((5 - 3.75 + 1) / 5)
