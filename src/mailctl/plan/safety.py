@@ -146,7 +146,7 @@ def messages_at_risk(plan: Plan) -> int:
 
 def threshold_violations(plan: Plan, thresholds: Thresholds) -> list[Refusal]:
     existing = plan.managed_count
-    if existing < thresholds.min_existing:
+    if existing < thresholds.min_existing or existing == 0:  # nothing exists: nothing to update or delete
         return []
     counted = [c for c in plan.changes if not c.repair]
     deletes = [c.address for c in counted if c.action in (DELETE, REPLACE)]  # a replacement deletes
