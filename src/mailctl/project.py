@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from mailctl.api.budget import Budget
+from mailctl.api.budget import FASTEST, SLOWEST, Budget
 from mailctl.api.client import AgentMailClient
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
 from mailctl.apply import DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
@@ -188,8 +188,8 @@ class Project:
         self._timeout = timeout
         try:  # one budget for every client of this project: an apply does not find it unspent after a plan
             self._budget = Budget(rate_limit) if rate_limit is not None else None
-        except (ValueError, TypeError):
-            wanted = "a positive number of requests per second"
+        except (ValueError, TypeError, OverflowError):
+            wanted = f"{SLOWEST:g} to {FASTEST:,.0f} requests per second"
             raise UsageError(f"rate_limit must be {wanted}, not {rate_limit!r}") from None
 
     # -- the workflows ---------------------------------------------------------------------------

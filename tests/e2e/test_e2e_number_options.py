@@ -1,7 +1,8 @@
-"""Number options refuse what is no number: NaN passes every range check click makes (each
+"""Number options refuse what is no finite number: NaN passes every range check click makes (each
 comparison with NaN is False), so `--wait-for-domains nan` or `--lock-timeout nan` would be taken
-as given and then wait forever or not at all. Each is a usage error naming the option, before the
-first request; the sandbox refuses `--rate-limit nan` and `--fault-rate nan` before it serves."""
+as given and then wait forever or not at all; `--lock-timeout inf` waited "up to infs". Each is a
+usage error naming the option, before the first request; the sandbox refuses `--rate-limit nan`
+and `--fault-rate nan` before it serves."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ APPLY_OPTIONS = ["--wait-for-domains", "--wait-for-shards", "--lock-timeout", "-
 
 
 @pytest.mark.parametrize("option", APPLY_OPTIONS)
-@pytest.mark.parametrize("value", ["nan", "NaN", "-nan"])
+@pytest.mark.parametrize("value", ["nan", "NaN", "-nan", "inf", "1e309"])
 def test_apply_refuses_a_number_option_that_is_nan_and_changes_nothing(mailctl, write_config, option, value):
     config = write_config(tenants_config(1, prefix="nan-"))
     run = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "secrets.json", option, value)

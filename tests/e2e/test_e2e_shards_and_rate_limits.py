@@ -145,16 +145,17 @@ def test_the_python_api_keeps_within_its_rate_limit(limited, write_config):
     assert _refused(limited) == 0
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "nan", "fast"])
+@pytest.mark.parametrize("value", ["0", "-3", "nan", "fast", "inf", "1e-10", "5e-324", "0.09", "1000001"])
 def test_a_rate_limit_that_is_no_positive_number_is_refused_naming_the_option(mailctl, write_config, value):
     run = mailctl("plan", "-f", write_config(tenants_config(1)), "--rate-limit", value)
     assert run.exit_code != 0
     assert "--rate-limit" in run.output and "Traceback" not in run.output
 
 
-def test_the_python_api_refuses_a_rate_limit_that_is_no_positive_number():
+@pytest.mark.parametrize("value", [0, -3, float("nan"), float("inf"), 10**400, 1e-10, "5"])
+def test_the_python_api_refuses_a_rate_limit_that_is_no_positive_number(value):
     with pytest.raises(UsageError, match="rate_limit"):
-        Project(config=tenants_config(1), sandbox="unused.db", rate_limit=0)
+        Project(config=tenants_config(1), sandbox="unused.db", rate_limit=value)
 
 
 @pytest.mark.parametrize(

@@ -19,12 +19,14 @@ import math
 import threading
 
 JITTER = 0.25  # seconds: how much closer together requests may arrive than they were sent
+SLOWEST = 0.1  # requests per second: a smaller budget is a mistake (the first request waits 10 s)
+FASTEST = 1_000_000.0
 
 
 class Budget:
     def __init__(self, per_second: float):
-        if not (math.isfinite(per_second) and per_second > 0):
-            raise ValueError(f"a rate budget must be a positive number of requests per second, not {per_second!r}")
+        if not SLOWEST <= per_second <= FASTEST:  # NaN too
+            raise ValueError(f"a rate budget is {SLOWEST:g} to {FASTEST:,.0f} requests per second, not {per_second!r}")
         self.per_second = per_second
         self._due = -math.inf  # when the bucket is full again (GCRA's theoretical arrival time)
         self._share: float | None = None  # the share ``_due`` was reckoned in
@@ -37,15 +39,21 @@ class Budget:
     def turn(self, at: float, share: float) -> float:
         """The first moment from ``at`` at which a client spending ``share`` of the budget has a
         request to spare, taken. Its bucket is ``share`` of the API's (``max(1, per_second)``)
-        less what is held back, and at least one request deep: a part under one request waits
-        for its first, and such parts may collide (each may send at the same moment)."""
+        less what is held back, and at least one request deep. Where that leaves less than the
+        margin (a limit of about one request a second, whose bucket holds one), requests are
+        spaced JITTER further apart instead. A part under one request waits for its first, and
+        such parts of several shards may collide (each may send at the same moment)."""
         interval = 1.0 / self.part(share)
-        held = max(1.0, self.per_second * JITTER)
-        tokens = max(0.0, max(1.0, self.per_second) - held) * share
+        capacity = max(1.0, self.per_second) * share
+        margin = max(1.0, self.per_second * JITTER) * share
+        tokens = max(0.0, capacity - margin)
         depth = max(1.0, tokens)
+        if depth > tokens:  # held to one request deep, the margin is what is left: too little
+            interval += JITTER
+        full = max(tokens, 1.0) if share == 1.0 else tokens  # alone, the API's full bucket has one
         with self._lock:
             if self._due == -math.inf:
-                self._due = at + (depth - tokens) * interval  # holding ``tokens`` at first use
+                self._due = at + (depth - full) * interval  # holding ``full`` at first use
             elif share != self._share and self._share is not None and self._due > at:
                 # The part changed (a shard learns it once its config is read): the requests its
                 # bucket still misses stay missed, at the new part's pace.

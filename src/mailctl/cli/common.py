@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
+from mailctl.api.budget import FASTEST, SLOWEST
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
 from mailctl.cli.numbers import Number
 
@@ -57,7 +58,7 @@ def connection_options(func: F) -> F:
         "rate_limit",
         metavar="RPS",
         default=None,
-        type=Number(min=0, min_open=True, max=1_000_000),
+        type=Number(min=SLOWEST, max=FASTEST),
         expose_value=False,
         callback=_remember_rate_limit,
         help="Requests per second the organisation allows, if you know it (or the part mailctl may "

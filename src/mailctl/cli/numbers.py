@@ -1,4 +1,5 @@
-"""The number type of every option that takes a decimal: click's ``FloatRange``, refusing NaN."""
+"""The number type of every option that takes a decimal: click's ``FloatRange``, refusing NaN and
+infinities."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import click
 
 
 class Number(click.FloatRange):
-    """A decimal within the range. NaN passes every check ``FloatRange`` makes (each comparison
-    with it is False), and a wait or a deadline of NaN never ends, or never starts."""
+    """A finite decimal within the range. NaN passes every check ``FloatRange`` makes (each
+    comparison with it is False), and a wait or a deadline of NaN, or of infinity, never ends."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
-        if isinstance(number, float) and math.isnan(number):
-            self.fail(f"{value!r} is not a number", param, ctx)
+        if isinstance(number, float) and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
         return number

@@ -74,9 +74,10 @@ def test_a_shard_spends_its_part_of_the_budget():
     assert gaps == pytest.approx([1 / part] * len(gaps))
 
 
-def test_a_budget_must_be_positive():
-    with pytest.raises(ValueError, match="positive"):
-        Pacer(budget=0.0)
+@pytest.mark.parametrize("per_second", [0.0, -1.0, 0.09, 5e-324, float("nan"), float("inf"), 2e6])
+def test_a_budget_is_a_tenth_to_a_million_requests_a_second(per_second):
+    with pytest.raises(ValueError, match="requests per second"):
+        Pacer(budget=per_second)
 
 
 def _bucket_refusals(monkeypatch: pytest.MonkeyPatch, rate: float, arrivals: list[float]) -> int:
@@ -131,3 +132,16 @@ def test_requests_made_before_the_shard_knew_its_part_still_count_against_it():
     start = time.now
     ticket = pacer.acquire()
     assert ticket.started - start == pytest.approx((5 - 3.75 + 1) / 5)
+
+
+@pytest.mark.parametrize("budget", [0.1, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 4.5])
+def test_a_budget_of_about_one_request_a_second_keeps_its_jitter_margin_too(monkeypatch, budget):
+    """The API's bucket holds one request when the limit is 1/s or less: nothing can be held back
+    in it, so requests are spaced JITTER further apart instead; every other one arriving 0.2 s late
+    (the next on time, 0.2 s closer than sent) is still never refused."""
+    time, pacer = _budgeted(budget)
+    sent = _send_times(pacer, time, 30)
+    assert sent[0] == 0.0  # the bucket is full at first: the first request goes at once
+    arrivals = [t + (0.2 if k % 2 == 0 else 0.0) for k, t in enumerate(sent)]
+    assert _bucket_refusals(monkeypatch, budget, arrivals) == 0
+    assert 30 / (sent[-1] + 1 / budget) >= budget / (1 + JITTER * budget) - 1e-9  # no slower than that
