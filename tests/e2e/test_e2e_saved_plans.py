@@ -172,3 +172,25 @@ def test_a_saved_plan_nested_too_deeply_is_refused_in_one_line(mailctl, sandbox,
     path.write_text(path.read_text().replace('"targets": []', '"targets": ' + "[" * 100_000 + "]" * 100_000))
     run = mailctl("apply", "change.plan")
     assert run.exit_code == 1 and "nested too deeply" in run.stderr, run.output
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_saved_plan_holding_a_number_json_does_not_have_is_refused_before_any_change(
+    mailctl, sandbox, write_config, number
+):
+    """Python's json reads NaN, Infinity and 1e400 (as inf): no API takes them, and the plan's
+    first creates would run before the inbox holding one failed. Refused whole, nothing made."""
+    config = write_config(
+        {
+            "version": 1,
+            "manage": {"pods": {"client_id_prefix": "nf-"}},
+            "pods": {"nf-p": {"name": "P", "inboxes": {"nf-a@agentmail.to": {"metadata": {"n": 2}}}}},
+        }
+    )
+    assert mailctl("plan", "-f", config, "--out", "nf.plan").exit_code == 0
+    path = mailctl.workdir / "nf.plan"
+    path.write_text(path.read_text().replace('"n": 2', f'"n": {number}'))
+    run = mailctl("apply", "nf.plan")
+    assert run.exit_code == 1, run.output
+    assert "nf.plan" in run.stderr and "finite" in run.stderr and "Traceback" not in run.output
+    assert "nf-p" not in {pod.client_id for pod in sandbox.sdk().pods.list().pods}
