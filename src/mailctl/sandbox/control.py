@@ -78,7 +78,7 @@ _NUMBERS: dict[str, tuple[float, float | None, bool]] = {
     "page_size": (1, 100, True),
     "latency_ms": (0, 60_000, True),
     "latency_jitter_ms": (0, 60_000, True),
-    "rate_limit": (0.001, None, False),  # 0 or null: no limit
+    "rate_limit": (0.001, 1_000_000, False),  # 0 or null: no limit
     "fault_rate": (0, 1, False),
     "seed": (-(2**63), 2**63, True),  # null: random
     "webhook_retry_ms": (1, 3_600_000, True),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import httpx
@@ -167,3 +169,34 @@ def test_a_knob_that_is_no_finite_number_is_400_and_changes_nothing(knob: str, v
 def test_create_app_rejects_knobs_that_are_no_finite_number(knob: str, value: float) -> None:
     with pytest.raises(ValueError, match=knob):
         create_app(**{knob: value})
+
+
+def test_a_rate_limit_too_large_for_a_float_is_400_and_the_api_keeps_answering() -> None:
+    client = _client(create_app(api_keys=(KEY,)))
+    body = b'{"rate_limit": 1' + b"0" * 400 + b"}"
+    response = client.patch("/_sandbox/config", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "rate_limit" in response.text
+    assert client.get("/v0/pods").status_code == 200
+
+
+def test_a_number_json_overflows_to_infinity_is_refused_not_stored() -> None:
+    """1e400 is valid JSON text that Python reads as inf; stored, every later list would answer
+    `Infinity`, which is no JSON."""
+    client = _client(create_app(api_keys=(KEY,)))
+    body = b'{"username": "big1", "domain": "agentmail.to", "metadata": {"n": 1e400}}'
+    response = client.post("/v0/inboxes", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert client.get("/v0/inboxes").json()["count"] == 0
+
+
+@pytest.mark.parametrize("seq", ["1e400", "-1e400", "1" + "0" * 29, "-1" + "0" * 29])
+def test_a_forged_page_token_with_a_huge_number_is_400_not_500(seq: str) -> None:
+    client = _client(create_app(api_keys=(KEY,)))
+    for _ in range(3):
+        client.post("/v0/pods", json={})
+    token = client.get("/v0/pods", params={"limit": 1}).json()["next_page_token"]
+    fields = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+    forged_text = json.dumps({**fields, "s": 0}).replace('"s": 0', f'"s": {seq}')
+    forged = base64.urlsafe_b64encode(forged_text.encode()).decode().rstrip("=")
+    response = client.get("/v0/pods", params={"limit": 1, "page_token": forged})
+    assert response.status_code == 400 and "page_token" in response.text

@@ -40,9 +40,9 @@ def decode_token(token: str, ascending: bool, listing: str) -> Cursor:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         cursor = Cursor(str(data["c"]), int(data["s"]))
         same_listing = data["a"] is ascending and data["f"] == _fingerprint(listing)
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise invalid from None
-    if not same_listing:
+    if not same_listing or not -(2**63) <= cursor.seq < 2**63:  # a forged seq SQLite cannot hold
         raise invalid
     return cursor
 
