@@ -131,8 +131,11 @@ WEBHOOK_SPEC = KindSpec(
             schema={
                 "type": "string",
                 "maxLength": limits.WEBHOOK_URL.max,
-                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+(?:[/?#]\\S*)?$",
-                "patternErrorMessage": "is not an absolute http:// or https:// URL",
+                # host (or [IPv6]), then a port the API takes (0-65535, ASCII digits), then the rest
+                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://(?:[^\\s/?#@:\\[\\]]+|\\[[0-9A-Fa-f:.]+\\])"
+                "(?::0*(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})?)?"
+                "(?:[/?#]\\S*)?$",
+                "patternErrorMessage": "is not an absolute http:// or https:// URL (its port, if any, 0-65535)",
             },
             description="Delivery URL. Immutable: changing it replaces the webhook (new signing secret).",
         ),
