@@ -217,7 +217,7 @@ class Project:
         with self._client() as client:
             planning.share_pace(client, desired, shard_spec)
             planned = planning.make_plan(client, desired, targets, excludes, shard_spec)
-        recorded = RecordedPlan.of(planned.plan, desired, planned.actual, targets, excludes)
+        recorded = RecordedPlan.of(planned.plan, desired, planned.actual, targets, excludes, shard=shard_spec)
         return Plan(planned.plan, recorded, shard_spec)
 
     def apply(

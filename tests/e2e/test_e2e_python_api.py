@@ -138,3 +138,35 @@ def test_project_needs_one_config_and_one_place():
         Project()
     with pytest.raises(UsageError):
         Project(config={"version": 1}, sandbox=":memory:", endpoint="http://x")
+
+
+def _tenants_of_two_shards() -> dict[str, Any]:
+    """A config whose tenants fall in both shards of two."""
+    from mailctl.plan.shards import shard_of
+
+    names = [f"sh{i}" for i in range(12)]
+    config = tenant_config(*names)
+    assert {shard_of(pod, 2) for pod in config["pods"]} == {1, 2}
+    return config
+
+
+def test_sharded_plans_made_together_each_apply_while_the_other_shard_changes_its_part(sandbox):
+    """As `apply --shard K/N` started together: shard 1's approved plan is not stale because shard
+    2 created its own pods in between (they are not shard 1's part)."""
+    config = _tenants_of_two_shards()
+    first = Project(config=config, endpoint=sandbox.url, api_key=sandbox.api_key)
+    second = Project(config=config, endpoint=sandbox.url, api_key=sandbox.api_key)
+    plan_1, plan_2 = first.plan(shard="1/2"), second.plan(shard="2/2")
+    assert second.apply(plan_2, secrets=lambda record: None).ok
+    assert first.apply(plan_1, secrets=lambda record: None).ok
+    assert not Project(config=config, endpoint=sandbox.url, api_key=sandbox.api_key).plan().changes
+
+
+def test_a_sharded_plan_is_still_stale_when_its_own_part_changed(sandbox):
+    config = _tenants_of_two_shards()
+    project = Project(config=config, endpoint=sandbox.url, api_key=sandbox.api_key)
+    plan = project.plan(shard="1/2")
+    other = Project(config=config, endpoint=sandbox.url, api_key=sandbox.api_key)
+    other.apply(other.plan(shard="1/2"), secrets=lambda record: None)
+    with pytest.raises(UnsafePlan, match="stale"):
+        project.apply(plan, secrets=lambda record: None)

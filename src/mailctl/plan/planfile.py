@@ -29,6 +29,7 @@ from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.plan.changes import UPDATE, Plan
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
+from mailctl.plan.shards import Shard
 from mailctl.resources import (
     KINDS,
     ActualState,
@@ -102,6 +103,7 @@ class RecordedPlan:
     excludes: list[str]
     desired: DesiredState
     changes: dict[str, dict[str, Any]]
+    shard: Shard | None = None  # a shard's plan records (and compares) only the shard's own part
 
     @classmethod
     def of(
@@ -113,10 +115,12 @@ class RecordedPlan:
         excludes: list[str],
         label: str = "the approved plan",
         replan: str = "Project.plan()",
+        shard: Shard | None = None,
     ) -> RecordedPlan:
         recorded = cls()
         recorded.path, recorded.replan, recorded.what = label, replan, label
-        recorded.digests = state_digests(actual)
+        recorded.shard = shard
+        recorded.digests = recorded._digests(actual)
         recorded.targets, recorded.excludes, recorded.desired = list(targets), list(excludes), desired
         recorded.changes = {c["address"]: c for c in plan_to_json(plan)["changes"]}
         return recorded
@@ -162,8 +166,15 @@ class RecordedPlan:
                 "plan file."
             )
 
+    def _digests(self, actual: ActualState) -> dict[str, str]:
+        """The state's digests, of the shard's own part for a shard's plan: the other shards,
+        started together, change theirs meanwhile, which its changes do not depend on."""
+        digests = state_digests(actual)
+        shard = self.shard
+        return digests if shard is None else {a: d for a, d in digests.items() if shard.owns(a)}
+
     def _state_differences(self, actual: ActualState) -> list[str]:
-        now = state_digests(actual)
+        now = self._digests(actual)
         if fingerprint(now) == fingerprint(self.digests):
             return []
         added = sorted(set(now) - set(self.digests))
