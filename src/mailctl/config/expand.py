@@ -269,15 +269,14 @@ class _Renderer:
             negated = spec.strip().startswith(("not ", "!"))
             name = spec.strip().removeprefix("!").removeprefix("not ").strip()
             bound = self.lookup(name, src, scope)
-            return bound is not None and bool(bound.value) != negated
+            return bound is not None and _is_set(bound.value) != negated
         if isinstance(spec, dict):
             results = []
             for name, expected in spec.items():
                 bound = self.lookup(name, src + (name,), scope)
                 value = None if bound is None else bound.value
-                results.append(
-                    bound is not None and (value in expected if isinstance(expected, list) else value == expected)
-                )
+                wanted = expected if isinstance(expected, list) else [expected]
+                results.append(bound is not None and any(_same_value(value, w) for w in wanted))
             return all(results)
         self.report(src, f"`when` takes a parameter name, a mapping or a list, got {describe(spec)}")
         return False
@@ -298,3 +297,15 @@ class _Renderer:
         self.problems.append(
             Problem(where.file, where.line, where.column, format_path(src), f"{message} ({self.tenant_note})")
         )
+
+
+def _is_set(value: Any) -> bool:
+    """``when: name``: set, not false or empty. 0 is set (a count of none is still a value)."""
+    return value is not None and value is not False and value != "" and value != [] and value != {}
+
+
+def _same_value(value: Any, expected: Any) -> bool:
+    """``when: {name: expected}``: equal, where true is not 1 (as everywhere in mailctl)."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value == expected
+    return bool(value == expected)

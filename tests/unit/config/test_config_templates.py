@@ -219,3 +219,41 @@ def test_a_misspelt_template_kind_is_one_problem_and_its_tenants_are_not_told_it
     assert cfg.problems("t.yaml", "n.yaml") == [
         "t.yaml:2:7: kind: `templat` is not a kind mailctl knows (config or template); did you mean `template`?"
     ]
+
+
+WHEN_TEMPLATE = """
+    version: 1
+    kind: template
+    name: w
+    parameters:
+      n: {type: number}
+      i: {type: integer, default: 0}
+      flag: {type: boolean}
+      lvl: {type: integer, enum: [0, 1, 2]}
+      words: {type: list, default: []}
+      note: {type: string, default: ""}
+    pod:
+      inboxes:
+        "n-${tenant}@agentmail.to": {when: n}
+        "i-${tenant}@agentmail.to": {when: i}
+        "notn-${tenant}@agentmail.to": {when: "not n"}
+        "flag1-${tenant}@agentmail.to": {when: {flag: 1}}
+        "lvltrue-${tenant}@agentmail.to": {when: {lvl: true}}
+        "lvl1-${tenant}@agentmail.to": {when: {lvl: [1, 2]}}
+        "flagtrue-${tenant}@agentmail.to": {when: {flag: true}}
+        "words-${tenant}@agentmail.to": {when: words}
+        "note-${tenant}@agentmail.to": {when: note}
+"""
+
+
+def test_when_counts_zero_as_set_and_never_takes_true_for_one(cfg: ConfigDir) -> None:
+    """README: `when: name` holds when the value is set, not false/empty (0 is set); and as
+    everywhere in mailctl, true is not 1 in `when: {name: value}`."""
+    cfg.write("t.yaml", WHEN_TEMPLATE)
+    cfg.write("n.yaml", "version: 1\ntemplate: w\ntenants:\n  a: {n: 0, flag: true, lvl: 1}\n")
+    inboxes = sorted(
+        a.split("/inbox/")[1].removesuffix("-a@agentmail.to")
+        for a, r in cfg.load("t.yaml", "n.yaml").resources.items()
+        if r.kind == "inbox"
+    )
+    assert inboxes == ["flagtrue", "i", "lvl1", "n"]
