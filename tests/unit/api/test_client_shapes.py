@@ -105,3 +105,14 @@ def test_expect_fields_accepts_plain_dicts():
 def test_api_objects_behave_as_dicts():
     obj = ApiObject({"a": 1}, "GET", "/v0/x")
     assert obj == {"a": 1} and dict(obj) == {"a": 1} and "a" in obj and obj.get("b", 2) == 2
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_number_json_has_no_value_for_is_an_unexpected_response(harness, number):
+    """Python's json reads NaN, Infinity and 1e400 (as inf): taken in from a broken server they
+    would reach plan JSON and plan files as no JSON at all, and never compare equal (NaN)."""
+    body = f'{{"pod_id": "p1", "name": "n", "metadata": {{"n": {number}}}}}'
+    client = harness.client(replies(httpx.Response(200, text=body, headers={"Content-Type": "application/json"})))
+    with pytest.raises(UnexpectedResponse) as caught:
+        client.get("/v0/pods/p1")
+    assert "finite" in str(caught.value) and "(GET /v0/pods/p1)" in str(caught.value)
