@@ -2,8 +2,9 @@
 
 YAML's surprises are reported as problems instead of being silently accepted: duplicate keys,
 aliases (no alias bombs: an alias is never expanded), merge keys, custom tags, non-text keys
-(``yes:``, ``1:``, ``null:``), YAML 1.1 booleans such as ``no`` (a string to YAML 1.2 editors),
-tabs in indentation, several documents in one file, non-UTF-8 bytes and unreadable paths.
+(``yes:``, ``1:``, ``null:``), YAML 1.1 booleans such as ``no`` (a string to YAML 1.2 editors)
+and numbers YAML 1.2 reads otherwise (``1:30``, ``017``, ``1e3``), tabs in indentation, several
+documents in one file, non-UTF-8 bytes and unreadable paths.
 """
 
 from __future__ import annotations
@@ -38,6 +39,31 @@ _ALIAS = "mailctl:alias"  # stands in for an alias, so the walk can report it wi
 _TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 _MAX_ALIAS_REPORTS = 3  # per file: an alias bomb gets a few precise reports and one summary
 _YAML11_BOOLS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
+# The numbers of YAML 1.2's core schema, which editors and other tools read: a plain scalar that is
+# one number to mailctl (YAML 1.1: 1:30 is 90, 017 is 15, 1_000 is 1000) and another or text to
+# them (or text to mailctl, 1e3, and a number to them) is reported, as the YAML 1.1 booleans are.
+_YAML12_INT = re.compile(r"^[-+]?[0-9]+$")
+_YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+
+
+def _yaml12_number(text: str) -> int | float | None:
+    """What a plain scalar is in YAML 1.2's core schema, if a finite number (None: something else,
+    or too long for Python to read as one)."""
+    try:
+        if _YAML12_INT.match(text):
+            return int(text)
+        if re.match(r"^0o[0-7]+$", text):
+            return int(text[2:], 8)
+        if re.match(r"^0x[0-9a-fA-F]+$", text):
+            return int(text[2:], 16)
+        if _YAML12_FLOAT.match(text):
+            number = float(text)
+            return number if math.isfinite(number) else None
+    except ValueError:  # more digits than int() reads
+        return None
+    return None
+
+
 _KEY_KINDS = {_BOOL: "a boolean", _INT: "a number", _FLOAT: "a number", _NULL: "null", _TIMESTAMP: "a date"}
 
 
@@ -419,6 +445,12 @@ class _Walker:
             if len(self.aliases) <= _MAX_ALIAS_REPORTS:
                 self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
             return None
+        if tag == _STR and not node.style and (number := _yaml12_number(node.value)) is not None:
+            self.report(
+                path,
+                f"`{node.value}` is text in YAML 1.1 but the number {number!r} in YAML 1.2: "
+                f"quote it, or write {number!r}",
+            )
         if tag in (_STR, _TIMESTAMP):  # timestamps stay text: the schema and the builder parse them
             return str(node.value)
         if tag not in (_INT, _FLOAT, _BOOL, _NULL):
@@ -436,6 +468,13 @@ class _Walker:
         if isinstance(value, float) and not math.isfinite(value):
             self.report(path, f"`{node.value}` is not a finite number")
             return None
+        if tag in (_INT, _FLOAT) and not node.style and _yaml12_number(node.value) != value:
+            elsewhere = _yaml12_number(node.value)
+            self.report(
+                path,
+                f"`{node.value}` is the number {value!r} in YAML 1.1 but "
+                f"{'text' if elsewhere is None else repr(elsewhere)} in YAML 1.2: write {value!r}, or quote it",
+            )
         return value
 
 
