@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from mailctl.config.loader import Document
+from mailctl.config.loader import Document, yaml12_number
 from mailctl.kinds import CONFIG_ORDER
 from mailctl.text import hides, shown
 
@@ -61,7 +61,9 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if hides(data) else None)
+    # Text YAML 1.2 reads as a number (1e3) is quoted: PyYAML (YAML 1.1) would write it plain.
+    style = '"' if hides(data) else "'" if yaml12_number(data) is not None else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
 _PlainDumper.add_representer(str, _string)

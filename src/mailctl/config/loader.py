@@ -46,7 +46,7 @@ _YAML12_INT = re.compile(r"^[-+]?[0-9]+$")
 _YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 
 
-def _yaml12_number(text: str) -> int | float | None:
+def yaml12_number(text: str) -> int | float | None:
     """What a plain scalar is in YAML 1.2's core schema, if a finite number (None: something else,
     or too long for Python to read as one)."""
     try:
@@ -445,7 +445,7 @@ class _Walker:
             if len(self.aliases) <= _MAX_ALIAS_REPORTS:
                 self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
             return None
-        if tag == _STR and not node.style and (number := _yaml12_number(node.value)) is not None:
+        if tag == _STR and not node.style and (number := yaml12_number(node.value)) is not None:
             self.report(
                 path,
                 f"`{node.value}` is text in YAML 1.1 but the number {number!r} in YAML 1.2: "
@@ -468,8 +468,8 @@ class _Walker:
         if isinstance(value, float) and not math.isfinite(value):
             self.report(path, f"`{node.value}` is not a finite number")
             return None
-        if tag in (_INT, _FLOAT) and not node.style and _yaml12_number(node.value) != value:
-            elsewhere = _yaml12_number(node.value)
+        if tag in (_INT, _FLOAT) and not node.style and yaml12_number(node.value) != value:
+            elsewhere = yaml12_number(node.value)
             self.report(
                 path,
                 f"`{node.value}` is the number {value!r} in YAML 1.1 but "

@@ -129,3 +129,19 @@ def test_config_written_as_yaml_escapes_hidden_characters_and_loads_back_the_sam
     assert not HIDDEN.search(text)
     assert "Zoë 漢字" in text  # ordinary non-ASCII stays readable
     assert yaml.safe_load(text) == tree
+
+
+def test_config_written_as_yaml_quotes_text_that_yaml_12_reads_as_a_number() -> None:
+    """Text such as `1e3` is plain text to mailctl (YAML 1.1) but a number to YAML 1.2 tools, and
+    validate refuses it plain: export, import and render quote it, so their output validates."""
+    from mailctl.config import load_texts
+    from mailctl.config.dump import dump_yaml
+
+    texts = ["1e3", "1.0e3", "0o17", "-2E-5", "1:30", "017", "1_000", "0b101", "12", "3.5"]
+    tree = {
+        "version": 1,
+        "pods": {"t": {"inboxes": {"a@agentmail.to": {"metadata": {f"k{i}": t for i, t in enumerate(texts)}}}}},
+    }
+    text = dump_yaml(tree)
+    state = load_texts({"out.yaml": text}).state  # no problem raised
+    assert state.resources["pod/t/inbox/a@agentmail.to"].attrs["metadata"] == {f"k{i}": t for i, t in enumerate(texts)}
