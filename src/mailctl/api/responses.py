@@ -9,13 +9,13 @@ needs. Anything else (an HTML page, an empty body, a JSON array, an object witho
 from __future__ import annotations
 
 import json as jsonlib
-import math
 import re
 from collections.abc import Iterable
 from typing import Any
 
 import httpx
 
+from mailctl import strict_json
 from mailctl.errors import UnexpectedResponse
 
 MESSAGE_LIMIT = 200
@@ -99,28 +99,13 @@ def parse_json_object(response: httpx.Response, method: str, path: str) -> ApiOb
     return expect_object(parse_json(response, method, path), method, path)
 
 
-class _NotFinite(ValueError):
-    pass
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1e400 reads as inf
-        raise _NotFinite(text)
-    return number
-
-
-def _no_constant(name: str) -> Any:
-    raise _NotFinite(name)
-
-
 def parse_json(response: httpx.Response, method: str, path: str) -> Any:
     """The JSON value of a non-empty 2xx body. NaN, Infinity and numbers beyond a float, which
     Python's json reads, are refused: taken in, they would reach plan JSON and plan files as no
     JSON at all, and NaN never compares equal (a change on every plan)."""
     try:
-        return jsonlib.loads(response.content, parse_float=_finite, parse_constant=_no_constant)
-    except _NotFinite as exc:
+        return strict_json.loads(response.content)
+    except strict_json.NotFinite as exc:
         raise UnexpectedResponse(
             response.status_code,
             f"HTTP {response.status_code} with a number that is not finite ({clip(str(exc), 40)})",

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from mailctl import __version__, atomic, local_path
+from mailctl import __version__, atomic, local_path, strict_json
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.plan.changes import UPDATE, Plan
@@ -284,30 +283,13 @@ def _listing(lines: list[str]) -> str:
     return "\n".join(lines[:_MAX_LINES] + ([f"  ... and {more} more"] if more > 0 else []))
 
 
-class _NotFinite(ValueError):
-    pass
-
-
-def _finite(text: str) -> float:
-    """A JSON number as a float, refusing what JSON has no number for: Python's json reads NaN,
-    Infinity and 1e400 (as inf), which no API takes: the plan would fail part way through."""
-    number = float(text)
-    if not math.isfinite(number):
-        raise _NotFinite(text)
-    return number
-
-
-def _no_constant(name: str) -> Any:
-    raise _NotFinite(name)
-
-
 def _read(path: str) -> dict[str, Any]:
     _refuse_foreign(path)
     try:
-        document = json.loads(Path(path).read_text(), parse_float=_finite, parse_constant=_no_constant)
+        document = strict_json.loads(Path(path).read_text())
     except OSError as exc:
         raise UsageError(f"cannot read plan file {path}: {exc.strerror}") from None
-    except _NotFinite as exc:
+    except strict_json.NotFinite as exc:
         raise UsageError(f"{path} is not a mailctl plan file ({str(exc)[:40]!r} is not a finite number)") from None
     except ValueError:
         raise UsageError(f"{path} is not a mailctl plan file (not JSON)") from None

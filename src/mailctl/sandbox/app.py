@@ -17,13 +17,13 @@ JSON body (logged to ``wsgi.errors``), never a traceback on the wire.
 from __future__ import annotations
 
 import json
-import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mailctl import strict_json
 from mailctl.sandbox.backend import org
 from mailctl.sandbox.backend.auth import authenticate, bearer_token, live_key_org
 from mailctl.sandbox.backend.core import Ctx, Reply, SandboxError, Settings, Tx, bad_request, secret_hash
@@ -92,7 +92,8 @@ def _read_body(environ: dict[str, Any], method: str) -> Body:
         return Body({})
     _require_json_media_type(environ.get("CONTENT_TYPE"))
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
+        # Not NaN, Infinity nor 1e400: stored, no answer holding one would be JSON.
+        data = strict_json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("Request body is not valid JSON") from None
     _reject_unencodable(data, "")
@@ -132,20 +133,6 @@ def _reject_unencodable(value: Any, path: str) -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _reject_unencodable(item, f"{path}[{i}]")
-
-
-def _reject_constant(name: str) -> Any:
-    """NaN / Infinity are not JSON (RFC 8259), though Python's parser accepts them."""
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    """1e400 is JSON text, but Python reads it as inf: stored, every later answer holding it would
-    say ``Infinity``, which is no JSON."""
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is out of range")
-    return number
 
 
 @dataclass
