@@ -4,9 +4,9 @@ the API itself does not tell (a 429 with ``Retry-After`` is all it says).
 It is spent like the API's own token bucket, as GCRA: ``per_second`` requests per second and
 bursts of as many, less what it refills in :data:`JITTER` seconds (at least one request): held
 back, so that requests sent in time but arriving closer together than they were sent still find
-the API's bucket holding a token for them. A
-client that shares the budget with others (the shards of one config) spends its part of it
-(``share``): their buckets add up to the API's, so together they stay within it.
+the API's bucket holding a token for them. A client that shares the budget with others (the
+shards of one config) spends its part of it (``share``): their buckets add up to the API's, so
+together they stay within it.
 
 The bucket is taken to be full when first used. One :class:`Budget` serves every client of one
 process that spends it (the Python API's plan, then its apply), so the second does not find a
@@ -19,7 +19,7 @@ import math
 import threading
 
 JITTER = 0.25  # seconds: how much closer together requests may arrive than they were sent
-SLOWEST = 0.1  # requests per second: a smaller budget is a mistake (the first request waits 10 s)
+SLOWEST = 0.1  # requests per second: below it a budget is surely a mistake (a request every 10 s)
 FASTEST = 1_000_000.0
 
 
