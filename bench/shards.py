@@ -13,7 +13,7 @@ time against the floor accepted requests / R (goal: within 1.05x); the 429 share
 and whether a re-plan of the whole config afterwards shows no changes (goal: none).
 
 Told the limit (2 shared cores, bytecode compiled as an install leaves it): rate 20/s, hash layout
-1.01x and uneven layout 1.01x; the issue's case (uneven, 30/s) 1.02-1.03x; 0 429s in every run,
+1.01x and uneven layout 1.01-1.02x; the issue's case (uneven, 30/s) 1.02-1.03x; 0 429s in every run,
 and the four shards end within 0.2-0.3 s of each other. Each spends its part of the budget as a
 token bucket (mailctl.api.budget), its part being its resources plus what every shard reads and
 locks (pacing.SHARD_OVERHEAD: with resources alone the 8-tenant shard, whose reads are a larger
