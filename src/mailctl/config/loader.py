@@ -43,18 +43,23 @@ _YAML11_BOOLS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
 # one number to mailctl (YAML 1.1: 1:30 is 90, 017 is 15, 1_000 is 1000) and another or text to
 # them (or text to mailctl, 1e3, and a number to them) is reported, as the YAML 1.1 booleans are.
 _YAML12_INT = re.compile(r"^[-+]?[0-9]+$")
+_YAML12_OCT = re.compile(r"^0o[0-7]+$")
+_YAML12_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_NUMBER_STARTS = frozenset("0123456789+-.")
 
 
 def yaml12_number(text: str) -> int | float | None:
     """What a plain scalar is in YAML 1.2's core schema, if a finite number (None: something else,
     or too long for Python to read as one)."""
+    if text[:1] not in _NUMBER_STARTS:  # most text, at once (every plain scalar comes here)
+        return None
     try:
         if _YAML12_INT.match(text):
             return int(text)
-        if re.match(r"^0o[0-7]+$", text):
+        if _YAML12_OCT.match(text):
             return int(text[2:], 8)
-        if re.match(r"^0x[0-9a-fA-F]+$", text):
+        if _YAML12_HEX.match(text):
             return int(text[2:], 16)
         if _YAML12_FLOAT.match(text):
             number = float(text)
@@ -468,8 +473,7 @@ class _Walker:
         if isinstance(value, float) and not math.isfinite(value):
             self.report(path, f"`{node.value}` is not a finite number")
             return None
-        if tag in (_INT, _FLOAT) and not node.style and yaml12_number(node.value) != value:
-            elsewhere = yaml12_number(node.value)
+        if tag in (_INT, _FLOAT) and not node.style and (elsewhere := yaml12_number(node.value)) != value:
             self.report(
                 path,
                 f"`{node.value}` is the number {value!r} in YAML 1.1 but "
