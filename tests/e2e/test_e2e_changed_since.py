@@ -203,7 +203,9 @@ def test_an_unknown_ref_is_an_error_naming_the_fetch_to_run(repo: Path, mailctl:
     run = mailctl("plan", "-f", repo / "mailctl", "--changed-since", "no-such-branch")
     assert run.exit_code == 1 and run.stdout == ""
     assert "git knows no commit no-such-branch" in run.stderr
-    assert "git fetch --depth=1 origin no-such-branch" in run.stderr
+    fetch = "git fetch origin +refs/heads/no-such-branch:refs/remotes/origin/no-such-branch"
+    assert fetch in run.stderr and "--changed-since origin/no-such-branch" in run.stderr
+    assert "--depth" not in run.stderr  # a full clone is never made shallow
     assert not [r for r in sandbox.stats()["by_route"] if not r.split()[1].startswith("/_sandbox/")]  # no request
 
 
@@ -305,3 +307,26 @@ def test_a_ref_counted_back_past_the_first_commit_says_the_history_is_shorter(re
     run = mailctl("plan", "-f", repo / "mailctl", "--changed-since", "HEAD~40")
     assert run.exit_code == 1 and run.stdout == ""
     assert "goes back further than the history" in run.stderr and "git fetch" not in run.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_with_the_github_format_a_config_broken_at_ref_or_now_is_annotated(repo: Path, mailctl: Any, command: str):
+    tenants = repo / "mailctl" / "tenants.yaml"
+    tenants.write_text(tenants.read_text().replace("company:", "compnay:", 1))
+    run = mailctl(command, "-f", repo / "mailctl", "--format", "github", "--changed-since", "HEAD")
+    assert run.exit_code == 1
+    assert re.search(r"^::error file=[^,]*tenants\.yaml,line=\d+,col=\d+::", run.stdout, re.M), run.output
+
+    unknown = mailctl(command, "-f", repo / "mailctl", "--format", "github", "--changed-since", "no-such-branch")
+    assert unknown.exit_code == 1 and unknown.stdout.startswith("::error::--changed-since no-such-branch")
+
+
+def test_the_action_reports_a_pull_request_that_changes_no_config_as_no_changes(repo: Path, tmp_path: Path):
+    from test_e2e_ci_native import run_action
+
+    run = run_action(
+        tmp_path, command="plan", config="mailctl/", sandbox=":memory:", changed_since="HEAD", working_directory="repo"
+    )
+    assert run.code == 0, run.stdout
+    assert run.outputs["exit-code"] == "0" and run.outputs["changes"] == "0"
+    assert "failed" not in run.summary and "no declared resource differs" in run.summary

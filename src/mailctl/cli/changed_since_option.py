@@ -3,7 +3,9 @@
 The option wraps the command: before the command runs, it loads the config at REF and in the
 working tree, diffs the two (``mailctl.plan.changed``), prints on stderr what it selected and
 why, and hands the command the selected addresses as its ``targets``. The command then plans as
-with ``--target``. With no difference it says so and exits 0 without planning.
+with ``--target``. With no difference it says so and exits 0 without planning; with ``--format
+github`` that answer is also the step summary and ``changes=0``, and an error of the option
+(REF unknown, the config at REF broken) is annotated like the command's own.
 
 With ``--target``, the two intersect: a changed address is kept when a ``--target`` glob
 matches it (or a scope it is in), so ``--changed-since origin/main --target 'pod/eu-*'`` plans
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from mailctl.cli import github
 from mailctl.cli.common import keep_loaded, load_desired
 from mailctl.errors import EXIT_OK, UsageError
 from mailctl.text import shown
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from mailctl.plan.changed import Selection
 
 F = Callable[..., Any]
+_NOTHING = "no declared resource differs"
 SHOWN = 20  # addresses listed on stderr; the rest are counted
 
 
@@ -38,7 +42,15 @@ def changed_since_option(func: F) -> F:
         if changed_since is not None:
             if kwargs.get("planfile_path"):
                 raise UsageError("a saved PLANFILE already fixes the targets: drop --changed-since")
-            kwargs["targets"] = select(changed_since, tuple(kwargs["files"]), tuple(kwargs.get("targets", ())))
+            for_github = kwargs.get("fmt") == github.FORMAT
+            with github.errors_as_annotations(for_github):
+                targets = tuple(kwargs.get("targets", ()))
+                selected = select(changed_since, tuple(kwargs["files"]), targets)
+            if selected is None:
+                if for_github:
+                    _publish_nothing(func.__name__, changed_since)
+                sys.exit(EXIT_OK)
+            kwargs["targets"] = selected
         return func(*args, **kwargs)
 
     return click.option(
@@ -51,8 +63,8 @@ def changed_since_option(func: F) -> F:
     )(command)
 
 
-def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[str, ...]:
-    """The ``--target`` patterns for what changed since ``ref`` (exits 0 when nothing did)."""
+def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The ``--target`` patterns for what changed since ``ref`` (None when nothing did)."""
     from mailctl.config import changed_since
     from mailctl.plan.changed import changed
 
@@ -65,13 +77,21 @@ def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[
         selection = _within(selection, targets)
     _report(f"--changed-since {revision}", selection, targets)
     if selection.empty:
-        sys.exit(EXIT_OK)
+        return None
     if selection.everything is not None:
         return targets
     from mailctl.plan.targeting import Derived
 
     flags = (("--changed-since", ref), *(("--target", t) for t in targets))
     return tuple(Derived(target, flags) for target in selection.targets())
+
+
+def _publish_nothing(command: str, ref: str) -> None:
+    """The step summary and ``changes=0`` of a run that found nothing to plan."""
+    from mailctl.plan.render import code
+
+    option = code(f"--changed-since {ref}")
+    github.publish(f"### mailctl {command}\n\n**{_NOTHING}**: nothing to {command} ({option})", 0)
 
 
 def _within(selection: Selection, targets: tuple[str, ...]) -> Selection:
@@ -95,7 +115,7 @@ def _report(head: str, selection: Selection, targets: tuple[str, ...]) -> None:
         say(f"{head}: {selection.everything}; planning {'--target ' + ' '.join(targets) if targets else 'everything'}")
         return
     if selection.empty:
-        say(f"{head}: no declared resource differs{within}; nothing to plan")
+        say(f"{head}: {_NOTHING}{within}; nothing to plan")
         return
     lines = [*selection.reasons.items(), *selection.patterns.items()]
     say(f"{head}: {len(lines)} address{'' if len(lines) == 1 else 'es'} selected{within}:")

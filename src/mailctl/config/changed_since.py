@@ -1,10 +1,12 @@
 """The config as it was at a git revision: ``--changed-since REF`` compares it with the working tree.
 
 The repository is the one holding the config files (``git rev-parse --show-toplevel`` from
-their directory). The config paths at REF are exported with ``git archive`` into a private
-temporary directory (mode 0700, removed afterwards) and loaded by the same loader as the working
-tree, so templates, ``.mailctlignore`` and every rule apply alike. A path absent at REF (a file
-the change adds) contributes nothing.
+their directory). Each ``-f`` path is taken as it was at REF (a symlink among its components is
+followed in REF's tree, not the working tree's), its config files are copied as committed into a
+private temporary directory (mode 0700, removed afterwards; ``mailctl.config.git_revision``:
+nothing the repository configures is run) and loaded by the same loader as the working tree, so
+templates, ``.mailctlignore`` and every rule apply alike. A path absent at REF (a file the change
+adds) contributes nothing.
 
 REF must be a commit git has: in a shallow CI clone, fetch it first. Errors say which git command
 to run, and a config that does not load at REF is reported with REF's name on every problem.
@@ -12,18 +14,19 @@ to run, and a config that does not load at REF is reported with REF's name on ev
 
 from __future__ import annotations
 
-import io
 import os
 import re
+import shlex
 import shutil
-import subprocess
-import tarfile
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
+from mailctl.config.git_revision import Commit, GitFailed, UnreadableAtRevision, run_git
 from mailctl.config.pipeline import load_config
 from mailctl.errors import ConfigError, UsageError
 from mailctl.resources import DesiredState
+from mailctl.text import hides, shown
 
 DEFAULT_CONFIG = "mailctl.yaml"
 
@@ -40,55 +43,56 @@ class Revision:
 
 def resolve(ref: str, paths: list[str]) -> Revision:
     """The commit ``ref`` names in the repository holding ``paths`` (``-f``; none: ./mailctl.yaml)."""
+    if hides(ref):  # no revision has one, and REF is printed in every message below
+        raise UsageError(f"--changed-since {shown(ref)}: REF holds a control or invisible character")
     paths = [os.path.abspath(p) for p in paths or [DEFAULT_CONFIG]]
     anchor = _anchor(paths)
     top = _git(anchor, "rev-parse", "--show-toplevel", error=f"{anchor} is not inside a git repository").strip()
     for path in paths:
-        if os.path.relpath(os.path.realpath(path), os.path.realpath(top)).startswith(os.pardir):
-            raise UsageError(f"--changed-since {ref}: {path} is outside the git repository {top}")
+        _in_repository(path, top, ref)
     try:
         commit = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
-    except _GitFailed:
+    except GitFailed:
         raise UsageError(_unknown_ref(ref, top)) from None
     return Revision(ref, commit, top)
 
 
 def load_at(revision: Revision, paths: list[str]) -> DesiredState:
     """The desired state the config at ``revision`` declares (empty if none of ``paths`` existed)."""
-    top = os.path.realpath(revision.repository)
-    relative = [os.path.relpath(os.path.realpath(os.path.abspath(p)), top) for p in paths or [DEFAULT_CONFIG]]
-    listed = _git(top, "ls-tree", "-z", "--name-only", revision.commit, "--", *relative, error=str(revision))
-    present = [r for r in relative if r == "." or r in listed.split("\0")]
-    if not present:
-        return DesiredState()
+    top, ref = revision.repository, revision.ref
+    relative = [_in_repository(os.path.abspath(p), top, ref) for p in paths or [DEFAULT_CONFIG]]
     private = tempfile.mkdtemp(prefix="mailctl-changed-since-")  # mode 0700: nobody else reads it
     try:
-        archive = _git_bytes(top, "archive", "--format=tar", revision.commit, "--", *present, error=str(revision))
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            _extract(tar, private)
+        try:
+            present = Commit(top, revision.commit).copy(relative, private)
+        except UnreadableAtRevision as exc:
+            raise UsageError(f"--changed-since {revision}: {ref}:{exc.path} cannot be read: {exc.why}") from None
+        except (GitFailed, OSError) as exc:
+            raise UsageError(f"--changed-since {revision}: cannot read the config at it: {exc}") from None
+        if not present:
+            return DesiredState()
         try:
             return load_config([os.path.join(private, r) for r in present], on_skip=None).state
         except ConfigError as exc:
             raise UsageError(_unloadable(revision, exc, private)) from None
-    except tarfile.TarError as exc:
-        raise UsageError(f"--changed-since {revision}: cannot export the config at it: {exc}") from None
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _extract(tar: tarfile.TarFile, into: str) -> None:
-    """Extract with tarfile's "data" filter where Python has it (3.11.4 and newer); on 3.11.0-3.11.3
-    (Debian 12's system Python) the same refusals made here: regular files and directories only,
-    every one inside ``into``. ``git archive`` of config files needs nothing more."""
-    if hasattr(tarfile, "data_filter"):
-        tar.extractall(into, filter="data")
-        return
-    root = os.path.realpath(into)
-    for member in tar.getmembers():
-        target = os.path.realpath(os.path.join(root, member.name))
-        if not (member.isfile() or member.isdir()) or os.path.commonpath([root, target]) != root:
-            raise tarfile.TarError(f"refusing to extract {member.name!r}: not a plain file inside the export")
-    tar.extractall(into)  # every member was checked above
+def _in_repository(path: str, top: str, ref: str) -> str:
+    """``path`` (absolute) relative to the repository's top, as git names it: the components
+    below the top are kept as written, so that a symlink among them is followed at REF, in REF's
+    tree. A path that reaches the repository only through a link from outside counts where the
+    link leads now."""
+    real_top = os.path.realpath(top)
+    parts = Path(path).parts
+    for depth in range(len(parts) + 1):
+        if os.path.realpath(os.path.join(*parts[:depth]) if depth else os.sep) == real_top:
+            return "/".join(parts[depth:]) or "."
+    relative = os.path.relpath(os.path.realpath(path), real_top)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        raise UsageError(f"--changed-since {ref}: {path} is outside the git repository {top}")
+    return relative.replace(os.sep, "/")
 
 
 def _anchor(paths: list[str]) -> str:
@@ -101,38 +105,79 @@ def _anchor(paths: list[str]) -> str:
 
 
 def _unknown_ref(ref: str, top: str) -> str:
-    try:
-        _git(top, "rev-parse", "--verify", "--quiet", "HEAD")
-    except _GitFailed:
+    """Why ``ref`` names no commit here, with the git command that would fetch it where one would."""
+    head = f"--changed-since {ref}:"
+    if not _resolves(top, "HEAD"):
         return (
-            f"--changed-since {ref}: the repository {top} has no commits yet, so there is nothing to compare "
-            f"with; plan without --changed-since"
+            f"{head} the repository {top} has no commits yet, so there is nothing to compare with; "
+            f"plan without --changed-since"
         )
-    back = _counted_back(ref)
-    if back:  # HEAD~3, main^: not a name git can fetch, but history
-        if _git(top, "rev-parse", "--is-shallow-repository").strip() != "true":
-            return f"--changed-since {ref}: {ref} goes back further than the history of {top} reaches"
+    if _resolves(top, ref, commit=False):
+        return f"{head} {ref} names a {_git(top, 'cat-file', '-t', '--end-of-options', ref).strip()}, not a commit"
+    name, back = _name_and_steps(ref)
+    shallow = _git(top, "rev-parse", "--is-shallow-repository").strip() == "true"
+    if name != ref and _resolves(top, name, commit=False):  # the name is known: the steps back are not
+        if not shallow:
+            return f"{head} {ref} goes back further than the history of {top} reaches"
         return (
-            f"--changed-since {ref}: git knows no commit {ref} in {top}: the shallow clone's history stops "
-            f"before it. Fetch more of it first: git fetch --deepen={back} origin"
+            f"{head} git knows no commit {ref} in {top}: the shallow clone's history stops before it. "
+            f"Fetch more of it first: git fetch --deepen={max(back, 1)} origin"
         )
-    remote, _, branch = ref.partition("/")
-    if branch and remote in _git(top, "remote").split():
-        fetch = f"git fetch --depth=1 {remote} +refs/heads/{branch}:refs/remotes/{remote}/{branch}"
-    else:
-        fetch = f"git fetch --depth=1 origin {ref}"
-    return (
-        f"--changed-since {ref}: git knows no commit {ref} in {top} (a shallow CI clone has only what "
-        f"was fetched). Fetch it first: {fetch}"
-    )
+    unknown = f"{head} git knows no commit {ref} in {top}"
+    if shallow:
+        unknown += " (a shallow CI clone has only what was fetched)"
+    if not _is_branch_name(top, name):
+        return f"{unknown}: no branch, tag or commit has that name"
+    remotes = _git(top, "remote").split()
+    depth = f"--depth={back + 1} " if shallow else ""  # a full clone stays full
+    remote, _, branch = name.partition("/")
+    if branch and remote in remotes:
+        refspec = shlex.quote(f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+        return f"{unknown}. Fetch it first: git fetch {depth}{shlex.quote(remote)} {refspec}"
+    remote = "origin" if "origin" in remotes or not remotes else remotes[0]
+    tracking, steps = f"{remote}/{name}", ref[len(name) :]
+    if _resolves(top, tracking):
+        return f"{unknown}, but knows {tracking}: pass --changed-since {shlex.quote(tracking + steps)}"
+    fetch = f"git fetch {depth}{shlex.quote(remote)} {shlex.quote(f'+refs/heads/{name}:refs/remotes/{tracking}')}"
+    then = f"then pass --changed-since {shlex.quote(tracking + steps)}"
+    if not remotes:
+        return f"{unknown}, and it has no remote to fetch it from: git remote add origin URL, {fetch}, {then}"
+    tag = f"git fetch {depth}{shlex.quote(remote)} tag {shlex.quote(name)}"
+    return f"{unknown}. If it is a branch of {remote}, fetch it first: {fetch}, {then}; if a tag: {tag}"
 
 
-def _counted_back(ref: str) -> int:
-    """How many commits ``ref`` counts back from a name (``HEAD~3``: 3, ``main^^``: 2; 0: none)."""
+def _name_and_steps(ref: str) -> tuple[str, int]:
+    """``ref`` without the steps back at its end, and how many commits they count back
+    (``HEAD~3``: HEAD, 3; ``main^^``: main, 2; ``v1^{tree}``: v1, 0)."""
+    match = re.fullmatch(r"(.*?)((?:~\d*|\^\d*|\^\{[^{}]*\})*)", ref, re.S)
+    assert match is not None  # the pattern matches any text
     back = 0
-    for step in re.finditer(r"~(\d*)|\^\d*", ref):
-        back += int(step.group(1) or 1) if step.group(0).startswith("~") else 1
-    return back
+    for step in re.finditer(r"~(\d*)|\^(\d*)(?!\{)", match[2]):
+        if step[0].startswith("~"):
+            back += int(step[1] or 1)
+        else:
+            back += 1 if step[2] != "0" else 0
+    return match[1], back
+
+
+def _resolves(top: str, name: str, commit: bool = True) -> bool:
+    """Whether ``name`` names an object (a commit, with ``commit``) in the repository."""
+    try:
+        _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}" if commit else name)
+    except GitFailed:
+        return False
+    return True
+
+
+def _is_branch_name(top: str, name: str) -> bool:
+    """Whether ``name`` could be a branch (so that a fetch of it can be suggested)."""
+    if not name or name.startswith("-"):
+        return False
+    try:
+        _git(top, "check-ref-format", f"refs/heads/{name}")
+    except GitFailed:
+        return False
+    return True
 
 
 def _unloadable(revision: Revision, exc: ConfigError, private: str) -> str:
@@ -143,23 +188,23 @@ def _unloadable(revision: Revision, exc: ConfigError, private: str) -> str:
     )
 
 
-class _GitFailed(Exception):
-    pass
-
-
-def _git_bytes(cwd: str, *args: str, error: str | None = None) -> bytes:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    try:
-        done = subprocess.run(["git", "-C", cwd, *args], capture_output=True, env=env, check=False)
-    except FileNotFoundError:
-        raise UsageError("--changed-since needs git, which is not installed (or not on PATH)") from None
-    if done.returncode != 0:
-        if error is None:
-            raise _GitFailed(done.stderr.decode(errors="replace"))
-        detail = done.stderr.decode(errors="replace").strip().splitlines()
-        raise UsageError(f"--changed-since: {error} (git {args[0]}: {detail[-1] if detail else done.returncode})")
-    return done.stdout
-
-
 def _git(cwd: str, *args: str, error: str | None = None) -> str:
-    return _git_bytes(cwd, *args, error=error).decode("utf-8", "surrogateescape")
+    """``run_git``'s output as text; with ``error``, a failure is a UsageError saying it and why."""
+    try:
+        return run_git(cwd, *args).decode("utf-8", "surrogateescape")
+    except GitFailed as exc:
+        if error is None:
+            raise
+        raise UsageError(f"--changed-since: {error} ({_git_says(str(exc), cwd)})") from None
+
+
+def _git_says(stderr: str, cwd: str) -> str:
+    """The line of git's complaint that says what is wrong."""
+    if "dubious ownership" in stderr:  # git's safe.directory check: the repository is another user's
+        return (
+            f"git refuses to use it: the repository is owned by another user. If you trust it: "
+            f"git config --global --add safe.directory {shlex.quote(cwd)}"
+        )
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (fatal or lines or ["git failed"])[0]

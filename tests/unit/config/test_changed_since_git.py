@@ -1,0 +1,249 @@
+"""--changed-since reads the config at REF exactly as committed, from a repository that may be
+hostile: nothing its config names is run, nothing it marks for export changes what is read, its
+symlinks are followed in REF's tree and never out of the repository, and only config files are
+read. Errors about REF name the git command that helps, quoted, and never print REF raw."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mailctl.config import changed_since
+from mailctl.config.git_revision import Commit
+from mailctl.errors import UsageError
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def pod(client_id: str, name: str) -> str:
+    return f"version: 1\npods:\n  {client_id}:\n    name: {name}\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """cfg/a.yaml (tenant-a) and cfg/b.yaml (tenant-b), committed on main."""
+    repo = tmp_path / "repo"
+    (repo / "cfg").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "cfg" / "a.yaml").write_text(pod("tenant-a", "A"))
+    (repo / "cfg" / "b.yaml").write_text(pod("tenant-b", "B"))
+    commit(repo)
+    return repo
+
+
+def commit(repo: Path, message: str = "change") -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def at(repo: Path, ref: str, *paths: str | Path) -> dict[str, dict[str, object]]:
+    """address -> attributes of the config at ``ref``."""
+    files = [str(p) for p in paths] or [str(repo / "cfg")]
+    state = changed_since.load_at(changed_since.resolve(ref, files), files)
+    return {address: resource.attrs for address, resource in state.resources.items()}
+
+
+def refused(repo: Path, ref: str, *paths: str | Path) -> str:
+    with pytest.raises(UsageError) as caught:
+        at(repo, ref, *paths)
+    return str(caught.value)
+
+
+# -- nothing the repository configures runs, and what is read is what was committed ----------
+
+
+@pytest.mark.parametrize("driver", ["smudge", "process"])
+def test_a_filter_driver_of_the_repository_is_never_run(repo: Path, tmp_path: Path, driver: str):
+    marker = tmp_path / "ran"
+    command = f"touch {marker}; cat" if driver == "smudge" else f"touch {marker}"
+    git(repo, "config", f"filter.evil.{driver}", command)
+    (repo / ".git" / "info" / "attributes").write_text("cfg/*.yaml filter=evil\n")
+    assert at(repo, "HEAD")["pod/tenant-b"] == {"name": "B"}
+    assert not marker.exists()
+
+
+def test_export_attributes_do_not_change_what_is_read(repo: Path):
+    (repo / "cfg" / "b.yaml").write_text(pod("tenant-b", '"B $Format:%h$"'))
+    (repo / ".gitattributes").write_text("cfg/b.yaml export-ignore\ncfg/*.yaml export-subst ident\n")
+    commit(repo)
+    assert at(repo, "HEAD")["pod/tenant-b"] == {"name": "B $Format:%h$"}
+    assert at(repo, "HEAD", repo / "cfg" / "b.yaml")["pod/tenant-b"] == {"name": "B $Format:%h$"}
+
+
+def test_a_symlinked_config_path_is_followed_as_it_was_at_ref(tmp_path: Path):
+    repo = tmp_path / "repo"
+    (repo / "v1").mkdir(parents=True)
+    (repo / "v2").mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "v1" / "a.yaml").write_text(pod("tenant-a", "Old"))
+    (repo / "v2" / "a.yaml").write_text(pod("tenant-a", "New"))
+    (repo / "live").symlink_to("v1")
+    commit(repo)
+    (repo / "live").unlink()
+    (repo / "live").symlink_to("v2")
+    commit(repo)
+    assert at(repo, "HEAD~1", repo / "live")["pod/tenant-a"] == {"name": "Old"}
+    assert at(repo, "HEAD~1", repo / "live" / "a.yaml")["pod/tenant-a"] == {"name": "Old"}
+    assert at(repo, "HEAD", repo / "live")["pod/tenant-a"] == {"name": "New"}
+
+
+def test_git_dir_set_for_another_checkout_does_not_change_the_repository_read(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (repo / "prod").mkdir()
+    (repo / "prod" / "p.yaml").write_text(pod("tenant-prod", "P"))
+    commit(repo)
+    worktree = tmp_path / "worktree"
+    git(repo, "worktree", "add", "-q", str(worktree))
+    monkeypatch.setenv("GIT_DIR", git(worktree, "rev-parse", "--absolute-git-dir").strip())
+    monkeypatch.chdir(worktree)
+    assert sorted(at(worktree, "HEAD", worktree / "cfg")) == ["pod/tenant-a", "pod/tenant-b"]
+
+
+# -- only config files are read; symlinks stay inside the commit --------------------------------
+
+
+def test_only_config_files_are_read_and_each_is_cut_at_the_size_limit(repo: Path, monkeypatch: pytest.MonkeyPatch):
+    (repo / "cfg" / "dump.bin").write_bytes(b"\0" * 3_000_000)
+    (repo / "cfg" / ".hidden").mkdir()
+    (repo / "cfg" / ".hidden" / "x.yaml").write_text(pod("tenant-hidden", "H"))
+    (repo / "cfg" / "big.yaml").write_text("version: 1\n# " + "x" * 6_000_000 + "\n")
+    commit(repo)
+    read: list[str] = []
+    copy_blob = changed_since_git_copy_blob(monkeypatch, read)
+    message = refused(repo, "HEAD")
+    assert "HEAD:cfg/big.yaml:1:1: file is larger than 5000000 bytes" in message
+    assert sorted(read) == ["cfg/a.yaml", "cfg/b.yaml", "cfg/big.yaml"], copy_blob
+
+
+def changed_since_git_copy_blob(monkeypatch: pytest.MonkeyPatch, read: list[str]) -> object:
+    """Record the path of every blob copied out of git."""
+    from mailctl.config import git_revision
+
+    original = git_revision._copy_blob
+
+    def recording(stream, out, relative):  # type: ignore[no-untyped-def]
+        read.append(relative)
+        original(stream, out, relative)
+
+    monkeypatch.setattr(git_revision, "_copy_blob", recording)
+    return original
+
+
+def test_a_symlink_inside_the_repository_is_followed_in_the_commit(repo: Path):
+    (repo / "common").mkdir()
+    (repo / "common" / "shared.yaml").write_text(pod("tenant-shared", "S"))
+    (repo / "cfg" / "shared.yaml").symlink_to("../common/shared.yaml")
+    (repo / "cfg" / "helper.sh").symlink_to("../../elsewhere/common.sh")  # not config: never read
+    commit(repo)
+    assert sorted(at(repo, "HEAD")) == ["pod/tenant-a", "pod/tenant-b", "pod/tenant-shared"]
+
+
+@pytest.mark.parametrize("target", ["/etc/hostname", "../../outside.yaml"])
+def test_a_config_symlink_out_of_the_repository_is_refused_by_name(repo: Path, target: str):
+    (repo / "cfg" / "out.yaml").symlink_to(target)
+    commit(repo)
+    message = refused(repo, "HEAD")
+    assert "HEAD:cfg/out.yaml cannot be read" in message and "out of the repository" in message
+
+
+def test_a_symlink_loop_is_refused_by_name(repo: Path):
+    (repo / "cfg" / "l1.yaml").symlink_to("l2.yaml")
+    (repo / "cfg" / "l2.yaml").symlink_to("l1.yaml")
+    commit(repo)
+    assert "symlink loop" in refused(repo, "HEAD")
+
+
+def test_nothing_is_written_outside_the_private_copy(repo: Path, tmp_path: Path):
+    into = tmp_path / "private"
+    into.mkdir()
+    Commit(str(repo), git(repo, "rev-parse", "HEAD").strip()).copy(["cfg", "."], str(into))
+    files = sorted(str(p.relative_to(into)) for p in into.rglob("*") if p.is_file())
+    assert files == ["cfg/a.yaml", "cfg/b.yaml"]  # named twice (cfg, and the top holding it): copied once
+    assert not any(p.is_symlink() for p in into.rglob("*"))
+
+
+# -- file names git would read as something else --------------------------------------------
+
+
+def test_file_names_are_literal_paths(repo: Path):
+    (repo / "..x.yaml").write_text(pod("tenant-x", "X"))
+    (repo / ":c.yaml").write_text(pod("tenant-c", "C"))
+    (repo / "c.yaml").write_text(pod("tenant-other", "O"))
+    commit(repo)
+    assert sorted(at(repo, "HEAD", repo / "..x.yaml")) == ["pod/tenant-x"]
+    assert sorted(at(repo, "HEAD", repo / ":c.yaml")) == ["pod/tenant-c"]
+
+
+# -- REF: what is wrong, and the command that helps ------------------------------------------
+
+
+def test_a_ref_with_a_control_character_is_refused_escaped(repo: Path):
+    message = refused(repo, "HEAD\n::warning::x")
+    assert "\n" not in message and "HEAD\\n::warning::x" in message
+
+
+def test_an_unknown_branch_of_a_full_clone_is_fetched_without_making_it_shallow(repo: Path, tmp_path: Path):
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", f"file://{repo}", str(clone))
+    message = refused(clone, "origin/nothere", clone / "cfg")
+    assert "git fetch origin +refs/heads/nothere:refs/remotes/origin/nothere" in message
+    assert "--depth" not in message
+
+
+def test_an_unknown_bare_name_in_a_shallow_clone_is_fetched_as_a_tracking_branch(repo: Path, tmp_path: Path):
+    git(repo, "branch", "feature")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--single-branch", f"file://{repo}", str(clone))
+    message = refused(clone, "feature", clone / "cfg")
+    fetch = "git fetch --depth=1 origin +refs/heads/feature:refs/remotes/origin/feature"
+    assert fetch in message and "--changed-since origin/feature" in message
+    git(clone, *fetch.split()[1:])  # the command, as printed, makes the suggested REF work
+    assert sorted(at(clone, "origin/feature", clone / "cfg")) == ["pod/tenant-a", "pod/tenant-b"]
+
+
+def test_a_name_known_only_as_a_tracking_branch_is_named(repo: Path, tmp_path: Path):
+    git(repo, "branch", "feature")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", f"file://{repo}", str(clone))
+    message = refused(clone, "feature~1", clone / "cfg")
+    assert "but knows origin/feature: pass --changed-since 'origin/feature~1'" in message
+
+
+def test_a_misspelt_name_counted_back_is_an_unknown_name_not_a_short_history(repo: Path):
+    message = refused(repo, "mian~1")
+    assert "git knows no commit mian~1" in message and "goes back further" not in message
+
+
+def test_a_ref_naming_a_tree_says_so(repo: Path):
+    assert "HEAD^{tree} names a tree, not a commit" in refused(repo, "HEAD^{tree}")
+
+
+@pytest.mark.parametrize("ref", ["-p", "--output=/tmp/x", "a..b"])
+def test_a_ref_that_is_no_name_suggests_no_command(repo: Path, ref: str):
+    message = refused(repo, ref)
+    assert "no branch, tag or commit has that name" in message and "git fetch" not in message
+
+
+def test_a_branch_name_with_shell_characters_is_quoted_in_the_command(repo: Path, tmp_path: Path):
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", f"file://{repo}", str(clone))
+    message = refused(clone, "origin/a;touch", clone / "cfg")
+    assert "git fetch origin '+refs/heads/a;touch:refs/remotes/origin/a;touch'" in message
+
+
+def test_git_refusing_a_repository_of_another_user_says_why(repo: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    message = refused(repo, "HEAD")
+    assert "owned by another user" in message and "safe.directory" in message
