@@ -330,3 +330,24 @@ def test_the_action_reports_a_pull_request_that_changes_no_config_as_no_changes(
     assert run.code == 0, run.stdout
     assert run.outputs["exit-code"] == "0" and run.outputs["changes"] == "0"
     assert "failed" not in run.summary and "no declared resource differs" in run.summary
+
+
+def test_the_action_fetches_the_base_branch_into_a_full_clone_without_making_it_shallow(repo: Path, tmp_path: Path):
+    from test_e2e_ci_native import run_action
+
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, tenants={**TENANTS, "t4": {"company": "Four"}})
+    git(repo, "commit", "-q", "-am", "t4 added")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "feature", "--single-branch", f"file://{repo}", str(clone))
+    run = run_action(
+        tmp_path,
+        command="plan",
+        config="mailctl/",
+        sandbox=":memory:",
+        changed_since="origin/main",
+        working_directory="clone",
+    )
+    assert run.code == 0 and run.outputs["changes"] == "2", run.stdout
+    assert git(clone, "rev-parse", "--is-shallow-repository").strip() == "false"
+    assert len(git(clone, "log", "--format=%H").split()) == 2  # the whole history is still there
