@@ -1,6 +1,7 @@
 """JSON read as JSON is written: Python's ``json`` also reads NaN, Infinity and numbers beyond a
-float (1e400 becomes inf), which no API takes and no strict parser reads back. Plan files, API
-answers and the sandbox's request bodies refuse them."""
+float (1e400 becomes inf, a 400-digit integer stays exact), which no API takes and no strict
+parser reads back (the SDK's models hold numbers as floats). Plan files, API answers and the
+sandbox's request bodies refuse them."""
 
 from __future__ import annotations
 
@@ -14,13 +15,23 @@ class NotFinite(ValueError):
 
 
 def loads(text: str | bytes) -> Any:
-    return json.loads(text, parse_float=_finite, parse_constant=_refused)
+    return json.loads(text, parse_float=_finite, parse_int=_within_a_float, parse_constant=_refused)
 
 
 def _finite(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
         raise NotFinite(text)
+    return number
+
+
+def _within_a_float(text: str) -> int:
+    number = int(text)
+    if len(text) > 300:  # shorter ones always fit: the largest float has 309 digits
+        try:
+            float(number)
+        except OverflowError:
+            raise NotFinite(text[:40] + "...") from None
     return number
 
 

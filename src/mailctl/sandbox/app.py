@@ -94,6 +94,8 @@ def _read_body(environ: dict[str, Any], method: str) -> Body:
     try:
         # Not NaN, Infinity nor 1e400: stored, no answer holding one would be JSON.
         data = strict_json.loads(raw.decode("utf-8"))
+    except strict_json.NotFinite as exc:
+        raise bad_request(f"Request body holds a number no float can hold: {exc}") from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("Request body is not valid JSON") from None
     _reject_unencodable(data, "")

@@ -29,6 +29,7 @@ then waits briefly for the threads serving a request to answer.
 from __future__ import annotations
 
 import io
+import json
 import os
 import select
 import signal
@@ -37,12 +38,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import h11
 
 from mailctl.sandbox.app import MAX_BODY_BYTES as APP_MAX_BODY_BYTES
+from mailctl.sandbox.backend.errors import SandboxError, bad_request
 from mailctl.sandbox.server_defaults import THREADS
 
 CONNECTION_LIMIT = 1000  # open connections kept; past it the stalest unfinished one is shed
@@ -190,7 +193,6 @@ class _Exchange:
                 return self._refuse(exc)
             if not isinstance(request, h11.Request):
                 return
-            self.connection.requests.append(request.method.decode("ascii", "replace"))
             try:
                 keep = self._answer(request)
             finally:
@@ -234,6 +236,9 @@ class _Exchange:
         except h11.RemoteProtocolError as exc:
             self._refuse(exc)
             return False
+        # Being served from here on, never shed; until its body is in, it may be (a client that
+        # stalls mid-body holds a connection like one that stalls mid-headers).
+        self.connection.requests.append(request.method.decode("ascii", "replace"))
         environ = _environ(request, body, self.server, self.connection)
         with self.server.turns:
             status, headers, payload = _call(self.server.app, environ)
@@ -249,23 +254,24 @@ class _Exchange:
         return body is not None
 
     def _refuse(self, exc: h11.RemoteProtocolError) -> None:
-        """A request h11 cannot read: its status (400, 431, ...) as plain text, then close."""
+        """A request h11 cannot read: its status (400, 431, ...) as the API's JSON error, then close."""
         if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
-        text = f"Bad request: {exc}".encode()
         status = exc.error_status_hint
+        payload = json.dumps(_protocol_error(status, str(exc)).body()).encode()
         try:
             self._send(
                 h11.Response(
                     status_code=status,
+                    reason=HTTPStatus(status).phrase,
                     headers=[
-                        ("Content-Type", "text/plain"),
-                        ("Content-Length", str(len(text))),
+                        ("Content-Type", "application/json"),
+                        ("Content-Length", str(len(payload))),
                         ("Connection", "close"),
                     ],
                 )
             )
-            self._send(h11.Data(data=text))
+            self._send(h11.Data(data=payload))
             self._send(h11.EndOfMessage())
         except h11.LocalProtocolError:
             pass  # h11 cannot frame an answer in this state: just close
@@ -274,6 +280,21 @@ class _Exchange:
         data = self.h11.send(event)
         if data:
             self.sock.sendall(data)
+
+
+def _protocol_error(status: int, detail: str) -> SandboxError:
+    """What a request that is not HTTP/1.1 as h11 reads it is told (h11's words, clipped: they
+    may quote the whole request line)."""
+    if status == 431:
+        return SandboxError(
+            431,
+            "request_header_fields_too_large",
+            f"The request line and headers exceed {MAX_HEADER_BYTES} bytes",
+            name="RequestHeaderFieldsTooLargeError",
+        )
+    clipped = detail if len(detail) <= 200 else detail[:200] + "..."
+    message = f"The request is not valid HTTP/1.1: {clipped}"
+    return bad_request(message) if status == 400 else SandboxError(status, "bad_request", message)
 
 
 def _content_length(request: h11.Request) -> int | None:

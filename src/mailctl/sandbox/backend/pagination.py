@@ -94,9 +94,11 @@ def paginate(
 def paginate_items(ctx: Ctx, items: list[dict[str, Any]], items_key: str, *, variant: str = "") -> dict[str, Any]:
     """Page an already ordered, in-memory list (e.g. search results ranked by relevance)."""
     limit = page_limit(ctx)
-    listing = f"{ctx.route}|{variant}"
+    listing = f"{ctx.route}|{sorted(ctx.params.items())}|{variant}"  # one pod's search is not another's
     token = ctx.query.string("page_token")
     offset = decode_token(token, False, listing).seq if token else 0
+    if offset < 0:  # only a forged token says so
+        raise bad_request("Invalid page_token", "page_token", fix="Start again without page_token.")
     page = items[offset : offset + limit]
     envelope: dict[str, Any] = {"count": len(page), "limit": limit}
     if offset + limit < len(items):
