@@ -20,7 +20,7 @@ import httpx
 
 from mailctl import __version__
 from mailctl.api.deadline import deadline, deadline_transport
-from mailctl.api.pacing import Pacer, Ticket
+from mailctl.api.pacing import Pacer, PauseTooLong, Ticket
 from mailctl.api.responses import (
     ApiObject,
     clip,
@@ -59,7 +59,13 @@ from mailctl.errors import (
 
 API_BASE_DEFAULT = "https://api.agentmail.to"
 REDACTED = "[REDACTED]"
+CODE_LIMIT = 80  # an error code is a word: what is longer is clipped
 MAX_BODY_BYTES = 64 * 1024 * 1024  # list pages are ~100 items; anything near this is not the API
+# A list that never ends is a server's loop, not an organisation: 20,000 pages is 2,000,000 rows of
+# 100 (mailctl is built for tens of thousands of tenants). A page filtered by the key's scope may
+# be empty and still point further, but not 200 times (20,000 rows out of scope) in a row.
+MAX_PAGES = 20_000
+MAX_EMPTY_PAGES = 200
 # Connections are opened on demand, one per request in flight, so the pool's cap is only a backstop:
 # the pacer (--parallelism, --max-parallelism up to 256) bounds requests in flight. A smaller cap
 # queued the rest inside the pool: at 32, apply's 64 workers had 32 requests on the wire and the
@@ -80,6 +86,7 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
     404: NotFound,
 }
 AMBIGUOUS_HINT = "the request may have been applied; check before retrying"
+_ENCODED_HEADERS = ("content-encoding", "content-length")  # they describe the body before decoding
 
 Expect = Literal["json", "object", "object_or_empty", "text", "nothing"]
 
@@ -160,6 +167,10 @@ class AgentMailClient:
     def __repr__(self) -> str:
         return f"AgentMailClient(base_url={self.base_url!r})"
 
+    def redact(self, text: str) -> str:
+        """``text`` (from the API) with this client's key and any secret-shaped token scrubbed."""
+        return self._redact(text)
+
     __str__ = __repr__
 
     # -- the one request loop ----------------------------------------------------------------
@@ -188,7 +199,7 @@ class AgentMailClient:
         while True:
             self.stats.record_request(method)
             failure: ApiError
-            ticket = self.pacer.acquire() if self.pacer is not None else None
+            ticket = self._acquire(started, method, path)
             started = self._clock() if started is None else started  # queueing for a slot is not retrying
             try:
                 response = self._paced_send(ticket, method, path, json, params)
@@ -223,6 +234,24 @@ class AgentMailClient:
             )
             self._sleep(wait)
 
+    def _acquire(self, started: float | None, method: str, path: str) -> Ticket | None:
+        """The pacer's slot for the next attempt; a pause the API asked for that outlasts the
+        retry budget left fails the request at once instead of sleeping through it."""
+        if self.pacer is None:
+            return None
+        left = self._retry_budget - (self._clock() - started if started is not None else 0.0)
+        try:
+            return self.pacer.acquire(patience=left)
+        except PauseTooLong as exc:
+            raise TransientError(
+                429,
+                "rate_limited",
+                f"the API asked every request to wait {exc.seconds:.0f}s (Retry-After), longer than the "
+                f"{self._retry_budget:g}s retry budget: try again later",
+                method,
+                path,
+            ) from None
+
     def _paced_send(
         self, ticket: Ticket | None, method: str, path: str, json: Any, params: dict[str, Any] | None
     ) -> httpx.Response:
@@ -254,7 +283,9 @@ class AgentMailClient:
                 pass
             try:
                 body = bytearray()
-                for chunk in response.iter_raw():
+                # Decoded as it arrives, so the cap holds for what a compressed answer inflates to
+                # (a megabyte of gzip can hold gigabytes).
+                for chunk in response.iter_bytes():
                     body += chunk
                     if time.monotonic() > due:
                         raise httpx.ReadTimeout("the request deadline passed", request=request)
@@ -264,13 +295,15 @@ class AgentMailClient:
                         )
             finally:
                 response.close()
-        return httpx.Response(response.status_code, headers=response.headers, content=bytes(body), request=request)
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODED_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=request)
 
     def _failed(
         self, response: httpx.Response, method: str, path: str, repeatable: bool, attempt: int
     ) -> tuple[ApiError, float | None]:
         """The error an error response means, and how long to wait before retrying (None: don't)."""
         code, message = error_code_and_message(response)
+        code = self._redact(clip(code, CODE_LIMIT))  # printed beside the message: the same care
         status = response.status_code
         wait = None
         if status == 429 and self.pacer is not None:
@@ -379,7 +412,8 @@ class AgentMailClient:
             raise ValueError("page_size must be at least 1")
         query: dict[str, Any] = {**(params or {}), "limit": page_size}
         seen: set[str] = set()
-        while True:
+        empty_in_a_row = 0
+        for _ in range(MAX_PAGES):
             page = self.get(path, params=query)
             items = page.get(items_key)
             if not isinstance(items, list):
@@ -391,16 +425,13 @@ class AgentMailClient:
             if not token:
                 return
             token = str(token)
-            if token in seen:
-                raise ApiError(
-                    200,
-                    "pagination_loop",
-                    "the server repeated a next_page_token; stopped instead of looping",
-                    "GET",
-                    path,
-                )
+            empty_in_a_row = 0 if items else empty_in_a_row + 1
+            if token in seen or empty_in_a_row >= MAX_EMPTY_PAGES:
+                why = "repeated a next_page_token" if token in seen else f"sent {MAX_EMPTY_PAGES} empty pages in a row"
+                raise _pagination_loop(f"the server {why} (each with a next_page_token); stopped, not looping", path)
             seen.add(token)
             query["page_token"] = token
+        raise _pagination_loop(f"the list did not end after {MAX_PAGES} pages of {page_size}; stopped", path)
 
     def list_all(self, path: str, items_key: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every item (each an :class:`ApiObject`: a missing field is an UnexpectedResponse)."""
@@ -418,6 +449,10 @@ class AgentMailClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _pagination_loop(message: str, path: str) -> ApiError:
+    return ApiError(200, "pagination_loop", message, "GET", path)
 
 
 def _host_port(url: httpx.URL) -> str:

@@ -43,13 +43,14 @@ from typing import Any
 
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.listing import list_both_ends
-from mailctl.api.responses import expect_fields
+from mailctl.api.responses import clip, expect_fields
 from mailctl.errors import NotFound, UnsafePlan
 
 LOCK_CLIENT_ID = "mailctl.lock"
 LOCK_PREFIX = LOCK_CLIENT_ID  # every lock pod's client_id starts with it (the reader hides them)
 PROBE_SUFFIX = " probe"
 POLL_INTERVAL = 1.0
+HOLDER_LIMIT = 200  # characters of a holder's name printed (ours are about 80)
 _SINCE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _NAME = re.compile(r"^mailctl lock (?P<user>.*)@(?P<host>[^@\s]*) pid (?P<pid>\d+) since (?P<since>\S+) \[")
 
@@ -88,17 +89,20 @@ class Holder:
     host: str | None = None
     pid: int | None = None
     since: datetime | None = None
+    shown_name: str = ""  # the name as printed: the API's text, so secrets scrubbed and clipped
 
     @classmethod
-    def parse(cls, name: str) -> Holder:
+    def parse(cls, name: str, redact: Callable[[str], str] = str) -> Holder:
+        """``redact``: the client's (a server may put anything in a pod's name, the key too)."""
+        shown = clip(redact(name), HOLDER_LIMIT)
         match = _NAME.match(name)
         if match is None:
-            return cls(name)
+            return cls(name, shown_name=shown)
         try:
             since: datetime | None = datetime.strptime(match["since"], _SINCE_FORMAT).replace(tzinfo=UTC)
         except ValueError:
             since = None
-        return cls(name, match["host"], int(match["pid"]), since)
+        return cls(name, match["host"], int(match["pid"]), since, shown)
 
     def age(self, now: datetime | None = None) -> str | None:
         if self.since is None:
@@ -124,7 +128,7 @@ class Holder:
 
     def __str__(self) -> str:
         age = self.age()
-        return f"{self.name} (held for {age})" if age else self.name
+        return f"{self.shown_name} (held for {age})" if age else self.shown_name
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ class ApplyLock:
                     f"to finish (--lock-timeout SECONDS waits for it), or if it died, run "
                     f"`{self.unlock_hint}` (nothing was changed)"
                 )
-            self.on_wait(blocked.holder.name, waited)  # the name, not its age: the same holder each time
+            self.on_wait(blocked.holder.shown_name, waited)  # the name, not its age: the same holder each time
             self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
 
     def __exit__(self, *exc: object) -> None:
@@ -200,6 +204,9 @@ class ApplyLock:
             if self.pod_id is not None:
                 release(self.client, self.pod_id)
                 self.pod_id = None
+
+    def _holder(self, name: str) -> Holder:
+        return Holder.parse(name, self.client.redact)
 
     def _take(self, client_id: str, name: str) -> tuple[str, str]:
         """Create the lock pod; (its pod_id, the name it carries: ours if we took it)."""
@@ -213,7 +220,7 @@ class ApplyLock:
     def _try_global(self) -> _Blocked | None:
         pod_id, name = self._take(LOCK_CLIENT_ID, self.name)
         if name != self.name:
-            return _Blocked("another apply holds the organisation lock", Holder.parse(name))
+            return _Blocked("another apply holds the organisation lock", self._holder(name))
         self.pod_id, self.taken = pod_id, True
         if not self.exclude_shards:
             return None
@@ -226,7 +233,7 @@ class ApplyLock:
         return _Blocked(
             f"applies of shard(s) {', '.join(held)} are running and an apply of the whole "
             f"config waits for every shard; shard {held[0]} is held by",
-            Holder.parse(shards[0]["name"]),
+            self._holder(shards[0]["name"]),
         )
 
     def _try_shard(self) -> _Blocked | None:
@@ -234,7 +241,7 @@ class ApplyLock:
         index, count = self.shard
         pod_id, name = self._take(shard_lock_id(index, count), self.name)
         if name != self.name:
-            return _Blocked(f"another apply of shard {index}/{count} holds its lock", Holder.parse(name))
+            return _Blocked(f"another apply of shard {index}/{count} holds its lock", self._holder(name))
         self.pod_id, self.taken = pod_id, True
         probe = self.name + PROBE_SUFFIX
         global_id, global_name = self._take(LOCK_CLIENT_ID, probe)
@@ -244,7 +251,7 @@ class ApplyLock:
         if global_name.endswith(PROBE_SUFFIX):
             return None  # another shard's probe: no apply of the whole config holds it
         self.__exit__()
-        return _Blocked("an apply of the whole config holds the organisation lock", Holder.parse(global_name))
+        return _Blocked("an apply of the whole config holds the organisation lock", self._holder(global_name))
 
 
 def release(client: AgentMailClient, pod_id: str) -> None:

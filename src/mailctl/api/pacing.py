@@ -57,8 +57,17 @@ RAMP = 0.125  # ... doubling every RAMP s while nothing is refused, so the first
 SHARED_RAMP = 0.5  # ... or every SHARED_RAMP s for a client that shares the budget (see share)
 RAMP_DOUBLINGS = 12  # past START_RATE x 2**12 (164k/s) the ramp no longer binds
 MIN_RATE = 0.2  # requests per second: never slower than one every 5 s
+MAX_DOUBLINGS = 60  # of the pace after a 429: far past any budget, and still a float
 DEFAULT_PAUSE = 1.0  # a 429 without a usable Retry-After pauses this long
 SHARD_OVERHEAD = 7  # each shard's own reads and locks, in resources' worth of requests (see share)
+
+
+class PauseTooLong(Exception):
+    """The API asked every request to wait longer than the caller will (``seconds``)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"{seconds:.0f}s")
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -138,12 +147,16 @@ class Pacer:
 
     # -- the two calls around every attempt ---------------------------------------------------
 
-    def acquire(self) -> Ticket:
-        """Wait for a slot, the end of any shared pause and this request's turn in the pace."""
+    def acquire(self, patience: float = math.inf) -> Ticket:
+        """Wait for a slot, the end of any shared pause and this request's turn in the pace.
+        A pause longer than ``patience`` seconds (the caller's retry budget left) is not waited
+        out: PauseTooLong at once (a server may ask for a Retry-After of years)."""
         while True:
             with self._cond:
                 now = self._clock()
                 wait = self._paused_until - now
+                if wait > patience:
+                    raise PauseTooLong(wait)
                 if wait <= 0 and self._in_flight >= int(self._limit):
                     self._cond.wait(0.05)  # a slot frees on release (notify) or the limit grows
                     continue
@@ -162,6 +175,10 @@ class Pacer:
                 left = self._paused_until - now
                 if left <= 0:
                     return Ticket(self._epoch, now, in_flight)
+                if left > patience:
+                    self._in_flight -= 1  # the slot taken above is given back: no request is sent
+                    self._cond.notify()
+                    raise PauseTooLong(left)
             # A 429 came while we waited for our turn: wait it out, then take a new turn at the new
             # pace. Sending when the pause ends would send every waiting request at once, into an
             # organisation budget the other clients kept spending: refused again, paused again.
@@ -208,8 +225,8 @@ class Pacer:
         elapsed = now - self._decreased_at
         scale = (1.0 - DECREASE) / PLATEAU**3
         factor = 1.0 + scale * (elapsed - PLATEAU) ** 3
-        if elapsed > PLATEAU + PROBE:
-            factor = max(factor, 2.0 ** ((elapsed - PLATEAU - PROBE) / DOUBLING))
+        if elapsed > PLATEAU + PROBE:  # doublings capped: hours after a 429, 2 ** n overflows a float
+            factor = max(factor, 2.0 ** min(MAX_DOUBLINGS, (elapsed - PLATEAU - PROBE) / DOUBLING))
         return max(MIN_RATE, self._refused_rate * factor)
 
     def _ramp(self, now: float) -> float | None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from mailctl.api.change import PlannedUpdate as Change  # a Protocol: api never imports plan
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.paths import collection_path, item_path
+from mailctl.api.responses import clip
 from mailctl.errors import (
     ApiError,
     Deferred,
@@ -37,6 +38,7 @@ from mailctl.resources import (
     parent_of,
 )
 from mailctl.secrets import pending_name
+from mailctl.text import shown
 
 VERIFIED = "VERIFIED"
 
@@ -130,6 +132,7 @@ class ApiWriter:
             created = self._create_on_domain(resource, path, body)
         else:
             created = self.client.post(path, body, idempotent=True)
+        _check_is_the_one_sent(resource, body, created, path)
         field = spec.remote_id_field
         self.ids.set(resource.address, created[field] if field is not None else resource.name)
         if spec.verified and created.get("status") != VERIFIED:
@@ -403,3 +406,26 @@ def _same_scope(row: dict[str, Any], key: Resource, ids: IdRegistry) -> bool:
     if parent_of(parent) is None:  # a pod
         return row.get("pod_id") == ids.get(parent) and not row.get("inbox_id")
     return (row.get("inbox_id") or "").lower() == parent.rsplit("/", 1)[1]
+
+
+def _check_is_the_one_sent(resource: Resource, body: dict[str, Any], created: dict[str, Any], path: str) -> None:
+    """A create's answer must be the object sent for: the same client_id, and the same name where
+    the name is what the create sends (a domain's, a list entry's). Trusted blindly, an answer
+    naming another tenant's pod would have this apply build inside it."""
+    spec = spec_of(resource.kind)
+
+    def same(got: str, sent: str) -> bool:
+        return got.lower() == sent.lower() if spec.lowercase else got == sent
+
+    expected = {"client_id": body.get("client_id")}
+    expected.update((k, v) for k, v in spec.identity(resource).items() if v == resource.name)
+    for field, sent in expected.items():
+        got = created.get(field)
+        if isinstance(sent, str) and got is not None and not (isinstance(got, str) and same(got, sent)):
+            raise UnexpectedResponse(
+                200,
+                f"the answer is another object ({field} {shown(clip(str(got)))}, not {shown(sent)}); "
+                f"nothing was built on it",
+                "POST",
+                path,
+            )

@@ -28,7 +28,7 @@ def held_locks(client: AgentMailClient, shard: Shard | None = None) -> list[Held
     found = lock.find_all(client)
     if shard is not None:
         found = lock.of_shard(found, shard.index, shard.count)
-    return [HeldLock(p["pod_id"], p["client_id"], lock.Holder.parse(p["name"])) for p in found]
+    return [HeldLock(p["pod_id"], p["client_id"], lock.Holder.parse(p["name"], client.redact)) for p in found]
 
 
 def release(client: AgentMailClient, held: HeldLock) -> None:

@@ -68,3 +68,24 @@ def test_page_size_must_be_positive(harness):
     client = harness.client(replies())
     with pytest.raises(ValueError):
         list(client.paginate("/v0/pods", "pods", page_size=0))
+
+
+def test_a_list_that_never_ends_stops_at_the_page_cap(harness, monkeypatch):
+    from mailctl.api import client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_PAGES", 5)
+    tokens = iter(range(1_000_000))
+    client = harness.client(lambda request: page([{"pod_id": str(next(tokens))}], f"t{next(tokens)}"))
+    with pytest.raises(ApiError, match="did not end after 5 pages"):
+        client.list_all("/v0/pods", "pods")
+    assert len(harness.requests) == 5
+
+
+def test_empty_pages_that_keep_pointing_further_stop_after_a_run_of_them(harness):
+    from mailctl.api.client import MAX_EMPTY_PAGES
+
+    tokens = iter(range(1_000_000))
+    client = harness.client(lambda request: page([], f"t{next(tokens)}"))
+    with pytest.raises(ApiError, match=f"{MAX_EMPTY_PAGES} empty pages in a row"):
+        client.list_all("/v0/pods", "pods")
+    assert len(harness.requests) == MAX_EMPTY_PAGES

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from client_harness import error, replies
 
-from mailctl.api.pacing import DECREASE, DOUBLING, PLATEAU, PROBE, RAMP, RAMP_DOUBLINGS, START, Pacer
+from mailctl.api.pacing import DECREASE, DOUBLING, PLATEAU, PROBE, RAMP, RAMP_DOUBLINGS, START, Pacer, PauseTooLong
 from mailctl.errors import TransientError
 
 
@@ -194,3 +194,42 @@ def test_just_past_the_plateau_the_pace_probes_a_little_before_it_doubles():
     refused = pacer.rate / DECREASE
     time.now += PLATEAU + PROBE
     assert refused < pacer.rate <= 1.05 * refused
+
+
+def test_a_pause_longer_than_the_callers_patience_is_refused_at_once_and_takes_no_slot():
+    time = FakeTime()
+    pacer = Pacer(fixed=1, clock=time.clock, sleep=time.sleep)
+    pacer.release(pacer.acquire(), 429, retry_after=1e9)  # a server asking for years
+    with pytest.raises(PauseTooLong) as caught:
+        pacer.acquire(patience=60)
+    assert caught.value.seconds == pytest.approx(1e9) and time.sleeps == []
+    time.now += 1e9
+    pacer.acquire(patience=60)  # the one slot was given back: a later request still gets it
+
+
+def test_a_pause_that_starts_while_a_request_waits_its_turn_is_not_waited_out_past_its_patience():
+    time = FakeTime()
+    pacer = _refused_after_two_per_second(time)  # paced: the next requests wait for their turns
+    time.now += 5
+    first = pacer.acquire()
+    second_turn: list[float] = []
+
+    def refuse_during_the_turn(seconds: float) -> None:  # another worker's 429 lands meanwhile
+        second_turn.append(seconds)
+        pacer.release(first, 429, retry_after=1e9)
+        time.now += seconds
+
+    pacer._sleep = refuse_during_the_turn
+    with pytest.raises(PauseTooLong):
+        pacer.acquire(patience=60)
+    assert second_turn and pacer.limit >= 1
+
+
+def test_a_client_paced_after_a_429_still_paces_hours_later():
+    """A Project in a long-lived service keeps its pacer: the pace's doublings since the last
+    429 overflowed a float (OverflowError on every request) once about 35 minutes had passed."""
+    time = FakeTime()
+    pacer = _refused_after_two_per_second(time)
+    time.now += 6 * 3600
+    pacer.release(pacer.acquire(), 200)
+    assert pacer.rate is not None and pacer.rate > 1000
