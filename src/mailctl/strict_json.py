@@ -14,8 +14,15 @@ class NotFinite(ValueError):
     """The text held a number that is not finite; ``str()`` is how it was written."""
 
 
+class TooDeep(ValueError):
+    """The text nests arrays or objects deeper than Python's recursion limit lets ``json`` read."""
+
+
 def loads(text: str | bytes) -> Any:
-    return json.loads(text, parse_float=_finite, parse_int=_within_a_float, parse_constant=_refused)
+    try:
+        return json.loads(text, parse_float=_finite, parse_int=_within_a_float, parse_constant=_refused)
+    except RecursionError:  # valid JSON all the same: [[[...]]] 100,000 deep
+        raise TooDeep("nested too deeply to read") from None
 
 
 def _finite(text: str) -> float:

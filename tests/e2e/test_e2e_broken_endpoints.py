@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -312,3 +313,115 @@ def test_a_create_answered_without_its_id_fails_that_change_clearly(config, tmp_
     output = result.stdout + result.stderr
     assert result.exit_code == 1 and TRACEBACK not in output
     assert "unexpected response from the API: the answer has no 'pod_id' (POST /v0/pods)" in output
+
+
+# -- rows of the wrong type: valid JSON, not the API's -----------------------------------------
+
+T = "2026-01-01T00:00:00Z"
+GOOD_POD = {"pod_id": "p1", "name": "Acme", "client_id": "e2e-acme", "created_at": T, "updated_at": T}
+BAD_ROWS: dict[str, tuple[str, dict[str, Any] | bytes, str]] = {
+    # case: (items key, the one row listed (or the whole body), what the error names)
+    "deep-nesting": ("pods", b'{"pods": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    "pod-client-id-number": ("pods", {**GOOD_POD, "client_id": 5}, "(pod_id 'p1') has a 'client_id'"),
+    "inbox-id-number": (
+        "inboxes",
+        {"pod_id": "p1", "inbox_id": 7, "email": "x", "created_at": T, "updated_at": T},
+        "has a 'inbox_id' that is a JSON number",
+    ),
+    "domain-number": (
+        "domains",
+        {"domain_id": "d1", "domain": 2, "feedback_enabled": True, "subdomains_enabled": False},
+        "(domain_id 'd1') has a 'domain' that is a JSON number",
+    ),
+    "key-name-number": (
+        "api_keys",
+        {"api_key_id": "k1", "prefix": "am_1", "name": 12, "created_at": T},
+        "(api_key_id 'k1') has a 'name' that is a JSON number",
+    ),
+    "key-permissions-text": (
+        "api_keys",
+        {"api_key_id": "k1", "prefix": "am_1", "name": "n", "permissions": "all", "created_at": T},
+        "(api_key_id 'k1') has a 'permissions' that is a JSON string",
+    ),
+    "webhook-event-objects": (
+        "webhooks",
+        {"webhook_id": "w1", "url": "https://h.test/x", "event_types": [{"a": 1}], "enabled": True, "secret": "s"},
+        "(webhook_id 'w1') has a 'event_types' that is a JSON array",
+    ),
+}
+SLASHED = ["a/b", "x/../y", "e2e-a/domain/z"]
+
+
+def _api_with_row(items_key: str, row: dict[str, Any] | bytes) -> Callable[[str, str, bytes], tuple[str, bytes]]:
+    """An API whose ``items_key`` lists hold ``row`` (the others a valid pod and nothing else); the
+    lock's create and every write answer as the API would."""
+
+    def answer(method: str, path: str, body: bytes) -> tuple[str, bytes]:
+        key = path.split("?")[0].rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
+        sent = json.loads(body or b"{}") if method in ("POST", "PATCH") else {}
+        if method == "POST" and key == "pods":
+            return "application/json", json.dumps({"pod_id": "lock", "created_at": T, "updated_at": T, **sent}).encode()
+        if method != "GET" or key not in ("pods", "inboxes", "domains", "api_keys", "webhooks", "allow", "block"):
+            return "application/json", b"{}"
+        if key == items_key and isinstance(row, bytes):
+            return "application/json", row
+        items = [row] if key == items_key else [GOOD_POD] if key == "pods" else []
+        return "application/json", json.dumps({"entries" if key in ("allow", "block") else key: items}).encode()
+
+    return answer
+
+
+def _run_against(answer: Callable[[str, str, bytes], tuple[str, bytes]], command: str, config: Path, tmp: Path):
+    args = [a.format(config=config, tmp=tmp) for a in API_COMMANDS[command]]
+    with http_server(answer) as url:
+        return run_cli(*args, "--endpoint", url, "--timeout", "5")
+
+
+@pytest.mark.parametrize("command", ["plan", "export"])
+@pytest.mark.parametrize("case", list(BAD_ROWS))
+def test_a_row_of_the_wrong_type_is_a_clear_error(case, command, config, tmp_path):
+    items_key, row, named = BAD_ROWS[case]
+    code, stderr = _run_against(_api_with_row(items_key, row), command, config, tmp_path)
+    assert code == 1, stderr
+    assert stderr.startswith("Error: unexpected response from the API: ") and named in stderr, stderr
+    assert f"(GET /v0/{items_key.replace('_', '-')})" in stderr, stderr
+
+
+@pytest.mark.parametrize("command", [c for c in API_COMMANDS if c != "unlock"])
+@pytest.mark.parametrize("client_id", SLASHED)
+def test_a_pod_client_id_with_a_slash_is_never_misread_nor_a_crash(client_id, command, config, tmp_path):
+    """The API's client_ids are 1-256 of A-Z a-z 0-9 - . _ ~: ``e2e-a/domain/z`` is not one, and
+    read as given it would be a domain address (and ``a/b`` a crash in export)."""
+    answer = _api_with_row("pods", {**GOOD_POD, "client_id": client_id})
+    code, stderr = _run_against(answer, command, config, tmp_path)
+    assert code == 1, stderr
+    assert "unexpected response from the API: an item of 'pods' (pod_id 'p1') has a 'client_id'" in stderr, stderr
+    assert "(GET /v0/pods)" in stderr
+
+
+@pytest.mark.parametrize(
+    "detail, named",
+    [
+        ({"status": "VERIFIED", "records": [{"type": 1}]}, "'records'"),
+        ({"status": "VERIFIED", "records": "MX"}, "'records'"),
+        ({"status": {"state": "ok"}, "records": []}, "'status'"),
+    ],
+)
+def test_dns_records_of_the_wrong_type_are_a_clear_error(detail, named, config, tmp_path):
+    domain = {
+        "domain_id": "d1",
+        "domain": "shared.e2e-mail.test",
+        "feedback_enabled": True,
+        "subdomains_enabled": False,
+    }
+    listing = _api_with_row("domains", domain)
+
+    def answer(method: str, path: str, body: bytes) -> tuple[str, bytes]:
+        if method == "GET" and path.split("?")[0] == "/v0/domains/d1":
+            return "application/json", json.dumps({**domain, **detail}).encode()
+        return listing(method, path, body)
+
+    code, stderr = _run_against(answer, "dns", config, tmp_path)
+    assert code == 1, stderr
+    assert stderr.startswith("Error: unexpected response from the API: the answer has a " + named), stderr
+    assert "(GET /v0/domains/d1)" in stderr

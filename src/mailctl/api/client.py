@@ -59,7 +59,6 @@ from mailctl.errors import (
 
 API_BASE_DEFAULT = "https://api.agentmail.to"
 REDACTED = "[REDACTED]"
-CODE_LIMIT = 80  # an error code is a word: what is longer is clipped
 MAX_BODY_BYTES = 64 * 1024 * 1024  # list pages are ~100 items; anything near this is not the API
 # A list that never ends is a server's loop, not an organisation: 20,000 pages is 2,000,000 rows of
 # 100 (mailctl is built for tens of thousands of tenants). A page filtered by the key's scope may
@@ -303,7 +302,7 @@ class AgentMailClient:
     ) -> tuple[ApiError, float | None]:
         """The error an error response means, and how long to wait before retrying (None: don't)."""
         code, message = error_code_and_message(response)
-        code = self._redact(clip(code, CODE_LIMIT))  # printed beside the message: the same care
+        code = self._redact(code)  # printed beside the message (clipped already): the same care
         status = response.status_code
         wait = None
         if status == 429 and self.pacer is not None:

@@ -14,12 +14,16 @@ A list that fits in one page costs one request, as before. Rows come back newest
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from itertools import islice
 from typing import Any
 
 from mailctl.api.client import AgentMailClient
+from mailctl.api.responses import ApiObject
+from mailctl.api.rows import checked_value
+from mailctl.kinds.fields import TEXT
 
 PAGE = 100  # the largest page the API serves
 
@@ -50,15 +54,22 @@ class _Meeting:
             self.complete = True
 
 
-def list_both_ends(client: AgentMailClient, path: str, items_key: str, id_field: str) -> list[dict[str, Any]]:
-    """Every row of ``path`` (as ``client.list_all``), read from both ends when it is long."""
-    newest = client.paginate(path, items_key, page_size=PAGE)
+Check = Callable[[ApiObject], ApiObject]  # a row as read, or UnexpectedResponse
+
+
+def list_both_ends(
+    client: AgentMailClient, path: str, items_key: str, id_field: str, check: Check | None = None
+) -> list[dict[str, Any]]:
+    """Every row of ``path`` (as ``client.list_all``), read from both ends when it is long. Each
+    row passes ``check`` as it arrives (at least: its id is text, since the walkers compare ids)."""
+    check = check or partial(_with_text_id, id_field)
+    newest = map(check, client.paginate(path, items_key, page_size=PAGE))
     first: list[dict[str, Any]] = [*islice(newest, PAGE)]
     if len(first) < PAGE:
         return [*first, *newest]  # one page (or a short page with more after it)
     meeting = _Meeting(id_field)
     meeting.take(0, iter(first))
-    oldest = client.paginate(path, items_key, params={"ascending": "true"}, page_size=PAGE)
+    oldest = map(check, client.paginate(path, items_key, params={"ascending": "true"}, page_size=PAGE))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailctl-list") as pool:
         other = pool.submit(meeting.take, 1, oldest)
         try:
@@ -68,3 +79,8 @@ def list_both_ends(client: AgentMailClient, path: str, items_key: str, id_field:
         other.result()
     newer, older = meeting.rows
     return newer + older[::-1]
+
+
+def _with_text_id(id_field: str, row: ApiObject) -> ApiObject:
+    checked_value(row, id_field, TEXT)  # absent or null: ``take`` reports it (ApiObject)
+    return row

@@ -24,6 +24,7 @@ from typing import Any
 
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.listing import PAGE, list_both_ends
+from mailctl.api.rows import checked
 from mailctl.errors import NotFound
 from mailctl.kinds import INNER_SCOPES, SPECS, TOP_SCOPE, KindSpec
 from mailctl.resources import Kind
@@ -63,7 +64,7 @@ def read_pods(client: AgentMailClient, parallel: Parallel, pods: list[dict[str, 
             else:
                 rows[kind].append(row)
     missing = [i for i in request.locate if i.lower() not in inboxes]  # not in their pod: elsewhere?
-    located = parallel({i: partial(_get_or_none, client, f"/v0/inboxes/{quote_segment(i)}") for i in missing})
+    located = parallel({i: partial(_located, client, f"/v0/inboxes/{quote_segment(i)}") for i in missing})
     for found in located.values():
         if found is not None:
             inboxes.setdefault(found["inbox_id"].lower(), found)
@@ -93,19 +94,22 @@ def _pod_jobs(client: AgentMailClient, pods: list[dict[str, Any]], request: Pods
     for spec in SPECS.values() if request.domains else ():
         if spec.verified and spec.list_key is not None:
             route, field = f"/v0{spec.route}", spec.remote_id_field or ""
-            jobs[(spec.kind, None)] = partial(list_both_ends, client, route, spec.list_key, field)
+            jobs[(spec.kind, None)] = partial(
+                list_both_ends, client, route, spec.list_key, field, partial(checked, spec)
+            )
     return jobs
 
 
 def _list(client: AgentMailClient, path: str, spec: KindSpec, pod_id: str | None) -> list[dict[str, Any]]:
     """One scope's list; its rows say their pod (a scope's route implies it)."""
-    found = client.paginate(path, spec.list_key or "", page_size=PAGE)
+    found = (checked(spec, row) for row in client.paginate(path, spec.list_key or "", page_size=PAGE))
     return [{"pod_id": pod_id, **row} if not row.get("pod_id") else row for row in found]
 
 
-def _get_or_none(client: AgentMailClient, path: str) -> dict[str, Any] | None:
+def _located(client: AgentMailClient, path: str) -> dict[str, Any] | None:
+    """The inbox at ``path`` (checked as a listed one), or None when there is none."""
     try:
-        return client.get(path)
+        return checked(SPECS[INBOX], client.get(path))
     except NotFound:
         return None
 

@@ -25,9 +25,11 @@ from mailctl.api.listing import list_both_ends
 from mailctl.api.lock import is_lock_pod
 from mailctl.api.paths import item_path, scope_path
 from mailctl.api.pod_reads import PodsRead, read_pods
+from mailctl.api.rows import checked, checked_rows, checked_value
 from mailctl.errors import NotFound
 from mailctl.kinds import SPECS, Attribute, Owners, spec_of
-from mailctl.kinds.list_entry import read_entries, scoped_lists
+from mailctl.kinds.fields import TEXT
+from mailctl.kinds.list_entry import LIST_ENTRY_SPEC, read_entries, scoped_lists
 from mailctl.resources import INBOX, POD, ActualState, DesiredState, Kind, Resource, pod_of
 
 FAN_OUT = 16
@@ -103,7 +105,7 @@ class StateReader:
         if listing is not None:
             rows = listing.result()
         elif pods is not None:
-            rows = {POD: pods}  # the other kinds, if they are needed, are listed below
+            rows = {POD: checked_rows(spec_of(POD), pods)}  # the other kinds, if needed, are listed below
         else:
             rows = self._list_organisation((POD,)) if narrowed else self._list_organisation()
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
@@ -134,7 +136,12 @@ class StateReader:
         return self._parallel(
             {
                 spec.kind: partial(
-                    list_both_ends, self.client, f"/v0{spec.route}", key, spec.remote_id_field or f"{spec.kind}_id"
+                    list_both_ends,
+                    self.client,
+                    f"/v0{spec.route}",
+                    key,
+                    spec.remote_id_field or f"{spec.kind}_id",
+                    partial(checked, spec),
                 )
                 for spec in SPECS.values()
                 if (key := spec.list_key) is not None and (kinds is None or spec.kind in kinds)
@@ -147,7 +154,8 @@ class StateReader:
 
         def fetch(resource: Resource) -> str | None:
             try:
-                return self.client.get(item_path(resource, ids)).get("status")
+                status: str | None = checked_value(self.client.get(item_path(resource, ids)), "status", TEXT)
+                return status
             except NotFound:
                 return None
 
@@ -180,12 +188,12 @@ class StateReader:
             state.resources[address].attrs[name] = value
 
     def _read_sub_route(self, item: str, attr: Attribute) -> Any:
-        names = self.client.get(f"{item}/{attr.sub_route}").get(attr.read_key) or []
+        names = checked_value(self.client.get(f"{item}/{attr.sub_route}"), attr.read_key, attr.api_type) or []
         return attr.normalise(names) if attr.normalise else names
 
     def _list_or_empty(self, path: str) -> list[dict[str, Any]]:
         try:
-            return self.client.list_all(path, "entries")
+            return checked_rows(LIST_ENTRY_SPEC, self.client.list_all(path, "entries"))
         except NotFound:
             return []
 

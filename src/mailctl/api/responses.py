@@ -19,6 +19,7 @@ from mailctl import strict_json
 from mailctl.errors import UnexpectedResponse
 
 MESSAGE_LIMIT = 200
+CODE_LIMIT = 80  # an error code is a word ("validation_error"): anything longer is not one
 
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_NOISE = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
@@ -112,6 +113,10 @@ def parse_json(response: httpx.Response, method: str, path: str) -> Any:
             method,
             path,
         ) from None
+    except strict_json.TooDeep as exc:
+        raise UnexpectedResponse(
+            response.status_code, f"HTTP {response.status_code} with JSON {exc}", method, path
+        ) from None
     except ValueError:  # also UnicodeDecodeError
         raise UnexpectedResponse(
             response.status_code,
@@ -194,7 +199,7 @@ def error_code_and_message(response: httpx.Response) -> tuple[str, str]:
     default_code = _DEFAULT_CODES.get(status, f"http_{status}")
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
         body = None
     if 300 <= status < 400 and response.headers.get("Location"):
         # mailctl never follows a redirect (it could carry the key elsewhere): name the target
@@ -208,4 +213,4 @@ def error_code_and_message(response: httpx.Response) -> tuple[str, str]:
     message = clip(str(message))
     if body.get("errors") not in (None, [], {}):
         message = f"{message}: {_format_validation_errors(body['errors'])}"
-    return (str(code) if code else default_code), message
+    return (clip(str(code), CODE_LIMIT) if code else default_code), message

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mailctl.kinds.base import Attribute, KindSpec, Owners, name_before_replacement
+from mailctl.kinds.fields import FLAGS, SEGMENT, TEXT, TIMESTAMP, required
 from mailctl.resources import (
     Kind,
     Observed,
@@ -103,7 +104,7 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
         if owner is None:
             continue
         pod, inbox = owner
-        raw_name = row.get("name") or row["api_key_id"]
+        raw_name = _raw_name(row)
         name = _marked_name(raw_name) or raw_name
         unrecorded = declared_name_of(raw_name) is not None
         replaced = name != raw_name and not unrecorded
@@ -133,6 +134,13 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
     return out
 
 
+def _raw_name(row: dict[str, Any]) -> str:
+    """Its name, or its id when it has none or one no address can hold: key names are free text
+    in the API, and a key made elsewhere named ``a/domain/b`` would read as another address."""
+    name: str = row.get("name") or ""
+    return name if name and "/" not in name else str(row["api_key_id"])
+
+
 def _rank(raw_name: str) -> int:
     return 2 if declared_name_of(raw_name) else 1 if name_before_replacement(raw_name) else 0
 
@@ -154,6 +162,7 @@ API_KEY_SPEC = KindSpec(
         # Unrestricted (None) unless declared: a key's permissions are always managed.
         Attribute(
             "permissions",
+            api_type=FLAGS,
             normalise=normalize_permissions,
             absent=None,
             declared_default=None,
@@ -169,6 +178,7 @@ API_KEY_SPEC = KindSpec(
         ),
         Attribute(
             "expires_at",
+            api_type=TIMESTAMP,
             mutable=False,
             normalise=_expiry,
             invalid="`{value}` is not a timestamp: use ISO 8601, e.g. 2026-12-31T00:00:00Z",
@@ -181,6 +191,10 @@ API_KEY_SPEC = KindSpec(
     route="/api-keys",
     list_key="api_keys",
     remote_id_field="api_key_id",
+    row_fields={
+        "api_key_id": required(SEGMENT),  # its address segment when its name cannot be (below)
+        **dict.fromkeys(("name", "type", "pod_id", "inbox_id", "prefix", "used_at", "created_at"), TEXT),
+    },
     client_id=None,  # the API has none for keys: the writer's two-phase create makes retries safe
     identity=lambda key: {"name": key.name},
     read_rows=_read,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mailctl.kinds.fields import FieldType, bad_field
 from mailctl.resources import Kind, Resource, WriteOnly, inbox_address, name_before, pod_address, split_address
 
 Row = Mapping[str, Any]  # one object as the API returns it
@@ -39,6 +40,7 @@ class Attribute:
     """
 
     name: str
+    api_type: FieldType | None = None  # the JSON type of its API value (``mailctl.kinds.fields``)
     mutable: bool = True  # False: a change forces replacement (delete, then create)
     normalise: Callable[[Any], Any] | None = None  # raises ValueError for a bad config value
     invalid: str = ""  # the problem for a value ``normalise`` rejects (``{value}`` is replaced)
@@ -159,6 +161,9 @@ class KindSpec:
     client_id: Callable[[str], str] | None = default_client_id  # address -> client_id (None: none)
     identity: Callable[[Resource], dict[str, Any]] = lambda r: {}  # create-body fields naming it
     read_rows: RowsReader | None = None  # rows of its organisation-wide list -> resources
+    # The types of the fields its rows must have besides its attributes': the first is its id
+    # (what names a bad row). The reader checks every row against them (``mailctl.api.rows``).
+    row_fields: Mapping[str, FieldType] = field(default_factory=dict)
     # Config: (path below the section, name) of each declaration in a scope's section value.
     declarations: Callable[[Any], Iterable[tuple[tuple[str | int, ...], str, Any]]] | None = None
     manages_scope: bool = False  # its section (even empty) makes mailctl own the scope's ones
@@ -183,12 +188,15 @@ class KindSpec:
     refers: bool = field(init=False)  # an attribute of it names other resources (a webhook's pods)
     _write_only: tuple[Attribute, ...] = field(init=False, repr=False)  # attributes with write-only values
     _segment: str = field(init=False, repr=False)  # "KIND/", the start of its address segment
+    _field_types: tuple[tuple[str, FieldType], ...] = field(init=False, repr=False)  # row_fields, then attributes'
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mutable", frozenset(a.name for a in self.attributes if a.mutable))
         object.__setattr__(self, "refers", any(a.refers_to is not None for a in self.attributes))
         object.__setattr__(self, "_write_only", tuple(a for a in self.attributes if a.write_only is not None))
         object.__setattr__(self, "_segment", f"{self.kind.value}/")
+        listed = tuple((a.field, a.api_type) for a in self.attributes if a.api_type is not None and not a.sub_route)
+        object.__setattr__(self, "_field_types", (*self.row_fields.items(), *listed))
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)
@@ -259,6 +267,15 @@ class KindSpec:
         return out
 
     # -- API -----------------------------------------------------------------------------------
+
+    @property
+    def id_field(self) -> str | None:
+        """The field of its rows that is their id (named in errors about a row)."""
+        return next(iter(self.row_fields), None)
+
+    def bad_field(self, row: Row) -> tuple[str, FieldType] | None:
+        """The first field ``row`` lacks or holds with another type than the API's, if any."""
+        return bad_field(row, self._field_types)
 
     def row_attrs(self, row: Row, only: Iterable[str] | None = None) -> dict[str, Any]:
         """Attributes read from an API row (``only``: just these)."""

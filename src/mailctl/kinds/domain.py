@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.kinds.fields import CLIENT_ID, FLAG, SEGMENT, TEXT, required
 from mailctl.resources import (
     DEFAULT_DOMAIN,
     Kind,
@@ -52,11 +53,13 @@ DOMAIN_SPEC = KindSpec(
     section="domains",
     parents=frozenset({None, Kind.POD}),
     attributes=tuple(
-        Attribute(flag, schema={"type": "boolean"}, description=_FLAG_DESCRIPTIONS[flag]) for flag in FLAGS
+        Attribute(flag, api_type=FLAG, schema={"type": "boolean"}, description=_FLAG_DESCRIPTIONS[flag])
+        for flag in FLAGS
     ),
     route="/domains",
     list_key="domains",
     remote_id_field="domain_id",
+    row_fields={"domain_id": required(TEXT), "domain": required(SEGMENT), "pod_id": TEXT, "client_id": CLIENT_ID},
     lowercase=True,
     unique_name=True,
     identity=lambda domain: {"domain": domain.name},

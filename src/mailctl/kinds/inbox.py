@@ -7,6 +7,7 @@ from typing import Any
 
 from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.kinds.fields import CLIENT_ID, METADATA, SEGMENT, TEXT, required
 from mailctl.resources import DEFAULT_DOMAIN, Kind, Observed, Resource, domain_address, inbox_address, pod_address
 
 
@@ -53,6 +54,7 @@ INBOX_SPEC = KindSpec(
     attributes=(
         Attribute(
             "metadata",
+            api_type=METADATA,
             absent={},
             patch="merge",
             export_default={},
@@ -70,6 +72,7 @@ INBOX_SPEC = KindSpec(
         ),
         Attribute(
             "status",
+            api_type=TEXT,
             absent="active",
             create_default="active",
             export_default="active",
@@ -78,6 +81,7 @@ INBOX_SPEC = KindSpec(
         ),
         Attribute(
             "display_name",
+            api_type=TEXT,
             schema={"type": "string", "maxLength": limits.DISPLAY_NAME.max},
             description="Shown as `Display Name <address>`.",
         ),
@@ -85,6 +89,7 @@ INBOX_SPEC = KindSpec(
     route="/inboxes",
     list_key="inboxes",
     name_is_id=True,
+    row_fields={"inbox_id": required(SEGMENT), "pod_id": TEXT, "client_id": CLIENT_ID},
     lowercase=True,
     unique_name=True,
     identity=_identity,

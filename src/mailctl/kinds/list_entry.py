@@ -8,6 +8,7 @@ from typing import Any
 
 from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec
+from mailctl.kinds.fields import FLAG, SEGMENT, TEXT, required
 from mailctl.resources import (
     LIST_DIRECTIONS,
     LIST_TYPES,
@@ -67,6 +68,7 @@ LIST_ENTRY_SPEC = KindSpec(
     attributes=(
         Attribute(
             "reason",
+            api_type=TEXT,
             mutable=False,
             schema={"type": "string", "minLength": limits.LIST_REASON.min, "maxLength": limits.LIST_REASON.max},
             description="Why the entry exists (shown in the API).",
@@ -74,6 +76,7 @@ LIST_ENTRY_SPEC = KindSpec(
     ),
     route="/lists",
     name_is_id=True,
+    row_fields={"entry": required(SEGMENT), "read_only": FLAG},
     lowercase=True,
     client_id=None,  # lists are sets: a repeated create returns the existing entry
     identity=lambda entry: {"entry": parts(entry)[2]},

@@ -7,6 +7,7 @@ from typing import Any
 
 from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec, Owners
+from mailctl.kinds.fields import CLIENT_ID, SEGMENT, TEXT, required
 from mailctl.resources import (
     Kind,
     Observed,
@@ -36,6 +37,7 @@ POD_SPEC = KindSpec(
     attributes=(
         Attribute(  # no PATCH route: a rename replaces
             "name",
+            api_type=TEXT,
             mutable=False,
             absent=None,
             schema={"type": "string", "minLength": limits.POD_NAME.min, "maxLength": limits.POD_NAME.max},
@@ -45,6 +47,8 @@ POD_SPEC = KindSpec(
     route="/pods",
     list_key="pods",
     remote_id_field="pod_id",
+    # Its address segment: its client_id, else its pod_id.
+    row_fields={"pod_id": required(SEGMENT), "client_id": CLIENT_ID},
     client_id=lambda address: pod_client_id(split_address(address)[-1][1]),
     identity=lambda pod: {"name": pod.attrs.get("name", pod.name)},
     read_rows=_read,

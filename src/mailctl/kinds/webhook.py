@@ -11,6 +11,7 @@ from typing import Any
 
 from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec, Owners, Tail
+from mailctl.kinds.fields import CLIENT_ID, FLAG, SEGMENT, TEXT, TEXTS, required
 from mailctl.resources import (
     Kind,
     Observed,
@@ -126,6 +127,7 @@ WEBHOOK_SPEC = KindSpec(
     attributes=(
         Attribute(
             "url",
+            api_type=TEXT,
             mutable=False,
             required=True,
             schema={
@@ -141,6 +143,7 @@ WEBHOOK_SPEC = KindSpec(
         ),
         Attribute(  # a create cannot disable it
             "enabled",
+            api_type=FLAG,
             absent=True,
             on_create=False,
             schema={"type": "boolean"},
@@ -148,6 +151,7 @@ WEBHOOK_SPEC = KindSpec(
         ),
         Attribute(
             "event_types",
+            api_type=TEXTS,
             normalise=normalize_event_types,
             absent=[],
             required=True,
@@ -156,6 +160,7 @@ WEBHOOK_SPEC = KindSpec(
         ),
         Attribute(
             "pods",
+            api_type=TEXTS,
             normalise=lambda pods: sorted(set(pods)),
             api_field="pod_ids",
             refers_to=Kind.POD,
@@ -173,6 +178,7 @@ WEBHOOK_SPEC = KindSpec(
         ),
         Attribute(
             "inboxes",
+            api_type=TEXTS,
             normalise=lambda emails: sorted({e.lower() for e in emails}),
             api_field="inbox_ids",
             refers_to=Kind.INBOX,
@@ -185,6 +191,7 @@ WEBHOOK_SPEC = KindSpec(
         ),
         Attribute(  # names are diffed; values are write-only: sent, never read back or shown
             "headers",
+            api_type=TEXTS,  # its names, at its sub-route
             normalise=header_names,
             create_default=[],
             write_only=header_values,
@@ -221,6 +228,8 @@ WEBHOOK_SPEC = KindSpec(
     route="/webhooks",
     list_key="webhooks",
     remote_id_field="webhook_id",
+    # Its client_id carries its name (an address segment); its id is its name when it has none.
+    row_fields={"webhook_id": required(SEGMENT), "pod_id": TEXT, "inbox_id": TEXT, "client_id": CLIENT_ID},
     client_id=client_id,
     read_rows=_read,
 )

@@ -6,8 +6,10 @@ from typing import Any
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.paths import item_path
+from mailctl.api.rows import checked_value
 from mailctl.errors import UsageError
 from mailctl.kinds import spec_of
+from mailctl.kinds.fields import RECORDS, TEXT
 from mailctl.ops.planning import read_addresses
 from mailctl.resources import DesiredState, Resource
 
@@ -41,8 +43,8 @@ def dns_report(
             {
                 "address": address,
                 "domain": resource.name,
-                "status": body.get("status"),
-                "records": body.get("records") or [],
+                "status": checked_value(body, "status", TEXT),
+                "records": checked_value(body, "records", RECORDS) or [],
                 "zone": zone,
             }
         )

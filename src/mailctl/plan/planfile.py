@@ -291,10 +291,10 @@ def _read(path: str) -> dict[str, Any]:
         raise UsageError(f"cannot read plan file {path}: {exc.strerror}") from None
     except strict_json.NotFinite as exc:
         raise UsageError(f"{path} is not a mailctl plan file ({str(exc)[:40]!r} is not a finite number)") from None
+    except strict_json.TooDeep:
+        raise UsageError(f"{path} is not a mailctl plan file (nested too deeply)") from None
     except ValueError:
         raise UsageError(f"{path} is not a mailctl plan file (not JSON)") from None
-    except RecursionError:
-        raise UsageError(f"{path} is not a mailctl plan file (nested too deeply)") from None
     if not isinstance(document, dict) or not str(document.get("format", "")).startswith(_FORMAT_FAMILY):
         raise UsageError(f"{path} is not a mailctl plan file (expected format {PLANFILE_FORMAT})")
     return document
