@@ -94,6 +94,8 @@ class Rule(StrEnum):
     PREVENT_DESTROY = "prevent_destroy"
     DATA_LOSS = "data_loss"
     PROTECT = "protect"
+    IGNORED_CHILDREN = "ignored_children"  # a scope deleted or replaced holds what manage.ignore keeps
+    UNSAVED_VALUE = "unsaved_value"  # a saved plan must send a literal write-only value it cannot hold
 
 
 @dataclass(frozen=True)
