@@ -97,7 +97,7 @@ def test_removing_a_tenant_whose_inbox_holds_mail_is_refused_in_every_format_unt
     github = mailctl("plan", "-f", fleet, "--format", "github")
     assert "::error::apply will refuse this plan (data_loss): the plan would permanently destroy mail" in github.stdout
     text = mailctl("plan", "-f", fleet)
-    assert text.exit_code == 0 and "Warning: apply would refuse: the plan would permanently destroy mail" in text.stderr
+    assert text.exit_code == 0 and "Warning: apply would refuse: the plan would permanently destroy mail" in text.stdout
 
     for flags in (("--auto-approve",), ("--auto-approve", "--force")):
         refused = mailctl("apply", "-f", fleet, *flags)

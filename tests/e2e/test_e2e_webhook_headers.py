@@ -8,6 +8,7 @@ headers costs no extra request.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -133,8 +134,20 @@ def test_values_never_appear_in_plans_plan_files_or_errors(mailctl, sandbox, wri
         assert mailctl("plan", "-f", config, "--format", form).exit_code == 0
     planned = mailctl("plan", "-f", config, "--out", tmp_path / "literal.plan")
     assert planned.exit_code == 0, planned.output
-    # said when the plan is saved, not only when it is applied
-    assert f"will refuse: {HOOK}: headers `X-Tenant` has a literal value" in planned.stderr
+    # said when the plan is saved, not only when it is applied: in the plan itself, every format
+    literal = f"{HOOK}: headers `X-Tenant` has a literal value"
+    assert "Warning: apply would refuse: " in planned.stdout and literal in planned.stdout
+    for form in ("json", "markdown", "github"):
+        saved = mailctl("plan", "-f", config, "--out", tmp_path / "literal.plan", "--format", form)
+        assert saved.exit_code == 0 and literal in saved.stdout, saved.output
+        if form == "json":
+            refusals = json.loads(saved.stdout)["refusals"]
+            assert [r["rule"] for r in refusals] == ["unsaved_value"] and refusals[0]["addresses"] == [HOOK]
+        if form == "markdown":
+            assert "> [!CAUTION]" in saved.stdout
+        if form == "github":
+            assert "::error::apply will refuse this plan (unsaved_value)" in saved.stdout
+    assert json.loads((tmp_path / "literal.plan").read_text())["plan"]["refusals"][0]["rule"] == "unsaved_value"
     plan_file = (tmp_path / "literal.plan").read_text()
     assert TOKEN not in plan_file and LITERAL not in plan_file and '"env": "HDR_TOKEN"' in plan_file
     refused = mailctl("apply", tmp_path / "literal.plan")

@@ -12,7 +12,6 @@ from mailctl.cli.changed_since_option import changed_since_option
 from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
-from mailctl.text import shown
 
 if TYPE_CHECKING:
     from mailctl.plan.shards import Shard
@@ -66,20 +65,12 @@ def plan(
     with github.errors_as_annotations(fmt == github.FORMAT):
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
     if out:
-        for literal in planfile.literals_needed(planned.plan):
-            click.secho(
-                f"Warning: apply {shown(out)} will refuse: {shown(literal)} (use {{env: VARIABLE}})",
-                fg="yellow",
-                err=True,
-            )
+        planned.plan.refusals += planfile.unsaved_values(planned.plan)
         planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes), list(files))
     renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
     click.echo(renderer(planned.plan))
     if fmt == github.FORMAT:
         github.report_plan(planned.plan)
-    if fmt == "text":
-        for refusal in planned.plan.refusals:
-            click.secho(f"Warning: apply would refuse: {shown(refusal.message)}", fg="yellow", err=True)
     if out and fmt in ("text", github.FORMAT):
         click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
     sys.exit(EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK)

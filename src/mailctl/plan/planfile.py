@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 from mailctl import __version__, atomic, local_path, strict_json
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
-from mailctl.plan.changes import UPDATE, Plan
+from mailctl.plan.changes import UPDATE, Plan, Refusal, Rule
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
 from mailctl.plan.shards import Shard
 from mailctl.resources import (
@@ -337,9 +337,10 @@ def _check_written_by_this_mailctl(path: str, document: dict[str, Any], replan: 
         )
 
 
-def literals_needed(plan: Plan) -> list[str]:
+def unsaved_values(plan: Plan) -> list[Refusal]:
     """Write-only values the plan must send that are literals of the config: a plan file never
-    holds them, so ``apply PLANFILE`` will refuse (said at ``plan --out`` time)."""
+    holds them, so ``apply PLANFILE`` will refuse. ``plan --out`` adds this to the plan's own
+    refusals, so every format shows it and the file records it."""
     out = []
     for change in plan.changes:
         if change.desired is None:
@@ -347,7 +348,16 @@ def literals_needed(plan: Plan) -> list[str]:
         changed = {d.path.split(".", 1)[0] for d in change.diff}
         actual = change.actual if change.action == UPDATE else None
         for attr, values in spec_of(change.kind).values_to_send(change.desired, actual, changed).items():
-            out += [f"{change.address}: {_unknown(attr, name, v)}" for name, v in values.items() if v.env is None]
+            out += [
+                Refusal(
+                    Rule.UNSAVED_VALUE,
+                    f"{change.address}: {_unknown(attr, name, v)}, so apply of the saved plan will refuse "
+                    f"(use {{env: VARIABLE}})",
+                    (change.address,),
+                )
+                for name, v in values.items()
+                if v.env is None
+            ]
     return out
 
 

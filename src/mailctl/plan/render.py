@@ -95,6 +95,8 @@ def render_text(plan: Plan) -> str:
         ]
         lines += [""]
     lines.append(style(plan.summary(shown), bold=True))
+    # Last, on the plan's own stream: a text plan redirected to a file or a PR never looks clean.
+    lines += [style(f"Warning: apply would refuse: {shown(r.message)}", fg="yellow") for r in plan.refusals]
     return "\n".join(lines)
 
 
