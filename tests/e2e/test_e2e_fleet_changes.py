@@ -281,3 +281,22 @@ def test_declaring_a_resource_that_manage_ignore_matches_is_a_located_error(mail
         "acme-support@agentmail.to is declared, but manage.ignore `pod/*/inbox/*-support@*` says mailctl "
         f"leaves it alone: remove the declaration or narrow the rule (rendering tenant `acme` at {tenants}:4)"
     ) in run.stderr.splitlines()
+
+
+def test_manage_ignore_and_target_match_inbox_addresses_whatever_their_letter_case(mailctl, sandbox, tmp_path):
+    """An inbox's address is case-insensitive (the API stores it lowercased): a rule written
+    `Conv-*` must keep the inbox the application made as Conv-7, and a target naming CONV-7 targets it."""
+    ignore = {"ignore": ["pod/*/inbox/Conv-*"]}
+    fleet = write_fleet(tmp_path / "fleet", COMPANIES, manage=ignore)
+    mailctl.apply(fleet)
+    sdk = sandbox.sdk()
+    sdk.pods.inboxes.create(Inventory.read(sdk).pod_ids["tenant-acme"], username="Conv-7", domain="agentmail.to")
+    conv = "pod/tenant-acme/inbox/conv-7@agentmail.to"
+    plan = mailctl.plan_json(fleet)
+    assert conv in plan["unmanaged"] and actions(plan) == {}
+
+    unignored = write_fleet(tmp_path / "unignored", COMPANIES)
+    targeted = mailctl("plan", "-f", unignored, "--target", "pod/tenant-acme/inbox/CONV-7@AgentMail.to", "--json")
+    assert targeted.exit_code == 0 and actions(targeted.json()) == {conv: "delete"}, targeted.output
+    excluded = mailctl("plan", "-f", unignored, "--exclude", "pod/*/inbox/CONV-*", "--json")
+    assert excluded.exit_code == 0 and actions(excluded.json()) == {}, excluded.output

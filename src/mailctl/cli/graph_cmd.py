@@ -49,14 +49,14 @@ def graph(
       mailctl graph -f mailctl/ --changed-since origin/main --format mermaid
     """
     from mailctl.plan import graph as graphs
-    from mailctl.plan.targeting import validate_patterns
+    from mailctl.plan.targeting import canonical, validate_patterns
 
     if of_plan or endpoint is not None or sandbox is not None:
         drawn = graphs.plan_graph(load_and_plan(files, endpoint, sandbox, targets, excludes).plan)
     else:
         validate_patterns(list(targets), "--target")
         validate_patterns(list(excludes), "--exclude")
-        drawn = graphs.select(graphs.declared_graph(load_desired(files)), list(targets), list(excludes))
+        drawn = graphs.select(graphs.declared_graph(load_desired(files)), canonical(targets), canonical(excludes))
     for note in drawn.notes:
         click.echo(f"Note: {note}", err=True)
     click.echo(graphs.render(drawn, fmt))

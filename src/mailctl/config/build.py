@@ -16,7 +16,7 @@ from mailctl.config.loader import Document, FieldPath
 from mailctl.config.moved import MoveBlock, check_moves
 from mailctl.config.references import References
 from mailctl.errors import Problem
-from mailctl.kinds import CONFIG_ORDER, KindSpec
+from mailctl.kinds import CONFIG_ORDER, KindSpec, canonical_pattern
 from mailctl.resources import DesiredState, Kind, ManagePolicy, Resource, Source, pod_of
 
 
@@ -56,11 +56,12 @@ class Builder:
         old = self.state.manage
         self.state.manage = ManagePolicy(
             pod_client_id_prefixes=tuple(dict.fromkeys(prefixes)),
-            ignore=tuple(dict.fromkeys(old.ignore + tuple(manage.get("ignore") or ()))),
-            protect=tuple(dict.fromkeys(old.protect + tuple(manage.get("protect") or ()))),
+            ignore=tuple(dict.fromkeys(old.ignore + _canonical(manage.get("ignore")))),
+            protect=tuple(dict.fromkeys(old.protect + _canonical(manage.get("protect")))),
         )
         for index, block in enumerate(data.get("moved") or []):
-            self._moves.append(MoveBlock(doc, ("moved", index), block["from"], block["to"]))
+            source, target = canonical_pattern(block["from"]), canonical_pattern(block["to"])
+            self._moves.append(MoveBlock(doc, ("moved", index), source, target))
         self._merge_settings(doc, ("settings",), data.get("settings") or {}, self.state.settings)
         self._scope(doc, (), data)
 
@@ -174,3 +175,8 @@ class Builder:
         resource.parent = parent
         self.state.add(resource)
         return True
+
+
+def _canonical(globs: list[str] | None) -> tuple[str, ...]:
+    """``manage`` globs as addresses are written (an inbox's address in lower case)."""
+    return tuple(canonical_pattern(glob) for glob in globs or ())

@@ -29,6 +29,24 @@ def spec_of(kind: str) -> KindSpec:
     return SPECS[Kind(kind)]
 
 
+def canonical_pattern(pattern: str) -> str:
+    """An address or glob as addresses are written: the names of case-insensitive kinds (an inbox's
+    address, a domain, a list entry) lowercased, as the API stores them, so that ``pod/*/inbox/Conv-*``
+    (``--target``, ``manage.ignore``, ``moved``) matches the inbox ``conv-7@agentmail.to``. Other
+    names (client_ids, key names) keep their case; a segment that is no kind (a glob) stops it."""
+    parts = pattern.split("/")
+    at = 0
+    while at + 1 < len(parts):
+        spec = SPECS.get(parts[at])  # type: ignore[call-overload]  # a Kind is its string value
+        if spec is None:
+            break
+        span = 3 if spec.kind == Kind.LIST_ENTRY else 1  # list/DIRECTION/TYPE/ENTRY: one name
+        if spec.lowercase:
+            parts[at + 1 : at + 1 + span] = [p.lower() for p in parts[at + 1 : at + 1 + span]]
+        at += 1 + span
+    return "/".join(parts)
+
+
 def _scopes() -> tuple[Kind, tuple[Kind, ...]]:
     """The top-level scope kind (pods: declared at organisation level, holding others) and the
     scope kinds inside it (inboxes): what reads by scope walk, without naming them."""

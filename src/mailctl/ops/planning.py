@@ -60,6 +60,7 @@ def make_plan(
     """Read the state, plan, narrow, then read the facts the narrowed plan needs and finish it."""
     targeting.validate_patterns(list(targets), "--target")
     targeting.validate_patterns(list(excludes), "--exclude")
+    targets, excludes = targeting.canonical(targets), targeting.canonical(excludes)
     reader = reader or StateReader(client)
     actual = reader.read(desired, narrowed_read(desired, targets, shard))
     plan = pipeline.make_plan(

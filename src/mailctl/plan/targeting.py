@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from mailctl.errors import UsageError
+from mailctl.kinds import canonical_pattern
 from mailctl.plan.changes import Change, Plan
 from mailctl.plan.steps import PHASES, Prerequisites, Step, steps_of
 from mailctl.resources import address_matches, glob_matches, literal_text, matching_literals
@@ -99,6 +100,12 @@ def _selection(
     """``Plan.selection`` after ``select``: each flag as given, derived targets as their flag once."""
     given = [flag for t in targets for flag in (t.flags if isinstance(t, Derived) else [("--target", t)])]
     return tuple(dict.fromkeys([*before, *given, *(("--exclude", e) for e in excludes)]))
+
+
+def canonical(patterns: Iterable[str]) -> list[str]:
+    """``--target``/``--exclude`` patterns as addresses are written (``kinds.canonical_pattern``:
+    an inbox's address in lower case); a derived target is one already."""
+    return [p if isinstance(p, Derived) else canonical_pattern(p) for p in patterns]
 
 
 def validate_patterns(patterns: list[str], option: str) -> None:
