@@ -182,3 +182,25 @@ def test_pre_commit_hook_entry_runs_validate_as_pre_commit_would(tmp_path: Path)
         timeout=60,
     )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+def test_action_changed_since_is_never_read_as_a_git_option(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    (repo / "mailctl.yaml").write_text("version: 1\npods:\n  tenant-a: {name: A}\n")
+    run = run_action(
+        tmp_path,
+        command="plan",
+        config="mailctl.yaml",
+        sandbox=":memory:",
+        changed_since="--upload-pack=touch PWNED;/x",
+        working_directory="repo",
+    )
+    assert run.code == 1 and not (repo / "PWNED").exists(), run.stdout
+
+
+def test_action_args_with_an_unbalanced_quote_fail_the_step_instead_of_being_dropped(tmp_path: Path) -> None:
+    run = run_action(tmp_path, command="plan", config=str(BASIC), sandbox=":memory:", args="--target 'pod/tenant-acme")
+    assert run.code == 1 and "No closing quotation" in run.stdout and "Traceback" not in run.stdout
+    assert "exit-code" not in run.outputs  # mailctl never ran without its narrowing
