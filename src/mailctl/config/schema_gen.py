@@ -19,6 +19,7 @@ Where to make a change (each is a one-place edit):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,8 @@ VOCABULARY: dict[str, Schema] = {
     "keyName": {
         "title": "API key name",
         "type": "string",
-        "pattern": f"^[^\\s/#][^/#\\x00-\\x1f]{{0,{_KEY.max - 2}}}[^\\s/#]$|^[^\\s/#]$",
+        "pattern": f"^[^\\s/#\\x00-\\x1f\\x7f][^/#\\x00-\\x1f\\x7f]{{0,{_KEY.max - 2}}}[^\\s/#\\x00-\\x1f\\x7f]$"
+        "|^[^\\s/#\\x00-\\x1f\\x7f]$",
         "patternErrorMessage": f"is not a valid API key name: {_KEY.min}-{_KEY.max} characters, no '/', '#' or "
         "control characters, no leading or trailing space",
         "description": "An API key's name: its identity within its scope. Keys made by hand may carry spaces; "
@@ -379,18 +381,40 @@ def generate(specs: Iterable[KindSpec] | None = None) -> Schema:
         "additionalProperties": False,
     }
     defs.update(configFile=config_file, templateFile=_TEMPLATE_FILE, tenantsFile=_TENANTS_FILE)
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "urn:mailctl:schema:config:1",
-        "title": "mailctl configuration",
-        "description": "Declarative AgentMail configuration for mailctl: pods, domains, inboxes, API keys, "
-        "webhooks, allow/block lists, and templates stamped out per tenant.",
-        "type": "object",
-        "if": {"properties": {"kind": {"const": _TEMPLATE_KIND}}, "required": ["kind"]},
-        "then": ref("templateFile"),
-        "else": {"if": {"required": ["template"]}, "then": ref("tenantsFile"), "else": ref("configFile")},
-        "$defs": defs,
-    }
+    whole: Schema = _ending_at_the_end(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "urn:mailctl:schema:config:1",
+            "title": "mailctl configuration",
+            "description": "Declarative AgentMail configuration for mailctl: pods, domains, inboxes, API keys, "
+            "webhooks, allow/block lists, and templates stamped out per tenant.",
+            "type": "object",
+            "if": {"properties": {"kind": {"const": _TEMPLATE_KIND}}, "required": ["kind"]},
+            "then": ref("templateFile"),
+            "else": {"if": {"required": ["template"]}, "then": ref("tenantsFile"), "else": ref("configFile")},
+            "$defs": defs,
+        }
+    )
+    return whole
+
+
+_END = re.compile(r"(?<!\\)\$(?=\||$)")  # an anchor closing a pattern or an alternative (not a "$" in a class)
+
+
+def _ending_at_the_end(node: Any) -> Any:
+    """Every pattern's ``$`` as ``$(?!\\n)``: in Python (jsonschema, fastcheck) a bare ``$`` also
+    matches before a final newline, so ``"t-a\\n"`` passed as a client_id; in ECMAScript (editors)
+    the lookahead changes nothing."""
+    if isinstance(node, dict):
+        return {
+            key: _END.sub(lambda _: "$(?!\\n)", value)
+            if key == "pattern" and isinstance(value, str)
+            else _ending_at_the_end(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_ending_at_the_end(item) for item in node]
+    return node
 
 
 def text(specs: Iterable[KindSpec] | None = None) -> str:

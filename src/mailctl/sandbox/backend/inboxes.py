@@ -32,7 +32,7 @@ from mailctl.sandbox.backend.core import (
 from mailctl.sandbox.backend.pods import DEFAULT_POD_REF
 
 DEFAULT_DOMAIN = "agentmail.to"
-USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$")
+USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?\Z")
 _WORD = re.compile(r"[a-z0-9]+")
 
 

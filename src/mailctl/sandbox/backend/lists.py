@@ -39,8 +39,8 @@ LIST_ENTRY = "list_entry"
 DIRECTIONS = ("send", "receive", "reply")
 LIST_TYPES = ("allow", "block")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_DOMAIN = re.compile(rf"^(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]$")
-_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
+_DOMAIN = re.compile(rf"^(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]\Z")
+_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}\Z")
 
 
 def normalize_entry(raw: str) -> tuple[str, str]:

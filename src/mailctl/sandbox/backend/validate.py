@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from mailctl import limits
 from mailctl.sandbox.backend.errors import bad_request
 
-CLIENT_ID_RE = re.compile(rf"^[{limits.CLIENT_ID_CHARACTERS}]{{{limits.CLIENT_ID.min},{limits.CLIENT_ID.max}}}$")
+CLIENT_ID_RE = re.compile(rf"^[{limits.CLIENT_ID_CHARACTERS}]{{{limits.CLIENT_ID.min},{limits.CLIENT_ID.max}}}\Z")
 _MISSING = object()
 
 

@@ -23,8 +23,8 @@ LABEL_EVENTS = {
 MAX_POD_IDS = limits.WEBHOOK_PODS  # spec §7.5 (SDK docstring): at most 10 pods per webhook
 MAX_URL_LEN = limits.WEBHOOK_URL.max
 _NAME, _VALUE = limits.WEBHOOK_HEADER_NAME, limits.WEBHOOK_HEADER_VALUE
-_HEADER_NAME = re.compile(rf"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{{{_NAME.min},{_NAME.max}}}$")
-_HEADER_VALUE = re.compile(rf"^[\t\x20-\x7e\x80-\xff]{{{_VALUE.min},{_VALUE.max}}}$")
+_HEADER_NAME = re.compile(rf"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{{{_NAME.min},{_NAME.max}}}\Z")
+_HEADER_VALUE = re.compile(rf"^[\t\x20-\x7e\x80-\xff]{{{_VALUE.min},{_VALUE.max}}}\Z")
 
 
 def check_url(url: str) -> str:
