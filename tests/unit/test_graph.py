@@ -246,3 +246,10 @@ def test_graph_changed_since_draws_what_the_config_changed_and_what_that_needs(t
         {(ACME, SUPPORT), (ACME, "pod/acme/domain/mail.acme.test"), (SUPPORT, f"{SUPPORT}/api_key/agent")},
         {(SUPPORT, "pod/acme/domain/mail.acme.test")},
     )
+
+
+def test_a_mermaid_directive_in_a_name_is_not_a_directive(tmp_path: Path):
+    """Mermaid reads ``%%{init: ...}%%`` anywhere in the text, quoted labels included."""
+    graph = declared_graph(_desired(tmp_path, {"version": 1, "api_keys": {"%%{init: {'theme':'dark'}}%%": {}}}))
+    [label] = [line for line in render_mermaid(graph).splitlines() if "init" in line]
+    assert "%" not in label and "#37;#37;{init" in label

@@ -184,8 +184,9 @@ def _dot_text(text: str) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    """Text for a quoted Mermaid label: quotes, markup and entity starts as Mermaid entity codes."""
-    out = visible(text).replace("#", "#35;")
+    """Text for a quoted Mermaid label: quotes, markup, entity starts and ``%`` (Mermaid reads a
+    ``%%{init: ...}%%`` directive anywhere, quoted labels included) as Mermaid entity codes."""
+    out = visible(text).replace("#", "#35;").replace("%", "#37;")
     for char, code in (('"', "#quot;"), ("&", "#38;"), ("<", "#lt;"), (">", "#gt;"), ("`", "#96;")):
         out = out.replace(char, code)
     return out

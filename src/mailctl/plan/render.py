@@ -205,16 +205,29 @@ def render_markdown(plan: Plan) -> str:
                 f"| {_SYMBOL[change.action]} {change.action} | {code(change.address)} | {'<br>'.join(details) or '—'} |"
             )
         lines.append("")
-    for title, items in (("Notes", plan.notes), ("Unmanaged (left alone)", plan.unmanaged)):
+    for title, items in (
+        ("Notes", [markdown_text(n) for n in plan.notes]),
+        ("Unmanaged (left alone)", [code(a) for a in plan.unmanaged]),
+    ):
         if items:
             lines += [f"<details><summary>{title}: {len(items)}</summary>", ""]
-            lines += [f"- {shown(item)}" for item in items] + ["", "</details>", ""]
+            lines += [f"- {item}" for item in items] + ["", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def diff_cell(d: AttributeChange) -> str:
     """`path`: `before` → `after`, safe inside a Markdown table cell."""
     return f"{code(d.path)}: {code(_fmt(d.before))} → {code(_fmt(d.after))}"
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|~])")
+
+
+def markdown_text(text: str) -> str:
+    """Prose with names in it (a note) as Markdown text that stays text: HTML and Markdown
+    punctuation escaped, so a name cannot forge markup (``<details>``, ``**Plan: ...**``)."""
+    escaped = shown(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", escaped)
 
 
 def table_cell(text: str) -> str:

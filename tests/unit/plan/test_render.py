@@ -140,3 +140,15 @@ def test_drift_markdown_cells_escape_pipes():
     markdown = render_drift(DriftReport(changed=[change]), "markdown")
     (row,) = [line for line in markdown.splitlines() if line.startswith(f"| `{INBOX_ADDR}`")]
     assert '"a\\|b"' in row and row.count(" | ") == 2
+
+
+def test_markdown_lists_never_carry_live_markup_from_names():
+    """Notes and unmanaged addresses hold names from the API and the command line: in a PR comment
+    they must read as text, not as HTML or emphasis a name could forge."""
+    forged = "api_key/<img src=x onerror=alert(1)> **Plan: 99 to destroy** <details open>"
+    plan = Plan(unmanaged=[forged], notes=[f"--target {forged} matches no pending change"])
+    out = render_markdown(plan)
+    assert f"- `{forged}`" in out.splitlines()  # an address: a code span, where markup is inert
+    [note] = [line for line in out.splitlines() if "matches no pending change" in line]
+    assert "<img" not in note and "<details" not in note and "**" not in note
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in note
