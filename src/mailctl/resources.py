@@ -71,7 +71,7 @@ class Observed:
     superseded: bool = False  # an older key whose name a newer one holds (mid-rotation)
     unrecorded: bool = False  # a key left under its pending name: its secret may be lost
     replaced: bool = False  # a key marked for deletion by a create-first replacement that did not finish
-    declared_address: str | None = None  # of an unrecorded or replaced key: the address it was made for
+    declared_address: str | None = None  # of a key: the address its name was made for (also when superseded)
     read_only: bool = False  # list entries the API manages itself
 
 

@@ -170,3 +170,52 @@ def test_an_organisation_key_moved_while_its_expiry_changes_is_replaced_and_the_
     assert org_keys(sandbox) == {"ci-inbox-reader": new["api_key_id"]}  # no key left behind
     assert works(sandbox, new["secret"]) and not works(sandbox, old["secret"])
     assert mailctl("plan", "-f", write_config(moved), "--detailed-exitcode").exit_code == 0
+
+
+def pod_keys(sandbox: SandboxProcess) -> list[tuple[str, str]]:
+    """(name, api_key_id) of every pod key, several of one name mid-rotation."""
+    rows = sandbox.http.get("/v0/api-keys").json()["api_keys"]
+    return sorted((r["name"], r["api_key_id"]) for r in rows if r.get("pod_id"))
+
+
+def test_a_key_moved_while_its_rotation_is_open_is_refused_until_the_older_key_is_retired(
+    mailctl, sandbox, secret_watch, write_config
+):
+    v1 = write_config(config(), "v1.yaml")
+    mailctl.apply(v1)
+    [first] = secret_watch.secrets_file(mailctl.workdir / "secrets.json")
+    rotated = mailctl("rotate", KEY, "-f", v1, "--secrets-out", "secrets.json")
+    assert rotated.exit_code == 0, rotated.output
+    newest = secret_watch.secrets_file(mailctl.workdir / "secrets.json")[-1]
+    older = f"{KEY}#{first['api_key_id']}"
+    rotation = [("backend", first["api_key_id"]), ("backend", newest["api_key_id"])]
+    assert pod_keys(sandbox) == sorted(rotation)
+
+    to = "pod/e2e-acme/api_key/acme-backend"
+    for expires_at in (EXPIRY, "2032-01-01T00:00:00Z"):  # a rename, and a rename that replaces
+        v2 = write_config(config("acme-backend", expires_at, moved=[{"from": KEY, "to": to}]), "v2.yaml")
+        plan = mailctl.plan_json(v2)
+        assert older in plan["unmanaged"]  # still left alone: never deleted by a plan
+        [refusal] = plan["refusals"]
+        assert refusal["rule"] == "open_rotation" and refusal["lifted_by"] is None
+        assert refusal["addresses"] == [to]
+        assert f"{KEY} has 1 older key(s) still in rotation ({older})" in refusal["message"]
+        assert f"mailctl rotate {KEY} --retire-old" in refusal["message"]
+        run = mailctl("apply", "-f", v2, "--auto-approve", "--force", "--secrets-out", "secrets.json")
+        assert run.exit_code == 1, run.output
+        assert "refusing to apply (nothing was changed)" in run.stderr
+        assert pod_keys(sandbox) == sorted(rotation)  # nothing renamed, nothing orphaned
+        assert works(sandbox, first["secret"]) and works(sandbox, newest["secret"])
+
+    # Consumers switched: the rotation is finished, then the move goes through and converges.
+    v2 = write_config(config("acme-backend", moved=[{"from": KEY, "to": to}]), "v2.yaml")
+    retired = mailctl("rotate", KEY, "-f", v1, "--retire-old")
+    assert retired.exit_code == 0, retired.output
+    plan = mailctl.plan_json(v2)
+    assert actions(plan) == {to: "update"} and plan["refusals"] == []
+    run = mailctl("apply", "-f", v2, "--auto-approve")
+    assert run.exit_code == 0, run.output
+    assert pod_keys(sandbox) == [("acme-backend", newest["api_key_id"])]
+    assert works(sandbox, newest["secret"])
+    again = mailctl.plan_json(v2)
+    assert again["changes"] == [] and again["notes"] == [] and again["refusals"] == []

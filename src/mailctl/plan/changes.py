@@ -95,6 +95,7 @@ class Rule(StrEnum):
     DATA_LOSS = "data_loss"
     PROTECT = "protect"
     IGNORED_CHILDREN = "ignored_children"  # a scope deleted or replaced holds what manage.ignore keeps
+    OPEN_ROTATION = "open_rotation"  # a ``moved`` rename of a key whose older keys are still in rotation
     UNSAVED_VALUE = "unsaved_value"  # a saved plan must send a literal write-only value it cannot hold
 
 

@@ -62,7 +62,7 @@ def finish(plan: Plan, desired: DesiredState, actual: ActualState, facts: StateF
     repairs = safety.repairs_note(plan)
     if repairs:
         plan.notes.append(repairs)
-    plan.refusals = safety.refusals(plan, desired)
+    plan.refusals = safety.refusals(plan, desired, actual)
     return plan
 
 

@@ -264,7 +264,7 @@ def _resolve_moves(changes: dict[str, Change], desired: DesiredState, actual: Ac
         if have is None:
             continue
         if have.address in scope.managed_actual:
-            changes[have.address].reason = f"moves to {address}: {want.kind}s cannot change scope"
+            changes[have.address].reason = f"moves to {address}: a {want.kind} cannot change scope"
             changes[address].reason = f"moved from {have.address}"
         else:
             where = f"at {want.source}" if want.source else ""

@@ -12,6 +12,12 @@ apply checks them after the plan is printed, so the user sees what tripped. Rule
   messages or drafts; also one lost with its pod). ``--allow-data-loss`` lifts it, not ``--force``.
 - ``protect``: a plan that deletes or replaces a resource ``manage.protect`` matches, declared or
   not. Only editing the rule lifts it.
+- ``ignored_children``: a plan that deletes or replaces a scope (a pod, an inbox) holding resources
+  ``manage.ignore`` leaves alone: they would go with it, or stop its delete half-way. Only editing
+  the config, or removing those resources, lifts it.
+- ``open_rotation``: a ``moved`` rename of a resource whose older versions are still superseded
+  (a key mid-rotation): they would be left alone under the old name, no longer superseded, and the
+  next plan would delete them. Only finishing the rotation (``rotate --retire-old``) lifts it.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from typing import Any, NoReturn
 
 from mailctl.errors import UnsafePlan
 from mailctl.plan.changes import DELETE, REPLACE, UPDATE, Change, Plan, Refusal, Rule
-from mailctl.resources import DesiredState
+from mailctl.resources import ActualState, DesiredState, parent_of, pod_of
 
 DEFAULT_MAX_CHANGE_FRACTION = 0.30
 DEFAULT_MIN_EXISTING = 10
+SHOWN = 3  # addresses a refusal names before it counts the rest
 FORCE = "--force"
 ALLOW_DATA_LOSS = "--allow-data-loss"
 
@@ -46,11 +53,14 @@ class Thresholds:
         )
 
 
-def refusals(plan: Plan, desired: DesiredState) -> list[Refusal]:
-    """Every rail the plan trips, whatever flags apply is given (apply filters: :func:`blocking`)."""
+def refusals(plan: Plan, desired: DesiredState, actual: ActualState) -> list[Refusal]:
+    """Every rail the plan trips, whatever flags apply is given (apply filters: :func:`blocking`).
+    ``actual`` is the state the plan was made from (what a narrowed plan read)."""
     return [
         *guarded_destroys(plan, desired),
         *protected_destroys(plan, desired),
+        *ignored_children(plan, desired, actual),
+        *open_rotations(plan, actual),
         *data_loss(plan),
         *threshold_violations(plan, Thresholds.from_settings(desired.settings)),
     ]
@@ -121,6 +131,77 @@ def protected_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
         )
         out.append(Refusal(Rule.PROTECT, message, (change.address,)))
     return out
+
+
+def ignored_children(plan: Plan, desired: DesiredState, actual: ActualState) -> list[Refusal]:
+    """One refusal per outermost scope the plan destroys that holds what ``manage.ignore`` leaves
+    alone. mailctl never deletes those, so destroying their scope would take them with it (or fail
+    half-way, its other children already gone, for ever after)."""
+    manage = desired.manage
+    destroyed = {c.actual.address: c for c in plan.changes if c.destroys and c.actual is not None}
+    if not manage.ignore or not destroyed:
+        return []
+    pods = {pod_of(a) for a in destroyed}  # a cheap first look: most resources are in other pods
+    held: dict[str, list[str]] = {}
+    for address in actual.resources:
+        if pod_of(address) not in pods:
+            continue
+        scope = next((s for s in _scopes(address) if s in destroyed), None)
+        if scope is not None and manage.ignores(address):
+            held.setdefault(scope, []).append(address)
+    out = []
+    for scope, addresses in sorted(held.items()):
+        change = destroyed[scope]
+        message = (
+            f"{scope} holds {len(addresses)} resource(s) that manage.ignore leaves alone "
+            f"({_few(sorted(addresses))}), but the plan would {_verb(change)} it: {_why_destroyed(change)}. "
+            f"They would go with it, or stop its delete half-way: remove them first (they were made "
+            f"outside mailctl), or change the config so that {scope} stays (no flag lifts this)"
+        )
+        out.append(Refusal(Rule.IGNORED_CHILDREN, message, (change.address,)))
+    return out
+
+
+def open_rotations(plan: Plan, actual: ActualState) -> list[Refusal]:
+    """A ``moved`` rename of a resource whose older versions are superseded (a key mid-rotation:
+    same name, older): they keep the old name, alone, so they would no longer be superseded and
+    the next plan would delete them while consumers may still use them."""
+    renamed = {c.moved_from: c for c in plan.changes if c.moved_from not in (None, c.address)}
+    if not renamed:
+        return []
+    older: dict[str, list[str]] = {}
+    for resource in actual.resources.values():
+        of = resource.observed.declared_address
+        if resource.observed.superseded and of in renamed:
+            older.setdefault(of, []).append(resource.address)
+    out = []
+    for old, addresses in sorted(older.items()):
+        change = renamed[old]
+        message = (
+            f"{old} has {len(addresses)} older key(s) still in rotation ({_few(sorted(addresses))}), but the "
+            f"plan renames it to {change.address} ({change.reason}): they would keep the old name alone, and "
+            f"the next plan would delete them. Finish the rotation first, once consumers have switched: "
+            f"`mailctl rotate {old} --retire-old` with the config that still declares it, then apply the "
+            f"move (no flag lifts this)"
+        )
+        out.append(Refusal(Rule.OPEN_ROTATION, message, (change.address,)))
+    return out
+
+
+def _scopes(address: str) -> list[str]:
+    """The scopes ``address`` is in, outermost first (``pod/a``, ``pod/a/inbox/x``)."""
+    out = []
+    parent = parent_of(address)
+    while parent is not None:
+        out.append(parent)
+        parent = parent_of(parent)
+    return out[::-1]
+
+
+def _few(addresses: list[str]) -> str:
+    """The first addresses, then how many more."""
+    shown = ", ".join(addresses[:SHOWN])
+    return shown if len(addresses) <= SHOWN else f"{shown} and {len(addresses) - SHOWN} more"
 
 
 def data_loss(plan: Plan) -> list[Refusal]:

@@ -44,7 +44,7 @@ def _plan_with(n_existing: int, deletes: int = 0, updates: int = 0, replaces: in
 
 def check(plan: Plan, desired: DesiredState, force: bool = False, allow_data_loss: bool = False) -> None:
     """What apply does: the plan's refusals, then the flags."""
-    plan.refusals = safety.refusals(plan, desired)
+    plan.refusals = safety.refusals(plan, desired, ActualState())
     safety.check(plan, force=force, allow_data_loss=allow_data_loss)
 
 
@@ -137,7 +137,9 @@ def test_prevent_destroy_on_an_inbox_trips_when_its_pod_is_replaced():
     desired.add(box)
     actual.add(Resource(POD, "pod/p", {"name": "Old"}, observed={"client_id": "p"}))
     actual.add(_res(INBOX, "pod/p/inbox/x@agentmail.to", "pod/p"))
-    problems = [r.message for r in safety.blocking(safety.refusals(make_plan(desired, actual), desired), force=True)]
+    problems = [
+        r.message for r in safety.blocking(safety.refusals(make_plan(desired, actual), desired, actual), force=True)
+    ]
     assert problems == [
         "pod/p/inbox/x@agentmail.to has prevent_destroy, but the plan would replace it: pod/p is replaced"
     ]
