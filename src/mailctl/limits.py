@@ -84,6 +84,11 @@ RESERVED_POD_PREFIX = "mailctl.lock"
 # A declared key name leaves room for the longest marker mailctl appends while it works on a key
 # ("#mailctl-pending", "#mailctl-replaced"): 128 + 17 is well inside API_KEY_NAME.
 DECLARED_KEY_NAME = Length(1, 128)
+# A key name config can declare (schema ``keyName``): no '/' or '#' (address syntax), no control
+# characters, no space at either end. A key made elsewhere under another name is addressed by its id.
+DECLARABLE_KEY_NAME = (
+    rf"[^\s/#\x00-\x1f\x7f](?:[^/#\x00-\x1f\x7f]{{0,{DECLARED_KEY_NAME.max - 2}}}[^\s/#\x00-\x1f\x7f])?"
+)
 DECLARED_NAME = Length(1, 64)  # webhook, template and tenant names (a webhook's rides in its client_id)
 
 

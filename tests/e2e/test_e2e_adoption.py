@@ -181,3 +181,19 @@ def test_export_of_a_pod_whose_inbox_uses_an_organisation_domain(mailctl, sandbo
     assert mailctl("export", "--pod", "hand-tenant", "-o", out).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["_organization.yaml", "hand-tenant.yaml"]
     assert mailctl("plan", "-f", out, "--detailed-exitcode").exit_code == 0
+
+
+def test_keys_whose_names_config_cannot_declare_are_exported_by_their_id(mailctl, sandbox, tmp_path: Path):
+    """The API takes any key name up to 256 characters; config declares 1-128 without '/', '#',
+    control characters or spaces at either end. One such key made by hand failed the whole export."""
+    sdk = sandbox.sdk()
+    tenant = sdk.pods.create(name="Odd Keys", client_id="odd-keys")
+    odd = ["Backend key (prod) ", "k" * 200, "key: value #x", " lead"]
+    ids = [sdk.pods.api_keys.create(tenant.pod_id, request=CreateBearerApiKeyRequest(name=n)).api_key_id for n in odd]
+    out = tmp_path / "adopted"
+    run = mailctl("export", "-o", out, "--endpoint", sandbox.url, endpoint=False)
+    assert run.exit_code == 0, run.output
+    keys = yaml.safe_load((out / "odd-keys.yaml").read_text())["pods"]["odd-keys"]["api_keys"]
+    assert set(ids) <= set(keys)
+    replan = mailctl("plan", "-f", out, "--detailed-exitcode")
+    assert replan.exit_code == 0 and "No changes." in replan.stdout, replan.output

@@ -56,8 +56,7 @@ VOCABULARY: dict[str, Schema] = {
     "keyName": {
         "title": "API key name",
         "type": "string",
-        "pattern": f"^[^\\s/#\\x00-\\x1f\\x7f][^/#\\x00-\\x1f\\x7f]{{0,{_KEY.max - 2}}}[^\\s/#\\x00-\\x1f\\x7f]$"
-        "|^[^\\s/#\\x00-\\x1f\\x7f]$",
+        "pattern": f"^(?:{limits.DECLARABLE_KEY_NAME})$",
         "patternErrorMessage": f"is not a valid API key name: {_KEY.min}-{_KEY.max} characters, no '/', '#' or "
         "control characters, no leading or trailing space",
         "description": "An API key's name: its identity within its scope. Keys made by hand may carry spaces; "

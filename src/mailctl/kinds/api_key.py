@@ -3,8 +3,10 @@ before the key takes its declared name); reading groups keys mid-rotation (below
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from mailctl import limits
 from mailctl.kinds.base import Attribute, KindSpec, Owners, name_before_replacement
 from mailctl.kinds.fields import FLAGS, SEGMENT, TEXT, TIMESTAMP, required
 from mailctl.resources import (
@@ -134,11 +136,15 @@ def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
     return out
 
 
+_DECLARABLE = re.compile(limits.DECLARABLE_KEY_NAME)
+
+
 def _raw_name(row: dict[str, Any]) -> str:
-    """Its name, or its id when it has none or one no address can hold: key names are free text
-    in the API, and a key made elsewhere named ``a/domain/b`` would read as another address."""
+    """Its name, or its id when it has none or one config cannot declare: key names are free text
+    in the API, and a key made elsewhere named ``a/domain/b`` would read as another address, one
+    named ``Backend (prod) `` could not be exported (nor adopted) under its name."""
     name: str = row.get("name") or ""
-    return name if name and "/" not in name else str(row["api_key_id"])
+    return name if name and _DECLARABLE.fullmatch(_marked_name(name) or name) else str(row["api_key_id"])
 
 
 def _rank(raw_name: str) -> int:
