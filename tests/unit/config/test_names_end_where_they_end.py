@@ -45,3 +45,14 @@ def test_the_sandbox_refuses_a_trailing_newline_as_the_api_does(path: str, body:
         headers={"Authorization": f"Bearer {KEY}"},
     )
     assert client.post(path, json=body).status_code == 400
+
+
+def test_the_sandbox_takes_a_domain_under_an_internationalised_top_level_domain():
+    """Config validates example.xn--p1ai; the sandbox refused it (400 at apply)."""
+    load_texts({"c.yaml": "version: 1\ndomains:\n  mail.example.xn--p1ai: {}\n"})
+    client = httpx.Client(
+        transport=httpx.WSGITransport(app=create_app(api_keys=(KEY,))),
+        base_url="http://sandbox",
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert client.post("/v0/domains", json={"domain": "mail.example.xn--p1ai"}).status_code == 200

@@ -36,7 +36,10 @@ from mailctl.sandbox.backend.core import (
     unprocessable,
 )
 
-HOSTNAME_RE = re.compile(r"^(?=.{4,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
+# The top label is letters, or an internationalised TLD in punycode (example.xn--p1ai).
+HOSTNAME_RE = re.compile(
+    r"^(?=.{4,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\Z"
+)
 RESERVED = "agentmail.to"
 FLAGS = ("feedback_enabled", "inbound_enabled", "subdomains_enabled", "tracking_enabled")
 FLAG_DEFAULTS = {
