@@ -131,9 +131,13 @@ def _unknown_ref(ref: str, top: str) -> str:
     remotes = _git(top, "remote").split()
     depth = f"--depth={back + 1} " if shallow else ""  # a full clone stays full
     remote, _, branch = name.partition("/")
-    if branch and remote in remotes:
+    if branch and (remote in remotes or not remotes):  # origin/main: a remote's branch
         refspec = shlex.quote(f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
-        return f"{unknown}. Fetch it first: git fetch {depth}{shlex.quote(remote)} {refspec}"
+        fetch = f"git fetch {depth}{shlex.quote(remote)} {refspec}"
+        if not remotes:
+            add = f"git remote add {shlex.quote(remote)} URL"
+            return f"{unknown}, and it has no remote to fetch it from: {add}, {fetch}"
+        return f"{unknown}. Fetch it first: {fetch}"
     remote = "origin" if "origin" in remotes or not remotes else remotes[0]
     tracking, steps = f"{remote}/{name}", ref[len(name) :]
     if _resolves(top, tracking):

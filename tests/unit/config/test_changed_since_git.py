@@ -247,3 +247,9 @@ def test_git_refusing_a_repository_of_another_user_says_why(repo: Path, monkeypa
     monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
     message = refused(repo, "HEAD")
     assert "owned by another user" in message and "safe.directory" in message
+
+
+def test_a_remote_branch_in_a_repository_without_remotes_names_the_remote_to_add(repo: Path):
+    message = refused(repo, "origin/main")
+    assert "git remote add origin URL, git fetch origin +refs/heads/main:refs/remotes/origin/main" in message
+    assert "origin/origin" not in message
