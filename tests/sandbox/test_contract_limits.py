@@ -189,6 +189,8 @@ NOT_IN_CONFIG = {
     "CLIENT_ID_CHARACTERS": "a character class, checked in both by the same pattern",
     "RESERVED_POD_PREFIX": "mailctl's own: tests/fixtures/bad/pod-client-id-reserved.yaml",
     "DECLARED_KEY_NAME": "mailctl's own: test below",
+    "DECLARABLE_KEY_NAME": "a pattern, not a length: tests/unit/config/test_names_end_where_they_end.py and the "
+    "export of undeclarable key names (tests/e2e/test_e2e_adoption.py)",
     "DECLARED_NAME": "mailctl's own: a webhook name inside its client_id",
     "WEBHOOK_PODS": "test below (needs existing pods)",
     "EVENT_TYPES": "a vocabulary, not a length: tests/unit/config/test_schema_generated.py checks both read it",
