@@ -259,6 +259,15 @@ def parent_of(address: str) -> str | None:
     return join_address(segments[:-1])
 
 
+def ancestors(scope: str | None) -> list[str]:
+    """``scope`` and the scopes it is in, innermost first (``pod/a/inbox/x``, ``pod/a``); [] for None."""
+    out = []
+    while scope is not None:
+        out.append(scope)
+        scope = parent_of(scope)
+    return out
+
+
 def join_address(segments: list[tuple[str, str]]) -> str:
     return "/".join(f"{kind}/{name}" for kind, name in segments)
 

@@ -264,21 +264,7 @@ def test_a_shallow_clone_needs_ref_fetched_then_works(repo: Path, tmp_path: Path
 
 
 def test_the_action_fetches_the_base_branch_of_a_shallow_clone_and_plans_what_changed(repo: Path, tmp_path: Path):
-    from test_e2e_ci_native import run_action
-
-    git(repo, "checkout", "-q", "-b", "feature")
-    write(repo, tenants={**TENANTS, "t4": {"company": "Four"}})
-    git(repo, "commit", "-q", "-am", "t4 added")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--depth=1", "--branch", "feature", "--single-branch", f"file://{repo}", str(clone))
-    run = run_action(
-        tmp_path,
-        command="plan",
-        config="mailctl/",
-        sandbox=":memory:",
-        changed_since="origin/main",
-        working_directory="clone",
-    )
+    run = _action_plan_of_a_feature_clone(repo, tmp_path, "--depth=1")
     assert run.code == 0, run.stdout
     assert "pod/cs-t4: added (and 1 under it)" in run.stdout
     assert run.outputs["exit-code"] == "2" and run.outputs["changes"] == "2"  # t4's pod and inbox only
@@ -333,14 +319,24 @@ def test_the_action_reports_a_pull_request_that_changes_no_config_as_no_changes(
 
 
 def test_the_action_fetches_the_base_branch_into_a_full_clone_without_making_it_shallow(repo: Path, tmp_path: Path):
+    run = _action_plan_of_a_feature_clone(repo, tmp_path)
+    clone = tmp_path / "clone"
+    assert run.code == 0 and run.outputs["changes"] == "2", run.stdout
+    assert git(clone, "rev-parse", "--is-shallow-repository").strip() == "false"
+    assert len(git(clone, "log", "--format=%H").split()) == 2  # the whole history is still there
+
+
+def _action_plan_of_a_feature_clone(repo: Path, tmp_path: Path, *clone_flags: str) -> Any:
+    """The action's plan with changed-since origin/main, in a clone of a branch that adds tenant t4
+    (the clone has the feature branch only: the action fetches main)."""
     from test_e2e_ci_native import run_action
 
     git(repo, "checkout", "-q", "-b", "feature")
     write(repo, tenants={**TENANTS, "t4": {"company": "Four"}})
     git(repo, "commit", "-q", "-am", "t4 added")
     clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--branch", "feature", "--single-branch", f"file://{repo}", str(clone))
-    run = run_action(
+    git(tmp_path, "clone", "-q", *clone_flags, "--branch", "feature", "--single-branch", f"file://{repo}", str(clone))
+    return run_action(
         tmp_path,
         command="plan",
         config="mailctl/",
@@ -348,6 +344,3 @@ def test_the_action_fetches_the_base_branch_into_a_full_clone_without_making_it_
         changed_since="origin/main",
         working_directory="clone",
     )
-    assert run.code == 0 and run.outputs["changes"] == "2", run.stdout
-    assert git(clone, "rev-parse", "--is-shallow-repository").strip() == "false"
-    assert len(git(clone, "log", "--format=%H").split()) == 2  # the whole history is still there

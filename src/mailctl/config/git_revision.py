@@ -200,10 +200,9 @@ def _copy_blob(stream: IO[bytes], out: IO[bytes], relative: str) -> None:
 
 def _create(into: str, relative: str) -> IO[bytes]:
     """A new private file at ``relative`` below ``into``, which no name from git can leave."""
-    parts = relative.split("/")
-    if any(part in ("", ".", "..") or "\0" in part for part in parts if part != "."):
+    parts = relative.split("/")  # normalised by ``copy``: no "." left in a plain path
+    if any(part in ("", ".", "..") or "\0" in part for part in parts):
         raise GitFailed(f"refusing a path from git that is not a plain relative path: {relative!r}")
-    parts = [p for p in parts if p != "."]
     directory = os.path.join(into, *parts[:-1])
     os.makedirs(directory, mode=0o700, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailctl.resources import DesiredState, Resource, literal, parent_of
+from mailctl.resources import DesiredState, Resource, ancestors, literal, parent_of
 
 
 @dataclass
@@ -85,10 +85,7 @@ def _outermost(reasons: dict[str, str]) -> dict[str, str]:
     kept: dict[str, str] = {}
     under: dict[str, int] = {}
     for address, why in reasons.items():
-        outer, scope = None, parent_of(address)
-        while scope is not None:
-            outer = scope if scope in reasons else outer
-            scope = parent_of(scope)
+        outer = next((s for s in reversed(ancestors(parent_of(address))) if s in reasons), None)
         if outer is None:
             kept[address] = why
         else:

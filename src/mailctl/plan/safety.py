@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 from mailctl.errors import UnsafePlan
 from mailctl.plan.changes import DELETE, REPLACE, UPDATE, Change, Plan, Refusal, Rule
-from mailctl.resources import ActualState, DesiredState, parent_of, pod_of
+from mailctl.resources import ActualState, DesiredState, ancestors, parent_of, pod_of
 
 DEFAULT_MAX_CHANGE_FRACTION = 0.30
 DEFAULT_MIN_EXISTING = 10
@@ -146,7 +146,7 @@ def ignored_children(plan: Plan, desired: DesiredState, actual: ActualState) -> 
     for address in actual.resources:
         if pod_of(address) not in pods:
             continue
-        scope = next((s for s in _scopes(address) if s in destroyed), None)
+        scope = next((s for s in reversed(ancestors(parent_of(address))) if s in destroyed), None)  # outermost
         if scope is not None and manage.ignores(address):
             held.setdefault(scope, []).append(address)
     out = []
@@ -186,16 +186,6 @@ def open_rotations(plan: Plan, actual: ActualState) -> list[Refusal]:
         )
         out.append(Refusal(Rule.OPEN_ROTATION, message, (change.address,)))
     return out
-
-
-def _scopes(address: str) -> list[str]:
-    """The scopes ``address`` is in, outermost first (``pod/a``, ``pod/a/inbox/x``)."""
-    out = []
-    parent = parent_of(address)
-    while parent is not None:
-        out.append(parent)
-        parent = parent_of(parent)
-    return out[::-1]
 
 
 def _few(addresses: list[str]) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from mailctl.kinds import names_index, referenced, spec_of
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, Change, Plan
-from mailctl.resources import parent_of
+from mailctl.resources import ancestors
 
 Step = tuple[str, str]  # (address, phase) with phase in create / update / delete
 PHASES = (CREATE, UPDATE, DELETE)
@@ -103,7 +103,7 @@ class Prerequisites:
         address, phase = step
         assert change.desired is not None
         spec = spec_of(change.kind)
-        wanted = set(_ancestors(change.desired.parent))
+        wanted = set(ancestors(change.desired.parent))
         wanted |= set(spec.uses(change.desired))  # an inbox's domain
         if spec.refers:  # a webhook's pods and inboxes (the index is built only if one is asked for)
             wanted |= set(referenced(change.desired, self.index))
@@ -115,14 +115,6 @@ class Prerequisites:
         for other in self.deleted_identity.get((change.kind, change.desired.name), []):
             needs.add((other, DELETE))
         return needs
-
-
-def _ancestors(parent: str | None) -> list[str]:
-    out = []
-    while parent is not None:
-        out.append(parent)
-        parent = parent_of(parent)
-    return out
 
 
 def dependents(needs: dict[Step, set[Step]]) -> dict[Step, list[Step]]:

@@ -6,8 +6,8 @@ made as the commands make it (``pipeline.make_plan``)."""
 from __future__ import annotations
 
 import pytest
+from test_fleet_rules import actual, desired  # the same builders as the planner's other fleet rules
 
-from mailctl.config import load_texts
 from mailctl.errors import UnsafePlan
 from mailctl.facts import StateFacts
 from mailctl.plan import pipeline, safety
@@ -17,17 +17,6 @@ from mailctl.resources import API_KEY, INBOX, POD, ActualState, DesiredState, Ob
 MANAGE = (
     "manage:\n  pods: {client_id_prefix: t-}\n  ignore: ['pod/*/inbox/conv-*', 'pod/*/inbox/*/api_key/session-*']\n"
 )
-
-
-def desired(text: str) -> DesiredState:
-    return load_texts({"c.yaml": "version: 1\n" + text}).state
-
-
-def actual(*resources: Resource) -> ActualState:
-    state = ActualState()
-    for resource in resources:
-        state.add(resource)
-    return state
 
 
 def planned(config: DesiredState, state: ActualState, targets: list[str] | None = None) -> Plan:
