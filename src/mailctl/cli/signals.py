@@ -85,11 +85,49 @@ class _Policy:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
-        with handlers(GRACEFUL, self._on_signal):
+        with handlers(GRACEFUL, self._on_signal), _unwinding_kept():
             yield
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         raise NotImplementedError
+
+
+@contextmanager
+def _unwinding_kept() -> Iterator[None]:
+    """Python runs a signal handler between any two bytecodes of the main thread: inside a
+    ``__del__`` or a weakref callback too (importlib's, while a command imports what it runs), where
+    the exception it raises is printed as "Exception ignored" and dropped, and the command carried
+    on as if never asked to stop (``unlock`` then waited out a silent server). For the duration,
+    such a dropped unwinding prints nothing and is raised again at the main thread's next call
+    (a Python or C function: ``sys.setprofile``), outside the context that dropped it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        exc = unraisable.exc_value
+        if (
+            not isinstance(exc, KeyboardInterrupt | Terminated)
+            or threading.current_thread() is not threading.main_thread()
+        ):
+            previous(unraisable)
+            return
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+
+        def raise_again(frame: FrameType, event: str, arg: object) -> None:
+            if frame.f_code.co_filename == __file__:
+                return  # still this hook returning: the context that drops exceptions
+            sys.setprofile(None)
+            _unwind(signum)
+
+        sys.setprofile(raise_again)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _unwind(signum: int) -> None:
