@@ -24,7 +24,8 @@ from mailctl.config.schema import describe
 from mailctl.config.stamp import OMIT, Stamp, entry_parts, text_parts, text_tail
 from mailctl.config.templates import ITEM, Bound, Template
 from mailctl.errors import Problem
-from mailctl.resources import Source
+from mailctl.kinds import spec_of
+from mailctl.resources import Kind, Source
 
 
 @dataclass
@@ -128,6 +129,12 @@ class _Renderer:
             return self.problems
         client_id = str(raw)
         path: FieldPath = ("pods", client_id)
+        if client_id in self.out.data["pods"]:  # another tenant of this file: never merge the two
+            first, where = self.out.mark(path, key=True), self.tenant_source
+            address = spec_of(Kind.POD).address(client_id, None)
+            message = f"{address} is declared twice: also declared at {first} ({self.tenant_note})"
+            self.problems.append(Problem(where.file, where.line, where.column, format_path(path), message))
+            return self.problems
         self.out.key_marks[path] = self.tenant_source
         self.out.value_marks[path] = self.tenant_value
         self.out.notes[path] = self.tenant_note

@@ -257,3 +257,38 @@ def test_when_counts_zero_as_set_and_never_takes_true_for_one(cfg: ConfigDir) ->
         if r.kind == "inbox"
     )
     assert inboxes == ["flagtrue", "i", "lvl1", "n"]
+
+
+COLLIDING_TEMPLATE = """
+    version: 1
+    kind: template
+    name: t
+    parameters:
+      company: {type: string, required: true}
+    pod:
+      client_id: "tenant-${company}"
+      name: "${company}"
+      inboxes:
+        "${tenant}-support@agentmail.to": {}
+"""
+
+
+@pytest.mark.parametrize("order", [("alpha", "beta"), ("beta", "alpha")])
+def test_two_tenants_of_one_file_rendering_one_client_id_are_a_located_error(cfg: ConfigDir, order) -> None:
+    """Merging them would drop one tenant's inboxes from the desired state (and a plan would delete them)."""
+    first, second = order
+    cfg.write("t.yaml", COLLIDING_TEMPLATE)
+    tenants = f"version: 1\ntemplate: t\ntenants:\n  {first}: {{company: acme}}\n  {second}: {{company: acme}}\n"
+    cfg.write("n.yaml", tenants)
+    assert cfg.problems("t.yaml", "n.yaml") == [
+        "n.yaml:5:3: pods.tenant-acme: pod/tenant-acme is declared twice: also declared at n.yaml:4"
+        f" (rendering tenant `{second}` at n.yaml:5)"
+    ]
+
+
+def test_validate_refuses_two_tenants_rendering_one_client_id(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", COLLIDING_TEMPLATE)
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  alpha: {company: acme}\n  beta: {company: acme}\n")
+    result = CliRunner().invoke(cli, ["validate", "-f", str(cfg.root)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "n.yaml:5:3: pods.tenant-acme: pod/tenant-acme is declared twice" in result.stderr
