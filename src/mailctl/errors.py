@@ -120,6 +120,11 @@ class UnsafePlan(MailctlError):
     """A safety rail stopped the apply (thresholds, prevent_destroy, stale plan, lock held)."""
 
 
+class LockNotReleased(MailctlError):
+    """An apply lock may still be held: a request that took or released it got no answer, so the
+    server may have made (or kept) the lock pod. The message names the lock and how to remove it."""
+
+
 class ApplyFailed(MailctlError):
     """Some changes failed; the report of what was done, failed and skipped was already printed."""
 

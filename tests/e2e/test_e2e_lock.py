@@ -92,3 +92,39 @@ def test_lock_timeout_gives_up_when_the_lock_stays_held(mailctl, sandbox, write_
     assert run.exit_code == 1
     assert "Waiting up to 1s for the organisation lock" in run.stderr
     assert "another apply holds the organisation lock" in run.stderr and "after waiting 1s" in run.stderr
+
+
+def test_a_release_that_fails_after_the_changes_keeps_the_report_and_says_the_lock_is_held(
+    mailctl, sandbox, write_config
+):
+    """Found by QA: the lock's DELETE failing at the end replaced apply's whole report (what was
+    done) with one line about a DELETE of some pod, and never said the lock was still held."""
+    config = write_config({"version": 1, "pods": {"rel-000": {"name": "Released?"}}})
+    fault = {"method": "DELETE", "route": "/v0/pods/{pod_id}", "status": 400, "code": "refused", "times": 1}
+    sandbox.control("POST", "faults", {**fault, "when": "before"})
+    applied = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "secrets.json")
+    assert applied.exit_code == 1
+    assert "pod/rel-000: created" in applied.stdout + applied.stderr  # the report is there
+    assert "Apply complete" in applied.stdout + applied.stderr
+    assert "the organisation lock may still be held" in applied.stderr
+    assert f"mailctl unlock --endpoint {sandbox.url}" in applied.stderr
+
+    assert mailctl("plan", "-f", config, "--detailed-exitcode").exit_code == 0  # the changes were made
+    refused = mailctl("apply", "-f", config, "--auto-approve")
+    assert refused.exit_code == 1 and "another apply holds the organisation lock" in refused.stderr
+    # --force: the fixture runs mailctl in this process, which the lock names and which still runs
+    assert mailctl("unlock", "--force").exit_code == 0
+    assert mailctl("apply", "-f", config, "--auto-approve").exit_code == 0
+
+
+def test_a_release_that_fails_when_apply_refuses_keeps_the_refusal_and_says_the_lock_is_held(
+    mailctl, sandbox, write_config
+):
+    config = write_config({"version": 1, "pods": {"rfs-000": {"api_keys": {"backend": {}}}}})  # needs --secrets-out
+    fault = {"method": "DELETE", "route": "/v0/pods/{pod_id}", "status": 400, "code": "refused", "times": 1}
+    sandbox.control("POST", "faults", {**fault, "when": "before"})
+    refused = mailctl("apply", "-f", config, "--auto-approve")
+    assert refused.exit_code == 1
+    assert "--secrets-out" in refused.stderr  # the refusal is still what is reported
+    assert "the organisation lock may still be held" in refused.stderr
+    assert mailctl("unlock", "--force").stdout.startswith("Released the apply lock")

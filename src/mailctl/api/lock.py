@@ -25,6 +25,12 @@ N are not compared: run one N per config at a time.
 Taking (with its probe or its look at the shard locks) and releasing run inside ``shield``: the
 CLI passes a block that holds a signal until the requests in flight have returned, so a lock pod
 the server made is always known, and released, before the signal unwinds the apply.
+
+A lock request that got no answer (a timeout, a 5xx) may have been acted on all the same. A take
+without an answer is asked again on the way out (the same ``client_id`` and name: the pod comes
+back if it was made, ours to release); a release without an answer is tried once more (a 404 then
+says it went). What cannot be settled so is :class:`~mailctl.errors.LockNotReleased`, naming the
+lock and the unlock command: raised when nothing else went wrong, else a note on the error that did.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from typing import Any
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.listing import list_both_ends
 from mailctl.api.responses import clip, expect_fields
-from mailctl.errors import NotFound, UnsafePlan
+from mailctl.errors import ApiError, LockNotReleased, NotFound, TransientError, UnsafePlan
 
 LOCK_CLIENT_ID = "mailctl.lock"
 LOCK_PREFIX = LOCK_CLIENT_ID  # every lock pod's client_id starts with it (the reader hides them)
@@ -171,6 +177,8 @@ class ApplyLock:
         self.exclude_shards = exclude_shards
         self.shield = shield
         self.taken = False  # the lock was ours at some point (then released on exit)
+        self.not_released: LockNotReleased | None = None  # a lock this apply may have left held
+        self._unanswered: list[tuple[str, str]] = []  # (client_id, name) of takes that got no answer
         # Every pod, as listed once the lock was ours (None: not listed). The apply's plan reads
         # them from here: listed again a moment later they would cost as many requests again.
         self.pods: list[dict[str, Any]] | None = None
@@ -185,8 +193,13 @@ class ApplyLock:
                     blocked = self._try_shard() if self.shard else self._try_global()
                 if blocked is None:
                     return self  # inside the try: a signal before `with` holds the lock still releases it
-            except BaseException:  # a signal or an error after the lock pod was made: release it
-                self.__exit__()
+            except BaseException as exc:  # a signal or an error after the lock pod was made: release it
+                left = self._release_all()
+                if left is None:
+                    raise
+                if isinstance(exc, ApiError):  # the lock's own request failed: what it may have left is the news
+                    raise left from exc
+                exc.add_note(str(left))
                 raise
             waited = self._clock() - started
             if waited >= self.timeout:
@@ -199,17 +212,55 @@ class ApplyLock:
             self.on_wait(blocked.holder.shown_name, waited)  # the name, not its age: the same holder each time
             self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object = None, exc: BaseException | None = None, traceback: object = None) -> None:
+        left = self._release_all()
+        if left is None:
+            return
+        if exc is None:
+            raise left
+        exc.add_note(str(left))  # the error unwinding is still what is reported
+
+    def _release_all(self) -> LockNotReleased | None:
+        """Release what this apply holds or may hold; what may be left held, if anything."""
+        problems = []
         with self.shield():
             if self.pod_id is not None:
-                release(self.client, self.pod_id)
-                self.pod_id = None
+                pod_id, self.pod_id = self.pod_id, None
+                try:
+                    _release_surely(self.client, pod_id)
+                except ApiError as exc:
+                    problems.append(f"{self.what} may still be held: releasing it failed ({exc})")
+            unanswered, self._unanswered = self._unanswered, []
+            for client_id, name in unanswered:
+                try:
+                    pod_id, holder = self._post_lock(client_id, name)
+                    if holder == name:
+                        _release_surely(self.client, pod_id)
+                except ApiError as exc:
+                    problems.append(
+                        f"{describe_lock(client_id)} may be held by this apply: the request that took it got "
+                        f"no answer, and asking again failed ({exc})"
+                    )
+        if not problems:
+            return None
+        self.not_released = LockNotReleased(
+            f"{'; '.join(problems)}. Once the API answers, run `{self.unlock_hint}` to remove it "
+            f"(until then every apply is refused)"
+        )
+        return self.not_released
 
     def _holder(self, name: str) -> Holder:
         return Holder.parse(name, self.client.redact)
 
     def _take(self, client_id: str, name: str) -> tuple[str, str]:
         """Create the lock pod; (its pod_id, the name it carries: ours if we took it)."""
+        try:
+            return self._post_lock(client_id, name)
+        except TransientError:  # the server may have made it after we stopped listening
+            self._unanswered.append((client_id, name))
+            raise
+
+    def _post_lock(self, client_id: str, name: str) -> tuple[str, str]:
         # An answer that is not a pod (an HTML page, a list, no pod_id or name) is a clear
         # "unexpected response from the API" error, never "held by None".
         pod = self.client.post(
@@ -246,7 +297,11 @@ class ApplyLock:
         probe = self.name + PROBE_SUFFIX
         global_id, global_name = self._take(LOCK_CLIENT_ID, probe)
         if global_name == probe:
-            release(self.client, global_id)
+            try:
+                _release_surely(self.client, global_id)
+            except ApiError:
+                self._unanswered.append((LOCK_CLIENT_ID, probe))  # looked for again on the way out
+                raise
             return None
         if global_name.endswith(PROBE_SUFFIX):
             return None  # another shard's probe: no apply of the whole config holds it
@@ -259,6 +314,14 @@ def release(client: AgentMailClient, pod_id: str) -> None:
         client.delete(f"/v0/pods/{quote_segment(pod_id)}")
     except NotFound:
         pass
+
+
+def _release_surely(client: AgentMailClient, pod_id: str) -> None:
+    """``release``, once more if the first got no answer (it may have happened: then a 404)."""
+    try:
+        release(client, pod_id)
+    except TransientError:
+        release(client, pod_id)
 
 
 def of_shard(found: list[dict[str, str]], index: int, count: int) -> list[dict[str, str]]:

@@ -152,9 +152,13 @@ def apply(
                 f"apply interrupted ({name_of(signum)}) before any change was made: "
                 f"nothing was changed; {lock.released}",
             ) from None
-        if outcome.result is None:
+        if outcome.result is None and outcome.lock_left is None:
             sys.exit(EXIT_OK)
-        _report(outcome.result, outcome)
+        if outcome.result is not None:
+            _report(outcome.result, outcome)
+    if outcome.lock_left is not None:  # after the report: what was done still stands
+        raise outcome.lock_left
+    assert outcome.result is not None
     _finish(outcome.result, guard.signum, allow_deferred, wait_for_domains, files)
 
 

@@ -79,12 +79,17 @@ class MailctlGroup(FullSummaryGroup):
                 return super().invoke(ctx)
         except MailctlError as exc:
             message = shown(exc, keep="\n")  # mailctl's own line breaks, nothing the config or API says
-            click.echo(f"Error: {message}", err=True)
+            click.echo(f"Error: {message}{_notes(exc)}", err=True)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, Terminated) as exc:
             signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
-            click.echo(_interrupted(signum, ctx.invoked_subcommand), err=True)
+            click.echo(_interrupted(signum, ctx.invoked_subcommand) + _notes(exc), err=True)
             ctx.exit(signals.exit_code(signum))
+
+
+def _notes(exc: BaseException) -> str:
+    """What happened besides the error itself (``add_note``: a lock that may still be held)."""
+    return "".join(f"\n{shown(note)}" for note in getattr(exc, "__notes__", ()))
 
 
 def _interrupted(signum: int, command: str | None) -> str:

@@ -20,7 +20,7 @@ from mailctl.api.pacing import Pacer
 from mailctl.api.reader import StateReader
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
-from mailctl.errors import UsageError
+from mailctl.errors import LockNotReleased, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.planning import Planned, make_plan, share_pace
 from mailctl.plan import planfile, safety
@@ -104,6 +104,7 @@ class ApplyOutcome:
     planned: Planned
     result: ApplyResult | None  # None: there was nothing to do
     sink: SecretStore | None
+    lock_left: LockNotReleased | None = None  # the work is done, but its lock may still be held
 
 
 class LockState:
@@ -114,6 +115,8 @@ class LockState:
 
     @property
     def released(self) -> str:
+        if self.lock and self.lock.not_released:
+            return str(self.lock.not_released)
         return f"{self.lock.what} was released" if self.lock and self.lock.taken else "no lock was taken"
 
 
@@ -155,30 +158,52 @@ def run_apply(
     """Apply ``desired`` (or exactly the ``saved`` plan) under the lock. ``executing`` is called
     when the first change is about to start; ``stop`` stops new changes from starting."""
     stop = stop or threading.Event()
+    share_pace(client, desired, options.shard)  # before the lock: its requests are paced too
+    outcome: ApplyOutcome | None = None
+    try:
+        with locked(client, hooks, options.lock_timeout, options.shard, lock_state) as lock:
+            outcome = _apply_locked(client, desired, options, hooks, sink, saved, stop, executing, lock)
+    except LockNotReleased as left:  # raised only when nothing else failed: the report still stands
+        if outcome is None:
+            raise
+        outcome.lock_left = left
+    assert outcome is not None
+    return outcome
+
+
+def _apply_locked(
+    client: AgentMailClient,
+    desired: DesiredState,
+    options: ApplyOptions,
+    hooks: ApplyHooks,
+    sink: SecretStore | None,
+    saved: planfile.RecordedPlan | None,
+    stop: threading.Event,
+    executing: Callable[[], None],
+    lock: ApplyLock,
+) -> ApplyOutcome:
     targets = saved.targets if saved else options.targets
     excludes = saved.excludes if saved else options.excludes
-    share_pace(client, desired, options.shard)  # before the lock: its requests are paced too
-    with locked(client, hooks, options.lock_timeout, options.shard, lock_state) as lock:
-        planned = make_plan(client, desired, targets, excludes, options.shard, StateReader(client, pods=lock.pods))
-        if saved:
-            saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
-        hooks.show_plan(planned)
-        if not planned.plan.has_changes:
-            return ApplyOutcome(planned, None, sink)
-        _check_rails(planned, options, hooks, sink, unattended=options.auto_approve or saved is not None)
-        executing()
-        writer = ApiWriter(
-            client,
-            IdRegistry(_known_ids(planned)),
-            sink,
-            domain_wait=options.wait_for_domains,
-            on_wait=hooks.on_domain_wait,
-            stop=stop,
-            shard_wait=options.wait_for_shards,
-            on_shard_wait=hooks.on_shard_wait,
-        )
-        with hooks.running(len(steps_of(planned.plan)), client.pacer):
-            result = Applier(writer, options.workers, stop=stop, on_result=hooks.on_result).apply(planned.plan)
+    planned = make_plan(client, desired, targets, excludes, options.shard, StateReader(client, pods=lock.pods))
+    if saved:
+        saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
+    hooks.show_plan(planned)
+    if not planned.plan.has_changes:
+        return ApplyOutcome(planned, None, sink)
+    _check_rails(planned, options, hooks, sink, unattended=options.auto_approve or saved is not None)
+    executing()
+    writer = ApiWriter(
+        client,
+        IdRegistry(_known_ids(planned)),
+        sink,
+        domain_wait=options.wait_for_domains,
+        on_wait=hooks.on_domain_wait,
+        stop=stop,
+        shard_wait=options.wait_for_shards,
+        on_shard_wait=hooks.on_shard_wait,
+    )
+    with hooks.running(len(steps_of(planned.plan)), client.pacer):
+        result = Applier(writer, options.workers, stop=stop, on_result=hooks.on_result).apply(planned.plan)
     return ApplyOutcome(planned, result, sink)
 
 
