@@ -6,7 +6,9 @@ monotonic insertion counter that breaks ``created_at`` ties, so pagination is to
 
 Concurrency: one connection, one lock. ``Store.transaction()`` holds the lock for the whole
 request (``BEGIN IMMEDIATE`` ... ``COMMIT`` or ``ROLLBACK``), so each request sees and writes a
-consistent snapshot. File databases use WAL, so state survives a restart (and a crash mid-write).
+consistent snapshot. File databases use WAL, so state survives a restart (and a crash mid-write);
+the file and its ``-wal``/``-shm``/``-journal`` companions must be the sandbox user's own
+(``_claim_file``).
 The store knows nothing about the API rules: those live in ``mailctl.sandbox.backend``.
 """
 
@@ -16,10 +18,12 @@ import errno
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 from mailctl.local_path import follow, refuse_dangling_shared_link
@@ -183,21 +187,68 @@ class Tx:
         self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
+COMPANIONS = ("-wal", "-shm")  # SQLite's files next to a WAL database, open while it is
+ROLLBACK_JOURNAL = "-journal"  # used only before the switch to WAL (and by older files)
+_CREATE = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+
+
+def _refuse(why: str) -> NoReturn:
+    raise PermissionError(errno.EACCES, why)
+
+
 def _claim_file(path: str) -> None:
-    """The database file, only if the user running the sandbox controls it (as for mailctl's own
-    files: ``mailctl.local_path``): never through another user's symlink (SQLite would turn the
-    file it names into a database, as root too), never a file another user owns (they could add a
-    key of their own to any organisation in it). A new one is made readable by its owner only."""
+    """The database file and its companions, only if the user running the sandbox controls them
+    (as for mailctl's own files: ``mailctl.local_path``): never through another user's symlink
+    (SQLite would turn the file it names into a database, as root too), never a file another user
+    owns (they could add a key of their own to any organisation in it). SQLite opens
+    ``<db>-wal``, ``<db>-shm`` and ``<db>-journal`` next to the file the path leads to, whatever
+    is there: one a neighbour planted in a shared directory would receive every secret written,
+    and truncating it would wipe committed state. So each companion that exists must be a file of
+    ours with no other link, and the WAL and its index are created here (owner-only, ``O_EXCL``)
+    before SQLite opens them, so nobody slips one in between. New files are owner-only."""
+    followed = follow(path, _refuse)
+    refuse_dangling_shared_link(followed, _refuse)
+    companions = {suffix: followed.target.with_name(followed.target.name + suffix) for suffix in COMPANIONS}
+    journal = followed.target.with_name(followed.target.name + ROLLBACK_JOURNAL)
+    for companion in (*companions.values(), journal):  # refused before anything is made
+        _claim(companion, _lstat(companion), create=False, followed=False)
+    _claim(followed.target, followed.info, create=True, followed=True)
+    for companion in companions.values():
+        _claim(companion, _lstat(companion), create=True, followed=False)
 
-    def refuse(why: str) -> NoReturn:
-        raise PermissionError(errno.EACCES, why)
 
-    followed = follow(path, refuse)
-    refuse_dangling_shared_link(followed, refuse)
-    if followed.info is None:
-        os.close(os.open(followed.target, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
-    elif followed.info.st_uid not in (os.geteuid(), 0):
-        refuse(f"{followed.target} belongs to uid {followed.info.st_uid}, who could change any organisation in it")
+def _claim(path: Path, info: os.stat_result | None, *, create: bool, followed: bool) -> None:
+    """Check ``path`` (``followed``: reached by ``follow``, which judged its links), or create it
+    owner-only when it does not exist and ``create``. Losing the create to another process (a
+    second server started on the same new --db) is fine once what it made passes the checks."""
+    while info is None and create:
+        try:
+            os.close(os.open(path, _CREATE, 0o600))
+            return
+        except FileExistsError:
+            info, followed = _lstat(path), False  # None again if it went meanwhile: create it then
+    if info is not None:
+        _check_owned(path, info, followed=followed)
+
+
+def _check_owned(path: Path, info: os.stat_result, *, followed: bool) -> None:
+    if info.st_uid not in (os.geteuid(), 0):
+        _refuse(f"{path} belongs to uid {info.st_uid}, who could read or change any organisation in it")
+    if followed:
+        return  # the database itself, reached by ``follow``: its links were judged there
+    if stat.S_ISLNK(info.st_mode):
+        _refuse(f"{path} is a symlink: SQLite would write the database's changes where it points; remove it")
+    if not stat.S_ISREG(info.st_mode):
+        _refuse(f"{path} is not a regular file; remove it")
+    if info.st_nlink > 1:
+        _refuse(f"{path} has {info.st_nlink} links: the database's changes would reach another name; remove it")
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
 
 
 class Store:

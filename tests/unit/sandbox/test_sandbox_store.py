@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from mailctl.sandbox import store as store_module
 from mailctl.sandbox.store import Cursor, Store
 
 
@@ -72,3 +77,116 @@ def test_the_next_seq_is_read_from_an_index_not_a_scan_of_every_row() -> None:
     plan = store._conn.execute("EXPLAIN QUERY PLAN SELECT COALESCE(MAX(seq), 0) + 1 FROM resources").fetchall()
     detail = " ".join(str(row[-1]) for row in plan)
     assert "resources_seq" in detail, detail
+
+
+# -- the --db file's companions (-wal, -shm, -journal) and its claim ------------------------------
+
+NOBODY = 65534
+COMPANIONS = pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+
+
+def _give_to_nobody(path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root (CI runs as root)")
+    os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+
+
+@COMPANIONS
+def test_a_companion_file_another_user_planted_is_refused_and_left_alone(tmp_path: Path, suffix: str) -> None:
+    """A neighbour's 0666 ``sandbox.db-wal`` would receive every secret written, and truncating it
+    would wipe committed state: SQLite opens whatever is there."""
+    db = tmp_path / "sandbox.db"
+    Store(str(db)).close()
+    planted = tmp_path / f"sandbox.db{suffix}"
+    planted.write_bytes(b"")
+    planted.chmod(0o666)
+    _give_to_nobody(planted)
+    with pytest.raises(PermissionError, match=f"sandbox.db{suffix} belongs to uid 65534"):
+        Store(str(db))
+    assert planted.read_bytes() == b""
+
+
+@COMPANIONS
+def test_a_companion_file_that_is_a_link_is_refused(tmp_path: Path, suffix: str) -> None:
+    precious = tmp_path / "precious"
+    precious.write_bytes(b"keep me\n")
+    db = tmp_path / "sandbox.db"
+    Store(str(db)).close()
+    (tmp_path / f"sandbox.db{suffix}").symlink_to(precious)
+    with pytest.raises(PermissionError, match=f"sandbox.db{suffix} is a symlink"):
+        Store(str(db))
+    assert precious.read_bytes() == b"keep me\n"
+
+
+def test_a_companion_file_with_a_second_hard_link_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    Store(str(db)).close()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"")
+    os.link(elsewhere, tmp_path / "sandbox.db-wal")
+    with pytest.raises(PermissionError, match="sandbox.db-wal has 2 links"):
+        Store(str(db))
+
+
+def test_the_wal_and_shm_are_claimed_owner_only_before_sqlite_opens_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody can slip a file of their own in between the check and SQLite's open."""
+    db = tmp_path / "sandbox.db"
+    seen: dict[str, int] = {}
+    connect = sqlite3.connect
+
+    def spying_connect(path: str, *args: object, **kwargs: object) -> sqlite3.Connection:
+        for suffix in ("-wal", "-shm"):
+            info = os.lstat(f"{path}{suffix}")
+            assert info.st_uid == os.geteuid()
+            seen[suffix] = stat.S_IMODE(info.st_mode)
+        return connect(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("mailctl.sandbox.store.sqlite3.connect", spying_connect)
+    _insert(Store(str(db)), 1)
+    assert seen == {"-wal": 0o600, "-shm": 0o600}
+    monkeypatch.undo()
+    with Store(str(db)).transaction() as tx:  # the empty files claimed are a valid WAL and index
+        assert tx.get("pod", "id-1") is not None
+
+
+def test_a_db_another_server_created_a_moment_ago_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two servers started together on a new --db: the one that loses the O_EXCL create goes on
+    (it was "[Errno 17] File exists") once the file passes the same owner and link checks."""
+    db = tmp_path / "sandbox.db"
+    real_follow = store_module.follow
+
+    def racing_follow(path: str, refuse: Any) -> Any:
+        followed = real_follow(path, refuse)
+        db.touch(mode=0o600)  # the other server wins the create right after this one looked
+        return followed
+
+    monkeypatch.setattr(store_module, "follow", racing_follow)
+    _insert(Store(str(db)), 1)
+
+
+def test_a_db_another_user_created_a_moment_ago_is_still_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "sandbox.db"
+    real_follow = store_module.follow
+
+    def racing_follow(path: str, refuse: Any) -> Any:
+        followed = real_follow(path, refuse)
+        db.touch(mode=0o666)
+        _give_to_nobody(db)
+        return followed
+
+    monkeypatch.setattr(store_module, "follow", racing_follow)
+    with pytest.raises(PermissionError, match="belongs to uid 65534"):
+        Store(str(db))
+
+
+def test_a_refused_companion_leaves_no_new_database_behind(tmp_path: Path) -> None:
+    planted = tmp_path / "sandbox.db-wal"
+    planted.write_bytes(b"")
+    _give_to_nobody(planted)
+    with pytest.raises(PermissionError, match="sandbox.db-wal belongs to uid 65534"):
+        Store(str(tmp_path / "sandbox.db"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox.db-wal"]
