@@ -45,6 +45,7 @@ _TOP_KEY = re.compile(
     r"""[ \t]*:(?:[ \t]+(.*))?$""",
     re.M,
 )
+_LINE_BREAK = re.compile("\r\n?|[\x85\u2028\u2029]")  # the line breaks of YAML 1.1, as PyYAML reads them
 _KIND_VALUE = re.compile(r"""^["']?([^"'#\s]*)["']?""")
 
 
@@ -158,18 +159,25 @@ def _ignore_matcher(directory: str) -> Callable[[str], bool]:
     """``.mailctlignore`` at the top of ``directory`` (gitignore syntax), as a path test."""
     path = os.path.join(directory, IGNORE_FILE)
     try:
-        text = read_regular(path, MAX_FILE_BYTES).decode("utf-8", errors="replace")
+        text = _text_of(read_regular(path, MAX_FILE_BYTES))
     except (OSError, NotRegularFile):
         return lambda rel: False
     spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
     return spec.match_file
 
 
+def _text_of(raw: bytes) -> str:
+    """A file's text as the loader reads it: a UTF-8 byte order mark dropped (editors on Windows
+    write one), and every YAML line break (``\\r\\n``, ``\\r``...) one ``\\n``, so that a file
+    saved with other line ends is recognised as the same file with ``\\n``."""
+    return _LINE_BREAK.sub("\n", raw.decode("utf-8-sig", errors="replace"))
+
+
 def foreign_reason(file: str) -> str | None:
     """Why ``file`` is not a mailctl file, or None if it clearly is one (or cannot be read:
     then the reader reports why)."""
     try:
-        text = read_regular(file, MAX_FILE_BYTES).decode("utf-8", errors="replace")
+        text = _text_of(read_regular(file, MAX_FILE_BYTES))
     except NotRegularFile as exc:
         return f"{exc.kind}, not a regular file (never opened)"
     except OSError:

@@ -184,3 +184,32 @@ def test_a_skipped_file_is_named_with_its_hidden_characters_escaped(repo: Path) 
     assert code == 0 and "skipped" in err
     assert "\x1b" not in err and "\u202e" not in err
     assert f"{repo}/evil\\u202egnp.yaml" in err and str(hostile) not in err
+
+
+# --- encodings and line ends a config file may be saved with -------------------------------------
+
+
+def test_a_config_file_starting_with_a_byte_order_mark_is_read_not_skipped(repo: Path) -> None:
+    # Skipping it would make its pods look undeclared, and a plan would delete them.
+    (repo / "bom.yaml").write_bytes(b"\xef\xbb\xbfversion: 1\npods: {bom-pod: {}}\n")
+    (repo / "bom-keys.yaml").write_bytes(b"\xef\xbb\xbfdomains: {bom.example.com: {}}\nversion: 1\n")
+    code, out, err = validate("-f", repo)
+    assert (code, err) == (0, "")
+    assert out == "OK: 3 files, 4 resources (2 pod, 1 domain, 1 inbox)\n"
+
+
+def test_a_misspelt_top_level_key_in_a_crlf_config_is_an_error_not_a_skip(repo: Path) -> None:
+    typo = repo / "b.yaml"
+    typo.write_bytes(b"version: 1\r\npods:\r\n  b: {}\r\nsetings: {}\r\n")
+    code, out, err = validate("-f", repo)
+    assert code == 1 and "skipped" not in err
+    assert f"{typo}:4:1: setings: unknown field `setings`; did you mean `settings`?" in err
+
+
+def test_a_byte_order_mark_in_mailctlignore_leaves_its_first_pattern_working(repo: Path) -> None:
+    write(repo, "docker-compose.yml", COMPOSE)
+    write(repo, "k8s/deployment.yaml", DEPLOYMENT)
+    (repo / ".mailctlignore").write_bytes(b"\xef\xbb\xbfdocker-compose.yml\r\nk8s/\r\n")
+    code, out, err = validate("-f", repo)
+    assert (code, err) == (0, "")
+    assert out == "OK: 1 file, 2 resources (1 pod, 1 inbox)\n"
