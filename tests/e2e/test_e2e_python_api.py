@@ -170,3 +170,29 @@ def test_a_sharded_plan_is_still_stale_when_its_own_part_changed(sandbox):
     other.apply(other.plan(shard="1/2"), secrets=lambda record: None)
     with pytest.raises(UnsafePlan, match="stale"):
         project.apply(plan, secrets=lambda record: None)
+
+
+def test_concurrent_signups_each_apply_their_targeted_plan(sandbox):
+    """Two signup handlers plan their own tenant, then apply one after the other: the second plan
+    is not stale because the first tenant's pod appeared (it reads and changes nothing of it)."""
+    first = Project(config=tenant_config("acme"), endpoint=sandbox.url, api_key=sandbox.api_key)
+    second = Project(config=tenant_config("globex"), endpoint=sandbox.url, api_key=sandbox.api_key)
+    plan_a, plan_b = first.plan(target="pod/py-acme"), second.plan(target="pod/py-globex")
+    assert first.apply(plan_a, secrets=lambda record: None).ok
+    assert second.apply(plan_b, secrets=lambda record: None, lock_timeout=5).ok
+    both = Project(config=tenant_config("acme", "globex"), endpoint=sandbox.url, api_key=sandbox.api_key)
+    assert not both.plan().has_changes
+
+
+def test_a_targeted_plan_is_stale_when_its_own_pod_changed(sandbox):
+    """What the targeted pod holds is still digested: an undeclared attribute of an inbox in it
+    changed meanwhile (no change of the plan shows it) and the plan is refused."""
+    project = Project(config=tenant_config("own"), endpoint=sandbox.url, api_key=sandbox.api_key)
+    project.apply(project.plan(), secrets=lambda record: None)
+    grown = tenant_config("own")
+    grown["pods"]["py-own"]["inboxes"]["py-own-sales@agentmail.to"] = {}
+    grown_project = Project(config=grown, endpoint=sandbox.url, api_key=sandbox.api_key)
+    plan = grown_project.plan(target="pod/py-own")
+    sandbox.sdk().inboxes.update("py-own-support@agentmail.to", metadata={"edited": "meanwhile"})
+    with pytest.raises(UnsafePlan, match=r"~ pod/py-own/inbox/py-own-support@agentmail.to \(changed\)"):
+        grown_project.apply(plan, secrets=lambda record: None)

@@ -194,3 +194,38 @@ def test_a_saved_plan_holding_a_number_json_does_not_have_is_refused_before_any_
     assert run.exit_code == 1, run.output
     assert "nf.plan" in run.stderr and "finite" in run.stderr and "Traceback" not in run.output
     assert "nf-p" not in {pod.client_id for pod in sandbox.sdk().pods.list().pods}
+
+
+def test_a_saved_targeted_plan_applies_when_another_tenant_appeared_meanwhile(mailctl, sandbox, write_config):
+    """A tenant's targeted plan reads and changes nothing of the other tenants: one onboarded in
+    between (or another tenant's inbox edited) does not make it stale."""
+    data = load_fixture("tenants.yaml")
+    mailctl.apply(write_config(data))
+    data["pods"]["e2e-globex"]["inboxes"]["globex-bot@agentmail.to"] = {"display_name": "Globex Bot"}
+    planned = mailctl("plan", "-f", write_config(data), "--target", "pod/e2e-globex", "--out", "change.plan")
+    assert planned.exit_code == 0, planned.output
+
+    other = {"version": 1, "pods": {"e2e-hooli": {"name": "Hooli", "inboxes": {"hooli@agentmail.to": {}}}}}
+    mailctl.apply(write_config(other, "other.yaml"))  # another tenant onboarded meanwhile
+    sdk = sandbox.sdk()
+    sdk.inboxes.update("initech-ops@agentmail.to", display_name="Edited meanwhile")  # another tenant's inbox
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 0, run.output
+    assert sdk.inboxes.get("globex-bot@agentmail.to").display_name == "Globex Bot"
+
+
+def test_a_saved_targeted_plan_is_stale_when_the_organisation_domain_it_uses_changed(mailctl, sandbox, write_config):
+    """What the targeted changes depend on outside their pod stays digested: globex's inbox is on
+    the organisation's domain, edited meanwhile (an attribute the config leaves alone)."""
+    data = load_fixture("tenants.yaml")
+    mailctl.apply(write_config(data))
+    data["pods"]["e2e-globex"]["inboxes"]["globex-bot@agentmail.to"] = {"display_name": "Globex Bot"}
+    planned = mailctl("plan", "-f", write_config(data), "--target", "pod/e2e-globex", "--out", "change.plan")
+    assert planned.exit_code == 0, planned.output
+    sdk = sandbox.sdk()
+    [shared] = [d for d in sdk.domains.list().domains if d.domain == "shared.e2e-mail.test"]
+    sdk.domains.update(shared.domain_id, inbound_enabled=not shared.inbound_enabled)
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert "~ domain/shared.e2e-mail.test (changed)" in run.stderr
+    assert sdk.inboxes.get("globex-bot@agentmail.to").display_name is None  # nothing applied

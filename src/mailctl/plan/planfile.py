@@ -2,20 +2,20 @@
 
 A plan file records the mailctl version and plan-file format that wrote it, the desired state it
 was planned from, the --target/--exclude filters, the plan's changes (as ``plan --json`` prints
-them) and a digest of the actual state per address. ``apply PLANFILE`` refuses a file written by
+them) and a digest per address of the actual state it depends on (all of it for a whole plan, a
+targeted plan's own part: see ``plan.digests``). ``apply PLANFILE`` refuses a file written by
 another mailctl version or format, then (holding the apply lock) re-reads the actual state, plans
 again from the recorded desired state and refuses, naming every difference, unless each change
 computed now is identical to the recorded one (address, action, reason, attribute diffs, before and
-after, data at risk) and the actual state is the one the plan was made from. What runs is then
-exactly the recorded list of changes. Secrets are never part of either state, so they never reach
-a plan file. Nor do write-only values (webhook header values): the desired state records where
+after, data at risk) and the state it depends on is the one the plan was made from. What runs is
+then exactly the recorded list of changes. Secrets are never part of either state, so they never
+reach a plan file. Nor do write-only values (webhook header values): the desired state records where
 each came from, ``{env: NAME}`` (read again by ``apply PLANFILE``) or ``{literal: true}`` (its
 value dropped: a plan that must send one is refused before any change).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -27,6 +27,7 @@ from mailctl import __version__, atomic, local_path, strict_json
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.plan.changes import UPDATE, Plan, Refusal, Rule
+from mailctl.plan.digests import depended_on, fingerprint, state_digests
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
 from mailctl.plan.shards import Shard
 from mailctl.resources import (
@@ -48,20 +49,6 @@ _FORMAT_FAMILY = "mailctl-plan/"
 _MAX_LINES = 50  # of differences named in a refusal; the rest are counted
 
 
-def state_digests(actual: ActualState) -> dict[str, str]:
-    """address -> digest of what the API reported for it (attributes and remote id)."""
-    return {
-        address: hashlib.sha256(json.dumps([r.remote_id, r.attrs], sort_keys=True, default=str).encode()).hexdigest()[
-            :16
-        ]
-        for address, r in sorted(actual.resources.items())
-    }
-
-
-def fingerprint(digests: dict[str, str]) -> str:
-    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
-
-
 def save(
     path: str,
     plan: Plan,
@@ -71,7 +58,7 @@ def save(
     excludes: list[str],
     config_paths: list[str] | None = None,
 ) -> None:
-    digests = state_digests(actual)
+    digests = RecordedPlan.of(plan, desired, actual, targets, excludes).digests
     document = {
         "format": PLANFILE_FORMAT,
         "mailctl_version": __version__,
@@ -119,9 +106,9 @@ class RecordedPlan:
         recorded = cls()
         recorded.path, recorded.replan, recorded.what = label, replan, label
         recorded.shard = shard
-        recorded.digests = recorded._digests(actual)
         recorded.targets, recorded.excludes, recorded.desired = list(targets), list(excludes), desired
         recorded.changes = {c["address"]: c for c in plan_to_json(plan)["changes"]}
+        recorded.digests = recorded._digests(actual)
         return recorded
 
     def check_fresh(self, actual: ActualState, plan: Plan | None = None) -> None:
@@ -166,11 +153,10 @@ class RecordedPlan:
             )
 
     def _digests(self, actual: ActualState) -> dict[str, str]:
-        """The state's digests, of the shard's own part for a shard's plan: the other shards,
-        started together, change theirs meanwhile, which its changes do not depend on."""
-        digests = state_digests(actual)
-        shard = self.shard
-        return digests if shard is None else {a: d for a, d in digests.items() if shard.owns(a)}
+        """The digests of the part of the state the plan depends on (``plan.digests``): all of it
+        for a whole plan; for a targeted or sharded one, its own part, so work elsewhere (another
+        tenant's signup, the other shards) does not make it stale."""
+        return state_digests(actual, depended_on(self.desired, self.targets, self.shard, self.changes))
 
     def _state_differences(self, actual: ActualState) -> list[str]:
         now = self._digests(actual)
