@@ -5,6 +5,8 @@ directory means every ``*.yaml`` / ``*.yml`` below it, except:
 
 - what its ``.mailctlignore`` excludes (gitignore syntax, relative to that directory);
 - hidden directories (``.git``, ``.github``...);
+- a link to a directory that leads into, or around, a directory already searched (a loop): other
+  links to directories are followed, since a linked directory's files are config like any other;
 - anything that is not a regular file: it is never opened (a FIFO would block, a device may
   have side effects), only reported as skipped;
 - other tools' YAML (docker-compose, Kubernetes manifests, Helm values, CI workflows): a file is
@@ -13,8 +15,8 @@ directory means every ``*.yaml`` / ``*.yml`` below it, except:
   config file would make its pods look undeclared), or every top-level key is one of mailctl's
   (and ``kind:``, if any, is a mailctl kind).
 
-Every file skipped for the last two reasons is reported, so a misspelt top-level key in a real
-config file cannot go unnoticed.
+Every file skipped for the last three reasons is reported (and so is a directory that cannot be
+listed), so a misspelt top-level key in a real config file cannot go unnoticed.
 """
 
 from __future__ import annotations
@@ -134,11 +136,17 @@ def _unique(files: list[str]) -> list[str]:
 
 def _yaml_files_under(directory: str, skip: Callable[[str, str], None]) -> list[str]:
     ignored = _ignore_matcher(directory)
+    searched = [os.path.realpath(directory)]  # the directory, and every linked one followed
     found: list[str] = []
-    for root, dirs, names in os.walk(directory):
+
+    def unlisted(error: OSError) -> None:  # os.walk would pass over it without a word
+        skip(error.filename or directory, f"cannot list this directory: {error.strerror or error}")
+
+    for root, dirs, names in os.walk(directory, onerror=unlisted, followlinks=True):
         rel_root = os.path.relpath(root, directory)
         prefix = "" if rel_root == "." else f"{rel_root}/"  # paths relative to the directory given
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not ignored(f"{prefix}{d}/"))
+        dirs[:] = [d for d in dirs if _follows(os.path.join(root, d), searched, skip)]
         for name in names:
             if not name.endswith(YAML_SUFFIXES) or ignored(f"{prefix}{name}"):
                 continue
@@ -153,6 +161,28 @@ def _yaml_files_under(directory: str, skip: Callable[[str, str], None]) -> list[
             elif not stat.S_ISDIR(mode):
                 skip(file, f"{special_kind(mode)}, not a regular file (never opened)")
     return sorted(found)
+
+
+def _follows(path: str, searched: list[str], skip: Callable[[str, str], None]) -> bool:
+    """Whether the walk enters the subdirectory ``path``: a real one always; a link to a
+    directory (its files are config like any other: left out, their pods would look undeclared)
+    unless it leads into a directory searched anyway, or around one (a loop), which is named."""
+    if not os.path.islink(path):
+        return True
+    target = os.path.realpath(path)
+    for seen in searched:
+        if _within(target, seen):
+            skip(path, f"a link to {target}, a directory already searched")
+            return False
+        if _within(seen, target):
+            skip(path, f"a link to {target}, which holds {seen}, a directory already searched")
+            return False
+    searched.append(target)
+    return True
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _ignore_matcher(directory: str) -> Callable[[str], bool]:

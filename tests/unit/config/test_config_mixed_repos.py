@@ -213,3 +213,49 @@ def test_a_byte_order_mark_in_mailctlignore_leaves_its_first_pattern_working(rep
     code, out, err = validate("-f", repo)
     assert (code, err) == (0, "")
     assert out == "OK: 1 file, 2 resources (1 pod, 1 inbox)\n"
+
+
+# --- links and unreadable directories in a walk ----------------------------------------------------
+
+
+def test_a_linked_subdirectory_is_searched_like_a_real_one(repo: Path, tmp_path_factory) -> None:
+    # Left out, its pods would look undeclared and a plan would delete them.
+    shared = tmp_path_factory.mktemp("shared")
+    write(shared, "tenants.yaml", "version: 1\npods: {linked-pod: {}}\n")
+    (repo / "shared").symlink_to(shared, target_is_directory=True)
+    code, out, err = validate("-f", repo)
+    assert (code, err) == (0, "")
+    assert out == "OK: 2 files, 3 resources (2 pod, 1 inbox)\n"
+
+
+def test_a_link_back_to_a_directory_already_searched_is_named_not_followed(repo: Path) -> None:
+    write(repo, "sub/b.yaml", "version: 1\npods: {b: {}}\n")
+    (repo / "sub" / "loop").symlink_to(repo, target_is_directory=True)
+    (repo / "again").symlink_to(repo / "sub", target_is_directory=True)
+    (repo / "sub" / "up").symlink_to(repo.parent, target_is_directory=True)
+    code, out, err = validate("-f", repo)
+    assert code == 0 and out == "OK: 2 files, 3 resources (2 pod, 1 inbox)\n"
+    assert err.splitlines() == [
+        f"warning: skipped {repo}/again: a link to {repo.resolve()}/sub, a directory already searched",
+        f"warning: skipped {repo}/sub/loop: a link to {repo.resolve()}, a directory already searched",
+        f"warning: skipped {repo}/sub/up: a link to {repo.parent.resolve()}, which holds {repo.resolve()}, "
+        "a directory already searched",
+    ]
+
+
+def test_a_directory_that_cannot_be_listed_is_named_not_passed_over(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    write(repo, "locked/c.yaml", "version: 1\npods: {c: {}}\n")
+    listing = os.scandir
+
+    def scandir(path):  # as for a directory without read permission (tests may run as root)
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out, err = validate("-f", repo)
+    assert code == 0 and err == f"warning: skipped {repo}/locked: cannot list this directory: Permission denied\n"
