@@ -5,19 +5,20 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
-from mailctl.sandbox.app import SandboxApp, create_app
+from mailctl.sandbox.app import DEV_API_KEY, SandboxApp, create_app
 from mailctl.sandbox.knobs import RateLimiter
 
 KEY = "am_unit_test_key_0123456789"
 
 
-def _client(app: SandboxApp) -> httpx.Client:
+def _client(app: SandboxApp, key: str = KEY) -> httpx.Client:
     return httpx.Client(
-        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {KEY}"}
+        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {key}"}
     )
 
 
@@ -109,6 +110,30 @@ def test_reset_wipes_resources_but_keeps_bootstrap_keys() -> None:
     assert client.post("/_sandbox/reset").status_code == 200
     assert _pod_names(client) == {"Default Pod"}
     assert client.get("/v0/inboxes").json()["count"] == 0
+
+
+def _status(app: SandboxApp, key: str) -> int:
+    return _client(app, key).get("/v0/pods").status_code
+
+
+def test_a_restart_with_other_keys_revokes_the_earlier_bootstrap_keys(tmp_path: Path) -> None:
+    """A --db once served without --api-key kept accepting the well-known dev key after a restart
+    with a private key, and /_sandbox/reset kept it: only this start's keys are bootstrap keys."""
+    db = str(tmp_path / "sandbox.db")
+    first = create_app(db)
+    assert _status(first, DEV_API_KEY) == 200
+    made = _client(first, DEV_API_KEY).post("/v0/api-keys", json={"name": "mine"}).json()["api_key"]
+    other_org = _client(first, DEV_API_KEY).post("/_sandbox/organizations").json()["api_key"]
+    first.close()
+    second = create_app(db, api_keys=(KEY,))
+    assert (_status(second, DEV_API_KEY), _status(second, KEY)) == (401, 200)
+    assert _status(second, made) == 200  # a key made through the API is the user's: kept
+    assert _status(second, other_org) == 200  # another organisation's bootstrap key is its own
+    assert _client(second).post("/_sandbox/reset").status_code == 200
+    assert (_status(second, DEV_API_KEY), _status(second, KEY), _status(second, made)) == (401, 200, 401)
+    second.close()
+    third = create_app(db, api_keys=(KEY, DEV_API_KEY))
+    assert (_status(third, DEV_API_KEY), _status(third, KEY)) == (200, 200)
 
 
 def test_control_api_needs_an_org_level_key() -> None:

@@ -15,6 +15,7 @@ from mailctl.sandbox.backend.core import (
     Ctx,
     Reply,
     Tx,
+    delete_cascading,
     missing_permission,
     now,
     ok,
@@ -33,11 +34,18 @@ def new_org(tx: Tx) -> str:
 
 
 def seed(tx: Tx, bootstrap_keys: Sequence[str]) -> str:
-    """Make sure the sandbox org exists and every bootstrap key is an org-level key of it."""
+    """Make sure the sandbox org exists and every bootstrap key is an org-level key of it. The
+    bootstrap keys of an earlier start that this one was not given are revoked: a database once
+    served with the well-known dev key must not keep accepting it once served with a private one.
+    Keys made through the API, and other organisations' keys, are left alone."""
     org_id = tx.get_meta(ORG_META_KEY)
     if org_id is None:
         org_id = new_org(tx)
         tx.set_meta(ORG_META_KEY, org_id)
+    given = {secret_hash(secret) for secret in bootstrap_keys}
+    for row in tx.find(API_KEY, org=org_id):
+        if row.body.get("bootstrap") and row.ref not in given:
+            delete_cascading(tx, row)
     for secret in bootstrap_keys:
         api_keys.ensure_bootstrap_key(tx, org_id, secret)
     return org_id
