@@ -6,7 +6,8 @@
 Webhook events a request records are POSTed afterwards by ``webhooks`` (a ``WebhookWorker``), on
 its own thread, so no request waits for a handler.
 
-Request pipeline: the key's organisation -> path checks -> latency (no lock held) -> route ->
+Request pipeline: the key's organisation -> path checks -> latency (no lock held, and over HTTP
+no server turn either: ``pace``) -> route ->
 rate limit -> body -> fault "before" -> one store transaction (auth + handler) -> fault "after"
 -> response. Knobs, stats and scripted faults belong to one organisation (``OrgRegistry``);
 latency, rate limits and faults apply to ``/v0`` only, never to the ``/_sandbox`` control API.
@@ -40,6 +41,7 @@ DEV_API_KEY = "am_sandbox_dev_key"  # the org-level key used when none is config
 MAX_BODY_BYTES = 1024 * 1024
 _LATENCY_ORGS_KEPT = 10_000  # keys remembered by _latency_org (past it, forgotten at once)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+PACED = "mailctl.sandbox.paced"  # environ key: the latency was waited out already (``pace``)
 _REASONS = {
     200: "OK",
     204: "No Content",
@@ -218,7 +220,7 @@ class SandboxApp:
         """Route, pace, throttle, inject faults and run the handler in one transaction."""
         parts = _path_parts(environ)
         api = bool(parts) and parts[0] == "v0"  # knobs apply to the API, never to /_sandbox
-        if api:
+        if api and not environ.get(PACED):
             self._sleep(self._latency_org(call.token))
         route, params = self.router.match(call.method, parts)
         call.route_name = route.pattern
@@ -301,6 +303,19 @@ class SandboxApp:
                 headers={"Retry-After": str(retry_after)},
                 fix="Retry after the Retry-After delay.",
             )
+
+    def pace(self, environ: dict[str, Any]) -> None:
+        """Wait out the injected latency of a request's organisation before it is served, and mark
+        the request as paced. ``server.py`` calls it before taking one of the ``--threads`` turns,
+        so one organisation's latency never holds a turn another organisation's request needs (a
+        request that skips it, in-process, waits its latency inside ``__call__`` instead)."""
+        try:
+            parts = _path_parts(environ)
+        except SandboxError:
+            return  # refused by __call__, unpaced
+        if parts and parts[0] == "v0":
+            self._sleep(self._latency_org(bearer_token(environ.get("HTTP_AUTHORIZATION"))))
+        environ[PACED] = True
 
     @staticmethod
     def _sleep(knobs: OrgKnobs | None) -> None:

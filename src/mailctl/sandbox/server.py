@@ -12,15 +12,17 @@ connection per event. h11 (the protocol layer under httpx) does the parsing and 
 request smuggling (both Content-Length and chunked), oversized headers, HTTP/1.0, keep-alive
 and pipelining are its rules, not ours.
 
-Limits. At most ``threads`` requests are *served* at once (the injected latency sleeps inside
-one; the rest wait their turn); idle connections and half-sent requests cost a thread and a
-socket, not a turn. What starves a server is the connection cap: past ``CONNECTION_LIMIT`` open
-connections, accepting one closes the oldest connection that has no complete request (idle, or
-still sending one), so a new client is always accepted and served; a client that trickles a
-byte now and then never leaves on its own (1,100 of them stalled a request for 54 s, issue 17).
-A connection silent for ``CHANNEL_TIMEOUT`` seconds is closed too. A request body larger than
-the app accepts is never read: the app answers 413 from its ``Content-Length`` and the
-connection closes. ``bench/sandbox.py --slow-clients`` and ``--trickling`` measure it.
+Limits. At most ``threads`` requests are *served* at once (the rest wait their turn); idle
+connections, half-sent requests and requests waiting out an organisation's injected latency
+(the app's ``pace``, called before a turn is taken) cost a thread and a socket, not a turn, so
+one organisation's latency never slows another's requests. What starves a server is the
+connection cap: past ``CONNECTION_LIMIT`` open connections, accepting one closes the oldest
+connection that has no complete request (idle, or still sending one), so a new client is always
+accepted and served; a client that trickles a byte now and then never leaves on its own (1,100
+of them stalled a request for 54 s, issue 17). A connection silent for ``CHANNEL_TIMEOUT``
+seconds is closed too. A request body larger than the app accepts is never read: the app answers
+413 from its ``Content-Length`` and the connection closes. ``bench/sandbox.py --slow-clients``
+and ``--trickling`` measure it.
 
 Stopping closes the listener and shuts every connection down (their threads see end-of-file),
 then waits briefly for the threads serving a request to answer.
@@ -240,6 +242,9 @@ class _Exchange:
         # stalls mid-body holds a connection like one that stalls mid-headers).
         self.connection.requests.append(request.method.decode("ascii", "replace"))
         environ = _environ(request, body, self.server, self.connection)
+        pace = getattr(self.server.app, "pace", None)
+        if pace is not None:  # the injected latency, waited out before taking a turn
+            pace(environ)
         with self.server.turns:
             status, headers, payload = _call(self.server.app, environ)
         if body is None:  # unread: the connection cannot carry another request

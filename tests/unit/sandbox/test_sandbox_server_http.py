@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from mailctl.sandbox.app import MAX_BODY_BYTES, create_app
-from mailctl.sandbox.server import THREADS, run_in_thread
+from mailctl.sandbox.server import THREADS, _Server, run_in_thread
 
 KEY = "am_unit_server_http_key_01234"
 AUTH = f"Authorization: Bearer {KEY}\r\n".encode()
@@ -139,3 +140,39 @@ def test_as_many_requests_as_worker_slots_are_served_at_once() -> None:
     finally:
         stop()
     assert statuses == [204] * THREADS and not everyone_inside.broken
+
+
+def test_one_organisations_latency_never_takes_another_organisations_turns() -> None:
+    """Org 2 at 5 s of latency with more requests in flight than the server has turns: org 1's
+    request is answered at once, before any of org 2's (the sleep used to hold a turn, so org 1
+    waited for org 2's latency to run out)."""
+    app = create_app(api_keys=(KEY,))
+    server = _Server(app, "127.0.0.1", 0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    own = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {KEY}"})
+    other = own.post("/_sandbox/organizations").json()["api_key"]
+    slow = {"Authorization": f"Bearer {other}"}
+    assert own.patch("/_sandbox/config", json={"latency_ms": 0}).status_code == 200
+    assert httpx.patch(f"{server.url}/_sandbox/config", json={"latency_ms": 5000}, headers=slow).status_code == 200
+    done: list[int] = []
+    in_flight = [
+        threading.Thread(
+            target=lambda: done.append(httpx.get(f"{server.url}/v0/pods", headers=slow, timeout=60).status_code)
+        )
+        for _ in range(4)
+    ]
+    try:
+        for thread in in_flight:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while sum(bool(c.requests) for c in list(server.connections.values())) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        assert own.get("/v0/pods").status_code == 200
+        assert done == [] and time.monotonic() - started < 2.5
+        for thread in in_flight:
+            thread.join()
+        assert done == [200] * 4
+    finally:
+        server.stop()
+        server.join()
