@@ -27,8 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mailctl.api.budget import FASTEST, SLOWEST, Budget
 from mailctl.api.client import AgentMailClient
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
@@ -180,7 +178,7 @@ class Project:
             raise UsageError("Project needs exactly one of config= (a dict) or files= (paths)")
         if sandbox is not None and endpoint is not None:
             raise UsageError("Project takes sandbox= or endpoint=, not both")
-        self._config = dict(config) if config is not None else None
+        self._config: object = config
         self._files = [str(f) for f in files] if files is not None else None
         self._sandbox = str(sandbox) if sandbox is not None else None
         self._endpoint = endpoint
@@ -197,10 +195,10 @@ class Project:
     def load(self) -> DesiredState:
         """The desired state, validated (raises ``ConfigError`` with every located problem)."""
         from mailctl.config import load, load_texts
+        from mailctl.config.python_data import config_text
 
         if self._config is not None:
-            text = yaml.safe_dump(self._config, sort_keys=False, allow_unicode=True)
-            return load_texts({CONFIG_LABEL: text}).state
+            return load_texts({CONFIG_LABEL: config_text(self._config, CONFIG_LABEL)}).state
         assert self._files is not None
         return load(self._files)
 
