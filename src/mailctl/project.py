@@ -19,6 +19,7 @@ mailctl's exception classes (``mailctl.errors``); a bad config raises ``ConfigEr
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -60,15 +61,24 @@ class SecretRecord:
 
 
 class _CallbackSink:
-    """The secrets callback as the writer's secret store: the key is named only once the
-    callback returned; if it raises, the key is deleted and the change fails."""
+    """The secrets callback as the writer's secret store: the key is named only once the callback
+    returned; if it raises or returns an awaitable, the key is deleted and the change fails.
+
+    Apply runs changes in worker threads; the callback is called from them, one call at a time
+    (never two at once), so a store that is not thread-safe needs no lock of its own. What a call
+    raised is kept (``errors``, the report's ``callback_errors``) but never put in a message: its
+    text may hold the secret. A KeyboardInterrupt or SystemExit it raises stops the apply (no new
+    change starts) and is raised again once the changes in flight have finished."""
 
     path = "the secrets callback"
 
-    def __init__(self, callback: Callable[[SecretRecord], None]):
+    def __init__(self, callback: Callable[[SecretRecord], object], stop: threading.Event):
         self._callback = callback
-        self._lock = threading.Lock()
+        self._calling = threading.Lock()
+        self._stop = stop
         self.written: list[str] = []
+        self.errors: dict[str, Exception] = {}
+        self.interrupt: BaseException | None = None
 
     def store(self, address: str, response: dict[str, Any]) -> None:
         record = SecretRecord(
@@ -78,14 +88,44 @@ class _CallbackSink:
             secret=str(response.get("api_key")),
             created_at=str(response.get("created_at") or datetime.now(UTC).isoformat()),
         )
-        try:
-            self._callback(record)
-        except Exception as exc:  # the caller's code: any failure means "not recorded"
-            raise MailctlError(
-                f"the secrets callback failed for {address} ({type(exc).__name__}); the key was not kept"
-            ) from None
-        with self._lock:
+        with self._calling:
+            if self.interrupt is not None:
+                raise MailctlError(f"the secrets callback stopped the apply before {address}; the key was not kept")
+            try:
+                returned = self._callback(record)
+            except Exception as exc:  # the caller's code: any failure means "not recorded"
+                self.errors[address] = exc
+                raise MailctlError(
+                    f"the secrets callback failed for {address} ({_type_name(exc)}; the exception is "
+                    f"ApplyReport.callback_errors[{address!r}]); the key was not kept"
+                ) from None
+            except BaseException as exc:  # KeyboardInterrupt, SystemExit: delete the key, then stop
+                self.interrupt = exc
+                self._stop.set()
+                raise MailctlError(
+                    f"the secrets callback raised {_type_name(exc)} for {address}; the key was not kept"
+                ) from None
+            if inspect.isawaitable(returned):
+                close = getattr(returned, "close", None)
+                if callable(close):
+                    close()  # never run, never "was never awaited"
+                raise MailctlError(
+                    f"the secrets callback returned an awaitable ({_type_name(returned)}) for {address}: it "
+                    "must store the secret before it returns; the key was not kept"
+                )
             self.written.append(address)
+
+
+def _type_name(value: object) -> str:
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _is_async(callback: object) -> bool:
+    """An ``async def`` function (or an object whose ``__call__`` is one): apply cannot await it."""
+    return any(
+        inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f) for f in (callback, type(callback).__call__)
+    )
 
 
 @dataclass
@@ -120,10 +160,13 @@ class Plan:
 @dataclass
 class ApplyReport:
     """What apply did: ``done``, ``failed``, ``skipped``, ``deferred`` and ``not_started`` steps,
-    and the addresses whose secrets went to the callback or file."""
+    the addresses whose secrets went to the callback or file, and what the secrets callback raised
+    for the keys it failed (address -> the exception; never in a message or the repr, since its
+    text may hold the secret)."""
 
     results: list[StepResult]
     secrets_recorded: list[str]
+    callback_errors: dict[str, Exception] = field(default_factory=dict, repr=False)
 
     def _having(self, outcome: str) -> list[StepResult]:
         return [r for r in self.results if r.outcome == outcome]
@@ -221,7 +264,7 @@ class Project:
     def apply(
         self,
         plan: Plan,
-        secrets: Callable[[SecretRecord], None] | str | os.PathLike[str] | None = None,
+        secrets: Callable[[SecretRecord], object] | str | os.PathLike[str] | None = None,
         force: bool = False,
         allow_data_loss: bool = False,
         wait_for_domains: float = 0.0,
@@ -232,10 +275,16 @@ class Project:
         callback called once per new key (before the key is named), or a secrets file path."""
         if not isinstance(plan, Plan):
             raise UsageError("Project.apply takes the Plan that Project.plan returned")
-        if callable(secrets):
-            sink: Any = _CallbackSink(secrets)
-        else:
-            sink = open_sink(str(Path(secrets))) if secrets is not None else None
+        if _is_async(secrets):
+            raise UsageError(
+                "secrets= is an async function, which apply cannot await (it calls it from worker "
+                "threads): pass a plain function that stores the secret before it returns (nothing was changed)"
+            )
+        stop = threading.Event()
+        callback = _CallbackSink(secrets, stop) if callable(secrets) else None
+        sink: Any = callback
+        if secrets is not None and not callable(secrets):
+            sink = open_sink(str(Path(secrets)))
         options = ApplyOptions(
             auto_approve=True,
             force=force,
@@ -247,9 +296,12 @@ class Project:
         )
         recorded = plan._recorded
         with self._client() as client:
-            outcome = run_apply(client, recorded.desired, options, ApplyHooks(), sink, saved=recorded)
+            outcome = run_apply(client, recorded.desired, options, ApplyHooks(), sink, saved=recorded, stop=stop)
+        if callback is not None and callback.interrupt is not None:
+            raise callback.interrupt  # the key it was given is deleted; the changes in flight finished
         results = outcome.result.results if outcome.result is not None else []
-        return ApplyReport(results, list(sink.written) if sink is not None else [])
+        errors = dict(callback.errors) if callback is not None else {}
+        return ApplyReport(results, list(sink.written) if sink is not None else [], errors)
 
     def drift(self, shard: str | None = None) -> DriftReport:
         """How reality differs from the config (read-only): ``changed``, ``missing``,
