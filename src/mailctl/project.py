@@ -32,13 +32,13 @@ from mailctl.api.budget import FASTEST, SLOWEST, Budget
 from mailctl.api.client import AgentMailClient
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
 from mailctl.apply import DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
-from mailctl.errors import MailctlError, UsageError
+from mailctl.errors import MailctlError, UnsafePlan, UsageError
 from mailctl.ops import planning
 from mailctl.ops.apply import ApplyHooks, ApplyOptions, open_sink, run_apply
 from mailctl.plan.changes import Change, Refusal
 from mailctl.plan.changes import Plan as PlanData
 from mailctl.plan.drift import DriftReport
-from mailctl.plan.planfile import RecordedPlan
+from mailctl.plan.planfile import RecordedPlan, plan_differences
 from mailctl.plan.render import plan_to_json
 from mailctl.plan.shards import Shard
 from mailctl.resources import DesiredState
@@ -128,23 +128,24 @@ def _is_async(callback: object) -> bool:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """A plan, typed: ``changes`` (each with ``address``, ``action``, ``reason``, ``diff``...),
     ``refusals`` (what apply would refuse, and why) and ``to_dict()`` (the ``plan --format json``
-    document)."""
+    document). It is the approval: ``changes`` and ``refusals`` are tuples, and apply refuses a
+    plan whose ``data`` was edited after ``Project.plan`` made it."""
 
     data: PlanData
     _recorded: RecordedPlan = field(repr=False)
     _shard: Shard | None = field(default=None, repr=False)  # apply re-plans the same shard, under its lock
 
     @property
-    def changes(self) -> list[Change]:
-        return self.data.changes
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(self.data.changes)
 
     @property
-    def refusals(self) -> list[Refusal]:
-        return self.data.refusals
+    def refusals(self) -> tuple[Refusal, ...]:
+        return tuple(self.data.refusals)
 
     @property
     def has_changes(self) -> bool:
@@ -275,6 +276,13 @@ class Project:
         callback called once per new key (before the key is named), or a secrets file path."""
         if not isinstance(plan, Plan):
             raise UsageError("Project.apply takes the Plan that Project.plan returned")
+        edited = plan_differences(plan._recorded.changes, plan.data)
+        if edited:
+            raise UnsafePlan(
+                "the plan was edited after Project.plan() made it, and apply executes only the plan as made:\n"
+                + "\n".join(edited[:50])
+                + "\nNothing was changed. Run `Project.plan()` again."
+            )
         if _is_async(secrets):
             raise UsageError(
                 "secrets= is an async function, which apply cannot await (it calls it from worker "

@@ -44,7 +44,7 @@ def test_onboarding_a_tenant_from_application_code_then_a_replan_shows_no_change
         ("pod/py-acme/api_key/backend", "create"),
         ("pod/py-acme/inbox/py-acme-support@agentmail.to", "create"),
     ]
-    assert plan.refusals == [] and plan.to_dict()["refusals"] == []
+    assert plan.refusals == () and plan.to_dict()["refusals"] == []
     records: list[SecretRecord] = []
     report = project.apply(plan, secrets=records.append)
     assert report.ok and len(report.done) == 3 and not report.failed
@@ -52,7 +52,7 @@ def test_onboarding_a_tenant_from_application_code_then_a_replan_shows_no_change
     assert records[0].secret and records[0].secret not in repr(records[0])
     secret_watch.output("python api repr", repr(report) + repr(records))
     again = project.plan()
-    assert again.changes == [] and not again.has_changes
+    assert again.changes == () and not again.has_changes
     assert not project.drift().has_drift
 
 

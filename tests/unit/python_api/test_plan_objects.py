@@ -1,0 +1,49 @@
+"""The ``Plan`` that ``Project.plan`` returns is what apply executes: it cannot be edited into
+saying something else, and apply refuses one whose data no longer matches what was planned."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailctl import Project
+from mailctl.errors import UnsafePlan
+
+
+def _config(*inboxes: str) -> dict[str, Any]:
+    return {"version": 1, "pods": {"ed": {"name": "Ed", "inboxes": {f"{i}@agentmail.to": {} for i in inboxes}}}}
+
+
+def _shrinking(tmp_path: Path) -> tuple[Project, Any]:
+    """Two inboxes applied; the config now declares one: the plan destroys the other."""
+    sandbox = tmp_path / "sb.db"
+    both = Project(config=_config("ed-a", "ed-b"), sandbox=sandbox)
+    assert both.apply(both.plan()).ok
+    project = Project(config=_config("ed-a"), sandbox=sandbox)
+    plan = project.plan()
+    assert [(c.action, c.address) for c in plan.changes] == [("delete", "pod/ed/inbox/ed-b@agentmail.to")]
+    return project, plan
+
+
+def test_the_changes_of_a_plan_cannot_be_edited(tmp_path):
+    _, plan = _shrinking(tmp_path)
+    with pytest.raises(TypeError):
+        plan.changes[:] = []
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.data = None
+
+
+@pytest.mark.parametrize("edit", ["drop", "action"])
+def test_apply_refuses_a_plan_edited_after_it_was_made(tmp_path, edit):
+    project, plan = _shrinking(tmp_path)
+    if edit == "drop":
+        plan.data.changes.clear()
+        assert not plan.has_changes and plan.summary().startswith("No changes")
+    else:
+        plan.data.changes[0].reason = "edited"
+    with pytest.raises(UnsafePlan, match="edited"):
+        project.apply(plan)
+    assert [c.action for c in project.plan().changes] == ["delete"]  # nothing was destroyed
