@@ -70,19 +70,25 @@ def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
     steps = steps_of(plan)
     graph = Prerequisites(steps)
     matched = matched_by((c.address for c in plan.changes), targets)
-    if targets:
-        # Walked from the selection: a pull request's target in a fleet asks for a handful of
-        # steps' prerequisites, not the whole plan's.
-        chosen = _closure(set().union(*matched.values()), _needs_of(steps, graph))
-    else:
-        chosen = {c.address for c in plan.changes}
-    if excludes:
+    excluded: set[str] = set()
+    if excludes:  # the excluded changes and every change that needs one of them
         dropped = set().union(*matched_by((c.address for c in plan.changes), excludes).values())
         needed_by = _reverse(steps, graph)
-        chosen -= _closure(dropped, lambda address: needed_by.get(address, ()))
+        excluded = _closure(dropped, lambda address: needed_by.get(address, ()))
+    if targets:
+        # Walked from the selection left once excluded (what only an excluded target needed is not
+        # kept; what a kept target needs is never excluded, or it would be too): a pull request's
+        # target in a fleet asks for a handful of steps' prerequisites, not the whole plan's.
+        chosen = _closure(set().union(*matched.values()) - excluded, _needs_of(steps, graph))
+    else:
+        chosen = {c.address for c in plan.changes} - excluded
     for pattern, found in matched.items():
-        if not found and not isinstance(pattern, Derived):
+        if isinstance(pattern, Derived):
+            continue
+        if not found:
             plan.notes.append(f"--target {pattern} matches no pending change")
+        elif found <= excluded:
+            plan.notes.append(f"--target {pattern}: every change it matches is excluded by --exclude")
     kept = [c for c in plan.changes if c.address in chosen]
     return Plan(
         changes=kept,

@@ -132,14 +132,14 @@ def _whole_graph_selection(p, targets: list[str], excludes: list[str]) -> set[st
             seen |= set(todo)
         return seen
 
+    # Excluded: the changes --exclude matches and all that need them. Then the targets left, with
+    # what they need (never excluded: it would have taken them along).
+    excluded = closure(
+        {c.address for c in p.changes if any(targeting.matches(c.address, e) for e in excludes)}, needed_by
+    )
     chosen = {c.address for c in p.changes if not targets or any(targeting.matches(c.address, t) for t in targets)}
-    if targets:
-        chosen = closure(chosen, needs)
-    if excludes:
-        chosen -= closure(
-            {c.address for c in p.changes if any(targeting.matches(c.address, e) for e in excludes)}, needed_by
-        )
-    return chosen
+    chosen -= excluded
+    return closure(chosen, needs) if targets else chosen
 
 
 @settings(max_examples=300, deadline=None)

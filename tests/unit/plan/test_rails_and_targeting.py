@@ -296,3 +296,17 @@ def test_target_on_a_key_takes_its_leftover_pending_keys_to_delete(scope: str):
     assert not chosen.notes  # the target matched something
     excluded = targeting.select(world, [], [f"{scope}api_key/backend"])
     assert leftover not in [c.address for c in excluded.changes]
+
+
+def test_what_only_an_excluded_target_needed_is_not_kept_and_the_emptied_target_is_named():
+    """Found by QA: `--target pod/t-n --exclude pod/t-n` still created a domain, pulled in only as
+    a prerequisite of the excluded inbox; an emptied target looked like "nothing pending"."""
+    inbox = "pod/tenant-a/inbox/x@tenant-a.example"
+    p = targeting.select(_pod_world(), [inbox], [inbox])
+    assert p.changes == []
+    assert f"--target {inbox}: every change it matches is excluded by --exclude" in p.notes
+    kept = targeting.select(_pod_world(), [inbox, "pod/tenant-b"], ["pod/tenant-a/inbox/*"])
+    assert [c.address for c in kept.changes] == ["pod/tenant-b", "pod/tenant-b/inbox/x@tenant-b.example"]
+    # A prerequisite a kept target needs stays, excluded or not by pattern order.
+    both = targeting.select(_pod_world(), [inbox], ["pod/tenant-b"])
+    assert [c.address for c in both.changes] == ["pod/tenant-a", inbox]
