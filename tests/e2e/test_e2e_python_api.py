@@ -61,7 +61,8 @@ def test_the_plan_document_is_the_cli_json_plan(sandbox, mailctl, write_config):
     cli = mailctl("plan", "-f", write_config(config), "--format", "json")
     assert cli.exit_code == 0, cli.output
     api = Project(config=config, endpoint=sandbox.url, api_key=sandbox.api_key).plan()
-    assert json.loads(json.dumps(api.to_dict())) == cli.json()
+    assert api.to_dict() == cli.json()
+    assert json.loads(json.dumps(api.to_dict())) == api.to_dict()
 
 
 def test_apply_runs_exactly_the_plan_it_is_given_and_refuses_a_stale_one(sandbox):

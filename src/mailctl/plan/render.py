@@ -48,14 +48,15 @@ def style(text: str, fg: str | None = None, bold: bool = False) -> str:
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The ``plan --format json`` document, as plain JSON data (strings, not enum members)."""
     return {
         "format_version": FORMAT_VERSION,
         "mailctl_version": __version__,
-        "summary": plan.counts(),
+        "summary": {str(action): count for action, count in plan.counts().items()},
         "changes": [change_to_json(c) for c in plan.changes],
         "unmanaged": list(plan.unmanaged),
         "notes": list(plan.notes),
-        "refusals": [r.to_json() for r in plan.refusals],
+        "refusals": [{**r.to_json(), "rule": str(r.rule)} for r in plan.refusals],
     }
 
 
@@ -63,7 +64,7 @@ def change_to_json(change: Change) -> dict[str, Any]:
     return {
         "address": change.address,
         "kind": change.kind,
-        "action": change.action,
+        "action": str(change.action),  # plain JSON data (Project's Plan.to_dict()), not the enum
         "reason": change.reason,
         "before": change.before,
         "after": change.after,

@@ -4,10 +4,12 @@ saying something else, and apply refuses one whose data no longer matches what w
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mailctl import Project
 from mailctl.errors import UnsafePlan
@@ -47,3 +49,15 @@ def test_apply_refuses_a_plan_edited_after_it_was_made(tmp_path, edit):
     with pytest.raises(UnsafePlan, match="edited"):
         project.apply(plan)
     assert [c.action for c in project.plan().changes] == ["delete"]  # nothing was destroyed
+
+
+def test_to_dict_is_plain_json_data_equal_to_the_json_plan(tmp_path):
+    _shrinking(tmp_path)
+    protected = {**_config("ed-a"), "manage": {"protect": ["pod/ed/inbox/ed-b@agentmail.to"]}}
+    plan = Project(config=protected, sandbox=tmp_path / "sb.db").plan()
+    assert [r.rule for r in plan.refusals] == ["protect"]
+    document = plan.to_dict()
+    assert json.loads(json.dumps(document)) == document
+    assert yaml.safe_load(yaml.safe_dump(document)) == document
+    assert type(document["changes"][0]["action"]) is str and type(document["refusals"][0]["rule"]) is str
+    assert all(type(action) is str for action in document["summary"])
