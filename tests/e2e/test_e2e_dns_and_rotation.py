@@ -126,3 +126,28 @@ def test_rotate_takes_the_apply_lock_and_changes_nothing_while_an_apply_holds_it
     assert len(_backend_key_ids(sandbox.sdk())) == len(before) + 1
     with AgentMailClient(sandbox.url, sandbox.api_key) as api:
         assert lock.find_all(api) == []  # released
+
+
+def test_delete_old_failing_after_the_new_key_says_it_exists_and_how_to_finish(mailctl, sandbox, write_config):
+    """Found by QA: the older key's DELETE failing ended rotate with that error alone: nothing said
+    a new key now carried the name with its secret in the file, so re-running minted a third."""
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    address = "pod/dns-a/api_key/backend"
+    fault = {
+        "method": "DELETE",
+        "route": "/v0/pods/{pod_id}/api-keys/{api_key_id}",
+        "status": 400,
+        "code": "bad",
+        "times": 1,
+    }
+    sandbox.control("POST", "faults", {**fault, "when": "before"})
+    run = mailctl("rotate", address, "-f", config, "--secrets-out", "new.json", "--delete-old")
+    assert run.exit_code == 1
+    assert f"{address}: new key created; its secret is in new.json" in run.stdout
+    assert "--retire-old" in run.stderr and "the new key exists" in run.stderr
+    [record] = mailctl.watch.secrets_file(mailctl.workdir / "new.json")
+    assert len(_backend_key_ids(sandbox.sdk())) == 2  # the old one is still there
+    retire = mailctl("rotate", address, "-f", config, "--retire-old")
+    assert retire.exit_code == 0, retire.output
+    assert _backend_key_ids(sandbox.sdk()) == {record["api_key_id"]}

@@ -18,6 +18,7 @@ from mailctl.text import shown
 
 if TYPE_CHECKING:
     from mailctl.ops.apply import ApplyHooks
+    from mailctl.ops.rotate import RotateResult
     from mailctl.resources import DesiredState
 
 
@@ -50,7 +51,7 @@ def rotate(
     """
     from mailctl.kinds import spec_of
     from mailctl.ops.apply import ApplyHooks, open_sink
-    from mailctl.ops.rotate import declared_rotatable, rotate_key
+    from mailctl.ops.rotate import RotationIncomplete, declared_rotatable, rotate_key
 
     desired = load_desired(files)
     declared = declared_rotatable(desired, address)
@@ -63,15 +64,25 @@ def rotate(
     if retire_old and secrets_out:
         raise UsageError("--retire-old creates no key, so --secrets-out would store nothing: drop one of them")
     sink = None if retire_old else open_sink(secrets_out)
+    retire = hints.command("rotate", address, "--retire-old", *hints.config_flags(files))
+    incomplete = None
     with open_client(endpoint, sandbox) as client:
-        result = rotate_key(client, desired, address, sink, delete_old, retire_old, hooks, lock_timeout)
+        try:
+            result = rotate_key(
+                client, desired, address, sink, delete_old, retire_old, hooks, lock_timeout, retire_hint=retire
+            )
+        except RotationIncomplete as exc:  # what was done is printed first: the new key exists
+            incomplete, result = exc, exc.result
+    _report(address, result, secrets_out, retire_old, retire)
+    if incomplete is not None:
+        raise incomplete
+
+
+def _report(address: str, result: RotateResult, secrets_out: str | None, retire_old: bool, retire: str) -> None:
     if result.created:
         click.echo(f"{shown(address)}: new key created; its secret is in {shown(secrets_out or '')}")
     if result.kept:
-        click.echo(
-            f"{result.kept} older key(s) kept; delete them once consumers switched: "
-            f"{hints.command('rotate', address, '--retire-old', *hints.config_flags(files))}"
-        )
+        click.echo(f"{result.kept} older key(s) kept; delete them once consumers switched: {retire}")
     for old in result.deleted:
         click.echo(f"{shown(address)}: deleted older key {shown(old)}")
     if retire_old and not result.deleted:

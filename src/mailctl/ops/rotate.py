@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from mailctl.api.client import AgentMailClient
 from mailctl.api.paths import item_path
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
-from mailctl.errors import NotFound, UsageError
+from mailctl.errors import ApiError, MailctlError, NotFound, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.apply import ApplyHooks, LockState, locked
 from mailctl.ops.planning import read_addresses
@@ -28,6 +28,15 @@ class RotateResult:
     created: bool = False  # a new key was made (its secret is in the sink)
     deleted: list[str] = field(default_factory=list)  # older keys deleted (prefix or id)
     kept: int = 0  # older keys left for --retire-old
+
+
+class RotationIncomplete(MailctlError):
+    """Deleting an older key failed after the new key was made (or while retiring): ``result`` says
+    what was done, the message what is left and how to finish (``--retire-old``)."""
+
+    def __init__(self, message: str, result: RotateResult):
+        super().__init__(message)
+        self.result = result
 
 
 def declared_key(desired: DesiredState, address: str) -> Resource:
@@ -98,8 +107,10 @@ def rotate_key(
     hooks: ApplyHooks | None = None,
     lock_timeout: float = 0.0,
     lock_state: LockState | None = None,
+    retire_hint: str = "",
 ) -> RotateResult:
-    """Rotate (or, with ``retire_old``, only retire) the key at ``address``, holding the lock."""
+    """Rotate (or, with ``retire_old``, only retire) the key at ``address``, holding the lock.
+    ``retire_hint``: the command that retires older keys, as the caller's users write it."""
     declared_key(desired, address)
     if retire_old and delete_old:
         raise UsageError("--retire-old and --delete-old exclude each other")
@@ -121,10 +132,17 @@ def rotate_key(
         if not (retire_old or delete_old):
             result.kept = len(older)
             return result
-        for old in older:
+        for done, old in enumerate(older):
             try:
                 client.delete(item_path(old, ids, old.remote_id))
             except NotFound:
                 pass
+            except ApiError as exc:
+                made = "the new key exists (its secret is stored) and carries the name; " if result.created else ""
+                raise RotationIncomplete(
+                    f"deleting an older key of {address} failed ({exc}): {made}{len(older) - done} older "
+                    f"key(s) are left; delete them with `{retire_hint or f'mailctl rotate {address} --retire-old'}`",
+                    result,
+                ) from None
             result.deleted.append(old.observed.prefix or old.remote_id or old.address)
     return result
