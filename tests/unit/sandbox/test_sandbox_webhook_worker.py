@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from mailctl.sandbox.app import SandboxApp, create_app
-from mailctl.sandbox.webhook_worker import MAX_ATTEMPTS, WebhookWorker
+from mailctl.sandbox.webhook_worker import LEASE, MAX_ATTEMPTS, Post, WebhookWorker
 
 KEY = "am_unit_webhook_worker_key_0123"
 
@@ -35,22 +37,23 @@ def app() -> SandboxApp:
     return create_app(api_keys=(KEY,), webhook_retry_ms=1000)
 
 
-def _http(app: SandboxApp) -> httpx.Client:
+def _http(app: SandboxApp, key: str = KEY) -> httpx.Client:
     return httpx.Client(
-        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {KEY}"}
+        transport=httpx.WSGITransport(app=app), base_url="http://sandbox", headers={"Authorization": f"Bearer {key}"}
     )
 
 
-def _one_send(app: SandboxApp, **hook: Any) -> str:
-    http = _http(app)
-    sender = http.post("/v0/inboxes", json={"username": "worker-sender"}).json()["inbox_id"]
-    webhook = http.post("/v0/webhooks", json={"url": "http://h.invalid/x", "event_types": ["message.sent"], **hook})
+def _one_send(app: SandboxApp, key: str = KEY, username: str = "worker-sender", **hook: Any) -> str:
+    http = _http(app, key)
+    sender = http.post("/v0/inboxes", json={"username": username}).json()["inbox_id"]
+    hook.setdefault("url", "http://h.invalid/x")
+    webhook = http.post("/v0/webhooks", json={"event_types": ["message.sent"], **hook})
     http.post(f"/v0/inboxes/{sender}/messages/send", json={"to": "x@outside.example", "text": "x"})
     webhook_id: str = webhook.json()["webhook_id"]
     return webhook_id
 
 
-def _worker(app: SandboxApp, poster: Poster, clock: Clock) -> WebhookWorker:
+def _worker(app: SandboxApp, poster: Post, clock: Clock) -> WebhookWorker:
     app.webhooks.close()  # the app's own thread stays out of the way
     return WebhookWorker(app.store, lambda org: app.orgs.get(org).settings, post=poster, clock=clock)
 
@@ -162,3 +165,100 @@ def test_a_sandbox_with_nothing_pending_starts_no_worker(monkeypatch: pytest.Mon
     monkeypatch.setattr(WebhookWorker, "wake", lambda worker: woken.append(worker))
     create_app(api_keys=(KEY,))
     assert woken == []
+
+
+# -- one organisation's handler never holds another's deliveries back -----------------------------
+
+
+class Gate:
+    """A POST that hangs for one URL until released (an unresponsive handler); others answer."""
+
+    def __init__(self, hanging: str, others: list[int]) -> None:
+        self.hanging, self.others = hanging, others
+        self.release, self.answered = threading.Event(), threading.Event()
+        self.calls: list[str] = []
+
+    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        self.calls.append(url)
+        if url == self.hanging:
+            assert self.release.wait(30)
+            return 200
+        self.answered.set()
+        return self.others.pop(0) if self.others else 200
+
+
+def _wait_for(condition: Any) -> None:
+    for _ in range(3000):
+        if condition():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("timed out")
+
+
+def test_an_unresponsive_handler_of_one_organisation_does_not_delay_another_organisations(app: SandboxApp) -> None:
+    """QA: one worker posting in sequence, 5 s a hanging attempt: org 1's first delivery arrived
+    after 25 s. Org 1's first attempt and its retry on schedule go out while org 2's hangs."""
+    clock = Clock()
+    gate = Gate("http://stuck.invalid/hook", others=[503])
+    worker = _worker(app, gate, clock)
+    other = _http(app).post("/_sandbox/organizations").json()["api_key"]
+    _one_send(app, key=other, username="stuck-sender", url=gate.hanging)  # org 2's, recorded first
+    _one_send(app, url="http://fine.invalid/hook")
+    try:
+        worker.wake()
+        _wait_for(lambda: gate.calls.count("http://fine.invalid/hook") == 1)
+        clock.now += 1.0  # org 1's first retry is due after 1 s
+        worker.wake()
+        _wait_for(lambda: gate.calls.count("http://fine.invalid/hook") == 2)
+        assert gate.calls.count(gate.hanging) == 1 and not gate.release.is_set()
+    finally:
+        gate.release.set()
+        worker.close()
+    _wait_for(lambda: {d["status"] for d in _shown(app)} == {"delivered"})
+
+
+# -- two servers on one --db ------------------------------------------------------------------------
+
+
+def _two_servers(tmp_path: Path) -> tuple[SandboxApp, SandboxApp]:
+    db = str(tmp_path / "sandbox.db")
+    first = create_app(db, api_keys=(KEY,))
+    return first, create_app(db, api_keys=(KEY,))
+
+
+def test_two_servers_on_one_db_post_each_attempt_once(tmp_path: Path) -> None:
+    """QA: both servers posted every pending attempt (10 POSTs for a delivery of at most 5)."""
+    first, second = _two_servers(tmp_path)
+    clock, poster = Clock(), Poster([])
+    posted_while_the_other_looked: list[int] = []
+
+    def slow_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+        other.run_once()  # the second server's pass, while the first's POST is in flight
+        posted_while_the_other_looked.append(len(poster.calls))
+        return poster(url, body, headers)
+
+    worker = _worker(first, slow_post, clock)
+    other = _worker(second, poster, clock)
+    _one_send(first)
+    worker.run_once()
+    assert posted_while_the_other_looked == [0] and len(poster.calls) == 1
+    [shown] = _shown(second)
+    assert (shown["status"], len(shown["attempts"])) == ("delivered", 1)
+
+
+def test_an_attempt_whose_lease_ran_out_is_recorded_beside_the_one_that_took_over(tmp_path: Path) -> None:
+    """Attempts are appended to the stored row, not to a stale copy: neither server's is lost."""
+    first, second = _two_servers(tmp_path)
+    clock = Clock()
+    other = _worker(second, Poster([503]), clock)
+
+    def stalled_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+        clock.now += LEASE + 1  # this POST outlives its lease: the other server takes over
+        other.run_once()
+        return 200
+
+    worker = _worker(first, stalled_post, clock)
+    _one_send(first)
+    worker.run_once()
+    [shown] = _shown(first)
+    assert sorted(a["status_code"] for a in shown["attempts"]) == [200, 503]
