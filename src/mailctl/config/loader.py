@@ -1,10 +1,12 @@
 """Read config files into plain data plus the FILE:LINE:COL of every key and value.
 
 YAML's surprises are reported as problems instead of being silently accepted: duplicate keys,
-aliases (no alias bombs: an alias is never expanded), merge keys, custom tags, non-text keys
-(``yes:``, ``1:``, ``null:``), YAML 1.1 booleans such as ``no`` (a string to YAML 1.2 editors)
-and numbers YAML 1.2 reads otherwise (``1:30``, ``017``, ``1e3``), tabs in indentation, several
-documents in one file, non-UTF-8 bytes and unreadable paths.
+anchors and aliases (no alias bombs: an alias is never expanded), merge keys, custom tags, non-text
+keys (``yes:``, ``1:``, ``null:``, ``=``), YAML 1.1 booleans such as ``no`` (a string to YAML 1.2
+editors) and numbers YAML 1.2 reads otherwise (``1:30``, ``017``, ``1e3``; text tagged ``!!str``
+is text to both), integers no float can hold (the API's numbers are floats), tabs in indentation,
+several documents in one file, non-UTF-8 bytes and unreadable paths. No message quotes a value
+under a webhook's ``headers``: those are secrets.
 """
 
 from __future__ import annotations
@@ -35,9 +37,14 @@ MAX_DEPTH = 40
 _T = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
 _TIMESTAMP, _MAP, _SEQ, _MERGE = _T + "timestamp", _T + "map", _T + "seq", _T + "merge"
+_VALUE = _T + "value"  # YAML 1.1's `=`
 _ALIAS = "mailctl:alias"  # stands in for an alias, so the walk can report it with its field path
+# The tag of a plain scalar resolved to text. `!!str 123` keeps `_STR`: text said to be text is
+# never a YAML 1.1 / 1.2 ambiguity.
+_PLAIN_STR = "mailctl:plain-str"
+_ANCHOR = "mailctl_anchor"  # attribute of a node written with an anchor (`&name`): its name
 _TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
-_MAX_ALIAS_REPORTS = 3  # per file: an alias bomb gets a few precise reports and one summary
+_MAX_ALIAS_REPORTS = 3  # per file: an alias bomb gets a few precise reports (of anchors and aliases) and one summary
 _YAML11_BOOLS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
 # The numbers of YAML 1.2's core schema, which editors and other tools read: a plain scalar that is
 # one number to mailctl (YAML 1.1: 1:30 is 90, 017 is 15, 1_000 is 1000) and another or text to
@@ -70,6 +77,7 @@ def yaml12_number(text: str) -> int | float | None:
 
 
 _KEY_KINDS = {_BOOL: "a boolean", _INT: "a number", _FLOAT: "a number", _NULL: "null", _TIMESTAMP: "a date"}
+_SHORTENED = 21  # characters of a long value quoted in a message
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -291,14 +299,27 @@ class _MarkedComposer(Composer):
             return ScalarNode(_ALIAS, event.anchor, event.start_mark, event.end_mark)
         if self.depth >= MAX_DEPTH:
             raise yaml.composer.ComposerError(None, None, _TOO_DEEP, events.peek_event().start_mark)
+        anchor = getattr(events.peek_event(), "anchor", None)
         self.depth += 1
         try:
-            return Composer.compose_node(self, parent, index)
+            node = Composer.compose_node(self, parent, index)
         finally:
             self.depth -= 1
+        if anchor is not None:  # reported by the walk: anchors are as unsupported as aliases
+            setattr(node, _ANCHOR, anchor)
+        return node
 
 
-class _MarkedLoader(_MarkedComposer, yaml.SafeLoader):
+class _PlainText(Resolver):
+    """Resolution that tells a plain scalar read as text (`_PLAIN_STR`) from one tagged `!!str`.
+    Whichever composer runs (Python's or libyaml's) asks ``resolve`` only for untagged nodes."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = Resolver.resolve(self, kind, value, implicit)  # type: ignore[no-untyped-call]
+        return _PLAIN_STR if tag == _STR and kind is ScalarNode and implicit[0] else tag
+
+
+class _MarkedLoader(_MarkedComposer, _PlainText, yaml.SafeLoader):
     """The pure-Python SafeLoader, composing as above."""
 
 
@@ -309,7 +330,7 @@ def _fast_loader() -> Any:
     except ImportError:
         return None
 
-    class FastLoader(_MarkedComposer, CParser, SafeConstructor, Resolver):
+    class FastLoader(_MarkedComposer, CParser, SafeConstructor, _PlainText):
         def __init__(self, stream: str):
             CParser.__init__(self, stream)
             Composer.__init__(self)
@@ -330,7 +351,7 @@ def _composing_loader() -> Any:
     except ImportError:
         return None
 
-    class ComposingLoader(CParser, SafeConstructor, Resolver):
+    class ComposingLoader(CParser, SafeConstructor, _PlainText):
         def __init__(self, stream: str):
             CParser.__init__(self, stream)
             SafeConstructor.__init__(self)
@@ -357,20 +378,31 @@ class _Walker:
         self.doc = doc
         self.problems = problems
         self.loader = _MarkedLoader("")
-        self.aliases: list[tuple[FieldPath, str]] = []
+        self.aliases: list[tuple[FieldPath, str]] = []  # and anchors: (where, what)
 
     def summarise_aliases(self) -> None:
         if len(self.aliases) > _MAX_ALIAS_REPORTS:
             path, _ = self.aliases[_MAX_ALIAS_REPORTS]
-            self.report(
-                path, f"{len(self.aliases) - _MAX_ALIAS_REPORTS} more YAML aliases in this file (none are expanded)"
-            )
+            more = len(self.aliases) - _MAX_ALIAS_REPORTS
+            self.report(path, f"{more} more YAML anchors and aliases in this file (none are expanded)")
+
+    def anchor(self, node: Node, path: FieldPath) -> None:
+        """Report ``node``'s anchor, if it has one: no alias may name it, so it only misleads."""
+        name = getattr(node, _ANCHOR, None)
+        if name is None:
+            return
+        self.aliases.append((path, name))
+        if len(self.aliases) <= _MAX_ALIAS_REPORTS:
+            where = _source(self.doc.file, node)
+            message = f"YAML anchors (`&{name}`) are not supported: remove the anchor"
+            self.problems.append(Problem(where.file, where.line, where.column, format_path(path), message))
 
     def report(self, path: FieldPath, message: str, *, key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, key=key))
 
     def value(self, node: Node, path: FieldPath) -> Any:
         self.doc.value_marks[path] = _source(self.doc.file, node)
+        self.anchor(node, path)
         if isinstance(node, MappingNode):
             if node.tag != _MAP:
                 self.report(path, f"YAML tag `{_short(node.tag)}` is not supported")
@@ -404,6 +436,7 @@ class _Walker:
                 )
                 continue
             self.doc.key_marks[key_path] = _source(self.doc.file, key_node)
+            self.anchor(key_node, key_path)
             out[key] = self.value(value_node, key_path)
         return out
 
@@ -420,7 +453,7 @@ class _Walker:
                     _surrogate_message(node.value),
                 )
             )
-        if isinstance(node, ScalarNode) and node.tag == _STR:
+        if isinstance(node, ScalarNode) and node.tag in (_STR, _PLAIN_STR):
             return str(node.value)
         where = _source(self.doc.file, node)
         if not isinstance(node, ScalarNode) or not node.value or node.tag in (_ALIAS, _MERGE):
@@ -430,14 +463,15 @@ class _Walker:
             }.get(node.tag, "keys must be plain text")
             self.problems.append(Problem(where.file, where.line, where.column, format_path(path), message))
             return None
-        kind = _KEY_KINDS.get(node.tag, f"tag `{node.tag}`")
+        kind = _KEY_KINDS.get(node.tag, f"tag `{_short(node.tag)}`")
+        read = _VALUE_KEY if node.tag == _VALUE else f"is read by YAML as {kind}"
         self.problems.append(
             Problem(
                 where.file,
                 where.line,
                 where.column,
                 format_path(path + (node.value,)),
-                f'key `{node.value}` is read by YAML as {kind}, not text: quote it ("{node.value}")',
+                f'key `{node.value}` {read}, not text: quote it ("{node.value}")',
             )
         )
         return str(node.value)
@@ -450,36 +484,105 @@ class _Walker:
             if len(self.aliases) <= _MAX_ALIAS_REPORTS:
                 self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
             return None
-        if tag == _STR and not node.style and (number := yaml12_number(node.value)) is not None:
+        hidden = _hides_value(path)
+        what = "the value" if hidden else f"`{_shortened(node.value)}`"
+        unshown = " (the value is not shown)" if hidden else ""
+        if tag == _PLAIN_STR and (number := yaml12_number(node.value)) is not None:
+            spelling = None if hidden else _spelling(number)
             self.report(
                 path,
-                f"`{node.value}` is text in YAML 1.1 but the number {number!r} in YAML 1.2: "
-                f"quote it, or write {number!r}",
+                f"{what} is text in YAML 1.1 but {_number(number, hidden)} in YAML 1.2: "
+                f"quote it{'' if spelling is None else f', or write {spelling}'}{unshown}",
             )
-        if tag in (_STR, _TIMESTAMP):  # timestamps stay text: the schema and the builder parse them
+        if tag in (_STR, _PLAIN_STR, _TIMESTAMP):  # timestamps stay text: the schema and the builder parse them
             return str(node.value)
+        if tag == _VALUE:
+            quoted = "" if hidden else f' ("{node.value}")'
+            self.report(path, f"{what} {_VALUE_KEY}, not text: quote it{quoted}")
+            return None
         if tag not in (_INT, _FLOAT, _BOOL, _NULL):
             self.report(path, f"YAML tag `{_short(tag)}` is not supported")
             return None
         if tag == _BOOL and not node.style and _YAML11_BOOLS.match(node.value):
             self.report(
-                path, f"`{node.value}` is a boolean in YAML 1.1 but text in YAML 1.2: write true/false, or quote it"
+                path, f"{what} is a boolean in YAML 1.1 but text in YAML 1.2: write true/false, or quote it{unshown}"
             )
         try:
             value = self.loader.construct_object(node)
         except (ValueError, yaml.YAMLError):
-            self.report(path, f"`{node.value}` is not a valid {tag.rsplit(':', 1)[-1]}")
+            if tag == _INT and len(node.value) > _FLOAT_DIGITS and _DECIMAL.match(node.value):
+                self.report(path, _too_large(what, node.value, unshown))  # more digits than int() reads
+            else:
+                self.report(path, f"{what} is not a valid {tag.rsplit(':', 1)[-1]}{unshown}")
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.report(path, f"`{node.value}` is not a finite number")
+            self.report(path, f"{what} is not a finite number{unshown}")
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and not _fits_a_float(value):
+            self.report(path, _too_large(what, node.value, unshown))  # the API holds numbers as floats
             return None
         if tag in (_INT, _FLOAT) and not node.style and (elsewhere := yaml12_number(node.value)) != value:
+            spelling = None if hidden else _spelling(value)
             self.report(
                 path,
-                f"`{node.value}` is the number {value!r} in YAML 1.1 but "
-                f"{'text' if elsewhere is None else repr(elsewhere)} in YAML 1.2: write {value!r}, or quote it",
+                f"{what} is {_number(value, hidden)} in YAML 1.1 but "
+                f"{'text' if elsewhere is None else 'a different number' if hidden else repr(elsewhere)} in YAML 1.2: "
+                f"{'' if spelling is None else f'write {spelling}, or '}quote it{unshown}",
             )
         return value
+
+
+# Under a webhook's ``headers`` every value is a secret's (README: errors carry names only).
+def _hides_value(path: FieldPath) -> bool:
+    return any(
+        part == "webhooks" and path[i + 2 : i + 3] == ("headers",) and len(path) > i + 3 for i, part in enumerate(path)
+    )
+
+
+_VALUE_KEY = "is YAML 1.1's value key (`!!value`)"
+_DECIMAL = re.compile(r"^[-+]?[0-9_]+$")
+_FLOAT_DIGITS = 309  # the largest float, 1.8e308, has 309 digits
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= _SHORTENED + 3 else text[:_SHORTENED] + "..."
+
+
+def _number(number: int | float, hidden: bool) -> str:
+    return "a number" if hidden else f"the number {number!r}"
+
+
+def _fits_a_float(number: int) -> bool:
+    try:
+        float(number)
+    except OverflowError:
+        return False
+    return True
+
+
+def _too_large(what: str, text: str, unshown: str) -> str:
+    digits = sum(ch.isdigit() for ch in text)
+    return (
+        f"{what} ({digits} digits) is larger than any number the API holds (a 64-bit float): "
+        f"quote it to keep it as text{unshown}"
+    )
+
+
+def _spelling(number: int | float) -> str | None:
+    """``number`` written as YAML 1.1 and 1.2 both read it (1e-320 is text to YAML 1.1, which
+    wants a dot and a signed exponent: 1.0e-320), or None if there is no such spelling."""
+    text = repr(number)
+    if isinstance(number, float) and "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{'' if exponent[0] in '+-' else '+'}{exponent}"
+    loader = _MarkedLoader("")
+    try:
+        read = loader.construct_object(ScalarNode(loader.resolve(ScalarNode, text, (True, False)), text))
+    except (ValueError, yaml.YAMLError):
+        return None
+    finally:
+        loader.dispose()
+    return text if read == number and type(read) is type(number) and yaml12_number(text) == number else None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
