@@ -176,6 +176,8 @@ class DesiredState:
 @dataclass
 class ActualState:
     resources: dict[str, Resource] = field(default_factory=dict)
+    # Scope address -> what it holds that mailctl never manages (``KindSpec.read_left_alone``).
+    left_alone: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, resource: Resource) -> None:
         self.resources[resource.address] = resource

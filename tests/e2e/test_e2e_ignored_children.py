@@ -183,3 +183,34 @@ def test_a_changed_since_plan_removing_a_pod_holding_manage_ignore_inboxes_is_re
     run = mailctl("apply", "-f", config, "--changed-since", "main", "--auto-approve", "--force")
     assert run.exit_code == 1, run.output
     assert Inventory.read(sandbox.sdk()) == before
+
+
+# A point on P-256: what an agent registers to sign in with AgentID.
+JWK = {
+    "kty": "EC",
+    "crv": "P-256",
+    "x": "axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY",
+    "y": "T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
+}
+
+
+def test_a_pod_holding_public_key_credentials_is_not_deleted_with_them(mailctl, sandbox, write_config):
+    """Found by QA: README promises public-key (AgentID) credentials are never planned for change or
+    deletion, yet removing their tenant deleted the pod and, with it, them: nothing in the plan said so."""
+    mailctl.apply(write_config(fleet(TENANT_B)))
+    pod_id = Inventory.read(sandbox.sdk()).pod_ids["tenant-b"]
+    made = sandbox.http.post(f"/v0/pods/{pod_id}/api-keys", json={"name": "agent-id", "public_key": JWK})
+    assert made.status_code == 200, made.text
+    removed = write_config(fleet())
+    plan = mailctl.plan_json(removed)
+    [refusal] = refusals(plan)
+    assert refusal["addresses"] == ["pod/tenant-b"] and "agent-id" in refusal["message"]
+    assert "public-key" in refusal["message"]
+    [targeted] = refusals(mailctl.plan_json(removed, "--target", "pod/tenant-b"))  # a narrowed read sees them too
+    assert targeted["addresses"] == ["pod/tenant-b"]
+    for flags in ([], ["--force", "--allow-data-loss"]):
+        run = mailctl("apply", "-f", removed, "--auto-approve", *flags)
+        assert run.exit_code == 1 and "public-key" in run.stderr, run.output
+    assert "tenant-b" in Inventory.read(sandbox.sdk()).pod_ids  # nothing was deleted
+    keys = sandbox.http.get("/v0/api-keys", params={"type": "public_key"}).json()
+    assert [k["name"] for k in keys["api_keys"]] == ["agent-id"]

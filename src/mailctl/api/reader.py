@@ -92,6 +92,9 @@ class StateReader:
             if spec.list_key is not None and spec.read_rows is not None:
                 for resource in spec.read_rows(rows[spec.kind], owners):
                     state.add(resource)
+            if spec.read_left_alone is not None:
+                for scope, held in spec.read_left_alone(rows[spec.kind], owners).items():
+                    state.left_alone.setdefault(scope, []).extend(held)
         self.read_lists(state, _list_scopes(desired, narrowed))
         self.read_sub_routes(desired, state)
         return state

@@ -84,6 +84,19 @@ def _expiry(value: Any) -> str:
         raise ValueError(f"out of range: {value!r}") from None
 
 
+def _sign_in_credentials(rows: list[dict[str, Any]], owners: Owners) -> dict[str, list[str]]:
+    """Public-key (AgentID) credentials by the pod or inbox that holds them: mailctl never plans
+    them, and deleting their scope would delete them too."""
+    held: dict[str, list[str]] = {}
+    for row in rows:
+        owner = owners.of(row) if row.get("type", "bearer") != "bearer" else None
+        scope = owners.parent(*owner) if owner is not None else None
+        if scope is not None:
+            name = row.get("name") or row["api_key_id"]
+            held.setdefault(scope, []).append(f"public-key credential {name}")
+    return held
+
+
 def _read(rows: list[dict[str, Any]], owners: Owners) -> list[Resource]:
     """Bearer keys by (scope, name). Several keys of one name exist mid-rotation: the newest
     keeps the name, the older ones are marked superseded (``name#api_key_id``) and left alone
@@ -204,4 +217,5 @@ API_KEY_SPEC = KindSpec(
     client_id=None,  # the API has none for keys: the writer's two-phase create makes retries safe
     identity=lambda key: {"name": key.name},
     read_rows=_read,
+    read_left_alone=_sign_in_credentials,
 )

@@ -137,6 +137,8 @@ def name_before_replacement(name: str) -> str | None:
 
 
 RowsReader = Callable[[list[dict[str, Any]], Owners], Iterable[Resource]]
+# rows -> what mailctl never manages, by the address of the scope that holds it (see KindSpec)
+LeftAloneReader = Callable[[list[dict[str, Any]], Owners], dict[str, list[str]]]
 
 
 def default_client_id(address: str) -> str:
@@ -161,6 +163,9 @@ class KindSpec:
     client_id: Callable[[str], str] | None = default_client_id  # address -> client_id (None: none)
     identity: Callable[[Resource], dict[str, Any]] = lambda r: {}  # create-body fields naming it
     read_rows: RowsReader | None = None  # rows of its organisation-wide list -> resources
+    # Rows it lists but never manages (public-key credentials among API keys): they go with their
+    # scope, so a plan must not delete that (the ``ignored_children`` rail).
+    read_left_alone: LeftAloneReader | None = None
     # The types of the fields its rows must have besides its attributes': the first is its id
     # (what names a bad row). The reader checks every row against them (``mailctl.api.rows``).
     row_fields: Mapping[str, FieldType] = field(default_factory=dict)

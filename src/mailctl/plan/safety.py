@@ -13,8 +13,8 @@ apply checks them after the plan is printed, so the user sees what tripped. Rule
 - ``protect``: a plan that deletes or replaces a resource ``manage.protect`` matches, declared or
   not. Only editing the rule lifts it.
 - ``ignored_children``: a plan that deletes or replaces a scope (a pod, an inbox) holding resources
-  ``manage.ignore`` leaves alone: they would go with it, or stop its delete half-way. Only editing
-  the config, or removing those resources, lifts it.
+  ``manage.ignore`` leaves alone, or what mailctl never manages (public-key credentials): they
+  would go with it, or stop its delete half-way. Only editing the config, or removing them, lifts it.
 - ``open_rotation``: a ``moved`` rename of a resource whose older versions are still superseded
   (a key mid-rotation): they would be left alone under the old name, no longer superseded, and the
   next plan would delete them. Only finishing the rotation (``rotate --retire-old``) lifts it.
@@ -134,27 +134,42 @@ def protected_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
 
 
 def ignored_children(plan: Plan, desired: DesiredState, actual: ActualState) -> list[Refusal]:
-    """One refusal per outermost scope the plan destroys that holds what ``manage.ignore`` leaves
-    alone. mailctl never deletes those, so destroying their scope would take them with it (or fail
-    half-way, its other children already gone, for ever after)."""
+    """One refusal per outermost scope the plan destroys that holds what mailctl leaves alone:
+    resources ``manage.ignore`` matches, and what it never manages at all (public-key credentials,
+    ``ActualState.left_alone``). mailctl never deletes those, so destroying their scope would take
+    them with it (or fail half-way, its other children already gone, for ever after)."""
     manage = desired.manage
     destroyed = {c.actual.address: c for c in plan.changes if c.destroys and c.actual is not None}
-    if not manage.ignore or not destroyed:
+    if not destroyed or not (manage.ignore or actual.left_alone):
         return []
-    pods = {pod_of(a) for a in destroyed}  # a cheap first look: most resources are in other pods
-    held: dict[str, list[str]] = {}
-    for address in actual.resources:
-        if pod_of(address) not in pods:
-            continue
-        scope = next((s for s in reversed(ancestors(parent_of(address))) if s in destroyed), None)  # outermost
-        if scope is not None and manage.ignores(address):
-            held.setdefault(scope, []).append(address)
+
+    def outermost_destroyed(scope: str | None) -> str | None:
+        return next((s for s in reversed(ancestors(scope)) if s in destroyed), None)
+
+    ignored: dict[str, list[str]] = {}
+    if manage.ignore:
+        pods = {pod_of(a) for a in destroyed}  # a cheap first look: most resources are in other pods
+        for address in actual.resources:
+            if pod_of(address) in pods and manage.ignores(address):
+                if (scope := outermost_destroyed(parent_of(address))) is not None:
+                    ignored.setdefault(scope, []).append(address)
+    unmanageable: dict[str, list[str]] = {}
+    for holder, things in actual.left_alone.items():
+        if (scope := outermost_destroyed(holder)) is not None:
+            unmanageable.setdefault(scope, []).extend(things)
     out = []
-    for scope, addresses in sorted(held.items()):
+    for scope in sorted({*ignored, *unmanageable}):
         change = destroyed[scope]
+        parts = []
+        if scope in ignored:
+            parts.append(
+                f"{len(ignored[scope])} resource(s) that manage.ignore leaves alone ({_few(sorted(ignored[scope]))})"
+            )
+        if scope in unmanageable:
+            things = sorted(unmanageable[scope])
+            parts.append(f"{len(things)} thing(s) mailctl never manages ({_few(things)})")
         message = (
-            f"{scope} holds {len(addresses)} resource(s) that manage.ignore leaves alone "
-            f"({_few(sorted(addresses))}), but the plan would {_verb(change)} it: {_why_destroyed(change)}. "
+            f"{scope} holds {' and '.join(parts)}, but the plan would {_verb(change)} it: {_why_destroyed(change)}. "
             f"They would go with it, or stop its delete half-way: remove them first (they were made "
             f"outside mailctl), or change the config so that {scope} stays (no flag lifts this)"
         )
