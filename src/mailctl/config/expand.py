@@ -10,7 +10,8 @@ Inside a template's ``pod`` body:
   ``for_each:`` (repeat it per element of a list parameter or an inline list). Conditions:
   ``when: name`` (set and not false/empty), ``when: "not name"``, ``when: {name: value}`` (equal),
   ``when: {name: [a, b]}`` (one of), or a list of these (all must hold).
-- ``metadata`` maps are data: ``when``/``for_each`` keys there are ordinary keys.
+- An inbox's ``metadata`` and a webhook's ``headers`` are data: ``when``/``for_each`` keys there
+  are ordinary keys.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class _Renderer:
         out: dict[str, Any] = {}
         for key, child in value.items():
             child_src = src + (key,)
-            data, directive, body = entry_parts(key, child, free_form)
+            data, directive, body = entry_parts(child_src, child, free_form)
             for child_scope in self.expand(child, child_src, scope) if directive else [scope]:
                 new_key = self.key(key, child_src, dst, child_scope)
                 if new_key is None:

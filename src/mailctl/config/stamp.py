@@ -26,7 +26,9 @@ from mailctl.resources import Source
 
 DIRECTIVES = ("when", "for_each")
 _DIRECTIVES = frozenset(DIRECTIVES)
-DATA_MAPS = ("metadata",)  # user data: `when`/`for_each` inside are ordinary keys
+# User data, by (its key, the section of the entry holding it): `when`/`for_each` inside are
+# ordinary keys. Only there: an API key named `metadata` still takes `when`.
+DATA_MAPS = frozenset({("metadata", "inboxes"), ("headers", "webhooks")})
 OMIT = object()  # an unset parameter used as a whole value: the field is left out
 _VAR = re.compile(r"\$\$|\$\{([^}]*)\}")
 
@@ -135,7 +137,7 @@ class Stamp:
         entries = []
         for key, child in value.items():
             child_src = src + (key,)
-            data, directive, body = entry_parts(key, child, free_form)
+            data, directive, body = entry_parts(child_src, child, free_form)
             entries.append(((child, child_src) if directive else None, key, child_src, body, data))
         if all(directive is None and "$" not in key for directive, key, *_ in entries):
             return self._plain_mapping(value, src, free_form)
@@ -183,7 +185,7 @@ class Stamp:
                 leaf = _text(child)
             elif child is not None and not isinstance(child, (dict, list)):
                 leaf = _constant(child)
-            render = self._node(child, child_src, free_form or key in DATA_MAPS)
+            render = self._node(child, child_src, free_form or is_data_map(child_src))
             entries.append((key, leaf, self.template.mark(child_src, key=True), render))
 
         def render_plain(tenant: _Tenant, scope: Scope, dst: FieldPath) -> dict[str, Any]:
@@ -233,10 +235,16 @@ def _parts(text: str) -> tuple[tuple[str, str] | None, list[tuple[str, tuple[str
     return None, [(literal, None if expr is None else _name(expr)) for literal, expr in pieces], text_tail(text)
 
 
-def entry_parts(key: str, child: Any, free_form: bool) -> tuple[bool, bool, Any]:
-    """A template mapping entry: (its value is user data, it carries `when`/`for_each`, its
-    body without them)."""
-    data = free_form or key in DATA_MAPS
+def is_data_map(src: FieldPath) -> bool:
+    """Whether the template entry at ``src`` is user data: an inbox's ``metadata``, a webhook's
+    ``headers``."""
+    return len(src) >= 3 and (src[-1], src[-3]) in DATA_MAPS
+
+
+def entry_parts(src: FieldPath, child: Any, free_form: bool) -> tuple[bool, bool, Any]:
+    """The template mapping entry at ``src``: (its value is user data, it carries
+    `when`/`for_each`, its body without them)."""
+    data = free_form or is_data_map(src)
     directive = not data and isinstance(child, dict) and not _DIRECTIVES.isdisjoint(child)
     return data, directive, ({k: v for k, v in child.items() if k not in DIRECTIVES} if directive else child)
 

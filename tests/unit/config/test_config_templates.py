@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from config_dir import ConfigDir
 
 from mailctl.cli.main import cli
-from mailctl.config import load
+from mailctl.config import expand, load
 
 REPO = Path(__file__).resolve().parents[3]
 SAAS = str(REPO / "examples/saas")
@@ -292,3 +292,47 @@ def test_validate_refuses_two_tenants_rendering_one_client_id(cfg: ConfigDir) ->
     result = CliRunner().invoke(cli, ["validate", "-f", str(cfg.root)])
     assert result.exit_code == 1 and result.stdout == ""
     assert "n.yaml:5:3: pods.tenant-acme: pod/tenant-acme is declared twice" in result.stderr
+
+
+HEADERS_TEMPLATE = """
+    version: 1
+    kind: template
+    name: h
+    parameters:
+      token: {type: string, default: t0k}
+      flag: {type: boolean, default: false}
+    pod:
+      webhooks:
+        hook:
+          url: https://hooks.example/${tenant}
+          event_types: [message.received]
+          headers: {when: "${token}", for_each: literal, X-Tenant: "${tenant}"}
+      inboxes:
+        "${tenant}@agentmail.to":
+          webhooks:
+            w: {url: https://hooks.example/i, event_types: [message.received], headers: {when: flag}}
+      api_keys:
+        metadata: {when: flag}
+"""
+
+
+@pytest.mark.parametrize("careful", [False, True], ids=["stamped", "careful"])
+def test_webhook_headers_named_when_or_for_each_are_headers_not_directives(
+    cfg: ConfigDir, monkeypatch: pytest.MonkeyPatch, careful: bool
+) -> None:
+    """Headers are data, like metadata: a `when` or `for_each` there is a header's name. Only those
+    maps are data: an API key named `metadata` still takes `when`."""
+    if careful:
+        monkeypatch.setattr(expand, "_stamped", lambda *args: False)
+    cfg.write("t.yaml", HEADERS_TEMPLATE)
+    cfg.write("n.yaml", "version: 1\ntemplate: h\ntenants:\n  a: {}\n")
+    resources = cfg.load("t.yaml", "n.yaml").resources
+    hook = resources["pod/a/webhook/hook"]
+    assert {name: value.value for name, value in hook.write_only["headers"].items()} == {
+        "when": "t0k",
+        "for_each": "literal",
+        "X-Tenant": "a",
+    }
+    inbox_hook = resources["pod/a/inbox/a@agentmail.to/webhook/w"]
+    assert {name: value.value for name, value in inbox_hook.write_only["headers"].items()} == {"when": "flag"}
+    assert "pod/a/api_key/metadata" not in resources
