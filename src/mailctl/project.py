@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mailctl import project_args as arguments
 from mailctl.api.budget import FASTEST, SLOWEST, Budget
 from mailctl.api.client import AgentMailClient
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
@@ -211,7 +212,7 @@ class Project:
     def __init__(
         self,
         config: Mapping[str, Any] | None = None,
-        files: Sequence[str | os.PathLike[str]] | None = None,
+        files: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None = None,
         sandbox: str | os.PathLike[str] | None = None,
         endpoint: str | None = None,
         api_key: str | None = None,
@@ -223,11 +224,11 @@ class Project:
         if sandbox is not None and endpoint is not None:
             raise UsageError("Project takes sandbox= or endpoint=, not both")
         self._config: object = config
-        self._files = [str(f) for f in files] if files is not None else None
+        self._files = arguments.files(files) if files is not None else None
         self._sandbox = str(sandbox) if sandbox is not None else None
         self._endpoint = endpoint
         self._api_key = api_key if api_key is not None else os.environ.get("AGENTMAIL_API_KEY")
-        self._timeout = timeout
+        self._timeout = arguments.seconds("timeout", timeout, positive=True, maximum=arguments.MAX_TIMEOUT)
         try:  # one budget for every client of this project: an apply does not find it unspent after a plan
             self._budget = Budget(rate_limit) if rate_limit is not None else None
         except (ValueError, TypeError, OverflowError):
@@ -252,9 +253,10 @@ class Project:
         exclude: Sequence[str] | str = (),
         shard: str | None = None,
     ) -> Plan:
-        """Read the actual state and plan (read-only)."""
-        targets, excludes = _globs(target), _globs(exclude)
-        shard_spec = Shard.parse(shard) if shard else None
+        """Read the actual state and plan (read-only). ``target`` / ``exclude``: an address or glob,
+        or a list of them; ``shard``: ``"K/N"``."""
+        targets, excludes = arguments.patterns("target", target), arguments.patterns("exclude", exclude)
+        shard_spec = arguments.shard(shard)
         desired = self.load()
         with self._client() as client:
             planning.share_pace(client, desired, shard_spec)
@@ -282,6 +284,15 @@ class Project:
                 "the plan was edited after Project.plan() made it, and apply executes only the plan as made:\n"
                 + "\n".join(edited[:50])
                 + "\nNothing was changed. Run `Project.plan()` again."
+            )
+        for name, value in (("force", force), ("allow_data_loss", allow_data_loss)):
+            arguments.flag(name, value)
+        wait_for_domains = arguments.seconds("wait_for_domains", wait_for_domains)
+        lock_timeout = arguments.seconds("lock_timeout", lock_timeout)
+        parallelism = arguments.whole("parallelism", parallelism, 1, arguments.MAX_PARALLELISM)
+        if secrets is not None and not callable(secrets) and not isinstance(secrets, str | os.PathLike):
+            raise UsageError(
+                f"secrets must be a callback or a file path, not a {type(secrets).__name__} (nothing was changed)"
             )
         if _is_async(secrets):
             raise UsageError(
@@ -320,10 +331,6 @@ class Project:
 
     def _client(self) -> AgentMailClient:
         return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout, self._budget)
-
-
-def _globs(value: Sequence[str] | str) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
 
 
 __all__ = ["ApplyReport", "Plan", "Project", "SecretRecord"]
