@@ -22,11 +22,12 @@ from __future__ import annotations
 import inspect
 import os
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailctl import project_args as arguments
 from mailctl.api.budget import FASTEST, SLOWEST, Budget
@@ -43,6 +44,9 @@ from mailctl.plan.planfile import RecordedPlan, plan_differences
 from mailctl.plan.render import plan_to_json
 from mailctl.plan.shards import Shard
 from mailctl.resources import DesiredState
+
+if TYPE_CHECKING:
+    from mailctl.config.files import Skipped
 
 CONFIG_LABEL = "<config>"  # what problems in a ``config=`` dict are located in
 
@@ -205,6 +209,18 @@ class ApplyReport:
         return ApplyResult(self.results).ok and not self.deferred
 
 
+class SkippedFile(UserWarning):
+    """A file a config directory holds that mailctl leaves alone (the CLI names it on stderr)."""
+
+
+def _warn_skipped(skipped: Skipped) -> None:
+    warnings.warn(str(skipped).removeprefix("warning: "), SkippedFile, stacklevel=2)
+
+
+# The workflows' hints, in the Python API's words (its arguments, not the CLI's flags).
+_HOOKS = ApplyHooks(secrets_hint="pass secrets= (a callback, or a file path)")
+
+
 class Project:
     """A config (a dict, or files) and where to apply it (an embedded sandbox, or an endpoint).
     ``rate_limit``: the organisation's requests per second, if known (the CLI's ``--rate-limit``)."""
@@ -239,13 +255,13 @@ class Project:
 
     def load(self) -> DesiredState:
         """The desired state, validated (raises ``ConfigError`` with every located problem)."""
-        from mailctl.config import load, load_texts
+        from mailctl.config import load_config, load_texts
         from mailctl.config.python_data import config_text
 
         if self._config is not None:
             return load_texts({CONFIG_LABEL: config_text(self._config, CONFIG_LABEL)}).state
         assert self._files is not None
-        return load(self._files)
+        return load_config(self._files, on_skip=_warn_skipped).state
 
     def plan(
         self,
@@ -315,7 +331,7 @@ class Project:
         )
         recorded = plan._recorded
         with self._client() as client:
-            outcome = run_apply(client, recorded.desired, options, ApplyHooks(), sink, saved=recorded, stop=stop)
+            outcome = run_apply(client, recorded.desired, options, _HOOKS, sink, saved=recorded, stop=stop)
         if callback is not None and callback.interrupt is not None:
             raise callback.interrupt  # the key it was given is deleted; the changes in flight finished
         results = outcome.result.results if outcome.result is not None else []
@@ -333,4 +349,4 @@ class Project:
         return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout, self._budget)
 
 
-__all__ = ["ApplyReport", "Plan", "Project", "SecretRecord"]
+__all__ = ["ApplyReport", "Plan", "Project", "SecretRecord", "SkippedFile"]

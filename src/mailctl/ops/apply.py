@@ -97,6 +97,8 @@ class ApplyHooks:
     on_shard_wait: Callable[[str, str, float], None] | None = None
     lock_shield: Shield = nullcontext  # holds a signal while a lock request is in flight
     unlock_hint: str = "mailctl unlock"
+    # How the caller is told to give new keys' secrets somewhere (the Python API: its argument).
+    secrets_hint: str = "pass --secrets-out FILE"
 
 
 @dataclass
@@ -216,19 +218,18 @@ def _check_rails(
     data_loss = [r for r in blocking if r.rule == Rule.DATA_LOSS]
     if len(data_loss) < len(blocking) or (data_loss and unattended):
         safety.refuse(blocking)
-    require_sink(plan, sink)
+    require_sink(plan, sink, hooks.secrets_hint)
     if data_loss:
         hooks.confirm(planned, safety.messages_at_risk(plan))  # a person types what is destroyed
     elif not unattended:
         hooks.confirm(planned, None)
 
 
-def require_sink(plan: Plan, sink: SecretStore | None) -> None:
+def require_sink(plan: Plan, sink: SecretStore | None, hint: str = ApplyHooks.secrets_hint) -> None:
     mints = any(spec_of(c.kind).shows_secret_once and c.action in (CREATE, REPLACE) for c in plan.changes)
     if mints and sink is None:
         raise UsageError(
-            "this plan creates API keys, whose secrets are shown only once: pass "
-            "--secrets-out FILE to store them (nothing was changed)"
+            f"this plan creates API keys, whose secrets are shown only once: {hint} to store them (nothing was changed)"
         )
 
 
