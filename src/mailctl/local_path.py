@@ -1,6 +1,8 @@
 """A local path followed the way the kernel follows it, one symlink at a time, so that every link
 is judged where it lies (``os.path.realpath`` only tells where a path ends).
 
+Also ``read_regular``: a file read only if it is a regular file (a FIFO never hangs a reader).
+
 Used by the secrets sink and by whole-file writes (``plan --out``, ``drift --out``), which both
 follow symlinks on purpose. Two links are refused, whatever the system's settings and even for
 root, because another local user may have planted them:
@@ -116,3 +118,39 @@ def _lstat(path: Path, refuse: Refuse) -> os.stat_result | None:
         return None
     except OSError as exc:
         refuse(f"cannot be used: {exc.strerror or exc}")
+
+
+class NotRegularFile(OSError):
+    """A FIFO, socket or device where a config file was expected (opened without blocking)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def read_regular(file: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of a regular file. Opened non-blocking and checked before reading,
+    so a FIFO (or one swapped in after a check) raises NotRegularFile instead of hanging."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(special_kind(mode))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"

@@ -229,3 +229,5 @@ def test_a_saved_targeted_plan_is_stale_when_the_organisation_domain_it_uses_cha
     assert run.exit_code == 1, run.output
     assert "~ domain/shared.e2e-mail.test (changed)" in run.stderr
     assert sdk.inboxes.get("globex-bot@agentmail.to").display_name is None  # nothing applied
+    # The command that plans again keeps the target (found by QA: it dropped it, widening the plan).
+    assert "--target pod/e2e-globex --out change.plan" in run.stderr

@@ -114,7 +114,15 @@ def apply(
 
     saved = (
         planfile.SavedPlan(
-            planfile_path, lambda paths: hints.command("plan", *hints.config_flags(paths), "--out", planfile_path)
+            planfile_path,
+            lambda paths, targets, excludes: hints.command(
+                "plan",
+                *hints.config_flags(paths),
+                *(word for t in targets for word in ("--target", t)),
+                *(word for e in excludes for word in ("--exclude", e)),
+                "--out",
+                planfile_path,
+            ),
         )
         if planfile_path
         else None

@@ -31,8 +31,9 @@ from functools import lru_cache
 import pathspec
 
 from mailctl.config import schema
-from mailctl.config.loader import MAX_FILE_BYTES, NotRegularFile, file_problem, read_regular, special_kind
+from mailctl.config.loader import MAX_FILE_BYTES, file_problem
 from mailctl.errors import Problem
+from mailctl.local_path import NotRegularFile, read_regular, special_kind
 from mailctl.text import shown
 
 YAML_SUFFIXES = (".yaml", ".yml")

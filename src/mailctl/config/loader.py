@@ -12,9 +12,7 @@ under a webhook's ``headers``: those are secrets.
 from __future__ import annotations
 
 import math
-import os
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from mailctl.errors import Problem
+from mailctl.local_path import NotRegularFile, read_regular
 from mailctl.resources import Source
 
 FieldPath = tuple[str | int, ...]
@@ -135,42 +134,6 @@ def file_problem(file: str, message: str, line: int = 1, column: int = 1) -> Pro
 
 # ---------------------------------------------------------------------------------------------
 # One file
-
-
-class NotRegularFile(OSError):
-    """A FIFO, socket or device where a config file was expected (opened without blocking)."""
-
-    def __init__(self, kind: str):
-        super().__init__(kind)
-        self.kind = kind
-
-
-def read_regular(file: str, limit: int) -> bytes:
-    """At most ``limit`` bytes of a regular file. Opened non-blocking and checked before reading,
-    so a FIFO (or one swapped in after a check) raises NotRegularFile instead of hanging."""
-    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegularFile(special_kind(mode))
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(limit)
-    finally:
-        os.close(fd)
-
-
-def special_kind(mode: int) -> str:
-    """What a file that is not a regular file is, for messages."""
-    for test, name in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    ):
-        if test(mode):
-            return name
-    return "not a regular file"
 
 
 def read_document(file: str) -> tuple[Document | None, list[Problem]]:

@@ -20,12 +20,12 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn
 
 from mailctl import __version__, atomic, local_path, strict_json
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
+from mailctl.local_path import NotRegularFile, read_regular
 from mailctl.plan.changes import UPDATE, Plan, Refusal, Rule
 from mailctl.plan.digests import depended_on, fingerprint, state_digests
 from mailctl.plan.render import FORMAT_VERSION, change_to_json, plan_to_json
@@ -47,6 +47,7 @@ from mailctl.resources import (
 PLANFILE_FORMAT = "mailctl-plan/1"
 _FORMAT_FAMILY = "mailctl-plan/"
 _MAX_LINES = 50  # of differences named in a refusal; the rest are counted
+MAX_PLANFILE_BYTES = 256 * 1024 * 1024  # far above a 10,000-tenant plan; read no further
 
 
 def save(
@@ -90,6 +91,9 @@ class RecordedPlan:
     desired: DesiredState
     changes: dict[str, dict[str, Any]]
     shard: Shard | None = None  # a shard's plan records (and compares) only the shard's own part
+    # The rails the plan tripped when it was made: (rule, addresses). The same desired and actual
+    # state trip the same ones again, so a difference means the file was edited (its desired state).
+    refusals: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
 
     @classmethod
     def of(
@@ -107,7 +111,9 @@ class RecordedPlan:
         recorded.path, recorded.replan, recorded.what = label, replan, label
         recorded.shard = shard
         recorded.targets, recorded.excludes, recorded.desired = list(targets), list(excludes), desired
-        recorded.changes = {c["address"]: c for c in plan_to_json(plan)["changes"]}
+        document = plan_to_json(plan)
+        recorded.changes = {c["address"]: c for c in document["changes"]}
+        recorded.refusals = _refusals_of(document["refusals"])
         recorded.digests = recorded._digests(actual)
         return recorded
 
@@ -115,6 +121,8 @@ class RecordedPlan:
         """Refuse unless ``plan`` (computed now) has exactly the recorded changes and the actual
         state is the one the file was planned from; name every difference."""
         changed = plan_differences(self.changes, plan) if plan is not None else []
+        if plan is not None:
+            changed += self._refusal_differences(plan)
         moved = self._state_differences(actual)
         if not changed and not moved:
             self._check_values_known(plan)
@@ -129,6 +137,17 @@ class RecordedPlan:
             + "\nand ".join(parts)
             + f"\nNothing was changed. Run `{self.replan}` again."
         )
+
+    def _refusal_differences(self, plan: Plan) -> list[str]:
+        now = _refusals_of([{**r.to_json(), "rule": str(r.rule)} for r in plan.refusals])
+        lines = [
+            f"  + refusal {rule} of {', '.join(a)}: computed now, not recorded"
+            for rule, a in sorted(now - self.refusals)
+        ]
+        return lines + [
+            f"  - refusal {rule} of {', '.join(a)}: recorded, not computed now"
+            for rule, a in sorted(self.refusals - now)
+        ]
 
     def _check_values_known(self, plan: Plan | None) -> None:
         """Refuse a plan that must send write-only values this file does not hold (a literal of
@@ -170,15 +189,17 @@ class RecordedPlan:
 
 
 class SavedPlan(RecordedPlan):
-    def __init__(self, path: str, replan: Callable[[list[str]], str] | None = None):
-        """``replan(config_paths)``: the command that makes a fresh plan file from the config the
-        file was planned from, as the CLI prints it (with the user's connection flags); messages
-        that refuse the file end with it."""
+    def __init__(self, path: str, replan: Callable[[list[str], list[str], list[str]], str] | None = None):
+        """``replan(config_paths, targets, excludes)``: the command that makes a fresh plan file
+        from the config and filters the file was planned with, as the CLI prints it (with the
+        user's connection flags); messages that refuse the file end with it."""
         self.path = path
         document = _read(path)
         paths = document.get("config_paths")
         self.config_paths = [str(p) for p in paths] if isinstance(paths, list) else []
-        self.replan = (replan or (lambda _: f"mailctl plan --out {path}"))(self.config_paths)
+        filters = [document.get(key) for key in ("targets", "excludes")]
+        targets, excludes = ([str(p) for p in f] if isinstance(f, list) else [] for f in filters)
+        self.replan = (replan or (lambda *_: f"mailctl plan --out {path}"))(self.config_paths, targets, excludes)
         _check_written_by_this_mailctl(path, document, self.replan)
         try:
             self.digests = dict(document["state_digests"])
@@ -187,10 +208,23 @@ class SavedPlan(RecordedPlan):
             self.desired = _desired_from_json(_mapping(document["desired"], "desired"))
             changes = [_mapping(c, "plan.changes[]") for c in _list(document["plan"]["changes"], "plan.changes")]
             self.changes = {_string(c["address"], "plan.changes[].address"): c for c in changes}
+            self.refusals = _refusals_of(_list(document["plan"].get("refusals", []), "plan.refusals"))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(
                 f"{path} is not a valid mailctl plan file ({type(exc).__name__}: {exc}); run `{self.replan}` again"
             ) from None
+
+
+def _refusals_of(rows: list[Any]) -> frozenset[tuple[str, tuple[str, ...]]]:
+    """(rule, addresses) of each refusal as plan JSON records it; ``unsaved_value`` left out (it is
+    added when a plan is saved, and checked again by ``_check_values_known``)."""
+    out = set()
+    for row in rows:
+        refusal = _mapping(row, "plan.refusals[]")
+        rule = _string(refusal.get("rule"), "plan.refusals[].rule")
+        if rule != Rule.UNSAVED_VALUE:
+            out.add((rule, tuple(_strings(refusal.get("addresses", []), "plan.refusals[].addresses"))))
+    return frozenset(out)
 
 
 def plan_differences(recorded: dict[str, dict[str, Any]], plan: Plan) -> list[str]:
@@ -272,9 +306,15 @@ def _listing(lines: list[str]) -> str:
 def _read(path: str) -> dict[str, Any]:
     _refuse_foreign(path)
     try:
-        document = strict_json.loads(Path(path).read_text())
+        raw = read_regular(path, MAX_PLANFILE_BYTES + 1)  # a FIFO is refused, never waited on
+    except NotRegularFile as exc:
+        raise UsageError(f"plan file {path} is not a regular file ({exc.kind}) (nothing was changed)") from None
     except OSError as exc:
         raise UsageError(f"cannot read plan file {path}: {exc.strerror}") from None
+    if len(raw) > MAX_PLANFILE_BYTES:
+        raise UsageError(f"plan file {path} is larger than any mailctl plan ({MAX_PLANFILE_BYTES:,} bytes at most)")
+    try:
+        document = strict_json.loads(raw.decode("utf-8"))
     except strict_json.NotFinite as exc:
         raise UsageError(f"{path} is not a mailctl plan file ({str(exc)[:40]!r} is not a finite number)") from None
     except strict_json.TooDeep:
