@@ -173,6 +173,9 @@ class ApplyReport:
     results: list[StepResult]
     secrets_recorded: list[str]
     callback_errors: dict[str, Exception] = field(default_factory=dict, repr=False)
+    # The changes went through, but releasing the apply lock failed: it may still be held (the
+    # message says which and how to remove it); until it is, every apply is refused.
+    lock_left: str | None = None
 
     def _having(self, outcome: str) -> list[StepResult]:
         return [r for r in self.results if r.outcome == outcome]
@@ -205,8 +208,8 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        """Everything done: nothing failed, skipped, deferred or left."""
-        return ApplyResult(self.results).ok and not self.deferred
+        """Everything done: nothing failed, skipped, deferred or left (the lock included)."""
+        return ApplyResult(self.results).ok and not self.deferred and self.lock_left is None
 
 
 class SkippedFile(UserWarning):
@@ -336,7 +339,8 @@ class Project:
             raise callback.interrupt  # the key it was given is deleted; the changes in flight finished
         results = outcome.result.results if outcome.result is not None else []
         errors = dict(callback.errors) if callback is not None else {}
-        return ApplyReport(results, list(sink.written) if sink is not None else [], errors)
+        lock_left = None if outcome.lock_left is None else str(outcome.lock_left)
+        return ApplyReport(results, list(sink.written) if sink is not None else [], errors, lock_left)
 
     def drift(self, shard: str | None = None) -> DriftReport:
         """How reality differs from the config (read-only): ``changed``, ``missing``,

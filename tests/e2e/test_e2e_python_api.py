@@ -197,3 +197,17 @@ def test_a_targeted_plan_is_stale_when_its_own_pod_changed(sandbox):
     sandbox.sdk().inboxes.update("py-own-support@agentmail.to", metadata={"edited": "meanwhile"})
     with pytest.raises(UnsafePlan, match=r"~ pod/py-own/inbox/py-own-support@agentmail.to \(changed\)"):
         grown_project.apply(plan, secrets=lambda record: None)
+
+
+def test_a_lock_left_held_after_the_changes_is_in_the_report_and_not_ok(sandbox):
+    """The Python API's side of the lock release that fails after the changes: the report still
+    says what was done, and says the lock may still be held (ok is False: the next apply is refused)."""
+    fault = {"method": "DELETE", "route": "/v0/pods/{pod_id}", "status": 400, "code": "refused", "times": 1}
+    sandbox.control("POST", "faults", {**fault, "when": "before"})
+    project = Project(
+        config={"version": 1, "pods": {"lockleft": {"name": "L"}}}, endpoint=sandbox.url, api_key=sandbox.api_key
+    )
+    report = project.apply(project.plan())
+    assert [r.address for r in report.done] == ["pod/lockleft"]
+    assert report.lock_left is not None and "may still be held" in report.lock_left
+    assert not report.ok
