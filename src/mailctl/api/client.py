@@ -195,10 +195,10 @@ class AgentMailClient:
         repeatable = is_idempotent(method, idempotent)
         started: float | None = None
         attempt = 0
+        failure: ApiError | None = None  # the last attempt's, once there was one
         while True:
             self.stats.record_request(method)
-            failure: ApiError
-            ticket = self._acquire(started, method, path)
+            ticket = self._acquire(started, method, path, failure)
             started = self._clock() if started is None else started  # queueing for a slot is not retrying
             try:
                 response = self._paced_send(ticket, method, path, json, params)
@@ -233,15 +233,19 @@ class AgentMailClient:
             )
             self._sleep(wait)
 
-    def _acquire(self, started: float | None, method: str, path: str) -> Ticket | None:
+    def _acquire(self, started: float | None, method: str, path: str, failure: ApiError | None) -> Ticket | None:
         """The pacer's slot for the next attempt; a pause the API asked for that outlasts the
-        retry budget left fails the request at once instead of sleeping through it."""
+        retry budget left fails the request at once instead of sleeping through it, and so does
+        a retry whose turn in the pace comes after it (``failure``, the last attempt's, is then
+        the request's: a first attempt may queue for its turn as long as it takes)."""
         if self.pacer is None:
             return None
         left = self._retry_budget - (self._clock() - started if started is not None else 0.0)
         try:
-            return self.pacer.acquire(patience=left)
+            return self.pacer.acquire(patience=left, turn_patience=left if failure is not None else math.inf)
         except PauseTooLong as exc:
+            if exc.turn and failure is not None:
+                raise failure from None
             raise TransientError(
                 429,
                 "rate_limited",

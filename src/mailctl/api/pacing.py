@@ -63,11 +63,13 @@ SHARD_OVERHEAD = 7  # each shard's own reads and locks, in resources' worth of r
 
 
 class PauseTooLong(Exception):
-    """The API asked every request to wait longer than the caller will (``seconds``)."""
+    """The API asked every request to wait longer than the caller will (``seconds``), or (``turn``)
+    the pace it allows would start this request later than that."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, turn: bool = False):
         super().__init__(f"{seconds:.0f}s")
         self.seconds = seconds
+        self.turn = turn
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,12 @@ class Pacer:
 
     # -- the two calls around every attempt ---------------------------------------------------
 
-    def acquire(self, patience: float = math.inf) -> Ticket:
+    def acquire(self, patience: float = math.inf, turn_patience: float = math.inf) -> Ticket:
         """Wait for a slot, the end of any shared pause and this request's turn in the pace.
         A pause longer than ``patience`` seconds (the caller's retry budget left) is not waited
-        out: PauseTooLong at once (a server may ask for a Retry-After of years)."""
+        out: PauseTooLong at once (a server may ask for a Retry-After of years). Nor is a turn
+        further than ``turn_patience`` (a retry's budget left: a first attempt queues freely)."""
+        latest = self._clock() + turn_patience  # the latest start the caller will wait for
         while True:
             with self._cond:
                 now = self._clock()
@@ -168,6 +172,9 @@ class Pacer:
                     break
             self._sleep(wait)
         while True:
+            if self._clock() + turn > latest:
+                self._give_back()
+                raise PauseTooLong(turn, turn=True)
             if turn > 0:
                 self._sleep(turn)
             with self._cond:
@@ -185,6 +192,12 @@ class Pacer:
             self._sleep(left)
             with self._cond:
                 turn = self._claim_turn(self._clock())
+
+    def _give_back(self) -> None:
+        """The slot taken for a request that is not sent (its turn in the pace stays spent)."""
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify()
 
     def release(self, ticket: Ticket, status: int | None, retry_after: float | None = None) -> None:
         """``status``: the HTTP status (None: no answer). ``retry_after``: seconds, from a 429."""

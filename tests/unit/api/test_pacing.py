@@ -233,3 +233,34 @@ def test_a_client_paced_after_a_429_still_paces_hours_later():
     time.now += 6 * 3600
     pacer.release(pacer.acquire(), 200)
     assert pacer.rate is not None and pacer.rate > 1000
+
+
+def test_a_retry_whose_turn_in_the_pace_comes_after_the_budget_is_not_waited_for(harness):
+    """Found by QA: endless 429s with a bad Retry-After ran 80-86 s where the retry budget is 60 s:
+    the wait for a retry's turn in the pace (up to 10 s here, at a tenth of a request a second)
+    was not counted. The request now fails with the last 429 when its turn would come too late."""
+    time = FakeTime()
+    client = harness.client(
+        lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "soon"}),
+        timeout=10,
+        sleep=time.sleep,
+        clock=time.clock,
+        pacer=Pacer(clock=time.clock, sleep=time.sleep, budget=0.1),
+    )
+    start = time.now
+    with pytest.raises(TransientError) as caught:
+        client.get("/v0/pods")
+    assert caught.value.status == 429 and caught.value.code == "rate_limit_exceeded"
+    assert time.now - start <= 60.0  # the retry budget: max(60 s, 2 x timeout)
+    assert len(harness.requests) >= 5  # it did retry while turns came within the budget
+
+
+def test_a_first_attempt_waits_for_its_turn_however_far_and_a_retry_only_within_its_patience():
+    time = FakeTime()
+    pacer = Pacer(fixed=8, clock=time.clock, sleep=time.sleep, budget=0.1)
+    for _ in range(3):
+        pacer.acquire(turn_patience=float("inf"))  # queued: turns 10 s apart
+    with pytest.raises(PauseTooLong) as caught:
+        pacer.acquire(turn_patience=5.0)
+    assert caught.value.turn and caught.value.seconds > 5.0
+    assert pacer._in_flight == 3  # its slot was given back
