@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from agentmail.lists.types import ListListEntriesResponse, PodListEntry
 from mail_rig import Rig
@@ -40,6 +42,60 @@ def test_entries_page_in_entry_order() -> None:
         if not token:
             break
     assert seen == ["a.com", "b.com", "c.com", "d.com", "e.com"]
+
+
+def _follow(rig: Rig, path: str, items_key: str, field: str, between_pages: Any, **query: Any) -> list[str]:
+    """Every page of a listing; ``between_pages()`` runs once, after the first page."""
+    seen: list[str] = []
+    page = rig.ok("GET", path, **query)
+    seen += [item[field] for item in page[items_key]]
+    between_pages()
+    while token := page.get("next_page_token"):
+        page = rig.ok("GET", path, page_token=token, **query)
+        seen += [item[field] for item in page[items_key]]
+    return seen
+
+
+def test_an_entry_deleted_between_pages_never_hides_another() -> None:
+    """Offset tokens: deleting b.com after the page a.com, b.com shifted c.com onto the page
+    already read, so it was never listed. The token now holds the last entry read."""
+    rig = Rig(page_size=2)
+    for entry in ("a.com", "b.com", "c.com", "d.com", "e.com"):
+        rig.ok("POST", "/v0/lists/receive/block", {"entry": entry})
+    seen = _follow(
+        rig, "/v0/lists/receive/block", "entries", "entry", lambda: rig.ok("DELETE", "/v0/lists/receive/block/b.com")
+    )
+    assert seen == ["a.com", "b.com", "c.com", "d.com", "e.com"]
+
+
+def test_an_entry_added_between_pages_never_repeats_another() -> None:
+    rig = Rig(page_size=2)
+    for entry in ("b.com", "c.com", "d.com"):
+        rig.ok("POST", "/v0/lists/receive/block", {"entry": entry})
+    seen = _follow(
+        rig,
+        "/v0/lists/receive/block",
+        "entries",
+        "entry",
+        lambda: rig.ok("POST", "/v0/lists/receive/block", {"entry": "a.com"}),
+    )
+    assert seen == ["b.com", "c.com", "d.com"]
+
+
+def test_an_inbox_deleted_between_search_pages_never_hides_another() -> None:
+    rig = Rig(page_size=2)
+    made = [rig.inbox(f"zz{i}") for i in range(5)]  # found newest first
+    seen = _follow(
+        rig, "/v0/inboxes/search", "inboxes", "inbox_id", lambda: rig.ok("DELETE", f"/v0/inboxes/{made[3]}"), q="zz"
+    )
+    assert seen == made[::-1]
+
+
+def test_an_inbox_created_between_search_pages_never_repeats_another() -> None:
+    rig = Rig(page_size=2)
+    made = [rig.inbox(f"zz{i}") for i in range(4)]
+    seen = _follow(rig, "/v0/inboxes/search", "inboxes", "inbox_id", lambda: rig.inbox("zz-late"), q="zz")
+    assert seen == made[::-1]
 
 
 def test_inbox_entries_carry_pod_and_inbox_and_lists_are_separate_per_scope() -> None:

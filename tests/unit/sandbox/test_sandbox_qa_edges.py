@@ -9,6 +9,7 @@ import json
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -72,11 +73,14 @@ def test_a_search_token_of_one_pod_is_refused_by_another(client: httpx.Client):
     assert replayed.status_code == 400 and replayed.json()["errors"][0]["path"] == "page_token"
 
 
-def test_a_forged_negative_offset_is_refused(client: httpx.Client):
+@pytest.mark.parametrize(
+    "position", [-100, ["x", 1, 2], [0, 1], [[0], {}, None]], ids=["offset", "types", "length", "json"]
+)
+def test_a_forged_search_position_is_refused(client: httpx.Client, position: Any):
     _pod_with_inboxes(client, "a")
     token = client.get("/v0/inboxes/search", params={"q": "zz"}).json()["next_page_token"]
     data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    forged = base64.urlsafe_b64encode(json.dumps({**data, "s": -100}).encode()).decode().rstrip("=")
+    forged = base64.urlsafe_b64encode(json.dumps({**data, "k": position}).encode()).decode().rstrip("=")
     response = client.get("/v0/inboxes/search", params={"q": "zz", "page_token": forged})
     assert response.status_code == 400 and response.json()["code"] == "validation_error"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from typing import Any
 
 from mailctl import limits
@@ -173,9 +174,14 @@ def _search(ctx: Ctx, rows: list[Row]) -> Reply:
         words = _WORD.findall(f"{row.id} {row.body.get('display_name') or ''}".lower())
         if all(any(w.startswith(t) for w in words) for t in terms) or row.id == needle:
             hits.append(row)
-    hits.sort(key=lambda r: (r.created_at, r.seq), reverse=True)
-    hits.sort(key=lambda r: r.id != needle)
-    return ok(paginate_items(ctx, [render(r) for r in hits], "inboxes", variant=needle))
+    ranked = sorted(((_rank(r, needle), render(r)) for r in hits), key=lambda hit: hit[0])
+    return ok(paginate_items(ctx, ranked, "inboxes", variant=needle))
+
+
+def _rank(row: Row, needle: str) -> tuple[int, int, int]:
+    """Where a hit sits in the results, ascending: the exact address first, then newest first."""
+    created = datetime.fromisoformat(row.created_at.replace("Z", "+00:00"))
+    return (0 if row.id == needle else 1, -round(created.timestamp() * 1000), -row.seq)
 
 
 def search_inboxes(ctx: Ctx) -> Reply:

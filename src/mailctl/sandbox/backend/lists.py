@@ -173,7 +173,7 @@ def list_entries(ctx: Ctx) -> Reply:
     ctx.caller.require("list_entry_read")
     scope, direction, list_type = _listing(ctx)
     rows = ctx.tx.find(LIST_ENTRY, org=ctx.org, ref=_ref(scope, direction, list_type))
-    items = [render(r) for r in sorted(rows, key=lambda r: r.body["entry"])]  # ordered by entry ascending
+    items = [((r.body["entry"],), render(r)) for r in sorted(rows, key=lambda r: r.body["entry"])]  # by entry
     return ok(paginate_items(ctx, items, "entries", variant=_ref(scope, direction, list_type)))
 
 

@@ -3,6 +3,10 @@
 A token is base64url(JSON) of the last row's (created_at, seq), the order and a fingerprint of
 the listing (route + filters), so a token replayed on another listing or with another order is
 a 400 rather than a silent wrong page. ``count`` is the number of items in this page.
+
+Lists ordered otherwise (list entries by entry, inbox search by relevance) are paged the same
+way, on the last item's *position* in that order (``paginate_items``), never on an offset: an
+item deleted between two pages would hide another, and one added would repeat another.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mailctl.sandbox.backend.errors import bad_request
@@ -21,30 +26,61 @@ if TYPE_CHECKING:
     from mailctl.sandbox.backend.core import Ctx
 
 MAX_LIMIT = 100  # §11 Q6: the only documented cap (search); applied to every list
+Position = tuple[int | str, ...]  # where an item sits in an in-memory listing's order (ascending)
 
 
 def _fingerprint(listing: str) -> str:
     return hashlib.sha256(listing.encode()).hexdigest()[:12]
 
 
+def _encode(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _invalid_token() -> Exception:
+    return bad_request(
+        "Invalid page_token", "page_token", fix="Start again without page_token, keeping the same filters."
+    )
+
+
+def _decode(token: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise _invalid_token() from None
+
+
 def encode_token(row: Row, ascending: bool, listing: str) -> str:
-    raw = json.dumps({"c": row.created_at, "s": row.seq, "a": ascending, "f": _fingerprint(listing)})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return _encode({"c": row.created_at, "s": row.seq, "a": ascending, "f": _fingerprint(listing)})
 
 
 def decode_token(token: str, ascending: bool, listing: str) -> Cursor:
-    invalid = bad_request(
-        "Invalid page_token", "page_token", fix="Start again without page_token, keeping the same filters."
-    )
+    data = _decode(token)
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         cursor = Cursor(str(data["c"]), int(data["s"]))
         same_listing = data["a"] is ascending and data["f"] == _fingerprint(listing)
-    except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise invalid from None
+    except (ValueError, TypeError, KeyError, OverflowError):
+        raise _invalid_token() from None
     if not same_listing or not -(2**63) <= cursor.seq < 2**63:  # a forged seq SQLite cannot hold
-        raise invalid
+        raise _invalid_token()
     return cursor
+
+
+def _decode_position(token: str, listing: str, like: Position | None) -> Position:
+    """The position a token holds; 400 unless it is of this listing and shaped like its
+    positions (``like``: any item's), so comparing it can never fail."""
+    data = _decode(token)
+    try:
+        position = tuple(data["k"])
+        same_listing = data["f"] == _fingerprint(listing)
+    except (TypeError, KeyError):
+        raise _invalid_token() from None
+    kinds = tuple(type(value) for value in position)
+    if not same_listing or not all(kind in (int, str) for kind in kinds):
+        raise _invalid_token()
+    if like is not None and kinds != tuple(type(value) for value in like):
+        raise _invalid_token()
+    return position
 
 
 def page_limit(ctx: Ctx) -> int:
@@ -91,18 +127,23 @@ def paginate(
     return envelope
 
 
-def paginate_items(ctx: Ctx, items: list[dict[str, Any]], items_key: str, *, variant: str = "") -> dict[str, Any]:
-    """Page an already ordered, in-memory list (e.g. search results ranked by relevance)."""
+def paginate_items(
+    ctx: Ctx, items: Sequence[tuple[Position, dict[str, Any]]], items_key: str, *, variant: str = ""
+) -> dict[str, Any]:
+    """Page an in-memory listing: ``(position, item)`` pairs in the listing's order, positions
+    strictly ascending (list entries: ``(entry,)``; search: rank, then newest first). The token
+    holds the last item's position, and the next page starts after it wherever the items are
+    now: deleting or adding one between pages never hides or repeats another."""
     limit = page_limit(ctx)
     listing = f"{ctx.route}|{sorted(ctx.params.items())}|{variant}"  # one pod's search is not another's
     token = ctx.query.string("page_token")
-    offset = decode_token(token, False, listing).seq if token else 0
-    if offset < 0:  # only a forged token says so
-        raise bad_request("Invalid page_token", "page_token", fix="Start again without page_token.")
-    page = items[offset : offset + limit]
+    positions = [position for position, _ in items]
+    start = 0
+    if token:
+        start = bisect_right(positions, _decode_position(token, listing, positions[0] if positions else None))
+    page = items[start : start + limit]
     envelope: dict[str, Any] = {"count": len(page), "limit": limit}
-    if offset + limit < len(items):
-        marker = Row("", "", "", None, None, None, None, "", offset + limit, {})
-        envelope["next_page_token"] = encode_token(marker, False, listing)
-    envelope[items_key] = page
+    if start + limit < len(items):
+        envelope["next_page_token"] = _encode({"k": list(page[-1][0]), "f": _fingerprint(listing)})
+    envelope[items_key] = [item for _, item in page]
     return envelope
