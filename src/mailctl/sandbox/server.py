@@ -53,6 +53,7 @@ from mailctl.sandbox.server_defaults import THREADS
 CONNECTION_LIMIT = 1000  # open connections kept; past it the stalest unfinished one is shed
 CHANNEL_TIMEOUT = 30  # seconds of silence before a connection (idle or half-sent) is closed
 MAX_HEADER_BYTES = 64 * 1024  # a request line and headers longer than this are refused (431)
+# (h11 checks it while a head is unfinished, ``_head_size`` once it is whole)
 MAX_BODY_BYTES = APP_MAX_BODY_BYTES  # read at most this much of a body; the app refuses more (413)
 _RECV = 64 * 1024
 _STOP_WAIT = 2.0  # seconds stop() waits for requests being served
@@ -191,6 +192,8 @@ class _Exchange:
         while not self.connection.closed:
             try:
                 request = self._next()
+                if isinstance(request, h11.Request) and _head_size(request) > MAX_HEADER_BYTES:
+                    raise h11.RemoteProtocolError("request header fields too large", error_status_hint=431)
             except h11.RemoteProtocolError as exc:
                 return self._refuse(exc)
             if not isinstance(request, h11.Request):
@@ -300,6 +303,15 @@ def _protocol_error(status: int, detail: str) -> SandboxError:
     clipped = detail if len(detail) <= 200 else detail[:200] + "..."
     message = f"The request is not valid HTTP/1.1: {clipped}"
     return bad_request(message) if status == 400 else SandboxError(status, "bad_request", message)
+
+
+def _head_size(request: h11.Request) -> int:
+    """The bytes of a request line and headers as h11 parsed them. h11's own limit
+    (``max_incomplete_event_size``) applies only while the head is unfinished, so a head that
+    arrived whole in one read was never measured: whether a 100 KB one was refused depended on
+    how TCP cut it up."""
+    line = len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n")
+    return line + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items()) + 2
 
 
 def _content_length(request: h11.Request) -> int | None:
