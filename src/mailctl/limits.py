@@ -85,10 +85,22 @@ RESERVED_POD_PREFIX = "mailctl.lock"
 # ("#mailctl-pending", "#mailctl-replaced"): 128 + 17 is well inside API_KEY_NAME.
 DECLARED_KEY_NAME = Length(1, 128)
 # A key name config can declare (schema ``keyName``): no '/' or '#' (address syntax), no control
-# characters, no space at either end. A key made elsewhere under another name is addressed by its id.
-DECLARABLE_KEY_NAME = (
-    rf"[^\s/#\x00-\x1f\x7f](?:[^/#\x00-\x1f\x7f]{{0,{DECLARED_KEY_NAME.max - 2}}}[^\s/#\x00-\x1f\x7f])?"
-)
+# characters (C0, DEL, C1), no invisible format character of the Basic Multilingual Plane (soft
+# hyphen, zero-width space, bidi controls, BOM...: two names differing by one print alike; ZWNJ and
+# ZWJ stay, scripts and emoji need them), no space at either end. Written with \x and \u escapes
+# only, which Python and the ECMA regexes of editors read alike. A key made elsewhere under another
+# name is addressed by its id.
+
+
+def _declarable_key_name(longest: int) -> str:
+    outside = (  # never in a name: address syntax, then the characters above
+        r"/#\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+        r"\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    )
+    return rf"[^\s{outside}](?:[^{outside}]{{0,{longest - 2}}}[^\s{outside}])?"
+
+
+DECLARABLE_KEY_NAME = _declarable_key_name(DECLARED_KEY_NAME.max)
 DECLARED_NAME = Length(1, 64)  # webhook, template and tenant names (a webhook's rides in its client_id)
 
 

@@ -3,8 +3,9 @@
 A name or value can hold characters a terminal or a browser acts on instead of showing: ESC
 starts a terminal escape sequence (move the cursor, recolour, erase a line), CR and BS overwrite
 what was printed, BEL rings, and the Unicode bidirectional controls (U+202E RIGHT-TO-LEFT
-OVERRIDE...) reorder the text around them. A config could use them to make a plan say something
-other than what it does. :func:`shown` writes each of them as an escape a reviewer can read
+OVERRIDE...) reorder the text around them; invisible characters (U+00AD SOFT HYPHEN, U+200B ZERO
+WIDTH SPACE...) make two different names print alike. A config could use them to make a plan say
+something other than what it does. :func:`shown` writes each of them as an escape a reviewer can read
 (``\\x1b``, ``\\u202e``); ordinary non-ASCII ("Zoë", CJK) is kept as is.
 
 Every place that prints a name or value for people (plans in text, Markdown and GitHub formats,
@@ -18,19 +19,33 @@ from __future__ import annotations
 import json
 import re
 
-# C0 controls, DEL, C1 controls; the bidi marks, embeddings, overrides and isolates; the line and
-# paragraph separators (terminals and browsers break lines there); lone surrogates (they cannot
-# be encoded, so printing one would fail); the invisible zero-width space, word joiner and BOM
-# (ZWJ and ZWNJ stay: scripts and emoji need them).
+# C0 controls, DEL, C1 controls; every format character (Unicode category Cf: the bidi marks,
+# embeddings, overrides and isolates, the soft hyphen, zero-width space, word joiner, invisible
+# operators, BOM, tag characters...), which is invisible by definition, so two names differing by
+# one print alike (ZWNJ and ZWJ stay: scripts and emoji need them; tests/unit/cli/test_escaping.py
+# checks the list against unicodedata); the line and paragraph separators (terminals and browsers
+# break lines there); characters that print as nothing at all (the combining grapheme joiner, the
+# Hangul fillers, the Khmer inherent vowels); lone surrogates (they cannot be encoded, so printing
+# one would fail).
 _HIDDEN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\u2028\u2029\ufeff\ud800-\udfff]"
+    "["
+    "\x00-\x1f\x7f-\x9f"
+    "\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\u2028\u2029"
+    "\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0"
+    "\ud800-\udfff"
+    "]"
 )
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escaped(char: str) -> str:
     code = ord(char)
-    return _NAMED.get(char) or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def hides(text: str) -> bool:

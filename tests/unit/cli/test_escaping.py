@@ -41,6 +41,31 @@ def test_hidden_characters_are_shown_as_escapes(raw: str, seen: str) -> None:
     assert shown(raw) == seen
 
 
+@pytest.mark.parametrize(
+    ("raw", "seen"),
+    [
+        ("co\u00adop", "co\\xadop"),  # soft hyphen: "co-op" and "coop" would print alike
+        ("a\u2061\u2062\u2063\u2064b", "a\\u2061\\u2062\\u2063\\u2064b"),  # invisible operators
+        ("x\u180ey", "x\\u180ey"),  # Mongolian vowel separator
+        ("t\U000e0041\U000e007f", "t\\U000e0041\\U000e007f"),  # tag characters
+        ("\u3164\u115f\u034f", "\\u3164\\u115f\\u034f"),  # fillers and the grapheme joiner: blank
+    ],
+)
+def test_invisible_format_characters_are_shown_as_escapes(raw: str, seen: str) -> None:
+    assert shown(raw) == seen
+
+
+def test_every_format_character_but_the_joiners_scripts_need_is_escaped() -> None:
+    """Unicode category Cf is invisible by definition; only ZWNJ and ZWJ stay (scripts, emoji)."""
+    import sys
+    import unicodedata
+
+    kept = {"\u200c", "\u200d"}
+    format_characters = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert [c for c in format_characters if c not in kept and shown(c) == c] == []
+    assert shown("\u200c\u200d") == "\u200c\u200d"
+
+
 def test_ordinary_text_and_non_ascii_are_kept_as_they_are() -> None:
     for text in ("Zoë", "漢字テスト", "Ελληνικά", "emoji 🎉", "a\\u202e literal backslash", "tab-free"):
         assert shown(text) == text

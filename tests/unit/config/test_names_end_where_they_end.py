@@ -56,3 +56,30 @@ def test_the_sandbox_takes_a_domain_under_an_internationalised_top_level_domain(
         headers={"Authorization": f"Bearer {KEY}"},
     )
     assert client.post("/v0/domains", json={"domain": "mail.example.xn--p1ai"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a\\x85b", "a\\x9bb", "co\\u00adop", "a\\u200bb", "a\\u2061b", "x\\u180ey", "a\\ufeffb", "a\\u202eb"],
+    ids=[
+        "c1-nel",
+        "c1-csi",
+        "soft-hyphen",
+        "zero-width-space",
+        "invisible-operator",
+        "mongolian-separator",
+        "bom",
+        "bidi-override",
+    ],
+)
+def test_a_key_name_with_a_c1_control_or_an_invisible_format_character_is_refused(name: str):
+    """README: key names have no control characters; an invisible one would make two names that
+    print alike declare two keys."""
+    with pytest.raises(ConfigError) as caught:
+        load_texts({"c.yaml": f'version: 1\napi_keys:\n  "{name}": {{}}\n'})
+    assert [p.path for p in caught.value.problems] == [f"api_keys.{name.encode().decode('unicode_escape')}"]
+
+
+@pytest.mark.parametrize("name", ["می\u200cخواهم", "👩\u200d💻 agent", "Backend key (prod)", "Zoë's key"])
+def test_a_key_name_with_the_joiners_scripts_need_is_declarable(name: str):
+    load_texts({"c.yaml": f'version: 1\napi_keys:\n  "{name}": {{}}\n'})
