@@ -214,7 +214,7 @@ class SandboxApp:
         stats.record(call.method, call.route_name, reply.status, call.fault)
         if call.recorded_deliveries:
             self.webhooks.wake()
-        return self._respond(reply, start_response)
+        return self._respond(reply, start_response, head=call.method == "HEAD")
 
     def _handle(self, environ: dict[str, Any], call: _Call) -> Reply:
         """Route, pace, throttle, inject faults and run the handler in one transaction."""
@@ -326,7 +326,9 @@ class SandboxApp:
             time.sleep(delay)
 
     @staticmethod
-    def _respond(reply: Reply, start_response: StartResponse) -> Iterable[bytes]:
+    def _respond(reply: Reply, start_response: StartResponse, *, head: bool = False) -> Iterable[bytes]:
+        """The reply on the wire; for HEAD, the GET answer's status and headers (its
+        Content-Length included) without the body."""
         if reply.status == 204 or reply.body is None:
             payload = b""
         elif isinstance(reply.body, bytes):
@@ -343,7 +345,7 @@ class SandboxApp:
             headers.append(("Content-Type", reply.content_type))
         headers += list(reply.headers.items())
         start_response(f"{reply.status} {_REASONS.get(reply.status, 'Status')}", headers)
-        return [payload]
+        return [b"" if head else payload]
 
 
 def create_app(

@@ -77,15 +77,18 @@ class Router:
             self._index[key] = sorted(merged, key=lambda r: r.specificity, reverse=True)
 
     def match(self, method: str, parts: list[str]) -> tuple[Route, dict[str, str]]:
+        """The route and its path parameters. HEAD is served by the GET route (RFC 9110 §9.3.2:
+        wherever GET is; the caller leaves the body out), and listed beside GET in ``Allow``."""
         allowed: list[str] = []
+        wanted = "GET" if method == "HEAD" else method
         candidates = self._index.get(_key(parts)) or self._wild.get(len(parts), [])
         for route in candidates:
             params = route.bind(parts)
             if params is None:
                 continue
-            if route.method == method:
+            if route.method == wanted:
                 return route, params
-            allowed.append(route.method)
+            allowed += [route.method, "HEAD"] if route.method == "GET" else [route.method]
         if allowed:
             raise method_not_allowed(allowed)
         raise SandboxError(

@@ -68,7 +68,7 @@ def test_path_tricks_and_unknown_routes_are_4xx_json(client: httpx.Client, path:
 def test_wrong_method_is_405_with_allow_header(client: httpx.Client) -> None:
     response = client.put("/v0/pods")
     _assert_error(response, 405, "method_not_allowed")
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 def test_literal_search_segment_beats_the_inbox_id_parameter(client: httpx.Client) -> None:

@@ -202,3 +202,23 @@ def test_headers_just_under_the_limit_are_served(served: str) -> None:
         sock.sendall(request)
         [status] = _read_answers(sock, 1)
     assert status.split(b" ")[1] == b"200"
+
+
+def test_head_is_served_wherever_get_is_without_a_body(served: str) -> None:
+    """RFC 9110 §9.3.2: HEAD wherever GET is supported (it was 405 with ``Allow: GET, POST``); the
+    API summary says nothing of HEAD."""
+    with httpx.Client(base_url=served, headers={"Authorization": f"Bearer {KEY}"}) as client:
+        got = client.get("/v0/pods")
+        head = client.head("/v0/pods")
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-length"] == got.headers["content-length"] != "0"
+        assert head.headers["content-type"] == got.headers["content-type"]
+        missing = client.head("/v0/pods/pod_missing")
+        assert (missing.status_code, missing.content) == (404, b"")
+
+
+def test_allow_lists_head_beside_get_and_only_there(served: str) -> None:
+    with httpx.Client(base_url=served, headers={"Authorization": f"Bearer {KEY}"}) as client:
+        assert client.put("/v0/pods").headers["allow"] == "GET, HEAD, POST"
+        send_only = client.head("/_sandbox/reset")
+        assert (send_only.status_code, send_only.headers["allow"]) == (405, "POST")
