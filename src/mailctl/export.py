@@ -13,6 +13,10 @@ What is selected is widened until the config is self-contained and plans with no
 - a scope with a ``lists`` key owns its list entries, so one entry brings the scope's others;
 - an inbox on an organisation-level domain needs that domain declared (``export --pod``).
 
+With ``-f``, what that config's ``manage.ignore`` matches is left out (``without_ignored``), and
+the rules come along in the printed ``manage`` section (``carried_rules``): without them, the
+printed config alone would delete or adopt what the rules leave alone.
+
 Keys that cannot be declared are left out, and said so: the older of two keys sharing a name in
 the middle of a rotation (``superseded``; unmanaged until ``rotate --retire-old``), and keys a
 killed apply left under their pending name (``unrecorded``): nobody has their secret, so declaring
@@ -32,7 +36,15 @@ from typing import Any
 from mailctl.config.dump import dump_yaml
 from mailctl.kinds import spec_of
 from mailctl.plan.targeting import matches
-from mailctl.resources import LIST_ENTRY, ActualState, Resource, parent_of, pod_address, split_address
+from mailctl.resources import (
+    LIST_ENTRY,
+    ActualState,
+    ManagePolicy,
+    Resource,
+    parent_of,
+    pod_address,
+    split_address,
+)
 
 ORGANIZATION_FILE = "_organization"
 
@@ -43,6 +55,44 @@ class Selection:
 
     state: ActualState = field(default_factory=ActualState)
     notes: list[str] = field(default_factory=list)
+
+
+def without_ignored(actual: ActualState, manage: ManagePolicy) -> tuple[ActualState, list[str]]:
+    """``actual`` less what ``manage.ignore`` matches (made at runtime: never declared), and the
+    addresses left out. ``actual`` itself is kept whole: the check plans against everything."""
+    ignored = sorted(a for a in actual.resources if manage.ignore and manage.ignores(a))
+    rest = ActualState(left_alone=actual.left_alone)
+    for address, resource in actual.resources.items():
+        if address not in ignored:
+            rest.add(resource)
+    return rest, ignored
+
+
+def carried_rules(manage: ManagePolicy, every_pod: bool) -> tuple[dict[str, Any], list[str]]:
+    """The ``manage`` section printed for a ``-f`` config's rules, and what the header says about it.
+
+    ``ignore`` must come along: the printed config leaves its matches out, so without the rule a
+    plan of it alone deletes them (in a declared pod). ``protect`` never adds a change, and keeps
+    its guard. ``pods.client_id_prefix`` deletes the undeclared pods it matches, so it comes
+    along only when every pod is printed (``export`` without ``--pod``)."""
+    section: dict[str, Any] = {}
+    notes: list[str] = []
+    prefixes = list(manage.pod_client_id_prefixes)
+    if prefixes and every_pod:
+        section["pods"] = {"client_id_prefix": prefixes[0] if len(prefixes) == 1 else prefixes}
+    elif prefixes:
+        notes.append(
+            "manage.pods of the -f config is not copied: it would delete the undeclared pods it matches "
+            "(those not printed here)"
+        )
+    if manage.ignore:
+        section["ignore"] = list(manage.ignore)
+    if manage.protect:
+        section["protect"] = list(manage.protect)
+    if section:
+        copied = ", ".join(f"manage.{name}" for name in section)
+        notes.insert(0, f"{copied} copied from the -f config (drop the copy if you add this to that config)")
+    return section, notes
 
 
 def select_pods(actual: ActualState, pod_globs: list[str] | None = None) -> Selection:
@@ -132,9 +182,9 @@ def _unrecorded_note(key: Resource) -> str:
     return why + "; mailctl leaves it alone while it is undeclared, and replaces it with a new key if you declare it"
 
 
-def export_tree(state: ActualState) -> dict[str, Any]:
-    """One config tree declaring every resource of ``state``."""
-    tree: dict[str, Any] = {"version": 1}
+def export_tree(state: ActualState, manage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One config tree declaring every resource of ``state``, under ``manage`` rules if any."""
+    tree: dict[str, Any] = {"version": 1} | ({"manage": manage} if manage else {})
     for resource in sorted(state.resources.values(), key=lambda r: r.address):
         segments = split_address(resource.address)
         scope = tree

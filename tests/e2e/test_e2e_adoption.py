@@ -197,3 +197,47 @@ def test_keys_whose_names_config_cannot_declare_are_exported_by_their_id(mailctl
     assert set(ids) <= set(keys)
     replan = mailctl("plan", "-f", out, "--detailed-exitcode")
     assert replan.exit_code == 0 and "No changes." in replan.stdout, replan.output
+
+
+# --- export -f: what manage.ignore leaves alone stays left alone in the written config ------------
+
+
+RUNTIME_RULES = 'version: 1\nmanage:\n  ignore: ["pod/*/inbox/conv-*"]\n  protect: ["pod/t-1"]\n'
+
+
+def test_export_with_manage_ignore_writes_config_that_plans_clean_on_its_own(mailctl, sandbox, tmp_path: Path):
+    """The header said "plans with no changes" and the hint said `plan -f DIR`, but the check
+    planned without the ignored inbox and the rules were not written: `plan -f DIR` deleted it."""
+    sdk = sandbox.sdk()
+    pod = sdk.pods.create(name="T1", client_id="t-1")
+    sdk.pods.inboxes.create(pod.pod_id, username="conv-1")  # made at runtime by the application
+    sdk.pods.inboxes.create(pod.pod_id, username="desk")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RUNTIME_RULES)
+    conv = "pod/t-1/inbox/conv-1@agentmail.to"
+
+    out = tmp_path / "adopted"
+    run = mailctl("export", "-f", rules, "-o", out)
+    assert run.exit_code == 0, run.output
+    assert f"Check with: mailctl plan -f {out} " in run.stdout and "warning" not in run.stderr
+    written = yaml.safe_load((out / "_organization.yaml").read_text())
+    assert written["manage"] == {"ignore": ["pod/*/inbox/conv-*"], "protect": ["pod/t-1"]}
+    tenant = (out / "t-1.yaml").read_text()
+    assert "plans with no changes" in tenant and f"#   {conv}\n" in tenant
+    assert "conv-1" not in yaml.safe_load(tenant)["pods"]["t-1"]["inboxes"]
+    replan = mailctl("plan", "-f", out, "--detailed-exitcode")  # exactly what the hint says
+    assert replan.exit_code == 0 and "No changes." in replan.stdout, replan.output
+    assert mailctl("drift", "-f", out).exit_code == 0
+
+    single = mailctl("export", "-f", rules)
+    assert single.exit_code == 0 and "plans with no changes" in single.stdout, single.output
+    assert yaml.safe_load(single.stdout)["manage"] == written["manage"]
+    path = tmp_path / "one.yaml"
+    path.write_text(single.stdout)
+    assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0
+
+    imported = mailctl("import", "-f", rules, "pod/t-1/inbox/desk@agentmail.to")
+    assert imported.exit_code == 0 and "plans with no changes" in imported.stdout, imported.output
+    assert yaml.safe_load(imported.stdout)["manage"] == written["manage"]
+    path.write_text(imported.stdout)
+    assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0

@@ -215,3 +215,27 @@ def test_a_leftover_pending_key_beside_the_real_one_is_left_out_with_the_reason(
         f"{leftover} is left out: its secret was never recorded (a killed apply left it under its "
         "pending name), so it cannot be adopted; the next apply deletes it"
     ) in selection.notes
+
+
+def test_manage_rules_of_the_f_config_are_printed_and_the_check_plans_against_everything() -> None:
+    """The ignored inbox is left out of the config, but its rule is printed with it: planned
+    alone against the whole account, nothing is deleted. A pod prefix comes along only when every
+    pod is printed (it would delete the others)."""
+    from mailctl.export import carried_rules, without_ignored
+    from mailctl.resources import ManagePolicy
+
+    actual = _account()
+    conv = inbox_address("t1", "conv-1@agentmail.to")
+    actual.add(Resource(INBOX, conv, {}, parent=pod_address("t1"), remote_id=conv))
+    manage = ManagePolicy(pod_client_id_prefixes=("t",), ignore=("pod/*/inbox/conv-*",), protect=("pod/t1",))
+    selectable, ignored = without_ignored(actual, manage)
+    assert ignored == [conv] and conv in actual.resources
+
+    section, notes = carried_rules(manage, every_pod=True)
+    assert section == {"pods": {"client_id_prefix": "t"}, "ignore": ["pod/*/inbox/conv-*"], "protect": ["pod/t1"]}
+    assert _changes(export_tree(select_pods(selectable).state, section), actual) == []
+
+    section, notes = carried_rules(manage, every_pod=False)
+    assert "pods" not in section and any(n.startswith("manage.pods of the -f config is not copied") for n in notes)
+    assert _changes(export_tree(select_pods(selectable, ["t1"]).state, section), actual) == []
+    assert _changes(export_tree(select_pods(selectable, ["t1"]).state), actual) == [f"delete {conv}"]

@@ -1,15 +1,17 @@
 """`mailctl export` and `mailctl import`: adopt an existing account, or single resources, as config.
 
 Both check what they print before printing it: the config must load (problems are reported
-against the file it is about to be written to, never a temporary one), and planning it against
-the account just read must show no changes. The header says so only when that holds.
+against the file it is about to be written to, never a temporary one), and planning it alone (as
+the printed hint says) against the whole account just read must show no changes. The header says
+so only when that holds. With ``-f``, what its ``manage.ignore`` matches is left out and its rules
+are printed with the config, so that this holds.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,26 +24,39 @@ from mailctl.text import shown
 if TYPE_CHECKING:
     from mailctl.export import Selection
     from mailctl.plan.changes import Change
-    from mailctl.resources import ActualState
+    from mailctl.resources import ActualState, ManagePolicy
 
 STDOUT = "<stdout>"  # the label problems carry when the config goes to stdout
 
 
 def _read_everything(
     endpoint: str | None, sandbox: str | None, files: tuple[str, ...]
-) -> tuple[ActualState, list[str]]:
-    """What exists, less what the config's ``manage.ignore`` leaves alone (with ``-f``)."""
-    from mailctl.ops.export import leave_out_ignored, read_account
+) -> tuple[ActualState, ManagePolicy | None]:
+    """What exists, and the ``-f`` config's ``manage`` rules (None without ``-f``)."""
+    from mailctl.ops.export import read_account
 
     with open_client(endpoint, sandbox) as client:
         actual = read_account(client)
-    if not files:
-        return actual, []
-    return actual, leave_out_ignored(actual, load_desired(files).manage)
+    return actual, load_desired(files).manage if files else None
+
+
+def _selectable(
+    actual: ActualState, manage: ManagePolicy | None, every_pod: bool
+) -> tuple[ActualState, dict[str, Any], list[str]]:
+    """What may be declared (``actual`` less what ``manage.ignore`` leaves alone), the ``manage``
+    section to print, and the header's notes about both."""
+    from mailctl.export import carried_rules, without_ignored
+
+    if manage is None:
+        return actual, {}, []
+    selectable, ignored = without_ignored(actual, manage)
+    section, notes = carried_rules(manage, every_pod)
+    return selectable, section, notes + _ignored_notes(ignored)
 
 
 def _check(texts: dict[str, str], actual: ActualState) -> list[Change]:
-    """The changes planning ``texts`` against ``actual`` would show (see ``ops.export.check_texts``)."""
+    """The changes planning ``texts`` alone against all of ``actual`` would show (see
+    ``ops.export.check_texts``)."""
     from mailctl.ops.export import check_texts
 
     return check_texts(texts, actual)
@@ -50,7 +65,8 @@ def _check(texts: dict[str, str], actual: ActualState) -> list[Change]:
 def _ignored_notes(ignored: list[str]) -> list[str]:
     if not ignored:
         return []
-    return [f"Unmanaged (manage.ignore: made at runtime, left out): {len(ignored)}"] + [f"  {a}" for a in ignored]
+    count = f"Unmanaged (manage.ignore: made at runtime, left out, left alone): {len(ignored)}"
+    return [count] + [f"  {a}" for a in ignored]
 
 
 def _header(title: str, selection: Selection, changes: list[Change]) -> list[str]:
@@ -145,12 +161,13 @@ def export(
         raise UsageError("-o needs a directory (leave -o out to print to stdout)")
     if out_dir is not None:
         _refuse_directory(Path(out_dir))  # before reading the account
-    actual, ignored = _read_everything(endpoint, sandbox, files)
-    selection = select_pods(actual, list(pods))
-    selection.notes.extend(_ignored_notes(ignored))
-    tree = export_tree(selection.state)
+    actual, manage = _read_everything(endpoint, sandbox, files)
+    selectable, rules, notes = _selectable(actual, manage, every_pod=not pods)
+    selection = select_pods(selectable, list(pods))
+    selection.notes.extend(notes)
+    tree = export_tree(selection.state, rules)
     parts = split_by_pod(tree)
-    if not parts:
+    if not selection.state.resources:
         raise UsageError("nothing to export" + (f" for --pod {' '.join(pods)}" if pods else ""))
     title = "Exported by `mailctl export`. Review it, then commit it as the desired state."
     if out_dir is None:
@@ -188,12 +205,13 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
     """
     from mailctl.export import export_tree, select_for_import, to_yaml
 
-    actual, ignored = _read_everything(endpoint, sandbox, files)
-    selection = select_for_import(actual, list(addresses))
-    selection.notes.extend(_ignored_notes(ignored))
+    actual, manage = _read_everything(endpoint, sandbox, files)
+    selectable, rules, notes = _selectable(actual, manage, every_pod=False)
+    selection = select_for_import(selectable, list(addresses))
+    selection.notes.extend(notes)
     if not selection.state.resources:
         raise UsageError(f"nothing exists at {' '.join(addresses)} (see `mailctl export` for what does)")
-    tree = export_tree(selection.state)
+    tree = export_tree(selection.state, rules)
     title = f"Imported by `mailctl import {' '.join(addresses)}`: declaring these resources adopts them."
     changes = _check({STDOUT: to_yaml(tree, _header(title, selection, []))}, actual)
     click.echo(to_yaml(tree, _header(title, selection, changes)), nl=False)

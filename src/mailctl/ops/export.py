@@ -10,7 +10,7 @@ from mailctl.errors import ConfigError, UsageError
 from mailctl.kinds import SPECS
 from mailctl.plan import planner
 from mailctl.plan.changes import Change
-from mailctl.resources import ActualState, DesiredState, ManagePolicy
+from mailctl.resources import ActualState, DesiredState
 
 # Kinds other resources live in (pods, inboxes): every one of them may hold allow/block lists.
 _SCOPE_KINDS = {parent for spec in SPECS.values() for parent in spec.parents if parent is not None}
@@ -25,17 +25,10 @@ def read_account(client: AgentMailClient) -> ActualState:
     return state
 
 
-def leave_out_ignored(actual: ActualState, manage: ManagePolicy) -> list[str]:
-    """Drop what ``manage.ignore`` matches (made at runtime, never declared); their addresses."""
-    ignored = sorted(a for a in actual.resources if manage.ignore and manage.ignores(a))
-    for address in ignored:
-        del actual.resources[address]
-    return ignored
-
-
 def check_texts(texts: dict[str, str], actual: ActualState) -> list[Change]:
-    """The changes `mailctl plan` would show for ``texts`` (labelled by where they will be
-    written); a UsageError if they do not load."""
+    """The changes `mailctl plan` would show for ``texts`` alone (labelled by where they will be
+    written) against all of ``actual``, what they leave out included; a UsageError if they do
+    not load."""
     try:
         desired = load_texts(texts).state
     except ConfigError as exc:
