@@ -78,3 +78,58 @@ def test_out_of_band_changes_show_in_plan_and_drift_and_apply_repairs_them(mailc
     assert sdk.inboxes.get("acme-bot@agentmail.to").display_name == "Acme Bot"
     key = next(k for k in sdk.api_keys.list(limit=100).api_keys if k.name == "org-reader")
     assert json.loads(key.permissions.json(exclude_none=True)) == {"inbox_read": True, "pod_read": True}
+
+
+RENAMED_POD = {
+    "version": 1,
+    "pods": {
+        "drift-acme": {
+            "name": "Acme",
+            "inboxes": {"drift-support@agentmail.to": {"display_name": "Support"}},
+            "api_keys": {"backend": {}},
+        },
+        "drift-keys": {"name": "Keys", "api_keys": {"worker": {}}},
+    },
+}
+
+
+def test_children_replaced_only_with_their_pod_are_not_counted_as_drift(mailctl, sandbox, write_config):
+    """Renaming a pod replaces it and everything in it; of the children nothing differs, so drift
+    counts the pod alone and lists its children apart. A key left under its pending name is
+    drift of its own, and says why."""
+    config = write_config(RENAMED_POD)
+    mailctl.apply(config)
+    pods = {p.client_id: p.pod_id for p in sandbox.sdk().pods.list(limit=100).pods}
+    for key in sandbox.http.get(f"/v0/pods/{pods['drift-keys']}/api-keys").json()["api_keys"]:
+        sandbox.http.delete(f"/v0/pods/{pods['drift-keys']}/api-keys/{key['api_key_id']}")
+    sandbox.http.post(f"/v0/pods/{pods['drift-keys']}/api-keys", json={"name": "worker#mailctl-pending"})
+    renamed = {**RENAMED_POD, "pods": {**RENAMED_POD["pods"], "drift-acme": {**RENAMED_POD["pods"]["drift-acme"]}}}
+    renamed["pods"]["drift-acme"]["name"] = "Acme Corp"
+    config = write_config(renamed)
+    children = ["pod/drift-acme/api_key/backend", "pod/drift-acme/inbox/drift-support@agentmail.to"]
+
+    report = mailctl("drift", "-f", config, "--format", "json")
+    assert report.exit_code == 2, report.output
+    document = report.json()
+    assert [c["address"] for c in document["changed"]] == ["pod/drift-acme", "pod/drift-keys/api_key/worker"]
+    assert document["summary"]["changed"] == 2 and document["summary"]["total"] == 2
+    assert [c["address"] for c in document["replaced_with_pod"]] == children
+    assert document["summary"]["replaced_with_pod"] == 2
+    assert {c["reason"] for c in document["replaced_with_pod"]} == {"pod/drift-acme is replaced"}
+
+    metrics = mailctl("drift", "-f", config, "--format", "openmetrics").stdout
+    assert 'mailctl_drift_resources{state="changed"} 2\n' in metrics
+    assert 'mailctl_drift_resources_by_kind{state="changed",kind="inbox"} 0\n' in metrics
+
+    text = mailctl("drift", "-f", config).stdout
+    assert "  pod/drift-keys/api_key/worker\n      # secret never recorded\n" in text
+    assert "— 2 changed, 0 missing, 0 undeclared" in text
+    replaced = text.split("Replaced with their pod")[1].split("\n\n")[0]
+    assert all(f"  {address}\n" in replaced for address in children)
+    changed = text.split("Changed:")[1].split("\n\n")[0]
+    assert not any(address in changed for address in children)
+
+    markdown = mailctl("drift", "-f", config, "--format", "markdown").stdout
+    assert "| `pod/drift-keys/api_key/worker` | changed | secret never recorded |" in markdown
+    assert f"| `{children[0]}` | replaced with pod | pod/drift-acme is replaced |" in markdown
+    assert "| — |" not in markdown

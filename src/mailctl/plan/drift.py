@@ -5,8 +5,11 @@ Categories (the summary counts are what a monitor alerts on):
 - ``changed``: declared and present, but an attribute differs (would be updated or replaced);
 - ``missing``: declared but absent (would be created);
 - ``undeclared``: present in a managed scope but not declared (would be deleted);
-- ``unmanaged``: present outside every managed scope: listed for information, not drift.
+- ``unmanaged``: present outside every managed scope: listed for information, not drift;
+- ``replaced_with_pod``: declared and present, nothing of theirs differs, but the pod they are in
+  is replaced (its own drift), so they would be replaced with it: listed apart, not drift.
 
+A change without an attribute diff says why it is drift by its reason ("secret never recorded").
 Only declared attributes are compared, normalised on both sides, so server-set fields
 (timestamps, ids, secrets' prefixes, verification status), ordering and API defaults never show.
 """
@@ -18,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailctl import __version__
-from mailctl.plan.changes import CREATE, DELETE, AttributeChange, Change, Plan
-from mailctl.plan.render import change_to_json, code, diff_cell
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, AttributeChange, Change, Plan
+from mailctl.plan.render import change_to_json, code, diff_cell, table_cell
+from mailctl.resources import pod_address, pod_of
 from mailctl.text import shown, shown_value
 
 FORMAT_VERSION = "1"
 CHANGED, MISSING, UNDECLARED = "changed", "missing", "undeclared"
+REPLACED_WITH_POD = "replaced_with_pod"
 
 
 @dataclass
@@ -32,12 +37,18 @@ class DriftReport:
     missing: list[Change] = field(default_factory=list)
     undeclared: list[Change] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
+    # Replaced only because their pod is: consequences of the pod's drift, not drift of their own.
+    replaced_with_pod: list[Change] = field(default_factory=list)
 
     @classmethod
     def from_plan(cls, plan: Plan) -> DriftReport:
         report = cls(unmanaged=list(plan.unmanaged))
+        replaced_pods = {c.address for c in plan.changes if c.action == REPLACE and c.address == _pod_of(c.address)}
         for change in plan.changes:
-            {CREATE: report.missing, DELETE: report.undeclared}.get(change.action, report.changed).append(change)
+            if _only_with_its_pod(change, replaced_pods):
+                report.replaced_with_pod.append(change)
+            else:
+                {CREATE: report.missing, DELETE: report.undeclared}.get(change.action, report.changed).append(change)
         return report
 
     @property
@@ -50,6 +61,7 @@ class DriftReport:
             MISSING: len(self.missing),
             UNDECLARED: len(self.undeclared),
             "unmanaged": len(self.unmanaged),
+            REPLACED_WITH_POD: len(self.replaced_with_pod),
             "total": len(self.changed) + len(self.missing) + len(self.undeclared),
         }
 
@@ -68,17 +80,21 @@ def render_json(report: DriftReport) -> str:
         MISSING: [change_to_json(c) for c in report.missing],
         UNDECLARED: [change_to_json(c) for c in report.undeclared],
         "unmanaged": report.unmanaged,
+        REPLACED_WITH_POD: [change_to_json(c) for c in report.replaced_with_pod],
     }
     return json.dumps(document, indent=2, sort_keys=True)
 
 
 def _headline(report: DriftReport) -> str:
     s = report.summary()
+    aside = f"{s['unmanaged']} unmanaged"
+    if s[REPLACED_WITH_POD]:
+        aside += f"; {s[REPLACED_WITH_POD]} more replaced with their pod"
     if not report.has_drift:
-        return f"No drift: the actual state matches the configuration ({s['unmanaged']} unmanaged)."
+        return f"No drift: the actual state matches the configuration ({aside})."
     return (
         f"Drift: {s['total']} resource(s) differ from the configuration — {s[CHANGED]} changed, "
-        f"{s[MISSING]} missing, {s[UNDECLARED]} undeclared ({s['unmanaged']} unmanaged)."
+        f"{s[MISSING]} missing, {s[UNDECLARED]} undeclared ({aside})."
     )
 
 
@@ -88,11 +104,13 @@ def render_text(report: DriftReport) -> str:
         ("Changed", report.changed),
         ("Missing (declared, absent)", report.missing),
         ("Undeclared (exists in a managed scope)", report.undeclared),
+        ("Replaced with their pod (nothing of theirs differs; not counted)", report.replaced_with_pod),
     ):
         if changes:
             lines.append(f"{title}:")
             for change in changes:
                 lines.append(f"  {shown(change.address)}")
+                lines += [f"      # {shown(change.reason)}"] if change.reason else []
                 lines += [f"      {diff_text(d)}" for d in change.diff]
             lines.append("")
     if report.unmanaged:
@@ -107,17 +125,33 @@ def render_markdown(report: DriftReport) -> str:
         [(CHANGED, c) for c in report.changed]
         + [(MISSING, c) for c in report.missing]
         + [(UNDECLARED, c) for c in report.undeclared]
+        + [("replaced with pod", c) for c in report.replaced_with_pod]
     )
     if rows:
         lines += ["| Resource | Drift | Details (actual → declared) |", "|---|---|---|"]
         for category, change in rows:
-            details = "<br>".join(diff_cell(d) for d in change.diff)
-            lines.append(f"| {code(change.address)} | {category} | {details or '—'} |")
+            details = ([table_cell(change.reason)] if change.reason else []) + [diff_cell(d) for d in change.diff]
+            lines.append(f"| {code(change.address)} | {category} | {'<br>'.join(details) or '—'} |")
         lines.append("")
     if report.unmanaged:
         lines += ["<details><summary>Unmanaged resources (left alone)</summary>", ""]
         lines += [f"- {code(a)}" for a in report.unmanaged] + ["", "</details>"]
     return "\n".join(lines)
+
+
+def _pod_of(address: str) -> str | None:
+    pod = pod_of(address)
+    return pod_address(pod) if pod is not None else None
+
+
+def _only_with_its_pod(change: Change, replaced_pods: set[str]) -> bool:
+    """A child replaced because its pod is, with no difference of its own: not the leftover of an
+    interrupted run (whose own reason the pod's replacement overwrote), not renamed, no diff."""
+    if change.action != REPLACE or change.diff or change.moved_from is not None or change.actual is None:
+        return False
+    pod = _pod_of(change.address)
+    observed = change.actual.observed
+    return pod != change.address and pod in replaced_pods and not (observed.unrecorded or observed.replaced)
 
 
 def diff_text(d: AttributeChange) -> str:

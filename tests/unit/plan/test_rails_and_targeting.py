@@ -223,7 +223,14 @@ def test_drift_categories_and_exit_relevant_flag():
     actual.add(_res(INBOX, "pod/tenant-a/inbox/extra@agentmail.to", "pod/tenant-a"))
     actual.add(Resource(POD, "pod/other", {}, observed={"client_id": "other"}))
     report = DriftReport.from_plan(make_plan(desired, actual))
-    assert report.summary() == {"changed": 1, "missing": 1, "undeclared": 1, "unmanaged": 1, "total": 3}
+    assert report.summary() == {
+        "changed": 1,
+        "missing": 1,
+        "undeclared": 1,
+        "unmanaged": 1,
+        "replaced_with_pod": 0,
+        "total": 3,
+    }
     document = json.loads(render(report, "json"))
     assert document["drift"] is True and document["changed"][0]["diff"][0]["path"] == "display_name"
     assert "| `pod/tenant-a/inbox/x@agentmail.to` | changed |" in render(report, "markdown")
