@@ -18,9 +18,12 @@ the rules come along in the printed ``manage`` section (``carried_rules``): with
 printed config alone would delete or adopt what the rules leave alone.
 
 Keys that cannot be declared are left out, and said so: the older of two keys sharing a name in
-the middle of a rotation (``superseded``; unmanaged until ``rotate --retire-old``), and keys a
+the middle of a rotation (``superseded``; unmanaged until ``rotate --retire-old``), the old half
+of an unfinished replacement beside its new key (``replaced``; the plan deletes it), and keys a
 killed apply left under their pending name (``unrecorded``): nobody has their secret, so declaring
 one would only plan its replacement (and in a declared pod, leaving it out plans its deletion).
+The old half of a replacement whose create failed, alone under its name, is the declared key: it
+is declared, and the plan renames it back in place (same key, same secret).
 This module is pure; ``mailctl.cli.export_cmd`` reads the account and checks the result by
 planning it.
 """
@@ -35,6 +38,7 @@ from typing import Any
 
 from mailctl.config.dump import dump_yaml
 from mailctl.kinds import spec_of
+from mailctl.kinds.base import replaced_name
 from mailctl.plan.targeting import matches
 from mailctl.resources import (
     LIST_ENTRY,
@@ -156,10 +160,19 @@ def _complete(selection: Selection, actual: ActualState) -> None:
 
 
 def _drop_undeclarable(selection: Selection) -> None:
-    """Keys whose name another key holds (``name#api_key_id``): mid-rotation, the older one; and
-    keys still under their pending name, whose secret was never recorded."""
+    """Keys whose name another key holds (``name#api_key_id``): mid-rotation, the older one; the
+    old half of an unfinished replacement beside its new key; and keys still under their pending
+    name, whose secret was never recorded. The old half of a replacement whose create failed
+    holds its name: it is the declared key, kept and said so."""
     for address, resource in list(selection.state.resources.items()):
         observed = resource.observed
+        if observed.replaced and "#" not in resource.name:
+            selection.notes.append(
+                f"{address} is declared: it is the old half of a replacement that did not finish (named "
+                f"`{replaced_name(resource.name)}`) and no key holds its name; the next apply renames it "
+                "back (the same key, no new secret)"
+            )
+            continue
         if not (observed.superseded or observed.unrecorded or observed.replaced or "#" in resource.name):
             continue
         del selection.state.resources[address]
@@ -167,6 +180,11 @@ def _drop_undeclarable(selection: Selection) -> None:
             why = _unrecorded_note(resource)
         elif resource.observed.superseded:
             why = "superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` removes it)"
+        elif resource.observed.replaced:
+            why = (
+                "it is the old half of a replacement that did not finish (the new key holds its name); "
+                "the next apply deletes it"
+            )
         else:
             why = "shares its name with another key"
         selection.notes.append(f"{address} is left out: {why}")

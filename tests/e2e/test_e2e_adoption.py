@@ -241,3 +241,28 @@ def test_export_with_manage_ignore_writes_config_that_plans_clean_on_its_own(mai
     assert yaml.safe_load(imported.stdout)["manage"] == written["manage"]
     path.write_text(imported.stdout)
     assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_lone_replaced_key_is_exported_under_its_name_and_renamed_back_in_place(mailctl, sandbox, tmp_path: Path):
+    """The old half of a create-first replacement whose create failed (`NAME#mailctl-replaced`,
+    no key under NAME) is the declared key: export left it out ("shares its name with another
+    key", untrue) and the plan of the export deleted it from its pod."""
+    sdk = sandbox.sdk()
+    pod = sdk.pods.create(name="T1", client_id="t-1")
+    kept = sdk.pods.api_keys.create(pod.pod_id, request=CreateBearerApiKeyRequest(name="old#mailctl-replaced"))
+    sdk.api_keys.create(request=CreateBearerApiKeyRequest(name="orgrep#mailctl-replaced"))
+    out = tmp_path / "adopted"
+    run = mailctl("export", "-o", out)
+    assert run.exit_code == 0, run.output
+    assert "old" in yaml.safe_load((out / "t-1.yaml").read_text())["pods"]["t-1"]["api_keys"]
+    assert "orgrep" in yaml.safe_load((out / "_organization.yaml").read_text())["api_keys"]
+    assert "shares its name" not in run.output + (out / "t-1.yaml").read_text()
+    plan = mailctl.plan_json(out)
+    assert {c["address"]: c["action"] for c in plan["changes"]} == {
+        "pod/t-1/api_key/old": "update",
+        "api_key/orgrep": "update",
+    }
+    assert mailctl.apply(out).exit_code == 0
+    assert mailctl("plan", "-f", out, "--detailed-exitcode").exit_code == 0
+    keys = {k.name: k.api_key_id for k in sdk.pods.api_keys.list(pod.pod_id).api_keys}
+    assert keys == {"old": kept.api_key_id}  # the same key, renamed back

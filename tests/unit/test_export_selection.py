@@ -149,19 +149,15 @@ def test_config_that_cannot_load_is_reported_against_the_file_it_would_be_writte
     assert "nothing was written" in message and "/tmp" not in message
 
 
+def _add_key(actual: ActualState, address: str, parent: str | None = None, remote_id: str = "", **observed) -> None:
+    """An unrestricted key read at ``address`` (``observed``: what the reader marked it)."""
+    actual.add(Resource(API_KEY, address, {"permissions": None}, parent=parent, remote_id=remote_id, observed=observed))
+
+
 def _with_leftover_pending_key(address: str, parent: str | None = None) -> ActualState:
     """The account plus a key a killed apply left under its pending name (no key holds its name)."""
     actual = _account()
-    actual.add(
-        Resource(
-            API_KEY,
-            address,
-            {"permissions": None},
-            parent=parent,
-            remote_id="pending-id",
-            observed={"unrecorded": True, "declared_address": address},
-        )
-    )
+    _add_key(actual, address, parent, "pending-id", unrecorded=True, declared_address=address)
     return actual
 
 
@@ -239,3 +235,48 @@ def test_manage_rules_of_the_f_config_are_printed_and_the_check_plans_against_ev
     assert "pods" not in section and any(n.startswith("manage.pods of the -f config is not copied") for n in notes)
     assert _changes(export_tree(select_pods(selectable, ["t1"]).state, section), actual) == []
     assert _changes(export_tree(select_pods(selectable, ["t1"]).state), actual) == [f"delete {conv}"]
+
+
+def _with_lone_replaced_keys() -> ActualState:
+    """Old halves of create-first replacements whose create failed: `old#mailctl-replaced` in t1
+    and `orgrep#mailctl-replaced` in the organisation, with no key under `old` or `orgrep`."""
+    actual = _account()
+    for address, parent in ((api_key_address("old", pod="t1"), pod_address("t1")), (api_key_address("orgrep"), None)):
+        _add_key(actual, address, parent, address, replaced=True, declared_address=address)
+    return actual
+
+
+@pytest.mark.parametrize(
+    "select",
+    [lambda a: select_pods(a), lambda a: select_for_import(a, ["pod/t1", "api_key/orgrep"])],
+    ids=["export", "import"],
+)
+def test_a_lone_replaced_key_is_declared_under_its_name_and_the_plan_renames_it_back(select) -> None:
+    """It is the declared key (README, Create before destroy): it was left out as "shares its
+    name with another key", which no key did, and in a pod the plan then deleted it."""
+    old, orgrep = api_key_address("old", pod="t1"), api_key_address("orgrep")
+    actual = _with_lone_replaced_keys()
+    selection = select(actual)
+    tree = export_tree(selection.state)
+    assert "old" in tree["pods"]["t1"]["api_keys"] and "orgrep" in tree["api_keys"]
+    assert sorted(_changes(tree, actual)) == [f"update {orgrep}", f"update {old}"]  # renamed back: same key
+    assert not any("shares its name" in note for note in selection.notes)
+    for address, name in ((old, "old"), (orgrep, "orgrep")):
+        assert (
+            f"{address} is declared: it is the old half of a replacement that did not finish (named "
+            f"`{name}#mailctl-replaced`) and no key holds its name; the next apply renames it back "
+            "(the same key, no new secret)"
+        ) in selection.notes
+
+
+def test_the_old_half_of_a_replacement_beside_its_new_key_is_left_out_with_the_true_reason() -> None:
+    actual = _account()
+    leftover = api_key_address("org-reader#old-id")
+    _add_key(actual, leftover, None, "old-id", replaced=True, declared_address=api_key_address("org-reader"))
+    selection = select_pods(actual)
+    assert leftover not in selection.state.resources
+    assert (
+        f"{leftover} is left out: it is the old half of a replacement that did not finish (the new key "
+        "holds its name); the next apply deletes it"
+    ) in selection.notes
+    assert _changes(export_tree(selection.state), actual) == [f"delete {leftover}"]
