@@ -151,3 +151,49 @@ def test_delete_old_failing_after_the_new_key_says_it_exists_and_how_to_finish(m
     retire = mailctl("rotate", address, "-f", config, "--retire-old")
     assert retire.exit_code == 0, retire.output
     assert _backend_key_ids(sandbox.sdk()) == {record["api_key_id"]}
+
+
+HOSTILE = "\x1b[2J\u202e\nFAKE\r"  # clears the screen, reverses the line, forges a new line
+IN_ZONE = "\x1b[2J\u202eFAKE\r"  # a zone file is lines: its line breaks stay, the rest is shown
+
+
+def _hostile_domain_api(method: str, path: str, body: bytes) -> tuple[str, bytes]:
+    """An API whose one domain's status, records and zone file carry terminal controls."""
+    route = path.split("?", 1)[0]
+    if route == "/v0/domains/d-1/zone-file":
+        return "text/plain", f'$ORIGIN hostile.test.\nhostile.test.\tIN\tTXT\t"{IN_ZONE}"\n'.encode()
+    if route == "/v0/domains/d-1":
+        record = {"type": "TXT" + HOSTILE, "name": "hostile.test" + HOSTILE, "value": "v=spf1" + HOSTILE}
+        domain = {"domain_id": "d-1", "domain": "hostile.test", "status": "VERIFIED" + HOSTILE}
+        return "application/json", json.dumps({**domain, "records": [{**record, "status": "VALID" + HOSTILE}]}).encode()
+    if route == "/v0/domains":
+        return "application/json", json.dumps({"domains": [{"domain_id": "d-1", "domain": "hostile.test"}]}).encode()
+    lists = {"pods": [], "inboxes": [], "domains": [], "api_keys": [], "webhooks": [], "entries": [], "count": 0}
+    return "application/json", json.dumps(lists).encode()
+
+
+def test_dns_shows_what_the_api_says_with_hidden_characters_escaped(tmp_path):
+    from click.testing import CliRunner
+    from test_e2e_broken_endpoints import KEY, http_server
+
+    from mailctl.cli.main import cli
+
+    config = tmp_path / "mailctl.yaml"
+    config.write_text("version: 1\ndomains:\n  hostile.test: {}\n")
+    env = {"AGENTMAIL_API_KEY": KEY, "AGENTMAIL_BASE_URL": None}
+    with http_server(_hostile_domain_api) as url:
+        runs = {
+            fmt: CliRunner().invoke(cli, ["dns", "-f", str(config), "--endpoint", url, "--format", fmt], env=env)
+            for fmt in ("text", "zone", "json")
+        }
+    for fmt in ("text", "zone"):
+        out = runs[fmt].stdout
+        assert runs[fmt].exit_code == 0, runs[fmt].output
+        assert "\x1b" not in out and "\u202e" not in out and "\r" not in out and "\nFAKE" not in out, out
+        assert "VERIFIED\\x1b[2J\\u202e\\nFAKE\\r" in out
+    text, zone = runs["text"].stdout, runs["zone"].stdout
+    assert "  VALID\\x1b[2J\\u202e\\nFAKE\\r TXT\\x1b[2J\\u202e\\nFAKE\\r hostile.test\\x1b[2J" in text
+    assert "  v=spf1\\x1b[2J\\u202e\\nFAKE\\r\n" in text
+    assert '$ORIGIN hostile.test.\nhostile.test.\tIN\tTXT\t"\\x1b[2J\\u202eFAKE\\r"' in zone
+    document = json.loads(runs["json"].stdout)  # JSON stays exact
+    assert document[0]["status"] == "VERIFIED" + HOSTILE and document[0]["records"][0]["value"] == "v=spf1" + HOSTILE

@@ -1,4 +1,8 @@
-"""`mailctl dns`: the DNS records each declared domain needs, for people or DNS tooling."""
+"""`mailctl dns`: the DNS records each declared domain needs, for people or DNS tooling.
+
+Text and zone output pass every name, value and status through ``shown`` (the API's text may hold
+terminal controls; a zone file keeps its line breaks and tabs); JSON stays exact.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 import click
 
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client
+from mailctl.text import shown
 
 
 @click.command("dns")
@@ -49,22 +54,22 @@ def _zone(report: list[dict[str, Any]]) -> str:
     parts = []
     for d in report:
         if d["status"] == "NOT_CREATED":
-            parts.append(f"; {d['domain']}: not created yet: run `mailctl apply` first")
+            parts.append(f"; {shown(d['domain'])}: not created yet: run `mailctl apply` first")
         else:
-            parts.append(f"; {d['domain']} ({d['status']})\n{str(d['zone']).rstrip()}")
+            zone = shown(str(d["zone"]).rstrip(), keep="\n\t")
+            parts.append(f"; {shown(d['domain'])} ({shown(d['status'])})\n{zone}")
     return "\n\n".join(parts)
 
 
 def _text(report: list[dict[str, Any]]) -> str:
     lines = []
     for d in report:
-        lines.append(f"{d['domain']} ({d['address']}): {d['status']}")
+        lines.append(f"{shown(d['domain'])} ({shown(d['address'])}): {shown(d['status'])}")
         if d["status"] == "NOT_CREATED":
             lines.append("  not created yet: run `mailctl apply`, then records are known")
         for r in d["records"]:
-            priority = f" {r['priority']}" if r.get("priority") is not None else ""
-            lines.append(
-                f"  {r.get('status', ''):8} {r['type']:5} {r['name']}  {priority.strip()} {r['value']}".rstrip()
-            )
+            priority = f"{r['priority']}" if r.get("priority") is not None else ""
+            status, kind, name, value = (shown(r.get(k) or "") for k in ("status", "type", "name", "value"))
+            lines.append(f"  {status:8} {kind:5} {name}  {priority} {value}".rstrip())
         lines.append("")
     return "\n".join(lines).rstrip()
