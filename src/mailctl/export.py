@@ -11,6 +11,7 @@ What is selected is widened until the config is self-contained and plans with no
 - a declared pod owns its children (undeclared ones are deleted), so any part of a pod brings
   the whole pod (``import``);
 - a scope with a ``lists`` key owns its list entries, so one entry brings the scope's others;
+- a webhook that filters on pods or inboxes needs them declared, so it brings their pods;
 - an inbox on an organisation-level domain needs that domain declared (``export --pod``).
 
 With ``-f``, what that config's ``manage.ignore`` matches is left out (``without_ignored``), and
@@ -37,7 +38,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from mailctl.config.dump import dump_yaml
-from mailctl.kinds import spec_of
+from mailctl.kinds import names_index, referenced, spec_of
 from mailctl.kinds.base import replaced_name
 from mailctl.plan.targeting import matches
 from mailctl.resources import (
@@ -116,13 +117,24 @@ def select_for_import(actual: ActualState, patterns: list[str]) -> Selection:
     out = Selection()
     chosen = {a for a in actual.resources if any(matches(a, p) for p in patterns)}
     whole_pods = {pod for a in chosen if (pod := actual.resources[a].pod) is not None}
+    named_pods = {pod for a in _named_by(actual, chosen) if (pod := actual.resources[a].pod) is not None}
     org_lists = any(_org_list_entry(actual.resources[a]) for a in chosen)
+    pods = whole_pods | named_pods
     for address, resource in actual.resources.items():
-        if address in chosen or resource.pod in whole_pods or (org_lists and _org_list_entry(resource)):
+        if address in chosen or resource.pod in pods or (org_lists and _org_list_entry(resource)):
             out.state.add(resource)
-    out.notes += _widening_notes([r for a, r in out.state.resources.items() if a not in chosen])
+    widened = [r for a, r in out.state.resources.items() if a not in chosen]
+    out.notes += _widening_notes(widened, named_pods - whole_pods)
     _complete(out, actual)
     return out
+
+
+def _named_by(actual: ActualState, chosen: set[str]) -> set[str]:
+    """The existing resources the attributes of ``chosen`` ones name (a webhook's pods and
+    inboxes): config refuses a name that is not declared."""
+    index = names_index(actual.resources.values())
+    named = {a for address in chosen for a in referenced(actual.resources[address], index)}
+    return named & set(actual.resources)
 
 
 def _org_list_entry(resource: Resource) -> bool:
@@ -130,10 +142,18 @@ def _org_list_entry(resource: Resource) -> bool:
     return resource.pod is None and spec_of(resource.kind).manages_scope
 
 
-def _widening_notes(widened: list[Resource]) -> list[str]:
+def _widening_notes(widened: list[Resource], named_pods: set[str]) -> list[str]:
+    """Why ``widened`` was added; ``named_pods``: pods added only because a selected resource
+    names them (or an inbox in them)."""
     notes = [
-        f"{pod_address(pod)} is imported whole: mailctl deletes the undeclared children "
-        "of a declared pod, so declaring part of it would delete the rest"
+        f"{pod_address(pod)} is imported whole: "
+        + (
+            "a selected webhook filters on it (or an inbox in it), and it must be declared; mailctl "
+            "deletes the undeclared children of a declared pod"
+            if pod in named_pods
+            else "mailctl deletes the undeclared children of a declared pod, so declaring part of it "
+            "would delete the rest"
+        )
         for pod in sorted({r.pod for r in widened if r.pod is not None})
     ]
     if any(_org_list_entry(r) for r in widened):

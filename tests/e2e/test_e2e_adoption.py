@@ -266,3 +266,30 @@ def test_a_lone_replaced_key_is_exported_under_its_name_and_renamed_back_in_plac
     assert mailctl("plan", "-f", out, "--detailed-exitcode").exit_code == 0
     keys = {k.name: k.api_key_id for k in sdk.pods.api_keys.list(pod.pod_id).api_keys}
     assert keys == {"old": kept.api_key_id}  # the same key, renamed back
+
+
+def test_import_of_an_organisation_webhook_brings_the_pods_and_inboxes_it_filters_on(mailctl, sandbox, tmp_path: Path):
+    """Its `pods`/`inboxes` must be declared: every such import failed ("the exported config does
+    not validate ... pod t-1 is not declared")."""
+    sdk = sandbox.sdk()
+    pods = {cid: sdk.pods.create(name=cid, client_id=cid).pod_id for cid in ("t-1", "t-2", "t-3")}
+    sdk.pods.inboxes.create(pods["t-1"], username="one")
+    sdk.pods.inboxes.create(pods["t-2"], username="two")
+    sdk.pods.inboxes.create(pods["t-2"], username="sibling")
+    sdk.webhooks.create(
+        url="https://hooks.hand.test/org",
+        event_types=["message.received"],
+        pod_ids=[pods["t-1"]],
+        inbox_ids=["two@agentmail.to"],
+    )
+    hook = next(w.webhook_id for w in sdk.webhooks.list().webhooks)
+    run = mailctl("import", f"webhook/{hook}")
+    assert run.exit_code == 0, run.output
+    assert "plans with no changes" in run.stdout
+    config = yaml.safe_load(run.stdout)
+    assert sorted(config["pods"]) == ["t-1", "t-2"]  # t-2 whole: its other inbox too
+    assert set(config["pods"]["t-2"]["inboxes"]) == {"two@agentmail.to", "sibling@agentmail.to"}
+    assert "# pod/t-1 is imported whole: a selected webhook filters on it" in run.stdout
+    path = tmp_path / "hook.yaml"
+    path.write_text(run.stdout)
+    assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0

@@ -14,6 +14,7 @@ from mailctl.resources import (
     INBOX,
     LIST_ENTRY,
     POD,
+    WEBHOOK,
     ActualState,
     Resource,
     api_key_address,
@@ -280,3 +281,24 @@ def test_the_old_half_of_a_replacement_beside_its_new_key_is_left_out_with_the_t
         "holds its name); the next apply deletes it"
     ) in selection.notes
     assert _changes(export_tree(selection.state), actual) == [f"delete {leftover}"]
+
+
+def test_an_organisation_webhook_brings_the_pods_and_inboxes_it_filters_on() -> None:
+    """Its `pods`/`inboxes` must name declared ones: the import failed to validate ("pod t2 is
+    not declared"). The pods come whole (with the domain an inbox of t1 uses)."""
+    actual = _account()
+    hook = {"url": "https://h.test/", "event_types": ["message.received"], "enabled": True}
+    actual.add(Resource(WEBHOOK, "webhook/by-pod", {**hook, "pods": ["t2"], "inboxes": []}, remote_id="w1"))
+    by_inbox = {**hook, "pods": [], "inboxes": ["a@agentmail.to"]}
+    actual.add(Resource(WEBHOOK, "webhook/by-inbox", by_inbox, remote_id="w2"))
+    for patterns, pods in ((["webhook/by-pod"], ["t2"]), (["webhook/by-inbox"], ["t1"]), (["webhook/*"], ["t1", "t2"])):
+        selection = select_for_import(actual, patterns)
+        tree = export_tree(selection.state)
+        assert sorted(tree["pods"]) == pods
+        assert _changes(tree, actual) == []
+        for pod in pods:
+            assert (
+                f"pod/{pod} is imported whole: a selected webhook filters on it (or an inbox in it), and "
+                "it must be declared; mailctl deletes the undeclared children of a declared pod"
+            ) in selection.notes
+    assert "domain/org.test" in select_for_import(actual, ["webhook/by-inbox"]).state.resources
