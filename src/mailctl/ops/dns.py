@@ -15,13 +15,18 @@ from mailctl.resources import DesiredState, Resource
 
 
 def declared_domains(desired: DesiredState, names: tuple[str, ...] = ()) -> dict[str, Resource]:
-    """The declared resources that must be verified (domains), all or those named."""
+    """The declared resources that must be verified (domains), all or those named; every name
+    must match one (case-insensitively), else a UsageError names those that do not."""
+    verified = {a: r for a, r in desired.resources.items() if spec_of(r.kind).verified}
+    if not names:
+        if not verified:
+            raise UsageError("no declared domain matches")
+        return verified
     wanted = {n.lower() for n in names}
-    found = {
-        a: r for a, r in desired.resources.items() if spec_of(r.kind).verified and (not wanted or r.name in wanted)
-    }
-    if not found:
-        raise UsageError("no declared domain matches" + (f" {' '.join(names)}" if names else ""))
+    found = {a: r for a, r in verified.items() if r.name in wanted}
+    unmatched = [n for n in names if n.lower() not in {r.name for r in found.values()}]
+    if unmatched:
+        raise UsageError(f"no declared domain matches {', '.join(unmatched)}")
     return found
 
 
