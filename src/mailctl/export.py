@@ -38,7 +38,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from mailctl.config.dump import dump_yaml
-from mailctl.kinds import names_index, referenced, spec_of
+from mailctl.kinds import canonical_pattern, names_index, referenced, spec_of
 from mailctl.kinds.base import replaced_name
 from mailctl.plan.targeting import matches
 from mailctl.resources import (
@@ -113,9 +113,11 @@ def select_pods(actual: ActualState, pod_globs: list[str] | None = None) -> Sele
 
 
 def select_for_import(actual: ActualState, patterns: list[str]) -> Selection:
-    """The resources at ``patterns`` (globs), widened so the result plans with no changes."""
+    """The resources at ``patterns`` (globs, read as ``--target`` reads them: an inbox's address,
+    a domain, a list entry in any case), widened so the result plans with no changes."""
     out = Selection()
-    chosen = {a for a in actual.resources if any(matches(a, p) for p in patterns)}
+    globs = [canonical_pattern(p) for p in patterns]
+    chosen = {a for a in actual.resources if any(matches(a, g) for g in globs)}
     whole_pods = {pod for a in chosen if (pod := actual.resources[a].pod) is not None}
     named_pods = {pod for a in _named_by(actual, chosen) if (pod := actual.resources[a].pod) is not None}
     org_lists = any(_org_list_entry(actual.resources[a]) for a in chosen)

@@ -293,3 +293,12 @@ def test_import_of_an_organisation_webhook_brings_the_pods_and_inboxes_it_filter
     path = tmp_path / "hook.yaml"
     path.write_text(run.stdout)
     assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_import_finds_an_inbox_whatever_the_case_of_its_address(mailctl, sandbox):
+    sdk = sandbox.sdk()
+    pod = sdk.pods.create(name="T1", client_id="t-1")
+    sdk.pods.inboxes.create(pod.pod_id, username="md")
+    run = mailctl("import", "pod/t-1/inbox/MD@AgentMail.to")
+    assert run.exit_code == 0, run.output
+    assert "md@agentmail.to" in yaml.safe_load(run.stdout)["pods"]["t-1"]["inboxes"]

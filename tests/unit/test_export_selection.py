@@ -302,3 +302,22 @@ def test_an_organisation_webhook_brings_the_pods_and_inboxes_it_filters_on() -> 
                 "it must be declared; mailctl deletes the undeclared children of a declared pod"
             ) in selection.notes
     assert "domain/org.test" in select_for_import(actual, ["webhook/by-inbox"]).state.resources
+
+
+@pytest.mark.parametrize(
+    ("pattern", "address"),
+    [
+        ("pod/t1/inbox/A@AgentMail.To", inbox_address("t1", "a@agentmail.to")),
+        ("pod/t1/inbox/B@ORG.*", inbox_address("t1", "b@org.test")),
+        ("domain/Org.Test", domain_address("org.test")),
+        ("list/receive/block/A.Example", list_entry_address("receive", "block", "a.example")),
+    ],
+)
+def test_import_matches_addresses_domains_and_list_entries_in_any_case(pattern: str, address: str) -> None:
+    """As `--target` does: "nothing exists at pod/t-1/inbox/MD@agentmail.to" while md@ existed."""
+    assert address in select_for_import(_account(), [pattern]).state.resources
+
+
+def test_import_keeps_the_case_of_client_ids_and_key_names() -> None:
+    assert not select_for_import(_account(), ["pod/T1"]).state.resources
+    assert not select_for_import(_account(), ["api_key/Org-Reader"]).state.resources
