@@ -197,3 +197,21 @@ def test_dns_shows_what_the_api_says_with_hidden_characters_escaped(tmp_path):
     assert '$ORIGIN hostile.test.\nhostile.test.\tIN\tTXT\t"\\x1b[2J\\u202eFAKE\\r"' in zone
     document = json.loads(runs["json"].stdout)  # JSON stays exact
     assert document[0]["status"] == "VERIFIED" + HOSTILE and document[0]["records"][0]["value"] == "v=spf1" + HOSTILE
+
+
+def test_dns_says_where_a_declared_domain_exists_when_not_at_its_declared_address(mailctl, write_config):
+    """An organisation domain declared in a pod is not "not created yet": plan refuses it, and dns
+    says where it is instead of sending the user to an apply that cannot make it."""
+    mailctl.apply(write_config({"version": 1, "domains": {"trail.dns.test": {}}}, "org.yaml"))
+    config = write_config({"version": 1, "pods": {"dns-t": {"name": "T", "domains": {"trail.dns.test": {}}}}})
+    assert "already exists as domain/trail.dns.test" in mailctl("plan", "-f", config).stderr
+
+    text = mailctl("dns", "-f", config)
+    assert text.exit_code == 0, text.output
+    assert "NOT_CREATED" not in text.stdout and "not created yet" not in text.stdout
+    assert "trail.dns.test (pod/dns-t/domain/trail.dns.test): EXISTS_ELSEWHERE\n" in text.stdout
+    assert "  exists as domain/trail.dns.test, not where it is declared" in text.stdout
+    [entry] = mailctl("dns", "-f", config, "--format", "json").json()
+    assert (entry["status"], entry["exists_as"], entry["records"]) == ("EXISTS_ELSEWHERE", "domain/trail.dns.test", [])
+    zone = mailctl("dns", "-f", config, "--format", "zone").stdout
+    assert zone.startswith("; trail.dns.test: exists as domain/trail.dns.test, not where it is declared")

@@ -50,11 +50,20 @@ def _json(report: list[dict[str, Any]]) -> str:
     return json.dumps([{k: v for k, v in d.items() if k != "zone"} for d in report], indent=2)
 
 
+def _elsewhere(d: dict[str, Any]) -> str:
+    return (
+        f"exists as {shown(d['exists_as'])}, not where it is declared: apply moves it only from a scope "
+        "mailctl manages, else plan refuses (see `mailctl plan`)"
+    )
+
+
 def _zone(report: list[dict[str, Any]]) -> str:
     parts = []
     for d in report:
         if d["status"] == "NOT_CREATED":
             parts.append(f"; {shown(d['domain'])}: not created yet: run `mailctl apply` first")
+        elif d.get("exists_as"):
+            parts.append(f"; {shown(d['domain'])}: {_elsewhere(d)}")
         else:
             zone = shown(str(d["zone"]).rstrip(), keep="\n\t")
             parts.append(f"; {shown(d['domain'])} ({shown(d['status'])})\n{zone}")
@@ -67,6 +76,8 @@ def _text(report: list[dict[str, Any]]) -> str:
         lines.append(f"{shown(d['domain'])} ({shown(d['address'])}): {shown(d['status'])}")
         if d["status"] == "NOT_CREATED":
             lines.append("  not created yet: run `mailctl apply`, then records are known")
+        elif d.get("exists_as"):
+            lines.append(f"  {_elsewhere(d)}")
         for r in d["records"]:
             priority = f"{r['priority']}" if r.get("priority") is not None else ""
             status, kind, name, value = (shown(r.get(k) or "") for k in ("status", "type", "name", "value"))

@@ -11,7 +11,10 @@ from mailctl.errors import UsageError
 from mailctl.kinds import spec_of
 from mailctl.kinds.fields import RECORDS, TEXT
 from mailctl.ops.planning import read_addresses
-from mailctl.resources import DesiredState, Resource
+from mailctl.resources import ActualState, DesiredState, Resource
+
+NOT_CREATED = "NOT_CREATED"  # declared, exists nowhere: apply creates it
+EXISTS_ELSEWHERE = "EXISTS_ELSEWHERE"  # declared, exists at another address (``exists_as``)
 
 
 def declared_domains(desired: DesiredState, names: tuple[str, ...] = ()) -> dict[str, Resource]:
@@ -33,14 +36,21 @@ def declared_domains(desired: DesiredState, names: tuple[str, ...] = ()) -> dict
 def dns_report(
     client: AgentMailClient, desired: DesiredState, declared: dict[str, Resource], zone_files: bool = False
 ) -> list[dict[str, Any]]:
-    """Per declared domain: address, domain, status (NOT_CREATED before apply), records, zone."""
+    """Per declared domain: address, domain, status, records, zone. The status is the API's, or
+    NOT_CREATED before apply, or EXISTS_ELSEWHERE (with ``exists_as``, its address) for a domain
+    that exists in another scope (the domains are read organisation-wide: a name is unique there),
+    which plan moves or refuses: no record is shown for it."""
     actual = read_addresses(client, desired, declared)
     ids = {a: r.remote_id for a, r in actual.resources.items() if r.remote_id}
     report: list[dict[str, Any]] = []
     for address, resource in sorted(declared.items()):
         existing = actual.resources.get(address)
         if existing is None:
-            report.append({"address": address, "domain": resource.name, "status": "NOT_CREATED", "records": []})
+            entry: dict[str, Any] = {"address": address, "domain": resource.name, "status": NOT_CREATED, "records": []}
+            elsewhere = _existing_elsewhere(actual, resource)
+            if elsewhere is not None:
+                entry.update(status=EXISTS_ELSEWHERE, exists_as=elsewhere)
+            report.append(entry)
             continue
         body = client.get(item_path(existing, ids))
         zone = client.get_text(item_path(existing, ids) + "/zone-file") if zone_files else None
@@ -54,3 +64,10 @@ def dns_report(
             }
         )
     return report
+
+
+def _existing_elsewhere(actual: ActualState, declared: Resource) -> str | None:
+    """The address of the existing resource of ``declared``'s kind and name, at another address."""
+    name = declared.name.lower()
+    found = (a for a, r in actual.resources.items() if r.kind == declared.kind and r.name.lower() == name)
+    return next(found, None)
