@@ -92,6 +92,7 @@ def _read_body(environ: dict[str, Any], method: str) -> Body:
     raw = environ["wsgi.input"].read(length) if length > 0 else b""
     if not raw.strip():
         return Body({})
+    _require_identity_coding(environ.get("HTTP_CONTENT_ENCODING"))
     _require_json_media_type(environ.get("CONTENT_TYPE"))
     try:
         # Not NaN, Infinity nor 1e400: stored, no answer holding one would be JSON.
@@ -102,6 +103,24 @@ def _read_body(environ: dict[str, Any], method: str) -> Body:
         raise bad_request("Request body is not valid JSON") from None
     _reject_unencodable(data, "")
     return Body(data)
+
+
+def _require_identity_coding(content_encoding: str | None) -> None:
+    """A body in a content coding the sandbox does not decode (anything but ``identity``) is 415,
+    with ``Accept-Encoding: identity`` (RFC 9110 §8.4.1, §12.5.3): read as it came, a gzip body
+    was a 400 "not valid JSON", and ``{}`` labelled gzip passed for JSON."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    unsupported = [c for c in codings if c != "identity"]
+    if unsupported:
+        named = ", ".join(unsupported)
+        named = named if len(named) <= 100 else named[:100] + "..."
+        raise SandboxError(
+            415,
+            "unsupported_media_type",
+            f"Request bodies must not be content-encoded; {named} is not supported",
+            headers={"Accept-Encoding": "identity"},
+            fix="Send the JSON body uncompressed, without a Content-Encoding header.",
+        )
 
 
 def _require_json_media_type(content_type: str | None) -> None:

@@ -3,6 +3,7 @@ thread per connection, since issue 19). No timing: each test waits on what it pi
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
@@ -222,3 +223,34 @@ def test_allow_lists_head_beside_get_and_only_there(served: str) -> None:
         assert client.put("/v0/pods").headers["allow"] == "GET, HEAD, POST"
         send_only = client.head("/_sandbox/reset")
         assert (send_only.status_code, send_only.headers["allow"]) == (405, "POST")
+
+
+@pytest.mark.parametrize(
+    ("body", "coding"),
+    [
+        (b'{"name": "zipped"}', "gzip"),
+        (gzip.compress(b'{"name": "zipped"}'), "gzip"),
+        (b"{}", "br"),
+        (b"{}", "identity, gzip"),
+    ],
+    ids=["json-labelled-gzip", "real-gzip", "br", "stacked"],
+)
+def test_a_body_in_a_content_coding_the_server_does_not_decode_is_415_and_creates_nothing(
+    served: str, body: bytes, coding: str
+) -> None:
+    """QA: ``{}`` labelled gzip was read as plain JSON, real gzip was 400 "not valid JSON". RFC
+    9110 §8.4.1: an unsupported content coding is 415, naming what is accepted."""
+    with httpx.Client(base_url=served, headers={"Authorization": f"Bearer {KEY}"}) as client:
+        before = client.get("/v0/pods").json()["count"]
+        headers = {"Content-Type": "application/json", "Content-Encoding": coding}
+        response = client.post("/v0/pods", content=body, headers=headers)
+        assert response.status_code == 415 and response.headers["accept-encoding"] == "identity"
+        error = response.json()
+        assert error["code"] == "unsupported_media_type" and coding.split(",")[-1].strip() in error["message"]
+        assert client.get("/v0/pods").json()["count"] == before
+
+
+def test_a_body_in_the_identity_coding_is_read(served: str) -> None:
+    with httpx.Client(base_url=served, headers={"Authorization": f"Bearer {KEY}"}) as client:
+        headers = {"Content-Type": "application/json", "Content-Encoding": "Identity"}
+        assert client.post("/v0/pods", content=b'{"name": "plain"}', headers=headers).status_code == 200
