@@ -128,3 +128,64 @@ def test_a_release_that_fails_when_apply_refuses_keeps_the_refusal_and_says_the_
     assert "--secrets-out" in refused.stderr  # the refusal is still what is reported
     assert "the organisation lock may still be held" in refused.stderr
     assert mailctl("unlock", "--force").stdout.startswith("Released the apply lock")
+
+
+def _apply_process(mailctl, sandbox, config, *flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*mailctl_command(), "apply", "-f", str(config), "--auto-approve", "--endpoint", sandbox.url, *flags],
+        cwd=mailctl.workdir,
+        env={**os.environ, "AGENTMAIL_API_KEY": sandbox.api_key},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_shards_and_a_whole_config_apply_waiting_for_each_other_all_get_in(mailctl, sandbox, write_config):
+    """Found by QA: with --lock-timeout on every side, a whole-config apply and shards kept taking
+    their own lock each second, found the other's and let go, in step, until every one timed out
+    (2 runs in 3 at 100 ms latency). The waits are staggered now: each side gets in."""
+    config = write_config({"version": 1, "pods": {"wait-01": {"name": "One"}, "wait-02": {"name": "Two"}}})
+    mailctl.apply(config)
+    sandbox.configure(latency_ms=100)
+    try:
+        for _ in range(2):
+            runs = [
+                _apply_process(mailctl, sandbox, config, "--shard", "1/2", "--lock-timeout", "30"),
+                _apply_process(mailctl, sandbox, config, "--shard", "2/2", "--lock-timeout", "30"),
+                _apply_process(mailctl, sandbox, config, "--lock-timeout", "30"),
+            ]
+            outputs = [run.communicate(timeout=90)[0] for run in runs]
+            for run, output in zip(runs, outputs, strict=True):
+                mailctl.watch.output("apply", output)
+                assert run.returncode == 0, output
+    finally:
+        sandbox.configure(latency_ms=0)
+
+
+def _hold(sandbox: SandboxProcess, client_id: str, pid: int) -> None:
+    name = f"mailctl lock tester@{socket.gethostname()} pid {pid} since 2026-01-01T10:00:00Z [e2e00001]"
+    sandbox.http.post("/v0/pods", json={"client_id": client_id, "name": name}).raise_for_status()
+
+
+def test_a_shard_lock_held_names_that_lock_and_the_unlock_of_that_shard_only(mailctl, sandbox, write_config):
+    """Found by QA: a shard's lock errors said "the organisation lock" and `mailctl unlock`, which
+    removes every lock, live shards' on other hosts included: following it let an apply interleave."""
+    child = subprocess.Popen(["true"])
+    child.wait(timeout=30)
+    _hold(sandbox, "mailctl.lock.shard-2-of-3", child.pid)  # a shard whose apply died
+    _hold(sandbox, "mailctl.lock.shard-1-of-3", os.getpid())  # a shard still running here
+    config = write_config({"version": 1, "pods": {"sh-01": {"name": "One"}}})
+    refused = mailctl("apply", "-f", config, "--shard", "2/3", "--auto-approve", "--lock-timeout", "1")
+    assert refused.exit_code == 1
+    assert "Waiting up to 1s for the lock of shard 2/3" in refused.stderr
+    assert f"run `mailctl unlock --shard 2/3 --endpoint {sandbox.url}`" in refused.stderr
+
+    unlock = mailctl("unlock")
+    assert unlock.exit_code == 1
+    assert "the lock of shard 1/3 is held by a process still running on this host" in unlock.stderr
+    assert f"`mailctl unlock --shard 1/3 --force --endpoint {sandbox.url}`" in unlock.stderr
+    assert f"`mailctl unlock --shard 2/3 --endpoint {sandbox.url}`" in unlock.stderr
+    assert mailctl("unlock", "--shard", "2/3").exit_code == 0  # the dead one alone
+    assert mailctl("unlock", "--shard", "1/3", "--force").exit_code == 0

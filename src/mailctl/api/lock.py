@@ -20,7 +20,10 @@ exclude each other, and an unsharded apply excludes every shard:
 
 Each side takes its own lock before looking for the other's, so when the two race at least one
 of them sees the other: both may be refused, never both let through. Shard locks of different
-N are not compared: run one N per config at a time.
+N are not compared: run one N per config at a time. Sides that wait (``--lock-timeout``) try again
+after a random part of :data:`POLL_INTERVAL` (an apply of the whole config blocked by shards after
+twice that: shards go first), so they do not keep taking and letting go in step until every one
+has timed out.
 
 Taking (with its probe or its look at the shard locks) and releasing run inside ``shield``: the
 CLI passes a block that holds a signal until the requests in flight have returned, so a lock pod
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import random
 import re
 import socket
 import time
@@ -76,6 +80,12 @@ def describe_lock(client_id: str) -> str:
 
 
 _SHARD_ID = re.compile(r"^mailctl\.lock\.shard-(\d+)-of-(\d+)$")
+
+
+def shard_of_lock(client_id: str) -> str | None:
+    """``K/N`` from a shard lock pod's client_id, else None."""
+    match = _SHARD_ID.match(client_id)
+    return f"{match[1]}/{match[2]}" if match else None
 
 
 def _holder() -> str:
@@ -141,6 +151,9 @@ class Holder:
 class _Blocked:
     what: str  # "another apply holds the organisation lock"
     holder: Holder
+    lock: str  # the lock waited for: "the organisation lock", "the lock of shard 2/4"
+    shard: str | None = None  # "K/N" of a shard lock (the unlock command names it), else None
+    yields: bool = False  # an apply of the whole config lets running shards go first
 
 
 class ApplyLock:
@@ -155,21 +168,24 @@ class ApplyLock:
         self,
         client: AgentMailClient,
         timeout: float = 0.0,
-        on_wait: Callable[[str, float], None] | None = None,
-        unlock_hint: str = "mailctl unlock",
+        on_wait: Callable[[str, str, float], None] | None = None,
+        unlock_hint: Callable[[str | None], str] | None = None,
         poll_interval: float = POLL_INTERVAL,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         shard: tuple[int, int] | None = None,
         exclude_shards: bool = False,
         shield: Callable[[], AbstractContextManager[None]] = nullcontext,
+        jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0),
     ):
         self.client = client
         self.name = _holder()
         self.pod_id: str | None = None
         self.timeout = timeout
-        self.on_wait = on_wait or (lambda holder, waited: None)
-        self.unlock_hint = unlock_hint
+        self.on_wait = on_wait or (lambda lock, holder, waited: None)  # (lock waited for, holder, seconds)
+        # The command that removes a lock left by a dead apply: that shard's (``K/N``), or all (None).
+        self.unlock_hint = unlock_hint or (lambda shard: "mailctl unlock" + (f" --shard {shard}" if shard else ""))
+        self._jitter = jitter
         self.poll_interval = poll_interval
         self._sleep = sleep
         self._clock = clock
@@ -188,6 +204,7 @@ class ApplyLock:
         started = self._clock()
         while True:
             self.pods = None  # a listing of an attempt that was blocked is stale by the next one
+            self.name = _holder()  # "since" says when this attempt took it (it names the holder's age)
             try:
                 with self.shield():
                     blocked = self._try_shard() if self.shard else self._try_global()
@@ -207,10 +224,11 @@ class ApplyLock:
                 raise UnsafePlan(
                     f"{blocked.what} ({blocked.holder}){after}; wait for it "
                     f"to finish (--lock-timeout SECONDS waits for it), or if it died, run "
-                    f"`{self.unlock_hint}` (nothing was changed)"
+                    f"`{self.unlock_hint(blocked.shard)}` (nothing was changed)"
                 )
-            self.on_wait(blocked.holder.shown_name, waited)  # the name, not its age: the same holder each time
-            self._sleep(min(self.poll_interval, max(0.0, self.timeout - waited)))
+            self.on_wait(blocked.lock, blocked.holder.shown_name, waited)  # the name, not its age
+            interval = self.poll_interval * self._jitter() * (2.0 if blocked.yields else 1.0)
+            self._sleep(min(interval, max(0.0, self.timeout - waited)))
 
     def __exit__(self, kind: object = None, exc: BaseException | None = None, traceback: object = None) -> None:
         left = self._release_all()
@@ -244,10 +262,13 @@ class ApplyLock:
         if not problems:
             return None
         self.not_released = LockNotReleased(
-            f"{'; '.join(problems)}. Once the API answers, run `{self.unlock_hint}` to remove it "
+            f"{'; '.join(problems)}. Once the API answers, run `{self.unlock_hint(self._shard_text())}` to remove it "
             f"(until then every apply is refused)"
         )
         return self.not_released
+
+    def _shard_text(self) -> str | None:
+        return f"{self.shard[0]}/{self.shard[1]}" if self.shard else None
 
     def _holder(self, name: str) -> Holder:
         return Holder.parse(name, self.client.redact)
@@ -271,7 +292,7 @@ class ApplyLock:
     def _try_global(self) -> _Blocked | None:
         pod_id, name = self._take(LOCK_CLIENT_ID, self.name)
         if name != self.name:
-            return _Blocked("another apply holds the organisation lock", self._holder(name))
+            return _Blocked("another apply holds the organisation lock", self._holder(name), self.what)
         self.pod_id, self.taken = pod_id, True
         if not self.exclude_shards:
             return None
@@ -285,6 +306,9 @@ class ApplyLock:
             f"applies of shard(s) {', '.join(held)} are running and an apply of the whole "
             f"config waits for every shard; shard {held[0]} is held by",
             self._holder(shards[0]["name"]),
+            describe_lock(shards[0]["client_id"]),
+            shard=held[0],
+            yields=True,
         )
 
     def _try_shard(self) -> _Blocked | None:
@@ -292,7 +316,12 @@ class ApplyLock:
         index, count = self.shard
         pod_id, name = self._take(shard_lock_id(index, count), self.name)
         if name != self.name:
-            return _Blocked(f"another apply of shard {index}/{count} holds its lock", self._holder(name))
+            return _Blocked(
+                f"another apply of shard {index}/{count} holds its lock",
+                self._holder(name),
+                self.what,
+                f"{index}/{count}",
+            )
         self.pod_id, self.taken = pod_id, True
         probe = self.name + PROBE_SUFFIX
         global_id, global_name = self._take(LOCK_CLIENT_ID, probe)
@@ -306,7 +335,11 @@ class ApplyLock:
         if global_name.endswith(PROBE_SUFFIX):
             return None  # another shard's probe: no apply of the whole config holds it
         self.__exit__()
-        return _Blocked("an apply of the whole config holds the organisation lock", self._holder(global_name))
+        return _Blocked(
+            "an apply of the whole config holds the organisation lock",
+            self._holder(global_name),
+            describe_lock(LOCK_CLIENT_ID),
+        )
 
 
 def release(client: AgentMailClient, pod_id: str) -> None:

@@ -131,7 +131,7 @@ def apply(
         raise UsageError("a saved PLANFILE already fixes the config and targets: drop -f/--target/--exclude/--shard")
     desired = saved.desired if saved else load_desired(files)
     sink = open_sink(secrets_out)  # a bad sink is refused whatever the plan, before the lock
-    guard = GracefulStop(recovery=_recovery(files))
+    guard = GracefulStop(recovery=_recovery(files, shard))
     color = colour.current()  # for what is printed from other threads, which see no click context
     options = ApplyOptions(
         targets=list(targets),
@@ -190,16 +190,16 @@ def _hooks(color: bool | None, lock_timeout: float, wait_for_domains: float) -> 
         running=running,
         on_lock_wait=LockWaitReporter(lock_timeout, color=color),
         on_domain_wait=DomainWaitReporter(wait_for_domains, color=color) if wait_for_domains else None,
-        unlock_hint=hints.command("unlock"),
+        unlock_hint=hints.unlock_command,
     )
 
 
-def _recovery(files: tuple[str, ...]) -> str:
+def _recovery(files: tuple[str, ...], shard: Shard | None) -> str:
     plan = hints.command("plan", *hints.config_flags(files))
     return (
         f"Changes in flight may or may not have happened: run `{plan}` to see where "
-        f"things stand; if the next apply says the organisation lock is held, run "
-        f"`{hints.command('unlock')}`."
+        f"things stand; if the next apply says {'its shard' if shard else 'the organisation'} lock is held, run "
+        f"`{hints.unlock_command(str(shard) if shard else None)}`."
     )
 
 

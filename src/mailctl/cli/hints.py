@@ -34,6 +34,12 @@ def config_flags(files: tuple[str, ...] | list[str]) -> list[str]:
     return [word for path in files for word in ("-f", path)]
 
 
+def unlock_command(shard: str | None = None) -> str:
+    """``mailctl unlock``, or ``mailctl unlock --shard K/N`` for one shard's lock (plain unlock
+    removes every lock: a live shard's on another host too)."""
+    return command("unlock", *(["--shard", shard] if shard else []))
+
+
 def command(*args: str) -> str:
     """``mailctl ARGS... [--sandbox PATH | --endpoint URL] [--timeout S]``, shell-quoted."""
     return shlex.join(["mailctl", *args, *connection_flags()])

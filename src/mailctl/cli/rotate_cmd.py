@@ -55,7 +55,7 @@ def rotate(
 
     desired = load_desired(files)
     declared = declared_rotatable(desired, address)
-    hooks = ApplyHooks(on_lock_wait=LockWaitReporter(lock_timeout), unlock_hint=hints.command("unlock"))
+    hooks = ApplyHooks(on_lock_wait=LockWaitReporter(lock_timeout), unlock_hint=hints.unlock_command)
     if not spec_of(declared.kind).shows_secret_once:  # a webhook: its header values are pushed
         if secrets_out or delete_old or retire_old:
             raise UsageError(f"--secrets-out, --delete-old and --retire-old are for API keys; {address} is a webhook")

@@ -13,6 +13,7 @@ from mailctl.errors import UnsafePlan
 from mailctl.text import shown
 
 if TYPE_CHECKING:
+    from mailctl.ops.unlock import HeldLock
     from mailctl.plan.shards import Shard
 
 
@@ -47,11 +48,13 @@ def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard 
             return
         for held in found:
             if held.holder.running_here() and not force:
+                own = held.shard or (str(shard) if shard else None)  # the lock named alone, or with its shard
                 raise UnsafePlan(
-                    f"the apply lock is held by a process still running on this host: {held.holder}; "
+                    f"{held.what} is held by a process still running on this host: {held.holder}; "
                     f"wait for that apply to finish (removing its lock lets another apply "
                     f"interleave with it), or remove it anyway with "
-                    f"`{hints.command('unlock', '--force')}` (nothing was removed)"
+                    f"`{hints.command('unlock', *(['--shard', own] if own else []), '--force')}` (nothing was removed)"
+                    + _others(found, held)
                 )
         for held in found:
             if not held.holder.on_this_host() and not force:
@@ -63,3 +66,11 @@ def unlock(endpoint: str | None, sandbox: str | None, force: bool, shard: Shard 
                 )
             release(client, held)
             click.echo(f"Released {held.what} held by: {shown(held.holder)}")
+
+
+def _others(found: list[HeldLock], running: HeldLock) -> str:
+    """The command for each other shard lock found: ``--force`` above would remove only one."""
+    others = sorted({h.shard for h in found if h.shard and h.shard != running.shard})
+    if not others:
+        return ""
+    return "; the other locks found: " + ", ".join(f"`{hints.unlock_command(k)}`" for k in others)

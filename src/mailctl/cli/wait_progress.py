@@ -76,14 +76,15 @@ class DomainWaitReporter(_Reporter):
 class LockWaitReporter(_Reporter):
     """``--lock-timeout``: called by the lock at every attempt while another apply holds it."""
 
-    def __call__(self, holder: str, waited: float) -> None:
+    def __call__(self, lock: str, holder: str, waited: float) -> None:
+        """``lock``: which one ("the organisation lock", "the lock of shard 2/4")."""
         first = self._throttle.first(holder)
         if not self._throttle.due(holder):
             return
         if first:
-            self._say(f"Waiting up to {self.limit:g}s for the organisation lock, held by {holder}.")
+            self._say(f"Waiting up to {self.limit:g}s for {lock}, held by {holder}.")
         else:
-            self._say(f"Still waiting for the organisation lock held by {holder}: {waited:.0f}s of {self.limit:g}s.")
+            self._say(f"Still waiting for {lock} held by {holder}: {waited:.0f}s of {self.limit:g}s.")
 
 
 class ShardWaitReporter(_Reporter):

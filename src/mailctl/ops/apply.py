@@ -92,11 +92,11 @@ class ApplyHooks:
     confirm: Callable[[Planned, int | None], None] = _no_confirmation
     on_result: Callable[[StepResult], None] = lambda result: None
     running: Callable[[int, Pacer | None], AbstractContextManager[object]] = lambda steps, pacer: nullcontext()
-    on_lock_wait: Callable[[str, float], None] | None = None
+    on_lock_wait: Callable[[str, str, float], None] | None = None  # (lock waited for, holder, seconds)
     on_domain_wait: Callable[[str, str, float], None] | None = None
     on_shard_wait: Callable[[str, str, float], None] | None = None
     lock_shield: Shield = nullcontext  # holds a signal while a lock request is in flight
-    unlock_hint: str = "mailctl unlock"
+    unlock_hint: Callable[[str | None], str] | None = None  # the unlock command: of shard "K/N", or all
     # How the caller is told to give new keys' secrets somewhere (the Python API: its argument).
     secrets_hint: str = "pass --secrets-out FILE"
 

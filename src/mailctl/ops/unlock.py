@@ -16,6 +16,11 @@ class HeldLock:
     holder: lock.Holder
 
     @property
+    def shard(self) -> str | None:
+        """``K/N`` of a shard's lock, else None (the organisation lock, or a shard's probe of it)."""
+        return lock.shard_of_lock(self.client_id)
+
+    @property
     def what(self) -> str:
         """``the apply lock`` (the organisation's) or ``the lock of shard 2/4``."""
         what = lock.describe_lock(self.client_id)

@@ -96,7 +96,8 @@ def test_lock_timeout_waits_for_the_holder_reporting_who_holds_it_then_takes_the
         timeout=30,
         sleep=fake.sleep,
         clock=fake.clock,
-        on_wait=lambda holder, waited: waits.append((holder, waited)),
+        on_wait=lambda lock_name, holder, waited: waits.append((holder, waited)),
+        jitter=lambda: 1.0,
     )
     with applock:
         assert applock.pod_id == "p-lock"
