@@ -64,7 +64,10 @@ def test_a_lock_taken_without_an_answer_is_looked_for_and_released_before_the_er
 
 def test_a_lock_that_may_be_held_and_cannot_be_checked_says_so_and_how_to_remove_it() -> None:
     api = FakeApi(lose_posts=99)
-    with pytest.raises(LockNotReleased) as caught, lock.ApplyLock(api.client(), unlock_hint=lambda shard: "mailctl unlock -x"):
+    with (
+        pytest.raises(LockNotReleased) as caught,
+        lock.ApplyLock(api.client(), unlock_hint=lambda shard: "mailctl unlock -x"),
+    ):
         pass
     message = str(caught.value)
     assert "the organisation lock" in message and "may" in message and "`mailctl unlock -x`" in message
@@ -89,7 +92,10 @@ def test_someone_elses_lock_found_when_looking_is_left_alone() -> None:
 def test_a_release_without_an_answer_after_the_work_says_the_lock_may_still_be_held() -> None:
     api = FakeApi(lose_deletes=99)
     done = []
-    with pytest.raises(LockNotReleased) as caught, lock.ApplyLock(api.client(), unlock_hint=lambda shard: "mailctl unlock"):
+    with (
+        pytest.raises(LockNotReleased) as caught,
+        lock.ApplyLock(api.client(), unlock_hint=lambda shard: "mailctl unlock"),
+    ):
         done.append("work")
     assert done == ["work"]
     assert "the organisation lock" in str(caught.value) and "`mailctl unlock`" in str(caught.value)
