@@ -178,10 +178,10 @@ def _complete(selection: Selection, actual: ActualState) -> None:
             selection.notes.append(
                 f"{address} is included: the selected inboxes use it (drop it if your config declares it already)"
             )
-    _drop_undeclarable(selection)
+    _drop_undeclarable(selection, actual)
 
 
-def _drop_undeclarable(selection: Selection) -> None:
+def _drop_undeclarable(selection: Selection, actual: ActualState) -> None:
     """Keys whose name another key holds (``name#api_key_id``): mid-rotation, the older one; the
     old half of an unfinished replacement beside its new key; and keys still under their pending
     name, whose secret was never recorded. The old half of a replacement whose create failed
@@ -201,7 +201,7 @@ def _drop_undeclarable(selection: Selection) -> None:
         if resource.observed.unrecorded:
             why = _unrecorded_note(resource)
         elif resource.observed.superseded:
-            why = "superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` removes it)"
+            why = _superseded_note(resource, actual)
         elif resource.observed.replaced:
             why = (
                 "it is the old half of a replacement that did not finish (the new key holds its name); "
@@ -210,6 +210,27 @@ def _drop_undeclarable(selection: Selection) -> None:
         else:
             why = "shares its name with another key"
         selection.notes.append(f"{address} is left out: {why}")
+
+
+def _superseded_note(key: Resource, actual: ActualState) -> str:
+    """Why a key another key's name displaced (``NAME#api_key_id``) is left out: mid-rotation,
+    unless one of the two is addressed by its api_key_id (its name cannot be declared) and that id
+    is the other's name. Either way plans list it as unmanaged."""
+    name = key.name.partition("#")[0]
+    plain = key.address[: -len(key.name)] + name  # the address the other key holds
+    holder = actual.resources.get(plain)
+    retire = f"`mailctl rotate --retire-old` of {plain} would delete it as an older key"
+    if key.remote_id == name:
+        return (
+            f"it is addressed by its api_key_id (its name cannot be declared), and a key named `{name}` holds "
+            f"that address; mailctl leaves it alone (unmanaged) until one of them is renamed ({retire})"
+        )
+    if holder is not None and holder.remote_id == name:
+        return (
+            f"another key, addressed by its api_key_id `{name}` (its name cannot be declared), holds this key's "
+            f"name; mailctl leaves it alone (unmanaged) until one of them is renamed ({retire})"
+        )
+    return "superseded by a newer key of the same name (mid-rotation; `mailctl rotate --retire-old` removes it)"
 
 
 def _unrecorded_note(key: Resource) -> str:

@@ -302,3 +302,24 @@ def test_import_finds_an_inbox_whatever_the_case_of_its_address(mailctl, sandbox
     run = mailctl("import", "pod/t-1/inbox/MD@AgentMail.to")
     assert run.exit_code == 0, run.output
     assert "md@agentmail.to" in yaml.safe_load(run.stdout)["pods"]["t-1"]["inboxes"]
+
+
+def test_a_key_addressed_by_its_id_beside_a_key_named_that_id_is_not_called_mid_rotation(mailctl, sandbox, tmp_path):
+    """A `bad/name` key is addressed by its api_key_id X; a key named X then holds that address and
+    the first was left out as "superseded ... (mid-rotation)", which nothing was."""
+    sdk = sandbox.sdk()
+    pod = sdk.pods.create(name="T1", client_id="t-1")
+    odd = sdk.pods.api_keys.create(pod.pod_id, request=CreateBearerApiKeyRequest(name="bad/name")).api_key_id
+    sdk.pods.api_keys.create(pod.pod_id, request=CreateBearerApiKeyRequest(name=odd))
+    out = tmp_path / "adopted"
+    run = mailctl("export", "-o", out)
+    assert run.exit_code == 0, run.output
+    header = (out / "t-1.yaml").read_text()
+    assert "mid-rotation" not in header
+    assert (
+        f"# pod/t-1/api_key/{odd}#{odd} is left out: it is addressed by its api_key_id (its name cannot be "
+        f"declared), and a key named `{odd}` holds that address; mailctl leaves it alone (unmanaged) "
+        f"until one of them is renamed (`mailctl rotate --retire-old` of pod/t-1/api_key/{odd} would delete "
+        "it as an older key)\n"
+    ) in header
+    assert mailctl("plan", "-f", out, "--detailed-exitcode").exit_code == 0

@@ -321,3 +321,28 @@ def test_import_matches_addresses_domains_and_list_entries_in_any_case(pattern: 
 def test_import_keeps_the_case_of_client_ids_and_key_names() -> None:
     assert not select_for_import(_account(), ["pod/T1"]).state.resources
     assert not select_for_import(_account(), ["api_key/Org-Reader"]).state.resources
+
+
+def test_a_superseded_key_whose_name_clash_is_an_api_key_id_is_not_called_mid_rotation() -> None:
+    """A key addressed by its id X (its name cannot be declared) beside a key named X: the reader
+    marks the older one superseded, but nothing is being rotated."""
+    actual = _account()
+    _add_key(actual, api_key_address("x1", pod="t1"), pod_address("t1"), "x1")
+    held_by_id = api_key_address("x1#k-old", pod="t1")  # named x1; the newer key x1 is addressed by its id
+    _add_key(actual, held_by_id, pod_address("t1"), "k-old", superseded=True)
+    _add_key(actual, api_key_address("k9", pod="t1"), pod_address("t1"), "k-named-k9")
+    by_id = api_key_address("k9#k9", pod="t1")  # addressed by its id k9, which another key is named
+    _add_key(actual, by_id, pod_address("t1"), "k9", superseded=True)
+    notes = select_pods(actual).notes
+    assert not any("mid-rotation" in n for n in notes if "x1" in n or "k9" in n)
+    assert (
+        f"{by_id} is left out: it is addressed by its api_key_id (its name cannot be declared), and a key "
+        "named `k9` holds that address; mailctl leaves it alone (unmanaged) until one of them is renamed "
+        "(`mailctl rotate --retire-old` of pod/t1/api_key/k9 would delete it as an older key)"
+    ) in notes
+    assert (
+        f"{held_by_id} is left out: another key, addressed by its api_key_id `x1` (its name cannot be "
+        "declared), holds this key's name; mailctl leaves it alone (unmanaged) until one of them is renamed "
+        "(`mailctl rotate --retire-old` of pod/t1/api_key/x1 would delete it as an older key)"
+    ) in notes
+    assert any("backend#old-id is left out: superseded" in n for n in notes)  # a real rotation still is
