@@ -133,3 +133,24 @@ def test_children_replaced_only_with_their_pod_are_not_counted_as_drift(mailctl,
     assert "| `pod/drift-keys/api_key/worker` | changed | secret never recorded |" in markdown
     assert f"| `{children[0]}` | replaced with pod | pod/drift-acme is replaced |" in markdown
     assert "| — |" not in markdown
+
+
+def test_a_shard_without_drift_vouches_only_for_itself(mailctl, sandbox, write_config):
+    pods = {f"drift-s{i}": {"name": f"S{i}", "inboxes": {f"drift-s{i}@agentmail.to": {}}} for i in range(3)}
+    config = write_config({"version": 1, "pods": pods})
+    mailctl.apply(config)
+    sandbox.sdk().inboxes.update("drift-s0@agentmail.to", display_name="By hand")
+    pods["drift-s0"]["inboxes"]["drift-s0@agentmail.to"] = {"display_name": "Declared"}
+    config = write_config({"version": 1, "pods": pods})
+    assert mailctl("drift", "-f", config).exit_code == 2
+
+    runs = {k: mailctl("drift", "-f", config, "--shard", f"{k}/3") for k in (1, 2, 3)}
+    assert sorted(run.exit_code for run in runs.values()) == [0, 0, 2]
+    for k, run in runs.items():
+        headline = run.stdout.rstrip("\n").rsplit("\n", 1)[-1]
+        if run.exit_code == 0:
+            assert headline.startswith(f"No drift. Within --shard {k}/3, the actual state matches"), headline
+        else:
+            assert headline.startswith(f"Drift within --shard {k}/3: 1 resource(s) differ"), headline
+        markdown = mailctl("drift", "-f", config, "--shard", f"{k}/3", "--format", "markdown").stdout
+        assert f"Within --shard `{k}/3`" in markdown or f"Drift within --shard `{k}/3`" in markdown

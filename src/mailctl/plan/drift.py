@@ -17,6 +17,7 @@ Only declared attributes are compared, normalised on both sides, so server-set f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,10 +40,12 @@ class DriftReport:
     unmanaged: list[str] = field(default_factory=list)
     # Replaced only because their pod is: consequences of the pod's drift, not drift of their own.
     replaced_with_pod: list[Change] = field(default_factory=list)
+    # What narrowed the plan (``Plan.selection``): the headline vouches for that part only.
+    selection: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_plan(cls, plan: Plan) -> DriftReport:
-        report = cls(unmanaged=list(plan.unmanaged))
+        report = cls(unmanaged=list(plan.unmanaged), selection=plan.selection)
         replaced_pods = {c.address for c in plan.changes if c.action == REPLACE and c.address == _pod_of(c.address)}
         for change in plan.changes:
             if _only_with_its_pod(change, replaced_pods):
@@ -85,16 +88,20 @@ def render_json(report: DriftReport) -> str:
     return json.dumps(document, indent=2, sort_keys=True)
 
 
-def _headline(report: DriftReport) -> str:
+def _headline(report: DriftReport, quote: Callable[[str], str]) -> str:
+    """One line; a narrowed report names what it checked (``quote`` shows each selected value)."""
     s = report.summary()
     aside = f"{s['unmanaged']} unmanaged"
     if s[REPLACED_WITH_POD]:
         aside += f"; {s[REPLACED_WITH_POD]} more replaced with their pod"
+    within = Plan(selection=report.selection).selected(quote) if report.selection else ""
     if not report.has_drift:
+        if within:
+            return f"No drift. Within {within}, the actual state matches the configuration ({aside})."
         return f"No drift: the actual state matches the configuration ({aside})."
     return (
-        f"Drift: {s['total']} resource(s) differ from the configuration — {s[CHANGED]} changed, "
-        f"{s[MISSING]} missing, {s[UNDECLARED]} undeclared ({aside})."
+        f"Drift{f' within {within}' if within else ''}: {s['total']} resource(s) differ from the configuration — "
+        f"{s[CHANGED]} changed, {s[MISSING]} missing, {s[UNDECLARED]} undeclared ({aside})."
     )
 
 
@@ -115,12 +122,12 @@ def render_text(report: DriftReport) -> str:
             lines.append("")
     if report.unmanaged:
         lines += ["Unmanaged (outside `manage`, left alone):"] + [f"  {shown(a)}" for a in report.unmanaged] + [""]
-    lines.append(_headline(report))
+    lines.append(_headline(report, shown))
     return "\n".join(lines)
 
 
 def render_markdown(report: DriftReport) -> str:
-    lines = ["### mailctl drift report", "", f"**{_headline(report)}**", ""]
+    lines = ["### mailctl drift report", "", f"**{_headline(report, code)}**", ""]
     rows = (
         [(CHANGED, c) for c in report.changed]
         + [(MISSING, c) for c in report.missing]
