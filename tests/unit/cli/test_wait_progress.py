@@ -32,9 +32,11 @@ def test_progress_lines_repeat_once_the_interval_has_passed(capsys: pytest.Captu
     domains, locks = DomainWaitReporter(60, every=0), LockWaitReporter(30, every=0)
     domains("d.example", "VERIFYING", 0.0)
     domains("d.example", "VERIFYING", 12.0)
-    locks("mailctl lock ci@runner pid 7 since 2026-01-01T10:00:00Z [ab]", 0.0)
-    locks("mailctl lock ci@runner pid 7 since 2026-01-01T10:00:00Z [ab]", 11.0)
+    locks("the organisation lock", "mailctl lock ci@runner pid 7 since 2026-01-01T10:00:00Z [ab]", 0.0)
+    locks("the organisation lock", "mailctl lock ci@runner pid 7 since 2026-01-01T10:00:00Z [ab]", 11.0)
+    locks("the lock of shard 2/4", "mailctl lock ci@other pid 8 since 2026-01-01T10:00:00Z [cd]", 0.0)
     err = capsys.readouterr().err
     assert "Still waiting for domain d.example to verify (VERIFYING): 12s of 60s." in err
     assert "Waiting up to 30s for the organisation lock, held by mailctl lock ci@runner pid 7" in err
     assert "Still waiting for the organisation lock held by mailctl lock ci@runner pid 7" in err and "11s of 30s" in err
+    assert "Waiting up to 30s for the lock of shard 2/4, held by mailctl lock ci@other pid 8" in err
