@@ -103,3 +103,65 @@ def test_a_shard_left_waiting_counts_its_own_changes_and_says_to_apply_the_other
     # The remedy is to apply shard 1, not DNS: the domain does not even exist yet.
     assert "mailctl dns" not in run.stderr and "DNS" not in run.stderr
     assert f"{inboxes_on_the_domain} change(s) deferred" in run.stderr and "shard 1/3" in run.stderr
+
+
+# -- An organisation webhook subscribed to an inbox (or pod) another shard creates ---------------
+
+INBOX_OF_SHARD_3 = "t-01-a@agentmail.to"  # t-01 is in shard 3 of 3
+
+
+def inbox_webhook_config() -> dict[str, Any]:
+    assert shard_of("t-01", SHARDS) == 3
+    return {
+        "version": 1,
+        "manage": {"pods": {"client_id_prefix": "t-"}},
+        "webhooks": {
+            "audit": {
+                "url": "https://hooks.example.com/audit",
+                "event_types": ["message.received"],
+                "inboxes": [INBOX_OF_SHARD_3],
+            }
+        },
+        "pods": {"t-01": {"name": "Tenant 1", "inboxes": {INBOX_OF_SHARD_3: {}}}},
+    }
+
+
+def test_shards_started_together_converge_when_a_webhook_names_an_inbox_of_another_shards_new_pod(
+    sandbox, mailctl, write_config
+):
+    config = write_config(inbox_webhook_config())
+    results = apply_shards_at_once(config, sandbox, mailctl.workdir, SHARDS, "--wait-for-shards", "60", timeout=120)
+    for k, (code, output) in enumerate(results, start=1):
+        mailctl.watch.output(f"mailctl apply --shard {k}/{SHARDS}", output)
+        assert code == 0, f"shard {k}/{SHARDS}:\n{output}"
+        assert "FAILED" not in output and "Failed:" not in output and "Skipped:" not in output
+    final = mailctl("plan", "-f", config, "--detailed-exitcode")
+    assert final.exit_code == 0, final.output
+
+
+def test_a_shard_waiting_in_vain_for_an_inbox_in_another_shards_new_pod_defers_never_fails(
+    sandbox, mailctl, write_config
+):
+    config = write_config(inbox_webhook_config())
+    run = mailctl("apply", "-f", config, "--auto-approve", "--shard", f"1/{SHARDS}", "--wait-for-shards", "0")
+    assert run.exit_code == 1, run.output  # deferred, never failed
+    assert "FAILED" not in run.output and "Failed:" not in run.stdout and "Skipped:" not in run.stdout
+    assert "Waited for (made by another shard):" in run.stdout
+    assert f"pod/t-01/inbox/{INBOX_OF_SHARD_3}" in run.stdout and "shard 3/3" in run.stdout
+    assert "webhook/audit" in run.stdout and " 1 deferred," in run.stdout  # its one change, deferred
+    assert "1 change(s) deferred" in run.stderr and "shard 3/3" in run.stderr
+
+
+def test_a_shard_waits_for_an_inbox_another_shard_adds_to_a_pod_that_exists(sandbox, mailctl, write_config):
+    data = inbox_webhook_config()
+    pod_only = {**data, "webhooks": {}, "pods": {"t-01": {"name": "Tenant 1"}}}
+    mailctl.apply(write_config(pod_only, "pod.yaml"))
+    config = write_config(data)
+    waiting = mailctl("apply", "-f", config, "--auto-approve", "--shard", f"1/{SHARDS}", "--wait-for-shards", "0")
+    assert waiting.exit_code == 1, waiting.output
+    assert "FAILED" not in waiting.output and "Failed:" not in waiting.stdout
+    assert "Waited for (made by another shard):" in waiting.stdout and " 1 deferred," in waiting.stdout
+    mailctl.apply(config, "--shard", f"3/{SHARDS}")
+    mailctl.apply(config, "--shard", f"1/{SHARDS}", "--wait-for-shards", "0")
+    final = mailctl("plan", "-f", config, "--detailed-exitcode")
+    assert final.exit_code == 0, final.output

@@ -24,7 +24,7 @@ def scope_path(scope: str | None, ids: IdLookup) -> str:
     spec = spec_of(kind)
     remote = name if spec.name_is_id else ids.get(scope)
     if remote is None:
-        raise MissingParent(scope)
+        raise MissingParent(f"{scope}: its id is not known here (not created, or not read by this run)")
     return f"/v0{spec.route}/{quote_segment(remote)}"
 
 
@@ -45,5 +45,5 @@ def item_path(resource: Resource, ids: IdLookup, remote_id: str | None = None) -
     else:
         key = remote_id or resource.remote_id or ids.get(resource.address)
     if key is None:
-        raise MissingParent(resource.address)
+        raise MissingParent(f"{resource.address}: its id is not known here (not created, or not read by this run)")
     return f"{collection_path(resource, ids)}/{quote_segment(key)}"

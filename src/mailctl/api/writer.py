@@ -35,7 +35,10 @@ from mailctl.resources import (
     DOMAIN,
     Kind,
     Resource,
+    ancestors,
+    kind_of,
     parent_of,
+    split_address,
 )
 from mailctl.secrets import pending_name
 from mailctl.text import shown
@@ -145,15 +148,17 @@ class ApiWriter:
     def await_created(self, resource: Resource, owner: str) -> None:
         """Wait (up to ``shard_wait`` seconds) until another shard (``owner``) has created
         ``resource`` and, for a kind that must be verified, until it is verified; raise Deferred
-        when the wait runs out. Its id is then known to this apply's creates."""
+        when the wait runs out. Its id is then known to this apply's creates. The scopes it lives
+        in are that shard's too (this apply never read them): each is found by its identity (a pod
+        by its client_id), and one not made yet is waited for like the resource itself."""
         spec = spec_of(resource.kind)
         started = self._clock()
         while True:
-            found = self._find(resource)
-            status = "not created yet"
+            missing = self._locate_scopes(resource)
+            found = self._find(resource) if missing is None else None
+            status = "not created yet" if missing is None else f"{missing} not created yet"
             if found is not None:
-                field = spec.remote_id_field
-                self.ids.set(resource.address, found[field] if field is not None else resource.name)
+                self._remember(resource.address, found)
                 if not spec.verified:
                     return
                 # List rows carry no status; reading the item does (and lets a verification finish).
@@ -172,6 +177,23 @@ class ApiWriter:
                     shard=owner,
                 )
             self._sleep(min(self.poll_interval, left))
+
+    def _locate_scopes(self, resource: Resource) -> str | None:
+        """Learn the ids of the scopes ``resource`` lives in that this apply does not know (another
+        shard's pod), outermost first; the address of the first that does not exist yet, or None."""
+        for scope in reversed(ancestors(resource.parent)):
+            kind = kind_of(scope)
+            if spec_of(kind).name_is_id or self.ids.get(scope) is not None:
+                continue
+            row = self._find(Resource(kind, scope, parent=parent_of(scope)))
+            if row is None:
+                return scope
+            self._remember(scope, row)
+        return None
+
+    def _remember(self, address: str, row: dict[str, Any]) -> None:
+        field = spec_of(kind_of(address)).remote_id_field
+        self.ids.set(address, row[field] if field is not None else split_address(address)[-1][1])
 
     def _find(self, resource: Resource) -> dict[str, Any] | None:
         """The API's row of ``resource`` (by its id, client_id or identity), or None."""
