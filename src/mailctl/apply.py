@@ -3,6 +3,11 @@
 A failed step skips every step that (transitively) waits for it; independent work carries on.
 ``stop`` (set by the first Ctrl-C) stops new steps from starting; those in flight finish.
 
+Under ``--shard``, a step may be a wait for another shard's create (``Change.owner``): it is not a
+change of this apply. Its result is ``awaited`` (``FOUND`` once it is there, or deferred, failed...)
+and never reaches ``on_result``, which sees the plan's own steps only (the CLI's lines and
+progress count those, ``plan.steps.change_steps``).
+
 Scheduling is linear in the number of steps: each step keeps a count of prerequisites not yet
 done, and finishing a step touches only the steps that wait for it (reverse edges). Ready steps
 wait in a heap ordered deletes first, then by the longest chain of steps waiting on each, then by
@@ -28,6 +33,7 @@ __all__ = [
     "DEFERRED",
     "DONE",
     "FAILED",
+    "FOUND",
     "NOT_STARTED",
     "SKIPPED",
     "Applier",
@@ -44,14 +50,16 @@ class Outcome(StrEnum):
     """What became of one step. A str: reports and JSON see the bare words."""
 
     DONE = "done"
+    FOUND = "found"  # another shard's create, waited for and there: not a change of this apply
     FAILED = "failed"
     SKIPPED = "skipped"
     DEFERRED = "deferred"
     NOT_STARTED = "not started"
 
 
-DONE, FAILED, SKIPPED, DEFERRED, NOT_STARTED = (
+DONE, FOUND, FAILED, SKIPPED, DEFERRED, NOT_STARTED = (
     Outcome.DONE,
+    Outcome.FOUND,
     Outcome.FAILED,
     Outcome.SKIPPED,
     Outcome.DEFERRED,
@@ -65,7 +73,7 @@ class StepResult:
     phase: str
     outcome: Outcome
     message: str = ""
-    # Deferred for another shard: the shard whose create it waits for (None: not a shard's wait).
+    # The shard whose create the step is (awaited) or waits for (deferred); None: no shard's.
     shard: str | None = None
     # The step is that shard's create, which this apply only waited for: not a change of its own.
     awaited: bool = False
@@ -87,6 +95,11 @@ class ApplyResult:
     def waited_for(self) -> list[StepResult]:
         """Another shard's creates this apply waited for in vain (``shard`` names that shard)."""
         return [r for r in self.having(DEFERRED) if r.awaited]
+
+    @property
+    def found(self) -> list[StepResult]:
+        """Another shard's creates this apply waited for and found (``shard`` names that shard)."""
+        return self.having(FOUND)
 
     @property
     def ok(self) -> bool:
@@ -127,15 +140,17 @@ class Applier:
                     raise MailctlError(f"dependency cycle among {sorted(graph.pending)}")
                 for future in _drain(finished_queue, timeout=0.5):
                     step = running.pop(future)
-                    result = self._result_of(step, future)
+                    result = self._result_of(step, steps[step], future)
                     self._record(outcome, result)
-                    if result.outcome == DONE:
+                    if result.outcome in (DONE, FOUND):
                         graph.done(step)
                     else:
                         for blocked in graph.blocked_by(step, result.outcome, result.shard):
                             self._record(outcome, blocked)
         for step in sorted(graph.pending):
-            self._record(outcome, StepResult(*step, NOT_STARTED, "interrupted before it started"))
+            owner = steps[step].owner
+            not_started = StepResult(*step, NOT_STARTED, "interrupted before it started", owner, owner is not None)
+            self._record(outcome, not_started)
         return ApplyResult([outcome[s] for s in sorted(outcome, key=_order)])
 
     def _run(self, step: Step, change: Change) -> None:
@@ -152,20 +167,38 @@ class Applier:
         else:
             self.writer.update(change)
 
-    def _result_of(self, step: Step, future: Future[None]) -> StepResult:
+    def _result_of(self, step: Step, change: Change, future: Future[None]) -> StepResult:
         exc = future.exception()
+        owner = change.owner if step[1] == CREATE else None
+        if owner is not None:
+            return _awaited_result(step, owner, exc)
         if exc is None:
             return StepResult(*step, DONE)
         if isinstance(exc, Deferred):
-            return StepResult(*step, DEFERRED, str(exc), shard=exc.shard, awaited=exc.shard is not None)
-        if isinstance(exc, MailctlError):
-            return StepResult(*step, FAILED, str(exc))
-        # An unexpected bug must not lose the report of what was done: record it as a failure.
-        return StepResult(*step, FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
+            return StepResult(*step, DEFERRED, str(exc), shard=exc.shard)
+        return StepResult(*step, FAILED, _failure(exc))
 
     def _record(self, outcome: dict[Step, StepResult], result: StepResult) -> None:
         outcome[(result.address, result.phase)] = result
-        self.on_result(result)
+        if not result.awaited:
+            self.on_result(result)
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, MailctlError):
+        return str(exc)
+    # An unexpected bug must not lose the report of what was done: record it as a failure.
+    return f"internal error: {exc.__class__.__name__}: {exc}"
+
+
+def _awaited_result(step: Step, owner: str, exc: BaseException | None) -> StepResult:
+    """The result of waiting for shard ``owner``'s create: found, waited for in vain, or a wait that
+    broke (an API error while looking), never a create of this apply."""
+    if exc is None:
+        return StepResult(*step, FOUND, f"found, made by shard {owner}", owner, True)
+    if isinstance(exc, Deferred):
+        return StepResult(*step, DEFERRED, str(exc), owner, True)
+    return StepResult(*step, FAILED, f"waiting for shard {owner} to create it: {_failure(exc)}", owner, True)
 
 
 class _Graph:
@@ -174,6 +207,7 @@ class _Graph:
     def __init__(self, steps: dict[Step, Change]):
         needs = dependencies(steps)
         self.needs = needs
+        self.owners = {step: c.owner for step, c in steps.items() if step[1] == CREATE and c.owner is not None}
         self.waiting_for = {step: len(prerequisites) for step, prerequisites in needs.items()}
         self.dependents = dependents(needs)
         self.pending = set(steps)
@@ -215,7 +249,9 @@ class _Graph:
                 self.pending.discard(dependent)
                 kind = DEFERRED if blocker_outcome == DEFERRED else SKIPPED
                 why = f"{'waits for' if kind == DEFERRED else 'depends on'} {blocker[1]} of {blocker[0]}"
-                out.append(StepResult(*dependent, kind, why, shard=shard if kind == DEFERRED else None))
+                owner = self.owners.get(dependent)  # another shard's create: still not this apply's
+                blocked_shard = owner or (shard if kind == DEFERRED else None)
+                out.append(StepResult(*dependent, kind, why, blocked_shard, owner is not None))
                 todo.append((dependent, kind))
         return out
 

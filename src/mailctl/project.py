@@ -165,7 +165,8 @@ class Plan:
 
 @dataclass
 class ApplyReport:
-    """What apply did: ``done``, ``failed``, ``skipped``, ``deferred`` and ``not_started`` steps,
+    """What apply did: ``done``, ``failed``, ``skipped``, ``deferred`` and ``not_started`` steps
+    (another shard's creates it waited for apart: ``found``, ``waited_for``),
     the addresses whose secrets went to the callback or file, and what the secrets callback raised
     for the keys it failed (address -> the exception; never in a message or the repr, since its
     text may hold the secret)."""
@@ -201,6 +202,11 @@ class ApplyReport:
     def waited_for(self) -> list[StepResult]:
         """What other shards create, waited for in vain (``StepResult.shard`` names the shard)."""
         return ApplyResult(self.results).waited_for
+
+    @property
+    def found(self) -> list[StepResult]:
+        """What other shards create, waited for and found (not in ``done``: no change of this apply)."""
+        return ApplyResult(self.results).found
 
     @property
     def not_started(self) -> list[StepResult]:

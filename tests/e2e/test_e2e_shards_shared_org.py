@@ -40,6 +40,11 @@ def shared_config(tenants: int, prefix: str) -> dict[str, Any]:
     }
 
 
+def _changes_per_shard(mailctl: Any, config: Any) -> dict[int, int]:
+    """How many changes each shard's plan holds (on a fresh organisation: one step each)."""
+    return {k: len(mailctl.plan_json(config, "--shard", f"{k}/{SHARDS}")["changes"]) for k in range(1, SHARDS + 1)}
+
+
 def _refused_as_unprocessable(output: str) -> bool:
     """An API 422 in the output (never the digits inside an id such as a pod's UUID)."""
     return re.search(r"(?<![0-9A-Za-z-])422(?![0-9A-Za-z-])", output) is not None
@@ -53,6 +58,7 @@ def test_three_shards_started_together_with_shared_organisation_resources_all_su
     owners = {shard_of(pod, SHARDS) for pod in config_data["pods"]}
     assert len(owners) > 1, "the tenants must spread over several shards for this test to mean anything"
     config = write_config(config_data)
+    own_changes = _changes_per_shard(mailctl, config)
     results = apply_shards_at_once(config, sandbox, mailctl.workdir, SHARDS, "--wait-for-shards", "90", timeout=180)
     for secrets in mailctl.workdir.glob("secrets-*.json"):
         mailctl.watch.secrets_file(secrets)
@@ -60,6 +66,12 @@ def test_three_shards_started_together_with_shared_organisation_resources_all_su
         mailctl.watch.output(f"mailctl apply --shard {k}/{SHARDS}", output)
         assert code == 0, f"shard {k}/{SHARDS}:\n{output}"
         assert not _refused_as_unprocessable(output) and "FAILED" not in output
+        # Each shard counts its own changes as done, never the organisation domain shard 1 made.
+        assert f"Apply complete! {own_changes[k]} done," in output, output
+        if k > 1 and k in owners:
+            assert f"domain/{ORG_DOMAIN}: created" not in output
+            assert f"domain/{ORG_DOMAIN}: found, made by shard 1/3" in output
+    assert f"domain/{ORG_DOMAIN}: created" in results[0][1]
     # Every declared resource exists: the whole config plans clean.
     final = mailctl("plan", "-f", config, "--detailed-exitcode")
     assert final.exit_code == 0, final.output
@@ -165,3 +177,38 @@ def test_a_shard_waits_for_an_inbox_another_shard_adds_to_a_pod_that_exists(sand
     mailctl.apply(config, "--shard", f"1/{SHARDS}", "--wait-for-shards", "0")
     final = mailctl("plan", "-f", config, "--detailed-exitcode")
     assert final.exit_code == 0, final.output
+
+
+def test_a_shard_reports_another_shards_pod_it_waited_for_as_found_never_as_its_own_create(
+    sandbox, mailctl, write_config
+):
+    assert shard_of("t-02", SHARDS) == 1
+    data = inbox_webhook_config()
+    audit = {k: v for k, v in data["webhooks"]["audit"].items() if k != "inboxes"}
+    data["webhooks"]["audit"] = {**audit, "pods": ["t-01"]}
+    data["pods"]["t-02"] = {"name": "Tenant 2", "inboxes": {"t-02-a@agentmail.to": {}}}
+    config = write_config(data)
+    own_changes = _changes_per_shard(mailctl, config)
+    assert own_changes == {1: 3, 2: 0, 3: 2}
+    results = apply_shards_at_once(config, sandbox, mailctl.workdir, SHARDS, "--wait-for-shards", "60", timeout=120)
+    for k, (code, output) in enumerate(results, start=1):
+        mailctl.watch.output(f"mailctl apply --shard {k}/{SHARDS}", output)
+        assert code == 0, f"shard {k}/{SHARDS}:\n{output}"
+    first, third = results[0][1], results[2][1]
+    assert "pod/t-01: created" not in first and "pod/t-01: created" in third
+    assert "Waited for (made by another shard):\n  pod/t-01: found, made by shard 3/3\n" in first
+    assert "Apply complete! 3 done, 0 failed, 0 skipped, 0 deferred, 0 not started; " in first
+    assert "waited for 1 made by another shard, 1 found." in first
+    assert "Apply complete! 2 done, 0 failed, 0 skipped, 0 deferred, 0 not started." in third
+
+
+def test_a_shard_waiting_in_vain_for_a_pod_and_its_inbox_counts_neither_as_its_own(sandbox, mailctl, write_config):
+    data = inbox_webhook_config()
+    data["webhooks"]["audit"] = {**data["webhooks"]["audit"], "pods": ["t-01"]}
+    config = write_config(data)
+    run = mailctl("apply", "-f", config, "--auto-approve", "--shard", f"1/{SHARDS}", "--wait-for-shards", "0")
+    assert run.exit_code == 1, run.output
+    assert "FAILED" not in run.output and " 1 deferred," in run.stdout
+    waited = run.stdout.split("Waited for (made by another shard):\n", 1)[1].split("Deferred:", 1)[0]
+    assert "pod/t-01: not created yet" in waited and f"pod/t-01/inbox/{INBOX_OF_SHARD_3}: waits for" in waited
+    assert "1 change(s) deferred" in run.stderr

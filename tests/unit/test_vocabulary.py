@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Outcome
+from mailctl.apply import DEFERRED, DONE, FAILED, FOUND, NOT_STARTED, SKIPPED, Outcome
 from mailctl.plan.changes import ACTIONS, CREATE, DELETE, REPLACE, UPDATE, Action, Change, Plan
 
 
@@ -14,9 +14,10 @@ def test_actions_are_an_enum_of_the_four_words():
     assert CREATE == "create" and f"{DELETE}" == "delete"
 
 
-def test_outcomes_are_an_enum_of_the_five_words():
-    assert [DONE, FAILED, SKIPPED, DEFERRED, NOT_STARTED] == list(Outcome)
-    assert [str(o) for o in Outcome] == ["done", "failed", "skipped", "deferred", "not started"]
+def test_outcomes_are_an_enum_of_the_six_words():
+    # "found": another shard's create that a sharded apply waited for and found (not its own change).
+    assert [DONE, FOUND, FAILED, SKIPPED, DEFERRED, NOT_STARTED] == list(Outcome)
+    assert [str(o) for o in Outcome] == ["done", "found", "failed", "skipped", "deferred", "not started"]
 
 
 def test_json_output_carries_the_bare_words():

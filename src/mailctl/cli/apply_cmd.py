@@ -316,7 +316,9 @@ def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
 
     done, failed = result.having(DONE), result.having(FAILED)
     skipped, not_started = result.having(SKIPPED), result.having(NOT_STARTED)
-    awaited, deferred = result.waited_for, result.deferred
+    found, deferred = result.found, result.deferred
+    # Another shard's creates: found, or waited for in vain. Neither is a change of this apply.
+    awaited = sorted([*found, *result.waited_for], key=lambda r: r.address)
     click.echo("")
     for title, rows, fg in (
         ("Failed", failed, "red"),
@@ -334,9 +336,10 @@ def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
     if sink is not None and sink.written:
         click.echo(f"Stored {len(sink.written)} new API key secret(s) in {sink.path}.")
     complete = result.ok and not deferred
+    apart = f"; waited for {len(awaited)} made by another shard, {len(found)} found" if awaited else ""
     click.secho(
         f"Apply {'complete' if complete else 'incomplete'}! {len(done)} done, {len(failed)} failed, "
-        f"{len(skipped)} skipped, {len(deferred)} deferred, {len(not_started)} not started.",
+        f"{len(skipped)} skipped, {len(deferred)} deferred, {len(not_started)} not started{apart}.",
         bold=True,
         fg=None if complete else "red",
     )

@@ -19,14 +19,14 @@ from mailctl.api.lock import ApplyLock
 from mailctl.api.pacing import Pacer
 from mailctl.api.reader import StateReader
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
-from mailctl.apply import DEFERRED, DONE, FAILED, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
+from mailctl.apply import DEFERRED, DONE, FAILED, FOUND, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.errors import LockNotReleased, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.planning import Planned, make_plan, share_pace
 from mailctl.plan import planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan, Rule
 from mailctl.plan.shards import Shard
-from mailctl.plan.steps import steps_of
+from mailctl.plan.steps import change_steps
 from mailctl.resources import DesiredState
 from mailctl.secrets import SecretSink
 
@@ -36,6 +36,7 @@ __all__ = [  # what callers of the workflow read in its results
     "DEFERRED",
     "DONE",
     "FAILED",
+    "FOUND",
     "NOT_STARTED",
     "SKIPPED",
     "ApplyHooks",
@@ -90,7 +91,7 @@ class ApplyHooks:
     # Asks for approval; raises to cancel. ``messages_at_risk`` is set when the plan destroys
     # mail and nothing allowed it: then the user must type that number, not "yes".
     confirm: Callable[[Planned, int | None], None] = _no_confirmation
-    on_result: Callable[[StepResult], None] = lambda result: None
+    on_result: Callable[[StepResult], None] = lambda result: None  # each of the plan's own steps, as it ends
     running: Callable[[int, Pacer | None], AbstractContextManager[object]] = lambda steps, pacer: nullcontext()
     on_lock_wait: Callable[[str, str, float], None] | None = None  # (lock waited for, holder, seconds)
     on_domain_wait: Callable[[str, str, float], None] | None = None
@@ -204,7 +205,7 @@ def _apply_locked(
         shard_wait=options.wait_for_shards,
         on_shard_wait=hooks.on_shard_wait,
     )
-    with hooks.running(len(steps_of(planned.plan)), client.pacer):
+    with hooks.running(len(change_steps(planned.plan)), client.pacer):  # the waits for other shards are not counted
         result = Applier(writer, options.workers, stop=stop, on_result=hooks.on_result).apply(planned.plan)
     return ApplyOutcome(planned, result, sink)
 

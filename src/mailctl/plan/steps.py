@@ -29,6 +29,14 @@ def steps_of(plan: Plan) -> dict[Step, Change]:
     """The plan's steps, and a create step for each create of another shard it waits for (the
     applier waits for those, ``Change.owner``)."""
     steps: dict[Step, Change] = {(c.address, CREATE): c for c in plan.awaited}
+    steps.update(change_steps(plan))
+    return steps
+
+
+def change_steps(plan: Plan) -> dict[Step, Change]:
+    """The steps of the plan's own changes: what apply does, counts and reports as its own (never
+    the waits for another shard's creates)."""
+    steps: dict[Step, Change] = {}
     for change in plan.changes:
         if change.action in (DELETE, REPLACE):
             steps[(change.address, DELETE)] = change
