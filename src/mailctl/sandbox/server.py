@@ -57,6 +57,8 @@ MAX_HEADER_BYTES = 64 * 1024  # a request line and headers longer than this are 
 MAX_BODY_BYTES = APP_MAX_BODY_BYTES  # read at most this much of a body; the app refuses more (413)
 _RECV = 64 * 1024
 _STOP_WAIT = 2.0  # seconds stop() waits for requests being served
+LINGER_SECONDS = 2.0  # after refusing a request mid-way: how long what still comes of it is read ...
+LINGER_BYTES = 4 * MAX_BODY_BYTES  # ... and how much of it, before closing (see _Exchange.linger)
 
 
 class _Connection:
@@ -195,16 +197,37 @@ class _Exchange:
                 if isinstance(request, h11.Request) and _head_size(request) > MAX_HEADER_BYTES:
                     raise h11.RemoteProtocolError("request header fields too large", error_status_hint=431)
             except h11.RemoteProtocolError as exc:
-                return self._refuse(exc)
+                self._refuse(exc)
+                return self.linger()
             if not isinstance(request, h11.Request):
                 return
             try:
                 keep = self._answer(request)
             finally:
                 self.connection.requests.clear()
-            if not keep or self.h11.our_state is not h11.DONE or self.h11.their_state is not h11.DONE:
+            if not keep:
+                return self.linger()  # refused with its body unread
+            if self.h11.our_state is not h11.DONE or self.h11.their_state is not h11.DONE:
                 return
             self.h11.start_next_cycle()
+
+    def linger(self) -> None:
+        """Read and drop what the client still sends of a request refused mid-way (431, 413, 400),
+        for a bounded while, then let the connection close. Closing with bytes unread makes the
+        kernel reset the connection: a client still sending gets ECONNRESET, and the reset may
+        destroy the answer before the client reads it (RFC 9112 section 9.6, "tear-down")."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)  # the answer is complete: the client sees its end
+            deadline = time.monotonic() + LINGER_SECONDS
+            drained = 0
+            while drained < LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
+                self.sock.settimeout(left)
+                data = self.sock.recv(_RECV)
+                if not data:
+                    return
+                drained += len(data)
+        except OSError:
+            pass  # reset or timed out: the connection is over either way
 
     def _next(self, reading_body: bool = False) -> Any:
         """The next event h11 makes of what the client sent (None at end-of-file), reading as needed."""
