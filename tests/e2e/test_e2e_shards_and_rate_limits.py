@@ -11,7 +11,7 @@ import pytest
 from e2e_harness import SandboxProcess, apply_shards_at_once, tenants_config, watched_sandbox
 
 from mailctl import Project
-from mailctl.api import lock
+from mailctl.api import lock, siblings
 from mailctl.api.client import AgentMailClient
 from mailctl.api.pacing import Pacer
 from mailctl.errors import UnsafePlan, UsageError
@@ -188,3 +188,19 @@ def test_every_command_that_talks_to_the_api_keeps_to_rate_limit(mailctl, write_
     run = mailctl(*args, *rest, "--rate-limit", "7.5")
     assert run.exit_code in (0, 2), run.output
     assert budgets and set(budgets) == {7.5}
+
+
+def test_a_shard_told_the_limit_takes_up_the_part_of_a_shard_that_has_ended(limited, write_config, monkeypatch):
+    """Issue 19 point 4: shard 2 of 2 is not running (done already, or nothing to change), so shard 1
+    finds its lock gone and spends the whole budget, not its half; still never refused."""
+    monkeypatch.setattr(siblings, "FIRST_ROUND", 0.0)  # look at once: the apply is short
+    limited.reset()
+    project = Project(
+        config=tenants_config(4, prefix="rs-"), endpoint=limited.url, api_key=limited.api_key, rate_limit=6
+    )
+    plan = project.plan(shard="1/2")
+    budget = project._budget
+    assert budget is not None and budget._share is not None and budget._share < 1.0  # its part, planning
+    assert project.apply(plan, secrets=lambda record: None).ok
+    assert budget._share == 1.0  # the whole budget: shard 2's part was taken up
+    assert _refused(limited) == 0

@@ -36,13 +36,26 @@ class Budget:
         """Requests per second of a client that spends ``share`` of the budget."""
         return self.per_second * share
 
-    def turn(self, at: float, share: float) -> float:
-        """The first moment from ``at`` at which a client spending ``share`` of the budget has a
-        request to spare, taken. Its bucket is ``share`` of the API's (``max(1, per_second)``)
-        less what is held back, and at least one request deep. Where that leaves less than the
-        margin (a limit of about one request a second, whose bucket holds one), requests are
-        spaced JITTER further apart instead. A part under one request waits for its first, and
-        such parts of several shards may collide (each may send at the same moment)."""
+    def ahead(self, at: float, share: float) -> float:
+        """Seconds from ``at`` until :meth:`turn` would start a request of a client spending
+        ``share`` (0: at once); nothing is taken."""
+        interval, depth, _full = self._shape(share)
+        with self._lock:
+            if self._due == -math.inf:
+                return 0.0
+            self._take_part(at, share)
+            return max(0.0, self._due - (depth - 1.0) * interval - at)
+
+    def _take_part(self, at: float, share: float) -> None:
+        """The part changed (a shard learns it once its config is read, and grows when the others
+        end): the requests its bucket still misses stay missed, at the new part's pace."""
+        if share != self._share and self._share is not None and self._due > at:
+            self._due = at + (self._due - at) * self._share / share
+        self._share = share
+
+    def _shape(self, share: float) -> tuple[float, float, float]:
+        """For a client spending ``share``: the interval between its requests, its bucket's
+        depth, and what the bucket holds at first use (see :meth:`turn`)."""
         interval = 1.0 / self.part(share)
         capacity = max(1.0, self.per_second) * share
         margin = max(1.0, self.per_second * JITTER) * share
@@ -51,13 +64,21 @@ class Budget:
         if depth > tokens:  # held to one request deep, the margin is what is left: too little
             interval += JITTER
         full = max(tokens, 1.0) if share == 1.0 else tokens  # alone, the API's full bucket has one
+        return interval, depth, full
+
+    def turn(self, at: float, share: float) -> float:
+        """The first moment from ``at`` at which a client spending ``share`` of the budget has a
+        request to spare, taken. Its bucket is ``share`` of the API's (``max(1, per_second)``)
+        less what is held back, and at least one request deep. Where that leaves less than the
+        margin (a limit of about one request a second, whose bucket holds one), requests are
+        spaced JITTER further apart instead. A part under one request waits for its first, and
+        such parts of several shards may collide (each may send at the same moment)."""
+        interval, depth, full = self._shape(share)
         with self._lock:
             if self._due == -math.inf:
                 self._due = at + (depth - full) * interval  # holding ``full`` at first use
-            elif share != self._share and self._share is not None and self._due > at:
-                # The part changed (a shard learns it once its config is read): the requests its
-                # bucket still misses stay missed, at the new part's pace.
-                self._due = at + (self._due - at) * self._share / share
+            else:
+                self._take_part(at, share)
             self._share = share
             start = max(at, self._due - (depth - 1.0) * interval)
             self._due = max(self._due, start) + interval

@@ -7,6 +7,7 @@ transport failures into the exception tree of :mod:`mailctl.errors` and never le
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import re
@@ -149,6 +150,7 @@ class AgentMailClient:
         self.stats = RequestStats()
         # With a pacer (the CLI always sets one), 429s are paced and retried within the budget.
         self.pacer = pacer
+        self._first_in_line = False  # see first_in_line
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -165,6 +167,14 @@ class AgentMailClient:
 
     def __repr__(self) -> str:
         return f"AgentMailClient(base_url={self.base_url!r})"
+
+    def first_in_line(self) -> AgentMailClient:
+        """This client (its connections, pacer and stats) for requests that claim their turn in a
+        known budget's pace at once, ahead of the requests waiting for theirs: the rounds of
+        ``mailctl.api.siblings``, whose news may free budget for all of them. Not to be closed."""
+        twin = copy.copy(self)
+        twin._first_in_line = True
+        return twin
 
     def redact(self, text: str) -> str:
         """``text`` (from the API) with this client's key and any secret-shaped token scrubbed."""
@@ -242,7 +252,9 @@ class AgentMailClient:
             return None
         left = self._retry_budget - (self._clock() - started if started is not None else 0.0)
         try:
-            return self.pacer.acquire(patience=left, turn_patience=left if failure is not None else math.inf)
+            return self.pacer.acquire(
+                patience=left, turn_patience=left if failure is not None else math.inf, first=self._first_in_line
+            )
         except PauseTooLong as exc:
             if exc.turn and failure is not None:
                 raise failure from None

@@ -24,8 +24,10 @@ what happened (``release``). The pacer keeps three things, all shared:
 A known budget (:class:`~mailctl.api.budget.Budget`, from ``--rate-limit``): the pacer spends it
 like the API's own token bucket from the first request, and needs no 429 to learn it: no start
 ramp, no probing. A shard spends its part (:meth:`Pacer.share`), and since each part is its share
-of the work, shards of alike tenants finish together (a shard whose siblings finished first does
-not take up their parts: nothing tells it they did). A 429 anyway (someone else spends the budget
+of the work, shards of alike tenants finish together; a shard whose siblings finished first takes
+up their parts once told (:meth:`Pacer.sibling_ended`, from ``mailctl.api.siblings``). Turns in a
+known budget are claimed at most :data:`HORIZON` s ahead, so a grown part speeds up the requests
+already waiting, not only those after them. A 429 anyway (someone else spends the budget
 too) is handled as above, the budget still capping the pace.
 
 Only the first 429 of a burst lowers the limit and the rate, and sets the pause: requests already
@@ -59,6 +61,7 @@ RAMP_DOUBLINGS = 12  # past START_RATE x 2**12 (164k/s) the ramp no longer binds
 MIN_RATE = 0.2  # requests per second: never slower than one every 5 s
 MAX_DOUBLINGS = 60  # of the pace after a 429: far past any budget, and still a float
 DEFAULT_PAUSE = 1.0  # a 429 without a usable Retry-After pauses this long
+HORIZON = 0.25  # seconds: how far ahead of its turn in a known budget a request claims it
 SHARD_OVERHEAD = 7  # each shard's own reads and locks, in resources' worth of requests (see share)
 
 
@@ -114,6 +117,9 @@ class Pacer:
         self._resumed = -math.inf  # when the last pause ended (what it held back is not a measure)
         self.refusals = 0
         self._share = 1.0  # this client's part of the work of all clients sharing its budget
+        self._works: list[float] = []  # ... what ``share`` was told: every client's work,
+        self._own = -1  # ... which of them this one is,
+        self._ended: set[int] = set()  # ... and which have ended since (``sibling_ended``)
         # What all clients sharing it may spend (None: unknown, learnt from 429s).
         self.budget = Budget(budget) if isinstance(budget, int | float) else budget
 
@@ -125,8 +131,22 @@ class Pacer:
         and after the first 429 what the API accepts rules; with one, it spends that part of it."""
         with self._cond:
             if len(works) > 1 and 0 <= own < len(works):
-                total = sum(works) + SHARD_OVERHEAD * len(works)
-                self._share = (works[own] + SHARD_OVERHEAD) / total
+                self._works, self._own, self._ended = list(works), own, set()
+                self._share = self._part()
+
+    def sibling_ended(self, index: int) -> bool:
+        """Client ``index`` of those :meth:`share` named (a shard, K - 1) has ended: its part of the
+        budget is the others' now, this one taking its own share of it. False: nothing changed."""
+        with self._cond:
+            if index == self._own or index in self._ended or not 0 <= index < len(self._works):
+                return False
+            self._ended.add(index)
+            self._share = self._part()
+            return True
+
+    def _part(self) -> float:
+        running = [work + SHARD_OVERHEAD for i, work in enumerate(self._works) if i not in self._ended]
+        return (self._works[self._own] + SHARD_OVERHEAD) / sum(running)
 
     # -- what progress lines show -----------------------------------------------------------
 
@@ -149,11 +169,13 @@ class Pacer:
 
     # -- the two calls around every attempt ---------------------------------------------------
 
-    def acquire(self, patience: float = math.inf, turn_patience: float = math.inf) -> Ticket:
+    def acquire(self, patience: float = math.inf, turn_patience: float = math.inf, first: bool = False) -> Ticket:
         """Wait for a slot, the end of any shared pause and this request's turn in the pace.
         A pause longer than ``patience`` seconds (the caller's retry budget left) is not waited
         out: PauseTooLong at once (a server may ask for a Retry-After of years). Nor is a turn
-        further than ``turn_patience`` (a retry's budget left: a first attempt queues freely)."""
+        further than ``turn_patience`` (a retry's budget left: a first attempt queues freely).
+        ``first``: claim the turn at once, ahead of the requests waiting to claim theirs (which
+        wait until it is :data:`HORIZON` s away: see :meth:`_too_early`)."""
         latest = self._clock() + turn_patience  # the latest start the caller will wait for
         while True:
             with self._cond:
@@ -164,7 +186,11 @@ class Pacer:
                 if wait <= 0 and self._in_flight >= int(self._limit):
                     self._cond.wait(0.05)  # a slot frees on release (notify) or the limit grows
                     continue
-                if wait <= 0:
+                if wait <= 0 and (early := self._too_early(now, first)) > 0:
+                    if now + early + HORIZON > latest:
+                        raise PauseTooLong(early + HORIZON, turn=True)
+                    wait = early  # no turn claimed yet: one claimed after a share change is at the new pace
+                elif wait <= 0:
                     self._started = now if self._started is None else self._started
                     self._in_flight += 1
                     in_flight = self._in_flight
@@ -192,6 +218,14 @@ class Pacer:
             self._sleep(left)
             with self._cond:
                 turn = self._claim_turn(self._clock())
+
+    def _too_early(self, now: float, first: bool) -> float:
+        """Seconds until the budget's next turn is HORIZON away (0: claim it now). Without this,
+        every slot of the in-flight limit holds a turn claimed seconds ahead at the part then
+        current, and a part grown since (``sibling_ended``) is spent only once those have passed."""
+        if self.budget is None or self._rate is not None or first:
+            return 0.0  # unpaced, paced by what the API accepted (learnt from a 429), or first in line
+        return self.budget.ahead(now, self._share) - HORIZON
 
     def _give_back(self) -> None:
         """The slot taken for a request that is not sent (its turn in the pace stays spent)."""

@@ -59,6 +59,8 @@ class StateReader:
         self.parallelism = max(1, parallelism)
         self._listing: _Background | None = None
         self._pods = pods
+        self.lock_rows: list[dict[str, str]] = []  # pod_id and client_id of the lock pods the last read listed
+        self.pods_listed = 0  # ... among how many pods
 
     def start_listing(self, pods_only: bool = False) -> None:
         """Start the organisation-wide lists now (they need no config); ``read`` picks them up.
@@ -111,6 +113,12 @@ class StateReader:
             rows = {POD: checked_rows(spec_of(POD), pods)}  # the other kinds, if needed, are listed below
         else:
             rows = self._list_organisation((POD,)) if narrowed else self._list_organisation()
+        self.pods_listed = len(rows[POD])
+        self.lock_rows = [
+            {"pod_id": row["pod_id"], "client_id": row["client_id"]}
+            for row in rows[POD]
+            if is_lock_pod(row.get("client_id")) and isinstance(row.get("pod_id"), str)
+        ]
         rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
         if narrowed is not None and not narrowed.organisation:
             taken = [name for row in rows[POD] if narrowed.takes_pod(name := _pod_name(row))]

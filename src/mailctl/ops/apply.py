@@ -18,6 +18,7 @@ from mailctl.api.client import AgentMailClient
 from mailctl.api.lock import ApplyLock
 from mailctl.api.pacing import Pacer
 from mailctl.api.reader import StateReader
+from mailctl.api.siblings import SiblingWatch
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.apply import DEFERRED, DONE, FAILED, FOUND, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
 from mailctl.errors import LockNotReleased, UsageError
@@ -187,7 +188,8 @@ def _apply_locked(
 ) -> ApplyOutcome:
     targets = saved.targets if saved else options.targets
     excludes = saved.excludes if saved else options.excludes
-    planned = make_plan(client, desired, targets, excludes, options.shard, StateReader(client, pods=lock.pods))
+    reader = StateReader(client, pods=lock.pods)
+    planned = make_plan(client, desired, targets, excludes, options.shard, reader)
     if saved:
         saved.check_fresh(planned.actual, planned.plan)  # exactly the recorded changes, or refuse
     hooks.show_plan(planned)
@@ -205,9 +207,20 @@ def _apply_locked(
         shard_wait=options.wait_for_shards,
         on_shard_wait=hooks.on_shard_wait,
     )
-    with hooks.running(len(change_steps(planned.plan)), client.pacer):  # the waits for other shards are not counted
+    with (
+        hooks.running(len(change_steps(planned.plan)), client.pacer),  # the waits for other shards are not counted
+        _watch_siblings(client, options.shard, reader),
+    ):
         result = Applier(writer, options.workers, stop=stop, on_result=hooks.on_result).apply(planned.plan)
     return ApplyOutcome(planned, result, sink)
+
+
+def _watch_siblings(client: AgentMailClient, shard: Shard | None, read: StateReader) -> AbstractContextManager[object]:
+    """A shard told the rate limit takes up the parts of the shards that have ended (SiblingWatch)."""
+    pacer = client.pacer
+    if shard is None or pacer is None or pacer.budget is None:
+        return nullcontext()
+    return SiblingWatch(client, pacer, (shard.index, shard.count), read.lock_rows, read.pods_listed)
 
 
 def _check_rails(

@@ -5,6 +5,7 @@ that together they are never refused by the sandbox's bucket, yet use nearly all
 from __future__ import annotations
 
 import itertools
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from test_pacing import FakeTime
 
 from mailctl.api.budget import JITTER
-from mailctl.api.pacing import SHARD_OVERHEAD, Pacer
+from mailctl.api.pacing import HORIZON, SHARD_OVERHEAD, Pacer
 from mailctl.sandbox import knobs
 
 
@@ -145,3 +146,76 @@ def test_a_budget_of_about_one_request_a_second_keeps_its_jitter_margin_too(monk
     arrivals = [t + (0.2 if k % 2 == 0 else 0.0) for k, t in enumerate(sent)]
     assert _bucket_refusals(monkeypatch, budget, arrivals) == 0
     assert 30 / (sent[-1] + 1 / budget) >= budget / (1 + JITTER * budget) - 1e-9  # no slower than that
+
+
+def test_a_request_waiting_for_a_turn_far_ahead_claims_it_only_when_near_so_a_grown_part_speeds_it():
+    """Four shards' parts, the bucket spent seconds ahead; while the request waits, the other three
+    shards end (SiblingWatch): its turn is claimed after the wait, at the whole budget's pace. A
+    turn claimed before waiting would hold the quarter pace (and every worker's slot with it)."""
+    time, pacer = _budgeted(20.0, [1.0] * 4, 0)
+    assert pacer.budget is not None
+    for _ in range(40):  # requests of this shard already promised a turn: seconds of its 5/s part
+        pacer.budget.turn(time.now, pacer._share)
+    ahead = pacer.budget.ahead(time.now, pacer._share)
+    assert ahead > 4.0
+    seen: list[float] = []
+    plain_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        if not seen:  # the first wait: nothing claimed yet, and then the other shards end
+            seen.append(pacer.budget.ahead(time.now, pacer._share))  # type: ignore[union-attr]
+            for sibling in (1, 2, 3):
+                pacer.sibling_ended(sibling)
+        plain_sleep(seconds)
+
+    pacer._sleep = sleep  # the pacer's own, as a worker thread would sleep
+    start = time.now
+    ticket = pacer.acquire()
+    assert seen == [pytest.approx(ahead)]  # the wait came before the turn was claimed
+    assert time.sleeps[0] == pytest.approx(ahead - HORIZON)
+    assert ticket.started - start < ahead  # its turn, claimed near, at the grown part
+
+
+def test_a_request_first_in_line_claims_its_turn_at_once():
+    time, pacer = _budgeted(20.0, [1.0] * 4, 0)
+    assert pacer.budget is not None
+    for _ in range(40):
+        pacer.budget.turn(time.now, pacer._share)
+    ahead = pacer.budget.ahead(time.now, pacer._share)
+    ticket = pacer.acquire(first=True)
+    assert len(time.sleeps) == 1 and ticket.started - 100.0 == pytest.approx(ahead)  # one wait: its turn
+    pacer.release(ticket, 200)
+    for _ in range(40):
+        pacer.budget.turn(time.now, pacer._share)
+    ahead = pacer.budget.ahead(time.now, pacer._share)
+    pacer.acquire()  # not first: waits until the turn is near, then for the turn
+    assert time.sleeps[1:] == [pytest.approx(ahead - HORIZON), pytest.approx(HORIZON)]
+
+
+def test_first_in_line_puts_a_request_ahead_of_the_workers_waiting_for_their_turns():
+    """Real threads: eight workers queue at 5 requests/s; a request made first in line while they
+    wait starts among the next few, not after all of them (the order, not the time, is checked)."""
+    pacer = Pacer(budget=20.0)
+    pacer.share([1.0] * 4, 0)
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def request(name: str, first: bool) -> None:
+        ticket = pacer.acquire(first=first)
+        with lock:
+            order.append(name)
+        pacer.release(ticket, 200)
+
+    for _ in range(4):  # the part's bucket spent: every request after these waits its turn
+        request("warm-up", False)
+    order.clear()
+    workers = [threading.Thread(target=request, args=(f"worker-{i}", False)) for i in range(8)]
+    for worker in workers:
+        worker.start()
+    while len(order) < 1:  # the queue is moving
+        threading.Event().wait(0.01)
+    watch = threading.Thread(target=request, args=("watch", True))
+    watch.start()
+    for thread in [*workers, watch]:
+        thread.join()
+    assert order.index("watch") <= 3, order
