@@ -20,8 +20,10 @@ Rounds cost requests from the same budget, so they are spaced to spend at most
 first comes :data:`FIRST_ROUND` s after the changes start, when a sibling with nothing to change
 has ended. Their requests claim their turns in the pace ahead of the apply's waiting requests
 (``AgentMailClient.first_in_line``): behind them, at a quarter of the budget, the first round's
-news came 9-33 s late in ``bench/shards.py --layout 30,30,30,30@3``. A round that fails (the API down, the client closed) ends the watch: the shard keeps
-the part it has, as it did before there was news.
+news came 9-33 s late in ``bench/shards.py --layout 30,30,30,30@3``.
+
+A round that fails (the API down, the client closed) ends the watch: the shard keeps the part it
+has, as it did before there was news.
 """
 
 from __future__ import annotations
