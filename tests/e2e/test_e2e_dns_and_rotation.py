@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from agentmail import CreateBearerApiKeyRequest
+
 CONFIG = {
     "version": 1,
     "domains": {"org-mail.dns.test": {}},
@@ -75,6 +77,26 @@ def test_rotation_creates_a_new_key_keeps_the_old_until_retired(mailctl, sandbox
     again = mailctl("rotate", address, "-f", config, "--retire-old")  # nothing left to retire: said so
     assert again.exit_code == 0 and "no older key" in again.stdout
     assert _backend_key_ids(sandbox.sdk()) == {record["api_key_id"]}
+
+
+def test_retire_old_leaves_alone_a_key_whose_own_name_starts_with_the_declared_name_and_a_hash(
+    mailctl, sandbox, write_config
+):
+    """A key made by hand named `backend#ci` is not an older `backend` (declared names never hold
+    "#", API names may): retiring the older keys of `backend` does not delete it."""
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    sdk = sandbox.sdk()
+    pod = next(p for p in sdk.pods.list(limit=100).pods if p.client_id == "dns-a")
+    other = sdk.pods.api_keys.create(pod.pod_id, request=CreateBearerApiKeyRequest(name="backend#ci"))
+    address = "pod/dns-a/api_key/backend"
+    [current] = _backend_key_ids(sdk)
+
+    retired = mailctl("rotate", address, "-f", config, "--retire-old")
+    assert retired.exit_code == 0, retired.output
+    assert "no older key" in retired.stdout
+    names = {k.api_key_id: k.name for k in sdk.pods.api_keys.list(pod.pod_id).api_keys}
+    assert names.get(other.api_key_id) == "backend#ci" and names.get(current) == "backend"
 
 
 def test_retire_old_with_secrets_out_is_refused_before_anything_changes(mailctl, sandbox, write_config):
