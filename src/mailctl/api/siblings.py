@@ -42,6 +42,7 @@ from mailctl.errors import MailctlError, NotFound
 FIRST_ROUND = 1.0  # seconds after the changes start
 MIN_INTERVAL = 2.0  # seconds between two rounds at least
 POLL_SHARE = 0.03  # of this shard's part of the budget, at most, spent on rounds
+JOIN_WAIT = 1.0  # seconds the end of the watch waits for a round in flight
 
 
 class SiblingWatch:
@@ -80,7 +81,9 @@ class SiblingWatch:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()  # at most the requests in flight: the client must outlive them
+            # A round in flight against a slow API would hold the end of the apply for up to a
+            # request's timeout: it is left to fail, unheard, once the client is closed.
+            self._thread.join(JOIN_WAIT)
 
     def round(self) -> None:
         """Look once at every sibling still thought to run (raises what the API raises): in one
@@ -98,6 +101,8 @@ class SiblingWatch:
             with ThreadPoolExecutor(max_workers=len(known) or 1, thread_name_prefix="mailctl-sibling") as pool:
                 answers = dict(zip(known, pool.map(self._gone, known.values()), strict=True))
             gone = [k for k in self.running if answers.get(k, True)]  # never seen: see the module docstring
+        if self._stop.is_set():
+            return  # the apply has ended: its pacer no longer listens
         for k in gone:
             del self.running[k]
             self.ended.append(k)
@@ -123,4 +128,8 @@ class SiblingWatch:
                 self.round()
             except MailctlError:
                 return  # no news: this shard keeps the part it has
+            except Exception:
+                if self._stop.is_set():
+                    return  # the client was closed under a round in flight (see __exit__)
+                raise
             wait = self.interval()

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from mailctl.api import siblings
@@ -162,3 +163,53 @@ def test_the_rounds_requests_go_first_in_line(client: AgentMailClient, monkeypat
     assert firsts and all(firsts)
     client.get("/v0/pods")  # the client itself still queues
     assert firsts[-1] is False
+
+
+def test_the_end_of_the_watch_does_not_wait_out_a_round_stuck_in_a_slow_api(monkeypatch) -> None:
+    """The apply ends while a round's request hangs: the watch ends at once (within JOIN_WAIT),
+    the round fails unheard once the client is closed, and its late answer tells the pacer nothing."""
+    monkeypatch.setattr(siblings, "FIRST_ROUND", 0.0)
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_api(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        release.wait(10)
+        return httpx.Response(404, json={"name": "NotFoundError", "message": "gone"})
+
+    client = AgentMailClient("http://sandbox", KEY, transport=httpx.MockTransport(slow_api), max_retries=0)
+    pacer = _pacer()
+    before = pacer.rate
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_value))
+    locks = [{"pod_id": f"lock-{k}", "client_id": shard_lock_id(k, 4)} for k in (1, 2, 4)]
+    with SiblingWatch(client, pacer, (3, 4), locks, pods=1000) as watch:
+        assert entered.wait(10)
+    assert watch._thread is not None and watch._thread.is_alive()  # not waited for
+    client.close()
+    release.set()  # the answers come (404: every sibling ended), too late to count
+    watch._thread.join(10)
+    assert not watch._thread.is_alive() and raised == []
+    assert watch.ended == [] and pacer.rate == before
+
+
+def test_a_listing_round_cut_off_by_the_closed_client_ends_unheard(monkeypatch) -> None:
+    """The apply ends during a listing of the pods: the next page is asked of a closed client,
+    which raises what httpx raises; the watch, ended, swallows it (no thread traceback)."""
+    monkeypatch.setattr(siblings, "FIRST_ROUND", 0.0)
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_pages(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        release.wait(10)
+        return httpx.Response(200, json={"count": 1, "pods": [], "next_page_token": "more"})
+
+    client = AgentMailClient("http://sandbox", KEY, transport=httpx.MockTransport(slow_pages), max_retries=0)
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_value))
+    with SiblingWatch(client, _pacer(), (3, 4), [], pods=4) as watch:  # no lock seen: a listing
+        assert entered.wait(10)
+    client.close()
+    release.set()
+    assert watch._thread is not None
+    watch._thread.join(10)
+    assert not watch._thread.is_alive() and raised == [] and watch.ended == []
