@@ -87,8 +87,8 @@ class SiblingWatch:
 
     def round(self) -> None:
         """Look once at every sibling still thought to run (raises what the API raises): in one
-        listing of the pods where that costs no more than a request per sibling (the requests of a
-        round take their turns behind the apply's), and always the first time one was not seen."""
+        listing of the pods where that costs no more than a request per sibling, and always the
+        first time one was not seen. Its requests claim their turns ahead of the apply's."""
         unseen = any(pod_id is None for pod_id in self.running.values())
         if (unseen and not self._listed) or self.pages <= len(self.running):
             self._listed = True
