@@ -77,9 +77,7 @@ class Budget:
         with self._lock:
             if self._due == -math.inf:
                 self._due = at + (depth - full) * interval  # holding ``full`` at first use
-            else:
-                self._take_part(at, share)
-            self._share = share
+            self._take_part(at, share)
             start = max(at, self._due - (depth - 1.0) * interval)
             self._due = max(self._due, start) + interval
             return start

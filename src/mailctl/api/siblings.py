@@ -93,9 +93,8 @@ class SiblingWatch:
         if (unseen and not self._listed) or self.pages <= len(self.running):
             self._listed = True
             found = {row["client_id"]: row["pod_id"] for row in lock_pods(list_pods(self.client))}
-            gone = [k for k in self.running if found.get(shard_lock_id(k, self.count)) is None]
-            for k in self.running:
-                self.running[k] = found.get(shard_lock_id(k, self.count))
+            self.running = {k: found.get(shard_lock_id(k, self.count)) for k in self.running}
+            gone = [k for k, pod_id in self.running.items() if pod_id is None]
         else:
             known = {k: pod_id for k, pod_id in self.running.items() if pod_id is not None}
             with ThreadPoolExecutor(max_workers=len(known) or 1, thread_name_prefix="mailctl-sibling") as pool:
