@@ -237,3 +237,34 @@ def test_dns_says_where_a_declared_domain_exists_when_not_at_its_declared_addres
     assert (entry["status"], entry["exists_as"], entry["records"]) == ("EXISTS_ELSEWHERE", "domain/trail.dns.test", [])
     zone = mailctl("dns", "-f", config, "--format", "zone").stdout
     assert zone.startswith("; trail.dns.test: exists as domain/trail.dns.test, not where it is declared")
+
+
+def test_a_key_removed_from_the_config_mid_rotation_is_deleted_with_its_older_keys_in_one_apply(
+    mailctl, sandbox, write_config
+):
+    """Removing a key while an older key of its name still awaits `rotate --retire-old` removes
+    the whole key: one apply deletes both, and the next plan shows no changes (it took two runs)."""
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    address = "pod/dns-a/api_key/backend"
+    assert mailctl("rotate", address, "-f", config, "--secrets-out", "new.json").exit_code == 0
+    assert len(_backend_key_ids(sandbox.sdk())) == 2
+
+    without = {**CONFIG, "pods": {"dns-a": {**CONFIG["pods"]["dns-a"], "api_keys": {}}}}
+    config = write_config(without)
+    plan = mailctl("plan", "-f", config, "--format", "json")
+    assert plan.exit_code == 0, plan.output
+    deletes = [c for c in json.loads(plan.stdout)["changes"] if c["action"] == "delete"]
+    assert len(deletes) == 2 and all(c["address"].startswith(address) for c in deletes), deletes
+    mailctl.apply(config)
+    assert _backend_key_ids(sandbox.sdk()) == set()
+    again = mailctl("plan", "-f", config, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+
+
+def test_mid_rotation_the_older_key_stays_unmanaged_while_its_name_is_declared(mailctl, sandbox, write_config):
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    assert mailctl("rotate", "pod/dns-a/api_key/backend", "-f", config, "--secrets-out", "new.json").exit_code == 0
+    plan = mailctl("plan", "-f", config, "--detailed-exitcode")
+    assert plan.exit_code == 0 and "pod/dns-a/api_key/backend#" in plan.stdout, plan.output

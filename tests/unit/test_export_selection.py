@@ -43,7 +43,14 @@ def _account() -> ActualState:
     inbox = inbox_address("t1", "a@agentmail.to")
     add(API_KEY, api_key_address("agent", pod="t1", inbox="a@agentmail.to"), {"permissions": None}, parent=inbox)
     add(API_KEY, api_key_address("backend", pod="t1"), {"permissions": None}, parent=pod)
-    add(API_KEY, api_key_address("backend#old-id", pod="t1"), {"permissions": None}, parent=pod, superseded=True)
+    add(
+        API_KEY,
+        api_key_address("backend#old-id", pod="t1"),
+        {"permissions": None},
+        parent=pod,
+        superseded=True,
+        declared_address=api_key_address("backend", pod="t1"),
+    )
     add(LIST_ENTRY, list_entry_address("send", "allow", "p.example", pod="t1"), parent=pod)
     add(POD, pod_address("t2"), {"name": "T2"}, client_id="t2")
     return state

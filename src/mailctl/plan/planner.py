@@ -288,7 +288,7 @@ class _Scope:
     def __init__(self, desired: DesiredState, actual: ActualState, renamed: set[str]):
         """``renamed``: existing addresses a ``moved`` block renames (managed wherever they are)."""
         manage = desired.manage
-        moved_from = {m.source_address for m in desired.moved}
+        moved_from = self._moved_from = {m.source_address for m in desired.moved}
         self.managed_pods: set[str] = set()
         self._undeclared_managed_pods: set[str] = set()
         self._unmanaged: list[str] = []
@@ -308,7 +308,7 @@ class _Scope:
             pod = resource.pod
             if manage.ignore and manage.ignores(address):
                 self._unmanaged.append(address)  # made at runtime: never created, changed or deleted
-            elif resource.observed.superseded:
+            elif resource.observed.superseded and _rotating(resource, desired, moved_from):
                 self._unmanaged.append(address)  # an older key mid-rotation: `rotate --retire-old`
             elif pod is not None:
                 if pod_address(pod) in self.managed_pods:
@@ -335,7 +335,26 @@ class _Scope:
             return f"{pod_address(pod)} is removed"
         if resource.observed.unrecorded:
             return SECRET_NEVER_RECORDED
-        return OLD_HALF_OF_REPLACEMENT if resource.observed.replaced else "not declared"
+        if resource.observed.superseded:
+            return f"not declared; an older key of {resource.observed.declared_address} (mid-rotation)"
+        return OLD_HALF_OF_REPLACEMENT if self._new_key_exists(resource) else "not declared"
+
+    def _new_key_exists(self, resource: Resource) -> bool:
+        """The old half of a replacement whose new key exists: another key holds its name, or the
+        replacement went to its ``moved`` address. Alone under its name and no longer declared, it
+        is a key the user removed (counted by the thresholds), not a repair."""
+        observed = resource.observed
+        return observed.replaced and (
+            observed.declared_address != resource.address or observed.declared_address in self._moved_from
+        )
+
+
+def _rotating(resource: Resource, desired: DesiredState, moved_from: set[str]) -> bool:
+    """An older key of a name still declared: left for ``rotate --retire-old``. Once the name is
+    removed from the config, its older keys go with the newest in the same apply (a removal that
+    took one apply per key otherwise)."""
+    declared = resource.observed.declared_address
+    return declared in desired.resources or declared in moved_from
 
 
 def _leftover_of(resource: Resource) -> str | None:

@@ -126,3 +126,30 @@ def test_a_key_left_marked_by_a_replacement_still_wanted_is_replaced_create_firs
     )
     [change] = p.changes
     assert change.action == REPLACE and change.create_first
+
+
+def test_a_lone_key_left_marked_by_a_replacement_whose_name_was_removed_is_an_ordinary_delete():
+    """The replacement's create failed, then the key was removed from the config: no new key
+    exists, so its delete is the user's removal (counted by the thresholds), not a repair."""
+    marked = Observed(replaced=True, declared_address="pod/t/api_key/ci")
+    pod = Resource(POD, "pod/t", {}, remote_id="p1", observed=Observed(client_id="t"))
+    lone = Resource(API_KEY, "pod/t/api_key/ci", {"permissions": None}, parent="pod/t", remote_id="k1", observed=marked)
+    p = make_plan(desired("pods:\n  t: {}\n"), actual(pod, lone))
+    [change] = p.changes
+    assert (change.action, change.address) == (DELETE, "pod/t/api_key/ci")
+    assert change.reason == "not declared" and not change.repair
+
+
+def test_the_old_half_beside_its_new_key_is_still_a_repair_once_the_name_is_removed():
+    marked = Observed(replaced=True, declared_address="pod/t/api_key/ci")
+    pod = Resource(POD, "pod/t", {}, remote_id="p1", observed=Observed(client_id="t"))
+    old = Resource(
+        API_KEY, "pod/t/api_key/ci#k1", {"permissions": None}, parent="pod/t", remote_id="k1", observed=marked
+    )
+    new = Resource(API_KEY, "pod/t/api_key/ci", {"permissions": None}, parent="pod/t", remote_id="k2")
+    p = make_plan(desired("pods:\n  t: {}\n"), actual(pod, old, new))
+    reasons = {c.address: (c.reason, c.repair) for c in p.changes}
+    assert reasons == {
+        "pod/t/api_key/ci": ("not declared", False),
+        "pod/t/api_key/ci#k1": (OLD_HALF_OF_REPLACEMENT, True),
+    }
