@@ -187,6 +187,9 @@ def test_drift_changed_since_reports_the_changed_addresses_only(applied: Path, m
         "pod/cs-t1",
         "pod/cs-t1/inbox/t1-support@agentmail.to",
     }
+    assert report["selection"] == [{"flag": "--changed-since", "value": "main"}]  # not the fleet's all-clear
+    plan = mailctl("plan", "-f", applied, "--changed-since", "main", "--format", "json")
+    assert plan.json()["selection"] == [{"flag": "--changed-since", "value": "main"}], plan.output
 
 
 def test_with_target_only_changes_both_select_are_planned(applied: Path, mailctl: Any):

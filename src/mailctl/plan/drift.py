@@ -23,7 +23,7 @@ from typing import Any
 
 from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, AttributeChange, Change, Plan
-from mailctl.plan.render import change_to_json, code, diff_cell, table_cell
+from mailctl.plan.render import change_to_json, code, diff_cell, selection_to_json, table_cell
 from mailctl.resources import pod_address, pod_of
 from mailctl.text import shown, shown_value
 
@@ -84,6 +84,7 @@ def render_json(report: DriftReport) -> str:
         UNDECLARED: [change_to_json(c) for c in report.undeclared],
         "unmanaged": report.unmanaged,
         REPLACED_WITH_POD: [change_to_json(c) for c in report.replaced_with_pod],
+        "selection": selection_to_json(report.selection),
     }
     return json.dumps(document, indent=2, sort_keys=True)
 

@@ -11,7 +11,12 @@ JSON plan format (``format_version`` "1"), one object:
                   "diff": [{"path", "before", "after", "forces_replacement"}],
                   "forces_replacement": [paths], "data_at_risk": {...} | null}],
      "unmanaged": [addresses], "notes": [messages],
-     "refusals": [{"rule", "message", "addresses", "lifted_by"}]}
+     "refusals": [{"rule", "message", "addresses", "lifted_by"}],
+     "selection": [{"flag", "value"}]}
+
+``selection`` is what narrowed the plan (``--target``, ``--exclude``, ``--shard``,
+``--changed-since``...), as given; empty for the whole config. A plan without changes vouches
+only for that part.
 """
 
 from __future__ import annotations
@@ -57,7 +62,12 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "unmanaged": list(plan.unmanaged),
         "notes": list(plan.notes),
         "refusals": [{**r.to_json(), "rule": str(r.rule)} for r in plan.refusals],
+        "selection": selection_to_json(plan.selection),
     }
+
+
+def selection_to_json(selection: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+    return [{"flag": flag, "value": value} for flag, value in selection]
 
 
 def change_to_json(change: Change) -> dict[str, Any]:
