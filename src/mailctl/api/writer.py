@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from mailctl.api.change import PlannedUpdate as Change  # a Protocol: api never imports plan
 from mailctl.api.client import AgentMailClient, quote_segment
+from mailctl.api.newest import Looks
 from mailctl.api.paths import collection_path, item_path
 from mailctl.api.responses import clip
 from mailctl.errors import (
@@ -108,6 +109,7 @@ class ApiWriter:
         self.on_wait = on_wait  # (domain, status, seconds waited) at every poll: progress for the CLI
         self.stop = stop or threading.Event()  # set: stop waiting for domains (apply was interrupted)
         self.shard_wait = shard_wait  # seconds to wait for what another shard creates
+        self._looks = Looks()  # a look for what another shard creates reads what is new since the last
         self.on_shard_wait = on_shard_wait  # (address, status, seconds waited) at every poll
         self._sleep = sleep
         self._clock = clock
@@ -201,7 +203,8 @@ class ApiWriter:
         wanted = spec.client_id(resource.address) if spec.client_id is not None else None
         identity = spec.identity(resource)
         path = collection_path(resource, self.ids)
-        for row in self.client.list_all(path, spec.list_key or spec.route.strip("/").replace("-", "_")):
+        rows = self.client.paginate(path, spec.list_key or spec.route.strip("/").replace("-", "_"))
+        for row in self._looks.rows(path, resource.address, rows) if spec.newest_first else rows:
             if wanted is not None and row.get("client_id") == wanted:
                 return row
             if (

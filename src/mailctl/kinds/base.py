@@ -156,6 +156,7 @@ class KindSpec:
     attributes: tuple[Attribute, ...]
     route: str  # its collection under a scope's path: ``/pods``, ``/api-keys``
     list_key: str | None = None  # items key of the organisation-wide list ``/v0{route}`` (None: none)
+    newest_first: bool = True  # the API lists it by created_at, newest first (``mailctl.api.newest``)
     remote_id_field: str | None = None  # the API's id of it (None: its name is its id)
     name_is_id: bool = False  # the API addresses it by its name (an inbox by its email)
     lowercase: bool = False  # names compare case-insensitively (domain names, emails)

@@ -64,6 +64,7 @@ LIST_ENTRY_SPEC = KindSpec(
     kind=Kind.LIST_ENTRY,
     fixed_name="a list entry is its address or domain",
     section="lists",
+    newest_first=False,  # listed by entry, in order
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
     attributes=(
         Attribute(
