@@ -60,6 +60,9 @@ class SecretStore(Protocol):
     def store(self, address: str, response: dict[str, Any]) -> None: ...
 
 
+FOUND = "found"  # the status ``on_shard_wait`` is last called with, once the wait is over
+
+
 class IdRegistry:
     """address -> remote id, seeded from the actual state and filled in as creates succeed."""
 
@@ -159,15 +162,16 @@ class ApiWriter:
             missing = self._locate_scopes(resource)
             found = self._find(resource) if missing is None else None
             status = "not created yet" if missing is None else f"{missing} not created yet"
+            waited = self._clock() - started
             if found is not None:
                 self._remember(resource.address, found)
-                if not spec.verified:
-                    return
                 # List rows carry no status; reading the item does (and lets a verification finish).
-                status = str(self.client.get(item_path(resource, self.ids)).get("status") or "created")
-                if status == VERIFIED:
+                if spec.verified:
+                    status = str(self.client.get(item_path(resource, self.ids)).get("status") or "created")
+                if not spec.verified or status == VERIFIED:
+                    if self.on_shard_wait is not None:
+                        self.on_shard_wait(resource.address, f"{FOUND}, made by shard {owner}", waited)
                     return
-            waited = self._clock() - started
             if self.on_shard_wait is not None:
                 self.on_shard_wait(resource.address, f"{status}, made by shard {owner}", waited)
             left = started + self.shard_wait - self._clock()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import click
 
+from mailctl.api.writer import FOUND
 from mailctl.text import shown
 
 PROGRESS_EVERY = 10.0
@@ -92,6 +93,11 @@ class ShardWaitReporter(_Reporter):
 
     def __call__(self, address: str, status: str, waited: float) -> None:
         first = self._throttle.first(address)
+        if status.startswith(FOUND):
+            if not first:
+                by = status.removeprefix(FOUND).lstrip(", ")
+                self._say(f"Found {address} after {waited:.0f}s ({by}).")
+            return
         if not self._throttle.due(address):
             return
         if first:

@@ -147,3 +147,16 @@ def test_a_pod_passed_over_by_the_looks_for_another_is_still_found(monkeypatch: 
     this.await_created(POD_T, "3/3")
     this.await_created(pod_u, "2/3")
     assert this.ids.get(pod_u.address) == other.ids[pod_u.address]
+
+
+def test_the_wait_reports_the_find_last_so_the_log_says_the_wait_ended():
+    seen: list[tuple[str, str]] = []
+
+    def sleep(seconds: float) -> None:
+        other.create(POD_T)
+
+    this, other = _writers(
+        shard_wait=60.0, poll_interval=1.0, sleep=sleep, on_shard_wait=lambda a, status, w: seen.append((a, status))
+    )
+    this.await_created(POD_T, "3/3")
+    assert seen == [("pod/t", "not created yet, made by shard 3/3"), ("pod/t", "found, made by shard 3/3")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter
+from mailctl.cli.wait_progress import DomainWaitReporter, LockWaitReporter, ShardWaitReporter
 
 
 def test_domain_wait_says_what_and_how_long_then_throttles_then_reports_verification(
@@ -40,3 +40,16 @@ def test_progress_lines_repeat_once_the_interval_has_passed(capsys: pytest.Captu
     assert "Waiting up to 30s for the organisation lock, held by mailctl lock ci@runner pid 7" in err
     assert "Still waiting for the organisation lock held by mailctl lock ci@runner pid 7" in err and "11s of 30s" in err
     assert "Waiting up to 30s for the lock of shard 2/4, held by mailctl lock ci@other pid 8" in err
+
+
+def test_a_shard_wait_says_when_what_it_waited_for_is_found(capsys: pytest.CaptureFixture[str]) -> None:
+    """As a domain's verification is reported: the wait's end is on the log where it began, not
+    only in the report at the end of the apply."""
+    report = ShardWaitReporter(300, every=3600)
+    report("pod/t", "not created yet, made by shard 3/3", 0.0)
+    report("pod/t", "found, made by shard 3/3", 14.2)
+    report("pod/u", "found, made by shard 2/3", 0.0)  # there at the first look: nothing was waited for
+    assert capsys.readouterr().err.splitlines() == [
+        "Waiting up to 300s for pod/t (not created yet, made by shard 3/3); what needs it starts once it is ready.",
+        "Found pod/t after 14s (made by shard 3/3).",
+    ]
