@@ -225,3 +225,30 @@ def test_a_forged_page_token_with_a_huge_number_is_400_not_500(seq: str) -> None
     forged = base64.urlsafe_b64encode(forged_text.encode()).decode().rstrip("=")
     response = client.get("/v0/pods", params={"limit": 1, "page_token": forged})
     assert response.status_code == 400 and "page_token" in response.text
+
+
+@pytest.mark.parametrize("whose", ["pod key", "restricted org key", "another organisation's key"])
+def test_a_start_whose_key_is_the_secret_of_a_key_made_since_is_refused_naming_that_key(
+    tmp_path: Path, whose: str
+) -> None:
+    """--api-key given the secret of a key the database already holds made that key the bootstrap
+    key: a pod-scoped or restricted one (the control API then refused it, and a reset kept a pod
+    key whose pod it deleted), or another organisation's (the sandbox then served that one)."""
+    db = str(tmp_path / "sandbox.db")
+    first = create_app(db, api_keys=(KEY,))
+    client = _client(first)
+    if whose == "pod key":
+        pod = client.post("/v0/pods", json={"name": "P"}).json()["pod_id"]
+        secret = client.post(f"/v0/pods/{pod}/api-keys", json={"name": "p-key"}).json()["api_key"]
+    elif whose == "restricted org key":
+        body = {"name": "reader", "permissions": {"pod_read": True}}
+        secret = client.post("/v0/api-keys", json=body).json()["api_key"]
+    else:
+        secret = client.post("/_sandbox/organizations").json()["api_key"]
+    first.close()
+    with pytest.raises(ValueError) as refused:
+        create_app(db, api_keys=(secret,))
+    message = str(refused.value)
+    assert "already the secret of" in message and secret not in message
+    again = create_app(db, api_keys=(KEY,))  # nothing was changed: the database serves as before
+    assert _status(again, KEY) == 200 and _status(again, secret) == 200

@@ -104,8 +104,22 @@ def insert_key(
 
 
 def ensure_bootstrap_key(tx: Tx, org: str, secret: str) -> Row:
+    """The bootstrap key of ``org`` with this secret, made if new. A secret the database already
+    holds for another key (one made through the API, maybe pod-scoped or restricted, or another
+    organisation's) is refused: taking that key for the bootstrap key would serve the control API
+    with it, and a reset would keep it (a pod key whose pod it deletes). ValueError, never naming
+    the secret."""
     existing = tx.find_one(API_KEY, ref=secret_hash(secret))
-    return existing or insert_key(tx, org, secret, name=BOOTSTRAP_KEY_NAME, bootstrap=True)
+    if existing is None:
+        return insert_key(tx, org, secret, name=BOOTSTRAP_KEY_NAME, bootstrap=True)
+    if existing.org == org and existing.body.get("bootstrap"):
+        return existing
+    if existing.org != org:
+        what = "a key of another organisation"
+    else:
+        scope = "an inbox" if existing.inbox else "a pod" if existing.pod else "the organisation"
+        what = f"the key {existing.body.get('name')!r} ({existing.id}) of {scope}, made through the API"
+    raise ValueError(f"an --api-key given is already the secret of {what}: give the sandbox a secret of its own")
 
 
 def render(row: Row) -> dict[str, Any]:
