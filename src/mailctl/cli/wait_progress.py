@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import click
 
-from mailctl.api.writer import FOUND
 from mailctl.text import shown
 
 PROGRESS_EVERY = 10.0
+FOUND = "found"  # the status the writer (``api.writer.FOUND``) ends a wait for another shard with
 
 
 class _Throttle:

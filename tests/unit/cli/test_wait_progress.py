@@ -53,3 +53,10 @@ def test_a_shard_wait_says_when_what_it_waited_for_is_found(capsys: pytest.Captu
         "Waiting up to 300s for pod/t (not created yet, made by shard 3/3); what needs it starts once it is ready.",
         "Found pod/t after 14s (made by shard 3/3).",
     ]
+
+
+def test_the_reporter_knows_the_status_the_writer_ends_a_shard_wait_with() -> None:
+    from mailctl.api import writer
+    from mailctl.cli import wait_progress
+
+    assert wait_progress.FOUND == writer.FOUND
