@@ -348,10 +348,13 @@ class Project:
         lock_left = None if outcome.lock_left is None else str(outcome.lock_left)
         return ApplyReport(results, list(sink.written) if sink is not None else [], errors, lock_left)
 
-    def drift(self, shard: str | None = None) -> DriftReport:
+    def drift(
+        self, target: Sequence[str] | str = (), exclude: Sequence[str] | str = (), shard: str | None = None
+    ) -> DriftReport:
         """How reality differs from the config (read-only): ``changed``, ``missing``,
-        ``undeclared``, ``unmanaged``, ``has_drift`` and ``summary()`` as ``drift --format json``."""
-        return DriftReport.from_plan(self.plan(shard=shard).data)
+        ``undeclared``, ``unmanaged``, ``has_drift`` and ``summary()`` as ``drift --format json``.
+        ``target``, ``exclude`` and ``shard`` narrow it (and what it reads) as they narrow a plan."""
+        return DriftReport.from_plan(self.plan(target=target, exclude=exclude, shard=shard).data)
 
     # -------------------------------------------------------------------------------------------
 

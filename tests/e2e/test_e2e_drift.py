@@ -154,3 +154,42 @@ def test_a_shard_without_drift_vouches_only_for_itself(mailctl, sandbox, write_c
             assert headline.startswith(f"Drift within --shard {k}/3: 1 resource(s) differ"), headline
         markdown = mailctl("drift", "-f", config, "--shard", f"{k}/3", "--format", "markdown").stdout
         assert f"Within --shard `{k}/3`" in markdown or f"Drift within --shard `{k}/3`" in markdown
+
+
+def _route_count(stats: dict, route: str) -> int:
+    return int(stats["by_route"].get(route, 0))
+
+
+def test_drift_of_one_tenant_with_target_reads_and_reports_that_tenant_only(mailctl, sandbox, write_config):
+    """plan and apply take --target; drift took only --shard and --changed-since, so checking one
+    tenant meant reading (and reporting) the whole fleet."""
+    pods = {f"drift-t{i}": {"name": f"T{i}", "inboxes": {f"drift-t{i}@agentmail.to": {}}} for i in range(4)}
+    config = write_config({"version": 1, "pods": pods})
+    mailctl.apply(config)
+    sdk = sandbox.sdk()
+    sdk.inboxes.update("drift-t0@agentmail.to", display_name="By hand")
+    sdk.inboxes.update("drift-t3@agentmail.to", display_name="By hand")
+    for i in (0, 3):
+        pods[f"drift-t{i}"]["inboxes"][f"drift-t{i}@agentmail.to"] = {"display_name": "Declared"}
+    config = write_config({"version": 1, "pods": pods})
+
+    before = sandbox.stats()
+    one = mailctl("drift", "-f", config, "--target", "pod/drift-t0", "--format", "json")
+    after = sandbox.stats()
+    assert one.exit_code == 2, one.output
+    report = one.json()
+    assert [c["address"] for c in report["changed"]] == ["pod/drift-t0/inbox/drift-t0@agentmail.to"]
+    assert report["selection"] == [{"flag": "--target", "value": "pod/drift-t0"}]
+    pod_inbox_lists = sum(
+        _route_count(after, r) - _route_count(before, r) for r in after["by_route"] if r.endswith("/inboxes")
+    )
+    assert pod_inbox_lists == 1, after["by_route"]  # the targeted pod's inboxes, not every pod's
+
+    clean = mailctl("drift", "-f", config, "--target", "pod/drift-t1", "--target", "pod/drift-t2")
+    assert clean.exit_code == 0, clean.output
+    assert "No drift. Within --target pod/drift-t1 --target pod/drift-t2, the actual state matches" in clean.stdout
+
+    rest = mailctl("drift", "-f", config, "--exclude", "pod/drift-t0", "--format", "json")
+    assert rest.exit_code == 2 and [c["address"] for c in rest.json()["changed"]] == [
+        "pod/drift-t3/inbox/drift-t3@agentmail.to"
+    ]

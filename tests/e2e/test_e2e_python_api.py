@@ -211,3 +211,18 @@ def test_a_lock_left_held_after_the_changes_is_in_the_report_and_not_ok(sandbox)
     assert [r.address for r in report.done] == ["pod/lockleft"]
     assert report.lock_left is not None and "may still be held" in report.lock_left
     assert not report.ok
+
+
+def test_drift_narrows_like_plan(sandbox):
+    config = tenant_config("da", "db")
+    project = Project(config=config, endpoint=sandbox.url, api_key=sandbox.api_key)
+    assert project.apply(project.plan(), secrets=lambda record: None).ok
+    sandbox.sdk().inboxes.update("py-da-support@agentmail.to", display_name="By hand")
+    assert project.drift().has_drift
+    assert [c.address for c in project.drift(target="pod/py-da").changed] == [
+        "pod/py-da/inbox/py-da-support@agentmail.to"
+    ]
+    assert not project.drift(target="pod/py-db").has_drift
+    assert not project.drift(exclude=["pod/py-da"]).has_drift
+    with pytest.raises(UsageError):
+        project.drift(target=None)  # type: ignore[arg-type]

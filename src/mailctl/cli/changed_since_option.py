@@ -59,7 +59,7 @@ def changed_since_option(func: F) -> F:
         metavar="REF",
         default=None,
         help="Only what the config changed since git revision REF (e.g. origin/main): the addresses "
-        "added, removed or edited, templates rendered. With --target (plan, apply, graph): what both select.",
+        "added, removed or edited, templates rendered. With --target: what both select.",
     )(command)
 
 

@@ -10,7 +10,7 @@ import click
 
 from mailctl.cli import github
 from mailctl.cli.changed_since_option import changed_since_option
-from mailctl.cli.common import config_option, connection_options, load_and_plan
+from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
@@ -23,6 +23,7 @@ OPENMETRICS = "openmetrics"
 @click.command("drift")
 @config_option
 @connection_options
+@target_options
 @changed_since_option
 @shard_option
 @click.option(
@@ -40,19 +41,22 @@ def drift(
     files: tuple[str, ...],
     endpoint: str | None,
     sandbox: str | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
     shard: Shard | None,
     fmt: str,
     out: str | None,
-    targets: tuple[str, ...] = (),  # set by --changed-since
 ) -> None:
     """Report how reality differs from the config (read-only).
 
-    Exit 0: no drift, 2: drift, 1: error.
+    Exit 0: no drift, 2: drift, 1: error. --target, --exclude, --shard and --changed-since narrow
+    the check (and what it reads) as they narrow a plan; the report says what it covered.
 
     \b
     Examples:
       mailctl drift -f mailctl/ --format json --out drift.json
       mailctl drift -f mailctl/ --format github    # in a scheduled GitHub workflow
+      mailctl drift -f mailctl/ --target pod/tenant-acme   # one tenant
       mailctl drift -f mailctl/ --format openmetrics --out /var/lib/node_exporter/textfile/mailctl.prom
     """
     from mailctl import atomic
@@ -60,7 +64,7 @@ def drift(
     from mailctl.plan.openmetrics import render_openmetrics
 
     with github.errors_as_annotations(fmt == github.FORMAT):
-        planned = load_and_plan(files, endpoint, sandbox, targets, (), shard)
+        planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
     report = DriftReport.from_plan(planned.plan)
     if fmt == OPENMETRICS:
         text = render_openmetrics(report, time.time(), str(shard) if shard else None)
