@@ -120,3 +120,24 @@ def test_sharded_drift_metrics_carry_the_shard_so_files_never_collide(mailctl, s
             totals[state] += value
     whole = mailctl("drift", "-f", config, "--format", "json").json()["summary"]
     assert totals == {state: whole[state] for state in STATES}
+
+
+def test_narrowed_drift_metrics_carry_what_narrowed_them_so_per_tenant_files_never_collide(
+    mailctl, sandbox, write_config, tmp_path
+):
+    """Per-tenant checks (`drift --target pod/T`) written to one textfile directory: without a
+    label of their own every file held the same series, which the collector refuses."""
+    config = write_config(load_fixture("tenants.yaml"))
+    mailctl.apply(config)
+    _drift_by_hand(sandbox)
+    labels = {}
+    for pod in ("pod/e2e-acme", "pod/e2e-globex"):
+        run = mailctl("drift", "-f", config, "--target", pod, "--format", "openmetrics")
+        assert run.exit_code == 2, run.output
+        samples = _samples(run.stdout)
+        labels[pod] = {lb.get("selection") for family in samples.values() for lb, _ in family}
+    assert labels == {"pod/e2e-acme": {"--target pod/e2e-acme"}, "pod/e2e-globex": {"--target pod/e2e-globex"}}
+    whole = _samples(mailctl("drift", "-f", config, "--format", "openmetrics").stdout)
+    assert {lb.get("selection") for family in whole.values() for lb, _ in family} == {None}  # as before
+    sharded = _samples(mailctl("drift", "-f", config, "--shard", "1/2", "--format", "openmetrics").stdout)
+    assert {lb.get("selection") for family in sharded.values() for lb, _ in family} == {None}  # shard="1/2" says it

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from mailctl.plan.changes import Plan
 from mailctl.plan.drift import CHANGED, MISSING, UNDECLARED, DriftReport
 from mailctl.resources import KINDS, kind_of
 
@@ -23,8 +24,13 @@ STATES = (CHANGED, MISSING, UNDECLARED, UNMANAGED)
 def render_openmetrics(report: DriftReport, now: float, shard: str | None = None) -> str:
     """The exposition, ending with ``# EOF`` (no newline: the caller adds one, as for the other
     formats). ``now`` is the run's time in unix seconds; ``shard`` ("K/N") labels every sample,
-    so per-shard files in one textfile directory never collide."""
+    so per-shard files in one textfile directory never collide; so does ``selection``, what else
+    narrowed the report (``--target pod/a``, ``--changed-since origin/main``), as its headline
+    says it."""
     base = {"shard": shard} if shard is not None else {}
+    narrowed = Plan(selection=tuple((f, v) for f, v in report.selection if f != "--shard")).selected()
+    if narrowed:
+        base["selection"] = narrowed
     summary = report.summary()
     by_kind = _by_kind(report)
     lines: list[str] = []
