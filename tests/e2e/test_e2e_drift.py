@@ -193,3 +193,15 @@ def test_drift_of_one_tenant_with_target_reads_and_reports_that_tenant_only(mail
     assert rest.exit_code == 2 and [c["address"] for c in rest.json()["changed"]] == [
         "pod/drift-t3/inbox/drift-t3@agentmail.to"
     ]
+
+
+def test_drift_warns_when_a_target_matches_nothing_declared_or_existing(mailctl, write_config):
+    """A typo in a cron job's --target would report "No drift" for ever: say it checked nothing."""
+    config = write_config({"version": 1, "pods": {"drift-w": {"name": "W"}}})
+    mailctl.apply(config)
+    typo = mailctl("drift", "-f", config, "--target", "pod/drift-ww", "--target", "pod/drift-w*")
+    assert typo.exit_code == 0, typo.output
+    assert "Warning: --target pod/drift-ww matches nothing declared or existing" in typo.stderr
+    assert "pod/drift-w*" not in typo.stderr
+    fine = mailctl("drift", "-f", config, "--target", "pod/drift-w", "--format", "json")
+    assert fine.exit_code == 0 and "Warning" not in fine.stderr, fine.output

@@ -62,9 +62,17 @@ def drift(
     from mailctl import atomic
     from mailctl.plan.drift import DriftReport, render
     from mailctl.plan.openmetrics import render_openmetrics
+    from mailctl.plan.targeting import matching_nothing
+    from mailctl.text import shown
 
     with github.errors_as_annotations(fmt == github.FORMAT):
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
+    for pattern in matching_nothing(targets, {*planned.desired.resources, *planned.actual.resources}):
+        click.echo(
+            f"Warning: --target {shown(pattern)} matches nothing declared or existing: this report "
+            "checked nothing there",
+            err=True,
+        )
     report = DriftReport.from_plan(planned.plan)
     if fmt == OPENMETRICS:
         text = render_openmetrics(report, time.time(), str(shard) if shard else None)

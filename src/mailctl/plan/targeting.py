@@ -64,6 +64,13 @@ def matched_by(addresses: Iterable[str], patterns: Iterable[str]) -> dict[str, s
     return out
 
 
+def matching_nothing(patterns: Iterable[str], addresses: Iterable[str]) -> list[str]:
+    """The patterns given by hand (not ``Derived``) that match none of ``addresses``: a typo, most
+    likely, where a report that checked nothing would still say all is well."""
+    given = [p for p in patterns if not isinstance(p, Derived)]
+    return [p for p, found in matched_by(addresses, given).items() if not found] if given else []
+
+
 def select(plan: Plan, targets: list[str], excludes: list[str]) -> Plan:
     if not targets and not excludes:
         return plan
