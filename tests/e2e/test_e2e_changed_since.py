@@ -347,3 +347,17 @@ def _action_plan_of_a_feature_clone(repo: Path, tmp_path: Path, *clone_flags: st
         changed_since="origin/main",
         working_directory="clone",
     )
+
+
+def test_a_config_that_did_not_exist_at_ref_says_so_and_plans_everything(repo: Path, mailctl: Any):
+    """The pull request adds the whole config (or -f reaches it through a link git does not
+    track): it said "settings changed" and "the manage policy changed", true only in a way."""
+    moved = repo / "infra"
+    (repo / "mailctl").rename(moved)  # uncommitted: at main the config is under mailctl/
+    run = mailctl("plan", "-f", moved, "--changed-since", "main", "--json")
+    assert run.exit_code == 0, run.output
+    assert "the config did not exist at main (none of its files are in that commit); planning everything" in (
+        run.stderr
+    )
+    assert "settings changed" not in run.stderr and "manage policy" not in run.stderr
+    assert {c["address"] for c in run.json()["changes"]} >= {"pod/cs-t1", "pod/cs-t2", "pod/cs-t3"}

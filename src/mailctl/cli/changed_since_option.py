@@ -66,13 +66,17 @@ def changed_since_option(func: F) -> F:
 def select(ref: str, files: tuple[str, ...], targets: tuple[str, ...]) -> tuple[str, ...] | None:
     """The ``--target`` patterns for what changed since ``ref`` (None when nothing did)."""
     from mailctl.config import changed_since
-    from mailctl.plan.changed import changed
+    from mailctl.plan.changed import Selection, changed
 
     revision = changed_since.resolve(ref, list(files))
     before = changed_since.load_at(revision, list(files))
     after = load_desired(files)
     keep_loaded(files, after)  # the command plans the state that was diffed
-    selection = changed(before, after)
+    if before is None:
+        absent = f"the config did not exist at {ref} (none of its files are in that commit)"
+        selection = Selection(everything=absent)
+    else:
+        selection = changed(before, after)
     if targets and selection.everything is None:
         selection = _within(selection, targets)
     _report(f"--changed-since {revision}", selection, targets)

@@ -57,8 +57,9 @@ def resolve(ref: str, paths: list[str]) -> Revision:
     return Revision(ref, commit, top)
 
 
-def load_at(revision: Revision, paths: list[str]) -> DesiredState:
-    """The desired state the config at ``revision`` declares (empty if none of ``paths`` existed)."""
+def load_at(revision: Revision, paths: list[str]) -> DesiredState | None:
+    """The desired state the config at ``revision`` declares; None if none of ``paths`` existed
+    there (the change adds the whole config, or reaches it through a link git does not track)."""
     top, ref = revision.repository, revision.ref
     relative = [_in_repository(os.path.abspath(p), top, ref) for p in paths or [DEFAULT_CONFIG]]
     private = tempfile.mkdtemp(prefix="mailctl-changed-since-")  # mode 0700: nobody else reads it
@@ -70,7 +71,7 @@ def load_at(revision: Revision, paths: list[str]) -> DesiredState:
         except (GitFailed, OSError) as exc:
             raise UsageError(f"--changed-since {revision}: cannot read the config at it: {exc}") from None
         if not present:
-            return DesiredState()
+            return None
         try:
             return load_config([os.path.join(private, r) for r in present], on_skip=None).state
         except ConfigError as exc:
