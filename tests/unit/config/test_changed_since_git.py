@@ -51,6 +51,7 @@ def at(repo: Path, ref: str, *paths: str | Path) -> dict[str, dict[str, object]]
     """address -> attributes of the config at ``ref``."""
     files = [str(p) for p in paths] or [str(repo / "cfg")]
     state = changed_since.load_at(changed_since.resolve(ref, files), files)
+    assert state is not None, f"none of {files} existed at {ref}"
     return {address: resource.attrs for address, resource in state.resources.items()}
 
 
@@ -253,3 +254,12 @@ def test_a_remote_branch_in_a_repository_without_remotes_names_the_remote_to_add
     message = refused(repo, "origin/main")
     assert "git remote add origin URL, git fetch origin +refs/heads/main:refs/remotes/origin/main" in message
     assert "origin/origin" not in message
+
+
+def test_a_config_none_of_whose_paths_existed_at_ref_is_none_not_an_empty_config(repo: Path):
+    """None, so that --changed-since can say the config is new rather than diff an empty one."""
+    (repo / "new").mkdir()
+    (repo / "new" / "c.yaml").write_text(pod("tenant-c", "C"))
+    files = [str(repo / "new")]
+    assert changed_since.load_at(changed_since.resolve("main", files), files) is None
+    assert at(repo, "main", repo / "cfg", repo / "new") != {}  # one path there: that one is read
