@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailctl.api.newest import Looks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailctl.api.newest import SKEW, Looks
 
 PATH = "/v0/pods"
 
@@ -62,3 +65,33 @@ def test_each_collection_and_each_thing_looked_for_has_its_own_mark():
     assert [r["id"] for r in looks.rows("/v0/domains", "domain/d", iter(rows(100, 50)))] == ["r0", "r1"]
     assert [r["id"] for r in looks.rows(PATH, "pod/u", iter(rows(600, 500)))] == ["r0", "r1"]
     assert look(looks, rows(600, 500)) == ["r0"]  # pod/t's own mark: 500 < 570
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[tuple[int, int]], list[int]]:
+    """Rows as (created second, committed second), committed at most SKEW after their creation
+    (a late commit); and the seconds at which looks are made."""
+    rows = []
+    for _ in range(draw(st.integers(0, 40))):
+        created = draw(st.integers(0, 300))
+        rows.append((created, created + draw(st.integers(0, int(SKEW.total_seconds())))))
+    looks = sorted(draw(st.lists(st.integers(0, 400), min_size=1, max_size=8)))
+    return rows, looks
+
+
+@given(histories())
+@settings(max_examples=300, deadline=None)
+def test_every_committed_row_is_read_by_the_first_look_after_its_commit_or_an_earlier_one(
+    history: tuple[list[tuple[int, int]], list[int]],
+) -> None:
+    rows, look_times = history
+    looks, read = Looks(), set()
+    for now in look_times:
+        committed = [(c, i) for i, (c, at) in enumerate(rows) if at <= now]
+        listing = [{"id": f"r{i}", "created_at": stamp(c)} for c, i in sorted(committed, reverse=True)]
+        read |= {row["id"] for row in looks.rows(PATH, "pod/t", iter(listing))}
+        assert {f"r{i}" for _, i in committed} <= read
+
+
+def stamp(second: int) -> str:
+    return f"2026-12-06T12:{second // 60:02d}:{second % 60:02d}Z"
