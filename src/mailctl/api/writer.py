@@ -208,7 +208,7 @@ class ApiWriter:
         identity = spec.identity(resource)
         path = collection_path(resource, self.ids)
         rows = self.client.paginate(path, spec.list_key or spec.route.strip("/").replace("-", "_"))
-        for row in self._looks.rows(path, resource.address, rows) if spec.newest_first else rows:
+        for row in self._looks.rows(path, rows) if spec.newest_first else rows:
             if wanted is not None and row.get("client_id") == wanted:
                 return row
             if (

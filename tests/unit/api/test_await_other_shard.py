@@ -160,3 +160,27 @@ def test_the_wait_reports_the_find_last_so_the_log_says_the_wait_ended():
     )
     this.await_created(POD_T, "3/3")
     assert seen == [("pod/t", "not created yet, made by shard 3/3"), ("pod/t", "found, made by shard 3/3")]
+
+
+def test_the_wait_for_a_second_pod_pages_only_through_what_is_new(monkeypatch: pytest.MonkeyPatch):
+    """An organisation webhook naming ten pods of other shards: the pods are listed whole once,
+    not once per pod."""
+    monkeypatch.setattr(newest, "SKEW", timedelta(0))
+    app = create_app(api_keys=(KEY,))
+    other = ApiWriter(AgentMailClient("http://sandbox", KEY, transport=httpx.WSGITransport(app=app)), IdRegistry({}))
+    for n in range(350):
+        other.create(Resource(POD, pod_address(f"old-{n}"), {"name": f"Old {n}"}))
+    other.create(POD_T)
+    counting = _CountingTransport(app)
+    this = ApiWriter(AgentMailClient("http://sandbox", KEY, transport=counting), IdRegistry({}))
+    this.await_created(POD_T, "3/3")
+    assert counting.pod_pages == 1  # found on the first page (newest first)
+    this.await_created(Resource(POD, pod_address("old-0"), {"name": "Old 0"}), "2/3")  # the oldest
+    first_whole = counting.pod_pages
+    assert first_whole == 5  # the first page again, then the three more pages down to old-0
+    pod_u = Resource(POD, pod_address("u"), {"name": "U"})
+    other.create(pod_u)
+    this.await_created(pod_u, "2/3")
+    assert counting.pod_pages - first_whole == 1  # only what is new since the whole listing
+    this.await_created(Resource(POD, pod_address("old-7"), {"name": "Old 7"}), "2/3")
+    assert counting.pod_pages - first_whole == 1  # found among the rows read before: no page at all
