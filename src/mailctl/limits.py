@@ -88,8 +88,10 @@ DECLARED_KEY_NAME = Length(1, 128)
 # characters (C0, DEL, C1), no invisible format character of the Basic Multilingual Plane (soft
 # hyphen, zero-width space, bidi controls, BOM...: two names differing by one print alike; ZWNJ and
 # ZWJ stay, scripts and emoji need them), no space at either end. Written with \x and \u escapes
-# only, which Python and the ECMA regexes of editors read alike. A key made elsewhere under another
-# name is addressed by its id.
+# only, which Python and the ECMA regexes of editors read alike; the characters past the Basic
+# Multilingual Plane (tag characters) and the blank fillers are refused by the API key kind's
+# ``refuse`` hook instead (``text.hides``). A key made elsewhere under another name is addressed by
+# its id.
 
 
 def _declarable_key_name(longest: int) -> str:

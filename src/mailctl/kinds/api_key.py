@@ -18,6 +18,7 @@ from mailctl.resources import (
     normalize_timestamp,
 )
 from mailctl.secrets import declared_name_of
+from mailctl.text import hides, shown
 
 # The API's permission flags (the exact names: config may set each true or false).
 PERMISSIONS = (
@@ -157,7 +158,24 @@ def _raw_name(row: dict[str, Any]) -> str:
     in the API, and a key made elsewhere named ``a/domain/b`` would read as another address, one
     named ``Backend (prod) `` could not be exported (nor adopted) under its name."""
     name: str = row.get("name") or ""
-    return name if name and _DECLARABLE.fullmatch(_marked_name(name) or name) else str(row["api_key_id"])
+    return name if name and _declarable(_marked_name(name) or name) else str(row["api_key_id"])
+
+
+def _declarable(name: str) -> bool:
+    """The schema's pattern, and no character that prints as nothing (``text.hides``): the
+    pattern, which editors read too, cannot name characters past the Basic Multilingual Plane
+    (tag characters U+E0001...) nor lists the fillers that print blank (U+3164...)."""
+    return _DECLARABLE.fullmatch(name) is not None and not hides(name)
+
+
+def _refuse(name: str) -> str | None:
+    if not hides(name):
+        return None
+    hidden = sorted({c for c in name if hides(c)})
+    return (
+        f"`{shown(name)}` holds {', '.join(shown(c) for c in hidden)}, which prints as nothing: "
+        "two key names differing by it print alike; remove it"
+    )
 
 
 def _rank(raw_name: str) -> int:
@@ -175,6 +193,7 @@ API_KEY_SPEC = KindSpec(
     fixed_name="",
     create_before_destroy=True,
     shows_secret_once=True,  # consumers keep the old secret until the new one is recorded
+    refuse=_refuse,
     section="api_keys",
     parents=frozenset({None, Kind.POD, Kind.INBOX}),
     attributes=(

@@ -205,6 +205,14 @@ def test_a_key_whose_name_holds_a_slash_is_addressed_by_its_id():
     assert not any("domain/b" in address for address in state.resources)
 
 
+@pytest.mark.parametrize("name", ["backend\U000e0041", "back\u3164end"])
+def test_a_key_whose_name_holds_a_character_that_prints_as_nothing_is_addressed_by_its_id(name: str):
+    """Config refuses such a name (it prints like another), so a key made elsewhere with one is
+    addressed by its id: an export of it declares what config accepts."""
+    state = StateReader(_client(_with("/v0/api-keys", "api_keys", name=name))).read(DesiredState())
+    assert "api_key/k1" in state.resources and f"api_key/{name}" not in state.resources
+
+
 def test_the_pods_handed_over_by_the_lock_are_checked_too():
     with pytest.raises(UnexpectedResponse, match=r"'client_id' .* \(GET /v0/pods\)"):
         StateReader(_client(ROWS), pods=[{**POD, "client_id": "a/b"}]).read(DesiredState())
