@@ -6,7 +6,7 @@ separate steps that consume these objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -117,6 +117,21 @@ class Refusal:
         }
 
 
+def selected(selection: Iterable[tuple[str, str]], quote: Callable[[str], str] = str) -> str:
+    """A selection (``Plan.selection``) as flags; a flag given many times (``--changed-since``
+    after a template edit targets every tenant) is counted, not listed."""
+    by_flag: dict[str, list[str]] = {}
+    for flag, value in selection:
+        by_flag.setdefault(flag, []).append(value)
+    parts = []
+    for flag, values in by_flag.items():
+        if len(values) > 3:
+            parts.append(f"{len(values)} {flag} patterns")
+        else:
+            parts += [f"{flag} {quote(value)}" for value in values]
+    return " ".join(parts)
+
+
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
@@ -142,18 +157,7 @@ class Plan:
         return out
 
     def selected(self, quote: Callable[[str], str] = str) -> str:
-        """The selection as flags; a flag given many times (``--changed-since`` after a template
-        edit targets every tenant) is counted, not listed."""
-        by_flag: dict[str, list[str]] = {}
-        for flag, value in self.selection:
-            by_flag.setdefault(flag, []).append(value)
-        parts = []
-        for flag, values in by_flag.items():
-            if len(values) > 3:
-                parts.append(f"{len(values)} {flag} patterns")
-            else:
-                parts += [f"{flag} {quote(value)}" for value in values]
-        return " ".join(parts)
+        return selected(self.selection, quote)
 
     def by_address(self) -> dict[str, Change]:
         return {c.address: c for c in self.changes}

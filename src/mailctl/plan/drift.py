@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailctl import __version__
-from mailctl.plan.changes import CREATE, DELETE, REPLACE, AttributeChange, Change, Plan
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, AttributeChange, Change, Plan, selected
 from mailctl.plan.render import change_to_json, code, diff_cell, selection_to_json, table_cell
 from mailctl.resources import pod_address, pod_of
 from mailctl.text import shown, shown_value
@@ -95,7 +95,7 @@ def _headline(report: DriftReport, quote: Callable[[str], str]) -> str:
     aside = f"{s['unmanaged']} unmanaged"
     if s[REPLACED_WITH_POD]:
         aside += f"; {s[REPLACED_WITH_POD]} more replaced with their pod"
-    within = Plan(selection=report.selection).selected(quote) if report.selection else ""
+    within = selected(report.selection, quote)
     if not report.has_drift:
         if within:
             return f"No drift. Within {within}, the actual state matches the configuration ({aside})."

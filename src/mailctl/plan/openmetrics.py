@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from mailctl.plan.changes import Plan
+from mailctl.plan.changes import selected
 from mailctl.plan.drift import CHANGED, MISSING, UNDECLARED, DriftReport
 from mailctl.resources import KINDS, kind_of
 
@@ -28,7 +28,7 @@ def render_openmetrics(report: DriftReport, now: float, shard: str | None = None
     narrowed the report (``--target pod/a``, ``--changed-since origin/main``), as its headline
     says it."""
     base = {"shard": shard} if shard is not None else {}
-    narrowed = Plan(selection=tuple((f, v) for f, v in report.selection if f != "--shard")).selected()
+    narrowed = selected((flag, value) for flag, value in report.selection if flag != "--shard")
     if narrowed:
         base["selection"] = narrowed
     summary = report.summary()
