@@ -28,12 +28,14 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import os
 import stat
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -66,11 +68,28 @@ def declared_name_of(name: str) -> str | None:
     return name_before(name, PENDING_SUFFIX)
 
 
+@dataclass
+class _Queued:
+    """A record waiting for an append, and then what became of it."""
+
+    address: str
+    record: bytes
+    done: bool = False
+    error: BaseException | None = None
+
+
 class SecretSink:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._queue: list[_Queued] = []  # records waiting for the next append
+        self._writing = False  # a thread is appending (outside the condition's lock)
         self.written: list[str] = []  # addresses whose secret was stored (never the secrets)
+
+    def waiting(self) -> int:
+        """Records queued behind the append being written."""
+        with self._cond:
+            return len(self._queue)
 
     def check_writable(self) -> None:
         """Every refusal the sink can make, before any change: not after a key was created and its
@@ -91,14 +110,54 @@ class SecretSink:
             "secret": response.get("api_key"),
             "created_at": response.get("created_at") or datetime.now(UTC).isoformat(),
         }
-        with self._lock:
-            try:
-                self._append(_format(record))
-            except OSError as exc:
-                raise MailctlError(
-                    f"--secrets-out {self.path}: could not record the secret of {address}: {exc.strerror or exc}"
-                ) from None
-            self.written.append(address)
+        queued = _Queued(address, _format(record))
+        with self._cond:
+            self._queue.append(queued)
+            while not queued.done:
+                if self._writing:
+                    self._cond.wait()
+                else:
+                    self._write_queue()
+        if queued.error is not None:
+            raise queued.error
+
+    def _write_queue(self) -> None:
+        """Group commit: append every queued record at once (called holding ``_cond``, released
+        while writing). Under dozens of worker threads each append's syscalls wait for the GIL in
+        turn; paid once per batch rather than once per key, while each store still returns only
+        once its own record is fsynced."""
+        batch, self._queue = self._queue, []
+        self._writing = True
+        failure: BaseException | None = None
+        self._cond.release()
+        try:
+            self._append(b",\n".join(queued.record for queued in batch))
+        except BaseException as exc:  # every waiter learns it; the writer re-raises anything else
+            failure = exc
+        finally:
+            self._cond.acquire()
+            self._writing = False
+            for queued in batch:
+                queued.done, queued.error = True, self._error_for(queued.address, failure)
+                if failure is None:
+                    self.written.append(queued.address)
+            self._cond.notify_all()
+        if failure is not None and not isinstance(failure, OSError | MailctlError):
+            raise failure  # a bug or an interrupt, as it happened; the waiters were failed above
+
+    def _error_for(self, address: str, failure: BaseException | None) -> BaseException | None:
+        if failure is None:
+            return None
+        if isinstance(failure, OSError):
+            return MailctlError(
+                f"--secrets-out {self.path}: could not record the secret of {address}: {failure.strerror or failure}"
+            )
+        if isinstance(failure, MailctlError):
+            return copy.copy(failure)  # raised in each waiting thread: one traceback each
+        return MailctlError(
+            f"--secrets-out {self.path}: the secret of {address} was not recorded "
+            f"({type(failure).__name__} while appending the records queued with it)"
+        )
 
     # -- the path ------------------------------------------------------------------------------
 
