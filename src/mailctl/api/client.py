@@ -151,19 +151,25 @@ class AgentMailClient:
         # With a pacer (the CLI always sets one), 429s are paced and retried within the budget.
         self.pacer = pacer
         self._first_in_line = False  # see first_in_line
+        # Requests go straight to the transport: httpx.Client's own layers (auth, redirects, event
+        # hooks, and a cookie jar that parses every answer's headers into an email.Message) were a
+        # quarter of mailctl's CPU per request, and mailctl needs none of them (a redirect is
+        # answered, not followed; the key is a header; an API has no use for cookies).
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            transport=transport if transport is not None else deadline_transport(limits),
-            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT_CAP)),
-            limits=limits,
-            headers={
+        self._transport = transport if transport is not None else deadline_transport(limits)
+        self._url_prefix = _url_prefix(self.base_url)
+        self._closed = False
+        self._headers = httpx.Headers(
+            {
                 "Authorization": f"Bearer {api_key}",
                 "User-Agent": f"mailctl/{__version__}",
                 "Accept": "application/json",
-            },
-            follow_redirects=False,
+                "Accept-Encoding": "gzip, deflate",  # what httpx decodes without optional packages
+                "Connection": "keep-alive",
+            }
         )
+        timeouts = httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT_CAP))
+        self._extensions = {"timeout": timeouts.as_dict()}
 
     def __repr__(self) -> str:
         return f"AgentMailClient(base_url={self.base_url!r})"
@@ -287,10 +293,20 @@ class AgentMailClient:
     def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
         """One attempt, whole answer read, within the deadline (also checked between chunks, for
         transports that do not go through the deadline-aware socket backend)."""
+        if self._closed:
+            raise RuntimeError("the AgentMail client is closed")  # a bug in mailctl, not the API's doing
         due = time.monotonic() + self.timeout
         with deadline(due):
-            request = self._http.build_request(method, path, json=json, params=params)
-            response = self._http.send(request, stream=True)
+            request = httpx.Request(
+                method,
+                self._url_prefix + path.lstrip("/"),
+                params=params,
+                headers=self._headers,
+                json=json,
+                extensions=self._extensions,
+            )
+            response = self._transport.handle_request(request)
+            response.request = request  # what httpx's errors about this answer point at
             try:
                 response.content  # noqa: B018 - in-memory transports hand over a read response
                 return response
@@ -455,7 +471,8 @@ class AgentMailClient:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._http.close()
+        self._closed = True
+        self._transport.close()
 
     def __enter__(self) -> AgentMailClient:
         return self
@@ -485,6 +502,14 @@ def _check_base_url(base_url: str) -> str:
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise UsageError(f"invalid AgentMail endpoint {base_url!r}: expected http(s)://host[:port][/prefix]")
     return base_url
+
+
+def _url_prefix(base_url: str) -> str:
+    """What every request's path (less its leading ``/``) is appended to: the endpoint with one
+    trailing slash, as httpx.Client merges a ``base_url`` (``http://h/am`` + ``/v0/pods`` is
+    ``http://h/am/v0/pods``)."""
+    url = httpx.URL(base_url)
+    return str(url.copy_with(raw_path=url.raw_path if url.raw_path.endswith(b"/") else url.raw_path + b"/"))
 
 
 def _check_timeout(timeout: float) -> float:

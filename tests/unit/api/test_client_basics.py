@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -115,3 +116,32 @@ def test_request_stats_counters_are_atomic():
     for t in threads:
         t.join()
     assert stats.snapshot() == {"total": 40000, "retries": 40000, "by_method": {"GET": 40000}}
+
+
+def test_query_parameters_join_the_path_and_its_prefix(harness):
+    client = harness.client(echo, base_url="http://h:8025/am")
+    answer = client.get("/v0/pods", params={"limit": 100, "page_token": "a b&c"})
+    assert answer["url"] == "http://h:8025/am/v0/pods?limit=100&page_token=a+b%26c"
+
+
+def test_every_request_carries_accept_headers_and_the_clients_deadline(harness):
+    client = harness.client(replies(httpx.Response(200, json={})), timeout=30)
+    client.get("/v0/pods")
+    sent = harness.requests[0]
+    assert sent.headers["Accept"] == "application/json"
+    assert sent.headers["Accept-Encoding"] == "gzip, deflate"  # both decoded by httpx itself
+    assert sent.extensions["timeout"] == {"connect": 10.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+
+
+def test_a_cookie_the_server_sets_is_never_sent_back(harness):
+    cookie = httpx.Response(200, json={}, headers={"Set-Cookie": "session=tracked; Path=/"})
+    client = harness.client(replies(cookie, httpx.Response(200, json={})))
+    client.get("/v0/pods")
+    client.get("/v0/pods")
+    assert "cookie" not in harness.requests[1].headers
+
+
+def test_gzip_answers_are_decoded(harness):
+    body = gzip.compress(json.dumps({"pod_id": "p"}).encode())
+    client = harness.client(replies(httpx.Response(200, content=body, headers={"Content-Encoding": "gzip"})))
+    assert client.get("/v0/pods/p")["pod_id"] == "p"

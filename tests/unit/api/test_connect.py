@@ -31,13 +31,13 @@ def test_default_endpoint_with_key_from_env():
 def test_env_endpoint_and_key_are_used():
     with connect(None, None, None, env=ENV) as client:
         assert client.base_url == ENV["AGENTMAIL_BASE_URL"]
-        assert client._http.headers["Authorization"] == "Bearer am_env_key_0000"
+        assert client._headers["Authorization"] == "Bearer am_env_key_0000"
 
 
 def test_arguments_override_the_environment():
     with connect("http://arg-host", None, "am_arg_key", env=ENV, max_retries=0) as client:
         assert client.base_url == "http://arg-host"
-        assert client._http.headers["Authorization"] == "Bearer am_arg_key"
+        assert client._headers["Authorization"] == "Bearer am_arg_key"
 
 
 def test_bad_endpoint_is_reported():
