@@ -16,16 +16,16 @@ from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from mailctl import limits
 from mailctl.config import fastcheck, schema_gen
 from mailctl.config.loader import Document, FieldPath
 from mailctl.errors import Problem
 from mailctl.resources import Source
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 SUPPORTED_VERSION = schema_gen.SUPPORTED_VERSION
 
@@ -47,10 +47,9 @@ def _utc_range(validator: Any, enabled: Any, instance: Any, subschema: dict[str,
         return
     if not limits.in_utc_range(moment):
         low, high = (t.isoformat(timespec="seconds")[:19] + "Z" for t in (limits.TIMESTAMP_MIN, limits.TIMESTAMP_MAX))
+        from jsonschema.exceptions import ValidationError  # only for a config out of range
+
         yield ValidationError(f"`{instance}` is out of range: in UTC it must fall between {low} and {high}")
-
-
-_Validator = validators.extend(Draft202012Validator, {"x-utc-range": _utc_range})
 
 
 def _fast_check() -> fastcheck.Check | None:
@@ -77,7 +76,13 @@ def _in_utc_range(enabled: Any, instance: Any) -> bool:
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    return _Validator(_inline_refs(schema(), schema()["$defs"]))
+    """jsonschema's validator of the schema: what words the problems of a config that has some.
+    Imported here, not with the module: a valid config is decided by the compiled check alone,
+    and the import costs every command 80 ms."""
+    from jsonschema import Draft202012Validator, validators
+
+    extended = validators.extend(Draft202012Validator, {"x-utc-range": _utc_range})
+    return extended(_inline_refs(schema(), schema()["$defs"]))
 
 
 def _inline_refs(node: Any, definitions: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:

@@ -46,3 +46,23 @@ def test_help_and_completion_import_nothing_a_command_runs() -> None:
     loaded = json.loads(done.stdout)
     heavy = [m for m in loaded if any(m == name or m.startswith(name + ".") for name in RUN_ONLY)]
     assert heavy == [], "import these inside the command functions that need them: " + ", ".join(heavy)
+
+
+# Loading a valid config as every command does: the compiled check decides it without jsonschema
+# (80 ms of imports), which is needed only to word the problems of a config that has some.
+_LOAD_PROBE = """
+import json, sys
+from mailctl.config import load
+load([sys.argv[1]])
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_valid_config_loads_without_jsonschema(tmp_path) -> None:
+    config = tmp_path / "mailctl.yaml"
+    config.write_text("version: 1\npods:\n  acme:\n    name: Acme\n    inboxes:\n      support@agentmail.to: {}\n")
+    probe = [sys.executable, "-c", _LOAD_PROBE, str(config)]
+    done = subprocess.run(probe, capture_output=True, text=True, timeout=120, check=True)
+    loaded = json.loads(done.stdout)
+    assert "mailctl.config.schema" in loaded  # the check ran
+    assert [m for m in loaded if m == "jsonschema" or m.startswith("jsonschema.")] == []
