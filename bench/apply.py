@@ -33,9 +33,23 @@ requests (1,000 creates, 200 renames of the two-phase key creates, 8 for the loc
   then ~1.7-2.0 s of creates. Tried and not kept: more applier threads than pacer slots (96 for
   64: 2.27 s vs 2.21 s, mailctl's CPU 1.67 vs 1.56 s) and a cookie jar that keeps nothing (no
   measurable change).
-Measured now: 2.29-2.58 s vs 53.3-54.3 s, **21.0-23.3x** (was 16.5-18.0x; goal 20x). More needs
-less CPU per request in mailctl (or a third core), not a faster sandbox; the 200 renames are the
-two-phase safety, kept.
+Measured then: 2.29-2.58 s vs 53.3-54.3 s, **21.0-23.3x** (was 16.5-18.0x; goal 20x). On later
+days the same code measured 13-18x: mailctl's CPU for the same requests was 2.5-3.7 s, so its
+wall time (CPU + ~0.5 s) moves with the machine by +-25%.
+- Then (2026-12-06), with a timeline of every request and `/usr/bin/time -v`: mailctl's wall
+  time is its CPU plus ~0.5 s, so it is bound by its one GIL; its CPU per request is ~1.2 ms at
+  64 threads (0.75 ms one at a time), most of it httpcore and h11. Two things were not needed:
+  the secrets sink held its lock for ~7 ms per key under 64 threads (its syscalls each waiting for
+  the GIL; 0.45 ms alone), 1.4 s of the apply one key at a time, so keys queued up to 0.5 s for
+  their rename; it now commits the records that queue up together (one write and fsync each
+  batch). And ``httpx.Client.send`` (auth, redirects, hooks, a cookie jar parsing every answer's
+  headers) was a quarter of a request's CPU: requests go to the transport directly. A valid
+  config no longer imports jsonschema (~100 ms of every command). Alternating with the code before
+  them, 5 runs each: 3.75 -> 3.10 s (median), mailctl's CPU 3.28 -> 2.56 s; the bench measured
+  16.8-20.1x that evening. A faster ramp before the first 429 (``pacing.RAMP`` halved) changed
+  nothing measurable (2.87 vs 2.80 s): the CPU binds, not the pace.
+More needs less CPU per request in mailctl (h11 parsing every header in Python; or a third core),
+not a faster sandbox; the 200 renames are the two-phase safety, kept.
 """
 
 from __future__ import annotations
