@@ -8,7 +8,8 @@ Why it is shaped like this:
 
 - Each record is written in place, just before the closing ``]``, with one ``pwrite`` and an
   ``fsync``: recording N secrets costs time linear in N, and there is never a temporary file
-  that a kill could leave behind holding secrets.
+  that a kill could leave behind holding secrets. Records stored from other threads while an
+  append is being written go together in the next one (group commit: see ``_write_queue``).
 - A torn tail (power lost in the middle of a write) loses at most the record being written; the
   next append drops the partial record and continues after the last whole one. That record's key
   is still under its pending name (see ``pending_name``), so the next plan replaces it.
