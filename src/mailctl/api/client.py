@@ -11,6 +11,7 @@ import copy
 import logging
 import math
 import re
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
@@ -158,7 +159,7 @@ class AgentMailClient:
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._transport = transport if transport is not None else deadline_transport(limits)
         self._url_prefix = _url_prefix(self.base_url)
-        self._closed = False
+        self._closed = threading.Event()  # shared with first_in_line's twin, as the transport is
         self._headers = httpx.Headers(
             {
                 "Authorization": f"Bearer {api_key}",
@@ -293,7 +294,7 @@ class AgentMailClient:
     def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
         """One attempt, whole answer read, within the deadline (also checked between chunks, for
         transports that do not go through the deadline-aware socket backend)."""
-        if self._closed:
+        if self._closed.is_set():
             raise RuntimeError("the AgentMail client is closed")  # a bug in mailctl, not the API's doing
         due = time.monotonic() + self.timeout
         with deadline(due):
@@ -471,7 +472,7 @@ class AgentMailClient:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._closed = True
+        self._closed.set()
         self._transport.close()
 
     def __enter__(self) -> AgentMailClient:

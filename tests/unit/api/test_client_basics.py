@@ -145,3 +145,11 @@ def test_gzip_answers_are_decoded(harness):
     body = gzip.compress(json.dumps({"pod_id": "p"}).encode())
     client = harness.client(replies(httpx.Response(200, content=body, headers={"Content-Encoding": "gzip"})))
     assert client.get("/v0/pods/p")["pod_id"] == "p"
+
+
+def test_the_first_in_line_twin_is_closed_with_its_client():
+    client = AgentMailClient("http://h", CANARY_KEY, transport=httpx.MockTransport(echo))
+    twin = client.first_in_line()
+    client.close()
+    with pytest.raises(RuntimeError):
+        twin.get("/v0/pods")
