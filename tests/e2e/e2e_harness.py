@@ -47,34 +47,26 @@ def apply_shards_at_once(
 ) -> list[tuple[int, str]]:
     """``apply --shard K/count`` for every K, started together as separate processes (each with its
     own secrets file ``secrets-K.json`` in ``workdir``); (exit code, output) of each, in K order."""
-    env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
-    runs = [
-        subprocess.Popen(
-            [
-                *mailctl_command(),
-                "apply",
-                "-f",
-                str(config),
-                "--auto-approve",
-                "--shard",
-                f"{k}/{count}",
-                "--secrets-out",
-                f"secrets-{k}.json",
-                "--endpoint",
-                sandbox.url,
-                *extra,
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-        for k in range(1, count + 1)
-    ]
+    runs = [start_shard(config, sandbox, workdir, k, count, *extra) for k in range(1, count + 1)]
     outputs = [run.communicate(timeout=timeout)[0] for run in runs]
     return [(run.returncode, output) for run, output in zip(runs, outputs, strict=True)]
+
+
+def start_shard(
+    config: Path, sandbox: SandboxProcess, workdir: Path, k: int, count: int, *extra: str
+) -> subprocess.Popen[str]:
+    """``apply --shard K/count`` started as its own process (stdout and stderr together)."""
+    env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
+    command = [*mailctl_command(), "apply", "-f", str(config), "--auto-approve", "--shard", f"{k}/{count}"]
+    return subprocess.Popen(
+        [*command, "--secrets-out", f"secrets-{k}.json", "--endpoint", sandbox.url, *extra],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 class SandboxProcess:

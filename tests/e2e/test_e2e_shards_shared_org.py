@@ -5,9 +5,10 @@ what they need from it, and shard 1 waits for the pods its organisation webhook 
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
-from e2e_harness import apply_shards_at_once
+from e2e_harness import apply_shards_at_once, start_shard
 
 from mailctl.plan.shards import shard_of
 
@@ -59,7 +60,8 @@ def test_three_shards_started_together_with_shared_organisation_resources_all_su
     assert len(owners) > 1, "the tenants must spread over several shards for this test to mean anything"
     config = write_config(config_data)
     own_changes = _changes_per_shard(mailctl, config)
-    results = apply_shards_at_once(config, sandbox, mailctl.workdir, SHARDS, "--wait-for-shards", "90", timeout=180)
+    waiting = {k: f"Waiting up to 90s for domain/{ORG_DOMAIN} " for k in owners if k > 1}
+    results = _apply_once_others_wait(config, sandbox, mailctl.workdir, waiting, last=1, wait="90")
     for secrets in mailctl.workdir.glob("secrets-*.json"):
         mailctl.watch.secrets_file(secrets)
     for k, (code, output) in enumerate(results, start=1):
@@ -190,7 +192,8 @@ def test_a_shard_reports_another_shards_pod_it_waited_for_as_found_never_as_its_
     config = write_config(data)
     own_changes = _changes_per_shard(mailctl, config)
     assert own_changes == {1: 3, 2: 0, 3: 2}
-    results = apply_shards_at_once(config, sandbox, mailctl.workdir, SHARDS, "--wait-for-shards", "60", timeout=120)
+    waiting = {1: "Waiting up to 60s for pod/t-01 "}
+    results = _apply_once_others_wait(config, sandbox, mailctl.workdir, waiting, last=3, wait="60")
     for k, (code, output) in enumerate(results, start=1):
         mailctl.watch.output(f"mailctl apply --shard {k}/{SHARDS}", output)
         assert code == 0, f"shard {k}/{SHARDS}:\n{output}"
@@ -200,6 +203,45 @@ def test_a_shard_reports_another_shards_pod_it_waited_for_as_found_never_as_its_
     assert "Apply complete! 3 done, 0 failed, 0 skipped, 0 deferred, 0 not started; " in first
     assert "waited for 1 made by another shard, 1 found." in first
     assert "Apply complete! 2 done, 0 failed, 0 skipped, 0 deferred, 0 not started." in third
+
+
+def _apply_once_others_wait(
+    config, sandbox, workdir, waiting: dict[int, str], last: int, wait: str
+) -> list[tuple[int, str]]:
+    """Every shard but ``last`` started together, ``last`` once each shard K of ``waiting`` printed
+    ``waiting[K]`` (it waits for what ``last`` makes). Started all at once, ``last`` sometimes
+    made it before the others read the organisation, and then nothing was waited for."""
+    runs = {
+        k: start_shard(config, sandbox, workdir, k, SHARDS, "--wait-for-shards", wait)
+        for k in range(1, SHARDS + 1)
+        if k != last
+    }
+    lines: dict[int, list[str]] = {k: [] for k in runs}
+    seen = {k: threading.Event() for k in runs}
+
+    def read(k: int) -> None:
+        stdout = runs[k].stdout
+        assert stdout is not None
+        for line in stdout:
+            lines[k].append(line)
+            if k in waiting and waiting[k] in line:
+                seen[k].set()
+        seen[k].set()  # ended without waiting: the caller's assertions say so
+
+    readers = [threading.Thread(target=read, args=(k,)) for k in runs]
+    for reader in readers:
+        reader.start()
+    for k in waiting:
+        assert seen[k].wait(90), f"shard {k} neither waited nor ended"
+    runs[last] = start_shard(config, sandbox, workdir, last, SHARDS, "--wait-for-shards", wait)
+    last_output = runs[last].communicate(timeout=180)[0]
+    for reader in readers:
+        reader.join(180)
+    results = []
+    for k in range(1, SHARDS + 1):
+        runs[k].wait(10)
+        results.append((runs[k].returncode, last_output if k == last else "".join(lines[k])))
+    return results
 
 
 def test_a_shard_waiting_in_vain_for_a_pod_and_its_inbox_counts_neither_as_its_own(sandbox, mailctl, write_config):
