@@ -58,20 +58,20 @@ def test_a_silent_peer_times_out_in_short_waits(pair) -> None:
     stream, counted, _ = pair
     with pytest.raises(httpcore.ReadTimeout):
         stream.read(100, timeout=0.2)
-    assert len(counted.timeouts) >= 5  # 0.2 s in waits of 0.02 s: ten, give or take the clock
+    assert len(counted.timeouts) >= 2  # 0.2 s in waits of 0.02 s: ten, fewer on a busy machine
     assert all(t is not None and t <= SLICE for t in counted.timeouts)
 
 
 def test_an_answer_after_several_waits_is_returned(pair) -> None:
     stream, counted, theirs = pair
-    threading.Timer(0.1, theirs.sendall, args=(b"HTTP/1.1 200 OK\r\n",)).start()
+    threading.Timer(0.2, theirs.sendall, args=(b"HTTP/1.1 200 OK\r\n",)).start()
     assert stream.read(100, timeout=5) == b"HTTP/1.1 200 OK\r\n"
     assert len(counted.timeouts) >= 2 and max(t or 0 for t in counted.timeouts) <= SLICE
 
 
 def test_no_timeout_still_waits_in_short_waits(pair) -> None:
     stream, counted, theirs = pair
-    threading.Timer(0.1, theirs.sendall, args=(b"x",)).start()
+    threading.Timer(0.2, theirs.sendall, args=(b"x",)).start()
     assert stream.read(100, timeout=None) == b"x"
     assert None not in counted.timeouts
 
