@@ -10,9 +10,10 @@ Why it is shaped like this:
   ``fsync``: recording N secrets costs time linear in N, and there is never a temporary file
   that a kill could leave behind holding secrets. Records stored from other threads while an
   append is being written go together in the next one (group commit: see ``_write_queue``).
-- A torn tail (power lost in the middle of a write) loses at most the record being written; the
-  next append drops the partial record and continues after the last whole one. That record's key
-  is still under its pending name (see ``pending_name``), so the next plan replaces it.
+- A torn tail (power lost in the middle of a write) loses at most the records being written (one,
+  or those queued together); the next append drops the partial record and continues after the
+  last whole one. Their keys are still under their pending names (see ``pending_name``: no store
+  of the write had returned), so the next plan replaces them.
 - Only a regular file, or a new file in a writable directory, is accepted. Symlinks are followed:
   the target is updated in place and the link stays. Devices, FIFOs, sockets, directories and
   anything under /proc or /sys (so /dev/stdout and /dev/fd/N too) are refused before any change;
