@@ -4,7 +4,8 @@ A name or value can hold characters a terminal or a browser acts on instead of s
 starts a terminal escape sequence (move the cursor, recolour, erase a line), CR and BS overwrite
 what was printed, BEL rings, and the Unicode bidirectional controls (U+202E RIGHT-TO-LEFT
 OVERRIDE...) reorder the text around them; invisible characters (U+00AD SOFT HYPHEN, U+200B ZERO
-WIDTH SPACE...) make two different names print alike. A config could use them to make a plan say
+WIDTH SPACE...) and spaces other than U+0020 (U+00A0 NO-BREAK SPACE...) make two different names
+print alike. A config could use them to make a plan say
 something other than what it does. :func:`shown` writes each of them as an escape a reviewer can read
 (``\\x1b``, ``\\u202e``); ordinary non-ASCII ("Zoë", CJK) is kept as is.
 
@@ -27,8 +28,7 @@ import re
 # break lines there); characters that print as nothing at all (the combining grapheme joiner, the
 # Hangul fillers, the Khmer inherent vowels); lone surrogates (they cannot be encoded, so printing
 # one would fail).
-_HIDDEN = re.compile(
-    "["
+_HIDDEN_CHARACTERS = (
     "\x00-\x1f\x7f-\x9f"
     "\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
@@ -36,8 +36,14 @@ _HIDDEN = re.compile(
     "\u2028\u2029"
     "\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0"
     "\ud800-\udfff"
-    "]"
 )
+# Every space but U+0020 (category Zs: no-break, en, em, thin, ideographic...) prints as a space:
+# "Acme Corp" and "Acme\xa0Corp" printed alike, so a plan could replace a pod whose name showed no
+# change. Escaped when shown, but a name may hold one: it is not "hidden" (``hides``), since once
+# escaped it prints differently.
+_LOOKALIKE_SPACES = "\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_HIDDEN = re.compile(f"[{_HIDDEN_CHARACTERS}]")
+_ESCAPED = re.compile(f"[{_HIDDEN_CHARACTERS}{_LOOKALIKE_SPACES}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -49,17 +55,25 @@ def _escaped(char: str) -> str:
 
 
 def hides(text: str) -> bool:
-    """Whether ``text`` holds a character :func:`shown` would escape."""
+    """Whether ``text`` holds a character that prints as nothing or acts on the terminal (a
+    control, bidi or invisible character): what a name must not hold."""
     return _HIDDEN.search(text) is not None
 
 
+def escapes(text: str) -> bool:
+    """Whether :func:`shown` would escape a character of ``text``: one that ``hides`` finds, or a
+    space that prints like U+0020 without being it."""
+    return _ESCAPED.search(text) is not None
+
+
 def shown(text: object, keep: str = "") -> str:
-    """``str(text)`` with every control and bidirectional character escaped, except those in
-    ``keep`` (``keep="\\n"`` for a message of several lines that mailctl itself composed)."""
+    """``str(text)`` with every control, bidirectional and invisible character and every lookalike
+    space escaped, except those in ``keep`` (``keep="\\n"`` for a message of several lines that
+    mailctl itself composed)."""
     text = str(text)
-    if not hides(text):  # the common case: nothing to escape
+    if not escapes(text):  # the common case: nothing to escape
         return text
-    return _HIDDEN.sub(lambda m: m.group() if m.group() in keep else _escaped(m.group()), text)
+    return _ESCAPED.sub(lambda m: m.group() if m.group() in keep else _escaped(m.group()), text)
 
 
 def shown_value(value: object) -> str:

@@ -11,7 +11,7 @@ import yaml
 
 from mailctl.config.loader import Document, yaml12_number
 from mailctl.kinds import CONFIG_ORDER
-from mailctl.text import hides, shown
+from mailctl.text import escapes, shown
 
 # Top-level keys, in the order files are written: policy, then what the organisation declares.
 SECTIONS = ("manage", "settings", *(spec.section for spec in CONFIG_ORDER if None in spec.parents))
@@ -43,15 +43,15 @@ def _merge(into: Any, value: Any) -> Any:
 
 class _PlainDumper(yaml.SafeDumper):
     """Never writes anchors/aliases (mailctl rejects them), keeps declaration order, and writes a
-    string holding control or bidi characters double-quoted with them escaped (``"\u202e"``):
-    PyYAML counts the bidi controls as printable and would write them raw into a file people
-    review, where they reorder the text around them."""
+    string holding control or bidi characters or a lookalike space double-quoted with them escaped
+    (``"\\u202e"``, ``"\\_"``): PyYAML counts them as printable and would write them raw into a file
+    people review, where they reorder the text around them or pass for a space."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
     def write_double_quoted(self, text: str, split: bool = True) -> None:
-        if not hides(text):
+        if not escapes(text):
             return super().write_double_quoted(text, split)
         allow_unicode, self.allow_unicode = self.allow_unicode, False  # escape all non-ASCII here
         try:
@@ -62,7 +62,7 @@ class _PlainDumper(yaml.SafeDumper):
 
 def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     # Text YAML 1.2 reads as a number (1e3) is quoted: PyYAML (YAML 1.1) would write it plain.
-    style = '"' if hides(data) else "'" if yaml12_number(data) is not None else None
+    style = '"' if escapes(data) else "'" if yaml12_number(data) is not None else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 

@@ -164,13 +164,14 @@ def _legend(graph: Graph) -> str:
 
 def visible(text: str) -> str:
     """``text`` with backslashes doubled and every hidden character (control, bidi, zero-width,
-    separators, lone surrogates) written as ``\\uXXXX``: what a reviewer sees is what is there."""
+    separators, lone surrogates) and every space but U+0020 written as ``\\uXXXX``: what a reviewer
+    sees is what is there."""
     out = []
     for char in text:
         code = ord(char)
         if char == "\\":
             out.append("\\\\")
-        elif unicodedata.category(char) in _HIDDEN:
+        elif unicodedata.category(char) in _HIDDEN or char != " " and unicodedata.category(char) == "Zs":
             out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
         else:
             out.append(char)

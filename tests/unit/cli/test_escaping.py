@@ -170,3 +170,59 @@ def test_config_written_as_yaml_quotes_text_that_yaml_12_reads_as_a_number() -> 
     text = dump_yaml(tree)
     state = load_texts({"out.yaml": text}).state  # no problem raised
     assert state.resources["pod/t/inbox/a@agentmail.to"].attrs["metadata"] == {f"k{i}": t for i, t in enumerate(texts)}
+
+
+# Every space separator but U+0020 prints as a space: "Acme Corp" and "Acme\xa0Corp" printed alike,
+# and a plan replaced a pod whose name showed no change at all ("Acme Corp" -> "Acme Corp").
+LOOKALIKE_SPACES = "\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+
+
+def test_every_space_but_the_ascii_one_is_shown_as_an_escape() -> None:
+    import sys
+    import unicodedata
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Zs"]
+    assert sorted(spaces) == sorted(" " + LOOKALIKE_SPACES)
+    assert [c for c in LOOKALIKE_SPACES if shown(c) == c] == []
+    assert shown("Acme\xa0Corp") == "Acme\\xa0Corp" and shown("a\u3000b") == "a\\u3000b"
+    assert shown("Acme Corp") == "Acme Corp"
+
+
+@pytest.mark.parametrize("render", [render_text, render_markdown], ids=["text", "markdown"])
+def test_a_change_between_lookalike_spaces_shows_in_the_plan(render) -> None:  # type: ignore[no-untyped-def]
+    before, after = {"name": "Acme Corp"}, {"name": "Acme\u00a0Corp"}
+    change = Change(
+        UPDATE,
+        "pod/acme",
+        desired=Resource("pod", "pod/acme", after),
+        actual=Resource("pod", "pod/acme", before),
+        diff=[AttributeChange("name", "Acme Corp", "Acme\u00a0Corp")],
+    )
+    out = render(Plan(changes=[change]))
+    assert '"Acme Corp"' in out and '"Acme\\xa0Corp"' in out and "\xa0" not in out
+
+
+def test_a_key_name_holding_a_lookalike_space_is_still_declarable() -> None:
+    """Escaped when printed, so two names differing by one no longer print alike: not refused
+    (unlike a character that prints as nothing)."""
+    from mailctl.kinds import spec_of
+
+    refuse = spec_of("api_key").refuse
+    assert refuse is not None
+    assert refuse("ops\u00a0key") is None
+
+
+def test_config_written_as_yaml_escapes_lookalike_spaces_and_loads_back_the_same() -> None:
+    from mailctl.config.dump import dump_yaml
+
+    tree = {"pods": {"t": {"name": "Acme\u00a0Corp", "metadata": {"k": "a\u3000b", "plain": "Zoë 漢字"}}}}
+    text = dump_yaml(tree)
+    assert "\xa0" not in text and "\u3000" not in text
+    assert "Zoë 漢字" in text
+    assert yaml.safe_load(text) == tree
+
+
+def test_the_graph_shows_lookalike_spaces_as_escapes() -> None:
+    from mailctl.plan.graph import visible
+
+    assert visible("Acme\u00a0Corp") == "Acme\\u00a0Corp" and visible("a b") == "a b"
