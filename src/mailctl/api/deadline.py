@@ -65,9 +65,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         """Wait ``timeout`` (and at most until the deadline) in waits of at most :data:`SLICE`."""
         until = None if timeout is None else time.monotonic() + timeout
         while True:
-            left = None if until is None else until - time.monotonic()
-            if left is not None and left <= 0:
-                raise httpcore.ReadTimeout("timed out")
+            left = None if until is None else max(0.0, until - time.monotonic())  # 0: what is there
             wait = _clamp(left, httpcore.ReadTimeout)
             try:
                 return self._inner.read(max_bytes, SLICE if wait is None else min(wait, SLICE))

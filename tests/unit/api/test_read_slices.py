@@ -119,3 +119,10 @@ def test_a_signal_that_misses_the_wait_is_handled_within_a_slice(pair) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
         signal.signal(signal.SIGUSR1, previous)
         thread.join(5)
+
+
+def test_a_zero_timeout_still_returns_what_has_arrived(pair) -> None:
+    stream, _, theirs = pair
+    theirs.sendall(b"ready")
+    time.sleep(0.05)  # let it land in our socket's buffer
+    assert stream.read(100, timeout=0) == b"ready"  # a non-blocking read, as httpcore makes it
