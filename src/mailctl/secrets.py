@@ -9,7 +9,7 @@ Why it is shaped like this:
 - Each record is written in place, just before the closing ``]``, with one ``pwrite`` and an
   ``fsync``: recording N secrets costs time linear in N, and there is never a temporary file
   that a kill could leave behind holding secrets. Records stored from other threads while an
-  append is being written go together in the next one (group commit: see ``_write_queue``).
+  append is being written go together in the next one (group commit: see ``store``).
 - A torn tail (power lost in the middle of a write) loses at most the records being written (one,
   or those queued together); the next append drops the partial record and continues after the
   last whole one. Their keys are still under their pending names (see ``pending_name``: no store
@@ -72,25 +72,24 @@ def declared_name_of(name: str) -> str | None:
 
 @dataclass
 class _Queued:
-    """A record waiting for an append, and then what became of it."""
+    """A record waiting for an append, and then what became of it (None: on disk)."""
 
     address: str
     record: bytes
-    done: bool = False
     error: BaseException | None = None
 
 
 class SecretSink:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self._cond = threading.Condition()
+        self._writer = threading.Lock()  # one append at a time
+        self._lock = threading.Lock()  # guards _queue and written (held briefly)
         self._queue: list[_Queued] = []  # records waiting for the next append
-        self._writing = False  # a thread is appending (outside the condition's lock)
         self.written: list[str] = []  # addresses whose secret was stored (never the secrets)
 
     def waiting(self) -> int:
         """Records queued behind the append being written."""
-        with self._cond:
+        with self._lock:
             return len(self._queue)
 
     def check_writable(self) -> None:
@@ -113,39 +112,34 @@ class SecretSink:
             "created_at": response.get("created_at") or datetime.now(UTC).isoformat(),
         }
         queued = _Queued(address, _format(record))
-        with self._cond:
+        with self._lock:
             self._queue.append(queued)
-            while not queued.done:
-                if self._writing:
-                    self._cond.wait()
-                else:
-                    self._write_queue()
+        # Group commit: whoever holds the writer appends every record queued so far, those of the
+        # stores waiting behind it too. Under dozens of worker threads each append's syscalls
+        # wait for the GIL in turn: paid once per batch rather than once per key. Once this
+        # store holds the writer, its record was written (by an earlier holder) or is in its batch.
+        with self._writer:
+            with self._lock:
+                batch, self._queue = self._queue, []
+            if batch:
+                self._write(batch)
         if queued.error is not None:
             raise queued.error
 
-    def _write_queue(self) -> None:
-        """Group commit: append every queued record at once (called holding ``_cond``, released
-        while writing). Under dozens of worker threads each append's syscalls wait for the GIL in
-        turn; paid once per batch rather than once per key, while each store still returns only
-        once its own record is fsynced."""
-        batch, self._queue = self._queue, []
-        self._writing = True
+    def _write(self, batch: list[_Queued]) -> None:
+        """One append of ``batch``; every store in it learns the outcome (``error``)."""
         failure: BaseException | None = None
-        self._cond.release()
         try:
             self._append(b",\n".join(queued.record for queued in batch))
-        except BaseException as exc:  # every waiter learns it; the writer re-raises anything else
+        except BaseException as exc:  # every store of the batch fails; the writer re-raises the rest
             failure = exc
-        finally:
-            self._cond.acquire()
-            self._writing = False
-            for queued in batch:
-                queued.done, queued.error = True, self._error_for(queued.address, failure)
-                if failure is None:
-                    self.written.append(queued.address)
-            self._cond.notify_all()
-        if failure is not None and not isinstance(failure, OSError | MailctlError):
-            raise failure  # a bug or an interrupt, as it happened; the waiters were failed above
+        for queued in batch:
+            queued.error = self._error_for(queued.address, failure)
+        if failure is None:
+            with self._lock:
+                self.written.extend(queued.address for queued in batch)
+        elif not isinstance(failure, OSError | MailctlError):
+            raise failure  # a bug or an interrupt, as it happened; the batch's stores were failed above
 
     def _error_for(self, address: str, failure: BaseException | None) -> BaseException | None:
         if failure is None:
