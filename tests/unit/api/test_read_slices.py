@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -27,15 +28,21 @@ SLICE = 0.02
 
 
 class _Counted(httpcore.NetworkStream):
-    """httpcore's socket stream, recording the timeout of every read it is asked for."""
+    """httpcore's socket stream (or ``stream``), recording the timeout of every read it is asked
+    for and how many of them timed out."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.stream = httpcore._backends.sync.SyncStream(sock)
+    def __init__(self, sock: socket.socket | None = None, stream: httpcore.NetworkStream | None = None) -> None:
+        self.stream = stream if stream is not None else httpcore._backends.sync.SyncStream(sock)
         self.timeouts: list[float | None] = []
+        self.timed_out = 0
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         self.timeouts.append(timeout)
-        return self.stream.read(max_bytes, timeout)
+        try:
+            return self.stream.read(max_bytes, timeout)
+        except httpcore.ReadTimeout:
+            self.timed_out += 1
+            raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self.stream.write(buffer, timeout)
@@ -126,3 +133,74 @@ def test_a_zero_timeout_still_returns_what_has_arrived(pair) -> None:
     theirs.sendall(b"ready")
     time.sleep(0.05)  # let it land in our socket's buffer
     assert stream.read(100, timeout=0) == b"ready"  # a non-blocking read, as httpcore makes it
+
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[2] / "fixtures" / "tls"
+
+
+def _tls_server(body: bytes) -> tuple[socket.socket, int]:
+    """A TLS server (tests/fixtures/tls: a self-signed localhost certificate) that answers one
+    request with ``body``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(FIXTURES / "localhost.crt", FIXTURES / "localhost.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, listener.getsockname()[1]
+
+
+def _dribbling_proxy(port: int, chunk: int, pause: float) -> tuple[socket.socket, int]:
+    """Forwards to ``port``; what comes back is passed on ``chunk`` bytes at a time, ``pause`` s
+    apart: TLS records arrive cut in pieces, each after a wait longer than a slice."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        client, _ = listener.accept()
+        upstream = socket.create_connection(("127.0.0.1", port))
+
+        def up() -> None:
+            while data := client.recv(65536):
+                upstream.sendall(data)
+
+        threading.Thread(target=up, daemon=True).start()
+        while data := upstream.recv(65536):
+            for start in range(0, len(data), chunk):
+                client.sendall(data[start : start + chunk])
+                time.sleep(pause)
+        client.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, listener.getsockname()[1]
+
+
+def test_a_tls_record_that_arrives_in_pieces_across_slices_is_read_whole(monkeypatch) -> None:
+    """The real API is HTTPS: a read that times out in the middle of a TLS record and is tried
+    again must go on with that record (OpenSSL keeps what it has)."""
+    monkeypatch.setattr(deadline, "SLICE", SLICE)
+    body = bytes(range(256)) * 40  # 10 KB: more than one record's worth of pieces
+    server, server_port = _tls_server(body)
+    proxy, proxy_port = _dribbling_proxy(server_port, chunk=700, pause=3 * SLICE)
+    context = ssl.create_default_context(cafile=str(FIXTURES / "localhost.crt"))
+    stream = deadline._DeadlineBackend().connect_tcp("127.0.0.1", proxy_port, timeout=5)
+    try:
+        stream = stream.start_tls(context, server_hostname="localhost", timeout=5)
+        assert isinstance(stream, _DeadlineStream)
+        counted = stream._inner = _Counted(stream=stream._inner)
+        stream.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout=5)
+        received = b""
+        while len(received) < len(body):
+            chunk = stream.read(65536, timeout=5)
+            assert chunk, "the connection ended early"
+            received += chunk
+        assert received == body
+        assert counted.timed_out >= 5  # slices ran out between the pieces of a record, and went on
+    finally:
+        stream.close()
+        server.close()
+        proxy.close()
