@@ -13,7 +13,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from e2e_harness import SandboxProcess, mailctl_command, tenants_config  # noqa: E402
+from e2e_harness import SandboxProcess, spawn_mailctl, tenants_config  # noqa: E402
 
 KEY = "am_bench_org_key_0123456789abcdef"
 
@@ -58,16 +58,7 @@ class Run:
 
 
 def start_mailctl(sandbox: SandboxProcess, workdir: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "AGENTMAIL_API_KEY": KEY}
-    return subprocess.Popen(
-        [*mailctl_command(), *args, "--endpoint", sandbox.url],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    return spawn_mailctl([*args, "--endpoint", sandbox.url], workdir, {**os.environ, "AGENTMAIL_API_KEY": KEY})
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, float, str, float]:

@@ -57,9 +57,14 @@ def start_shard(
 ) -> subprocess.Popen[str]:
     """``apply --shard K/count`` started as its own process (stdout and stderr together)."""
     env = {"AGENTMAIL_API_KEY": sandbox.api_key, "PATH": "/usr/bin:/bin"}
-    command = [*mailctl_command(), "apply", "-f", str(config), "--auto-approve", "--shard", f"{k}/{count}"]
+    args = ["apply", "-f", str(config), "--auto-approve", "--shard", f"{k}/{count}"]
+    return spawn_mailctl([*args, "--secrets-out", f"secrets-{k}.json", "--endpoint", sandbox.url, *extra], workdir, env)
+
+
+def spawn_mailctl(args: list[str], workdir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``mailctl ARGS`` started in ``workdir``: its stdout and stderr together, no stdin."""
     return subprocess.Popen(
-        [*command, "--secrets-out", f"secrets-{k}.json", "--endpoint", sandbox.url, *extra],
+        [*mailctl_command(), *args],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
