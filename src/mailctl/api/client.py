@@ -15,13 +15,14 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
+from json import dumps as json_dumps
 from types import TracebackType
 from typing import Any, Literal
 
 import httpx
 
 from mailctl import __version__
-from mailctl.api.deadline import deadline, deadline_transport
+from mailctl.api.deadline import deadline
 from mailctl.api.pacing import Pacer, PauseTooLong, Ticket
 from mailctl.api.responses import (
     ApiObject,
@@ -48,6 +49,7 @@ from mailctl.api.retry import (
 )
 from mailctl.api.stats import RequestStats
 from mailctl.api.timeouts import CONNECT_TIMEOUT_CAP, DEFAULT_TIMEOUT
+from mailctl.api.transport import DirectTransport, Origin
 from mailctl.errors import (
     ApiError,
     Forbidden,
@@ -88,6 +90,7 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
 }
 AMBIGUOUS_HINT = "the request may have been applied; check before retrying"
 _ENCODED_HEADERS = ("content-encoding", "content-length")  # they describe the body before decoding
+_SAY_NO_BODY = ("POST", "PUT", "PATCH")  # an empty body httpx.Request announces (Content-Length: 0)
 
 Expect = Literal["json", "object", "object_or_empty", "text", "nothing"]
 
@@ -155,10 +158,12 @@ class AgentMailClient:
         # Requests go straight to the transport: httpx.Client's own layers (auth, redirects, event
         # hooks, and a cookie jar that parses every answer's headers into an email.Message) were a
         # quarter of mailctl's CPU per request, and mailctl needs none of them (a redirect is
-        # answered, not followed; the key is a header; an API has no use for cookies).
+        # answered, not followed; the key is a header; an API has no use for cookies). The default
+        # transport also takes the request's parts as they are (see mailctl.api.transport).
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-        self._transport = transport if transport is not None else deadline_transport(limits)
+        self._transport = transport if transport is not None else DirectTransport(limits)
         self._url_prefix = _url_prefix(self.base_url)
+        self._origin = Origin(self._url_prefix)
         self._closed = threading.Event()  # shared with first_in_line's twin, as the transport is
         self._headers = httpx.Headers(
             {
@@ -169,6 +174,7 @@ class AgentMailClient:
                 "Connection": "keep-alive",
             }
         )
+        self._raw_headers = [self._origin.host_header, *self._headers.raw]  # as httpx.Request adds Host
         timeouts = httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT_CAP))
         self._extensions = {"timeout": timeouts.as_dict()}
 
@@ -298,16 +304,7 @@ class AgentMailClient:
             raise RuntimeError("the AgentMail client is closed")  # a bug in mailctl, not the API's doing
         due = time.monotonic() + self.timeout
         with deadline(due):
-            request = httpx.Request(
-                method,
-                self._url_prefix + path.lstrip("/"),
-                params=params,
-                headers=self._headers,
-                json=json,
-                extensions=self._extensions,
-            )
-            response = self._transport.handle_request(request)
-            response.request = request  # what httpx's errors about this answer point at
+            response = self._start(method, path.lstrip("/"), json, params)
             try:
                 response.content  # noqa: B018 - in-memory transports hand over a read response
                 return response
@@ -320,7 +317,7 @@ class AgentMailClient:
                 for chunk in response.iter_bytes():
                     body += chunk
                     if time.monotonic() > due:
-                        raise httpx.ReadTimeout("the request deadline passed", request=request)
+                        raise httpx.ReadTimeout("the request deadline passed")
                     if len(body) > MAX_BODY_BYTES:
                         raise UnexpectedResponse(
                             response.status_code, f"an answer larger than {MAX_BODY_BYTES // 2**20} MiB", method, path
@@ -328,7 +325,28 @@ class AgentMailClient:
             finally:
                 response.close()
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODED_HEADERS]
-        return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=request)
+        return httpx.Response(response.status_code, headers=headers, content=bytes(body))
+
+    def _start(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
+        """The answer to one request (its body not read yet unless the transport read it)."""
+        if not isinstance(self._transport, DirectTransport):  # e.g. the in-process sandbox
+            request = httpx.Request(
+                method,
+                self._url_prefix + path,
+                params=params,
+                headers=self._headers,
+                json=json,
+                extensions=self._extensions,
+            )
+            return self._transport.handle_request(request)
+        headers, content = self._raw_headers, None
+        if json is not None:  # encoded as httpx.Request encodes it
+            content = json_dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            headers = [*headers, (b"Content-Length", b"%d" % len(content)), (b"Content-Type", b"application/json")]
+        elif method in _SAY_NO_BODY:
+            headers = [*headers, (b"Content-Length", b"0")]
+        url = self._origin.url(path, params)
+        return self._transport.send(method.encode("ascii"), url, headers, content, self._extensions)
 
     def _failed(
         self, response: httpx.Response, method: str, path: str, repeatable: bool, attempt: int

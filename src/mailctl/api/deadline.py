@@ -4,7 +4,7 @@ httpx's timeouts are per operation: a read that waits at most 30 s, but a server
 every second (headers or body) never trips it. So the client sets a monotonic deadline for the
 current thread around each attempt, and the network backend below clamps every connect, TLS
 handshake, read and write to the time left; past the deadline the operation fails with httpcore's
-own timeout errors, which httpx maps to ``httpx.ConnectTimeout`` / ``ReadTimeout`` / ``WriteTimeout``.
+own timeout errors, raised as ``httpx.ConnectTimeout`` / ``ReadTimeout`` / ``WriteTimeout``.
 
 Requests run synchronously in the calling thread (apply's workers share one pool), so a
 thread-local deadline belongs to exactly the request that the socket is serving.
@@ -20,9 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpcore
-import httpx
-
-from mailctl.api.pool import StackPool
 
 _local = threading.local()
 
@@ -89,7 +86,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-class _DeadlineBackend(httpcore.NetworkBackend):
+class DeadlineBackend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self._inner = httpcore.SyncBackend()
 
@@ -114,25 +111,3 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
-
-
-def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's own transport, with a :class:`~mailctl.api.pool.StackPool` of httpcore connections
-    on the deadline-aware backend.
-
-    httpx has no switch for the pool or the network backend, so its pool is replaced (httpcore's
-    own costs per request grow with its size: see :mod:`mailctl.api.pool`). If a future httpx
-    stores it elsewhere, its own pool stays and the client's between-chunk check still bounds
-    body trickles.
-    """
-    ssl_context = httpx.create_ssl_context()  # once: loading the CA bundle costs ~20 ms
-    transport = httpx.HTTPTransport(verify=ssl_context, limits=limits)
-    if isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
-        transport._pool = StackPool(  # type: ignore[assignment]  # httpx only calls handle_request and close
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_DeadlineBackend(),
-        )
-    return transport

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from mailctl.api.client import POOL_SIZE, AgentMailClient
-from mailctl.api.deadline import deadline_transport
 from mailctl.api.pacing import Pacer
 from mailctl.api.pool import StackPool
+from mailctl.api.transport import DirectTransport
 from mailctl.cli.scale_options import PARALLELISM_CAP
 
 KEY = "am_pool_test_key_0123456789abcdef"
@@ -123,7 +123,7 @@ def test_the_pacer_not_the_pool_bounds_requests_in_flight(server):
 
 
 def test_no_more_connections_than_the_pool_size_are_in_use(server):
-    pool = deadline_transport(httpx.Limits(max_connections=1))._pool
+    pool = DirectTransport(httpx.Limits(max_connections=1))._pool
     assert isinstance(pool, StackPool)
     port = server.server_address[1]
     url, host = f"http://127.0.0.1:{port}/v0/pods", [(b"Host", f"127.0.0.1:{port}".encode())]

@@ -187,7 +187,7 @@ def test_a_tls_record_that_arrives_in_pieces_across_slices_is_read_whole(monkeyp
     server, server_port = _tls_server(body)
     proxy, proxy_port = _dribbling_proxy(server_port, chunk=700, pause=3 * SLICE)
     context = ssl.create_default_context(cafile=str(FIXTURES / "localhost.crt"))
-    stream = deadline._DeadlineBackend().connect_tcp("127.0.0.1", proxy_port, timeout=5)
+    stream = deadline.DeadlineBackend().connect_tcp("127.0.0.1", proxy_port, timeout=5)
     try:
         stream = stream.start_tls(context, server_hostname="localhost", timeout=5)
         assert isinstance(stream, _DeadlineStream)
