@@ -5,7 +5,7 @@ A failed step skips every step that (transitively) waits for it; independent wor
 
 Under ``--shard``, a step may be a wait for another shard's create (``Change.owner``): it is not a
 change of this apply. Its result is ``awaited`` (``FOUND`` once it is there, or deferred, failed...)
-and never reaches ``on_result``, which sees the plan's own steps only (the CLI's lines and
+and never reaches ``on_results``, which sees the plan's own steps only (the CLI's lines and
 progress count those, ``plan.steps.change_steps``).
 
 Scheduling is linear in the number of steps: each step keeps a count of prerequisites not yet
@@ -107,16 +107,25 @@ class ApplyResult:
 
 
 class Applier:
+    """Runs a plan's steps on ``parallelism`` worker threads; the calling thread schedules them.
+
+    ``on_results`` gets the results of the steps that finished together (with the steps they
+    skipped), in one call, once the steps waiting on them have started: printing is the calling
+    thread's slowest job under many workers, and a dependent must not wait for it. ``on_result``
+    is the same one result at a time (used when ``on_results`` is not given).
+    """
+
     def __init__(
         self,
         writer: ApiWriter,
         parallelism: int = 10,
         on_result: Callable[[StepResult], None] | None = None,
         stop: threading.Event | None = None,
+        on_results: Callable[[list[StepResult]], None] | None = None,
     ):
         self.writer = writer
         self.parallelism = max(1, parallelism)
-        self.on_result = on_result or (lambda result: None)
+        self.on_results = on_results or _one_at_a_time(on_result or (lambda result: None))
         self.stop = stop or threading.Event()
 
     def apply(self, plan: Plan) -> ApplyResult:
@@ -128,29 +137,38 @@ class Applier:
         # costs O(parallelism) each time one finishes.
         finished_queue: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            while graph.pending or running:
+
+            def start_ready() -> None:
                 while not self.stop.is_set() and len(running) < self.parallelism and graph.ready:
                     step = graph.pop_ready()
                     future = pool.submit(self._run, step, steps[step])
                     running[future] = step
                     future.add_done_callback(finished_queue.put)
+
+            while graph.pending or running:
+                start_ready()
                 if self.stop.is_set() and not running:
                     break
                 if not running:
                     raise MailctlError(f"dependency cycle among {sorted(graph.pending)}")
+                finished: list[StepResult] = []
                 for future in _drain(finished_queue, timeout=0.5):
                     step = running.pop(future)
                     result = self._result_of(step, steps[step], future)
-                    self._record(outcome, result)
+                    finished.append(result)
                     if result.outcome in (DONE, FOUND):
                         graph.done(step)
                     else:
-                        for blocked in graph.blocked_by(step, result.outcome, result.shard):
-                            self._record(outcome, blocked)
+                        finished.extend(graph.blocked_by(step, result.outcome, result.shard))
+                start_ready()  # what waited on them starts before they are shown
+                self._record(outcome, finished)
+        not_started = []
         for step in sorted(graph.pending):
             owner = steps[step].owner
-            not_started = StepResult(*step, NOT_STARTED, "interrupted before it started", owner, owner is not None)
-            self._record(outcome, not_started)
+            not_started.append(
+                StepResult(*step, NOT_STARTED, "interrupted before it started", owner, owner is not None)
+            )
+        self._record(outcome, not_started)
         return ApplyResult([outcome[s] for s in sorted(outcome, key=_order)])
 
     def _run(self, step: Step, change: Change) -> None:
@@ -178,10 +196,20 @@ class Applier:
             return StepResult(*step, DEFERRED, str(exc), shard=exc.shard)
         return StepResult(*step, FAILED, _failure(exc))
 
-    def _record(self, outcome: dict[Step, StepResult], result: StepResult) -> None:
-        outcome[(result.address, result.phase)] = result
-        if not result.awaited:
-            self.on_result(result)
+    def _record(self, outcome: dict[Step, StepResult], results: list[StepResult]) -> None:
+        for result in results:
+            outcome[(result.address, result.phase)] = result
+        own = [result for result in results if not result.awaited]
+        if own:
+            self.on_results(own)
+
+
+def _one_at_a_time(on_result: Callable[[StepResult], None]) -> Callable[[list[StepResult]], None]:
+    def on_results(results: list[StepResult]) -> None:
+        for result in results:
+            on_result(result)
+
+    return on_results
 
 
 def _failure(exc: BaseException) -> str:

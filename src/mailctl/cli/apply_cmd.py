@@ -180,13 +180,13 @@ def _hooks(color: bool | None, lock_timeout: float, wait_for_domains: float) -> 
         progress.append(ApplyProgress(steps, pacer, color=color))
         return progress[-1].running()
 
-    def on_result(result: StepResult) -> None:
-        progress[-1].step_finished(lambda: _print_step(result))
+    def on_results(results: list[StepResult]) -> None:
+        progress[-1].steps_finished(len(results), lambda: _print_steps(results))
 
     return ApplyHooks(
         show_plan=lambda planned: click.echo(render_text(planned.plan)),
         confirm=_confirm,
-        on_result=on_result,
+        on_results=on_results,
         running=running,
         on_lock_wait=LockWaitReporter(lock_timeout, color=color),
         on_domain_wait=DomainWaitReporter(wait_for_domains, color=color) if wait_for_domains else None,
@@ -302,13 +302,31 @@ def _ask(prompt: str) -> str:
         raise UsageError("apply cancelled: no answer (nothing was changed)") from None
 
 
-def _print_step(result: StepResult) -> None:
+def _print_steps(results: list[StepResult]) -> None:
+    """A line per step done (stdout) or failed (stderr, red), each run of lines for one stream
+    in one write: under apply's workers every write waits for its turn on the GIL."""
     from mailctl.ops.apply import DONE, FAILED
 
-    if result.outcome == DONE:
-        click.echo(f"{shown(result.address)}: {_PAST[result.phase]}")
-    elif result.outcome == FAILED:
-        click.secho(f"{shown(result.address)}: {result.phase} FAILED: {shown(result.message)}", fg="red", err=True)
+    lines: list[str] = []
+    to_stderr = False
+    for result in results:
+        if result.outcome == DONE:
+            line, failed = f"{shown(result.address)}: {_PAST[result.phase]}", False
+        elif result.outcome == FAILED:
+            line, failed = f"{shown(result.address)}: {result.phase} FAILED: {shown(result.message)}", True
+        else:
+            continue
+        if failed != to_stderr and lines:
+            _echo_lines(lines, to_stderr)
+            lines = []
+        lines.append(click.style(line, fg="red") if failed else line)
+        to_stderr = failed
+    if lines:
+        _echo_lines(lines, to_stderr)
+
+
+def _echo_lines(lines: list[str], err: bool) -> None:
+    click.echo("\n".join(lines), err=err)
 
 
 def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:

@@ -74,10 +74,11 @@ class ApplyProgress:
                 text += f", paused {pause:.0f}s (Retry-After)"
         return text
 
-    def step_finished(self, show: Callable[[], None]) -> None:
-        """Count a finished step; ``show`` prints its own line (below, never through, the live line)."""
+    def steps_finished(self, count: int, show: Callable[[], None]) -> None:
+        """Count ``count`` finished steps; ``show`` prints their own lines (below, never through,
+        the live line, which is redrawn once for all of them)."""
         with self._lock:
-            self.done += 1
+            self.done += count
             self._clear()
             show()
             self.tick()

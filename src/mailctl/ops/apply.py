@@ -92,7 +92,8 @@ class ApplyHooks:
     # Asks for approval; raises to cancel. ``messages_at_risk`` is set when the plan destroys
     # mail and nothing allowed it: then the user must type that number, not "yes".
     confirm: Callable[[Planned, int | None], None] = _no_confirmation
-    on_result: Callable[[StepResult], None] = lambda result: None  # each of the plan's own steps, as it ends
+    # The plan's own steps as they end: the results of those that ended together, in one call.
+    on_results: Callable[[list[StepResult]], None] = lambda results: None
     running: Callable[[int, Pacer | None], AbstractContextManager[object]] = lambda steps, pacer: nullcontext()
     on_lock_wait: Callable[[str, str, float], None] | None = None  # (lock waited for, holder, seconds)
     on_domain_wait: Callable[[str, str, float], None] | None = None
@@ -211,7 +212,7 @@ def _apply_locked(
         hooks.running(len(change_steps(planned.plan)), client.pacer),  # the waits for other shards are not counted
         _watch_siblings(client, options.shard, reader),
     ):
-        result = Applier(writer, options.workers, stop=stop, on_result=hooks.on_result).apply(planned.plan)
+        result = Applier(writer, options.workers, stop=stop, on_results=hooks.on_results).apply(planned.plan)
     return ApplyOutcome(planned, result, sink)
 
 

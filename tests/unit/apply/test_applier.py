@@ -126,11 +126,46 @@ def test_parallelism_bounds_changes_in_flight():
 def test_stop_starts_nothing_new_and_reports_the_rest_as_not_started():
     stop = threading.Event()
     inboxes = [res(INBOX, inbox_address("a", f"i{n}@agentmail.to"), parent="pod/a") for n in range(6)]
-    writer = FakeWriter(delay=0.05)
 
-    def on_result(result):
-        stop.set()  # "Ctrl-C" right after the first change completes
+    class StoppedWriter(FakeWriter):
+        def create(self, resource, replacing=None):
+            super().create(resource, replacing)
+            stop.set()  # "Ctrl-C" as the first change completes
 
-    result = Applier(writer, parallelism=2, on_result=on_result, stop=stop).apply(create_plan(*inboxes))
+    writer = StoppedWriter(delay=0.05)
+    result = Applier(writer, parallelism=2, stop=stop).apply(create_plan(*inboxes))
     assert len(result.having(DONE)) == 2  # the two in flight finished
     assert len(result.having(NOT_STARTED)) == 4 and not result.ok
+
+
+def test_what_waits_on_a_step_starts_before_the_step_is_reported():
+    """Reporting (printing, under many workers) must not hold up the steps that waited."""
+    started: dict[str, threading.Event] = {r.address: threading.Event() for r in (DOM, INBOX_X)}
+
+    class Writer(FakeWriter):
+        def create(self, resource, replacing=None):
+            if resource.address in started:
+                started[resource.address].set()
+            super().create(resource, replacing)
+
+    started_when_reported = []
+
+    def on_results(results):  # the pod's domain waits on the pod, the inbox on that domain
+        for r in results:
+            waiting = {POD_A.address: DOM.address, DOM.address: INBOX_X.address}.get(r.address)
+            if waiting:
+                started_when_reported.append(started[waiting].wait(5))
+
+    result = Applier(Writer(), parallelism=4, on_results=on_results).apply(create_plan(POD_A, DOM, INBOX_X))
+    assert result.ok and started_when_reported == [True, True]
+
+
+def test_results_are_reported_once_each_in_batches():
+    inboxes = [res(INBOX, inbox_address("a", f"i{n}@agentmail.to"), parent="pod/a") for n in range(30)]
+    batches: list[list[str]] = []
+    result = Applier(FakeWriter(), parallelism=8, on_results=lambda rs: batches.append([r.address for r in rs])).apply(
+        create_plan(POD_A, *inboxes)
+    )
+    reported = [address for batch in batches for address in batch]
+    assert sorted(reported) == sorted(r.address for r in result.results) and len(reported) == 31
+    assert all(batches)

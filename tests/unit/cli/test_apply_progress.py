@@ -39,14 +39,23 @@ def test_on_a_terminal_the_line_is_redrawn_in_place_and_cleared_before_each_step
     clock, terminal, shown = Clock(), FakeTerminal(True), []
     progress = ApplyProgress(4, None, stream=terminal, clock=clock)
     clock.now = 1.0
-    progress.step_finished(lambda: shown.append(terminal.getvalue()))
-    progress.step_finished(lambda: shown.append(terminal.getvalue()))
+    progress.steps_finished(1, lambda: shown.append(terminal.getvalue()))
+    progress.steps_finished(1, lambda: shown.append(terminal.getvalue()))
     assert shown[0] == ""  # nothing drawn yet: the first step's line comes first
     assert shown[1].endswith("Progress: 1/4 done, 1.0 changes/s, ETA 3s\r\x1b[K")  # cleared before the line
     assert terminal.getvalue().endswith("\r\x1b[KProgress: 2/4 done, 2.0 changes/s, ETA 1s")
     assert "\n" not in terminal.getvalue()
     progress.finish()
     assert terminal.getvalue().endswith("\r\x1b[K")
+
+
+def test_steps_that_finished_together_are_counted_and_shown_under_one_redraw():
+    clock, terminal, shown = Clock(), FakeTerminal(True), []
+    progress = ApplyProgress(10, None, stream=terminal, clock=clock)
+    clock.now = 1.0
+    progress.steps_finished(3, lambda: shown.append(terminal.getvalue()))
+    assert shown == [""] and progress.done == 3
+    assert terminal.getvalue() == "Progress: 3/10 done, 3.0 changes/s, ETA 2s"
 
 
 def test_without_a_terminal_one_line_every_10_seconds():
@@ -66,7 +75,7 @@ def test_a_step_line_does_not_print_progress_without_a_terminal_before_10_second
     clock, log = Clock(), FakeTerminal(False)
     progress = ApplyProgress(3, None, stream=log, clock=clock)
     for _ in range(3):
-        progress.step_finished(lambda: None)
+        progress.steps_finished(1, lambda: None)
     assert log.getvalue() == ""
 
 
@@ -81,3 +90,22 @@ def test_a_shared_pause_is_shown():
 
 def test_durations_read_like_the_lock_ages():
     assert [duration(s) for s in (0, 9.6, 73, 3600 + 125)] == ["0s", "10s", "1m 13s", "1h 2m"]
+
+
+def test_step_lines_of_a_batch_keep_their_order_across_stdout_and_stderr(capsys):
+    from mailctl.apply import DONE, FAILED, SKIPPED, StepResult
+    from mailctl.cli.apply_cmd import _print_steps
+    from mailctl.plan.changes import CREATE, DELETE
+
+    _print_steps(
+        [
+            StepResult("pod/a", CREATE, DONE),
+            StepResult("pod/b", CREATE, DONE),
+            StepResult("pod/c", CREATE, FAILED, "boom\x1b[2J"),
+            StepResult("pod/c/inbox/x@agentmail.to", CREATE, SKIPPED, "depends on create of pod/c"),
+            StepResult("pod/d", DELETE, DONE),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert out == "pod/a: created\npod/b: created\npod/d: destroyed\n"
+    assert err == "pod/c: create FAILED: boom\\x1b[2J\n"  # escaped, and not coloured off a terminal
