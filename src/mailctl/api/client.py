@@ -49,7 +49,7 @@ from mailctl.api.retry import (
 )
 from mailctl.api.stats import RequestStats
 from mailctl.api.timeouts import CONNECT_TIMEOUT_CAP, DEFAULT_TIMEOUT
-from mailctl.api.transport import DirectTransport, Origin
+from mailctl.api.transport import Answer, DirectTransport, Origin
 from mailctl.errors import (
     ApiError,
     Forbidden,
@@ -89,7 +89,7 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
     404: NotFound,
 }
 AMBIGUOUS_HINT = "the request may have been applied; check before retrying"
-_ENCODED_HEADERS = ("content-encoding", "content-length")  # they describe the body before decoding
+_ENCODED_HEADERS = (b"content-encoding", b"content-length")  # they describe the body before decoding
 _SAY_NO_BODY = ("POST", "PUT", "PATCH")  # an empty body httpx.Request announces (Content-Length: 0)
 
 Expect = Literal["json", "object", "object_or_empty", "text", "nothing"]
@@ -304,31 +304,28 @@ class AgentMailClient:
             raise RuntimeError("the AgentMail client is closed")  # a bug in mailctl, not the API's doing
         due = time.monotonic() + self.timeout
         with deadline(due):
-            response = self._start(method, path.lstrip("/"), json, params)
-            try:
-                response.content  # noqa: B018 - in-memory transports hand over a read response
-                return response
-            except httpx.ResponseNotRead:
-                pass
+            answer = self._start(method, path.lstrip("/"), json, params)
+            if isinstance(answer, httpx.Response):  # in-memory transports hand over a read response
+                return answer
             try:
                 body = bytearray()
                 # Decoded as it arrives, so the cap holds for what a compressed answer inflates to
                 # (a megabyte of gzip can hold gigabytes).
-                for chunk in response.iter_bytes():
+                for chunk in answer.chunks():
                     body += chunk
                     if time.monotonic() > due:
                         raise httpx.ReadTimeout("the request deadline passed")
                     if len(body) > MAX_BODY_BYTES:
                         raise UnexpectedResponse(
-                            response.status_code, f"an answer larger than {MAX_BODY_BYTES // 2**20} MiB", method, path
+                            answer.status, f"an answer larger than {MAX_BODY_BYTES // 2**20} MiB", method, path
                         )
             finally:
-                response.close()
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODED_HEADERS]
-        return httpx.Response(response.status_code, headers=headers, content=bytes(body))
+                answer.close()
+        headers = [(k, v) for k, v in answer.headers if k.lower() not in _ENCODED_HEADERS]
+        return httpx.Response(answer.status, headers=headers, content=bytes(body))
 
-    def _start(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
-        """The answer to one request (its body not read yet unless the transport read it)."""
+    def _start(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> Answer | httpx.Response:
+        """The answer to one request, its body still to be read (or read, as the transport gave it)."""
         if not isinstance(self._transport, DirectTransport):  # e.g. the in-process sandbox
             request = httpx.Request(
                 method,
@@ -338,7 +335,12 @@ class AgentMailClient:
                 json=json,
                 extensions=self._extensions,
             )
-            return self._transport.handle_request(request)
+            response = self._transport.handle_request(request)
+            try:
+                response.content  # noqa: B018 - read already?
+                return response
+            except httpx.ResponseNotRead:
+                return Answer.of_httpx(response)
         headers, content = self._raw_headers, None
         if json is not None:  # encoded as httpx.Request encodes it
             content = json_dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -346,7 +348,7 @@ class AgentMailClient:
         elif method in _SAY_NO_BODY:
             headers = [*headers, (b"Content-Length", b"0")]
         url = self._origin.url(path, params)
-        return self._transport.send(method.encode("ascii"), url, headers, content, self._extensions)
+        return self._transport.open(method.encode("ascii"), url, headers, content, self._extensions)
 
     def _failed(
         self, response: httpx.Response, method: str, path: str, repeatable: bool, attempt: int
