@@ -14,7 +14,9 @@ request per connection at a time (HTTP/1.1), so a pool needs far less:
 - at most ``max_keepalive_connections`` idle connections are kept.
 
 Connections are httpcore's own ``HTTPConnection`` (connect, TLS, HTTP/1.1, keep-alive expiry),
-on the deadline-aware network backend of :mod:`mailctl.api.deadline`.
+on the deadline-aware network backend of :mod:`mailctl.api.deadline`. The TLS context (loading
+the CA bundle: ~50 ms) is made once, on the first HTTPS connection: commands against the
+sandbox's plain HTTP never need one.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import ssl
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 
 import httpcore
@@ -32,13 +34,14 @@ class StackPool:
     def __init__(
         self,
         *,
-        ssl_context: ssl.SSLContext,
+        make_ssl_context: Callable[[], ssl.SSLContext],
         max_connections: int | None,
         max_keepalive_connections: int | None,
         keepalive_expiry: float | None,
         network_backend: httpcore.NetworkBackend,
     ) -> None:
-        self._ssl_context = ssl_context
+        self._make_ssl_context = make_ssl_context  # made on the first HTTPS connection (~50 ms), once
+        self._ssl_context: ssl.SSLContext | None = None
         self._keepalive_expiry = keepalive_expiry
         self._backend = network_backend
         self._slots = threading.Semaphore(max_connections) if max_connections else None
@@ -111,7 +114,7 @@ class StackPool:
             self._dispose(connection)
         connection = httpcore.HTTPConnection(
             origin=origin,
-            ssl_context=self._ssl_context,
+            ssl_context=self._tls() if origin.scheme == b"https" else None,
             keepalive_expiry=self._keepalive_expiry,
             network_backend=self._backend,
         )
@@ -120,6 +123,12 @@ class StackPool:
                 raise httpcore.ConnectError("the connection pool is closed")
             self._open.add(connection)
         return connection
+
+    def _tls(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._ssl_context is None:
+                self._ssl_context = self._make_ssl_context()
+            return self._ssl_context
 
     def _give_back(self, connection: httpcore.HTTPConnection) -> None:
         """A response was closed: keep its connection for the next request if it can serve one."""

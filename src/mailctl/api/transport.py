@@ -133,9 +133,8 @@ class DirectTransport(httpx.BaseTransport):
     """HTTP/1.1 over httpcore connections, taking either httpcore's request parts or an httpx.Request."""
 
     def __init__(self, limits: httpx.Limits) -> None:
-        ssl_context = httpx.create_ssl_context()  # once: loading the CA bundle costs ~20 ms
         self._pool = StackPool(
-            ssl_context=ssl_context,
+            make_ssl_context=httpx.create_ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -248,3 +248,44 @@ def test_a_dropped_plain_post_is_not_retried_and_says_it_may_have_been_applied()
             client.post("/v0/pods", json={"name": "n"})
     listener.close()
     thread.join(5)
+
+
+def test_plain_http_never_loads_a_tls_context(server, monkeypatch):
+    def refuse() -> None:
+        raise AssertionError("a TLS context was made for plain HTTP")
+
+    monkeypatch.setattr(httpx, "create_ssl_context", refuse)
+    with AgentMailClient(_url(server), KEY) as client:
+        assert client.get("/v0/pods")["seen"] == "/v0/pods"
+
+
+def test_https_connections_share_one_tls_context_made_on_the_first(monkeypatch):
+    import ssl
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    tls = Path(__file__).resolve().parents[2] / "fixtures" / "tls"
+    server = _Server()
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(tls / "localhost.crt", tls / "localhost.key")
+    server.socket = server_side.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    made = []
+
+    def trusting_the_fixture() -> ssl.SSLContext:
+        made.append(1)
+        return ssl.create_default_context(cafile=str(tls / "localhost.crt"))
+
+    monkeypatch.setattr(httpx, "create_ssl_context", trusting_the_fixture)
+    try:
+        with AgentMailClient(f"https://localhost:{server.server_address[1]}", KEY) as client:
+            assert made == []  # not before the first connection
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(lambda n: client.get(f"/v0/pods/p{n}"), range(16)))
+        assert [a["seen"] for a in answers] == [f"/v0/pods/p{n}" for n in range(16)]
+        assert made == [1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
