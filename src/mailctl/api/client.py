@@ -24,6 +24,7 @@ import httpx
 from mailctl import __version__
 from mailctl.api.deadline import deadline
 from mailctl.api.pacing import Pacer, PauseTooLong, Ticket
+from mailctl.api.reply import Reply
 from mailctl.api.responses import (
     ApiObject,
     clip,
@@ -282,7 +283,7 @@ class AgentMailClient:
 
     def _paced_send(
         self, ticket: Ticket | None, method: str, path: str, json: Any, params: dict[str, Any] | None
-    ) -> httpx.Response:
+    ) -> Reply:
         """One attempt; the pacer (if any) learns its status and any Retry-After."""
         if self.pacer is None or ticket is None:
             return self._send(method, path, json, params)
@@ -297,7 +298,7 @@ class AgentMailClient:
         finally:
             self.pacer.release(ticket, status, retry_after)
 
-    def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
+    def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> Reply:
         """One attempt, whole answer read, within the deadline (also checked between chunks, for
         transports that do not go through the deadline-aware socket backend)."""
         if self._closed.is_set():
@@ -306,7 +307,7 @@ class AgentMailClient:
         with deadline(due):
             answer = self._start(method, path.lstrip("/"), json, params)
             if isinstance(answer, httpx.Response):  # in-memory transports hand over a read response
-                return answer
+                return Reply.of(answer)
             try:
                 body = bytearray()
                 # Decoded as it arrives, so the cap holds for what a compressed answer inflates to
@@ -322,7 +323,7 @@ class AgentMailClient:
             finally:
                 answer.close()
         headers = [(k, v) for k, v in answer.headers if k.lower() not in _ENCODED_HEADERS]
-        return httpx.Response(answer.status, headers=headers, content=bytes(body))
+        return Reply(answer.status, headers, bytes(body))
 
     def _start(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> Answer | httpx.Response:
         """The answer to one request, its body still to be read (or read, as the transport gave it)."""
@@ -351,7 +352,7 @@ class AgentMailClient:
         return self._transport.open(method.encode("ascii"), url, headers, content, self._extensions)
 
     def _failed(
-        self, response: httpx.Response, method: str, path: str, repeatable: bool, attempt: int
+        self, response: Reply, method: str, path: str, repeatable: bool, attempt: int
     ) -> tuple[ApiError, float | None]:
         """The error an error response means, and how long to wait before retrying (None: don't)."""
         code, message = error_code_and_message(response)
@@ -382,7 +383,7 @@ class AgentMailClient:
             return quick_wait(attempt)  # nothing listens: ask again soon, give up soon
         return self._backoff.delay(attempt, retry_after)
 
-    def _parse_success(self, response: httpx.Response, method: str, path: str, expect: Expect) -> Any:
+    def _parse_success(self, response: Reply, method: str, path: str, expect: Expect) -> Any:
         if expect == "nothing":
             return None
         if expect == "text":

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from mailctl import strict_json
+from mailctl.api.reply import Reply
 from mailctl.errors import UnexpectedResponse
 
 MESSAGE_LIMIT = 200
@@ -88,7 +89,7 @@ def describe_json(value: Any) -> str:
     return f"a JSON {names.get(type(value), type(value).__name__)}"
 
 
-def parse_json_object(response: httpx.Response, method: str, path: str) -> ApiObject:
+def parse_json_object(response: Reply, method: str, path: str) -> ApiObject:
     """The body of a 2xx answer that must be a JSON object."""
     if not response.content:
         raise UnexpectedResponse(
@@ -100,7 +101,7 @@ def parse_json_object(response: httpx.Response, method: str, path: str) -> ApiOb
     return expect_object(parse_json(response, method, path), method, path)
 
 
-def parse_json(response: httpx.Response, method: str, path: str) -> Any:
+def parse_json(response: Reply, method: str, path: str) -> Any:
     """The JSON value of a non-empty 2xx body. NaN, Infinity and numbers beyond a float, which
     Python's json reads, are refused: taken in, they would reach plan JSON and plan files as no
     JSON at all, and NaN never compares equal (a change on every plan)."""
@@ -126,7 +127,7 @@ def parse_json(response: httpx.Response, method: str, path: str) -> Any:
         ) from None
 
 
-def _describe_text(response: httpx.Response) -> str:
+def _describe_text(response: Reply) -> str:
     """What the body is, without echoing it: a success body may hold a secret. Only an HTML
     page's title is quoted (it says what answered, e.g. a proxy's default page)."""
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
@@ -193,7 +194,7 @@ def invalid_redirect(exc: httpx.TransportError) -> str | None:
     return f"the endpoint answered with a redirect to an invalid address ({why}) {_NOT_FOLLOWED}"
 
 
-def error_code_and_message(response: httpx.Response) -> tuple[str, str]:
+def error_code_and_message(response: Reply) -> tuple[str, str]:
     """``code`` and a human message from an ``ErrorResponse`` / ``ValidationErrorResponse`` body."""
     status = response.status_code
     default_code = _DEFAULT_CODES.get(status, f"http_{status}")
