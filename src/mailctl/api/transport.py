@@ -3,9 +3,9 @@
 ``httpx.HTTPTransport`` takes an ``httpx.Request``: making one parses and validates the whole URL
 (character by character, in Python) and merges the headers, and the transport then converts it
 into httpcore's request. mailctl sends every request to one origin with the same headers, so the
-client prepares those once and :meth:`DirectTransport.open` hands httpcore its request as is:
-about a quarter of mailctl's CPU per request (issue 19 point 4, measured serially against the
-sandbox: 820 -> 600 us; under apply's 64 workers it is what bounds the apply).
+client prepares those once and :meth:`DirectTransport.open` hands httpcore its request as is
+(issue 19 point 4: serially against the sandbox, mailctl's CPU per request 1,000 -> 850 us;
+under apply's 64 workers that CPU is what bounds the apply).
 
 Everything else is what ``httpx.HTTPTransport`` does: httpcore's HTTP/1.1 connections (on a
 :class:`~mailctl.api.pool.StackPool`, on the deadline-aware backend of :mod:`mailctl.api.deadline`),
@@ -85,8 +85,8 @@ class _Body(httpx.SyncByteStream):
 class Answer:
     """An answer whose body is still to be read: ``chunks()`` as httpx decodes it, then ``close()``
     (which frees the connection). A body without Content-Encoding (what the API sends) is read as
-    it comes, without the work of httpx's streaming response (another quarter of the client's
-    CPU per request); an encoded one goes through httpx's own decoders."""
+    it comes, without the work of httpx's streaming response (serially 850 -> 730 us of the
+    client's CPU per request); an encoded one goes through httpx's own decoders."""
 
     def __init__(
         self,
