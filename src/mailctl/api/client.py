@@ -32,7 +32,6 @@ from mailctl.api.responses import (
     error_code_and_message,
     expect_fields,
     expect_object,
-    invalid_redirect,
     parse_json,
     parse_json_object,
 )
@@ -227,9 +226,6 @@ class AgentMailClient:
             try:
                 response = self._paced_send(ticket, method, path, json, params)
             except httpx.TransportError as exc:
-                redirect = invalid_redirect(exc)
-                if redirect is not None:  # answered, never retried: the next answer would be the same
-                    raise ApiError(0, "redirect", self._redact(redirect), method, path) from None
                 ambiguous = transport_error_was_sent(exc) and not repeatable
                 failure = self._transport_error(exc, method, path, ambiguous)
                 wait = None if ambiguous or is_timeout(exc) else self._next_wait(attempt, None, exc)

@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import httpx
-
 from mailctl import strict_json
 from mailctl.api.reply import Reply
 from mailctl.errors import UnexpectedResponse
@@ -180,18 +178,6 @@ def _format_validation_errors(errors: Any, limit: int = 5) -> str:
 
 
 _NOT_FOLLOWED = "(mailctl does not follow redirects)"
-_BAD_LOCATION = "Invalid URL in location header"
-
-
-def invalid_redirect(exc: httpx.TransportError) -> str | None:
-    """The message for a redirect whose Location httpx cannot even make a URL of (it raises
-    before handing over the answer), or None for any other transport error: that is a redirect
-    answered, not an endpoint out of reach."""
-    text = str(exc)
-    if not isinstance(exc, httpx.RemoteProtocolError) or not text.startswith(_BAD_LOCATION):
-        return None
-    why = clip(text[len(_BAD_LOCATION) :].lstrip(": ").rstrip(".")) or "no details"
-    return f"the endpoint answered with a redirect to an invalid address ({why}) {_NOT_FOLLOWED}"
 
 
 def error_code_and_message(response: Reply) -> tuple[str, str]:
