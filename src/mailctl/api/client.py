@@ -162,8 +162,7 @@ class AgentMailClient:
         # transport also takes the request's parts as they are (see mailctl.api.transport).
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._transport = transport if transport is not None else DirectTransport(limits)
-        self._url_prefix = _url_prefix(self.base_url)
-        self._origin = Origin(self._url_prefix)
+        self._origin = Origin(self.base_url)
         self._closed = threading.Event()  # shared with first_in_line's twin, as the transport is
         self._headers = httpx.Headers(
             {
@@ -326,7 +325,7 @@ class AgentMailClient:
         if not isinstance(self._transport, DirectTransport):  # e.g. the in-process sandbox
             request = httpx.Request(
                 method,
-                self._url_prefix + path,
+                self._origin.prefix + path,
                 params=params,
                 headers=self._headers,
                 json=json,
@@ -520,14 +519,6 @@ def _check_base_url(base_url: str) -> str:
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise UsageError(f"invalid AgentMail endpoint {base_url!r}: expected http(s)://host[:port][/prefix]")
     return base_url
-
-
-def _url_prefix(base_url: str) -> str:
-    """What every request's path (less its leading ``/``) is appended to: the endpoint with one
-    trailing slash, as httpx.Client merges a ``base_url`` (``http://h/am`` + ``/v0/pods`` is
-    ``http://h/am/v0/pods``)."""
-    url = httpx.URL(base_url)
-    return str(url.copy_with(raw_path=url.raw_path if url.raw_path.endswith(b"/") else url.raw_path + b"/"))
 
 
 def _check_timeout(timeout: float) -> float:

@@ -111,10 +111,16 @@ class Answer:
 
 
 class Origin:
-    """Where a client's requests go, prepared once: httpcore's URL parts and the Host header."""
+    """Where a client's requests go, prepared once: httpcore's URL parts, the Host header, and
+    ``prefix``, what each request's path (less its leading ``/``) is appended to: the endpoint
+    with one trailing slash, as httpx.Client merges a ``base_url`` (``http://h/am`` + ``/v0/pods``
+    is ``http://h/am/v0/pods``)."""
 
-    def __init__(self, prefix: str) -> None:
-        url = httpx.URL(prefix)
+    def __init__(self, endpoint: str) -> None:
+        url = httpx.URL(endpoint)
+        # copy_with also when it ends in "/": str() of a bare host's URL would drop that slash
+        url = url.copy_with(raw_path=url.raw_path if url.raw_path.endswith(b"/") else url.raw_path + b"/")
+        self.prefix = str(url)
         self.scheme, self.host, self.port = url.raw_scheme, url.raw_host, url.port
         self.host_header = (b"Host", url.netloc)
         self.path_prefix = url.raw_path.decode("ascii")
