@@ -3,6 +3,7 @@ progress and report out."""
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 from contextlib import AbstractContextManager
@@ -307,26 +308,15 @@ def _print_steps(results: list[StepResult]) -> None:
     in one write: under apply's workers every write waits for its turn on the GIL."""
     from mailctl.ops.apply import DONE, FAILED
 
-    lines: list[str] = []
-    to_stderr = False
+    lines: list[tuple[bool, str]] = []  # (to stderr, line)
     for result in results:
         if result.outcome == DONE:
-            line, failed = f"{shown(result.address)}: {_PAST[result.phase]}", False
+            lines.append((False, f"{shown(result.address)}: {_PAST[result.phase]}"))
         elif result.outcome == FAILED:
-            line, failed = f"{shown(result.address)}: {result.phase} FAILED: {shown(result.message)}", True
-        else:
-            continue
-        if failed != to_stderr and lines:
-            _echo_lines(lines, to_stderr)
-            lines = []
-        lines.append(click.style(line, fg="red") if failed else line)
-        to_stderr = failed
-    if lines:
-        _echo_lines(lines, to_stderr)
-
-
-def _echo_lines(lines: list[str], err: bool) -> None:
-    click.echo("\n".join(lines), err=err)
+            failed = f"{shown(result.address)}: {result.phase} FAILED: {shown(result.message)}"
+            lines.append((True, click.style(failed, fg="red")))
+    for to_stderr, run in itertools.groupby(lines, key=lambda line: line[0]):
+        click.echo("\n".join(text for _, text in run), err=to_stderr)
 
 
 def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
