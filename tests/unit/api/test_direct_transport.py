@@ -13,6 +13,7 @@ import socket
 import threading
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,8 +32,9 @@ Seen = tuple[str, str, list[tuple[str, str]], bytes]
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, 0), _Handler)
         self.seen: list[Seen] = []
         self.encoding = ""  # "gzip" or "deflate": answers are compressed so
 
@@ -69,15 +71,22 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def server() -> Iterator[_Server]:
-    server = _Server()
+@contextmanager
+def _serving(server: _Server) -> Iterator[_Server]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    with _serving(_Server()) as server:
+        yield server
 
 
 def _url(server: _Server, prefix: str = "") -> str:
@@ -112,27 +121,17 @@ def test_the_server_sees_the_same_requests_as_through_httpx(server, prefix):
 
 
 def test_the_host_header_names_the_port_and_an_ipv6_address_in_brackets():
-    server = _Server.__new__(_Server)
     if not socket.has_ipv6:
         pytest.skip("no IPv6 on this machine")
     try:
-        ThreadingHTTPServer.address_family = socket.AF_INET6
-        ThreadingHTTPServer.__init__(server, ("::1", 0), _Handler)
+        ipv6 = _Server("::1")
     except OSError:
         pytest.skip("no IPv6 loopback on this machine")
-    finally:
-        ThreadingHTTPServer.address_family = socket.AF_INET
-    server.seen, server.encoding = [], ""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(ipv6) as server:
         port = server.server_address[1]
         with AgentMailClient(f"http://[::1]:{port}", KEY) as client:
             assert client.get("/v0/pods")["seen"] == "/v0/pods"
         assert ("host", f"[::1]:{port}") in server.seen[0][2]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "", "identity", "x-unknown"])
@@ -171,24 +170,16 @@ def test_an_answer_past_the_cap_is_refused(monkeypatch, framing):
     thread.join(5)
 
 
-def test_an_httpx_request_handed_to_the_transport_is_sent_as_httpx_would():
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        request = httpx.Request("POST", _url(server, "/v0/pods?x=1"), json={"a": "ü"}, headers={"X-Test": "1"})
-        with DirectTransport(httpx.Limits()) as transport:
-            response = transport.handle_request(request)
-            response.read()
-            response.close()
-        assert response.status_code == 200 and response.json()["seen"] == "/v0/pods?x=1"
-        method, path, headers, body = server.seen[0]
-        assert (method, path, body) == ("POST", "/v0/pods?x=1", b'{"a":"\xc3\xbc"}')
-        assert ("x-test", "1") in headers
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def test_an_httpx_request_handed_to_the_transport_is_sent_as_httpx_would(server):
+    request = httpx.Request("POST", _url(server, "/v0/pods?x=1"), json={"a": "ü"}, headers={"X-Test": "1"})
+    with DirectTransport(httpx.Limits()) as transport:
+        response = transport.handle_request(request)
+        response.read()
+        response.close()
+    assert response.status_code == 200 and response.json()["seen"] == "/v0/pods?x=1"
+    method, path, headers, body = server.seen[0]
+    assert (method, path, body) == ("POST", "/v0/pods?x=1", b'{"a":"\xc3\xbc"}')
+    assert ("x-test", "1") in headers
 
 
 def _closed_port() -> int:
@@ -269,8 +260,6 @@ def test_https_connections_share_one_tls_context_made_on_the_first(monkeypatch):
     server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_side.load_cert_chain(tls / "localhost.crt", tls / "localhost.key")
     server.socket = server_side.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     made = []
 
     def trusting_the_fixture() -> ssl.SSLContext:
@@ -278,14 +267,9 @@ def test_https_connections_share_one_tls_context_made_on_the_first(monkeypatch):
         return ssl.create_default_context(cafile=str(tls / "localhost.crt"))
 
     monkeypatch.setattr(httpx, "create_ssl_context", trusting_the_fixture)
-    try:
-        with AgentMailClient(f"https://localhost:{server.server_address[1]}", KEY) as client:
-            assert made == []  # not before the first connection
-            with ThreadPoolExecutor(8) as pool:
-                answers = list(pool.map(lambda n: client.get(f"/v0/pods/p{n}"), range(16)))
-        assert [a["seen"] for a in answers] == [f"/v0/pods/p{n}" for n in range(16)]
-        assert made == [1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with _serving(server), AgentMailClient(f"https://localhost:{server.server_address[1]}", KEY) as client:
+        assert made == []  # not before the first connection
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda n: client.get(f"/v0/pods/p{n}"), range(16)))
+    assert [a["seen"] for a in answers] == [f"/v0/pods/p{n}" for n in range(16)]
+    assert made == [1]
