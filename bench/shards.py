@@ -72,6 +72,28 @@ to learn when budget is freed, at a request per shard per poll. Built for told s
 news free and exact (each pacer's rate scaled by the work still running when a shard ends, and no
 probing by time), the shares were 1.9-3.4% but at 1.1-2.3x, since the rate each shard settles on
 after the first contact is too low and nothing raises it; probing again brings back 4-5%.
+
+Tried on 2026-12-07 in the simulation (12 seeds, shards starting within 0.5 s of each other, as
+real ones do; the pacer of today there: 4.9% at 1.07x over the three shard layouts and a fourth
+where one shard holds most of the work):
+- Why a learnt pace refuses so often even alone (``pacing_sim.py``'s ``alone``: 5.3%): the rate
+  measured at a 429 leaves out the pause before it, and each pause refills the API's bucket, so
+  the two seconds after it accept a second's burst more than the limit: at 20/s the pace settled
+  at 28-50/s, refused every 2-3 s. Measured over the pause too (and over 3-5 s, longer than one
+  pause-and-burst cycle), it settles at the limit; alone 3.9-4.6%, shards barely change (5%).
+- Pacing in the organisation's terms: each shard's pace is its share x X, X its estimate of the
+  organisation's rate (its accepted rate over 4 s, pauses included, divided by its share; at the
+  first 429 the bucket's first second of burst left out; half the pace when fewer than 4 were
+  accepted), after a 429 0.95 X growing by 3% of X a second, so that the budget a finished
+  shard leaves is taken up by the others' shares growing (``Pacer.sibling_ended``) instead of by
+  probing. With the news of a finished shard 1 s after it ends and its accepted rate: 2.2% at
+  1.04-1.05x. Without its rate (the shares grow, the estimates of X differ between shards by
+  up to 2x after the first contact: the shard not refused there keeps ramping) 2.1% at 1.09x,
+  up to 1.5x; doubling every 3 s after the news until the next 429, 2.3% at 1.04x. With the
+  news as mailctl.api.siblings brings it (a round 1 s after the start, then one every 2-20 s at
+  a small shard's pace) and that doubling: 2.2-2.3% at 1.08-1.15x, up to 1.3-1.7x. A finished
+  shard's rate is what is missing, and its lock pod cannot say it (pods cannot be updated). Not
+  kept: half the 429s, but a slower and less predictable apply than today's.
 """
 
 from __future__ import annotations

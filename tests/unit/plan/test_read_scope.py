@@ -79,7 +79,18 @@ def test_a_glob_that_matches_an_extension_of_a_prefix_can_continue_it(pattern, p
 
 @pytest.mark.parametrize(
     ("pattern", "prefix", "expected"),
-    [("pod/a/*", "pod/a/", True), ("pod/a", "pod/a/", False), ("pod/b*", "pod/a/", False), ("*", "x", True)],
+    [
+        ("pod/a/*", "pod/a/", True),
+        ("pod/a", "pod/a/", False),
+        ("pod/b*", "pod/a/", False),
+        ("*", "x", True),
+        # character classes, as fnmatch reads them: one character of the set, or (!) not of it
+        ("pod/t[ab]/*", "pod/ta/", True),
+        ("pod/t[ab]/*", "pod/tc/", False),
+        ("pod/t[!ab]*", "pod/tc/", True),
+        ("pod/t[!ab]*", "pod/ta/", False),
+        ("pod/t[a", "pod/t[", True),  # a '[' without its ']' is a literal
+    ],
 )
 def test_can_continue(pattern, prefix, expected):
     assert can_continue(pattern, prefix) is expected
