@@ -90,6 +90,10 @@ def test_a_glob_that_matches_an_extension_of_a_prefix_can_continue_it(pattern, p
         ("pod/t[!ab]*", "pod/tc/", True),
         ("pod/t[!ab]*", "pod/ta/", False),
         ("pod/t[a", "pod/t[", True),  # a '[' without its ']' is a literal
+        ("pod/t[!]]x*", "pod/tax", True),  # a ']' first in a class is one of its characters
+        ("pod/t[!]]x*", "pod/t]x", False),
+        ("pod/t?/x", "pod/ta/", True),
+        ("pod/t?/x", "pod/tab/", False),
     ],
 )
 def test_can_continue(pattern, prefix, expected):
