@@ -106,19 +106,16 @@ def _may_select_organisation(pattern: str) -> bool:
 
 
 def can_continue(pattern: str, prefix: str) -> bool:
-    """Some string that starts with ``prefix`` matches the fnmatch glob ``pattern`` (case-sensitive)."""
+    """Some string that starts with ``prefix`` matches the fnmatch glob ``pattern`` (case-sensitive).
+
+    Conservative past a ``*``: it matches any rest of the prefix, and what follows it is taken to
+    match something (a class that matches nothing, such as ``[z-a]``, only costs a pod read)."""
     tokens = _tokens(pattern)
-    states = _closure({0}, tokens)
+    states = {0}  # how many tokens the prefix read so far may have matched
     for ch in prefix:
-        after: set[int] = set()
-        for i in states:
-            if i == len(tokens):
-                continue  # the glob has ended: nothing more may follow
-            if tokens[i] == "*":
-                after.add(i)  # '*' takes the character and stays
-            elif _accepts(tokens[i], ch):
-                after.add(i + 1)
-        states = _closure(after, tokens)
+        if any(i < len(tokens) and tokens[i] == "*" for i in states):
+            return True
+        states = {i + 1 for i in states if i < len(tokens) and _accepts(tokens[i], ch)}
         if not states:
             return False
     return True
@@ -143,17 +140,6 @@ def _tokens(pattern: str) -> list[str]:
                 continue
         out.append(ch)  # a '[' without its ']' is a literal, as fnmatch reads it
         i += 1
-    return out
-
-
-def _closure(states: set[int], tokens: list[str]) -> set[int]:
-    """``*`` may match nothing: a state before it is also the state after it."""
-    out, todo = set(states), list(states)
-    while todo:
-        i = todo.pop()
-        if i < len(tokens) and tokens[i] == "*" and i + 1 not in out:
-            out.add(i + 1)
-            todo.append(i + 1)
     return out
 
 

@@ -93,6 +93,8 @@ def test_a_glob_that_matches_an_extension_of_a_prefix_can_continue_it(pattern, p
         ("pod/t[!]]x*", "pod/tax", True),  # a ']' first in a class is one of its characters
         ("pod/t[!]]x*", "pod/t]x", False),
         ("pod/t?/x", "pod/ta/", True),
+        ("pod/t*a/x", "pod/ta/", True),  # '*' may match nothing
+        ("pod/t**a/x", "pod/ta/", True),  # ... and so may every '*' in a row
         ("pod/t?/x", "pod/tab/", False),
     ],
 )
