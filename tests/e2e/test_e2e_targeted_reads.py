@@ -1,7 +1,8 @@
 """A targeted plan reads what its target needs (issue 19 point 1), over HTTP, counted by the
 sandbox's stats: one tenant of a fleet costs ceil(pods/100) + 15 requests at most, and its plan
 is exactly that tenant's part of the full plan (an undeclared inbox deleted, an inbox moved in
-from another pod, an update, a create; a ``manage.pods`` pod deleted when targeted)."""
+from another pod, an update, a create; a ``manage.pods`` pod deleted when targeted), whether the
+state comes from the organisation lists or from the pod's own routes (a big fleet's way)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import pytest
 from e2e_harness import actions, tenants_config
 
 from mailctl.api.client import AgentMailClient
+from mailctl.api.pod_reads import PodsRead
 from mailctl.api.reader import StateReader
 from mailctl.config import load
-from mailctl.ops.planning import narrowed_read
-from mailctl.resources import ActualState
+from mailctl.ops.planning import make_plan, narrowed_read
+from mailctl.resources import ActualState, DesiredState
 
-PODS = 250  # enough that a pod's own lists cost less than the organisation's (3 pages each)
+PODS = 250  # most pods' own routes cost less than the organisation lists (3 pages each); TARGET's do not
 TARGET = "t042"
 LEFT_ALONE = "t100"
 
@@ -61,6 +63,16 @@ def _config() -> dict[str, Any]:
     return {"version": 1, "manage": {"pods": {"client_id_prefix": "old-"}}, "pods": pods}
 
 
+# What a plan targeted at TARGET does, however it reads the state.
+TARGET_CHANGES = {
+    f"pod/{TARGET}/inbox/{_inbox(TARGET)}": "update",
+    f"pod/{TARGET}/inbox/{_inbox('new')}": "create",
+    f"pod/{TARGET}/inbox/{_inbox('moving')}": "create",  # moved in from t100: delete there first
+    f"pod/{LEFT_ALONE}/inbox/{_inbox('moving')}": "delete",
+    f"pod/{TARGET}/inbox/{_inbox('extra')}": "delete",  # undeclared in a targeted pod
+}
+
+
 def _budget(sandbox: Any) -> int:
     """ceil(pods/100) + 15, the pods counted as the API lists them (the sandbox's own pod too)."""
     with AgentMailClient(sandbox.url, sandbox.api_key) as client:
@@ -93,16 +105,9 @@ def test_one_tenant_of_a_fleet_costs_its_pods_pages_plus_fifteen_and_plans_exact
 
     assert cost <= _budget(sandbox), cost
     assert cost < full_cost
-    expected = {
-        f"pod/{TARGET}/inbox/{_inbox(TARGET)}": "update",
-        f"pod/{TARGET}/inbox/{_inbox('new')}": "create",
-        f"pod/{TARGET}/inbox/{_inbox('moving')}": "create",  # moved in from t100: delete there first
-        f"pod/{LEFT_ALONE}/inbox/{_inbox('moving')}": "delete",
-        f"pod/{TARGET}/inbox/{_inbox('extra')}": "delete",  # undeclared in a targeted pod
-    }
-    assert targeted == expected
+    assert targeted == TARGET_CHANGES
     # The full plan sees everything: the same changes, and the old pod manage.pods selects.
-    assert full == {**expected, "pod/old-1": "delete", f"pod/old-1/inbox/{_inbox('old-1')}": "delete"}
+    assert full == {**TARGET_CHANGES, "pod/old-1": "delete", f"pod/old-1/inbox/{_inbox('old-1')}": "delete"}
 
 
 def test_a_targeted_undeclared_pod_that_manage_selects_is_deleted_with_what_it_holds(sandbox, mailctl, fleet):
@@ -163,3 +168,27 @@ def test_a_pod_read_on_its_own_routes_is_the_same_state_as_in_the_organisation_l
     # organisation-wide when the taken pod declares one: a domain name is unique there).
     assert [a.split("/")[2] for a in _in_pod(part, "pod/rr-000/")] == ["domain"]
     assert "GET /v0/inboxes" not in routes and "GET /v0/api-keys" not in routes
+
+
+class _PodByPod(StateReader):
+    """Reads a narrowed plan's pods on their own routes, as in a fleet of thousands of pods (here,
+    with 250, TARGET's three declared inboxes make the organisation lists cheaper)."""
+
+    def read(self, desired: DesiredState, narrowed: PodsRead | None = None) -> ActualState:
+        forced = None if narrowed is None else replace(narrowed, cheaper=lambda taken, listed: True)
+        return super().read(desired, forced)
+
+
+def test_read_pod_by_pod_a_declared_inbox_another_pod_holds_is_found_by_its_address(sandbox, fleet):
+    """The targeted plan read on the pod's own routes is the same plan: the inbox TARGET declares
+    and t100 holds is found by GET /v0/inboxes/{address} and moved (deleted there, created here),
+    and nothing is listed organisation-wide but the pods."""
+    desired = load([str(fleet)])
+    with AgentMailClient(sandbox.url, sandbox.api_key) as client:
+        before = _routes(sandbox)
+        planned = make_plan(client, desired, [f"pod/{TARGET}"], reader=_PodByPod(client))
+    read = {route: n - before.get(route, 0) for route, n in _routes(sandbox).items() if n > before.get(route, 0)}
+    assert {c.address: c.action for c in planned.plan.changes} == TARGET_CHANGES
+    assert read["GET /v0/inboxes/{inbox_id}"] == 2  # moving (in t100) and new (nowhere yet)
+    assert "GET /v0/pods/{pod_id}/inboxes" in read
+    assert "GET /v0/inboxes" not in read and "GET /v0/api-keys" not in read
