@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from mailctl.errors import UsageError
-from mailctl.plan.changes import CREATE, Change, Plan
+from mailctl.plan.changes import CREATE, DELETE, Change, Plan
 from mailctl.plan.shards import Shard, select, shard_of
 from mailctl.resources import (
     DOMAIN,
@@ -117,3 +117,36 @@ def test_bad_shard_specs_are_usage_errors(text):
 
 def test_shard_specs_parse():
     assert Shard.parse("2/4") == Shard(2, 4) and str(Shard.parse(" 1 / 1 ")) == "1/1"
+
+
+def test_a_shard_notes_exactly_its_own_changes_waits_for_other_shards():
+    """Shard 1's webhook waits for shard 2's pod (awaited: shard 1 polls for it) and shard 1's new
+    inbox for shard 2's delete of that address (noted: re-run); waits inside a shard are not noted,
+    nor are other shards' waits."""
+    one = next(p for p in PODS if shard_of(p, 2) == 1)
+    two = next(p for p in PODS if shard_of(p, 2) == 2)
+    hook = webhook_address("audit")
+    moved_to, moved_from = inbox_address(one, "a@x.example"), inbox_address(two, "a@x.example")
+
+    def create(resource: Resource) -> Change:
+        return Change(CREATE, resource.address, desired=resource)
+
+    plan = Plan(
+        changes=[
+            create(Resource(POD, pod_address(one), {"name": one})),
+            create(Resource(INBOX, moved_to, {}, parent=pod_address(one))),  # waits for its pod: same shard
+            Change(DELETE, moved_from, actual=Resource(INBOX, moved_from, {}, parent=pod_address(two))),
+            create(Resource(POD, pod_address(two), {"name": two})),
+            create(Resource(WEBHOOK, hook, {"url": "https://x", "pods": [two]})),
+        ]
+    )
+    first, second = select(plan, Shard(1, 2)), select(plan, Shard(2, 2))
+    assert sorted(first.notes) == sorted(
+        [
+            f"{hook} waits for {pod_address(two)}, which shard 2/2 creates",
+            f"{moved_to} waits for the delete of {moved_from} (shard 2/2): if it fails, re-run this "
+            "shard once that shard has applied",
+        ]
+    )
+    assert [(c.address, c.owner) for c in first.awaited] == [(pod_address(two), "2/2")]
+    assert second.notes == [] and second.awaited == []
