@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_pacing import FakeTime
 
-from mailctl.api.budget import JITTER
+from mailctl.api.budget import JITTER, Budget
 from mailctl.api.pacing import HORIZON, SHARD_OVERHEAD, Pacer
 from mailctl.sandbox import knobs
 
@@ -219,3 +219,35 @@ def test_first_in_line_puts_a_request_ahead_of_the_workers_waiting_for_their_tur
     for thread in [*workers, watch]:
         thread.join()
     assert order.index("watch") <= 3, order
+
+
+def _spent(per_second: float, share: float, turns: int) -> Budget:
+    """A budget a client spending ``share`` of it has already promised ``turns`` turns from, at 0."""
+    budget = Budget(per_second)
+    for _ in range(turns):
+        budget.turn(0.0, share)
+    return budget
+
+
+def test_ahead_says_when_turn_would_start_also_after_the_part_grew():
+    """``ahead`` (the pacer's "is my turn near?") and ``turn`` agree, whatever the part became."""
+    budget = _spent(20.0, 0.25, 40)
+    for share in (0.25, 0.5, 1.0):
+        predicted = budget.ahead(1.0, share)
+        assert budget.turn(1.0, share) - 1.0 == pytest.approx(predicted)
+
+
+def test_a_grown_part_gives_the_turns_still_missing_at_its_new_pace():
+    """Seconds of a quarter's turns promised, then the part doubles (a sibling ended): the next turn
+    comes sooner than half the quarter's wait (the half's bucket is deeper too), not where the
+    quarter's bucket would have it."""
+    quarter = _spent(20.0, 0.25, 40).turn(0.0, 0.25)
+    half = _spent(20.0, 0.25, 40).turn(0.0, 0.5)
+    assert quarter > 5.0
+    assert 0.0 < half < quarter / 2
+
+
+def test_a_part_under_one_request_waits_for_its_first():
+    """A quarter of 1/s: the API's bucket (one request) is not a quarter's to spend at once."""
+    assert Budget(1.0).turn(0.0, 0.25) == pytest.approx(1 / 0.25 + JITTER)
+    assert Budget(1.0).turn(0.0, 1.0) == 0.0  # alone, the full bucket's one request goes at once
