@@ -154,6 +154,18 @@ def test_a_removed_tenant_is_targeted_for_deletion(applied: Path, mailctl: Any):
     assert actions(run.json()) == {"pod/cs-t3": "delete", "pod/cs-t3/inbox/t3-support@agentmail.to": "delete"}
 
 
+def test_drift_after_a_removal_was_applied_warns_of_no_target_of_its_own(applied: Path, mailctl: Any):
+    """The removed tenant's address is still selected once its deletion is applied: it matches
+    nothing declared or existing, which for a target typed by hand is the typo warning
+    (test_e2e_drift), but not for one --changed-since derived."""
+    write(applied.parent, tenants={k: v for k, v in TENANTS.items() if k != "t3"})
+    assert mailctl.apply(applied, "--changed-since", "main").exit_code == 0
+    run = mailctl("drift", "-f", applied, "--changed-since", "main")
+    assert run.exit_code == 0, run.output
+    assert "pod/cs-t3: removed" in run.stderr
+    assert "matches nothing" not in run.stderr
+
+
 def test_an_organisation_level_edit_targets_the_organisation_level(applied: Path, mailctl: Any):
     write(applied.parent, platform=edited(PLATFORM, ("domains", "platform.example.com", "feedback_enabled"), True))
     run = mailctl("plan", "-f", applied, "--changed-since", "main", "--json")
