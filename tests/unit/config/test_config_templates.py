@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,29 @@ def test_two_for_each_items_rendering_one_key_is_an_error(cfg: ConfigDir) -> Non
     )
     problems = cfg.problems("t.yaml", "n.yaml")
     assert len(problems) == 1 and "`x-a@agentmail.to` is produced twice in this mapping" in problems[0]
+
+
+def test_one_for_each_listing_an_item_twice_is_an_error_not_one_inbox(cfg: ConfigDir) -> None:
+    """The quick renderer (config/stamp.py) must hand such a tenant to the careful one: rendering
+    on, the second item would silently replace the first."""
+    template = """
+        version: 1
+        kind: template
+        name: t
+        parameters:
+          agents: {type: list, default: []}
+        pod:
+          client_id: "tenant-${tenant}"
+          name: "T ${tenant}"
+          inboxes:
+            "${tenant}-${item}@agentmail.to":
+              for_each: agents
+    """
+    cfg.write("t.yaml", textwrap.dedent(template))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  acme: {agents: [bot, bot]}\n")
+    [problem] = cfg.problems("t.yaml", "n.yaml")
+    assert "t.yaml:10:" in problem and "`acme-bot@agentmail.to` is produced twice in this mapping" in problem
+    assert "rendering tenant `acme` at" in problem
 
 
 @pytest.mark.parametrize("paths", [[SAAS], [str(REPO / "examples/basic")], [str(REPO / "examples")]])
