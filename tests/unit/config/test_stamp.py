@@ -136,3 +136,22 @@ def test_a_problem_found_after_rendering_points_into_a_stamped_tenant(
     with pytest.raises(ConfigError) as careful:
         load_config(files)
     assert [str(p) for p in stamped.value.problems] == [str(p) for p in careful.value.problems]
+
+
+def test_a_list_item_that_is_not_text_where_text_goes_is_located_as_carefully(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """List items that are not text (a number, a boolean) are stamped as written, so the problem
+    (event types are text) is found after rendering and located like the careful renderer's."""
+    template = TEMPLATE + (
+        "      webhooks:\n"
+        "        events: {url: 'https://h.example/${tenant}', event_types: [message.received, 42, true]}\n"
+    )
+    files = [_write(tmp_path, "t.yaml", template), _write(tmp_path, "tenants.yaml", TENANTS)]
+    with pytest.raises(ConfigError) as stamped:
+        load_config(files)
+    _careful_only(monkeypatch)
+    with pytest.raises(ConfigError) as careful:
+        load_config(files)
+    assert [str(p) for p in stamped.value.problems] == [str(p) for p in careful.value.problems]
+    assert any("`42` is not one of" in p.message and p.file.endswith("t.yaml") for p in stamped.value.problems)
