@@ -39,7 +39,7 @@ TEMPLATE = """
           when: {plan: [pro, max]}
           display_name: "${item.name} at ${company}"
         "paid-${tenant}@agentmail.to": {when: [not vip, {plan: max}]}
-        "vip-${tenant}@agentmail.to": {when: vip, display_name: "VIP ${company}"}
+        "vip-${tenant}@agentmail.to": {when: vip, display_name: "VIP ${company} (${seats} seats)"}
         "${tenant}-lists@agentmail.to":
           lists: {send: {allow: ["${tenant}.example", partner.example]}}
       api_keys:
@@ -86,7 +86,8 @@ def test_stamped_tenants_render_like_careful_ones(tmp_path: Path, monkeypatch: p
     careful = _rendered(files)
     assert _positions(stamped) == _positions(careful)
     assert stamped.data["pods"]["c-acme"]["inboxes"]["bob-acme@agentmail.to"] == {"display_name": "Bob at Acme"}
-    assert "vip-globex@agentmail.to" in stamped.data["pods"]["c-globex"]["inboxes"]
+    vip = stamped.data["pods"]["c-globex"]["inboxes"]["vip-globex@agentmail.to"]
+    assert vip == {"display_name": "VIP Globex (10 seats)"}  # text after the last ${...} kept
 
 
 def test_a_stamped_tenant_works_out_its_value_positions_only_when_asked(tmp_path: Path) -> None:
