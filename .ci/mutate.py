@@ -17,11 +17,19 @@ before the run, together with the tests passing unmutated). Others can keep work
 
 A mutation whose text is no longer found exactly once is *stale* (the code moved): fix its
 ``find`` in the list rather than let it pass silently.
+
+``--sweep FILE TEST...`` makes the mutations instead of reading them: every statement of FILE
+replaced by ``pass`` and every ``if`` negated, one at a time, against the given tests. Slower
+and blunter than the list (a fast path with a slow one behind it survives, rightly), it finds
+the lines no test depends on; each survivor is then judged by hand:
+
+    python .ci/mutate.py --sweep src/mailctl/plan/reads.py tests/unit/plan/test_read_scope.py
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -137,6 +145,43 @@ def run(mutation: Mutation, tree: Path, timeout: float, deselected: tuple[str, .
     return Outcome(mutation, "killed", seconds, first[1] if first else f"pytest exit {code}")
 
 
+def sweep(file: str, tests: tuple[str, ...]) -> list[Mutation]:
+    """A mutation per statement of ``file`` (``pass`` instead) and per ``if`` (its test negated);
+    definitions, imports, docstrings and loops as a whole are left alone. Each ``find`` is the
+    statement with as many lines around it as make it unique in the file."""
+    source = (ROOT / file).read_text()
+    lines = source.splitlines(keepends=True)
+    spans: list[tuple[int, int, str, str]] = []  # (first line, last line, kind, replacement of those lines)
+    for parent in ast.walk(ast.parse(source)):
+        if isinstance(parent, ast.Module | ast.ClassDef):
+            continue  # module and class bodies: definitions and constants
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(parent, field, None)
+            for node in body if isinstance(body, list) else []:  # a lambda's body is one expression
+                first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+                if isinstance(node, ast.If):
+                    condition = ast.get_source_segment(source, node.test) or ""
+                    line = lines[node.test.lineno - 1]
+                    if condition and "\n" not in condition and line.count(condition) == 1:
+                        negated = line.replace(condition, f"not ({condition})", 1)
+                        spans.append((node.test.lineno - 1, node.test.lineno - 1, "negate", negated))
+                elif not isinstance(
+                    node, ast.FunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom | ast.Pass | ast.For | ast.While
+                ) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+                    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+                    spans.append((first, last, "delete", indent + "pass\n" + "\n" * (last - first)))
+    out = []
+    for first, last, kind, replacement in sorted(spans):
+        before, after = first, last + 1
+        while source.count("".join(lines[before:after])) != 1 and (before > 0 or after < len(lines)):
+            before, after = max(0, before - 1), min(len(lines), after + 1)
+        find = "".join(lines[before:after])
+        replace = "".join(lines[before:first]) + replacement + "".join(lines[last + 1 : after])
+        statement = " ".join(line.strip() for line in lines[first : last + 1])
+        out.append(Mutation(f"{Path(file).stem}:{first + 1}:{kind}", file, find, replace, statement[:100], tests))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("ids", nargs="*", help="run only these mutations")
@@ -146,8 +191,16 @@ def main() -> int:
         "--worktree", action="store_true", help="mutate the working tree, uncommitted edits included (default: HEAD)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its path is printed)")
+    parser.add_argument(
+        "--sweep",
+        nargs="+",
+        metavar=("FILE", "TEST"),
+        help="mutate every statement and if of FILE (a path in the checkout) against the TESTs given",
+    )
     args = parser.parse_args()
-    mutations = load(LIST)
+    if args.sweep and len(args.sweep) < 2:
+        parser.error("--sweep takes a file and at least one test")
+    mutations = sweep(args.sweep[0], tuple(args.sweep[1:])) if args.sweep else load(LIST)
     unknown = set(args.ids) - {m.id for m in mutations}
     if unknown:
         parser.error(f"no such mutation: {', '.join(sorted(unknown))}")
