@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from mailctl.config import schema
-from mailctl.config.fastcheck import Unsupported, compile_schema
+from mailctl.config.fastcheck import Unsupported, compile_schema, equal
 from mailctl.config.loader import parse_text
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -176,3 +176,20 @@ def test_json_schema_corners(small: dict[str, Any], value: Any) -> None:
 def test_a_keyword_it_does_not_know_is_refused_not_ignored() -> None:
     with pytest.raises(Unsupported):
         compile_schema({"properties": {"a": {"dependentRequired": {"a": ["b"]}}}})
+
+
+@pytest.mark.parametrize(
+    ("one", "two", "same"),
+    [
+        ([True], [1], False),  # true is not 1, inside a list as anywhere
+        ({"a": False}, {"a": 0}, False),  # ... nor false 0, inside an object
+        ([1.0, [2]], [1, [2.0]], True),  # 1.0 is 1, however deep
+        ({"a": [1]}, {"a": [1], "b": 2}, False),
+        (["a", 1], ["a", 1, 1], False),
+    ],
+)
+def test_equal_is_json_equality_as_jsonschema_sees_it(one: Any, two: Any, same: bool) -> None:
+    """``enum`` and ``const`` compare with ``equal``: a Python ``==`` on lists and objects would
+    take ``[true]`` for ``[1]``."""
+    assert equal(one, two) is same and equal(two, one) is same
+    assert Draft202012Validator({"const": one}).is_valid(two) is same  # the reference agrees
