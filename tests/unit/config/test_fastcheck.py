@@ -173,9 +173,22 @@ def test_json_schema_corners(small: dict[str, Any], value: Any) -> None:
     assert compile_schema(small)(value) == Draft202012Validator(small).is_valid(value)
 
 
-def test_a_keyword_it_does_not_know_is_refused_not_ignored() -> None:
+@pytest.mark.parametrize(
+    "small",
+    [
+        {"properties": {"a": {"dependentRequired": {"a": ["b"]}}}},  # a keyword it does not know
+        {"items": [{"type": "string"}]},  # a node that is neither a schema nor a boolean
+        {"$ref": "https://example.com/other.json"},  # a reference outside the document
+        {"$ref": "../defs/a", "$defs": {"a": {}}},  # ... even one ending like a definition's name
+        {"$ref": "#/$defs/missing", "$defs": {}},  # ... or to nothing
+        {"$ref": "#/$defs/a/b", "$defs": {"a": {"b": {}}}},  # ... or into a definition
+        {"type": "decimal"},  # a type JSON Schema does not have
+    ],
+)
+def test_a_schema_it_cannot_evaluate_is_refused_not_ignored(small: dict[str, Any]) -> None:
+    """Refused, the caller validates with jsonschema instead; ignored, it would answer "valid"."""
     with pytest.raises(Unsupported):
-        compile_schema({"properties": {"a": {"dependentRequired": {"a": ["b"]}}}})
+        compile_schema(small)
 
 
 @pytest.mark.parametrize(
