@@ -176,6 +176,31 @@ def test_two_for_each_items_rendering_one_key_is_an_error(cfg: ConfigDir) -> Non
     assert len(problems) == 1 and "`x-a@agentmail.to` is produced twice in this mapping" in problems[0]
 
 
+def test_a_for_each_over_an_unset_list_parameter_renders_nothing_and_is_no_problem(cfg: ConfigDir) -> None:
+    template = """
+        version: 1
+        kind: template
+        name: t
+        parameters:
+          agents: {type: list}
+        pod:
+          client_id: "tenant-${tenant}"
+          name: "T ${tenant}"
+          inboxes:
+            "${tenant}-${item}@agentmail.to":
+              for_each: agents
+            "${tenant}@agentmail.to": {}
+    """
+    cfg.write("t.yaml", textwrap.dedent(template))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  acme: {}\n  wayne: {agents: [bot]}\n")
+    inboxes = sorted(a for a in cfg.load("t.yaml", "n.yaml").resources if "/inbox/" in a)
+    assert inboxes == [
+        "pod/tenant-acme/inbox/acme@agentmail.to",
+        "pod/tenant-wayne/inbox/wayne-bot@agentmail.to",
+        "pod/tenant-wayne/inbox/wayne@agentmail.to",
+    ]
+
+
 def test_one_for_each_listing_an_item_twice_is_an_error_not_one_inbox(cfg: ConfigDir) -> None:
     """The quick renderer (config/stamp.py) must hand such a tenant to the careful one: rendering
     on, the second item would silently replace the first."""
