@@ -109,6 +109,7 @@ def test_pod_rename_forces_replacement_of_the_pod_and_everything_in_it():
     by = p.by_address()
     assert by["pod/tenant-a"].replacement_causes == ["name"]
     assert by["pod/tenant-a/inbox/x@agentmail.to"].reason == "pod/tenant-a is replaced"
+    assert by["pod/tenant-a/inbox/gone@agentmail.to"].reason == "pod/tenant-a is replaced"  # not only undeclared
 
 
 def test_undeclared_children_of_a_declared_pod_are_deleted():
@@ -149,6 +150,7 @@ def test_inbox_declared_in_another_managed_pod_moves_by_delete_then_create():
     p = plan(desired, actual)
     assert actions(p) == {"pod/tenant-a/inbox/x@agentmail.to": DELETE, "pod/tenant-b/inbox/x@agentmail.to": CREATE}
     assert "cannot change scope" in p.by_address()["pod/tenant-a/inbox/x@agentmail.to"].reason
+    assert p.by_address()["pod/tenant-b/inbox/x@agentmail.to"].reason == "moved from pod/tenant-a/inbox/x@agentmail.to"
 
 
 def test_inbox_existing_in_an_unmanaged_pod_cannot_be_planned():
