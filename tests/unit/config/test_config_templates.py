@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -176,22 +175,28 @@ def test_two_for_each_items_rendering_one_key_is_an_error(cfg: ConfigDir) -> Non
     assert len(problems) == 1 and "`x-a@agentmail.to` is produced twice in this mapping" in problems[0]
 
 
+AGENTS_TEMPLATE = """\
+version: 1
+kind: template
+name: t
+parameters:
+  agents: AGENTS
+pod:
+  client_id: "tenant-${tenant}"
+  name: "T ${tenant}"
+  inboxes:
+    "${tenant}-${item}@agentmail.to":
+      for_each: agents
+"""
+
+
+def _agents_template(agents: str, *more_inboxes: str) -> str:
+    """A template with an inbox per item of its list parameter ``agents`` (declared as given)."""
+    return AGENTS_TEMPLATE.replace("AGENTS", agents) + "".join(f"    {inbox}\n" for inbox in more_inboxes)
+
+
 def test_a_for_each_over_an_unset_list_parameter_renders_nothing_and_is_no_problem(cfg: ConfigDir) -> None:
-    template = """
-        version: 1
-        kind: template
-        name: t
-        parameters:
-          agents: {type: list}
-        pod:
-          client_id: "tenant-${tenant}"
-          name: "T ${tenant}"
-          inboxes:
-            "${tenant}-${item}@agentmail.to":
-              for_each: agents
-            "${tenant}@agentmail.to": {}
-    """
-    cfg.write("t.yaml", textwrap.dedent(template))
+    cfg.write("t.yaml", _agents_template("{type: list}", '"${tenant}@agentmail.to": {}'))
     cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  acme: {}\n  wayne: {agents: [bot]}\n")
     inboxes = sorted(a for a in cfg.load("t.yaml", "n.yaml").resources if "/inbox/" in a)
     assert inboxes == [
@@ -204,20 +209,7 @@ def test_a_for_each_over_an_unset_list_parameter_renders_nothing_and_is_no_probl
 def test_one_for_each_listing_an_item_twice_is_an_error_not_one_inbox(cfg: ConfigDir) -> None:
     """The quick renderer (config/stamp.py) must hand such a tenant to the careful one: rendering
     on, the second item would silently replace the first."""
-    template = """
-        version: 1
-        kind: template
-        name: t
-        parameters:
-          agents: {type: list, default: []}
-        pod:
-          client_id: "tenant-${tenant}"
-          name: "T ${tenant}"
-          inboxes:
-            "${tenant}-${item}@agentmail.to":
-              for_each: agents
-    """
-    cfg.write("t.yaml", textwrap.dedent(template))
+    cfg.write("t.yaml", _agents_template("{type: list, default: []}"))
     cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  acme: {agents: [bot, bot]}\n")
     [problem] = cfg.problems("t.yaml", "n.yaml")
     assert "t.yaml:10:" in problem and "`acme-bot@agentmail.to` is produced twice in this mapping" in problem

@@ -13,7 +13,7 @@ import pytest
 from mailctl.config import expand
 from mailctl.config.expand import RenderedDocument
 from mailctl.config.pipeline import load_config
-from mailctl.errors import ConfigError
+from mailctl.errors import ConfigError, Problem
 
 TEMPLATE = """
     version: 1
@@ -74,6 +74,18 @@ def _careful_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(expand, "_stamped", lambda *args: False)
 
 
+def _problems_both_ways(files: list[str], monkeypatch: pytest.MonkeyPatch) -> list[Problem]:
+    """The problems of loading ``files``, once the careful renderer alone words and locates the
+    same ones."""
+    with pytest.raises(ConfigError) as stamped:
+        load_config(files)
+    _careful_only(monkeypatch)
+    with pytest.raises(ConfigError) as careful:
+        load_config(files)
+    assert [str(p) for p in stamped.value.problems] == [str(p) for p in careful.value.problems]
+    return stamped.value.problems
+
+
 def _positions(doc: RenderedDocument) -> tuple[Any, ...]:
     return (doc.data, doc.key_marks, doc.value_marks, doc.notes, doc.value_notes)
 
@@ -111,13 +123,7 @@ def test_problems_are_located_as_the_careful_renderer_locates_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row: str
 ) -> None:
     files = [_write(tmp_path, "t.yaml", TEMPLATE), _write(tmp_path, "tenants.yaml", TENANTS + f"      {row}\n")]
-    with pytest.raises(ConfigError) as stamped:
-        load_config(files)
-    _careful_only(monkeypatch)
-    with pytest.raises(ConfigError) as careful:
-        load_config(files)
-    assert [str(p) for p in stamped.value.problems] == [str(p) for p in careful.value.problems]
-    assert stamped.value.problems
+    assert _problems_both_ways(files, monkeypatch)
 
 
 def test_a_problem_found_after_rendering_points_into_a_stamped_tenant(
@@ -128,15 +134,9 @@ def test_a_problem_found_after_rendering_points_into_a_stamped_tenant(
     template = TEMPLATE.replace('"${tenant}@agentmail.to":', '"${nick}@agentmail.to":')
     tenants = TENANTS.replace("globex: {company: Globex,", "globex: {company: Globex, nick: Ac,")
     files = [_write(tmp_path, "t.yaml", template), _write(tmp_path, "tenants.yaml", tenants)]
-    with pytest.raises(ConfigError) as stamped:
-        load_config(files)
-    (problem,) = [p for p in stamped.value.problems if "already declared" in p.message]
+    (problem,) = [p for p in _problems_both_ways(files, monkeypatch) if "already declared" in p.message]
     assert (Path(problem.file).name, problem.line) == ("tenants.yaml", 5)
     assert "ac@agentmail.to" in problem.message and "rendering tenant `globex`" in problem.message
-    _careful_only(monkeypatch)
-    with pytest.raises(ConfigError) as careful:
-        load_config(files)
-    assert [str(p) for p in stamped.value.problems] == [str(p) for p in careful.value.problems]
 
 
 def test_a_list_item_that_is_not_text_where_text_goes_is_located_as_carefully(
@@ -149,10 +149,5 @@ def test_a_list_item_that_is_not_text_where_text_goes_is_located_as_carefully(
         "        events: {url: 'https://h.example/${tenant}', event_types: [message.received, 42, true]}\n"
     )
     files = [_write(tmp_path, "t.yaml", template), _write(tmp_path, "tenants.yaml", TENANTS)]
-    with pytest.raises(ConfigError) as stamped:
-        load_config(files)
-    _careful_only(monkeypatch)
-    with pytest.raises(ConfigError) as careful:
-        load_config(files)
-    assert [str(p) for p in stamped.value.problems] == [str(p) for p in careful.value.problems]
-    assert any("`42` is not one of" in p.message and p.file.endswith("t.yaml") for p in stamped.value.problems)
+    problems = _problems_both_ways(files, monkeypatch)
+    assert any("`42` is not one of" in p.message and p.file.endswith("t.yaml") for p in problems)
