@@ -247,11 +247,15 @@ class Pacer:
     # -----------------------------------------------------------------------------------------
 
     def _claim_turn(self, now: float) -> float:
-        rate = self._current_rate(now)
         start = now
-        if rate is not None:
+        if self._current_rate(now) is not None:
             start = max(now, self._next_start)
-            self._next_start = start + 1.0 / rate
+            # The gap after a turn is the pace at that turn, not at the claim: turns claimed
+            # together early in the ramp (or just after a 429) would otherwise hold every later
+            # request to the slow pace they were claimed at, long after the pace has grown.
+            rate = self._current_rate(start)
+            if rate is not None:
+                self._next_start = start + 1.0 / rate
         if self.budget is not None:
             start = self.budget.turn(start, self._share)
         return start - now

@@ -10,7 +10,18 @@ import httpx
 import pytest
 from client_harness import error, replies
 
-from mailctl.api.pacing import DECREASE, DOUBLING, PLATEAU, PROBE, RAMP, RAMP_DOUBLINGS, START, Pacer, PauseTooLong
+from mailctl.api.pacing import (
+    DECREASE,
+    DOUBLING,
+    PLATEAU,
+    PROBE,
+    RAMP,
+    RAMP_DOUBLINGS,
+    START,
+    START_RATE,
+    Pacer,
+    PauseTooLong,
+)
 from mailctl.errors import TransientError
 
 
@@ -65,6 +76,24 @@ def test_auto_starts_modestly_and_grows_while_latency_is_flat():
     _round(pacer, time)
     assert pacer.limit > grown + grown // 2
     assert time.sleeps == []  # nothing refused, nothing paced
+
+
+def test_turns_claimed_together_at_the_start_follow_the_ramp_not_the_pace_they_were_claimed_at():
+    """64 workers asking at once (an apply's first batch): each turn's gap is the ramp's pace at
+    that turn. Spaced at the pace of the moment they were claimed (START_RATE), the 64th would
+    start 63 / START_RATE = 1.6 s in, and every later request would queue behind that backlog
+    long after the pace had doubled past what the API ever asked for."""
+    sleeps: list[float] = []  # 64 threads at the same instant: the clock does not move
+    pacer = Pacer(fixed=64, clock=lambda: 100.0, sleep=sleeps.append)
+    for _ in range(64):
+        pacer.acquire()
+    turns = [0.0, *sleeps]
+    gaps = [b - a for a, b in itertools.pairwise(turns)]
+    assert all(later < earlier for earlier, later in itertools.pairwise(gaps))  # the pace grows
+    assert gaps[0] == pytest.approx(1 / START_RATE)  # ... from START_RATE: still a ramp
+    # the ramp's own curve, START_RATE x 2 ** (t / RAMP), lets 63 requests start within
+    # RAMP x log2(1 + 63 ln 2 / (START_RATE x RAMP)) = 0.41 s (stepwise, a little later)
+    assert 0.35 < turns[-1] < 0.55
 
 
 def test_growth_stops_when_latency_rises():
