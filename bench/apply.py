@@ -80,6 +80,19 @@ not a faster sandbox; the 200 renames are the two-phase safety, kept.
   plan's text 20 ms, the step graph 24 ms, then scheduling and printing); per request, 28 futex
   calls and 17 context switches (the GIL handed among the workers), 4 polls and 4 ioctls (socket
   timeouts), 2 sends and a receive.
+- Then (2026-12-07, later): the bench's own run measured 21.2x (2.62 s vs 55.5 s), a loop of 6
+  applies the same hour 2.83-3.17 s (median 3.04 s, 17.9x): the machine moves the figure more
+  than any change tried here. The pacer spaced turns claimed together at the pace of the moment
+  they were claimed (see bench/shards.py): fixed, 5 runs each alternating 4 times, medians 2.73,
+  2.38 s (before) and 2.73, 2.85 s (after): the apply's creates start 0.3 s into the ramp, where
+  the backlog was small. Letting a plan's first 8 requests skip the ramp (START at once): a no-op
+  re-plan 0.79/0.83 s before and 0.78/0.81 s after (12 runs each), no gain: not kept. A profile of
+  64 threads with bare httpcore connections posting the same 1,200 creates: 0.8-0.9 s of CPU and
+  1.4-1.7 s of wall on these cores (the sandbox's share of them included); through mailctl's
+  client 1.0-1.2 s of CPU; the whole apply 1.9-2.5 s: the rest is start-up (0.3-0.4 s, a quarter of
+  it importing httpx beside httpcore) and the applier's own work per step. httpcore's asyncio
+  connections driven from one event loop (64 tasks) cost more CPU than 64 threads (1.2 vs 0.9 s):
+  an event loop alone is not the structural fix; fewer Python-level steps per request would be.
 """
 
 from __future__ import annotations

@@ -94,6 +94,17 @@ where one shard holds most of the work):
   a small shard's pace) and that doubling: 2.2-2.3% at 1.08-1.15x, up to 1.3-1.7x. A finished
   shard's rate is what is missing, and its lock pod cannot say it (pods cannot be updated). Not
   kept: half the 429s, but a slower and less predictable apply than today's.
+
+Fixed on 2026-12-07 (later): a turn in the pace was spaced at the pace of the moment it was
+claimed, so turns claimed together (64 workers at the start ramp's 40/s, or just after a 429) held
+every later request behind a backlog at that slow pace, long after the pace had grown (64 threads
+posting 1,200 creates through the client: 1.3 s of wall time added by the pacer, now 0.4 s, the
+ramp itself). The gap after a turn is now the pace at that turn. Learnt, rate 30/s, two runs of
+each alternating: uneven 1.11-1.12x -> 1.04-1.06x, hash 1.01-1.06x -> 1.02x; the 429 share
+3.5-4.8% -> 3.5-5.0% (pacing_sim, 24 seeds: ratio means 1.03-1.13x -> 1.02-1.05x, maxima
+1.13-1.57x -> 1.08-1.19x; 429s 4.2-5.3% -> 4.5-6.1%). The 2% is still out of reach: the ramp's
+speed (start rate 20-40/s, doubling every 0.5-1.5 s) and the cubic's plateau, probe and doubling
+(2-4 s, 1-3 s) on top of the fix all land on the same frontier of 4-5% at 1.03-1.09x.
 """
 
 from __future__ import annotations
