@@ -5,6 +5,7 @@ under a pacer are retried within the budget, not failed."""
 from __future__ import annotations
 
 import itertools
+import threading
 
 import httpx
 import pytest
@@ -293,3 +294,36 @@ def test_a_first_attempt_waits_for_its_turn_however_far_and_a_retry_only_within_
         pacer.acquire(turn_patience=5.0)
     assert caught.value.turn and caught.value.seconds > 5.0
     assert pacer._in_flight == 3  # its slot was given back
+
+
+def test_a_retry_whose_learnt_turn_comes_too_late_gives_its_slot_back():
+    """Paced by what the API accepted: a retry's turn behind three queued ones is too far for its
+    patience. It fails at once, and the slot it took for that turn is free again."""
+    time = FakeTime()
+    pacer = _refused_after_two_per_second(time)
+    time.now += 1.0  # the pause is over: about 1.8 requests a second
+    pacer._sleep = lambda seconds: None  # the three below claim their turns at the same instant
+    for _ in range(3):
+        pacer.acquire()
+    with pytest.raises(PauseTooLong) as caught:
+        pacer.acquire(turn_patience=0.5)  # its turn: about 1.6 s away
+    assert caught.value.turn and caught.value.seconds > 0.5
+    assert pacer._in_flight == 3
+
+
+def test_an_acquire_at_the_in_flight_limit_waits_for_a_release():
+    pacer = Pacer(fixed=2)  # the real clock: a third worker blocks until a slot frees
+    held = [pacer.acquire(), pacer.acquire()]
+    third = threading.Event()
+    worker = threading.Thread(target=lambda: (pacer.acquire(), third.set()), daemon=True)
+    worker.start()
+    assert not third.wait(0.3)
+    pacer.release(held[0], 200)
+    assert third.wait(10)
+    worker.join(10)
+
+
+@pytest.mark.parametrize("options", [{"fixed": 0}, {"maximum": 0}, {"fixed": -1}])
+def test_a_parallelism_under_one_is_refused(options):
+    with pytest.raises(ValueError, match="at least 1"):
+        Pacer(**options)
