@@ -8,6 +8,7 @@ import httpx
 import pytest
 from client_harness import CANARY_KEY, replies
 
+from mailctl.api.client import AgentMailClient
 from mailctl.errors import ApiError
 
 BODY_SECRET = "am_us_BODYSECRETbodysecret0123456789xyz"
@@ -97,3 +98,21 @@ def test_redaction_keeps_the_useful_part_of_the_message(harness):
     with pytest.raises(ApiError) as caught:
         client.get("/v0/api-keys")
     assert caught.value.api_message.startswith("key [REDACTED] rejected; other [REDACTED]")
+
+
+UNSHAPED_KEY = "org-key-UNSHAPED-7f3a9c"  # not am_...: the secret-token pattern alone would miss it
+
+
+def test_the_clients_own_key_is_scrubbed_whatever_its_shape():
+    """A key in a format the secret-token pattern does not know (an older or newer key format, a
+    proxy's own token) is still never echoed: the client scrubs its own key by value."""
+    echo = httpx.Response(401, json={"name": "Error", "code": "bad_key", "message": f"key {UNSHAPED_KEY} is revoked"})
+    client = AgentMailClient("http://api.test", UNSHAPED_KEY, transport=httpx.MockTransport(lambda r: echo))
+    try:
+        with pytest.raises(ApiError) as caught:
+            client.get("/v0/pods")
+        assert not any(UNSHAPED_KEY in text for text in texts_of(caught.value))
+        assert "key [REDACTED] is revoked" in str(caught.value)
+        assert client.redact(f"Bearer {UNSHAPED_KEY}; {BODY_SECRET}") == "Bearer [REDACTED]; [REDACTED]"
+    finally:
+        client.close()
