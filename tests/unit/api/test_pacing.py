@@ -5,6 +5,7 @@ under a pacer are retried within the budget, not failed."""
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 
 import httpx
@@ -327,3 +328,54 @@ def test_an_acquire_at_the_in_flight_limit_waits_for_a_release():
 def test_a_parallelism_under_one_is_refused(options):
     with pytest.raises(ValueError, match="at least 1"):
         Pacer(**options)
+
+
+def test_paced_429s_do_not_use_up_the_retries_a_later_5xx_has(harness):
+    """Three 429s (the pacer's business: paused, sent again), then a 503: the 503 still gets the
+    retries max_retries allows, as it would have without the 429s before it."""
+    time = FakeTime()
+    answers = [error(429, "rate_limit_exceeded", **{"Retry-After": "1"})] * 3
+    answers += [error(503, "unavailable"), httpx.Response(200, json={"ok": 1})]
+    client = harness.client(
+        replies(*answers),
+        max_retries=2,
+        sleep=time.sleep,
+        clock=time.clock,
+        pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep),
+    )
+    assert client.get("/v0/pods") == {"ok": 1}
+    assert len(harness.requests) == 5
+
+
+def test_a_request_starting_during_a_pause_longer_than_its_budget_fails_unsent(harness):
+    """One request was told to wait a day (Retry-After): the next one is not sent past the pause;
+    it fails at once, saying why, without a request."""
+    time = FakeTime()
+    client = harness.client(
+        replies(error(429, "rate_limit_exceeded", **{"Retry-After": "86400"})),
+        sleep=time.sleep,
+        clock=time.clock,
+        pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep),
+    )
+    with pytest.raises(TransientError):
+        client.get("/v0/pods")
+    with pytest.raises(TransientError) as caught:
+        client.get("/v0/domains")
+    assert caught.value.status == 429 and caught.value.code == "rate_limited"
+    assert "wait 86400s" in str(caught.value)
+    assert len(harness.requests) == 1 and time.sleeps == []
+
+
+def test_a_transport_error_under_a_pacer_is_retried_and_frees_its_slot(harness, caplog):
+    time = FakeTime()
+    refused = httpx.ConnectError("connection refused")
+    client = harness.client(
+        replies(refused, httpx.Response(200, json={"ok": 1})),
+        sleep=time.sleep,
+        clock=time.clock,
+        pacer=Pacer(fixed=1, clock=time.clock, sleep=time.sleep),
+    )
+    with caplog.at_level(logging.INFO, logger="mailctl.api.client"):
+        assert client.get("/v0/pods") == {"ok": 1}
+    assert "retrying GET /v0/pods after ConnectError (retry 1 of 6" in caplog.text
+    assert client.pacer is not None and client.pacer._in_flight == 0
