@@ -162,6 +162,8 @@ def test_missing_permission_is_403(sandbox: Sandbox) -> None:
         as_reader.domains.list()
     with raises_api_error(403, "missing_permission"):
         as_reader.api_keys.list()
+    with raises_api_error(403, "missing_permission"):  # even a key with no more than its own rights
+        as_reader.api_keys.create(request=bearer("sub", ApiKeyPermissions(inbox_read=True)))
     assert sandbox.client.inboxes.list().count == 0
 
 
