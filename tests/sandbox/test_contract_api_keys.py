@@ -41,6 +41,12 @@ def test_org_key_get_list_update_delete(sandbox: Sandbox) -> None:
     assert (key.type, key.name, key.pod_id, key.inbox_id) == ("bearer", "ops", None, None)
     assert key.permissions is not None and key.permissions.inbox_read is True
     assert created.api_key_id in [k.api_key_id for k in sandbox.client.api_keys.list().api_keys]
+    time.sleep(0.002)  # timestamps have milliseconds
+    renamed = sandbox.client.api_keys.update(created.api_key_id, name="ops-renamed")
+    again = sandbox.client.api_keys.get(created.api_key_id)  # kept, not only answered
+    assert renamed.name == again.name == "ops-renamed"
+    assert again.updated_at > again.created_at == key.created_at
+    assert again.permissions is not None and again.permissions.inbox_read is True  # a rename keeps them
     sandbox.client.api_keys.delete(created.api_key_id)
     with raises_api_error(404, "not_found", NotFoundError):
         sandbox.client.api_keys.get(created.api_key_id)
@@ -70,6 +76,10 @@ def test_permissions_patch_replaces_the_whole_object(sandbox: Sandbox) -> None:
         None,
         None,
     )
+    kept = sandbox.client.api_keys.get(created.api_key_id).permissions
+    assert kept is not None and (kept.domain_read, kept.inbox_read, kept.pod_read) == (True, None, None)
+    sandbox.client.api_keys.update(created.api_key_id, permissions=None)  # null: unrestricted (§11 Q21)
+    assert sandbox.client.api_keys.get(created.api_key_id).permissions is None
 
 
 def test_pod_key_is_scoped_to_its_pod(sandbox: Sandbox) -> None:
@@ -177,15 +187,6 @@ def test_pod_key_cannot_create_org_keys_or_keys_for_other_pods(sandbox: Sandbox)
     assert as_pod.pods.api_keys.create(pod.pod_id, request=bearer("sibling")).pod_id == pod.pod_id
 
 
-def test_inbox_key_cannot_manage_keys(sandbox: Sandbox) -> None:
-    inbox = sandbox.client.inboxes.create()
-    as_inbox = sandbox.sdk(sandbox.client.inboxes.api_keys.create(inbox.inbox_id, request=bearer("ik")).api_key)
-    with raises_api_error(403, "forbidden"):
-        as_inbox.inboxes.api_keys.create(inbox.inbox_id, request=bearer("child"))
-    with raises_api_error(403, "forbidden"):
-        as_inbox.api_keys.create(request=bearer("org"))
-
-
 def test_restricted_key_cannot_restrict_an_unrestricted_key(sandbox: Sandbox) -> None:
     open_key = sandbox.client.api_keys.create(request=bearer("open"))
     limited = sandbox.client.api_keys.create(
@@ -219,3 +220,60 @@ def test_an_expiry_out_of_range_in_utc_is_400_on_every_route(sandbox: Sandbox, s
     response = sandbox.http.post(path, json={"name": "far", "expires_at": expires_at}, headers=auth(ORG_KEY))
     assert (response.status_code, response.json()["code"]) == (400, "validation_error"), response.text
     assert response.json()["errors"][0]["path"] == "expires_at"
+
+
+def _keys_everywhere(sandbox: Sandbox) -> tuple[str, str, str, str, str, str]:
+    """A pod with an inbox, and a key at each level: (pod, inbox, org key, pod key, inbox key, ...)."""
+    c = sandbox.client
+    pod = c.pods.create(name="keys").pod_id
+    inbox = c.pods.inboxes.create(pod, username="keyed").inbox_id
+    org_key = c.api_keys.create(request=bearer("org-level")).api_key_id
+    pod_key = c.pods.api_keys.create(pod, request=bearer("pod-level")).api_key_id
+    inbox_key = c.inboxes.api_keys.create(inbox, request=bearer("inbox-level")).api_key_id
+    return pod, inbox, org_key, pod_key, inbox_key, c.api_keys.list().count
+
+
+def test_every_key_route_needs_its_key_permission(sandbox: Sandbox) -> None:
+    """Reading, renaming and deleting keys each need their flag, at every level (§3.2): a key
+    allowed only inbox_read gets 403 missing_permission, and nothing changes."""
+    pod, inbox, org_key, pod_key, inbox_key, count = _keys_everywhere(sandbox)
+    reader = sandbox.sdk(
+        sandbox.client.api_keys.create(request=bearer("reader", ApiKeyPermissions(inbox_read=True))).api_key
+    )
+    for call in (
+        lambda: reader.api_keys.get(org_key),
+        lambda: reader.api_keys.update(org_key, name="renamed"),
+        lambda: reader.api_keys.delete(org_key),
+        lambda: reader.pods.api_keys.list(pod),
+        lambda: reader.pods.api_keys.update(pod, pod_key, name="renamed"),
+        lambda: reader.pods.api_keys.delete(pod, pod_key),
+        lambda: reader.inboxes.api_keys.list(inbox),
+        lambda: reader.inboxes.api_keys.update(inbox, inbox_key, name="renamed"),
+        lambda: reader.inboxes.api_keys.delete(inbox, inbox_key),
+    ):
+        with raises_api_error(403, "missing_permission"):
+            call()
+    names = {k.name for k in sandbox.client.api_keys.list().api_keys}
+    assert {"org-level", "pod-level", "inbox-level"} <= names and sandbox.client.api_keys.list().count == count + 1
+
+
+def test_inbox_key_cannot_manage_keys(sandbox: Sandbox) -> None:
+    """§11 Q12: every key-management route with an inbox-scoped key is 403 forbidden, its own
+    inbox's keys included."""
+    pod, inbox, org_key, pod_key, inbox_key, count = _keys_everywhere(sandbox)
+    as_inbox = sandbox.sdk(sandbox.client.inboxes.api_keys.create(inbox, request=bearer("scoped")).api_key)
+    for call in (
+        lambda: as_inbox.api_keys.list(),
+        lambda: as_inbox.api_keys.create(request=bearer("org")),
+        lambda: as_inbox.api_keys.get(inbox_key),
+        lambda: as_inbox.api_keys.update(inbox_key, name="renamed"),
+        lambda: as_inbox.api_keys.delete(inbox_key),
+        lambda: as_inbox.inboxes.api_keys.list(inbox),
+        lambda: as_inbox.inboxes.api_keys.create(inbox, request=bearer("more")),
+        lambda: as_inbox.inboxes.api_keys.update(inbox, inbox_key, name="renamed"),
+        lambda: as_inbox.inboxes.api_keys.delete(inbox, inbox_key),
+    ):
+        with raises_api_error(403, "forbidden"):
+            call()
+    assert sandbox.client.api_keys.list().count == count + 1
+    assert sandbox.client.api_keys.get(inbox_key).name == "inbox-level"
