@@ -77,8 +77,9 @@ POOL_SIZE = 256
 
 log = logging.getLogger(__name__)
 
-# Secret-shaped tokens (API keys, webhook signing secrets) are scrubbed from anything we echo.
-_SECRET_TOKEN = re.compile(r"\b(?:am|whsec)_[A-Za-z0-9_\-]{16,}")
+# Secret-shaped tokens (API keys, webhook signing secrets) are scrubbed from anything we echo,
+# also glued to a word by "_" (``bad_am_us_...``: no \b there, as "_" is a word character).
+_SECRET_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:am|whsec)_[A-Za-z0-9_\-]{16,}")
 # A server that says it did not process the request needs no "may have been applied" hint.
 _SAYS_NOT_PROCESSED = re.compile(r"\bnot\s+(?:been\s+)?(?:processed|applied|executed)\b", re.IGNORECASE)
 _ERROR_CLASSES: dict[int, type[ApiError]] = {

@@ -127,3 +127,18 @@ def test_204_and_empty_bodies_are_none(harness):
     client = harness.client(replies(httpx.Response(204), httpx.Response(200)))
     assert client.delete("/v0/pods/p") is None
     assert client.request("POST", "/v0/domains/d/verify") is None
+
+
+@pytest.mark.parametrize(
+    ("raised", "says"),
+    [
+        (httpx.PoolTimeout("pool"), "no free connection to api.test:80 within 5s (--timeout)"),
+        (httpx.ReadError("the peer went away"), "cannot reach api.test:80: ReadError: the peer went away"),
+        (httpx.ReadError(""), "cannot reach api.test:80: ReadError: no details"),
+    ],
+)
+def test_a_transport_failure_says_what_happened(harness, raised, says):
+    client = harness.client(replies(raised), max_retries=0, timeout=5)
+    with pytest.raises(TransientError) as caught:
+        client.get("/v0/pods")
+    assert caught.value.code == "connection_error" and says in str(caught.value)

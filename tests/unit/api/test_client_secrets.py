@@ -50,6 +50,10 @@ ERROR_PATHS = {
     ),
     "titled_html": lambda: httpx.Response(500, text=f"<title>oops {CANARY_KEY}</title>"),
     "plain_text": lambda: httpx.Response(500, text=f"api_key={BODY_SECRET}"),
+    "secret_as_code": lambda: httpx.Response(403, json={"name": "Error", "code": CANARY_KEY, "message": "denied"}),
+    "secret_glued_to_a_word": lambda: httpx.Response(
+        400, json={"name": "Error", "code": f"bad_{BODY_SECRET}", "message": f"hook:{WEBHOOK_SECRET}x{BODY_SECRET}"}
+    ),
     "invalid_json_ok": lambda: httpx.Response(
         200, content=f'{{"api_key": "{BODY_SECRET}"'.encode(), headers={"Content-Type": "application/json"}
     ),
