@@ -48,6 +48,12 @@ def _round(pacer: Pacer, time: FakeTime, latency: float = 0.05, status: int = 20
         pacer.release(ticket, status)
 
 
+def _paced_client(harness, time: FakeTime, handler, pacer_options=None, **options):
+    """A client on ``time``'s clock, its pacer (``pacer_options``) on that clock too."""
+    pacer = Pacer(**(pacer_options or {}), clock=time.clock, sleep=time.sleep)
+    return harness.client(handler, sleep=time.sleep, clock=time.clock, pacer=pacer, **options)
+
+
 def _past_the_ramp(pacer: Pacer, time: FakeTime) -> Pacer:
     """One request, then time enough that the pace before any 429 no longer binds."""
     ticket = pacer.acquire()
@@ -183,25 +189,15 @@ def test_the_pace_climbs_back_past_the_refused_rate_without_refusals():
 def test_a_paced_client_retries_429s_beyond_max_retries_within_the_budget(harness):
     time = FakeTime()
     answers = [error(429, "rate_limit_exceeded", **{"Retry-After": "2"})] * 9 + [httpx.Response(200, json={"ok": 1})]
-    client = harness.client(
-        replies(*answers),
-        max_retries=3,
-        sleep=time.sleep,
-        clock=time.clock,
-        pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep),
-    )
+    client = _paced_client(harness, time, replies(*answers), max_retries=3, pacer_options={"fixed": 4})
     assert client.get("/v0/pods") == {"ok": 1}
     assert len(harness.requests) == 10 and client.pacer.refusals == 9
 
 
 def test_a_paced_client_gives_up_on_429s_only_when_the_budget_is_spent(harness):
     time = FakeTime()
-    client = harness.client(
-        lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "25"}),
-        timeout=10,
-        sleep=time.sleep,
-        clock=time.clock,
-        pacer=Pacer(clock=time.clock, sleep=time.sleep),
+    client = _paced_client(
+        harness, time, lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "25"}), timeout=10
     )
     with pytest.raises(TransientError) as caught:
         client.get("/v0/pods")
@@ -271,12 +267,12 @@ def test_a_retry_whose_turn_in_the_pace_comes_after_the_budget_is_not_waited_for
     the wait for a retry's turn in the pace (up to 10 s here, at a tenth of a request a second)
     was not counted. The request now fails with the last 429 when its turn would come too late."""
     time = FakeTime()
-    client = harness.client(
+    client = _paced_client(
+        harness,
+        time,
         lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "soon"}),
         timeout=10,
-        sleep=time.sleep,
-        clock=time.clock,
-        pacer=Pacer(clock=time.clock, sleep=time.sleep, budget=0.1),
+        pacer_options={"budget": 0.1},
     )
     start = time.now
     with pytest.raises(TransientError) as caught:
@@ -336,13 +332,7 @@ def test_paced_429s_do_not_use_up_the_retries_a_later_5xx_has(harness):
     time = FakeTime()
     answers = [error(429, "rate_limit_exceeded", **{"Retry-After": "1"})] * 3
     answers += [error(503, "unavailable"), httpx.Response(200, json={"ok": 1})]
-    client = harness.client(
-        replies(*answers),
-        max_retries=2,
-        sleep=time.sleep,
-        clock=time.clock,
-        pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep),
-    )
+    client = _paced_client(harness, time, replies(*answers), max_retries=2, pacer_options={"fixed": 4})
     assert client.get("/v0/pods") == {"ok": 1}
     assert len(harness.requests) == 5
 
@@ -351,11 +341,11 @@ def test_a_request_starting_during_a_pause_longer_than_its_budget_fails_unsent(h
     """One request was told to wait a day (Retry-After): the next one is not sent past the pause;
     it fails at once, saying why, without a request."""
     time = FakeTime()
-    client = harness.client(
+    client = _paced_client(
+        harness,
+        time,
         replies(error(429, "rate_limit_exceeded", **{"Retry-After": "86400"})),
-        sleep=time.sleep,
-        clock=time.clock,
-        pacer=Pacer(fixed=4, clock=time.clock, sleep=time.sleep),
+        pacer_options={"fixed": 4},
     )
     with pytest.raises(TransientError):
         client.get("/v0/pods")
@@ -369,11 +359,8 @@ def test_a_request_starting_during_a_pause_longer_than_its_budget_fails_unsent(h
 def test_a_transport_error_under_a_pacer_is_retried_and_frees_its_slot(harness, caplog):
     time = FakeTime()
     refused = httpx.ConnectError("connection refused")
-    client = harness.client(
-        replies(refused, httpx.Response(200, json={"ok": 1})),
-        sleep=time.sleep,
-        clock=time.clock,
-        pacer=Pacer(fixed=1, clock=time.clock, sleep=time.sleep),
+    client = _paced_client(
+        harness, time, replies(refused, httpx.Response(200, json={"ok": 1})), pacer_options={"fixed": 1}
     )
     with caplog.at_level(logging.INFO, logger="mailctl.api.client"):
         assert client.get("/v0/pods") == {"ok": 1}
