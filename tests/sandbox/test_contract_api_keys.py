@@ -223,7 +223,7 @@ def test_an_expiry_out_of_range_in_utc_is_400_on_every_route(sandbox: Sandbox, s
 
 
 def _keys_everywhere(sandbox: Sandbox) -> tuple[str, str, str, str, str, str]:
-    """A pod with an inbox, and a key at each level: (pod, inbox, org key, pod key, inbox key, ...)."""
+    """A pod with an inbox and a key at each level: their ids, then how many keys the org lists."""
     c = sandbox.client
     pod = c.pods.create(name="keys").pod_id
     inbox = c.pods.inboxes.create(pod, username="keyed").inbox_id
