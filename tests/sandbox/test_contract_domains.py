@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from agentmail import Domain
 from agentmail.errors import NotFoundError, UnprocessableError
 from agentmail.inboxes import CreateInboxRequest
@@ -120,9 +122,28 @@ def test_zone_file_lists_every_record_as_bind_text(sandbox: Sandbox) -> None:
     assert b"podzone.example" in b"".join(sandbox.client.pods.domains.get_zone_file(pod.pod_id, "podzone.example"))
 
 
+def test_zone_file_gives_each_record_its_own_type_and_value(sandbox: Sandbox) -> None:
+    """Negating `elif type == "CNAME"` wrote every TXT record as a CNAME and the tracking CNAME as
+    a TXT string; the zone file still named every type somewhere, so only a line-by-line check sees it."""
+    domain = sandbox.client.domains.create(domain="lines.example", subdomains_enabled=True, tracking_enabled=True)
+    text = b"".join(sandbox.client.domains.get_zone_file("lines.example")).decode()
+    lines = {tuple(line.split(None, 3)) for line in text.splitlines() if line and line[0] not in "$;"}
+    expected = set()
+    for r in domain.records:
+        rdata = {"MX": f"{r.priority} {r.value}.", "CNAME": f"{r.value}.", "TXT": f'"{r.value}"'}[r.type]
+        expected.add((f"{r.name}.", "IN", r.type, rdata))
+    assert lines == expected and {r.type for r in domain.records} == {"TXT", "MX", "CNAME"}
+
+
 def test_setup_link_is_unsupported(sandbox: Sandbox) -> None:
     sandbox.client.domains.create(domain="link.example")
     assert sandbox.client.domains.get_setup_link("link.example").supported is False
+
+
+def test_setup_link_of_an_unknown_domain_is_404(sandbox: Sandbox) -> None:
+    """Deleting the domain lookup of the setup-link route answered 200 for any name at all."""
+    with raises_api_error(404, "not_found", NotFoundError):
+        sandbox.client.domains.get_setup_link("nowhere.example")
 
 
 def test_registering_a_domain_twice_is_403_already_exists(sandbox: Sandbox) -> None:
@@ -208,3 +229,51 @@ def test_deleting_a_domain_keeps_its_inboxes_readable(sandbox: Sandbox) -> None:
     inbox = sandbox.client.inboxes.create(request=CreateInboxRequest(username="kept", domain="keep.example"))
     sandbox.client.domains.delete("keep.example")
     assert sandbox.client.inboxes.get(inbox.inbox_id).inbox_id == "kept@keep.example"
+
+
+def test_agentmail_to_and_its_subdomains_cannot_be_registered(sandbox: Sandbox) -> None:
+    """Deleting the reserved-name 400 let an organisation register `agentmail.to` (or a name
+    under it) as its own custom domain."""
+    for name in ("agentmail.to", "AgentMail.TO.", "eu.agentmail.to"):
+        with raises_api_error(400, "validation_error"):
+            sandbox.client.domains.create(domain=name)
+    assert sandbox.client.domains.list().domains == []
+
+
+def test_allow_conflicting_provider_must_be_a_boolean(sandbox: Sandbox) -> None:
+    """Deleting the validation of `allow_conflicting_provider` accepted a string there and created
+    the domain."""
+    options = {"additional_body_parameters": {"allow_conflicting_provider": "yes"}}
+    with raises_api_error(400, "validation_error"):
+        sandbox.client.domains.create(domain="conflict.example", request_options=options)
+    assert sandbox.client.domains.list().domains == []
+    assert sandbox.client.domains.create(domain="conflict.example", allow_conflicting_provider=True).domain_id
+
+
+def test_domain_update_moves_updated_at_and_keeps_created_at(sandbox: Sandbox) -> None:
+    """Deleting the `updated_at` stamp of a PATCH left `updated_at` at the creation time after a
+    flag had changed."""
+    created = sandbox.client.domains.create(domain="touched.example")
+    time.sleep(0.01)  # timestamps have millisecond precision
+    updated = sandbox.client.domains.update("touched.example", feedback_enabled=False)
+    assert updated.updated_at > created.updated_at and updated.created_at == created.created_at
+    assert sandbox.client.domains.get("touched.example").updated_at == updated.updated_at
+
+
+def test_enabling_inbound_on_a_verified_domain_returns_it_to_pending(sandbox: Sandbox) -> None:
+    """Spec §7.3: turning on `inbound_enabled` adds the apex MX, which must verify again."""
+    sandbox.client.domains.create(domain="inbound.example", inbound_enabled=False)
+    assert verified(sandbox, "inbound.example").status == "VERIFIED"
+    domain = sandbox.client.domains.update("inbound.example", inbound_enabled=True)
+    assert (domain.status, domain.reason) == ("PENDING", "dns_records_missing")
+    assert any(r.type == "MX" and r.name == "inbound.example" for r in domain.records)
+
+
+def test_resending_a_flag_already_on_keeps_a_verified_domain_verified(sandbox: Sandbox) -> None:
+    """Only a flag that goes from off to on adds a record: re-sending `inbound_enabled: true` (the
+    default) or `subdomains_enabled: true` when already on changes nothing about verification."""
+    sandbox.client.domains.create(domain="steady.example", subdomains_enabled=True)
+    assert verified(sandbox, "steady.example").status == "VERIFIED"
+    domain = sandbox.client.domains.update("steady.example", inbound_enabled=True, subdomains_enabled=True)
+    assert (domain.status, domain.reason) == ("VERIFIED", None)
+    assert sandbox.client.domains.get("steady.example").status == "VERIFIED"

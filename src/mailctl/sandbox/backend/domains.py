@@ -278,7 +278,6 @@ def control_dns(ctx: Ctx) -> Reply:
         if status == "VERIFIED":
             dns.publish_all(row.id, row.body)
             dns.evaluate(row.id, row.body)
-        _set_status(row, status, body.string("reason"))
-    row.body["updated_at"] = now()
-    ctx.tx.update(row)
+        _set_status(row, status, body.string("reason"))  # stamps updated_at
+    ctx.tx.update(row)  # DNS alone is not the domain resource: updated_at moves when a verify reads it
     return ok(render(row))
