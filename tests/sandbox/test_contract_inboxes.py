@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from agentmail.errors import NotFoundError, UnprocessableError, ValidationError
 from agentmail.inboxes import CreateInboxRequest
@@ -160,3 +162,21 @@ def test_search_limit_above_100_is_400(sandbox: Sandbox) -> None:
 def test_inbox_on_an_unknown_domain_is_422(sandbox: Sandbox) -> None:
     with raises_api_error(422, "unprocessable", UnprocessableError):
         sandbox.client.inboxes.create(request=CreateInboxRequest(username="x", domain="nowhere.example"))
+
+
+def test_inbox_update_without_metadata_keeps_it(sandbox: Sandbox) -> None:
+    """Without the `not body.has("metadata")` early return, renaming an inbox wiped its metadata."""
+    inbox = sandbox.client.inboxes.create(request=CreateInboxRequest(username="kept", metadata={"tier": "gold"}))
+    renamed = sandbox.client.inboxes.update(inbox.inbox_id, display_name="Renamed")
+    assert renamed.metadata == {"tier": "gold"}
+    assert sandbox.client.inboxes.get(inbox.inbox_id).metadata == {"tier": "gold"}
+
+
+def test_inbox_update_is_stored_and_advances_updated_at(sandbox: Sandbox) -> None:
+    """Deleting `ctx.tx.update(row)` answered the change but never stored it; deleting the
+    `updated_at` stamp left updated_at at the create time."""
+    inbox = sandbox.client.inboxes.create(request=CreateInboxRequest(username="stamped", display_name="Old"))
+    time.sleep(0.01)  # timestamps have millisecond precision
+    updated = sandbox.client.inboxes.update(inbox.inbox_id, display_name="New", status="paused")
+    assert updated.updated_at > inbox.updated_at and updated.created_at == inbox.created_at
+    assert sandbox.client.inboxes.get(inbox.inbox_id) == updated

@@ -47,6 +47,8 @@ CALLS: dict[str, tuple[Call, ...]] = {
         lambda k, w: k.inboxes.list(),
         lambda k, w: k.inboxes.get(w.inbox),
         lambda k, w: k.pods.inboxes.list(w.empty_pod),
+        lambda k, w: k.inboxes.search(q="x"),
+        lambda k, w: k.pods.inboxes.search(w.empty_pod, q="x"),
     ),
     "inbox_create": (lambda k, w: k.inboxes.create(),),
     "inbox_update": (lambda k, w: k.inboxes.update(w.inbox, display_name="Renamed"),),
