@@ -92,3 +92,16 @@ def test_deleting_an_inbox_removes_its_list_entries(sandbox: Sandbox) -> None:
     sandbox.client.inboxes.delete(inbox.inbox_id)
     again = sandbox.client.pods.inboxes.create(inbox.pod_id, username=inbox.inbox_id.split("@")[0])
     assert sandbox.client.inboxes.lists.list(again.inbox_id, "receive", "block").entries == []
+
+
+@pytest.mark.parametrize("entry", ["localhost", "a@b"])
+def test_a_path_entry_that_is_no_address_or_domain_is_404_and_changes_nothing(sandbox: Sandbox, entry: str) -> None:
+    """Deleting the `raise not_found` in `_load` for an entry `normalize_entry` refuses left its
+    value unbound: GET and DELETE of such an entry answered 500 instead of 404."""
+    lists = sandbox.client.lists
+    lists.create("receive", "block", entry="kept.example")
+    with raises_api_error(404, "not_found", NotFoundError):
+        lists.get("receive", "block", entry)
+    with raises_api_error(404, "not_found", NotFoundError):
+        lists.delete("receive", "block", entry)
+    assert [e.entry for e in lists.list("receive", "block").entries] == ["kept.example"]

@@ -8,7 +8,8 @@ import pytest
 from agentmail.lists.types import ListListEntriesResponse, PodListEntry
 from mail_rig import Rig
 
-from mailctl.sandbox.backend.lists import normalize_entry
+from mailctl.sandbox.backend import pagination
+from mailctl.sandbox.backend.lists import LIST_ENTRY, normalize_entry
 
 
 @pytest.mark.parametrize(
@@ -128,3 +129,53 @@ def test_bounce_suppressions_are_read_only() -> None:
     assert (entry["read_only"], entry["reason"]) == (True, "bounced")
     rig.error(rig.call("DELETE", "/v0/lists/send/block/nobody@agentmail.to"), 403, "cannot_delete")
     rig.error(rig.send(sender, to="nobody@agentmail.to"), 403, "message_rejected")
+
+
+def test_deleting_a_pod_deletes_its_list_entries_and_keeps_the_others() -> None:
+    """Spec §11 Q13: a pod's list entries go with it. Deleting `_pod_deleted`'s delete left the
+    gone pod's entries in the store for ever (no route can reach or remove them any more)."""
+    rig = Rig()
+    gone, kept = rig.pod("gone"), rig.pod("kept")
+    for pod in (gone, kept):
+        rig.ok("POST", f"/v0/pods/{pod}/lists/receive/block", {"entry": "spam.example"})
+    rig.ok("POST", "/v0/lists/receive/block", {"entry": "spam.example"})
+    rig.ok("DELETE", f"/v0/pods/{gone}")
+    with rig.app.store.transaction() as tx:
+        left = {row.ref for row in tx.find(LIST_ENTRY)}
+    assert left == {f"pod:{kept}|receive|block", "org|receive|block"}
+    assert [e["entry"] for e in rig.ok("GET", f"/v0/pods/{kept}/lists/receive/block")["entries"]] == ["spam.example"]
+
+
+_LONGEST_DOMAIN = ".".join(["a" * 63] * 3) + "." + "b" * 57 + ".com"  # 253 characters, the DNS limit
+_TOO_LONG_DOMAIN = _LONGEST_DOMAIN.replace(".com", "b.com")  # 254, every label still <= 63
+
+
+@pytest.mark.parametrize("raw", [".lead@example.com", "trail.@example.com", _TOO_LONG_DOMAIN, "x@" + _TOO_LONG_DOMAIN])
+def test_dotted_local_parts_and_overlong_domains_are_refused(raw: str) -> None:
+    """Only `..` and the regexes were pinned: dropping the leading/trailing-dot or the 253-character
+    checks of `normalize_entry` stored entries no mail address can ever match."""
+    with pytest.raises(ValueError):
+        normalize_entry(raw)
+
+
+def test_a_domain_of_exactly_253_characters_is_kept() -> None:
+    assert (len(_LONGEST_DOMAIN), len(_TOO_LONG_DOMAIN)) == (253, 254)
+    assert normalize_entry(_LONGEST_DOMAIN) == (_LONGEST_DOMAIN, "domain")
+    assert normalize_entry("x@" + _LONGEST_DOMAIN) == ("x@" + _LONGEST_DOMAIN, "email")
+
+
+def test_a_forged_token_shaped_unlike_the_listing_positions_is_400_not_a_crash() -> None:
+    """Deleting `_decode_position`'s shape check let a token of this very listing (right
+    fingerprint) carry `[1]` where entries sit at `["a.com"]`: comparing them raised, a 500."""
+    rig = Rig(page_size=1)
+    for entry in ("a.com", "b.com"):
+        rig.ok("POST", "/v0/lists/receive/block", {"entry": entry})
+    listing = "/v0/lists/{direction}/{type}|[('direction', 'receive'), ('type', 'block')]|org|receive|block"
+
+    def forged(position: list[object]) -> str:
+        return pagination._encode({"k": position, "f": pagination._fingerprint(listing)})
+
+    page = rig.ok("GET", "/v0/lists/receive/block", page_token=forged(["a.com"]))  # the fingerprint is right
+    assert [e["entry"] for e in page["entries"]] == ["b.com"]
+    rig.error(rig.call("GET", "/v0/lists/receive/block", page_token=forged([1])), 400, "validation_error")
+    rig.error(rig.call("GET", "/v0/lists/receive/block", page_token=forged(["a.com", 1])), 400, "validation_error")
