@@ -63,9 +63,11 @@ def error_annotations(exc: MailctlError) -> list[str]:
     """A config error as one ``::error`` per problem, on its file and line; any other error as one."""
     if not isinstance(exc, ConfigError):
         return [workflow_command("error", str(exc))]
-    lines = [problem_annotation(p) for p in exc.problems[:MAX_SHOWN_PROBLEMS]]
-    last = str(exc).splitlines()[-1]  # "... and N more problems" when some were not shown
-    return lines + ([workflow_command("error", last)] if last.startswith("... and ") else [])
+    problems = exc.problems[:MAX_SHOWN_PROBLEMS]
+    # The report is a header, one line per shown problem, then "... and N more problems" when
+    # some were not shown: count the lines rather than read them, as a file name can read alike.
+    rest = str(exc).splitlines()[1 + len(problems) :]
+    return [problem_annotation(p) for p in problems] + [workflow_command("error", line) for line in rest]
 
 
 @contextmanager
