@@ -1,0 +1,26 @@
+"""`--format github` writing $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT: a file that cannot be
+written is an error (exit 1, saying which), never a summary silently lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mailctl.cli.main import cli
+
+BASIC = Path(__file__).resolve().parents[3] / "examples" / "basic" / "mailctl.yaml"
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"])
+def test_plan_github_fails_with_cannot_write_when_a_step_file_is_unwritable(variable: str, tmp_path: Path) -> None:
+    """Deleting the `raise UsageError(f"cannot write {path}: ...")` in _append swallowed the
+    OSError: the plan exited 0 and the job's summary or `changes=N` output was silently missing."""
+    directory = tmp_path / "a directory"
+    directory.mkdir()
+    result = CliRunner().invoke(
+        cli, ["plan", "-f", str(BASIC), "--sandbox", ":memory:", "--format", "github"], env={variable: str(directory)}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: cannot write {directory}: Is a directory"
