@@ -22,6 +22,10 @@ SCRIPT = textwrap.dedent(
     from mailctl.cli.signals import CommandSignals, GracefulStop
     from mailctl.errors import Terminated
 
+    # As a terminal leaves SIGINT for a command it runs: a suite started in the background (nohup,
+    # `&` in a script) hands its children SIGINT ignored, which mailctl rightly keeps ignoring.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
     class Target:
         pass
 
