@@ -65,26 +65,26 @@ def drift(
     from mailctl.plan.targeting import matching_nothing
     from mailctl.text import shown
 
-    with github.errors_as_annotations(fmt == github.FORMAT):
+    with github.errors_as_annotations(fmt == github.FORMAT):  # --out and the step files' errors too
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
-    for pattern in matching_nothing(targets, {*planned.desired.resources, *planned.actual.resources}):
-        click.echo(
-            f"Warning: --target {shown(pattern)} matches nothing declared or existing: this report "
-            "checked nothing there",
-            err=True,
-        )
-    report = DriftReport.from_plan(planned.plan)
-    if fmt == OPENMETRICS:
-        text = render_openmetrics(report, time.time(), str(shard) if shard else None)
-    else:
-        text = render(report, "text" if fmt == github.FORMAT else fmt)
-    if out:
-        try:
-            atomic.write_text(out, text + "\n")
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
-    else:
-        click.echo(text)
-    if fmt == github.FORMAT:
-        github.report_drift(report)
+        for pattern in matching_nothing(targets, {*planned.desired.resources, *planned.actual.resources}):
+            click.echo(
+                f"Warning: --target {shown(pattern)} matches nothing declared or existing: this report "
+                "checked nothing there",
+                err=True,
+            )
+        report = DriftReport.from_plan(planned.plan)
+        if fmt == OPENMETRICS:
+            text = render_openmetrics(report, time.time(), str(shard) if shard else None)
+        else:
+            text = render(report, "text" if fmt == github.FORMAT else fmt)
+        if out:
+            try:
+                atomic.write_text(out, text + "\n")
+            except OSError as exc:
+                raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        else:
+            click.echo(text)
+        if fmt == github.FORMAT:
+            github.report_drift(report)
     sys.exit(EXIT_CHANGES if report.has_drift else EXIT_OK)

@@ -62,15 +62,17 @@ def plan(
             "--out cannot save a sharded plan (other shards change the state it records): "
             "apply each shard with `mailctl apply --shard K/N`"
         )
-    with github.errors_as_annotations(fmt == github.FORMAT):
+    with github.errors_as_annotations(fmt == github.FORMAT):  # the step files' errors too
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
-    if out:
-        planned.plan.refusals += planfile.unsaved_values(planned.plan)
-        planfile.save(out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes), list(files))
-    renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
-    click.echo(renderer(planned.plan))
-    if fmt == github.FORMAT:
-        github.report_plan(planned.plan)
-    if out and fmt in ("text", github.FORMAT):
-        click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
+        if out:
+            planned.plan.refusals += planfile.unsaved_values(planned.plan)
+            planfile.save(
+                out, planned.plan, planned.desired, planned.actual, list(targets), list(excludes), list(files)
+            )
+        renderer = {"text": render_text, "json": render_json, "markdown": render_markdown, "github": render_text}[fmt]
+        click.echo(renderer(planned.plan))
+        if fmt == github.FORMAT:
+            github.report_plan(planned.plan)
+        if out and fmt in ("text", github.FORMAT):
+            click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
     sys.exit(EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK)

@@ -24,3 +24,30 @@ def test_plan_github_fails_with_cannot_write_when_a_step_file_is_unwritable(vari
     )
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == f"Error: cannot write {directory}: Is a directory"
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_an_unwritable_step_summary_is_also_an_error_annotation(command: str, tmp_path: Path) -> None:
+    """With --format github every error is an ::error annotation too, so the failure shows on the
+    run's page; the step files were written after the annotated part of the command, and their
+    failure was only a line on stderr."""
+    directory = tmp_path / "a directory"
+    directory.mkdir()
+    result = CliRunner().invoke(
+        cli,
+        [command, "-f", str(BASIC), "--sandbox", ":memory:", "--format", "github"],
+        env={"GITHUB_STEP_SUMMARY": str(directory)},
+    )
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == f"::error::cannot write {directory}: Is a directory"
+
+
+def test_drift_out_unwritable_is_an_error_annotation(tmp_path: Path) -> None:
+    """drift --out FILE that cannot be written, with --format github: annotated as well."""
+    directory = tmp_path / "a directory"
+    directory.mkdir()
+    result = CliRunner().invoke(
+        cli, ["drift", "-f", str(BASIC), "--sandbox", ":memory:", "--format", "github", "--out", str(directory)]
+    )
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1].startswith(f"::error::cannot write {directory}")
