@@ -182,6 +182,19 @@ def test_no_difference_says_so_and_exits_0_without_planning(applied: Path, mailc
         assert run.stdout == ""
 
 
+def test_no_difference_with_an_unwritable_step_summary_is_an_annotated_error(
+    applied: Path, mailctl: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The 'nothing to plan' summary was written outside the annotated part: a failure there was
+    only a line on stderr, with no ::error on the run's page (as plan's and drift's own were)."""
+    unwritable = tmp_path / "a directory"
+    unwritable.mkdir()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(unwritable))
+    run = mailctl("plan", "-f", applied, "--format", "github", "--changed-since", "main")
+    assert run.exit_code == 1
+    assert run.stdout.splitlines()[-1] == f"::error::cannot write {unwritable}: Is a directory"
+
+
 def test_apply_changed_since_applies_only_what_changed(applied: Path, mailctl: Any):
     write(applied.parent, tenants={**TENANTS, "t4": {"company": "Four"}})
     run = mailctl.apply(applied, "--changed-since", "main")

@@ -43,12 +43,12 @@ def changed_since_option(func: F) -> F:
             if kwargs.get("planfile_path"):
                 raise UsageError("a saved PLANFILE already fixes the targets: drop --changed-since")
             for_github = kwargs.get("fmt") == github.FORMAT
-            with github.errors_as_annotations(for_github):
+            with github.errors_as_annotations(for_github):  # the step files' errors too
                 targets = tuple(kwargs.get("targets", ()))
                 selected = select(changed_since, tuple(kwargs["files"]), targets)
-            if selected is None:
-                if for_github:
+                if selected is None and for_github:
                     _publish_nothing(func.__name__, changed_since)
+            if selected is None:
                 sys.exit(EXIT_OK)
             kwargs["targets"] = selected
         return func(*args, **kwargs)
