@@ -57,15 +57,21 @@ def test_null_enabled_or_event_types_is_400_and_changes_nothing(sandbox: Sandbox
     assert _read(sandbox, path) == hook
 
 
-def test_a_pod_webhook_refuses_pod_subscription_changes(sandbox: Sandbox) -> None:
-    """Without the pod-scope check ``add_pod_ids`` on a pod webhook was silently ignored (200)."""
+def _pod_webhook(sandbox: Sandbox) -> tuple[str, Webhook, str]:
+    """A webhook on pod "owner"'s route subscribed to one of its inboxes, its path, and the id of
+    a second pod ("other")."""
     pods = sandbox.client.pods
     pod, other = pods.create(name="owner").pod_id, pods.create(name="other").pod_id
     inbox = pods.inboxes.create(pod, username="member").inbox_id
-    base = f"/v0/pods/{pod}/webhooks"
-    hook = _create(sandbox, base, inbox_ids=[inbox])
-    _refused(_patch(sandbox, f"{base}/{hook.webhook_id}", {"add_pod_ids": [other]}), "add_pod_ids")
-    assert _read(sandbox, f"{base}/{hook.webhook_id}") == hook
+    hook = _create(sandbox, f"/v0/pods/{pod}/webhooks", inbox_ids=[inbox])
+    return f"/v0/pods/{pod}/webhooks/{hook.webhook_id}", hook, other
+
+
+def test_a_pod_webhook_refuses_pod_subscription_changes(sandbox: Sandbox) -> None:
+    """Without the pod-scope check ``add_pod_ids`` on a pod webhook was silently ignored (200)."""
+    path, hook, other = _pod_webhook(sandbox)
+    _refused(_patch(sandbox, path, {"add_pod_ids": [other]}), "add_pod_ids")
+    assert _read(sandbox, path) == hook
 
 
 def test_an_inbox_webhook_refuses_inbox_subscription_changes(sandbox: Sandbox) -> None:
@@ -88,14 +94,10 @@ def test_adding_an_unknown_pod_is_400_and_changes_nothing(sandbox: Sandbox) -> N
 
 def test_adding_an_inbox_of_another_pod_to_a_pod_webhook_is_400(sandbox: Sandbox) -> None:
     """Without the check on ``add_inbox_ids`` a pod webhook could subscribe to another pod's inbox."""
-    pods = sandbox.client.pods
-    pod, other = pods.create(name="owner").pod_id, pods.create(name="other").pod_id
-    mine = pods.inboxes.create(pod, username="mine").inbox_id
-    theirs = pods.inboxes.create(other, username="theirs").inbox_id
-    base = f"/v0/pods/{pod}/webhooks"
-    hook = _create(sandbox, base, inbox_ids=[mine])
-    _refused(_patch(sandbox, f"{base}/{hook.webhook_id}", {"add_inbox_ids": [theirs]}), "add_inbox_ids[0]")
-    assert _read(sandbox, f"{base}/{hook.webhook_id}") == hook
+    path, hook, other = _pod_webhook(sandbox)
+    theirs = sandbox.client.pods.inboxes.create(other, username="theirs").inbox_id
+    _refused(_patch(sandbox, path, {"add_inbox_ids": [theirs]}), "add_inbox_ids[0]")
+    assert _read(sandbox, path) == hook
 
 
 def test_update_cannot_push_a_webhook_past_ten_pods(sandbox: Sandbox) -> None:
