@@ -127,6 +127,7 @@ class Sandbox:
     inner: httpx.BaseTransport
     exchanges: list[Exchange] = field(default_factory=list)
     _saved_knobs: dict[str, Any] = field(default_factory=dict)
+    _other_org_keys: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._transport = RecordingTransport(self.inner, self.exchanges)
@@ -145,6 +146,13 @@ class Sandbox:
         assert response.is_success, f"control API {method} {path}: {response.status_code} {response.text[:300]}"
         return response
 
+    def new_organization(self) -> str:
+        """The API key of a new organization (POST /_sandbox/organizations); `restore()` wipes it,
+        since addresses are unique across organizations and the HTTP server outlives the test."""
+        key: str = self.control("POST", "organizations").json()["api_key"]
+        self._other_org_keys.append(key)
+        return key
+
     def configure(self, **knobs: Any) -> None:
         """Change sandbox knobs (PATCH /_sandbox/config); `restore()` puts the old values back."""
         current = self.control("GET", "config").json()
@@ -153,6 +161,10 @@ class Sandbox:
         self.control("PATCH", "config", json=knobs)
 
     def restore(self) -> None:
+        for key in self._other_org_keys:
+            response = self.http.post("/_sandbox/reset", headers=auth(key))
+            assert response.is_success, f"reset of a test's organization: {response.status_code}"
+        self._other_org_keys.clear()
         if self._saved_knobs:
             self.control("PATCH", "config", json=self._saved_knobs)
             self._saved_knobs.clear()

@@ -12,7 +12,7 @@ from contract_harness import Sandbox, raises_api_error
 
 @pytest.fixture
 def other_org(sandbox: Sandbox) -> AgentMail:
-    return sandbox.sdk(sandbox.control("POST", "organizations").json()["api_key"])
+    return sandbox.sdk(sandbox.new_organization())
 
 
 def test_other_orgs_resources_are_invisible(sandbox: Sandbox, other_org: AgentMail) -> None:

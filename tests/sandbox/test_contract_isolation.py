@@ -72,7 +72,7 @@ def org_a(sandbox: Sandbox) -> dict[str, str]:
     )
     pod_key = client.pods.api_keys.create(pod.pod_id, request=CreateBearerApiKeyRequest(name="pod"))
     inbox_key = client.inboxes.api_keys.create(inbox.inbox_id, request=CreateBearerApiKeyRequest(name="inbox"))
-    other = sandbox.control("POST", "organizations").json()["api_key"]
+    other = sandbox.new_organization()
     return {"restricted": restricted.api_key, "pod": pod_key.api_key, "inbox": inbox_key.api_key, "other": other}
 
 
@@ -127,7 +127,7 @@ def test_the_own_organisations_key_drives_its_organisation(sandbox: Sandbox, org
 
 
 def test_a_reset_leaves_other_organisations_alone(sandbox: Sandbox) -> None:
-    other = sandbox.sdk(sandbox.control("POST", "organizations").json()["api_key"])
+    other = sandbox.sdk(sandbox.new_organization())
     other.pods.create(name="theirs")
     sandbox.reset()
     assert sorted(p.name for p in other.pods.list().pods) == ["Default Pod", "theirs"]

@@ -31,7 +31,7 @@ def test_every_key_of_an_organisation_shares_one_budget(sandbox: Sandbox) -> Non
 
 
 def test_another_organisation_is_not_throttled_by_this_ones_load(sandbox: Sandbox) -> None:
-    other = sandbox.sdk(sandbox.control("POST", "organizations").json()["api_key"])
+    other = sandbox.sdk(sandbox.new_organization())
     sandbox.configure(rate_limit=0.5)
     sandbox.client.pods.list(request_options=NO_RETRY)
     _assert_throttled(sandbox.client)

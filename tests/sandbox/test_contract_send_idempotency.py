@@ -102,7 +102,7 @@ def test_without_a_key_every_send_sends(sandbox: Sandbox, inboxes: tuple[str, st
 
 
 def test_keys_are_per_organisation(sandbox: Sandbox, inboxes: tuple[str, str, str]) -> None:
-    other = sandbox.sdk(sandbox.control("POST", "organizations").json()["api_key"])
+    other = sandbox.sdk(sandbox.new_organization())
     theirs = other.inboxes.create(request={"username": "theirs"}).inbox_id  # type: ignore[arg-type]
     _routes(sandbox, inboxes)["send"]("ours", idempotency_key="common")
     sent = other.inboxes.messages.send(theirs, to=[inboxes[0]], text="theirs", idempotency_key="common")
