@@ -105,6 +105,19 @@ each alternating: uneven 1.11-1.12x -> 1.04-1.06x, hash 1.01-1.06x -> 1.02x; the
 1.13-1.57x -> 1.08-1.19x; 429s 4.2-5.3% -> 4.5-6.1%). The 2% is still out of reach: the ramp's
 speed (start rate 20-40/s, doubling every 0.5-1.5 s) and the cubic's plateau, probe and doubling
 (2-4 s, 1-3 s) on top of the fix all land on the same frontier of 4-5% at 1.03-1.09x.
+
+Why tuning the pacer alone will not reach 2% (reasoned on 2026-12-07 from pacing_sim's traces; not
+built): a shard learns only from its own refusals, so a contact with the limit that is to tell all
+four shards something costs at least four refusals, one each, plus whatever each has sent before
+its first comes back (the first contact costs 6-8 in the simulation at 30/s). The uneven layout's
+514 accepted requests allow 10 in all. So the shards get one contact, and after it each must pace
+at its exact share of the limit without probing again. But the rate a shard measured at that
+contact is its share of the organisation's rate only if the four start ramps were aligned, and
+processes that start 0.5-1.5 s apart are one to three doublings apart (hence the 2x spread between
+the shards' estimates). Aligning them would need a clock the shards share (the siblings' lock pods'
+``created_at``, read before the changes start). Even then the estimate is too high by the burst the
+bucket held before the contact (up to 1 + 1/window of the limit), and a second contact to correct
+it spends the rest of the 10.
 """
 
 from __future__ import annotations
