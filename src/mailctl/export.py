@@ -16,7 +16,8 @@ What is selected is widened until the config is self-contained and plans with no
 
 With ``-f``, what that config's ``manage.ignore`` matches is left out (``without_ignored``), and
 the rules come along in the printed ``manage`` section (``carried_rules``): without them, the
-printed config alone would delete or adopt what the rules leave alone.
+printed config alone would delete or adopt what the rules leave alone. ``export`` prints its
+``settings`` too (``carried_settings``), so the printed config keeps the -f config's rails.
 
 Keys that cannot be declared are left out, and said so: the older of two keys sharing a name in
 the middle of a rotation (``superseded``; unmanaged until ``rotate --retire-old``), the old half
@@ -243,9 +244,22 @@ def _unrecorded_note(key: Resource) -> str:
     return why + "; mailctl leaves it alone while it is undeclared, and replaces it with a new key if you declare it"
 
 
-def export_tree(state: ActualState, manage: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One config tree declaring every resource of ``state``, under ``manage`` rules if any."""
+def carried_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The ``settings`` printed for a ``-f`` config's, and what the header says about them. The
+    safety thresholds must come along: an apply of the printed config alone would otherwise run
+    with the defaults, and let through the changes the -f config's rails refuse."""
+    if not settings:
+        return {}, []
+    return settings, ["settings copied from the -f config (drop the copy if you add this to that config)"]
+
+
+def export_tree(
+    state: ActualState, manage: dict[str, Any] | None = None, settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One config tree declaring every resource of ``state``, under ``manage`` rules and
+    ``settings`` if any."""
     tree: dict[str, Any] = {"version": 1} | ({"manage": manage} if manage else {})
+    tree |= {"settings": settings} if settings else {}
     for resource in sorted(state.resources.values(), key=lambda r: r.address):
         segments = split_address(resource.address)
         scope = tree

@@ -243,6 +243,40 @@ def test_export_with_manage_ignore_writes_config_that_plans_clean_on_its_own(mai
     assert mailctl("plan", "-f", path, "--detailed-exitcode").exit_code == 0
 
 
+STRICT_SETTINGS = "version: 1\nsettings:\n  safety:\n    max_delete_fraction: 0\n    min_existing: 1\n"
+
+
+def test_export_carries_the_safety_settings_so_the_written_config_keeps_its_rails(mailctl, sandbox, tmp_path: Path):
+    """`export -f` copied the manage rules but not `settings`: an apply of the written config ran
+    with the default thresholds, so a deletion the -f config's rails refuse went through."""
+    sdk = sandbox.sdk()
+    pod = sdk.pods.create(name="T1", client_id="t-1")
+    for username in ("desk", "spare"):
+        sdk.pods.inboxes.create(pod.pod_id, username=username)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(STRICT_SETTINGS)
+    out = tmp_path / "adopted"
+    run = mailctl("export", "-f", rules, "-o", out)
+    assert run.exit_code == 0, run.output
+    organization = (out / "_organization.yaml").read_text()
+    assert yaml.safe_load(organization)["settings"] == {"safety": {"max_delete_fraction": 0, "min_existing": 1}}
+    assert "settings copied from the -f config" in organization
+    assert mailctl("plan", "-f", out, "--detailed-exitcode").exit_code == 0
+
+    tenant = yaml.safe_load((out / "t-1.yaml").read_text())
+    del tenant["pods"]["t-1"]["inboxes"]["spare@agentmail.to"]  # the written config now deletes it
+    (out / "t-1.yaml").write_text(yaml.safe_dump(tenant))
+    refused = mailctl("apply", "-f", out, "--auto-approve")
+    assert refused.exit_code == 1, refused.output
+    assert sorted(i.inbox_id for i in sdk.pods.inboxes.list(pod.pod_id).inboxes) == [
+        "desk@agentmail.to",
+        "spare@agentmail.to",
+    ]
+
+    single = mailctl("export", "-f", rules)
+    assert yaml.safe_load(single.stdout)["settings"] == {"safety": {"max_delete_fraction": 0, "min_existing": 1}}
+
+
 def test_a_lone_replaced_key_is_exported_under_its_name_and_renamed_back_in_place(mailctl, sandbox, tmp_path: Path):
     """The old half of a create-first replacement whose create failed (`NAME#mailctl-replaced`,
     no key under NAME) is the declared key: export left it out ("shares its name with another

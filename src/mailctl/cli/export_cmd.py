@@ -24,20 +24,20 @@ from mailctl.text import shown
 if TYPE_CHECKING:
     from mailctl.export import Selection
     from mailctl.plan.changes import Change
-    from mailctl.resources import ActualState, ManagePolicy
+    from mailctl.resources import ActualState, DesiredState, ManagePolicy
 
 STDOUT = "<stdout>"  # the label problems carry when the config goes to stdout
 
 
 def _read_everything(
     endpoint: str | None, sandbox: str | None, files: tuple[str, ...]
-) -> tuple[ActualState, ManagePolicy | None]:
-    """What exists, and the ``-f`` config's ``manage`` rules (None without ``-f``)."""
+) -> tuple[ActualState, DesiredState | None]:
+    """What exists, and the ``-f`` config (None without ``-f``): its rules come along."""
     from mailctl.ops.export import read_account
 
     with open_client(endpoint, sandbox) as client:
         actual = read_account(client)
-    return actual, load_desired(files).manage if files else None
+    return actual, load_desired(files) if files else None
 
 
 def _selectable(
@@ -155,17 +155,18 @@ def export(
       mailctl export -o mailctl/
       mailctl export --pod 'tenant-*' -o mailctl/
     """
-    from mailctl.export import export_tree, select_pods, split_by_pod, to_yaml
+    from mailctl.export import carried_settings, export_tree, select_pods, split_by_pod, to_yaml
 
     if out_dir == "":
         raise UsageError("-o needs a directory (leave -o out to print to stdout)")
     if out_dir is not None:
         _refuse_directory(Path(out_dir))  # before reading the account
-    actual, manage = _read_everything(endpoint, sandbox, files)
-    selectable, rules, notes = _selectable(actual, manage, every_pod=not pods)
+    actual, config = _read_everything(endpoint, sandbox, files)
+    selectable, rules, notes = _selectable(actual, config.manage if config else None, every_pod=not pods)
+    settings, settings_notes = carried_settings(config.settings if config else {})
     selection = select_pods(selectable, list(pods))
-    selection.notes.extend(notes)
-    tree = export_tree(selection.state, rules)
+    selection.notes.extend(settings_notes + notes)
+    tree = export_tree(selection.state, rules, settings)
     parts = split_by_pod(tree)
     if not selection.state.resources:
         raise UsageError("nothing to export" + (f" for --pod {' '.join(pods)}" if pods else ""))
@@ -205,8 +206,8 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
     """
     from mailctl.export import export_tree, select_for_import, to_yaml
 
-    actual, manage = _read_everything(endpoint, sandbox, files)
-    selectable, rules, notes = _selectable(actual, manage, every_pod=False)
+    actual, config = _read_everything(endpoint, sandbox, files)
+    selectable, rules, notes = _selectable(actual, config.manage if config else None, every_pod=False)
     selection = select_for_import(selectable, list(addresses))
     selection.notes.extend(notes)
     if not selection.state.resources:
