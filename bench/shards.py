@@ -118,6 +118,15 @@ the shards' estimates). Aligning them would need a clock the shards share (the s
 ``created_at``, read before the changes start). Even then the estimate is too high by the burst the
 bucket held before the contact (up to 1 + 1/window of the limit), and a second contact to correct
 it spends the rest of the 10.
+
+The bound measured the same day (``pacing_sim.py --oracle``: each shard told the limit at its first
+429, and told at once when a sibling ends): 0.5-1.4% 429s at 1.00-1.02x. The first contact costs
+5.6-7.2 refusals, so it leaves room. What is missing is the estimate after it. At the first 429 (24
+seeds, shards starting up to 0.5 s apart) the four shards are refused within 0.05-0.1 s of each
+other (1 s at most). Its accepted rate over the last 2 s, divided by its share, puts the limit at
+1.2-4x the real one (2.5x typical: the ramp overshoots). Its accepted count since its start divided
+by its share and by (seconds since its start + the bucket's 1 s) gives 0.9-1.05x typical, but
+0.4-2.6x at the extremes, and a shard whose estimate is 2x off spends the others' parts.
 """
 
 from __future__ import annotations
