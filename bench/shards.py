@@ -127,6 +127,11 @@ other (1 s at most). Its accepted rate over the last 2 s, divided by its share, 
 1.2-4x the real one (2.5x typical: the ramp overshoots). Its accepted count since its start divided
 by its share and by (seconds since its start + the bucket's 1 s) gives 0.9-1.05x typical, but
 0.4-2.6x at the extremes, and a shard whose estimate is 2x off spends the others' parts.
+Tried in the simulation (24 seeds, starts up to 0.5 s apart, not kept): from its first 429 each
+shard paces at its share of that count estimate (x0.95-1.0, growing 1-3% a second), with each
+sibling's end told 1.5 s late. The 429 share falls to 1.0-2.1%, but the ratio rises to 1.12-1.2x
+(maxima 1.3-2.2x). The estimates differ by +-15%, so the shards do not end together, and the
+shards left after the first ends run below the limit until the news comes.
 """
 
 from __future__ import annotations
