@@ -23,7 +23,7 @@ from typing import Any
 
 from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, AttributeChange, Change, Plan, selected
-from mailctl.plan.render import change_to_json, code, diff_cell, selection_to_json, table_cell
+from mailctl.plan.render import change_to_json, code, diff_cell, markdown_cell, selection_to_json
 from mailctl.resources import pod_address, pod_of
 from mailctl.text import shown, shown_value
 
@@ -138,7 +138,7 @@ def render_markdown(report: DriftReport) -> str:
     if rows:
         lines += ["| Resource | Drift | Details (actual → declared) |", "|---|---|---|"]
         for category, change in rows:
-            details = ([table_cell(change.reason)] if change.reason else []) + [diff_cell(d) for d in change.diff]
+            details = ([markdown_cell(change.reason)] if change.reason else []) + [diff_cell(d) for d in change.diff]
             lines.append(f"| {code(change.address)} | {category} | {'<br>'.join(details) or '—'} |")
         lines.append("")
     if report.unmanaged:

@@ -200,7 +200,7 @@ def render_markdown(plan: Plan) -> str:
     lines = ["### mailctl plan", ""]
     if plan.refusals:
         lines += ["> [!CAUTION]", "> **`mailctl apply` will refuse this plan:**"]
-        lines += [f"> - **{r.rule}**: {table_cell(r.message)}" for r in plan.refusals]
+        lines += [f"> - **{r.rule}**: {markdown_cell(r.message)}" for r in plan.refusals]
         lines += [""]
     lines += [f"**{plan.summary(code)}**", ""]
     if plan.changes:
@@ -208,7 +208,7 @@ def render_markdown(plan: Plan) -> str:
         for change in plan.changes:
             details = [diff_cell(d) + (" (forces replacement)" if d.forces_replacement else "") for d in change.diff]
             if change.reason:
-                details.insert(0, table_cell(change.reason))
+                details.insert(0, markdown_cell(change.reason))
             held = change.held
             if held:
                 details.append(f"⚠️ holds {held}")
@@ -239,6 +239,12 @@ def markdown_text(text: str) -> str:
     punctuation escaped, so a name cannot forge markup (``<details>``, ``**Plan: ...**``)."""
     escaped = shown(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", escaped)
+
+
+def markdown_cell(text: str) -> str:
+    """Prose with names in it (a reason, a refusal) inside a table cell or a list item: as
+    :func:`markdown_text`, with each line break as <br>."""
+    return "<br>".join(markdown_text(line) for line in shown(text, keep="\n").splitlines())
 
 
 def table_cell(text: str) -> str:

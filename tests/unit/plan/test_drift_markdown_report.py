@@ -41,3 +41,12 @@ def test_markdown_report_without_drift_has_no_table():
     assert render(DriftReport.from_plan(Plan()), "markdown") == (
         "### mailctl drift report\n\n**No drift: the actual state matches the configuration (0 unmanaged).**\n"
     )
+
+
+def test_a_reason_from_the_api_is_text_in_the_markdown_report():
+    """A drift reason quoting a name the API holds printed it as live HTML and Markdown."""
+    forged = "api_key/<img src=x onerror=alert(1)> **Drift: none** | cell"
+    report = DriftReport.from_plan(Plan(changes=[Change(UPDATE, "pod/t", reason=f"moved from {forged}")]))
+    [row] = [line for line in render(report, "markdown").splitlines() if line.startswith("| `pod/t`")]
+    assert "<img" not in row and "**Drift" not in row and "&lt;img" in row
+    assert row.count(" | ") == 2  # the name's "|" cannot open a fourth cell
