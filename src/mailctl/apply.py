@@ -92,9 +92,21 @@ class ApplyResult:
         return [r for r in self.having(DEFERRED) if not r.awaited]
 
     @property
+    def skipped(self) -> list[StepResult]:
+        """This apply's own changes skipped (what they depend on failed)."""
+        return [r for r in self.having(SKIPPED) if not r.awaited]
+
+    @property
+    def not_started(self) -> list[StepResult]:
+        """This apply's own changes an interrupt left unstarted."""
+        return [r for r in self.having(NOT_STARTED) if not r.awaited]
+
+    @property
     def waited_for(self) -> list[StepResult]:
-        """Another shard's creates this apply waited for in vain (``shard`` names that shard)."""
-        return [r for r in self.having(DEFERRED) if r.awaited]
+        """Another shard's creates this apply waited for in vain (``shard`` names that shard): not
+        there in time, or never looked for (interrupted first, or an earlier wait failed). A wait
+        that broke (an API error) is a failure of this apply."""
+        return [r for r in self.results if r.awaited and r.outcome in (DEFERRED, SKIPPED, NOT_STARTED)]
 
     @property
     def found(self) -> list[StepResult]:

@@ -33,7 +33,7 @@ from mailctl import project_args as arguments
 from mailctl.api.budget import FASTEST, SLOWEST, Budget
 from mailctl.api.client import AgentMailClient
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
-from mailctl.apply import DONE, FAILED, NOT_STARTED, SKIPPED, ApplyResult, StepResult
+from mailctl.apply import DONE, FAILED, ApplyResult, StepResult
 from mailctl.errors import MailctlError, UnsafePlan, UsageError
 from mailctl.ops import planning
 from mailctl.ops.apply import ApplyHooks, ApplyOptions, open_sink, run_apply
@@ -191,7 +191,8 @@ class ApplyReport:
 
     @property
     def skipped(self) -> list[StepResult]:
-        return self._having(SKIPPED)
+        """Changes of this apply skipped (what they depend on failed)."""
+        return ApplyResult(self.results).skipped
 
     @property
     def deferred(self) -> list[StepResult]:
@@ -210,7 +211,8 @@ class ApplyReport:
 
     @property
     def not_started(self) -> list[StepResult]:
-        return self._having(NOT_STARTED)
+        """Changes of this apply an interrupt left unstarted."""
+        return ApplyResult(self.results).not_started
 
     @property
     def ok(self) -> bool:

@@ -320,10 +320,10 @@ def _print_steps(results: list[StepResult]) -> None:
 
 
 def _report(result: ApplyResult, outcome: ApplyOutcome) -> None:
-    from mailctl.ops.apply import DONE, FAILED, NOT_STARTED, SKIPPED
+    from mailctl.ops.apply import DONE, FAILED
 
     done, failed = result.having(DONE), result.having(FAILED)
-    skipped, not_started = result.having(SKIPPED), result.having(NOT_STARTED)
+    skipped, not_started = result.skipped, result.not_started
     found, deferred = result.found, result.deferred
     # Another shard's creates: found, or waited for in vain. Neither is a change of this apply.
     awaited = sorted([*found, *result.waited_for], key=lambda r: r.address)
