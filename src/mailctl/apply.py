@@ -246,7 +246,6 @@ class _Graph:
 
     def __init__(self, steps: dict[Step, Change]):
         needs = dependencies(steps)
-        self.needs = needs
         self.owners = {step: c.owner for step, c in steps.items() if step[1] == CREATE and c.owner is not None}
         self.waiting_for = {step: len(prerequisites) for step, prerequisites in needs.items()}
         self.dependents = dependents(needs)
