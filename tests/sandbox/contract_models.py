@@ -37,6 +37,7 @@ from agentmail import (
     PublicKeyCredential,
     SendMessageResponse,
     Thread,
+    UpdateMessageResponse,
     ValidationErrorResponse,
 )
 from agentmail.inboxes import Inbox, ListInboxesResponse, SearchInboxesResponse
@@ -120,6 +121,7 @@ _ROUTES += [
     ("POST", "/v0/inboxes/*/messages/*/forward", SendMessageResponse),
     ("GET", "/v0/inboxes/*/messages", ListMessagesResponse),
     ("GET", "/v0/inboxes/*/messages/*", Message),
+    ("PATCH", "/v0/inboxes/*/messages/*", UpdateMessageResponse),
     ("POST", "/v0/inboxes/*/drafts", Draft),
     ("PATCH", "/v0/inboxes/*/drafts/*", Draft),
     ("POST", "/v0/inboxes/*/drafts/*/send", SendMessageResponse),

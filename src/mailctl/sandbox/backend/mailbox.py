@@ -144,7 +144,7 @@ def list_filter(
             return False
         for name, values in wanted.items():
             haystack = [v.lower() for v in text_fields[name](item)]
-            if values and not any(v in h for v in values for h in haystack):
+            if not all(any(v in h for h in haystack) for v in values):  # repeated: all must match
                 return False
         return True
 

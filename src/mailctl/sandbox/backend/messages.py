@@ -83,7 +83,7 @@ def list_messages(ctx: Ctx) -> Reply:
         ctx,
         {
             "from": lambda m: [m["from"]],
-            "to": lambda m: m["to"] + m.get("cc", []),
+            "to": lambda m: m["to"] + m.get("cc", []) + m.get("bcc", []),  # the SDK: "to, cc, or bcc"
             "subject": lambda m: [m.get("subject") or ""],
         },
     )
@@ -172,7 +172,9 @@ def reply_to_row(original: Row, out: Outgoing) -> Outgoing:
 
 
 def _reply(ctx: Ctx, reply_all: bool) -> Reply:
-    ctx.caller.require("message_reply")
+    # The SDK: `message_reply` covers replies signed with a registered public key (not emulated);
+    # "Bearer keys reply with `message_send`".
+    ctx.caller.require("message_send")
     inbox = load_inbox(ctx, ctx.params["inbox_id"])
     original = load_message(ctx, inbox)
     out = outgoing_from_body(ctx, subject=False)
