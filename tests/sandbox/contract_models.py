@@ -38,6 +38,7 @@ from agentmail import (
     SendMessageResponse,
     Thread,
     UpdateMessageResponse,
+    UpdateThreadResponse,
     ValidationErrorResponse,
 )
 from agentmail.inboxes import Inbox, ListInboxesResponse, SearchInboxesResponse
@@ -93,6 +94,7 @@ _ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/v0/lists/*/*/*", ListEntry),
     ("GET", "/v0/threads", ListThreadsResponse),
     ("GET", "/v0/threads/*", Thread),
+    ("PATCH", "/v0/threads/*", UpdateThreadResponse),
     ("GET", "/v0/drafts", ListDraftsResponse),
     ("GET", "/v0/drafts/*", Draft),
 ]
@@ -111,6 +113,7 @@ for _prefix in ("/v0/pods/*", "/v0/inboxes/*"):
         ("GET", f"{_prefix}/lists/*/*/*", PodListEntry),
         ("GET", f"{_prefix}/threads", ListThreadsResponse),
         ("GET", f"{_prefix}/threads/*", Thread),
+        ("PATCH", f"{_prefix}/threads/*", UpdateThreadResponse),
         ("GET", f"{_prefix}/drafts", ListDraftsResponse),
         ("GET", f"{_prefix}/drafts/*", Draft),
     ]

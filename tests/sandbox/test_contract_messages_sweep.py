@@ -5,18 +5,14 @@ sweep (``.ci/mutate.py --sweep``) found no other test depending on."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-from agentmail import ApiKeyPermissions, CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError, ValidationError
 from agentmail.inboxes import CreateInboxRequest
 from agentmail.messages.types import Message
 from contract_harness import ORG_KEY, Sandbox, auth, raises_api_error
-
-OPT_IN = {"agent_armor_release", "app_connect"}  # §3.2: never held unless granted
-OUTSIDE = "dave@partner.example"  # not a sandbox domain: accepted, delivered nowhere
+from mail_helpers import OUTSIDE, key_lacking, only_received, read_message, received, tick
 
 
 def _inbox(sandbox: Sandbox, username: str) -> str:
@@ -24,41 +20,12 @@ def _inbox(sandbox: Sandbox, username: str) -> str:
     return str(inbox.inbox_id)
 
 
-def _received(sandbox: Sandbox, inbox: str) -> list[Message]:
-    """Every message ``inbox`` received, oldest first, read in full."""
-    items = sandbox.client.inboxes.messages.list(inbox, labels=["received"], ascending=True).messages
-    return [sandbox.client.inboxes.messages.get(inbox, m.message_id) for m in items]
-
-
-def _only_received(sandbox: Sandbox, inbox: str) -> Message:
-    (message,) = _received(sandbox, inbox)
-    return message
-
-
 def _alice_to_bob(sandbox: Sandbox, **send: Any) -> tuple[str, str, Message]:
     """Inboxes alice and bob, and the message alice sent bob (``send``: the send's fields), as bob
     received it."""
     alice, bob = _inbox(sandbox, "alice"), _inbox(sandbox, "bob")
     sandbox.client.inboxes.messages.send(alice, to=[bob], **send)
-    return alice, bob, _only_received(sandbox, bob)
-
-
-def _sent(sandbox: Sandbox, inbox: str, message_id: str) -> Message:
-    message: Message = sandbox.client.inboxes.messages.get(inbox, message_id)
-    return message
-
-
-def _key_lacking(sandbox: Sandbox, *flags: str) -> str:
-    """An organisation key holding every permission but ``flags`` (and the opt-in ones), so a
-    refusal can only come from the check for one of ``flags``."""
-    granted = {f: True for f in ApiKeyPermissions.model_fields if f not in OPT_IN and f not in flags}
-    request = CreateBearerApiKeyRequest(name=f"lacks-{'-'.join(flags)}", permissions=ApiKeyPermissions(**granted))
-    return str(sandbox.client.api_keys.create(request=request).api_key)
-
-
-def _tick() -> None:
-    """Timestamps have millisecond precision: let one pass so a bumped ``updated_at`` differs."""
-    time.sleep(0.005)
+    return alice, bob, only_received(sandbox, bob)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,14 +37,14 @@ def test_a_read_message_carries_its_text_as_extracted_text(sandbox: Sandbox) -> 
     a first message, so the extracted text is the whole text)."""
     alice, bob = _inbox(sandbox, "alice"), _inbox(sandbox, "bob")
     sandbox.client.inboxes.messages.send(alice, to=[bob], subject="Plain", text="Just the text")
-    assert _only_received(sandbox, bob).extracted_text == "Just the text"
+    assert only_received(sandbox, bob).extracted_text == "Just the text"
 
 
 def test_a_read_message_carries_its_html_as_extracted_html_and_no_extracted_text(sandbox: Sandbox) -> None:
     """Without the ``extracted_html`` line an HTML message had none; with the ``text`` test negated
     an HTML-only message got ``extracted_text: null`` (unset fields are omitted, spec §9.2)."""
-    alice, bob, received = _alice_to_bob(sandbox, subject="Rich", html="<p>Only HTML</p>")
-    message_id = received.message_id
+    alice, bob, delivered = _alice_to_bob(sandbox, subject="Rich", html="<p>Only HTML</p>")
+    message_id = delivered.message_id
     raw = sandbox.http.get(f"/v0/inboxes/{bob}/messages/{message_id}", headers=auth(ORG_KEY)).json()
     assert raw["extracted_html"] == "<p>Only HTML</p>"
     assert "text" not in raw and "extracted_text" not in raw
@@ -92,7 +59,7 @@ def test_relabelling_a_message_adds_and_removes_labels_and_keeps_them(sandbox: S
     none of the change, or failed."""
     alice, bob, before = _alice_to_bob(sandbox, subject="Label me", text="x")
     assert "unread" in before.labels
-    _tick()
+    tick()
     answer = sandbox.client.inboxes.messages.update(
         bob, before.message_id, add_labels=["important"], remove_labels="unread"
     )
@@ -153,9 +120,9 @@ def test_deleting_a_threads_last_message_leaves_no_empty_thread_in_the_listing(s
 def test_reading_a_message_needs_message_read(sandbox: Sandbox) -> None:
     """Without the check on GET /messages/{id}, a key without ``message_read`` could read mail
     (only the list route was checked)."""
-    alice, bob, received = _alice_to_bob(sandbox, subject="Secret", text="x")
-    message_id = received.message_id
-    key = sandbox.sdk(_key_lacking(sandbox, "message_read"))
+    alice, bob, delivered = _alice_to_bob(sandbox, subject="Secret", text="x")
+    message_id = delivered.message_id
+    key = sandbox.sdk(key_lacking(sandbox, "message_read"))
     with raises_api_error(403, "missing_permission"):
         key.inboxes.messages.get(bob, message_id)
 
@@ -163,7 +130,7 @@ def test_reading_a_message_needs_message_read(sandbox: Sandbox) -> None:
 def test_relabelling_a_message_needs_message_update(sandbox: Sandbox) -> None:
     """Without the check a key without ``message_update`` could change labels."""
     alice, bob, before = _alice_to_bob(sandbox, subject="Keep", text="x")
-    key = sandbox.sdk(_key_lacking(sandbox, "message_update"))
+    key = sandbox.sdk(key_lacking(sandbox, "message_update"))
     with raises_api_error(403, "missing_permission"):
         key.inboxes.messages.update(bob, before.message_id, add_labels=["flagged"])
     assert sandbox.client.inboxes.messages.get(bob, before.message_id).labels == before.labels
@@ -171,9 +138,9 @@ def test_relabelling_a_message_needs_message_update(sandbox: Sandbox) -> None:
 
 def test_deleting_a_message_needs_message_delete(sandbox: Sandbox) -> None:
     """Without the check a key without ``message_delete`` could delete mail."""
-    alice, bob, received = _alice_to_bob(sandbox, subject="Stay", text="x")
-    message_id = received.message_id
-    key = sandbox.sdk(_key_lacking(sandbox, "message_delete"))
+    alice, bob, delivered = _alice_to_bob(sandbox, subject="Stay", text="x")
+    message_id = delivered.message_id
+    key = sandbox.sdk(key_lacking(sandbox, "message_delete"))
     with raises_api_error(403, "missing_permission"):
         key.inboxes.messages.delete(bob, message_id)
     assert sandbox.client.inboxes.messages.get(bob, message_id).message_id == message_id
@@ -181,9 +148,9 @@ def test_deleting_a_message_needs_message_delete(sandbox: Sandbox) -> None:
 
 def test_forwarding_a_message_needs_message_send(sandbox: Sandbox) -> None:
     """Without the check a key without ``message_send`` could forward mail."""
-    alice, bob, received = _alice_to_bob(sandbox, subject="Pass on", text="x")
-    message_id = received.message_id
-    key = sandbox.sdk(_key_lacking(sandbox, "message_send"))
+    alice, bob, delivered = _alice_to_bob(sandbox, subject="Pass on", text="x")
+    message_id = delivered.message_id
+    key = sandbox.sdk(key_lacking(sandbox, "message_send"))
     with raises_api_error(403, "missing_permission"):
         key.inboxes.messages.forward(bob, message_id, to=[OUTSIDE])
     assert sandbox.client.inboxes.messages.list(bob, labels=["sent"]).messages == []
@@ -193,32 +160,32 @@ def test_forwarding_a_message_needs_message_send(sandbox: Sandbox) -> None:
 def test_replying_needs_a_send_permission(sandbox: Sandbox, route: str) -> None:
     """Without the check on reply / reply-all a key with neither ``message_send`` nor
     ``message_reply`` could reply (a bearer key needs ``message_send``: see the tests below)."""
-    alice, bob, received = _alice_to_bob(sandbox, subject="Answer me", text="x")
-    message_id = received.message_id
-    key = sandbox.sdk(_key_lacking(sandbox, "message_send", "message_reply"))
+    alice, bob, delivered = _alice_to_bob(sandbox, subject="Answer me", text="x")
+    message_id = delivered.message_id
+    key = sandbox.sdk(key_lacking(sandbox, "message_send", "message_reply"))
     with raises_api_error(403, "missing_permission"):
         getattr(key.inboxes.messages, route)(bob, message_id, text="no")
-    assert _received(sandbox, alice) == []
+    assert received(sandbox, alice) == []
 
 
 @pytest.mark.parametrize("route", ["reply", "reply_all"])
 def test_a_bearer_key_replies_with_message_send(sandbox: Sandbox, route: str) -> None:
     """SDK ``ApiKeyPermissions.message_reply``: "Reply and reply-all when the request is signed
     with a registered public key. Bearer keys reply with `message_send`"."""
-    alice, bob, received = _alice_to_bob(sandbox, subject="Answer me", text="x")
-    message_id = received.message_id
-    key = sandbox.sdk(_key_lacking(sandbox, "message_reply"))
+    alice, bob, delivered = _alice_to_bob(sandbox, subject="Answer me", text="x")
+    message_id = delivered.message_id
+    key = sandbox.sdk(key_lacking(sandbox, "message_reply"))
     getattr(key.inboxes.messages, route)(bob, message_id, text="yes")
-    assert [m.text for m in _received(sandbox, alice)] == ["yes"]
+    assert [m.text for m in received(sandbox, alice)] == ["yes"]
 
 
 @pytest.mark.parametrize("route", ["reply", "reply_all"])
 def test_a_bearer_key_without_message_send_cannot_reply(sandbox: Sandbox, route: str) -> None:
     """The other half: ``message_reply`` alone is for signed requests, not for a bearer key (the
     sandbox asked bearer keys for ``message_reply``)."""
-    alice, bob, received = _alice_to_bob(sandbox, subject="Answer me", text="x")
-    message_id = received.message_id
-    key = sandbox.sdk(_key_lacking(sandbox, "message_send"))
+    alice, bob, delivered = _alice_to_bob(sandbox, subject="Answer me", text="x")
+    message_id = delivered.message_id
+    key = sandbox.sdk(key_lacking(sandbox, "message_send"))
     with raises_api_error(403, "missing_permission"):
         getattr(key.inboxes.messages, route)(bob, message_id, text="no")
 
@@ -232,7 +199,7 @@ def test_a_reply_to_a_message_without_subject_gets_a_re_subject(sandbox: Sandbox
     alice, bob, original = _alice_to_bob(sandbox, text="no subject")
     assert original.subject is None
     sandbox.client.inboxes.messages.reply(bob, original.message_id, text="answer")
-    reply = _only_received(sandbox, alice)
+    reply = only_received(sandbox, alice)
     assert (reply.subject or "").lower().startswith("re:")
     assert reply.thread_id == sandbox.client.inboxes.messages.list(alice, labels=["sent"]).messages[0].thread_id
 
@@ -243,8 +210,8 @@ def test_a_reply_to_a_message_the_inbox_sent_goes_to_its_recipients(sandbox: San
     alice, bob = _inbox(sandbox, "alice"), _inbox(sandbox, "bob")
     sent = sandbox.client.inboxes.messages.send(alice, to=[bob], subject="Follow-up", text="first")
     reply = sandbox.client.inboxes.messages.reply(alice, sent.message_id, text="second")
-    assert _sent(sandbox, alice, reply.message_id).to == [bob]
-    assert [m.text for m in _received(sandbox, bob)] == ["first", "second"]
+    assert read_message(sandbox, alice, reply.message_id).to == [bob]
+    assert [m.text for m in received(sandbox, bob)] == ["first", "second"]
 
 
 def test_a_reply_all_to_a_message_the_inbox_sent_keeps_its_cc(sandbox: Sandbox) -> None:
@@ -252,7 +219,7 @@ def test_a_reply_all_to_a_message_the_inbox_sent_keeps_its_cc(sandbox: Sandbox) 
     alice, bob = _inbox(sandbox, "alice"), _inbox(sandbox, "bob")
     sent = sandbox.client.inboxes.messages.send(alice, to=[bob], cc=[OUTSIDE], subject="Team", text="x")
     reply = sandbox.client.inboxes.messages.reply_all(alice, sent.message_id, text="y")
-    again = _sent(sandbox, alice, reply.message_id)
+    again = read_message(sandbox, alice, reply.message_id)
     assert (again.to, again.cc) == ([bob], [OUTSIDE])
 
 
@@ -262,30 +229,30 @@ def test_a_reply_to_mail_sent_to_oneself_does_not_address_oneself(sandbox: Sandb
     alice, bob = _inbox(sandbox, "alice"), _inbox(sandbox, "bob")
     sent = sandbox.client.inboxes.messages.send(alice, to=[alice, bob], subject="Note", text="x")
     reply = sandbox.client.inboxes.messages.reply(alice, sent.message_id, text="y")
-    assert _sent(sandbox, alice, reply.message_id).to == [bob]
-    assert [m.message_id for m in _received(sandbox, alice)] == [sent.message_id]
+    assert read_message(sandbox, alice, reply.message_id).to == [bob]
+    assert [m.message_id for m in received(sandbox, alice)] == [sent.message_id]
 
 
 def test_a_reply_all_copies_everyone_else_but_not_the_replying_inbox(sandbox: Sandbox) -> None:
     """Without filtering ``cc`` the replying inbox copied itself on its own reply-all."""
     alice, bob, carol = _inbox(sandbox, "alice"), _inbox(sandbox, "bob"), _inbox(sandbox, "carol")
     sandbox.client.inboxes.messages.send(carol, to=[alice, bob], cc=[OUTSIDE], subject="All", text="x")
-    original = _only_received(sandbox, alice)
+    original = only_received(sandbox, alice)
     reply = sandbox.client.inboxes.messages.reply_all(alice, original.message_id, text="y")
-    sent = _sent(sandbox, alice, reply.message_id)
+    sent = read_message(sandbox, alice, reply.message_id)
     assert (sent.to, sorted(sent.cc or [])) == ([carol], sorted([bob, OUTSIDE]))
-    assert [m.message_id for m in _received(sandbox, alice)] == [original.message_id]
+    assert [m.message_id for m in received(sandbox, alice)] == [original.message_id]
 
 
 def test_reply_with_reply_all_true_copies_everyone(sandbox: Sandbox) -> None:
     """Without reading the body's ``reply_all`` flag, /reply with it answered the sender only."""
     alice, bob, carol = _inbox(sandbox, "alice"), _inbox(sandbox, "bob"), _inbox(sandbox, "carol")
     sandbox.client.inboxes.messages.send(carol, to=[alice, bob], subject="All", text="x")
-    original = _only_received(sandbox, alice)
+    original = only_received(sandbox, alice)
     reply = sandbox.client.inboxes.messages.reply(alice, original.message_id, text="y", reply_all=True)
-    sent = _sent(sandbox, alice, reply.message_id)
+    sent = read_message(sandbox, alice, reply.message_id)
     assert (sent.to, sent.cc) == ([carol], [bob])
-    assert [m.text for m in _received(sandbox, bob)] == ["x", "y"]
+    assert [m.text for m in received(sandbox, bob)] == ["x", "y"]
 
 
 def test_a_reply_references_every_message_before_it(sandbox: Sandbox) -> None:
@@ -294,10 +261,10 @@ def test_a_reply_references_every_message_before_it(sandbox: Sandbox) -> None:
     alice, bob = _inbox(sandbox, "alice"), _inbox(sandbox, "bob")
     messages = sandbox.client.inboxes.messages
     first = messages.send(alice, to=[bob], subject="Chain", text="1")
-    second = messages.reply(bob, _only_received(sandbox, bob).message_id, text="2")
+    second = messages.reply(bob, only_received(sandbox, bob).message_id, text="2")
     third = messages.reply(alice, second.message_id, text="3")
-    assert _sent(sandbox, bob, second.message_id).references == [first.message_id]
-    assert _sent(sandbox, alice, third.message_id).references == [first.message_id, second.message_id]
+    assert read_message(sandbox, bob, second.message_id).references == [first.message_id]
+    assert read_message(sandbox, alice, third.message_id).references == [first.message_id, second.message_id]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,10 +275,10 @@ def test_a_forward_without_subject_takes_the_original_subject_marked_fwd(sandbox
     """Without the default subject a forward without one went out with none."""
     alice, bob, original = _alice_to_bob(sandbox, subject="Quarterly numbers", text="x")
     forwarded = sandbox.client.inboxes.messages.forward(bob, original.message_id, to=[OUTSIDE])
-    subject = _sent(sandbox, bob, forwarded.message_id).subject or ""
+    subject = read_message(sandbox, bob, forwarded.message_id).subject or ""
     assert subject.lower().startswith("fwd:") and subject.endswith("Quarterly numbers")
     explicit = sandbox.client.inboxes.messages.forward(bob, original.message_id, to=[OUTSIDE], subject="See below")
-    assert _sent(sandbox, bob, explicit.message_id).subject == "See below"
+    assert read_message(sandbox, bob, explicit.message_id).subject == "See below"
 
 
 def test_a_forward_carries_the_original_text_after_the_given_text(sandbox: Sandbox) -> None:
@@ -319,10 +286,10 @@ def test_a_forward_carries_the_original_text_after_the_given_text(sandbox: Sandb
     text at all)."""
     alice, bob, original = _alice_to_bob(sandbox, subject="Facts", text="The original body")
     noted = sandbox.client.inboxes.messages.forward(bob, original.message_id, to=[OUTSIDE], text="FYI")
-    text = _sent(sandbox, bob, noted.message_id).text or ""
+    text = read_message(sandbox, bob, noted.message_id).text or ""
     assert text.startswith("FYI") and "The original body" in text
     bare = sandbox.client.inboxes.messages.forward(bob, original.message_id, to=[OUTSIDE])
-    assert "The original body" in (_sent(sandbox, bob, bare.message_id).text or "")
+    assert "The original body" in (read_message(sandbox, bob, bare.message_id).text or "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,9 +336,9 @@ def test_before_and_after_split_the_messages_at_a_moment_between_them(sandbox: S
     alice = _inbox(sandbox, "alice")
     messages = sandbox.client.inboxes.messages
     first = messages.send(alice, to=[OUTSIDE], subject="Early", text="x")
-    _tick()
+    tick()
     second = messages.send(alice, to=[OUTSIDE], subject="Late", text="x")
-    early, late = (_sent(sandbox, alice, s.message_id).timestamp for s in (first, second))
+    early, late = (read_message(sandbox, alice, s.message_id).timestamp for s in (first, second))
     assert early < late
     between = early + (late - early) / 2
     assert [m.message_id for m in messages.list(alice, before=between).messages] == [first.message_id]

@@ -7,7 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from mailctl.sandbox.backend import messages
-from mailctl.sandbox.backend.core import Ctx, Reply, Row, no_content, not_found, now, ok, paginate
+from mailctl.sandbox.backend.core import (
+    Ctx,
+    Reply,
+    Row,
+    bad_request,
+    no_content,
+    not_found,
+    now,
+    ok,
+    paginate,
+    unprocessable,
+)
 from mailctl.sandbox.backend.mailbox import (
     MESSAGE,
     THREAD,
@@ -122,13 +133,30 @@ def get_thread(ctx: Ctx) -> Reply:
     return ok({**summarize(thread, rows), **page})
 
 
+# Labels mail gets from what happened to it: a thread's labels cannot add or remove them.
+SYSTEM_LABELS = frozenset({"sent", "received", "bounced", "delivered", "blocked", "unauthenticated"})
+MAX_RELABELLED = 100  # a thread of this many messages or more is refused (422)
+
+
 def update_thread(ctx: Ctx) -> Reply:
+    """SDK ``threads.update``: system labels cannot be added or removed, ``remove_labels`` takes
+    priority over ``add_labels``, and a thread of 100 or more messages is refused with a 422."""
     ctx.caller.require("message_update")
     thread, rows = _load(ctx)
     add, remove = (
         label_list(ctx.body.raw("add_labels"), "add_labels"),
         label_list(ctx.body.raw("remove_labels"), "remove_labels"),
     )
+    for field, labels in (("add_labels", add), ("remove_labels", remove)):
+        system = sorted(SYSTEM_LABELS.intersection(labels))
+        if system:
+            raise bad_request(f"{system[0]!r} is a system label: a thread's labels cannot change it", field)
+    if len(rows) >= MAX_RELABELLED:
+        raise unprocessable(
+            f"The thread has {len(rows)} messages: threads of {MAX_RELABELLED} or more cannot be relabelled",
+            fix="Relabel its messages one by one.",
+        )
+    add = [label for label in add if label not in remove]  # remove_labels takes priority
     for row in rows:
         labels = relabel(row.body["labels"], add, remove)
         if labels != row.body["labels"]:
