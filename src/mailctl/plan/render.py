@@ -241,10 +241,17 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", escaped)
 
 
+_INLINE_MARKUP = re.compile(r"([\\*_\[\]|~])")
+
+
 def markdown_cell(text: str) -> str:
-    """Prose with names in it (a reason, a refusal) inside a table cell or a list item: as
-    :func:`markdown_text`, with each line break as <br>."""
-    return "<br>".join(markdown_text(line) for line in shown(text, keep="\n").splitlines())
+    """mailctl's prose with names in it (a reason, a refusal) inside a table cell or a list item,
+    each line break as <br>: HTML and the punctuation that makes emphasis, links or cells escaped,
+    so a name cannot forge markup. Backticks stay: mailctl's own `code` spans keep their look (a
+    name's backtick can only set text as code)."""
+    lines = shown(text, keep="\n").splitlines()
+    escaped = [line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for line in lines]
+    return "<br>".join(_INLINE_MARKUP.sub(r"\\\1", line) for line in escaped)
 
 
 def table_cell(text: str) -> str:
