@@ -21,6 +21,7 @@ only for that part.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -237,8 +238,7 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|~])")
 def markdown_text(text: str) -> str:
     """Prose with names in it (a note) as Markdown text that stays text: HTML and Markdown
     punctuation escaped, so a name cannot forge markup (``<details>``, ``**Plan: ...**``)."""
-    escaped = shown(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", escaped)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(shown(text), quote=False))
 
 
 _INLINE_MARKUP = re.compile(r"([\\*_\[\]|~])")
@@ -249,9 +249,8 @@ def markdown_cell(text: str) -> str:
     each line break as <br>: HTML and the punctuation that makes emphasis, links or cells escaped,
     so a name cannot forge markup. Backticks stay: mailctl's own `code` spans keep their look (a
     name's backtick can only set text as code)."""
-    lines = shown(text, keep="\n").splitlines()
-    escaped = [line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for line in lines]
-    return "<br>".join(_INLINE_MARKUP.sub(r"\\\1", line) for line in escaped)
+    escaped = _INLINE_MARKUP.sub(r"\\\1", html.escape(shown(text, keep="\n"), quote=False))
+    return "<br>".join(escaped.splitlines())
 
 
 def table_cell(text: str) -> str:
