@@ -5,6 +5,7 @@ token bucket like the sandbox's (``--rate-limit R``: R per second, bursts of max
     .venv/bin/python bench/pacing_sim.py --no-share       # pacers that do not know the others' work
     .venv/bin/python bench/pacing_sim.py --trace 8,10,20,10   # every 0.5 s: accepted, 429s, pace per shard
     .venv/bin/python bench/pacing_sim.py --oracle         # what is left once the first contact is paid
+    .venv/bin/python bench/pacing_sim.py --stagger 1      # shards start up to 1 s apart, as processes do
 
 It answers in a second what bench/shards.py answers in minutes (and reproduces its 429 share), so
 a change to the pacer's rules can be weighed before it is measured for real. Each shard has a
@@ -137,12 +138,20 @@ class _Shard:
 
 
 def simulate(
-    works: list[int], rate: float, seed: int, trace: bool = False, share: bool = True, oracle: bool = False
+    works: list[int],
+    rate: float,
+    seed: int,
+    trace: bool = False,
+    share: bool = True,
+    oracle: bool = False,
+    stagger: float = 0.0,
 ) -> tuple[float, float]:
-    """(wall / (accepted / rate), 429 share) of one run; shards start at 0.5 s, the bucket full."""
+    """(wall / (accepted / rate), 429 share) of one run; the bucket full, shards start at 0.5 s (or
+    ``stagger``: each at a random moment up to that many seconds later, as processes do)."""
     world = _World(rate, tokens=max(1.0, rate))
     rng = random.Random(seed)
     shards = [_Shard(world, work, rng) for work in works]
+    starts = [0.5 + (stagger * rng.random() if stagger else 0.0) for _ in works]
     if share:  # as apply --shard does: each pacer knows every shard's work
         for k, shard in enumerate(shards):
             shard.pacer.share(works, k)
@@ -150,8 +159,8 @@ def simulate(
         for k, shard in enumerate(shards):
             shard.told = lambda pacer=shard.pacer: _tell(pacer, rate)
             shard.ended = lambda k=k: [other.pacer.sibling_ended(k) for other in shards]
-    for shard in shards:
-        world.at(0.5, shard.pump)
+    for shard, start in zip(shards, starts, strict=True):
+        world.at(start, shard.pump)
     if trace:
 
         def show() -> None:
@@ -169,7 +178,7 @@ def simulate(
         action()
     accepted = sum(s.accepted for s in shards)
     refused = sum(s.refused for s in shards)
-    wall = max(s.done_at for s in shards)
+    wall = max(s.done_at for s in shards) - min(starts) + 0.5
     return wall / (accepted / rate), refused / (accepted + refused)
 
 
@@ -185,14 +194,18 @@ def main() -> None:
     parser.add_argument("--trace", help="one layout's first seed, every 0.5 s: accepted, refused, pace per shard")
     parser.add_argument("--no-share", action="store_true", help="pacers that do not know the others' work")
     parser.add_argument("--oracle", action="store_true", help="each pacer told the limit at its first 429 (see above)")
+    parser.add_argument("--stagger", type=float, default=0.0, help="shards start up to this many seconds apart")
     args = parser.parse_args()
     if args.trace:
         works, rate = LAYOUTS[args.trace]
-        print(simulate(works, rate, 0, trace=True, share=not args.no_share, oracle=args.oracle))
+        print(simulate(works, rate, 0, trace=True, share=not args.no_share, oracle=args.oracle, stagger=args.stagger))
         return
     print(f"{'layout':16}{'ratio mean':>11}{'ratio max':>11}{'429 mean':>9}{'429 max':>9}")
     for name, (works, rate) in LAYOUTS.items():
-        runs = [simulate(works, rate, seed, share=not args.no_share, oracle=args.oracle) for seed in range(args.seeds)]
+        runs = [
+            simulate(works, rate, seed, share=not args.no_share, oracle=args.oracle, stagger=args.stagger)
+            for seed in range(args.seeds)
+        ]
         ratios = [ratio for ratio, _ in runs]
         shares = [share for _, share in runs]
         mean_ratio, mean_share = sum(ratios) / len(ratios), sum(shares) / len(shares)

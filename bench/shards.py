@@ -119,6 +119,19 @@ the shards' estimates). Aligning them would need a clock the shards share (the s
 bucket held before the contact (up to 1 + 1/window of the limit), and a second contact to correct
 it spends the rest of the 10.
 
+Tried on 2026-12-07 (evening), in the simulation (``pacing_sim.py --stagger``, 24 seeds): the
+aligned ramps above, with the estimate they were to make good. How wrong may an estimate be?
+``--oracle`` told a limit off by a factor f: f 0.95 costs 1.04-1.06x (0.5-1.9% 429s), f 1.05 and
+1.1 cost 1.3-2.2% and 2.0-2.4% 429s at 1.00-1.02x (the pauses of the few 429s rein in a pace
+set too high). So an estimate within 1.0-1.05x of the limit would do. From its first 429, each
+shard estimated the limit as its accepted count over its share of the time since the start plus
+the bucket's one second of burst, and spent that as a told budget. Started together, the
+estimates fall within 0.89-1.12x (p5-p95): 0.5-1.9% 429s, but at 1.06-1.08x (the median is 0.94).
+Started up to 0.5 or 1 s apart, they spread to 0.5-1.7x and 0.4-1.9x, aligned ramps or not (a
+shard that starts late, its ramp aligned, meets a bucket the others have emptied and is refused
+with few requests to count), and asking for 8 or 16 accepted requests before estimating did not
+narrow it: 1.7-4.0% at 1.02-1.23x. Aligning the ramps does not help, and is not built.
+
 The bound measured the same day (``pacing_sim.py --oracle``: each shard told the limit at its first
 429, and told at once when a sibling ends): 0.5-1.4% 429s at 1.00-1.02x. The first contact costs
 5.6-7.2 refusals, so it leaves room. What is missing is the estimate after it. At the first 429 (24
