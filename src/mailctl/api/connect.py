@@ -83,5 +83,6 @@ def _sandbox_client(path: str, client_options: dict[str, Any]) -> AgentMailClien
     try:
         app = create_app(db=path, api_keys=(SANDBOX_API_KEY,))
     except (OSError, sqlite3.Error, ValueError) as exc:
-        raise UsageError(f"cannot open sandbox database {path!r}: {exc}") from None
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # without "[Errno N]"
+        raise UsageError(f"cannot open sandbox database {path!r}: {why}") from None
     return AgentMailClient(SANDBOX_BASE_URL, SANDBOX_API_KEY, transport=_SandboxTransport(app), **client_options)

@@ -127,6 +127,8 @@ def serve(
       mailctl sandbox serve
       mailctl sandbox serve --port 0 --db sandbox.db --api-key am_my_local_key
     """
+    import sqlite3  # lazy, as the sandbox itself: other commands never load it
+
     from mailctl.sandbox.app import DEV_API_KEY, create_app
     from mailctl.sandbox.server import serve as serve_http
 
@@ -150,7 +152,10 @@ def serve(
             webhook_deliveries=webhook_deliveries,
             webhook_retry_ms=webhook_retry_ms,
         )
-    except Exception as exc:  # e.g. an unreadable --db file: a message, not a traceback
+    except (OSError, sqlite3.Error) as exc:  # an unreadable --db file: a message naming it, not a traceback
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # without "[Errno N]"
+        raise click.ClickException(f"cannot open sandbox database {db!r}: {why}") from None
+    except Exception as exc:
         raise click.ClickException(f"cannot start the sandbox: {exc}") from None
     try:
         serve_http(

@@ -234,8 +234,12 @@ def _claim(path: Path, info: os.stat_result | None, *, create: bool, followed: b
 def _check_owned(path: Path, info: os.stat_result, *, followed: bool) -> None:
     if info.st_uid not in (os.geteuid(), 0):
         _refuse(f"{path} belongs to uid {info.st_uid}, who could read or change any organisation in it")
-    if followed:
-        return  # the database itself, reached by ``follow``: its links were judged there
+    if followed:  # the database itself, reached by ``follow``: its links were judged there
+        if stat.S_ISDIR(info.st_mode):
+            _refuse(f"{path} is a directory, not a database file")
+        if not stat.S_ISREG(info.st_mode):
+            _refuse(f"{path} is not a regular file (SQLite would fail on it with a bare I/O error)")
+        return
     if stat.S_ISLNK(info.st_mode):
         _refuse(f"{path} is a symlink: SQLite would write the database's changes where it points; remove it")
     if not stat.S_ISREG(info.st_mode):

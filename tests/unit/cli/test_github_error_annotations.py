@@ -25,7 +25,6 @@ def test_github_annotates_a_non_config_error_as_one_escaped_error_line(
     result = CliRunner().invoke(cli, [command, "-f", str(BASIC), "--sandbox", HOSTILE_DB, "--format", "github"])
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"::error::cannot open sandbox database 'missing/{SHOWN_DB}': "
-        f"[Errno 2] No such file or directory: '{tmp_path}/missing/{SHOWN_DB}'"
+        f"::error::cannot open sandbox database 'missing/{SHOWN_DB}': No such file or directory"
     ]
     assert "Error: cannot open sandbox database" in result.stderr  # the usual report, too
