@@ -59,7 +59,10 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False)
+    # Values may hold octets 0x80-0xff (webhook_rules: obs-text): sent as those octets, where
+    # httpx would encode a str value as ASCII and fail every attempt.
+    octets = {name.encode("ascii"): value.encode("latin-1") for name, value in headers.items()}
+    response = httpx.post(url, content=body, headers=octets, timeout=TIMEOUT, follow_redirects=False)
     return response.status_code
 
 

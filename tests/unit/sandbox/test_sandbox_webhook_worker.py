@@ -262,3 +262,37 @@ def test_an_attempt_whose_lease_ran_out_is_recorded_beside_the_one_that_took_ove
     worker.run_once()
     [shown] = _shown(first)
     assert sorted(a["status_code"] for a in shown["attempts"]) == [200, 503]
+
+
+def test_a_header_value_beyond_ascii_is_delivered_as_its_latin_1_octets() -> None:
+    """The API accepts header values of octets 0x80-0xff (RFC 9110's obs-text), so a webhook's
+    ``X-Name: café`` must reach the handler as the octets it names. httpx encodes str values as
+    ASCII: every attempt failed with UnicodeEncodeError, and the sandbox reported a delivery the
+    real service would make as failing for good."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from mailctl.sandbox.webhook_worker import http_post
+
+    received: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.headers.get("X-Name", "")  # http.server decodes header octets as latin-1
+            received.append(raw.encode("latin-1"))
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        assert http_post(url, b"{}", {"X-Name": "caf\xe9", "Content-Type": "application/json"}) == 204
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received == [b"caf\xe9"]
