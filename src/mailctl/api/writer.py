@@ -229,9 +229,9 @@ class ApiWriter:
             body = spec.rename(change.desired.name)
         body |= spec.update_body(changed, change.desired.attrs, change.actual.attrs, self._known_remote_id)
         path = item_path(change.desired, self.ids, change.actual.remote_id)
+        _require_values(change.desired, change.actual, changed)  # before any request: all or nothing
         if body:
             self.client.patch(path, body)
-        _require_values(change.desired, change.actual, changed)
         for tail, values in spec.sub_updates(changed, change.desired, change.actual):
             self.client.patch(f"{path}/{tail}", values)  # write-only values: never in an error or log
         if change.actual.remote_id is not None:
