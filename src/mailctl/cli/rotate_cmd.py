@@ -76,6 +76,8 @@ def rotate(
     _report(address, result, secrets_out, retire_old, retire)
     if incomplete is not None:
         raise incomplete
+    if result.lock_left is not None:  # after the report: what was done still stands
+        raise result.lock_left
 
 
 def _report(address: str, result: RotateResult, secrets_out: str | None, retire_old: bool, retire: str) -> None:
@@ -103,3 +105,5 @@ def _push(
         result = push_webhook_headers(client, desired, address, hooks, lock_timeout)
     for attr, names in result.pushed.items():
         click.echo(f"{shown(address)}: sent the current values of {attr} {', '.join(shown(n) for n in names)}")
+    if result.lock_left is not None:
+        raise result.lock_left

@@ -11,12 +11,14 @@ sends every declared value again (read from the config and the environment now),
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.paths import item_path
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
-from mailctl.errors import ApiError, MailctlError, NotFound, UsageError
+from mailctl.errors import ApiError, LockNotReleased, MailctlError, NotFound, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.apply import ApplyHooks, LockState, locked
 from mailctl.ops.planning import read_addresses
@@ -28,6 +30,7 @@ class RotateResult:
     created: bool = False  # a new key was made (its secret is in the sink)
     deleted: list[str] = field(default_factory=list)  # older keys deleted (prefix or id)
     kept: int = 0  # older keys left for --retire-old
+    lock_left: LockNotReleased | None = None  # the work is done, but its lock may still be held
 
 
 class RotationIncomplete(MailctlError):
@@ -59,6 +62,21 @@ def declared_rotatable(desired: DesiredState, address: str) -> Resource:
 @dataclass
 class PushResult:
     pushed: dict[str, list[str]] = field(default_factory=dict)  # attribute -> names whose values were sent
+    lock_left: LockNotReleased | None = None  # the work is done, but its lock may still be held
+
+
+@contextmanager
+def _keeping_what_was_done(result: RotateResult | PushResult, done: Callable[[], bool]) -> Iterator[None]:
+    """A lock not released after the work (raised only when nothing else failed) goes into
+    ``result.lock_left``, for the caller to report after what was done, as apply does: told only
+    "the lock may still be held", a user re-runs rotate and makes yet another key. With nothing
+    ``done``, it is the error."""
+    try:
+        yield
+    except LockNotReleased as left:
+        if not done():
+            raise
+        result.lock_left = left
 
 
 def push_webhook_headers(
@@ -78,7 +96,10 @@ def push_webhook_headers(
     if unknown or not sent:
         raise UsageError(f"{address}: the values of {', '.join(unknown) or 'its headers'} are not known")
     result = PushResult()
-    with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state) as lock:
+    with (
+        _keeping_what_was_done(result, lambda: bool(result.pushed)),
+        locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state) as lock,
+    ):
         actual = read_addresses(client, desired, [address], lock.pods)
         current = actual.resources.get(address)
         if current is None:
@@ -117,7 +138,10 @@ def rotate_key(
     if not retire_old and sink is None:
         raise UsageError("rotation creates a key whose secret is shown once: pass --secrets-out FILE")
     result = RotateResult()
-    with locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state) as lock:
+    with (
+        _keeping_what_was_done(result, lambda: result.created or bool(result.deleted)),
+        locked(client, hooks or ApplyHooks(), lock_timeout, state=lock_state) as lock,
+    ):
         actual = read_addresses(client, desired, [address], lock.pods)
         ids = IdRegistry({a: r.remote_id for a, r in actual.resources.items() if r.remote_id})
         current = actual.resources.get(address)
