@@ -67,6 +67,23 @@ def test_prevent_destroy_alone_is_a_difference():
     assert selection.reasons == {"pod/t-a": "changed: prevent_destroy"}
 
 
+def test_ignore_changes_alone_is_a_difference():
+    """An attribute no longer ignored may now need an update: the edit selects its resource
+    (``what.append("ignore_changes")``: without it the edit selected nothing)."""
+    inbox = ("pods", "t-a", "inboxes", "a@agentmail.to", "ignore_changes")
+    selection = changed(state(BASE), state(edit(inbox, ["display_name"])))
+    assert selection.reasons == {"pod/t-a/inbox/a@agentmail.to": "changed: ignore_changes"}
+
+
+def test_a_settings_edit_is_noted_and_selects_nothing():
+    """``settings`` tune the rails and declare no resource: the note says so, and the plan is not
+    widened (without the note, ``--changed-since`` said nothing of the edit at all)."""
+    selection = changed(state(BASE), state(edit(("settings",), {"safety": {"min_existing": 3}})))
+    assert selection.notes == ["settings changed (they select no resource)"]
+    assert selection.reasons == {} and not selection.everything and not selection.patterns
+    assert changed(state(BASE), state(BASE)).notes == []
+
+
 def test_a_template_edit_selects_every_tenant_it_stamps_out():
     template = {
         "version": 1,
