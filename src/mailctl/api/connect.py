@@ -12,7 +12,6 @@ Resolution (never a silent fallback):
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,11 +77,11 @@ def _sandbox_client(path: str, client_options: dict[str, Any]) -> AgentMailClien
         raise UsageError("--sandbox needs a database path (or :memory:)")
     try:
         from mailctl.sandbox.app import create_app  # lazy: plain API use never loads the sandbox
+        from mailctl.sandbox.store import OPEN_ERRORS, open_failure
     except ImportError as exc:
         raise UsageError(f"the local sandbox is not available in this installation: {exc}") from None
     try:
         app = create_app(db=path, api_keys=(SANDBOX_API_KEY,))
-    except (OSError, sqlite3.Error, ValueError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # without "[Errno N]"
-        raise UsageError(f"cannot open sandbox database {path!r}: {why}") from None
+    except (*OPEN_ERRORS, ValueError) as exc:
+        raise UsageError(open_failure(path, exc)) from None
     return AgentMailClient(SANDBOX_BASE_URL, SANDBOX_API_KEY, transport=_SandboxTransport(app), **client_options)

@@ -127,10 +127,9 @@ def serve(
       mailctl sandbox serve
       mailctl sandbox serve --port 0 --db sandbox.db --api-key am_my_local_key
     """
-    import sqlite3  # lazy, as the sandbox itself: other commands never load it
-
     from mailctl.sandbox.app import DEV_API_KEY, create_app
     from mailctl.sandbox.server import serve as serve_http
+    from mailctl.sandbox.store import OPEN_ERRORS, open_failure
 
     keys = api_keys or tuple(k for k in [os.environ.get("AGENTMAIL_API_KEY", "").strip()] if k)
     if not keys:
@@ -152,9 +151,8 @@ def serve(
             webhook_deliveries=webhook_deliveries,
             webhook_retry_ms=webhook_retry_ms,
         )
-    except (OSError, sqlite3.Error) as exc:  # an unreadable --db file: a message naming it, not a traceback
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # without "[Errno N]"
-        raise click.ClickException(f"cannot open sandbox database {db!r}: {why}") from None
+    except OPEN_ERRORS as exc:  # an unreadable --db file: a message naming it, not a traceback
+        raise click.ClickException(open_failure(db, exc)) from None
     except Exception as exc:
         raise click.ClickException(f"cannot start the sandbox: {exc}") from None
     try:

@@ -192,6 +192,16 @@ ROLLBACK_JOURNAL = "-journal"  # used only before the switch to WAL (and by olde
 _CREATE = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
 
 
+OPEN_ERRORS = (OSError, sqlite3.Error)  # what opening a database file can raise (see open_failure)
+
+
+def open_failure(path: str, exc: BaseException) -> str:
+    """What a user is told when the database at ``path`` cannot be opened: the path and the
+    reason (an OSError's own text, without its ``[Errno N]``)."""
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    return f"cannot open sandbox database {path!r}: {why}"
+
+
 def _refuse(why: str) -> NoReturn:
     raise PermissionError(errno.EACCES, why)
 
