@@ -150,15 +150,8 @@ def test_a_shard_tells_the_pacer_its_part_and_watches_its_siblings(
     assert shared == [0] and len(watched) == 1
 
 
-def test_a_plan_that_destroys_mail_asks_for_the_count_and_a_refusal_changes_nothing(
-    db: Path, client: AgentMailClient, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Pins ``if data_loss: hooks.confirm(planned, safety.messages_at_risk(plan))``: a person is
-    asked to type how many messages are destroyed; without the call such a plan ran unconfirmed.
-    (The data-loss refusal is planted: the rail's reasons are ``plan/safety``'s tests.)"""
-    loss = Refusal(Rule.DATA_LOSS, "pod/a/inbox/x@agentmail.to holds 3 messages", ("pod/a",), "--allow-data-loss")
-    monkeypatch.setattr("mailctl.ops.apply.safety.blocking", lambda refusals, force, allow: [loss])
-    monkeypatch.setattr("mailctl.ops.apply.safety.messages_at_risk", lambda plan: 3)
+def _declined(client: AgentMailClient, config: Path, tmp_path: Path) -> list[int | None]:
+    """Apply with a confirm hook that declines: what it was asked (the count of messages at risk)."""
     asked: list[int | None] = []
 
     def confirm(planned: Planned, at_risk: int | None) -> None:
@@ -168,7 +161,19 @@ def test_a_plan_that_destroys_mail_asks_for_the_count_and_a_refusal_changes_noth
     sink = SecretSink(str(tmp_path / "keys.json"))
     with pytest.raises(UsageError, match="declined by the test"):
         run_apply(client, load([str(config)]), ApplyOptions(), ApplyHooks(confirm=confirm), sink)
-    assert asked == [3]
+    return asked
+
+
+def test_a_plan_that_destroys_mail_asks_for_the_count_and_a_refusal_changes_nothing(
+    db: Path, client: AgentMailClient, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pins ``if data_loss: hooks.confirm(planned, safety.messages_at_risk(plan))``: a person is
+    asked to type how many messages are destroyed; without the call such a plan ran unconfirmed.
+    (The data-loss refusal is planted: the rail's reasons are ``plan/safety``'s tests.)"""
+    loss = Refusal(Rule.DATA_LOSS, "pod/a/inbox/x@agentmail.to holds 3 messages", ("pod/a",), "--allow-data-loss")
+    monkeypatch.setattr("mailctl.ops.apply.safety.blocking", lambda refusals, force, allow: [loss])
+    monkeypatch.setattr("mailctl.ops.apply.safety.messages_at_risk", lambda plan: 3)
+    assert _declined(client, config, tmp_path) == [3]
     assert _state(db) == {"locks": []}
 
 
@@ -216,16 +221,7 @@ def test_without_auto_approve_nor_a_confirm_hook_nothing_is_changed(
 def test_the_confirm_hook_is_asked_without_a_count_and_its_refusal_changes_nothing(
     db: Path, client: AgentMailClient, config: Path, tmp_path: Path
 ) -> None:
-    asked: list[int | None] = []
-
-    def confirm(planned: Planned, at_risk: int | None) -> None:
-        asked.append(at_risk)
-        raise UsageError("declined by the test")
-
-    sink = SecretSink(str(tmp_path / "keys.json"))
-    with pytest.raises(UsageError, match="declined by the test"):
-        run_apply(client, load([str(config)]), ApplyOptions(), ApplyHooks(confirm=confirm), sink)
-    assert asked == [None]
+    assert _declined(client, config, tmp_path) == [None]
     assert _state(db) == {"locks": []}
 
 
