@@ -1,6 +1,8 @@
 """Execute a Plan over its step graph (:mod:`mailctl.plan.steps`), in parallel, safely.
 
 A failed step skips every step that (transitively) waits for it; independent work carries on.
+A step blocked so is reported once its last prerequisite has ended (skipped if any failed, else
+deferred), so a report never depends on which of them ended first.
 ``stop`` (set by the first Ctrl-C) stops new steps from starting; those in flight finish.
 
 Under ``--shard``, a step may be a wait for another shard's create (``Change.owner``): it is not a
@@ -168,19 +170,17 @@ class Applier:
                     step = running.pop(future)
                     result = self._result_of(step, steps[step], future)
                     finished.append(result)
-                    if result.outcome in (DONE, FOUND):
-                        graph.done(step)
-                    else:
-                        finished.extend(graph.blocked_by(step, result.outcome, result.shard))
+                    finished.extend(graph.finish(step, result.outcome, result.shard))
                 start_ready()  # what waited on them starts before they are shown
                 self._record(outcome, finished)
-        not_started = []
-        for step in sorted(graph.pending):
+        left = []
+        for step in sorted(graph.pending):  # interrupted: what was blocked already says why
             owner = steps[step].owner
-            not_started.append(
-                StepResult(*step, NOT_STARTED, "interrupted before it started", owner, owner is not None)
+            blocked = graph.blocked(step)
+            left.append(
+                blocked or StepResult(*step, NOT_STARTED, "interrupted before it started", owner, owner is not None)
             )
-        self._record(outcome, not_started)
+        self._record(outcome, left)
         return ApplyResult([outcome[s] for s in sorted(outcome, key=_order)])
 
     def _run(self, step: Step, change: Change) -> None:
@@ -241,6 +241,19 @@ def _awaited_result(step: Step, owner: str, exc: BaseException | None) -> StepRe
     return StepResult(*step, FAILED, f"waiting for shard {owner} to create it: {_failure(exc)}", owner, True)
 
 
+@dataclass(frozen=True)
+class _Blocker:
+    """A prerequisite that did not succeed, and what it makes of the steps waiting on it."""
+
+    outcome: Outcome  # SKIPPED (it failed or was skipped) or DEFERRED
+    step: Step
+    shard: str | None  # the shard whose work the deferral waits for, passed down the chain
+
+    @property
+    def rank(self) -> tuple[bool, tuple[bool, str, str]]:
+        return (self.outcome == DEFERRED, _order(self.step))
+
+
 class _Graph:
     """Pending steps with counters of unfinished prerequisites; ready ones in a heap."""
 
@@ -251,6 +264,7 @@ class _Graph:
         self.dependents = dependents(needs)
         self.pending = set(steps)
         self._height = _heights(self.waiting_for, self.dependents)
+        self._blockers: dict[Step, _Blocker] = {}  # steps a prerequisite of which did not succeed
         self._heap = [self._priority(s) for s, n in self.waiting_for.items() if n == 0]
         heapq.heapify(self._heap)
 
@@ -269,30 +283,50 @@ class _Graph:
         self.pending.discard(step)
         return step
 
-    def done(self, step: Step) -> None:
-        for dependent in self.dependents.get(step, ()):
-            self.waiting_for[dependent] -= 1
-            if self.waiting_for[dependent] == 0 and dependent in self.pending:
-                heapq.heappush(self._heap, self._priority(dependent))
+    def finish(self, step: Step, outcome: Outcome, shard: str | None = None) -> list[StepResult]:
+        """``step`` ended with ``outcome``: its dependents' counters go down; those it leaves with
+        none to wait for start, or, when a prerequisite did not succeed, end unstarted (returned).
 
-    def blocked_by(self, step: Step, outcome: str, shard: str | None = None) -> list[StepResult]:
-        """Steps waiting (transitively) on a step that did not succeed will never run: why (and,
-        deferred for another shard's work, which shard)."""
+        A step blocked by one prerequisite is held until its last one ends, so that what it is
+        reported as never depends on which ended first: skipped when any failed (or was skipped),
+        else deferred; the reason names the first such prerequisite in step order."""
         out: list[StepResult] = []
-        todo = [(step, outcome)]
+        todo = [(step, outcome, shard)]
         while todo:
-            blocker, blocker_outcome = todo.pop()
-            for dependent in sorted(self.dependents.get(blocker, ())):
+            ended, ended_outcome, origin = todo.pop()
+            for dependent in self.dependents.get(ended, ()):
                 if dependent not in self.pending:
                     continue
+                if ended_outcome not in (DONE, FOUND):
+                    self._note_blocker(dependent, ended, ended_outcome, origin)
+                self.waiting_for[dependent] -= 1
+                if self.waiting_for[dependent]:
+                    continue
+                blocked = self.blocked(dependent)
+                if blocked is None:
+                    heapq.heappush(self._heap, self._priority(dependent))
+                    continue
                 self.pending.discard(dependent)
-                kind = DEFERRED if blocker_outcome == DEFERRED else SKIPPED
-                why = f"{'waits for' if kind == DEFERRED else 'depends on'} {blocker[1]} of {blocker[0]}"
-                owner = self.owners.get(dependent)  # another shard's create: still not this apply's
-                blocked_shard = owner or (shard if kind == DEFERRED else None)
-                out.append(StepResult(*dependent, kind, why, blocked_shard, owner is not None))
-                todo.append((dependent, kind))
+                out.append(blocked)
+                todo.append((dependent, blocked.outcome, self._blockers[dependent].shard))
         return out
+
+    def _note_blocker(self, step: Step, blocker: Step, outcome: Outcome, shard: str | None) -> None:
+        """Keep the prerequisite that decides how ``step`` is reported: a failure before a
+        deferral, then the first in step order."""
+        candidate = _Blocker(DEFERRED if outcome == DEFERRED else SKIPPED, blocker, shard)
+        if step not in self._blockers or candidate.rank < self._blockers[step].rank:
+            self._blockers[step] = candidate
+
+    def blocked(self, step: Step) -> StepResult | None:
+        """What ``step`` is reported as when a prerequisite did not succeed (None: none so far).
+        Deferred for another shard's work: which shard."""
+        if (why := self._blockers.get(step)) is None:
+            return None
+        kind, (address, phase) = why.outcome, why.step
+        text = f"{'waits for' if kind == DEFERRED else 'depends on'} {phase} of {address}"
+        owner = self.owners.get(step)  # another shard's create: still not this apply's
+        return StepResult(*step, kind, text, owner or (why.shard if kind == DEFERRED else None), owner is not None)
 
 
 def _drain(finished: queue.SimpleQueue[Future[None]], timeout: float) -> list[Future[None]]:

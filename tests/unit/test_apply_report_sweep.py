@@ -91,7 +91,7 @@ def test_an_unexpected_exception_fails_its_step_as_an_internal_error_and_the_res
 
 
 def test_a_failure_skips_what_waits_on_it_through_another_step_naming_each_ones_own_blocker() -> None:
-    """Deleting ``todo.append((dependent, kind))`` in ``blocked_by`` stopped at the direct
+    """Deleting the ``todo.append`` in ``_Graph.finish`` (``blocked_by`` then) stopped at the direct
     dependents: the key in the skipped inbox was left pending and the apply ended in a false
     "dependency cycle" error instead of a report."""
     writer = Writer({DOMAIN_B.address: ApiError(500, "internal_error", "boom")})

@@ -169,3 +169,69 @@ def test_results_are_reported_once_each_in_batches():
     reported = [address for batch in batches for address in batch]
     assert sorted(reported) == sorted(r.address for r in result.results) and len(reported) == 31
     assert all(batches)
+
+
+def _moved_inbox_on_deferred_domain(delete_first: bool):
+    """Inbox x@mail.a.com moves into pod a: its create waits on its domain (deferred here) and on
+    the old inbox's delete (failing here). ``delete_first``: which of the two ends first."""
+    old = res(INBOX, inbox_address("b", "x@mail.a.com"), parent="pod/b")
+    plan = Plan(
+        changes=[
+            *(Change(CREATE, r.address, desired=r) for r in (POD_A, DOM, INBOX_X)),
+            Change(DELETE, old.address, actual=old),
+        ]
+    )
+    first, second = (old.address, DOM.address) if delete_first else (DOM.address, old.address)
+    second_may_end = threading.Event()
+
+    class Writer(FakeWriter):
+        def _do(self, phase, address):
+            if address == second:
+                assert second_may_end.wait(5)
+            try:
+                super()._do(phase, address)
+            finally:
+                if address == first:
+                    threading.Timer(0.1, second_may_end.set).start()  # after the first is seen
+
+    reported: list[tuple[str, str]] = []
+    result = Applier(
+        Writer(fail={old.address}, defer={DOM.address}),
+        parallelism=4,
+        on_result=lambda r: reported.append((r.address, r.outcome)),
+    ).apply(plan)
+    return old, result, reported
+
+
+def test_a_step_blocked_by_a_failure_and_a_deferral_is_skipped_whichever_ends_first():
+    """The report must not depend on timing: a change that waits on a failed step is skipped
+    (its prerequisite failed), even when a deferred one had ended first."""
+    for delete_first in (True, False):
+        old, result, reported = _moved_inbox_on_deferred_domain(delete_first)
+        outcome = {r.address: (r.outcome, r.message) for r in result.results}
+        assert outcome[INBOX_X.address] == (SKIPPED, f"depends on delete of {old.address}"), delete_first
+        assert outcome[DOM.address][0] == DEFERRED and outcome[old.address][0] == FAILED
+        assert reported.count((INBOX_X.address, SKIPPED)) == 1 and len(reported) == 4
+
+
+def test_an_interrupt_reports_a_step_already_blocked_by_a_failure_as_skipped():
+    """Held for its last prerequisite, which the interrupt left unstarted, a step whose other
+    prerequisite failed is still reported as skipped, naming the failure, not as not started."""
+    old = res(INBOX, inbox_address("b", "x@mail.a.com"), parent="pod/b")
+    plan = Plan(
+        changes=[
+            *(Change(CREATE, r.address, desired=r) for r in (POD_A, DOM, INBOX_X)),
+            Change(DELETE, old.address, actual=old),
+        ]
+    )
+    stop = threading.Event()
+
+    class Writer(FakeWriter):
+        def delete(self, resource):
+            stop.set()  # "Ctrl-C" while the first step (deletes start first) runs
+            super().delete(resource)
+
+    result = Applier(Writer(fail={old.address}), parallelism=1, stop=stop).apply(plan)
+    outcome = {r.address: (r.outcome, r.message) for r in result.results}
+    assert outcome[INBOX_X.address] == (SKIPPED, f"depends on delete of {old.address}")
+    assert outcome[POD_A.address][0] == outcome[DOM.address][0] == NOT_STARTED
