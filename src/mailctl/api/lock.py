@@ -365,11 +365,6 @@ def of_shard(found: list[dict[str, str]], index: int, count: int) -> list[dict[s
     return own + [pod for pod in found if pod["client_id"] == LOCK_CLIENT_ID and pod["name"] in probes]
 
 
-def find(client: AgentMailClient) -> dict[str, str] | None:
-    """The organisation lock pod (``pod_id`` and ``name``), if an apply holds (or crashed holding) it."""
-    return next((pod for pod in find_all(client) if pod["client_id"] == LOCK_CLIENT_ID), None)
-
-
 def find_all(client: AgentMailClient) -> list[dict[str, str]]:
     """Every lock pod (organisation and shards): ``pod_id``, ``client_id`` and ``name``."""
     return lock_pods(list_pods(client))
