@@ -451,7 +451,7 @@ class _Walker:
         what = "the value" if hidden else f"`{_shortened(node.value)}`"
         unshown = " (the value is not shown)" if hidden else ""
         if tag == _PLAIN_STR and (number := yaml12_number(node.value)) is not None:
-            spelling = None if hidden else _spelling(number)
+            spelling = None if hidden or not _holdable(number) else _spelling(number)
             self.report(
                 path,
                 f"{what} is text in YAML 1.1 but {_number(number, hidden)} in YAML 1.2: "
@@ -472,7 +472,7 @@ class _Walker:
             )
         try:
             value = self.loader.construct_object(node)
-        except (ValueError, yaml.YAMLError):
+        except (ValueError, IndexError, KeyError, yaml.YAMLError):  # PyYAML's, of `!!int ""`, `!!bool ""`
             if tag == _INT and len(node.value) > _FLOAT_DIGITS and _DECIMAL.match(node.value):
                 self.report(path, _too_large(what, node.value, unshown))  # more digits than int() reads
             else:
@@ -512,7 +512,11 @@ def _shortened(text: str) -> str:
 
 
 def _number(number: int | float, hidden: bool) -> str:
-    return "a number" if hidden else f"the number {number!r}"
+    if hidden:
+        return "a number"
+    if not _holdable(number):  # and past 4,300 digits Python will not even write it out
+        return "a number larger than any the API holds"
+    return f"the number {number!r}"
 
 
 def _fits_a_float(number: int) -> bool:
@@ -523,12 +527,28 @@ def _fits_a_float(number: int) -> bool:
     return True
 
 
+def _holdable(number: int | float) -> bool:
+    """A number the API can hold: any float, an int a float can hold."""
+    return isinstance(number, float) or _fits_a_float(number)
+
+
 def _too_large(what: str, text: str, unshown: str) -> str:
-    digits = sum(ch.isdigit() for ch in text)
+    digits = _digit_count(text)
     return (
         f"{what} ({digits} digits) is larger than any number the API holds (a 64-bit float): "
         f"quote it to keep it as text{unshown}"
     )
+
+
+def _digit_count(text: str) -> int:
+    """The digits of an integer as written: without its sign, ``_``, and base prefix (``0x``,
+    ``0o``, ``0b``, or YAML 1.1's octal ``0``)."""
+    body = text.lstrip("+-").replace("_", "")
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        return len(body) - 2
+    if len(body) > 1 and body.startswith("0") and body.isdigit():
+        return len(body) - 1
+    return sum(ch.isdigit() for ch in body)
 
 
 def _spelling(number: int | float) -> str | None:

@@ -64,9 +64,10 @@ class _Run:
         self.kept = dict.fromkeys(first[:MAX_SHOWN_PROBLEMS])
 
     def validate(self, doc: Document, skip: Container[schema.Position] = ()) -> bool:
-        """Schema-check ``doc``; True if it is valid."""
+        """Schema-check ``doc``; True if it is valid (a problem at a skipped position, reported
+        already, still makes it invalid)."""
         checked = schema.validate(doc, limit=MAX_SHOWN_PROBLEMS, skip=skip)
-        return self.add(checked.problems, checked.more)
+        return self.add(checked.problems, checked.more) and checked.valid
 
     def raise_if_any(self) -> None:
         if self.kept or self.more:
@@ -173,10 +174,10 @@ def _valid_documents(
             continue
         yaml_positions = {(p.file, p.line, p.column) for p in found}  # one report per position
         checked = schema.validate(doc, limit=MAX_SHOWN_PROBLEMS, skip=yaml_positions)
-        if run.add(checked.problems, checked.more):
+        if run.add(checked.problems, checked.more) and checked.valid:
             valid.append(doc)
         elif isinstance(doc.data, dict) and kind_of_document(doc.data) == "template":
-            invalid.append((doc, checked.problems))
+            invalid.append((doc, [*found, *checked.problems]))  # found: where skipped ones are
     return valid, invalid
 
 

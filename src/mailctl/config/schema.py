@@ -110,6 +110,9 @@ Position = tuple[str, int, int]  # file, line, column
 class Checked:
     problems: list[Problem]  # worded and located: the first ``limit`` by position
     more: int = 0  # problems found beyond ``limit``: counted, never worded (wording costs)
+    # No problem at all, those at a skipped position included: a value the YAML reader reported
+    # (and kept, as `no` for False) may still fail the schema, and must not be built.
+    valid: bool = True
 
 
 def validate(
@@ -124,7 +127,9 @@ def validate(
         return Checked([])
     kept: list[tuple[Position, int, int, ValidationError]] = []  # (first position, order, count, error)
     total = 0
+    valid = True
     for order, error in enumerate(_validator().iter_errors(instance)):
+        valid = False
         where = [at for at in (_at(doc.mark(path, key=key)) for path, key in _targets(base, error)) if at not in skip]
         if where:
             total += len(where)
@@ -135,7 +140,7 @@ def validate(
     problems: dict[Problem, None] = {}  # ordered set: one `required` error repeats every missing name
     for _, _, _, error in kept:
         problems.update(dict.fromkeys(p for p in _translate(doc, base, error) if _at(p) not in skip))
-    return Checked(list(problems), total - sum(count for _, _, count, _ in kept))
+    return Checked(list(problems), total - sum(count for _, _, count, _ in kept), valid)
 
 
 def _at(where: Problem | Source) -> Position:
