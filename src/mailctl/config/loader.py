@@ -447,7 +447,7 @@ class _Walker:
             if len(self.aliases) <= _MAX_ALIAS_REPORTS:
                 self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
             return None
-        hidden = _hides_value(path)
+        hidden = hides_value(path)
         what = "the value" if hidden else f"`{_shortened(node.value)}`"
         unshown = " (the value is not shown)" if hidden else ""
         if tag == _PLAIN_STR and (number := yaml12_number(node.value)) is not None:
@@ -495,11 +495,10 @@ class _Walker:
         return value
 
 
-# Under a webhook's ``headers`` every value is a secret's (README: errors carry names only).
-def _hides_value(path: FieldPath) -> bool:
-    return any(
-        part == "webhooks" and path[i + 2 : i + 3] == ("headers",) and len(path) > i + 3 for i, part in enumerate(path)
-    )
+def hides_value(path: FieldPath) -> bool:
+    """A webhook's ``headers``, or a field under it: every value there is a secret's, a value
+    written where the mapping of them goes too (README: errors carry names only)."""
+    return any(part == "webhooks" and path[i + 2 : i + 3] == ("headers",) for i, part in enumerate(path))
 
 
 _VALUE_KEY = "is YAML 1.1's value key (`!!value`)"

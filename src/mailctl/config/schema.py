@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailctl import limits
 from mailctl.config import fastcheck, schema_gen
-from mailctl.config.loader import Document, FieldPath
+from mailctl.config.loader import Document, FieldPath, hides_value
 from mailctl.errors import Problem
 from mailctl.resources import Source
 
@@ -179,7 +179,18 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
         return [
             doc.problem(path, f"unsupported version `{error.instance}`: this mailctl reads version {SUPPORTED_VERSION}")
         ]
+    if hides_value(path):
+        return [doc.problem(path, _hidden_value_message(error))]
     return [doc.problem(path, _value_message(error))]
+
+
+def _hidden_value_message(error: ValidationError) -> str:
+    """The problem with a value that is a secret's (under a webhook's ``headers``): its kind, never it."""
+    if error.validator == "type":
+        return f"expected {_wanted(error.validator_value)}, got {_kind_of(error.instance)} (the value is not shown)"
+    if error.validator in ("maxProperties", "minProperties", "maxLength", "minLength"):
+        return _value_message(error)  # a count, not the value
+    return "is not valid here (the value is not shown)"
 
 
 def _value_message(error: ValidationError) -> str:
@@ -194,10 +205,13 @@ def _value_message(error: ValidationError) -> str:
 
 
 def _type_message(error: ValidationError, expected: Any, instance: Any) -> str:
+    return f"expected {_wanted(expected)}, got {describe(instance)}"
+
+
+def _wanted(expected: Any) -> str:
     kinds = [expected] if isinstance(expected, str) else list(expected)
     names = [_TYPE_NAMES.get(k, k) for k in kinds]
-    wanted = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return f"expected {wanted}, got {describe(instance)}"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _enum_message(error: ValidationError, expected: Any, instance: Any) -> str:
@@ -233,6 +247,15 @@ _TYPE_NAMES = {
     "number": "a number",
     "null": "nothing (null)",
 }
+
+
+def _kind_of(value: Any) -> str:
+    """What ``describe`` says of ``value``, without the value."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text" if isinstance(value, str) else describe(value)
 
 
 def describe(value: Any) -> str:

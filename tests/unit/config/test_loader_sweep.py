@@ -334,7 +334,7 @@ def test_a_yaml11_boolean_for_a_webhooks_headers_is_a_located_problem(cfg: Confi
         "    headers: no\n",
     )
     [problem] = cfg.problems("m.yaml")
-    assert problem.startswith("m.yaml:6:14: webhooks.w.headers: `no` is a boolean in YAML 1.1")
+    assert problem.startswith("m.yaml:6:14: webhooks.w.headers: the value is a boolean in YAML 1.1")
 
 
 @pytest.mark.parametrize("written", ['!!int ""', "!!int -", '!!float ""', '!!bool ""'])

@@ -144,3 +144,26 @@ def test_the_writer_never_sends_a_value_it_does_not_know() -> None:
     writer = ApiWriter(_NoRequests(), IdRegistry({"pod/t": "pod-1"}))  # type: ignore[arg-type]
     with pytest.raises(MailctlError, match=r"headers\.X-Lit is not known here; nothing was sent"):
         writer.create(_hook(["x-lit"], {"X-Lit": WriteOnly()}))  # a literal read back from a plan file
+
+
+@pytest.mark.parametrize(
+    ("written", "says"),
+    [
+        (f"Bearer-{VALUE}", "expected a mapping, got text (the value is not shown)"),
+        (f'"Authorization: Bearer {VALUE}"', "expected a mapping, got text (the value is not shown)"),
+        ("0o12345670", "is text in YAML 1.1 but a number in YAML 1.2"),  # the loader's own problem
+        ("12345678", "expected a mapping, got a number (the value is not shown)"),
+        ("no", "is a boolean in YAML 1.1 but text in YAML 1.2"),
+    ],
+)
+def test_a_value_written_where_the_headers_mapping_goes_is_not_shown(cfg: ConfigDir, written: str, says: str) -> None:
+    """``headers: Bearer-...`` (a header's value where the mapping of them goes) is a secret
+    all the same: the problem names the field and what is wrong, never the value."""
+    cfg.write(
+        "c.yaml",
+        "version: 1\nwebhooks:\n  w:\n    url: https://x.example/h\n    event_types: [message.received]\n"
+        f"    headers: {written}\n",
+    )
+    [problem] = cfg.problems("c.yaml")
+    assert problem.startswith("c.yaml:6:14: webhooks.w.headers: ") and says in problem, problem
+    assert VALUE not in problem and "12345" not in problem and "`no`" not in problem
