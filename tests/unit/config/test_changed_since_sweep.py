@@ -13,37 +13,13 @@ the config paths are given as the command line gives them: ``resolve`` then ``lo
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+from git_repo import at, commit, git, new_repo, pod, refused
 
 from mailctl.config import changed_since
-from mailctl.errors import UsageError
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=60)
-    return done.stdout
-
-
-def pod(client_id: str, name: str) -> str:
-    return f"version: 1\npods:\n  {client_id}:\n    name: {name}\n"
-
-
-def new_repo(path: Path) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.name", "t")
-    git(path, "config", "user.email", "t@example.com")
-    git(path, "config", "commit.gpgsign", "false")
-    return path
-
-
-def commit(repo: Path, message: str = "change") -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
 
 
 @pytest.fixture
@@ -57,19 +33,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (repo / "cfg" / "a.yaml").write_text(pod("tenant-a", "New"))
     commit(repo, "new")
     return repo
-
-
-def at(ref: str, *paths: str | Path) -> dict[str, dict[str, object]] | None:
-    """address -> attributes of the config at ``ref`` (None: none of the paths existed there)."""
-    files = [str(p) for p in paths]
-    state = changed_since.load_at(changed_since.resolve(ref, files), files)
-    return None if state is None else {address: r.attrs for address, r in state.resources.items()}
-
-
-def refused(ref: str, *paths: str | Path) -> str:
-    with pytest.raises(UsageError) as caught:
-        at(ref, *paths)
-    return str(caught.value)
 
 
 def shallow_clone(source: Path, clone: Path) -> Path:

@@ -22,52 +22,20 @@ import warnings
 from pathlib import Path
 
 import pytest
+from git_repo import at, commit, git, new_repo, pod, refused
 
-from mailctl.config import changed_since
 from mailctl.config.git_revision import GitFailed, _copy_blob, _create
-from mailctl.errors import UsageError
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=60)
-    return done.stdout
-
-
-def pod(client_id: str, name: str) -> str:
-    return f"version: 1\npods:\n  {client_id}:\n    name: {name}\n"
-
-
-def commit(repo: Path, message: str = "change") -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """cfg/a.yaml committed on main; git never looks above tmp_path."""
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    repo = tmp_path / "repo"
-    (repo / "cfg").mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.name", "t")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "commit.gpgsign", "false")
+    repo = new_repo(tmp_path / "repo")
+    (repo / "cfg").mkdir()
     (repo / "cfg" / "a.yaml").write_text(pod("tenant-a", "A"))
     commit(repo)
     return repo
-
-
-def at(ref: str, *paths: str | Path) -> dict[str, dict[str, object]] | None:
-    """address -> attributes of the config at ``ref`` (None: none of the paths existed there)."""
-    files = [str(p) for p in paths]
-    state = changed_since.load_at(changed_since.resolve(ref, files), files)
-    return None if state is None else {address: r.attrs for address, r in state.resources.items()}
-
-
-def refused(ref: str, *paths: str | Path) -> str:
-    with pytest.raises(UsageError) as caught:
-        at(ref, *paths)
-    return str(caught.value)
 
 
 def test_git_not_on_path_is_a_usage_error_saying_so(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
