@@ -4,7 +4,7 @@
 tests/unit/config/test_changed_since_git.py tests/e2e/test_e2e_changed_since.py
 tests/unit/cli/test_changed_since_sweep.py``: 102 mutations, 82 killed, 5 timeouts (a reader
 never asked or never closed: counted as killed), 15 survivors before this file; 11 pinned here,
-with ``tests/unit/config/test_changed_since_sweep.py`` added to the tests run).
+with ``tests/unit/config/test_changed_since_revision_sweep.py`` added to the tests run).
 
 Survivors judged equivalent, not pinned: ``super().__init__(...)`` in ``UnreadableAtRevision``
 (every message is built from its ``path`` and ``why``, never from ``str()`` of it); ``return []``
