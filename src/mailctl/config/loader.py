@@ -448,7 +448,7 @@ class _Walker:
                 self.report(path, f"YAML aliases (`*{node.value}`) are not supported: write the value out")
             return None
         hidden = hides_value(path)
-        what = "the value" if hidden else f"`{_shortened(node.value)}`"
+        what = "the value" if hidden else f"`{_shortened(node.value)}`" if node.value else "the empty value"
         unshown = " (the value is not shown)" if hidden else ""
         if tag == _PLAIN_STR and (number := yaml12_number(node.value)) is not None:
             spelling = None if hidden or not _holdable(number) else _spelling(number)

@@ -344,4 +344,6 @@ def test_an_empty_tagged_number_or_boolean_is_a_located_problem(cfg: ConfigDir, 
     cfg.write("m.yaml", inbox(f"{{t: {written}}}"))
     [problem] = cfg.problems("m.yaml")
     assert problem.startswith("m.yaml:5:38: pods.p.inboxes.a@agentmail.to.metadata.t: ")
-    assert "is not a valid" in problem
+    kind = written.split()[0].removeprefix("!!")
+    value = "the empty value" if written.endswith('""') else "`-`"
+    assert problem.endswith(f": {value} is not a valid {kind}")  # never "`` is not a valid ..."
