@@ -63,11 +63,12 @@ class _Run:
         self.more += max(0, len(first) - MAX_SHOWN_PROBLEMS)
         self.kept = dict.fromkeys(first[:MAX_SHOWN_PROBLEMS])
 
-    def validate(self, doc: Document, skip: Container[schema.Position] = ()) -> bool:
-        """Schema-check ``doc``; True if it is valid (a problem at a skipped position, reported
-        already, still makes it invalid)."""
+    def validate(self, doc: Document, skip: Container[schema.Position] = ()) -> schema.Checked:
+        """Schema-check ``doc`` and record its problems, but those at a position in ``skip``
+        (reported already, and still making it invalid: ``Checked.valid``)."""
         checked = schema.validate(doc, limit=MAX_SHOWN_PROBLEMS, skip=skip)
-        return self.add(checked.problems, checked.more) and checked.valid
+        self.add(checked.problems, checked.more)
+        return checked
 
     def raise_if_any(self) -> None:
         if self.kept or self.more:
@@ -173,8 +174,8 @@ def _valid_documents(
             invalid.append((doc, [misspelt]))  # a template in all likelihood: known by its name
             continue
         yaml_positions = {(p.file, p.line, p.column) for p in found}  # one report per position
-        checked = schema.validate(doc, limit=MAX_SHOWN_PROBLEMS, skip=yaml_positions)
-        if run.add(checked.problems, checked.more) and checked.valid:
+        checked = run.validate(doc, skip=yaml_positions)
+        if checked.valid:
             valid.append(doc)
         elif isinstance(doc.data, dict) and kind_of_document(doc.data) == "template":
             invalid.append((doc, [*found, *checked.problems]))  # found: where skipped ones are
@@ -240,4 +241,4 @@ def _render(
         return []
     rendered, found = render_tenants(doc, template)
     run.add(found)
-    return [rendered] if run.validate(rendered) else []
+    return [rendered] if run.validate(rendered).valid else []
