@@ -8,8 +8,9 @@ nothing the repository configures is run) and loaded by the same loader as the w
 templates, ``.mailctlignore`` and every rule apply alike. A path absent at REF (a file the change
 adds) contributes nothing.
 
-REF must be a commit git has: in a shallow CI clone, fetch it first. Errors say which git command
-to run, and a config that does not load at REF is reported with REF's name on every problem.
+REF must be a commit git has: in a shallow CI clone, fetch it first; in a partial clone, its files
+too. Errors say which git command to run, and a config that does not load at REF is reported with
+REF's name on every problem.
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ def load_at(revision: Revision, paths: list[str]) -> DesiredState | None:
             present = Commit(top, revision.commit).copy(relative, private)
         except UnreadableAtRevision as exc:
             raise UsageError(f"--changed-since {revision}: {ref}:{exc.path} cannot be read: {exc.why}") from None
-        except (GitFailed, OSError) as exc:
+        except GitFailed as exc:
+            why = f"{_git_says(str(exc), top)}{_partial_clone_help(revision, relative)}"
+            raise UsageError(f"--changed-since {revision}: cannot read the config at it: {why}") from None
+        except OSError as exc:
             raise UsageError(f"--changed-since {revision}: cannot read the config at it: {exc}") from None
         if not present:
             return None
@@ -183,6 +187,29 @@ def _is_branch_name(top: str, name: str) -> bool:
     except GitFailed:
         return False
     return True
+
+
+def _partial_clone_help(revision: Revision, relative: list[str]) -> str:
+    """For a partial clone (``git clone --filter``), which has REF's commit but not necessarily its
+    files: that, and the git command that fetches them (``git grep`` reads, so fetches, each one);
+    mailctl itself never fetches."""
+    if not _is_partial_clone(revision.repository):
+        return ""
+    paths = " ".join(shlex.quote(f"./{p}" if p.startswith(":") else p) for p in relative)  # no pathspec magic
+    fetch = f"git -C {shlex.quote(revision.repository)} grep -c '' {revision.commit} -- {paths}"
+    return (
+        f". {revision.repository} is a partial clone and lacks files of {revision.ref}, which mailctl does not "
+        f"fetch. Fetch them first: {fetch}"
+    )
+
+
+def _is_partial_clone(top: str) -> bool:
+    """Whether a remote of ``top`` is a promisor (``git clone --filter`` made it one)."""
+    try:
+        settings = _git(top, "config", "--bool", "--get-regexp", r"^remote\..*\.promisor$")
+    except GitFailed:
+        return False  # none set (or none readable): not a partial clone
+    return any(line.endswith(" true") for line in settings.splitlines())
 
 
 def _unloadable(revision: Revision, exc: ConfigError, private: str) -> str:

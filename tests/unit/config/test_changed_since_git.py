@@ -5,6 +5,7 @@ read. Errors about REF name the git command that helps, quoted, and never print 
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -263,3 +264,38 @@ def test_a_config_none_of_whose_paths_existed_at_ref_is_none_not_an_empty_config
     files = [str(repo / "new")]
     assert changed_since.load_at(changed_since.resolve("main", files), files) is None
     assert at(repo, "main", repo / "cfg", repo / "new") != {}  # one path there: that one is read
+
+
+@pytest.mark.parametrize("path", ["cfg", "cfg/a.yaml"])
+def test_a_partial_clone_missing_refs_files_names_the_git_command_that_fetches_them(
+    repo: Path, tmp_path: Path, path: str
+):
+    """A partial clone (``git clone --filter=blob:none``, as CI checkouts may be) has REF's commit
+    but not its files' content, and mailctl fetches nothing itself: the error says so and names
+    the git command that fetches them, which then makes the same REF work."""
+    (repo / "cfg" / "a.yaml").write_text(pod("tenant-a", "Later"))
+    commit(repo)
+    git(repo, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{repo}", str(clone))
+    message = refused(clone, "HEAD~1", clone / path)
+    commit_id = git(clone, "rev-parse", "HEAD~1").strip()
+    fetch = f"git -C {clone} grep -c '' {commit_id} -- {path}"
+    assert message.startswith(f"--changed-since HEAD~1 ({commit_id[:12]}): cannot read the config at it: ")
+    assert message.endswith(
+        f"{clone} is a partial clone and lacks files of HEAD~1, which mailctl does not fetch. Fetch them first: {fetch}"
+    ), message
+    subprocess.run(shlex.split(fetch), check=True, capture_output=True)  # the command, as printed
+    assert at(clone, "HEAD~1", clone / path)["pod/tenant-a"] == {"name": "A"}
+
+
+def test_a_missing_object_outside_a_partial_clone_suggests_no_fetch(repo: Path):
+    """A blob lost from a full repository (damaged, not filtered) is an error naming git's
+    complaint; fetching would not restore it, so no fetch is suggested."""
+    (repo / "cfg" / "a.yaml").write_text(pod("tenant-a", "Later"))
+    commit(repo)
+    blob = git(repo, "rev-parse", "HEAD~1:cfg/a.yaml").strip()
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    message = refused(repo, "HEAD~1", repo / "cfg")
+    assert message.startswith("--changed-since HEAD~1 (") and "cannot read the config at it: " in message
+    assert "partial clone" not in message and "Fetch" not in message
