@@ -51,7 +51,7 @@ class References:
             self.problems.append(
                 doc.problem(
                     path,
-                    f"domain {name} is already declared at {first.resource.source}"
+                    f"domain {name} is also declared at {first.resource.source}"
                     f" ({_scope_name(first.pod)}): a domain belongs to one pod or "
                     "to the whole organisation",
                     key=True,

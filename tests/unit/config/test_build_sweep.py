@@ -31,7 +31,7 @@ def test_the_organisations_domain_is_read_before_a_pods_whatever_the_order_writt
         """,
     )
     assert cfg.problems("c.yaml") == [
-        "c.yaml:5:7: pods.p.domains.mail.example.com: domain mail.example.com is already declared at c.yaml:7"
+        "c.yaml:5:7: pods.p.domains.mail.example.com: domain mail.example.com is also declared at c.yaml:7"
         " (organisation-wide): a domain belongs to one pod or to the whole organisation"
     ]
 

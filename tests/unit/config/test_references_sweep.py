@@ -36,7 +36,7 @@ def test_a_domain_declared_again_in_another_pod_still_belongs_to_the_first(cfg: 
         """,
     )
     assert cfg.problems("c.yaml") == [
-        "c.yaml:10:7: pods.b.domains.mail.example.com: domain mail.example.com is already declared at c.yaml:5"
+        "c.yaml:10:7: pods.b.domains.mail.example.com: domain mail.example.com is also declared at c.yaml:5"
         " (in pod a): a domain belongs to one pod or to the whole organisation"
     ]
 
