@@ -155,7 +155,7 @@ def _targets(base: FieldPath, error: ValidationError) -> list[tuple[FieldPath, b
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         return [(path + (extra,), True) for extra in _extras(error.instance, error.schema)]
     if error.validator == "required":
-        return [(path, True) for name in error.validator_value if name not in error.instance]
+        return [(path, True)]  # jsonschema reports each missing name as an error of its own
     return [(path, False)]
 
 
@@ -173,8 +173,7 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
             for extra in _extras(error.instance, error.schema)
         ]
     if keyword == "required":
-        missing = [name for name in error.validator_value if name not in error.instance]
-        return [doc.problem(path, f"missing required field `{name}`", key=True) for name in missing]
+        return [doc.problem(path, f"missing required field `{name}`", key=True) for name in _missing(error)]
     if keyword == "const" and path == ("version",):
         return [
             doc.problem(path, f"unsupported version `{error.instance}`: this mailctl reads version {SUPPORTED_VERSION}")
@@ -182,6 +181,13 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
     if hides_value(path):
         return [doc.problem(path, _hidden_value_message(error))]
     return [doc.problem(path, _value_message(error))]
+
+
+def _missing(error: ValidationError) -> list[str]:
+    """The required name a ``required`` error is about: jsonschema makes one error per missing
+    name, its message starting with the name's repr (all missing names if it no longer does)."""
+    missing = [name for name in error.validator_value if name not in error.instance]
+    return [name for name in missing if error.message.startswith(repr(name))][:1] or missing
 
 
 def _hidden_value_message(error: ValidationError) -> str:
