@@ -6,19 +6,18 @@ an attribute added to a KindSpec is in the schema and accepted by validate with 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from extra_attributes import inbox_with
 
 from mailctl import kinds
-from mailctl.config import build, files, load_texts, schema, schema_gen
+from mailctl.config import load_texts, schema, schema_gen
 from mailctl.errors import ConfigError
 from mailctl.kinds import Attribute
 from mailctl.kinds.api_key import PERMISSIONS
-from mailctl.kinds.inbox import INBOX_SPEC
 from mailctl.kinds.webhook import EVENT_TYPES
 from mailctl.resources import Kind
 from mailctl.sandbox.backend.api_keys import PERMISSION_FLAGS
@@ -55,25 +54,12 @@ def test_an_attribute_scoped_to_the_organisation_is_unknown_in_a_pod() -> None:
 
 
 @pytest.fixture
-def inbox_with_signature(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The kinds as they would be with one more inbox attribute, written only on its KindSpec."""
+def inbox_with_signature() -> Iterator[None]:
     signature = Attribute(
         "signature", schema={"type": "string", "maxLength": 20}, description="Appended to every message."
     )
-    spec = dataclasses.replace(INBOX_SPEC, attributes=(*INBOX_SPEC.attributes, signature))
-    order = tuple(spec if s.kind == spec.kind else s for s in kinds.CONFIG_ORDER)
-    monkeypatch.setattr(kinds, "CONFIG_ORDER", order)
-    monkeypatch.setattr(build, "CONFIG_ORDER", order)
-    _clear_caches()
-    yield
-    monkeypatch.undo()
-    _clear_caches()
-
-
-def _clear_caches() -> None:
-    schema.schema.cache_clear()
-    schema._validator.cache_clear()
-    files.top_level_keys.cache_clear()
+    with inbox_with(signature):
+        yield
 
 
 INBOX_WITH_SIGNATURE = 'version: 1\npods:\n  t:\n    inboxes:\n      a@agentmail.to: {signature: "%s"}\n'
