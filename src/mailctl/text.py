@@ -26,8 +26,9 @@ import re
 # one print alike (ZWNJ and ZWJ stay: scripts and emoji need them; tests/unit/cli/test_escaping.py
 # checks the list against unicodedata); the line and paragraph separators (terminals and browsers
 # break lines there); characters that print as nothing at all (the combining grapheme joiner, the
-# Hangul fillers, the Khmer inherent vowels); lone surrogates (they cannot be encoded, so printing
-# one would fail).
+# Hangul fillers, the Khmer inherent vowels); the noncharacters (U+FDD0-U+FDEF and the last two
+# code points of every plane, kept by Unicode for a program's internal use: they print as nothing);
+# lone surrogates (they cannot be encoded, so printing one would fail).
 _HIDDEN_CHARACTERS = (
     "\x00-\x1f\x7f-\x9f"
     "\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u202a-\u202e"
@@ -35,6 +36,11 @@ _HIDDEN_CHARACTERS = (
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
     "\u2028\u2029"
     "\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0"
+    "\ufdd0-\ufdef\ufffe\uffff"
+    "\U0001fffe-\U0001ffff\U0002fffe-\U0002ffff\U0003fffe-\U0003ffff\U0004fffe-\U0004ffff"
+    "\U0005fffe-\U0005ffff\U0006fffe-\U0006ffff\U0007fffe-\U0007ffff\U0008fffe-\U0008ffff"
+    "\U0009fffe-\U0009ffff\U000afffe-\U000affff\U000bfffe-\U000bffff\U000cfffe-\U000cffff"
+    "\U000dfffe-\U000dffff\U000efffe-\U000effff\U000ffffe-\U000fffff\U0010fffe-\U0010ffff"
     "\ud800-\udfff"
 )
 # Every space but U+0020 (category Zs: no-break, en, em, thin, ideographic...) prints as a space:

@@ -16,7 +16,7 @@ from mailctl.plan import drift
 from mailctl.plan.changes import CREATE, DELETE, UPDATE, AttributeChange, Change, Plan, Refusal, Rule
 from mailctl.plan.render import render_json, render_markdown, render_text
 from mailctl.resources import Resource
-from mailctl.text import shown, shown_value
+from mailctl.text import hides, shown, shown_value
 
 # What must never reach a terminal or a browser raw: C0, DEL, C1, bidi controls, separators.
 HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
@@ -64,6 +64,16 @@ def test_every_format_character_but_the_joiners_scripts_need_is_escaped() -> Non
     format_characters = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
     assert [c for c in format_characters if c not in kept and shown(c) == c] == []
     assert shown("\u200c\u200d") == "\u200c\u200d"
+
+
+def test_every_noncharacter_is_escaped() -> None:
+    """U+FDD0-U+FDEF and the last two code points of every plane are not characters at all
+    (Unicode keeps them for a program's internal use): a terminal prints them as nothing."""
+    noncharacters = [chr(c) for c in range(0xFDD0, 0xFDF0)]
+    noncharacters += [chr(plane << 16 | low) for plane in range(17) for low in (0xFFFE, 0xFFFF)]
+    assert len(noncharacters) == 66
+    assert [c for c in noncharacters if shown(c) == c or not hides(c)] == []
+    assert shown("a\U0010ffffb") == "a\\U0010ffffb" and shown("\ufffe") == "\\ufffe"
 
 
 def test_ordinary_text_and_non_ascii_are_kept_as_they_are() -> None:
