@@ -196,6 +196,8 @@ def _hidden_value_message(error: ValidationError) -> str:
         return f"expected {_wanted(error.validator_value)}, got {_kind_of(error.instance)} (the value is not shown)"
     if error.validator in ("maxProperties", "minProperties", "maxLength", "minLength"):
         return _value_message(error)  # a count, not the value
+    if error.validator == "pattern" and "patternErrorMessage" in error.schema:
+        return f"{error.schema['patternErrorMessage']} (the value is not shown)"  # what is wrong, not the value
     return "is not valid here (the value is not shown)"
 
 

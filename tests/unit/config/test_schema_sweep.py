@@ -64,7 +64,9 @@ def test_a_header_variable_of_the_wrong_type_names_its_kind_never_its_value(valu
 
 def test_a_header_variable_that_breaks_a_rule_is_located_without_its_value() -> None:
     [problem] = _problems(WEBHOOK % "1bad-SECRETXYZ")
-    assert problem == "a.yaml:7:21: webhooks.w.headers.X-Auth.env: is not valid here (the value is not shown)"
+    assert problem == (
+        "a.yaml:7:21: webhooks.w.headers.X-Auth.env: is not an environment variable name (the value is not shown)"
+    )
     assert "SECRETXYZ" not in problem
 
 

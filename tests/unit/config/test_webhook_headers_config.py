@@ -99,6 +99,18 @@ def test_a_bad_environment_value_names_the_variable_not_the_value(
     assert VALUE not in problem
 
 
+@pytest.mark.parametrize("written", ["1" + VALUE, '""', '"' + VALUE + '-x"'])
+def test_a_bad_environment_variable_name_says_what_is_wrong_without_showing_it(cfg: ConfigDir, written: str) -> None:
+    """``{env: ...}`` holds a name, but one mistyped may be the secret itself: never shown, yet the
+    problem says what a name must be instead of "is not valid here"."""
+    cfg.write("c.yaml", _config(f"                  X-Token: {{env: {written}}}"))
+    [problem] = cfg.problems("c.yaml")
+    assert problem.endswith("headers.X-Token.env: is not an environment variable name (the value is not shown)"), (
+        problem
+    )
+    assert VALUE not in problem
+
+
 def test_an_empty_mapping_manages_no_headers_and_sends_none(cfg: ConfigDir) -> None:
     cfg.write("c.yaml", _config("                  {}"))
     hook = cfg.load("c.yaml").resources[WEBHOOK_AT]
