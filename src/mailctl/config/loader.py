@@ -97,6 +97,10 @@ class Document:
     value_marks: dict[FieldPath, Source] = field(default_factory=dict)
     notes: dict[FieldPath, str] = field(default_factory=dict)  # context appended to problems below a path
     value_notes: dict[FieldPath, str] = field(default_factory=dict)  # ... to problems about that exact value
+    # A scalar YAML 1.1 and 1.2 read as different kinds (`no`: a boolean or text): what was written,
+    # and the JSON types of both readings. Its problem advises quoting it or spelling it otherwise,
+    # which is no help where the schema wants neither (`inboxes: no`): the schema's problem then says so.
+    readings: dict[FieldPath, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
     def mark(self, path: FieldPath, *, key: bool = False) -> Source:
         """Where ``path`` was written (its key, or its value); the nearest ancestor if unknown."""
@@ -451,6 +455,7 @@ class _Walker:
         what = "the value" if hidden else f"`{_shortened(node.value)}`" if node.value else "the empty value"
         unshown = " (the value is not shown)" if hidden else ""
         if tag == _PLAIN_STR and (number := yaml12_number(node.value)) is not None:
+            self.doc.readings[path] = (node.value, frozenset(("string", "number")))
             spelling = None if hidden or not _holdable(number) else _spelling(number)
             self.report(
                 path,
@@ -467,6 +472,7 @@ class _Walker:
             self.report(path, f"YAML tag `{_short(tag)}` is not supported")
             return None
         if tag == _BOOL and not node.style and _YAML11_BOOLS.match(node.value):
+            self.doc.readings[path] = (node.value, frozenset(("boolean", "string")))
             self.report(
                 path, f"{what} is a boolean in YAML 1.1 but text in YAML 1.2: write true/false, or quote it{unshown}"
             )
@@ -485,6 +491,7 @@ class _Walker:
             self.report(path, _too_large(what, node.value, unshown))  # the API holds numbers as floats
             return None
         if tag in (_INT, _FLOAT) and not node.style and (elsewhere := yaml12_number(node.value)) != value:
+            self.doc.readings[path] = (node.value, frozenset(("number", "string" if elsewhere is None else "number")))
             spelling = None if hidden else _spelling(value)
             self.report(
                 path,

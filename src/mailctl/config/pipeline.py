@@ -164,17 +164,19 @@ def _valid_documents(
     invalid = []
     for file in files:
         doc, found = read(file)
-        run.add(found)
         if doc is None:
+            run.add(found)
             run.unread.append(file)
             continue
         misspelt = _misspelt_kind(doc)
         if misspelt is not None:  # one problem, not one per field the wrong kind does not have
-            run.add([misspelt])
+            run.add([*found, misspelt])
             invalid.append((doc, [misspelt]))  # a template in all likelihood: known by its name
             continue
         yaml_positions = {(p.file, p.line, p.column) for p in found}  # one report per position
         checked = run.validate(doc, skip=yaml_positions)
+        found = [p for p in found if (p.file, p.line, p.column) not in checked.replaced]
+        run.add(found)
         if checked.valid:
             valid.append(doc)
         elif isinstance(doc.data, dict) and kind_of_document(doc.data) == "template":

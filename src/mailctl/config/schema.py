@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Container, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -113,6 +113,9 @@ class Checked:
     # No problem at all, those at a skipped position included: a value the YAML reader reported
     # (and kept, as `no` for False) may still fail the schema, and must not be built.
     valid: bool = True
+    # Skipped positions whose value is of the wrong type however YAML reads it (``Document.readings``):
+    # the schema's problem there is in ``problems``, and replaces the YAML reader's advice.
+    replaced: set[Position] = field(default_factory=set)
 
 
 def validate(
@@ -128,19 +131,38 @@ def validate(
     kept: list[tuple[Position, int, int, ValidationError]] = []  # (first position, order, count, error)
     total = 0
     valid = True
+    replaced: set[Position] = set()
     for order, error in enumerate(_validator().iter_errors(instance)):
         valid = False
-        where = [at for at in (_at(doc.mark(path, key=key)) for path, key in _targets(base, error)) if at not in skip]
+        wrong_either_way = _wrong_either_way(doc, base, error)
+        where = [
+            at
+            for at in (_at(doc.mark(path, key=key)) for path, key in _targets(base, error))
+            if wrong_either_way or at not in skip
+        ]
+        replaced.update(at for at in where if wrong_either_way and at in skip)
         if where:
             total += len(where)
             kept.append((min(where), order, len(where), error))
             if limit is not None and len(kept) > 2 * limit:
                 kept = sorted(kept)[:limit]
     kept = sorted(kept)[:limit] if limit is not None else kept
-    problems: dict[Problem, None] = {}  # ordered set: one `required` error repeats every missing name
+    problems: dict[Problem, None] = {}  # ordered set: two errors may word one problem alike
     for _, _, _, error in kept:
-        problems.update(dict.fromkeys(p for p in _translate(doc, base, error) if _at(p) not in skip))
-    return Checked(list(problems), total - sum(count for _, _, count, _ in kept), valid)
+        worded = _translate(doc, base, error)
+        problems.update(dict.fromkeys(p for p in worded if _at(p) not in skip or _at(p) in replaced))
+    return Checked(list(problems), total - sum(count for _, _, count, _ in kept), valid, replaced)
+
+
+def _wrong_either_way(doc: Document, base: FieldPath, error: ValidationError) -> bool:
+    """Whether ``error`` is a wrong type for a value YAML 1.1 and 1.2 read differently, and
+    neither reading is of a type the schema wants (``inboxes: no``)."""
+    reading = doc.readings.get(base + tuple(error.absolute_path)) if error.validator == "type" else None
+    if reading is None:
+        return False
+    expected = error.validator_value
+    wanted = {"number" if k == "integer" else k for k in ([expected] if isinstance(expected, str) else expected)}
+    return not reading[1] & wanted
 
 
 def _at(where: Problem | Source) -> Position:
@@ -180,6 +202,8 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
         ]
     if hides_value(path):
         return [doc.problem(path, _hidden_value_message(error))]
+    if keyword == "type" and path in doc.readings:  # as written, not as one reading of it
+        return [doc.problem(path, f"expected {_wanted(error.validator_value)}, got `{doc.readings[path][0]}`")]
     return [doc.problem(path, _value_message(error))]
 
 

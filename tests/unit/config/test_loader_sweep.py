@@ -327,14 +327,23 @@ def test_a_yaml11_boolean_for_a_webhooks_headers_is_a_located_problem(cfg: Confi
     """Was a TypeError traceback (found feeding YAML 1.1 booleans by hand): the loader reports
     `no` and keeps it as False; the schema problem at the same position was skipped as reported
     already, and so the document counted as valid and was built. A skipped problem now still
-    makes its document invalid."""
+    makes its document invalid (and here, where no reading of `no` is a mapping, the schema's
+    problem is the one shown)."""
     cfg.write(
         "m.yaml",
         "version: 1\nwebhooks:\n  w:\n    url: https://x.example/h\n    event_types: [message.received]\n"
         "    headers: no\n",
     )
     [problem] = cfg.problems("m.yaml")
-    assert problem.startswith("m.yaml:6:14: webhooks.w.headers: the value is a boolean in YAML 1.1")
+    assert problem == "m.yaml:6:14: webhooks.w.headers: expected a mapping, got a boolean (the value is not shown)"
+
+
+def test_a_value_right_as_text_but_read_as_a_boolean_is_reported_once_as_the_reader_sees_it(cfg: ConfigDir) -> None:
+    """A display name written `no`: the schema's "expected text" at the same position is left out
+    (quoting it, as the YAML reader's problem says, makes it right)."""
+    cfg.write("m.yaml", inbox("{}").replace("{metadata: {}}", "{display_name: no}"))
+    [problem] = cfg.problems("m.yaml")
+    assert problem.startswith("m.yaml:5:38: pods.p.inboxes.a@agentmail.to.display_name: `no` is a boolean")
 
 
 @pytest.mark.parametrize("written", ['!!int ""', "!!int -", '!!float ""', '!!bool ""'])

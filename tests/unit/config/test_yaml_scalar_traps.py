@@ -155,3 +155,36 @@ def test_validate_for_github_annotates_without_the_header_value(cfg: ConfigDir) 
     assert result.exit_code == 1
     assert "::error file=" in result.stdout and "X-Token" in result.stdout
     assert SECRET not in result.stdout + result.stderr
+
+
+# --- a value YAML 1.1 and 1.2 read differently, where the schema wants neither reading ----------
+
+
+@pytest.mark.parametrize("written", ["no", "Off", "1e3", "017", "1_000"])
+def test_a_value_wrong_in_both_yaml_readings_is_the_schemas_problem_as_written(cfg: ConfigDir, written: str) -> None:
+    """``inboxes: no`` is a boolean to YAML 1.1 and text to 1.2, and a mapping to neither: "quote
+    it" or "write true/false" would only lead to the next error, so the problem is the schema's,
+    quoting what was written (not ``false``)."""
+    cfg.write("c.yaml", f"version: 1\npods:\n  p:\n    inboxes: {written}\n")
+    assert cfg.problems("c.yaml") == [f"c.yaml:4:14: pods.p.inboxes: expected a mapping, got `{written}`"]
+
+
+def test_a_value_right_in_one_yaml_reading_keeps_the_advice_to_spell_it_for_both(cfg: ConfigDir) -> None:
+    cfg.write("c.yaml", "version: 1\npods:\n  p:\n    name: no\n")
+    assert cfg.problems("c.yaml") == [
+        "c.yaml:4:11: pods.p.name: `no` is a boolean in YAML 1.1 but text in YAML 1.2: write true/false, or quote it"
+    ]
+    cfg.write("c.yaml", "version: 1\nsettings:\n  safety:\n    min_existing: 1e3\n")  # an integer: 1000.0 is one
+    assert cfg.problems("c.yaml") == [
+        "c.yaml:4:19: settings.safety.min_existing: `1e3` is text in YAML 1.1 but the number 1000.0 in YAML 1.2: "
+        "quote it, or write 1000.0"
+    ]
+
+
+def test_a_header_mapping_written_as_a_yaml11_boolean_says_a_mapping_is_wanted_without_the_value(
+    cfg: ConfigDir,
+) -> None:
+    cfg.write("c.yaml", webhook("x").replace("headers: {X-Token: x}", "headers: no"))
+    assert cfg.problems("c.yaml") == [
+        "c.yaml:6:14: webhooks.w.headers: expected a mapping, got a boolean (the value is not shown)"
+    ]
