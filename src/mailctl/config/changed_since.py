@@ -131,10 +131,16 @@ def _unknown_ref(ref: str, top: str) -> str:
     unknown = f"{head} git knows no commit {ref} in {top}"
     if shallow:
         unknown += " (a shallow CI clone has only what was fetched)"
-    if not _is_branch_name(top, name):
-        return f"{unknown}: no branch, tag or commit has that name"
     remotes = _git(top, "remote").split()
     depth = f"--depth={back + 1} " if shallow else ""  # a full clone stays full
+    if _COMMIT_ID.fullmatch(name):  # a pull request's base commit, say: fetched by its id
+        remote = "origin" if "origin" in remotes or not remotes else remotes[0]
+        fetch = f"git fetch {depth}{shlex.quote(remote)} {name}"
+        if not remotes:
+            return f"{unknown}, and it has no remote to fetch it from: git remote add origin URL, {fetch}"
+        return f"{unknown}. Fetch it first: {fetch}"
+    if not _is_branch_name(top, name):
+        return f"{unknown}: no branch, tag or commit has that name"
     remote, _, branch = name.partition("/")
     if branch and (remote in remotes or not remotes):  # origin/main: a remote's branch
         refspec = shlex.quote(f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
@@ -155,6 +161,9 @@ def _unknown_ref(ref: str, top: str) -> str:
     return f"{unknown}. If it is a branch of {remote}, fetch it first: {fetch}, {then}; if a tag: {tag}"
 
 
+_COMMIT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")  # a full SHA-1 or SHA-256 object id
+
+
 def _name_and_steps(ref: str) -> tuple[str, int]:
     """``ref`` without the steps back at its end, and how many commits they count back
     (``HEAD~3``: HEAD, 3; ``main^^``: main, 2; ``v1^{tree}``: v1, 0)."""
@@ -172,7 +181,15 @@ def _name_and_steps(ref: str) -> tuple[str, int]:
 def _resolves(top: str, name: str, commit: bool = True) -> bool:
     """Whether ``name`` names an object (a commit, with ``commit``) in the repository."""
     try:
-        _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}" if commit else name)
+        # ^{object}: the object must exist (a full commit id "verifies" whether git has it or not)
+        _git(
+            top,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{name}^{{{'commit' if commit else 'object'}}}",
+        )
     except GitFailed:
         return False
     return True

@@ -299,3 +299,31 @@ def test_a_missing_object_outside_a_partial_clone_suggests_no_fetch(repo: Path):
     message = refused(repo, "HEAD~1", repo / "cfg")
     assert message.startswith("--changed-since HEAD~1 (") and "cannot read the config at it: " in message
     assert "partial clone" not in message and "Fetch" not in message
+
+
+def test_a_full_commit_id_git_lacks_names_the_fetch_of_that_commit(repo: Path, tmp_path: Path):
+    """The usual CI case: the pull request's base commit id passed to a shallow checkout that lacks
+    it. `rev-parse --verify` takes any full id as a name, so this was a traceback (GitFailed out of
+    `cat-file -t`); now the error names the fetch, which then makes the same REF work."""
+    (repo / "cfg" / "a.yaml").write_text(pod("tenant-a", "Later"))
+    commit(repo)
+    base = git(repo, "rev-parse", "HEAD~1").strip()
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{repo}", str(clone))
+    message = refused(clone, base, clone / "cfg")
+    fetch = f"git fetch --depth=1 origin {base}"
+    assert message == (
+        f"--changed-since {base}: git knows no commit {base} in {clone} (a shallow CI clone has only what was "
+        f"fetched). Fetch it first: {fetch}"
+    )
+    git(clone, *fetch.split()[1:])  # the command, as printed
+    assert at(clone, base, clone / "cfg")["pod/tenant-a"] == {"name": "A"}
+
+
+def test_a_full_commit_id_no_repository_has_is_an_error_not_a_traceback(repo: Path):
+    missing = "1234567890" * 4
+    message = refused(repo, missing, repo / "cfg")
+    assert message == (
+        f"--changed-since {missing}: git knows no commit {missing} in {repo}, and it has no remote to fetch it "
+        f"from: git remote add origin URL, git fetch origin {missing}"
+    )
