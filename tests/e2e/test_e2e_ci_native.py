@@ -200,6 +200,32 @@ def test_action_changed_since_is_never_read_as_a_git_option(tmp_path: Path) -> N
     assert run.code == 1 and not (repo / "PWNED").exists(), run.stdout
 
 
+def test_action_changed_since_a_base_commit_id_fetches_it_into_a_shallow_checkout(tmp_path: Path) -> None:
+    """`changed-since: ${{ github.event.pull_request.base.sha }}` in a depth-1 checkout: the action
+    fetches that commit by its id (depth 1), and the plan covers what changed since it."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=origin, check=True)
+    (origin / "mailctl.yaml").write_text("version: 1\npods:\n  tenant-a: {name: A}\n  tenant-b: {name: B}\n")
+    subprocess.run([*git, "add", "-A"], cwd=origin, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=origin, check=True)
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=origin, capture_output=True, text=True).stdout.strip()
+    (origin / "mailctl.yaml").write_text("version: 1\npods:\n  tenant-a: {name: A2}\n  tenant-b: {name: B}\n")
+    subprocess.run([*git, "commit", "-q", "-am", "pull request"], cwd=origin, check=True)
+    subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{origin}", str(tmp_path / "repo")], check=True)
+    run = run_action(
+        tmp_path,
+        command="plan",
+        config="mailctl.yaml",
+        sandbox=":memory:",
+        changed_since=base,
+        working_directory="repo",
+    )
+    assert run.code == 0, run.stdout
+    assert run.outputs["exit-code"] == "2" and run.outputs["changes"] == "1", run.stdout  # tenant-a only
+
+
 def test_action_args_with_an_unbalanced_quote_fail_the_step_instead_of_being_dropped(tmp_path: Path) -> None:
     run = run_action(tmp_path, command="plan", config=str(BASIC), sandbox=":memory:", args="--target 'pod/tenant-acme")
     assert run.code == 1 and "No closing quotation" in run.stdout and "Traceback" not in run.stdout
