@@ -239,6 +239,8 @@ class AgentMailClient:
                     attempt -= 1  # paced refusals do not use up max_retries (the budget bounds them)
             pause = self.pacer.pause_left() if self.pacer is not None else 0.0
             if wait is None or self._clock() - started + wait + pause > self._retry_budget:
+                if wait is not None and self._clock() - started + wait <= self._retry_budget:
+                    raise self._pause_too_long(pause, method, path)  # the pause alone outlasts the budget
                 raise failure from None  # from None: the httpx error's text is already in ours, redacted
             attempt += 1
             self.stats.record_retry()
@@ -268,14 +270,17 @@ class AgentMailClient:
         except PauseTooLong as exc:
             if exc.turn and failure is not None:
                 raise failure from None
-            raise TransientError(
-                429,
-                "rate_limited",
-                f"the API asked every request to wait {exc.seconds:.0f}s (Retry-After), longer than the "
-                f"{self._retry_budget:g}s retry budget: try again later",
-                method,
-                path,
-            ) from None
+            raise self._pause_too_long(exc.seconds, method, path) from None
+
+    def _pause_too_long(self, seconds: float, method: str, path: str) -> TransientError:
+        return TransientError(
+            429,
+            "rate_limited",
+            f"the API asked every request to wait {seconds:.0f}s (Retry-After), longer than the "
+            f"{self._retry_budget:g}s retry budget: try again later",
+            method,
+            path,
+        )
 
     def _paced_send(
         self, ticket: Ticket | None, method: str, path: str, json: Any, params: dict[str, Any] | None

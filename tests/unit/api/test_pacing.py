@@ -282,6 +282,22 @@ def test_a_retry_whose_turn_in_the_pace_comes_after_the_budget_is_not_waited_for
     assert len(harness.requests) >= 5  # it did retry while turns came within the budget
 
 
+def test_a_retry_after_longer_than_the_budget_says_so_for_the_very_request_it_answered(harness):
+    """README: such a pause fails every request at once with "the API asked every request to wait
+    ...". The request the 429 answered failed with the bare 429 instead (only those asking after
+    it said why), so a one-request command never said it."""
+    time = FakeTime()
+    client = _paced_client(harness, time, lambda r: error(429, "rate_limit_exceeded", **{"Retry-After": "3600"}))
+    start = time.now
+    with pytest.raises(TransientError) as caught:
+        client.get("/v0/pods")
+    assert caught.value.status == 429
+    assert "the API asked every request to wait 3600s (Retry-After), longer than the 60s retry budget" in str(
+        caught.value
+    )
+    assert len(harness.requests) == 1 and time.now - start < 1.0  # the fake clock: nothing slept through
+
+
 def test_a_first_attempt_waits_for_its_turn_however_far_and_a_retry_only_within_its_patience():
     time = FakeTime()
     pacer = Pacer(fixed=8, clock=time.clock, sleep=time.sleep, budget=0.1)
