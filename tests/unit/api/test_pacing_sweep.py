@@ -110,8 +110,8 @@ def test_a_worker_at_the_in_flight_limit_sleeps_until_a_release_wakes_it():
 
 def test_a_retry_giving_back_a_slot_for_a_turn_too_far_wakes_a_worker_waiting_for_one():
     pacer = Pacer(fixed=4, clock=lambda: 100.0, sleep=lambda seconds: None, budget=0.1)
-    for _ in range(3):
-        pacer.acquire()  # queued: turns 10 s apart
+    for _ in range(3):  # first: the frozen clock never brings a queued turn within HORIZON
+        pacer.acquire(first=True)  # queued: turns 10 s apart
     cond = pacer._cond = NoPoll()
     retry_holds_the_slot, reads = threading.Event(), {"n": 0}
     retry_thread: list[threading.Thread] = []
@@ -137,8 +137,8 @@ def test_a_retry_giving_back_a_slot_for_a_turn_too_far_wakes_a_worker_waiting_fo
     retry_thread[0].start()
     assert retry_holds_the_slot.wait(GUARD)
     got: list[Ticket] = []
-    waiter = _start(lambda: got.append(pacer.acquire(first=True)))  # first: the frozen clock never
-    retry_thread[0].join(GUARD)  # brings a queued turn within HORIZON
+    waiter = _start(lambda: got.append(pacer.acquire(first=True)))
+    retry_thread[0].join(GUARD)
     waiter.join(GUARD)
     assert refused and refused[0].turn
     assert got and got[0].in_flight == 4  # the slot given back is the waiter's
