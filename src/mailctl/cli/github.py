@@ -48,7 +48,8 @@ def workflow_command(kind: str, message: str, **properties: Any) -> str:
 
 
 def problem_annotation(problem: Problem) -> str:
-    message = f"{problem.path}: {problem.message}" if problem.path else problem.message
+    # One line, as in the text report: a line break from the config is an escape there, never a break.
+    message = f"{shown(problem.path)}: {shown(problem.message)}" if problem.path else shown(problem.message)
     located = problem.line > 0
     return workflow_command(
         "error",

@@ -60,6 +60,22 @@ def test_validate_github_prints_one_error_annotation_per_problem_at_file_line_co
     assert "Error: 2 problems in the configuration:" in result.stderr  # the usual report, too
 
 
+def test_a_line_break_in_a_config_key_is_an_escape_in_the_annotation_as_in_the_text_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A problem is one line in the text report (``t\\na``); in an annotation the key's line break
+    was sent as ``%0A``, which GitHub shows as a line break: the annotation read otherwise."""
+    monkeypatch.chdir(tmp_path)
+    Path("a.yaml").write_text('version: 1\npods:\n  "t\\na": {}\n')
+    result = run("validate", "-f", "a.yaml", "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "::error file=a.yaml,line=3,col=3::pods.t\\na: `t\\na` is not a valid pod client_id: "
+        "use 1-256 characters from A-Z a-z 0-9 - . _ ~"
+    ]
+    assert "a.yaml:3:3: pods.t\\na: `t\\na` is not a valid pod client_id" in result.stderr
+
+
 def test_validate_github_on_a_valid_config_prints_ok_and_exits_0() -> None:
     result = run("validate", "-f", BASIC, "--format", "github")
     assert result.exit_code == 0, result.output
