@@ -139,6 +139,12 @@ def _unknown_ref(ref: str, top: str) -> str:
         if not remotes:
             return f"{unknown}, and it has no remote to fetch it from: git remote add origin URL, {fetch}"
         return f"{unknown}. Fetch it first: {fetch}"
+    if _ABBREVIATED_ID.fullmatch(name):  # git fetches no commit by an abbreviation of its id
+        remote = "origin" if "origin" in remotes or not remotes else remotes[0]
+        return (
+            f"{unknown}: if it is an abbreviated commit id, fetch the commit by its full id first: "
+            f"git fetch {depth}{shlex.quote(remote)} FULL_ID, then pass --changed-since FULL_ID"
+        )
     if not _is_branch_name(top, name):
         return f"{unknown}: no branch, tag or commit has that name"
     remote, _, branch = name.partition("/")
@@ -162,6 +168,7 @@ def _unknown_ref(ref: str, top: str) -> str:
 
 
 _COMMIT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")  # a full SHA-1 or SHA-256 object id
+_ABBREVIATED_ID = re.compile(r"[0-9a-fA-F]{7,63}")  # as git abbreviates one (7 digits at least)
 
 
 def _name_and_steps(ref: str) -> tuple[str, int]:

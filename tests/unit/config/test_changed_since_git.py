@@ -327,3 +327,13 @@ def test_a_full_commit_id_no_repository_has_is_an_error_not_a_traceback(repo: Pa
         f"--changed-since {missing}: git knows no commit {missing} in {repo}, and it has no remote to fetch it "
         f"from: git remote add origin URL, git fetch origin {missing}"
     )
+
+
+def test_an_abbreviated_commit_id_git_lacks_asks_for_the_full_id_not_a_branch(repo: Path, tmp_path: Path):
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{repo}", str(clone))
+    assert refused(clone, "1234567", clone / "cfg") == (
+        f"--changed-since 1234567: git knows no commit 1234567 in {clone} (a shallow CI clone has only what was "
+        "fetched): if it is an abbreviated commit id, fetch the commit by its full id first: "
+        "git fetch --depth=1 origin FULL_ID, then pass --changed-since FULL_ID"
+    )
