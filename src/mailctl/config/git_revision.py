@@ -135,27 +135,48 @@ class Commit:
         self._write(blobs, into)
         return present
 
-    def _config_files(self, path: str, tree: str) -> list[tuple[str, str]]:
-        """(path below ``path``, blob) of the files the loader reads in the directory ``path``."""
+    def _config_files(self, path: str, tree: str, searched: set[str] | None = None) -> list[tuple[str, str]]:
+        """(path below ``path``, blob) of the files the loader reads in the directory ``path``:
+        links to directories followed as the loader's walk follows them, unless they lead to a
+        directory searched already or to one holding it (``searched``: the trees walked)."""
+        searched = set() if searched is None else searched
+        entries = self._entries(tree)
+        searched.update(oid for name, _, kind, oid in entries if kind == "tree" and _walked(name))
+        searched.add(tree)
         files, links = [], []
-        for record in run_git(self.top, "ls-tree", "-r", "-z", "--full-tree", tree).split(b"\0"):
-            meta, _, raw_name = record.partition(b"\t")
-            name = os.fsdecode(raw_name)
-            if not meta or not _read_by_the_loader(name):
+        for name, mode, kind, oid in entries:
+            if not _walked(name):
                 continue
-            mode, kind, oid = meta.decode("ascii").split(" ")
             if mode == _SYMLINK:
                 links.append(name)
-            elif kind == "blob":
+            elif kind == "blob" and _read_by_the_loader(name):
                 files.append((name, oid))
         prefix = "" if path == "." else f"{path}/"
         for name, found in zip(links, self.find([prefix + n for n in links]), strict=True):
-            if found.kind == "blob":
+            if found.kind == "blob" and _read_by_the_loader(name):
                 files.append((name, found.oid))
-            elif found.kind in ("symlink", "loop", "dangling"):
+            elif found.kind == "tree":
+                files.extend((f"{name}/{n}", oid) for n, oid in self._linked_files(prefix + name, found.oid, searched))
+            elif found.kind in ("symlink", "loop", "dangling") and _read_by_the_loader(name):
                 raise UnreadableAtRevision(prefix + name, _why(found))
-            # a link to a directory: the loader's walk does not follow those either
         return sorted(files)
+
+    def _linked_files(self, path: str, tree: str, searched: set[str]) -> list[tuple[str, str]]:
+        """The config files of the directory a link at ``path`` leads to; none if the walk has
+        searched it already or it holds a directory searched (a loop): the loader skips those."""
+        if tree in searched or any(kind == "tree" and oid in searched for _, _, kind, oid in self._entries(tree)):
+            return []
+        return self._config_files(path, tree, searched)
+
+    def _entries(self, tree: str) -> list[tuple[str, str, str, str]]:
+        """(path, mode, kind, object) of everything below ``tree``, subtrees included."""
+        entries = []
+        for record in run_git(self.top, "ls-tree", "-r", "-t", "-z", "--full-tree", tree).split(b"\0"):
+            meta, _, raw_name = record.partition(b"\t")
+            if meta:
+                mode, kind, oid = meta.decode("ascii").split(" ")
+                entries.append((os.fsdecode(raw_name), mode, kind, oid))
+        return entries
 
     def _write(self, blobs: dict[str, str], into: str) -> None:
         """Each blob into its file below ``into``, read through one ``git cat-file --batch``."""
@@ -211,10 +232,13 @@ def _create(into: str, relative: str) -> IO[bytes]:
 
 def _read_by_the_loader(name: str) -> bool:
     """Whether the loader's walk of a directory reads ``name`` (a path below the directory)."""
-    *directories, base = name.split("/")
-    if any(d.startswith(".") for d in directories):
-        return False
-    return base.endswith(YAML_SUFFIXES) or name == IGNORE_FILE
+    base = name.rsplit("/", 1)[-1]
+    return _walked(name) and (base.endswith(YAML_SUFFIXES) or name == IGNORE_FILE)
+
+
+def _walked(name: str) -> bool:
+    """Whether the loader's walk of a directory reaches ``name``: never below a hidden directory."""
+    return not any(d.startswith(".") for d in name.split("/")[:-1])
 
 
 def _answers(output: bytes) -> Iterator[Found]:

@@ -13,6 +13,7 @@ import pytest
 
 from mailctl.config import changed_since
 from mailctl.config.git_revision import Commit
+from mailctl.config.pipeline import load_config
 from mailctl.errors import UsageError
 
 
@@ -337,3 +338,23 @@ def test_an_abbreviated_commit_id_git_lacks_asks_for_the_full_id_not_a_branch(re
         "fetched): if it is an abbreviated commit id, fetch the commit by its full id first: "
         "git fetch --depth=1 origin FULL_ID, then pass --changed-since FULL_ID"
     )
+
+
+def test_a_link_to_a_directory_inside_the_config_is_followed_at_ref_as_in_the_working_tree(tmp_path: Path):
+    """The loader follows a link to a directory (its files are config like any other); at REF it
+    was left out, so with nothing changed its pods read as added, and a pod removed from it was
+    never selected for deletion."""
+    repo = tmp_path / "repo"
+    (repo / "cfg" / "sub").mkdir(parents=True)
+    (repo / "shared").mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "cfg" / "main.yaml").write_text(pod("t-a", "A"))
+    (repo / "cfg" / "sub" / "b.yaml").write_text(pod("t-b", "B"))
+    (repo / "shared" / "s.yaml").write_text("version: 1\npods:\n  t-s1: {name: S1}\n  t-s2: {name: S2}\n")
+    (repo / "cfg" / "shared").symlink_to("../shared")
+    (repo / "cfg" / "again").symlink_to("sub")  # a directory searched anyway: read once
+    (repo / "cfg" / "top").symlink_to("..")  # holds the directory searched: not entered
+    commit(repo)
+    working = load_config([str(repo / "cfg")], on_skip=None).state.resources
+    assert sorted(working) == ["pod/t-a", "pod/t-b", "pod/t-s1", "pod/t-s2"]
+    assert sorted(at(repo, "HEAD", repo / "cfg")) == sorted(working)
