@@ -46,13 +46,19 @@ def resolve(ref: str, paths: list[str]) -> Revision:
     """The commit ``ref`` names in the repository holding ``paths`` (``-f``; none: ./mailctl.yaml)."""
     if hides(ref):  # no revision has one, and REF is printed in every message below
         raise UsageError(f"--changed-since {shown(ref)}: REF holds a control or invisible character")
+    if len(ref) > MAX_REF:  # no git name is that long, and it would not fit a command line
+        raise UsageError(f"--changed-since {ref[:40]}...: REF is {len(ref)} characters long; no git name is")
     paths = [os.path.abspath(p) for p in paths or [DEFAULT_CONFIG]]
     anchor = _anchor(paths)
     top = _git(anchor, "rev-parse", "--show-toplevel", error=f"{anchor} is not inside a git repository").strip()
     for path in paths:
         _in_repository(path, top, ref)
     try:
-        commit = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
+        named = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", ref).strip()
+        if named.startswith("^"):  # `^main` excludes a commit: taken for one, nothing would exist at it
+            raise UsageError(f"--changed-since {ref}: REF must name one commit, not exclude one")
+        # Peeled apart from the name: `:/text` searches commit messages for all that follows it.
+        commit = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{named}^{{commit}}").strip()
     except GitFailed:
         raise UsageError(_unknown_ref(ref, top)) from None
     return Revision(ref, commit, top)
@@ -167,6 +173,7 @@ def _unknown_ref(ref: str, top: str) -> str:
     return f"{unknown}. If it is a branch of {remote}, fetch it first: {fetch}, {then}; if a tag: {tag}"
 
 
+MAX_REF = 4096  # characters: a ref name is a path in the repository (PATH_MAX)
 _COMMIT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")  # a full SHA-1 or SHA-256 object id
 _ABBREVIATED_ID = re.compile(r"[0-9a-fA-F]{7,63}")  # as git abbreviates one (7 digits at least)
 

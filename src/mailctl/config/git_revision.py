@@ -62,6 +62,8 @@ def run_git(cwd: str, *args: str, stdin: bytes | None = None) -> bytes:
         done = subprocess.run(_command(cwd, *args), input=stdin, capture_output=True, env=_environment(), check=False)
     except FileNotFoundError:
         raise UsageError("--changed-since needs git, which is not installed (or not on PATH)") from None
+    except OSError as exc:  # git there but not run: E2BIG, EACCES...
+        raise UsageError(f"--changed-since: git could not be run: {exc.strerror or exc}") from None
     if done.returncode != 0:
         raise GitFailed(done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}")
     return done.stdout

@@ -358,3 +358,31 @@ def test_a_link_to_a_directory_inside_the_config_is_followed_at_ref_as_in_the_wo
     working = load_config([str(repo / "cfg")], on_skip=None).state.resources
     assert sorted(working) == ["pod/t-a", "pod/t-b", "pod/t-s1", "pod/t-s2"]
     assert sorted(at(repo, "HEAD", repo / "cfg")) == sorted(working)
+
+
+@pytest.mark.parametrize("ref", ["^HEAD", "^main"])
+def test_a_negated_ref_is_refused_not_read_as_a_missing_config(repo: Path, ref: str):
+    """`rev-parse --verify '^HEAD^{commit}'` answers `^<id>`: taken for the commit, every path read
+    as absent at it and the whole config planned, exit 0 (a targeted apply made a full one)."""
+    assert refused(repo, ref, repo / "cfg") == f"--changed-since {ref}: REF must name one commit, not exclude one"
+
+
+def test_a_commit_found_by_its_message_is_read(repo: Path):
+    (repo / "cfg" / "a.yaml").write_text(pod("tenant-a", "Later"))
+    commit(repo, "later")
+    assert at(repo, ":/change", repo / "cfg")["pod/tenant-a"] == {"name": "A"}  # the first commit's message
+
+
+def test_a_ref_too_long_for_a_command_line_is_an_error_not_a_traceback(repo: Path):
+    message = refused(repo, "a" * 200_000, repo / "cfg")
+    assert message.startswith("--changed-since aaaa") and "200000 characters" in message
+
+
+def test_a_git_that_cannot_be_run_is_an_error_not_a_traceback(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text("#!/bin/sh\n")  # no execute bit: even root may not run it
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert refused(repo, "HEAD", repo / "cfg") == "--changed-since: git could not be run: Permission denied"
