@@ -128,10 +128,13 @@ class Commit:
             if found.kind == "blob":
                 blobs[posixpath.normpath(path)] = found.oid
             elif found.kind == "tree":  # a path named twice (a directory and its parent): copied once
-                blobs.update((posixpath.normpath(f"{path}/{n}"), oid) for n, oid in self._config_files(path, found.oid))
-            elif found.kind in ("symlink", "loop"):
+                files = self._config_files(path, found.oid)
+                if not files:  # no config file in it: as absent as no directory at all
+                    continue
+                blobs.update((posixpath.normpath(f"{path}/{n}"), oid) for n, oid in files)
+            elif found.kind in ("symlink", "loop", "commit"):
                 raise UnreadableAtRevision(path, _why(found))
-            else:  # missing, dangling, a submodule, a file where a directory is expected: not there
+            else:  # missing, dangling, a file where a directory is expected: not there
                 continue
             present.append(path)
         self._write(blobs, into)
@@ -149,6 +152,8 @@ class Commit:
         for name, mode, kind, oid in entries:
             if not _walked(name):
                 continue
+            if kind == "commit":  # a submodule's files are another repository's
+                raise UnreadableAtRevision(f"{'' if path == '.' else f'{path}/'}{name}", _why(Found("commit")))
             if mode == _SYMLINK:
                 links.append(name)
             elif kind == "blob" and _read_by_the_loader(name):
@@ -264,6 +269,8 @@ def _answers(output: bytes) -> Iterator[Found]:
 
 
 def _why(found: Found) -> str:
+    if found.kind == "commit":
+        return "a git submodule (another repository's files): keep the config out of submodules to use --changed-since"
     if found.kind == "symlink":
         return f"a symlink out of the repository (to {found.target}), which git does not record"
     if found.kind == "loop":

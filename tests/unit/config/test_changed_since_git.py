@@ -386,3 +386,31 @@ def test_a_git_that_cannot_be_run_is_an_error_not_a_traceback(
     (bin_dir / "git").write_text("#!/bin/sh\n")  # no execute bit: even root may not run it
     monkeypatch.setenv("PATH", str(bin_dir))
     assert refused(repo, "HEAD", repo / "cfg") == "--changed-since: git could not be run: Permission denied"
+
+
+def test_a_config_directory_with_no_config_file_at_ref_is_a_config_absent_there(tmp_path: Path):
+    """It held only a README at REF: "does not load ... no such file or directory" was false (the
+    directory was there); it is now as absent as a directory that did not exist."""
+    repo = tmp_path / "repo"
+    (repo / "cfg").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "cfg" / "README.md").write_text("config goes here\n")
+    commit(repo)
+    files = [str(repo / "cfg")]
+    assert changed_since.load_at(changed_since.resolve("HEAD", files), files) is None
+
+
+def test_a_submodule_inside_the_config_at_ref_is_refused_by_name(repo: Path, tmp_path: Path):
+    """Its files are another repository's: read as absent at REF, every pod in it looked added and
+    a removal in it was missed. Refused, naming it."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    (other / "s.yaml").write_text(pod("tenant-s", "S"))
+    commit(other)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(other), "cfg/sub")
+    commit(repo)
+    assert refused(repo, "HEAD", repo / "cfg") == (
+        f"--changed-since HEAD ({git(repo, 'rev-parse', 'HEAD').strip()[:12]}): HEAD:cfg/sub cannot be read: "
+        "a git submodule (another repository's files): keep the config out of submodules to use --changed-since"
+    )
