@@ -110,15 +110,21 @@ class _CallbackSink:
                 raise MailctlError(
                     f"the secrets callback raised {_type_name(exc)} for {address}; the key was not kept"
                 ) from None
-            if inspect.isawaitable(returned):
+            if inspect.isawaitable(returned) or inspect.isgenerator(returned):
                 close = getattr(returned, "close", None)
                 if callable(close):
                     close()  # never run, never "was never awaited"
+                what = "an awaitable" if inspect.isawaitable(returned) else "a generator"
                 raise MailctlError(
-                    f"the secrets callback returned an awaitable ({_type_name(returned)}) for {address}: it "
-                    "must store the secret before it returns; the key was not kept"
+                    f"the secrets callback returned {what} ({_type_name(returned)}) for {address}, whose "
+                    "code has not run: it must store the secret before it returns; the key was not kept"
                 )
             self.written.append(address)
+
+
+def _is_generator(callback: object) -> bool:
+    """A generator function (or an object whose ``__call__`` is one): calling it stores nothing."""
+    return any(inspect.isgeneratorfunction(f) for f in (callback, type(callback).__call__))
 
 
 def _type_name(value: object) -> str:
@@ -253,14 +259,19 @@ class Project:
         self._config: object = config
         self._files = arguments.files(files) if files is not None else None
         self._sandbox = str(sandbox) if sandbox is not None else None
+        for name, text in (("endpoint", endpoint), ("api_key", api_key)):
+            if text is not None and not isinstance(text, str):
+                raise UsageError(f"{name} must be text, not a {type(text).__name__}")
         self._endpoint = endpoint
         self._api_key = api_key if api_key is not None else os.environ.get("AGENTMAIL_API_KEY")
         self._timeout = arguments.seconds("timeout", timeout, positive=True, maximum=arguments.MAX_TIMEOUT)
         try:  # one budget for every client of this project: an apply does not find it unspent after a plan
+            if isinstance(rate_limit, bool):  # True is no rate
+                raise TypeError
             self._budget = Budget(rate_limit) if rate_limit is not None else None
         except (ValueError, TypeError, OverflowError):
             wanted = f"{SLOWEST:g} to {FASTEST:,.0f} requests per second"
-            raise UsageError(f"rate_limit must be {wanted}, not {rate_limit!r}") from None
+            raise UsageError(f"rate_limit must be {wanted}, not {arguments.shown(rate_limit)}") from None
 
     # -- the workflows ---------------------------------------------------------------------------
 
@@ -325,6 +336,11 @@ class Project:
             raise UsageError(
                 "secrets= is an async function, which apply cannot await (it calls it from worker "
                 "threads): pass a plain function that stores the secret before it returns (nothing was changed)"
+            )
+        if _is_generator(secrets):
+            raise UsageError(
+                "secrets= is a generator function, whose body a call does not run: pass a plain "
+                "function that stores the secret before it returns (nothing was changed)"
             )
         stop = threading.Event()
         callback = _CallbackSink(secrets, stop) if callable(secrets) else None

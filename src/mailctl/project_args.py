@@ -26,22 +26,25 @@ def seconds(name: str, value: object, *, positive: bool = False, maximum: float 
     bound = "above 0" if positive else "from 0"
     wanted = f"a number of seconds {bound}" + (f" up to {maximum:g}" if maximum is not None else "")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UsageError(f"{name} must be {wanted}, not {_shown(value)}")
-    number = float(value)
+        raise UsageError(f"{name} must be {wanted}, not {shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int no float holds
+        raise UsageError(f"{name} must be {wanted}, not {shown(value)}") from None
     if not math.isfinite(number) or number < 0 or (positive and number == 0) or (maximum and number > maximum):
-        raise UsageError(f"{name} must be {wanted}, not {_shown(value)}")
+        raise UsageError(f"{name} must be {wanted}, not {shown(value)}")
     return number
 
 
 def whole(name: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise UsageError(f"{name} must be a whole number from {low} to {high}, not {_shown(value)}")
+        raise UsageError(f"{name} must be a whole number from {low} to {high}, not {shown(value)}")
     return value
 
 
 def flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise UsageError(f"{name} must be True or False, not {_shown(value)}")
+        raise UsageError(f"{name} must be True or False, not {shown(value)}")
     return value
 
 
@@ -56,7 +59,7 @@ def patterns(name: str, value: object) -> list[str]:
     ):
         return list(value)
     raise UsageError(
-        f"{name} must be an address or glob (text), or a list of them, not {_shown(value)} "
+        f"{name} must be an address or glob (text), or a list of them, not {shown(value)} "
         "(leave it out to plan the whole config)"
     )
 
@@ -65,7 +68,7 @@ def shard(value: object) -> Shard | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise UsageError(f"shard must be text K/N, such as '2/4', not {_shown(value)}")
+        raise UsageError(f"shard must be text K/N, such as '2/4', not {shown(value)}")
     try:
         return Shard.parse(value)
     except UsageError as exc:
@@ -79,11 +82,13 @@ def files(value: object) -> list[str]:
         paths = [os.fspath(item) if isinstance(item, str | os.PathLike) else None for item in found]
         if all(isinstance(path, str) for path in paths):
             return [str(path) for path in paths]
-    raise UsageError(f"files must be a path (text or a pathlib.Path) or a list of paths, not {_shown(value)}")
+    raise UsageError(f"files must be a path (text or a pathlib.Path) or a list of paths, not {shown(value)}")
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
     """A short description of a wrong argument (never a long repr)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"  # repr may fail
     if value is None or isinstance(value, bool | int | float | str):
         text = repr(value)
         return text if len(text) <= 40 else f"{text[:37]}..."

@@ -30,6 +30,7 @@ def project(tmp_path: Path) -> Project:
         ("lock_timeout", -1),
         ("lock_timeout", "3"),
         ("lock_timeout", True),
+        pytest.param("lock_timeout", 10**400, id="lock_timeout-10**400"),  # no float holds it
         ("wait_for_domains", -0.5),
         ("wait_for_domains", math.nan),
         ("parallelism", 0),
@@ -54,7 +55,9 @@ def test_apply_takes_whole_numbers_for_seconds(project):
     assert project.apply(project.plan(), lock_timeout=3, wait_for_domains=1, parallelism=4).ok
 
 
-@pytest.mark.parametrize("timeout", [0, -1, math.nan, math.inf, "30", 86_401, None])
+@pytest.mark.parametrize(
+    "timeout", [0, -1, math.nan, math.inf, "30", 86_401, None, pytest.param(10**400, id="10**400")]
+)
 def test_project_refuses_a_timeout_the_cli_would_refuse(tmp_path, timeout):
     with pytest.raises(UsageError, match="timeout"):
         Project(config=CONFIG, sandbox=tmp_path / "sb.db", timeout=timeout)
@@ -96,3 +99,20 @@ def test_plan_refuses_arguments_that_are_not_patterns_or_a_shard(project, argume
 def test_drift_refuses_a_shard_that_is_not_k_of_n(project):
     with pytest.raises(UsageError, match="shard"):
         project.drift(shard=2)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"rate_limit": True}, "rate_limit"),
+        pytest.param({"rate_limit": 10**400}, "rate_limit", id="rate_limit-10**400"),
+        ({"api_key": 12345}, "api_key"),
+        ({"endpoint": 123, "api_key": "am_k"}, "endpoint"),
+    ],
+)
+def test_project_refuses_arguments_of_the_wrong_kind_when_made(tmp_path, arguments: dict[str, Any], named):
+    """Each was taken (True as 1 request a second) or failed later, at the first plan, with an
+    AttributeError or OverflowError instead of a UsageError naming it."""
+    sandbox = {} if "endpoint" in arguments else {"sandbox": tmp_path / "sb.db"}
+    with pytest.raises(UsageError, match=named):
+        Project(config=CONFIG, **sandbox, **arguments)

@@ -50,6 +50,35 @@ def test_an_async_callback_is_refused_before_anything_changes(tmp_path):
     assert _left(project) == [("create", "pod/cb"), ("create", KEY)]
 
 
+def test_a_generator_function_callback_is_refused_before_anything_changes(tmp_path):
+    """Calling it runs none of its body: every key was kept and named as recorded while no secret
+    was stored anywhere."""
+    project = _project(tmp_path)
+    vault: dict[str, str] = {}
+
+    def store(record: SecretRecord) -> Any:
+        vault[record.address] = record.secret
+        yield
+
+    with pytest.raises(UsageError, match="generator"):
+        project.apply(project.plan(), secrets=store)
+    assert vault == {} and _left(project) == [("create", "pod/cb"), ("create", KEY)]
+
+
+def test_a_callback_that_returns_a_generator_fails_the_key_and_keeps_nothing(tmp_path):
+    project = _project(tmp_path)
+    vault: dict[str, str] = {}
+
+    def later(record: SecretRecord) -> Any:
+        vault[record.address] = record.secret
+        yield
+
+    report = project.apply(project.plan(), secrets=lambda record: later(record))
+    assert not report.ok and [r.address for r in report.failed] == [KEY]
+    assert "generator" in report.failed[0].message and report.secrets_recorded == [] and vault == {}
+    assert _left(project) == [("create", KEY)]
+
+
 def test_a_callback_that_returns_an_awaitable_fails_the_key_and_keeps_nothing(tmp_path):
     project = _project(tmp_path)
 
