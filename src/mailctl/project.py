@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mailctl import project_args as arguments
 from mailctl.api.budget import FASTEST, SLOWEST, Budget
 from mailctl.api.client import AgentMailClient
+from mailctl.api.connect import open_sandbox
 from mailctl.api.timeouts import DEFAULT_TIMEOUT
 from mailctl.apply import DONE, FAILED, ApplyResult, StepResult
 from mailctl.errors import MailctlError, UnsafePlan, UsageError
@@ -259,6 +260,8 @@ class Project:
         self._config: object = config
         self._files = arguments.files(files) if files is not None else None
         self._sandbox = str(sandbox) if sandbox is not None else None
+        self._memory: Any = None  # sandbox=":memory:": the in-process sandbox every call uses
+        self._memory_lock = threading.Lock()
         for name, text in (("endpoint", endpoint), ("api_key", api_key)):
             if text is not None and not isinstance(text, str):
                 raise UsageError(f"{name} must be text, not a {type(text).__name__}")
@@ -377,7 +380,12 @@ class Project:
     # -------------------------------------------------------------------------------------------
 
     def _client(self) -> AgentMailClient:
-        return planning.open_client(self._endpoint, self._sandbox, self._api_key, self._timeout, self._budget)
+        with self._memory_lock:  # one for the project's lifetime, whichever thread asks first
+            if self._sandbox == ":memory:" and self._memory is None:
+                self._memory = open_sandbox(self._sandbox)
+        return planning.open_client(
+            self._endpoint, self._sandbox, self._api_key, self._timeout, self._budget, sandbox_app=self._memory
+        )
 
 
 __all__ = ["ApplyReport", "Plan", "Project", "SecretRecord", "SkippedFile"]

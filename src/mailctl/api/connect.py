@@ -28,15 +28,17 @@ NO_KEY_MESSAGE = "no API key: set AGENTMAIL_API_KEY, or use --sandbox PATH to ru
 
 
 class _SandboxTransport(httpx.WSGITransport):
-    """A WSGI transport that also closes the sandbox database when the client closes."""
+    """A WSGI transport that also closes the sandbox database when the client closes (unless
+    ``keep_open``: a sandbox that outlives the client, as a Project's in-memory one)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, keep_open: bool = False) -> None:
         super().__init__(app=app)
         self._sandbox = app
+        self._keep_open = keep_open
 
     def close(self) -> None:
         store = getattr(self._sandbox, "store", None)
-        if store is not None:
+        if store is not None and not self._keep_open:
             store.close()
 
 
@@ -73,6 +75,13 @@ def _check_api_root(base_url: str, source: str) -> None:
 
 
 def _sandbox_client(path: str, client_options: dict[str, Any]) -> AgentMailClient:
+    return AgentMailClient(
+        SANDBOX_BASE_URL, SANDBOX_API_KEY, transport=_SandboxTransport(open_sandbox(path)), **client_options
+    )
+
+
+def open_sandbox(path: str) -> Any:
+    """The in-process sandbox app on the database at ``path`` (``:memory:``: a new, empty one)."""
     if not path.strip():
         raise UsageError("--sandbox needs a database path (or :memory:)")
     try:
@@ -81,7 +90,12 @@ def _sandbox_client(path: str, client_options: dict[str, Any]) -> AgentMailClien
     except ImportError as exc:
         raise UsageError(f"the local sandbox is not available in this installation: {exc}") from None
     try:
-        app = create_app(db=path, api_keys=(SANDBOX_API_KEY,))
+        return create_app(db=path, api_keys=(SANDBOX_API_KEY,))
     except (*OPEN_ERRORS, ValueError) as exc:
         raise UsageError(open_failure(path, exc)) from None
-    return AgentMailClient(SANDBOX_BASE_URL, SANDBOX_API_KEY, transport=_SandboxTransport(app), **client_options)
+
+
+def sandbox_app_client(app: Any, **client_options: Any) -> AgentMailClient:
+    """A client of the in-process sandbox ``app`` that leaves it open when it closes."""
+    transport = _SandboxTransport(app, keep_open=True)
+    return AgentMailClient(SANDBOX_BASE_URL, SANDBOX_API_KEY, transport=transport, **client_options)

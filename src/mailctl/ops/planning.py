@@ -9,7 +9,7 @@ from typing import Any
 
 from mailctl.api.budget import Budget
 from mailctl.api.client import AgentMailClient
-from mailctl.api.connect import connect
+from mailctl.api.connect import connect, sandbox_app_client
 from mailctl.api.facts import read_facts
 from mailctl.api.pacing import Pacer
 from mailctl.api.pod_reads import PodsRead
@@ -33,10 +33,15 @@ def open_client(
     api_key: str | None,
     timeout: float,
     rate_limit: Budget | float | None = None,
+    sandbox_app: Any = None,
 ) -> AgentMailClient:
     """The client for one workflow, pacing itself to the API's latency and rate limit (kept from
-    the first request when ``rate_limit`` tells it: see ``Pacer``'s budget)."""
-    client = connect(endpoint, sandbox, api_key, timeout=timeout)
+    the first request when ``rate_limit`` tells it: see ``Pacer``'s budget). ``sandbox_app``: an
+    in-process sandbox that outlives the client (a Project's in-memory one)."""
+    if sandbox_app is not None:
+        client = sandbox_app_client(sandbox_app, timeout=timeout)
+    else:
+        client = connect(endpoint, sandbox, api_key, timeout=timeout)
     client.pacer = Pacer(budget=rate_limit)
     return client
 

@@ -61,3 +61,14 @@ def test_to_dict_is_plain_json_data_equal_to_the_json_plan(tmp_path):
     assert yaml.safe_load(yaml.safe_dump(document)) == document
     assert type(document["changes"][0]["action"]) is str and type(document["refusals"][0]["rule"]) is str
     assert all(type(action) is str for action in document["summary"])
+
+
+def test_an_in_memory_sandbox_lives_as_long_as_its_project() -> None:
+    """`sandbox=":memory:"` (as `--sandbox :memory:`): each plan and apply opened a new empty
+    sandbox, so every apply was refused as stale and nothing persisted."""
+    project = Project(config={"version": 1, "pods": {"tenant-m": {"name": "M"}}}, sandbox=":memory:")
+    report = project.apply(project.plan())
+    assert report.ok and [r.address for r in report.done] == ["pod/tenant-m"]
+    assert project.plan().changes == ()
+    other = Project(config={"version": 1, "pods": {"tenant-m": {"name": "M"}}}, sandbox=":memory:")
+    assert [c.address for c in other.plan().changes] == ["pod/tenant-m"]  # a sandbox of its own
