@@ -258,7 +258,17 @@ def _git(cwd: str, *args: str, error: str | None = None) -> str:
     except GitFailed as exc:
         if error is None:
             raise
+        refused = _DUBIOUS.search(str(exc))
+        if refused:  # a repository git found but will not use: not "not a repository"
+            top = refused[1]
+            raise UsageError(
+                f"--changed-since: git refuses the repository {top}: it is owned by another user. If you "
+                f"trust it: git config --global --add safe.directory {shlex.quote(top)}"
+            ) from None
         raise UsageError(f"--changed-since: {error} ({_git_says(str(exc), cwd)})") from None
+
+
+_DUBIOUS = re.compile(r"dubious ownership in repository at '([^'\n]+)'")  # git's words, the top it found
 
 
 def _git_says(stderr: str, cwd: str) -> str:

@@ -414,3 +414,16 @@ def test_a_submodule_inside_the_config_at_ref_is_refused_by_name(repo: Path, tmp
         f"--changed-since HEAD ({git(repo, 'rev-parse', 'HEAD').strip()[:12]}): HEAD:cfg/sub cannot be read: "
         "a git submodule (another repository's files): keep the config out of submodules to use --changed-since"
     )
+
+
+def test_a_repository_of_another_user_names_the_repository_to_trust_not_the_config_directory(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Asked from the config's directory (cfg), the advice named cfg, which git does not look at:
+    adding it changed nothing. It names the repository's top, as git does."""
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    message = refused(repo, "HEAD", repo / "cfg")
+    assert message == (
+        f"--changed-since: git refuses the repository {repo}: it is owned by another user. If you trust it: "
+        f"git config --global --add safe.directory {repo}"
+    )
