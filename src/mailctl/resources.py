@@ -86,6 +86,16 @@ class WriteOnly:
     value: str | None = field(default=None, repr=False)
     env: str | None = None
 
+    def __reduce__(self) -> tuple[type[WriteOnly], tuple[None, str | None]]:
+        # Pickled (a Plan sent to a queue or a cache) as a plan file records it: without the value.
+        return (WriteOnly, (None, self.env))
+
+    def __copy__(self) -> WriteOnly:
+        return self  # immutable: a copy in memory keeps the value
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WriteOnly:
+        return self
+
 
 @dataclass
 class Resource:

@@ -72,3 +72,36 @@ def test_an_in_memory_sandbox_lives_as_long_as_its_project() -> None:
     assert project.plan().changes == ()
     other = Project(config={"version": 1, "pods": {"tenant-m": {"name": "M"}}}, sandbox=":memory:")
     assert [c.address for c in other.plan().changes] == ["pod/tenant-m"]  # a sandbox of its own
+
+
+def test_a_pickled_plan_holds_no_header_value(tmp_path: Path) -> None:
+    """A Plan sent to a task queue or a cache is a plan file by another name: names only, as plan
+    files (README: header values are never stored). The copy read back is refused as a plan file
+    holding a literal is, before anything changes."""
+    import pickle
+
+    secret = "hdr-secret-5b1e"
+    config = {
+        "version": 1,
+        "pods": {
+            "tenant-h": {
+                "name": "H",
+                "webhooks": {
+                    "events": {
+                        "url": "https://h.example/hook",
+                        "event_types": ["message.received"],
+                        "headers": {"X-Token": secret},
+                    }
+                },
+            }
+        },
+    }
+    project = Project(config=config, sandbox=tmp_path / "sb.db")
+    plan = project.plan()
+    frozen = pickle.dumps(plan)
+    assert secret.encode() not in frozen
+    with pytest.raises(UnsafePlan) as refused:
+        project.apply(pickle.loads(frozen))
+    assert secret not in str(refused.value)
+    assert [c.action for c in project.plan().changes] == ["create", "create"]  # nothing was changed
+    assert project.apply(plan).ok  # the plan itself still holds what it sends
