@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +45,7 @@ from mailctl.plan.drift import DriftReport
 from mailctl.plan.planfile import RecordedPlan, plan_differences
 from mailctl.plan.render import plan_to_json
 from mailctl.plan.shards import Shard
+from mailctl.plan.targeting import matching_nothing
 from mailctl.resources import DesiredState
 
 if TYPE_CHECKING:
@@ -231,8 +233,22 @@ class SkippedFile(UserWarning):
     """A file a config directory holds that mailctl leaves alone (the CLI names it on stderr)."""
 
 
+class TargetMatchesNothing(UserWarning):
+    """A ``drift(target=...)`` pattern that matches nothing declared or existing (the CLI warns on stderr)."""
+
+
 def _warn_skipped(skipped: Skipped) -> None:
-    warnings.warn(str(skipped).removeprefix("warning: "), SkippedFile, stacklevel=2)
+    warnings.warn(str(skipped).removeprefix("warning: "), SkippedFile, stacklevel=_callers_level())
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` of the first frame outside mailctl, seen from the function calling this:
+    a warning is the caller's line, as filters by module expect, not the loader's."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 # The workflows' hints, in the Python API's words (its arguments, not the CLI's flags).
@@ -298,11 +314,8 @@ class Project:
         or a list of them; ``shard``: ``"K/N"``."""
         targets, excludes = arguments.patterns("target", target), arguments.patterns("exclude", exclude)
         shard_spec = arguments.shard(shard)
-        desired = self.load()
-        with self._client() as client:
-            planning.share_pace(client, desired, shard_spec)
-            planned = planning.make_plan(client, desired, targets, excludes, shard_spec)
-        recorded = RecordedPlan.of(planned.plan, desired, planned.actual, targets, excludes, shard=shard_spec)
+        planned = self._planned(targets, excludes, shard_spec)
+        recorded = RecordedPlan.of(planned.plan, planned.desired, planned.actual, targets, excludes, shard=shard_spec)
         return Plan(planned.plan, recorded, shard_spec)
 
     def apply(
@@ -374,8 +387,24 @@ class Project:
     ) -> DriftReport:
         """How reality differs from the config (read-only): ``changed``, ``missing``,
         ``undeclared``, ``unmanaged``, ``has_drift`` and ``summary()`` as ``drift --format json``.
-        ``target``, ``exclude`` and ``shard`` narrow it (and what it reads) as they narrow a plan."""
-        return DriftReport.from_plan(self.plan(target=target, exclude=exclude, shard=shard).data)
+        ``target``, ``exclude`` and ``shard`` narrow it (and what it reads) as they narrow a plan;
+        a ``target`` that matches nothing declared or existing is a ``TargetMatchesNothing``
+        warning (a mistyped tenant would otherwise read as "no drift")."""
+        targets, excludes = arguments.patterns("target", target), arguments.patterns("exclude", exclude)
+        planned = self._planned(targets, excludes, arguments.shard(shard))
+        for pattern in matching_nothing(targets, {*planned.desired.resources, *planned.actual.resources}):
+            warnings.warn(
+                f"target {pattern!r} matches nothing declared or existing: this report checked nothing there",
+                TargetMatchesNothing,
+                stacklevel=2,
+            )
+        return DriftReport.from_plan(planned.plan)
+
+    def _planned(self, targets: list[str], excludes: list[str], shard: Shard | None) -> planning.Planned:
+        desired = self.load()
+        with self._client() as client:
+            planning.share_pace(client, desired, shard)
+            return planning.make_plan(client, desired, targets, excludes, shard)
 
     # -------------------------------------------------------------------------------------------
 
@@ -388,4 +417,4 @@ class Project:
         )
 
 
-__all__ = ["ApplyReport", "Plan", "Project", "SecretRecord", "SkippedFile"]
+__all__ = ["ApplyReport", "Plan", "Project", "SecretRecord", "SkippedFile", "TargetMatchesNothing"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,16 @@ def test_a_pickled_plan_holds_no_header_value(tmp_path: Path) -> None:
     assert secret not in str(refused.value)
     assert [c.action for c in project.plan().changes] == ["create", "create"]  # nothing was changed
     assert project.apply(plan).ok  # the plan itself still holds what it sends
+
+
+def test_a_drift_target_that_matches_nothing_is_a_warning(tmp_path: Path) -> None:
+    """The CLI warns on stderr; a mistyped tenant in application code read as "no drift"."""
+    from mailctl.project import TargetMatchesNothing
+
+    project = Project(config={"version": 1, "pods": {"tenant-d": {"name": "D"}}}, sandbox=tmp_path / "sb.db")
+    with pytest.warns(TargetMatchesNothing, match="pod/tenant-dd"):
+        report = project.drift(target="pod/tenant-dd")
+    assert not report.has_drift
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert project.drift(target="pod/tenant-d").has_drift  # declared, missing: no warning

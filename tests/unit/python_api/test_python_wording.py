@@ -18,9 +18,10 @@ def test_a_file_a_directory_holds_but_mailctl_leaves_alone_is_a_warning_not_stde
     config.mkdir()
     (config / "mailctl.yaml").write_text("version: 1\npods:\n  one: {name: One}\n")
     (config / "compose.yaml").write_text("services:\n  web: {image: nginx}\n")
-    with pytest.warns(SkippedFile, match=r"skipped .*compose\.yaml"):
+    with pytest.warns(SkippedFile, match=r"skipped .*compose\.yaml") as caught:
         state = Project(files=[config], sandbox=tmp_path / "sb.db").load()
     assert list(state.resources) == ["pod/one"]
+    assert caught[0].filename == __file__  # the caller's line, as warnings filters by module expect
     assert capfd.readouterr().err == ""
 
 
