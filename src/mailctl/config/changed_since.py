@@ -46,6 +46,8 @@ def resolve(ref: str, paths: list[str]) -> Revision:
     """The commit ``ref`` names in the repository holding ``paths`` (``-f``; none: ./mailctl.yaml)."""
     if hides(ref):  # no revision has one, and REF is printed in every message below
         raise UsageError(f"--changed-since {shown(ref)}: REF holds a control or invisible character")
+    if not ref:
+        raise UsageError("--changed-since '': REF is empty: name a branch, tag or commit")
     if len(ref) > MAX_REF:  # no git name is that long, and it would not fit a command line
         raise UsageError(f"--changed-since {ref[:40]}...: REF is {len(ref)} characters long; no git name is")
     paths = [os.path.abspath(p) for p in paths or [DEFAULT_CONFIG]]
@@ -193,17 +195,13 @@ def _name_and_steps(ref: str) -> tuple[str, int]:
 
 
 def _resolves(top: str, name: str, commit: bool = True) -> bool:
-    """Whether ``name`` names an object (a commit, with ``commit``) in the repository."""
+    """Whether ``name`` names an object (a commit, with ``commit``) that the repository has."""
     try:
-        # ^{object}: the object must exist (a full commit id "verifies" whether git has it or not)
-        _git(
-            top,
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            f"{name}^{{{'commit' if commit else 'object'}}}",
-        )
+        if commit:
+            _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}")
+        else:  # a full commit id "verifies" whether git has it or not; `HEAD:path` takes no suffix
+            named = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", name).strip()
+            _git(top, "cat-file", "-e", named)
     except GitFailed:
         return False
     return True

@@ -427,3 +427,13 @@ def test_a_repository_of_another_user_names_the_repository_to_trust_not_the_conf
         f"--changed-since: git refuses the repository {repo}: it is owned by another user. If you trust it: "
         f"git config --global --add safe.directory {repo}"
     )
+
+
+def test_a_ref_naming_a_file_says_it_names_a_blob(repo: Path):
+    assert refused(repo, "HEAD:cfg/a.yaml", repo / "cfg") == (
+        "--changed-since HEAD:cfg/a.yaml: HEAD:cfg/a.yaml names a blob, not a commit"
+    )
+
+
+def test_an_empty_ref_is_refused_as_empty(repo: Path):
+    assert refused(repo, "", repo / "cfg") == "--changed-since '': REF is empty: name a branch, tag or commit"
