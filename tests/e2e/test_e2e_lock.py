@@ -189,3 +189,19 @@ def test_a_shard_lock_held_names_that_lock_and_the_unlock_of_that_shard_only(mai
     assert f"`mailctl unlock --shard 2/3 --endpoint {sandbox.url}`" in unlock.stderr
     assert mailctl("unlock", "--shard", "2/3").exit_code == 0  # the dead one alone
     assert mailctl("unlock", "--shard", "1/3", "--force").exit_code == 0
+
+
+def test_a_pod_another_tool_named_with_the_lock_prefix_is_no_lock(mailctl, sandbox, write_config):
+    """`mailctl.lockfoo` (not a lock's id, not a lock holder's name) blocked every apply as "a
+    running shard" and `unlock` deleted it, with the key it held."""
+    made = sandbox.http.post("/v0/pods", json={"client_id": "mailctl.lockfoo", "name": "other tool"})
+    made.raise_for_status()
+    pod_id = made.json()["pod_id"]
+    sandbox.http.post(f"/v0/pods/{pod_id}/api-keys", json={"name": "prodkey"}).raise_for_status()
+
+    assert mailctl("unlock").stdout.startswith("No apply lock is held")
+    assert sandbox.http.get(f"/v0/pods/{pod_id}").status_code == 200
+    config = write_config(tenants_config(1, prefix="lkp-"))
+    applied = mailctl("apply", "-f", config, "--auto-approve", "--secrets-out", "secrets.json")
+    assert applied.exit_code == 0, applied.stderr
+    assert sandbox.http.get(f"/v0/pods/{pod_id}").status_code == 200

@@ -66,6 +66,13 @@ _NAME = re.compile(r"^mailctl lock (?P<user>.*)@(?P<host>[^@\s]*) pid (?P<pid>\d
 
 
 def is_lock_pod(client_id: object) -> bool:
+    """A lock's pod: ``mailctl.lock`` or ``mailctl.lock.shard-K-of-N``, and nothing else another
+    tool may have named with the prefix (never taken for a running apply, never unlocked)."""
+    return client_id == LOCK_CLIENT_ID or (isinstance(client_id, str) and _SHARD_ID.match(client_id) is not None)
+
+
+def is_reserved(client_id: object) -> bool:
+    """A client_id under the lock prefix: never declared, and left out of plans, drift and exports."""
     return isinstance(client_id, str) and client_id.startswith(LOCK_PREFIX)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from mailctl.api.client import AgentMailClient, quote_segment
 from mailctl.api.listing import list_both_ends
-from mailctl.api.lock import is_lock_pod
+from mailctl.api.lock import is_lock_pod, is_reserved
 from mailctl.api.paths import item_path, scope_path
 from mailctl.api.pod_reads import PodsRead, read_pods
 from mailctl.api.rows import checked, checked_rows, checked_value
@@ -119,7 +119,7 @@ class StateReader:
             for row in rows[POD]
             if is_lock_pod(row.get("client_id")) and isinstance(row.get("pod_id"), str)
         ]
-        rows[POD] = [row for row in rows[POD] if not is_lock_pod(row.get("client_id"))]
+        rows[POD] = [row for row in rows[POD] if not is_reserved(row.get("client_id"))]
         if narrowed is not None and not narrowed.organisation:
             taken = [name for row in rows[POD] if narrowed.takes_pod(name := _pod_name(row))]
             if narrowed.cheaper(taken, len(rows[POD])):
