@@ -49,10 +49,11 @@ def rotate(
       mailctl rotate pod/tenant-acme/api_key/acme-backend --retire-old
       mailctl rotate pod/tenant-acme/webhook/events
     """
-    from mailctl.kinds import spec_of
+    from mailctl.kinds import canonical_pattern, spec_of
     from mailctl.ops.apply import ApplyHooks, open_sink
     from mailctl.ops.rotate import RotationIncomplete, declared_rotatable, rotate_key
 
+    address = canonical_pattern(address)  # an inbox's address in any case, as --target reads it
     desired = load_desired(files)
     declared = declared_rotatable(desired, address)
     hooks = ApplyHooks(on_lock_wait=LockWaitReporter(lock_timeout), unlock_hint=hints.unlock_command)
