@@ -87,6 +87,15 @@ def test_import_of_nothing_is_a_clear_error(mailctl, sandbox):
     assert run.exit_code == 1 and "nothing exists at pod/nope/inbox/*" in run.stderr
 
 
+def test_import_of_an_address_that_exists_beside_one_that_does_not_names_the_missing_one(mailctl, sandbox):
+    """It printed the one that exists, exit 0, and said nothing of the typo beside it."""
+    _build_by_hand(sandbox.sdk())
+    run = mailctl("import", "pod/hand-tenant", "pod/nope", "--endpoint", sandbox.url, endpoint=False)
+    assert run.exit_code == 1 and "nothing exists at pod/nope (" in run.stderr and run.stdout == ""
+    fine = mailctl("import", "pod/hand-tenant/inbox/DESK@agentmail.to", "--endpoint", sandbox.url, endpoint=False)
+    assert fine.exit_code == 0, fine.output  # an address in any case is one that exists
+
+
 # --- import: whatever is selected, the printed config plans with zero changes ------------------
 
 

@@ -205,9 +205,15 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
       mailctl import 'pod/tenant-acme/inbox/*'
     """
     from mailctl.export import export_tree, select_for_import, to_yaml
+    from mailctl.kinds import canonical_pattern
+    from mailctl.plan.targeting import matching_nothing
 
     actual, config = _read_everything(endpoint, sandbox, files)
     selectable, rules, notes = _selectable(actual, config.manage if config else None, every_pod=False)
+    given = {canonical_pattern(a): a for a in addresses}  # read as --target reads them
+    missing = [given[p] for p in matching_nothing(list(given), selectable.resources)]
+    if missing:  # even beside addresses that exist: a typo among them would go unnoticed
+        raise UsageError(f"nothing exists at {' '.join(missing)} (see `mailctl export` for what does)")
     selection = select_for_import(selectable, list(addresses))
     selection.notes.extend(notes)
     if not selection.state.resources:
