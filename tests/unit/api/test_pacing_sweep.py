@@ -10,23 +10,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from test_pacing import FakeTime
 
 from mailctl.api.pacing import RAMP, RAMP_DOUBLINGS, Pacer, PauseTooLong, Ticket
 
 GUARD = 10.0  # seconds: a hang guard only, never reached unless the code is broken
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class NoPoll(threading.Condition):
