@@ -181,6 +181,10 @@ class AgentMailClient:
     def __repr__(self) -> str:
         return f"AgentMailClient(base_url={self.base_url!r})"
 
+    def authenticates_with(self, prefix: str | None) -> bool:
+        """Whether this client's key is the key whose displayable ``prefix`` (the API's) is given."""
+        return bool(prefix) and self._redact._key.startswith(prefix or "")
+
     def first_in_line(self) -> AgentMailClient:
         """This client (its connections, pacer and stats) for requests that claim their turn in a
         known budget's pace at once, ahead of the requests waiting for theirs: the rounds of

@@ -148,6 +148,13 @@ def rotate_key(
         older = [r for a, r in actual.resources.items() if a.startswith(address + "#")]
         if current is None:
             raise UsageError(f"{address} does not exist yet: `mailctl apply` creates it")
+        doomed = older if retire_old else [*older, current] if delete_old else []
+        own = next((r.observed.prefix for r in doomed if client.authenticates_with(r.observed.prefix)), None)
+        if own is not None:  # deleting it would cut this run off, the apply lock still held
+            raise UsageError(
+                f"{address}: the key {own}... is the key this run authenticates with; nothing was deleted. "
+                "Retire it with another key (AGENTMAIL_API_KEY), once its consumers use the new one"
+            )
         if not retire_old:
             new_key = Resource(current.kind, address, dict(current.attrs), parent=current.parent)
             ApiWriter(client, ids, sink).create(new_key)
