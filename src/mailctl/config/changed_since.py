@@ -30,6 +30,10 @@ from mailctl.resources import DesiredState
 from mailctl.text import hides, shown
 
 DEFAULT_CONFIG = "mailctl.yaml"
+MAX_REF = 4096  # characters: a ref name is a path in the repository (PATH_MAX)
+_COMMIT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")  # a full SHA-1 or SHA-256 object id
+_ABBREVIATED_ID = re.compile(r"[0-9a-fA-F]{7,63}")  # as git abbreviates one (7 digits at least)
+_DUBIOUS = re.compile(r"dubious ownership in repository at '([^'\n]+)'")  # git's words, the top it found
 
 
 @dataclass(frozen=True)
@@ -175,11 +179,6 @@ def _unknown_ref(ref: str, top: str) -> str:
     return f"{unknown}. If it is a branch of {remote}, fetch it first: {fetch}, {then}; if a tag: {tag}"
 
 
-MAX_REF = 4096  # characters: a ref name is a path in the repository (PATH_MAX)
-_COMMIT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")  # a full SHA-1 or SHA-256 object id
-_ABBREVIATED_ID = re.compile(r"[0-9a-fA-F]{7,63}")  # as git abbreviates one (7 digits at least)
-
-
 def _name_and_steps(ref: str) -> tuple[str, int]:
     """``ref`` without the steps back at its end, and how many commits they count back
     (``HEAD~3``: HEAD, 3; ``main^^``: main, 2; ``v1^{tree}``: v1, 0)."""
@@ -264,9 +263,6 @@ def _git(cwd: str, *args: str, error: str | None = None) -> str:
                 f"trust it: git config --global --add safe.directory {shlex.quote(top)}"
             ) from None
         raise UsageError(f"--changed-since: {error} ({_git_says(str(exc), cwd)})") from None
-
-
-_DUBIOUS = re.compile(r"dubious ownership in repository at '([^'\n]+)'")  # git's words, the top it found
 
 
 def _git_says(stderr: str, cwd: str) -> str:
