@@ -108,3 +108,15 @@ def test_the_dns_command_it_suggests_works_as_printed(mailctl, on_manual):
     dns = mailctl(*suggested.split()[1:], endpoint=False)
     assert dns.exit_code == 0, dns.output
     assert DOMAIN in dns.stdout
+
+
+def test_dns_says_why_a_domain_failed(mailctl, on_manual):
+    """The API's `reason` beside FAILED (or INVALID): it was dropped, so `dns` showed FAILED and
+    records, never why."""
+    assert mailctl("apply", "-f", on_manual, "--auto-approve").exit_code == 1  # deferred: not verified
+    mailctl.sandbox.control("POST", f"domains/{DOMAIN}/dns", {"status": "FAILED", "reason": "ses_dkim_failed"})
+    text = mailctl("dns", "-f", on_manual)
+    assert text.exit_code == 0, text.output
+    assert f"{DOMAIN} (pod/dfr-a/domain/{DOMAIN}): FAILED (ses_dkim_failed)" in text.stdout
+    assert '"reason": "ses_dkim_failed"' in mailctl("dns", "-f", on_manual, "--format", "json").stdout
+    assert f"; {DOMAIN} (FAILED: ses_dkim_failed)" in mailctl("dns", "-f", on_manual, "--format", "zone").stdout

@@ -66,14 +66,23 @@ def _zone(report: list[dict[str, Any]]) -> str:
             parts.append(f"; {shown(d['domain'])}: {_elsewhere(d)}")
         else:
             zone = shown(str(d["zone"]).rstrip(), keep="\n\t")
-            parts.append(f"; {shown(d['domain'])} ({shown(d['status'])})\n{zone}")
+            parts.append(f"; {shown(d['domain'])} ({_status(d, ': ')})\n{zone}")
     return "\n\n".join(parts)
+
+
+def _status(d: dict[str, Any], before: str, after: str = "") -> str:
+    """The domain's status, with the API's reason where it failed (``FAILED (ses_dkim_failed)``)."""
+    failed = d["status"] in FAILED_STATUSES and d.get("reason")
+    return shown(d["status"]) + (f"{before}{shown(d['reason'])}{after}" if failed else "")
+
+
+FAILED_STATUSES = ("FAILED", "INVALID")  # a pending domain's reason only says it is pending
 
 
 def _text(report: list[dict[str, Any]]) -> str:
     lines = []
     for d in report:
-        lines.append(f"{shown(d['domain'])} ({shown(d['address'])}): {shown(d['status'])}")
+        lines.append(f"{shown(d['domain'])} ({shown(d['address'])}): {_status(d, ' (', ')')}")
         if d["status"] == "NOT_CREATED":
             lines.append("  not created yet: run `mailctl apply`, then records are known")
         elif d.get("exists_as"):

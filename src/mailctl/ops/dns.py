@@ -59,6 +59,7 @@ def dns_report(
                 "address": address,
                 "domain": resource.name,
                 "status": checked_value(body, "status", TEXT),
+                "reason": checked_value(body, "reason", TEXT),  # why it FAILED or is INVALID, if said
                 "records": checked_value(body, "records", RECORDS) or [],
                 "zone": zone,
             }
