@@ -146,13 +146,13 @@ def _unknown_ref(ref: str, top: str) -> str:
     remotes = _git(top, "remote").split()
     depth = f"--depth={back + 1} " if shallow else ""  # a full clone stays full
     if _COMMIT_ID.fullmatch(name):  # a pull request's base commit, say: fetched by its id
-        remote = "origin" if "origin" in remotes or not remotes else remotes[0]
+        remote = _fetched_from(remotes)
         fetch = f"git fetch {depth}{shlex.quote(remote)} {name}"
         if not remotes:
             return f"{unknown}, and it has no remote to fetch it from: git remote add origin URL, {fetch}"
         return f"{unknown}. Fetch it first: {fetch}"
     if _ABBREVIATED_ID.fullmatch(name):  # git fetches no commit by an abbreviation of its id
-        remote = "origin" if "origin" in remotes or not remotes else remotes[0]
+        remote = _fetched_from(remotes)
         return (
             f"{unknown}: if it is an abbreviated commit id, fetch the commit by its full id first: "
             f"git fetch {depth}{shlex.quote(remote)} FULL_ID, then pass --changed-since FULL_ID"
@@ -167,7 +167,7 @@ def _unknown_ref(ref: str, top: str) -> str:
             add = f"git remote add {shlex.quote(remote)} URL"
             return f"{unknown}, and it has no remote to fetch it from: {add}, {fetch}"
         return f"{unknown}. Fetch it first: {fetch}"
-    remote = "origin" if "origin" in remotes or not remotes else remotes[0]
+    remote = _fetched_from(remotes)
     tracking, steps = f"{remote}/{name}", ref[len(name) :]
     if _resolves(top, tracking):
         return f"{unknown}, but knows {tracking}: pass --changed-since {shlex.quote(tracking + steps)}"
@@ -177,6 +177,11 @@ def _unknown_ref(ref: str, top: str) -> str:
         return f"{unknown}, and it has no remote to fetch it from: git remote add origin URL, {fetch}, {then}"
     tag = f"git fetch {depth}{shlex.quote(remote)} tag {shlex.quote(name)}"
     return f"{unknown}. If it is a branch of {remote}, fetch it first: {fetch}, {then}; if a tag: {tag}"
+
+
+def _fetched_from(remotes: list[str]) -> str:
+    """The remote a suggested fetch names: origin when there is one (or none at all), else the first."""
+    return "origin" if "origin" in remotes or not remotes else remotes[0]
 
 
 def _name_and_steps(ref: str) -> tuple[str, int]:
@@ -255,23 +260,30 @@ def _git(cwd: str, *args: str, error: str | None = None) -> str:
     except GitFailed as exc:
         if error is None:
             raise
-        refused = _DUBIOUS.search(str(exc))
+        refused = _refused_repository(str(exc), cwd)
         if refused:  # a repository git found but will not use: not "not a repository"
-            top = refused[1]
-            raise UsageError(
-                f"--changed-since: git refuses the repository {top}: it is owned by another user. If you "
-                f"trust it: git config --global --add safe.directory {shlex.quote(top)}"
-            ) from None
+            raise UsageError(f"--changed-since: {refused}") from None
         raise UsageError(f"--changed-since: {error} ({_git_says(str(exc), cwd)})") from None
+
+
+def _refused_repository(stderr: str, cwd: str) -> str | None:
+    """git's safe.directory check: the repository is another user's. The advice names the top git
+    found (in its own words; ``cwd`` if they changed), which is what safe.directory takes."""
+    if "dubious ownership" not in stderr:
+        return None
+    found = _DUBIOUS.search(stderr)
+    top = found[1] if found else cwd
+    return (
+        f"git refuses the repository {top}: it is owned by another user. If you trust it: "
+        f"git config --global --add safe.directory {shlex.quote(top)}"
+    )
 
 
 def _git_says(stderr: str, cwd: str) -> str:
     """The line of git's complaint that says what is wrong."""
-    if "dubious ownership" in stderr:  # git's safe.directory check: the repository is another user's
-        return (
-            f"git refuses to use it: the repository is owned by another user. If you trust it: "
-            f"git config --global --add safe.directory {shlex.quote(cwd)}"
-        )
+    refused = _refused_repository(stderr, cwd)
+    if refused:
+        return refused
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
     return (fatal or lines or ["git failed"])[0]
