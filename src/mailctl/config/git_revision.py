@@ -94,6 +94,9 @@ class Found:
     target: str = ""  # kind symlink: where it leads, out of the repository
 
 
+_Entry = tuple[str, str, str, str]  # a tree's entry: path, mode, kind, object
+
+
 class UnreadableAtRevision(Exception):
     """A config path that exists at the commit but cannot be read from it (a link out of the
     repository, a loop): ``path`` and why."""
@@ -140,12 +143,15 @@ class Commit:
         self._write(blobs, into)
         return present
 
-    def _config_files(self, path: str, tree: str, searched: set[str] | None = None) -> list[tuple[str, str]]:
+    def _config_files(
+        self, path: str, tree: str, searched: set[str] | None = None, entries: list[_Entry] | None = None
+    ) -> list[tuple[str, str]]:
         """(path below ``path``, blob) of the files the loader reads in the directory ``path``:
         links to directories followed as the loader's walk follows them, unless they lead to a
-        directory searched already or to one holding it (``searched``: the trees walked)."""
+        directory searched already or to one holding it (``searched``: the trees walked;
+        ``entries``: ``tree``'s, when listed already)."""
         searched = set() if searched is None else searched
-        entries = self._entries(tree)
+        entries = self._entries(tree) if entries is None else entries
         searched.update(oid for name, _, kind, oid in entries if kind == "tree" and _walked(name))
         searched.add(tree)
         files, links = [], []
@@ -171,11 +177,14 @@ class Commit:
     def _linked_files(self, path: str, tree: str, searched: set[str]) -> list[tuple[str, str]]:
         """The config files of the directory a link at ``path`` leads to; none if the walk has
         searched it already or it holds a directory searched (a loop): the loader skips those."""
-        if tree in searched or any(kind == "tree" and oid in searched for _, _, kind, oid in self._entries(tree)):
+        if tree in searched:
             return []
-        return self._config_files(path, tree, searched)
+        entries = self._entries(tree)
+        if any(kind == "tree" and oid in searched for _, _, kind, oid in entries):
+            return []
+        return self._config_files(path, tree, searched, entries)
 
-    def _entries(self, tree: str) -> list[tuple[str, str, str, str]]:
+    def _entries(self, tree: str) -> list[_Entry]:
         """(path, mode, kind, object) of everything below ``tree``, subtrees included."""
         entries = []
         for record in run_git(self.top, "ls-tree", "-r", "-t", "-z", "--full-tree", tree).split(b"\0"):
