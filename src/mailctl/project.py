@@ -125,21 +125,20 @@ class _CallbackSink:
             self.written.append(address)
 
 
-def _is_generator(callback: object) -> bool:
-    """A generator function (or an object whose ``__call__`` is one): calling it stores nothing."""
-    return any(inspect.isgeneratorfunction(f) for f in (callback, type(callback).__call__))
-
-
 def _type_name(value: object) -> str:
     kind = type(value)
     return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _is_async(callback: object) -> bool:
-    """An ``async def`` function (or an object whose ``__call__`` is one): apply cannot await it."""
-    return any(
-        inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f) for f in (callback, type(callback).__call__)
-    )
+def _unrun_by_a_call(callback: object) -> str | None:
+    """What ``callback`` is when calling it runs none of its body (an ``async def`` or a generator
+    function, or an object whose ``__call__`` is one), else None: apply cannot use it."""
+    for f in (callback, type(callback).__call__):
+        if inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f):
+            return "an async function"
+        if inspect.isgeneratorfunction(f):
+            return "a generator function"
+    return None
 
 
 @dataclass(frozen=True)
@@ -348,15 +347,12 @@ class Project:
             raise UsageError(
                 f"secrets must be a callback or a file path, not a {type(secrets).__name__} (nothing was changed)"
             )
-        if _is_async(secrets):
+        unrun = _unrun_by_a_call(secrets)
+        if unrun is not None:
             raise UsageError(
-                "secrets= is an async function, which apply cannot await (it calls it from worker "
-                "threads): pass a plain function that stores the secret before it returns (nothing was changed)"
-            )
-        if _is_generator(secrets):
-            raise UsageError(
-                "secrets= is a generator function, whose body a call does not run: pass a plain "
-                "function that stores the secret before it returns (nothing was changed)"
+                f"secrets= is {unrun}, whose body a call does not run (apply calls it from worker threads "
+                "and awaits nothing): pass a plain function that stores the secret before it returns "
+                "(nothing was changed)"
             )
         stop = threading.Event()
         callback = _CallbackSink(secrets, stop) if callable(secrets) else None
