@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from test_pacing import FakeTime
+from test_pacing import FakeTime, _past_the_ramp, _refused_after_two_per_second, _round
 
-from mailctl.api.pacing import RAMP, RAMP_DOUBLINGS, Pacer, PauseTooLong, Ticket
+from mailctl.api.pacing import Pacer, PauseTooLong, Ticket
 
 GUARD = 10.0  # seconds: a hang guard only, never reached unless the code is broken
 
@@ -31,31 +31,6 @@ class NoPoll(threading.Condition):
         notified = super().wait(GUARD)
         self.woken.append(notified)
         return notified
-
-
-def _past_the_ramp(pacer: Pacer, time: FakeTime) -> Pacer:
-    ticket = pacer.acquire()
-    time.now += 0.05
-    pacer.release(ticket, 200)
-    time.now += RAMP * RAMP_DOUBLINGS
-    return pacer
-
-
-def _round(pacer: Pacer, time: FakeTime, latency: float = 0.05, status: int = 200) -> None:
-    tickets = [pacer.acquire() for _ in range(pacer.limit)]
-    time.now += latency
-    for ticket in tickets:
-        pacer.release(ticket, status)
-
-
-def _refused_after_two_per_second(time: FakeTime) -> Pacer:
-    pacer = Pacer(clock=time.clock, sleep=time.sleep)
-    for _ in range(10):
-        ticket = pacer.acquire()
-        time.now += 0.5
-        pacer.release(ticket, 200)
-    pacer.release(pacer.acquire(), 429, retry_after=1.0)
-    return pacer
 
 
 def _start(target) -> threading.Thread:
