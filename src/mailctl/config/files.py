@@ -9,6 +9,8 @@ directory means every ``*.yaml`` / ``*.yml`` below it, except:
   links to directories are followed, since a linked directory's files are config like any other;
 - anything that is not a regular file: it is never opened (a FIFO would block, a device may
   have side effects), only reported as skipped;
+- files a sparse checkout left out of the working tree, which are errors, not skips
+  (``mailctl.config.sparse_checkout``: read without them, their pods would look undeclared);
 - other tools' YAML (docker-compose, Kubernetes manifests, Helm values, CI workflows): a file is
   read only when it clearly is mailctl's, that is it carries the schema modeline, or it says
   ``version: 1`` beside a mailctl section (then a misspelt key is an error, not a skip: a skipped
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from mailctl.config import schema
+from mailctl.config import schema, sparse_checkout
 from mailctl.config.loader import MAX_FILE_BYTES, file_problem
 from mailctl.errors import Problem
 from mailctl.local_path import NotRegularFile, read_regular, special_kind
@@ -47,6 +49,10 @@ _TOP_KEY = re.compile(
     re.M,
 )
 _LINE_BREAK = re.compile("\r\n?|[\x85\u2028\u2029]")  # the line breaks of YAML 1.1, as PyYAML reads them
+_LEFT_OUT = (
+    "left out of the working tree by a sparse checkout: git tracks this file, so what it declares would read "
+    "as removed (a plan would delete it); check it out (git sparse-checkout add, or git sparse-checkout disable)"
+)
 _KIND_VALUE = re.compile(r"""^["']?([^"'#\s]*)["']?""")
 
 
@@ -99,6 +105,8 @@ def expand_paths(paths: list[str], on_skip: Callable[[Skipped], None] | None = N
 
 
 def _expand_directory(directory: str, out: FileSet, skip: Callable[[str, str], None]) -> None:
+    for file in sparse_checkout.left_out(directory, _walk_reads(directory)):
+        out.problems.append(file_problem(file, _LEFT_OUT))
     skipped_before = len(out.skipped)
     read = 0
     for file in _yaml_files_under(directory, skip):
@@ -160,6 +168,21 @@ def _yaml_files_under(directory: str, skip: Callable[[str, str], None]) -> list[
             elif not stat.S_ISDIR(mode):
                 skip(file, f"{special_kind(mode)}, not a regular file (never opened)")
     return sorted(found)
+
+
+def _walk_reads(directory: str) -> Callable[[str], bool]:
+    """Whether ``_yaml_files_under(directory)`` would read a file, given its path below the
+    directory (``/``-separated) rather than finding it on disk."""
+    ignored = _ignore_matcher(directory)
+
+    def reads(name: str) -> bool:
+        parts = name.split("/")
+        above = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1)]
+        if any(p.startswith(".") for p in parts[:-1]) or any(ignored(d) for d in above):
+            return False
+        return name.endswith(YAML_SUFFIXES) and not ignored(name)
+
+    return reads
 
 
 def _follows(path: str, searched: list[str], skip: Callable[[str, str], None]) -> bool:
