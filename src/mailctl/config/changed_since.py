@@ -131,6 +131,8 @@ def _unknown_ref(ref: str, top: str) -> str:
         )
     if _resolves(top, ref, commit=False):
         return f"{head} {ref} names a {_git(top, 'cat-file', '-t', '--end-of-options', ref).strip()}, not a commit"
+    if "@{" in ref:  # an upstream or a reflog entry: git says which part it lacks
+        return f"{head} git cannot resolve {ref} in {top}: {_unresolved(top, ref)}"
     name, back = _name_and_steps(ref)
     shallow = _git(top, "rev-parse", "--is-shallow-repository").strip() == "true"
     if name != ref and _resolves(top, name, commit=False):  # the name is known: the steps back are not
@@ -177,6 +179,21 @@ def _unknown_ref(ref: str, top: str) -> str:
         return f"{unknown}, and it has no remote to fetch it from: git remote add origin URL, {fetch}, {then}"
     tag = f"git fetch {depth}{shlex.quote(remote)} tag {shlex.quote(name)}"
     return f"{unknown}. If it is a branch of {remote}, fetch it first: {fetch}, {then}; if a tag: {tag}"
+
+
+def _unresolved(top: str, ref: str) -> str:
+    """Why git resolves no ``@{...}`` in ``ref`` (no upstream, no such branch), in its own words; a
+    reflog entry it lacks, which it does not name, is said here."""
+    try:
+        _git(top, "rev-parse", "--verify", "--end-of-options", ref)
+    except GitFailed as exc:
+        said = _git_says(str(exc), top).removeprefix("fatal: ").removeprefix("error: ")
+        if said and said != "Needed a single revision":
+            return said
+    return (
+        "no such entry in the reflog (@{N}, @{-N} and @{date} read this clone's own reflog, which a CI "
+        "clone barely has): name a branch, tag or commit"
+    )
 
 
 def _fetched_from(remotes: list[str]) -> str:

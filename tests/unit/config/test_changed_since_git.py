@@ -437,3 +437,17 @@ def test_a_ref_naming_a_file_says_it_names_a_blob(repo: Path):
 
 def test_an_empty_ref_is_refused_as_empty(repo: Path):
     assert refused(repo, "", repo / "cfg") == "--changed-since '': REF is empty: name a branch, tag or commit"
+
+
+def test_an_upstream_not_configured_says_so_not_that_no_name_matches(repo: Path):
+    message = refused(repo, "@{u}", repo / "cfg")
+    assert message == (
+        f"--changed-since @{{u}}: git cannot resolve @{{u}} in {repo}: no upstream configured for branch 'main'"
+    )
+
+
+@pytest.mark.parametrize("ref", ["main@{5}", "@{-1}"])
+def test_a_reflog_entry_git_lacks_says_a_ci_clone_has_few(repo: Path, ref: str):
+    message = refused(repo, ref, repo / "cfg")
+    assert message.startswith(f"--changed-since {ref}: git cannot resolve {ref} in {repo}: ")
+    assert "reflog" in message and "no branch, tag or commit has that name" not in message
