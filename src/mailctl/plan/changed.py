@@ -8,7 +8,8 @@ states, so a template edit shows up at every tenant it stamps out.
   ``ignore_changes``, parent) is selected at its own address. Where a scope is selected, what
   is under it is not listed again (``--target pod/a`` already takes ``pod/a/inbox/x``).
 - A removed resource is selected for deletion: the planner deletes it if it is managed.
-- A scope whose ``lists`` key appeared or went away selects its list entries.
+- A scope whose ``lists`` key appeared or went away selects its list entries (the scope itself,
+  when it is selected anyway, takes them: its reason says so).
 - A ``moved`` block added or removed selects both of its addresses.
 - A different ``manage`` policy changes which *undeclared* resources are managed; those cannot be
   named from the config, so it selects everything (``everything`` says why).
@@ -49,8 +50,12 @@ def changed(old: DesiredState, new: DesiredState) -> Selection:
     out.reasons = _outermost(reasons)
     for scope in sorted(old.list_scopes ^ new.list_scopes, key=lambda s: s or ""):
         managed = "now managed" if scope in new.list_scopes else "no longer managed"
-        pattern = f"{literal(scope)}/list/*" if scope else "list/*"
-        out.patterns[pattern] = f"`lists` {managed} at {scope or 'organisation level'}"
+        selected = next((s for s in ancestors(scope) if s in out.reasons), None)
+        if selected is None:
+            pattern = f"{literal(scope)}/list/*" if scope else "list/*"
+            out.patterns[pattern] = f"`lists` {managed} at {scope or 'organisation level'}"
+        elif selected == scope and out.reasons[scope].startswith("changed"):  # added or removed says it all
+            out.reasons[scope] += f"; `lists` {managed}"
     old_moved = {(m.source_address, m.target_address) for m in old.moved}
     new_moved = {(m.source_address, m.target_address) for m in new.moved}
     for source, target in sorted(old_moved ^ new_moved):

@@ -120,3 +120,17 @@ def test_targets_match_the_selected_address_literally_not_as_a_glob():
     pattern = literal("list/send/block/[x]*?.example")
     assert address_matches("list/send/block/[x]*?.example", pattern)
     assert not address_matches("list/send/block/x-any.example", pattern)
+
+
+def test_a_removed_pod_whose_lists_were_managed_is_selected_once():
+    with_lists = edit(("pods", "t-b", "lists"), {"receive": {"allow": ["x@example.com"]}})
+    selection = changed(state(with_lists), state(edit(("pods", "t-b"), None)))
+    assert selection.reasons == {"pod/t-b": "removed: deleted if it is managed (and 2 under it)"}
+    assert selection.patterns == {}  # targeting pod/t-b takes its list entries
+
+
+def test_lists_no_longer_managed_in_a_changed_pod_say_so_at_the_pod():
+    with_lists = edit(("pods", "t-a", "lists"), {})
+    selection = changed(state(with_lists), state(edit(("pods", "t-a", "name"), "A2")))
+    assert selection.reasons == {"pod/t-a": "changed: name; `lists` no longer managed"}
+    assert selection.patterns == {}
