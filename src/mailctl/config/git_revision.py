@@ -10,7 +10,8 @@ never out of the repository. None of these runs a filter, textconv, hook or fsmo
 Only what the loader would read is copied: ``*.yaml``/``*.yml`` files outside hidden directories
 and the top ``.mailctlignore`` of a directory (a file named with ``-f`` whatever its name), each
 cut one byte past the loader's size limit, so that the loader reports a larger file as it
-reports one in the working tree. The rest of the tree, however large, is never read.
+reports one in the working tree. The rest of the tree, however large, is never read. A Git LFS
+pointer is refused by name: what LFS checks out is not what the commit stores.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ _OTHER_REPOSITORY = frozenset(
     }
 )
 _CHUNK = 1 << 16
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"  # what Git LFS commits in a file's place
+_LFS_WHY = (
+    "a Git LFS pointer (the content is in LFS storage, checked out by a filter that mailctl does not "
+    "run): keep config files out of Git LFS (.gitattributes)"
+)
 _SYMLINK = "120000"
 _UNFOLLOWED = ("symlink", "dangling", "loop", "notdir")  # --follow-symlinks' answers naming no object
 
@@ -228,6 +234,8 @@ def _copy_blob(stream: IO[bytes], out: IO[bytes], relative: str) -> None:
         chunk = stream.read(min(_CHUNK, remaining))
         if not chunk:
             raise GitFailed(f"git cat-file stopped in the middle of {relative}")
+        if room > MAX_FILE_BYTES and chunk.startswith(_LFS_POINTER):  # the first chunk
+            raise UnreadableAtRevision(relative, _LFS_WHY)
         remaining -= len(chunk)
         if room > 0:
             out.write(chunk[:room])

@@ -451,3 +451,14 @@ def test_a_reflog_entry_git_lacks_says_a_ci_clone_has_few(repo: Path, ref: str):
     message = refused(repo, ref, repo / "cfg")
     assert message.startswith(f"--changed-since {ref}: git cannot resolve {ref} in {repo}: ")
     assert "reflog" in message and "no branch, tag or commit has that name" not in message
+
+
+def test_a_git_lfs_pointer_at_ref_is_refused_by_name_not_read_as_config(repo: Path):
+    """Git LFS commits a pointer and smudges the content into the working tree by a filter, which
+    mailctl never runs: at REF the file would read as something else entirely."""
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 61\n"
+    (repo / "cfg" / "b.yaml").write_text(pointer)
+    git(repo, "commit", "-q", "-am", "b in LFS")
+    (repo / "cfg" / "b.yaml").write_text(pod("tenant-b", "B"))  # as the LFS filter checks it out
+    message = refused(repo, "HEAD", repo / "cfg")
+    assert "HEAD:cfg/b.yaml cannot be read: a Git LFS pointer" in message
