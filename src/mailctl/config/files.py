@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from mailctl.config import schema, sparse_checkout
-from mailctl.config.loader import MAX_FILE_BYTES, file_problem
+from mailctl.config.loader import LFS_POINTER, MAX_FILE_BYTES, file_problem
 from mailctl.errors import Problem
 from mailctl.local_path import NotRegularFile, read_regular, special_kind
 from mailctl.text import shown
@@ -236,7 +236,7 @@ def foreign_reason(file: str) -> str | None:
         return f"{exc.kind}, not a regular file (never opened)"
     except OSError:
         return None
-    if _MODELINE.search(text):
+    if _MODELINE.search(text) or text.startswith(LFS_POINTER.decode()):  # a pointer: the reader says so
         return None
     keys: dict[str, str] = {}
     for match in _TOP_KEY.finditer(text):

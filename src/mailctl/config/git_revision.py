@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from mailctl.config.files import IGNORE_FILE, YAML_SUFFIXES
-from mailctl.config.loader import MAX_FILE_BYTES
+from mailctl.config.loader import LFS_POINTER, MAX_FILE_BYTES
 from mailctl.errors import UsageError
 
 # What git reads from the environment to use a repository other than the one it discovers
@@ -49,7 +49,6 @@ _OTHER_REPOSITORY = frozenset(
     }
 )
 _CHUNK = 1 << 16
-_LFS_POINTER = b"version https://git-lfs.github.com/spec/"  # what Git LFS commits in a file's place
 _LFS_WHY = (
     "a Git LFS pointer (the content is in LFS storage, checked out by a filter that mailctl does not "
     "run): keep config files out of Git LFS (.gitattributes)"
@@ -234,7 +233,7 @@ def _copy_blob(stream: IO[bytes], out: IO[bytes], relative: str) -> None:
         chunk = stream.read(min(_CHUNK, remaining))
         if not chunk:
             raise GitFailed(f"git cat-file stopped in the middle of {relative}")
-        if room > MAX_FILE_BYTES and chunk.startswith(_LFS_POINTER):  # the first chunk
+        if room > MAX_FILE_BYTES and chunk.startswith(LFS_POINTER):  # the first chunk
             raise UnreadableAtRevision(relative, _LFS_WHY)
         remaining -= len(chunk)
         if room > 0:

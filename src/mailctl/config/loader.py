@@ -132,6 +132,13 @@ class Document:
         return Problem(where.file, where.line, where.column, format_path(path), text)
 
 
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"  # what Git LFS commits in a file's place
+_LFS_CHECKOUT = (
+    "a Git LFS pointer, not the file's content: fetch the LFS files first (git lfs pull; "
+    "actions/checkout: lfs: true), or keep config files out of Git LFS"
+)
+
+
 def file_problem(file: str, message: str, line: int = 1, column: int = 1) -> Problem:
     return Problem(file, line, column, "", message)
 
@@ -150,6 +157,8 @@ def read_document(file: str) -> tuple[Document | None, list[Problem]]:
         return None, [file_problem(file, f"cannot read file: {exc.strerror or exc}")]
     if len(raw) > MAX_FILE_BYTES:
         return None, [file_problem(file, f"file is larger than {MAX_FILE_BYTES} bytes")]
+    if raw.startswith(LFS_POINTER):
+        return None, [file_problem(file, _LFS_CHECKOUT)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -173,3 +173,17 @@ def test_exactly_a_hundred_problems_are_all_shown_without_a_count(tmp_path: Path
     lines = err.splitlines()
     assert lines[0] == "Error: 100 problems in the configuration:" and len(lines) == 101
     assert "more problem" not in err
+
+
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 61\n"
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_git_lfs_pointer_is_an_error_naming_lfs_not_a_skipped_file(conf: Path, named: bool) -> None:
+    """A CI checkout without LFS (actions/checkout's default) leaves pointers: skipped, the tenants
+    in them would read as undeclared, and apply would delete them."""
+    (conf / "b.yaml").write_text(LFS_POINTER)
+    code, _, err = validate("-f", conf / "b.yaml" if named else conf)
+    assert code == 1, err
+    assert f"{conf / 'b.yaml'}:1:1: a Git LFS pointer, not the file's content" in err
+    assert "git lfs pull" in err and "skipped" not in err
