@@ -48,6 +48,8 @@ _TOP_KEY = re.compile(
     r"""[ \t]*:(?:[ \t]+(.*))?$""",
     re.M,
 )
+# A flow mapping at the top (JSON, or ``--- {...}``), after comments, directives and blank lines.
+_FLOW_TOP = re.compile(r"(?:[ \t]*(?:#[^\n]*|%[^\n]*)?\n)*(?:---(?:[ \t]+|\n))?\s*\{")
 _LINE_BREAK = re.compile("\r\n?|[\x85\u2028\u2029]")  # the line breaks of YAML 1.1, as PyYAML reads them
 _LEFT_OUT = (
     "left out of the working tree by a sparse checkout: git tracks this file, so what it declares would read "
@@ -238,15 +240,36 @@ def foreign_reason(file: str) -> str | None:
         return None
     if _MODELINE.search(text) or text.startswith(LFS_POINTER.decode()):  # a pointer: the reader says so
         return None
-    keys: dict[str, str] = {}
-    for match in _TOP_KEY.finditer(text):
-        key = next(g for g in match.groups()[:3] if g is not None)
-        keys.setdefault(key, match.group(4) or "")
+    keys = _flow_keys(text) if _FLOW_TOP.match(text) else _block_keys(text)
     if not keys:
         return "no mailctl top-level key (not a mailctl file)"
     if _declares_mailctl_version(keys):
         return None
     return _foreign_keys(keys) or _foreign_kind(keys) or _only_metadata(keys)
+
+
+def _block_keys(text: str) -> dict[str, str]:
+    """The top-level keys of a block mapping (``key: value`` at column 0), each with its value's text."""
+    keys: dict[str, str] = {}
+    for match in _TOP_KEY.finditer(text):
+        key = next(g for g in match.groups()[:3] if g is not None)
+        keys.setdefault(key, match.group(4) or "")
+    return keys
+
+
+def _flow_keys(text: str) -> dict[str, str]:
+    """The top-level keys of a flow mapping (JSON, or ``--- {version: 1, ...}``), each with its
+    scalar value's text: parsed, since such a mapping spans lines as it likes. None if it does not
+    parse (the file is then nobody's config)."""
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # a safe loader
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) if isinstance(v, str | int) and not isinstance(v, bool) else "" for k, v in data.items()}
 
 
 def _foreign_keys(keys: dict[str, str]) -> str | None:
