@@ -13,8 +13,8 @@ from mailctl.config.loader import Document, yaml12_number
 from mailctl.kinds import CONFIG_ORDER
 from mailctl.text import escapes, shown
 
-# Top-level keys, in the order files are written: policy, then what the organisation declares.
-SECTIONS = ("manage", "settings", *(spec.section for spec in CONFIG_ORDER if None in spec.parents))
+# Top-level keys, in the order files are written: policy and renames, then what the organisation declares.
+SECTIONS = ("manage", "settings", "moved", *(spec.section for spec in CONFIG_ORDER if None in spec.parents))
 
 
 def merged(documents: list[Document]) -> dict[str, Any]:
@@ -35,10 +35,20 @@ def _merge(into: Any, value: Any) -> Any:
         for key, item in value.items():
             result[key] = _merge(result.get(key), item)
         return result
-    if isinstance(into, (list, str)) and isinstance(value, (list, str)):  # prefixes, plain list entries
+    if isinstance(into, (list, str)) and isinstance(value, (list, str)):  # prefixes, plain list entries, moved
         items = (into if isinstance(into, list) else [into]) + (value if isinstance(value, list) else [value])
-        return list(dict.fromkeys(items))
+        try:
+            return list(dict.fromkeys(items))
+        except TypeError:  # moved blocks are mappings (and few)
+            return [item for i, item in enumerate(items) if item not in items[:i]]
+    if isinstance(into, list) != isinstance(value, list):  # list entries, `[entry]` in one file, `{entry: }` in another
+        return _merge(_as_mapping(into), _as_mapping(value))
     return into
+
+
+def _as_mapping(entries: Any) -> Any:
+    """A plain list of list entries as the mapping form it stands for (``[a]``: ``{a: null}``)."""
+    return dict.fromkeys(entries) if isinstance(entries, list) else entries
 
 
 class _PlainDumper(yaml.SafeDumper):

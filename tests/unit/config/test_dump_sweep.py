@@ -60,6 +60,32 @@ def test_render_writes_a_setting_given_alike_in_two_files_once(tmp_path: Path) -
     }
 
 
+def test_render_keeps_the_moved_blocks_of_every_file_in_order(tmp_path: Path) -> None:
+    out = _render(
+        tmp_path,
+        {
+            "a.yaml": "version: 1\nmoved:\n- {from: api_key/a0, to: api_key/a1}\napi_keys: {a1: {}}\n",
+            "b.yaml": "version: 1\nmoved:\n- {from: api_key/b0, to: api_key/b1}\napi_keys: {b1: {}}\n",
+        },
+    )
+    assert yaml.safe_load(out)["moved"] == [
+        {"from": "api_key/a0", "to": "api_key/a1"},
+        {"from": "api_key/b0", "to": "api_key/b1"},
+    ]
+
+
+def test_render_merges_list_entries_written_as_a_list_and_as_a_mapping(tmp_path: Path) -> None:
+    out = _render(
+        tmp_path,
+        {
+            "a.yaml": "version: 1\nlists:\n  send: {block: [x.example, y.example]}\n",
+            "b.yaml": "version: 1\nlists:\n  send: {block: {w.example: {reason: r}, z.example: }}\n",
+        },
+    )
+    block = yaml.safe_load(out)["lists"]["send"]["block"]
+    assert block == {"x.example": None, "y.example": None, "w.example": {"reason": "r"}, "z.example": None}
+
+
 def test_render_names_every_file_it_merged_and_loads_the_same(tmp_path: Path) -> None:
     files = {
         "a.yaml": "version: 1\npods:\n  t-1: {name: One}\n",
