@@ -22,7 +22,7 @@ from typing import Any
 
 from mailctl.config.loader import Document, FieldPath, format_path
 from mailctl.config.schema import describe
-from mailctl.config.stamp import OMIT, Stamp, entry_parts, text_parts, text_tail
+from mailctl.config.stamp import OMIT, Stamp, entry_parts, text_parts, text_tail, unclosed
 from mailctl.config.templates import ITEM, Bound, Template
 from mailctl.errors import Problem
 from mailctl.kinds import spec_of
@@ -203,6 +203,9 @@ class _Renderer:
         """``${...}`` replaced; the origin is the tenant-side position of the first value used."""
         if "$" not in text:
             return text, None
+        if unclosed(text):
+            self.report(src, "`${` is not closed: write `${name}`, or `$${` for a literal `${`", key=key)
+            return None, None
         whole, pieces = text_parts(text)
         if whole is not None:
             bound = self.lookup(whole, src, scope, key)

@@ -269,10 +269,22 @@ def _constant(value: Any) -> Text:
     return lambda scope: value
 
 
+def unclosed(text: str) -> bool:
+    """Whether ``text`` holds a ``${`` that no ``}`` closes (``$${`` is a literal ``${``)."""
+    whole, pieces = text_parts(text)
+    return whole is None and ("${" in text_tail(text) or any("${" in literal for literal, _ in pieces))
+
+
+def _unusual(scope: Scope) -> Any:
+    raise _Unusual
+
+
 def _text(text: str) -> Text:
     """A value's text -> its rendered value (OMIT when an unset parameter is the whole value)."""
     if "$" not in text:
         return lambda scope: text
+    if unclosed(text):
+        return _unusual
     whole, pieces, tail = _parts(text)
     if whole is not None:
         name, field_name = whole
@@ -302,6 +314,8 @@ def _with_origin(
     value's type."""
     if "$" not in text:
         return lambda scope: (text, None)
+    if unclosed(text):
+        return _unusual
     whole, pieces, tail = _parts(text)
     used = [whole] if whole is not None else [expression for _, expression in pieces if expression is not None]
 

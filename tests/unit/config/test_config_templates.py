@@ -165,6 +165,30 @@ def test_a_text_with_an_unset_parameter_asks_for_a_guard(cfg: ConfigDir) -> None
     assert "`${nick}` has no value for this tenant: give it one, or guard with `when:`" in problem
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('display_name: "${nick}"', 'display_name: "${nick"'),  # a value
+        ('display_name: "${nick}"', 'display_name: "Hi ${nick} of ${plan"'),  # after a closed one
+        ('"vip-${tenant}@agentmail.to"', '"vip-${tenant@agentmail.to"'),  # a key
+    ],
+)
+def test_an_unclosed_substitution_is_a_located_error_not_literal_text(cfg: ConfigDir, old: str, new: str) -> None:
+    cfg.write("t.yaml", TEMPLATE.replace(old, new))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {nick: A, vip: true}\n")
+    [problem] = cfg.problems("t.yaml", "n.yaml")
+    line = 1 + next(i for i, text in enumerate(cfg.root.joinpath("t.yaml").read_text().splitlines()) if new in text)
+    assert problem.startswith(f"t.yaml:{line}:")
+    assert "`${` is not closed: write `${name}`, or `$${` for a literal `${`" in problem
+    assert "rendering tenant `a`" in problem
+
+
+def test_a_literal_dollar_brace_written_doubled_is_text(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", TEMPLATE.replace('display_name: "${nick}"', 'display_name: "$${nick"'))
+    cfg.write("n.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {}\n")
+    assert cfg.load("t.yaml", "n.yaml").resources["pod/c-a/inbox/a@agentmail.to"].attrs["display_name"] == "${nick"
+
+
 def test_two_for_each_items_rendering_one_key_is_an_error(cfg: ConfigDir) -> None:
     cfg.write("t.yaml", TEMPLATE)
     cfg.write(
