@@ -231,3 +231,27 @@ def test_a_saved_targeted_plan_is_stale_when_the_organisation_domain_it_uses_cha
     assert sdk.inboxes.get("globex-bot@agentmail.to").display_name is None  # nothing applied
     # The command that plans again keeps the target (found by QA: it dropped it, widening the plan).
     assert "--target pod/e2e-globex --out change.plan" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"safety": "x"},
+        {"safety": [1]},
+        {"safety": {"max_change_fraction": "lots", "min_existing": 0}},
+        {"safety": {"min_existing": "x"}},
+        {"safety": {"max_delete_fraction": 2}},
+        {"rails": {}},
+    ],
+    ids=["safety-text", "safety-list", "fraction-text", "min-existing-text", "fraction-above-one", "unknown"],
+)
+def test_a_saved_plan_with_edited_settings_is_refused_as_the_config_schema_would(
+    mailctl, sandbox, write_config, settings
+):
+    """Settings the config schema refuses crashed apply in the safety rails with a traceback."""
+    _, path = _saved_change(mailctl, write_config)
+    _edit(path, lambda d: d["desired"].update(settings=settings))
+    run = mailctl("apply", "change.plan")
+    assert run.exit_code == 1, run.output
+    assert "change.plan is not a valid mailctl plan file" in run.stderr and "settings" in run.stderr, run.stderr
+    assert sandbox.sdk().inboxes.get("initech-ops@agentmail.to").display_name is None

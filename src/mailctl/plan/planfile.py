@@ -23,6 +23,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from mailctl import __version__, atomic, local_path, strict_json
+from mailctl.config import schema
+from mailctl.config.loader import Document
 from mailctl.errors import UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.local_path import NotRegularFile, read_regular
@@ -449,7 +451,7 @@ def _desired_from_json(data: dict[str, Any]) -> DesiredState:
             protect=_strings(manage.get("protect", []), "manage.protect"),
         ),
         moved=[_moved(pair) for pair in _list(data.get("moved", []), "moved")],
-        settings=_mapping(data.get("settings", {}), "settings"),
+        settings=_settings(data.get("settings", {})),
         list_scopes={
             None if scope is None else _string(scope, "list_scopes")
             for scope in _list(data.get("list_scopes", []), "list_scopes")
@@ -492,6 +494,16 @@ def _resource_from_json(row: dict[str, Any]) -> Resource:
         ignore_changes=frozenset(_strings(row.get("ignore_changes", []), f"{address}: ignore_changes")),
         write_only=_write_only_from_json(_mapping(row.get("write_only", {}), f"{address}: write_only")),
     )
+
+
+def _settings(value: Any) -> dict[str, Any]:
+    """Recorded settings checked by the config's own schema (the rails read them unchecked)."""
+    settings = _mapping(value, "settings")
+    checked = schema.validate(Document("", {"version": schema.SUPPORTED_VERSION, "settings": settings}), limit=1)
+    if not checked.valid:
+        first = checked.problems[0] if checked.problems else None
+        raise ValueError(f"{first.path}: {first.message}" if first else "settings are not valid")
+    return settings
 
 
 def _moved(pair: Any) -> Moved:
