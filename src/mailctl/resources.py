@@ -339,16 +339,23 @@ def matching_literals(address: str) -> list[str]:
 def address_matches(address: str, pattern: str) -> bool:
     """Glob match on the address or any of its scopes (``pod/a`` matches ``pod/a/inbox/x``); a
     key named ``name#suffix`` (a leftover of a killed apply or a replacement) also matches as the
-    key ``name`` it belongs to. What ``--target``, ``manage.ignore`` and ``manage.protect`` use."""
+    key ``name`` it belongs to, and an address written as it is matches itself whatever glob
+    characters it holds. What ``--target``, ``manage.ignore`` and ``manage.protect`` use."""
     text = literal_text(pattern)
     if text is not None:  # the same answer as glob_matches, by comparing text
-        return text in matching_literals(address)
+        literals = matching_literals(address)
+        return text in literals or pattern in literals
     return glob_matches(address, pattern)
 
 
 def glob_matches(address: str, pattern: str) -> bool:
-    """``address_matches`` for a pattern known to be a glob (``literal_text`` gave None)."""
+    """``address_matches`` for a pattern known to be a glob (``literal_text`` gave None). An address
+    written as it is also matches: a key named ``ops [prod]`` is a valid name, and a rule naming its
+    address, read as a glob only, would match nothing (``[prod]`` is a class of one character)."""
     from fnmatch import fnmatchcase
+
+    if pattern in matching_literals(address):
+        return True
 
     def one(candidate: str) -> bool:
         parts = candidate.split("/")

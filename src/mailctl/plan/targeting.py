@@ -51,8 +51,9 @@ def matched_by(addresses: Iterable[str], patterns: Iterable[str]) -> dict[str, s
         text = literal_text(pattern)
         if text is None:
             globs.append(pattern)
-        else:
-            by_text.setdefault(text, []).append(pattern)
+        else:  # also as written: `api_key/k [b]` names the key `k [b]` as well as `k b`
+            for written in dict.fromkeys((text, pattern)):
+                by_text.setdefault(written, []).append(pattern)
     for address in addresses:
         if by_text:
             for candidate in matching_literals(address):

@@ -36,12 +36,13 @@ patterns = st.one_of(
 
 
 def _by_glob(address: str, pattern: str) -> bool:
-    """``address_matches`` as fnmatch reads every pattern: the address, its scopes, a key's owner."""
+    """``address_matches`` as fnmatch reads every pattern: the address, its scopes, a key's owner;
+    each also matched by a pattern that is its very text (``pod/[ab]`` names the pod ``[ab]``)."""
 
     def one(candidate: str) -> bool:
         parts = candidate.split("/")
         scopes = ["/".join(parts[:n]) for n in range(2, len(parts) + 1, 2)] + [candidate]
-        return any(fnmatchcase(scope, pattern) for scope in scopes)
+        return any(fnmatchcase(scope, pattern) or scope == pattern for scope in scopes)
 
     head, _, name = address.rpartition("/")
     owner = f"{head}/{name.split('#', 1)[0]}" if "#" in name and kind_of(address) == API_KEY else None
@@ -55,6 +56,8 @@ def _by_glob(address: str, pattern: str) -> bool:
 @example("pod/]", "pod/[]]")
 @example("pod/[a", "pod/[a")
 @example("pod/[", "pod/[[]")
+@example("pod/[ab]", "pod/[ab]")  # the text itself, which fnmatch's class does not match
+@example("pod/a/api_key/k [b]#x", "pod/a/api_key/k [b]")  # a leftover of that key
 def test_a_pattern_matches_an_address_as_fnmatch_reads_it(address, pattern):
     assert address_matches(address, pattern) == _by_glob(address, pattern)
 
@@ -70,6 +73,8 @@ def test_a_pattern_selects_a_pod_as_fnmatch_reads_it(client_id, pattern):
 
 @settings(max_examples=300)
 @given(st.lists(addresses, max_size=12), st.lists(patterns, min_size=1, max_size=6))
+@example(["pod/a/api_key/k [b]", "pod/a/api_key/k b"], ["pod/a/api_key/k [b]"])
+@example(["pod/[ab]"], ["pod/[ab]"])
 def test_patterns_match_a_set_of_addresses_as_one_by_one(found, wanted):
     assert targeting.matched_by(found, wanted) == {p: {a for a in found if _by_glob(a, p)} for p in wanted}
 
