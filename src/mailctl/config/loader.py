@@ -5,8 +5,10 @@ anchors and aliases (no alias bombs: an alias is never expanded), merge keys, cu
 keys (``yes:``, ``1:``, ``null:``, ``=``), YAML 1.1 booleans such as ``no`` (a string to YAML 1.2
 editors) and numbers YAML 1.2 reads otherwise (``1:30``, ``017``, ``1e3``; text tagged ``!!str``
 is text to both), integers no float can hold (the API's numbers are floats), tabs in indentation,
-several documents in one file, non-UTF-8 bytes and unreadable paths. No message quotes a value
-under a webhook's ``headers``: those are secrets.
+several documents in one file, non-UTF-8 bytes, unreadable paths and U+0085, U+2028 and U+2029
+(line breaks to YAML 1.1 only: each is refused, and the file is read with a space in its place, so
+every position is the one an editor shows). No message quotes a value under a webhook's
+``headers``: those are secrets.
 """
 
 from __future__ import annotations
@@ -171,6 +173,45 @@ def read_document(file: str) -> tuple[Document | None, list[Problem]]:
 
 
 def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
+    if not _SEPARATOR.search(text):  # nearly always
+        return _parse(text, file)
+    refused = _separator_problems(text, file)
+    # Each becomes a space (one column for one), so the rest of the file is read as an editor
+    # shows it and its problems are placed on the lines an editor counts.
+    doc, problems = _parse(_SEPARATOR.sub(" ", text), file)
+    return doc, refused + problems
+
+
+# Line breaks to YAML 1.1 (PyYAML's and libyaml's reader) and not to YAML 1.2, editors, `wc -l`,
+# git or GitHub's annotations: read as breaks, each put every later position a line too low.
+_SEPARATOR = re.compile("[\x85\u2028\u2029]")
+_SEPARATOR_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+_MAX_SEPARATOR_REPORTS = 3  # per file, then a count: a pasted document may hold thousands
+
+
+def _separator_problems(text: str, file: str) -> list[Problem]:
+    found = list(_SEPARATOR.finditer(text))
+    problems = []
+    for match in found[:_MAX_SEPARATOR_REPORTS]:
+        at = match.start()
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        code = f"{ord(match.group()):04x}"
+        message = (
+            f"the character U+{code.upper()} ({_SEPARATOR_NAMES[match.group()]}) is a line break to YAML 1.1 but "
+            f"not to YAML 1.2 or editors, so lines would be counted apart: delete it, or write `\\u{code}` "
+            "in a double-quoted value"
+        )
+        problems.append(file_problem(file, message, line, column))
+    if len(found) > _MAX_SEPARATOR_REPORTS:
+        last = problems[-1]
+        more = len(found) - _MAX_SEPARATOR_REPORTS
+        message = f"{more} more U+0085, U+2028 or U+2029 characters in this file (line breaks to YAML 1.1 only)"
+        problems.append(file_problem(file, message, last.line, last.column))
+    return problems
+
+
+def _parse(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     try:
         root = _compose(text)
         if root is not None and _nested_too_deep(root):
