@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from e2e_harness import SandboxProcess, actions, changes_by_address
 
 KEY = "pod/e2e-acme/api_key/backend"
@@ -219,3 +220,26 @@ def test_a_key_moved_while_its_rotation_is_open_is_refused_until_the_older_key_i
     assert works(sandbox, newest["secret"])
     again = mailctl.plan_json(v2)
     assert again["changes"] == [] and again["notes"] == [] and again["refusals"] == []
+
+
+@pytest.mark.parametrize("guard", ["protect", "prevent_destroy"])
+def test_a_key_whose_secret_was_never_recorded_is_replaced_under_a_guard(mailctl, sandbox, write_config, guard):
+    """A killed apply leaves `NAME#mailctl-pending` (nobody holds its secret). Guarded by
+    manage.protect or prevent_destroy, its replacement was refused for ever: no re-run converged."""
+    data: dict[str, Any] = {
+        "version": 1,
+        "manage": {"pods": {"client_id_prefix": "tenant-"}},
+        "pods": {"tenant-vip": {"name": "VIP", "api_keys": {"backend": {}}}},
+    }
+    mailctl.apply(write_config(data))
+    pod_id = next(p.pod_id for p in sandbox.sdk().pods.list().pods if p.client_id == "tenant-vip")
+    sandbox.sdk().pods.api_keys.create(pod_id, request={"name": "worker#mailctl-pending"})
+    data["pods"]["tenant-vip"]["api_keys"]["worker"] = {"prevent_destroy": True} if guard == "prevent_destroy" else {}
+    if guard == "protect":
+        data["manage"]["protect"] = ["pod/tenant-vip"]
+    path = write_config(data)
+    plan = mailctl.plan_json(path)
+    assert plan["refusals"] == []
+    assert changes_by_address(plan)["pod/tenant-vip/api_key/worker"]["reason"] == "secret never recorded"
+    mailctl.apply(path)
+    assert actions(mailctl.plan_json(path)) == {}

@@ -6,12 +6,13 @@ apply checks them after the plan is printed, so the user sees what tripped. Rule
 - ``threshold`` (octoDNS-style): updates, or deletes, above a fraction of the existing managed
   resources, once at least ``min_existing`` exist. A replacement counts as both a delete and an
   update. Repairs of an interrupted run's leftovers are not counted. ``--force`` lifts it.
-- ``prevent_destroy``: a plan that deletes or replaces a guarded resource, whatever the reason.
+- ``prevent_destroy``: a plan that deletes or replaces a guarded resource, whatever the reason
+  (but a key whose secret was never recorded: nobody can use it, and its replacement is a repair).
   Only removing the guard lifts it.
 - ``data_loss``: a plan that deletes or replaces a resource holding mail (an inbox with threads,
   messages or drafts; also one lost with its pod). ``--allow-data-loss`` lifts it, not ``--force``.
 - ``protect``: a plan that deletes or replaces a resource ``manage.protect`` matches, declared or
-  not. Only editing the rule lifts it.
+  not (but a key whose secret was never recorded, as above). Only editing the rule lifts it.
 - ``ignored_children``: a plan that deletes or replaces a scope (a pod, an inbox) holding resources
   ``manage.ignore`` leaves alone, or what mailctl never manages (public-key credentials): they
   would go with it, or stop its delete half-way. Only editing the config, or removing them, lifts it.
@@ -92,6 +93,12 @@ def _why_destroyed(change: Change) -> str:
     return "it is no longer declared"
 
 
+def _loses_nothing(change: Change) -> bool:
+    """Whether what ``change`` destroys is a key left under its pending name by a killed apply: no
+    one holds its secret, so guarding it would only keep every later apply from converging."""
+    return change.actual is not None and change.actual.observed.unrecorded
+
+
 def _verb(change: Change) -> str:
     return "replace" if change.action == REPLACE else "delete"
 
@@ -100,7 +107,7 @@ def guarded_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
     out = []
     for change in plan.changes:
         guard = desired.resources.get(change.address)
-        if not change.destroys or guard is None or not guard.prevent_destroy:
+        if not change.destroys or guard is None or not guard.prevent_destroy or _loses_nothing(change):
             continue
         where = f" (declared at {guard.source})" if guard.source else ""
         message = (
@@ -114,7 +121,7 @@ def guarded_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
 def protected_destroys(plan: Plan, desired: DesiredState) -> list[Refusal]:
     out = []
     for change in plan.changes:
-        if not change.destroys or not desired.manage.protect:
+        if not change.destroys or not desired.manage.protect or _loses_nothing(change):
             continue
         # What is destroyed may live at another address than the change's: a key replaced through
         # a ``moved`` block is planned at its new address and destroys the one it moves from.
