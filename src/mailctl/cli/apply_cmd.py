@@ -19,6 +19,7 @@ from mailctl.cli.common import (
     connection_options,
     load_desired,
     lock_timeout_option,
+    non_empty_path,
     open_client,
     target_options,
 )
@@ -39,7 +40,7 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 
 
 @click.command("apply")
-@click.argument("planfile_path", metavar="[PLANFILE]", required=False)
+@click.argument("planfile_path", metavar="[PLANFILE]", required=False, callback=non_empty_path)
 @config_option
 @connection_options
 @target_options

@@ -35,6 +35,16 @@ def config_option(func: F) -> F:
     )(func)
 
 
+def non_empty_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Callback of a file-path option or argument: an empty path (``"$PLAN"`` with the variable
+    unset) is an error, never read as no path at all (no plan file, stdout)."""
+    if value == "":
+        raise click.BadParameter(
+            "the path is empty (a shell variable that is not set?): name the file", ctx=ctx, param=param
+        )
+    return value
+
+
 TIMEOUT_META = "mailctl.timeout"
 RATE_LIMIT_META = "mailctl.rate_limit"
 
@@ -181,6 +191,7 @@ __all__ = [
     "load_desired",
     "lock_timeout_option",
     "load_and_plan",
+    "non_empty_path",
     "open_client",
     "target_options",
 ]

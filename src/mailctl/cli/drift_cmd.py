@@ -10,7 +10,7 @@ import click
 
 from mailctl.cli import github
 from mailctl.cli.changed_since_option import changed_since_option
-from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
+from mailctl.cli.common import config_option, connection_options, load_and_plan, non_empty_path, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
@@ -36,7 +36,9 @@ OPENMETRICS = "openmetrics"
     "resource and the Markdown report in the step summary. openmetrics: gauges for Prometheus "
     "(with --out, for node_exporter's textfile collector).",
 )
-@click.option("--out", "out", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option(
+    "--out", "out", metavar="FILE", callback=non_empty_path, help="Write the report to FILE instead of stdout."
+)
 def drift(
     files: tuple[str, ...],
     endpoint: str | None,

@@ -9,7 +9,7 @@ import click
 
 from mailctl.cli import github, hints
 from mailctl.cli.changed_since_option import changed_since_option
-from mailctl.cli.common import config_option, connection_options, load_and_plan, target_options
+from mailctl.cli.common import config_option, connection_options, load_and_plan, non_empty_path, target_options
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     show_default=True,
     help="Output format; markdown suits pull-request comments; github adds workflow annotations and the step summary.",
 )
-@click.option("--out", "out", metavar="PLANFILE", help="Save the plan for `mailctl apply PLANFILE`.")
+@click.option(
+    "--out", "out", metavar="PLANFILE", callback=non_empty_path, help="Save the plan for `mailctl apply PLANFILE`."
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
 def plan(
     files: tuple[str, ...],
