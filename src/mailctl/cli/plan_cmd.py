@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from mailctl.cli import github, hints
 from mailctl.cli.changed_since_option import changed_since_option
@@ -58,6 +59,9 @@ def plan(
     from mailctl.plan import planfile
     from mailctl.plan.render import render_json, render_markdown, render_text
 
+    format_given = click.get_current_context().get_parameter_source("fmt") != ParameterSource.DEFAULT
+    if as_json and format_given and fmt != "json":
+        raise UsageError(f"--json and --format {fmt} ask for two formats: give one of them")
     fmt = "json" if as_json else fmt
     if shard is not None and out:
         raise UsageError(

@@ -4,8 +4,10 @@ names the line whose deletion (or negated ``if``) it catches
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from mailctl.cli.main import cli
@@ -34,3 +36,26 @@ def test_a_sharded_plan_is_not_saved_and_the_refusal_says_to_apply_the_shard(tmp
     unsharded = runner.invoke(cli, ["plan", "-f", str(config), *connection, "--out", str(saved)], env=ENV)
     assert unsharded.exit_code == 0, unsharded.output  # the same plan unsharded is saved
     assert saved.exists()
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "github", "text"])
+def test_json_with_another_explicit_format_is_a_usage_error(tmp_path: Path, fmt: str) -> None:
+    """`plan --json --format markdown` printed JSON and exited 0, dropping the --format (no
+    annotations nor step summary with github): one or the other, as the README's syntax says."""
+    config = tmp_path / "mailctl.yaml"
+    config.write_text(CONFIG)
+    connection = ["--sandbox", str(tmp_path / "sandbox.db")]
+    run = CliRunner().invoke(cli, ["plan", "-f", str(config), *connection, "--json", "--format", fmt], env=ENV)
+    assert run.exit_code == 1, run.output
+    assert "--json" in run.stderr and f"--format {fmt}" in run.stderr, run.stderr
+    assert run.stdout == ""
+
+
+@pytest.mark.parametrize("extra", [[], ["--format", "json"]])
+def test_json_alone_or_with_format_json_prints_the_plan_as_json(tmp_path: Path, extra: list[str]) -> None:
+    config = tmp_path / "mailctl.yaml"
+    config.write_text(CONFIG)
+    connection = ["--sandbox", str(tmp_path / "sandbox.db")]
+    run = CliRunner().invoke(cli, ["plan", "-f", str(config), *connection, "--json", *extra], env=ENV)
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["summary"]["create"] == 2
