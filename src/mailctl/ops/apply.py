@@ -21,10 +21,10 @@ from mailctl.api.reader import StateReader
 from mailctl.api.siblings import SiblingWatch
 from mailctl.api.writer import ApiWriter, IdRegistry, SecretStore
 from mailctl.apply import DEFERRED, DONE, FAILED, FOUND, NOT_STARTED, SKIPPED, Applier, ApplyResult, StepResult
-from mailctl.errors import LockNotReleased, UsageError
+from mailctl.errors import LockNotReleased, UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.planning import Planned, make_plan, share_pace
-from mailctl.plan import planfile, safety
+from mailctl.plan import pipeline, planfile, safety
 from mailctl.plan.changes import CREATE, REPLACE, Plan, Rule
 from mailctl.plan.shards import Shard
 from mailctl.plan.steps import change_steps
@@ -196,7 +196,10 @@ def _apply_locked(
     hooks.show_plan(planned)
     if not planned.plan.has_changes:
         return ApplyOutcome(planned, None, sink)
-    _check_rails(planned, options, hooks, sink, unattended=options.auto_approve or saved is not None)
+    unattended = options.auto_approve or saved is not None
+    _check_rails(planned, options, hooks, sink, unattended)
+    if not unattended:  # a person took their time over the plan
+        _refuse_if_mail_arrived(planned, reader)
     executing()
     writer = ApiWriter(
         client,
@@ -238,6 +241,29 @@ def _check_rails(
         hooks.confirm(planned, safety.messages_at_risk(plan))  # a person types what is destroyed
     elif not unattended:
         hooks.confirm(planned, None)
+
+
+def _refuse_if_mail_arrived(planned: Planned, reader: StateReader) -> None:
+    """What the inboxes the plan destroys hold, read again after the person's answer: mail that
+    arrived while they read the plan (which showed what each held then) would be destroyed unseen,
+    whatever they answered. Grown, the plan is refused before any change."""
+    held = pipeline.facts_needed(planned.plan, planned.actual).held_data
+    if not held:
+        return
+    now = reader.count_inbox_data(held)
+    grown = []
+    for change in planned.plan.changes:
+        if change.actual is None or change.actual.name not in now:
+            continue
+        before, after = change.data_at_risk or {}, now[change.actual.name]
+        if any(n > before.get(what, 0) for what, n in after.items()):
+            counts = ", ".join(f"{n} {what}" for what, n in after.items())
+            grown.append(f"{change.address} now holds {counts} (the plan showed {change.held or 'nothing'})")
+    if grown:
+        raise UnsafePlan(
+            "refusing to apply (nothing was changed): mail arrived while the plan awaited an answer: "
+            f"{'; '.join(grown)}. Run apply again to see the plan with it"
+        )
 
 
 def require_sink(plan: Plan, sink: SecretStore | None, hint: str = ApplyHooks.secrets_hint) -> None:
