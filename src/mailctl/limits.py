@@ -42,6 +42,27 @@ WEBHOOK_URL = Length(1, 2048)  # the sandbox's choice (spec §11 Q24; the docs g
 WEBHOOK_PODS = 10  # pod_ids per webhook (spec §7.5)
 WEBHOOK_HEADER_NAME = Length(1, 256)
 WEBHOOK_HEADER_VALUE = Length(0, 4096)
+# Custom webhook header names the sandbox refuses, compared lower-cased (the sandbox's choice: the
+# API asks only for valid HTTP headers, spec §7.5). A custom one beside the sender's own would be a
+# second copy a handler may read first, or break the request: the message framing and
+# connection-specific fields (RFC 9112 §6, RFC 9110 §7.6.1), the body's own description, and
+# the Svix signature headers every delivery carries.
+WEBHOOK_RESERVED_HEADERS = (
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "host",
+    "keep-alive",
+    "proxy-connection",
+    "svix-id",
+    "svix-signature",
+    "svix-timestamp",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+)
 LIST_REASON = Length(1, 1024)
 LIST_ENTRY = Length(1, 320)  # an address (64 + 1 + 253) or a domain
 DOMAIN_NAME = Length(1, 253)

@@ -193,6 +193,7 @@ NOT_IN_CONFIG = {
     "export of undeclarable key names (tests/e2e/test_e2e_adoption.py)",
     "DECLARED_NAME": "mailctl's own: a webhook name inside its client_id",
     "WEBHOOK_PODS": "test below (needs existing pods)",
+    "WEBHOOK_RESERVED_HEADERS": "names, not a length: test below",
     "EVENT_TYPES": "a vocabulary, not a length: tests/unit/config/test_schema_generated.py checks both read it",
 }
 
@@ -252,3 +253,23 @@ def test_the_reserved_pod_prefix_is_the_apply_locks() -> None:
     from mailctl.api.lock import LOCK_PREFIX
 
     assert limits.RESERVED_POD_PREFIX == LOCK_PREFIX
+
+
+@pytest.mark.parametrize("reserved", limits.WEBHOOK_RESERVED_HEADERS)
+def test_reserved_webhook_header_names_are_refused_alike(sandbox: Sandbox, reserved: str) -> None:
+    """A custom header named like one the delivery sets itself went out as a second copy (a forged
+    ``svix-id`` a handler reads first) or broke every attempt (``Content-Length``): validate and the
+    sandbox refuse it in any case, on create and on PATCH .../headers, and nothing changes."""
+    name = reserved.title()  # Svix-Id, Content-Length: names are case-insensitive
+    assert _problems(_webhook_config(f"{{{name}: x}}")) == [f"webhooks.w.headers.{name}"]
+    send = _post("/v0/webhooks", lambda headers: {**_WEBHOOK, "headers": headers})
+    refused = send(sandbox, {"X-Token": "t", name: "forged"})
+    assert (refused.status_code, refused.json()["errors"][0]["path"]) == (400, f"headers.{name}"), refused.text
+    assert sandbox.http.get("/v0/webhooks", headers=auth(ORG_KEY)).json()["webhooks"] == []
+    hook = send(sandbox, {"X-Token": "t"}).json()["webhook_id"]
+    patched = sandbox.http.patch(
+        f"/v0/webhooks/{hook}/headers", json={"headers": {name: "forged"}}, headers=auth(ORG_KEY)
+    )
+    assert (patched.status_code, patched.json()["errors"][0]["path"]) == (400, f"headers.{name}"), patched.text
+    names = sandbox.http.get(f"/v0/webhooks/{hook}/headers", headers=auth(ORG_KEY)).json()["header_names"]
+    assert names == ["X-Token"]

@@ -30,6 +30,13 @@ _HEADER_VALUE = re.compile("[\t\x20-\x7e\x80-\xff]*")
 _VALUE = limits.WEBHOOK_HEADER_VALUE
 
 
+def _any_case(names: Iterable[str]) -> str:
+    """A pattern matching exactly one of ``names`` (lower-case letters and '-', literal in every
+    regex dialect) in any case: ECMA regexes have no ``(?i)``."""
+    spelled = ("".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in name) for name in names)
+    return "^(?:" + "|".join(spelled) + ")$"
+
+
 def header_names(names: Iterable[str]) -> list[str]:
     """Header names are case-insensitive: compared (and shown in plans) lower-cased, sorted."""
     return sorted({name.lower() for name in names})
@@ -203,6 +210,10 @@ WEBHOOK_SPEC = KindSpec(
                     "maxLength": limits.WEBHOOK_HEADER_NAME.max,
                     "pattern": f"^[{_TOKEN}]+$",
                     "patternErrorMessage": "is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+                    "not": {"pattern": _any_case(limits.WEBHOOK_RESERVED_HEADERS)},
+                    "notErrorMessage": "is reserved: every delivery sets or frames it itself (reserved, any case: "
+                    + ", ".join(limits.WEBHOOK_RESERVED_HEADERS)
+                    + ")",
                 },
                 # No "type" on values: a schema error would quote the value. header_values words those.
                 "additionalProperties": {

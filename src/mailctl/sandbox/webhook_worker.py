@@ -40,6 +40,7 @@ import httpx
 
 from mailctl.sandbox.backend.core import Settings
 from mailctl.sandbox.backend.events import DONE, PENDING, WEBHOOK_DELIVERY
+from mailctl.sandbox.backend.webhook_rules import RESERVED_HEADERS
 from mailctl.sandbox.backend.webhooks import WEBHOOK
 from mailctl.sandbox.store import Row, Store
 
@@ -185,8 +186,11 @@ class WebhookWorker:
             return self._record(row, None, "cancelled")
         body = json.dumps(row.body["payload"], separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = int(self._clock())
+        # Names compare case-insensitively: a stored custom header named like one of these (a
+        # webhook made before they were refused) would go out as a second copy, or break framing.
+        custom = {n: v for n, v in hook.body.get("headers", {}).items() if n.lower() not in RESERVED_HEADERS}
         headers = {
-            **hook.body.get("headers", {}),
+            **custom,
             "Content-Type": "application/json",
             "svix-id": row.id,
             "svix-timestamp": str(timestamp),
@@ -196,7 +200,8 @@ class WebhookWorker:
         error: str | None = None
         try:
             status = self._post(hook.body["url"], body, headers)
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as exc:  # the attempt failed: record why
+        except Exception as exc:  # noqa: BLE001 - whatever one attempt raises (httpcore lets some
+            # h11 errors out unmapped) is a failed attempt, recorded and retried, never the lane's end
             error = f"{type(exc).__name__}: {exc}"[:300]
         self._record(row, _attempt_record(status, error), None)
 

@@ -25,6 +25,7 @@ MAX_URL_LEN = limits.WEBHOOK_URL.max
 _NAME, _VALUE = limits.WEBHOOK_HEADER_NAME, limits.WEBHOOK_HEADER_VALUE
 _HEADER_NAME = re.compile(rf"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{{{_NAME.min},{_NAME.max}}}\Z")
 _HEADER_VALUE = re.compile(rf"^[\t\x20-\x7e\x80-\xff]{{{_VALUE.min},{_VALUE.max}}}\Z")
+RESERVED_HEADERS = frozenset(limits.WEBHOOK_RESERVED_HEADERS)  # lower-case: a delivery sets or frames them
 
 
 def check_url(url: str) -> str:
@@ -81,8 +82,11 @@ def require_label_permissions(caller: Caller, event_types: list[str] | None) -> 
             raise missing_permission(permission)
 
 
-def check_headers(headers: dict[str, object] | None, field: str = "headers") -> dict[str, str] | None:
-    """Custom delivery headers: non-empty when present, valid HTTP names and values, unique names."""
+def check_headers(
+    headers: dict[str, object] | None, field: str = "headers", *, reserved: frozenset[str] = frozenset()
+) -> dict[str, str] | None:
+    """Custom headers: non-empty when present, valid HTTP names and values, unique names, none in
+    ``reserved`` (lower-case; a webhook's: ``RESERVED_HEADERS``)."""
     if headers is None:
         return None
     if not headers:
@@ -91,6 +95,12 @@ def check_headers(headers: dict[str, object] | None, field: str = "headers") -> 
     for name, value in headers.items():
         if not _HEADER_NAME.match(name):
             raise bad_request(f"Invalid header name {name!r}", f"{field}.{name}")
+        if name.lower() in reserved:
+            raise bad_request(
+                f"Header {name!r} is reserved: every delivery sets or frames it itself",
+                f"{field}.{name}",
+                fix="Use another name; reserved (any case): " + ", ".join(sorted(reserved)) + ".",
+            )
         if not isinstance(value, str) or not _HEADER_VALUE.match(value):
             raise bad_request(f"Header {name!r} must have a string value without control characters", f"{field}.{name}")
         if name.lower() in seen:
