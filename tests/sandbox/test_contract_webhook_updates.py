@@ -109,6 +109,31 @@ def test_update_cannot_push_a_webhook_past_ten_pods(sandbox: Sandbox) -> None:
     assert _read(sandbox, path) == hook
 
 
+def test_removing_a_scoped_webhooks_last_subscriptions_names_the_field_sent(sandbox: Sandbox) -> None:
+    """The 400 always named ``remove_inbox_ids``, which a body removing the last pods never had."""
+    a, b = sandbox.client.pods.create(name="a").pod_id, sandbox.client.pods.create(name="b").pod_id
+    inbox = sandbox.client.inboxes.create().inbox_id
+    by_pods = _create(sandbox, "/v0/webhooks", pod_ids=[a, b])
+    path = f"/v0/webhooks/{by_pods.webhook_id}"
+    _refused(_patch(sandbox, path, {"remove_pod_ids": [a, b]}), "remove_pod_ids")
+    assert _read(sandbox, path) == by_pods
+    by_inbox = _create(sandbox, "/v0/webhooks", inbox_ids=[inbox])
+    _refused(_patch(sandbox, f"/v0/webhooks/{by_inbox.webhook_id}", {"remove_inbox_ids": [inbox]}), "remove_inbox_ids")
+
+
+def test_a_webhook_whose_subscriptions_were_deleted_can_still_be_patched(sandbox: Sandbox) -> None:
+    """§11 Q11: a scoped webhook whose last pod was deleted keeps its empty lists (it receives
+    nothing); a PATCH that removes nothing is not refused for them (it was a 400 on any change,
+    even ``enabled: false``, naming ``remove_inbox_ids``)."""
+    pod = sandbox.client.pods.create(name="gone").pod_id
+    hook = _create(sandbox, "/v0/webhooks", pod_ids=[pod])
+    sandbox.client.pods.delete(pod)
+    response = _patch(sandbox, f"/v0/webhooks/{hook.webhook_id}", {"enabled": False})
+    assert response.status_code == 200, response.text
+    changed = Webhook.model_validate(response.json())
+    assert (changed.enabled, changed.pod_ids, changed.inbox_ids) == (False, [], [])
+
+
 # ---------------------------------------------------------------------------------------------
 # PATCH /webhooks/{id}: what an accepted change leaves behind
 

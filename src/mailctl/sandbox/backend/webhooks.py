@@ -258,10 +258,17 @@ def _update_subscriptions(ctx: Ctx, row: Row) -> None:
         return
     if len(pods) > MAX_POD_IDS:
         raise bad_request(f"A webhook may subscribe to at most {MAX_POD_IDS} pods", "add_pod_ids")
-    if not pods and not inboxes:
+    # The request's removals must leave one subscription. A webhook that lost its last ones to a
+    # cascade (§11 Q11: it keeps its empty lists) is not refused a PATCH that removes nothing.
+    removed = [
+        field
+        for field, key, left in (("remove_pod_ids", "pod_ids", pods), ("remove_inbox_ids", "inbox_ids", inboxes))
+        if len(left) < len(row.body.get(key, []))
+    ]
+    if removed and not pods and not inboxes:
         raise bad_request(
             "A scoped webhook must keep at least one pod or inbox subscription",
-            "remove_inbox_ids",
+            removed[0],
             fix="Delete the webhook instead, or add another subscription first.",
         )
     if "pod_ids" in row.body:
