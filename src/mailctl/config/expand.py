@@ -7,7 +7,8 @@ Inside a template's ``pod`` body:
   that is exactly one ``${name}`` takes the value's type (a number stays a number, a list a list);
   if the parameter is unset (null), the field is left out.
 - An entry whose body is a mapping may carry ``when:`` (keep it only if the condition holds) and
-  ``for_each:`` (repeat it per element of a list parameter or an inline list). Conditions:
+  ``for_each:`` (repeat it per element of a list parameter or an inline list, whose items are
+  substituted too). Conditions:
   ``when: name`` (set and not false/empty), ``when: "not name"``, ``when: {name: value}`` (equal),
   ``when: {name: [a, b]}`` (one of), or a list of these (all must hold).
 - An inbox's ``metadata`` and a webhook's ``headers`` are data: ``when``/``for_each`` keys there
@@ -99,6 +100,7 @@ def _stamped(stamp: Stamp, scope: dict[str, Bound], tenants: Document, tenant: s
         out.value_marks.update(careful.value_marks)
         out.notes.update(careful.notes)
         out.value_notes.update(careful.value_notes)
+        out.key_notes.update(careful.key_notes)
 
     out.pending[client_id] = work_out
     return True
@@ -187,6 +189,10 @@ class _Renderer:
             self.report(src, f"key `{key}` renders to {describe(value)}, not text", key=True)
             return None
         self.out.key_marks[dst + (str(value),)] = origin or self.template.mark(src, key=True)
+        if origin is not None and text_parts(key)[0] is None:
+            # Placed at a tenant's value, but the template wrote part of it (`sup port@${dom}`): the
+            # mistake may be either's, so its problems name the template line too.
+            self.out.key_notes[dst + (str(value),)] = f"{self.template.via(src, key=True)}, {self.tenant_note}"
         return str(value)
 
     def text(self, value: str, src: FieldPath, scope: dict[str, Bound], dst: FieldPath | None = None) -> Any:
@@ -267,9 +273,22 @@ class _Renderer:
                 return []
             return [Bound(v, bound.doc, bound.path + (i,)) for i, v in enumerate(bound.value)]
         if isinstance(spec, list):
-            return [Bound(v, self.src, src + (i,)) for i, v in enumerate(spec)]
+            items = [self.item(value, src + (i,), scope) for i, value in enumerate(spec)]
+            return [item for item in items if item is not None]
         self.report(src, f"`for_each` takes a list parameter's name or a list, got {describe(spec)}")
         return []
+
+    def item(self, value: Any, src: FieldPath, scope: dict[str, Bound]) -> Bound | None:
+        """An inline ``for_each`` item, substituted (None: left out, an unset ``${name}``, or a
+        problem reported). A whole ``${name}`` keeps the value's own position."""
+        if not isinstance(value, str) or "$" not in value:
+            return Bound(value, self.src, src)
+        whole = None if unclosed(value) else text_parts(value)[0]
+        if whole is not None:
+            bound = self.lookup(whole, src, scope)
+            return None if bound is None or bound.value is None else bound
+        text, _ = self.substitute(value, src, scope)
+        return None if text is None else Bound(text, self.src, src)
 
     def condition(self, spec: Any, src: FieldPath, scope: dict[str, Bound]) -> bool:
         if isinstance(spec, bool):

@@ -99,6 +99,7 @@ class Document:
     value_marks: dict[FieldPath, Source] = field(default_factory=dict)
     notes: dict[FieldPath, str] = field(default_factory=dict)  # context appended to problems below a path
     value_notes: dict[FieldPath, str] = field(default_factory=dict)  # ... to problems about that exact value
+    key_notes: dict[FieldPath, str] = field(default_factory=dict)  # ... and about that exact key
     # A scalar YAML 1.1 and 1.2 read as different kinds (`no`: a boolean or text): what was written,
     # and the JSON types of both readings. Its problem advises quoting it or spelling it otherwise,
     # which is no help where the schema wants neither (`inboxes: no`): the schema's problem then says so.
@@ -129,7 +130,11 @@ class Document:
 
     def problem(self, path: FieldPath, message: str, *, key: bool = False) -> Problem:
         where = self.mark(path, key=key)
-        note = self.value_notes.get(tuple(path)) if not key and tuple(path) in self.value_notes else self.note(path)
+        path = tuple(path)
+        note = self.note(path)
+        exact = self.key_notes if key else self.value_notes
+        if path in exact:
+            note = exact[path]
         text = f"{message} ({note})" if note else message
         return Problem(where.file, where.line, where.column, format_path(path), text)
 

@@ -89,7 +89,7 @@ class Template:
     parameters: dict[str, Parameter]
     # Positions in the template, looked up once for all tenants (rendering asks for each per tenant).
     _marks: dict[tuple[FieldPath, bool], Source] = field(default_factory=dict, repr=False)
-    _vias: dict[FieldPath, str] = field(default_factory=dict, repr=False)
+    _vias: dict[tuple[FieldPath, bool], str] = field(default_factory=dict, repr=False)
 
     @property
     def source(self) -> Source:
@@ -102,11 +102,11 @@ class Template:
             found = self._marks[(path, key)] = self.doc.mark(path, key=key)
         return found
 
-    def via(self, path: FieldPath) -> str:
-        """The note a value rendered from the template line ``path`` carries."""
-        found = self._vias.get(path)
+    def via(self, path: FieldPath, *, key: bool = False) -> str:
+        """The note a value (or key) rendered from the template line ``path`` carries."""
+        found = self._vias.get((path, key))
         if found is None:
-            found = self._vias[path] = f"via template `{self.name}` at {self.mark(path)}"
+            found = self._vias[(path, key)] = f"via template `{self.name}` at {self.mark(path, key=key)}"
         return found
 
     def bind(self, tenants: Document, tenant: str) -> tuple[dict[str, Bound], list[Problem]]:
