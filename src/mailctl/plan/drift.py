@@ -23,7 +23,7 @@ from typing import Any
 
 from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, AttributeChange, Change, Plan, selected
-from mailctl.plan.render import change_to_json, code, diff_cell, markdown_cell, selection_to_json
+from mailctl.plan.render import change_names, change_to_json, code, diff_cell, markdown_cell, selection_to_json
 from mailctl.resources import pod_address, pod_of
 from mailctl.text import shown, shown_value
 
@@ -136,10 +136,12 @@ def render_markdown(report: DriftReport) -> str:
         + [("replaced with pod", c) for c in report.replaced_with_pod]
     )
     if rows:
+        names = change_names(change for _, change in rows)
         lines += ["| Resource | Drift | Details (actual → declared) |", "|---|---|---|"]
         for category, change in rows:
-            details = ([markdown_cell(change.reason)] if change.reason else []) + [diff_cell(d) for d in change.diff]
-            lines.append(f"| {code(change.address)} | {category} | {'<br>'.join(details) or '—'} |")
+            reason = [markdown_cell(change.reason, names)] if change.reason else []
+            details = reason + [diff_cell(d) for d in change.diff]
+            lines.append(f"| {code(change.address, table=True)} | {category} | {'<br>'.join(details) or '—'} |")
         lines.append("")
     if report.unmanaged:
         lines += ["<details><summary>Unmanaged resources (left alone)</summary>", ""]

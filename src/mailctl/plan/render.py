@@ -25,6 +25,7 @@ import html
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from mailctl import __version__
@@ -198,10 +199,11 @@ _fmt = shown_value
 
 def render_markdown(plan: Plan) -> str:
     """A plan as a pull-request comment: summary first, a table, details folded."""
+    names = plan_names(plan)
     lines = ["### mailctl plan", ""]
     if plan.refusals:
         lines += ["> [!CAUTION]", "> **`mailctl apply` will refuse this plan:**"]
-        lines += [f"> - **{r.rule}**: {markdown_cell(r.message)}" for r in plan.refusals]
+        lines += [f"> - **{r.rule}**: {markdown_cell(r.message, names, table=False)}" for r in plan.refusals]
         lines += [""]
     lines += [f"**{plan.summary(code)}**", ""]
     if plan.changes:
@@ -209,12 +211,13 @@ def render_markdown(plan: Plan) -> str:
         for change in plan.changes:
             details = [diff_cell(d) + (" (forces replacement)" if d.forces_replacement else "") for d in change.diff]
             if change.reason:
-                details.insert(0, markdown_cell(change.reason))
+                details.insert(0, markdown_cell(change.reason, names))
             held = change.held
             if held:
                 details.append(f"⚠️ holds {held}")
             lines.append(
-                f"| {_SYMBOL[change.action]} {change.action} | {code(change.address)} | {'<br>'.join(details) or '—'} |"
+                f"| {_SYMBOL[change.action]} {change.action} | {code(change.address, table=True)} | "
+                f"{'<br>'.join(details) or '—'} |"
             )
         lines.append("")
     for title, items in (
@@ -227,9 +230,25 @@ def render_markdown(plan: Plan) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def plan_names(plan: Plan) -> set[str]:
+    """The addresses a plan's reasons and refusals may quote: their backticks are the name's, not
+    the start of one of mailctl's code spans (:func:`markdown_cell`)."""
+    return {*plan.unmanaged, *(a for r in plan.refusals for a in r.addresses), *change_names(plan.changes)}
+
+
+def change_names(changes: Iterable[Change]) -> set[str]:
+    """The addresses each change's reason may quote: its own, the one it moves from, the actual's."""
+    return {
+        a
+        for change in changes
+        for a in (change.address, change.moved_from, change.actual.address if change.actual else None)
+        if a
+    }
+
+
 def diff_cell(d: AttributeChange) -> str:
     """`path`: `before` → `after`, safe inside a Markdown table cell."""
-    return f"{code(d.path)}: {code(_fmt(d.before))} → {code(_fmt(d.after))}"
+    return f"{code(d.path, table=True)}: {code(_fmt(d.before), table=True)} → {code(_fmt(d.after), table=True)}"
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|~])")
@@ -241,25 +260,47 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(shown(text), quote=False))
 
 
-_INLINE_MARKUP = re.compile(r"([\\*_\[\]|~])")
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]|~])")
+_CODE_SPAN = re.compile(r"`([^`]*)`")  # mailctl's own: `...`, once the names' backticks are masked
+_MASK = "\x00"  # never in shown() text, which escapes every control character
 
 
-def markdown_cell(text: str) -> str:
-    """mailctl's prose with names in it (a reason, a refusal) inside a table cell or a list item,
-    each line break as <br>: HTML and the punctuation that makes emphasis, links or cells escaped,
-    so a name cannot forge markup. Backticks stay: mailctl's own `code` spans keep their look (a
-    name's backtick can only set text as code)."""
-    escaped = _INLINE_MARKUP.sub(r"\\\1", html.escape(shown(text, keep="\n"), quote=False))
-    return "<br>".join(escaped.splitlines())
+def markdown_cell(text: str, names: Iterable[str] = (), table: bool = True) -> str:
+    """mailctl's prose with names in it (a reason, a refusal) inside a table cell (``table``) or a
+    list item. mailctl's own `code` spans stay code spans, their content as the text plan shows it
+    (:func:`code`); the rest is text, each line break as <br>: HTML and the punctuation that makes
+    emphasis, links, code or cells escaped, so a name cannot forge markup. A backtick of one of
+    ``names`` (the addresses the text quotes) is the name's: text, or part of a code span's content."""
+    held = {shown(n, keep="\n") for n in names if "`" in n}
+    masked = shown(text, keep="\n")
+    order = sorted(held, key=len, reverse=True)
+    for i, name in enumerate(order):
+        masked = masked.replace(name, f"{_MASK}{i}{_MASK}")
+
+    def unmasked(part: str) -> str:
+        return re.sub(f"{_MASK}(\\d+){_MASK}", lambda m: order[int(m.group(1))], part)
+
+    def prose(part: str) -> str:
+        escaped = _INLINE_MARKUP.sub(r"\\\1", html.escape(unmasked(part), quote=False))
+        return "<br>".join(escaped.split("\n"))
+
+    out, at = [], 0
+    for span in _CODE_SPAN.finditer(masked):
+        out += [prose(masked[at : span.start()]), code(unmasked(span.group(1)), table=table)]
+        at = span.end()
+    return "".join([*out, prose(masked[at:])])
 
 
-def table_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: hidden characters shown, `|` escaped, line breaks as <br>."""
-    return "<br>".join(shown(text, keep="\n").replace("|", "\\|").splitlines())
-
-
-def code(text: str) -> str:
-    """An inline code span inside a table cell (GitHub needs `|` escaped even there)."""
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{table_cell(text)}{pad}{fence}"
+def code(text: str, table: bool = False) -> str:
+    """An inline code span showing ``text`` as the text plan does (hidden characters and line
+    breaks as escapes: a code span prints its content literally, ``<br>`` included). Its fence is
+    longer than any run of backticks inside, padded where the content starts or ends with one (or
+    with a space at both ends, which CommonMark would strip). In a table cell (``table``) GitHub
+    needs `|` escaped even in a code span; anywhere else the backslash would show."""
+    content = shown(text)
+    if table:
+        content = content.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", content)), default=0) + 1)
+    spaced = content[:1] == content[-1:] == " " and content.strip(" ")
+    pad = " " if content[:1] == "`" or content[-1:] == "`" or spaced else ""
+    return f"{fence}{pad}{content}{pad}{fence}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import click
+import pytest
 
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
 from mailctl.plan.drift import DriftReport
@@ -152,3 +153,40 @@ def test_markdown_lists_never_carry_live_markup_from_names():
     [note] = [line for line in out.splitlines() if "matches no pending change" in line]
     assert "<img" not in note and "<details" not in note and "**" not in note
     assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in note
+
+
+@pytest.mark.parametrize(
+    ("name", "span"),
+    [
+        ("a_b*c", "`a_b*c`"),  # a code span prints its content literally: no Markdown escapes
+        ("k\nz", "`k\\nz`"),  # as the text plan shows it, never <br> (a code span prints that as is)
+        ("k<br>z", "`k<br>z`"),
+        ("a`b", "``a`b``"),  # a fence longer than any backtick run inside
+        ("a``b`", "``` a``b` ```"),  # padded where the content ends (or starts) with a backtick
+        (" a ", "`  a  `"),  # CommonMark strips one space from both ends: padded to keep them
+        ("a|b", "`a|b`"),
+    ],
+)
+def test_a_code_span_shows_exactly_what_the_text_plan_shows(name, span):
+    from mailctl.plan.render import code
+
+    assert code(name) == span
+
+
+def test_a_code_span_in_a_table_cell_escapes_only_the_pipe():
+    from mailctl.plan.render import code
+
+    assert code("a|b_c", table=True) == "`a\\|b_c`"
+
+
+def test_a_refusal_keeps_mailctls_code_spans_and_escapes_a_names_backticks():
+    from mailctl.plan.changes import Refusal, Rule
+
+    address = "pod/t/api_key/a`<b>`z"
+    message = f"{address} is protected by manage.protect `pod/t/api_key/*`, but: run `mailctl rotate {address}`"
+    plan = Plan(changes=[Change(DELETE, address)], refusals=[Refusal(Rule.PROTECT, message, (address,))])
+    (line,) = [line for line in render_markdown(plan).splitlines() if line.startswith("> - **protect**")]
+    assert line == (
+        "> - **protect**: pod/t/api\\_key/a\\`&lt;b&gt;\\`z is protected by manage.protect `pod/t/api_key/*`, "
+        "but: run ``mailctl rotate pod/t/api_key/a`<b>`z``"
+    )
