@@ -58,8 +58,9 @@ _NUMBER_STARTS = frozenset("0123456789+-.")
 
 
 def yaml12_number(text: str) -> int | float | None:
-    """What a plain scalar is in YAML 1.2's core schema, if a finite number (None: something else,
-    or too long for Python to read as one)."""
+    """What a plain scalar is in YAML 1.2's core schema, if a number written with digits (None:
+    something else, or too long for Python to read as one). ``1e309`` is one too: infinity, since
+    no float is that large."""
     if text[:1] not in _NUMBER_STARTS:  # most text, at once (every plain scalar comes here)
         return None
     try:
@@ -70,8 +71,7 @@ def yaml12_number(text: str) -> int | float | None:
         if _YAML12_HEX.match(text):
             return int(text[2:], 16)
         if _YAML12_FLOAT.match(text):
-            number = float(text)
-            return number if math.isfinite(number) else None
+            return float(text)
     except ValueError:  # more digits than int() reads
         return None
     return None
@@ -575,6 +575,8 @@ def _shortened(text: str) -> str:
 def _number(number: int | float, hidden: bool) -> str:
     if hidden:
         return "a number"
+    if isinstance(number, float) and math.isinf(number):
+        return "infinity" if number > 0 else "minus infinity"
     if not _holdable(number):  # and past 4,300 digits Python will not even write it out
         return "a number larger than any the API holds"
     return f"the number {number!r}"

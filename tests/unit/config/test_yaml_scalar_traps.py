@@ -65,6 +65,25 @@ def test_a_yaml11_float_is_given_a_spelling_with_a_dot_and_a_signed_exponent(cfg
     assert problem.endswith("is the number 1e+21 in YAML 1.1 but text in YAML 1.2: write 1.0e+21, or quote it")
 
 
+@pytest.mark.parametrize(("written", "reading"), [("1e309", "infinity"), ("-1.5e400", "minus infinity")])
+def test_text_yaml12_reads_as_infinity_is_refused_like_any_other_number(
+    cfg: ConfigDir, written: str, reading: str
+) -> None:
+    cfg.write("m.yaml", f"version: 1\npods:\n  tenant-a:\n    name: {written}\n")
+    assert cfg.problems("m.yaml") == [
+        f"m.yaml:4:11: pods.tenant-a.name: `{written}` is text in YAML 1.1 but {reading} in YAML 1.2: quote it"
+    ]
+
+
+def test_render_quotes_text_yaml12_reads_as_infinity(cfg: ConfigDir) -> None:
+    cfg.write("m.yaml", 'version: 1\npods:\n  tenant-a:\n    name: "1e309"\n')
+    run = CliRunner().invoke(cli, ["render", "-f", str(cfg.root / "m.yaml")])
+    assert run.exit_code == 0, run.output
+    assert "    name: '1e309'\n" in run.output
+    cfg.write("again.yaml", run.output)
+    assert cfg.load("again.yaml").resources["pod/tenant-a"].attrs["name"] == "1e309"
+
+
 # --- tags, anchors and `=` -------------------------------------------------------------------------
 
 
