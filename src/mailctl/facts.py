@@ -29,3 +29,5 @@ class StateFacts:
     inbox_data: dict[str, dict[str, int]] = field(default_factory=dict)
     # existing domain's address -> verification status (None: it vanished while being read)
     domain_status: dict[str, str | None] = field(default_factory=dict)
+    # why the run's key may not be shown all of an inbox's mail, so that counts are a floor ("": it is)
+    mail_unseen: str = ""

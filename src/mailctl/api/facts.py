@@ -17,4 +17,5 @@ def read_facts(reader: StateReader, needed: FactsNeeded, actual: ActualState) ->
     return StateFacts(
         inbox_data=reader.count_inbox_data(needed.held_data) if needed.held_data else {},
         domain_status=reader.domain_statuses(needed.statuses, actual) if needed.statuses else {},
+        mail_unseen=reader.mail_unseen(actual) if needed.held_data else "",
     )

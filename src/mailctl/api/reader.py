@@ -26,11 +26,11 @@ from mailctl.api.lock import is_lock_pod, is_reserved
 from mailctl.api.paths import item_path, scope_path
 from mailctl.api.pod_reads import PodsRead, read_pods
 from mailctl.api.rows import checked, checked_rows, checked_value
-from mailctl.errors import NotFound
+from mailctl.errors import ApiError, NotFound
 from mailctl.kinds import SPECS, Attribute, Owners, spec_of
 from mailctl.kinds.fields import TEXT
 from mailctl.kinds.list_entry import LIST_ENTRY_SPEC, read_entries, scoped_lists
-from mailctl.resources import INBOX, POD, ActualState, DesiredState, Kind, Resource, pod_of
+from mailctl.resources import API_KEY, INBOX, POD, ActualState, DesiredState, Kind, Resource, pod_of
 
 FAN_OUT = 16
 SPECS_LISTED = tuple(spec.kind for spec in SPECS.values() if spec.list_key is not None)
@@ -38,7 +38,8 @@ SPECS_LISTED = tuple(spec.kind for spec in SPECS.values() if spec.list_key is no
 
 # Deleting an inbox destroys all its mail, also what lists leave out unless asked for (mail
 # labelled trash, spam, blocked or unauthenticated): the data-loss counts ask for all of it.
-_HIDDEN = {f"include_{label}": "true" for label in ("trash", "spam", "blocked", "unauthenticated")}
+_HIDDEN_LABELS = ("trash", "spam", "blocked", "unauthenticated")
+_HIDDEN = {f"include_{label}": "true" for label in _HIDDEN_LABELS}
 _HIDDEN_TOO: dict[str, dict[str, Any]] = {"threads": _HIDDEN, "messages": _HIDDEN}
 
 
@@ -139,6 +140,26 @@ class StateReader:
             }
 
         return self._parallel({i: partial(count, i) for i in inbox_ids})
+
+    def mail_unseen(self, actual: ActualState) -> str:
+        """Why the run's key may not be shown all of an inbox's mail ("" when it is): a key whose
+        permissions leave out a ``label_*_read`` flag is not listed mail under that label, and
+        the API does not say so (agentmail-api.md §3.2). Its own permissions unreadable: unknown,
+        so it is said too. The key read with the state (``actual``) is not asked for again."""
+        try:
+            key_id = checked_value(self.client.get("/v0/auth/me"), "api_key_id", TEXT)
+            if not key_id:
+                return "its own permissions cannot be read (GET /v0/auth/me names no api_key_id)"
+            read = next((r for r in actual.resources.values() if r.kind == API_KEY and r.remote_id == key_id), None)
+            key = read.attrs if read is not None else self.client.get(f"/v0/api-keys/{quote_segment(key_id)}")
+        except ApiError as exc:
+            return f"its own permissions cannot be read ({exc})"
+        permissions = key.get("permissions")
+        if not isinstance(permissions, dict):  # none: unrestricted
+            return ""
+        flags = [f"label_{label}_read" for label in _HIDDEN_LABELS]
+        missing = [flag for flag in flags if permissions.get(flag) is not True]
+        return f"it lacks {', '.join(missing)}" if missing else ""
 
     # -----------------------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def finish(plan: Plan, desired: DesiredState, actual: ActualState, facts: StateF
     repairs = safety.repairs_note(plan)
     if repairs:
         plan.notes.append(repairs)
-    plan.refusals = safety.refusals(plan, desired, actual)
+    plan.refusals = safety.refusals(plan, desired, actual) + safety.unseen_mail(plan, facts.mail_unseen)
     return plan
 
 

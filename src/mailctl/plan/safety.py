@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from mailctl.errors import UnsafePlan
+from mailctl.kinds import spec_of
 from mailctl.plan.changes import DELETE, REPLACE, UPDATE, Change, Plan, Refusal, Rule
 from mailctl.resources import ActualState, DesiredState, ancestors, parent_of, pod_of
 
@@ -225,6 +226,23 @@ def data_loss(plan: Plan) -> list[Refusal]:
     message = (
         f"the plan would permanently destroy mail: {held}. Pass {ALLOW_DATA_LOSS} to apply anyway "
         f"(--force and --auto-approve do not)"
+    )
+    return [Refusal(Rule.DATA_LOSS, message, tuple(c.address for c in doomed), ALLOW_DATA_LOSS)]
+
+
+def unseen_mail(plan: Plan, why: str) -> list[Refusal]:
+    """One refusal naming every inbox the plan destroys whose mail the run's key may not all see
+    (``why``: it lacks a ``label_*_read`` flag): what it counted there is a floor, not the count."""
+    if not why:
+        return []
+    doomed = [c for c in plan.changes if c.destroys and c.actual is not None and spec_of(c.kind).holds_data]
+    if not doomed:
+        return []
+    message = (
+        f"the plan would delete {', '.join(c.address for c in doomed)}, whose mail this API key may not all see "
+        f"({why}: mail labelled trash, spam, blocked or unauthenticated is not listed to it), so it could destroy "
+        f"mail the plan does not show. Plan with a key that holds those permissions, or pass {ALLOW_DATA_LOSS} "
+        f"to apply anyway"
     )
     return [Refusal(Rule.DATA_LOSS, message, tuple(c.address for c in doomed), ALLOW_DATA_LOSS)]
 

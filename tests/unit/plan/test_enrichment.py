@@ -64,6 +64,9 @@ class FakeReader:
         self.statuses += [d.address for d in domains]
         return {d.address: "PENDING" for d in domains}
 
+    def mail_unseen(self, state: ActualState) -> str:
+        return ""  # a key that sees every label
+
 
 def make_plan(
     desired: DesiredState, actual: ActualState, targets: list[str] = (), excludes: list[str] = ()
