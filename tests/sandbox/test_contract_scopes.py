@@ -8,7 +8,7 @@ import pytest
 from agentmail import AgentMail, CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError
 from agentmail.inboxes import CreateInboxRequest
-from contract_harness import Sandbox, raises_api_error
+from contract_harness import ORG_KEY, Sandbox, auth, raises_api_error
 
 
 @dataclass
@@ -74,6 +74,40 @@ def test_organization_needs_an_org_key(two_pods: TwoPods) -> None:
     for client in (two_pods.as_pod_a, two_pods.as_inbox_a):
         with raises_api_error(403, "missing_permission"):
             client.organizations.get()
+
+
+def test_a_right_the_scope_denies_is_refused_in_the_scopes_words(sandbox: Sandbox) -> None:
+    """Scope ∩ permissions (§3.1): an inbox key granted inbox_create still cannot create inboxes.
+    The 403 told it to "use a key whose permissions include inbox_create", which it was."""
+    inbox = sandbox.client.inboxes.create().inbox_id
+    made = sandbox.http.post(
+        f"/v0/inboxes/{inbox}/api-keys",
+        json={"name": "i", "permissions": {"inbox_create": True}},
+        headers=auth(ORG_KEY),
+    ).json()
+    assert made["permissions"]["inbox_create"] is True
+    refused = sandbox.http.post("/v0/inboxes", json={}, headers=auth(made["api_key"]))
+    body = refused.json()
+    assert (refused.status_code, body["code"]) == (403, "missing_permission"), body
+    assert "an inbox-scoped key" in body["message"] and "inbox_create" in body["message"], body
+    assert body["fix"] == "Use a pod-scoped or organization-level key whose permissions allow inbox_create.", body
+    assert [i.inbox_id for i in sandbox.client.inboxes.list().inboxes] == [inbox]
+
+
+def test_organization_403_advises_an_organization_key(two_pods: TwoPods, sandbox: Sandbox) -> None:
+    """The fix named "organization_read", a permission no key can be given (400 on create)."""
+    for client, scope in ((two_pods.as_pod_a, "a pod-scoped key"), (two_pods.as_inbox_a, "an inbox-scoped key")):
+        with raises_api_error(403, "missing_permission") as info:
+            client.organizations.get()
+        assert scope in info.value.body["message"], info.value.body
+        assert info.value.body["fix"] == "Use an organization-level key.", info.value.body
+
+
+def test_scope_403s_name_the_scope_with_its_article(two_pods: TwoPods) -> None:
+    """ "a inbox-scoped key cannot ..." read wrong wherever the scope was filled in."""
+    with raises_api_error(403, "forbidden") as info:
+        two_pods.as_inbox_a.domains.list()
+    assert "an inbox-scoped key cannot" in info.value.body["message"], info.value.body
 
 
 def test_pod_key_sees_only_its_pod(two_pods: TwoPods) -> None:

@@ -23,7 +23,9 @@ from mailctl.sandbox.backend.errors import (
     forbidden,
     missing_permission,
     not_found,
+    scope_denies,
     scope_forbidden,
+    scoped,
     unauthorized,
     unprocessable,
 )
@@ -38,7 +40,9 @@ __all__ = [
     "forbidden",
     "missing_permission",
     "not_found",
+    "scope_denies",
     "scope_forbidden",
+    "scoped",
     "unauthorized",
     "unprocessable",
     "paginate",
@@ -186,6 +190,9 @@ class Caller:
         return self.permissions.get(permission) is True
 
     def require(self, permission: str) -> None:
+        if permission in SCOPE_DENIED[self.scope]:
+            able = [scope for scope in reversed(SCOPE_DENIED) if permission not in SCOPE_DENIED[scope]]
+            raise scope_denies(self.scope, permission, able)  # narrowest able scope first
         if not self.holds(permission):
             raise missing_permission(permission)
 
@@ -193,7 +200,7 @@ class Caller:
 def require_scope(ctx: Ctx, *allowed: str, action: str) -> None:
     """403 forbidden when the caller's scope can never do ``action`` (§11 Q12)."""
     if ctx.caller.scope not in allowed:
-        raise scope_forbidden(f"a {ctx.caller.scope}-scoped key cannot {action}")
+        raise scope_forbidden(f"{scoped(ctx.caller.scope)} cannot {action}")
 
 
 def require_control(ctx: Ctx) -> None:

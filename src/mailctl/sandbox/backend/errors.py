@@ -93,6 +93,28 @@ def missing_permission(permission: str) -> SandboxError:
     )
 
 
+_SCOPED = {"organization": "organization-level", "pod": "pod-scoped", "inbox": "inbox-scoped"}
+
+
+def scoped(*scopes: str, noun: str = "key") -> str:
+    """A key (or ``noun``) of any of ``scopes`` as errors name it, with its article: "an
+    inbox-scoped key", "a pod-scoped or organization-level key"."""
+    words = " or ".join(_SCOPED[scope] for scope in scopes)
+    return f"{'an' if words[0] in 'aeiou' else 'a'} {words} {noun}"
+
+
+def scope_denies(scope: str, permission: str, able: list[str]) -> SandboxError:
+    """403 missing_permission where the key's scope, not its permissions, withholds ``permission``
+    (§3.1: scope ∩ permissions), so telling it to hold the flag would be advice it cannot follow;
+    ``able``: the scopes that can hold it."""
+    return forbidden(
+        "missing_permission",
+        f"Forbidden: {scoped(scope)} cannot use the '{permission}' permission: its scope denies it, "
+        "whatever its permissions say",
+        fix=f"Use {scoped(*able)} whose permissions allow {permission}.",
+    )
+
+
 def scope_forbidden(message: str) -> SandboxError:
     """403 forbidden: an action that is structurally impossible for the key's scope (§3.1, §11 Q12)."""
     return forbidden("forbidden", f"Forbidden: {message}", fix="Use a key with a broader scope.")

@@ -16,9 +16,10 @@ from mailctl.sandbox.backend.core import (
     Reply,
     Tx,
     delete_cascading,
-    missing_permission,
+    forbidden,
     now,
     ok,
+    scoped,
     secret_hash,
 )
 
@@ -81,7 +82,12 @@ def auth_me(ctx: Ctx) -> Reply:
 
 def get_organization(ctx: Ctx) -> Reply:
     if ctx.caller.scope != "organization":  # spec §7.7: organization_read needs an org key
-        raise missing_permission("organization_read")
+        # a flag no key can be given: the fix names the scope, which is what is missing
+        raise forbidden(
+            "missing_permission",
+            f"Forbidden: {scoped(ctx.caller.scope)} cannot read the organization; only an organization-level key can",
+            fix="Use an organization-level key.",
+        )
     row = ctx.tx.get(ORG, ctx.org)
     assert row is not None, "the caller's org always exists"
     return ok(

@@ -34,6 +34,7 @@ from mailctl.sandbox.backend.core import (
     paginate,
     replay_client_id,
     scope_filters,
+    scoped,
 )
 from mailctl.sandbox.backend.webhook_rules import (
     MAX_POD_IDS,
@@ -146,7 +147,7 @@ def _check_inbox_ids(ctx: Ctx, inbox_ids: list[str], owner_pod: str | None, fiel
 def _reject_fields(ctx: Ctx, names: tuple[str, ...], scope: str) -> None:
     for name in names:
         if ctx.body.raw(name) is not None:
-            raise bad_request(f"'{name}' is not accepted for a {scope}-scoped webhook", name)
+            raise bad_request(f"'{name}' is not accepted for {scoped(scope, noun='webhook')}", name)
 
 
 # ---------------------------------------------------------------------------------------------
