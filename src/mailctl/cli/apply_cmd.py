@@ -51,6 +51,7 @@ _PAST = {"create": "created", "update": "updated", "delete": "destroyed"}
 @click.option(
     "--secrets-out",
     metavar="FILE",
+    callback=non_empty_path,
     help="Append new API key secrets to FILE (JSON, mode 0600). Required to create keys.",
 )
 @click.option(

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import click
 
 from mailctl.cli import hints
-from mailctl.cli.common import config_option, connection_options, load_desired, lock_timeout_option, open_client
+from mailctl.cli.common import (
+    config_option,
+    connection_options,
+    load_desired,
+    lock_timeout_option,
+    non_empty_path,
+    open_client,
+)
 from mailctl.cli.wait_progress import LockWaitReporter
 from mailctl.errors import UsageError
 from mailctl.text import shown
@@ -26,7 +33,9 @@ if TYPE_CHECKING:
 @click.argument("address")
 @config_option
 @connection_options
-@click.option("--secrets-out", metavar="FILE", help="Where the new secret goes (required to create).")
+@click.option(
+    "--secrets-out", metavar="FILE", callback=non_empty_path, help="Where the new secret goes (required to create)."
+)
 @click.option("--delete-old", is_flag=True, help="Delete the old key right after creating the new one.")
 @click.option("--retire-old", is_flag=True, help="Create nothing: delete the older keys of this name.")
 @lock_timeout_option

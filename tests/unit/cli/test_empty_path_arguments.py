@@ -51,3 +51,15 @@ def test_drift_out_with_an_empty_path_is_an_error_and_prints_no_report(workdir: 
     assert run.exit_code == 1, run.output
     assert "--out" in run.stderr and "empty" in run.stderr, run.stderr
     assert run.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args", [("apply", "--auto-approve"), ("rotate", "pod/t-a/api_key/k")], ids=["apply", "rotate"]
+)
+def test_secrets_out_with_an_empty_path_is_an_error_not_no_file(workdir: Path, args: tuple[str, ...]) -> None:
+    """Read as "no file", apply refused a plan minting keys with the wrong advice ("pass
+    --secrets-out FILE": it was passed), and applied any other plan without a word."""
+    run = _run(workdir, *args, "--secrets-out", "")
+    assert run.exit_code == 1, run.output
+    assert "--secrets-out" in run.stderr and "empty" in run.stderr, run.stderr
+    _nothing_created(workdir)
