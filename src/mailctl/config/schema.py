@@ -249,8 +249,27 @@ def _wanted(expected: Any) -> str:
 def _enum_message(error: ValidationError, expected: Any, instance: Any) -> str:
     hint = _did_you_mean(str(instance), [str(e) for e in expected])
     if hint and len(expected) > 8:
-        return f"`{instance}` is not a valid value{hint}"
-    return f"`{instance}` is not one of: {', '.join(str(e) for e in expected)}{hint}"
+        return f"`{as_yaml(instance)}` is not a valid value{hint}"
+    return not_one_of(instance, expected) + hint
+
+
+def not_one_of(value: Any, allowed: list[Any]) -> str:
+    """``value`` is outside ``allowed``, both written as YAML (``false``, ``[a, b]``)."""
+    return f"`{as_yaml(value)}` is not one of: {', '.join(as_yaml(v) for v in allowed)}"
+
+
+def as_yaml(value: Any) -> str:
+    """A plain value spelt as YAML's flow style writes it: ``false``, ``null``, ``[a, b]``,
+    ``{s: 1}``, never as Python does (``False``, ``None``, ``['a', 'b']``); text as it is."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return f"[{', '.join(as_yaml(v) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{as_yaml(k)}: {as_yaml(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 _MESSAGES: dict[str, Callable[[ValidationError, Any, Any], str]] = {

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from mailctl.config.loader import Document, FieldPath
-from mailctl.config.schema import describe
+from mailctl.config.schema import describe, not_one_of
 from mailctl.errors import Problem
 from mailctl.resources import Source
 
@@ -76,7 +76,7 @@ class Parameter:
         if not accepts(value):
             return f"parameter `{self.name}` expects {label}, got {describe(value)}"
         if self.enum is not None and value not in self.enum:
-            return f"`{value}` is not one of: {', '.join(str(e) for e in self.enum)}"
+            return not_one_of(value, self.enum)
         if self.pattern is not None and isinstance(value, str) and not re.fullmatch(self.pattern, value):
             return f"`{value}` does not match the pattern of parameter `{self.name}`: {self.pattern}"
         return None

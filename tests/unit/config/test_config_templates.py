@@ -401,3 +401,25 @@ def test_webhook_headers_named_when_or_for_each_are_headers_not_directives(
     inbox_hook = resources["pod/a/inbox/a@agentmail.to/webhook/w"]
     assert {name: value.value for name, value in inbox_hook.write_only["headers"].items()} == {"when": "flag"}
     assert "pod/a/api_key/metadata" not in resources
+
+
+ENUMS = """
+    version: 1
+    kind: template
+    name: t
+    parameters:
+      flag: {type: boolean, enum: [true]}
+      tags: {type: list, enum: [[a], [b, null]]}
+      sizes: {type: map, enum: [{s: 1.5}]}
+    pod: {}
+"""
+
+
+def test_enum_problems_show_values_as_yaml_not_python(cfg: ConfigDir) -> None:
+    cfg.write("t.yaml", ENUMS)
+    cfg.write("tenants.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {flag: false, tags: [c], sizes: {s: 2}}\n")
+    assert cfg.problems(".") == [
+        "tenants.yaml:4:13: tenants.a.flag: `false` is not one of: true",
+        "tenants.yaml:4:26: tenants.a.tags: `[c]` is not one of: [a], [b, null]",
+        "tenants.yaml:4:38: tenants.a.sizes: `{s: 2}` is not one of: {s: 1.5}",
+    ]
