@@ -162,8 +162,12 @@ class Builder:
         already declared."""
         existing = self.state.resources.get(resource.address)
         if existing is not None:
+            first = self._declared_at.get(resource.address)
+            where = existing.source
+            if first is not None and where is not None:
+                where = _row_in_its_file(*first, where)
             self.problems.append(
-                doc.problem(path, f"{resource.address} is declared twice: also declared at {existing.source}", key=True)
+                doc.problem(path, f"{resource.address} is declared twice: also declared at {where}", key=True)
             )
             return False
         resource.source = doc.mark(path, key=True)
@@ -175,6 +179,19 @@ class Builder:
         resource.parent = parent
         self.state.add(resource)
         return True
+
+
+def _row_in_its_file(doc: Document, path: FieldPath, source: Source) -> Source:
+    """Where the declaration at ``path`` of ``doc`` stands in that file. A resource a template
+    wrote is placed at the template line, which every tenant shares: it is named by the row of
+    the tenant it was rendered for."""
+    if source.file == doc.file:
+        return source
+    for end in range(len(path) - 1, 0, -1):
+        row = doc.mark(path[:end], key=True)
+        if row.file == doc.file:
+            return row
+    return source
 
 
 def _canonical(globs: list[str] | None) -> tuple[str, ...]:

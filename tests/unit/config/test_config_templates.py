@@ -423,3 +423,16 @@ def test_enum_problems_show_values_as_yaml_not_python(cfg: ConfigDir) -> None:
         "tenants.yaml:4:26: tenants.a.tags: `[c]` is not one of: [a], [b, null]",
         "tenants.yaml:4:38: tenants.a.sizes: `{s: 2}` is not one of: {s: 1.5}",
     ]
+
+
+def test_a_tenant_in_two_tenants_files_names_the_first_files_row_for_each_child(cfg: ConfigDir) -> None:
+    pod = '  client_id: "tenant-${tenant}"\n  api_keys:\n    k1: {}\n'
+    cfg.write("template.yaml", f"version: 1\nkind: template\nname: t\npod:\n{pod}")
+    cfg.write("one.yaml", "version: 1\ntemplate: t\ntenants:\n  b: {}\n")
+    cfg.write("two.yaml", "version: 1\ntemplate: t\ntenants:\n  b: {}\n")
+    assert cfg.problems(".") == [
+        "template.yaml:7:5: pods.tenant-b.api_keys.k1: pod/tenant-b/api_key/k1 is declared twice: also declared at "
+        "one.yaml:4 (rendering tenant `b` at two.yaml:4)",
+        "two.yaml:4:3: pods.tenant-b: pod/tenant-b is declared twice: also declared at "
+        "one.yaml:4 (rendering tenant `b` at two.yaml:4)",
+    ]
