@@ -24,7 +24,7 @@ from typing import Any
 from mailctl.config.loader import Document, FieldPath, format_path
 from mailctl.config.schema import describe
 from mailctl.config.stamp import OMIT, Stamp, entry_parts, text_parts, text_tail, unclosed
-from mailctl.config.templates import ITEM, Bound, Template
+from mailctl.config.templates import ITEM, Bound, Template, did_you_mean
 from mailctl.errors import Problem
 from mailctl.kinds import spec_of
 from mailctl.resources import Kind, Source
@@ -246,7 +246,8 @@ class _Renderer:
         bound = scope.get(name)
         if bound is None:
             known = ", ".join(sorted(scope))
-            self.report(src, f"unknown parameter `{name}` in `${{{expression}}}` (known: {known})", key=key)
+            hint = did_you_mean(name, scope, close=False)
+            self.report(src, f"unknown parameter `{name}` in `${{{expression}}}`{hint} (known: {known})", key=key)
             return None
         if not field:
             return bound
@@ -298,6 +299,10 @@ class _Renderer:
         if isinstance(spec, str):
             negated = spec.strip().startswith(("not ", "!"))
             name = spec.strip().removeprefix("!").removeprefix("not ").strip()
+            if name.startswith("${") and name.endswith("}"):
+                written = spec.strip().replace(name, name[2:-1].strip())
+                self.report(src, f"`when` takes a parameter's name, not `{name}`: write `when: {written}`")
+                return False
             bound = self.lookup(name, src, scope)
             return bound is not None and _is_set(bound.value) != negated
         if isinstance(spec, dict):

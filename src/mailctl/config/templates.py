@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -116,8 +116,7 @@ class Template:
         problems = []
         for name in values:
             if name not in self.parameters:
-                close = difflib.get_close_matches(name, list(self.parameters), n=1)
-                hint = f"; did you mean `{close[0]}`?" if close else ""
+                hint = did_you_mean(name, self.parameters)
                 reserved = f" (`{TENANT}` is always the tenant's key)" if name in RESERVED else ""
                 problems.append(
                     tenants.problem(
@@ -145,6 +144,16 @@ class Template:
                 where = ("parameters", name, "default") if param.has_default else ("parameters", name)
                 bound[name] = Bound(param.default, self.doc, where, key=not param.has_default)
         return bound, problems
+
+
+def did_you_mean(name: str, known: Iterable[str], *, close: bool = True) -> str:
+    """``; did you mean `s`?`` for a name written in another case (`S`), or (``close``) a near
+    spelling; empty when there is none."""
+    candidates = list(known)
+    found = [k for k in candidates if k.lower() == name.lower()]
+    if not found and close:
+        found = difflib.get_close_matches(name, candidates, n=1)
+    return f"; did you mean `{found[0]}`?" if found else ""
 
 
 def parse_template(doc: Document, loose: Container[str] = ()) -> tuple[Template, list[Problem]]:

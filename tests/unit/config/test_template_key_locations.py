@@ -47,17 +47,22 @@ def test_a_good_key_made_with_a_tenant_value_is_still_placed_at_the_value(cfg: C
     assert resources["pod/tenant-a/api_key/a-key"].source == (f"{cfg.root}/tenants.yaml", 4, 3)
 
 
-FOR_EACH = """
+ONE_PARAMETER = """
     version: 1
     kind: template
     name: t
     parameters:
       s: {type: string}
     pod:
+"""
+FOR_EACH = (
+    ONE_PARAMETER
+    + """\
       client_id: "tenant-${tenant}"
       inboxes:
         "${tenant}-${item}@agentmail.to": {for_each: [ITEMS]}
 """
+)
 
 
 def test_inline_for_each_items_are_substituted(cfg: ConfigDir) -> None:
@@ -80,3 +85,29 @@ def test_an_inline_for_each_item_that_cannot_render_is_located_at_the_item(cfg: 
         "template.yaml:9:56: pod.inboxes.${tenant}-${item}@agentmail.to.for_each[1]: `${s}` has no value for "
         "this tenant: give it one, or guard with `when:` (rendering tenant `b` at tenants.yaml:4)"
     ]
+
+
+WHEN = (
+    ONE_PARAMETER
+    + """\
+      inboxes:
+        "${tenant}@agentmail.to": {when: WHEN, display_name: "${S}"}
+"""
+)
+
+
+def test_a_substitution_written_as_a_when_condition_is_told_to_name_the_parameter(cfg: ConfigDir) -> None:
+    cfg.write("template.yaml", WHEN.replace("WHEN", '"not ${s}"').replace("${S}", "${s}"))
+    cfg.write("tenants.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {s: x}\n  b: {S: x}\n")
+    assert cfg.problems(".") == [
+        "template.yaml:8:38: pod.inboxes.${tenant}@agentmail.to.when: `when` takes a parameter's name, not `${s}`: "
+        "write `when: not s` (rendering tenant `a` at tenants.yaml:4)",
+        "tenants.yaml:5:7: tenants.b.S: unknown parameter `S` for template `t`; did you mean `s`?",
+    ]
+
+
+def test_a_parameter_in_the_wrong_case_is_given_its_spelling(cfg: ConfigDir) -> None:
+    cfg.write("template.yaml", WHEN.replace("WHEN", "s"))
+    cfg.write("tenants.yaml", "version: 1\ntemplate: t\ntenants:\n  a: {s: x}\n")
+    [problem] = cfg.problems(".")
+    assert "unknown parameter `S` in `${S}`; did you mean `s`? (known: s, tenant)" in problem
