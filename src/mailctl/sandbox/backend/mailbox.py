@@ -19,9 +19,7 @@ from mailctl.sandbox.backend.core import (
     INBOX,
     Caller,
     Ctx,
-    Reply,
     Row,
-    SandboxError,
     Tx,
     bad_request,
     load_inbox,
@@ -186,13 +184,3 @@ def load_scoped(ctx: Ctx, kind: str, row_id: str, what: str) -> Row:
 def _inbox_deleted(tx: Tx, inbox: Row) -> None:
     for kind in (MESSAGE, THREAD, DRAFT):
         tx.delete_where(kind, inbox=inbox.id)
-
-
-def not_emulated(ctx: Ctx) -> Reply:
-    """Search and batch routes: literal segments that ``{message_id}``/``{thread_id}`` must not capture."""
-    raise SandboxError(
-        404,
-        "not_found",
-        f"{ctx.route} is not emulated by the sandbox",
-        fix="List the messages or threads and filter them client-side.",
-    )
