@@ -279,7 +279,8 @@ def test_declaring_a_resource_that_manage_ignore_matches_is_a_located_error(mail
     assert (
         f"{tenants}:4:3: pods.tenant-acme.inboxes.acme-support@agentmail.to: pod/tenant-acme/inbox/"
         "acme-support@agentmail.to is declared, but manage.ignore `pod/*/inbox/*-support@*` says mailctl "
-        f"leaves it alone: remove the declaration or narrow the rule (rendering tenant `acme` at {tenants}:4)"
+        "leaves it alone: remove the declaration or narrow the rule (via template `tenant` at "
+        f"{fleet / 'template.yaml'}:12, rendering tenant `acme` at {tenants}:4)"
     ) in run.stderr.splitlines()
 
 
