@@ -16,7 +16,7 @@ from mailctl.config.loader import Document, FieldPath
 from mailctl.config.moved import MoveBlock, check_moves
 from mailctl.config.references import References
 from mailctl.errors import Problem
-from mailctl.kinds import CONFIG_ORDER, KindSpec, canonical_pattern
+from mailctl.kinds import CONFIG_ORDER, KindSpec, canonical_pattern, unmatchable
 from mailctl.resources import DesiredState, Kind, ManagePolicy, Resource, Source, pod_of
 
 
@@ -59,6 +59,12 @@ class Builder:
             ignore=tuple(dict.fromkeys(old.ignore + _canonical(manage.get("ignore")))),
             protect=tuple(dict.fromkeys(old.protect + _canonical(manage.get("protect")))),
         )
+        for rule in ("ignore", "protect"):
+            for index, glob in enumerate(manage.get(rule) or ()):
+                why = unmatchable(glob)
+                if why is not None:  # a rule matching nothing protects (or leaves alone) nothing, silently
+                    message = f"`{glob}` can never match an address: {why}"
+                    self.problems.append(doc.problem(("manage", rule, index), message))
         for index, block in enumerate(data.get("moved") or []):
             source, target = canonical_pattern(block["from"]), canonical_pattern(block["to"])
             self._moves.append(MoveBlock(doc, ("moved", index), source, target))

@@ -47,6 +47,36 @@ def canonical_pattern(pattern: str) -> str:
     return "/".join(parts)
 
 
+def unmatchable(pattern: str) -> str | None:
+    """Why no address can ever match the glob ``pattern`` (None: some may). Read as ``--target``,
+    ``manage.ignore`` and ``manage.protect`` read it: a trailing ``/`` ignored, kinds in the order
+    addresses nest them, until a part holding a glob character (``*`` also matches ``/``)."""
+    if not pattern:
+        return "it is empty"
+    if pattern.startswith("/"):
+        return "it starts with /"
+    parts = pattern.removesuffix("/").split("/")
+    if "" in parts:
+        return "it has an empty part (//)"
+    if any(part in (".", "..") for part in parts):
+        return "it has a . or .. part: addresses are never relative"
+    if any(part != part.strip() for part in parts):
+        return "a part starts or ends with a space, which no name does"
+    at, parent = 0, None
+    while at < len(parts):
+        if any(c in parts[at] for c in "*?["):
+            return None
+        spec = SPECS.get(parts[at])  # type: ignore[call-overload]  # a Kind is its string value
+        if spec is None or parent not in spec.parents:
+            where = "at the top" if parent is None else f"inside a {parent}"
+            return f"`{parts[at]}` is not a kind {where} (addresses read pod/NAME/inbox/ADDRESS/...)"
+        if at + 1 == len(parts):
+            return f"`{parts[at]}` names no {parts[at]}: write {parts[at]}/NAME, or {parts[at]}/* for every one"
+        at += 1 + (3 if spec.kind == Kind.LIST_ENTRY else 1)  # list/DIRECTION/TYPE/ENTRY: one name
+        parent = spec.kind
+    return None
+
+
 def _scopes() -> tuple[Kind, tuple[Kind, ...]]:
     """The top-level scope kind (pods: declared at organisation level, holding others) and the
     scope kinds inside it (inboxes): what reads by scope walk, without naming them."""
@@ -94,4 +124,5 @@ __all__ = [
     "names_index",
     "referenced",
     "spec_of",
+    "unmatchable",
 ]

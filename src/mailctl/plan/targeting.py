@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from mailctl.errors import UsageError
-from mailctl.kinds import canonical_pattern
+from mailctl.kinds import canonical_pattern, unmatchable
 from mailctl.plan.changes import Change, Plan
 from mailctl.plan.steps import PHASES, Prerequisites, Step, steps_of
 from mailctl.resources import address_matches, glob_matches, literal_text, matching_literals
@@ -124,8 +124,12 @@ def canonical(patterns: Iterable[str]) -> list[str]:
 
 def validate_patterns(patterns: list[str], option: str) -> None:
     for pattern in patterns:
-        if not pattern or pattern.startswith("/") or "//" in pattern:
-            raise UsageError(f"{option} {pattern!r}: expected an address such as pod/tenant-a or pod/tenant-*")
+        why = unmatchable(pattern)
+        if why is not None:
+            raise UsageError(
+                f"{option} {pattern!r}: expected an address such as pod/tenant-a or pod/tenant-* "
+                f"(it can never match one: {why})"
+            )
 
 
 def _needs_of(steps: dict[Step, Change], graph: Prerequisites) -> Callable[[str], set[str]]:

@@ -73,7 +73,9 @@ def test_a_pattern_that_is_no_address_is_a_usage_error_naming_the_option(pattern
     """Pins each condition of ``validate_patterns``: empty, a leading ``/`` and an empty segment."""
     with pytest.raises(UsageError) as refused:
         targeting.validate_patterns(["pod/ok", pattern], "--exclude")
-    assert str(refused.value) == (f"--exclude {pattern!r}: expected an address such as pod/tenant-a or pod/tenant-*")
+    assert str(refused.value).startswith(
+        f"--exclude {pattern!r}: expected an address such as pod/tenant-a or pod/tenant-* (it can never match one: "
+    )
 
 
 def test_patterns_that_are_addresses_are_accepted() -> None:
