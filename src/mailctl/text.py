@@ -7,7 +7,9 @@ OVERRIDE...) reorder the text around them; invisible characters (U+00AD SOFT HYP
 WIDTH SPACE...) and spaces other than U+0020 (U+00A0 NO-BREAK SPACE...) make two different names
 print alike. A config could use them to make a plan say
 something other than what it does. :func:`shown` writes each of them as an escape a reviewer can read
-(``\\x1b``, ``\\u202e``); ordinary non-ASCII ("Zoë", CJK) is kept as is.
+(``\\x1b``, ``\\u202e``); ordinary non-ASCII ("Zoë", CJK) is kept as is. And since a CI log is a
+terminal too: GitHub's runner executes ``##[command]`` anywhere in a line, so ``##[`` is shown
+``#\\u0023[`` (and JSON output writes it ``##\\u005b``, the same string once parsed).
 
 Every place that prints a name or value for people (plans in text, Markdown and GitHub formats,
 errors, drift reports, progress and report lines, lock holders, export headers) goes through
@@ -51,6 +53,9 @@ _LOOKALIKE_SPACES = "\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
 _HIDDEN = re.compile(f"[{_HIDDEN_CHARACTERS}]")
 _ESCAPED = re.compile(f"[{_HIDDEN_CHARACTERS}{_LOOKALIKE_SPACES}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# GitHub's runner executes ``##[command]data`` found anywhere in a line a step prints (its legacy
+# workflow commands): text from a config or the API must never print it.
+RUNNER_COMMAND = "##["
 
 
 def _escaped(char: str) -> str:
@@ -77,9 +82,16 @@ def shown(text: object, keep: str = "") -> str:
     space escaped, except those in ``keep`` (``keep="\\n"`` for a message of several lines that
     mailctl itself composed)."""
     text = str(text)
-    if not escapes(text):  # the common case: nothing to escape
-        return text
-    return _ESCAPED.sub(lambda m: m.group() if m.group() in keep else _escaped(m.group()), text)
+    if escapes(text):
+        text = _ESCAPED.sub(lambda m: m.group() if m.group() in keep else _escaped(m.group()), text)
+    return text.replace(RUNNER_COMMAND, "#\\u0023[") if RUNNER_COMMAND in text else text
+
+
+def json_text(value: object, **options: object) -> str:
+    """``json.dumps(value, **options)`` for output: the same document, with ``##[`` inside strings
+    written ``##\\u005b`` (the same string once parsed), so a CI log never runs it."""
+    text = json.dumps(value, **options)  # type: ignore[arg-type]
+    return text.replace(RUNNER_COMMAND, "##\\u005b") if RUNNER_COMMAND in text else text
 
 
 def shown_value(value: object) -> str:

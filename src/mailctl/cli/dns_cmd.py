@@ -6,13 +6,12 @@ terminal controls; a zone file keeps its line breaks and tabs); JSON stays exact
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from mailctl.cli.common import config_option, connection_options, load_desired, open_client
-from mailctl.text import shown
+from mailctl.text import json_text, shown
 
 
 @click.command("dns")
@@ -47,7 +46,7 @@ def dns(files: tuple[str, ...], endpoint: str | None, sandbox: str | None, fmt: 
 
 
 def _json(report: list[dict[str, Any]]) -> str:
-    return json.dumps([{k: v for k, v in d.items() if k != "zone"} for d in report], indent=2)
+    return json_text([{k: v for k, v in d.items() if k != "zone"} for d in report], indent=2)
 
 
 def _elsewhere(d: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ import yaml
 
 from mailctl.config.loader import Document, yaml12_number
 from mailctl.kinds import CONFIG_ORDER
-from mailctl.text import escapes, shown
+from mailctl.text import RUNNER_COMMAND, escapes, shown
 
 # Top-level keys, in the order files are written: policy and renames, then what the organisation declares.
 SECTIONS = ("manage", "settings", "moved", *(spec.section for spec in CONFIG_ORDER if None in spec.parents))
@@ -72,7 +72,7 @@ class _PlainDumper(yaml.SafeDumper):
 
 def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     # Text YAML 1.2 reads as a number (1e3) is quoted: PyYAML (YAML 1.1) would write it plain.
-    style = '"' if escapes(data) else "'" if yaml12_number(data) is not None else None
+    style = '"' if escapes(data) or RUNNER_COMMAND in data else "'" if yaml12_number(data) is not None else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
@@ -80,10 +80,12 @@ _PlainDumper.add_representer(str, _string)
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
-    """Config as YAML the loader accepts: no anchors, declaration order kept."""
-    return yaml.dump(
+    """Config as YAML the loader accepts: no anchors, declaration order kept; ``##[`` (which a CI
+    log would run: ``mailctl.text``) only inside double quotes, written ``##\\x5b``, the same text."""
+    text = yaml.dump(
         data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
     )
+    return text.replace(RUNNER_COMMAND, "##\\x5b") if RUNNER_COMMAND in text else text
 
 
 def to_yaml(documents: list[Document], files: list[str]) -> str:

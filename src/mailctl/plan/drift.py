@@ -16,7 +16,6 @@ Only declared attributes are compared, normalised on both sides, so server-set f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, AttributeChange, Change, Plan, selected
 from mailctl.plan.render import change_names, change_to_json, code, diff_cell, markdown_cell, selection_to_json
 from mailctl.resources import pod_address, pod_of
-from mailctl.text import shown, shown_value
+from mailctl.text import json_text, shown, shown_value
 
 FORMAT_VERSION = "1"
 CHANGED, MISSING, UNDECLARED = "changed", "missing", "undeclared"
@@ -86,7 +85,7 @@ def render_json(report: DriftReport) -> str:
         REPLACED_WITH_POD: [change_to_json(c) for c in report.replaced_with_pod],
         "selection": selection_to_json(report.selection),
     }
-    return json.dumps(document, indent=2, sort_keys=True)
+    return json_text(document, indent=2, sort_keys=True)
 
 
 def _headline(report: DriftReport, quote: Callable[[str], str]) -> str:

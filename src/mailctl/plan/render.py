@@ -22,7 +22,6 @@ only for that part.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -30,7 +29,7 @@ from typing import Any
 
 from mailctl import __version__
 from mailctl.plan.changes import CREATE, DELETE, REPLACE, UPDATE, AttributeChange, Change, Plan
-from mailctl.text import shown, shown_value
+from mailctl.text import json_text, shown, shown_value
 
 FORMAT_VERSION = "1"
 
@@ -88,7 +87,7 @@ def change_to_json(change: Change) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_to_json(plan), indent=2, sort_keys=True)
+    return json_text(plan_to_json(plan), indent=2, sort_keys=True)
 
 
 def render_text(plan: Plan) -> str:
