@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 FORMAT = "github"
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 OUTPUT = "GITHUB_OUTPUT"
+WORKSPACE = "GITHUB_WORKSPACE"  # the repository top: what annotations' file= is read from
 
 
 def escape_data(text: str) -> str:
@@ -47,6 +48,16 @@ def workflow_command(kind: str, message: str, **properties: Any) -> str:
     return f"::{kind}{' ' + props if props else ''}::{text}"
 
 
+def workspace_file(path: str | None) -> str | None:
+    """A file as the runner reads ``file=``: from the repository top (``$GITHUB_WORKSPACE``), where
+    mailctl may run below it (the action's ``working-directory``); a file outside it as given."""
+    top = os.environ.get(WORKSPACE)
+    if not path or not top:
+        return path
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(top))
+    return path if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
+
+
 def problem_annotation(problem: Problem) -> str:
     # One line, as in the text report: a line break from the config is an escape there, never a break.
     message = f"{shown(problem.path)}: {shown(problem.message)}" if problem.path else shown(problem.message)
@@ -54,7 +65,7 @@ def problem_annotation(problem: Problem) -> str:
     return workflow_command(
         "error",
         message,
-        file=problem.file or None,
+        file=workspace_file(problem.file or None),
         line=problem.line if located else None,
         col=problem.column if located and problem.column > 0 else None,
     )
@@ -88,7 +99,7 @@ def warning(message: str, change: Change | None = None) -> str:
     source = change.desired.source if change is not None and change.desired is not None else None
     if source is None:
         return workflow_command("warning", message)
-    return workflow_command("warning", message, file=source.file, line=source.line, col=source.column)
+    return workflow_command("warning", message, file=workspace_file(source.file), line=source.line, col=source.column)
 
 
 def drift_warning(category: str, change: Change) -> str:

@@ -76,6 +76,21 @@ def test_a_line_break_in_a_config_key_is_an_escape_in_the_annotation_as_in_the_t
     assert "a.yaml:3:3: pods.t\\na: `t\\na` is not a valid pod client_id" in result.stderr
 
 
+def test_annotations_name_files_from_the_workspace_top_where_mailctl_runs_below_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner reads ``file=`` from the repository top ($GITHUB_WORKSPACE): run from infra/
+    (the action's working-directory), ``conf/a.yaml`` named a file that does not exist there, and
+    the annotation never reached the pull request's line."""
+    (tmp_path / "infra" / "conf").mkdir(parents=True)
+    (tmp_path / "infra" / "conf" / "a.yaml").write_text("version: 1\npods:\n  a:\n    nme: x\n")
+    monkeypatch.chdir(tmp_path / "infra")
+    result = run("validate", "-f", "conf", "--format", "github", env={"GITHUB_WORKSPACE": str(tmp_path)})
+    assert result.stdout.splitlines()[0].startswith("::error file=infra/conf/a.yaml,line=4,col=5::")
+    outside = run("validate", "-f", "conf", "--format", "github", env={"GITHUB_WORKSPACE": str(tmp_path / "other")})
+    assert outside.stdout.startswith("::error file=conf/a.yaml,")  # not under it: as given
+
+
 def test_validate_github_on_a_valid_config_prints_ok_and_exits_0() -> None:
     result = run("validate", "-f", BASIC, "--format", "github")
     assert result.exit_code == 0, result.output
