@@ -230,3 +230,28 @@ def test_action_args_with_an_unbalanced_quote_fail_the_step_instead_of_being_dro
     run = run_action(tmp_path, command="plan", config=str(BASIC), sandbox=":memory:", args="--target 'pod/tenant-acme")
     assert run.code == 1 and "No closing quotation" in run.stdout and "Traceback" not in run.stdout
     assert "exit-code" not in run.outputs  # mailctl never ran without its narrowing
+
+
+def test_action_escapes_a_bad_command_input_into_one_annotation(tmp_path: Path) -> None:
+    """The input in the step's ::error was printed raw: a line break in it started a command of its own."""
+    bad = run_action(tmp_path, command="plan\n::stop-commands::tok")
+    assert bad.code == 1
+    commands = [line for line in bad.stdout.splitlines() if line.startswith("::")]
+    assert commands == [
+        "::error::mailctl action: command must be validate, plan, apply or drift, not 'plan%0A::stop-commands::tok'"
+    ]
+
+
+@pytest.mark.parametrize("args", ["--format json", "--format=text", "--json"])
+def test_action_refuses_a_format_in_args_instead_of_reporting_no_changes(tmp_path: Path, args: str) -> None:
+    """With its --format github replaced, the action read changes=0 from a plan of 8 changes."""
+    run = run_action(tmp_path, command="plan", config=str(BASIC), sandbox=":memory:", args=args)
+    assert run.code == 1, run.stdout
+    assert f"::error::mailctl action: args: {args.split()[0]} is the action's own" in run.stdout
+
+
+def test_the_readme_recipe_plans_a_pull_request_against_its_base_commit() -> None:
+    """origin/<base> moves once more is merged there: the recipe names the base commit."""
+    readme = (ROOT / "README.md").read_text()
+    assert "changed-since: ${{ github.event_name == 'pull_request' && github.event.pull_request.base.sha" in readme
+    assert "$RUNNER_TEMP/keys.json" not in readme  # args are never expanded
