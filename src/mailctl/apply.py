@@ -26,8 +26,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mailctl.api.client import first_request_unless
 from mailctl.api.writer import ApiWriter
-from mailctl.errors import Deferred, MailctlError
+from mailctl.errors import Deferred, MailctlError, NotStarted
 from mailctl.plan.changes import CREATE, DELETE, Change, Plan
 from mailctl.plan.steps import Step, dependencies, dependents, steps_of
 
@@ -168,6 +169,9 @@ class Applier:
                 finished: list[StepResult] = []
                 for future in _drain(finished_queue, timeout=0.5):
                     step = running.pop(future)
+                    if isinstance(future.exception(), NotStarted):  # stopped before its first request
+                        graph.pending.add(step)  # reported below with the rest that never started
+                        continue
                     result = self._result_of(step, steps[step], future)
                     finished.append(result)
                     finished.extend(graph.finish(step, result.outcome, result.shard))
@@ -184,6 +188,10 @@ class Applier:
         return ApplyResult([outcome[s] for s in sorted(outcome, key=_order)])
 
     def _run(self, step: Step, change: Change) -> None:
+        with first_request_unless(self.stop):  # queued for its turn when stopped: not started
+            self._start(step, change)
+
+    def _start(self, step: Step, change: Change) -> None:
         address, phase = step
         if phase == DELETE:
             assert change.actual is not None

@@ -129,6 +129,11 @@ class ApplyFailed(MailctlError):
     """Some changes failed; the report of what was done, failed and skipped was already printed."""
 
 
+class NotStarted(MailctlError):
+    """A request not sent, nor anything before it of its step: the run is stopping (its first
+    Ctrl-C or SIGTERM) and starts no new change (``mailctl.api.client.first_request_unless``)."""
+
+
 class Cancelled(MailctlError):
     """A signal stopped the command cleanly (lock released, report printed): exit 128 + signal."""
 

@@ -348,3 +348,33 @@ def test_the_confirmation_prompt_applies_on_yes_and_changes_nothing_on_no(slow, 
     assert bool(created) == (answer == "y")
     if answer == "n":
         assert "apply cancelled (nothing was changed)" in output
+
+
+def test_first_interrupt_starts_none_of_the_changes_queued_for_their_turn(slow, mailctl, write_config):
+    """Default parallelism (up to 64 workers) under --rate-limit 4: the changes handed to workers
+    but waiting for their turn in the pace are not started once the signal came. Before, all of
+    them ran (39 of 40 creates after the signal, 10 s), past CI's grace period."""
+    slow.reset()
+    config = write_config({"version": 1, "pods": {f"sig-{i:02d}": {"name": f"Pod {i}"} for i in range(40)}})
+    env = {**os.environ, "AGENTMAIL_API_KEY": slow.api_key}
+    out_file = mailctl.workdir / "apply.out"
+    with out_file.open("w") as out:
+        proc = subprocess.Popen(
+            [*mailctl_command(), "apply", "-f", str(config), "--endpoint", slow.url, "--auto-approve"]
+            + ["--rate-limit", "4"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+    _wait_for(proc, lambda: ": created" in out_file.read_text(), "the first change", out_file.read_text)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 1
+    text = out_file.read_text()
+    mailctl.watch.output("mailctl apply (signalled)", text)
+    after = text[text.index("Interrupt (") :].count(": created")
+    made = [p for p, _ in Inventory.read(slow.sdk()).pods if p.startswith("sig-")]
+    assert after <= 4, text  # at 4 requests/s, what was on the wire at the signal
+    assert len(made) == text.count(": created")  # every change made is reported, nothing else was made
+    assert "interrupted before it started" in text

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from json import dumps as json_dumps
 from types import TracebackType
 from typing import Any, Literal
@@ -55,6 +56,7 @@ from mailctl.errors import (
     Forbidden,
     InvalidRequest,
     NotFound,
+    NotStarted,
     TransientError,
     Unauthorized,
     UnexpectedResponse,
@@ -62,6 +64,7 @@ from mailctl.errors import (
 )
 
 API_BASE_DEFAULT = "https://api.agentmail.to"
+_STEP = threading.local()  # this thread's step, not yet under way: see first_request_unless
 REDACTED = "[REDACTED]"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # list pages are ~100 items; anything near this is not the API
 # A list that never ends is a server's loop, not an organisation: 20,000 pages is 2,000,000 rows of
@@ -111,6 +114,19 @@ class _Redactor:
         if self._key:
             text = text.replace(self._key, REDACTED)
         return _SECRET_TOKEN.sub(REDACTED, text)
+
+
+@contextmanager
+def first_request_unless(stop: threading.Event) -> Iterator[None]:
+    """Within, on this thread: until one request has gone out, none does once ``stop`` is set
+    (NotStarted, also while it waits for its turn in the pace); after one has, the rest are sent
+    whatever ``stop`` says. An apply runs each change so: after the first Ctrl-C no change starts,
+    and those under way finish."""
+    _STEP.stop = stop
+    try:
+        yield
+    finally:
+        _STEP.stop = None
 
 
 class AgentMailClient:
@@ -226,6 +242,7 @@ class AgentMailClient:
         while True:
             self.stats.record_request(method)
             ticket = self._acquire(started, method, path, failure)
+            self._start_step(ticket)
             started = self._clock() if started is None else started  # queueing for a slot is not retrying
             try:
                 response = self._paced_send(ticket, method, path, json, params)
@@ -259,6 +276,18 @@ class AgentMailClient:
             )
             self._sleep(wait)
 
+    def _start_step(self, ticket: Ticket | None) -> None:
+        """This request goes out, and with it the thread's step (``first_request_unless``) is under
+        way; or the run is stopping and the step had not started: nothing is sent (NotStarted)."""
+        stop: threading.Event | None = getattr(_STEP, "stop", None)
+        if stop is None:
+            return
+        if stop.is_set():
+            if ticket is not None and self.pacer is not None:
+                self.pacer.release(ticket, None)
+            raise NotStarted("interrupted before it started")
+        _STEP.stop = None
+
     def _acquire(self, started: float | None, method: str, path: str, failure: ApiError | None) -> Ticket | None:
         """The pacer's slot for the next attempt; a pause the API asked for that outlasts the
         retry budget left fails the request at once instead of sleeping through it, and so does
@@ -269,7 +298,10 @@ class AgentMailClient:
         left = self._retry_budget - (self._clock() - started if started is not None else 0.0)
         try:
             return self.pacer.acquire(
-                patience=left, turn_patience=left if failure is not None else math.inf, first=self._first_in_line
+                patience=left,
+                turn_patience=left if failure is not None else math.inf,
+                first=self._first_in_line,
+                abandon=getattr(_STEP, "stop", None),
             )
         except PauseTooLong as exc:
             if exc.turn and failure is not None:

@@ -45,6 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mailctl.api.budget import Budget
+from mailctl.errors import NotStarted
 
 START = 8  # requests in flight at first: a plan's five list reads run at once
 FLAT = 2.0  # latency up to this many times the lowest seen still counts as flat
@@ -169,15 +170,23 @@ class Pacer:
 
     # -- the two calls around every attempt ---------------------------------------------------
 
-    def acquire(self, patience: float = math.inf, turn_patience: float = math.inf, first: bool = False) -> Ticket:
+    def acquire(
+        self,
+        patience: float = math.inf,
+        turn_patience: float = math.inf,
+        first: bool = False,
+        abandon: threading.Event | None = None,
+    ) -> Ticket:
         """Wait for a slot, the end of any shared pause and this request's turn in the pace.
         A pause longer than ``patience`` seconds (the caller's retry budget left) is not waited
         out: PauseTooLong at once (a server may ask for a Retry-After of years). Nor is a turn
         further than ``turn_patience`` (a retry's budget left: a first attempt queues freely).
         ``first``: claim the turn at once, ahead of the requests waiting to claim theirs (which
-        wait until it is :data:`HORIZON` s away: see :meth:`_too_early`)."""
+        wait until it is :data:`HORIZON` s away: see :meth:`_too_early`). ``abandon``: once it is
+        set, the wait ends and nothing is sent (NotStarted; the turn claimed, if any, stays spent)."""
         latest = self._clock() + turn_patience  # the latest start the caller will wait for
         while True:
+            _check(abandon)
             with self._cond:
                 now = self._clock()
                 wait = self._paused_until - now
@@ -196,13 +205,16 @@ class Pacer:
                     in_flight = self._in_flight
                     turn = self._claim_turn(now)
                     break
-            self._sleep(wait)
+            self._wait(wait, abandon)
         while True:
             if self._clock() + turn > latest:
                 self._give_back()
                 raise PauseTooLong(turn, turn=True)
             if turn > 0:
-                self._sleep(turn)
+                self._wait(turn, abandon)
+            if abandon is not None and abandon.is_set():
+                self._give_back()
+                _check(abandon)
             with self._cond:
                 now = self._clock()
                 left = self._paused_until - now
@@ -215,7 +227,7 @@ class Pacer:
             # A 429 came while we waited for our turn: wait it out, then take a new turn at the new
             # pace. Sending when the pause ends would send every waiting request at once, into an
             # organisation budget the other clients kept spending: refused again, paused again.
-            self._sleep(left)
+            self._wait(left, abandon)
             with self._cond:
                 turn = self._claim_turn(self._clock())
 
@@ -226,6 +238,13 @@ class Pacer:
         if self.budget is None or self._rate is not None or first:
             return 0.0  # unpaced, paced by what the API accepted (learnt from a 429), or first in line
         return self.budget.ahead(now, self._share) - HORIZON
+
+    def _wait(self, seconds: float, abandon: threading.Event | None) -> None:
+        """Sleep ``seconds``, or until ``abandon`` is set."""
+        if abandon is None:
+            self._sleep(seconds)
+        else:
+            abandon.wait(seconds)
 
     def _give_back(self) -> None:
         """The slot taken for a request that is not sent (its turn in the pace stays spent)."""
@@ -332,3 +351,8 @@ class Pacer:
         self._refused_rate = max(MIN_RATE, refused)
         self._rate = self._refused_rate
         self._decreased_at = now
+
+
+def _check(abandon: threading.Event | None) -> None:
+    if abandon is not None and abandon.is_set():
+        raise NotStarted("interrupted before it started")

@@ -147,9 +147,11 @@ def test_the_rounds_requests_go_first_in_line(client: AgentMailClient, monkeypat
     firsts: list[bool] = []
     plain_acquire = pacer.acquire
 
-    def acquire(patience: float = math.inf, turn_patience: float = math.inf, first: bool = False) -> Ticket:
+    def acquire(
+        patience: float = math.inf, turn_patience: float = math.inf, first: bool = False, **more: Any
+    ) -> Ticket:
         firsts.append(first)
-        return plain_acquire(patience, turn_patience, first)
+        return plain_acquire(patience, turn_patience, first, **more)
 
     monkeypatch.setattr(pacer, "acquire", acquire)
     client.delete(f"/v0/pods/{locks[1]['pod_id']}")
