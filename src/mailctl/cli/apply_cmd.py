@@ -292,9 +292,13 @@ def _confirm_data_loss(planned: Planned, messages: int) -> None:
     for refusal in planned.plan.refusals:
         if refusal.rule == Rule.DATA_LOSS:
             click.secho(f"Warning: {shown(refusal.message)}", fg="red", bold=True)
-    answer = _ask(f"This destroys {messages} message(s) permanently. Type {messages} to apply: ")
-    if answer != str(messages):
-        raise UsageError(f"apply cancelled: {answer!r} is not {messages} (nothing was changed)")
+    if messages:
+        wanted, prompt = str(messages), f"This destroys {messages} message(s) permanently. Type {messages} to apply: "
+    else:  # none counted: the key may not see the mail (plan/safety.unseen_mail)
+        wanted, prompt = "delete", "This deletes mail this API key may not see. Type delete to apply: "
+    answer = _ask(prompt)
+    if answer != wanted:
+        raise UsageError(f"apply cancelled: {answer!r} is not {wanted} (nothing was changed)")
 
 
 def _ask(prompt: str) -> str:

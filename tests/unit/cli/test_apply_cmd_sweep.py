@@ -388,3 +388,19 @@ def test_waits_for_another_shards_creates_are_reported_with_the_wait_for_shards_
     run = _apply(tmp_path, monkeypatch, run_apply, "--wait-for-shards", "90")
     assert run.exit_code == 0, run.output
     assert "Waiting up to 90s for pod/t (not created yet, made by shard 3/3)" in run.stderr
+
+
+def test_mail_the_key_cannot_see_is_approved_by_typing_the_inboxes_not_a_count_of_zero(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key without label_*_read counts no mail where some may be: the prompt said "This destroys 0
+    message(s) permanently. Type 0", which reads as nothing at risk."""
+    unseen = Refusal(Rule.DATA_LOSS, "pod/a/inbox/x@agentmail.to ... this API key may not all see", ("pod/a",))
+    _typing(monkeypatch, "0\n")
+    with pytest.raises(UsageError, match="apply cancelled"):
+        _confirm(_planned(unseen), 0)
+    out = capsys.readouterr().out
+    assert "0 message(s)" not in out
+    assert out.endswith("This deletes mail this API key may not see. Type delete to apply: ")
+    _typing(monkeypatch, "delete\n")
+    _confirm(_planned(unseen), 0)  # approved
