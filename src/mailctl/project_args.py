@@ -81,6 +81,10 @@ def files(value: object) -> list[str]:
     if isinstance(found, Sequence) and not isinstance(found, bytes | bytearray):
         paths = [os.fspath(item) if isinstance(item, str | os.PathLike) else None for item in found]
         if all(isinstance(path, str) for path in paths):
+            if not paths:  # the CLI's "no -f" means ./mailctl.yaml: never a service's working directory's
+                raise UsageError("files is empty: name at least one config file or directory")
+            if "" in paths:
+                raise UsageError("files holds an empty path ('')")
             return [str(path) for path in paths]
     raise UsageError(f"files must be a path (text or a pathlib.Path) or a list of paths, not {shown(value)}")
 

@@ -116,3 +116,18 @@ def test_project_refuses_arguments_of_the_wrong_kind_when_made(tmp_path, argumen
     sandbox = {} if "endpoint" in arguments else {"sandbox": tmp_path / "sb.db"}
     with pytest.raises(UsageError, match=named):
         Project(config=CONFIG, **sandbox, **arguments)
+
+
+def test_no_files_at_all_is_refused_not_read_as_the_working_directorys_config(tmp_path, monkeypatch):
+    """files=[] (a glob of tenant files that matched nothing) read ./mailctl.yaml, the CLI's
+    default without -f: a service planned whatever config lay in its working directory."""
+    (tmp_path / "mailctl.yaml").write_text("version: 1\nmanage: {pods: {client_id_prefix: t-}}\npods: {}\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="files is empty"):
+        Project(files=sorted((tmp_path / "tenants").glob("*.yaml")), sandbox=":memory:")
+
+
+@pytest.mark.parametrize("files", ["", [str(Path("a.yaml")), ""]])
+def test_an_empty_path_is_refused_naming_files(tmp_path, files):
+    with pytest.raises(UsageError, match="files holds an empty path"):
+        Project(files=files, sandbox=":memory:")
