@@ -197,6 +197,9 @@ def _translate(doc: Document, base: FieldPath, error: ValidationError) -> list[P
     if keyword == "required":
         return [doc.problem(path, f"missing required field `{name}`", key=True) for name in _missing(error)]
     if keyword == "const" and path == ("version",):
+        if str(error.instance) == str(SUPPORTED_VERSION):  # "1": the version, written as text
+            wanted = f"the number {SUPPORTED_VERSION}, not {_described(error.instance)}"
+            return [doc.problem(path, f"must be {wanted}: write version: {SUPPORTED_VERSION}")]
         return [
             doc.problem(path, f"unsupported version `{error.instance}`: this mailctl reads version {SUPPORTED_VERSION}")
         ]
@@ -341,3 +344,8 @@ def _unknown_field(name: str, subschema: dict[str, Any]) -> str:
 def _did_you_mean(name: str, candidates: list[str]) -> str:
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _described(value: Any) -> str:
+    """How a value the user wrote reads in a message: text quoted, as text."""
+    return f'the text "{value}"' if isinstance(value, str) else f"`{value}`"
