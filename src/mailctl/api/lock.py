@@ -287,6 +287,10 @@ class ApplyLock:
         except TransientError:  # the server may have made it after we stopped listening
             self._unanswered.append((client_id, name))
             raise
+        except BaseException as exc:  # interrupted on its way (a service's Ctrl-C): it may be made too
+            if not isinstance(exc, ApiError):  # an answer (403...) says it was not
+                self._unanswered.append((client_id, name))
+            raise
 
     def _post_lock(self, client_id: str, name: str) -> tuple[str, str]:
         # An answer that is not a pod (an HTML page, a list, no pod_id or name) is a clear

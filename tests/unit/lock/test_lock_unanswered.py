@@ -116,3 +116,24 @@ def test_a_release_whose_answer_was_lost_but_which_happened_is_not_reported() ->
     with lock.ApplyLock(api.client()):
         pass
     assert api.pods == {}
+
+
+class Interrupting(FakeApi):
+    """The server makes the lock pod; before its answer is read, the caller is interrupted (a
+    service's Ctrl-C or SIGINT: the Python API has no signal shield, unlike the CLI)."""
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        response = super().handler(request)
+        if request.method == "POST" and not getattr(self, "interrupted", False):
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return response
+
+
+def test_an_interruption_while_the_lock_is_taken_releases_the_lock_the_server_made() -> None:
+    api = Interrupting()
+    with pytest.raises(KeyboardInterrupt), lock.ApplyLock(api.client()):
+        pass
+    assert api.pods == {}  # the next apply of the same process is not refused by its own lock
+    with lock.ApplyLock(api.client()):
+        pass
