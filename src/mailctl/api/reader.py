@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from mailctl.api.client import AgentMailClient, quote_segment
+from mailctl.api.identity import identity, require_organisation_key
 from mailctl.api.listing import list_both_ends
 from mailctl.api.lock import is_lock_pod, is_reserved
 from mailctl.api.paths import item_path, scope_path
@@ -85,6 +86,7 @@ class StateReader:
     def read(self, desired: DesiredState, narrowed: PodsRead | None = None) -> ActualState:
         """The actual state: everything, or (``narrowed``) only the pods a narrowed plan takes,
         when that costs fewer requests than the organisation-wide lists (``mailctl.api.pod_reads``)."""
+        require_organisation_key(self.client)
         rows = self._rows(narrowed)
         owners = Owners(
             {row["pod_id"]: _pod_name(row) for row in rows[POD]},
@@ -147,7 +149,8 @@ class StateReader:
         the API does not say so (agentmail-api.md §3.2). Its own permissions unreadable: unknown,
         so it is said too. The key read with the state (``actual``) is not asked for again."""
         try:
-            key_id = checked_value(self.client.get("/v0/auth/me"), "api_key_id", TEXT)
+            me = identity(self.client)
+            key_id = checked_value(me, "api_key_id", TEXT) if me is not None else None
             if not key_id:
                 return "its own permissions cannot be read (GET /v0/auth/me names no api_key_id)"
             read = next((r for r in actual.resources.values() if r.kind == API_KEY and r.remote_id == key_id), None)

@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from mailctl.api.client import AgentMailClient
+from mailctl.api.identity import require_organisation_key
 from mailctl.api.lock import ApplyLock
 from mailctl.api.pacing import Pacer
 from mailctl.api.reader import StateReader
@@ -133,7 +134,9 @@ def locked(
     shard: Shard | None = None,
     state: LockState | None = None,
 ) -> Iterator[ApplyLock]:
-    """The apply lock, for every workflow that writes (apply, rotate)."""
+    """The apply lock, for every workflow that writes (apply, rotate); a key scoped below the
+    organisation is refused first (it would plan what it cannot see as missing)."""
+    require_organisation_key(client)
     lock = ApplyLock(
         client,
         timeout=lock_timeout,

@@ -11,6 +11,7 @@ from mailctl.resources import DesiredState
 
 T = "2026-01-01T00:00:00Z"
 ROWS = {
+    "/v0/auth/me": {"scope_type": "organization", "scope_id": "org1", "organization_id": "org1"},
     "/v0/pods": {"pods": [{"pod_id": "p1", "name": "A", "client_id": "tenant-a", "created_at": T, "updated_at": T}]},
     "/v0/inboxes": {
         "inboxes": [
