@@ -21,6 +21,19 @@ def sandbox() -> None:
     """
 
 
+def _sendable_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """A request's Bearer token is never empty and never starts or ends with whitespace (the
+    sandbox strips it): such a key would start a sandbox whose every request is a 401."""
+    for key in keys:
+        if not key.strip():
+            raise click.BadParameter("a key cannot be empty or blank: give the key, e.g. am_my_local_key")
+        if key != key.strip():
+            raise click.BadParameter(
+                "a key cannot start or end with whitespace (no request could send it): drop the spaces"
+            )
+    return keys
+
+
 @sandbox.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
@@ -29,6 +42,7 @@ def sandbox() -> None:
     "--api-key",
     "api_keys",
     multiple=True,
+    callback=lambda ctx, param, keys: _sendable_keys(keys),
     help="An org-level key (repeatable). Default: $AGENTMAIL_API_KEY, else the dev key.",
 )
 @click.option("--page-size", default=50, show_default=True, type=click.IntRange(1, 100), help="Default list page size.")

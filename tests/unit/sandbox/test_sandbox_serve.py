@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
+from click.testing import CliRunner
 
+from mailctl.cli.main import cli
 from mailctl.sandbox.app import DEV_API_KEY, create_app
 from mailctl.sandbox.server import run_in_thread
 
@@ -53,3 +56,17 @@ def test_state_in_a_db_file_survives_a_restart(tmp_path: Path) -> None:
     finally:
         stop()
     assert sorted(p["name"] for p in pods) == ["Default Pod", "kept"]
+
+
+@pytest.mark.parametrize("key", ["", "   ", " am_unit_padded_key", "am_unit_padded_key\t"])
+def test_serve_refuses_an_api_key_no_request_could_send(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Bearer token never is empty nor starts or ends with whitespace (the sandbox strips it):
+    such an --api-key started a sandbox whose every request was a 401."""
+    served: list[object] = []
+    monkeypatch.setattr("mailctl.sandbox.server.serve", lambda *args, **kwargs: served.append(args))
+    run = CliRunner().invoke(
+        cli, ["sandbox", "serve", "--port", "0", "--api-key", key], env={"AGENTMAIL_API_KEY": None}
+    )
+    assert run.exit_code == 1, run.output
+    assert "--api-key" in run.output and "usage:" in run.output.lower()
+    assert served == []
