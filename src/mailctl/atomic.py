@@ -7,6 +7,7 @@ written in place: renaming over it would replace the special file itself. A syml
 so the link is kept and its target gets the new content; but not a symlink another user planted
 in a shared directory like /tmp, nor one there that points where nothing exists (see
 ``local_path``): as root, ``plan --out /tmp/x.plan`` must never replace a file such a link names.
+Nor is a ``--secrets-out`` file ever replaced: it holds the only copy of its secrets.
 """
 
 from __future__ import annotations
@@ -16,21 +17,17 @@ import os
 import shutil
 import stat
 import tempfile
+from pathlib import Path
 from typing import NoReturn
 
 from mailctl.local_path import follow, refuse_dangling_shared_link
+from mailctl.secrets import REPLACING_LOSES_SECRETS, holds_secrets
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Raises OSError like ``Path.write_text`` (PermissionError, its strerror saying why, for a
-    refused link); the temp file never outlives a failure."""
-
-    def refuse(why: str) -> NoReturn:
-        raise PermissionError(errno.EACCES, why, os.fspath(path))
-
-    followed = follow(path, refuse)
-    refuse_dangling_shared_link(followed, refuse)
-    target = str(followed.target)
+    refused link or secrets file); the temp file never outlives a failure."""
+    target = str(_checked_target(path))
     try:
         mode = os.stat(target).st_mode
     except FileNotFoundError:
@@ -56,6 +53,26 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def check_replaceable(path: str | os.PathLike[str]) -> None:
+    """Every refusal ``write_text`` would make, raised the same way: for a command to check its
+    output path before the work whose result it writes (``write_text`` checks again)."""
+    _checked_target(path)
+
+
+def _checked_target(path: str | os.PathLike[str]) -> Path:
+    """Where ``path`` leads; a planted link, or a secrets file (the only copy of its secrets), is
+    refused with PermissionError."""
+
+    def refuse(why: str) -> NoReturn:
+        raise PermissionError(errno.EACCES, why, os.fspath(path))
+
+    followed = follow(path, refuse)
+    refuse_dangling_shared_link(followed, refuse)
+    if followed.info is not None and stat.S_ISREG(followed.info.st_mode) and holds_secrets(followed.target):
+        refuse(f"is {REPLACING_LOSES_SECRETS}")
+    return followed.target
 
 
 def _umask() -> int:

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mailctl.errors import MailctlError, UsageError
-from mailctl.local_path import Followed, follow, refuse_dangling_shared_link
+from mailctl.local_path import Followed, follow, read_regular, refuse_dangling_shared_link
 from mailctl.resources import name_before
 
 # Two-phase key creation: a key is created under its pending name, its secret recorded here, and
@@ -58,6 +58,13 @@ _RECORD_END = b"\n  }"  # how every record written here ends (strings never hold
 _RECOVERY_TRIES = 3  # record ends tried from the back when the tail is torn
 _OPEN_FLAGS = os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 _CLOSING = b"\n]\n"  # what follows the last record
+
+
+# Why a whole-file write (``plan --out``, ``drift --out``) never replaces a sink: see holds_secrets.
+REPLACING_LOSES_SECRETS = (
+    "a mailctl secrets file (--secrets-out) holding API key secrets, their only copy: "
+    "replacing it would lose them; pass another path"
+)
 
 
 def pending_name(name: str) -> str:
@@ -254,6 +261,19 @@ class SecretSink:
         if point is None:
             self._refuse("not a mailctl secrets file (expected a JSON array of records)")
         return point
+
+
+def holds_secrets(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` (symlinks followed) is a secrets file with at least one record in it: what
+    this sink accepts to append to (a JSON array, a torn tail too) holding a ``"secret":`` field.
+    An empty file or array holds nothing to lose; anything unreadable or too big is not ours."""
+    try:
+        data = read_regular(os.fspath(path), MAX_SINK_BYTES + 1)
+    except OSError:
+        return False
+    if len(data) > MAX_SINK_BYTES or not data.lstrip().startswith(b"["):
+        return False
+    return b'"secret":' in data and _append_point(data) is not None
 
 
 def _format(record: dict[str, Any]) -> bytes:

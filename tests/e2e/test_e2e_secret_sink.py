@@ -54,3 +54,40 @@ def test_a_symlink_sink_is_followed_and_kept(mailctl, sandbox, write_config, tmp
     assert [r["address"] for r in records] == ["api_key/sink-test"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert json.loads(link.read_text()) == records
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_out_never_replaces_a_secrets_file(mailctl, write_config, command):
+    """A --secrets-out file is the only copy of its secrets: `plan --out` or `drift --out` naming
+    it (a wrong path, a recalled shell line) is refused before anything is read, and it is kept."""
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    sink = mailctl.workdir / "secrets.json"
+    before = sink.read_bytes()
+    assert json.loads(before)[0]["secret"]
+    run = mailctl(command, "-f", config, "--out", "secrets.json")
+    assert run.exit_code == 1, run.output
+    assert "--out secrets.json: is a mailctl secrets file" in run.stderr and "pass another path" in run.stderr
+    assert sink.read_bytes() == before
+
+
+def test_out_never_replaces_a_secrets_file_reached_through_a_symlink(mailctl, write_config):
+    config = write_config(CONFIG)
+    mailctl.apply(config)
+    link = mailctl.workdir / "report.json"
+    link.symlink_to(mailctl.workdir / "secrets.json")
+    before = link.read_bytes()
+    run = mailctl("drift", "-f", config, "--out", link)
+    assert run.exit_code == 1, run.output
+    assert "is a mailctl secrets file" in run.stderr
+    assert link.is_symlink() and link.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", ["", "[]\n", '{"format": "mailctl-plan/1"}\n', "old report\n"])
+def test_out_still_replaces_a_file_that_holds_no_secret(mailctl, write_config, content):
+    """An empty file, an empty array, an old plan or report: nothing is lost, so it is replaced."""
+    config = write_config(CONFIG)
+    (mailctl.workdir / "out.json").write_text(content)
+    run = mailctl("drift", "-f", config, "--format", "json", "--out", "out.json")
+    assert run.exit_code == 2, run.output
+    assert json.loads((mailctl.workdir / "out.json").read_text())["drift"] is True

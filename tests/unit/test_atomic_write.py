@@ -119,3 +119,26 @@ def test_our_own_link_in_tmp_to_an_existing_file_is_followed(tmp_path):
     (tmp_path / "real.plan").write_text("old")
     atomic.write_text(_shared_link_to(tmp_path, tmp_path / "real.plan", owner=None), "new\n")
     assert (tmp_path / "real.plan").read_text() == "new\n"
+
+
+def test_a_plan_is_never_saved_over_a_secrets_file(tmp_path):
+    """Checked again at the write itself: a secrets file that appeared while the plan was being made
+    (an apply --secrets-out running meanwhile) is kept, its secrets with it."""
+    from mailctl.secrets import SecretSink
+
+    path = tmp_path / "secrets.json"
+    SecretSink(path).store("api_key/k", {"api_key_id": "k1", "prefix": "am_", "api_key": "am_secret"})
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match=r"cannot write plan file .*secrets\.json: is a mailctl secrets file"):
+        _save(path, "First")
+    with pytest.raises(PermissionError, match="is a mailctl secrets file"):
+        atomic.write_text(path, "a report\n")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secrets.json"]
+
+
+def test_a_torn_secrets_file_is_kept_too(tmp_path):
+    path = tmp_path / "secrets.json"
+    path.write_text('[\n  {\n    "address": "api_key/k",\n    "secret": "am_sec')  # power lost mid-record
+    with pytest.raises(PermissionError, match="is a mailctl secrets file"):
+        atomic.write_text(path, "a report\n")

@@ -45,6 +45,20 @@ def non_empty_path(ctx: click.Context, param: click.Parameter, value: str | None
     return value
 
 
+def check_out_path(out: str | None) -> None:
+    """--out FILE: what the whole-file write would refuse (a secrets file, a planted link), refused
+    before the plan or report is made (UsageError)."""
+    from mailctl import atomic
+    from mailctl.errors import UsageError
+
+    if out is None:
+        return
+    try:
+        atomic.check_replaceable(out)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
+
+
 TIMEOUT_META = "mailctl.timeout"
 RATE_LIMIT_META = "mailctl.rate_limit"
 
@@ -186,6 +200,7 @@ def load_and_plan(
 
 
 __all__ = [
+    "check_out_path",
     "config_option",
     "connection_options",
     "load_desired",

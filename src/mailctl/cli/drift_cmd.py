@@ -10,7 +10,14 @@ import click
 
 from mailctl.cli import github
 from mailctl.cli.changed_since_option import changed_since_option
-from mailctl.cli.common import config_option, connection_options, load_and_plan, non_empty_path, target_options
+from mailctl.cli.common import (
+    check_out_path,
+    config_option,
+    connection_options,
+    load_and_plan,
+    non_empty_path,
+    target_options,
+)
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
@@ -68,6 +75,7 @@ def drift(
     from mailctl.text import shown
 
     with github.errors_as_annotations(fmt == github.FORMAT):  # --out and the step files' errors too
+        check_out_path(out)
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
         for pattern in matching_nothing(targets, {*planned.desired.resources, *planned.actual.resources}):
             click.echo(

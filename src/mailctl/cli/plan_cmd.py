@@ -10,7 +10,14 @@ from click.core import ParameterSource
 
 from mailctl.cli import github, hints
 from mailctl.cli.changed_since_option import changed_since_option
-from mailctl.cli.common import config_option, connection_options, load_and_plan, non_empty_path, target_options
+from mailctl.cli.common import (
+    check_out_path,
+    config_option,
+    connection_options,
+    load_and_plan,
+    non_empty_path,
+    target_options,
+)
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
 
@@ -69,6 +76,7 @@ def plan(
             "apply each shard with `mailctl apply --shard K/N`"
         )
     with github.errors_as_annotations(fmt == github.FORMAT):  # the step files' errors too
+        check_out_path(out)
         planned = load_and_plan(files, endpoint, sandbox, targets, excludes, shard)
         if out:
             planned.plan.refusals += planfile.unsaved_values(planned.plan)
