@@ -84,3 +84,32 @@ def test_a_stale_saved_plan_says_how_to_plan_again_with_config_and_sandbox(tmp_p
     assert argv == ["mailctl", "plan", "-f", "conf", "--out", "tf.plan", "--sandbox", "s.db"]
     replanned = runner.invoke(cli, argv[1:])
     assert replanned.exit_code == 0, replanned.output
+
+
+PROXY_PASSWORD = "proxy-password-9d2c71"
+
+
+def _with_userinfo(url: str) -> str:
+    return url.replace("://", f"://user:{PROXY_PASSWORD}@", 1)
+
+
+def test_hints_never_print_the_password_of_the_endpoint(mailctl, write_config):
+    """A proxy password in --endpoint (https://user:PASSWORD@proxy) would land in CI logs through
+    every suggested command: the hint shows the URL with its userinfo as *** (and says to fill it)."""
+    config = write_config(tenants_config(1, prefix="hint-"))
+    endpoint = _with_userinfo(mailctl.sandbox.url)
+    planned = mailctl("plan", "-f", config, "--out", "tf.plan", "--endpoint", endpoint, endpoint=False)
+    assert planned.exit_code == 0, planned.output
+    assert PROXY_PASSWORD not in planned.output and "user" not in planned.output.replace(mailctl.sandbox.url, "")
+    argv = _hinted_command(planned.stdout, "Apply exactly this plan with: ")
+    assert argv == ["apply", "tf.plan", "--endpoint", mailctl.sandbox.url.replace("://", "://***@", 1)]
+    mailctl.apply(config)
+    address = "pod/hint-000/api_key/backend"
+    rotated = mailctl(
+        "rotate", address, "-f", config, "--secrets-out", "new.json", "--endpoint", endpoint, endpoint=False
+    )
+    assert rotated.exit_code == 0, rotated.output
+    assert PROXY_PASSWORD not in rotated.output and "://***@" in rotated.output
+    exported = mailctl("export", "-o", "exported", "--endpoint", endpoint, endpoint=False)
+    assert exported.exit_code == 0, exported.output
+    assert PROXY_PASSWORD not in exported.output and "://***@" in exported.output

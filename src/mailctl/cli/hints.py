@@ -1,11 +1,13 @@
 """Commands printed as hints, with the connection flags the user ran with, quoted for a shell.
 
 "Apply exactly this plan with: mailctl apply tf.plan" fails when the plan was made with
-``--sandbox sandbox.db``: every printed command carries the same target the current one had.
+``--sandbox sandbox.db``: every printed command carries the same target the current one had; an
+endpoint's credentials (``https://user:password@proxy``) are shown as ``***`` (``without_userinfo``).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import click
@@ -13,6 +15,10 @@ from click.core import ParameterSource
 
 # (parameter name, flag) of the options that pick what a command talks to; --timeout is optional.
 CONNECTION_FLAGS = (("sandbox", "--sandbox"), ("endpoint", "--endpoint"), ("timeout", "--timeout"))
+
+# [scheme://] then the authority's userinfo: up to its last "@" (a password may hold one), which
+# comes before the path, query or fragment.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
 
 
 def connection_flags(ctx: click.Context | None = None) -> list[str]:
@@ -25,8 +31,16 @@ def connection_flags(ctx: click.Context | None = None) -> list[str]:
         value = ctx.params.get(name, ctx.meta.get(f"mailctl.{name}"))  # --timeout lives in ctx.meta
         if value is None or ctx.get_parameter_source(name) != ParameterSource.COMMANDLINE:
             continue
-        flags += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+        word = f"{value:g}" if isinstance(value, float) else str(value)
+        flags += [flag, without_userinfo(word) if name == "endpoint" else word]
     return flags
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with its userinfo (``user:password@``, a proxy's credentials) shown as ``***@``: a
+    printed command lands in CI logs. The user name goes too, since it may be a token itself; the
+    ``***`` tells whoever copies the command what to fill in."""
+    return _USERINFO.sub(r"\1***@", url, count=1)
 
 
 def config_flags(files: tuple[str, ...] | list[str]) -> list[str]:
