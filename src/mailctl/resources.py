@@ -182,6 +182,16 @@ class DesiredState:
     def add(self, resource: Resource) -> None:
         self.resources[resource.address] = resource
 
+    def write_only_values(self) -> list[str]:
+        """Every write-only value known here (webhook header values): what no output may show."""
+        return [
+            held.value
+            for resource in self.resources.values()
+            for values in resource.write_only.values()
+            for held in values.values()
+            if held.value
+        ]
+
 
 @dataclass
 class ActualState:

@@ -278,3 +278,17 @@ def test_a_stale_saved_plan_is_refused_and_changes_nothing(db: Path, config: Pat
     assert run.exit_code == 1, run.output
     assert "is stale" in run.stderr and "Nothing was changed." in run.stderr
     assert _state(db) == before and before["a"] == []
+
+
+def test_apply_hides_the_webhook_header_values_it_sends_from_every_error(
+    client: AgentMailClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API whose validation error quotes the request body echoed the header values."""
+    monkeypatch.setenv("HOOK_TOKEN", "env-token-value-1")
+    webhook = {"url": "https://h.example/x", "event_types": ["message.received"]}
+    headers = {"X-Hook-Token": {"env": "HOOK_TOKEN"}, "X-Lit": "literal-value-2"}
+    config = _write(tmp_path / "hooks.yaml", {"version": 1, "webhooks": {"audit": {**webhook, "headers": headers}}})
+    hidden: list[str] = []
+    monkeypatch.setattr(client, "hide", lambda values: hidden.extend(values))
+    run_apply(client, load([str(config)]), ApplyOptions(auto_approve=True), ApplyHooks())
+    assert sorted(hidden) == ["env-token-value-1", "literal-value-2"]

@@ -286,6 +286,16 @@ def test_push_with_a_value_unknown_is_refused_and_sends_nothing(
     assert patched == []
 
 
+def test_push_hides_the_values_it_sends_from_every_error(
+    applied: Path, client: AgentMailClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API whose validation error quotes the request body echoed the header value."""
+    hidden: list[str] = []
+    monkeypatch.setattr(client, "hide", lambda values: hidden.extend(values))
+    push_webhook_headers(client, load([str(applied)]), HOOK)
+    assert TOKEN in hidden
+
+
 def test_pushing_to_a_webhook_not_applied_yet_is_refused(db: Path, config: Path) -> None:
     """Pins ``if current is None: raise UsageError(...)`` of push_webhook_headers: without it the
     push failed on a missing id instead of saying `mailctl apply` creates the webhook."""

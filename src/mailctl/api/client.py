@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 
 # Secret-shaped tokens (API keys, webhook signing secrets) are scrubbed from anything we echo,
 # also glued to a word by "_" (``bad_am_us_...``: no \b there, as "_" is a word character).
-_SECRET_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:am|whsec)_[A-Za-z0-9_\-]{16,}")
+_SECRET_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:am|whsec)_[A-Za-z0-9_\-+/=]{16,}")  # base64 too (whsec_)
 # A server that says it did not process the request needs no "may have been applied" hint.
 _SAYS_NOT_PROCESSED = re.compile(r"\bnot\s+(?:been\s+)?(?:processed|applied|executed)\b", re.IGNORECASE)
 _ERROR_CLASSES: dict[int, type[ApiError]] = {
@@ -104,15 +104,29 @@ def quote_segment(segment: str) -> str:
     return urllib.parse.quote(str(segment), safe="@+")
 
 
+MIN_HIDDEN = 4  # characters: a shorter value (a tenant's "eu") would blank out ordinary words
+
+
 class _Redactor:
-    """Scrubs the client's own key and any secret-shaped token out of text we are about to echo."""
+    """Scrubs the client's own key, the values it was told to hide (webhook header values: the
+    API may echo a request's body in its error) and any secret-shaped token out of text we are
+    about to echo."""
 
     def __init__(self, api_key: str) -> None:
         self._key = api_key
+        self._hidden: list[str] = []  # longest first: one value inside another is blanked whole
+        self._lock = threading.Lock()
+
+    def hide(self, values: Iterable[str]) -> None:
+        with self._lock:
+            found = {*self._hidden, *(v for v in values if len(v) >= MIN_HIDDEN)}
+            self._hidden = sorted(found, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         if self._key:
             text = text.replace(self._key, REDACTED)
+        for value in self._hidden:
+            text = text.replace(value, REDACTED)
         return _SECRET_TOKEN.sub(REDACTED, text)
 
 
@@ -159,7 +173,7 @@ class AgentMailClient:
         pool_size: int = POOL_SIZE,
         pacer: Pacer | None = None,
     ) -> None:
-        self.base_url = _check_base_url(base_url)
+        self.base_url = _check_base_url(base_url, _Redactor(api_key))
         _check_api_key(api_key)
         self.timeout = _check_timeout(timeout)
         self._redact = _Redactor(api_key)
@@ -208,6 +222,10 @@ class AgentMailClient:
         twin = copy.copy(self)
         twin._first_in_line = True
         return twin
+
+    def hide(self, values: Iterable[str]) -> None:
+        """Never echo any of ``values`` (webhook header values this run sends) in an error."""
+        self._redact.hide(values)
 
     def redact(self, text: str) -> str:
         """``text`` (from the API) with this client's key and any secret-shaped token scrubbed."""
@@ -392,8 +410,7 @@ class AgentMailClient:
         self, response: Reply, method: str, path: str, repeatable: bool, attempt: int
     ) -> tuple[ApiError, float | None]:
         """The error an error response means, and how long to wait before retrying (None: don't)."""
-        code, message = error_code_and_message(response)
-        code = self._redact(code)  # printed beside the message (clipped already): the same care
+        code, message = error_code_and_message(response, self._redact)
         status = response.status_code
         wait = None
         if status == 429 and self.pacer is not None:
@@ -461,7 +478,7 @@ class AgentMailClient:
         return TransientError(0, "connection_error", message, method, path, ambiguous=ambiguous)
 
     def _detail(self, exc: httpx.TransportError) -> str:
-        return self._redact(f"{type(exc).__name__}: {clip(str(exc)) or 'no details'}")
+        return f"{type(exc).__name__}: {clip(self._redact(str(exc))) or 'no details'}"
 
     # -- verbs -------------------------------------------------------------------------------
 
@@ -551,7 +568,7 @@ def _host_port(url: httpx.URL) -> str:
     return f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
-def _check_base_url(base_url: str) -> str:
+def _check_base_url(base_url: str, redact: Callable[[str], str]) -> str:
     url: httpx.URL | None = None
     if isinstance(base_url, str) and not any(ch.isspace() for ch in base_url):
         try:
@@ -559,7 +576,8 @@ def _check_base_url(base_url: str) -> str:
         except httpx.InvalidURL:
             url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise UsageError(f"invalid AgentMail endpoint {base_url!r}: expected http(s)://host[:port][/prefix]")
+        shown = redact(repr(base_url))  # the key given as the endpoint (two variables swapped)
+        raise UsageError(f"invalid AgentMail endpoint {shown}: expected http(s)://host[:port][/prefix]")
     return base_url
 
 

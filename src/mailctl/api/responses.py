@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from mailctl import strict_json
@@ -139,27 +139,30 @@ def _describe_text(response: Reply) -> str:
 # -- error bodies ---------------------------------------------------------------------------------
 
 
+Scrub = Callable[[str], str]  # takes secrets out of a text (the client's redaction)
+
+
 def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _summarise_text(text: str) -> str:
+def _summarise_text(text: str, scrub: Scrub = str) -> str:
     """A short, readable line from a non-JSON body: an HTML page's title, else its text."""
     title = _HTML_TITLE.search(text)
     if title:
         text = title.group(1)
     elif "<" in text:
         text = _HTML_TAG.sub(" ", _HTML_NOISE.sub(" ", text))
-    return clip(text)
+    return clip(scrub(text))
 
 
-def _format_validation_errors(errors: Any, limit: int = 5) -> str:
+def _format_validation_errors(errors: Any, limit: int = 5, scrub: Scrub = str) -> str:
     """``[{path, message}, ...]`` (or pydantic's ``loc``/``msg``) as ``path: message; ...``."""
     if isinstance(errors, dict):
         errors = [{"path": k, "message": v} for k, v in errors.items()]
     if not isinstance(errors, list):
-        return clip(jsonlib.dumps(errors, separators=(",", ":"), default=str))
+        return clip(scrub(jsonlib.dumps(errors, separators=(",", ":"), default=str)))
     parts = []
     for item in errors[:limit]:
         if isinstance(item, dict):
@@ -174,14 +177,16 @@ def _format_validation_errors(errors: Any, limit: int = 5) -> str:
             parts.append(str(item))
     if len(errors) > limit:
         parts.append(f"and {len(errors) - limit} more")
-    return clip("; ".join(parts), 4 * MESSAGE_LIMIT)
+    return clip(scrub("; ".join(parts)), 4 * MESSAGE_LIMIT)
 
 
 _NOT_FOLLOWED = "(mailctl does not follow redirects)"
 
 
-def error_code_and_message(response: Reply) -> tuple[str, str]:
-    """``code`` and a human message from an ``ErrorResponse`` / ``ValidationErrorResponse`` body."""
+def error_code_and_message(response: Reply, scrub: Scrub = str) -> tuple[str, str]:
+    """``code`` and a human message from an ``ErrorResponse`` / ``ValidationErrorResponse`` body;
+    ``scrub`` takes secrets out of the server's text before it is clipped (clipped first, a
+    secret cut short would match neither itself nor a secret's shape)."""
     status = response.status_code
     default_code = _DEFAULT_CODES.get(status, f"http_{status}")
     try:
@@ -190,14 +195,14 @@ def error_code_and_message(response: Reply) -> tuple[str, str]:
         body = None
     if 300 <= status < 400 and response.headers.get("Location"):
         # mailctl never follows a redirect (it could carry the key elsewhere): name the target
-        target = clip(response.headers["Location"])
+        target = clip(scrub(response.headers["Location"]))
         return default_code, f"the endpoint answered with a redirect to {target} {_NOT_FOLLOWED}"
     if not isinstance(body, dict):
-        text = _summarise_text(response.text) if response.content else ""
+        text = _summarise_text(response.text, scrub) if response.content else ""
         return default_code, text or response.reason_phrase or "no error details"
     code = body.get("code")
     message = body.get("message") or body.get("name") or response.reason_phrase
-    message = clip(str(message))
+    message = clip(scrub(str(message)))
     if body.get("errors") not in (None, [], {}):
-        message = f"{message}: {_format_validation_errors(body['errors'])}"
-    return (clip(str(code), CODE_LIMIT) if code else default_code), message
+        message = f"{message}: {_format_validation_errors(body['errors'], scrub=scrub)}"
+    return (clip(scrub(str(code)), CODE_LIMIT) if code else default_code), message

@@ -166,6 +166,7 @@ def run_apply(
     """Apply ``desired`` (or exactly the ``saved`` plan) under the lock. ``executing`` is called
     when the first change is about to start; ``stop`` stops new changes from starting."""
     stop = stop or threading.Event()
+    client.hide(desired.write_only_values())  # an API error that quotes the request shows none of them
     share_pace(client, desired, options.shard)  # before the lock: its requests are paced too
     outcome: ApplyOutcome | None = None
     try:

@@ -95,6 +95,7 @@ def push_webhook_headers(
     unknown = [name for values in sent.values() for name, v in values.items() if v.value is None]
     if unknown or not sent:
         raise UsageError(f"{address}: the values of {', '.join(unknown) or 'its headers'} are not known")
+    client.hide(desired.write_only_values())  # an API error that quotes the request shows none of them
     result = PushResult()
     with (
         _keeping_what_was_done(result, lambda: bool(result.pushed)),

@@ -120,3 +120,68 @@ def test_the_clients_own_key_is_scrubbed_whatever_its_shape():
         assert client.redact(f"Bearer {UNSHAPED_KEY}; {BODY_SECRET}") == "Bearer [REDACTED]; [REDACTED]"
     finally:
         client.close()
+
+
+SHORT_KEY = "am_my_local_key"  # the README's sandbox key: neither long nor secret-shaped
+TAIL = "-and-more-text-after-the-key"  # the text runs past the clip limit
+
+
+def _echoing(mode: str) -> httpx.Response:
+    """An answer that places the key so that clipping (before scrubbing) kept all but its last character."""
+    shown = len(SHORT_KEY) - 1
+    if mode == "message":  # clipped at 200
+        return httpx.Response(400, json={"message": "x" * (197 - shown) + SHORT_KEY + TAIL})
+    if mode == "errors":
+        return httpx.Response(400, json={"message": "bad", "errors": [{"path": "p", "message": "y" * 190 + SHORT_KEY}]})
+    if mode == "code":  # clipped at 80
+        return httpx.Response(400, json={"code": "c" * (77 - shown) + SHORT_KEY + TAIL, "message": "no"})
+    if mode == "redirect":
+        return httpx.Response(
+            302, headers={"Location": "https://e.example/" + "p" * (197 - shown - 18) + SHORT_KEY + TAIL}
+        )
+    if mode == "html":  # an HTML page's title, clipped at 80
+        return httpx.Response(500, text=f"<html><title>{'t' * (77 - shown)}{SHORT_KEY}{TAIL}</title></html>")
+    return httpx.Response(500, text="y" * (197 - shown) + SHORT_KEY + TAIL)
+
+
+@pytest.mark.parametrize("mode", ["message", "errors", "code", "redirect", "html", "text"])
+def test_text_from_the_server_is_scrubbed_before_it_is_clipped(mode: str):
+    """Clipped first, the key lost its last character, so it matched neither itself nor the
+    secret-token pattern: all but one character of it was printed."""
+    client = AgentMailClient("http://api.test", SHORT_KEY, transport=httpx.MockTransport(lambda r: _echoing(mode)))
+    try:
+        with pytest.raises(ApiError) as caught:
+            client.get("/v0/pods")
+        assert not any(SHORT_KEY[:-1] in text for text in texts_of(caught.value)), str(caught.value)
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("secret", ["whsec_ab/9Gk2Lq+7xYzPp0aQwErTyUiOpAsDf", "whsec_Q/eB0zo6+MDeBbKl3w4eq8Qw=="])
+def test_a_webhook_secret_in_base64_is_scrubbed_whole(harness, secret: str):
+    """The sandbox's whsec_ secrets are base64: + and / cut the secret-token pattern short."""
+    client = harness.client(replies(httpx.Response(400, json={"message": f"bad secret {secret} here"})))
+    with pytest.raises(ApiError) as caught:
+        client.get("/v0/webhooks")
+    assert "bad secret [REDACTED] here" in str(caught.value)
+    assert client.redact(secret) == "[REDACTED]"
+
+
+def test_values_the_client_is_told_to_hide_never_come_back_in_an_error(harness):
+    """A webhook header value echoed by the API's validation error (the request body quoted)."""
+    body = {"message": "invalid value", "errors": [{"path": "headers", "message": '{"X-Token":"tok-123456"}'}]}
+    client = harness.client(replies(httpx.Response(400, json=body)))
+    client.hide(["tok-123456", "ab"])  # too short to be worth hiding: never replaced
+    with pytest.raises(ApiError) as caught:
+        client.post("/v0/webhooks", {"url": "https://h.example", "headers": {"X-Token": "tok-123456"}})
+    assert "tok-123456" not in str(caught.value) and '"X-Token":"[REDACTED]"' in str(caught.value)
+    assert "invalid value" in str(caught.value)
+
+
+def test_a_key_given_as_the_endpoint_is_not_quoted_in_the_error():
+    from mailctl.errors import UsageError
+
+    key = "am_us_0123456789abcdef0123456789abcdef"
+    with pytest.raises(UsageError) as caught:
+        AgentMailClient(key, key)
+    assert key not in str(caught.value) and "invalid AgentMail endpoint" in str(caught.value)
