@@ -449,8 +449,8 @@ class AgentMailClient:
             return ApiObject({}, method, path, f"the answer (HTTP {response.status_code}, empty)")
         try:
             if expect == "json":
-                return parse_json(response, method, path)
-            return parse_json_object(response, method, path)
+                return parse_json(response, method, path, self._redact)
+            return parse_json_object(response, method, path, self._redact)
         except UnexpectedResponse as exc:
             raise UnexpectedResponse(exc.status, self._redact(exc.api_message), method, path) from None
 

@@ -87,7 +87,7 @@ def describe_json(value: Any) -> str:
     return f"a JSON {names.get(type(value), type(value).__name__)}"
 
 
-def parse_json_object(response: Reply, method: str, path: str) -> ApiObject:
+def parse_json_object(response: Reply, method: str, path: str, scrub: Scrub = str) -> ApiObject:
     """The body of a 2xx answer that must be a JSON object."""
     if not response.content:
         raise UnexpectedResponse(
@@ -96,10 +96,10 @@ def parse_json_object(response: Reply, method: str, path: str) -> ApiObject:
             method,
             path,
         )
-    return expect_object(parse_json(response, method, path), method, path)
+    return expect_object(parse_json(response, method, path, scrub), method, path)
 
 
-def parse_json(response: Reply, method: str, path: str) -> Any:
+def parse_json(response: Reply, method: str, path: str, scrub: Scrub = str) -> Any:
     """The JSON value of a non-empty 2xx body. NaN, Infinity and numbers beyond a float, which
     Python's json reads, are refused: taken in, they would reach plan JSON and plan files as no
     JSON at all, and NaN never compares equal (a change on every plan)."""
@@ -119,20 +119,20 @@ def parse_json(response: Reply, method: str, path: str) -> Any:
     except ValueError:  # also UnicodeDecodeError
         raise UnexpectedResponse(
             response.status_code,
-            f"HTTP {response.status_code} with {_describe_text(response)} where JSON was expected",
+            f"HTTP {response.status_code} with {_describe_text(response, scrub)} where JSON was expected",
             method,
             path,
         ) from None
 
 
-def _describe_text(response: Reply) -> str:
+def _describe_text(response: Reply, scrub: Scrub = str) -> str:
     """What the body is, without echoing it: a success body may hold a secret. Only an HTML
     page's title is quoted (it says what answered, e.g. a proxy's default page)."""
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     size = f"{len(response.content)} bytes"
     if "html" in content_type or response.content.lstrip()[:1] == b"<":
         title = _HTML_TITLE.search(response.text)
-        return f"an HTML page ({clip(title.group(1), 80)!r}, {size})" if title else f"an HTML page ({size})"
+        return f"an HTML page ({clip(scrub(title.group(1)), 80)!r}, {size})" if title else f"an HTML page ({size})"
     return f"a {content_type or 'non-JSON'} body ({size})"
 
 

@@ -185,3 +185,15 @@ def test_a_key_given_as_the_endpoint_is_not_quoted_in_the_error():
     with pytest.raises(UsageError) as caught:
         AgentMailClient(key, key)
     assert key not in str(caught.value) and "invalid AgentMail endpoint" in str(caught.value)
+
+
+def test_an_html_success_page_is_scrubbed_before_its_title_is_clipped():
+    shown = len(SHORT_KEY) - 1
+    page = httpx.Response(200, text=f"<html><title>{'t' * (77 - shown)}{SHORT_KEY}{TAIL}</title></html>")
+    client = AgentMailClient("http://api.test", SHORT_KEY, transport=httpx.MockTransport(lambda r: page))
+    try:
+        with pytest.raises(ApiError) as caught:
+            client.get("/v0/pods")
+        assert SHORT_KEY[:-1] not in str(caught.value), str(caught.value)
+    finally:
+        client.close()
