@@ -13,6 +13,7 @@ module imports nothing from mailctl: the sandbox, config and api layers all read
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -42,6 +43,25 @@ WEBHOOK_URL = Length(1, 2048)  # the sandbox's choice (spec §11 Q24; the docs g
 WEBHOOK_PODS = 10  # pod_ids per webhook (spec §7.5)
 WEBHOOK_HEADER_NAME = Length(1, 256)
 WEBHOOK_HEADER_VALUE = Length(0, 4096)
+# A webhook header value as HTTP carries it (RFC 9110 §5.5 field-value, as h11 checks it before
+# sending): visible ASCII, or octets 0x80-0xff (obs-text, a str's characters up to U+00FF), with
+# spaces and tabs only between them. Control characters break the framing, and a space or tab at
+# either end is dropped by HTTP and refused by h11, so a delivery carrying one could never be sent.
+# The sandbox (``webhook_rules.check_headers``) and the webhook kind (``kinds/webhook.py``, when
+# config is loaded) both ask ``header_value_fault``.
+WEBHOOK_HEADER_VALUE_CHARACTERS = re.compile("[\t\x20-\x7e\x80-\xff]*")
+
+
+def header_value_fault(value: str) -> str | None:
+    """Why HTTP cannot carry ``value`` as a webhook header value (a phrase that never quotes it:
+    values are secrets), else None. The length is ``WEBHOOK_HEADER_VALUE``'s to check."""
+    if not WEBHOOK_HEADER_VALUE_CHARACTERS.fullmatch(value):
+        return "holds a character a header cannot carry (a control character or one beyond U+00FF)"
+    if value != value.strip(" \t"):
+        return "starts or ends with a space or tab, which a header value cannot (HTTP drops them)"
+    return None
+
+
 # Custom webhook header names the sandbox refuses, compared lower-cased (the sandbox's choice: the
 # API asks only for valid HTTP headers, spec §7.5). A custom one beside the sender's own would be a
 # second copy a handler may read first, or break the request: the message framing and

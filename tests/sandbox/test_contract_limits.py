@@ -5,6 +5,7 @@ field, before any request. Both read the one table, so neither can drift from th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -194,6 +195,7 @@ NOT_IN_CONFIG = {
     "DECLARED_NAME": "mailctl's own: a webhook name inside its client_id",
     "WEBHOOK_PODS": "test below (needs existing pods)",
     "WEBHOOK_RESERVED_HEADERS": "names, not a length: test below",
+    "WEBHOOK_HEADER_VALUE_CHARACTERS": "characters, not a length: both ask limits.header_value_fault (test below)",
     "EVENT_TYPES": "a vocabulary, not a length: tests/unit/config/test_schema_generated.py checks both read it",
 }
 
@@ -273,3 +275,21 @@ def test_reserved_webhook_header_names_are_refused_alike(sandbox: Sandbox, reser
     assert (patched.status_code, patched.json()["errors"][0]["path"]) == (400, f"headers.{name}"), patched.text
     names = sandbox.http.get(f"/v0/webhooks/{hook}/headers", headers=auth(ORG_KEY)).json()["header_names"]
     assert names == ["X-Token"]
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [(" t0k", True), ("t0k ", True), ("\tt0k", True), (" ", True), ("t0k\x07", True), ("", False), ("t 0\tk", False)],
+)
+def test_webhook_header_values_http_cannot_carry_are_refused_alike(sandbox: Sandbox, value: str, refused: bool) -> None:
+    """A value with a space or tab at either end was stored, then failed every delivery before it
+    was sent: validate and the sandbox refuse the same values (create and PATCH .../headers)."""
+    wanted = ["webhooks.w.headers.X-Token"] if refused else []
+    assert _problems(_webhook_config("{X-Token: " + json.dumps(value) + "}")) == wanted
+    made = _post("/v0/webhooks", lambda headers: {**_WEBHOOK, "headers": headers})(sandbox, {"X-Token": value})
+    assert made.status_code == (400 if refused else 200), made.text
+    hook = _post("/v0/webhooks", lambda body: body)(sandbox, _WEBHOOK).json()["webhook_id"]
+    patched = sandbox.http.patch(
+        f"/v0/webhooks/{hook}/headers", json={"headers": {"X-Token": value}}, headers=auth(ORG_KEY)
+    )
+    assert patched.status_code == (400 if refused else 204), patched.text

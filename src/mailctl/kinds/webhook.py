@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -24,9 +23,8 @@ PREFIX = "mailctl-webhook-"
 EVENT_TYPES = limits.EVENT_TYPES
 
 
-# RFC 9110: a header name is a token; a value is visible ASCII, space, tab or obs-text (as latin-1).
+# RFC 9110: a header name is a token; a value is limits.header_value_fault's to check.
 _TOKEN = "!#$%&'*+\\-.^_`|~0-9A-Za-z"
-_HEADER_VALUE = re.compile("[\t\x20-\x7e\x80-\xff]*")
 _VALUE = limits.WEBHOOK_HEADER_VALUE
 
 
@@ -74,12 +72,8 @@ def _value_problem(name: str, var: Any, value: str | None) -> str | None:
         return f"header `{name}` must be text or {{env: VARIABLE}} (its value is not shown)"
     if len(value) > _VALUE.max:
         return f"{source} is longer than {_VALUE.max} characters"
-    if not _HEADER_VALUE.fullmatch(value):
-        return (
-            f"{source} holds a character a header cannot carry (a control character or one beyond U+00FF); "
-            "the value is not shown"
-        )
-    return None
+    fault = limits.header_value_fault(value)
+    return None if fault is None else f"{source} {fault}; the value is not shown"
 
 
 def normalize_event_types(values: list[str]) -> list[str]:

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import h11
 import httpx
 
 from mailctl.sandbox.backend.core import Settings
@@ -65,6 +66,24 @@ def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
     octets = {name.encode("ascii"): value.encode("latin-1") for name, value in headers.items()}
     response = httpx.post(url, content=body, headers=octets, timeout=TIMEOUT, follow_redirects=False)
     return response.status_code
+
+
+# What an attempt's exception may say in the delivery log. The text of these describes the
+# connection or the handler's answer, never the request: kept (clipped). Any other was raised while
+# the request was built or sent, and may quote it: h11's "Illegal header value b'...'" quotes a
+# custom header's value, a secret no API read returns. Those are recorded by type and a reason.
+_TEXT_KEPT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_BAD_REQUEST = (h11.LocalProtocolError, httpx.LocalProtocolError, UnicodeError)
+_WITHHELD = "(the details are not recorded: they may quote a header value)"
+
+
+def attempt_error(exc: Exception) -> str:
+    """An attempt's ``error`` as ``/_sandbox/deliveries`` shows it: never a header value."""
+    if isinstance(exc, _TEXT_KEPT):
+        return f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, _BAD_REQUEST):
+        return f"{type(exc).__name__}: the request could not be sent: a header or its framing is invalid {_WITHHELD}"
+    return f"{type(exc).__name__}: the request could not be sent {_WITHHELD}"
 
 
 def retry_delay(settings: Settings, attempts: int) -> float:
@@ -202,7 +221,7 @@ class WebhookWorker:
             status = self._post(hook.body["url"], body, headers)
         except Exception as exc:  # noqa: BLE001 - whatever one attempt raises (httpcore lets some
             # h11 errors out unmapped) is a failed attempt, recorded and retried, never the lane's end
-            error = f"{type(exc).__name__}: {exc}"[:300]
+            error = attempt_error(exc)
         self._record(row, _attempt_record(status, error), None)
 
     def _record(self, claimed: Row, attempt: dict[str, Any] | None, settle: str | None) -> None:

@@ -26,6 +26,7 @@ _NAME, _VALUE = limits.WEBHOOK_HEADER_NAME, limits.WEBHOOK_HEADER_VALUE
 _HEADER_NAME = re.compile(rf"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{{{_NAME.min},{_NAME.max}}}\Z")
 _HEADER_VALUE = re.compile(rf"^[\t\x20-\x7e\x80-\xff]{{{_VALUE.min},{_VALUE.max}}}\Z")
 RESERVED_HEADERS = frozenset(limits.WEBHOOK_RESERVED_HEADERS)  # lower-case: a delivery sets or frames them
+_FIX_VALUE = "Remove the spaces or tabs at the start and end of the value (those between other characters are kept)."
 
 
 def check_url(url: str) -> str:
@@ -83,10 +84,12 @@ def require_label_permissions(caller: Caller, event_types: list[str] | None) -> 
 
 
 def check_headers(
-    headers: dict[str, object] | None, field: str = "headers", *, reserved: frozenset[str] = frozenset()
+    headers: dict[str, object] | None, field: str = "headers", *, webhook: bool = False
 ) -> dict[str, str] | None:
-    """Custom headers: non-empty when present, valid HTTP names and values, unique names, none in
-    ``reserved`` (lower-case; a webhook's: ``RESERVED_HEADERS``)."""
+    """Custom headers: non-empty when present, valid HTTP names and values, unique names. A
+    webhook's (``webhook``), which every delivery sends, also: none named in ``RESERVED_HEADERS``,
+    and no value HTTP cannot carry (``limits.header_value_fault``: a space or tab at either end),
+    which would fail every delivery before it is sent."""
     if headers is None:
         return None
     if not headers:
@@ -95,14 +98,17 @@ def check_headers(
     for name, value in headers.items():
         if not _HEADER_NAME.match(name):
             raise bad_request(f"Invalid header name {name!r}", f"{field}.{name}")
-        if name.lower() in reserved:
+        if webhook and name.lower() in RESERVED_HEADERS:
             raise bad_request(
                 f"Header {name!r} is reserved: every delivery sets or frames it itself",
                 f"{field}.{name}",
-                fix="Use another name; reserved (any case): " + ", ".join(sorted(reserved)) + ".",
+                fix="Use another name; reserved (any case): " + ", ".join(sorted(RESERVED_HEADERS)) + ".",
             )
         if not isinstance(value, str) or not _HEADER_VALUE.match(value):
             raise bad_request(f"Header {name!r} must have a string value without control characters", f"{field}.{name}")
+        fault = limits.header_value_fault(value) if webhook else None
+        if fault is not None:  # the value is a secret: the message names the header only
+            raise bad_request(f"The value of header {name!r} {fault}", f"{field}.{name}", fix=_FIX_VALUE)
         if name.lower() in seen:
             raise bad_request(f"Header {name!r} is given twice (names are case-insensitive)", f"{field}.{name}")
         seen.add(name.lower())

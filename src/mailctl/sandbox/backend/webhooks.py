@@ -38,7 +38,6 @@ from mailctl.sandbox.backend.core import (
 )
 from mailctl.sandbox.backend.webhook_rules import (
     MAX_POD_IDS,
-    RESERVED_HEADERS,
     apply_id_changes,
     check_event_types,
     check_headers,
@@ -176,7 +175,7 @@ def create_webhook(ctx: Ctx) -> Reply:
         owner_pod = load_inbox(ctx, owner_inbox).pod
     url = check_url(ctx.body.string("url", required=True, limit=limits.WEBHOOK_URL) or "")
     event_types = check_event_types(ctx.body.strings("event_types", required=True), required=True)
-    headers = check_headers(ctx.body.mapping("headers"), reserved=RESERVED_HEADERS)
+    headers = check_headers(ctx.body.mapping("headers"), webhook=True)
     client_id = ctx.body.client_id()
     body: dict[str, Any] = {"url": url, "event_types": event_types}
     if owner_inbox:
@@ -293,7 +292,7 @@ def update_headers(ctx: Ctx) -> Reply:
     ctx.caller.require("webhook_update")
     row = _load(ctx)
     ctx.body.reject_nulls("headers", "remove_headers")
-    headers = check_headers(ctx.body.mapping("headers"), reserved=RESERVED_HEADERS)
+    headers = check_headers(ctx.body.mapping("headers"), webhook=True)
     remove = ctx.body.strings("remove_headers")
     if not headers and not remove:
         raise bad_request("Provide at least one of 'headers' or 'remove_headers'", "")
