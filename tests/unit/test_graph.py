@@ -253,3 +253,36 @@ def test_a_mermaid_directive_in_a_name_is_not_a_directive(tmp_path: Path):
     graph = declared_graph(_desired(tmp_path, {"version": 1, "api_keys": {"%%{init: {'theme':'dark'}}%%": {}}}))
     [label] = [line for line in render_mermaid(graph).splitlines() if "init" in line]
     assert "%" not in label and "#37;#37;{init" in label
+
+
+def test_a_replacement_is_drawn_as_its_two_halves_in_the_order_they_run(tmp_path):
+    """A replaced pod and what it holds: the deletes run children first, the creates parent first.
+    One node per change drew pod <-> inbox both ways (a cycle), and with a key under the inbox no
+    edge at all (every edge of the cycle implied by another)."""
+    desired = _desired(tmp_path)
+    have = ActualState()
+    for address, resource in desired.resources.items():
+        have.add(Resource(resource.kind, address, dict(resource.attrs), parent=resource.parent, remote_id=address))
+    have.resources[ACME].attrs["name"] = "Old name"  # immutable: the pod and all in it are replaced
+    graph = plan_graph(plan(desired, have))
+    key = f"{SUPPORT}/api_key/agent"
+    shown = {graph.labels.get(node, node): action for node, action in graph.nodes.items()}
+    assert shown[f"{ACME} (delete)"] == "replace" and shown[f"{ACME} (create)"] == "replace"
+    solid, _ = _dot_edges(render_dot(graph))
+
+    def reaches(start: str, end: str) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            here = todo.pop()
+            for a, b in solid:
+                if a == here and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        return end in seen
+
+    assert (f"{key} (delete)", f"{SUPPORT} (delete)") in solid and reaches(f"{SUPPORT} (delete)", f"{ACME} (delete)")
+    assert reaches(f"{ACME} (create)", f"{SUPPORT} (create)") and (f"{SUPPORT} (create)", f"{key} (create)") in solid
+    assert not reaches(f"{SUPPORT} (create)", f"{ACME} (create)")
+    assert not [(a, b) for a, b in solid if (b, a) in solid]  # no cycle
+    _check_with_graphviz(render_dot(graph))
+    assert "classDef replace" in render_mermaid(graph)

@@ -4,8 +4,9 @@ Graphviz, Mermaid for GitHub comments). Pure: a ``DesiredState`` or a ``Plan`` i
 - The declared graph has an edge from each scope to what it holds (pod -> inbox -> key, pod ->
   domain) and a dashed one from a resource to what it uses (inbox -> its domain, webhook -> the
   pods and inboxes it subscribes to).
-- The plan graph has one node per change, marked with its action, and an edge A -> B when B's
-  step waits for A's (``mailctl.plan.steps``): creates run parent first, deletes children first.
+- The plan graph has one node per change, marked with its action (a replacement two: its delete
+  and its create), and an edge A -> B when B's step waits for A's (``mailctl.plan.steps``):
+  creates run parent first, deletes children first.
   An edge that two others imply (A -> B -> C makes A -> C) is left out.
 
 Node ids are generated (``n0``, ``n1``...); addresses appear only in quoted labels, escaped for
@@ -19,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from mailctl.kinds import names_index, referenced, spec_of
-from mailctl.plan.changes import Plan
+from mailctl.plan.changes import CREATE, DELETE, REPLACE, Plan
 from mailctl.plan.graph_formats import DOT, MERMAID
 from mailctl.plan.steps import dependencies, steps_of
 from mailctl.plan.targeting import _closure, matched_by  # one closure for plans and graphs
@@ -40,12 +41,17 @@ class Edge:
 class Graph:
     nodes: dict[str, str | None] = field(default_factory=dict)  # address -> action (plan graphs)
     edges: set[Edge] = field(default_factory=set)
+    labels: dict[str, str] = field(default_factory=dict)  # node -> what it shows, where not its address
     notes: list[str] = field(default_factory=list)  # for stderr: targets that matched nothing
     of_plan: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
 # Building
+
+
+def _half(address: str, phase: str) -> str:
+    return f"{address}\x00{phase}"  # no address holds a NUL: never another node's name
 
 
 def declared_graph(desired: DesiredState) -> Graph:
@@ -69,10 +75,25 @@ def _uses(resource: Resource, resources: dict[str, Resource], index: dict[tuple[
 
 
 def plan_graph(plan: Plan) -> Graph:
-    graph = Graph(nodes={c.address: str(c.action) for c in plan.changes}, notes=list(plan.notes), of_plan=True)
-    waits: dict[str, set[str]] = {c.address: set() for c in plan.changes}
-    for (address, _), prerequisites in dependencies(steps_of(plan)).items():
-        waits[address] |= {before for before, _ in prerequisites if before != address}
+    """One node per change; a replacement two, its delete and its create, which run apart (the
+    deletes children first, the creates parent first: one node each would draw a cycle)."""
+    graph = Graph(notes=list(plan.notes), of_plan=True)
+    halves = {c.address for c in plan.changes if c.action == REPLACE}
+    for change in plan.changes:
+        if change.address in halves:
+            for phase in (DELETE, CREATE):
+                node = _half(change.address, phase)
+                graph.nodes[node], graph.labels[node] = str(change.action), f"{change.address} ({phase})"
+        else:
+            graph.nodes[change.address] = str(change.action)
+
+    def node_of(step: tuple[str, str]) -> str:
+        address, phase = step
+        return _half(address, phase) if address in halves else address
+
+    waits: dict[str, set[str]] = {node: set() for node in graph.nodes}
+    for step, prerequisites in dependencies(steps_of(plan)).items():
+        waits[node_of(step)] |= {node_of(before) for before in prerequisites} - {node_of(step)}
     for address, befores in waits.items():
         # A -> C is left out when A -> B -> C is drawn (a key waits for its pod through its inbox).
         direct = {a for a in befores if not any(a in waits[b] for b in befores if b != a)}
@@ -124,7 +145,7 @@ def render_dot(graph: Graph) -> str:
         '  node [shape=box, style=rounded, fontname="Helvetica"];',
     ]
     for address, action in graph.nodes.items():
-        label = _dot_text(address) + (f"\\n({action})" if action is not None else "")
+        label = _dot_text(graph.labels.get(address, address)) + (f"\\n({action})" if action is not None else "")
         colour = f', color="{_COLOURS[action]}", fontcolor="{_COLOURS[action]}"' if action in _COLOURS else ""
         lines.append(f'  {ids[address]} [label="{label}"{colour}];')
     for edge in sorted(graph.edges):
@@ -138,7 +159,7 @@ def render_mermaid(graph: Graph) -> str:
     lines = ["flowchart LR", f"  %% {_legend(graph)}"]
     for address, action in graph.nodes.items():
         suffix = f"<br>({action})" if action is not None else ""
-        lines.append(f'  {ids[address]}["{_mermaid_text(address)}{suffix}"]')
+        lines.append(f'  {ids[address]}["{_mermaid_text(graph.labels.get(address, address))}{suffix}"]')
     for edge in sorted(graph.edges):
         lines.append(f"  {ids[edge.source]} {'-.->' if edge.uses else '-->'} {ids[edge.target]}")
     by_action: dict[str, list[str]] = {}
