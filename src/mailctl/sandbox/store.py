@@ -215,7 +215,8 @@ def _claim_file(path: str) -> None:
     is there: one a neighbour planted in a shared directory would receive every secret written,
     and truncating it would wipe committed state. So each companion that exists must be a file of
     ours with no other link, and the WAL and its index are created here (owner-only, ``O_EXCL``)
-    before SQLite opens them, so nobody slips one in between. New files are owner-only."""
+    before SQLite opens them, so nobody slips one in between. New files are owner-only, and those
+    of ours that exist are made so (``_owner_only``)."""
     followed = follow(path, _refuse)
     refuse_dangling_shared_link(followed, _refuse)
     companions = {suffix: followed.target.with_name(followed.target.name + suffix) for suffix in COMPANIONS}
@@ -249,6 +250,7 @@ def _check_owned(path: Path, info: os.stat_result, *, followed: bool) -> None:
             _refuse(f"{path} is a directory, not a database file")
         if not stat.S_ISREG(info.st_mode):
             _refuse(f"{path} is not a regular file (SQLite would fail on it with a bare I/O error)")
+        _owner_only(path, info)
         return
     if stat.S_ISLNK(info.st_mode):
         _refuse(f"{path} is a symlink: SQLite would write the database's changes where it points; remove it")
@@ -256,6 +258,24 @@ def _check_owned(path: Path, info: os.stat_result, *, followed: bool) -> None:
         _refuse(f"{path} is not a regular file; remove it")
     if info.st_nlink > 1:
         _refuse(f"{path} has {info.st_nlink} links: the database's changes would reach another name; remove it")
+    _owner_only(path, info)
+
+
+def _owner_only(path: Path, info: os.stat_result) -> None:
+    """Take the group's and others' bits off a file of ours: it holds webhook secrets and header
+    values in plain text, and one made by hand, under a loose umask or by an older sandbox was
+    0644. Changed through a descriptor of the very file checked (never a symlink swapped in
+    since), and left alone if it is not ours (root's, to a user: SQLite reads it as before)."""
+    loose = stat.S_IMODE(info.st_mode) & 0o077
+    if not loose or info.st_uid != os.geteuid():
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino):
+            os.fchmod(fd, stat.S_IMODE(now.st_mode) & ~0o077)
+    finally:
+        os.close(fd)
 
 
 def _lstat(path: Path) -> os.stat_result | None:

@@ -190,3 +190,28 @@ def test_a_refused_companion_leaves_no_new_database_behind(tmp_path: Path) -> No
     with pytest.raises(PermissionError, match="sandbox.db-wal belongs to uid 65534"):
         Store(str(tmp_path / "sandbox.db"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox.db-wal"]
+
+
+def test_an_existing_db_of_ours_and_its_companions_are_tightened_to_owner_only(tmp_path: Path) -> None:
+    """The file holds webhook whsec_ secrets and header values in plain text: one made by an
+    older sandbox, by hand or under a loose umask (0644) was kept readable by every user."""
+    db = tmp_path / "sandbox.db"
+    first = Store(str(db))
+    _insert(first, 1)
+    first.close()
+    names = [db, tmp_path / "sandbox.db-wal", tmp_path / "sandbox.db-shm", tmp_path / "sandbox.db-journal"]
+    for name in names[1:]:
+        name.touch()  # SQLite removed the WAL and its index on close; empty ones are valid
+    for name, mode in zip(names, (0o644, 0o664, 0o666, 0o604), strict=True):
+        name.chmod(mode)
+    with Store(str(db)).transaction() as tx:
+        assert tx.get("pod", "id-1") is not None  # nothing of its content changed
+    assert {name.name: stat.S_IMODE(name.stat().st_mode) for name in names} == {name.name: 0o600 for name in names}
+
+
+def test_tightening_keeps_the_owners_own_bits(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    Store(str(db)).close()
+    db.chmod(0o744)
+    Store(str(db)).close()
+    assert stat.S_IMODE(db.stat().st_mode) == 0o700
