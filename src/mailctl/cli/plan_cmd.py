@@ -20,6 +20,7 @@ from mailctl.cli.common import (
 )
 from mailctl.cli.scale_options import shard_option
 from mailctl.errors import EXIT_CHANGES, EXIT_OK, UsageError
+from mailctl.text import shown
 
 if TYPE_CHECKING:
     from mailctl.plan.shards import Shard
@@ -88,5 +89,6 @@ def plan(
         if fmt == github.FORMAT:
             github.report_plan(planned.plan)
         if out and fmt in ("text", github.FORMAT):
-            click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}")
+            saved = f"Saved the plan to {out}. Apply exactly this plan with: {hints.command('apply', out)}"
+            click.echo(f"\n{shown(saved)}")  # a file name may hold control characters
     sys.exit(EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK)

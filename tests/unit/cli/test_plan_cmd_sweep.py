@@ -59,3 +59,15 @@ def test_json_alone_or_with_format_json_prints_the_plan_as_json(tmp_path: Path, 
     run = CliRunner().invoke(cli, ["plan", "-f", str(config), *connection, "--json", *extra], env=ENV)
     assert run.exit_code == 0, run.output
     assert json.loads(run.stdout)["summary"]["create"] == 2
+
+
+def test_a_plan_file_name_with_a_control_character_is_escaped_in_the_saved_line(tmp_path: Path) -> None:
+    config = tmp_path / "mailctl.yaml"
+    config.write_text(CONFIG)
+    saved = tmp_path / "p\x1b[2J.plan"
+    run = CliRunner().invoke(
+        cli, ["plan", "-f", str(config), "--sandbox", str(tmp_path / "sandbox.db"), "--out", str(saved)], env=ENV
+    )
+    assert run.exit_code == 0, run.output
+    assert saved.exists() and "\x1b" not in run.stdout
+    assert "p\\x1b[2J.plan" in run.stdout
