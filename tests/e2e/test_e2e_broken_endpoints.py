@@ -175,7 +175,7 @@ def test_a_closed_port_fails_fast_for_apply_in_a_real_process(config, tmp_path):
     code, stderr = run_subprocess(
         "apply", "-f", str(config), "--auto-approve", "--endpoint", f"http://127.0.0.1:{port}", cwd=tmp_path, limit=30
     )
-    assert code == 1 and f"cannot reach 127.0.0.1:{port}: connection refused (POST /v0/pods)" in stderr
+    assert code == 1 and f"cannot reach 127.0.0.1:{port}: connection refused (GET /v0/auth/me)" in stderr
 
 
 # -- deadlines ---------------------------------------------------------------------------------
