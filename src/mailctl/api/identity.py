@@ -14,22 +14,26 @@ from weakref import WeakKeyDictionary
 
 from mailctl.api.client import AgentMailClient
 from mailctl.api.responses import ApiObject
-from mailctl.errors import NotFound, UsageError
+from mailctl.errors import ApiError, UsageError
 
 ORGANISATION = "organization"  # scope_type, as the API spells it
+_NO_SUCH_ROUTE = (404, 405, 501)
 _asked: WeakKeyDictionary[AgentMailClient, ApiObject | None] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
 def identity(client: AgentMailClient) -> ApiObject | None:
-    """The key's identity (scope_type, scope_id, api_key_id...); None from an API without the route."""
+    """The key's identity (scope_type, scope_id, api_key_id...); None from a server without the
+    route (404, 405, 501), whose scope is then taken on trust."""
     with _lock:
         if client in _asked:
             return _asked[client]
     try:
         found: ApiObject | None = client.get("/v0/auth/me")
-    except NotFound:
-        found = None
+    except ApiError as exc:
+        if exc.status not in _NO_SUCH_ROUTE:
+            raise
+        found = None  # a server without the route (an older API, a stand-in): the scope is unknown
     with _lock:
         _asked[client] = found
     return found
