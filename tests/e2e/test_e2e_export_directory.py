@@ -125,3 +125,23 @@ def test_an_empty_output_directory_is_an_error_not_stdout(mailctl, sandbox):
     _account(sandbox.sdk())
     run = mailctl("export", "-o", "")
     assert run.exit_code == 1 and "-o needs a directory" in run.stderr and run.stdout == ""
+
+
+def test_a_directory_with_an_ignore_file_is_refused(mailctl, sandbox, tmp_path: Path):
+    """`.mailctlignore` in -o DIR hid files the export wrote: with `manage.pods` carried over, the
+    suggested `plan -f DIR` then destroyed the pod whose file it hid."""
+    _account(sandbox.sdk())
+    out = tmp_path / "mailctl"
+    out.mkdir()
+    (out / ".mailctlignore").write_text("tenant-a.yaml\n")
+    run = mailctl("export", "-o", out)
+    assert run.exit_code == 1
+    assert ".mailctlignore" in run.stderr and "could hide" in run.stderr
+    assert _tree(out) == {".mailctlignore": "tenant-a.yaml\n"}
+
+
+def test_a_pod_glob_that_matches_nothing_is_an_error_beside_one_that_matches(mailctl, sandbox):
+    _account(sandbox.sdk())
+    run = mailctl("export", "--pod", "tenant-a", "--pod", "typo-pod")
+    assert run.exit_code == 1
+    assert "--pod typo-pod matches no pod" in run.stderr and run.stdout == ""

@@ -10,6 +10,7 @@ are printed with the config, so that this holds.
 from __future__ import annotations
 
 import os
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,12 +93,17 @@ def _warn_changes(changes: list[Change]) -> None:
 def _refuse_directory(directory: Path) -> None:
     """``-o DIR`` must be a directory (or nothing yet) holding no mailctl config: files left from
     before would be overwritten, or read beside the export by ``plan -f DIR``."""
-    from mailctl.config.files import expand_paths
+    from mailctl.config.files import IGNORE_FILE, expand_paths
 
     if os.path.lexists(directory) and not directory.is_dir():
         raise UsageError(f"-o {shown(str(directory))}: not a directory")
     if not directory.is_dir():
         return
+    if os.path.lexists(directory / IGNORE_FILE):  # it would leave out files the export writes
+        raise UsageError(
+            f"{shown(str(directory))} holds a {IGNORE_FILE}, which could hide files the export writes (a plan "
+            "of the directory would then delete what they declare): export into another directory"
+        )
     config = expand_paths([str(directory)]).files
     if config:
         listed = _listed([os.path.relpath(f, directory) for f in config])
@@ -165,6 +171,9 @@ def export(
     selectable, rules, notes = _selectable(actual, config.manage if config else None, every_pod=not pods)
     settings, settings_notes = carried_settings(config.settings if config else {})
     selection = select_pods(selectable, list(pods))
+    unmatched = [g for g in pods if not any(fnmatchcase(r.pod or "", g) for r in selectable.resources.values())]
+    if unmatched and len(unmatched) < len(pods):  # a typo beside globs that match: never dropped unsaid
+        raise UsageError(f"--pod {' '.join(unmatched)} matches no pod (nothing was exported)")
     selection.notes.extend(settings_notes + notes)
     tree = export_tree(selection.state, rules, settings)
     parts = split_by_pod(tree)
