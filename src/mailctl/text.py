@@ -98,3 +98,15 @@ def shown_value(value: object) -> str:
     """A config or API value as plans and reports print it: JSON (strings quoted, C0 controls
     already escaped by ``json.dumps``), then :func:`shown` for the rest."""
     return shown(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+# [scheme://] then the authority's userinfo: up to its last "@" (a password may hold one), which
+# comes before the path, query or fragment.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with its userinfo (``user:password@``, a proxy's credentials) shown as ``***@``: a
+    printed command or error lands in CI logs. The user name goes too, since it may be a token
+    itself; the ``***`` tells whoever copies the command what to fill in."""
+    return _USERINFO.sub(r"\1***@", url, count=1)

@@ -62,6 +62,7 @@ from mailctl.errors import (
     UnexpectedResponse,
     UsageError,
 )
+from mailctl.text import without_userinfo
 
 API_BASE_DEFAULT = "https://api.agentmail.to"
 _STEP = threading.local()  # this thread's step, not yet under way: see first_request_unless
@@ -576,7 +577,7 @@ def _check_base_url(base_url: str, redact: Callable[[str], str]) -> str:
         except httpx.InvalidURL:
             url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        shown = redact(repr(base_url))  # the key given as the endpoint (two variables swapped)
+        shown = redact(repr(without_userinfo(base_url) if isinstance(base_url, str) else base_url))  # the key too
         raise UsageError(f"invalid AgentMail endpoint {shown}: expected http(s)://host[:port][/prefix]")
     return base_url
 

@@ -19,6 +19,7 @@ import httpx
 
 from mailctl.api.client import API_BASE_DEFAULT, AgentMailClient
 from mailctl.errors import UsageError
+from mailctl.text import without_userinfo
 
 ENV_BASE_URL = "AGENTMAIL_BASE_URL"
 ENV_API_KEY = "AGENTMAIL_API_KEY"
@@ -69,8 +70,8 @@ def _check_api_root(base_url: str, source: str) -> None:
     if trimmed.lower().endswith("/v0"):
         root = trimmed[: -len("/v0")]
         raise UsageError(
-            f"{source} {base_url}: the endpoint is the API root without /v0 (mailctl adds "
-            f"/v0 to every path); use {root}"
+            f"{source} {without_userinfo(base_url)}: the endpoint is the API root without /v0 (mailctl adds "
+            f"/v0 to every path); use {without_userinfo(root)}"
         )
 
 

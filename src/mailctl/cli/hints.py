@@ -7,18 +7,15 @@ endpoint's credentials (``https://user:password@proxy``) are shown as ``***`` (`
 
 from __future__ import annotations
 
-import re
 import shlex
 
 import click
 from click.core import ParameterSource
 
+from mailctl.text import without_userinfo
+
 # (parameter name, flag) of the options that pick what a command talks to; --timeout is optional.
 CONNECTION_FLAGS = (("sandbox", "--sandbox"), ("endpoint", "--endpoint"), ("timeout", "--timeout"))
-
-# [scheme://] then the authority's userinfo: up to its last "@" (a password may hold one), which
-# comes before the path, query or fragment.
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
 
 
 def connection_flags(ctx: click.Context | None = None) -> list[str]:
@@ -34,13 +31,6 @@ def connection_flags(ctx: click.Context | None = None) -> list[str]:
         word = f"{value:g}" if isinstance(value, float) else str(value)
         flags += [flag, without_userinfo(word) if name == "endpoint" else word]
     return flags
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` with its userinfo (``user:password@``, a proxy's credentials) shown as ``***@``: a
-    printed command lands in CI logs. The user name goes too, since it may be a token itself; the
-    ``***`` tells whoever copies the command what to fill in."""
-    return _USERINFO.sub(r"\1***@", url, count=1)
 
 
 def config_flags(files: tuple[str, ...] | list[str]) -> list[str]:
