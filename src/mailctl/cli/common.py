@@ -31,8 +31,16 @@ def config_option(func: F) -> F:
         multiple=True,
         type=click.Path(),
         metavar="PATH",
+        callback=_non_empty_paths,
         help=f"Config file or directory of *.yaml/*.yml (repeatable). Default: ./{DEFAULT_CONFIG}.",
     )(func)
+
+
+def _non_empty_paths(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``-f ''`` (``-f "$CONFIG"`` with the variable unset) is refused as every empty path is."""
+    for path in value:
+        non_empty_path(ctx, param, path)
+    return value
 
 
 def non_empty_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

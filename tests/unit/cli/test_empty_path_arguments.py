@@ -63,3 +63,10 @@ def test_secrets_out_with_an_empty_path_is_an_error_not_no_file(workdir: Path, a
     assert run.exit_code == 1, run.output
     assert "--secrets-out" in run.stderr and "empty" in run.stderr, run.stderr
     _nothing_created(workdir)
+
+
+@pytest.mark.parametrize("command", ["validate", "render", "graph", "plan"])
+def test_an_empty_config_path_is_an_error_naming_the_option(workdir: Path, command: str) -> None:
+    run = CliRunner().invoke(cli, [command, "-f", ""], env=ENV)
+    assert run.exit_code == 1, run.output
+    assert "'-f'" in run.stderr and "empty" in run.stderr, run.stderr
