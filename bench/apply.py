@@ -94,7 +94,8 @@ not a faster sandbox; the 200 renames are the two-phase safety, kept.
   connections driven from one event loop (64 tasks) cost more CPU than 64 threads (1.2 vs 0.9 s):
   an event loop alone is not the structural fix; fewer Python-level steps per request would be.
 - Then (2026-12-08), the machine quiet for once (no other test runs): 3 runs of the bench, 1.82,
-  2.01 and 2.14 s against the SDK's 53.7 s: **25.1-29.2x**, mailctl's CPU 1.25 s. The code had one
+  2.01 and 2.14 s against the SDK loop's 53.1-53.7 s (each run times both): **25.1-29.2x**,
+  mailctl's CPU 1.25 s; a fourth run that day, 2.53 s against 53.6 s: 21.1x. The code had one
   request more (GET /v0/auth/me, the key's scope). What moved the figure is the machine, as above.
 """
 
