@@ -69,6 +69,17 @@ def test_a_value_with_a_space_or_tab_at_either_end_is_refused_on_patch_headers(a
     assert http.get(route).json()["header_names"] == []  # nothing of the refused PATCH was stored
 
 
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("a" * 4097, "is longer than 4096 characters"), ("\u20ac", "a control character or one beyond U+00FF")],
+)
+def test_a_value_too_long_or_beyond_latin_1_is_refused_for_that_reason(app: SandboxApp, value: str, why: str) -> None:
+    """Both were refused as holding "control characters", which neither does."""
+    response = _hook(_http(app), {"X-Tok": value})
+    assert response.status_code == 400 and why in response.json()["message"]
+    assert value not in response.text
+
+
 @pytest.mark.parametrize("value", ["", "inner\tgaps and spaces", "caf\xe9", "a"])
 def test_a_value_http_can_carry_is_accepted(app: SandboxApp, value: str) -> None:
     assert _hook(_http(app), {"X-Tok": value}).status_code == 200

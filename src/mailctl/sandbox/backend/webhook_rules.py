@@ -104,8 +104,16 @@ def check_headers(
                 f"{field}.{name}",
                 fix="Use another name; reserved (any case): " + ", ".join(sorted(RESERVED_HEADERS)) + ".",
             )
-        if not isinstance(value, str) or not _HEADER_VALUE.match(value):
-            raise bad_request(f"Header {name!r} must have a string value without control characters", f"{field}.{name}")
+        if not isinstance(value, str):
+            raise bad_request(f"Header {name!r} must have a string value", f"{field}.{name}")
+        if len(value) > _VALUE.max:
+            raise bad_request(f"The value of header {name!r} is longer than {_VALUE.max} characters", f"{field}.{name}")
+        if not _HEADER_VALUE.match(value):  # the value is a secret: the message names the header only
+            raise bad_request(
+                f"The value of header {name!r} holds a character a header cannot carry (a control character "
+                "or one beyond U+00FF)",
+                f"{field}.{name}",
+            )
         fault = limits.header_value_fault(value) if webhook else None
         if fault is not None:  # the value is a secret: the message names the header only
             raise bad_request(f"The value of header {name!r} {fault}", f"{field}.{name}", fix=_FIX_VALUE)
