@@ -366,3 +366,17 @@ def test_a_key_addressed_by_its_id_beside_a_key_named_that_id_is_not_called_mid_
         "it as an older key)\n"
     ) in header
     assert mailctl("plan", "-f", out, "--detailed-exitcode").exit_code == 0
+
+
+def test_import_of_what_the_configs_manage_ignore_leaves_alone_says_so(mailctl, sandbox, tmp_path: Path):
+    """It said "nothing exists at ..." of a resource that exists: the rule was not named."""
+    sdk = sandbox.sdk()
+    pod = sdk.pods.create(name="T1", client_id="t-1")
+    sdk.pods.inboxes.create(pod.pod_id, username="conv-1")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RUNTIME_RULES)
+    conv = "pod/t-1/inbox/conv-1@agentmail.to"
+    run = mailctl("import", "-f", rules, conv)
+    assert run.exit_code == 1
+    assert f"{conv} exists, but manage.ignore `pod/*/inbox/conv-*` leaves it alone" in run.stderr
+    assert "nothing exists" not in run.stderr

@@ -215,12 +215,21 @@ def import_(addresses: tuple[str, ...], endpoint: str | None, sandbox: str | Non
     """
     from mailctl.export import export_tree, select_for_import, to_yaml
     from mailctl.kinds import canonical_pattern
-    from mailctl.plan.targeting import matching_nothing
+    from mailctl.plan.targeting import matched_by, matching_nothing
 
     actual, config = _read_everything(endpoint, sandbox, files)
     selectable, rules, notes = _selectable(actual, config.manage if config else None, every_pod=False)
     given = {canonical_pattern(a): a for a in addresses}  # read as --target reads them
     missing = [given[p] for p in matching_nothing(list(given), selectable.resources)]
+    if missing and config is not None:  # what exists but CONFIG's manage.ignore leaves alone: say so
+        found = matched_by(actual.resources, [canonical_pattern(a) for a in missing])
+        ignoring = sorted({g for addresses in found.values() for a in addresses if (g := config.manage.ignores(a))})
+        if ignoring:
+            shown_missing = " ".join(a for a in missing if found[canonical_pattern(a)])
+            raise UsageError(
+                f"{shown_missing} exists, but manage.ignore `{' '.join(ignoring)}` leaves it alone: a config "
+                "with that rule cannot declare it (import without -f, or narrow the rule)"
+            )
     if missing:  # even beside addresses that exist: a typo among them would go unnoticed
         raise UsageError(f"nothing exists at {' '.join(missing)} (see `mailctl export` for what does)")
     selection = select_for_import(selectable, list(addresses))
