@@ -52,13 +52,18 @@ WEBHOOK_HEADER_VALUE = Length(0, 4096)
 WEBHOOK_HEADER_VALUE_CHARACTERS = re.compile("[\t\x20-\x7e\x80-\xff]*")
 
 
-def header_value_fault(value: str) -> str | None:
+HEADER_VALUE_PADDED = "starts or ends with a space or tab, which a header value cannot (HTTP drops them)"
+
+
+def header_value_fault(value: str, *, padded_too: bool = True) -> str | None:
     """Why HTTP cannot carry ``value`` as a webhook header value (a phrase that never quotes it:
-    values are secrets), else None. The length is ``WEBHOOK_HEADER_VALUE``'s to check."""
+    values are secrets), else None. ``padded_too``: a space or tab at either end is a fault too
+    (not for a message's own headers, which email carries). The length is
+    ``WEBHOOK_HEADER_VALUE``'s to check."""
     if not WEBHOOK_HEADER_VALUE_CHARACTERS.fullmatch(value):
         return "holds a character a header cannot carry (a control character or one beyond U+00FF)"
-    if value != value.strip(" \t"):
-        return "starts or ends with a space or tab, which a header value cannot (HTTP drops them)"
+    if padded_too and value != value.strip(" \t"):
+        return HEADER_VALUE_PADDED
     return None
 
 

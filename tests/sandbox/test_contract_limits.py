@@ -196,6 +196,7 @@ NOT_IN_CONFIG = {
     "WEBHOOK_PODS": "test below (needs existing pods)",
     "WEBHOOK_RESERVED_HEADERS": "names, not a length: test below",
     "WEBHOOK_HEADER_VALUE_CHARACTERS": "characters, not a length: both ask limits.header_value_fault (test below)",
+    "HEADER_VALUE_PADDED": "a message header_value_fault gives, not a limit",
     "EVENT_TYPES": "a vocabulary, not a length: tests/unit/config/test_schema_generated.py checks both read it",
 }
 
