@@ -172,6 +172,12 @@ def _yaml_files_under(directory: str, skip: Callable[[str, str], None]) -> list[
     return sorted(found)
 
 
+def walked(name: str) -> bool:
+    """Whether the walk of a directory reaches ``name`` (a ``/``-separated path below it): never
+    below a hidden directory."""
+    return not any(d.startswith(".") for d in name.split("/")[:-1])
+
+
 def _walk_reads(directory: str) -> Callable[[str], bool]:
     """Whether ``_yaml_files_under(directory)`` would read a file, given its path below the
     directory (``/``-separated) rather than finding it on disk."""
@@ -180,7 +186,7 @@ def _walk_reads(directory: str) -> Callable[[str], bool]:
     def reads(name: str) -> bool:
         parts = name.split("/")
         above = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1)]
-        if any(p.startswith(".") for p in parts[:-1]) or any(ignored(d) for d in above):
+        if not walked(name) or any(ignored(d) for d in above):
             return False
         return name.endswith(YAML_SUFFIXES) and not ignored(name)
 
@@ -259,8 +265,8 @@ def _block_keys(text: str) -> dict[str, str]:
 
 def _flow_keys(text: str) -> dict[str, str]:
     """The top-level keys of a flow mapping (JSON, or ``--- {version: 1, ...}``), each with its
-    scalar value's text: parsed, since such a mapping spans lines as it likes. None if it does not
-    parse (the file is then nobody's config)."""
+    scalar value's text: parsed, since such a mapping spans lines as it likes. Empty if it does
+    not parse (the file is then nobody's config)."""
     import yaml
 
     try:

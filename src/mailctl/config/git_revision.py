@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from mailctl.config.files import IGNORE_FILE, YAML_SUFFIXES
+from mailctl.config.files import IGNORE_FILE, YAML_SUFFIXES, walked
 from mailctl.config.loader import LFS_POINTER, MAX_FILE_BYTES
 from mailctl.errors import UsageError
 
@@ -157,11 +157,11 @@ class Commit:
         ``entries``: ``tree``'s, when listed already)."""
         searched = set() if searched is None else searched
         entries = self._entries(tree) if entries is None else entries
-        searched.update(oid for name, _, kind, oid in entries if kind == "tree" and _walked(name))
+        searched.update(oid for name, _, kind, oid in entries if kind == "tree" and walked(name))
         searched.add(tree)
         files, links = [], []
         for name, mode, kind, oid in entries:
-            if not _walked(name):
+            if not walked(name):
                 continue
             if kind == "commit":  # a submodule's files are another repository's
                 raise UnreadableAtRevision(f"{'' if path == '.' else f'{path}/'}{name}", _why(Found("commit")))
@@ -256,12 +256,7 @@ def _create(into: str, relative: str) -> IO[bytes]:
 def _read_by_the_loader(name: str) -> bool:
     """Whether the loader's walk of a directory reads ``name`` (a path below the directory)."""
     base = name.rsplit("/", 1)[-1]
-    return _walked(name) and (base.endswith(YAML_SUFFIXES) or name == IGNORE_FILE)
-
-
-def _walked(name: str) -> bool:
-    """Whether the loader's walk of a directory reaches ``name``: never below a hidden directory."""
-    return not any(d.startswith(".") for d in name.split("/")[:-1])
+    return walked(name) and (base.endswith(YAML_SUFFIXES) or name == IGNORE_FILE)
 
 
 def _answers(output: bytes) -> Iterator[Found]:
