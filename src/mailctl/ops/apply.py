@@ -26,7 +26,7 @@ from mailctl.errors import LockNotReleased, UnsafePlan, UsageError
 from mailctl.kinds import spec_of
 from mailctl.ops.planning import Planned, make_plan, share_pace
 from mailctl.plan import pipeline, planfile, safety
-from mailctl.plan.changes import CREATE, REPLACE, Plan, Rule
+from mailctl.plan.changes import CREATE, REPLACE, Plan, Rule, counted
 from mailctl.plan.shards import Shard
 from mailctl.plan.steps import change_steps
 from mailctl.resources import DesiredState
@@ -257,12 +257,11 @@ def _refuse_if_mail_arrived(planned: Planned, reader: StateReader) -> None:
     now = reader.count_inbox_data(held)
     grown = []
     for change in planned.plan.changes:
-        if change.actual is None or change.actual.name not in now:
+        if not change.destroys_mail_holder or change.actual is None or change.actual.name not in now:
             continue
         before, after = change.data_at_risk or {}, now[change.actual.name]
         if any(n > before.get(what, 0) for what, n in after.items()):
-            counts = ", ".join(f"{n} {what}" for what, n in after.items())
-            grown.append(f"{change.address} now holds {counts} (the plan showed {change.held or 'nothing'})")
+            grown.append(f"{change.address} now holds {counted(after)} (the plan showed {change.held or 'nothing'})")
     if grown:
         raise UnsafePlan(
             "refusing to apply (nothing was changed): mail arrived while the plan awaited an answer: "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mailctl.kinds import spec_of
 from mailctl.resources import Resource, kind_of
 
 
@@ -79,12 +80,23 @@ class Change:
     def held(self) -> str:
         """What the resource holds that goes with it ("3 threads, 7 messages, 1 drafts"), or ""."""
         counts = self.data_at_risk or {}
-        return ", ".join(f"{n} {what}" for what, n in counts.items()) if any(counts.values()) else ""
+        return counted(counts) if any(counts.values()) else ""
 
     @property
     def destroys(self) -> bool:
         """True when the existing object goes away (delete, or the delete half of a replace)."""
         return self.action in (DELETE, REPLACE)
+
+    @property
+    def destroys_mail_holder(self) -> bool:
+        """True when what goes away is an existing object that may hold mail (an inbox): what the
+        data-loss rail counts."""
+        return self.destroys and self.actual is not None and spec_of(self.kind).holds_data
+
+
+def counted(counts: dict[str, int]) -> str:
+    """``{"threads": 3, "messages": 7}`` as people read it: "3 threads, 7 messages"."""
+    return ", ".join(f"{n} {what}" for what, n in counts.items())
 
 
 class Rule(StrEnum):

@@ -47,16 +47,14 @@ def narrowed(
 def facts_needed(plan: Plan, actual: ActualState) -> FactsNeeded:
     """What the plan's own changes need read: what destroyed mail holders hold, and the status of
     the existing resources its creates wait on."""
-    held = sorted(
-        {c.actual.name for c in plan.changes if c.destroys and c.actual is not None and spec_of(c.kind).holds_data}
-    )
+    held = sorted({c.actual.name for c in plan.changes if c.destroys_mail_holder and c.actual is not None})
     waits = {r.address: r for r in _waited_on(plan, actual).values() if r.address in actual.resources}
     return FactsNeeded(held_data=held, statuses=[waits[a] for a in sorted(waits)])
 
 
 def finish(plan: Plan, desired: DesiredState, actual: ActualState, facts: StateFacts) -> Plan:
     for change in plan.changes:
-        if spec_of(change.kind).holds_data and change.destroys and change.actual is not None:
+        if change.destroys_mail_holder and change.actual is not None:
             change.data_at_risk = facts.inbox_data.get(change.actual.name)
     plan.notes.extend(unverified_notes(plan, actual, facts))
     repairs = safety.repairs_note(plan)

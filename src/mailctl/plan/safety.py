@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from mailctl.errors import UnsafePlan
-from mailctl.kinds import spec_of
 from mailctl.plan.changes import DELETE, REPLACE, UPDATE, Change, Plan, Refusal, Rule
 from mailctl.resources import ActualState, DesiredState, ancestors, parent_of, pod_of
 
@@ -235,7 +234,7 @@ def unseen_mail(plan: Plan, why: str) -> list[Refusal]:
     (``why``: it lacks a ``label_*_read`` flag): what it counted there is a floor, not the count."""
     if not why:
         return []
-    doomed = [c for c in plan.changes if c.destroys and c.actual is not None and spec_of(c.kind).holds_data]
+    doomed = [c for c in plan.changes if c.destroys_mail_holder]
     if not doomed:
         return []
     message = (
