@@ -61,6 +61,7 @@ class Selection:
 
     state: ActualState = field(default_factory=ActualState)
     notes: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # the pod globs that matched no pod
 
 
 def without_ignored(actual: ActualState, manage: ManagePolicy) -> tuple[ActualState, list[str]]:
@@ -105,10 +106,14 @@ def select_pods(actual: ActualState, pod_globs: list[str] | None = None) -> Sele
     """Everything (no globs), or the pods matching ``pod_globs`` and the organisation domains
     their inboxes use."""
     out = Selection()
+    matched: set[str] = set()
     for resource in actual.resources.values():
         pod = resource.pod
-        if not pod_globs or (pod is not None and any(fnmatchcase(pod, g) for g in pod_globs)):
+        hits = {g for g in pod_globs or () if pod is not None and fnmatchcase(pod, g)}
+        matched |= hits
+        if not pod_globs or hits:
             out.state.add(resource)
+    out.unmatched = [g for g in pod_globs or () if g not in matched]
     _complete(out, actual)
     return out
 

@@ -10,7 +10,6 @@ are printed with the config, so that this holds.
 from __future__ import annotations
 
 import os
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,9 +170,8 @@ def export(
     selectable, rules, notes = _selectable(actual, config.manage if config else None, every_pod=not pods)
     settings, settings_notes = carried_settings(config.settings if config else {})
     selection = select_pods(selectable, list(pods))
-    unmatched = [g for g in pods if not any(fnmatchcase(r.pod or "", g) for r in selectable.resources.values())]
-    if unmatched and len(unmatched) < len(pods):  # a typo beside globs that match: never dropped unsaid
-        raise UsageError(f"--pod {' '.join(unmatched)} matches no pod (nothing was exported)")
+    if selection.unmatched and len(selection.unmatched) < len(pods):  # a typo beside globs that match
+        raise UsageError(f"--pod {' '.join(selection.unmatched)} matches no pod (nothing was exported)")
     selection.notes.extend(settings_notes + notes)
     tree = export_tree(selection.state, rules, settings)
     parts = split_by_pod(tree)
