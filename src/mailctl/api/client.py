@@ -174,10 +174,10 @@ class AgentMailClient:
         pool_size: int = POOL_SIZE,
         pacer: Pacer | None = None,
     ) -> None:
-        self.base_url = _check_base_url(base_url, _Redactor(api_key))
+        self._redact = _Redactor(api_key)
+        self.base_url = _check_base_url(base_url, self._redact)
         _check_api_key(api_key)
         self.timeout = _check_timeout(timeout)
-        self._redact = _Redactor(api_key)
         self._max_retries = max(0, max_retries)
         self._backoff = Backoff(base=backoff_base, cap=backoff_cap)
         self._sleep = sleep

@@ -42,10 +42,9 @@ def identity(client: AgentMailClient) -> ApiObject | None:
 def require_organisation_key(client: AgentMailClient) -> None:
     """Refuse (UsageError) a key scoped below the organisation."""
     me = identity(client)
-    scope = me.get("scope_type") if me is not None else None
-    if scope is None or scope == ORGANISATION:
+    if me is None or me.get("scope_type") in (None, ORGANISATION):
         return
-    where = me.get("scope_id") if me is not None else None
+    scope, where = me.get("scope_type"), me.get("scope_id")
     raise UsageError(
         f"the API key is scoped to {scope} {where or ''}".rstrip()
         + ": mailctl reads the organisation whole (what a narrower key cannot see would read as "
