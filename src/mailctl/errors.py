@@ -133,6 +133,9 @@ class NotStarted(MailctlError):
     """A request not sent, nor anything before it of its step: the run is stopping (its first
     Ctrl-C or SIGTERM) and starts no new change (``mailctl.api.client.first_request_unless``)."""
 
+    def __init__(self) -> None:
+        super().__init__("interrupted before it started")
+
 
 class Cancelled(MailctlError):
     """A signal stopped the command cleanly (lock released, report printed): exit 128 + signal."""

@@ -304,7 +304,7 @@ class AgentMailClient:
         if stop.is_set():
             if ticket is not None and self.pacer is not None:
                 self.pacer.release(ticket, None)
-            raise NotStarted("interrupted before it started")
+            raise NotStarted
         _STEP.stop = None
 
     def _acquire(self, started: float | None, method: str, path: str, failure: ApiError | None) -> Ticket | None:

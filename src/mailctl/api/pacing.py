@@ -355,4 +355,4 @@ class Pacer:
 
 def _check(abandon: threading.Event | None) -> None:
     if abandon is not None and abandon.is_set():
-        raise NotStarted("interrupted before it started")
+        raise NotStarted
